@@ -1,0 +1,78 @@
+/**
+ * Shared domain types. Everything in src/core is pure: no I/O, no Octokit, no clocks
+ * (time is always passed in as an ISO string or epoch milliseconds).
+ */
+
+export type ProviderName = "jwt" | "github" | "aws" | "postgres";
+export type Severity = "low" | "medium" | "high" | "critical";
+export const SEVERITIES: readonly Severity[] = ["low", "medium", "high", "critical"];
+
+/** Settings for one role of a resource: which provider mints it and how. */
+export interface RoleSpec {
+  provider: ProviderName;
+  description?: string;
+  /** Provider-specific settings, validated by the policy schema per provider. */
+  settings: Record<string, unknown>;
+}
+
+export interface AutoApproveRule {
+  name: string;
+  roles?: string[];
+  severities?: Severity[];
+  max_duration_seconds?: number;
+  /** Requester must be a member of this team (e.g. "@acme/oncall"). */
+  on_call_team?: string;
+  /** Only drill requests match. */
+  drill_only?: boolean;
+}
+
+export interface NotifyTarget {
+  type: "slack" | "webhook";
+  /** Name of the environment variable holding the URL (URLs are secrets for Slack). */
+  url_env: string;
+  /** For type webhook: env var holding the HMAC secret. */
+  secret_env?: string;
+}
+
+export interface Policy {
+  /** Resource name = file name without .yml. */
+  resource: string;
+  /** Repository path of the policy file, e.g. "policies/prod-database.yml"; CODEOWNERS of this path approve. */
+  path: string;
+  description: string;
+  roles: Record<string, RoleSpec>;
+  max_duration_seconds: number;
+  default_duration_seconds: number;
+  approvals: {
+    required: number;
+    /** "codeowners" or an explicit list of "@user" / "@org/team". */
+    from: "codeowners" | string[];
+    /** Pending requests older than this are escalated (at half) and then time out. */
+    timeout_seconds: number;
+  };
+  auto_approve: AutoApproveRule[];
+  break_glass: { allowed: boolean };
+  extend: { requires_approval: boolean };
+  limits: { max_active_grants_per_user: number; max_requests_per_user_per_day: number };
+  notify: NotifyTarget[];
+  audit_checklist: string[];
+  /** OIDC `environment` claim required at grant time, if any. */
+  environment?: string;
+  /** Keep the grant after the grant job ends (default: the Action's post step revokes it). */
+  keep_alive_after_job: boolean;
+  drill: {
+    enabled: boolean;
+    targets: { time_to_grant_seconds: number; time_to_revoke_seconds: number };
+  };
+}
+
+/** A validated request, as parsed from the issue form and checked against the policy. */
+export interface AccessRequest {
+  resource: string;
+  role: string;
+  duration_seconds: number;
+  severity: Severity;
+  justification: string;
+  incident: string | null;
+  drill: boolean;
+}

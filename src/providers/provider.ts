@@ -1,0 +1,59 @@
+import type { ProviderName } from "../core/types.ts";
+
+/** What the app asks a provider to mint for an approved grant. */
+export interface MintRequest {
+  /** Unique id of this grant, e.g. "acme/ops#12/g1". Providers use it to name what they create. */
+  grantId: string;
+  repository: string;
+  issue: number;
+  requester: string;
+  resource: string;
+  role: string;
+  /** The role's provider settings from the policy (already schema-validated). */
+  settings: Record<string, unknown>;
+  /** Epoch ms. The credential must not outlive this. */
+  expiresAt: number;
+  /** The workflow run's verified OIDC token (AWS uses it for AssumeRoleWithWebIdentity). */
+  oidcToken: string;
+  runId: string;
+  now: number;
+}
+
+export interface MintResult {
+  /** Non-secret identifier recorded on the issue and in the audit chain (role name, token id, session name, jti). */
+  credentialId: string;
+  /** Epoch ms; never later than MintRequest.expiresAt. */
+  expiresAt: number;
+  /** Secrets keyed by environment variable name. Masked by the Action, never logged or commented. */
+  secrets: Record<string, string>;
+  /** Non-secret values the Action may expose as outputs. */
+  outputs: Record<string, string>;
+  /**
+   * Secret material the provider needs later to revoke or prove revocation (e.g. the installation token
+   * itself, which can only be revoked by presenting it). The app stores it sealed, never in plaintext.
+   */
+  revocationHandle?: string;
+}
+
+export interface CredentialRef {
+  grantId: string;
+  credentialId: string;
+  resource: string;
+  role: string;
+  settings: Record<string, unknown>;
+  revocationHandle?: string;
+}
+
+export interface RevocationCheck {
+  revoked: boolean;
+  /** What was tried, for the audit record: e.g. "login as bg_12_1 refused: role does not exist". */
+  evidence: string;
+}
+
+/** One provider per file in src/providers, all behind this interface. */
+export interface CredentialProvider {
+  readonly name: ProviderName;
+  mint(request: MintRequest): Promise<MintResult>;
+  revoke(ref: CredentialRef): Promise<void>;
+  verifyRevoked(ref: CredentialRef): Promise<RevocationCheck>;
+}
