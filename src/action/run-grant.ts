@@ -1,0 +1,53 @@
+import type { ExchangeResult } from "../app/grant-exchange.ts";
+import { postToApp } from "./app-client.ts";
+import type { ActionCore } from "./action-core.ts";
+
+export const GRANT_STATE = "breakglass-grant";
+
+/**
+ * Grant mode: exchange the run's OIDC token for the approved credentials. Every secret is masked
+ * before anything else happens with it; secrets go to the job's environment, never to outputs.
+ */
+export async function runGrant(core: ActionCore, inputs: { appUrl: string; issue: number; audience: string; exportEnv: boolean; repository: string }): Promise<ExchangeResult> {
+  const token = await core.getIDToken(inputs.audience);
+  const result = await postToApp<ExchangeResult>(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: inputs.issue });
+  for (const value of Object.values(result.secrets)) core.setSecret(value);
+  if (inputs.exportEnv) for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
+  core.setOutput("grant-id", result.grant_id);
+  core.setOutput("credential-id", result.credential_id);
+  core.setOutput("provider", result.provider);
+  core.setOutput("expires-at", result.expires_at);
+  core.setOutput("issue-url", result.issue_url);
+  core.saveState(GRANT_STATE, JSON.stringify({ issue: inputs.issue, appUrl: inputs.appUrl, audience: inputs.audience, repository: inputs.repository, keep: result.keep_alive_after_job }));
+  core.info(`Granted ${result.provider} credential ${result.credential_id} until ${result.expires_at} (${result.issue_url}).`);
+  core.info(`Exported for the next steps: ${Object.keys(result.secrets).join(", ")} (masked).`);
+  await core.summary
+    .addHeading("🔓 Break-glass access granted", 2)
+    .addTable([
+      [{ data: "Field", header: true }, { data: "Value", header: true }],
+      ["Request", `<a href="${result.issue_url}">#${inputs.issue}</a>`],
+      ["Provider", result.provider],
+      ["Credential", `<code>${result.credential_id}</code>`],
+      ["Expires", result.expires_at],
+      ["Secrets", Object.keys(result.secrets).map((k) => `<code>${k}</code>`).join(", ") + " (masked, exported to the job)"],
+    ])
+    .addRaw(`\n\n\`\`\`mermaid\ntimeline\n  title Grant for #${inputs.issue}\n  ${new Date().toISOString()} : credentials delivered to this run\n  ${result.expires_at} : revoked by Breakglass\n\`\`\`\n`)
+    .write();
+  return result;
+}
+
+/** The post step: the job is over, so its grant ends too, unless the policy keeps it alive until expiry. */
+export async function runRelease(core: ActionCore): Promise<string> {
+  const saved = core.getState(GRANT_STATE);
+  if (!saved) return "nothing";
+  const state = JSON.parse(saved) as { issue: number; appUrl: string; audience: string; repository: string; keep: boolean };
+  if (state.keep) {
+    core.info("The policy keeps this grant alive until it expires; not revoking it now.");
+    return "kept";
+  }
+  const token = await core.getIDToken(state.audience);
+  const { outcome } = await postToApp<{ outcome: string }>(state.appUrl, "breakglass/release", { token, repository: state.repository, issue: state.issue });
+  core.info(`Grant for #${state.issue}: ${outcome}.`);
+  if (outcome === "failed") core.setFailed(`Revocation of the grant for #${state.issue} failed; Breakglass keeps retrying and has alerted its owners.`);
+  return outcome;
+}

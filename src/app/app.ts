@@ -1,0 +1,94 @@
+import type { ApplicationFunction, Context, Probot } from "probot";
+import type { BreakglassDeps } from "./deps.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import { handleAuditClose } from "./handle-audit-close.ts";
+import { handleCommand } from "./handle-command.ts";
+import { handleCommentChange } from "./handle-comment-change.ts";
+import { handleRequestIssue } from "./handle-request-issue.ts";
+import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
+import type { IssueLock } from "./issue-lock.ts";
+import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+
+interface RawIssuePayload {
+  number: number;
+  title: string;
+  body?: string | null;
+  state: string;
+  labels?: Array<{ name?: string } | string>;
+  user: { login: string; type: string } | null;
+  created_at: string;
+  closed_at: string | null;
+  html_url: string;
+}
+
+export const issueFromPayload = (i: RawIssuePayload): IssueSummary => ({
+  number: i.number,
+  title: i.title,
+  body: i.body ?? "",
+  state: i.state === "closed" ? "closed" : "open",
+  labels: (i.labels ?? []).map((l) => (typeof l === "string" ? l : (l.name ?? ""))).filter(Boolean),
+  user: { login: i.user?.login ?? "ghost", type: i.user?.type ?? "User" },
+  created_at: i.created_at,
+  closed_at: i.closed_at,
+  html_url: i.html_url,
+});
+
+export const commentFromPayload = (c: {
+  id: number;
+  body?: string | null;
+  user: { login: string; type: string } | null;
+  performed_via_github_app?: unknown;
+  created_at: string;
+  html_url: string;
+}): IssueComment => ({
+  id: c.id,
+  body: c.body ?? "",
+  user: { login: c.user?.login ?? "ghost", type: c.user?.type ?? "User" },
+  app_id: (c.performed_via_github_app as { id?: number } | null | undefined)?.id ?? null,
+  created_at: c.created_at,
+  html_url: c.html_url,
+});
+
+/**
+ * The Probot application: webhooks in, decisions from src/core, records and comments out. Every
+ * handler works on one issue under that issue's lock.
+ */
+export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): ApplicationFunction {
+  return (app: Probot) => {
+    const portOf = (context: Context): GitHubPort => {
+      const { owner, repo } = context.repo();
+      return octokitPort(context.octokit as unknown as PortOctokit, owner, repo);
+    };
+    const key = (context: Context, issue: number) => `${context.repo().owner}/${context.repo().repo}#${issue}`;
+
+    app.on(["issues.opened", "issues.edited", "issues.reopened", "issues.labeled"], async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== "breakglass") return;
+      await lock(key(context, issue.number), () => handleRequestIssue(deps, portOf(context), issue, context.payload.sender.login));
+    });
+
+    app.on("issues.closed", async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      await lock(key(context, issue.number), () => handleAuditClose(deps, portOf(context), issue, context.payload.sender.login));
+    });
+
+    app.on("issue_comment.created", async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
+      // The webhook's sender is who GitHub authenticated; the comment's user must be the same person.
+      if (comment.user.login !== context.payload.sender.login) return;
+      await lock(key(context, issue.number), () => handleCommand(deps, portOf(context), issue, comment));
+    });
+
+    app.on(["issue_comment.edited", "issue_comment.deleted"], async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
+      const change = context.payload.action === "edited" ? "edited" : "deleted";
+      await lock(key(context, issue.number), () => handleCommentChange(deps, portOf(context), issue, comment, change));
+    });
+
+    app.on("deployment_protection_rule.requested", async (context) => {
+      await handleDeploymentProtection(deps, portOf(context), context.payload as unknown as Parameters<typeof handleDeploymentProtection>[2]);
+    });
+  };
+}

@@ -1,0 +1,41 @@
+import type { JSONWebKeySet } from "jose";
+import type { AuditSigner } from "../core/audit-chain.ts";
+import type { ProviderName } from "../core/types.ts";
+import type { CredentialProvider } from "../providers/provider.ts";
+import type { AppIdentity } from "./issue-records.ts";
+import type { Notifier } from "./notifier.ts";
+import type { ExpiryScheduler } from "./expiry-scheduler.ts";
+
+/** Where OIDC tokens come from and what they must say. */
+export interface OidcSettings {
+  issuer: string;
+  audience: string;
+  /** Seconds of clock skew tolerated on exp/nbf/iat. */
+  clockToleranceSeconds: number;
+}
+
+/** Everything the app needs, injected so the sandbox, the server and tests each pass their own. */
+export interface BreakglassDeps {
+  identity: AppIdentity;
+  signer: AuditSigner;
+  /** Public keys that verify the app's records and tokens (the current key, plus retired ones). */
+  jwks: JSONWebKeySet;
+  /** AES-256-GCM key that seals revocation handles stored in public records. */
+  sealKey: Buffer;
+  now: () => number;
+  /** The app's public URL (exchange route, JWKS, dashboard). */
+  publicUrl: string;
+  oidc: OidcSettings;
+  /** The workflow file that may receive grants, e.g. "breakglass-grant.yml". */
+  grantWorkflow: string;
+  sweepWorkflow: string;
+  /** The drill workflow may exchange tokens for drill requests only. */
+  drillWorkflow: string;
+  providers: Partial<Record<ProviderName, CredentialProvider>>;
+  notifier: Notifier;
+  /** Revocation retries: first delay, doubled each attempt. */
+  retryBaseMs: number;
+  scheduler?: ExpiryScheduler;
+  /** run_id/run_attempt pairs that already exchanged a token (replay defence within a process). */
+  usedRuns: Set<string>;
+}

@@ -1,0 +1,60 @@
+import type { Permission } from "../core/approvers.ts";
+
+/** A comment as the app needs it: who wrote it (and through which app) and what it says. */
+export interface IssueComment {
+  id: number;
+  body: string;
+  user: { login: string; type: string };
+  app_id: number | null;
+  created_at: string;
+  html_url: string;
+}
+
+export interface IssueSummary {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  labels: string[];
+  user: { login: string; type: string };
+  created_at: string;
+  closed_at: string | null;
+  html_url: string;
+}
+
+export interface RepositoryIdentity {
+  id: number;
+  owner_id: number;
+  full_name: string;
+  default_branch: string;
+}
+
+export type Reaction = "eyes" | "rocket" | "-1" | "+1" | "confused" | "hooray";
+
+/**
+ * Everything the app does on GitHub, for one repository. Narrow on purpose: handlers and tests deal
+ * with this, not with Octokit, and the real implementation (octokit-port.ts) is the only place that
+ * knows routes.
+ */
+export interface GitHubPort {
+  readonly owner: string;
+  readonly repo: string;
+  repository(): Promise<RepositoryIdentity>;
+  readFile(path: string): Promise<string | null>;
+  /** File names directly in a directory of the default branch; [] when it does not exist. */
+  listDirectory(path: string): Promise<string[]>;
+  getIssue(issue: number): Promise<IssueSummary>;
+  listIssues(filter: { labels?: string; state?: "open" | "closed" | "all"; creator?: string; since?: string }): Promise<IssueSummary[]>;
+  createIssue(input: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<IssueSummary>;
+  updateIssue(issue: number, change: { state?: "open" | "closed"; state_reason?: "completed" | "not_planned" | "reopened"; body?: string; title?: string }): Promise<void>;
+  listComments(issue: number): Promise<IssueComment[]>;
+  createComment(issue: number, body: string): Promise<IssueComment>;
+  updateComment(commentId: number, body: string): Promise<void>;
+  react(commentId: number, reaction: Reaction): Promise<void>;
+  addLabels(issue: number, labels: string[]): Promise<void>;
+  removeLabel(issue: number, label: string): Promise<void>;
+  teamMembers(team: string): Promise<string[]>;
+  permission(login: string): Promise<Permission>;
+  dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<void>;
+  reviewDeploymentProtection(runId: number, input: { environment_name: string; state: "approved" | "rejected"; comment: string }): Promise<void>;
+}

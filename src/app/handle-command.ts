@@ -1,0 +1,194 @@
+import {
+  decideApproval,
+  decideBreakGlass,
+  decideCancellation,
+  decideDenial,
+  decideExtensionApproval,
+  decideExtensionRequest,
+  decideRevocation,
+} from "../core/approval-rules.ts";
+import { helpText, parseCommand, type ParsedCommand } from "../core/commands.ts";
+import { formatDuration } from "../core/duration.ts";
+import { LIVE } from "../core/lifecycle.ts";
+import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
+import type { Refusal } from "../core/refusal.ts";
+import { createHash } from "node:crypto";
+import type { BreakglassDeps } from "./deps.ts";
+import { dispatchGrant } from "./dispatch-grant.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import { isRequestIssue } from "./handle-request-issue.ts";
+import { RequestSession } from "./request-session.ts";
+import { revokeGrant } from "./revoke-grant.ts";
+
+const refusalText = (who: string, r: Refusal): string =>
+  `👎 ${mention(who)} — refused (\`${r.code}\`): ${escapeInline(r.message, 600)}`;
+
+/**
+ * `issue_comment.created` on a request issue: the only way a command can take effect. A command
+ * counts only at the start of a new comment by its real author; edited and deleted comments are
+ * handled in handle-comment-change.ts and can only ever withdraw.
+ */
+export async function handleCommand(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  issue: IssueSummary,
+  comment: IssueComment,
+): Promise<void> {
+  if (comment.user.login === deps.identity.login) return; // our own comments
+  const command = parseCommand(comment.body);
+  if (!command || !isRequestIssue(issue)) return;
+  await port.react(comment.id, "eyes");
+  const session = await RequestSession.open(deps, port, issue.number, issue);
+  const who = comment.user.login;
+  const result = await run(session, command, comment);
+  if (result === "done") {
+    await port.react(comment.id, "rocket");
+    await session.publish();
+  } else if (result === "replied") {
+    await port.react(comment.id, "rocket");
+  } else {
+    await port.react(comment.id, "-1");
+    await port.createComment(issue.number, refusalText(who, result));
+  }
+}
+
+async function run(session: RequestSession, command: ParsedCommand, comment: IssueComment): Promise<"done" | "replied" | Refusal> {
+  const { port, deps } = session;
+  const id = `comment:${comment.id}`;
+  const who = comment.user.login;
+  const policy = session.policy();
+  switch (command.kind) {
+    case "help":
+    case "unknown": {
+      const intro = command.kind === "unknown" ? `🤔 \`${escapeInline(command.command, 40)}\` is not a Breakglass command.\n\n` : "";
+      await port.createComment(session.number, `${intro}${helpText()}`);
+      return command.kind === "unknown" ? { code: "unknown_command", message: "See the list of commands above." } : "replied";
+    }
+    case "invalid":
+      return { code: "invalid_command", message: command.message };
+    case "status":
+      await session.publish();
+      await port.createComment(session.number, `ℹ️ ${mention(who)}: the request is **${session.state.status.replace("_", " ")}**; the status comment above is up to date.`);
+      return "replied";
+    case "approve": {
+      const actor = await session.actor(comment.user);
+      if (session.state.extension) {
+        const decided = decideExtensionApproval(session.state, actor);
+        if (!decided.ok) return decided.error;
+        const recorded = await session.record(id, decided.value, `✅ ${mention(who)} approved the extension.`);
+        if (!recorded.ok) return recorded.refusal;
+        return extend(session, who);
+      }
+      const decided = decideApproval(session.state, actor, command.note || undefined);
+      if (!decided.ok) return decided.error;
+      const event = decided.value.type === "approved" ? { ...decided.value, comment_id: comment.id } : decided.value;
+      const s = session.state;
+      const count = s.approvals.length + 1;
+      const via = actor.eligibility?.team ? ` (via ${escapeInline(actor.eligibility.team, 60)})` : "";
+      const text = `✅ ${mention(who)}${via} approved request \`${(s.hash ?? "").slice(0, 16)}\` — ${count} of ${s.required_approvals}.${command.note ? `\n\n${quoteBlock(command.note, 500)}` : ""}`;
+      const recorded = await session.record(id, event, text);
+      if (!recorded.ok) return recorded.refusal;
+      if (session.state.status === "approved") {
+        await session.publish();
+        await notify(session, "approved", `${who} approved; granting`);
+        await dispatchGrant(session);
+      }
+      return "done";
+    }
+    case "deny": {
+      const decided = decideDenial(session.state, await session.actor(comment.user), command.reason);
+      if (!decided.ok) return decided.error;
+      const recorded = await session.record(id, decided.value, `⛔ ${mention(who)} denied the request.\n\n${quoteBlock(command.reason, 1000)}`);
+      if (!recorded.ok) return recorded.refusal;
+      await finishRequest(session);
+      return "done";
+    }
+    case "cancel": {
+      if (LIVE.has(session.state.status)) {
+        if (who.toLowerCase() !== session.state.requester?.toLowerCase()) return { code: "not_requester", message: "Only the requester can cancel; approvers use /revoke." };
+        await revokeGrant(session, "cancelled", who);
+        return "done";
+      }
+      const decided = decideCancellation(session.state, await session.actor(comment.user), command.reason || undefined);
+      if (!decided.ok) return decided.error;
+      const recorded = await session.record(id, decided.value, `🚫 ${mention(who)} cancelled the request.`);
+      if (!recorded.ok) return recorded.refusal;
+      await finishRequest(session);
+      return "done";
+    }
+    case "revoke": {
+      const decided = decideRevocation(session.state, await session.actor(comment.user));
+      if (!decided.ok) return decided.error;
+      await revokeGrant(session, "revoked", who, command.reason || undefined);
+      return "done";
+    }
+    case "break-glass": {
+      if (!policy) return { code: "invalid_request", message: "The request is not valid yet." };
+      const decided = decideBreakGlass(session.state, policy, await session.actor(comment.user), command.reason);
+      if (!decided.ok) return decided.error;
+      const recorded = await session.record(
+        id,
+        decided.value,
+        `🚨 ${mention(who)} **broke the glass**: self-approved without a second person. A post-event review by someone else is mandatory.\n\n${quoteBlock(command.reason, 1000)}`,
+      );
+      if (!recorded.ok) return recorded.refusal;
+      await session.publish();
+      await notify(session, "break_glass", `${who} self-approved (break-glass): ${command.reason.slice(0, 200)}`);
+      await dispatchGrant(session);
+      return "done";
+    }
+    case "extend": {
+      if (!policy) return { code: "not_active", message: "Only an active grant can be extended." };
+      const hash = createHash("sha256").update(`${comment.id}:${command.seconds}:${command.reason}`).digest("hex");
+      const decided = decideExtensionRequest(session.state, policy, await session.actor(comment.user), command.seconds, command.reason, hash);
+      if (!decided.ok) return decided.error;
+      const recorded = await session.record(
+        id,
+        decided.value,
+        `⏱️ ${mention(who)} asks to extend the grant by ${formatDuration(command.seconds)}.${policy.extend.requires_approval ? " An approver must `/approve` the extension; the running grant is not disturbed meanwhile." : ""}\n\n${quoteBlock(command.reason, 1000)}`,
+      );
+      if (!recorded.ok) return recorded.refusal;
+      if (!policy.extend.requires_approval) return extend(session, deps.identity.login);
+      return "done";
+    }
+  }
+  return { code: "unknown_command", message: "Unknown command." };
+}
+
+/** Moves this grant's expiry only; other grants, even for the same resource, are untouched. */
+async function extend(session: RequestSession, approvedBy: string): Promise<"done" | Refusal> {
+  const { grant, extension } = session.state;
+  if (!grant || !extension) return { code: "no_extension_pending", message: "There is no extension waiting." };
+  const expires = new Date(Date.parse(grant.expires_at) + extension.seconds * 1000).toISOString();
+  const recorded = await session.record(
+    `extended:${grant.grant_id}:${session.state.extensions.length}`,
+    { type: "extended", actor: approvedBy, grant_id: grant.grant_id, expires_at: expires },
+    `⏱️ The grant now expires at ${expires} (${formatDuration(extension.seconds)} more).`,
+  );
+  if (!recorded.ok) return recorded.refusal;
+  session.deps.scheduler?.schedule(session.port, session.number, Date.parse(expires));
+  return "done";
+}
+
+async function notify(session: RequestSession, event: "approved" | "break_glass", summary: string): Promise<void> {
+  const policy = session.policy();
+  if (!policy) return;
+  await session.deps.notifier.notify(policy.notify, {
+    event,
+    repository: `${session.port.owner}/${session.port.repo}`,
+    issue: session.number,
+    url: session.url,
+    summary,
+  });
+}
+
+/** A request that ended without a grant (denied, cancelled, timed out) is closed as not planned. */
+export async function finishRequest(session: RequestSession): Promise<void> {
+  await session.publish();
+  if (!session.state.closed && ["denied", "cancelled", "timed_out"].includes(session.state.status)) {
+    await session.record("closed", { type: "closed", actor: session.deps.identity.login }, "🔒 Closing: this request ended without a grant.");
+    await session.port.updateIssue(session.number, { state: "closed", state_reason: "not_planned" });
+  }
+}
+
+export type { IssueComment };

@@ -1,0 +1,153 @@
+import { checkLimits, matchAutoApproveRule } from "../core/approval-rules.ts";
+import { formatDuration } from "../core/duration.ts";
+import { LIVE } from "../core/lifecycle.ts";
+import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
+import { requestHash } from "../core/request-hash.ts";
+import { parseRequestBody } from "../core/request-form.ts";
+import { validateRequest } from "../core/request-validation.ts";
+import type { FieldError } from "../core/result.ts";
+import type { BreakglassDeps } from "./deps.ts";
+import { dispatchGrant } from "./dispatch-grant.ts";
+import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import { AUDIT_LABEL, REQUEST_LABEL, RequestSession } from "./request-session.ts";
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Is this issue a break-glass request (and not one of the app's own audit issues)? */
+export const isRequestIssue = (issue: Pick<IssueSummary, "labels">): boolean =>
+  issue.labels.includes(REQUEST_LABEL) && !issue.labels.includes(AUDIT_LABEL);
+
+/**
+ * `issues.opened` / `issues.edited` / `issues.reopened`: parse the body, validate it against the
+ * policy, record the request (an edit that changes it voids earlier approvals), apply auto-approval,
+ * and publish the status. The requester is always the issue's author, whoever edited it.
+ */
+export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, editor: string): Promise<void> {
+  if (!isRequestIssue(issue) || issue.state !== "open") return;
+  const session = await RequestSession.open(deps, port, issue.number, issue);
+  const { state } = session;
+  const requester = issue.user.login;
+  if (LIVE.has(state.status) || state.request && ["expired", "revoked", "denied", "cancelled", "timed_out"].includes(state.status)) {
+    return; // A granted or finished request is frozen: its records, not its body, say what was granted.
+  }
+  if (session.config.policyErrors.length && session.config.policies.size === 0) {
+    await port.createComment(issue.number, policyBrokenText(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)));
+    return;
+  }
+  const fields = session.config.issueForm
+    ? parseRequestBody(issue.body, session.config.issueForm)
+    : { ok: false as const, error: [{ field: "form", message: "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`." }] };
+  const validated = fields.ok ? validateRequest(fields.value, session.config.policies) : fields;
+  if (!validated.ok) {
+    const errors = validated.error;
+    const id = `invalid:${errorsKey(errors)}:${session.chain.length}`;
+    if (state.status === "invalid" && lastInvalidKey(session) === errorsKey(errors)) return;
+    const recorded = await session.record(id, { type: "invalid", actor: requester, errors }, invalidText(requester, errors));
+    if (recorded.ok) await session.publish();
+    return;
+  }
+  const request = validated.value;
+  const hash = requestHash(request);
+  if (state.hash === hash && state.status !== "invalid") return; // re-save of identical content
+  const policy = session.policy(request.resource)!;
+  const isNew = state.status === "new" || state.status === "invalid" && state.request === null && session.chain.length <= 1;
+  if (isNew) {
+    const usage = await usageOf(deps, port, requester, request.resource, issue.number);
+    const limit = checkLimits(policy, usage, "request");
+    if (!limit.ok) {
+      const refused = await session.record(
+        `invalid:limit:${session.chain.length}`,
+        { type: "invalid", actor: requester, errors: [{ field: "limits", message: limit.error.message }] },
+        `👎 **Refused (\`${limit.error.code}\`)**: ${escapeInline(limit.error.message, 400)}`,
+      );
+      if (refused.ok) await session.publish();
+      return;
+    }
+  }
+  const voided = state.approvals.length;
+  const text = [
+    voided && state.hash !== hash
+      ? `✏️ The request was edited by ${mention(editor)}; **${voided} earlier approval(s) no longer count** and must be given again for the new content.`
+      : `📝 ${mention(requester)} requests \`${escapeInline(request.role, 60)}\` on \`${escapeInline(request.resource, 80)}\` for ${formatDuration(request.duration_seconds)} (severity ${request.severity}${request.drill ? ", drill" : ""}).`,
+    "",
+    quoteBlock(request.justification, 1000),
+    "",
+    `Request hash \`${hash.slice(0, 16)}\`: approvals bind to exactly this content.`,
+  ].join("\n");
+  const recorded = await session.record(
+    `requested:${hash}:${session.chain.length}`,
+    { type: "requested", actor: requester, request, hash, required_approvals: policy.approvals.required },
+    text,
+  );
+  if (!recorded.ok) {
+    await port.createComment(issue.number, `👎 **Refused (\`${recorded.refusal.code}\`)**: ${escapeInline(recorded.refusal.message, 400)}`);
+    return;
+  }
+  const teams = new Set<string>();
+  for (const rule of policy.auto_approve) {
+    if (rule.on_call_team && (await port.teamMembers(rule.on_call_team)).some((m) => m.toLowerCase() === requester.toLowerCase())) {
+      teams.add(rule.on_call_team.toLowerCase());
+    }
+  }
+  const rule = matchAutoApproveRule(policy, request, teams);
+  if (rule) {
+    await session.record(
+      `auto_approved:${hash}`,
+      { type: "auto_approved", actor: deps.identity.login, hash, rule },
+      `🤖 Auto-approved by the policy rule \`${escapeInline(rule, 60)}\` of \`${request.resource}\`.`,
+    );
+  } else {
+    await deps.notifier.notify(policy.notify, {
+      event: "requested",
+      repository: `${port.owner}/${port.repo}`,
+      issue: issue.number,
+      url: issue.html_url,
+      summary: `${requester} requests ${request.role} on ${request.resource} (${request.severity})`,
+    });
+  }
+  await session.publish();
+  if (session.state.status === "approved") await dispatchGrant(session);
+}
+
+function errorsKey(errors: FieldError[]): string {
+  return Buffer.from(JSON.stringify(errors)).toString("base64url").slice(0, 40);
+}
+
+function lastInvalidKey(session: RequestSession): string | null {
+  const last = [...session.events].reverse().find((e) => e.type === "invalid");
+  return last && last.type === "invalid" ? errorsKey(last.errors) : null;
+}
+
+function invalidText(requester: string, errors: FieldError[]): string {
+  return [
+    `✏️ ${mention(requester)}, this request cannot be considered yet. Edit the issue body to fix:`,
+    "",
+    ...errors.map((e) => `- **${escapeInline(e.field, 40)}**: ${escapeInline(e.message, 500)}`),
+    "",
+    "_Nothing is lost: the request is checked again each time you edit it._",
+  ].join("\n");
+}
+
+function policyBrokenText(lines: string[]): string {
+  return ["🚨 The repository's Breakglass policies are invalid, so no request can be decided. Policy owners must fix:", "", ...lines.map((l) => `- ${escapeInline(l, 300)}`)].join("\n");
+}
+
+/**
+ * How much the requester uses a resource now: requests for it opened in the last day (this one
+ * included) and live grants. Counted from each issue's verified records, not from titles or labels
+ * that anyone with triage access could change.
+ */
+async function usageOf(deps: BreakglassDeps, port: GitHubPort, requester: string, resource: string, current: number) {
+  const dayAgo = deps.now() - DAY_MS;
+  const recent = await port.listIssues({ labels: REQUEST_LABEL, state: "all", creator: requester, since: new Date(dayAgo).toISOString() });
+  let activeGrants = 0;
+  let requestsToday = 1;
+  for (const other of recent) {
+    if (other.number === current || other.user.login.toLowerCase() !== requester.toLowerCase()) continue;
+    const s = await RequestSession.open(deps, port, other.number, other);
+    if (s.state.request?.resource !== resource) continue;
+    if (LIVE.has(s.state.status)) activeGrants++;
+    if (Date.parse(other.created_at) >= dayAgo) requestsToday++;
+  }
+  return { activeGrants, requestsToday };
+}

@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { BreakglassDeps } from "./deps.ts";
+import { ExchangeRefusal, checkWorkflowIdentity, exchangeToken, releaseGrant } from "./grant-exchange.ts";
+import type { GitHubPort } from "./github-port.ts";
+import { HttpError, readJson, sendJson } from "./http-json.ts";
+import type { IssueLock } from "./issue-lock.ts";
+import { OidcRefusal, type ActionsClaims } from "./oidc-verifier.ts";
+import { reconcileRepository } from "./reconcile.ts";
+
+export const ROUTES = {
+  health: "/healthz",
+  jwks: "/breakglass/jwks.json",
+  exchange: "/breakglass/exchange",
+  release: "/breakglass/release",
+  sweep: "/breakglass/sweep",
+} as const;
+
+export interface RouteContext {
+  deps: BreakglassDeps;
+  verify: (token: string) => Promise<ActionsClaims>;
+  /** The installation's view of a repository, or null when the app is not installed there. */
+  portFor: (owner: string, repo: string) => Promise<GitHubPort | null>;
+  lock: IssueLock;
+  log: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
+  extra?: Array<(req: IncomingMessage, res: ServerResponse) => Promise<boolean>>;
+}
+
+const REPO = /^([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100})$/;
+
+/** The app's own HTTP routes beside Probot's webhook route. Returns true when it answered. */
+export function createRoutes(ctx: RouteContext) {
+  return async function routes(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const path = (req.url ?? "/").split("?")[0];
+    try {
+      if (req.method === "GET" && path === ROUTES.health) {
+        sendJson(res, 200, { ok: true });
+        return true;
+      }
+      if (req.method === "GET" && path === ROUTES.jwks) {
+        res.setHeader("cache-control", "public, max-age=300");
+        sendJson(res, 200, ctx.deps.jwks);
+        return true;
+      }
+      if (req.method === "POST" && (path === ROUTES.exchange || path === ROUTES.release || path === ROUTES.sweep)) {
+        const body = await readJson(req);
+        const token = typeof body.token === "string" ? body.token : "";
+        const claims = await ctx.verify(token);
+        const repository = typeof body.repository === "string" ? body.repository : claims.repository;
+        const match = REPO.exec(repository);
+        if (!match) throw new HttpError(400, "bad_repository", "`repository` must be owner/name.");
+        const port = await ctx.portFor(match[1]!, match[2]!);
+        if (!port) throw new HttpError(404, "not_installed", `The Breakglass app is not installed on ${repository}.`);
+        if (path === ROUTES.sweep) {
+          await checkWorkflowIdentity(ctx.deps, port, claims, ctx.deps.sweepWorkflow, ["schedule", "workflow_dispatch"]);
+          const report = await reconcileRepository(ctx.deps, port);
+          ctx.log.info({ repository, report }, "sweep");
+          sendJson(res, 200, report);
+          return true;
+        }
+        const issue = Number(body.issue);
+        if (!Number.isSafeInteger(issue) || issue <= 0) throw new HttpError(400, "bad_issue", "`issue` must be a positive issue number.");
+        const key = `${repository}#${issue}`;
+        if (path === ROUTES.release) {
+          const outcome = await ctx.lock(key, () => releaseGrant(ctx.deps, port, claims, issue));
+          sendJson(res, 200, { outcome });
+          return true;
+        }
+        const run = `${claims.repository_id}/${claims.run_id}/${claims.run_attempt}`;
+        if (ctx.deps.usedRuns.has(run)) throw new OidcRefusal("token_replayed", "This workflow run already exchanged a token; each run gets one grant.");
+        const result = await ctx.lock(key, () => exchangeToken(ctx.deps, port, claims, token, issue));
+        ctx.deps.usedRuns.add(run);
+        ctx.log.info({ repository, issue, grant: result.grant_id, credential: result.credential_id }, "granted");
+        sendJson(res, 200, result);
+        return true;
+      }
+      for (const handler of ctx.extra ?? []) if (await handler(req, res)) return true;
+      return false;
+    } catch (error) {
+      if (error instanceof OidcRefusal) return refuse(res, ctx, 401, error.code, error.message);
+      if (error instanceof ExchangeRefusal) return refuse(res, ctx, error.status, error.code, error.message);
+      if (error instanceof HttpError) return refuse(res, ctx, error.status, error.code, error.message);
+      throw error;
+    }
+  };
+}
+
+function refuse(res: ServerResponse, ctx: RouteContext, status: number, code: string, message: string): true {
+  ctx.log.warn({ status, code }, message);
+  sendJson(res, status, { error: code, message });
+  return true;
+}

@@ -1,0 +1,168 @@
+import type { Octokit } from "@octokit/rest";
+import type { Permission } from "../core/approvers.ts";
+import type { GitHubPort, IssueComment, IssueSummary, Reaction, RepositoryIdentity } from "./github-port.ts";
+
+/** The slice of Octokit the port uses: `rest` endpoint methods, `paginate` and plain `request`. */
+export type PortOctokit = Pick<Octokit, "rest" | "paginate" | "request">;
+
+interface RawIssue {
+  number: number;
+  title: string;
+  body?: string | null;
+  state: string;
+  labels: Array<string | { name?: string }>;
+  user: { login: string; type: string } | null;
+  created_at: string;
+  closed_at: string | null;
+  html_url: string;
+  pull_request?: unknown;
+}
+
+interface RawComment {
+  id: number;
+  body?: string;
+  user: { login: string; type: string } | null;
+  performed_via_github_app?: { id: number } | null;
+  created_at: string;
+  html_url: string;
+}
+
+const toIssue = (i: RawIssue): IssueSummary => ({
+  number: i.number,
+  title: i.title,
+  body: i.body ?? "",
+  state: i.state === "closed" ? "closed" : "open",
+  labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))).filter(Boolean),
+  user: { login: i.user?.login ?? "ghost", type: i.user?.type ?? "User" },
+  created_at: i.created_at,
+  closed_at: i.closed_at,
+  html_url: i.html_url,
+});
+
+const toComment = (c: RawComment): IssueComment => ({
+  id: c.id,
+  body: c.body ?? "",
+  user: { login: c.user?.login ?? "ghost", type: c.user?.type ?? "User" },
+  app_id: c.performed_via_github_app?.id ?? null,
+  created_at: c.created_at,
+  html_url: c.html_url,
+});
+
+const isStatus = (error: unknown, status: number): boolean =>
+  typeof error === "object" && error !== null && (error as { status?: number }).status === status;
+
+export function octokitPort(octokit: PortOctokit, owner: string, repo: string): GitHubPort {
+  const base = { owner, repo };
+  let identity: Promise<RepositoryIdentity> | null = null;
+  return {
+    owner,
+    repo,
+    repository() {
+      identity ??= octokit.rest.repos.get(base).then(({ data }) => ({
+        id: data.id,
+        owner_id: data.owner.id,
+        full_name: data.full_name,
+        default_branch: data.default_branch,
+      }));
+      return identity;
+    },
+    async readFile(path) {
+      try {
+        const { data } = await octokit.rest.repos.getContent({ ...base, path });
+        if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
+        return Buffer.from(data.content, "base64").toString("utf8");
+      } catch (error) {
+        if (isStatus(error, 404)) return null;
+        throw error;
+      }
+    },
+    async listDirectory(path) {
+      try {
+        const { data } = await octokit.rest.repos.getContent({ ...base, path });
+        return Array.isArray(data) ? data.filter((e) => e.type === "file").map((e) => e.name) : [];
+      } catch (error) {
+        if (isStatus(error, 404)) return [];
+        throw error;
+      }
+    },
+    async getIssue(issue) {
+      const { data } = await octokit.rest.issues.get({ ...base, issue_number: issue });
+      return toIssue(data as RawIssue);
+    },
+    async listIssues(filter) {
+      const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
+        ...base,
+        per_page: 100,
+        state: filter.state ?? "open",
+        ...(filter.labels ? { labels: filter.labels } : {}),
+        ...(filter.creator ? { creator: filter.creator } : {}),
+        ...(filter.since ? { since: filter.since } : {}),
+      });
+      return (issues as RawIssue[]).filter((i) => !i.pull_request).map(toIssue);
+    },
+    async createIssue(input) {
+      const { data } = await octokit.rest.issues.create({ ...base, ...input });
+      return toIssue(data as RawIssue);
+    },
+    async updateIssue(issue, change) {
+      await octokit.rest.issues.update({ ...base, issue_number: issue, ...change });
+    },
+    async listComments(issue) {
+      const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...base, issue_number: issue, per_page: 100 });
+      return (comments as RawComment[]).map(toComment);
+    },
+    async createComment(issue, body) {
+      const { data } = await octokit.rest.issues.createComment({ ...base, issue_number: issue, body });
+      return toComment(data as RawComment);
+    },
+    async updateComment(commentId, body) {
+      await octokit.rest.issues.updateComment({ ...base, comment_id: commentId, body });
+    },
+    async react(commentId, content: Reaction) {
+      await octokit.rest.reactions.createForIssueComment({ ...base, comment_id: commentId, content });
+    },
+    async addLabels(issue, labels) {
+      await octokit.rest.issues.addLabels({ ...base, issue_number: issue, labels });
+    },
+    async removeLabel(issue, name) {
+      try {
+        await octokit.rest.issues.removeLabel({ ...base, issue_number: issue, name });
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+      }
+    },
+    async teamMembers(team) {
+      const [org, slug] = team.replace(/^@/, "").split("/");
+      try {
+        const members = await octokit.paginate(octokit.rest.teams.listMembersInOrg, {
+          org: org ?? "",
+          team_slug: slug ?? "",
+          per_page: 100,
+        });
+        return members.map((m) => m.login);
+      } catch (error) {
+        if (isStatus(error, 404)) return [];
+        throw error;
+      }
+    },
+    async permission(login) {
+      try {
+        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...base, username: login });
+        return (data.permission as Permission) ?? "none";
+      } catch (error) {
+        if (isStatus(error, 404)) return "none";
+        throw error;
+      }
+    },
+    async dispatchWorkflow(workflow, ref, inputs) {
+      await octokit.rest.actions.createWorkflowDispatch({ ...base, workflow_id: workflow, ref, inputs });
+    },
+    async reviewDeploymentProtection(runId, input) {
+      await octokit.request("POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule", {
+        ...base,
+        run_id: runId,
+        ...input,
+      });
+    },
+  };
+}

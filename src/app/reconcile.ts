@@ -1,0 +1,87 @@
+import { LIVE } from "../core/lifecycle.ts";
+import { mention } from "../core/markdown.ts";
+import type { BreakglassDeps } from "./deps.ts";
+import type { GitHubPort } from "./github-port.ts";
+import { finishRequest } from "./handle-command.ts";
+import { REQUEST_LABEL, RequestSession } from "./request-session.ts";
+import { finishGrant, revokeGrant } from "./revoke-grant.ts";
+
+export interface ReconcileReport {
+  checked: number;
+  revoked: number[];
+  failed: number[];
+  finished: number[];
+  escalated: number[];
+  timed_out: number[];
+  scheduled: Array<{ issue: number; expires_at: string }>;
+}
+
+/**
+ * Brings every open request of a repository in line with the clock, from its records alone: overdue
+ * grants are revoked, failed revocations retried, ended grants closed with their checklist, stale
+ * pending requests escalated and timed out, and live grants (re)scheduled. Run at start-up, by the
+ * timers, and by the scheduled sweep workflow; safe to run twice at once (records are idempotent).
+ */
+export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
+  const report: ReconcileReport = { checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [] };
+  const issues = only !== undefined ? [await port.getIssue(only)] : await port.listIssues({ labels: REQUEST_LABEL, state: "open" });
+  for (const issue of issues) {
+    if (issue.state !== "open" || !issue.labels.includes(REQUEST_LABEL) || issue.labels.includes("breakglass:audit")) continue;
+    report.checked++;
+    const session = await RequestSession.open(deps, port, issue.number, issue);
+    await reconcileSession(deps, session, report);
+  }
+  return report;
+}
+
+export async function reconcileSession(deps: BreakglassDeps, session: RequestSession, report: ReconcileReport): Promise<void> {
+  const { state } = session;
+  const now = deps.now();
+  const n = session.number;
+  if (LIVE.has(state.status) && state.grant) {
+    const expires = Date.parse(state.grant.expires_at);
+    if (expires <= now || state.status === "revoke_failed") {
+      const reason = state.grant.ended?.reason ?? (expires <= now ? "expired" : "revoked");
+      const result = await revokeGrant(session, reason === "job_ended" ? "job_ended" : reason, deps.identity.login);
+      (result === "revoked" ? report.revoked : report.failed).push(n);
+    } else {
+      deps.scheduler?.schedule(session.port, n, expires);
+      report.scheduled.push({ issue: n, expires_at: state.grant.expires_at });
+    }
+    return;
+  }
+  if (state.status === "expired" || state.status === "revoked") {
+    if (!state.closed || state.checklist_issue === null) {
+      await finishGrant(session);
+      report.finished.push(n);
+    }
+    return;
+  }
+  if (["denied", "cancelled", "timed_out"].includes(state.status)) {
+    if (!state.closed) {
+      await finishRequest(session);
+      report.finished.push(n);
+    }
+    return;
+  }
+  const policy = session.policy();
+  if ((state.status === "requested" || state.status === "invalid") && policy && state.requested_at) {
+    const age = (now - Date.parse(state.requested_at)) / 1000;
+    const timeout = policy.approvals.timeout_seconds;
+    if (age >= timeout) {
+      await session.record("timed_out", { type: "timed_out", actor: deps.identity.login }, `⌛ Nobody decided within ${Math.round(timeout / 60)} minutes: the request timed out. Open a new one if access is still needed.`);
+      await finishRequest(session);
+      report.timed_out.push(n);
+    } else if (age >= timeout / 2 && !state.escalated && state.status === "requested") {
+      const owners = session.owners(policy);
+      await session.record(
+        "escalated",
+        { type: "escalated", actor: deps.identity.login, notified: [...owners, ...policy.notify.map((t) => t.type)] },
+        `⏰ Still waiting for approval after ${Math.round(age / 60)} minutes. ${owners.map((o) => mention(o.replace(/^@/, ""))).join(" ")} please decide: \`/approve\` or \`/deny <reason>\`.`,
+      );
+      await deps.notifier.notify(policy.notify, { event: "escalated", repository: `${session.port.owner}/${session.port.repo}`, issue: n, url: session.url, summary: `request waiting ${Math.round(age / 60)} min` });
+      report.escalated.push(n);
+    }
+    if (session.state.status === "requested") deps.scheduler?.schedule(session.port, n, Date.parse(state.requested_at) + (age >= timeout / 2 ? timeout : timeout / 2) * 1000);
+  }
+}

@@ -1,0 +1,148 @@
+import type { SignedEntry } from "../core/audit-chain.ts";
+import { resolveApprovers, teamsAmong, type Eligibility } from "../core/approvers.ts";
+import type { Actor } from "../core/approval-rules.ts";
+import type { LifecycleEvent, TimedEvent } from "../core/lifecycle-events.ts";
+import { applyEvent, type RequestState } from "../core/lifecycle.ts";
+import { ALL_STATUS_LABELS, renderStatus, STATUS_MARKER, statusLabel } from "../core/render-status.ts";
+import type { Refusal } from "../core/refusal.ts";
+import type { Policy } from "../core/types.ts";
+import type { BreakglassDeps } from "./deps.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import { appendRecord, isAppComment, readHistory, type History } from "./issue-records.ts";
+import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
+
+export const REQUEST_LABEL = "breakglass";
+export const AUDIT_LABEL = "breakglass:audit";
+export const DRILL_LABEL = "breakglass:drill";
+
+/**
+ * One request issue while a handler works on it: its config, its verified history, and the
+ * operations that change it. Each change is a signed record first, then labels and the status
+ * comment follow from the new state.
+ */
+export class RequestSession {
+  private constructor(
+    readonly deps: BreakglassDeps,
+    readonly port: GitHubPort,
+    readonly issue: IssueSummary,
+    readonly config: RepoConfig,
+    private history: History,
+  ) {}
+
+  static async open(deps: BreakglassDeps, port: GitHubPort, issueNumber: number, issue?: IssueSummary): Promise<RequestSession> {
+    const [summary, config, comments] = await Promise.all([
+      issue ? Promise.resolve(issue) : port.getIssue(issueNumber),
+      loadRepoConfig(port),
+      port.listComments(issueNumber),
+    ]);
+    const history = await readHistory(port, issueNumber, deps.identity, deps.jwks, comments);
+    return new RequestSession(deps, port, summary, config, history);
+  }
+
+  get number(): number {
+    return this.issue.number;
+  }
+  get state(): RequestState {
+    return this.history.state;
+  }
+  get chain(): readonly SignedEntry[] {
+    return this.history.chain;
+  }
+  get events(): readonly TimedEvent[] {
+    return this.history.events;
+  }
+  get problems(): readonly string[] {
+    return this.history.problems;
+  }
+  get comments(): readonly IssueComment[] {
+    return this.history.comments;
+  }
+  get url(): string {
+    return this.issue.html_url;
+  }
+  nowIso(): string {
+    return new Date(this.deps.now()).toISOString();
+  }
+  hasRecord(id: string): boolean {
+    return this.history.chain.some((e) => e.entry.id === id);
+  }
+
+  policy(resource = this.state.request?.resource): Policy | null {
+    return resource ? (this.config.policies.get(resource) ?? null) : null;
+  }
+
+  /** The owners of the policy file, from CODEOWNERS (or the policy's explicit list). */
+  owners(policy: Policy): string[] {
+    if (policy.approvals.from !== "codeowners") return policy.approvals.from;
+    return this.config.codeowners?.ownersOf(`${POLICY_DIR}/${policy.path.split("/").pop()}`).owners ?? [];
+  }
+
+  private approverCache = new Map<string, Promise<Map<string, Eligibility>>>();
+  /** Who may approve this policy's requests, teams expanded through the API (cached per session). */
+  approvers(policy: Policy): Promise<Map<string, Eligibility>> {
+    let found = this.approverCache.get(policy.resource);
+    if (!found) {
+      const owners = this.owners(policy);
+      found = Promise.all(teamsAmong(owners).map(async (t) => [t, await this.port.teamMembers(t)] as const)).then((pairs) =>
+        resolveApprovers(policy, owners, new Map(pairs)),
+      );
+      this.approverCache.set(policy.resource, found);
+    }
+    return found;
+  }
+
+  async actor(user: { login: string; type: string }): Promise<Actor> {
+    const policy = this.policy();
+    const eligible = policy ? await this.approvers(policy) : new Map<string, Eligibility>();
+    const isPerson = user.type === "User";
+    return {
+      login: user.login,
+      type: user.type,
+      permission: isPerson ? await this.port.permission(user.login) : "none",
+      eligibility: eligible.get(user.login.toLowerCase()) ?? null,
+    };
+  }
+
+  /**
+   * Signs and posts one event, then folds it. Refused transitions are returned, not recorded: the
+   * chain only ever holds events the lifecycle accepts. `id` makes replays (duplicate webhooks,
+   * a sweep racing the app) no-ops.
+   */
+  async record(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; duplicate: boolean } | { ok: false; refusal: Refusal }> {
+    if (this.hasRecord(id)) return { ok: true, duplicate: true };
+    const last = this.history.chain.at(-1)?.entry.at;
+    // Records never go back in time, even if this replica's clock is behind the last writer's.
+    const at = last && last > this.nowIso() ? last : this.nowIso();
+    const applied = applyEvent(this.state, { ...event, at });
+    if (!applied.ok) return { ok: false, refusal: applied.error };
+    const entry = await appendRecord(this.port, this.number, this.history.chain, this.deps.signer, { id, at, event, text });
+    this.history = {
+      ...this.history,
+      chain: [...this.history.chain, entry],
+      events: [...this.history.events, { ...event, at }],
+      state: applied.value,
+    };
+    return { ok: true, duplicate: false };
+  }
+
+  /** Brings labels and the status comment in line with the state. */
+  async publish(): Promise<void> {
+    const policy = this.policy();
+    const approvers = policy ? [...this.owners(policy)] : [];
+    const body = renderStatus({ state: this.state, policy, approvers, now: this.deps.now(), issueUrl: this.url });
+    const existing = this.history.comments.find((c) => isAppComment(c, this.deps.identity) && c.body.startsWith(STATUS_MARKER));
+    if (existing) {
+      if (existing.body !== body) await this.port.updateComment(existing.id, body);
+    } else {
+      const created = await this.port.createComment(this.number, body);
+      this.history = { ...this.history, comments: [...this.history.comments, { ...created, body }] };
+    }
+    const wanted = statusLabel(this.state.status);
+    const labels = new Set(this.issue.labels);
+    const stale = ALL_STATUS_LABELS.filter((l) => l !== wanted && labels.has(l));
+    for (const label of stale) await this.port.removeLabel(this.number, label);
+    const add = [wanted, ...(this.state.request?.drill ? [DRILL_LABEL] : [])].filter((l) => !labels.has(l));
+    if (this.state.status !== "new" && add.length) await this.port.addLabels(this.number, add);
+    this.issue.labels.splice(0, this.issue.labels.length, ...[...labels].filter((l) => !stale.includes(l)), ...add);
+  }
+}

@@ -1,0 +1,103 @@
+import type { RevocationReason } from "../core/lifecycle-events.ts";
+import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
+import { openSealed } from "../providers/sealed-box.ts";
+import type { CredentialRef } from "../providers/provider.ts";
+import { openChecklist } from "./open-checklist.ts";
+import type { RequestSession } from "./request-session.ts";
+import { renderClosingSummary } from "./closing-summary.ts";
+
+/**
+ * The one revocation path, for expiry, /revoke, /cancel, the Action's post step and the sweep:
+ * provider.revoke, then provider.verifyRevoked; only a verified revocation is recorded as such and
+ * lets the issue close. A failure is recorded, labelled, alerted and retried — never hidden.
+ */
+export async function revokeGrant(
+  session: RequestSession,
+  reason: RevocationReason,
+  actor: string,
+  note?: string,
+): Promise<"revoked" | "failed" | "nothing"> {
+  const { state, deps } = session;
+  const grant = state.grant;
+  if (!grant || !["active", "revoke_failed"].includes(state.status)) return "nothing";
+  const policy = session.policy();
+  const role = state.request ? policy?.roles[state.request.role] : undefined;
+  const provider = role ? deps.providers[role.provider] : undefined;
+  let error: string | null = null;
+  let evidence = "";
+  try {
+    if (!provider || !role || !state.request) throw new Error(`no provider for ${grant.provider}: the policy or role was removed`);
+    const ref: CredentialRef = {
+      grantId: grant.grant_id,
+      credentialId: grant.credential_id,
+      resource: state.request.resource,
+      role: state.request.role,
+      settings: role.settings,
+      ...(grant.sealed_handle ? { revocationHandle: openSealed(grant.sealed_handle, deps.sealKey) } : {}),
+    };
+    await provider.revoke(ref);
+    const check = await provider.verifyRevoked(ref);
+    evidence = check.evidence;
+    if (!check.revoked) error = `revocation could not be verified: ${check.evidence}`;
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  if (error !== null) {
+    const attempt = grant.revocation_failures + 1;
+    await session.record(
+      `revocation_failed:${grant.grant_id}:${attempt}`,
+      { type: "revocation_failed", actor, grant_id: grant.grant_id, error: error.slice(0, 500), attempt },
+      `🚨 **Revocation failed** (attempt ${attempt}): ${escapeInline(error, 500)}\n\nThe issue stays open and revocation is retried until it is verified. ${policy?.notify.length ? "Notify targets were alerted." : ""}`,
+    );
+    await session.publish();
+    await session.port.addLabels(session.number, ["breakglass:revoke-failed"]);
+    if (policy) {
+      await deps.notifier.notify(policy.notify, {
+        event: "revocation_failed",
+        repository: `${session.port.owner}/${session.port.repo}`,
+        issue: session.number,
+        url: session.url,
+        summary: `revocation of ${grant.credential_id} failed (attempt ${attempt})`,
+      });
+    }
+    deps.scheduler?.retry(session.port, session.number, attempt);
+    return "failed";
+  }
+  const words = { expired: "expired", revoked: "was revoked", cancelled: "was cancelled", job_ended: "ended with its job" }[reason];
+  await session.record(
+    `revoked:${grant.grant_id}`,
+    { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence },
+    `🔒 The grant ${words}${reason === "expired" ? "" : ` (by ${mention(actor)})`}; the credential \`${escapeInline(grant.credential_id, 80)}\` is revoked and verified unusable: ${escapeInline(evidence, 300)}${note ? `\n\n${quoteBlock(note, 500)}` : ""}`,
+  );
+  await session.port.removeLabel(session.number, "breakglass:revoke-failed");
+  if (policy) {
+    await deps.notifier.notify(policy.notify, {
+      event: "revoked",
+      repository: `${session.port.owner}/${session.port.repo}`,
+      issue: session.number,
+      url: session.url,
+      summary: `${grant.credential_id} ${words}`,
+    });
+  }
+  await finishGrant(session);
+  return "revoked";
+}
+
+/** After a verified revocation: open the post-event review, post the summary, close the issue. Idempotent. */
+export async function finishGrant(session: RequestSession): Promise<void> {
+  const { state, deps } = session;
+  if (!["expired", "revoked"].includes(state.status)) return;
+  if (state.checklist_issue === null) {
+    const checklist = await openChecklist(session);
+    await session.record(
+      "checklist_opened",
+      { type: "checklist_opened", actor: deps.identity.login, issue: checklist },
+      `📋 Post-event review opened: #${checklist}. It cannot be closed with unchecked items.`,
+    );
+  }
+  await session.publish();
+  if (!session.state.closed) {
+    await session.record("closed", { type: "closed", actor: deps.identity.login }, renderClosingSummary(session));
+    await session.port.updateIssue(session.number, { state: "closed", state_reason: "completed" });
+  }
+}

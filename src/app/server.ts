@@ -1,0 +1,153 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
+import { createNodeMiddleware, Probot } from "probot";
+import { pino } from "pino";
+import { breakglassApp } from "./app.ts";
+import type { BreakglassDeps } from "./deps.ts";
+import { createExpiryScheduler, type ExpiryScheduler } from "./expiry-scheduler.ts";
+import type { GitHubPort } from "./github-port.ts";
+import { createRoutes } from "./http-routes.ts";
+import { createIssueLock } from "./issue-lock.ts";
+import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { createOidcVerifier } from "./oidc-verifier.ts";
+import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
+
+export interface ServerConfig {
+  appId: number;
+  privateKey: string;
+  webhookSecret: string;
+  /** GitHub API base URL; the sandbox passes its emulator's `/api/v3`. */
+  baseUrl?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  deps: Omit<BreakglassDeps, "scheduler" | "usedRuns">;
+  /** Real timers for expiry (false with the sandbox's fake clock: call `runDue()` after moving it). */
+  realTimers?: boolean;
+  logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /** Extra HTTP handlers (the dashboard). */
+  extraRoutes?: Array<(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => Promise<boolean>>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  deps: BreakglassDeps;
+  probot: Probot;
+  scheduler: ExpiryScheduler;
+  portFor(owner: string, repo: string): Promise<GitHubPort | null>;
+  /** Reconciles every repository the app is installed on (start-up, and the sandbox's clock jumps). */
+  reconcileAll(): Promise<ReconcileReport[]>;
+  /** Fires the timers that are due by the deps' clock. */
+  runDue(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts Probot's webhook middleware and Breakglass's routes on one HTTP server. */
+export async function startBreakglassServer(config: ServerConfig): Promise<RunningServer> {
+  const log = pino({ level: config.logLevel ?? "info", redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" } });
+  const probot = new Probot({
+    appId: config.appId,
+    privateKey: config.privateKey,
+    secret: config.webhookSecret,
+    ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+    log: log.child({ name: "probot" }),
+  });
+  const lock = createIssueLock();
+  const installationPorts = new Map<string, Promise<GitHubPort | null>>();
+  const portFor = (owner: string, repo: string): Promise<GitHubPort | null> => {
+    const k = `${owner}/${repo}`.toLowerCase();
+    let found = installationPorts.get(k);
+    if (!found) {
+      found = (async () => {
+        const appOctokit = await probot.auth();
+        try {
+          const { data } = await appOctokit.rest.apps.getRepoInstallation({ owner, repo });
+          return octokitPort((await probot.auth(data.id)) as unknown as PortOctokit, owner, repo);
+        } catch (error) {
+          if ((error as { status?: number }).status === 404) return null;
+          throw error;
+        }
+      })();
+      found.catch(() => installationPorts.delete(k));
+      installationPorts.set(k, found);
+    }
+    return found;
+  };
+  const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set() };
+  const scheduler = createExpiryScheduler({
+    now: deps.now,
+    retryBaseMs: deps.retryBaseMs,
+    realTimers: config.realTimers ?? true,
+    fire: async (port, issue) => {
+      await lock(`${port.owner}/${port.repo}#${issue}`, () => reconcileRepository(deps, port, issue));
+    },
+    onError: (error) => log.error({ err: error }, "expiry timer failed; the sweep will retry"),
+  });
+  deps.scheduler = scheduler;
+  const webhooks = await createNodeMiddleware(breakglassApp(deps, lock), { probot });
+  const routes = createRoutes({
+    deps,
+    verify: createOidcVerifier(deps.oidc, deps.now),
+    portFor,
+    lock,
+    log,
+    ...(config.extraRoutes ? { extra: config.extraRoutes } : {}),
+  });
+  const server: HttpServer = createServer((req, res) => {
+    routes(req, res)
+      .then(async (handled) => {
+        if (!handled) await webhooks(req, res, () => res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}'));
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, "request failed");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end('{"error":"internal"}');
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
+  const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
+
+  async function reconcileAll(): Promise<ReconcileReport[]> {
+    const appOctokit = await probot.auth();
+    const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+    const reports: ReconcileReport[] = [];
+    for (const installation of installations) {
+      const octokit = await probot.auth(installation.id);
+      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+      for (const repo of repos as unknown as Array<{ name: string; owner: { login: string } }>) {
+        const port = octokitPort(octokit as unknown as PortOctokit, repo.owner.login, repo.name);
+        reports.push(await reconcileRepository(deps, port));
+      }
+    }
+    return reports;
+  }
+
+  return {
+    url,
+    port: address.port,
+    deps,
+    probot,
+    scheduler,
+    portFor,
+    reconcileAll,
+    async runDue() {
+      for (const { port, issue } of scheduler.due(deps.now())) {
+        await lock(`${port.owner}/${port.repo}#${issue}`, () => reconcileRepository(deps, port, issue));
+      }
+    },
+    async stop() {
+      scheduler.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { serverConfigFromEnv } = await import("./config-from-env.ts");
+  const running = await startBreakglassServer(await serverConfigFromEnv(process.env));
+  console.log(JSON.stringify({ level: 30, msg: `Breakglass listening on ${running.url}` }));
+  running.reconcileAll().catch((error) => console.error("start-up reconcile failed; the sweep will catch up", error));
+}

@@ -1,0 +1,44 @@
+import type { AccessRequest } from "./types.ts";
+import type { FieldError } from "./result.ts";
+
+/**
+ * The typed events of one request's lifecycle. The app appends them to the request's signed audit
+ * chain; the state of a request is nothing but the fold of these events (see lifecycle.ts).
+ */
+export type ApprovalVia = "codeowner" | "team" | "listed";
+
+export type LifecycleEvent =
+  | { type: "requested"; actor: string; request: AccessRequest; hash: string; required_approvals: number }
+  | { type: "invalid"; actor: string; errors: FieldError[] }
+  | { type: "approved"; actor: string; hash: string; via: ApprovalVia; team?: string; note?: string; comment_id?: number }
+  | { type: "approval_withdrawn"; actor: string; comment_id: number; reason: "comment_edited" | "comment_deleted" }
+  | { type: "auto_approved"; actor: string; hash: string; rule: string }
+  | { type: "break_glass"; actor: string; hash: string; reason: string }
+  | { type: "denied"; actor: string; reason: string }
+  | { type: "cancelled"; actor: string; reason?: string }
+  | { type: "escalated"; actor: string; notified: string[] }
+  | { type: "timed_out"; actor: string }
+  | {
+      type: "granted";
+      actor: string;
+      grant_id: string;
+      run_id: string;
+      provider: string;
+      credential_id: string;
+      expires_at: string;
+      /** Sealed (encrypted) revocation handle; never the plaintext secret. */
+      sealed_handle?: string;
+    }
+  | { type: "extension_requested"; actor: string; seconds: number; reason: string; hash: string }
+  | { type: "extension_approved"; actor: string; hash: string }
+  | { type: "extended"; actor: string; grant_id: string; expires_at: string }
+  | { type: "revocation_failed"; actor: string; grant_id: string; error: string; attempt: number }
+  | { type: "revoked"; actor: string; grant_id: string; reason: RevocationReason; evidence: string }
+  | { type: "closed"; actor: string }
+  | { type: "checklist_opened"; actor: string; issue: number };
+
+export type RevocationReason = "expired" | "revoked" | "cancelled" | "job_ended";
+export type LifecycleEventType = LifecycleEvent["type"];
+
+/** An event as stored: with the time it happened (ISO). */
+export type TimedEvent = LifecycleEvent & { at: string };

@@ -1,0 +1,299 @@
+import type { LifecycleEvent, RevocationReason, TimedEvent } from "./lifecycle-events.ts";
+import { ok, type Result } from "./result.ts";
+import { refuse, type Refusal } from "./refusal.ts";
+import type { AccessRequest } from "./types.ts";
+
+export type Status =
+  | "new"
+  | "invalid"
+  | "requested"
+  | "approved"
+  | "active"
+  | "revoke_failed"
+  | "expired"
+  | "revoked"
+  | "denied"
+  | "cancelled"
+  | "timed_out";
+
+/** States from which nothing can be granted any more. */
+export const ENDED: ReadonlySet<Status> = new Set(["expired", "revoked", "denied", "cancelled", "timed_out"]);
+/** States in which a credential may be alive. */
+export const LIVE: ReadonlySet<Status> = new Set(["active", "revoke_failed"]);
+
+export interface Approval {
+  actor: string;
+  at: string;
+  via: "codeowner" | "team" | "listed" | "auto" | "break_glass";
+  detail?: string;
+  /** The comment that carried the approval, so editing or deleting it withdraws the approval. */
+  comment_id?: number;
+}
+
+export interface Grant {
+  grant_id: string;
+  run_id: string;
+  provider: string;
+  credential_id: string;
+  granted_at: string;
+  expires_at: string;
+  sealed_handle?: string;
+  revocation_failures: number;
+  last_revocation_error?: string;
+  ended?: { at: string; reason: RevocationReason; by: string; evidence: string };
+}
+
+export interface RequestState {
+  status: Status;
+  requester: string | null;
+  request: AccessRequest | null;
+  hash: string | null;
+  required_approvals: number;
+  approvals: Approval[];
+  /** Approvals voided because the request changed after they were given. */
+  voided_approvals: Approval[];
+  break_glass: { actor: string; reason: string } | null;
+  requested_at: string | null;
+  approved_at: string | null;
+  grant: Grant | null;
+  extension: { actor: string; seconds: number; reason: string; hash: string; at: string } | null;
+  extensions: Array<{ seconds: number; approved_by: string; at: string }>;
+  escalated: boolean;
+  denial: { actor: string; reason: string } | null;
+  cancellation: { actor: string; reason?: string } | null;
+  checklist_issue: number | null;
+  closed: boolean;
+  ended_at: string | null;
+  /** Number of events folded. */
+  events: number;
+}
+
+export function initialState(): RequestState {
+  return {
+    status: "new",
+    requester: null,
+    request: null,
+    hash: null,
+    required_approvals: 1,
+    approvals: [],
+    voided_approvals: [],
+    break_glass: null,
+    requested_at: null,
+    approved_at: null,
+    grant: null,
+    extension: null,
+    extensions: [],
+    escalated: false,
+    denial: null,
+    cancellation: null,
+    checklist_issue: null,
+    closed: false,
+    ended_at: null,
+    events: 0,
+  };
+}
+
+const EDITABLE: ReadonlySet<Status> = new Set(["new", "invalid", "requested", "approved"]);
+const WITHDRAWABLE: ReadonlySet<Status> = new Set(["invalid", "requested", "approved"]);
+
+function invalid(state: RequestState, event: LifecycleEvent): { ok: false; error: Refusal } {
+  return refuse("invalid_transition", `A "${event.type}" event cannot happen while the request is ${state.status}.`);
+}
+
+/**
+ * Applies one event. Invalid transitions are refused with a reason code rather than ignored, so the
+ * app can refuse the action that would have produced them and the audit verifier can flag a chain
+ * that contains one.
+ */
+export function applyEvent(state: RequestState, timed: TimedEvent): Result<RequestState, Refusal> {
+  const { at, ...event } = timed;
+  const next: RequestState = { ...state, events: state.events + 1 };
+  switch (event.type) {
+    case "requested": {
+      if (!EDITABLE.has(state.status) || (state.requester !== null && state.requester !== event.actor)) {
+        return state.status === "new" || EDITABLE.has(state.status)
+          ? refuse("not_requester", "Only the person who opened the request can change it.")
+          : invalid(state, event);
+      }
+      const changed = state.hash !== event.hash;
+      return ok({
+        ...next,
+        status: changed || state.status === "invalid" ? "requested" : state.status,
+        requester: event.actor,
+        request: event.request,
+        hash: event.hash,
+        required_approvals: event.required_approvals,
+        approvals: changed ? [] : state.approvals,
+        voided_approvals: changed ? [...state.voided_approvals, ...state.approvals] : state.voided_approvals,
+        break_glass: changed ? null : state.break_glass,
+        approved_at: changed ? null : state.approved_at,
+        requested_at: state.requested_at ?? at,
+      });
+    }
+    case "invalid": {
+      if (!EDITABLE.has(state.status)) return invalid(state, event);
+      if (state.requester !== null && state.requester !== event.actor) {
+        return refuse("not_requester", "Only the person who opened the request can change it.");
+      }
+      return ok({
+        ...next,
+        status: "invalid",
+        requester: event.actor,
+        request: null,
+        hash: null,
+        approvals: [],
+        voided_approvals: [...state.voided_approvals, ...state.approvals],
+        break_glass: null,
+        approved_at: null,
+        requested_at: state.requested_at ?? at,
+      });
+    }
+    case "approved":
+    case "auto_approved":
+    case "break_glass": {
+      if (state.status !== "requested") return invalid(state, event);
+      if (event.hash !== state.hash) {
+        return refuse("stale_request", "The request changed after this approval was given; approve the current request.");
+      }
+      if (state.approvals.some((a) => a.actor === event.actor) && event.type === "approved") {
+        return refuse("duplicate_approval", `${event.actor} has already approved this request; it counts once.`);
+      }
+      const approval: Approval =
+        event.type === "approved"
+          ? {
+              actor: event.actor,
+              at,
+              via: event.via,
+              ...(event.team ? { detail: event.team } : {}),
+              ...(event.comment_id !== undefined ? { comment_id: event.comment_id } : {}),
+            }
+          : event.type === "auto_approved"
+            ? { actor: event.actor, at, via: "auto", detail: event.rule }
+            : { actor: event.actor, at, via: "break_glass", detail: event.reason };
+      const approvals = [...state.approvals, approval];
+      const done = event.type !== "approved" || approvals.length >= state.required_approvals;
+      return ok({
+        ...next,
+        approvals,
+        status: done ? "approved" : "requested",
+        approved_at: done ? at : null,
+        break_glass: event.type === "break_glass" ? { actor: event.actor, reason: event.reason } : state.break_glass,
+      });
+    }
+    case "approval_withdrawn": {
+      if (state.status !== "requested" && state.status !== "approved") return invalid(state, event);
+      const withdrawn = state.approvals.filter((a) => a.comment_id === event.comment_id);
+      if (withdrawn.length === 0) return invalid(state, event);
+      const approvals = state.approvals.filter((a) => a.comment_id !== event.comment_id);
+      const still = state.status === "approved" && approvals.length >= state.required_approvals;
+      return ok({
+        ...next,
+        approvals,
+        voided_approvals: [...state.voided_approvals, ...withdrawn],
+        status: still ? "approved" : "requested",
+        approved_at: still ? state.approved_at : null,
+      });
+    }
+    case "denied":
+      if (!WITHDRAWABLE.has(state.status)) return invalid(state, event);
+      return ok({ ...next, status: "denied", denial: { actor: event.actor, reason: event.reason }, ended_at: at });
+    case "cancelled":
+      if (!WITHDRAWABLE.has(state.status)) return invalid(state, event);
+      return ok({
+        ...next,
+        status: "cancelled",
+        cancellation: { actor: event.actor, ...(event.reason ? { reason: event.reason } : {}) },
+        ended_at: at,
+      });
+    case "escalated":
+      if (state.status !== "requested" && state.status !== "invalid") return invalid(state, event);
+      return ok({ ...next, escalated: true });
+    case "timed_out":
+      if (state.status !== "requested" && state.status !== "invalid") return invalid(state, event);
+      return ok({ ...next, status: "timed_out", ended_at: at });
+    case "granted":
+      if (state.status !== "approved") {
+        return state.grant ? refuse("already_granted", "This request has already been granted once.") : invalid(state, event);
+      }
+      return ok({
+        ...next,
+        status: "active",
+        grant: {
+          grant_id: event.grant_id,
+          run_id: event.run_id,
+          provider: event.provider,
+          credential_id: event.credential_id,
+          granted_at: at,
+          expires_at: event.expires_at,
+          revocation_failures: 0,
+          ...(event.sealed_handle ? { sealed_handle: event.sealed_handle } : {}),
+        },
+      });
+    case "extension_requested":
+      if (state.status !== "active") return refuse("not_active", "Only an active grant can be extended.");
+      if (state.extension) return refuse("extension_pending", "An extension is already waiting for approval.");
+      return ok({
+        ...next,
+        extension: { actor: event.actor, seconds: event.seconds, reason: event.reason, hash: event.hash, at },
+      });
+    case "extension_approved":
+      if (state.status !== "active" || !state.extension) {
+        return refuse("no_extension_pending", "There is no extension waiting for approval.");
+      }
+      if (state.extension.hash !== event.hash) {
+        return refuse("stale_request", "The extension changed after this approval was given.");
+      }
+      return ok(next);
+    case "extended": {
+      if (state.status !== "active" || !state.grant || state.grant.grant_id !== event.grant_id) {
+        return invalid(state, event);
+      }
+      const seconds = state.extension?.seconds ?? 0;
+      return ok({
+        ...next,
+        grant: { ...state.grant, expires_at: event.expires_at },
+        extension: null,
+        extensions: [...state.extensions, { seconds, approved_by: event.actor, at }],
+      });
+    }
+    case "revocation_failed":
+      if (!state.grant || !LIVE.has(state.status) || state.grant.grant_id !== event.grant_id) {
+        return invalid(state, event);
+      }
+      return ok({
+        ...next,
+        status: "revoke_failed",
+        grant: { ...state.grant, revocation_failures: event.attempt, last_revocation_error: event.error },
+      });
+    case "revoked":
+      if (!state.grant || !LIVE.has(state.status) || state.grant.grant_id !== event.grant_id) {
+        return invalid(state, event);
+      }
+      return ok({
+        ...next,
+        status: event.reason === "expired" ? "expired" : "revoked",
+        grant: { ...state.grant, ended: { at, reason: event.reason, by: event.actor, evidence: event.evidence } },
+        extension: null,
+        ended_at: at,
+      });
+    case "checklist_opened":
+      if (!ENDED.has(state.status) || state.checklist_issue !== null) return invalid(state, event);
+      return ok({ ...next, checklist_issue: event.issue });
+    case "closed":
+      if (!ENDED.has(state.status) || state.closed) return invalid(state, event);
+      return ok({ ...next, closed: true });
+  }
+}
+
+/** Folds a whole history. The first invalid event stops the fold and is reported with its index. */
+export function foldEvents(
+  events: readonly TimedEvent[],
+): { ok: true; state: RequestState } | { ok: false; state: RequestState; index: number; refusal: Refusal } {
+  let state = initialState();
+  for (const [index, event] of events.entries()) {
+    const result = applyEvent(state, event);
+    if (!result.ok) return { ok: false, state, index, refusal: result.error };
+    state = result.value;
+  }
+  return { ok: true, state };
+}

@@ -1,0 +1,37 @@
+/**
+ * Every refusal carries a stable reason code (for tests, logs and the audit trail) and a message
+ * that tells the person what would work instead.
+ */
+export type ReasonCode =
+  | "invalid_transition"
+  | "not_pending"
+  | "invalid_request"
+  | "self_approval"
+  | "bot_approver"
+  | "not_codeowner"
+  | "insufficient_permission"
+  | "duplicate_approval"
+  | "stale_request"
+  | "not_requester"
+  | "not_allowed_to_revoke"
+  | "break_glass_not_allowed"
+  | "not_active"
+  | "extension_too_long"
+  | "extension_pending"
+  | "no_extension_pending"
+  | "limit_active_grants"
+  | "limit_requests_per_day"
+  | "already_granted"
+  | "expired"
+  | "unknown_command"
+  | "invalid_command";
+
+export interface Refusal {
+  code: ReasonCode;
+  message: string;
+}
+
+export const refuse = (code: ReasonCode, message: string): { ok: false; error: Refusal } => ({
+  ok: false,
+  error: { code, message },
+});

@@ -1,0 +1,111 @@
+import { formatDuration } from "./duration.ts";
+import type { Status, RequestState } from "./lifecycle.ts";
+import { escapeInline, mention, quoteBlock, table } from "./markdown.ts";
+import type { Policy } from "./types.ts";
+
+export const STATUS_MARKER = "<!-- breakglass:status -->";
+
+const BADGE: Record<Status, string> = {
+  new: "🆕 new",
+  invalid: "✏️ needs changes",
+  requested: "⏳ waiting for approval",
+  approved: "✅ approved — granting",
+  active: "🔓 active",
+  revoke_failed: "🚨 REVOCATION FAILED",
+  expired: "⌛ expired",
+  revoked: "🔒 revoked",
+  denied: "⛔ denied",
+  cancelled: "🚫 cancelled",
+  timed_out: "⌛ timed out",
+};
+
+export const statusLabel = (status: Status): string => `breakglass:${status.replace("_", "-")}`;
+export const ALL_STATUS_LABELS = (Object.keys(BADGE) as Status[]).filter((s) => s !== "new").map(statusLabel);
+
+export interface StatusView {
+  state: RequestState;
+  policy: Policy | null;
+  approvers: string[];
+  now: number;
+  issueUrl?: string;
+}
+
+const time = (iso: string | null | undefined): string => (iso ? `${iso.replace(/\.\d{3}Z$/, "Z")}` : "—");
+
+/**
+ * The one status comment per request, rewritten in place. Everything user-written is escaped; logins
+ * are mentioned only where the app resolved them itself.
+ */
+export function renderStatus(view: StatusView): string {
+  const { state, policy } = view;
+  const r = state.request;
+  const rows: string[][] = [["State", `**${BADGE[state.status]}**`]];
+  if (r) {
+    rows.push(
+      ["Resource", `\`${escapeInline(r.resource, 80)}\`${policy ? ` — ${escapeInline(policy.description, 120)}` : ""}`],
+      ["Role", `\`${escapeInline(r.role, 60)}\``],
+      ["Duration", formatDuration(r.duration_seconds)],
+      ["Severity", r.severity],
+      ["Incident", r.incident ? escapeInline(r.incident, 200) : "—"],
+      ["Drill", r.drill ? "yes" : "no"],
+    );
+  }
+  if (state.requester) rows.push(["Requester", mention(state.requester)]);
+  if (state.status === "requested" || state.status === "approved") {
+    rows.push([
+      "Approvals",
+      `${state.approvals.length} of ${state.required_approvals}${state.approvals.length ? `: ${state.approvals.map((a) => mention(a.actor)).join(", ")}` : ""}`,
+    ]);
+    rows.push(["Who may approve", view.approvers.length ? view.approvers.map((a) => `\`${escapeInline(a, 60)}\``).join(", ") : "nobody: fix CODEOWNERS"]);
+  } else if (state.approvals.length) {
+    rows.push(["Approved by", state.approvals.map(describeApproval).join(", ")]);
+  }
+  if (state.grant) {
+    rows.push(["Granted", time(state.grant.granted_at)], ["Expires", time(state.grant.expires_at)]);
+    if (!state.grant.ended && state.status === "active") {
+      const left = Math.max(0, Date.parse(state.grant.expires_at) - view.now) / 1000;
+      rows.push(["Time left", `about ${formatDuration(left)}`]);
+    }
+    rows.push(["Credential", `${escapeInline(state.grant.provider, 20)} \`${escapeInline(state.grant.credential_id, 80)}\``]);
+    if (state.grant.ended) rows.push(["Ended", `${time(state.grant.ended.at)} (${state.grant.ended.reason.replace("_", " ")})`]);
+    if (state.grant.last_revocation_error && state.status === "revoke_failed") {
+      rows.push(["Revocation error", escapeInline(state.grant.last_revocation_error, 300)]);
+    }
+  }
+  if (state.extension) rows.push(["Extension asked", `${formatDuration(state.extension.seconds)} — waiting for approval`]);
+  if (state.checklist_issue) rows.push(["Post-event review", `#${state.checklist_issue}`]);
+  const lines = [STATUS_MARKER, "### Break-glass request", "", table(["", ""], rows), ""];
+  if (r) lines.push("**Justification**", "", quoteBlock(r.justification), "");
+  lines.push(nextStep(state));
+  return lines.join("\n");
+}
+
+function describeApproval(a: RequestState["approvals"][number]): string {
+  switch (a.via) {
+    case "auto":
+      return `auto-approved by rule \`${escapeInline(a.detail ?? "", 60)}\``;
+    case "break_glass":
+      return `${mention(a.actor)} (break-glass self-approval)`;
+    case "team":
+      return `${mention(a.actor)} (via ${escapeInline(a.detail ?? "team", 60)})`;
+    default:
+      return mention(a.actor);
+  }
+}
+
+function nextStep(state: RequestState): string {
+  switch (state.status) {
+    case "invalid":
+      return "_Edit the issue body to fix the problems listed below; the request is checked again on every edit._";
+    case "requested":
+      return "_An approver comments `/approve` (or `/deny <reason>`). The requester can `/cancel`._";
+    case "approved":
+      return "_Approved. The grant workflow is running; credentials are delivered to it, never to a comment._";
+    case "active":
+      return "_`/revoke` ends the grant now; `/extend <duration> <reason>` asks for more time._";
+    case "revoke_failed":
+      return "**Revocation failed and is being retried. The credential may still work: act now.**";
+    default:
+      return "_This request is over. Nothing more can be granted from it._";
+  }
+}

@@ -1,0 +1,233 @@
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Octokit } from "@octokit/rest";
+import { createSigner } from "../core/audit-chain.ts";
+import { memoryNotifier } from "../app/notifier.ts";
+import { startBreakglassServer, type RunningServer } from "../app/server.ts";
+import { generateSigningKeyPem, signingKeysFromPem } from "../app/signing-keys.ts";
+import type { CredentialProvider } from "../providers/provider.ts";
+import type { ProviderName } from "../core/types.ts";
+import { createJwtProvider, memoryRevocationStore } from "../providers/jwt.ts";
+import { runAction, type ActionRun } from "./action-runner.ts";
+import { FakeClock } from "./clock.ts";
+import { startGitHubEmulator, type GitHubEmulator } from "./github/emulator.ts";
+import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
+
+export const SANDBOX_OWNER = "acme";
+export const SANDBOX_REPO = "ops";
+export const SANDBOX_APP_ID = 4242;
+export const SANDBOX_APP_SLUG = "breakglass";
+export const SANDBOX_AUDIENCE = "breakglass";
+
+/** The people of the sandbox organisation, matching .github/CODEOWNERS of this repository. */
+export const SANDBOX_TEAMS: Record<string, string[]> = {
+  "acme/dba": ["bob", "carol"],
+  "acme/platform": ["erin"],
+  "acme/ai-governance": ["grace", "heidi"],
+  "acme/sre": ["bob", "ivan"],
+  "acme/security": ["sam"],
+  "acme/oncall": ["olga"],
+};
+export const SANDBOX_USERS = ["dave", "mallory", "bob", "carol", "erin", "grace", "heidi", "ivan", "sam", "olga", "rita"];
+
+export interface SandboxOptions {
+  /** Directory whose policies/, CODEOWNERS and issue form become the repository's files (default: this project). */
+  root?: string;
+  /** Extra or replaced repository files, by path. */
+  files?: Record<string, string>;
+  teams?: Record<string, string[]>;
+  users?: Array<{ login: string; type?: "User" | "Bot" }>;
+  permissions?: Record<string, "admin" | "write" | "maintain" | "triage" | "read" | "none">;
+  startMs?: number;
+  /** Run the grant workflow (the real Action process) when the app dispatches it. Default true. */
+  runWorkflows?: boolean;
+  /** Keep the grant job "running" after it got credentials until this resolves (default: finish at once). */
+  holdJob?: (env: Record<string, string>, issue: number) => Promise<void>;
+  providers?: Partial<Record<ProviderName, CredentialProvider>>;
+  logLevel?: "info" | "warn" | "error" | "silent";
+}
+
+export interface Sandbox {
+  emulator: GitHubEmulator;
+  issuer: OidcIssuer;
+  app: RunningServer;
+  clock: FakeClock;
+  notifier: ReturnType<typeof memoryNotifier>;
+  appLogin: string;
+  repository: string;
+  /** Octokit acting as a person of the sandbox (their own user token). */
+  as(login: string): Octokit;
+  /** Workflow runs the sandbox started, with what the Action printed and exported. */
+  runs: Array<{ issue: number; workflow: string; result: Promise<ActionRun> }>;
+  /** Runs the grant workflow for an issue, as the app's dispatch would. */
+  runGrantWorkflow(issue: number, claims?: Record<string, unknown>): Promise<ActionRun>;
+  /** Moves the clock, fires the app's due timers and waits until everything settled. */
+  advance(ms: number): Promise<void>;
+  /** Waits for webhook deliveries and workflow runs to finish. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads the repository files the app needs from a directory: policies, CODEOWNERS, issue form, workflows. */
+export async function repositoryFilesFrom(root: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const add = async (path: string) => {
+    try {
+      files[path] = await readFile(join(root, path), "utf8");
+    } catch {
+      /* absent files are simply absent in the repository too */
+    }
+  };
+  for (const dir of ["policies", ".github/workflows", ".github/ISSUE_TEMPLATE"]) {
+    const names = await readdir(join(root, dir)).catch(() => [] as string[]);
+    for (const name of names) if (/\.(ya?ml|json)$/.test(name)) await add(`${dir}/${name}`);
+  }
+  for (const path of [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]) await add(path);
+  return files;
+}
+
+/**
+ * The whole of Breakglass on one machine: the GitHub emulator, the local OIDC issuer, the real
+ * Probot app over HTTP, and the real Action as a separate process for every dispatched workflow.
+ * Time is a fake clock that only moves when told to.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const clock = new FakeClock(options.startMs ?? Date.parse("2026-11-24T09:00:00Z"));
+  const now = () => clock.now();
+  const { privateKey: appKey, publicKey: appPublic } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  const webhookSecret = randomBytes(16).toString("hex");
+  const files = { ...(await repositoryFilesFrom(options.root ?? process.cwd())), ...(options.files ?? {}) };
+  const teams = options.teams ?? SANDBOX_TEAMS;
+  const users = options.users ?? SANDBOX_USERS.map((login) => ({ login }));
+  const emulator = await startGitHubEmulator({
+    clock,
+    appId: SANDBOX_APP_ID,
+    appSlug: SANDBOX_APP_SLUG,
+    appPublicKeyPem: appPublic,
+    webhookSecret,
+    owner: SANDBOX_OWNER,
+    repo: SANDBOX_REPO,
+    files,
+    users,
+    teams,
+    ...(options.permissions ? { permissions: options.permissions } : {}),
+  });
+  const issuer = await startOidcIssuer({ clock });
+  const keys = await signingKeysFromPem(await generateSigningKeyPem());
+  const notifier = memoryNotifier();
+  const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
+  let appUrl = "";
+  const jwtProvider = createJwtProvider({
+    issuer: "http://breakglass.sandbox",
+    signingKey: keys.privateKey,
+    kid: keys.kid,
+    revocations: memoryRevocationStore(),
+  });
+  const app = await startBreakglassServer({
+    appId: SANDBOX_APP_ID,
+    privateKey: appKey,
+    webhookSecret,
+    baseUrl: emulator.apiUrl,
+    port: 0,
+    realTimers: false,
+    logLevel: options.logLevel ?? "silent",
+    deps: {
+      identity: { appId: SANDBOX_APP_ID, login: appLogin },
+      signer: createSigner(keys.privateKey, keys.kid),
+      jwks: keys.jwks,
+      sealKey: randomBytes(32),
+      now,
+      publicUrl: "http://breakglass.sandbox",
+      oidc: { issuer: issuer.url, audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
+      grantWorkflow: "breakglass-grant.yml",
+      sweepWorkflow: "breakglass-sweep.yml",
+      drillWorkflow: "breakglass-drill.yml",
+      providers: { jwt: jwtProvider, ...(options.providers ?? {}) },
+      notifier,
+      retryBaseMs: 60_000,
+    },
+  });
+  appUrl = app.url;
+  emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
+  const repository = `${SANDBOX_OWNER}/${SANDBOX_REPO}`;
+  const repoState = emulator.state.repository;
+  let runCounter = 1000;
+  const runs: Sandbox["runs"] = [];
+
+  const claimsFor = (workflow: string, extra: Record<string, unknown> = {}) => {
+    const runId = String(++runCounter);
+    return {
+      repository,
+      repository_id: String(repoState.id),
+      repository_owner: SANDBOX_OWNER,
+      repository_owner_id: String(repoState.owner.id),
+      workflow_ref: `${repository}/.github/workflows/${workflow}@refs/heads/main`,
+      job_workflow_ref: `${repository}/.github/workflows/${workflow}@refs/heads/main`,
+      run_id: runId,
+      run_attempt: "1",
+      actor: appLogin,
+      event_name: "workflow_dispatch",
+      ref: "refs/heads/main",
+      ...extra,
+    } as Record<string, unknown> & { repository: string; run_id: string };
+  };
+
+  async function runGrantWorkflow(issue: number, claims: Record<string, unknown> = {}): Promise<ActionRun> {
+    return runAction({
+      inputs: { mode: "grant", "app-url": appUrl, issue: String(issue), audience: SANDBOX_AUDIENCE, "export-env": "true" },
+      claims: claimsFor("breakglass-grant.yml", claims),
+      oidc: issuer,
+      ...(options.holdJob ? { between: (env: Record<string, string>) => options.holdJob!(env, issue) } : {}),
+    });
+  }
+
+  if (options.runWorkflows !== false) {
+    emulator.onWorkflowDispatch((run) => {
+      const issue = Number(run.inputs?.issue);
+      if (!/breakglass-grant\.ya?ml$/.test(String(run.workflow_id)) || !Number.isSafeInteger(issue)) return;
+      const result = runGrantWorkflow(issue);
+      result.catch(() => undefined);
+      runs.push({ issue, workflow: String(run.workflow_id), result });
+    });
+  }
+
+  async function settle(): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      await emulator.waitForIdle();
+      const pending = runs.map((r) => r.result);
+      await Promise.allSettled(pending);
+      await emulator.waitForIdle();
+      if (runs.length === pending.length) return;
+    }
+  }
+
+  return {
+    emulator,
+    issuer,
+    app,
+    clock,
+    notifier,
+    appLogin,
+    repository,
+    as: (login) => new Octokit({ auth: emulator.userToken(login), baseUrl: emulator.apiUrl }),
+    runs,
+    runGrantWorkflow,
+    async advance(ms) {
+      clock.advance(ms);
+      await app.runDue();
+      await settle();
+    },
+    settle,
+    async close() {
+      await settle().catch(() => undefined);
+      await app.stop();
+      await issuer.close();
+      await emulator.close();
+    },
+  };
+}
