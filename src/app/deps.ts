@@ -5,6 +5,7 @@ import type { CredentialProvider } from "../providers/provider.ts";
 import type { AppIdentity } from "./issue-records.ts";
 import type { Notifier } from "./notifier.ts";
 import type { ExpiryScheduler } from "./expiry-scheduler.ts";
+import type { IssueLock } from "./issue-lock.ts";
 
 /** Where OIDC tokens come from and what they must say. */
 export interface OidcSettings {
@@ -36,6 +37,8 @@ export interface BreakglassDeps {
   /** Revocation retries: first delay, doubled each attempt. */
   retryBaseMs: number;
   scheduler?: ExpiryScheduler;
+  /** Serialises work per issue within the process (see issue-lock.ts). */
+  lock?: IssueLock;
   /** run_id/run_attempt pairs that already exchanged a token (replay defence within a process). */
   usedRuns: Set<string>;
 }

@@ -28,8 +28,8 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
   for (const issue of issues) {
     if (issue.state !== "open" || !issue.labels.includes(REQUEST_LABEL) || issue.labels.includes("breakglass:audit")) continue;
     report.checked++;
-    const session = await RequestSession.open(deps, port, issue.number, issue);
-    await reconcileSession(deps, session, report);
+    const work = async () => reconcileSession(deps, await RequestSession.open(deps, port, issue.number), report);
+    await (deps.lock ? deps.lock(`${port.owner}/${port.repo}#${issue.number}`, work) : work());
   }
   return report;
 }

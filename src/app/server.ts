@@ -12,6 +12,7 @@ import { createIssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
 import { createOidcVerifier } from "./oidc-verifier.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
+import { dashboardRoute, type DashboardAuth } from "./dashboard/dashboard-route.ts";
 
 export interface ServerConfig {
   appId: number;
@@ -26,7 +27,9 @@ export interface ServerConfig {
   /** Real timers for expiry (false with the sandbox's fake clock: call `runDue()` after moving it). */
   realTimers?: boolean;
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
-  /** Extra HTTP handlers (the dashboard). */
+  /** How the /breakglass dashboard is protected (default: off). */
+  dashboard?: DashboardAuth;
+  /** Extra HTTP handlers. */
   extraRoutes?: Array<(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => Promise<boolean>>;
 }
 
@@ -75,17 +78,31 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     }
     return found;
   };
-  const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set() };
+  const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set(), lock };
   const scheduler = createExpiryScheduler({
     now: deps.now,
     retryBaseMs: deps.retryBaseMs,
     realTimers: config.realTimers ?? true,
     fire: async (port, issue) => {
-      await lock(`${port.owner}/${port.repo}#${issue}`, () => reconcileRepository(deps, port, issue));
+      await reconcileRepository(deps, port, issue);
     },
     onError: (error) => log.error({ err: error }, "expiry timer failed; the sweep will retry"),
   });
   deps.scheduler = scheduler;
+  /** Every repository the app is installed on, as ports. */
+  async function installedPorts(): Promise<GitHubPort[]> {
+    const appOctokit = await probot.auth();
+    const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+    const ports: GitHubPort[] = [];
+    for (const installation of installations) {
+      const octokit = await probot.auth(installation.id);
+      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+      for (const repo of repos as unknown as Array<{ name: string; owner: { login: string } }>) {
+        ports.push(octokitPort(octokit as unknown as PortOctokit, repo.owner.login, repo.name));
+      }
+    }
+    return ports;
+  }
   const webhooks = await createNodeMiddleware(breakglassApp(deps, lock), { probot });
   const routes = createRoutes({
     deps,
@@ -93,7 +110,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     portFor,
     lock,
     log,
-    ...(config.extraRoutes ? { extra: config.extraRoutes } : {}),
+    extra: [dashboardRoute(deps, config.dashboard ?? { mode: "off" }, installedPorts), ...(config.extraRoutes ?? [])],
   });
   const server: HttpServer = createServer((req, res) => {
     routes(req, res)
@@ -110,19 +127,13 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
   const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
 
   async function reconcileAll(): Promise<ReconcileReport[]> {
-    const appOctokit = await probot.auth();
-    const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
     const reports: ReconcileReport[] = [];
-    for (const installation of installations) {
-      const octokit = await probot.auth(installation.id);
-      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
-      for (const repo of repos as unknown as Array<{ name: string; owner: { login: string } }>) {
-        const port = octokitPort(octokit as unknown as PortOctokit, repo.owner.login, repo.name);
-        reports.push(await reconcileRepository(deps, port));
-      }
+    for (const port of await installedPorts()) {
+      reports.push(await reconcileRepository(deps, port));
     }
     return reports;
   }
+
 
   return {
     url,
@@ -134,7 +145,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     reconcileAll,
     async runDue() {
       for (const { port, issue } of scheduler.due(deps.now())) {
-        await lock(`${port.owner}/${port.repo}#${issue}`, () => reconcileRepository(deps, port, issue));
+        await reconcileRepository(deps, port, issue);
       }
     },
     async stop() {

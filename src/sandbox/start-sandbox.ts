@@ -103,7 +103,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const webhookSecret = randomBytes(16).toString("hex");
   const files = { ...(await repositoryFilesFrom(options.root ?? process.cwd())), ...(options.files ?? {}) };
   const teams = options.teams ?? SANDBOX_TEAMS;
-  const users = options.users ?? SANDBOX_USERS.map((login) => ({ login }));
+  const users = options.users ?? [...SANDBOX_USERS.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" as const }];
   const emulator = await startGitHubEmulator({
     clock,
     appId: SANDBOX_APP_ID,
@@ -135,6 +135,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     baseUrl: emulator.apiUrl,
     port: 0,
     realTimers: false,
+    dashboard: { mode: "loopback" },
     logLevel: options.logLevel ?? "silent",
     deps: {
       identity: { appId: SANDBOX_APP_ID, login: appLogin },

@@ -1,0 +1,76 @@
+import { LIVE } from "../../core/lifecycle.ts";
+import type { BreakglassDeps } from "../deps.ts";
+import type { GitHubPort } from "../github-port.ts";
+import { DRILL_LABEL, REQUEST_LABEL, RequestSession } from "../request-session.ts";
+
+export interface DashboardRow {
+  repository: string;
+  issue: number;
+  url: string;
+  status: string;
+  requester: string | null;
+  resource: string | null;
+  role: string | null;
+  severity: string | null;
+  drill: boolean;
+  break_glass: boolean;
+  requested_at: string | null;
+  expires_at: string | null;
+  ended_at: string | null;
+  approvers: string[];
+  approvals: string[];
+  revocation_error: string | null;
+}
+
+export interface DashboardData {
+  generated_at: string;
+  active: DashboardRow[];
+  pending: DashboardRow[];
+  failed: DashboardRow[];
+  recent: DashboardRow[];
+  last_drill: DashboardRow | null;
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+/** What a security lead needs at a glance, read from the records of each repository's request issues. */
+export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]): Promise<DashboardData> {
+  const now = deps.now();
+  const data: DashboardData = { generated_at: new Date(now).toISOString(), active: [], pending: [], failed: [], recent: [], last_drill: null };
+  for (const port of ports) {
+    const issues = await port.listIssues({ labels: REQUEST_LABEL, state: "all", since: new Date(now - WEEK_MS).toISOString() });
+    for (const issue of issues) {
+      if (issue.labels.includes("breakglass:audit")) continue;
+      const session = await RequestSession.open(deps, port, issue.number, issue);
+      const { state } = session;
+      const policy = session.policy();
+      const row: DashboardRow = {
+        repository: `${port.owner}/${port.repo}`,
+        issue: issue.number,
+        url: issue.html_url,
+        status: state.status,
+        requester: state.requester,
+        resource: state.request?.resource ?? null,
+        role: state.request?.role ?? null,
+        severity: state.request?.severity ?? null,
+        drill: state.request?.drill ?? issue.labels.includes(DRILL_LABEL),
+        break_glass: state.break_glass !== null,
+        requested_at: state.requested_at,
+        expires_at: state.grant?.expires_at ?? null,
+        ended_at: state.ended_at,
+        approvers: policy ? session.owners(policy) : [],
+        approvals: state.approvals.map((a) => a.actor),
+        revocation_error: state.grant?.last_revocation_error ?? null,
+      };
+      if (row.drill && (!data.last_drill || (row.requested_at ?? "") > (data.last_drill.requested_at ?? ""))) data.last_drill = row;
+      if (state.status === "revoke_failed") data.failed.push(row);
+      else if (LIVE.has(state.status)) data.active.push(row);
+      else if (state.status === "requested" || state.status === "approved" || state.status === "invalid") data.pending.push(row);
+      else data.recent.push(row);
+    }
+  }
+  data.active.sort((a, b) => (a.expires_at ?? "").localeCompare(b.expires_at ?? ""));
+  data.pending.sort((a, b) => (a.requested_at ?? "").localeCompare(b.requested_at ?? ""));
+  data.recent.sort((a, b) => (b.ended_at ?? "").localeCompare(a.ended_at ?? ""));
+  return data;
+}

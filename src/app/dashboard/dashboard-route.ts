@@ -1,0 +1,55 @@
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { BreakglassDeps } from "../deps.ts";
+import type { GitHubPort } from "../github-port.ts";
+import { collectDashboard } from "./collect-dashboard.ts";
+import { renderDashboard } from "./render-dashboard.ts";
+
+export const DASHBOARD_PATH = "/breakglass";
+
+/**
+ * How the dashboard is protected. Never public by default:
+ * - `off` (default): the route answers 404.
+ * - `proxy`: behind an authenticating reverse proxy (e.g. oauth2-proxy with the GitHub provider,
+ *   restricted to the organisation) that sets `X-Forwarded-User` and a shared secret header, so a
+ *   request that bypasses the proxy is refused.
+ * - `loopback`: no login, but only for connections from 127.0.0.1/::1 (the sandbox and local use).
+ */
+export type DashboardAuth = { mode: "off" } | { mode: "loopback" } | { mode: "proxy"; secret: string };
+
+const equal = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+export function dashboardRoute(deps: BreakglassDeps, auth: DashboardAuth, repositories: () => Promise<GitHubPort[]>) {
+  return async function dashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" || (path !== DASHBOARD_PATH && path !== `${DASHBOARD_PATH}/`)) return false;
+    if (auth.mode === "off") return false;
+    if (auth.mode === "loopback") {
+      const remote = req.socket.remoteAddress ?? "";
+      if (!["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(remote)) {
+        res.writeHead(403, { "content-type": "text/plain" }).end("The dashboard is only served to this machine.");
+        return true;
+      }
+    } else {
+      const user = req.headers["x-forwarded-user"];
+      const secret = req.headers["x-breakglass-proxy-secret"];
+      if (typeof user !== "string" || !user || typeof secret !== "string" || !equal(secret, auth.secret)) {
+        res.writeHead(401, { "content-type": "text/plain" }).end("Sign in through the Breakglass proxy to see the dashboard.");
+        return true;
+      }
+    }
+    const data = await collectDashboard(deps, await repositories());
+    res.writeHead(200, {
+      "content-type": "text/html; charset=utf-8",
+      "cache-control": "no-store",
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",
+      "x-frame-options": "DENY",
+    });
+    res.end(renderDashboard(data));
+    return true;
+  };
+}

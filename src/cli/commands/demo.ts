@@ -1,0 +1,134 @@
+import { parseArgs } from "node:util";
+import { verifyChain } from "../../core/audit-chain.ts";
+import { formatDuration } from "../../core/duration.ts";
+import { introspect } from "../../providers/jwt.ts";
+import { requestFormBody } from "../../sandbox/request-body.ts";
+import { startSandbox, type Sandbox } from "../../sandbox/start-sandbox.ts";
+import type { CliIO } from "../io.ts";
+import { UserError } from "../io.ts";
+
+const HELP = `Usage: breakglass demo [--keep] [--root DIR]
+
+Plays the whole break-glass lifecycle locally: a GitHub API emulator, a local OIDC issuer, the real
+Breakglass app (Probot over HTTP) and the real Action as a separate process. No network needed.
+
+  --keep       leave the sandbox running afterwards and print its URLs (Ctrl-C to stop)
+  --root DIR   read policies/, CODEOWNERS and the issue form from DIR (default: current directory)
+`;
+
+const RECORD = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({ args, options: { keep: { type: "boolean" }, root: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true }).valueOf() as { values: { keep?: boolean; root?: string; help?: boolean } };
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const started = Date.now();
+  let credential = "";
+  let sandbox: Sandbox | null = null;
+  const say = (who: string, what: string) => {
+    const t = sandbox ? new Date(sandbox.clock.now()).toISOString().slice(11, 19) : "--:--:--";
+    io.stdout(`${t}  ${who.padEnd(16)} ${what}\n`);
+  };
+  const step = (title: string) => io.stdout(`\n== ${title}\n`);
+  const shown = new Set<number>();
+  const show = (issue: number) => showNew(sandbox!, issue, say, shown);
+  try {
+    sandbox = await startSandbox({
+      ...(values.root ? { root: values.root } : {}),
+      holdJob: async (env) => {
+        credential = env.BREAKGLASS_TOKEN ?? "";
+      },
+    });
+    const sb = sandbox;
+    const [owner, repo] = sb.repository.split("/") as [string, string];
+    const resource = "model-guardrail-override";
+    const policyText = sb.emulator.state.files?.[`policies/${resource}.yml`];
+    if (!policyText) throw new UserError(`policies/${resource}.yml is missing: the demo needs the example policies (run it from the repository root).`);
+    const role = /^roles:\s*\n\s+([a-z][a-z0-9-]*):/m.exec(policyText)?.[1] ?? "override";
+    io.stdout(`Breakglass demo — sandbox GitHub at ${sb.emulator.apiUrl}, app at ${sb.app.url}, OIDC issuer at ${sb.issuer.url}\n`);
+
+    step("1. An engineer opens a request issue");
+    const dave = sb.as("dave");
+    const { data: issue } = await dave.rest.issues.create({
+      owner,
+      repo,
+      title: `[breakglass] ${resource} ${role}`,
+      labels: ["breakglass"],
+      body: requestFormBody({ resource, role, duration: "30m", severity: "critical", justification: "The safety classifier blocks every answer since the 09:00 model push; customers are down. Disable the guardrail while we roll back.", incident: "https://status.example.com/incidents/42" }),
+    });
+    say("dave", `opened #${issue.number}: ${role} on ${resource} for 30m`);
+    await sb.settle();
+    await show(issue.number);
+
+    step("2. Wrong people try to approve");
+    for (const [who, body] of [["dave", "/approve"], ["mallory", "/approve looks fine"]] as const) {
+      await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: issue.number, body });
+      say(who, `commented ${body}`);
+      await sb.settle();
+      await show(issue.number);
+    }
+
+    step("3. A CODEOWNER of the policy approves");
+    await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: issue.number, body: "/approve confirmed with the incident commander" });
+    say("grace", "commented /approve");
+    await sb.settle();
+    await show(issue.number);
+    const run = sb.runs.find((r) => r.issue === issue.number);
+    if (!run) throw new Error("the app did not dispatch the grant workflow");
+    const action = await run.result;
+    say("grant workflow", `the Action ran as a real process: exit ${action.exitCode}; exported ${Object.keys(action.env).join(", ") || "nothing"} (masked: ${action.masked.length} value(s))`);
+    if (action.exitCode !== 0) throw new Error(`the Action failed:\n${action.stdout}\n${action.stderr}`);
+    const before = await introspect(credential, { jwks: sb.app.deps.jwks, issuer: "http://breakglass.sandbox", revocations: null, now: sb.clock.now() });
+    say("service", `verifies the break-glass JWT: ${before.active ? "ACTIVE" : `inactive (${before.reason})`}`);
+
+    step("4. Time passes: the grant expires");
+    await sb.advance(31 * 60 * 1000);
+    await show(issue.number);
+    const after = await fetchIntrospection(sb, credential);
+    say("service", `checks the same JWT at the app's introspection route: ${after.active ? "STILL ACTIVE" : "inactive — revoked"}`);
+
+    step("5. Closed, reviewed, and provable");
+    const { data: closed } = await dave.rest.issues.get({ owner, repo, issue_number: issue.number });
+    say("github", `#${issue.number} is ${closed.state} (${closed.state_reason ?? "—"})`);
+    const { data: audits } = await dave.rest.issues.listForRepo({ owner, repo, labels: "breakglass:audit", state: "open" });
+    for (const a of audits) say("github", `post-event review #${a.number} opened: "${a.title}", assigned to ${a.assignees?.map((u) => u.login).join(", ") || "—"}`);
+    const comments = await dave.paginate(dave.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
+    const records = comments.filter((c) => c.user?.login === sb.appLogin).map((c) => RECORD.exec(c.body ?? "")?.[1]).filter((j): j is string => Boolean(j));
+    const verified = await verifyChain(records, sb.app.deps.jwks, { repo: sb.repository, issue: issue.number });
+    say("auditor", verified.ok ? `audit chain of #${issue.number}: ${verified.entries.length} signed, hash-chained entries — verified` : `audit chain BROKEN at ${verified.index}: ${verified.reason}`);
+
+    const ok =
+      before.active && !after.active && closed.state === "closed" && audits.length > 0 && verified.ok && action.exitCode === 0 && !Object.values(action.env).some((v) => comments.some((c) => c.body?.includes(v)));
+    io.stdout(`\n${ok ? "✅ Demo passed" : "❌ Demo FAILED"} in ${formatDuration(Math.max(1, Math.round((Date.now() - started) / 1000)))} of wall time (${comments.length} comments on #${issue.number}, ${sb.emulator.apiRequests.length} GitHub API calls).\n`);
+    if (values.keep) {
+      io.stdout(`\nSandbox left running. GitHub API: ${sb.emulator.apiUrl}  App: ${sb.app.url}  Dashboard: ${sb.app.url}/breakglass\nPress Ctrl-C to stop.\n`);
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    }
+    return ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    io.stderr(`demo failed: ${(error as Error).stack ?? error}\n`);
+    return 1;
+  } finally {
+    await sandbox?.close();
+  }
+}
+
+/** Prints the app's comments on the issue that were not printed yet (one line each). */
+async function showNew(sb: Sandbox, issue: number, say: (who: string, what: string) => void, shown: Set<number>): Promise<void> {
+  const [owner, repo] = sb.repository.split("/") as [string, string];
+  const comments = await sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 });
+  for (const c of comments) {
+    if (shown.has(c.id) || c.user?.login !== sb.appLogin || c.body?.startsWith("<!-- breakglass:status")) continue;
+    shown.add(c.id);
+    const first = (c.body ?? "").split("\n").find((l) => l.trim() && !l.startsWith("<!--")) ?? "";
+    say("breakglass[bot]", first.replace(/<[^>]+>/g, "").replace(/\u200b/g, "").slice(0, 160));
+  }
+}
+
+async function fetchIntrospection(sb: Sandbox, token: string): Promise<{ active: boolean }> {
+  const res = await fetch(`${sb.app.url}/breakglass/introspect`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+  return (await res.json()) as { active: boolean };
+}

@@ -1,0 +1,26 @@
+/** The Markdown an issue form produces, for tests, the demo and `simulate` to open requests with. */
+export interface RequestFormInput {
+  resource: string;
+  role: string;
+  duration?: string;
+  severity?: string;
+  justification?: string;
+  incident?: string;
+  drill?: boolean;
+}
+
+export function requestFormBody(form: RequestFormInput): string {
+  const section = (heading: string, value: string | undefined) => [`### ${heading}`, "", value && value.length ? value : "_No response_", ""];
+  return [
+    ...section("Resource", form.resource),
+    ...section("Role", form.role),
+    ...section("Duration", form.duration),
+    ...section("Severity", form.severity ?? "high"),
+    ...section("Justification", form.justification ?? "Production incident: the primary is failing over and we need to inspect replication state now."),
+    ...section("Incident", form.incident),
+    "### Drill",
+    "",
+    `- [${form.drill ? "x" : " "}] This is a drill`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,52 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { httpNotifier } from "../../src/app/notifier.ts";
+
+const notification = { event: "granted" as const, repository: "acme/ops", issue: 3, url: "https://github.example/acme/ops/issues/3", summary: "read on prod-database granted to dave" };
+
+async function receiver(statuses: number[]) {
+  const received: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(statuses.shift() ?? 200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+test("generic webhooks are signed with HMAC-SHA256 over the exact body", async () => {
+  const hook = await receiver([]);
+  const notifier = httpNotifier({ env: { HOOK: hook.url, SECRET: "s3cret" } });
+  await notifier.notify([{ type: "webhook", url_env: "HOOK", secret_env: "SECRET" }], notification);
+  assert.equal(hook.received.length, 1);
+  const { headers, body } = hook.received[0]!;
+  assert.equal(headers["x-breakglass-signature-256"], `sha256=${createHmac("sha256", "s3cret").update(body).digest("hex")}`);
+  assert.deepEqual(JSON.parse(body), notification);
+  await hook.close();
+});
+
+test("Slack gets a text message with a link; a failing target is retried and never throws", async () => {
+  const hook = await receiver([500, 503]);
+  const logs: string[] = [];
+  const notifier = httpNotifier({ env: { SLACK: hook.url }, log: (m) => logs.push(m) });
+  await notifier.notify([{ type: "slack", url_env: "SLACK" }], notification);
+  assert.equal(hook.received.length, 3);
+  assert.match(JSON.parse(hook.received[2]!.body).text, /granted.*acme\/ops#3/);
+  assert.equal(logs.filter((l) => /answered 5\d\d/.test(l)).length, 2);
+  await hook.close();
+});
+
+test("an unset URL variable or an unreachable target is logged, not thrown", async () => {
+  const logs: string[] = [];
+  const notifier = httpNotifier({ env: { DEAD: "http://127.0.0.1:9/x" }, log: (m) => logs.push(m), attempts: 1 });
+  await notifier.notify([{ type: "slack", url_env: "MISSING" }, { type: "webhook", url_env: "DEAD" }], notification);
+  assert.ok(logs.some((l) => l.includes("MISSING is not set")));
+  assert.ok(logs.some((l) => l.includes("failed")));
+});
