@@ -1,0 +1,163 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import yaml from "js-yaml";
+import { verifyChain } from "../../core/audit-chain.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { requestFormBody, type RequestFormInput } from "../../sandbox/request-body.ts";
+import { startSandbox } from "../../sandbox/start-sandbox.ts";
+import { readHistory } from "../../app/issue-records.ts";
+import { UserError, type CliIO } from "../io.ts";
+
+const HELP = `Usage: breakglass simulate <scenario.yml> [--root DIR]
+
+Runs a scenario through the real Breakglass app in the local sandbox and prints what happened as JSON:
+{"state","approvals","grants":[{"provider","expires_at","revoked"}],"comments":[{"author","body"}],"issues_opened":[…],"audit":{"entries","verified"}}
+
+Scenario:
+  teams: { acme/dba: [bob, carol] }          # optional
+  permissions: { mallory: read }             # optional
+  steps:
+    - open: { author: dave, form: { resource: prod-database, role: read, duration: 1h, severity: high, justification: "…" } }
+    - open: { author: dave, body: "…issue-form Markdown…" }
+    - comment: { author: bob, body: "/approve" }
+    - edit: { author: dave, body: "…" }        # or form: {…}
+    - edit_comment: { index: 1, body: "/approve" }   # 0-based index among the scenario's comments
+    - delete_comment: { index: 1 }
+    - run_grant: {}                           # the grant workflow runs (the app also dispatches it on approval)
+    - advance: 2h                             # move the sandbox clock
+
+Exit 0 when the scenario ran (whatever the outcome), 1 when the scenario file is invalid.
+`;
+
+type Step =
+  | { open: { author: string; body?: string; form?: RequestFormInput; title?: string } }
+  | { comment: { author: string; body: string } }
+  | { edit: { author: string; body?: string; form?: RequestFormInput } }
+  | { edit_comment: { index: number; body: string } }
+  | { delete_comment: { index: number } }
+  | { run_grant: Record<string, unknown> | null }
+  | { advance: string };
+
+interface Scenario {
+  teams?: Record<string, string[]>;
+  permissions?: Record<string, "admin" | "write" | "maintain" | "triage" | "read" | "none">;
+  steps: Step[];
+}
+
+const STEP_KINDS = ["open", "comment", "edit", "edit_comment", "delete_comment", "run_grant", "advance"];
+
+/** Checks a scenario's shape and says exactly which step is wrong. */
+export function parseScenario(text: string): Scenario {
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (error) {
+    throw new UserError(`the scenario is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (typeof doc !== "object" || doc === null || !Array.isArray((doc as Scenario).steps)) {
+    throw new UserError("the scenario needs a `steps:` list (see `breakglass simulate --help`).");
+  }
+  const scenario = doc as Scenario;
+  scenario.steps.forEach((step, i) => {
+    const keys = typeof step === "object" && step !== null ? Object.keys(step) : [];
+    if (keys.length !== 1 || !STEP_KINDS.includes(keys[0]!)) {
+      throw new UserError(`step ${i + 1} must be exactly one of ${STEP_KINDS.join(", ")}; found ${keys.join(", ") || JSON.stringify(step)}.`);
+    }
+    const [kind] = keys as [string];
+    const value = (step as Record<string, unknown>)[kind] as Record<string, unknown> | string | null;
+    const need = (field: string) => {
+      if (typeof value !== "object" || value === null || value[field] === undefined) throw new UserError(`step ${i + 1} (${kind}) needs \`${field}\`.`);
+    };
+    if (kind === "open" || kind === "edit") {
+      need("author");
+      if (typeof value === "object" && value && value.body === undefined && value.form === undefined) throw new UserError(`step ${i + 1} (${kind}) needs \`body\` or \`form\`.`);
+    }
+    if (kind === "comment") (need("author"), need("body"));
+    if (kind === "edit_comment") (need("index"), need("body"));
+    if (kind === "delete_comment") need("index");
+    if (kind === "advance" && (typeof value !== "string" || !parseDuration(value).ok)) throw new UserError(`step ${i + 1} (advance) needs a duration like "2h".`);
+  });
+  if (!(scenario.steps[0] && "open" in scenario.steps[0])) throw new UserError("the first step must `open` the request issue.");
+  return scenario;
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { root: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UserError("give one scenario file: breakglass simulate <scenario.yml>");
+  const file = resolve(io.cwd, positionals[0]!);
+  const text = await readFile(file, "utf8").catch(() => {
+    throw new UserError(`cannot read ${positionals[0]}`);
+  });
+  const scenario = parseScenario(text);
+  io.stdout(`${JSON.stringify(await simulate(scenario, resolve(io.cwd, values.root ?? ".")))}\n`);
+  return 0;
+}
+
+export interface SimulationResult {
+  state: string;
+  approvals: string[];
+  grants: Array<{ provider: string; credential_id: string; expires_at: string; revoked: boolean }>;
+  comments: Array<{ author: string; body: string }>;
+  issues_opened: Array<{ number: number; title: string; labels: string[] }>;
+  audit: { entries: number; verified: boolean };
+}
+
+/** Plays a scenario in a fresh sandbox and reports the outcome. */
+export async function simulate(scenario: Scenario, root: string): Promise<SimulationResult> {
+  const sb = await startSandbox({ root, ...(scenario.teams ? { teams: { ...(await import("../../sandbox/start-sandbox.ts")).SANDBOX_TEAMS, ...scenario.teams } } : {}), ...(scenario.permissions ? { permissions: scenario.permissions } : {}) });
+  try {
+    const [owner, repo] = sb.repository.split("/") as [string, string];
+    let issueNumber = 0;
+    const comments: number[] = [];
+    const bodyOf = (s: { body?: string; form?: RequestFormInput }) => s.body ?? requestFormBody(s.form!);
+    for (const step of scenario.steps) {
+      if ("open" in step) {
+        const { data } = await sb.as(step.open.author).rest.issues.create({ owner, repo, title: step.open.title ?? `[breakglass] ${step.open.form?.resource ?? "request"}`, body: bodyOf(step.open), labels: ["breakglass"] });
+        issueNumber = data.number;
+      } else if ("comment" in step) {
+        const { data } = await sb.as(step.comment.author).rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: step.comment.body });
+        comments.push(data.id);
+      } else if ("edit" in step) {
+        await sb.as(step.edit.author).rest.issues.update({ owner, repo, issue_number: issueNumber, body: bodyOf(step.edit) });
+      } else if ("edit_comment" in step) {
+        const id = comments[step.edit_comment.index];
+        if (id === undefined) throw new UserError(`edit_comment: there is no comment ${step.edit_comment.index}`);
+        const author = sb.emulator.state.comments.get(id)?.user.login ?? "ghost";
+        await sb.as(author).rest.issues.updateComment({ owner, repo, comment_id: id, body: step.edit_comment.body });
+      } else if ("delete_comment" in step) {
+        const id = comments[step.delete_comment.index];
+        if (id === undefined) throw new UserError(`delete_comment: there is no comment ${step.delete_comment.index}`);
+        const author = sb.emulator.state.comments.get(id)?.user.login ?? "ghost";
+        await sb.as(author).rest.issues.deleteComment({ owner, repo, comment_id: id });
+      } else if ("run_grant" in step) {
+        await sb.settle();
+        await sb.runGrantWorkflow(issueNumber, step.run_grant ?? {});
+      } else if ("advance" in step) {
+        const d = parseDuration(step.advance);
+        if (d.ok) await sb.advance(d.value * 1000);
+      }
+      await sb.settle();
+    }
+    const port = await sb.app.portFor(owner, repo);
+    const history = await readHistory(port!, issueNumber, sb.app.deps.identity, sb.app.deps.jwks);
+    const verified = await verifyChain(history.chain.map((e) => e.jws), sb.app.deps.jwks, { repo: sb.repository, issue: issueNumber });
+    const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
+    const opened = await sb.as("dave").paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+    const s = history.state;
+    return {
+      state: s.status,
+      approvals: s.approvals.map((a) => a.actor),
+      grants: s.grant ? [{ provider: s.grant.provider, credential_id: s.grant.credential_id, expires_at: s.grant.expires_at, revoked: Boolean(s.grant.ended) }] : [],
+      comments: all.map((c) => ({ author: c.user?.login ?? "ghost", body: c.body ?? "" })),
+      issues_opened: opened.filter((i) => i.number !== issueNumber).map((i) => ({ number: i.number, title: i.title, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))) })),
+      audit: { entries: history.chain.length, verified: verified.ok && history.problems.length === 0 },
+    };
+  } finally {
+    await sb.close();
+  }
+}
