@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   validate: { summary: "Check policies, CODEOWNERS coverage and the issue form", load: async () => (await import("./commands/validate.ts")).run },
   simulate: { summary: "Run a scenario file through the real app in the sandbox", load: async () => (await import("./commands/simulate.ts")).run },
   demo: { summary: "Run the whole lifecycle locally in the sandbox", load: async () => (await import("./commands/demo.ts")).run },
+  init: { summary: "Scaffold Breakglass into a repository", load: async () => (await import("./commands/init.ts")).run },
   audit: { summary: "audit export | audit verify: evidence for auditors", load: async () => (await import("./commands/audit.ts")).run },
 };
 

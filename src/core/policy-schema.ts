@@ -1,0 +1,562 @@
+/**
+ * The JSON Schema of a policy file (`policies/<resource>.yml`): the single source of truth for what a
+ * policy may say. `policies/schema.json` and `docs/policy-reference.md` are generated from it
+ * (`npm run gen`), and `parsePolicy` validates against it.
+ *
+ * Conventions the error messages rely on:
+ * - every property has a `description` (it becomes the docs) and, where useful, `examples` (the first one
+ *   becomes the "e.g." of an error message);
+ * - `title` is set on values whose shape needs words (patterns, durations): it completes the sentence
+ *   "<field> must be …".
+ */
+import { SEVERITIES } from "./types.ts";
+
+/** The subset of JSON Schema (draft-07) this file uses; narrow on purpose so the generators can walk it. */
+export interface JsonSchema {
+  $schema?: string;
+  $id?: string;
+  title?: string;
+  description?: string;
+  type?: "object" | "array" | "string" | "integer" | "boolean";
+  default?: unknown;
+  examples?: unknown[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  propertyNames?: JsonSchema;
+  minProperties?: number;
+  maxProperties?: number;
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+  enum?: readonly unknown[];
+  const?: unknown;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  if?: JsonSchema;
+  then?: JsonSchema;
+  /** Used as `not: {}` (never valid), so the node's `description` becomes the error message. */
+  not?: JsonSchema;
+}
+
+export const ROLE_NAME_PATTERN = "^[a-z][a-z0-9-]{0,39}$";
+export const RESOURCE_NAME_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$";
+export const ENV_VAR_PATTERN = "^[A-Z_][A-Z0-9_]{0,127}$";
+export const APPROVER_PATTERN = "^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$";
+export const TEAM_PATTERN = "^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$";
+/**
+ * Loose shape of a duration, so editors flag "4 hours" as you type. `parseDuration` stays the judge:
+ * it also refuses zero and anything over 7 days, and its messages are the ones users see.
+ */
+export const DURATION_PATTERN =
+  "^\\s*(?:(?:\\d{1,6}[dD])?(?:\\d{1,6}[hH])?(?:\\d{1,6}[mM])?(?:\\d{1,6}[sS])?|[pP](?:\\d{1,6}[dD])?(?:[tT](?:\\d{1,6}[hH])?(?:\\d{1,6}[mM])?(?:\\d{1,6}[sS])?)?)\\s*$";
+export const DURATION_TITLE = "a duration such as `30m`, `4h`, `1h30m` or `PT2H`";
+
+export const PROVIDERS = ["jwt", "github", "aws", "postgres"] as const;
+export const DEFAULT_PG_CONNECTION_ENV = "BREAKGLASS_PG_ADMIN_URL";
+export const DEFAULT_AWS_MAX_SESSION = "1h";
+/** default_duration, when omitted, is the shorter of this and max_duration. */
+export const DEFAULT_DURATION_CAP = "1h";
+
+export const DEFAULT_AUDIT_CHECKLIST: readonly string[] = [
+  "Confirm the incident that justified the access and link it here",
+  "Review every action taken with the access (audit logs, query logs, CloudTrail)",
+  "Confirm the credentials were revoked and no copies remain; rotate any secret that was exposed",
+  "Record the root cause and why break-glass access was needed instead of the normal path",
+  "Open follow-up issues so the same access is not needed next time",
+];
+
+/** Values used when a policy leaves a field out. The schema's `default`s below are these same values. */
+export const POLICY_DEFAULTS = {
+  approvals: { required: 1, from: "codeowners", timeout: "1h" },
+  break_glass: { allowed: false },
+  extend: { requires_approval: true },
+  limits: { max_active_grants_per_user: 1, max_requests_per_user_per_day: 10 },
+  audit_checklist: DEFAULT_AUDIT_CHECKLIST,
+  keep_alive_after_job: false,
+  drill: { enabled: false, targets: { time_to_grant: "2m", time_to_revoke: "5m" } },
+} as const;
+
+function duration(description: string, examples: string[], extra: Partial<JsonSchema> = {}): JsonSchema {
+  return { type: "string", title: DURATION_TITLE, description, pattern: DURATION_PATTERN, maxLength: 40, examples, ...extra };
+}
+
+function envVar(description: string, examples: string[], extra: Partial<JsonSchema> = {}): JsonSchema {
+  return {
+    type: "string",
+    title: "the name of an environment variable (capital letters, digits and `_`)",
+    description,
+    pattern: ENV_VAR_PATTERN,
+    examples,
+    ...extra,
+  };
+}
+
+function object(description: string, properties: Record<string, JsonSchema>, extra: Partial<JsonSchema> = {}): JsonSchema {
+  return { type: "object", description, additionalProperties: false, properties, ...extra };
+}
+
+const jwtSettings = object(
+  "Settings of the built-in signed-JWT provider: Breakglass signs a short-lived token for the service named by `audience`.",
+  {
+    audience: {
+      type: "string",
+      title: "the audience of the token (text)",
+      description: "The `aud` claim of the minted token: the service that will accept it.",
+      minLength: 1,
+      maxLength: 200,
+      examples: ["https://models.example.com"],
+    },
+    scopes: {
+      type: "array",
+      title: "a list of scopes such as `[guardrail:disable]`",
+      description: "Scopes written into the token's `scope` claim; the receiving service decides what each allows.",
+      items: {
+        type: "string",
+        title: "a scope made of letters, digits and `:._/*-`",
+        description: "One scope.",
+        pattern: "^[A-Za-z0-9:._/*-]{1,100}$",
+        examples: ["model:rollback"],
+      },
+      uniqueItems: true,
+      maxItems: 50,
+      examples: [["guardrail:disable"]],
+    },
+  },
+  { examples: [{ audience: "https://models.example.com", scopes: ["model:rollback"] }] },
+);
+
+const githubSettings = object(
+  "Settings of the GitHub App installation-token provider: the token is narrowed to these repositories and permissions.",
+  {
+    repositories: {
+      type: "array",
+      title: "a list of repository names (without the owner) such as `[ops]`",
+      description: "Repositories of the installation's owner the token may reach, by name without the owner.",
+      items: {
+        type: "string",
+        title: "a repository name without the owner (`ops`, not `acme/ops`)",
+        description: "One repository name.",
+        pattern: "^[A-Za-z0-9._-]{1,100}$",
+        examples: ["ops"],
+      },
+      minItems: 1,
+      maxItems: 100,
+      uniqueItems: true,
+      examples: [["ops"]],
+    },
+    permissions: {
+      type: "object",
+      title: "a mapping of GitHub App permission names to `read`, `write` or `admin`",
+      description:
+        "GitHub App permissions of the token, e.g. `contents: write`. The app's installation must already hold them.",
+      propertyNames: {
+        type: "string",
+        title: "a GitHub App permission name such as `contents` or `administration` (lowercase letters and `_`)",
+        description: "A permission name as GitHub spells it.",
+        pattern: "^[a-z][a-z_]{0,63}$",
+      },
+      additionalProperties: {
+        enum: ["read", "write", "admin"],
+        description: "The access level.",
+        examples: ["write"],
+      },
+      minProperties: 1,
+      examples: [{ contents: "write" }],
+    },
+  },
+  { required: ["repositories", "permissions"], examples: [{ repositories: ["ops"], permissions: { contents: "write" } }] },
+);
+
+const awsSettings = object(
+  "Settings of the AWS STS provider: the grant job assumes `role_arn` with its GitHub OIDC token (AssumeRoleWithWebIdentity).",
+  {
+    role_arn: {
+      type: "string",
+      title: "an IAM role ARN such as `arn:aws:iam::123456789012:role/breakglass-admin`",
+      description: "The IAM role to assume. Its trust policy must accept GitHub's OIDC issuer for this repository.",
+      pattern: "^arn:aws[a-z-]*:iam::\\d{12}:role/.+$",
+      maxLength: 2048,
+      examples: ["arn:aws:iam::123456789012:role/breakglass-admin"],
+    },
+    region: {
+      type: "string",
+      title: "an AWS region such as `eu-west-1`",
+      description: "AWS region for the STS endpoint and the exported `AWS_REGION`.",
+      pattern: "^[a-z]{2}(?:-[a-z]+)+-\\d{1,2}$",
+      examples: ["eu-west-1"],
+    },
+    max_session: duration(
+      "The role's MaxSessionDuration in IAM (1h to 12h); sessions are never asked to last longer.",
+      ["1h"],
+      { default: DEFAULT_AWS_MAX_SESSION },
+    ),
+  },
+  { required: ["role_arn"], examples: [{ role_arn: "arn:aws:iam::123456789012:role/breakglass-admin" }] },
+);
+
+const postgresSettings = object(
+  "Settings of the PostgreSQL provider: a temporary login role is created and granted `grant_role`, then dropped.",
+  {
+    grant_role: {
+      type: "string",
+      title: "a PostgreSQL role name: lowercase letters, digits and `_`, starting with a letter or `_`",
+      description: "The existing database role whose privileges the temporary login receives.",
+      pattern: "^[a-z_][a-z0-9_]{0,62}$",
+      examples: ["bg_readonly"],
+    },
+    connection_env: envVar(
+      "Environment variable holding the admin connection string Breakglass uses to create and drop the temporary login.",
+      ["BREAKGLASS_PG_ADMIN_URL"],
+      { default: DEFAULT_PG_CONNECTION_ENV },
+    ),
+    database: {
+      type: "string",
+      title: "a database name: letters, digits, `_`, `$` and `-`",
+      description: "Database to connect to, when not the one in the connection string.",
+      pattern: "^[A-Za-z_][A-Za-z0-9_$-]{0,62}$",
+      examples: ["orders"],
+    },
+  },
+  { required: ["grant_role"], examples: [{ grant_role: "bg_readonly" }] },
+);
+
+export const PROVIDER_SETTINGS: Record<(typeof PROVIDERS)[number], JsonSchema> = {
+  jwt: jwtSettings,
+  github: githubSettings,
+  aws: awsSettings,
+  postgres: postgresSettings,
+};
+
+const role = object(
+  "One role: which provider mints its credentials and how.",
+  {
+    provider: {
+      enum: PROVIDERS,
+      description: "What mints the credential: `jwt` (signed token), `github` (GitHub App token), `aws` (STS), `postgres`.",
+      examples: ["postgres"],
+    },
+    description: {
+      type: "string",
+      title: "one line of text (at most 300 characters)",
+      description: "What the role lets you do, shown to requesters and approvers.",
+      minLength: 1,
+      maxLength: 300,
+      examples: ["Read-only SQL"],
+    },
+    settings: {
+      type: "object",
+      description: "Provider settings; which keys are allowed depends on `provider` (see below). Optional for `jwt`.",
+      examples: [{ grant_role: "bg_readonly" }],
+    },
+  },
+  {
+    required: ["provider"],
+    allOf: PROVIDERS.map(
+      (name): JsonSchema => ({
+        if: { properties: { provider: { const: name } }, required: ["provider"] },
+        then: {
+          ...(name === "jwt" ? {} : { required: ["settings"] }),
+          properties: { settings: PROVIDER_SETTINGS[name] },
+        },
+      }),
+    ),
+    examples: [{ provider: "postgres", settings: { grant_role: "bg_readonly" } }],
+  },
+);
+
+const autoApproveRule = object(
+  "A rule that approves a request without a human when every condition it states holds. A rule must state at least one condition.",
+  {
+    name: {
+      type: "string",
+      title: "a rule name: lowercase letters, digits and dashes",
+      description: "Name recorded in the audit trail when the rule fires.",
+      pattern: "^[a-z0-9][a-z0-9-]{0,62}$",
+      examples: ["read-only-low"],
+    },
+    roles: {
+      type: "array",
+      title: "a list of role names of this policy such as `[read]`",
+      description: "The request's role must be one of these.",
+      items: {
+        type: "string",
+        title: "a role name of this policy",
+        description: "A role defined under `roles`.",
+        pattern: ROLE_NAME_PATTERN,
+        examples: ["read"],
+      },
+      minItems: 1,
+      uniqueItems: true,
+      examples: [["read"]],
+    },
+    severities: {
+      type: "array",
+      title: "a list of severities such as `[low, medium]`",
+      description: "The request's severity must be one of these.",
+      items: { enum: SEVERITIES, description: "A severity.", examples: ["low"] },
+      minItems: 1,
+      uniqueItems: true,
+      examples: [["low"]],
+    },
+    max_duration: duration("The requested duration must be at most this (and within the policy's max_duration).", ["1h"]),
+    on_call_team: {
+      type: "string",
+      title: "a team written `@org/team`",
+      description: "The requester must be a member of this team.",
+      pattern: TEAM_PATTERN,
+      examples: ["@acme/oncall"],
+    },
+    drill_only: {
+      type: "boolean",
+      description: "When true, only drill requests match.",
+      default: false,
+      examples: [true],
+    },
+  },
+  { required: ["name"], examples: [{ name: "read-only-low", roles: ["read"], severities: ["low"] }] },
+);
+
+const notifyTarget = object(
+  "Where to announce requests, approvals, grants and revocations.",
+  {
+    type: {
+      enum: ["slack", "webhook"],
+      description: "`slack` (incoming webhook) or `webhook` (JSON POST, HMAC-signed when `secret_env` is set).",
+      examples: ["slack"],
+    },
+    url_env: envVar(
+      "Environment variable of the app that holds the URL. Slack webhook URLs are secrets, so a policy names the variable, never the URL.",
+      ["SLACK_WEBHOOK_URL"],
+    ),
+    secret_env: envVar("For `type: webhook` only: environment variable holding the HMAC signing secret.", [
+      "SECOPS_WEBHOOK_SECRET",
+    ]),
+  },
+  {
+    required: ["type", "url_env"],
+    allOf: [
+      {
+        if: { properties: { type: { const: "slack" } }, required: ["type"] },
+        then: {
+          properties: {
+            secret_env: {
+              not: {},
+              description: "Slack incoming webhooks are not signed: remove `secret_env` (it is for `type: webhook`).",
+            },
+          },
+        },
+      },
+    ],
+    examples: [{ type: "slack", url_env: "SLACK_WEBHOOK_URL" }],
+  },
+);
+
+export const POLICY_SCHEMA: JsonSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  description:
+    "Who may get emergency access to one resource, how, for how long, with whose approval. The file name (without `.yml`) is the resource name.",
+  type: "object",
+  additionalProperties: false,
+  required: ["description", "roles", "max_duration"],
+  properties: {
+    description: {
+      type: "string",
+      title: "one line of text (at most 300 characters)",
+      description: "What the resource is, shown on every request.",
+      minLength: 1,
+      maxLength: 300,
+      examples: ["Production PostgreSQL (orders database)"],
+    },
+    roles: {
+      type: "object",
+      title: "a mapping of role names to `{ provider, settings }`",
+      description: "The roles one may request, by name. A role name is lowercase letters, digits and dashes, starting with a letter.",
+      propertyNames: {
+        type: "string",
+        title: "a role name: lowercase letters, digits and dashes, starting with a letter, at most 40 characters",
+        description: "A role name.",
+        pattern: ROLE_NAME_PATTERN,
+      },
+      additionalProperties: role,
+      minProperties: 1,
+      maxProperties: 50,
+      examples: [{ read: { provider: "postgres", settings: { grant_role: "bg_readonly" } } }],
+    },
+    max_duration: duration("The longest a grant may last.", ["4h"]),
+    default_duration: duration(
+      `Duration of a request that names none; at most \`max_duration\`. When omitted: the shorter of ${DEFAULT_DURATION_CAP} and \`max_duration\`.`,
+      ["1h"],
+    ),
+    approvals: object(
+      "Who must approve a request, and how long a request may wait.",
+      {
+        required: {
+          type: "integer",
+          description: "How many distinct people must approve (N of M). The requester never counts.",
+          minimum: 1,
+          maximum: 10,
+          default: POLICY_DEFAULTS.approvals.required,
+          examples: [2],
+        },
+        from: {
+          description:
+            "`codeowners` (the CODEOWNERS of this policy file) or an explicit list of `@user` / `@org/team` entries.",
+          oneOf: [
+            { const: "codeowners", description: "The CODEOWNERS of this policy file." },
+            {
+              type: "array",
+              title: "a list of approvers such as `[\"@alice\", \"@acme/dba\"]`",
+              description: "Explicit approvers.",
+              items: {
+                type: "string",
+                title: "a GitHub user `@user` or team `@org/team`",
+                description: "One approver.",
+                pattern: APPROVER_PATTERN,
+                examples: ["@acme/dba"],
+              },
+              minItems: 1,
+              maxItems: 50,
+              uniqueItems: true,
+            },
+          ],
+          default: POLICY_DEFAULTS.approvals.from,
+          examples: ["codeowners"],
+        },
+        timeout: duration(
+          "How long a request may wait for approval: approvers are reminded (escalated) at half of it, and the request times out at the end.",
+          ["30m"],
+          { default: POLICY_DEFAULTS.approvals.timeout },
+        ),
+      },
+      { examples: [{ required: 2, from: "codeowners", timeout: "30m" }] },
+    ),
+    auto_approve: {
+      type: "array",
+      title: "a list of rules",
+      description: "Rules that approve matching requests without a human. Empty: every request needs approvals.",
+      items: autoApproveRule,
+      maxItems: 20,
+      default: [],
+      examples: [[{ name: "read-only-low", roles: ["read"], severities: ["low"], max_duration: "1h" }]],
+    },
+    break_glass: object(
+      "Self-approval for when no approver can be reached in time.",
+      {
+        allowed: {
+          type: "boolean",
+          description:
+            "Whether `/break-glass <reason>` may self-approve. The reason is mandatory, every notify target is alerted and the review is forced.",
+          default: POLICY_DEFAULTS.break_glass.allowed,
+          examples: [false],
+        },
+      },
+      { examples: [{ allowed: false }] },
+    ),
+    extend: object(
+      "Extending a running grant with `/extend`.",
+      {
+        requires_approval: {
+          type: "boolean",
+          description: "Whether an extension needs fresh approvals (the running grant is never disturbed meanwhile).",
+          default: POLICY_DEFAULTS.extend.requires_approval,
+          examples: [true],
+        },
+      },
+      { examples: [{ requires_approval: true }] },
+    ),
+    limits: object(
+      "Overuse limits per requester; requests over a limit are refused with the limit named.",
+      {
+        max_active_grants_per_user: {
+          type: "integer",
+          description: "Grants one person may hold on this resource at the same time.",
+          minimum: 1,
+          maximum: 100,
+          default: POLICY_DEFAULTS.limits.max_active_grants_per_user,
+          examples: [1],
+        },
+        max_requests_per_user_per_day: {
+          type: "integer",
+          description: "Requests one person may open for this resource in 24 hours.",
+          minimum: 1,
+          maximum: 1000,
+          default: POLICY_DEFAULTS.limits.max_requests_per_user_per_day,
+          examples: [5],
+        },
+      },
+      { examples: [{ max_active_grants_per_user: 1, max_requests_per_user_per_day: 5 }] },
+    ),
+    notify: {
+      type: "array",
+      title: "a list of `{ type, url_env }` targets",
+      description: "Targets alerted on request, approval, grant and revocation. Failures never block the lifecycle.",
+      items: notifyTarget,
+      maxItems: 20,
+      default: [],
+      examples: [[{ type: "slack", url_env: "SLACK_WEBHOOK_URL" }]],
+    },
+    audit_checklist: {
+      type: "array",
+      title: "a list of checklist items",
+      description: "Items of the post-event review issue opened when a grant ends.",
+      items: {
+        type: "string",
+        title: "one line of text (at most 500 characters)",
+        description: "One item.",
+        minLength: 1,
+        maxLength: 500,
+        examples: ["Confirm the incident and link it"],
+      },
+      minItems: 1,
+      maxItems: 50,
+      default: [...DEFAULT_AUDIT_CHECKLIST],
+      examples: [["Confirm the incident and link it"]],
+    },
+    environment: {
+      type: "string",
+      title: "a GitHub environment name: letters, digits, spaces and `._-`",
+      description:
+        "GitHub environment the grant job must run in (the OIDC token's `environment` claim), so environment protection rules apply too.",
+      pattern: "^[A-Za-z0-9][A-Za-z0-9 ._-]{0,254}$",
+      examples: ["breakglass-prod-database"],
+    },
+    keep_alive_after_job: {
+      type: "boolean",
+      description:
+        "Keep the credentials until expiry after the grant job ends. By default the Action's post step revokes them when the job ends.",
+      default: POLICY_DEFAULTS.keep_alive_after_job,
+      examples: [false],
+    },
+    drill: object(
+      "Scheduled drills that prove access can be granted and revoked in time.",
+      {
+        enabled: {
+          type: "boolean",
+          description: "Whether the drill workflow exercises this resource.",
+          default: POLICY_DEFAULTS.drill.enabled,
+          examples: [true],
+        },
+        targets: object(
+          "Time limits a drill must meet; a slower drill fails with the step named.",
+          {
+            time_to_grant: duration("From request to usable credentials.", ["2m"], {
+              default: POLICY_DEFAULTS.drill.targets.time_to_grant,
+            }),
+            time_to_revoke: duration("From expiry to verified revocation.", ["5m"], {
+              default: POLICY_DEFAULTS.drill.targets.time_to_revoke,
+            }),
+          },
+          { examples: [{ time_to_grant: "2m", time_to_revoke: "5m" }] },
+        ),
+      },
+      { examples: [{ enabled: true, targets: { time_to_grant: "2m", time_to_revoke: "5m" } }] },
+    ),
+  },
+};
