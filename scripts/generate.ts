@@ -120,7 +120,14 @@ export function renderPolicyReference(): string {
   if (longDefaults.length) {
     out.push("## Defaults", "");
     for (const [field, value] of longDefaults) {
-      out.push(`\`${field}\` when omitted:`, "", "```yaml", stringify({ [field.split(".").at(-1)!]: value }, { lineWidth: 0 }).trimEnd(), "```", "");
+      out.push(
+        `\`${field}\` when omitted:`,
+        "",
+        "```yaml",
+        stringify({ [field.split(".").at(-1)!]: value }, { lineWidth: 0 }).trimEnd(),
+        "```",
+        "",
+      );
     }
   }
   out.push(
@@ -160,9 +167,13 @@ function fieldsOf(schema: JsonSchema, prefix: string): Row[] {
 function tableRow(row: Row, longDefaults: Array<[string, unknown]>): string {
   const { schema } = row;
   const notes = [schema.description ?? ""];
-  if (schema.pattern && schema.title && schema.title !== DURATION_TITLE) notes.push(`Format: ${schema.title}.`);
+  if (schema.pattern && schema.title && schema.title !== DURATION_TITLE)
+    notes.push(`Format: ${schema.title}.`);
   const sample = schema.examples?.[0];
-  const key = row.field.split(/[.[\]]+/).filter(Boolean).at(-1)!;
+  const key = row.field
+    .split(/[.[\]]+/)
+    .filter(Boolean)
+    .at(-1)!;
   if (sample !== undefined) notes.push(`Example: \`${key}: ${flow(sample)}\``);
   let defaultCell = "—";
   if (schema.default !== undefined) {
@@ -185,10 +196,13 @@ function typeName(schema: JsonSchema): string {
     case "array":
       return `list of ${schema.items ? typeName(schema.items) : "values"}`;
     case "object":
-      if (typeof schema.additionalProperties === "object") return `map of name → ${typeName(schema.additionalProperties)}`;
+      if (typeof schema.additionalProperties === "object")
+        return `map of name → ${typeName(schema.additionalProperties)}`;
       return "mapping";
     case "integer":
-      return schema.minimum !== undefined && schema.maximum !== undefined ? `integer (${schema.minimum}–${schema.maximum})` : "integer";
+      return schema.minimum !== undefined && schema.maximum !== undefined
+        ? `integer (${schema.minimum}–${schema.maximum})`
+        : "integer";
     case "boolean":
       return "boolean";
     case "string":

@@ -31,6 +31,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
   const slug = need(env, "BREAKGLASS_APP_SLUG", "your GitHub App's slug (the name in its URL), e.g. breakglass.");
   const baseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}/api/v3` : undefined;
   const now = () => Date.now();
+  const { providers, introspect } = await systemProviders({ env, keys, publicUrl, appId, privateKey, ...(baseUrl ? { baseUrl } : {}), now });
   return {
     appId,
     privateKey,
@@ -39,6 +40,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
     host: env.HOST ?? "0.0.0.0",
     port: Number(env.PORT ?? 3000),
     logLevel: (env.LOG_LEVEL as ServerConfig["logLevel"]) ?? "info",
+    dashboard: env.BREAKGLASS_DASHBOARD_PROXY_SECRET ? { mode: "proxy", secret: env.BREAKGLASS_DASHBOARD_PROXY_SECRET } : { mode: "off" },
     deps: {
       identity: { appId, login: `${slug}[bot]` },
       signer: createSigner(keys.privateKey, keys.kid),
@@ -54,7 +56,8 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
       grantWorkflow: env.BREAKGLASS_GRANT_WORKFLOW ?? "breakglass-grant.yml",
       sweepWorkflow: env.BREAKGLASS_SWEEP_WORKFLOW ?? "breakglass-sweep.yml",
       drillWorkflow: env.BREAKGLASS_DRILL_WORKFLOW ?? "breakglass-drill.yml",
-      providers: await systemProviders({ env, keys, publicUrl, appId, privateKey, ...(baseUrl ? { baseUrl } : {}), now }),
+      providers,
+      introspect,
       notifier: httpNotifier({ env }),
       retryBaseMs: 30_000,
     },

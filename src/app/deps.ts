@@ -37,6 +37,8 @@ export interface BreakglassDeps {
   /** Revocation retries: first delay, doubled each attempt. */
   retryBaseMs: number;
   scheduler?: ExpiryScheduler;
+  /** Introspection of the JWT provider's tokens (POST /breakglass/introspect), for relying services. */
+  introspect?: (token: string) => Promise<{ active: boolean; reason?: string }>;
   /** Serialises work per issue within the process (see issue-lock.ts). */
   lock?: IssueLock;
   /** run_id/run_attempt pairs that already exchanged a token (replay defence within a process). */

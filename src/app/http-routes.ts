@@ -13,6 +13,7 @@ export const ROUTES = {
   exchange: "/breakglass/exchange",
   release: "/breakglass/release",
   sweep: "/breakglass/sweep",
+  introspect: "/breakglass/introspect",
 } as const;
 
 export interface RouteContext {
@@ -39,6 +40,12 @@ export function createRoutes(ctx: RouteContext) {
       if (req.method === "GET" && path === ROUTES.jwks) {
         res.setHeader("cache-control", "public, max-age=300");
         sendJson(res, 200, ctx.deps.jwks);
+        return true;
+      }
+      if (req.method === "POST" && path === ROUTES.introspect && ctx.deps.introspect) {
+        const body = await readJson(req);
+        const result = await ctx.deps.introspect(typeof body.token === "string" ? body.token : "");
+        sendJson(res, 200, result.active ? result : { active: false });
         return true;
       }
       if (req.method === "POST" && (path === ROUTES.exchange || path === ROUTES.release || path === ROUTES.sweep)) {

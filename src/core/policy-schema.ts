@@ -84,7 +84,15 @@ export const POLICY_DEFAULTS = {
 } as const;
 
 function duration(description: string, examples: string[], extra: Partial<JsonSchema> = {}): JsonSchema {
-  return { type: "string", title: DURATION_TITLE, description, pattern: DURATION_PATTERN, maxLength: 40, examples, ...extra };
+  return {
+    type: "string",
+    title: DURATION_TITLE,
+    description,
+    pattern: DURATION_PATTERN,
+    maxLength: 40,
+    examples,
+    ...extra,
+  };
 }
 
 function envVar(description: string, examples: string[], extra: Partial<JsonSchema> = {}): JsonSchema {
@@ -98,7 +106,11 @@ function envVar(description: string, examples: string[], extra: Partial<JsonSche
   };
 }
 
-function object(description: string, properties: Record<string, JsonSchema>, extra: Partial<JsonSchema> = {}): JsonSchema {
+function object(
+  description: string,
+  properties: Record<string, JsonSchema>,
+  extra: Partial<JsonSchema> = {},
+): JsonSchema {
   return { type: "object", description, additionalProperties: false, properties, ...extra };
 }
 
@@ -116,7 +128,8 @@ const jwtSettings = object(
     scopes: {
       type: "array",
       title: "a list of scopes such as `[guardrail:disable]`",
-      description: "Scopes written into the token's `scope` claim; the receiving service decides what each allows.",
+      description:
+        "Scopes written into the token's `scope` claim; the receiving service decides what each allows.",
       items: {
         type: "string",
         title: "a scope made of letters, digits and `:._/*-`",
@@ -158,7 +171,8 @@ const githubSettings = object(
         "GitHub App permissions of the token, e.g. `contents: write`. The app's installation must already hold them.",
       propertyNames: {
         type: "string",
-        title: "a GitHub App permission name such as `contents` or `administration` (lowercase letters and `_`)",
+        title:
+          "a GitHub App permission name such as `contents` or `administration` (lowercase letters and `_`)",
         description: "A permission name as GitHub spells it.",
         pattern: "^[a-z][a-z_]{0,63}$",
       },
@@ -171,7 +185,10 @@ const githubSettings = object(
       examples: [{ contents: "write" }],
     },
   },
-  { required: ["repositories", "permissions"], examples: [{ repositories: ["ops"], permissions: { contents: "write" } }] },
+  {
+    required: ["repositories", "permissions"],
+    examples: [{ repositories: ["ops"], permissions: { contents: "write" } }],
+  },
 );
 
 const awsSettings = object(
@@ -180,7 +197,8 @@ const awsSettings = object(
     role_arn: {
       type: "string",
       title: "an IAM role ARN such as `arn:aws:iam::123456789012:role/breakglass-admin`",
-      description: "The IAM role to assume. Its trust policy must accept GitHub's OIDC issuer for this repository.",
+      description:
+        "The IAM role to assume. Its trust policy must accept GitHub's OIDC issuer for this repository.",
       pattern: "^arn:aws[a-z-]*:iam::\\d{12}:role/.+$",
       maxLength: 2048,
       examples: ["arn:aws:iam::123456789012:role/breakglass-admin"],
@@ -239,7 +257,8 @@ const role = object(
   {
     provider: {
       enum: PROVIDERS,
-      description: "What mints the credential: `jwt` (signed token), `github` (GitHub App token), `aws` (STS), `postgres`.",
+      description:
+        "What mints the credential: `jwt` (signed token), `github` (GitHub App token), `aws` (STS), `postgres`.",
       examples: ["postgres"],
     },
     description: {
@@ -252,21 +271,20 @@ const role = object(
     },
     settings: {
       type: "object",
-      description: "Provider settings; which keys are allowed depends on `provider` (see below). Optional for `jwt`.",
+      description:
+        "Provider settings; which keys are allowed depends on `provider` (see below). Optional for `jwt`.",
       examples: [{ grant_role: "bg_readonly" }],
     },
   },
   {
     required: ["provider"],
-    allOf: PROVIDERS.map(
-      (name): JsonSchema => ({
-        if: { properties: { provider: { const: name } }, required: ["provider"] },
-        then: {
-          ...(name === "jwt" ? {} : { required: ["settings"] }),
-          properties: { settings: PROVIDER_SETTINGS[name] },
-        },
-      }),
-    ),
+    allOf: PROVIDERS.map((name): JsonSchema => ({
+      if: { properties: { provider: { const: name } }, required: ["provider"] },
+      then: {
+        ...(name === "jwt" ? {} : { required: ["settings"] }),
+        properties: { settings: PROVIDER_SETTINGS[name] },
+      },
+    })),
     examples: [{ provider: "postgres", settings: { grant_role: "bg_readonly" } }],
   },
 );
@@ -305,7 +323,10 @@ const autoApproveRule = object(
       uniqueItems: true,
       examples: [["low"]],
     },
-    max_duration: duration("The requested duration must be at most this (and within the policy's max_duration).", ["1h"]),
+    max_duration: duration(
+      "The requested duration must be at most this (and within the policy's max_duration).",
+      ["1h"],
+    ),
     on_call_team: {
       type: "string",
       title: "a team written `@org/team`",
@@ -328,7 +349,8 @@ const notifyTarget = object(
   {
     type: {
       enum: ["slack", "webhook"],
-      description: "`slack` (incoming webhook) or `webhook` (JSON POST, HMAC-signed when `secret_env` is set).",
+      description:
+        "`slack` (incoming webhook) or `webhook` (JSON POST, HMAC-signed when `secret_env` is set).",
       examples: ["slack"],
     },
     url_env: envVar(
@@ -348,7 +370,8 @@ const notifyTarget = object(
           properties: {
             secret_env: {
               not: {},
-              description: "Slack incoming webhooks are not signed: remove `secret_env` (it is for `type: webhook`).",
+              description:
+                "Slack incoming webhooks are not signed: remove `secret_env` (it is for `type: webhook`).",
             },
           },
         },
@@ -377,10 +400,12 @@ export const POLICY_SCHEMA: JsonSchema = {
     roles: {
       type: "object",
       title: "a mapping of role names to `{ provider, settings }`",
-      description: "The roles one may request, by name. A role name is lowercase letters, digits and dashes, starting with a letter.",
+      description:
+        "The roles one may request, by name. A role name is lowercase letters, digits and dashes, starting with a letter.",
       propertyNames: {
         type: "string",
-        title: "a role name: lowercase letters, digits and dashes, starting with a letter, at most 40 characters",
+        title:
+          "a role name: lowercase letters, digits and dashes, starting with a letter, at most 40 characters",
         description: "A role name.",
         pattern: ROLE_NAME_PATTERN,
       },
@@ -412,7 +437,7 @@ export const POLICY_SCHEMA: JsonSchema = {
             { const: "codeowners", description: "The CODEOWNERS of this policy file." },
             {
               type: "array",
-              title: "a list of approvers such as `[\"@alice\", \"@acme/dba\"]`",
+              title: 'a list of approvers such as `["@alice", "@acme/dba"]`',
               description: "Explicit approvers.",
               items: {
                 type: "string",
@@ -440,7 +465,8 @@ export const POLICY_SCHEMA: JsonSchema = {
     auto_approve: {
       type: "array",
       title: "a list of rules",
-      description: "Rules that approve matching requests without a human. Empty: every request needs approvals.",
+      description:
+        "Rules that approve matching requests without a human. Empty: every request needs approvals.",
       items: autoApproveRule,
       maxItems: 20,
       default: [],
@@ -464,7 +490,8 @@ export const POLICY_SCHEMA: JsonSchema = {
       {
         requires_approval: {
           type: "boolean",
-          description: "Whether an extension needs fresh approvals (the running grant is never disturbed meanwhile).",
+          description:
+            "Whether an extension needs fresh approvals (the running grant is never disturbed meanwhile).",
           default: POLICY_DEFAULTS.extend.requires_approval,
           examples: [true],
         },
@@ -496,7 +523,8 @@ export const POLICY_SCHEMA: JsonSchema = {
     notify: {
       type: "array",
       title: "a list of `{ type, url_env }` targets",
-      description: "Targets alerted on request, approval, grant and revocation. Failures never block the lifecycle.",
+      description:
+        "Targets alerted on request, approval, grant and revocation. Failures never block the lifecycle.",
       items: notifyTarget,
       maxItems: 20,
       default: [],

@@ -1,5 +1,18 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, visit, type Document } from "yaml";
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  stringify,
+  visit,
+  type Document,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
 import { parseDuration } from "./duration.ts";
 import {
   DEFAULT_AWS_MAX_SESSION,
@@ -41,14 +54,19 @@ interface Located {
 
 /** "policies/x.yml:7: message", or "policies/x.yml: message" when the problem has no line. */
 export function formatPolicyError(error: PolicyError): string {
-  return error.line === null ? `${error.file}: ${error.message}` : `${error.file}:${error.line}: ${error.message}`;
+  return error.line === null
+    ? `${error.file}: ${error.message}`
+    : `${error.file}:${error.line}: ${error.message}`;
 }
 
 /** The resource a policy file defines: its base name without `.yml` / `.yaml`. */
 export function resourceNameFromPath(path: string): Result<string, string> {
   const base = path.split(/[\\/]/).pop() ?? "";
   const match = /^(.*)\.ya?ml$/.exec(base);
-  if (!match) return err(`${code(base)} is not a policy file name: name it \`<resource>.yml\`, e.g. \`prod-database.yml\``);
+  if (!match)
+    return err(
+      `${code(base)} is not a policy file name: name it \`<resource>.yml\`, e.g. \`prod-database.yml\``,
+    );
   const name = match[1]!;
   if (!new RegExp(RESOURCE_NAME_PATTERN).test(name)) {
     return err(
@@ -67,7 +85,13 @@ export function parsePolicy(path: string, text: string): Result<Policy, PolicyEr
     return parseUnguarded(path, text);
   } catch (e) {
     // Last line of defence: bad input must come back as a message, never as an exception.
-    return err([{ file: path, line: null, message: `could not read the policy (${e instanceof Error ? e.message : String(e)})` }]);
+    return err([
+      {
+        file: path,
+        line: null,
+        message: `could not read the policy (${e instanceof Error ? e.message : String(e)})`,
+      },
+    ]);
   }
 }
 
@@ -101,8 +125,10 @@ export function loadPolicies(files: Array<{ path: string; text: string }>): {
 function parseUnguarded(path: string, text: string): Result<Policy, PolicyError[]> {
   const problems: Located[] = [];
   const resource = resourceNameFromPath(path);
-  if (!resource.ok) problems.push({ line: null, message: resource.error });
-  const finish = (): Result<Policy, PolicyError[]> => err(toPolicyErrors(path, problems));
+  const finish = (): Result<Policy, PolicyError[]> =>
+    err(
+      toPolicyErrors(path, resource.ok ? problems : [{ line: null, message: resource.error }, ...problems]),
+    );
 
   const bytes = new TextEncoder().encode(text).length;
   if (bytes > MAX_POLICY_BYTES) {
@@ -121,8 +147,16 @@ function parseUnguarded(path: string, text: string): Result<Policy, PolicyError[
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const lineAt = (offset: number): number => lines.linePos(offset).line;
-  for (const e of doc.errors) problems.push({ line: lineAt(e.pos[0]), message: yamlErrorMessage(e.code, e.message, text, e.pos) });
-  for (const w of doc.warnings) problems.push({ line: lineAt(w.pos[0]), message: yamlWarningMessage(w.code, w.message) });
+  const keyAt = keysByOffset(doc);
+  for (const e of doc.errors) {
+    const message =
+      e.code === "DUPLICATE_KEY"
+        ? duplicateKeyMessage(keyAt.get(e.pos[0]) ?? null)
+        : yamlErrorMessage(e.code, e.message);
+    problems.push({ line: lineAt(e.pos[0]), message });
+  }
+  for (const w of doc.warnings)
+    problems.push({ line: lineAt(w.pos[0]), message: yamlWarningMessage(w.code, w.message) });
   if (problems.length) return finish();
 
   problems.push(...findAnchorsAndAliases(doc, lineAt));
@@ -131,7 +165,8 @@ function parseUnguarded(path: string, text: string): Result<Policy, PolicyError[
   if (doc.contents === null) {
     problems.push({
       line: null,
-      message: "the file is empty: a policy needs at least `description`, `roles` and `max_duration` (see docs/policy-reference.md)",
+      message:
+        "the file is empty: a policy needs at least `description`, `roles` and `max_duration` (see docs/policy-reference.md)",
     });
     return finish();
   }
@@ -159,7 +194,11 @@ function toPolicyErrors(file: string, problems: Located[]): PolicyError[] {
   unique.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const shown = unique.slice(0, MAX_REPORTED_ERRORS).map((p) => ({ file, line: p.line, message: p.message }));
   if (unique.length > MAX_REPORTED_ERRORS) {
-    shown.push({ file, line: null, message: `…and ${unique.length - MAX_REPORTED_ERRORS} more problems; fix these first` });
+    shown.push({
+      file,
+      line: null,
+      message: `…and ${unique.length - MAX_REPORTED_ERRORS} more problems; fix these first`,
+    });
   }
   return shown;
 }
@@ -167,6 +206,11 @@ function toPolicyErrors(file: string, problems: Located[]): PolicyError[] {
 // ---------------------------------------------------------------------------------------------------
 // Reading YAML safely
 
+/**
+ * A cheap over-estimate of nesting, counted on the raw text before the parser sees it. Brackets inside
+ * quoted text count too: refusing a policy with 17 unclosed `[` in a string is a fair price for never
+ * handing the parser something that can take the process down.
+ */
 function checkNesting(text: string): Located | null {
   let depth = 0;
   let line = 1;
@@ -185,7 +229,10 @@ function checkNesting(text: string): Located | null {
     if (atLineStart) {
       if (ch === " ") {
         if (++indent > MAX_INDENT_COLUMNS) {
-          return { line, message: `this line is indented more than ${MAX_INDENT_COLUMNS} columns; a policy never nests that deep` };
+          return {
+            line,
+            message: `this line is indented more than ${MAX_INDENT_COLUMNS} columns; a policy never nests that deep`,
+          };
         }
         continue;
       }
@@ -193,24 +240,32 @@ function checkNesting(text: string): Located | null {
       const end = text.indexOf("\n", i);
       const indicators = /^(?:[-?:](?:[ \t]+|$))+/.exec(text.slice(i, end === -1 ? undefined : end));
       if (indicators && indicators[0].replace(/\s/g, "").length > MAX_INDICATORS_PER_LINE) {
-        return { line, message: `this line nests more than ${MAX_INDICATORS_PER_LINE} lists or keys; a policy never nests that deep` };
+        return {
+          line,
+          message: `this line nests more than ${MAX_INDICATORS_PER_LINE} lists or keys; a policy never nests that deep`,
+        };
       }
     }
     if (inComment) continue;
     if (ch === "#" && (i === 0 || /\s/.test(text[i - 1]!))) inComment = true;
     else if (ch === "[" || ch === "{") {
       if (++depth > MAX_BRACKET_DEPTH) {
-        return { line, message: `brackets are nested more than ${MAX_BRACKET_DEPTH} deep; a policy never nests that deep` };
+        return {
+          line,
+          message: `brackets are nested more than ${MAX_BRACKET_DEPTH} deep; a policy never nests that deep`,
+        };
       }
     } else if ((ch === "]" || ch === "}") && depth > 0) depth--;
   }
   return null;
 }
 
-function yamlErrorMessage(codeName: string, message: string, text: string, pos: [number, number]): string {
+function duplicateKeyMessage(key: string | null): string {
+  return `duplicate key${key === null ? "" : ` ${code(key)}`}: each key may appear only once in a mapping; keep one of them`;
+}
+
+function yamlErrorMessage(codeName: string, message: string): string {
   switch (codeName) {
-    case "DUPLICATE_KEY":
-      return `duplicate key ${code(text.slice(pos[0], pos[1]))}: each key may appear only once in a mapping; keep one of them`;
     case "MULTIPLE_DOCS":
       return "the file holds more than one YAML document (a `---` line after content); keep one policy per file";
     case "TAB_AS_INDENT":
@@ -220,8 +275,20 @@ function yamlErrorMessage(codeName: string, message: string, text: string, pos: 
   }
 }
 
+/** Scalar mapping keys by start offset: yaml reports a duplicate key by its offset only. */
+function keysByOffset(doc: Document): Map<number, string> {
+  const keys = new Map<number, string>();
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.range) keys.set(pair.key.range[0], String(pair.key.value));
+    },
+  });
+  return keys;
+}
+
 function yamlWarningMessage(codeName: string, message: string): string {
-  if (codeName === "TAG_RESOLVE_FAILED") return `${message.replace(/^Unresolved tag/, "unknown YAML tag")}; remove the tag`;
+  if (codeName === "TAG_RESOLVE_FAILED")
+    return `${message.replace(/^Unresolved tag/, "unknown YAML tag")}; remove the tag`;
   return `YAML problem: ${message}`;
 }
 
@@ -260,12 +327,15 @@ function toPlain(node: unknown, problems: Located[], lineAt: (offset: number) =>
       const key = pair.key;
       const keyLine = isScalar(key) || isCollection(key) ? (key.range ? lineAt(key.range[0]) : null) : null;
       if (!isScalar(key) || key.value === null || typeof key.value === "object") {
-        problems.push({ line: keyLine, message: "keys must be plain names such as `max_duration`, not lists, mappings or empty" });
+        problems.push({
+          line: keyLine,
+          message: "keys must be plain names such as `max_duration`, not lists, mappings or empty",
+        });
         continue;
       }
       const name = String(key.value);
       if (Object.prototype.hasOwnProperty.call(out, name)) {
-        problems.push({ line: keyLine, message: `duplicate key ${code(name)}: each key may appear only once in a mapping; keep one of them` });
+        problems.push({ line: keyLine, message: duplicateKeyMessage(name) });
         continue;
       }
       Object.defineProperty(out, name, {
@@ -291,13 +361,25 @@ interface Locate {
 function locator(doc: Document, lineAt: (offset: number) => number): Locate {
   const rangeLine = (node: unknown): number | null =>
     (isScalar(node) || isCollection(node)) && node.range ? lineAt(node.range[0]) : null;
+  // Indexed once per mapping: a file with thousands of unknown keys must not cost thousands of scans.
+  const indexes = new Map<YAMLMap, Map<string, Pair>>();
+  const pairsOf = (map: YAMLMap): Map<string, Pair> => {
+    let index = indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items)
+        if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+      indexes.set(map, index);
+    }
+    return index;
+  };
   const find = (path: Segment[]): { keyLine: number | null; valueLine: number | null } => {
     let node: unknown = doc.contents;
     let keyLine: number | null = null;
     let valueLine = rangeLine(node);
     for (const segment of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = pairsOf(node).get(String(segment));
         if (!pair) break;
         keyLine = rangeLine(pair.key);
         node = pair.value;
@@ -334,7 +416,10 @@ function explainSchemaErrors(errors: ErrorObject[], data: unknown, locate: Locat
     }
     // A branch whose own type fits the value explains the problem best (e.g. a list with one bad item).
     const fitting = [...branches.entries()].filter(
-      ([, children]) => !children.some((c) => c.instancePath === choice.instancePath && ["type", "const", "enum"].includes(c.keyword)),
+      ([, children]) =>
+        !children.some(
+          (c) => c.instancePath === choice.instancePath && ["type", "const", "enum"].includes(c.keyword),
+        ),
     );
     hidden.add(choice);
     if (fitting.length === 1) fitting[0]![1].forEach((c) => hidden.delete(c));
@@ -369,7 +454,10 @@ function explainOne(e: ErrorObject, data: unknown, locate: Locate): Located | nu
       const known = Object.keys(schema.properties ?? {});
       const guess = closest(unknown, known);
       const hint = guess ? `did you mean ${code(guess)}?` : `the keys allowed here are ${list(known)}`;
-      return { line: locate.key([...path, unknown]), message: `unknown key ${code(unknown)}${where ? ` in ${where}` : ""}; ${hint}` };
+      return {
+        line: locate.key([...path, unknown]),
+        message: `unknown key ${code(unknown)}${where ? ` in ${where}` : ""}; ${hint}`,
+      };
     }
     case "propertyNames": {
       const name = String(params.propertyName);
@@ -400,7 +488,10 @@ function explainOne(e: ErrorObject, data: unknown, locate: Locate): Located | nu
       };
     }
     case "not":
-      return { line: locate.key(path), message: `${where}: ${schema.description ?? "not allowed here; remove it"}` };
+      return {
+        line: locate.key(path),
+        message: `${where}: ${schema.description ?? "not allowed here; remove it"}`,
+      };
     case "oneOf":
     case "type":
     case "enum":
@@ -413,13 +504,17 @@ function explainOne(e: ErrorObject, data: unknown, locate: Locate): Located | nu
       // Durations are judged (and explained) by parseDuration in checkSemantics.
       if (schema.title === DURATION_TITLE && typeof value === "string") return null;
       if (path.length === 0) {
-        return { line: locate.value(path), message: `the file must be a YAML mapping of keys such as \`description:\`, \`roles:\` and \`max_duration:\`, not ${Array.isArray(value) ? "a list" : "a single value"}` };
+        return {
+          line: locate.value(path),
+          message: `the file must be a YAML mapping of keys such as \`description:\`, \`roles:\` and \`max_duration:\`, not ${Array.isArray(value) ? "a list" : "a single value"}`,
+        };
       }
       const subject = where || "the policy";
       const expected = describe(schema);
       const guess = suggestValue(schema, value);
       const tail = guess ? `; did you mean ${code(guess)}?` : example(schema, path.at(-1));
-      const verb = value === null && e.keyword === "type" ? `has no value; write ${expected}` : `must be ${expected}`;
+      const verb =
+        value === null && e.keyword === "type" ? `has no value; write ${expected}` : `must be ${expected}`;
       return { line: locate.value(path), message: `${subject} ${verb}${tail}` };
     }
     default:
@@ -451,9 +546,14 @@ function describe(schema: JsonSchema): string {
 }
 
 function example(schema: JsonSchema, key: Segment | undefined): string {
-  const sample = schema.examples?.[0] ?? schema.const ?? schema.oneOf?.find((s) => s.const !== undefined)?.const;
+  const sample =
+    schema.examples?.[0] ?? schema.const ?? schema.oneOf?.find((s) => s.const !== undefined)?.const;
   if (sample === undefined) return "";
-  const rendered = stringify(sample, { collectionStyle: "flow", flowCollectionPadding: false, lineWidth: 0 }).trim();
+  const rendered = stringify(sample, {
+    collectionStyle: "flow",
+    flowCollectionPadding: false,
+    lineWidth: 0,
+  }).trim();
   if (key === undefined) return `, e.g. \`${rendered}\``;
   return typeof key === "number" ? `, e.g. \`- ${rendered}\`` : `, e.g. \`${key}: ${rendered}\``;
 }
@@ -528,7 +628,11 @@ function checkSemantics(data: unknown, locate: Locate): { problems: Located[]; s
   }
 
   const approvals = isRecord(data.approvals) ? data.approvals : {};
-  if (Array.isArray(approvals.from) && typeof approvals.required === "number" && approvals.required > approvals.from.length) {
+  if (
+    Array.isArray(approvals.from) &&
+    typeof approvals.required === "number" &&
+    approvals.required > approvals.from.length
+  ) {
     const n = approvals.from.length;
     problems.push({
       line: locate.value(["approvals", "required"]),
@@ -544,7 +648,10 @@ function checkSemantics(data: unknown, locate: Locate): { problems: Located[]; s
     const at = (...rest: Segment[]): Segment[] => ["auto_approve", i, ...rest];
     if (typeof rule.name === "string") {
       if (ruleNames.has(rule.name)) {
-        problems.push({ line: locate.value(at("name")), message: `auto_approve[${i}].name ${code(rule.name)} is used by an earlier rule; give each rule its own name` });
+        problems.push({
+          line: locate.value(at("name")),
+          message: `auto_approve[${i}].name ${code(rule.name)} is used by an earlier rule; give each rule its own name`,
+        });
       }
       ruleNames.add(rule.name);
     }
@@ -565,7 +672,9 @@ function checkSemantics(data: unknown, locate: Locate): { problems: Located[]; s
         });
       });
     }
-    const conditions = ["roles", "severities", "max_duration", "on_call_team"].filter((k) => rule[k] !== undefined);
+    const conditions = ["roles", "severities", "max_duration", "on_call_team"].filter(
+      (k) => rule[k] !== undefined,
+    );
     if (conditions.length === 0 && rule.drill_only !== true) {
       problems.push({
         line: locate.value(at()),
@@ -576,7 +685,11 @@ function checkSemantics(data: unknown, locate: Locate): { problems: Located[]; s
 
   for (const [name, role] of Object.entries(isRecord(data.roles) ? data.roles : {})) {
     const session = seconds.get(`roles.${name}.settings.max_session`);
-    if (isRecord(role) && session !== undefined && (session < AWS_MIN_SESSION_SECONDS || session > AWS_MAX_SESSION_SECONDS)) {
+    if (
+      isRecord(role) &&
+      session !== undefined &&
+      (session < AWS_MIN_SESSION_SECONDS || session > AWS_MAX_SESSION_SECONDS)
+    ) {
       problems.push({
         line: locate.value(["roles", name, "settings", "max_session"]),
         message: `roles.${name}.settings.max_session must be between 1h and 12h, the range IAM allows for a role's MaxSessionDuration`,
@@ -589,7 +702,8 @@ function checkSemantics(data: unknown, locate: Locate): { problems: Located[]; s
 function durationPaths(data: Record<string, unknown>): Segment[][] {
   const paths: Segment[][] = [["max_duration"], ["default_duration"], ["approvals", "timeout"]];
   paths.push(["drill", "targets", "time_to_grant"], ["drill", "targets", "time_to_revoke"]);
-  if (Array.isArray(data.auto_approve)) data.auto_approve.forEach((_, i) => paths.push(["auto_approve", i, "max_duration"]));
+  if (Array.isArray(data.auto_approve))
+    data.auto_approve.forEach((_, i) => paths.push(["auto_approve", i, "max_duration"]));
   if (isRecord(data.roles)) {
     for (const [name, role] of Object.entries(data.roles)) {
       if (isRecord(role) && role.provider === "aws") paths.push(["roles", name, "settings", "max_session"]);
@@ -622,12 +736,16 @@ function buildPolicy(resource: string, path: string, raw: RawPolicy, seconds: Se
       from: raw.approvals?.from ? structuredClone(raw.approvals.from) : d.approvals.from,
       timeout_seconds: seconds.get("approvals.timeout") ?? secondsOf(d.approvals.timeout),
     },
-    auto_approve: (raw.auto_approve ?? []).map((rule, i) => toRule(rule, seconds.get(`auto_approve[${i}].max_duration`))),
+    auto_approve: (raw.auto_approve ?? []).map((rule, i) =>
+      toRule(rule, seconds.get(`auto_approve[${i}].max_duration`)),
+    ),
     break_glass: { allowed: raw.break_glass?.allowed ?? d.break_glass.allowed },
     extend: { requires_approval: raw.extend?.requires_approval ?? d.extend.requires_approval },
     limits: {
-      max_active_grants_per_user: raw.limits?.max_active_grants_per_user ?? d.limits.max_active_grants_per_user,
-      max_requests_per_user_per_day: raw.limits?.max_requests_per_user_per_day ?? d.limits.max_requests_per_user_per_day,
+      max_active_grants_per_user:
+        raw.limits?.max_active_grants_per_user ?? d.limits.max_active_grants_per_user,
+      max_requests_per_user_per_day:
+        raw.limits?.max_requests_per_user_per_day ?? d.limits.max_requests_per_user_per_day,
     },
     notify: (raw.notify ?? []).map((t) => ({ ...t })),
     audit_checklist: [...(raw.audit_checklist ?? d.audit_checklist)],
@@ -636,8 +754,10 @@ function buildPolicy(resource: string, path: string, raw: RawPolicy, seconds: Se
     drill: {
       enabled: raw.drill?.enabled ?? d.drill.enabled,
       targets: {
-        time_to_grant_seconds: seconds.get("drill.targets.time_to_grant") ?? secondsOf(d.drill.targets.time_to_grant),
-        time_to_revoke_seconds: seconds.get("drill.targets.time_to_revoke") ?? secondsOf(d.drill.targets.time_to_revoke),
+        time_to_grant_seconds:
+          seconds.get("drill.targets.time_to_grant") ?? secondsOf(d.drill.targets.time_to_grant),
+        time_to_revoke_seconds:
+          seconds.get("drill.targets.time_to_revoke") ?? secondsOf(d.drill.targets.time_to_revoke),
       },
     },
   };
@@ -654,7 +774,10 @@ function toRule(rule: RawRule, maxSeconds: number | undefined): AutoApproveRule 
   };
 }
 
-function withProviderDefaults(provider: ProviderName, settings: Record<string, unknown>): Record<string, unknown> {
+function withProviderDefaults(
+  provider: ProviderName,
+  settings: Record<string, unknown>,
+): Record<string, unknown> {
   const copy = structuredClone(settings);
   if (provider === "postgres") return { connection_env: DEFAULT_PG_CONNECTION_ENV, ...copy };
   if (provider === "aws") return { max_session: DEFAULT_AWS_MAX_SESSION, ...copy };
@@ -686,7 +809,8 @@ function valueAt(data: unknown, path: Segment[]): unknown {
   let node = data;
   for (const segment of path) {
     if (Array.isArray(node) && typeof segment === "number") node = node[segment];
-    else if (isRecord(node) && Object.prototype.hasOwnProperty.call(node, String(segment))) node = node[String(segment)];
+    else if (isRecord(node) && Object.prototype.hasOwnProperty.call(node, String(segment)))
+      node = node[String(segment)];
     else return undefined;
   }
   return node;
@@ -709,7 +833,7 @@ function code(text: string): string {
 }
 
 function show(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
 }
 
 function list(items: string[]): string {
@@ -732,15 +856,20 @@ function closest(word: string, candidates: readonly string[]): string | null {
   return best !== null && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : null;
 }
 
+/** Edits (insert, delete, substitute, swap two neighbours) that turn `a` into `b`. */
 function editDistance(a: string, b: string): number {
   if (a.length > 100 || b.length > 100) return Infinity;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      row[j] = best;
     }
-    previous = current;
+    rows.push(row);
   }
-  return previous[b.length]!;
+  return rows[a.length]![b.length]!;
 }

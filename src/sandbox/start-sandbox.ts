@@ -8,7 +8,7 @@ import { startBreakglassServer, type RunningServer } from "../app/server.ts";
 import { generateSigningKeyPem, signingKeysFromPem } from "../app/signing-keys.ts";
 import type { CredentialProvider } from "../providers/provider.ts";
 import type { ProviderName } from "../core/types.ts";
-import { createJwtProvider, memoryRevocationStore } from "../providers/jwt.ts";
+import { createJwtProvider, introspect, memoryRevocationStore } from "../providers/jwt.ts";
 import { runAction, type ActionRun } from "./action-runner.ts";
 import { FakeClock } from "./clock.ts";
 import { startGitHubEmulator, type GitHubEmulator } from "./github/emulator.ts";
@@ -19,6 +19,8 @@ export const SANDBOX_REPO = "ops";
 export const SANDBOX_APP_ID = 4242;
 export const SANDBOX_APP_SLUG = "breakglass";
 export const SANDBOX_AUDIENCE = "breakglass";
+/** The sandbox app's public URL, as its JWT grants name it (`iss`). */
+export const SANDBOX_JWT_ISSUER = "http://breakglass.sandbox";
 
 /** The people of the sandbox organisation, matching .github/CODEOWNERS of this repository. */
 export const SANDBOX_TEAMS: Record<string, string[]> = {
@@ -121,13 +123,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const keys = await signingKeysFromPem(await generateSigningKeyPem());
   const notifier = memoryNotifier();
   const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
-  let appUrl = "";
-  const jwtProvider = createJwtProvider({
-    issuer: "http://breakglass.sandbox",
-    signingKey: keys.privateKey,
-    kid: keys.kid,
-    revocations: memoryRevocationStore(),
-  });
+  const revocations = memoryRevocationStore(now);
+  const jwtProvider = createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, revocations, now });
   const app = await startBreakglassServer({
     appId: SANDBOX_APP_ID,
     privateKey: appKey,
@@ -143,17 +140,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       jwks: keys.jwks,
       sealKey: randomBytes(32),
       now,
-      publicUrl: "http://breakglass.sandbox",
+      publicUrl: SANDBOX_JWT_ISSUER,
       oidc: { issuer: issuer.url, audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
       grantWorkflow: "breakglass-grant.yml",
       sweepWorkflow: "breakglass-sweep.yml",
       drillWorkflow: "breakglass-drill.yml",
       providers: { jwt: jwtProvider, ...(options.providers ?? {}) },
+      introspect: (token) => introspect(token, { jwks: keys.jwks, issuer: SANDBOX_JWT_ISSUER, revocations, now: now() }),
       notifier,
       retryBaseMs: 60_000,
     },
   });
-  appUrl = app.url;
+  const appUrl = app.url;
   emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
   const repository = `${SANDBOX_OWNER}/${SANDBOX_REPO}`;
   const repoState = emulator.state.repository;

@@ -302,6 +302,27 @@ describe("parseRequestBody: hostile bodies", () => {
   });
 });
 
+describe("parseRequestBody: cost of hostile input", () => {
+  test("pathological lines just under the size limit parse in well under a second each", () => {
+    const n = MAX_BODY_BYTES - 100;
+    const bodies = [
+      `#${" ".repeat(n)}a`,
+      `# ${" #".repeat(n / 2 - 2)}a`,
+      `###${" \t".repeat(n / 2 - 2)}x`,
+      `### Drill\n- [x] ${" ".repeat(n - 20)}a`,
+      "<!--".repeat(n / 4),
+      `### Justification\n${"### x\n".repeat(n / 6)}`,
+      `### Role\nread${" ".repeat(n - 30)}x`,
+    ];
+    for (const body of bodies) {
+      const started = performance.now();
+      const result = parseRequestBody(body, FORM);
+      assert.equal(result.ok, false);
+      assert.ok(performance.now() - started < 1000, `${JSON.stringify(body.slice(0, 20))} took too long`);
+    }
+  });
+});
+
 describe("parseRequestBody: the issue form", () => {
   test("labels come from the form, so a relabeled form works", () => {
     const relabeled = FORM.replace("label: Resource", "label: Which resource?").replace("label: Justification", "label: Why now");

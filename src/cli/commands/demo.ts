@@ -3,7 +3,7 @@ import { verifyChain } from "../../core/audit-chain.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { introspect } from "../../providers/jwt.ts";
 import { requestFormBody } from "../../sandbox/request-body.ts";
-import { startSandbox, type Sandbox } from "../../sandbox/start-sandbox.ts";
+import { SANDBOX_JWT_ISSUER, startSandbox, type Sandbox } from "../../sandbox/start-sandbox.ts";
 import type { CliIO } from "../io.ts";
 import { UserError } from "../io.ts";
 
@@ -80,7 +80,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const action = await run.result;
     say("grant workflow", `the Action ran as a real process: exit ${action.exitCode}; exported ${Object.keys(action.env).join(", ") || "nothing"} (masked: ${action.masked.length} value(s))`);
     if (action.exitCode !== 0) throw new Error(`the Action failed:\n${action.stdout}\n${action.stderr}`);
-    const before = await introspect(credential, { jwks: sb.app.deps.jwks, issuer: "http://breakglass.sandbox", revocations: null, now: sb.clock.now() });
+    const before = await introspect(credential, { jwks: sb.app.deps.jwks, issuer: SANDBOX_JWT_ISSUER, revocations: null, now: sb.clock.now() });
     say("service", `verifies the break-glass JWT: ${before.active ? "ACTIVE" : `inactive (${before.reason})`}`);
 
     step("4. Time passes: the grant expires");

@@ -4,9 +4,7 @@ import { formatPolicyError, loadPolicies } from "../../core/policy.ts";
 import { parseRequestBody } from "../../core/request-form.ts";
 import { validateRequest } from "../../core/request-validation.ts";
 import { UserError, type CliIO } from "../io.ts";
-import { readRepoFiles } from "../repo-files.ts";
-
-const ISSUE_FORM_PATH = ".github/ISSUE_TEMPLATE/breakglass-request.yml";
+import { ISSUE_FORM as ISSUE_FORM_PATH, readRepoFiles } from "../repo-files.ts";
 
 const HELP = `Usage: breakglass request parse [--root DIR] < body.md
 
