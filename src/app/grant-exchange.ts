@@ -7,7 +7,8 @@ import { seal } from "../providers/sealed-box.ts";
 import type { MintResult } from "../providers/provider.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort } from "./github-port.ts";
-import { OidcRefusal, type ActionsClaims } from "./oidc-verifier.ts";
+import type { OidcRefusal} from "./oidc-verifier.ts";
+import { type ActionsClaims } from "./oidc-verifier.ts";
 import { isRequestIssue } from "./handle-request-issue.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
@@ -49,7 +50,6 @@ export interface ExchangeResult {
 
 /** Checks that a verified token comes from this repository's grant workflow, run the way the app runs it. */
 export async function checkWorkflowIdentity(
-  deps: BreakglassDeps,
   port: GitHubPort,
   claims: ActionsClaims,
   workflowFile: string,
@@ -67,7 +67,6 @@ export async function checkWorkflowIdentity(
   if (!events.includes(claims.event_name)) {
     throw new ExchangeRefusal("wrong_event", `The workflow must run on ${events.join(" or ")}, not on ${claims.event_name}.`);
   }
-  void deps;
 }
 
 /**
@@ -83,7 +82,7 @@ export async function exchangeToken(
   issueNumber: number,
 ): Promise<ExchangeResult> {
   const fromDrill = claims.job_workflow_ref.includes(`/.github/workflows/${deps.drillWorkflow}@`);
-  await checkWorkflowIdentity(deps, port, claims, fromDrill ? deps.drillWorkflow : deps.grantWorkflow, fromDrill ? ["schedule", "workflow_dispatch"] : ["workflow_dispatch"]);
+  await checkWorkflowIdentity(port, claims, fromDrill ? deps.drillWorkflow : deps.grantWorkflow, fromDrill ? ["schedule", "workflow_dispatch"] : ["workflow_dispatch"]);
   const issue = await port.getIssue(issueNumber).catch(() => null);
   if (!issue || !isRequestIssue(issue)) throw new ExchangeRefusal("not_a_request", `#${issueNumber} is not a break-glass request in ${port.owner}/${port.repo}.`, 404);
   const session = await RequestSession.open(deps, port, issueNumber, issue);
@@ -176,7 +175,7 @@ export async function exchangeToken(
 /** The Action's post step: the job ended, so its grant ends too (unless the policy keeps it alive). */
 export async function releaseGrant(deps: BreakglassDeps, port: GitHubPort, claims: ActionsClaims, issueNumber: number): Promise<"revoked" | "failed" | "nothing" | "kept"> {
   const fromDrill = claims.job_workflow_ref.includes(`/.github/workflows/${deps.drillWorkflow}@`);
-  await checkWorkflowIdentity(deps, port, claims, fromDrill ? deps.drillWorkflow : deps.grantWorkflow, fromDrill ? ["schedule", "workflow_dispatch"] : ["workflow_dispatch"]);
+  await checkWorkflowIdentity(port, claims, fromDrill ? deps.drillWorkflow : deps.grantWorkflow, fromDrill ? ["schedule", "workflow_dispatch"] : ["workflow_dispatch"]);
   const session = await RequestSession.open(deps, port, issueNumber);
   if (!session.state.grant || session.state.grant.run_id !== `${claims.run_id}/${claims.run_attempt}`) return "nothing";
   if (session.policy()?.keep_alive_after_job && !fromDrill) return "kept";

@@ -1,7 +1,7 @@
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { createNodeMiddleware, Probot } from "probot";
+import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
 import { breakglassApp } from "./app.ts";
 import type { BreakglassDeps } from "./deps.ts";
@@ -27,10 +27,15 @@ export interface ServerConfig {
   /** Real timers for expiry (false with the sandbox's fake clock: call `runDue()` after moving it). */
   realTimers?: boolean;
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /**
+   * Octokit's throttling (spacing writes ~1 s apart, as GitHub asks of apps). On by default; the
+   * sandbox turns it off because its emulator has no secondary rate limits to respect.
+   */
+  throttle?: boolean;
   /** How the /breakglass dashboard is protected (default: off). */
   dashboard?: DashboardAuth;
   /** Extra HTTP handlers. */
-  extraRoutes?: Array<(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => Promise<boolean>>;
+  extraRoutes?: Array<(req: IncomingMessage, res: ServerResponse) => Promise<boolean>>;
 }
 
 export interface RunningServer {
@@ -56,6 +61,9 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     secret: config.webhookSecret,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     log: log.child({ name: "probot" }),
+    ...(config.throttle === false
+      ? { Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false } })) }
+      : {}),
   });
   const lock = createIssueLock();
   const installationPorts = new Map<string, Promise<GitHubPort | null>>();

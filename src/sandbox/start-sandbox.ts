@@ -132,6 +132,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     baseUrl: emulator.apiUrl,
     port: 0,
     realTimers: false,
+    throttle: false,
     dashboard: { mode: "loopback" },
     logLevel: options.logLevel ?? "silent",
     deps: {

@@ -73,8 +73,8 @@ export function parseScenario(text: string): Scenario {
       need("author");
       if (typeof value === "object" && value && value.body === undefined && value.form === undefined) throw new UserError(`step ${i + 1} (${kind}) needs \`body\` or \`form\`.`);
     }
-    if (kind === "comment") (need("author"), need("body"));
-    if (kind === "edit_comment") (need("index"), need("body"));
+    if (kind === "comment") for (const f of ["author", "body"]) need(f);
+    if (kind === "edit_comment") for (const f of ["index", "body"]) need(f);
     if (kind === "delete_comment") need("index");
     if (kind === "advance" && (typeof value !== "string" || !parseDuration(value).ok)) throw new UserError(`step ${i + 1} (advance) needs a duration like "2h".`);
   });
