@@ -33,11 +33,31 @@ interface FieldSpec {
 const FIELDS: readonly FieldSpec[] = [
   { id: "resource", required: true, singleLine: true, example: "the resource name, e.g. `prod-database`" },
   { id: "role", required: true, singleLine: true, example: "the role you need, e.g. `read`" },
-  { id: "duration", required: false, singleLine: true, example: "how long, e.g. `1h`, or leave it empty for the policy default" },
+  {
+    id: "duration",
+    required: false,
+    singleLine: true,
+    example: "how long, e.g. `1h`, or leave it empty for the policy default",
+  },
   { id: "severity", required: true, singleLine: true, example: "one of `low`, `medium`, `high`, `critical`" },
-  { id: "justification", required: true, singleLine: false, example: "what is broken and what you will do with the access" },
-  { id: "incident", required: false, singleLine: true, example: "a link to the incident, or `_No response_`" },
-  { id: "drill", required: false, singleLine: false, example: "`- [x] This is a drill` or `- [ ] This is a drill`" },
+  {
+    id: "justification",
+    required: true,
+    singleLine: false,
+    example: "what is broken and what you will do with the access",
+  },
+  {
+    id: "incident",
+    required: false,
+    singleLine: true,
+    example: "a link to the incident, or `_No response_`",
+  },
+  {
+    id: "drill",
+    required: false,
+    singleLine: false,
+    example: "`- [x] This is a drill` or `- [ ] This is a drill`",
+  },
 ];
 
 /** What issue forms write for a field left empty (and what @github/issue-parser treats as empty). */
@@ -90,7 +110,13 @@ interface FormLabels {
 }
 
 function readForm(yaml: string): Result<FormLabels, FieldError[]> {
-  const problem = (message: string) => err([{ field: "form", message: `${message} Fix .github/ISSUE_TEMPLATE/breakglass-request.yml (\`breakglass validate\` checks it).` }]);
+  const problem = (message: string) =>
+    err([
+      {
+        field: "form",
+        message: `${message} Fix .github/ISSUE_TEMPLATE/breakglass-request.yml (\`breakglass validate\` checks it).`,
+      },
+    ]);
   let template: ReturnType<typeof parseTemplate>;
   try {
     template = parseTemplate(typeof yaml === "string" ? yaml : "");
@@ -99,10 +125,12 @@ function readForm(yaml: string): Result<FormLabels, FieldError[]> {
   }
   const byLabel = new Map<string, string>();
   for (const [id, field] of Object.entries(template)) {
-    if (typeof field.label !== "string" || normalizeLabel(field.label) === "") return problem(`The issue form field \`${id}\` has no label.`);
+    if (typeof field.label !== "string" || normalizeLabel(field.label) === "")
+      return problem(`The issue form field \`${id}\` has no label.`);
     const key = normalizeLabel(field.label);
     const other = byLabel.get(key);
-    if (other !== undefined) return problem(`The issue form fields \`${other}\` and \`${id}\` share the label "${field.label}".`);
+    if (other !== undefined)
+      return problem(`The issue form fields \`${other}\` and \`${id}\` share the label "${field.label}".`);
     byLabel.set(key, id);
   }
   const labelOf = new Map<FieldId, string>();
@@ -127,7 +155,10 @@ interface Section {
 }
 
 /** The form's sections by field id, and the headings that make the body ambiguous. */
-function splitSections(body: string, form: FormLabels): { sections: Map<string, Section>; errors: FieldError[] } {
+function splitSections(
+  body: string,
+  form: FormLabels,
+): { sections: Map<string, Section>; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const sections = new Map<string, Section>();
   const duplicates = new Map<string, number[]>();
@@ -207,7 +238,11 @@ function formHeading(text: string, form: FormLabels): { id: string; h3: boolean 
 }
 
 /** Reads each field's value; fields in `reported` already have an error about their heading. */
-function readFields(sections: Map<string, Section>, form: FormLabels, reported: Set<string>): Result<RequestFields, FieldError[]> {
+function readFields(
+  sections: Map<string, Section>,
+  form: FormLabels,
+  reported: Set<string>,
+): Result<RequestFields, FieldError[]> {
   const errors: FieldError[] = [];
   const values = new Map<FieldId, string | null>();
   for (const spec of FIELDS) {
@@ -231,7 +266,9 @@ function readFields(sections: Map<string, Section>, form: FormLabels, reported: 
         field: spec.id,
         message:
           `The \`### ${label}\` section must be a single line, but it has ${value.split("\n").length} lines` +
-          (stray ? ` (the heading "${stray.trim().slice(0, 60)}" is not a field of the form, so its text counts as part of ${label})` : "") +
+          (stray
+            ? ` (the heading "${stray.trim().slice(0, 60)}" is not a field of the form, so its text counts as part of ${label})`
+            : "") +
           ". Keep only the value there and put any explanation under `### Justification`.",
       });
       continue;
@@ -283,13 +320,21 @@ function readDrill(section: string | null, form: FormLabels): Result<boolean, Fi
  * so `### Role\u200b` cannot pose as a different heading from `### Role`.
  */
 function normalizeLabel(label: string): string {
-  return label.normalize("NFKC").replace(/\p{Cf}/gu, "").replace(/\s+/g, " ").trim().toLowerCase();
+  return label
+    .normalize("NFKC")
+    .replace(/\p{Cf}/gu, "")
+    .replace(/\s+/g, " ")
+    .trim()
+    .toLowerCase();
 }
 
 /** Errors listed in the order the form shows its fields, as the requester reads them. */
 function inFormOrder(errors: FieldError[]): FieldError[] {
   const rank = (e: FieldError) => FIELDS.findIndex((f) => f.id === e.field);
-  return errors.map((e, i) => ({ e, i })).sort((x, y) => rank(x.e) - rank(y.e) || x.i - y.i).map(({ e }) => e);
+  return errors
+    .map((e, i) => ({ e, i }))
+    .sort((x, y) => rank(x.e) - rank(y.e) || x.i - y.i)
+    .map(({ e }) => e);
 }
 
 function utf8Length(text: string): number {

@@ -17,7 +17,10 @@ const ISSUE_REF = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100})
  * Checks the fields of a request against the policy of the resource it names and returns the typed
  * request, or every problem found (not just the first), each naming the form field to fix.
  */
-export function validateRequest(fields: RequestFields, policies: ReadonlyMap<string, Policy>): Result<AccessRequest, FieldError[]> {
+export function validateRequest(
+  fields: RequestFields,
+  policies: ReadonlyMap<string, Policy>,
+): Result<AccessRequest, FieldError[]> {
   const errors: FieldError[] = [];
   const problem = (field: keyof RequestFields, message: string) => errors.push({ field, message });
 
@@ -31,7 +34,11 @@ export function validateRequest(fields: RequestFields, policies: ReadonlyMap<str
   if (!duration.ok) problem("duration", duration.error);
 
   const severity = SEVERITIES.find((s) => s === fields.severity.trim().toLowerCase());
-  if (!severity) problem("severity", `Severity "${quote(fields.severity)}" is not one of ${SEVERITIES.join(", ")}. Pick the one that matches the impact right now.`);
+  if (!severity)
+    problem(
+      "severity",
+      `Severity "${quote(fields.severity)}" is not one of ${SEVERITIES.join(", ")}. Pick the one that matches the impact right now.`,
+    );
 
   const justification = checkJustification(fields.justification);
   if (justification) problem("justification", justification);
@@ -58,7 +65,8 @@ export function validateRequest(fields: RequestFields, policies: ReadonlyMap<str
 
 function unknownResource(resource: string, policies: ReadonlyMap<string, Policy>): string {
   const names = [...policies.keys()].sort();
-  if (names.length === 0) return `There is no resource "${quote(resource)}": this repository has no policies in policies/ yet.`;
+  if (names.length === 0)
+    return `There is no resource "${quote(resource)}": this repository has no policies in policies/ yet.`;
   return `There is no resource "${quote(resource)}". Choose one of: ${names.join(", ")}.`;
 }
 
@@ -77,7 +85,9 @@ function checkDuration(duration: string | null, policy: Policy | undefined): Res
   const seconds = parseDuration(duration);
   if (!seconds.ok || !policy || seconds.value <= policy.max_duration_seconds) return seconds;
   const max = formatDuration(policy.max_duration_seconds);
-  return err(`The duration "${quote(duration)}" is longer than ${max}, the most ${policy.resource} allows. Ask for ${max} or less; you can extend later.`);
+  return err(
+    `The duration "${quote(duration)}" is longer than ${max}, the most ${policy.resource} allows. Ask for ${max} or less; you can extend later.`,
+  );
 }
 
 function checkJustification(text: string): string | null {
@@ -99,11 +109,14 @@ function checkJustification(text: string): string | null {
 function checkIncident(incident: string | null): Result<string | null, string> {
   if (incident === null || incident.trim() === "") return ok(null);
   const text = incident.trim();
-  const hint = "Paste the incident's https URL, or `#123` / `owner/repo#123` for an issue, or leave it empty.";
-  if (text.length > MAX_INCIDENT_CHARS) return err(`The incident link is ${text.length} characters long. ${hint}`);
+  const hint =
+    "Paste the incident's https URL, or `#123` / `owner/repo#123` for an issue, or leave it empty.";
+  if (text.length > MAX_INCIDENT_CHARS)
+    return err(`The incident link is ${text.length} characters long. ${hint}`);
   if (/\s/.test(text)) return err(`The incident "${quote(text)}" contains spaces. ${hint}`);
   // Invisible and direction-changing characters can make one address read as another.
-  if (/[\p{Cc}\p{Cf}]/u.test(text)) return err(`The incident link contains invisible characters. Type or paste it again. ${hint}`);
+  if (/[\p{Cc}\p{Cf}]/u.test(text))
+    return err(`The incident link contains invisible characters. Type or paste it again. ${hint}`);
   if (ISSUE_REF.test(text)) return ok(text);
   if (/^\[.*\]\(.*\)$/.test(text)) return err(`The incident is a Markdown link. Paste just the URL. ${hint}`);
   let url: URL;
@@ -112,10 +125,13 @@ function checkIncident(incident: string | null): Result<string | null, string> {
   } catch {
     return err(`The incident "${quote(text)}" is not a link. ${hint}`);
   }
-  if (url.protocol !== "https:") return err(`The incident link must start with https:// (got ${quote(url.protocol)}). ${hint}`);
+  if (url.protocol !== "https:")
+    return err(`The incident link must start with https:// (got ${quote(url.protocol)}). ${hint}`);
   // `https://github.com@evil.example/` reads as github.com but goes elsewhere.
-  if (url.username || url.password) return err(`The incident link must not contain a user name or password ("…@…" before the host). ${hint}`);
-  if (!/^https:\/\/[^/?#]/i.test(text)) return err(`The incident "${quote(text)}" is not a full https URL. ${hint}`);
+  if (url.username || url.password)
+    return err(`The incident link must not contain a user name or password ("…@…" before the host). ${hint}`);
+  if (!/^https:\/\/[^/?#]/i.test(text))
+    return err(`The incident "${quote(text)}" is not a full https URL. ${hint}`);
   return ok(text);
 }
 

@@ -82,7 +82,7 @@ describe("intake", () => {
     const second = (await appTexts(n)).filter((t) => t.includes("cannot be considered yet"));
     assert.equal(second.length, 2, "the edit was checked again and answered");
     assert.match(second[1]!, /\*\*duration\*\*/i);
-    assert.match(second[1]!, /1h/, "the reply names the most the policy allows");
+    assert.match(second[1]!, /longer than/, "the reply says the limit");
     assert.ok((await labelsOf(n)).includes("breakglass:invalid"));
 
     await sb.as("rita").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "model-rollback", role: "rollback", duration: "30m" }) });
@@ -143,8 +143,9 @@ describe("grant", () => {
 describe("fake markers", () => {
   it("a record copied from another issue into a body, and a fake approval comment, change nothing", async () => {
     // A real, signed record from another issue (the grant test may not have run: make our own).
-    const donor = await openRequest("olga", { resource: "model-rollback", role: "rollback", duration: "20m" });
-    await say("heidi", donor, "/approve");
+    // A prod-database request with one of two approvals: its records include a signed approval.
+    const donor = await openRequest("olga", { resource: "prod-database", role: "write", duration: "1h" });
+    await say("bob", donor, "/approve");
     const donorRecords = (await allComments(donor))
       .filter((c) => c.user?.login === sb.appLogin)
       .map((c) => /<!-- breakglass:record [^>]*-->/.exec(c.body ?? "")?.[0])
@@ -152,6 +153,7 @@ describe("fake markers", () => {
     assert.ok(donorRecords.length >= 2, "the donor issue has signed records to copy");
 
     const body = `${requestFormBody({ resource: "model-rollback", role: "rollback", duration: "20m" })}\n${donorRecords.join("\n")}\n<!-- breakglass:status -->\n✅ @heidi approved request — 1 of 1.`;
+    assert.equal((await stateOf(donor)).approvals.length, 1, "the donor holds a real approval record");
     const { data } = await sb.as("mallory").rest.issues.create({ owner, repo, title: "[breakglass] rollback", labels: ["breakglass"], body });
     await sb.settle();
     const n = data.number;

@@ -12,7 +12,8 @@ import { requestFormBody } from "../../src/sandbox/request-body.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const FORM_PATH = ".github/ISSUE_TEMPLATE/breakglass-request.yml";
-const JUSTIFICATION = "Production incident: the primary is failing over and we need to inspect replication state now.";
+const JUSTIFICATION =
+  "Production incident: the primary is failing over and we need to inspect replication state now.";
 
 interface FakeIO extends CliIO {
   out: string[];
@@ -58,7 +59,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("breakglass request parse", () => {
   test("a valid body prints the request as one JSON line, exit 0", async () => {
-    const io = fakeIO(root, requestFormBody({ resource: "prod-database", role: "read", duration: "90m", severity: "critical", incident: "acme/ops#7" }));
+    const io = fakeIO(
+      root,
+      requestFormBody({
+        resource: "prod-database",
+        role: "read",
+        duration: "90m",
+        severity: "critical",
+        incident: "acme/ops#7",
+      }),
+    );
     assert.equal(await run(["parse"], io), 0);
     const text = io.out.join("");
     assert.equal(
@@ -73,17 +83,35 @@ describe("breakglass request parse", () => {
     assert.equal(await run(["parse"], io), 0);
     assert.deepEqual(jsonLine(io), {
       ok: true,
-      request: { resource: "drill", role: "drill", duration_seconds: 300, severity: "high", justification: JUSTIFICATION, incident: null, drill: true },
+      request: {
+        resource: "drill",
+        role: "drill",
+        duration_seconds: 300,
+        severity: "high",
+        justification: JUSTIFICATION,
+        incident: null,
+        drill: true,
+      },
     });
   });
 
   test("an invalid body prints every error as JSON, exit 1", async () => {
-    const body = requestFormBody({ resource: "prod-database", role: "root", duration: "99h", severity: "urgent", justification: "pls", incident: "http://x" });
+    const body = requestFormBody({
+      resource: "prod-database",
+      role: "root",
+      duration: "99h",
+      severity: "urgent",
+      justification: "pls",
+      incident: "http://x",
+    });
     const io = fakeIO(root, body);
     assert.equal(await run(["parse"], io), 1);
     const result = jsonLine(io) as { ok: boolean; errors: Array<{ field: string; message: string }> };
     assert.equal(result.ok, false);
-    assert.deepEqual(result.errors.map((e) => e.field), ["role", "duration", "severity", "justification", "incident"]);
+    assert.deepEqual(
+      result.errors.map((e) => e.field),
+      ["role", "duration", "severity", "justification", "incident"],
+    );
     assert.match(result.errors[0]!.message, /Roles: read, write/);
     for (const e of result.errors) assert.deepEqual(Object.keys(e), ["field", "message"]);
     assert.deepEqual(io.err, []);
@@ -92,13 +120,22 @@ describe("breakglass request parse", () => {
   test("an empty stdin asks for the required sections", async () => {
     const io = fakeIO(root, "");
     assert.equal(await run(["parse"], io), 1);
-    assert.deepEqual((jsonLine(io) as { errors: Array<{ field: string }> }).errors.map((e) => e.field), ["resource", "role", "severity", "justification"]);
+    assert.deepEqual(
+      (jsonLine(io) as { errors: Array<{ field: string }> }).errors.map((e) => e.field),
+      ["resource", "role", "severity", "justification"],
+    );
   });
 
   test("a hostile body with a second heading is refused, not half-read", async () => {
-    const io = fakeIO(root, `${requestFormBody({ resource: "prod-database", role: "read" })}\n### Role\n\nwrite\n`);
+    const io = fakeIO(
+      root,
+      `${requestFormBody({ resource: "prod-database", role: "read" })}\n### Role\n\nwrite\n`,
+    );
     assert.equal(await run(["parse"], io), 1);
-    assert.match(JSON.stringify(jsonLine(io)), /"field":"role","message":"The body has 2 `### Role` headings/);
+    assert.match(
+      JSON.stringify(jsonLine(io)),
+      /"field":"role","message":"The body has 2 `### Role` headings/,
+    );
   });
 
   test("--root is resolved against the working directory", async () => {
@@ -117,7 +154,10 @@ describe("breakglass request parse", () => {
     assert.equal(await main(["request", "parse"], io), 1);
     assert.deepEqual(io.out, []);
     const stderr = io.err.join("");
-    assert.match(stderr, /^breakglass request: fix the policies first \(run `breakglass validate`\):\n {2}policies\/prod-database\.yml:\d+: /);
+    assert.match(
+      stderr,
+      /^breakglass request: fix the policies first \(run `breakglass validate`\):\n {2}policies\/prod-database\.yml:\d+: /,
+    );
   });
 
   test("a repository without the issue form is reported on stderr", async () => {
@@ -126,7 +166,10 @@ describe("breakglass request parse", () => {
     cpSync(join(REPO, "policies"), join(bare, "policies"), { recursive: true });
     const io = fakeIO(bare, "");
     assert.equal(await main(["request", "parse"], io), 1);
-    assert.match(io.err.join(""), /there is no issue form at \.github\/ISSUE_TEMPLATE\/breakglass-request\.yml/);
+    assert.match(
+      io.err.join(""),
+      /there is no issue form at \.github\/ISSUE_TEMPLATE\/breakglass-request\.yml/,
+    );
   });
 
   test("--help prints the usage and the output contract", async () => {
@@ -147,7 +190,11 @@ describe("breakglass request parse", () => {
       [["parse", "--root"], /--root.*\(see --help\)/],
     ];
     for (const [args, message] of cases) {
-      await assert.rejects(run(args, fakeIO(root)), (error: unknown) => error instanceof UserError && message.test(error.message), args.join(" "));
+      await assert.rejects(
+        run(args, fakeIO(root)),
+        (error: unknown) => error instanceof UserError && message.test(error.message),
+        args.join(" "),
+      );
     }
     const io = fakeIO(root);
     assert.equal(await main(["request", "show"], io), 1);
@@ -155,19 +202,40 @@ describe("breakglass request parse", () => {
   });
 
   test("through the real binary: node bin/breakglass.js request parse < body.md", () => {
-    const ok = spawnSync(process.execPath, [join(REPO, "bin", "breakglass.js"), "request", "parse", "--root", root], {
-      input: requestFormBody({ resource: "prod-database", role: "write", duration: "PT2H", severity: "high" }).replace(/\n/g, "\r\n"),
-      encoding: "utf8",
-      cwd: dir,
-    });
+    const ok = spawnSync(
+      process.execPath,
+      [join(REPO, "bin", "breakglass.js"), "request", "parse", "--root", root],
+      {
+        input: requestFormBody({
+          resource: "prod-database",
+          role: "write",
+          duration: "PT2H",
+          severity: "high",
+        }).replace(/\n/g, "\r\n"),
+        encoding: "utf8",
+        cwd: dir,
+      },
+    );
     assert.equal(ok.stderr, "");
     assert.equal(ok.status, 0);
     assert.deepEqual(JSON.parse(ok.stdout), {
       ok: true,
-      request: { resource: "prod-database", role: "write", duration_seconds: 7200, severity: "high", justification: JUSTIFICATION, incident: null, drill: false },
+      request: {
+        resource: "prod-database",
+        role: "write",
+        duration_seconds: 7200,
+        severity: "high",
+        justification: JUSTIFICATION,
+        incident: null,
+        drill: false,
+      },
     });
 
-    const bad = spawnSync(process.execPath, [join(REPO, "bin", "breakglass.js"), "request", "parse"], { input: "### Role\n\nread\n", encoding: "utf8", cwd: root });
+    const bad = spawnSync(process.execPath, [join(REPO, "bin", "breakglass.js"), "request", "parse"], {
+      input: "### Role\n\nread\n",
+      encoding: "utf8",
+      cwd: root,
+    });
     assert.equal(bad.status, 1);
     assert.equal(JSON.parse(bad.stdout).ok, false);
     assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/, "no stack trace");

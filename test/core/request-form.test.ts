@@ -6,7 +6,10 @@ import { MAX_BODY_BYTES, parseRequestBody, type RequestFields } from "../../src/
 import type { FieldError } from "../../src/core/result.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 
-const FORM = readFileSync(new URL("../../.github/ISSUE_TEMPLATE/breakglass-request.yml", import.meta.url), "utf8");
+const FORM = readFileSync(
+  new URL("../../.github/ISSUE_TEMPLATE/breakglass-request.yml", import.meta.url),
+  "utf8",
+);
 const JUSTIFICATION = "Primary is failing over; I need to read replication state to decide on promotion.";
 
 /** Exactly what GitHub writes when the form is submitted (optional fields left empty). */
@@ -65,7 +68,8 @@ function errors(body: string, form = FORM): FieldError[] {
 const fieldsOf = (list: FieldError[]) => list.map((e) => e.field);
 
 /** Replaces the value under one heading of GITHUB_BODY. */
-const withValue = (heading: string, value: string) => GITHUB_BODY.replace(new RegExp(`(### ${heading}\\n\\n)[^\\n]*`), (_m, h: string) => h + value);
+const withValue = (heading: string, value: string) =>
+  GITHUB_BODY.replace(new RegExp(`(### ${heading}\\n\\n)[^\\n]*`), (_m, h: string) => h + value);
 
 describe("parseRequestBody: bodies the form writes", () => {
   test("reads every field of a submitted form; _No response_ and an unticked box are empty", () => {
@@ -73,13 +77,21 @@ describe("parseRequestBody: bodies the form writes", () => {
   });
 
   test("reads filled optional fields and a ticked drill box", () => {
-    const body = requestFormBody({ resource: "drill", role: "responder", duration: "PT30M", severity: "low", incident: "https://status.example.com/i/7", drill: true });
+    const body = requestFormBody({
+      resource: "drill",
+      role: "responder",
+      duration: "PT30M",
+      severity: "low",
+      incident: "https://status.example.com/i/7",
+      drill: true,
+    });
     assert.deepEqual(parsed(body), {
       resource: "drill",
       role: "responder",
       duration: "PT30M",
       severity: "low",
-      justification: "Production incident: the primary is failing over and we need to inspect replication state now.",
+      justification:
+        "Production incident: the primary is failing over and we need to inspect replication state now.",
       incident: "https://status.example.com/i/7",
       drill: true,
     });
@@ -92,12 +104,18 @@ describe("parseRequestBody: bodies the form writes", () => {
   test("CRLF and lone CR line endings (bodies edited in a browser) read the same as LF", () => {
     assert.deepEqual(parsed(GITHUB_BODY.replace(/\n/g, "\r\n")), EXPECTED);
     assert.deepEqual(parsed(GITHUB_BODY.replace(/\n/g, "\r")), EXPECTED);
-    const multi = withValue("Justification", "Line one of the reason.\n\nLine two of the reason.").replace(/\n/g, "\r\n");
+    const multi = withValue("Justification", "Line one of the reason.\n\nLine two of the reason.").replace(
+      /\n/g,
+      "\r\n",
+    );
     assert.equal(parsed(multi).justification, "Line one of the reason.\n\nLine two of the reason.");
   });
 
   test("values are trimmed, inner text is kept", () => {
-    const body = withValue("Role", "   read  \t").replace(JUSTIFICATION, `\n\n   ${JUSTIFICATION}\n  indented second line  \n\n`);
+    const body = withValue("Role", "   read  \t").replace(
+      JUSTIFICATION,
+      `\n\n   ${JUSTIFICATION}\n  indented second line  \n\n`,
+    );
     const fields = parsed(body);
     assert.equal(fields.role, "read");
     assert.equal(fields.justification, `${JUSTIFICATION}\n  indented second line`);
@@ -109,12 +127,18 @@ describe("parseRequestBody: bodies the form writes", () => {
   });
 
   test("a missing optional section is the same as an empty one", () => {
-    const body = GITHUB_BODY.replace(/### Duration\n\n_No response_\n\n/, "").replace(/### Incident[\s\S]*$/, "");
+    const body = GITHUB_BODY.replace(/### Duration\n\n_No response_\n\n/, "").replace(
+      /### Incident[\s\S]*$/,
+      "",
+    );
     assert.deepEqual(parsed(body), EXPECTED);
   });
 
   test("text before the first heading is ignored", () => {
-    assert.deepEqual(parsed(`Hi team, urgent request below.\n### Notes\nignored\n\n${GITHUB_BODY}`), EXPECTED);
+    assert.deepEqual(
+      parsed(`Hi team, urgent request below.\n### Notes\nignored\n\n${GITHUB_BODY}`),
+      EXPECTED,
+    );
   });
 });
 
@@ -148,7 +172,11 @@ describe("parseRequestBody: bodies written by hand", () => {
     for (const wrong of ["## Role", "#### Role", "###Role", "# Role #", "  ##Role"]) {
       const list = errors(GITHUB_BODY.replace("### Role", wrong));
       assert.deepEqual(fieldsOf(list), ["role"], wrong);
-      assert.match(list[0]!.message, /Line 5 reads .*Write the heading exactly as `### Role` \(three # and a space\)/, wrong);
+      assert.match(
+        list[0]!.message,
+        /Line 5 reads .*Write the heading exactly as `### Role` \(three # and a space\)/,
+        wrong,
+      );
     }
   });
 
@@ -163,16 +191,29 @@ describe("parseRequestBody: missing and empty fields", () => {
   test("an empty body asks for every required section by its heading", () => {
     const list = errors("");
     assert.deepEqual(fieldsOf(list), ["resource", "role", "severity", "justification"]);
-    assert.match(list[0]!.message, /^Add a `### Resource` section: under the heading, write the resource name/);
+    assert.match(
+      list[0]!.message,
+      /^Add a `### Resource` section: under the heading, write the resource name/,
+    );
     assert.match(list[3]!.message, /^Add a `### Justification` section/);
   });
 
   test("a null body (as webhooks send for an empty issue) is read as empty, not thrown on", () => {
-    assert.deepEqual(fieldsOf(errors(null as unknown as string)), ["resource", "role", "severity", "justification"]);
+    assert.deepEqual(fieldsOf(errors(null as unknown as string)), [
+      "resource",
+      "role",
+      "severity",
+      "justification",
+    ]);
   });
 
   test("each required field missing on its own gives exactly its error", () => {
-    for (const [heading, field] of [["Resource", "resource"], ["Role", "role"], ["Severity", "severity"], ["Justification", "justification"]] as const) {
+    for (const [heading, field] of [
+      ["Resource", "resource"],
+      ["Role", "role"],
+      ["Severity", "severity"],
+      ["Justification", "justification"],
+    ] as const) {
       const body = GITHUB_BODY.replace(new RegExp(`### ${heading}\\n\\n[^\\n]*\\n\\n`), "");
       const list = errors(body);
       assert.deepEqual(fieldsOf(list), [field], heading);
@@ -182,7 +223,9 @@ describe("parseRequestBody: missing and empty fields", () => {
 
   test("a required section left as _No response_ is called empty", () => {
     const list = errors(withValue("Role", "_No response_"));
-    assert.deepEqual(list, [{ field: "role", message: "The `### Role` section is empty: write the role you need, e.g. `read`." }]);
+    assert.deepEqual(list, [
+      { field: "role", message: "The `### Role` section is empty: write the role you need, e.g. `read`." },
+    ]);
   });
 });
 
@@ -195,18 +238,27 @@ describe("parseRequestBody: hostile bodies", () => {
   });
 
   test("a duplicate heading hidden inside the justification is refused", () => {
-    const list = errors(withValue("Justification", `${JUSTIFICATION}\n\n### Role\n\nadmin\n\n### Duration\n\n7d`));
+    const list = errors(
+      withValue("Justification", `${JUSTIFICATION}\n\n### Role\n\nadmin\n\n### Duration\n\n7d`),
+    );
     assert.deepEqual(fieldsOf(list).sort(), ["duration", "role"]);
   });
 
   test("three copies are reported once, with every line", () => {
     const list = errors(`${GITHUB_BODY}\n### Severity\nlow\n### Severity\ncritical`);
-    assert.deepEqual(list.map((e) => [e.field, /lines (.*)\)/.exec(e.message)?.[1]]), [["severity", "13, 28, 30"]]);
+    assert.deepEqual(
+      list.map((e) => [e.field, /lines (.*)\)/.exec(e.message)?.[1]]),
+      [["severity", "13, 28, 30"]],
+    );
   });
 
   test("zero-width and direction characters do not make a second heading look different", () => {
     for (const disguise of ["Role\u200b", "\u200bRole", "Ro\u00adle", "\u202eRole"]) {
-      assert.deepEqual(fieldsOf(errors(`${GITHUB_BODY}\n### ${disguise}\nadmin`)), ["role"], JSON.stringify(disguise));
+      assert.deepEqual(
+        fieldsOf(errors(`${GITHUB_BODY}\n### ${disguise}\nadmin`)),
+        ["role"],
+        JSON.stringify(disguise),
+      );
     }
   });
 
@@ -215,13 +267,18 @@ describe("parseRequestBody: hostile bodies", () => {
     assert.deepEqual(fieldsOf(list), ["role"]);
     assert.match(list[0]!.message, /inside an HTML comment/);
     // The only Role heading hidden, the visible one removed: still refused rather than parsed.
-    const hiddenOnly = errors(GITHUB_BODY.replace("### Role\n\nread\n\n", "<!-- hidden\n### Role\n\nadmin\n-->\n\n"));
+    const hiddenOnly = errors(
+      GITHUB_BODY.replace("### Role\n\nread\n\n", "<!-- hidden\n### Role\n\nadmin\n-->\n\n"),
+    );
     assert.match(hiddenOnly.find((e) => e.field === "role")?.message ?? "", /inside an HTML comment/);
   });
 
   test("a closed comment does not hide the headings after it", () => {
     const text = `${JUSTIFICATION} <!-- a -->\n<!-- b\n-->`;
-    const body = withValue("Justification", text).replace("### Incident\n\n_No response_", "### Incident\n\n#42 <!-- x -->");
+    const body = withValue("Justification", text).replace(
+      "### Incident\n\n_No response_",
+      "### Incident\n\n#42 <!-- x -->",
+    );
     assert.deepEqual(parsed(body), { ...EXPECTED, justification: text, incident: "#42 <!-- x -->" });
   });
 
@@ -255,9 +312,14 @@ describe("parseRequestBody: hostile bodies", () => {
   test("a one-line field with more lines is refused, naming the stray heading", () => {
     const list = errors(withValue("Role", "read\n\n### Notes\n\nplease hurry"));
     assert.deepEqual(fieldsOf(list), ["role"]);
-    assert.match(list[0]!.message, /must be a single line, but it has 5 lines \(the heading "### Notes" is not a field of the form/);
+    assert.match(
+      list[0]!.message,
+      /must be a single line, but it has 5 lines \(the heading "### Notes" is not a field of the form/,
+    );
     assert.deepEqual(fieldsOf(errors(withValue("Resource", "prod-database\naws-production"))), ["resource"]);
-    assert.deepEqual(fieldsOf(errors(withValue("Incident", "https://a.example/1\nhttps://b.example/2"))), ["incident"]);
+    assert.deepEqual(fieldsOf(errors(withValue("Incident", "https://a.example/1\nhttps://b.example/2"))), [
+      "incident",
+    ]);
   });
 
   test("a ticked box that is not the form's option is refused rather than read as a real request", () => {
@@ -267,13 +329,20 @@ describe("parseRequestBody: hostile bodies", () => {
   });
 
   test("the drill box both ticked and unticked is ambiguous", () => {
-    const list = errors(GITHUB_BODY.replace("- [ ] This is a drill", "- [ ] This is a drill\n- [x] This is a drill"));
+    const list = errors(
+      GITHUB_BODY.replace("- [ ] This is a drill", "- [ ] This is a drill\n- [x] This is a drill"),
+    );
     assert.deepEqual(fieldsOf(list), ["drill"]);
     assert.match(list[0]!.message, /both ticked and unticked/);
   });
 
   test("other text and unticked boxes under Drill are ignored", () => {
-    assert.equal(parsed(GITHUB_BODY.replace("- [ ] This is a drill", "- [ ] something else\nnotes\n- [x] This is a drill")).drill, true);
+    assert.equal(
+      parsed(
+        GITHUB_BODY.replace("- [ ] This is a drill", "- [ ] something else\nnotes\n- [x] This is a drill"),
+      ).drill,
+      true,
+    );
   });
 
   test("heading errors and missing fields are reported together", () => {
@@ -293,7 +362,10 @@ describe("parseRequestBody: hostile bodies", () => {
   });
 
   test("the size limit counts UTF-8 bytes, so few multi-byte characters can exceed it", () => {
-    const atLimit = withValue("Justification", "a".repeat(MAX_BODY_BYTES - GITHUB_BODY.length + JUSTIFICATION.length));
+    const atLimit = withValue(
+      "Justification",
+      "a".repeat(MAX_BODY_BYTES - GITHUB_BODY.length + JUSTIFICATION.length),
+    );
     assert.equal(new TextEncoder().encode(atLimit).length, MAX_BODY_BYTES);
     assert.equal(parseRequestBody(atLimit, FORM).ok, true);
     assert.deepEqual(fieldsOf(errors(`${atLimit}a`)), ["body"]);
@@ -325,8 +397,14 @@ describe("parseRequestBody: cost of hostile input", () => {
 
 describe("parseRequestBody: the issue form", () => {
   test("labels come from the form, so a relabeled form works", () => {
-    const relabeled = FORM.replace("label: Resource", "label: Which resource?").replace("label: Justification", "label: Why now");
-    const body = GITHUB_BODY.replace("### Resource", "### Which resource?").replace("### Justification", "### Why now");
+    const relabeled = FORM.replace("label: Resource", "label: Which resource?").replace(
+      "label: Justification",
+      "label: Why now",
+    );
+    const body = GITHUB_BODY.replace("### Resource", "### Which resource?").replace(
+      "### Justification",
+      "### Why now",
+    );
     assert.deepEqual(parsed(body, relabeled), EXPECTED);
     const list = errors(GITHUB_BODY, relabeled);
     // Without its own headings, Severity runs on into the old Justification text.
@@ -336,7 +414,10 @@ describe("parseRequestBody: the issue form", () => {
   });
 
   test("a heading of a field the repository added ends the previous section", () => {
-    const extended = FORM.replace("  - type: checkboxes", "  - type: input\n    id: team\n    attributes:\n      label: Team\n  - type: checkboxes");
+    const extended = FORM.replace(
+      "  - type: checkboxes",
+      "  - type: input\n    id: team\n    attributes:\n      label: Team\n  - type: checkboxes",
+    );
     const body = GITHUB_BODY.replace("### Drill", "### Team\n\ndba\n\n### Drill");
     assert.deepEqual(parsed(body, extended), EXPECTED);
   });
@@ -348,7 +429,10 @@ describe("parseRequestBody: the issue form", () => {
       ["[]", /cannot be read/],
       ["body: 5", /cannot be read/],
       ["body:\n  - type: input\n", /cannot be read/],
-      ["body:\n  - type: input\n    id: role\n    attributes: {label: Role}\n", /no field with id `resource`, `duration`, `severity`, `justification`, `incident`, `drill`/],
+      [
+        "body:\n  - type: input\n    id: role\n    attributes: {label: Role}\n",
+        /no field with id `resource`, `duration`, `severity`, `justification`, `incident`, `drill`/,
+      ],
       [FORM.replace("type: checkboxes", "type: input"), /`drill` must be checkboxes with exactly one option/],
       [FORM.replace("label: Duration", "label: role"), /`role` and `duration` share the label/],
       [FORM.replace("label: Duration", 'label: ""'), /`duration` has no label/],
@@ -363,27 +447,64 @@ describe("parseRequestBody: the issue form", () => {
   });
 
   test("the repository's form has the fields, options and labels the parser and policies rely on", () => {
-    for (const id of ["resource", "role", "duration", "severity", "justification", "incident", "drill"]) assert.match(FORM, new RegExp(`\\n    id: ${id}\\n`));
+    for (const id of ["resource", "role", "duration", "severity", "justification", "incident", "drill"])
+      assert.match(FORM, new RegExp(`\\n    id: ${id}\\n`));
     assert.match(FORM, /^name: Break-glass access request$/m);
     assert.match(FORM, /^labels: \["breakglass"\]$/m);
     assert.match(FORM, /^title: "\[breakglass\] <resource> <role>"$/m);
     const resources = /id: resource[\s\S]*?options:\n((?: {8}- .*\n)+)/.exec(FORM)?.[1];
-    assert.deepEqual(resources?.trim().split(/\n\s*- /).map((s) => s.replace(/^- /, "")), [
-      "prod-database",
-      "aws-production",
-      "github-admin",
-      "model-guardrail-override",
-      "model-rollback",
-      "drill",
-    ]);
+    assert.deepEqual(
+      resources
+        ?.trim()
+        .split(/\n\s*- /)
+        .map((s) => s.replace(/^- /, "")),
+      [
+        "prod-database",
+        "aws-production",
+        "github-admin",
+        "model-guardrail-override",
+        "model-rollback",
+        "drill",
+      ],
+    );
   });
 });
 
 describe("parseRequestBody: properties", () => {
-  const KNOWN = new Set(["body", "form", "resource", "role", "duration", "severity", "justification", "incident", "drill"]);
+  const KNOWN = new Set([
+    "body",
+    "form",
+    "resource",
+    "role",
+    "duration",
+    "severity",
+    "justification",
+    "incident",
+    "drill",
+  ]);
 
   test("never throws, and every error names a form field", () => {
-    const pieces = fc.constantFrom("### ", "## ", "###", "Role", "Resource", "Drill", "Justification", "\n", "\r\n", " ", "<!--", "-->", "- [x] ", "This is a drill", "_No response_", "#", "é", "\u200b", "x");
+    const pieces = fc.constantFrom(
+      "### ",
+      "## ",
+      "###",
+      "Role",
+      "Resource",
+      "Drill",
+      "Justification",
+      "\n",
+      "\r\n",
+      " ",
+      "<!--",
+      "-->",
+      "- [x] ",
+      "This is a drill",
+      "_No response_",
+      "#",
+      "é",
+      "\u200b",
+      "x",
+    );
     fc.assert(
       fc.property(fc.array(pieces, { maxLength: 60 }), fc.string(), (parts, noise) => {
         for (const body of [parts.join(""), noise, GITHUB_BODY + parts.join("")]) {
@@ -396,7 +517,9 @@ describe("parseRequestBody: properties", () => {
   });
 
   test("any justification without heading lines or comments comes back exactly (trimmed)", () => {
-    const line = fc.string({ unit: fc.constantFrom("a", "b", " ", "#", "-", "[", "]", "x", "é", "!", "<", ">", "@", "`") }).filter((l) => !/^\s*#/.test(l) && !l.includes("<!--"));
+    const line = fc
+      .string({ unit: fc.constantFrom("a", "b", " ", "#", "-", "[", "]", "x", "é", "!", "<", ">", "@", "`") })
+      .filter((l) => !/^\s*#/.test(l) && !l.includes("<!--"));
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: 8 }), (lines) => {
         const text = lines.join("\n").trim();

@@ -41,7 +41,8 @@ describe("requestHash", () => {
       { ...REQUEST, role: " read ", resource: "prod-database\n", incident: ` ${REQUEST.incident} ` },
     ];
     assert.notEqual(REQUEST.justification.normalize("NFD"), REQUEST.justification);
-    for (const request of same) assert.equal(requestHash(request), requestHash(REQUEST), JSON.stringify(request));
+    for (const request of same)
+      assert.equal(requestHash(request), requestHash(REQUEST), JSON.stringify(request));
   });
 
   test("any change to any field changes the hash", () => {
@@ -67,7 +68,10 @@ describe("requestHash", () => {
     const a = { ...REQUEST, resource: "prod", role: "database-read" };
     const b = { ...REQUEST, resource: "prod-database", role: "read" };
     assert.notEqual(requestHash(a), requestHash(b));
-    assert.notEqual(requestHash({ ...REQUEST, incident: null }), requestHash({ ...REQUEST, incident: "null" }));
+    assert.notEqual(
+      requestHash({ ...REQUEST, incident: null }),
+      requestHash({ ...REQUEST, incident: "null" }),
+    );
   });
 
   test("property: equal after normalization ⇔ equal hash", () => {
@@ -75,7 +79,8 @@ describe("requestHash", () => {
     fc.assert(
       fc.property(text, text, (x, y) => {
         const norm = (s: string) => s.replace(/\r\n?/g, "\n").normalize("NFC").trim();
-        const same = requestHash({ ...REQUEST, justification: x }) === requestHash({ ...REQUEST, justification: y });
+        const same =
+          requestHash({ ...REQUEST, justification: x }) === requestHash({ ...REQUEST, justification: y });
         assert.equal(same, norm(x) === norm(y));
       }),
       { numRuns: 500 },
@@ -85,7 +90,10 @@ describe("requestHash", () => {
 
 describe("canonicalJson (re-exported for reuse)", () => {
   test("sorts keys at every depth and writes no whitespace", () => {
-    assert.equal(canonicalJson({ b: [1, { d: true, c: null }], a: "x y" }), '{"a":"x y","b":[1,{"c":null,"d":true}]}');
+    assert.equal(
+      canonicalJson({ b: [1, { d: true, c: null }], a: "x y" }),
+      '{"a":"x y","b":[1,{"c":null,"d":true}]}',
+    );
   });
 
   test("refuses numbers JSON cannot represent", () => {

@@ -2,7 +2,11 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseRequestBody, type RequestFields } from "../../src/core/request-form.ts";
-import { MAX_JUSTIFICATION_CHARS, MIN_JUSTIFICATION_CHARS, validateRequest } from "../../src/core/request-validation.ts";
+import {
+  MAX_JUSTIFICATION_CHARS,
+  MIN_JUSTIFICATION_CHARS,
+  validateRequest,
+} from "../../src/core/request-validation.ts";
 import type { FieldError } from "../../src/core/result.ts";
 import type { Policy } from "../../src/core/types.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
@@ -36,8 +40,19 @@ function policy(resource: string, overrides: Partial<Policy> = {}): Policy {
 const DRILL_ON = { enabled: true, targets: { time_to_grant_seconds: 300, time_to_revoke_seconds: 300 } };
 const POLICIES: ReadonlyMap<string, Policy> = new Map([
   ["prod-database", policy("prod-database")],
-  ["aws-production", policy("aws-production", { roles: { readonly: { provider: "aws", settings: {} } }, drill: DRILL_ON })],
-  ["drill", policy("drill", { roles: { responder: { provider: "jwt", settings: {} } }, max_duration_seconds: HOUR, default_duration_seconds: 1800, drill: DRILL_ON })],
+  [
+    "aws-production",
+    policy("aws-production", { roles: { readonly: { provider: "aws", settings: {} } }, drill: DRILL_ON }),
+  ],
+  [
+    "drill",
+    policy("drill", {
+      roles: { responder: { provider: "jwt", settings: {} } },
+      max_duration_seconds: HOUR,
+      default_duration_seconds: 1800,
+      drill: DRILL_ON,
+    }),
+  ],
 ]);
 
 const GOOD: RequestFields = {
@@ -64,7 +79,11 @@ function refused(fields: Partial<RequestFields>, policies = POLICIES): FieldErro
 
 function onlyError(fields: Partial<RequestFields>, field: keyof RequestFields): string {
   const list = refused(fields);
-  assert.deepEqual(list.map((e) => e.field), [field], JSON.stringify(fields));
+  assert.deepEqual(
+    list.map((e) => e.field),
+    [field],
+    JSON.stringify(fields),
+  );
   return list[0]!.message;
 }
 
@@ -84,17 +103,23 @@ describe("validateRequest: a valid request", () => {
   test("an empty duration takes the policy default", () => {
     assert.equal(accepted({ duration: null }).duration_seconds, HOUR);
     assert.equal(accepted({ duration: "  " }).duration_seconds, HOUR);
-    assert.equal(accepted({ resource: "drill", role: "responder", drill: true, duration: null }).duration_seconds, 1800);
+    assert.equal(
+      accepted({ resource: "drill", role: "responder", drill: true, duration: null }).duration_seconds,
+      1800,
+    );
   });
 
   test("a default above the policy maximum is capped at the maximum", () => {
-    const broken = new Map([["prod-database", policy("prod-database", { default_duration_seconds: 10 * HOUR })]]);
+    const broken = new Map([
+      ["prod-database", policy("prod-database", { default_duration_seconds: 10 * HOUR })],
+    ]);
     assert.equal(accepted({ duration: null }, broken).duration_seconds, 4 * HOUR);
   });
 
   test("severity is matched without regard to case and stored in lower case", () => {
     assert.equal(accepted({ severity: "CRITICAL" }).severity, "critical");
-    for (const s of ["low", "medium", "high", "critical"]) assert.equal(accepted({ severity: s }).severity, s);
+    for (const s of ["low", "medium", "high", "critical"])
+      assert.equal(accepted({ severity: s }).severity, s);
   });
 
   test("the justification is stored trimmed, with inner text unchanged", () => {
@@ -110,16 +135,27 @@ describe("validateRequest: a valid request", () => {
 
 describe("validateRequest: resource and role", () => {
   test("an unknown resource lists the available ones, sorted", () => {
-    assert.equal(onlyError({ resource: "prod-db" }, "resource"), 'There is no resource "prod-db". Choose one of: aws-production, drill, prod-database.');
+    assert.equal(
+      onlyError({ resource: "prod-db" }, "resource"),
+      'There is no resource "prod-db". Choose one of: aws-production, drill, prod-database.',
+    );
   });
 
   test("with no policies at all, the message says so", () => {
     const list = refused({}, new Map());
-    assert.deepEqual(list, [{ field: "resource", message: 'There is no resource "prod-database": this repository has no policies in policies/ yet.' }]);
+    assert.deepEqual(list, [
+      {
+        field: "resource",
+        message: 'There is no resource "prod-database": this repository has no policies in policies/ yet.',
+      },
+    ]);
   });
 
   test("an unknown role lists the policy's roles", () => {
-    assert.equal(onlyError({ role: "superuser" }, "role"), '"superuser" is not a role of prod-database. Roles: admin, read. Ask for the least you need.');
+    assert.equal(
+      onlyError({ role: "superuser" }, "role"),
+      '"superuser" is not a role of prod-database. Roles: admin, read. Ask for the least you need.',
+    );
     assert.match(onlyError({ role: "Read" }, "role"), /is not a role/);
     assert.match(onlyError({ role: "readonly" }, "role"), /Roles: admin, read/);
   });
@@ -151,7 +187,10 @@ describe("validateRequest: duration", () => {
   }
 
   const bad: Array<[string, RegExp]> = [
-    ["4h1s", /^The duration "4h1s" is longer than 4h, the most prod-database allows\. Ask for 4h or less; you can extend later\.$/],
+    [
+      "4h1s",
+      /^The duration "4h1s" is longer than 4h, the most prod-database allows\. Ask for 4h or less; you can extend later\.$/,
+    ],
     ["1d", /longer than 4h/],
     ["99999h", /longer than 7d, the most anything may last/],
     ["0", /has no unit/],
@@ -164,7 +203,8 @@ describe("validateRequest: duration", () => {
     ["forever", /is not a duration/],
   ];
   for (const [input, message] of bad) {
-    test(`refuses ${JSON.stringify(input)}`, () => assert.match(onlyError({ duration: input }, "duration"), message));
+    test(`refuses ${JSON.stringify(input)}`, () =>
+      assert.match(onlyError({ duration: input }, "duration"), message));
   }
 
   test("the policy maximum is stated in human form", () => {
@@ -173,33 +213,61 @@ describe("validateRequest: duration", () => {
   });
 
   test("a bad duration is reported even when the resource is unknown", () => {
-    assert.deepEqual(refused({ resource: "nope", duration: "-1h" }).map((e) => e.field), ["resource", "duration"]);
+    assert.deepEqual(
+      refused({ resource: "nope", duration: "-1h" }).map((e) => e.field),
+      ["resource", "duration"],
+    );
   });
 });
 
 describe("validateRequest: severity, justification, incident", () => {
   test("an unknown severity lists the four", () => {
-    assert.equal(onlyError({ severity: "urgent" }, "severity"), 'Severity "urgent" is not one of low, medium, high, critical. Pick the one that matches the impact right now.');
+    assert.equal(
+      onlyError({ severity: "urgent" }, "severity"),
+      'Severity "urgent" is not one of low, medium, high, critical. Pick the one that matches the impact right now.',
+    );
     assert.match(onlyError({ severity: "high, critical" }, "severity"), /is not one of/);
   });
 
   test(`the justification needs ${MIN_JUSTIFICATION_CHARS} characters`, () => {
     assert.equal(accepted({ justification: "Replica lag at 20min" }).justification.length, 20);
-    assert.match(onlyError({ justification: "Replica lag at 20mi" }, "justification"), /too short \(19 characters\)\. In at least 20 characters/);
-    assert.match(onlyError({ justification: "fix                    it" }, "justification"), /too short \(6 characters\)/);
+    assert.match(
+      onlyError({ justification: "Replica lag at 20mi" }, "justification"),
+      /too short \(19 characters\)\. In at least 20 characters/,
+    );
+    assert.match(
+      onlyError({ justification: "fix                    it" }, "justification"),
+      /too short \(6 characters\)/,
+    );
   });
 
   test(`the justification may have at most ${MAX_JUSTIFICATION_CHARS} characters, counted as characters not UTF-16 units`, () => {
-    assert.equal(accepted({ justification: "a".repeat(MAX_JUSTIFICATION_CHARS) }).justification.length, MAX_JUSTIFICATION_CHARS);
-    assert.match(onlyError({ justification: "a".repeat(MAX_JUSTIFICATION_CHARS + 1) }, "justification"), /4001 characters, over the 4000 limit/);
+    assert.equal(
+      accepted({ justification: "a".repeat(MAX_JUSTIFICATION_CHARS) }).justification.length,
+      MAX_JUSTIFICATION_CHARS,
+    );
+    assert.match(
+      onlyError({ justification: "a".repeat(MAX_JUSTIFICATION_CHARS + 1) }, "justification"),
+      /4001 characters, over the 4000 limit/,
+    );
     const emoji = `Database is down ${"🔥".repeat(3000)}`;
     assert.ok(emoji.length > MAX_JUSTIFICATION_CHARS && [...emoji].length < MAX_JUSTIFICATION_CHARS);
     assert.ok(accepted({ justification: emoji }));
   });
 
   test("a justification of only punctuation, symbols or whitespace is refused", () => {
-    for (const text of ["!!!!!!!!!!!!!!!!!!!!!!!!", ". . . . . . . . . . . . .", "🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥", "-- ?? !! -- ?? !! -- ok", "\u200b".repeat(30)]) {
-      assert.match(onlyError({ justification: text }, "justification"), /mostly punctuation or symbols|too short/, text);
+    for (const text of [
+      "!!!!!!!!!!!!!!!!!!!!!!!!",
+      ". . . . . . . . . . . . .",
+      "🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥",
+      "-- ?? !! -- ?? !! -- ok",
+      "\u200b".repeat(30),
+    ]) {
+      assert.match(
+        onlyError({ justification: text }, "justification"),
+        /mostly punctuation or symbols|too short/,
+        text,
+      );
     }
     assert.ok(accepted({ justification: "主数据库正在故障切换需要读取复制状态" + "以便决定" }));
   });
@@ -237,9 +305,18 @@ describe("validateRequest: severity, justification, incident", () => {
   }
 
   test("incident messages say what is wrong", () => {
-    assert.match(onlyError({ incident: "http://x.example" }, "incident"), /must start with https:\/\/ \(got http:\)/);
-    assert.match(onlyError({ incident: "https://github.com@evil.example" }, "incident"), /must not contain a user name or password/);
-    assert.match(onlyError({ incident: "[x](https://a.example)" }, "incident"), /Markdown link\. Paste just the URL/);
+    assert.match(
+      onlyError({ incident: "http://x.example" }, "incident"),
+      /must start with https:\/\/ \(got http:\)/,
+    );
+    assert.match(
+      onlyError({ incident: "https://github.com@evil.example" }, "incident"),
+      /must not contain a user name or password/,
+    );
+    assert.match(
+      onlyError({ incident: "[x](https://a.example)" }, "incident"),
+      /Markdown link\. Paste just the URL/,
+    );
     assert.match(onlyError({ incident: "see ticket" }, "incident"), /contains spaces/);
     assert.match(onlyError({ incident: "https://a.example/\u200b" }, "incident"), /invisible characters/);
   });
@@ -251,11 +328,17 @@ describe("validateRequest: drills", () => {
       onlyError({ resource: "drill", role: "responder", duration: null, drill: false }, "drill"),
       'The drill resource is only for practice: tick "This is a drill". For real access, choose the real resource.',
     );
-    assert.equal(accepted({ resource: "drill", role: "responder", duration: "30m", drill: true }).drill, true);
+    assert.equal(
+      accepted({ resource: "drill", role: "responder", duration: "30m", drill: true }).drill,
+      true,
+    );
   });
 
   test("a drill is refused on a resource that does not allow drills", () => {
-    assert.match(onlyError({ drill: true }, "drill"), /^prod-database does not allow drills\. Untick "This is a drill" for a real request, or choose the drill resource/);
+    assert.match(
+      onlyError({ drill: true }, "drill"),
+      /^prod-database does not allow drills\. Untick "This is a drill" for a real request, or choose the drill resource/,
+    );
   });
 
   test("a drill on a real resource that allows them is accepted", () => {
@@ -265,21 +348,50 @@ describe("validateRequest: drills", () => {
 
 describe("validateRequest: collects every problem", () => {
   test("one error per bad field, named as the form ids", () => {
-    const list = refused({ role: "root", duration: "9h", severity: "sev1", justification: "pls", incident: "ftp://x", drill: true });
-    assert.deepEqual(list.map((e) => e.field), ["role", "duration", "severity", "justification", "incident", "drill"]);
+    const list = refused({
+      role: "root",
+      duration: "9h",
+      severity: "sev1",
+      justification: "pls",
+      incident: "ftp://x",
+      drill: true,
+    });
+    assert.deepEqual(
+      list.map((e) => e.field),
+      ["role", "duration", "severity", "justification", "incident", "drill"],
+    );
   });
 
   test("an unknown resource still reports the fields that can be checked without a policy", () => {
-    const list = refused({ resource: "x", role: "root", severity: "sev1", justification: "pls", incident: "x y" });
-    assert.deepEqual(list.map((e) => e.field), ["resource", "severity", "justification", "incident"]);
+    const list = refused({
+      resource: "x",
+      role: "root",
+      severity: "sev1",
+      justification: "pls",
+      incident: "x y",
+    });
+    assert.deepEqual(
+      list.map((e) => e.field),
+      ["resource", "severity", "justification", "incident"],
+    );
   });
 });
 
 describe("parse then validate", () => {
-  const form = readFileSync(new URL("../../.github/ISSUE_TEMPLATE/breakglass-request.yml", import.meta.url), "utf8");
+  const form = readFileSync(
+    new URL("../../.github/ISSUE_TEMPLATE/breakglass-request.yml", import.meta.url),
+    "utf8",
+  );
 
   test("a body from the form becomes the request it describes", () => {
-    const body = requestFormBody({ resource: "aws-production", role: "readonly", duration: "PT1H", severity: "critical", incident: "acme/ops#12", drill: true });
+    const body = requestFormBody({
+      resource: "aws-production",
+      role: "readonly",
+      duration: "PT1H",
+      severity: "critical",
+      incident: "acme/ops#12",
+      drill: true,
+    });
     const fields = parseRequestBody(body, form);
     assert.ok(fields.ok);
     assert.deepEqual(validateRequest(fields.value, POLICIES), {
@@ -289,7 +401,8 @@ describe("parse then validate", () => {
         role: "readonly",
         duration_seconds: HOUR,
         severity: "critical",
-        justification: "Production incident: the primary is failing over and we need to inspect replication state now.",
+        justification:
+          "Production incident: the primary is failing over and we need to inspect replication state now.",
         incident: "acme/ops#12",
         drill: true,
       },

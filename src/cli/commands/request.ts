@@ -29,7 +29,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (subcommand !== "parse") {
-    throw new UserError(subcommand === undefined ? "say what to do: `breakglass request parse < body.md` (see --help)." : `unknown subcommand "${subcommand}"; the only one is \`parse\` (see --help).`);
+    throw new UserError(
+      subcommand === undefined
+        ? "say what to do: `breakglass request parse < body.md` (see --help)."
+        : `unknown subcommand "${subcommand}"; the only one is \`parse\` (see --help).`,
+    );
   }
   const repoRoot = resolve(io.cwd, root ?? ".");
   const files = await readRepoFiles(repoRoot);
@@ -39,14 +43,18 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     throw new UserError(`fix the policies first (run \`breakglass validate\`):\n${lines.join("\n")}`);
   }
   if (files.issueFormText === null) {
-    throw new UserError(`there is no issue form at ${ISSUE_FORM_PATH} under ${repoRoot}; requests are parsed with its labels. Pass --root with the repository root.`);
+    throw new UserError(
+      `there is no issue form at ${ISSUE_FORM_PATH} under ${repoRoot}; requests are parsed with its labels. Pass --root with the repository root.`,
+    );
   }
 
   const body = await io.readStdin();
   const fields = parseRequestBody(body, files.issueFormText);
   const result = fields.ok ? validateRequest(fields.value, policies) : fields;
   if (!result.ok) {
-    io.stdout(`${JSON.stringify({ ok: false, errors: result.error.map(({ field, message }) => ({ field, message })) })}\n`);
+    io.stdout(
+      `${JSON.stringify({ ok: false, errors: result.error.map(({ field, message }) => ({ field, message })) })}\n`,
+    );
     return 1;
   }
   const r = result.value;
@@ -63,14 +71,21 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-function parseCommandLine(args: string[]): { subcommand: string | undefined; root: string | undefined; help: boolean } {
+function parseCommandLine(args: string[]): {
+  subcommand: string | undefined;
+  root: string | undefined;
+  help: boolean;
+} {
   try {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
       options: { root: { type: "string" }, help: { type: "boolean", short: "h" } },
     });
-    if (positionals.length > 1) throw new UserError(`unexpected argument "${positionals[1]}"; the body is read from stdin (see --help).`);
+    if (positionals.length > 1)
+      throw new UserError(
+        `unexpected argument "${positionals[1]}"; the body is read from stdin (see --help).`,
+      );
     return { subcommand: positionals[0], root: values.root, help: values.help ?? false };
   } catch (error) {
     if (error instanceof UserError) throw error;
