@@ -56,6 +56,8 @@ export async function runAction(options: {
   between?: (env: Record<string, string>) => Promise<void>;
   post?: boolean;
   node?: string;
+  /** Extra environment for the job (e.g. GITHUB_API_URL). */
+  env?: Record<string, string>;
 }): Promise<ActionRun> {
   const dir = await mkdtemp(join(tmpdir(), "breakglass-runner-"));
   try {
@@ -74,6 +76,7 @@ export async function runAction(options: {
       ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
       ...Object.fromEntries(Object.entries(files).map(([k, v]) => [k, join(dir, v)])),
+      ...(options.env ?? {}),
       ...Object.fromEntries(Object.entries(options.inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, "_").toUpperCase()}`, v])),
     };
     const step = async (script: string, extra: Record<string, string>): Promise<Omit<ActionRun, "post">> => {

@@ -64,6 +64,8 @@ export interface Sandbox {
   runs: Array<{ issue: number; workflow: string; result: Promise<ActionRun> }>;
   /** Runs the grant workflow for an issue, as the app's dispatch would. */
   runGrantWorkflow(issue: number, claims?: Record<string, unknown>): Promise<ActionRun>;
+  /** Runs the drill workflow (the Action in drill mode) as the scheduled drill would. */
+  runDrillWorkflow(timeout?: string): Promise<ActionRun>;
   /** Moves the clock, fires the app's due timers and waits until everything settled. */
   advance(ms: number): Promise<void>;
   /** Waits for webhook deliveries and workflow runs to finish. */
@@ -186,6 +188,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   }
 
+  async function runDrillWorkflow(timeout = "1m"): Promise<ActionRun> {
+    return runAction({
+      inputs: { mode: "drill", "app-url": appUrl, audience: SANDBOX_AUDIENCE, "github-token": emulator.actionsToken(), "drill-resource": "drill", "drill-timeout": timeout },
+      claims: claimsFor("breakglass-drill.yml", { event_name: "schedule", actor: "github-actions[bot]" }),
+      oidc: issuer,
+      env: { GITHUB_API_URL: emulator.apiUrl, GITHUB_SERVER_URL: emulator.url, BREAKGLASS_DRILL_POLL_MS: "50" },
+      post: false,
+    });
+  }
+
   if (options.runWorkflows !== false) {
     emulator.onWorkflowDispatch((run) => {
       const issue = Number(run.inputs?.issue);
@@ -217,6 +229,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     as: (login) => new Octokit({ auth: emulator.userToken(login), baseUrl: emulator.apiUrl }),
     runs,
     runGrantWorkflow,
+    runDrillWorkflow,
     async advance(ms) {
       clock.advance(ms);
       await app.runDue();

@@ -79,7 +79,7 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
 </style>
 </head>
 <body>
-<h1>🔓 Breakglass</h1>
+<h1>Breakglass</h1>
 <p class="meta">Updated ${esc(data.generated_at)} · refreshes every ${refreshSeconds} s</p>
 ${data.failed.length ? failed : ""}
 ${active}
