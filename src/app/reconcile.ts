@@ -26,7 +26,9 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
   const report: ReconcileReport = { checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [] };
   const issues = only !== undefined ? [await port.getIssue(only)] : await port.listIssues({ labels: REQUEST_LABEL, state: "open" });
   for (const issue of issues) {
-    if (issue.state !== "open" || !issue.labels.includes(REQUEST_LABEL) || issue.labels.includes("breakglass:audit")) continue;
+    // A timer names its issue from the records; the issue's state and labels are user-writable, so a
+    // request closed or unlabelled by hand must still be revoked on time.
+    if (only === undefined && (issue.state !== "open" || !issue.labels.includes(REQUEST_LABEL) || issue.labels.includes("breakglass:audit"))) continue;
     report.checked++;
     const work = async () => reconcileSession(deps, await RequestSession.open(deps, port, issue.number), report);
     await (deps.lock ? deps.lock(`${port.owner}/${port.repo}#${issue.number}`, work) : work());
