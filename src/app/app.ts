@@ -5,6 +5,7 @@ import { handleAuditClose } from "./handle-audit-close.ts";
 import { handleCommand } from "./handle-command.ts";
 import { handleCommentChange } from "./handle-comment-change.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
+import { handleRequestClosed } from "./handle-request-closed.ts";
 import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
@@ -69,7 +70,10 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
 
     app.on("issues.closed", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
-      await lock(key(context, issue.number), () => handleAuditClose(deps, portOf(context), issue, context.payload.sender.login));
+      await lock(key(context, issue.number), async () => {
+        await handleAuditClose(deps, portOf(context), issue, context.payload.sender.login);
+        await handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login);
+      });
     });
 
     app.on("issue_comment.created", async (context) => {

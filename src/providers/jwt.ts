@@ -1,6 +1,5 @@
-import { createLocalJWKSet, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet } from "jose";
-import type { KeyObject } from "node:crypto";
-import { createHash } from "node:crypto";
+import { createLocalJWKSet, decodeJwt, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from "jose";
+import { createHash, createPublicKey, KeyObject } from "node:crypto";
 import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck } from "./provider.ts";
 
 /** Where revoked token ids are kept until the tokens would have expired anyway. */
@@ -9,14 +8,19 @@ export interface RevocationStore {
   isRevoked(jti: string): Promise<boolean>;
 }
 
+/** Entries stay this long after the token's own expiry, so clock skew at a relying service cannot revive one. */
+const KEEP_AFTER_EXPIRY_MS = 3600_000;
+/** When the token's expiry is unknown (no handle kept), it is listed this long: longer than any grant may last. */
+const UNKNOWN_EXPIRY_LISTING_MS = 8 * 24 * 3600_000;
+
 export function memoryRevocationStore(now: () => number = Date.now): RevocationStore {
   const revoked = new Map<string, number>();
   return {
     async revoke(jti, expiresAt) {
-      revoked.set(jti, expiresAt);
+      revoked.set(jti, Math.max(expiresAt, revoked.get(jti) ?? 0));
     },
     async isRevoked(jti) {
-      for (const [id, exp] of revoked) if (exp + 3600_000 < now()) revoked.delete(id);
+      for (const [id, exp] of revoked) if (exp + KEEP_AFTER_EXPIRY_MS < now()) revoked.delete(id);
       return revoked.has(jti);
     },
   };
@@ -27,11 +31,13 @@ export interface JwtProviderDeps {
   issuer: string;
   signingKey: CryptoKey | KeyObject;
   kid: string;
+  alg?: "ES256";
   revocations: RevocationStore;
   now?: () => number;
 }
 
 export const JWT_TYP = "breakglass+jwt";
+export const JWT_ALG = "ES256";
 
 /** jti from the grant id: stable (revocation can find it) and opaque. */
 export const jtiFor = (grantId: string): string => `bg-${createHash("sha256").update(grantId).digest("hex").slice(0, 24)}`;
@@ -42,16 +48,28 @@ export const jtiFor = (grantId: string): string => `bg-${createHash("sha256").up
  * route reports. sub = requester, aud = resource (or settings.audience), scope = role scopes.
  */
 export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
+  const now = deps.now ?? Date.now;
+  const alg = deps.alg ?? JWT_ALG;
+  // verifyRevoked checks a token the way a relying service would: against the public half of our key.
+  const ownJwks: JSONWebKeySet = { keys: [{ ...publicJwkOf(deps.signingKey), kid: deps.kid, alg, use: "sig" }] };
   return {
     name: "jwt",
     async mint(request: MintRequest): Promise<MintResult> {
       const jti = jtiFor(request.grantId);
       const audience = typeof request.settings.audience === "string" ? request.settings.audience : request.resource;
-      const scopes = Array.isArray(request.settings.scopes) ? (request.settings.scopes as string[]) : [request.role];
+      const scopes = Array.isArray(request.settings.scopes) ? request.settings.scopes.filter((s): s is string => typeof s === "string") : [];
       const iat = Math.floor(request.now / 1000);
+      // Rounded down: the token must never outlive the grant, even by a fraction of a second.
       const exp = Math.floor(request.expiresAt / 1000);
-      const token = await new SignJWT({ scope: scopes.join(" "), bg_issue: request.issue, bg_repo: request.repository, bg_role: request.role, bg_resource: request.resource })
-        .setProtectedHeader({ alg: "ES256", kid: deps.kid, typ: JWT_TYP })
+      if (exp <= iat) throw new Error(`The grant ${request.grantId} has already ended (${new Date(request.expiresAt).toISOString()}); request access again.`);
+      const token = await new SignJWT({
+        scope: scopes.length > 0 ? scopes.join(" ") : request.role,
+        bg_issue: request.issue,
+        bg_repo: request.repository,
+        bg_role: request.role,
+        bg_resource: request.resource,
+      })
+        .setProtectedHeader({ alg, kid: deps.kid, typ: JWT_TYP })
         .setIssuer(deps.issuer)
         .setSubject(request.requester)
         .setAudience(audience)
@@ -69,12 +87,24 @@ export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
       };
     },
     async revoke(ref: CredentialRef): Promise<void> {
-      await deps.revocations.revoke(ref.credentialId, (deps.now ?? Date.now)() + 7 * 24 * 3600_000);
+      await deps.revocations.revoke(ref.credentialId, tokenExpiry(ref.revocationHandle) ?? now() + UNKNOWN_EXPIRY_LISTING_MS);
     },
     async verifyRevoked(ref: CredentialRef): Promise<RevocationCheck> {
       const listed = await deps.revocations.isRevoked(ref.credentialId);
-      if (!listed) return { revoked: false, evidence: `${ref.credentialId} is not on the revocation list` };
-      return { revoked: true, evidence: `${ref.credentialId} is on the revocation list; introspection answers inactive` };
+      if (!listed) {
+        // The list forgets a token an hour after its own expiry; by then the token itself is dead.
+        const expiry = tokenExpiry(ref.revocationHandle);
+        if (expiry !== undefined && expiry + KEEP_AFTER_EXPIRY_MS < now()) {
+          return { revoked: true, evidence: `${ref.credentialId} expired at ${new Date(expiry).toISOString()}; introspection answers inactive` };
+        }
+        return { revoked: false, evidence: `${ref.credentialId} is not on the revocation list` };
+      }
+      if (!ref.revocationHandle) return { revoked: true, evidence: `${ref.credentialId} is on the revocation list (no token kept to introspect)` };
+      const jti = tokenJti(ref.revocationHandle);
+      if (jti !== ref.credentialId) return { revoked: false, evidence: `the kept token is not ${ref.credentialId}, so its revocation cannot be shown` };
+      const answer = await introspect(ref.revocationHandle, { jwks: ownJwks, issuer: deps.issuer, revocations: deps.revocations, now: now() });
+      if (answer.active) return { revoked: false, evidence: `${ref.credentialId} is listed, yet introspection still answers active` };
+      return { revoked: true, evidence: `${ref.credentialId} is on the revocation list; introspection of the token answers inactive (${answer.reason ?? "inactive"})` };
     },
   };
 }
@@ -86,16 +116,25 @@ export interface IntrospectionOptions {
   now: number;
 }
 
+export interface IntrospectionAnswer {
+  active: boolean;
+  reason?: string;
+  sub?: string;
+  scope?: string;
+  exp?: number;
+  jti?: string;
+}
+
 /**
  * What a relying service asks (RFC 7662-like): is this break-glass token valid right now? Checks
  * signature, issuer, typ, expiry, and the revocation list.
  */
-export async function introspect(token: string, options: IntrospectionOptions): Promise<{ active: boolean; reason?: string; sub?: string; scope?: string; exp?: number; jti?: string }> {
+export async function introspect(token: string, options: IntrospectionOptions): Promise<IntrospectionAnswer> {
   try {
     const { payload } = await jwtVerify(token, createLocalJWKSet(options.jwks), {
       issuer: options.issuer,
       typ: JWT_TYP,
-      algorithms: ["ES256"],
+      algorithms: [JWT_ALG],
       currentDate: new Date(options.now),
     });
     if (typeof payload.jti !== "string") return { active: false, reason: "no jti" };
@@ -103,5 +142,30 @@ export async function introspect(token: string, options: IntrospectionOptions): 
     return { active: true, sub: payload.sub as string, scope: payload.scope as string, exp: payload.exp as number, jti: payload.jti };
   } catch (error) {
     return { active: false, reason: (error as { code?: string }).code ?? "invalid" };
+  }
+}
+
+function publicJwkOf(key: CryptoKey | KeyObject): JWK {
+  const keyObject = key instanceof KeyObject ? key : KeyObject.from(key as Parameters<typeof KeyObject.from>[0]);
+  const pub = keyObject.type === "private" ? createPublicKey(keyObject) : keyObject;
+  return pub.export({ format: "jwk" }) as JWK;
+}
+
+function tokenExpiry(token: string | undefined): number | undefined {
+  if (!token) return undefined;
+  try {
+    const exp = decodeJwt(token).exp;
+    return typeof exp === "number" ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function tokenJti(token: string): string | undefined {
+  try {
+    const jti = decodeJwt(token).jti;
+    return typeof jti === "string" ? jti : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -99,7 +99,7 @@ test("a clock jump of a day revokes every overdue grant once, closes each, one r
   await sb.settle();
   for (const issue of [a, b]) {
     const h = await history(issue);
-    assert.equal(h.state.status, "expired");
+    assert.equal(h.state.status, "expired", JSON.stringify(h.state.grant));
     assert.equal(h.events.filter((e) => e.type === "revoked").length, 1);
     await assertInvariants(issue);
   }
