@@ -107,6 +107,8 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   }
   await session.publish();
   if (session.state.status === "approved") await dispatchGrant(session);
+  // Escalate at half the approval timeout, time out at the end (reconcile reschedules the second step).
+  else deps.scheduler?.schedule(port, issue.number, deps.now() + (policy.approvals.timeout_seconds * 1000) / 2);
 }
 
 function errorsKey(errors: FieldError[]): string {

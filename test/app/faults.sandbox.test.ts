@@ -104,3 +104,18 @@ test("a clock jump of a day revokes every overdue grant once, closes each, one r
     await assertInvariants(issue);
   }
 });
+
+test("a pending request is escalated at half its approval timeout and times out at the end, by the app's own timers", async () => {
+  const issue = await open("ivan");
+  await sb.advance(16 * MIN); // model-guardrail-override: timeout 30m
+  let h = await history(issue);
+  assert.equal(h.state.status, "requested");
+  assert.ok(h.state.escalated, "escalated at half the timeout");
+  assert.ok(sb.notifier.sent.some((s) => s.notification.event === "escalated" && s.notification.issue === issue) || h.events.some((e) => e.type === "escalated"));
+  await sb.advance(15 * MIN);
+  h = await history(issue);
+  assert.equal(h.state.status, "timed_out");
+  const { data } = await sb.as("sam").rest.issues.get({ owner, repo, issue_number: issue });
+  assert.equal(data.state, "closed");
+  assert.equal(data.state_reason, "not_planned");
+});

@@ -43,16 +43,16 @@ test("A41 a grant for a cancelled request is refused", async () => {
 test("A42 a grant for a request that timed out waiting for approval is refused", async () => {
   const n = await openRequest(sb, "erin", guardrail);
   await sb.advance(31 * 60 * 1000);
-  // Timeouts are decided by the scheduled sweep, run here as the sweep workflow would.
+  // The app's own timer times it out; the scheduled sweep (run here as the sweep workflow would) is the backstop.
   const sweepRef = `${sb.repository}/.github/workflows/breakglass-sweep.yml@refs/heads/main`;
   const sweepToken = await sb.issuer.mint(grantClaims(sb, { job_workflow_ref: sweepRef, workflow_ref: sweepRef, event_name: "schedule" }));
   const res = await fetch(`${sb.app.url}/breakglass/sweep`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: sweepToken, repository: sb.repository }) });
   const report = (await res.json()) as { timed_out?: number[] };
   assert.equal(res.status, 200, JSON.stringify(report));
-  assert.ok(report.timed_out?.includes(n), `the sweep timed #${n} out: ${JSON.stringify(report)}`);
+  assert.ok(Array.isArray(report.timed_out), JSON.stringify(report));
   await sb.settle();
   const status = (await historyOf(sb, n)).state.status;
-  assert.ok(status === "timed_out" || status === "expired", `status after the approval timeout: ${status}`);
+  assert.equal(status, "timed_out", `status after the approval timeout: ${status}`);
   const answer = await genuineExchange(n);
   assertRefusedExchange(answer, 409, "request_expired");
   await assertNothingGranted(sb, n);
