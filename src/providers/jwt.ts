@@ -93,9 +93,13 @@ export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
       const listed = await deps.revocations.isRevoked(ref.credentialId);
       if (!listed) {
         // The list forgets a token an hour after its own expiry; by then the token itself is dead.
-        const expiry = tokenExpiry(ref.revocationHandle);
-        if (expiry !== undefined && expiry + KEEP_AFTER_EXPIRY_MS < now()) {
-          return { revoked: true, evidence: `${ref.credentialId} expired at ${new Date(expiry).toISOString()}; introspection answers inactive` };
+        const handle = ref.revocationHandle;
+        const expiry = tokenExpiry(handle);
+        if (handle && expiry !== undefined && expiry + KEEP_AFTER_EXPIRY_MS < now() && tokenJti(handle) === ref.credentialId) {
+          const answer = await introspect(handle, { jwks: ownJwks, issuer: deps.issuer, revocations: null, now: now() });
+          if (answer.reason === "ERR_JWT_EXPIRED") {
+            return { revoked: true, evidence: `${ref.credentialId} expired at ${new Date(expiry).toISOString()}; introspection answers inactive (ERR_JWT_EXPIRED)` };
+          }
         }
         return { revoked: false, evidence: `${ref.credentialId} is not on the revocation list` };
       }

@@ -208,3 +208,21 @@ test("a non-extractable WebCrypto key works too", async () => {
   assert.equal(check.revoked, true, check.evidence);
   assert.match(check.evidence, /\(revoked\)/, "the signature verified, so the refusal is the revocation");
 });
+
+test("once the list has forgotten it, a long-expired token still counts as revoked, but only its own token", async () => {
+  const clock = { now: NOW };
+  const { provider } = setup(clock);
+  const minted = await provider.mint(request({ expiresAt: NOW + 10 * 60_000 }));
+  const ref = refFor(minted.credentialId, minted.revocationHandle);
+  await provider.revoke(ref);
+  clock.now = NOW + 10 * 60_000 + 30 * 60_000;
+  assert.match((await provider.verifyRevoked(ref)).evidence, /on the revocation list/, "still listed half an hour after expiry");
+  clock.now = NOW + 10 * 60_000 + 61 * 60_000;
+  const late = await provider.verifyRevoked(ref);
+  assert.deepEqual(late, { revoked: true, evidence: `${minted.credentialId} expired at 2026-11-24T09:10:00.000Z; introspection answers inactive (ERR_JWT_EXPIRED)` });
+  const other = await provider.mint(request({ grantId: "acme/ops#9/x", now: NOW, expiresAt: NOW + 60_000 }));
+  assert.equal((await provider.verifyRevoked(refFor(minted.credentialId, other.revocationHandle))).revoked, false, "another grant's expired token proves nothing");
+  const stranger = await generateKeyPair("ES256", { extractable: true });
+  const forged = await createJwtProvider({ issuer: ISSUER, signingKey: stranger.privateKey, kid: "k1", revocations: memoryRevocationStore(() => NOW) }).mint(request({ expiresAt: NOW + 60_000 }));
+  assert.equal((await provider.verifyRevoked(refFor(forged.credentialId, forged.revocationHandle))).revoked, false, "a token we did not sign proves nothing");
+});
