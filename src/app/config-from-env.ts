@@ -1,4 +1,5 @@
 import { getPrivateKey } from "@probot/get-private-key";
+import { ProbotOctokit } from "probot";
 import { systemProviders } from "./providers-setup.ts";
 import { httpNotifier } from "./notifier.ts";
 import type { ServerConfig } from "./server.ts";
@@ -31,7 +32,15 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
   const slug = need(env, "BREAKGLASS_APP_SLUG", "your GitHub App's slug (the name in its URL), e.g. breakglass.");
   const baseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}/api/v3` : undefined;
   const now = () => Date.now();
-  const { providers, introspect } = await systemProviders({ env, keys, publicUrl, appId, privateKey, ...(baseUrl ? { baseUrl } : {}), now });
+  // The GitHub-token provider should be a separate GitHub App (BREAKGLASS_GITHUB_APP_ID/_PRIVATE_KEY):
+  // a token of this app would act as its bot and could edit the app's own record comments.
+  const appOctokit = env.BREAKGLASS_GITHUB_INSTALLATION_ID
+    ? new ProbotOctokit({
+        auth: { appId: Number(env.BREAKGLASS_GITHUB_APP_ID ?? appId), privateKey: (env.BREAKGLASS_GITHUB_PRIVATE_KEY ?? privateKey).replace(/\\n/g, "\n") },
+        ...(baseUrl ? { baseUrl } : {}),
+      })
+    : undefined;
+  const { providers, introspect } = await systemProviders({ env, keys, publicUrl, appId, privateKey, ...(baseUrl ? { baseUrl } : {}), now, ...(appOctokit ? { appOctokit } : {}) });
   return {
     appId,
     privateKey,
