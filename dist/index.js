@@ -35803,6 +35803,10 @@ async function runSweep(core, inputs) {
   return report;
 }
 
+// src/core/record-marker.ts
+var RECORD_MARKER = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
+var readRecordMarker = (body) => RECORD_MARKER.exec(body ?? "")?.[1] ?? null;
+
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
@@ -41798,7 +41802,6 @@ function editDistance(a, b) {
 
 // src/action/run-drill.ts
 init_app_client();
-var RECORD = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
 function drillBody(resource, runUrl) {
   return [
     "### Resource",
@@ -41916,7 +41919,7 @@ async function runDrill(core, env, inputs) {
     if (checklist) step("review issue opened", true, `#${checklist}`);
     const jwks = await (await fetch(new URL("breakglass/jwks.json", inputs.appUrl.endsWith("/") ? inputs.appUrl : `${inputs.appUrl}/`))).json();
     const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue2.number, per_page: 100 });
-    const records = comments.filter((c) => c.user?.type === "Bot" && c.user.login !== "github-actions[bot]").map((c) => RECORD.exec(c.body ?? "")?.[1]).filter((j) => Boolean(j));
+    const records = comments.filter((c) => c.user?.type === "Bot" && c.user.login !== "github-actions[bot]").map((c) => readRecordMarker(c.body)).filter((j) => Boolean(j));
     const verified = await verifyChain(records, jwks, { repo: inputs.repository, issue: issue2.number });
     step("audit chain verifies", verified.ok, verified.ok ? `${verified.entries.length} signed entries` : `broken at entry ${verified.index}: ${verified.reason}`);
   } catch (error2) {

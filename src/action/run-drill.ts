@@ -1,3 +1,4 @@
+import { readRecordMarker } from "../core/record-marker.ts";
 import { Octokit } from "@octokit/rest";
 import type { JSONWebKeySet } from "jose";
 import type { ExchangeResult } from "../app/grant-exchange.ts";
@@ -27,7 +28,6 @@ export interface DrillReport {
   targets: { time_to_grant_seconds: number; time_to_revoke_seconds: number } | null;
 }
 
-const RECORD = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
 
 export function drillBody(resource: string, runUrl: string): string {
   return [
@@ -141,7 +141,7 @@ export async function runDrill(core: ActionCore, env: Record<string, string | un
 
     const jwks = await (await fetch(new URL("breakglass/jwks.json", inputs.appUrl.endsWith("/") ? inputs.appUrl : `${inputs.appUrl}/`))).json() as JSONWebKeySet;
     const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
-    const records = comments.filter((c) => c.user?.type === "Bot" && c.user.login !== "github-actions[bot]").map((c) => RECORD.exec(c.body ?? "")?.[1]).filter((j): j is string => Boolean(j));
+    const records = comments.filter((c) => c.user?.type === "Bot" && c.user.login !== "github-actions[bot]").map((c) => readRecordMarker(c.body)).filter((j): j is string => Boolean(j));
     const verified = await verifyChain(records, jwks, { repo: inputs.repository, issue: issue.number });
     step("audit chain verifies", verified.ok, verified.ok ? `${verified.entries.length} signed entries` : `broken at entry ${verified.index}: ${verified.reason}`);
   } catch (error) {

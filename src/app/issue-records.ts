@@ -1,10 +1,10 @@
+import { readRecordMarker, recordMarker } from "../core/record-marker.ts";
 import type { JSONWebKeySet } from "jose";
 import { appendEntry, verifyChain, type AuditSigner, type SignedEntry } from "../core/audit-chain.ts";
 import type { LifecycleEvent, TimedEvent } from "../core/lifecycle-events.ts";
 import { foldEvents, initialState, type RequestState } from "../core/lifecycle.ts";
 import type { GitHubPort, IssueComment } from "./github-port.ts";
 
-const RECORD = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
 
 /** Who the app is on GitHub: only comments by this identity can carry records. */
 export interface AppIdentity {
@@ -42,10 +42,10 @@ export async function readHistory(
   const candidates: Array<{ jws: string; seq: number }> = [];
   for (const comment of all) {
     if (!isAppComment(comment, app)) continue;
-    const match = RECORD.exec(comment.body);
-    if (!match?.[1]) continue;
-    const seq = peekSeq(match[1]);
-    if (seq !== null) candidates.push({ jws: match[1], seq });
+    const jws = readRecordMarker(comment.body);
+    if (!jws) continue;
+    const seq = peekSeq(jws);
+    if (seq !== null) candidates.push({ jws, seq });
   }
   // Two replicas racing on one webhook can both write entry N; the first one written wins.
   const problems: string[] = [];
@@ -91,6 +91,6 @@ export async function appendRecord(
     { at: input.at, repo: `${port.owner}/${port.repo}`, issue, id: input.id, event: input.event },
     signer,
   );
-  await port.createComment(issue, `${input.text}\n\n<!-- breakglass:record ${signed.jws} -->`);
+  await port.createComment(issue, `${input.text}\n\n${recordMarker(signed.jws)}`);
   return signed;
 }

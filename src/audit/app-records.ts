@@ -1,8 +1,7 @@
+import { readRecordMarker } from "../core/record-marker.ts";
 import type { IssueComment } from "../app/github-port.ts";
 
 export const DEFAULT_APP_LOGIN = "breakglass[bot]";
-
-const RECORD = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
 
 /** The signed records of one request issue, picked the way the app picks them (issue-records.ts). */
 export interface IssueRecords {
@@ -29,7 +28,7 @@ export function extractIssueRecords(comments: readonly IssueComment[], appLogin:
   const out: IssueRecords = { chain: [], duplicates: [], gap: null, unreadable: [], ignored: 0 };
   const ahead: Array<{ seq: number; jws: string; commentId: number }> = [];
   for (const comment of comments) {
-    const jws = RECORD.exec(comment.body)?.[1];
+    const jws = readRecordMarker(comment.body);
     if (!jws) continue;
     if (!isAppAuthored(comment, appLogin)) {
       out.ignored++;

@@ -1,3 +1,4 @@
+import { readRecordMarker } from "../../core/record-marker.ts";
 import { parseArgs } from "node:util";
 import { verifyChain } from "../../core/audit-chain.ts";
 import { formatDuration } from "../../core/duration.ts";
@@ -16,7 +17,6 @@ Breakglass app (Probot over HTTP) and the real Action as a separate process. No 
   --root DIR   read policies/, CODEOWNERS and the issue form from DIR (default: current directory)
 `;
 
-const RECORD = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({ args, options: { keep: { type: "boolean" }, root: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true }).valueOf() as { values: { keep?: boolean; root?: string; help?: boolean } };
@@ -95,7 +95,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const { data: audits } = await dave.rest.issues.listForRepo({ owner, repo, labels: "breakglass:audit", state: "open" });
     for (const a of audits) say("github", `post-event review #${a.number} opened: "${a.title}", assigned to ${a.assignees?.map((u) => u.login).join(", ") || "—"}`);
     const comments = await dave.paginate(dave.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
-    const records = comments.filter((c) => c.user?.login === sb.appLogin).map((c) => RECORD.exec(c.body ?? "")?.[1]).filter((j): j is string => Boolean(j));
+    const records = comments.filter((c) => c.user?.login === sb.appLogin).map((c) => readRecordMarker(c.body)).filter((j): j is string => Boolean(j));
     const verified = await verifyChain(records, sb.app.deps.jwks, { repo: sb.repository, issue: issue.number });
     say("auditor", verified.ok ? `audit chain of #${issue.number}: ${verified.entries.length} signed, hash-chained entries — verified` : `audit chain BROKEN at ${verified.index}: ${verified.reason}`);
 
