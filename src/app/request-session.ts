@@ -11,9 +11,8 @@ import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
 import { appendRecord, isAppComment, readHistory, type History } from "./issue-records.ts";
 import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
 
-export const REQUEST_LABEL = "breakglass";
-export const AUDIT_LABEL = "breakglass:audit";
-export const DRILL_LABEL = "breakglass:drill";
+export { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
+import { DRILL_LABEL } from "../core/labels.ts";
 
 /**
  * One request issue while a handler works on it: its config, its verified history, and the

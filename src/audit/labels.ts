@@ -1,6 +1,2 @@
-/**
- * The app's labels (src/app/request-session.ts). Repeated here so the audit CLI does not load the
- * app's request handling; test/audit/labels.test.ts keeps the two in step.
- */
-export const REQUEST_LABEL = "breakglass";
-export const AUDIT_LABEL = "breakglass:audit";
+/** The app's labels, from their one definition in src/core (which loads none of the app). */
+export { AUDIT_LABEL, REQUEST_LABEL } from "../core/labels.ts";
