@@ -1,10 +1,9 @@
 import { checkLimits, matchAutoApproveRule } from "../core/approval-rules.ts";
+import { checkRequestBody } from "../core/check-request.ts";
 import { formatDuration } from "../core/duration.ts";
 import { LIVE } from "../core/lifecycle.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import { requestHash } from "../core/request-hash.ts";
-import { parseRequestBody } from "../core/request-form.ts";
-import { validateRequest } from "../core/request-validation.ts";
 import type { FieldError } from "../core/result.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
@@ -34,10 +33,9 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     await port.createComment(issue.number, policyBrokenText(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)));
     return;
   }
-  const fields = session.config.issueForm
-    ? parseRequestBody(issue.body, session.config.issueForm)
+  const validated = session.config.issueForm
+    ? checkRequestBody(issue.body, session.config.issueForm, session.config.policies)
     : { ok: false as const, error: [{ field: "form", message: "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`." }] };
-  const validated = fields.ok ? validateRequest(fields.value, session.config.policies) : fields;
   if (!validated.ok) {
     const errors = validated.error;
     const id = `invalid:${errorsKey(errors)}:${session.chain.length}`;

@@ -83,21 +83,41 @@ const CHECKBOX = /^\s*[-*+][ \t]+\[([ xX])\][ \t]+(.*?)[ \t]*$/;
  * headings — stays verbatim in the section it appears in.
  */
 export function parseRequestBody(body: string, issueFormYaml: string): Result<RequestFields, FieldError[]> {
+  const parsed = readRequestBody(body, issueFormYaml);
+  return parsed.ok ? parsed : err(parsed.error.errors);
+}
+
+/** What could be read of a body that has errors: the fields that were fine, for checking them too. */
+export interface PartialRequest {
+  errors: FieldError[];
+  fields: Partial<RequestFields>;
+}
+
+/**
+ * Like parseRequestBody, but on failure also returns the fields that were read without problems,
+ * so a caller can check those against the policy and tell the requester everything at once.
+ */
+export function readRequestBody(body: string, issueFormYaml: string): Result<RequestFields, PartialRequest> {
   // Webhook payloads carry null for an issue opened with an empty body.
   const raw = typeof body === "string" ? body : "";
   if (raw.length > MAX_BODY_BYTES || utf8Length(raw) > MAX_BODY_BYTES) {
-    return err([
-      {
-        field: "body",
-        message: `The issue body is ${formatKiB(utf8Length(raw))}, over the ${formatKiB(MAX_BODY_BYTES)} limit. Keep the request short; link to logs or documents instead of pasting them.`,
-      },
-    ]);
+    return err({
+      fields: {},
+      errors: [
+        {
+          field: "body",
+          message: `The issue body is ${formatKiB(utf8Length(raw))}, over the ${formatKiB(MAX_BODY_BYTES)} limit. Keep the request short; link to logs or documents instead of pasting them.`,
+        },
+      ],
+    });
   }
   const form = readForm(issueFormYaml);
-  if (!form.ok) return form;
+  if (!form.ok) return err({ fields: {}, errors: form.error });
   const split = splitSections(raw.replace(/\r\n?/g, "\n"), form.value);
   const fields = readFields(split.sections, form.value, new Set(split.errors.map((e) => e.field)));
-  if (split.errors.length) return err(inFormOrder([...split.errors, ...(fields.ok ? [] : fields.error)]));
+  if (split.errors.length) {
+    return err({ fields: fields.ok ? fields.value : fields.error.fields, errors: inFormOrder([...split.errors, ...(fields.ok ? [] : fields.error.errors)]) });
+  }
   return fields;
 }
 
@@ -242,7 +262,7 @@ function readFields(
   sections: Map<string, Section>,
   form: FormLabels,
   reported: Set<string>,
-): Result<RequestFields, FieldError[]> {
+): Result<RequestFields, PartialRequest> {
   const errors: FieldError[] = [];
   const values = new Map<FieldId, string | null>();
   for (const spec of FIELDS) {
@@ -277,7 +297,17 @@ function readFields(
   }
   const drill = reported.has("drill") ? ok(false) : readDrill(values.get("drill") ?? null, form);
   if (!drill.ok) errors.push(drill.error);
-  if (errors.length || reported.size || !drill.ok) return err(errors);
+  if (errors.length || reported.size || !drill.ok) {
+    const fields: Partial<RequestFields> = {};
+    for (const spec of FIELDS) {
+      if (spec.id === "drill" || !values.has(spec.id)) continue;
+      const value = values.get(spec.id) ?? null;
+      if (spec.id === "duration" || spec.id === "incident") fields[spec.id] = value;
+      else if (value !== null) fields[spec.id] = value;
+    }
+    if (drill.ok && !reported.has("drill")) fields.drill = drill.value;
+    return err({ errors, fields });
+  }
   return ok({
     resource: values.get("resource")!,
     role: values.get("role")!,

@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatPolicyError, loadPolicies } from "../../core/policy.ts";
-import { parseRequestBody } from "../../core/request-form.ts";
-import { validateRequest } from "../../core/request-validation.ts";
+import { checkRequestBody } from "../../core/check-request.ts";
 import { UserError, type CliIO } from "../io.ts";
 import { ISSUE_FORM as ISSUE_FORM_PATH, readRepoFiles } from "../repo-files.ts";
 
@@ -49,8 +48,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
 
   const body = await io.readStdin();
-  const fields = parseRequestBody(body, files.issueFormText);
-  const result = fields.ok ? validateRequest(fields.value, policies) : fields;
+  const result = checkRequestBody(body, files.issueFormText, policies);
   if (!result.ok) {
     io.stdout(
       `${JSON.stringify({ ok: false, errors: result.error.map(({ field, message }) => ({ field, message })) })}\n`,

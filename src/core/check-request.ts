@@ -1,0 +1,38 @@
+import { readRequestBody } from "./request-form.ts";
+import { validateRequest } from "./request-validation.ts";
+import { err, type FieldError, type Result } from "./result.ts";
+import type { AccessRequest, Policy } from "./types.ts";
+
+/**
+ * Reads a request issue body and checks it against the policies, reporting every problem in one
+ * go: when the form itself has errors (an empty role, say), the fields that were read fine are still
+ * checked against the policy, so the requester does not fix the form only to learn on the next
+ * edit that the duration is too long.
+ */
+export function checkRequestBody(
+  body: string,
+  issueFormYaml: string,
+  policies: ReadonlyMap<string, Policy>,
+): Result<AccessRequest, FieldError[]> {
+  const read = readRequestBody(body, issueFormYaml);
+  if (read.ok) return validateRequest(read.value, policies);
+  const { errors, fields } = read.error;
+  if (errors.some((e) => e.field === "body" || e.field === "form")) return err(errors);
+  const reported = new Set(errors.map((e) => e.field));
+  const checked = validateRequest(
+    {
+      resource: fields.resource ?? "",
+      role: fields.role ?? "",
+      duration: fields.duration ?? null,
+      severity: fields.severity ?? "",
+      justification: fields.justification ?? "",
+      incident: fields.incident ?? null,
+      drill: fields.drill ?? false,
+    },
+    policies,
+  );
+  // Fields the form already reported were stand-ins above: only the others' policy errors are news.
+  const more = checked.ok ? [] : checked.error.filter((e) => !reported.has(e.field));
+  // A role cannot be checked without a known resource; an unknown resource makes its role moot.
+  return err([...errors, ...more]);
+}
