@@ -36,6 +36,16 @@ export type Reaction = "eyes" | "rocket" | "-1" | "+1" | "confused" | "hooray";
  * with this, not with Octokit, and the real implementation (octokit-port.ts) is the only place that
  * knows routes.
  */
+export interface WorkflowRunSummary {
+  id: number;
+  display_title: string;
+  /** The workflow file, e.g. `.github/workflows/breakglass-grant.yml`. */
+  path: string;
+  event: string;
+  /** Login of the account whose action started the run (the app's bot for a grant it dispatched). */
+  actor: string;
+}
+
 export interface GitHubPort {
   readonly owner: string;
   readonly repo: string;
@@ -56,5 +66,7 @@ export interface GitHubPort {
   teamMembers(team: string): Promise<string[]>;
   permission(login: string): Promise<Permission>;
   dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<void>;
+  /** A workflow run: its title (the grant workflow's `run-name` names the issue), file and who started it. */
+  getWorkflowRun(runId: number): Promise<WorkflowRunSummary | null>;
   reviewDeploymentProtection(runId: number, input: { environment_name: string; state: "approved" | "rejected"; comment: string }): Promise<void>;
 }

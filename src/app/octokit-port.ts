@@ -157,6 +157,15 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string): 
     async dispatchWorkflow(workflow, ref, inputs) {
       await octokit.rest.actions.createWorkflowDispatch({ ...base, workflow_id: workflow, ref, inputs });
     },
+    async getWorkflowRun(runId) {
+      try {
+        const { data } = await octokit.rest.actions.getWorkflowRun({ ...base, run_id: runId });
+        return { id: data.id, display_title: data.display_title, path: data.path, event: data.event, actor: data.actor?.login ?? "" };
+      } catch (error) {
+        if (isStatus(error, 404)) return null;
+        throw error;
+      }
+    },
     async reviewDeploymentProtection(runId, input) {
       await octokit.request("POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule", {
         ...base,

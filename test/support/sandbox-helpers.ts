@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { RequestSession } from "../../src/app/request-session.ts";
+import type { RequestState } from "../../src/core/lifecycle.ts";
+import { requestFormBody, type RequestFormInput } from "../../src/sandbox/request-body.ts";
+import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+
+/** The moves and reads sandbox tests share: people acting on acme/ops, and what the app wrote back. */
+export function sandboxHelpers(sb: () => Sandbox) {
+  const h = {
+    async openRequest(who: string, form: RequestFormInput): Promise<number> {
+      const { data } = await sb().as(who).rest.issues.create({ owner, repo, title: `[breakglass] ${form.resource} ${form.role}`, labels: ["breakglass"], body: requestFormBody(form) });
+      await sb().settle();
+      return data.number;
+    },
+    async say(who: string, n: number, body: string): Promise<number> {
+      const { data } = await sb().as(who).rest.issues.createComment({ owner, repo, issue_number: n, body });
+      await sb().settle();
+      return data.id;
+    },
+    async appTexts(n: number): Promise<string[]> {
+      const reader = sb().as("dave");
+      const all = await reader.paginate(reader.rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
+      return all.filter((c) => c.user?.login === sb().appLogin).map((c) => c.body ?? "");
+    },
+    async labelsOf(n: number): Promise<string[]> {
+      const { data } = await sb().as("dave").rest.issues.get({ owner, repo, issue_number: n });
+      return data.labels.map((l) => (typeof l === "string" ? l : (l.name ?? "")));
+    },
+    async stateOf(n: number): Promise<RequestState> {
+      const port = await sb().app.portFor(owner, repo);
+      assert.ok(port, "the app is installed on acme/ops");
+      return (await RequestSession.open(sb().app.deps, port, n)).state;
+    },
+  };
+  return h;
+}
