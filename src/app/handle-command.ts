@@ -12,6 +12,7 @@ import { formatDuration } from "../core/duration.ts";
 import { LIVE } from "../core/lifecycle.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import type { Refusal } from "../core/refusal.ts";
+import type { ProviderName } from "../core/types.ts";
 import { createHash } from "node:crypto";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
@@ -19,6 +20,7 @@ import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
 import { isRequestIssue } from "./handle-request-issue.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
+import { credentialOf } from "./credential-ref.ts";
 
 const refusalText = (who: string, r: Refusal): string =>
   `👎 ${mention(who)} — refused (\`${r.code}\`): ${escapeInline(r.message, 600)}`;
@@ -142,6 +144,13 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       const hash = createHash("sha256").update(`${comment.id}:${command.seconds}:${command.reason}`).digest("hex");
       const decided = decideExtensionRequest(session.state, policy, await session.actor(comment.user), command.seconds, command.reason, hash);
       if (!decided.ok) return decided.error;
+      const grant = session.state.grant!;
+      if (!deps.providers[grant.provider as ProviderName]?.extend) {
+        return {
+          code: "not_extendable",
+          message: `A ${grant.provider} credential has a fixed lifetime (its expiry is signed into it), so it cannot be extended without replacing what the job is using. Let this grant end at ${grant.expires_at} and open a new request for the time you still need.`,
+        };
+      }
       const recorded = await session.record(
         id,
         decided.value,
@@ -159,7 +168,15 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
 async function extend(session: RequestSession, approvedBy: string): Promise<"done" | Refusal> {
   const { grant, extension } = session.state;
   if (!grant || !extension) return { code: "no_extension_pending", message: "There is no extension waiting." };
-  const expires = new Date(Date.parse(grant.expires_at) + extension.seconds * 1000).toISOString();
+  let expires: string;
+  try {
+    const { provider, ref } = credentialOf(session);
+    if (!provider.extend) throw new Error(`the ${grant.provider} provider cannot extend credentials`);
+    const wanted = Date.parse(grant.expires_at) + extension.seconds * 1000;
+    expires = new Date(Math.min(wanted, await provider.extend(ref, wanted))).toISOString();
+  } catch (error) {
+    return { code: "extension_failed", message: `The credential could not be extended (${(error as Error).message.slice(0, 300)}); the grant is unchanged and still ends at ${grant.expires_at}.` };
+  }
   const recorded = await session.record(
     `extended:${grant.grant_id}:${session.state.extensions.length}`,
     { type: "extended", actor: approvedBy, grant_id: grant.grant_id, expires_at: expires },

@@ -1,7 +1,6 @@
 import type { RevocationReason } from "../core/lifecycle-events.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
-import { openSealed } from "../providers/sealed-box.ts";
-import type { CredentialRef } from "../providers/provider.ts";
+import { credentialOf } from "./credential-ref.ts";
 import { openChecklist } from "./open-checklist.ts";
 import type { RequestSession } from "./request-session.ts";
 import { renderClosingSummary } from "./closing-summary.ts";
@@ -21,20 +20,10 @@ export async function revokeGrant(
   const grant = state.grant;
   if (!grant || !["active", "revoke_failed"].includes(state.status)) return "nothing";
   const policy = session.policy();
-  const role = state.request ? policy?.roles[state.request.role] : undefined;
-  const provider = role ? deps.providers[role.provider] : undefined;
   let error: string | null = null;
   let evidence = "";
   try {
-    if (!provider || !role || !state.request) throw new Error(`no provider for ${grant.provider}: the policy or role was removed`);
-    const ref: CredentialRef = {
-      grantId: grant.grant_id,
-      credentialId: grant.credential_id,
-      resource: state.request.resource,
-      role: state.request.role,
-      settings: role.settings,
-      ...(grant.sealed_handle ? { revocationHandle: openSealed(grant.sealed_handle, deps.sealKey) } : {}),
-    };
+    const { provider, ref } = credentialOf(session);
     await provider.revoke(ref);
     const check = await provider.verifyRevoked(ref);
     evidence = check.evidence;

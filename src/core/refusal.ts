@@ -18,6 +18,8 @@ export type ReasonCode =
   | "not_active"
   | "extension_too_long"
   | "extension_pending"
+  | "not_extendable"
+  | "extension_failed"
   | "no_extension_pending"
   | "limit_active_grants"
   | "limit_requests_per_day"

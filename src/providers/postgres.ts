@@ -118,6 +118,22 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
       }
     },
 
+    async extend(ref: CredentialRef, expiresAt: number): Promise<number> {
+      const roleName = temporaryRoleOf(ref.credentialId);
+      const target = adminTarget(deps, ref.settings);
+      const secrets = [...target.secrets, ...(ref.revocationHandle ? [ref.revocationHandle] : [])];
+      const admin = await connect(target.url, "connect as the admin role", secrets);
+      try {
+        const role = await admin.query<{ rolcanlogin: boolean }>("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [roleName]);
+        if (!role.rows[0]?.rolcanlogin) throw new Error(`The temporary login ${roleName} no longer exists or cannot log in; there is nothing to extend.`);
+        // Same password, same sessions: only the date after which new logins are refused moves.
+        await run(admin, `ALTER ROLE ${escapeIdentifier(roleName)} VALID UNTIL ${escapeLiteral(new Date(expiresAt).toISOString())}`, `extend ${roleName}`, secrets);
+        return expiresAt;
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+    },
+
     async verifyRevoked(ref: CredentialRef): Promise<RevocationCheck> {
       const roleName = temporaryRoleOf(ref.credentialId);
       const target = adminTarget(deps, ref.settings);

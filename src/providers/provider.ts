@@ -56,4 +56,12 @@ export interface CredentialProvider {
   mint(request: MintRequest): Promise<MintResult>;
   revoke(ref: CredentialRef): Promise<void>;
   verifyRevoked(ref: CredentialRef): Promise<RevocationCheck>;
+  /**
+   * Moves the credential's expiry in place, for an approved `/extend`, without replacing what the
+   * running job holds. Only providers whose credentials can be extended implement it (PostgreSQL:
+   * `VALID UNTIL`); a token with a signed `exp` (JWT, STS session, installation token) cannot be,
+   * and the app refuses `/extend` for those instead of leaving a grant that outlives its credential.
+   * Returns the credential's new expiry (epoch ms), never later than `expiresAt`.
+   */
+  extend?(ref: CredentialRef, expiresAt: number): Promise<number>;
 }

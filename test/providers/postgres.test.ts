@@ -331,3 +331,29 @@ test("scramVerifier matches RFC 7677's test vector", () => {
   assert.equal(Buffer.from(storedKey!, "base64").length, 32);
 });
 
+
+test("extend moves VALID UNTIL in place: the same password keeps logging in after the original expiry", options, async () => {
+  const p = provider();
+  const now = Date.now();
+  const minted = await p.mint(request({ issue: 31, expiresAt: Math.ceil((now + 2_000) / 1000) * 1000, now }));
+  const ref = refOf(minted);
+  const wanted = Math.ceil((Date.now() + 30 * 60_000) / 1000) * 1000;
+  assert.ok(p.extend, "the PostgreSQL provider can extend credentials");
+  assert.equal(await p.extend(ref, wanted), wanted);
+  const [role] = await query<{ until: Date }>(superUrl, "SELECT rolvaliduntil AS until FROM pg_roles WHERE rolname = $1", [minted.credentialId]);
+  assert.equal(role!.until.getTime(), wanted);
+  await sleep(Math.max(0, minted.expiresAt - Date.now()) + 500);
+  assert.equal(await loginError(minted.secrets.DATABASE_URL!), null, "past the original VALID UNTIL, the extended login still works");
+  await p.revoke(ref);
+  await assert.rejects(p.extend(ref, wanted + 60_000), /no longer exists or cannot log in/, "a revoked login cannot be brought back by extending it");
+  assert.equal(await loginError(minted.secrets.DATABASE_URL!), "28P01");
+});
+
+test("without extend, a login past its VALID UNTIL is refused (what extend prevents)", options, async () => {
+  const p = provider();
+  const now = Date.now();
+  const minted = await p.mint(request({ issue: 32, expiresAt: Math.ceil((now + 1_000) / 1000) * 1000, now }));
+  await sleep(Math.max(0, minted.expiresAt - Date.now()) + 500);
+  assert.equal(await loginError(minted.secrets.DATABASE_URL!), "28P01");
+  await p.revoke(refOf(minted));
+});
