@@ -34,7 +34,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     return;
   }
   const validated = session.config.issueForm
-    ? checkRequestBody(issue.body, session.config.issueForm, session.config.policies)
+    ? checkRequestBody(issue.body, session.config.issueForm, session.config.policies, session.config.policyErrors)
     : { ok: false as const, error: [{ field: "form", message: "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`." }] };
   if (!validated.ok) {
     const errors = validated.error;

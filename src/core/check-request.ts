@@ -1,3 +1,4 @@
+import type { PolicyError } from "./policy.ts";
 import { readRequestBody } from "./request-form.ts";
 import { validateRequest } from "./request-validation.ts";
 import { err, type FieldError, type Result } from "./result.ts";
@@ -13,9 +14,10 @@ export function checkRequestBody(
   body: string,
   issueFormYaml: string,
   policies: ReadonlyMap<string, Policy>,
+  policyErrors: readonly PolicyError[] = [],
 ): Result<AccessRequest, FieldError[]> {
   const read = readRequestBody(body, issueFormYaml);
-  if (read.ok) return validateRequest(read.value, policies);
+  if (read.ok) return validateRequest(read.value, policies, policyErrors);
   const { errors, fields } = read.error;
   if (errors.some((e) => e.field === "body" || e.field === "form")) return err(errors);
   const reported = new Set(errors.map((e) => e.field));
@@ -30,6 +32,7 @@ export function checkRequestBody(
       drill: fields.drill ?? false,
     },
     policies,
+    policyErrors,
   );
   // Fields the form already reported were stand-ins above: only the others' policy errors are news.
   const more = checked.ok ? [] : checked.error.filter((e) => !reported.has(e.field));

@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration } from "./duration.ts";
+import { formatPolicyError, type PolicyError } from "./policy.ts";
 import type { RequestFields } from "./request-form.ts";
 import { err, ok, type FieldError, type Result } from "./result.ts";
 import { SEVERITIES, type AccessRequest, type Policy } from "./types.ts";
@@ -20,12 +21,14 @@ const ISSUE_REF = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100})
 export function validateRequest(
   fields: RequestFields,
   policies: ReadonlyMap<string, Policy>,
+  /** Errors of policy files that failed to load: a request for one of them is told why. */
+  policyErrors: readonly PolicyError[] = [],
 ): Result<AccessRequest, FieldError[]> {
   const errors: FieldError[] = [];
   const problem = (field: keyof RequestFields, message: string) => errors.push({ field, message });
 
   const policy = policies.get(fields.resource);
-  if (!policy) problem("resource", unknownResource(fields.resource, policies));
+  if (!policy) problem("resource", brokenPolicy(fields.resource, policyErrors) ?? unknownResource(fields.resource, policies));
 
   const role = policy ? checkRole(fields.role, policy) : null;
   if (role) problem("role", role);
@@ -61,6 +64,13 @@ export function validateRequest(
     incident: incident.value,
     drill: fields.drill,
   });
+}
+
+function brokenPolicy(resource: string, policyErrors: readonly PolicyError[]): string | null {
+  const errors = policyErrors.filter((e) => e.file === `policies/${resource}.yml` || e.file === `policies/${resource}.yaml`);
+  if (!errors.length) return null;
+  const shown = errors.slice(0, 3).map(formatPolicyError).join("; ");
+  return `The policy ${errors[0]!.file} exists but is invalid, so no request for ${quote(resource)} can be decided until its owners fix it (\`breakglass validate\` shows how): ${shown}${errors.length > 3 ? `; and ${errors.length - 3} more` : ""}`;
 }
 
 function unknownResource(resource: string, policies: ReadonlyMap<string, Policy>): string {

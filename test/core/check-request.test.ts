@@ -47,3 +47,14 @@ test("a broken issue form is reported as such, not as field errors", () => {
   assert.equal(result.ok, false);
   assert.deepEqual(result.ok ? [] : result.error.map((e) => e.field), ["form"]);
 });
+
+test("a request for a resource whose policy file is invalid says so, with the policy's errors, not 'no such resource'", () => {
+  const broken = [{ file: "policies/payments.yml", line: 4, message: "unknown key `rolez`" }];
+  const result = checkRequestBody(requestFormBody({ resource: "payments", role: "read", duration: "30m" }), form, policies, broken);
+  assert.equal(result.ok, false);
+  const message = result.ok ? "" : (result.error.find((e) => e.field === "resource")?.message ?? "");
+  assert.match(message, /policies\/payments\.yml exists but is invalid/);
+  assert.match(message, /policies\/payments\.yml:4: unknown key `rolez`/);
+  const other = checkRequestBody(requestFormBody({ resource: "the-moon", role: "read", duration: "30m" }), form, policies, broken);
+  assert.match(other.ok ? "" : other.error[0]!.message, /There is no resource "the-moon"/, "other unknown names still get the list of resources");
+});
