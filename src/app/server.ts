@@ -11,6 +11,7 @@ import { createRoutes } from "./http-routes.ts";
 import { createIssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
 import { createOidcVerifier } from "./oidc-verifier.ts";
+import { introspectFromRecords } from "./introspect-from-records.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
 import { dashboardRoute, type DashboardAuth } from "./dashboard/dashboard-route.ts";
 
@@ -87,6 +88,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     return found;
   };
   const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set(), lock };
+  if (config.deps.introspect) deps.introspect = introspectFromRecords(deps, portFor, config.deps.introspect);
   const scheduler = createExpiryScheduler({
     now: deps.now,
     retryBaseMs: deps.retryBaseMs,
