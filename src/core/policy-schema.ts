@@ -275,6 +275,13 @@ const role = object(
         "Provider settings; which keys are allowed depends on `provider` (see below). Optional for `jwt`.",
       examples: [{ grant_role: "bg_readonly" }],
     },
+    delivery: {
+      enum: ["job", "age"],
+      description:
+        "Where the credential goes: `job` (exported, masked, to the grant workflow's later steps) or `age` (for a person working interactively: encrypted by the app to the requester's age recipient from `.github/breakglass-recipients.yml`, handed to the run only as ciphertext, uploaded as a one-day artifact). `age` needs `keep_alive_after_job: true`.",
+      default: "job",
+      examples: ["age"],
+    },
   },
   {
     required: ["provider"],

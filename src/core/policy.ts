@@ -578,6 +578,7 @@ interface RawRole {
   provider: ProviderName;
   description?: string;
   settings?: Record<string, unknown>;
+  delivery?: "job" | "age";
 }
 interface RawRule {
   name: string;
@@ -638,6 +639,15 @@ function checkSemantics(data: unknown, locate: Locate): { problems: Located[]; s
       line: locate.value(["approvals", "required"]),
       message: `approvals.required is ${approvals.required} but approvals.from lists only ${n} approver${n === 1 ? "" : "s"}; lower \`required\` to at most ${n} or add approvers to \`from\``,
     });
+  }
+
+  for (const [name, role] of Object.entries(isRecord(data.roles) ? data.roles : {})) {
+    if (isRecord(role) && role.delivery === "age" && data.keep_alive_after_job !== true) {
+      problems.push({
+        line: locate.value(["roles", name, "delivery"]),
+        message: `roles.${name}.delivery is \`age\`: the credential goes to a person, not to the job, so ending the grant with the job would revoke it at once; set \`keep_alive_after_job: true\``,
+      });
+    }
   }
 
   const roleNames = isRecord(data.roles) ? Object.keys(data.roles) : [];
@@ -722,6 +732,7 @@ function buildPolicy(resource: string, path: string, raw: RawPolicy, seconds: Se
       provider: role.provider,
       ...(role.description !== undefined ? { description: role.description } : {}),
       settings: withProviderDefaults(role.provider, role.settings ?? {}),
+      ...(role.delivery === "age" ? { delivery: "age" as const } : {}),
     };
   }
   return {

@@ -13,6 +13,8 @@ export interface RoleSpec {
   description?: string;
   /** Provider-specific settings, validated by the policy schema per provider. */
   settings: Record<string, unknown>;
+  /** `age`: the credential is encrypted to the requester's key instead of exported to the job. */
+  delivery?: "job" | "age";
 }
 
 export interface AutoApproveRule {

@@ -864,3 +864,20 @@ describe("loadPolicies", () => {
     );
   });
 });
+
+describe("delivery: age", () => {
+  const AGE = `description: Interactive access\nroles:\n  read:\n    provider: jwt\n    delivery: age\nmax_duration: 1h\n`;
+  test("needs keep_alive_after_job: true, said on the delivery line", () => {
+    assert.deepEqual(refusals(AGE), [
+      "5: roles.read.delivery is `age`: the credential goes to a person, not to the job, so ending the grant with the job would revoke it at once; set `keep_alive_after_job: true`",
+    ]);
+  });
+  test("with keep_alive_after_job the role carries delivery age; other roles stay job-delivered", () => {
+    const policy = parsed(`${AGE}keep_alive_after_job: true\n`);
+    assert.equal(policy.roles.read!.delivery, "age");
+    assert.equal(parsed(BASE).roles.read!.delivery, undefined);
+  });
+  test("an unknown delivery is refused", () => {
+    assert.match(refusals(AGE.replace("delivery: age", "delivery: email")).join("\n"), /^5: .*delivery/m);
+  });
+});
