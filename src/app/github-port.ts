@@ -50,9 +50,13 @@ export interface GitHubPort {
   readonly owner: string;
   readonly repo: string;
   repository(): Promise<RepositoryIdentity>;
-  readFile(path: string): Promise<string | null>;
-  /** File names directly in a directory of the default branch; [] when it does not exist. */
-  listDirectory(path: string): Promise<string[]>;
+  /**
+   * A file of the default branch, or null. With the blob `sha` from a directory listing, content
+   * already read under that sha is reused: a blob sha names its content, so this never goes stale.
+   */
+  readFile(path: string, sha?: string): Promise<string | null>;
+  /** Files directly in a directory of the default branch, with their blob shas; [] when it does not exist. */
+  listDirectory(path: string): Promise<Array<{ name: string; sha: string }>>;
   getIssue(issue: number): Promise<IssueSummary>;
   listIssues(filter: { labels?: string; state?: "open" | "closed" | "all"; creator?: string; since?: string }): Promise<IssueSummary[]>;
   createIssue(input: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<IssueSummary>;

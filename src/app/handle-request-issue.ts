@@ -7,6 +7,7 @@ import { requestHash } from "../core/request-hash.ts";
 import type { FieldError } from "../core/result.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
+import { loadIssueForm } from "./repo-config.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
 import { AUDIT_LABEL, REQUEST_LABEL, RequestSession } from "./request-session.ts";
 
@@ -33,8 +34,9 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     await port.createComment(issue.number, policyBrokenText(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)));
     return;
   }
-  const validated = session.config.issueForm
-    ? checkRequestBody(issue.body, session.config.issueForm, session.config.policies, session.config.policyErrors)
+  const issueForm = await loadIssueForm(port);
+  const validated = issueForm
+    ? checkRequestBody(issue.body, issueForm, session.config.policies, session.config.policyErrors)
     : { ok: false as const, error: [{ field: "form", message: "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`." }] };
   if (!validated.ok) {
     const errors = validated.error;

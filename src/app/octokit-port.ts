@@ -51,6 +51,20 @@ const toComment = (c: RawComment): IssueComment => ({
 const isStatus = (error: unknown, status: number): boolean =>
   typeof error === "object" && error !== null && (error as { status?: number }).status === status;
 
+/**
+ * File contents by git blob sha. A blob sha is the hash of the content, so an entry can never be
+ * stale and sharing it across requests, installations and repositories is safe; it only saves the
+ * re-reading of unchanged policies on every webhook. Bounded; oldest entries go first.
+ */
+const blobCache = new Map<string, string>();
+const BLOB_CACHE_ENTRIES = 2000;
+function rememberBlob(sha: string, text: string): void {
+  if (!/^[0-9a-f]{40,64}$/.test(sha)) return;
+  blobCache.delete(sha);
+  blobCache.set(sha, text);
+  if (blobCache.size > BLOB_CACHE_ENTRIES) blobCache.delete(blobCache.keys().next().value!);
+}
+
 export function octokitPort(octokit: PortOctokit, owner: string, repo: string): GitHubPort {
   const base = { owner, repo };
   let identity: Promise<RepositoryIdentity> | null = null;
@@ -66,11 +80,15 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string): 
       }));
       return identity;
     },
-    async readFile(path) {
+    async readFile(path, sha) {
+      const known = sha === undefined ? undefined : blobCache.get(sha);
+      if (known !== undefined) return known;
       try {
         const { data } = await octokit.rest.repos.getContent({ ...base, path });
         if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
-        return Buffer.from(data.content, "base64").toString("utf8");
+        const text = Buffer.from(data.content, "base64").toString("utf8");
+        rememberBlob(data.sha, text);
+        return text;
       } catch (error) {
         if (isStatus(error, 404)) return null;
         throw error;
@@ -79,7 +97,7 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string): 
     async listDirectory(path) {
       try {
         const { data } = await octokit.rest.repos.getContent({ ...base, path });
-        return Array.isArray(data) ? data.filter((e) => e.type === "file").map((e) => e.name) : [];
+        return Array.isArray(data) ? data.filter((e) => e.type === "file").map((e) => ({ name: e.name, sha: e.sha })) : [];
       } catch (error) {
         if (isStatus(error, 404)) return [];
         throw error;

@@ -24,7 +24,8 @@ export interface ReconcileReport {
  */
 export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [] };
-  const issues = only !== undefined ? [await port.getIssue(only)] : await port.listIssues({ labels: REQUEST_LABEL, state: "open" });
+  // A timer's issue is read under the lock below (fresh state); the sweep filters the open list first.
+  const issues = only !== undefined ? [{ number: only, state: "open", labels: [REQUEST_LABEL] }] : await port.listIssues({ labels: REQUEST_LABEL, state: "open" });
   for (const issue of issues) {
     // A timer names its issue from the records; the issue's state and labels are user-writable, so a
     // request closed or unlabelled by hand must still be revoked on time.

@@ -6,13 +6,15 @@ import type { GitHubPort } from "./github-port.ts";
 export const ISSUE_FORM_PATH = ".github/ISSUE_TEMPLATE/breakglass-request.yml";
 export const POLICY_DIR = "policies";
 
+/** The request issue form: only intake parses bodies, so only intake reads it. */
+export const loadIssueForm = (port: GitHubPort): Promise<string | null> => port.readFile(ISSUE_FORM_PATH);
+
 /** What the app reads from the repository's default branch to decide anything. */
 export interface RepoConfig {
   policies: Map<string, Policy>;
   policyErrors: PolicyError[];
   codeowners: CompiledCodeowners | null;
   codeownersPath: string | null;
-  issueForm: string | null;
 }
 
 /**
@@ -20,10 +22,9 @@ export interface RepoConfig {
  * from memory, so every replica decides the same way and a merged policy change applies at once.
  */
 export async function loadRepoConfig(port: GitHubPort): Promise<RepoConfig> {
-  const names = (await port.listDirectory(POLICY_DIR)).filter((n) => /\.ya?ml$/.test(n)).sort();
-  const [files, issueForm, codeowners] = await Promise.all([
-    Promise.all(names.map(async (n) => ({ path: `${POLICY_DIR}/${n}`, text: (await port.readFile(`${POLICY_DIR}/${n}`)) ?? "" }))),
-    port.readFile(ISSUE_FORM_PATH),
+  const entries = (await port.listDirectory(POLICY_DIR)).filter((e) => /\.ya?ml$/.test(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const [files, codeowners] = await Promise.all([
+    Promise.all(entries.map(async (e) => ({ path: `${POLICY_DIR}/${e.name}`, text: (await port.readFile(`${POLICY_DIR}/${e.name}`, e.sha)) ?? "" }))),
     findCodeowners(port),
   ]);
   const { policies, errors } = loadPolicies(files);
@@ -32,7 +33,6 @@ export async function loadRepoConfig(port: GitHubPort): Promise<RepoConfig> {
     policyErrors: errors,
     codeowners: codeowners ? compileCodeowners(codeowners.text) : null,
     codeownersPath: codeowners?.path ?? null,
-    issueForm,
   };
 }
 

@@ -40,6 +40,7 @@ export async function revokeGrant(
     );
     await session.publish();
     await session.port.addLabels(session.number, ["breakglass:revoke-failed"]);
+    if (!session.issue.labels.includes("breakglass:revoke-failed")) session.issue.labels.push("breakglass:revoke-failed");
     if (policy) {
       await deps.notifier.notify(policy.notify, {
         event: "revocation_failed",
@@ -58,7 +59,7 @@ export async function revokeGrant(
     { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence },
     `🔒 The grant ${words}${reason === "expired" ? "" : ` (by ${mention(actor)})`}; the credential \`${escapeInline(grant.credential_id, 80)}\` is revoked and verified unusable: ${escapeInline(evidence, 300)}${note ? `\n\n${quoteBlock(note, 500)}` : ""}`,
   );
-  await session.port.removeLabel(session.number, "breakglass:revoke-failed");
+  if (session.issue.labels.includes("breakglass:revoke-failed")) await session.port.removeLabel(session.number, "breakglass:revoke-failed");
   if (policy) {
     await deps.notifier.notify(policy.notify, {
       event: "revoked",
