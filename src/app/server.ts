@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
+import Bottleneck from "bottleneck";
 import { breakglassApp } from "./app.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { createExpiryScheduler, type ExpiryScheduler } from "./expiry-scheduler.ts";
@@ -29,10 +30,11 @@ export interface ServerConfig {
   realTimers?: boolean;
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   /**
-   * Octokit's throttling (spacing writes ~1 s apart, as GitHub asks of apps). On by default; the
-   * sandbox turns it off because its emulator has no secondary rate limits to respect.
+   * Octokit's throttling: on by default (writes spaced ~1 s apart as GitHub asks of apps, and rate
+   * limits honoured with their `retry-after`). `"rate-limits-only"` keeps the rate-limit handling but
+   * not the spacing (the sandbox's fault tests); `false` turns it off (the sandbox's fast default).
    */
-  throttle?: boolean;
+  throttle?: boolean | "rate-limits-only";
   /** How the /breakglass dashboard is protected (default: off). */
   dashboard?: DashboardAuth;
   /** Extra HTTP handlers. */
@@ -53,6 +55,23 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Octokit throttling settings on top of Probot's. Probot gives up at once on a secondary rate limit
+ * ("does not retry, only logs"), which would leave a handler half done (an approval recorded, its
+ * grant workflow never dispatched); GitHub asks clients to wait `retry-after` and try again, so
+ * Breakglass does, twice.
+ */
+function throttleFor(mode: boolean | "rate-limits-only", log: { warn(message: string): void }): Record<string, unknown> {
+  if (mode === false) return { enabled: false };
+  return {
+    onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      log.warn(`Secondary rate limit on ${options.method} ${options.url}; retrying in ${retryAfter} s (attempt ${retryCount + 1} of 2).`);
+      return retryCount < 2;
+    },
+    ...(mode === "rate-limits-only" ? { write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }) } : {}),
+  };
+}
+
 /** Starts Probot's webhook middleware and Breakglass's routes on one HTTP server. */
 export async function startBreakglassServer(config: ServerConfig): Promise<RunningServer> {
   const log = pino({ level: config.logLevel ?? "info", redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" } });
@@ -62,9 +81,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     secret: config.webhookSecret,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     log: log.child({ name: "probot" }),
-    ...(config.throttle === false
-      ? { Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false } })) }
-      : {}),
+    Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), ...throttleFor(config.throttle ?? true, log) } })),
   });
   const lock = createIssueLock();
   const installationPorts = new Map<string, Promise<GitHubPort | null>>();

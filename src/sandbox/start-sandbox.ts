@@ -48,6 +48,8 @@ export interface SandboxOptions {
   holdJob?: (env: Record<string, string>, issue: number) => Promise<void>;
   providers?: Partial<Record<ProviderName, CredentialProvider>>;
   logLevel?: "info" | "warn" | "error" | "silent";
+  /** Honour rate limits (`retry-after`) as the deployed app does, without its write spacing. Default off: faster. */
+  rateLimits?: boolean;
 }
 
 export interface Sandbox {
@@ -134,7 +136,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     baseUrl: emulator.apiUrl,
     port: 0,
     realTimers: false,
-    throttle: false,
+    throttle: options.rateLimits ? "rate-limits-only" : false,
     dashboard: { mode: "loopback" },
     logLevel: options.logLevel ?? "silent",
     deps: {
