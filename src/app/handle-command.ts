@@ -21,6 +21,7 @@ import { isRequestIssue } from "./handle-request-issue.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { credentialOf } from "./credential-ref.ts";
+import { priorBreakGlassUses } from "./break-glass-usage.ts";
 
 const refusalText = (who: string, r: Refusal): string =>
   `👎 ${mention(who)} — refused (\`${r.code}\`): ${escapeInline(r.message, 600)}`;
@@ -126,16 +127,22 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
     }
     case "break-glass": {
       if (!policy) return { code: "invalid_request", message: "The request is not valid yet." };
-      const decided = decideBreakGlass(session.state, policy, await session.actor(comment.user), command.reason);
+      const actor = await session.actor(comment.user);
+      // Counted only when the request may break the glass at all, so a refusal costs no extra reads.
+      const allowed = decideBreakGlass(session.state, policy, actor, command.reason);
+      if (!allowed.ok) return allowed.error;
+      const prior = await priorBreakGlassUses(deps, session.port, who, session.number);
+      const decided = decideBreakGlass(session.state, policy, actor, command.reason, prior);
       if (!decided.ok) return decided.error;
+      const repeated = prior > 0 ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.` : "";
       const recorded = await session.record(
         id,
         decided.value,
-        `🚨 ${mention(who)} **broke the glass**: self-approved without a second person. A post-event review by someone else is mandatory.\n\n${quoteBlock(command.reason, 1000)}`,
+        `🚨 ${mention(who)} **broke the glass**: self-approved without a second person. A post-event review by someone else is mandatory.${repeated}\n\n${quoteBlock(command.reason, 1000)}`,
       );
       if (!recorded.ok) return recorded.refusal;
       await session.publish();
-      await notify(session, "break_glass", `${who} self-approved (break-glass): ${command.reason.slice(0, 200)}`);
+      await notify(session, "break_glass", `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`);
       await dispatchGrant(session);
       return "done";
     }

@@ -114,6 +114,8 @@ export function decideBreakGlass(
   policy: Policy,
   actor: Actor,
   reason: string,
+  /** The requester's break-glass self-approvals in the last 30 days, from their other requests' records. */
+  priorUses30d = 0,
 ): Result<LifecycleEvent, Refusal> {
   if (state.status !== "requested" || state.hash === null) {
     return refuse("not_pending", `The request is ${state.status}; break-glass only applies to a pending request.`);
@@ -130,7 +132,7 @@ export function decideBreakGlass(
   if (reason.trim().length < 10) {
     return refuse("invalid_command", "Break-glass needs a reason of at least 10 characters: `/break-glass <why>`.");
   }
-  return ok({ type: "break_glass", actor: actor.login, hash: state.hash, reason });
+  return ok({ type: "break_glass", actor: actor.login, hash: state.hash, reason, ...(priorUses30d > 0 ? { prior_uses_30d: priorUses30d } : {}) });
 }
 
 /**

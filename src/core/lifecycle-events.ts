@@ -13,7 +13,14 @@ export type LifecycleEvent =
   | { type: "approved"; actor: string; hash: string; via: ApprovalVia; team?: string; note?: string; comment_id?: number }
   | { type: "approval_withdrawn"; actor: string; comment_id: number; reason: "comment_edited" | "comment_deleted" }
   | { type: "auto_approved"; actor: string; hash: string; rule: string }
-  | { type: "break_glass"; actor: string; hash: string; reason: string }
+  | {
+      type: "break_glass";
+      actor: string;
+      hash: string;
+      reason: string;
+      /** Earlier break-glass self-approvals by the same person in the last 30 days: repeated use is flagged. */
+      prior_uses_30d?: number;
+    }
   | { type: "denied"; actor: string; reason: string }
   | { type: "cancelled"; actor: string; reason?: string }
   | { type: "escalated"; actor: string; notified: string[] }

@@ -52,7 +52,7 @@ export interface RequestState {
   approvals: Approval[];
   /** Approvals voided because the request changed after they were given. */
   voided_approvals: Approval[];
-  break_glass: { actor: string; reason: string } | null;
+  break_glass: { actor: string; reason: string; prior_uses_30d?: number } | null;
   requested_at: string | null;
   approved_at: string | null;
   grant: Grant | null;
@@ -177,7 +177,10 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
         approvals,
         status: done ? "approved" : "requested",
         approved_at: done ? at : null,
-        break_glass: event.type === "break_glass" ? { actor: event.actor, reason: event.reason } : state.break_glass,
+        break_glass:
+          event.type === "break_glass"
+            ? { actor: event.actor, reason: event.reason, ...(event.prior_uses_30d ? { prior_uses_30d: event.prior_uses_30d } : {}) }
+            : state.break_glass,
       });
     }
     case "approval_withdrawn": {

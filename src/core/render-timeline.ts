@@ -17,7 +17,7 @@ export function describeEvent(e: TimedEvent): string {
     case "auto_approved":
       return `auto-approved by rule \`${escapeInline(e.rule, 40)}\``;
     case "break_glass":
-      return "**break-glass self-approval**";
+      return `**break-glass self-approval**${e.prior_uses_30d ? ` — ⚠️ repeated use (${e.prior_uses_30d} earlier in 30 days)` : ""}`;
     case "denied":
       return "denied";
     case "cancelled":
