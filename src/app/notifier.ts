@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { IncomingWebhook, type FetchFunction } from "@slack/webhook";
 import type { NotifyTarget } from "../core/types.ts";
 
 export interface Notification {
@@ -22,14 +23,54 @@ export interface HttpNotifierOptions {
 }
 
 /**
- * Slack incoming webhooks and generic webhooks signed with HMAC-SHA256 (`X-Breakglass-Signature-256:
- * sha256=<hex>`, like GitHub's own webhooks). URLs and secrets come from environment variables named
- * by the policy, so policies never contain them.
+ * Slack's mrkdwn treats `<…>` as links and mentions (`<!channel>`, `<@U123>`) and `&` as an entity:
+ * user-written text (a justification, a break-glass reason) must not ping a channel or fake a link.
+ * https://api.slack.com/reference/surfaces/formatting#escaping
+ */
+export const escapeSlack = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The Slack message for a notification: escaped text, one link to the issue. */
+export function slackText(n: Notification): string {
+  const link = `<${n.url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(`${n.repository}#${n.issue}`)}>`;
+  return `*Breakglass* ${n.event}: ${escapeSlack(n.summary)} ${link}`;
+}
+
+/**
+ * Slack incoming webhooks (through @slack/webhook, with its retries) and generic webhooks signed
+ * with HMAC-SHA256 (`X-Breakglass-Signature-256: sha256=<hex>`, like GitHub's own webhooks). URLs
+ * and secrets come from environment variables named by the policy, so policies never contain them.
  */
 export function httpNotifier(options: HttpNotifierOptions): Notifier {
   const send = options.fetch ?? fetch;
   const attempts = options.attempts ?? 3;
   const log = options.log ?? (() => undefined);
+  const toSlack = async (url: string, n: Notification) => {
+    const webhook = new IncomingWebhook(url, {
+      timeout: 5000,
+      ...(options.fetch ? { fetch: options.fetch as unknown as FetchFunction } : {}),
+      retryConfig: { retries: attempts - 1, factor: 2, minTimeout: 200, maxTimeout: 2000 },
+    });
+    try {
+      await webhook.send({ text: slackText(n), unfurl_links: false });
+    } catch (error) {
+      log(`notify: slack failed after ${attempts} attempt(s): ${(error as Error).message}`);
+    }
+  };
+  const toWebhook = async (url: string, secret: string | null, n: Notification) => {
+    const body = JSON.stringify(n);
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (secret !== null) headers["x-breakglass-signature-256"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const res = await send(url, { method: "POST", headers, body, signal: AbortSignal.timeout(5000) });
+        if (res.ok) return;
+        log(`notify: webhook answered ${res.status} (attempt ${attempt})`);
+      } catch (error) {
+        log(`notify: webhook failed (attempt ${attempt}): ${(error as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  };
   return {
     async notify(targets, n) {
       await Promise.all(
@@ -39,25 +80,8 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
             log(`notify: ${target.url_env} is not set; skipped a ${target.type} notification`);
             return;
           }
-          const body =
-            target.type === "slack"
-              ? JSON.stringify({ text: `*Breakglass* ${n.event}: ${n.summary} <${n.url}|${n.repository}#${n.issue}>` })
-              : JSON.stringify(n);
-          const headers: Record<string, string> = { "content-type": "application/json" };
-          if (target.type === "webhook" && target.secret_env) {
-            const secret = options.env[target.secret_env] ?? "";
-            headers["x-breakglass-signature-256"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-          }
-          for (let attempt = 1; attempt <= attempts; attempt++) {
-            try {
-              const res = await send(url, { method: "POST", headers, body, signal: AbortSignal.timeout(5000) });
-              if (res.ok) return;
-              log(`notify: ${target.type} answered ${res.status} (attempt ${attempt})`);
-            } catch (error) {
-              log(`notify: ${target.type} failed (attempt ${attempt}): ${(error as Error).message}`);
-            }
-            await new Promise((r) => setTimeout(r, 200 * attempt));
-          }
+          if (target.type === "slack") await toSlack(url, n);
+          else await toWebhook(url, target.secret_env ? (options.env[target.secret_env] ?? "") : null, n);
         }),
       );
     },
