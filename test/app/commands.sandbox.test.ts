@@ -4,46 +4,21 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { RequestSession } from "../../src/app/request-session.ts";
-import type { RequestState } from "../../src/core/lifecycle.ts";
-import { requestFormBody, type RequestFormInput } from "../../src/sandbox/request-body.ts";
+import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
 
-async function openRequest(who: string, form: RequestFormInput): Promise<number> {
-  const { data } = await sb.as(who).rest.issues.create({ owner, repo, title: `[breakglass] ${form.resource} ${form.role}`, labels: ["breakglass"], body: requestFormBody(form) });
-  await sb.settle();
-  return data.number;
-}
-async function say(who: string, n: number, body: string): Promise<number> {
-  const { data } = await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: n, body });
-  await sb.settle();
-  return data.id;
-}
-async function appTexts(n: number): Promise<string[]> {
-  const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
-  return all.filter((c) => c.user?.login === sb.appLogin).map((c) => c.body ?? "");
-}
+const { openRequest, say, appTexts, issueOf, labelsOf, stateOf } = sandboxHelpers(() => sb);
 async function statusComment(n: number): Promise<string> {
   return (await appTexts(n)).find((t) => t.startsWith("<!-- breakglass:status")) ?? "";
 }
 async function reactions(commentId: number): Promise<string[]> {
   const { data } = await sb.as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: commentId });
   return data.map((r) => r.content).sort();
-}
-async function issueOf(n: number) {
-  return (await sb.as("dave").rest.issues.get({ owner, repo, issue_number: n })).data;
-}
-async function labelsOf(n: number): Promise<string[]> {
-  return (await issueOf(n)).labels.map((l) => (typeof l === "string" ? l : (l.name ?? "")));
-}
-async function stateOf(n: number): Promise<RequestState> {
-  const port = await sb.app.portFor(owner, repo);
-  assert.ok(port, "the app is installed on acme/ops");
-  return (await RequestSession.open(sb.app.deps, port, n)).state;
 }
 /** Posts a command and checks it was refused with this reason code: 👀 + 👎 and a reply naming the code. */
 async function expectRefused(who: string, n: number, body: string, code: string): Promise<void> {

@@ -17,14 +17,18 @@ export function sandboxHelpers(sb: () => Sandbox) {
       await sb().settle();
       return data.id;
     },
-    async appTexts(n: number): Promise<string[]> {
+    async allComments(n: number) {
       const reader = sb().as("dave");
-      const all = await reader.paginate(reader.rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
-      return all.filter((c) => c.user?.login === sb().appLogin).map((c) => c.body ?? "");
+      return reader.paginate(reader.rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
+    },
+    async appTexts(n: number): Promise<string[]> {
+      return (await h.allComments(n)).filter((c) => c.user?.login === sb().appLogin).map((c) => c.body ?? "");
+    },
+    async issueOf(n: number) {
+      return (await sb().as("dave").rest.issues.get({ owner, repo, issue_number: n })).data;
     },
     async labelsOf(n: number): Promise<string[]> {
-      const { data } = await sb().as("dave").rest.issues.get({ owner, repo, issue_number: n });
-      return data.labels.map((l) => (typeof l === "string" ? l : (l.name ?? "")));
+      return (await h.issueOf(n)).labels.map((l) => (typeof l === "string" ? l : (l.name ?? "")));
     },
     async stateOf(n: number): Promise<RequestState> {
       const port = await sb().app.portFor(owner, repo);
