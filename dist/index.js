@@ -19204,6 +19204,32 @@ var init_app_client = __esm({
   }
 });
 
+// src/action/write-encrypted.ts
+import { mkdir as mkdir2, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
+async function writeEncryptedBundle(encrypted, issue2, dir = process.env.RUNNER_TEMP ?? process.cwd()) {
+  if (encrypted.format !== "age" || !encrypted.armored.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) {
+    throw new Error("The app answered with an encrypted bundle this Action cannot write (expected an ASCII-armored age file).");
+  }
+  await mkdir2(dir, { recursive: true });
+  const path6 = join3(dir, `breakglass-${issue2}.age`);
+  await writeFile2(path6, encrypted.armored, { mode: 384 });
+  return path6;
+}
+function decryptInstructions(path6, runUrl2) {
+  const name = path6.split("/").pop();
+  return [
+    `The credentials are in ${name}, encrypted to your age key; nobody else (this run included) can read them.`,
+    runUrl2 ? `Download the artifact "breakglass-credentials" from ${runUrl2} (it is deleted after a day), then:` : `Download the artifact "breakglass-credentials" of this run (it is deleted after a day), then:`,
+    `  age --decrypt --identity ~/.config/age/breakglass.key ${name} | jq .`
+  ].join("\n");
+}
+var init_write_encrypted = __esm({
+  "src/action/write-encrypted.ts"() {
+    "use strict";
+  }
+});
+
 // src/action/run-grant.ts
 var run_grant_exports = {};
 __export(run_grant_exports, {
@@ -19221,16 +19247,22 @@ async function runGrant(core, inputs) {
   core.setOutput("provider", result.provider);
   core.setOutput("expires-at", result.expires_at);
   core.setOutput("issue-url", result.issue_url);
+  const encryptedFile = result.encrypted ? await writeEncryptedBundle(result.encrypted, inputs.issue) : null;
+  if (encryptedFile) {
+    core.setOutput("encrypted-file", encryptedFile);
+    if (inputs.exportEnv) core.exportVariable("BREAKGLASS_ENCRYPTED_FILE", encryptedFile);
+    core.info(decryptInstructions(encryptedFile, runUrl()));
+  }
   core.saveState(GRANT_STATE, JSON.stringify({ issue: inputs.issue, appUrl: inputs.appUrl, audience: inputs.audience, repository: inputs.repository, keep: result.keep_alive_after_job }));
   core.info(`Granted ${result.provider} credential ${result.credential_id} until ${result.expires_at} (${result.issue_url}).`);
-  core.info(`Exported for the next steps: ${Object.keys(result.secrets).join(", ")} (masked).`);
+  if (Object.keys(result.secrets).length) core.info(`Exported for the next steps: ${Object.keys(result.secrets).join(", ")} (masked).`);
   await core.summary.addHeading("\u{1F513} Break-glass access granted", 2).addTable([
     [{ data: "Field", header: true }, { data: "Value", header: true }],
     ["Request", `<a href="${result.issue_url}">#${inputs.issue}</a>`],
     ["Provider", result.provider],
     ["Credential", `<code>${result.credential_id}</code>`],
     ["Expires", result.expires_at],
-    ["Secrets", Object.keys(result.secrets).map((k) => `<code>${k}</code>`).join(", ") + " (masked, exported to the job)"]
+    encryptedFile ? ["Secrets", `encrypted to the requester's age key in <code>${encryptedFile.split("/").pop()}</code> (artifact <code>breakglass-credentials</code>, one day); this run never saw them`] : ["Secrets", Object.keys(result.secrets).map((k) => `<code>${k}</code>`).join(", ") + " (masked, exported to the job)"]
   ]).addRaw(`
 
 \`\`\`mermaid
@@ -19241,6 +19273,10 @@ timeline
 \`\`\`
 `).write();
   return result;
+}
+function runUrl() {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : null;
 }
 async function runRelease(core) {
   const saved = core.getState(GRANT_STATE);
@@ -19261,6 +19297,7 @@ var init_run_grant = __esm({
   "src/action/run-grant.ts"() {
     "use strict";
     init_app_client();
+    init_write_encrypted();
     GRANT_STATE = "breakglass-grant";
   }
 });
@@ -40850,6 +40887,12 @@ var role = object(
       type: "object",
       description: "Provider settings; which keys are allowed depends on `provider` (see below). Optional for `jwt`.",
       examples: [{ grant_role: "bg_readonly" }]
+    },
+    delivery: {
+      enum: ["job", "age"],
+      description: "Where the credential goes: `job` (exported, masked, to the grant workflow's later steps) or `age` (for a person working interactively: encrypted by the app to the requester's age recipient from `.github/breakglass-recipients.yml`, handed to the run only as ciphertext, uploaded as a one-day artifact). `age` needs `keep_alive_after_job: true`.",
+      default: "job",
+      examples: ["age"]
     }
   },
   {
@@ -41603,6 +41646,14 @@ function checkSemantics(data, locate) {
       message: `approvals.required is ${approvals.required} but approvals.from lists only ${n} approver${n === 1 ? "" : "s"}; lower \`required\` to at most ${n} or add approvers to \`from\``
     });
   }
+  for (const [name, role2] of Object.entries(isRecord2(data.roles) ? data.roles : {})) {
+    if (isRecord2(role2) && role2.delivery === "age" && data.keep_alive_after_job !== true) {
+      problems.push({
+        line: locate.value(["roles", name, "delivery"]),
+        message: `roles.${name}.delivery is \`age\`: the credential goes to a person, not to the job, so ending the grant with the job would revoke it at once; set \`keep_alive_after_job: true\``
+      });
+    }
+  }
   const roleNames = isRecord2(data.roles) ? Object.keys(data.roles) : [];
   const rules = Array.isArray(data.auto_approve) ? data.auto_approve : [];
   const ruleNames = /* @__PURE__ */ new Set();
@@ -41677,7 +41728,8 @@ function buildPolicy(resource, path6, raw, seconds) {
     roles[name] = {
       provider: role2.provider,
       ...role2.description !== void 0 ? { description: role2.description } : {},
-      settings: withProviderDefaults(role2.provider, role2.settings ?? {})
+      settings: withProviderDefaults(role2.provider, role2.settings ?? {}),
+      ...role2.delivery === "age" ? { delivery: "age" } : {}
     };
   }
   return {
@@ -41802,7 +41854,7 @@ function editDistance(a, b) {
 
 // src/action/run-drill.ts
 init_app_client();
-function drillBody(resource, runUrl) {
+function drillBody(resource, runUrl2) {
   return [
     "### Resource",
     "",
@@ -41822,7 +41874,7 @@ function drillBody(resource, runUrl) {
     "",
     "### Justification",
     "",
-    `Scheduled break-glass drill: rehearses request, approval, grant, revocation and review end to end. Run: ${runUrl}`,
+    `Scheduled break-glass drill: rehearses request, approval, grant, revocation and review end to end. Run: ${runUrl2}`,
     "",
     "### Incident",
     "",
@@ -41867,8 +41919,8 @@ async function runDrill(core, env, inputs) {
     const policy = policyText ? parsePolicy(`policies/${resource}.yml`, policyText) : null;
     if (!policy?.ok) throw new Error(`policies/${resource}.yml is missing or invalid: the drill needs a valid drill policy.`);
     report.targets = policy.value.drill.targets;
-    const runUrl = `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${inputs.repository}/actions/runs/${env.GITHUB_RUN_ID ?? "0"}`;
-    const { data: issue2 } = await octokit.rest.issues.create({ owner, repo, title: `[breakglass] ${resource} drill`, body: drillBody(resource, runUrl), labels: ["breakglass", "breakglass:drill"] });
+    const runUrl2 = `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${inputs.repository}/actions/runs/${env.GITHUB_RUN_ID ?? "0"}`;
+    const { data: issue2 } = await octokit.rest.issues.create({ owner, repo, title: `[breakglass] ${resource} drill`, body: drillBody(resource, runUrl2), labels: ["breakglass", "breakglass:drill"] });
     report.issue = issue2.number;
     step("request opened", true, `#${issue2.number}`);
     const ack = await waitFor("request acknowledged", async () => {

@@ -1,6 +1,7 @@
 import type { ExchangeResult } from "../app/grant-exchange.ts";
 import { postToApp } from "./app-client.ts";
 import type { ActionCore } from "./action-core.ts";
+import { decryptInstructions, writeEncryptedBundle } from "./write-encrypted.ts";
 
 export const GRANT_STATE = "breakglass-grant";
 
@@ -18,9 +19,15 @@ export async function runGrant(core: ActionCore, inputs: { appUrl: string; issue
   core.setOutput("provider", result.provider);
   core.setOutput("expires-at", result.expires_at);
   core.setOutput("issue-url", result.issue_url);
+  const encryptedFile = result.encrypted ? await writeEncryptedBundle(result.encrypted, inputs.issue) : null;
+  if (encryptedFile) {
+    core.setOutput("encrypted-file", encryptedFile);
+    if (inputs.exportEnv) core.exportVariable("BREAKGLASS_ENCRYPTED_FILE", encryptedFile);
+    core.info(decryptInstructions(encryptedFile, runUrl()));
+  }
   core.saveState(GRANT_STATE, JSON.stringify({ issue: inputs.issue, appUrl: inputs.appUrl, audience: inputs.audience, repository: inputs.repository, keep: result.keep_alive_after_job }));
   core.info(`Granted ${result.provider} credential ${result.credential_id} until ${result.expires_at} (${result.issue_url}).`);
-  core.info(`Exported for the next steps: ${Object.keys(result.secrets).join(", ")} (masked).`);
+  if (Object.keys(result.secrets).length) core.info(`Exported for the next steps: ${Object.keys(result.secrets).join(", ")} (masked).`);
   await core.summary
     .addHeading("🔓 Break-glass access granted", 2)
     .addTable([
@@ -29,11 +36,18 @@ export async function runGrant(core: ActionCore, inputs: { appUrl: string; issue
       ["Provider", result.provider],
       ["Credential", `<code>${result.credential_id}</code>`],
       ["Expires", result.expires_at],
-      ["Secrets", Object.keys(result.secrets).map((k) => `<code>${k}</code>`).join(", ") + " (masked, exported to the job)"],
+      encryptedFile
+        ? ["Secrets", `encrypted to the requester's age key in <code>${encryptedFile.split("/").pop()}</code> (artifact <code>breakglass-credentials</code>, one day); this run never saw them`]
+        : ["Secrets", Object.keys(result.secrets).map((k) => `<code>${k}</code>`).join(", ") + " (masked, exported to the job)"],
     ])
     .addRaw(`\n\n\`\`\`mermaid\ntimeline\n  title Grant for #${inputs.issue}\n  ${new Date().toISOString()} : credentials delivered to this run\n  ${result.expires_at} : revoked by Breakglass\n\`\`\`\n`)
     .write();
   return result;
+}
+
+function runUrl(): string | null {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : null;
 }
 
 /** The post step: the job is over, so its grant ends too, unless the policy keeps it alive until expiry. */

@@ -9,6 +9,7 @@ import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort } from "./github-port.ts";
 import type { OidcRefusal} from "./oidc-verifier.ts";
 import { type ActionsClaims } from "./oidc-verifier.ts";
+import { encryptForRequester, recipientOf, type EncryptedDelivery } from "./encrypt-for-requester.ts";
 import { isRequestIssue } from "./handle-request-issue.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
@@ -25,6 +26,7 @@ export type ExchangeRefusalCode =
   | "request_expired"
   | "limit_active_grants"
   | "no_provider"
+  | "no_recipient"
   | "mint_failed";
 
 export class ExchangeRefusal extends Error {
@@ -46,6 +48,8 @@ export interface ExchangeResult {
   outputs: Record<string, string>;
   issue_url: string;
   keep_alive_after_job: boolean;
+  /** Set when the role's delivery is `age`: the secrets are only in here, encrypted; `secrets` is empty. */
+  encrypted?: EncryptedDelivery;
 }
 
 /** Checks that a verified token comes from this repository's grant workflow, run the way the app runs it. */
@@ -108,6 +112,16 @@ export async function exchangeToken(
   const provider = deps.providers[role.provider];
   if (!provider) throw new ExchangeRefusal("no_provider", `The ${role.provider} provider is not configured on this Breakglass app.`, 501);
 
+  let recipient: string | null = null;
+  if (role.delivery === "age") {
+    const found = await recipientOf(port, state.requester!);
+    if (!found.ok) {
+      await port.createComment(issueNumber, `🔑 ${escapeInline(found.message, 600)}\n\nNothing was minted.`);
+      throw new ExchangeRefusal("no_recipient", found.message, 409);
+    }
+    recipient = found.recipient;
+  }
+
   const now = deps.now();
   const expiresAt = now + state.request.duration_seconds * 1000;
   const grantId = `${port.owner}/${port.repo}#${issueNumber}/${randomBytes(4).toString("hex")}`;
@@ -160,7 +174,7 @@ export async function exchangeToken(
     url: session.url,
     summary: `${state.request.role} on ${policy.resource} granted to ${state.requester} until ${new Date(credentialExpiry).toISOString()}`,
   });
-  return {
+  const result: ExchangeResult = {
     grant_id: grantId,
     provider: role.provider,
     credential_id: minted.credentialId,
@@ -170,6 +184,10 @@ export async function exchangeToken(
     issue_url: session.url,
     keep_alive_after_job: policy.keep_alive_after_job,
   };
+  if (recipient === null) return result;
+  // The run sees only ciphertext: a log, a compromised step or a cache can leak nothing usable.
+  const encrypted = await encryptForRequester(recipient, { ...result, issue: issueNumber, repository: `${port.owner}/${port.repo}` });
+  return { ...result, secrets: {}, encrypted };
 }
 
 /** The Action's post step: the job ended, so its grant ends too (unless the policy keeps it alive). */
