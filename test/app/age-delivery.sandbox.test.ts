@@ -53,8 +53,8 @@ it("the run gets only ciphertext; the requester's age identity opens it to a liv
   assert.equal(action.exitCode, 0, action.stderr);
   assert.equal(action.env.BREAKGLASS_TOKEN, undefined, "no plaintext credential was exported to the job");
   assert.match(action.outputs["encrypted-file"] ?? "", new RegExp(`breakglass-${n}\\.age$`));
-  const armored = ciphertexts.get(n);
-  assert.ok(armored?.startsWith("-----BEGIN AGE ENCRYPTED FILE-----"), "the Action wrote an armored age file");
+  const armored = ciphertexts.get(n) ?? "";
+  assert.ok(armored.startsWith("-----BEGIN AGE ENCRYPTED FILE-----"), "the Action wrote an armored age file");
 
   const decrypter = new Decrypter();
   decrypter.addIdentity(identity);
