@@ -55,7 +55,7 @@ export interface SandboxOptions {
 export interface Sandbox {
   emulator: GitHubEmulator;
   issuer: OidcIssuer;
-  app: RunningServer;
+  readonly app: RunningServer;
   clock: FakeClock;
   notifier: ReturnType<typeof memoryNotifier>;
   appLogin: string;
@@ -68,6 +68,10 @@ export interface Sandbox {
   runGrantWorkflow(issue: number, claims?: Record<string, unknown>): Promise<ActionRun>;
   /** Runs the drill workflow (the Action in drill mode) as the scheduled drill would. */
   runDrillWorkflow(timeout?: string): Promise<ActionRun>;
+  /** Stops the app as a crash would: its timers and memory are gone; webhooks meanwhile fail. */
+  stopApp(): Promise<void>;
+  /** Starts a fresh app process on the same address and runs its start-up reconcile. */
+  startApp(): Promise<void>;
   /** Moves the clock, fires the app's due timers and waits until everything settled. */
   advance(ms: number): Promise<void>;
   /** Waits for webhook deliveries and workflow runs to finish. */
@@ -127,35 +131,41 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const keys = await signingKeysFromPem(await generateSigningKeyPem());
   const notifier = memoryNotifier();
   const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
-  const revocations = memoryRevocationStore(now);
-  const jwtProvider = createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, revocations, now });
-  const app = await startBreakglassServer({
-    appId: SANDBOX_APP_ID,
-    privateKey: appKey,
-    webhookSecret,
-    baseUrl: emulator.apiUrl,
-    port: 0,
-    realTimers: false,
-    throttle: options.rateLimits ? "rate-limits-only" : false,
-    dashboard: { mode: "loopback" },
-    logLevel: options.logLevel ?? "silent",
-    deps: {
-      identity: { appId: SANDBOX_APP_ID, login: appLogin },
-      signer: createSigner(keys.privateKey, keys.kid),
-      jwks: keys.jwks,
-      sealKey: randomBytes(32),
-      now,
-      publicUrl: SANDBOX_JWT_ISSUER,
-      oidc: { issuer: issuer.url, audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
-      grantWorkflow: "breakglass-grant.yml",
-      sweepWorkflow: "breakglass-sweep.yml",
-      drillWorkflow: "breakglass-drill.yml",
-      providers: { jwt: jwtProvider, ...(options.providers ?? {}) },
-      introspect: (token) => introspect(token, { jwks: keys.jwks, issuer: SANDBOX_JWT_ISSUER, revocations, now: now() }),
-      notifier,
-      retryBaseMs: 60_000,
-    },
-  });
+  const sealKey = randomBytes(32);
+  // Everything a real restart loses (timers, the JWT revocation list, caches) is made anew each start.
+  const startApp = async (port = 0) => {
+    const revocations = memoryRevocationStore(now);
+    const jwtProvider = createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, revocations, now });
+    return startBreakglassServer({
+      appId: SANDBOX_APP_ID,
+      privateKey: appKey,
+      webhookSecret,
+      baseUrl: emulator.apiUrl,
+      port,
+      realTimers: false,
+      throttle: options.rateLimits ? "rate-limits-only" : false,
+      dashboard: { mode: "loopback" },
+      logLevel: options.logLevel ?? "silent",
+      deps: {
+        identity: { appId: SANDBOX_APP_ID, login: appLogin },
+        signer: createSigner(keys.privateKey, keys.kid),
+        jwks: keys.jwks,
+        sealKey,
+        now,
+        publicUrl: SANDBOX_JWT_ISSUER,
+        oidc: { issuer: issuer.url, audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
+        grantWorkflow: "breakglass-grant.yml",
+        sweepWorkflow: "breakglass-sweep.yml",
+        drillWorkflow: "breakglass-drill.yml",
+        providers: { jwt: jwtProvider, ...(options.providers ?? {}) },
+        introspect: (token) => introspect(token, { jwks: keys.jwks, issuer: SANDBOX_JWT_ISSUER, revocations, now: now() }),
+        notifier,
+        retryBaseMs: 60_000,
+      },
+    });
+  };
+  let app = await startApp();
+  // The app keeps its address across restarts, as a deployment behind a fixed URL does.
   const appUrl = app.url;
   emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
   const repository = `${SANDBOX_OWNER}/${SANDBOX_REPO}`;
@@ -223,7 +233,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     emulator,
     issuer,
-    app,
+    get app() {
+      return app;
+    },
+    async stopApp() {
+      await app.stop();
+    },
+    async startApp() {
+      app = await startApp(Number(new URL(appUrl).port));
+      // What `npm start` does after listening: catch up on everything missed while down.
+      await app.reconcileAll();
+      await settle();
+    },
     clock,
     notifier,
     appLogin,
