@@ -1,12 +1,15 @@
 import { LIVE } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
+import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
 import type { GitHubPort } from "./github-port.ts";
 import { finishRequest } from "./handle-command.ts";
 import { REQUEST_LABEL, RequestSession } from "./request-session.ts";
 import { finishGrant, revokeGrant } from "./revoke-grant.ts";
 
 export interface ReconcileReport {
+  /** Approved requests whose grant workflow was dispatched again. */
+  redispatched: number[];
   checked: number;
   revoked: number[];
   failed: number[];
@@ -23,7 +26,7 @@ export interface ReconcileReport {
  * timers, and by the scheduled sweep workflow; safe to run twice at once (records are idempotent).
  */
 export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [] };
+  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [] };
   // A timer's issue is read under the lock below (fresh state); the sweep filters the open list first.
   const issues = only !== undefined ? [{ number: only, state: "open", labels: [REQUEST_LABEL] }] : await port.listIssues({ labels: REQUEST_LABEL, state: "open" });
   for (const issue of issues) {
@@ -67,6 +70,10 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
     }
     return;
   }
+  if (state.status === "approved" && !state.grant && state.approved_at && !state.request?.drill) {
+    await redispatchIfStuck(deps, session, now, report);
+    return;
+  }
   const policy = session.policy();
   if ((state.status === "requested" || state.status === "invalid") && policy && state.requested_at) {
     const age = (now - Date.parse(state.requested_at)) / 1000;
@@ -87,4 +94,29 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
     }
     if (session.state.status === "requested") deps.scheduler?.schedule(session.port, n, Date.parse(state.requested_at) + (age >= timeout / 2 ? timeout : timeout / 2) * 1000);
   }
+}
+
+/**
+ * An approved request whose grant workflow never exchanged its token (the dispatch was lost, no
+ * runner picked it up, someone cancelled the run): dispatch again, up to MAX_REDISPATCHES times,
+ * each recorded. A run that is merely slow is harmless to duplicate: a request is granted once.
+ */
+async function redispatchIfStuck(deps: BreakglassDeps, session: RequestSession, now: number, report: ReconcileReport): Promise<void> {
+  const { state } = session;
+  const attempt = state.dispatch_retries + 1;
+  const due = Date.parse(state.approved_at!) + REDISPATCH_AFTER_MS * attempt;
+  if (attempt > MAX_REDISPATCHES) return;
+  if (now < due) {
+    deps.scheduler?.schedule(session.port, session.number, due);
+    return;
+  }
+  const last = attempt === MAX_REDISPATCHES;
+  const recorded = await session.record(
+    `dispatch_retried:${attempt}`,
+    { type: "dispatch_retried", actor: deps.identity.login, attempt },
+    `🔁 Approved ${Math.round((now - Date.parse(state.approved_at!)) / 60_000)} minutes ago, but no grant workflow run has collected the credentials: dispatching \`${deps.grantWorkflow}\` again (attempt ${attempt + 1}).${last ? " This is the last automatic attempt; after it an owner can run the workflow by hand with input `issue: " + session.number + "`." : ""}`,
+  );
+  if (!recorded.ok) return;
+  report.redispatched.push(session.number);
+  await dispatchGrant(session);
 }

@@ -25,6 +25,8 @@ export type LifecycleEvent =
   | { type: "cancelled"; actor: string; reason?: string }
   | { type: "escalated"; actor: string; notified: string[] }
   | { type: "timed_out"; actor: string }
+  /** The grant workflow was dispatched again because no run exchanged its token in time. */
+  | { type: "dispatch_retried"; actor: string; attempt: number }
   | {
       type: "granted";
       actor: string;

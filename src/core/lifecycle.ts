@@ -59,6 +59,8 @@ export interface RequestState {
   extension: { actor: string; seconds: number; reason: string; hash: string; at: string } | null;
   extensions: Array<{ seconds: number; approved_by: string; at: string }>;
   escalated: boolean;
+  /** How many times the grant workflow was dispatched again for want of a run. */
+  dispatch_retries: number;
   denial: { actor: string; reason: string } | null;
   cancellation: { actor: string; reason?: string } | null;
   checklist_issue: number | null;
@@ -84,6 +86,7 @@ export function initialState(): RequestState {
     extension: null,
     extensions: [],
     escalated: false,
+    dispatch_retries: 0,
     denial: null,
     cancellation: null,
     checklist_issue: null,
@@ -208,6 +211,9 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
         cancellation: { actor: event.actor, ...(event.reason ? { reason: event.reason } : {}) },
         ended_at: at,
       });
+    case "dispatch_retried":
+      if (state.status !== "approved" || state.grant || event.attempt !== state.dispatch_retries + 1) return invalid(state, event);
+      return ok({ ...next, dispatch_retries: event.attempt });
     case "escalated":
       if (state.status !== "requested" && state.status !== "invalid") return invalid(state, event);
       return ok({ ...next, escalated: true });

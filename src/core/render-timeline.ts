@@ -22,6 +22,8 @@ export function describeEvent(e: TimedEvent): string {
       return "denied";
     case "cancelled":
       return "cancelled";
+    case "dispatch_retried":
+      return `grant workflow dispatched again (attempt ${e.attempt + 1}): no run had started`;
     case "escalated":
       return `escalated to ${e.notified.length} target(s)`;
     case "timed_out":
