@@ -19162,13 +19162,15 @@ var require_undici = __commonJS({
 });
 
 // src/action/app-client.ts
+import { randomBytes } from "node:crypto";
 async function postToApp(appUrl, path6, body, timeoutMs = 3e4) {
   const url = new URL(path6, appUrl.endsWith("/") ? appUrl : `${appUrl}/`);
+  const requestId = `run-${process.env.GITHUB_RUN_ID ?? "local"}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}-${randomBytes(3).toString("hex")}`;
   let res;
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "breakglass-action" },
+      headers: { "content-type": "application/json", "user-agent": "breakglass-action", "x-request-id": requestId },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs)
     });
@@ -19183,7 +19185,8 @@ async function postToApp(appUrl, path6, body, timeoutMs = 3e4) {
   }
   if (!res.ok) {
     const err2 = json ?? {};
-    throw new AppRefusal(res.status, err2.error ?? `http_${res.status}`, err2.message ?? `The app answered ${res.status}.`);
+    const id = res.headers.get("x-request-id") ?? requestId;
+    throw new AppRefusal(res.status, err2.error ?? `http_${res.status}`, `${err2.message ?? `The app answered ${res.status}.`} (request id ${id})`);
   }
   if (json === null) throw new Error(`The Breakglass app answered ${res.status} without JSON.`);
   return json;

@@ -21427,6 +21427,7 @@ function getIDToken(aud) {
 }
 
 // src/action/app-client.ts
+import { randomBytes } from "node:crypto";
 var AppRefusal = class extends Error {
   constructor(status, code, message) {
     super(message);
@@ -21438,11 +21439,12 @@ var AppRefusal = class extends Error {
 };
 async function postToApp(appUrl, path6, body, timeoutMs = 3e4) {
   const url = new URL(path6, appUrl.endsWith("/") ? appUrl : `${appUrl}/`);
+  const requestId = `run-${process.env.GITHUB_RUN_ID ?? "local"}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}-${randomBytes(3).toString("hex")}`;
   let res;
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "breakglass-action" },
+      headers: { "content-type": "application/json", "user-agent": "breakglass-action", "x-request-id": requestId },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs)
     });
@@ -21457,7 +21459,8 @@ async function postToApp(appUrl, path6, body, timeoutMs = 3e4) {
   }
   if (!res.ok) {
     const err = json ?? {};
-    throw new AppRefusal(res.status, err.error ?? `http_${res.status}`, err.message ?? `The app answered ${res.status}.`);
+    const id = res.headers.get("x-request-id") ?? requestId;
+    throw new AppRefusal(res.status, err.error ?? `http_${res.status}`, `${err.message ?? `The app answered ${res.status}.`} (request id ${id})`);
   }
   if (json === null) throw new Error(`The Breakglass app answered ${res.status} without JSON.`);
   return json;

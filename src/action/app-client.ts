@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 /** Calls the Breakglass app's routes; errors carry the app's reason code and message. */
 export class AppRefusal extends Error {
   constructor(
@@ -11,11 +13,13 @@ export class AppRefusal extends Error {
 
 export async function postToApp<T>(appUrl: string, path: string, body: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
   const url = new URL(path, appUrl.endsWith("/") ? appUrl : `${appUrl}/`);
+  // Names this run in the app's logs, so a refusal printed here can be found there.
+  const requestId = `run-${process.env.GITHUB_RUN_ID ?? "local"}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}-${randomBytes(3).toString("hex")}`;
   let res: Response;
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "breakglass-action" },
+      headers: { "content-type": "application/json", "user-agent": "breakglass-action", "x-request-id": requestId },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -31,7 +35,8 @@ export async function postToApp<T>(appUrl: string, path: string, body: Record<st
   }
   if (!res.ok) {
     const err = (json ?? {}) as { error?: string; message?: string };
-    throw new AppRefusal(res.status, err.error ?? `http_${res.status}`, err.message ?? `The app answered ${res.status}.`);
+    const id = res.headers.get("x-request-id") ?? requestId;
+    throw new AppRefusal(res.status, err.error ?? `http_${res.status}`, `${err.message ?? `The app answered ${res.status}.`} (request id ${id})`);
   }
   if (json === null) throw new Error(`The Breakglass app answered ${res.status} without JSON.`);
   return json as T;

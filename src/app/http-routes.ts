@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BreakglassDeps } from "./deps.ts";
 import { ExchangeRefusal, checkWorkflowIdentity, exchangeToken, releaseGrant } from "./grant-exchange.ts";
@@ -32,6 +33,12 @@ const REPO = /^([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100})$/;
 export function createRoutes(ctx: RouteContext) {
   return async function routes(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = (req.url ?? "/").split("?")[0];
+    // One id per request in every log line and in the answer, so a refusal the Action prints can be
+    // found in the app's logs. A caller's id is kept only if it looks like one (no log injection).
+    const given = req.headers["x-request-id"];
+    const reqId = typeof given === "string" && /^[A-Za-z0-9._:-]{8,64}$/.test(given) ? given : randomUUID();
+    res.setHeader("x-request-id", reqId);
+    const log = { info: (o: object, m?: string) => ctx.log.info({ req_id: reqId, ...o }, m), warn: (o: object, m?: string) => ctx.log.warn({ req_id: reqId, ...o }, m) };
     try {
       if (req.method === "GET" && path === ROUTES.health) {
         sendJson(res, 200, { ok: true });
@@ -60,7 +67,7 @@ export function createRoutes(ctx: RouteContext) {
         if (path === ROUTES.sweep) {
           await checkWorkflowIdentity(port, claims, ctx.deps.sweepWorkflow, ["schedule", "workflow_dispatch"]);
           const report = await reconcileRepository(ctx.deps, port);
-          ctx.log.info({ repository, report }, "sweep");
+          log.info({ repository, report }, "sweep");
           sendJson(res, 200, report);
           return true;
         }
@@ -76,23 +83,23 @@ export function createRoutes(ctx: RouteContext) {
         if (ctx.deps.usedRuns.has(run)) throw new OidcRefusal("token_replayed", "This workflow run already exchanged a token; each run gets one grant.");
         const result = await ctx.lock(key, () => exchangeToken(ctx.deps, port, claims, token, issue));
         ctx.deps.usedRuns.add(run);
-        ctx.log.info({ repository, issue, grant: result.grant_id, credential: result.credential_id }, "granted");
+        log.info({ repository, issue, grant: result.grant_id, credential: result.credential_id }, "granted");
         sendJson(res, 200, result);
         return true;
       }
       for (const handler of ctx.extra ?? []) if (await handler(req, res)) return true;
       return false;
     } catch (error) {
-      if (error instanceof OidcRefusal) return refuse(res, ctx, 401, error.code, error.message);
-      if (error instanceof ExchangeRefusal) return refuse(res, ctx, error.status, error.code, error.message);
-      if (error instanceof HttpError) return refuse(res, ctx, error.status, error.code, error.message);
+      if (error instanceof OidcRefusal) return refuse(res, log, 401, error.code, error.message);
+      if (error instanceof ExchangeRefusal) return refuse(res, log, error.status, error.code, error.message);
+      if (error instanceof HttpError) return refuse(res, log, error.status, error.code, error.message);
       throw error;
     }
   };
 }
 
-function refuse(res: ServerResponse, ctx: RouteContext, status: number, code: string, message: string): true {
-  ctx.log.warn({ status, code }, message);
+function refuse(res: ServerResponse, log: Pick<RouteContext["log"], "warn">, status: number, code: string, message: string): true {
+  log.warn({ status, code }, message);
   sendJson(res, status, { error: code, message });
   return true;
 }
