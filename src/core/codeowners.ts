@@ -74,22 +74,122 @@ export function compileCodeowners(text: string): CompiledCodeowners {
   return compileRules(rules, errors);
 }
 
+/**
+ * A path segment that picomatch can only match by string equality: no glob or extglob syntax, no
+ * escapes, and not `.`/`..` (picomatch normalises `./`). Anything else is left out of the index.
+ */
+const LITERAL_SEGMENT = /^(?!\.+$)[\w.~%=,:#&-]+$/;
+/** `*` followed by a literal suffix with a dot, e.g. `*.js`, `*.tar.gz`: indexed by the text after the last dot. */
+const STAR_EXTENSION = /^\*([\w.~%=,:#&-]*\.[\w~%=,:#&-]+)$/;
+
+interface TrieNode {
+  rules: number[];
+  children: Map<string, TrieNode>;
+}
+
+const newNode = (): TrieNode => ({ rules: [], children: new Map() });
+const extensionOf = (segment: string): string | null => {
+  const dot = segment.lastIndexOf(".");
+  return dot < 0 ? null : segment.slice(dot + 1);
+};
+
+/** One rule's matcher, compiled on first use (most rules of a large file are never tested). */
+function ruleMatcher(pattern: string): (path: string) => boolean {
+  const literal = !/[*?]/.test(pattern) && pattern.startsWith("/") && !pattern.endsWith("/") ? pattern.slice(1) : null;
+  if (literal !== null) return (p) => p === literal || p.startsWith(`${literal}/`);
+  let compiled: ((p: string) => boolean) | null = null;
+  return (p) => (compiled ??= picomatch(patternGlobs(pattern), { dot: true, nocase: false }))(p);
+}
+
+/**
+ * Rules are indexed by what a matching path must contain, so a lookup tests only the few rules
+ * that can match, from last to first, and stops at the first match (last matching rule wins):
+ * - anchored rules by their leading literal segments (a trie walked along the path's segments);
+ * - unanchored one-segment rules by that segment (`logs`, `apps/`) or by its extension (`*.js`);
+ * - every other rule (`*`, a leading `**`, `/*.md`, `foo*`…) is a candidate for every path.
+ * The index only narrows the candidates; each candidate is still decided by the same matcher, so
+ * the result is exactly that of a linear scan. Unusual paths (empty, `.` or `..` segments,
+ * backslashes) skip the index and scan every rule.
+ */
 function compileRules(rules: CodeownersRule[], errors: Array<{ line: number; message: string }>): CompiledCodeowners {
-  const matchers = rules.map((rule) => {
-    const globs = patternGlobs(rule.pattern);
-    const literal = !/[*?]/.test(rule.pattern) && rule.pattern.startsWith("/") && !rule.pattern.endsWith("/") ? rule.pattern.slice(1) : null;
-    const isMatch = picomatch(globs, { dot: true, nocase: false });
-    return literal ? (p: string) => p === literal || p.startsWith(`${literal}/`) : isMatch;
+  const matchers = rules.map((rule) => ruleMatcher(rule.pattern));
+  const always: number[] = [];
+  const root = newNode();
+  const bySegment = new Map<string, number[]>();
+  const byExtension = new Map<string, number[]>();
+  const push = (map: Map<string, number[]>, key: string, i: number) => {
+    const list = map.get(key);
+    if (list) list.push(i);
+    else map.set(key, [i]);
+  };
+  rules.forEach((rule, i) => {
+    const body = rule.pattern.replace(/\/+$/, "");
+    const anchored = body.includes("/");
+    const segments = body.replace(/^\//, "").split("/");
+    if (!anchored) {
+      const [segment] = segments as [string];
+      const star = STAR_EXTENSION.exec(segment);
+      if (LITERAL_SEGMENT.test(segment)) push(bySegment, segment, i);
+      else if (star) push(byExtension, extensionOf(star[1]!)!, i);
+      else always.push(i);
+      return;
+    }
+    let node = root;
+    for (const segment of segments) {
+      if (!LITERAL_SEGMENT.test(segment)) break;
+      let child = node.children.get(segment);
+      if (!child) node.children.set(segment, (child = newNode()));
+      node = child;
+    }
+    if (node === root) always.push(i);
+    else node.rules.push(i);
   });
+
+  const found = (i: number): OwnersMatch => ({ owners: rules[i]!.owners, line: rules[i]!.line, pattern: rules[i]!.pattern });
+  const none = (): OwnersMatch => ({ owners: [], line: null, pattern: null });
+
   return {
     rules,
     errors,
     ownersOf(path: string): OwnersMatch {
       const clean = path.replace(/^\/+/, "");
-      for (let i = rules.length - 1; i >= 0; i--) {
-        if (matchers[i]!(clean)) return { owners: rules[i]!.owners, line: rules[i]!.line, pattern: rules[i]!.pattern };
+      const segments = clean.split("/");
+      if (clean.includes("\\") || segments.some((s) => s === "" || s === "." || s === "..")) {
+        for (let i = rules.length - 1; i >= 0; i--) if (matchers[i]!(clean)) return found(i);
+        return none();
       }
-      return { owners: [], line: null, pattern: null };
+      // Candidate lists, each ascending by rule index; walked together from the highest index down.
+      const lists = new Set<number[]>();
+      if (always.length) lists.add(always);
+      let node: TrieNode | undefined = root;
+      for (const segment of segments) {
+        node = node.children.get(segment);
+        if (!node) break;
+        if (node.rules.length) lists.add(node.rules);
+      }
+      for (const segment of segments) {
+        const exact = bySegment.get(segment);
+        if (exact) lists.add(exact);
+        const extension = extensionOf(segment);
+        const byExt = extension === null ? undefined : byExtension.get(extension);
+        if (byExt) lists.add(byExt);
+      }
+      const heads = [...lists];
+      const cursor = heads.map((list) => list.length - 1);
+      for (;;) {
+        let best = -1;
+        let from = -1;
+        for (let k = 0; k < heads.length; k++) {
+          const c = cursor[k]!;
+          if (c >= 0 && heads[k]![c]! > best) {
+            best = heads[k]![c]!;
+            from = k;
+          }
+        }
+        if (from < 0) return none();
+        cursor[from]!--;
+        if (matchers[best]!(clean)) return found(best);
+      }
     },
   };
 }
