@@ -24,6 +24,9 @@ export const isRequestIssue = (issue: Pick<IssueSummary, "labels">): boolean =>
  */
 export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, editor: string): Promise<void> {
   if (!isRequestIssue(issue) || issue.state !== "open") return;
+  // Read the form while the session loads: one round trip less before the requester sees an answer.
+  const form = loadIssueForm(port);
+  form.catch(() => undefined); // awaited below; not an unhandled rejection if we return before that
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const { state } = session;
   const requester = issue.user.login;
@@ -34,7 +37,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     await port.createComment(issue.number, policyBrokenText(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)));
     return;
   }
-  const issueForm = await loadIssueForm(port);
+  const issueForm = await form;
   const validated = issueForm
     ? checkRequestBody(issue.body, issueForm, session.config.policies, session.config.policyErrors)
     : { ok: false as const, error: [{ field: "form", message: "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`." }] };

@@ -2,7 +2,8 @@ import { LIVE } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import { loadRepoConfig } from "./repo-config.ts";
 import { finishRequest } from "./handle-command.ts";
 import { REQUEST_LABEL, RequestSession } from "./request-session.ts";
 import { finishGrant, revokeGrant } from "./revoke-grant.ts";
@@ -29,12 +30,16 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
   const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [] };
   // A timer's issue is read under the lock below (fresh state); the sweep filters the open list first.
   const issues = only !== undefined ? [{ number: only, state: "open", labels: [REQUEST_LABEL] }] : await port.listIssues({ labels: REQUEST_LABEL, state: "open" });
+  // A sweep reads the repository's configuration once for all its requests, and uses the issues it
+  // just listed; a timer reads its one issue fresh under the lock.
+  const shared = only === undefined && issues.length > 1 ? await loadRepoConfig(port) : undefined;
   for (const issue of issues) {
     // A timer names its issue from the records; the issue's state and labels are user-writable, so a
     // request closed or unlabelled by hand must still be revoked on time.
     if (only === undefined && (issue.state !== "open" || !issue.labels.includes(REQUEST_LABEL) || issue.labels.includes("breakglass:audit"))) continue;
     report.checked++;
-    const work = async () => reconcileSession(deps, await RequestSession.open(deps, port, issue.number), report);
+    const listed = only === undefined ? (issue as IssueSummary) : undefined;
+    const work = async () => reconcileSession(deps, await RequestSession.open(deps, port, issue.number, listed, shared), report);
     await (deps.lock ? deps.lock(`${port.owner}/${port.repo}#${issue.number}`, work) : work());
   }
   return report;

@@ -28,14 +28,18 @@ export class RequestSession {
     private history: History,
   ) {}
 
-  static async open(deps: BreakglassDeps, port: GitHubPort, issueNumber: number, issue?: IssueSummary): Promise<RequestSession> {
-    const [summary, config, comments] = await Promise.all([
+  /**
+   * `issue` and `config` may be passed when the caller just read them (a sweep reads the repository's
+   * configuration once for all its requests); otherwise they are read now.
+   */
+  static async open(deps: BreakglassDeps, port: GitHubPort, issueNumber: number, issue?: IssueSummary, config?: RepoConfig): Promise<RequestSession> {
+    const [summary, loaded, comments] = await Promise.all([
       issue ? Promise.resolve(issue) : port.getIssue(issueNumber),
-      loadRepoConfig(port),
+      config ? Promise.resolve(config) : loadRepoConfig(port),
       port.listComments(issueNumber),
     ]);
     const history = await readHistory(port, issueNumber, deps.identity, deps.jwks, comments);
-    return new RequestSession(deps, port, summary, config, history);
+    return new RequestSession(deps, port, summary, loaded, history);
   }
 
   get number(): number {
