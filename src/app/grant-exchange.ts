@@ -146,7 +146,7 @@ export async function exchangeToken(
   }
   const credentialExpiry = Math.min(minted.expiresAt, expiresAt);
   const recorded = await session
-    .record(
+    .recordAndConfirm(
       `granted:${grantId}`,
       {
         type: "granted",
@@ -161,9 +161,19 @@ export async function exchangeToken(
       `🔓 **Granted** \`${escapeInline(state.request.role, 40)}\` on \`${escapeInline(policy.resource, 60)}\` to workflow run ${escapeInline(claims.run_id, 30)} for ${formatDuration((credentialExpiry - now) / 1000)}, until ${new Date(credentialExpiry).toISOString()}. Credential \`${escapeInline(minted.credentialId, 80)}\` (${role.provider}); the secret went to the run only, masked.`,
     )
     .catch((error: Error) => ({ ok: false as const, refusal: { code: "invalid_transition" as const, message: error.message } }));
+  const roleName = state.request.role;
+  const undo = () =>
+    provider.revoke({ grantId, credentialId: minted.credentialId, resource: policy.resource, role: roleName, settings: role.settings, ...(minted.revocationHandle ? { revocationHandle: minted.revocationHandle } : {}) });
   if (!recorded.ok) {
-    await provider.revoke({ grantId, credentialId: minted.credentialId, resource: policy.resource, role: state.request.role, settings: role.settings, ...(minted.revocationHandle ? { revocationHandle: minted.revocationHandle } : {}) }).catch(() => undefined);
+    await undo().catch(() => undefined);
     throw new ExchangeRefusal("already_granted", `The grant could not be recorded (${recorded.refusal.message}); the credential was revoked at once.`, 409);
+  }
+  if (!recorded.won) {
+    // Another replica granted this request at the same moment and its record counts: exactly one
+    // credential may live, so this one is revoked before it leaves the app.
+    await undo();
+    await port.createComment(issueNumber, `↩️ The grant to run ${escapeInline(claims.run_id, 30)} (credential \`${escapeInline(minted.credentialId, 80)}\`) lost a race with ${session.state.grant ? `run ${escapeInline(session.state.grant.run_id, 40)}` : "another run"} and was revoked before it was handed out. The request is granted once.`);
+    throw new ExchangeRefusal("already_granted", `#${issueNumber} was granted to another run at the same moment; this run's credential was revoked unused.`, 409);
   }
   await session.publish();
   deps.scheduler?.schedule(port, issueNumber, credentialExpiry);

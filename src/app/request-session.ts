@@ -128,6 +128,23 @@ export class RequestSession {
     return { ok: true, duplicate: false };
   }
 
+  /**
+   * Records an event whose side effect must happen once across replicas (a minted credential, a
+   * review issue), then reads the issue back: two processes can both write entry N, and the first
+   * comment wins (see readHistory). Returns whether this process's record is the one that counts;
+   * when it is not, the session now holds the winner's history and the caller undoes its side effect.
+   */
+  async recordAndConfirm(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; won: boolean } | { ok: false; refusal: Refusal }> {
+    const recorded = await this.record(id, event, text);
+    if (!recorded.ok) return recorded;
+    if (recorded.duplicate) return { ok: true, won: false };
+    const ours = this.history.chain.at(-1)!;
+    const fresh = await readHistory(this.port, this.number, this.deps.identity, this.deps.jwks);
+    if (fresh.chain[ours.entry.seq]?.jws === ours.jws) return { ok: true, won: true };
+    this.history = fresh;
+    return { ok: true, won: false };
+  }
+
   /** Brings labels and the status comment in line with the state. */
   async publish(): Promise<void> {
     const policy = this.policy();

@@ -2,7 +2,7 @@ import type { RevocationReason } from "../core/lifecycle-events.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import { credentialOf } from "./credential-ref.ts";
 import { openChecklist } from "./open-checklist.ts";
-import type { RequestSession } from "./request-session.ts";
+import { AUDIT_LABEL, type RequestSession } from "./request-session.ts";
 import { renderClosingSummary } from "./closing-summary.ts";
 
 /**
@@ -79,15 +79,26 @@ export async function finishGrant(session: RequestSession): Promise<void> {
   if (!["expired", "revoked"].includes(state.status)) return;
   if (state.checklist_issue === null) {
     const checklist = await openChecklist(session);
-    await session.record(
+    const claimed = await session.recordAndConfirm(
       "checklist_opened",
       { type: "checklist_opened", actor: deps.identity.login, issue: checklist },
       `📋 Post-event review opened: #${checklist}. It cannot be closed with unchecked items.`,
     );
+    // Another replica finished this grant at the same moment and its review issue counts: retire ours.
+    if (claimed.ok && !claimed.won) await retireDuplicateReview(session, checklist);
   }
   await session.publish();
   if (!session.state.closed) {
     await session.record("closed", { type: "closed", actor: deps.identity.login }, renderClosingSummary(session));
     await session.port.updateIssue(session.number, { state: "closed", state_reason: "completed" });
   }
+}
+
+/** A review issue that lost the race to another replica's: unlabelled (so it is no review), then closed. */
+async function retireDuplicateReview(session: RequestSession, duplicate: number): Promise<void> {
+  const winner = session.state.checklist_issue;
+  if (winner === duplicate) return;
+  await session.port.removeLabel(duplicate, AUDIT_LABEL);
+  await session.port.createComment(duplicate, `Duplicate: the post-event review of #${session.number} is ${winner ? `#${winner}` : "the other one"} (two Breakglass replicas finished the grant at the same moment). Nothing to do here.`);
+  await session.port.updateIssue(duplicate, { state: "closed", state_reason: "not_planned", title: `[breakglass audit] duplicate review of #${session.number}` });
 }
