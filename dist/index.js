@@ -19245,6 +19245,12 @@ async function runGrant(core, inputs) {
   const result = await postToApp(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: inputs.issue });
   for (const value of Object.values(result.secrets)) core.setSecret(value);
   if (inputs.exportEnv) for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
+  const secretValues = new Set(Object.values(result.secrets));
+  const plain = Object.fromEntries(Object.entries(result.outputs ?? {}).filter(([, value]) => !secretValues.has(value)));
+  if (inputs.exportEnv) {
+    for (const [name, value] of Object.entries(plain)) if (/^[A-Z][A-Z0-9_]{0,63}$/.test(name)) core.exportVariable(name, value);
+  }
+  core.setOutput("provider-outputs", JSON.stringify(plain));
   core.setOutput("grant-id", result.grant_id);
   core.setOutput("credential-id", result.credential_id);
   core.setOutput("provider", result.provider);

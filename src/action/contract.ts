@@ -28,6 +28,7 @@ export const OUTPUTS = {
   provider: "The provider that minted the credential: jwt, github, aws or postgres.",
   "expires-at": "When the grant ends (ISO 8601). The app revokes the credential then.",
   "issue-url": "The request issue.",
+  "provider-outputs": "The provider's non-secret values as JSON (e.g. PGHOST, AWS_REGION, the STS session name); upper-case ones are also exported to the job's environment.",
   "encrypted-file": "When the role's delivery is age: path of the age-encrypted credential file to upload as a short-lived artifact (the run never sees the plaintext).",
   "drill-report": "Drill mode: the timings as JSON.",
 } as const satisfies Record<string, string>;

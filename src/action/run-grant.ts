@@ -14,6 +14,12 @@ export async function runGrant(core: ActionCore, inputs: { appUrl: string; issue
   const result = await postToApp<ExchangeResult>(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: inputs.issue });
   for (const value of Object.values(result.secrets)) core.setSecret(value);
   if (inputs.exportEnv) for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
+  // Non-secret settings the job needs beside the secrets (PGHOST, AWS_REGION…): environment-style
+  // names go to the environment; all of them to one JSON output. A value equal to a secret never does.
+  const secretValues = new Set(Object.values(result.secrets));
+  const plain = Object.fromEntries(Object.entries(result.outputs ?? {}).filter(([, value]) => !secretValues.has(value)));
+  if (inputs.exportEnv) for (const [name, value] of Object.entries(plain)) if (/^[A-Z][A-Z0-9_]{0,63}$/.test(name)) core.exportVariable(name, value);
+  core.setOutput("provider-outputs", JSON.stringify(plain));
   core.setOutput("grant-id", result.grant_id);
   core.setOutput("credential-id", result.credential_id);
   core.setOutput("provider", result.provider);

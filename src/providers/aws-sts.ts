@@ -76,6 +76,9 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
           AWS_SESSION_TOKEN: credentials.SessionToken,
         },
         outputs: {
+          // Upper-case keys are exported to the job's environment by the Action: the AWS CLI and SDKs read them.
+          AWS_REGION: region,
+          AWS_DEFAULT_REGION: region,
           aws_region: region,
           aws_session_name: sessionName,
           assumed_role_arn: user.Arn,

@@ -86,6 +86,8 @@ test("mint assumes the role with the run's OIDC token, for the grant's length, n
   assert.equal(minted.credentialId, `${ROLE_ID}:${session}`);
   assert.equal(minted.expiresAt, NOW + 30 * 60_000);
   assert.deepEqual(minted.outputs, {
+    AWS_REGION: "eu-west-1",
+    AWS_DEFAULT_REGION: "eu-west-1",
     aws_region: "eu-west-1",
     aws_session_name: session,
     assumed_role_arn: `arn:aws:sts::123456789012:assumed-role/breakglass-admin/${session}`,
