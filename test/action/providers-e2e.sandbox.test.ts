@@ -16,7 +16,7 @@ import { createGitHubTokenProvider, githubTokenDepsFromOctokit, type AppOctokitL
 import { createAwsStsProvider } from "../../src/providers/aws-sts.ts";
 import type { ActionRun } from "../../src/sandbox/action-runner.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { postgresTestOptions, postgresUnavailable, startTestPostgres, type TestPostgres } from "../support/postgres.ts";
+import { postgresUnavailable, startTestPostgres, type TestPostgres } from "../support/postgres.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 /** No secret in any comment, in the Action's log other than its ::add-mask:: line, its outputs or its summary. */
