@@ -70,6 +70,14 @@ export interface Sandbox {
   runDrillWorkflow(timeout?: string): Promise<ActionRun>;
   /** Stops the app as a crash would: its timers and memory are gone; webhooks meanwhile fail. */
   stopApp(): Promise<void>;
+  /**
+   * Another app server with the same configuration and keys but nothing else in common (its own
+   * Probot, lock, timers, revocation list), as a second replica behind a load balancer would be.
+   * Webhooks still go to the main app unless the test points the emulator elsewhere. Closed with the sandbox.
+   */
+  startReplica(): Promise<RunningServer>;
+  /** Where the Action (grant and drill workflows) reaches the app from now on, e.g. a load balancer in front of replicas. */
+  routeActionsTo(url: string): void;
   /** Starts a fresh app process on the same address and runs its start-up reconcile. */
   startApp(): Promise<void>;
   /** Moves the clock, fires the app's due timers and waits until everything settled. */
@@ -165,8 +173,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   };
   let app = await startApp();
+  const replicas: RunningServer[] = [];
   // The app keeps its address across restarts, as a deployment behind a fixed URL does.
-  const appUrl = app.url;
+  let appUrl = app.url;
+  const appPort = app.port;
   emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
   const repository = `${SANDBOX_OWNER}/${SANDBOX_REPO}`;
   const repoState = emulator.state.repository;
@@ -239,8 +249,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async stopApp() {
       await app.stop();
     },
+    routeActionsTo(url) {
+      appUrl = url;
+    },
+    async startReplica() {
+      const replica = await startApp(0);
+      replicas.push(replica);
+      return replica;
+    },
     async startApp() {
-      app = await startApp(Number(new URL(appUrl).port));
+      app = await startApp(appPort);
       // What `npm start` does after listening: catch up on everything missed while down.
       await app.reconcileAll();
       await settle();
@@ -262,6 +280,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async close() {
       await settle().catch(() => undefined);
       await app.stop();
+      for (const replica of replicas) await replica.stop();
       await issuer.close();
       await emulator.close();
     },

@@ -1,0 +1,123 @@
+/**
+ * Two replicas of the app behind one load balancer and one GitHub: separate Probot instances, locks,
+ * timers and memory, the same configuration and keys. Webhooks and the Action's calls are spread
+ * across them, and in one phase every webhook goes to both (a redelivery storm). Whatever lands
+ * where: one grant per approved request, one revocation, one close, one review issue, and every
+ * audit chain complete and verified.
+ */
+import assert from "node:assert/strict";
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, it } from "node:test";
+import { readHistory } from "../../src/app/issue-records.ts";
+import type { RunningServer } from "../../src/app/server.ts";
+import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+
+const MIN = 60_000;
+let sb: Sandbox;
+let b: RunningServer;
+let mode: "round-robin" | "both" = "round-robin";
+let turn = 0;
+let races = 0;
+const served = { a: 0, b: 0 };
+const { openRequest, say, issueOf } = sandboxHelpers(() => sb);
+
+/** Forwards one request to one replica and returns its answer. */
+function forward(target: string, req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(req.url ?? "/", target);
+    const out = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    out.on("error", reject);
+    out.end(body);
+  });
+}
+
+let lb: ReturnType<typeof createServer>;
+before(async () => {
+  sb = await startSandbox();
+  b = await sb.startReplica();
+  lb = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const replicas = [sb.app.url, b.url];
+      const isWebhook = (req.url ?? "").startsWith("/api/github/webhooks");
+      const targets = isWebhook && mode === "both" ? replicas : [replicas[turn++ % 2]!];
+      for (const t of targets) served[t === b.url ? "b" : "a"]++;
+      Promise.all(targets.map((t) => forward(t, req, body)))
+        .then((answers) => {
+          const first = answers[0]!;
+          res.writeHead(first.status, { "content-type": String(first.headers["content-type"] ?? "application/json") }).end(first.body);
+        })
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((r) => lb.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(lb.address() as AddressInfo).port}`;
+  sb.emulator.setWebhookUrl(`${url}/api/github/webhooks`);
+  sb.routeActionsTo(url);
+});
+after(async () => {
+  await new Promise((r) => lb.close(r));
+  await sb.close();
+});
+
+/** Moves the clock and lets both replicas' timers and sweeps fire at the same moment. */
+async function advanceBoth(ms: number): Promise<void> {
+  sb.clock.advance(ms);
+  await Promise.all([sb.app.runDue(), b.runDue(), sb.app.reconcileAll(), b.reconcileAll()]);
+  await sb.settle();
+}
+
+async function assertOnce(n: number, ended: "expired" | "revoked"): Promise<void> {
+  const h = await readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
+  const count = (type: string) => h.events.filter((e) => e.type === type).length;
+  assert.ok(h.problems.every((p) => /^record seq \d+ skipped/.test(p)), `#${n}: the chain verifies; only lost races are skipped: ${h.problems.join("; ")}`);
+  races += h.problems.length;
+  assert.equal(h.state.status, ended, `#${n}`);
+  assert.equal(count("granted"), 1, `#${n}: one grant`);
+  assert.equal(count("revoked"), 1, `#${n}: one revocation`);
+  assert.equal(count("closed"), 1, `#${n}: one close`);
+  assert.equal(count("checklist_opened"), 1, `#${n}: one review recorded`);
+  assert.equal((await issueOf(n)).state, "closed");
+  const reviews = (await sb.as("sam").paginate(sb.as("sam").rest.issues.listForRepo, { owner, repo, labels: "breakglass:audit", state: "all", per_page: 100 })).filter((i) => i.title.includes(`Review #${n} `));
+  assert.equal(reviews.length, 1, `#${n}: exactly one review issue`);
+  assert.equal(reviews[0]!.number, h.state.checklist_issue);
+  const runs = sb.runs.filter((r) => r.issue === n);
+  const exits = await Promise.all(runs.map(async (r) => (await r.result).exitCode));
+  assert.equal(exits.filter((e) => e === 0).length, 1, `#${n}: one grant workflow run got credentials`);
+}
+
+it("webhooks and exchanges spread across two replicas: each request granted once, ended once", async () => {
+  mode = "round-robin";
+  const people = ["erin", "ivan", "olga", "carol"];
+  const issues: number[] = [];
+  for (const who of people) issues.push(await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" }));
+  for (const n of issues) await say("grace", n, "/approve");
+  for (const n of issues) assert.equal((await readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks)).state.status, "active");
+  await say("grace", issues[0]!, "/revoke done early");
+  await advanceBoth(31 * MIN);
+  await assertOnce(issues[0]!, "revoked");
+  for (const n of issues.slice(1)) await assertOnce(n, "expired");
+  assert.ok(served.a > 0 && served.b > 0, `both replicas served traffic (${JSON.stringify(served)})`);
+});
+
+it("every webhook delivered to both replicas at once: still one grant, one revocation, one review each", async () => {
+  mode = "both";
+  races = 0;
+  const people = ["heidi", "bob", "rita"];
+  const issues: number[] = [];
+  for (const who of people) issues.push(await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" }));
+  for (const n of issues) await say(n === issues[0] ? "grace" : "heidi", n, "/approve");
+  await say("grace", issues[1]!, "/revoke both replicas hear this");
+  await advanceBoth(31 * MIN);
+  await assertOnce(issues[1]!, "revoked");
+  for (const n of [issues[0]!, issues[2]!]) await assertOnce(n, "expired");
+  assert.ok(races > 0, "the replicas really wrote the same entries at once (and the first-written record won)");
+});
