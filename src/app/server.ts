@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
@@ -184,6 +185,8 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  // `npm run setup` (Probot's manifest flow) writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to .env.
+  if (existsSync(".env")) process.loadEnvFile(".env");
   const { serverConfigFromEnv } = await import("./config-from-env.ts");
   const running = await startBreakglassServer(await serverConfigFromEnv(process.env));
   console.log(JSON.stringify({ level: 30, msg: `Breakglass listening on ${running.url}` }));

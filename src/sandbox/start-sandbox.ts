@@ -76,6 +76,8 @@ export interface Sandbox {
    * Webhooks still go to the main app unless the test points the emulator elsewhere. Closed with the sandbox.
    */
   startReplica(): Promise<RunningServer>;
+  /** The app's secrets, for tests that run the app another way (Actions mode) with the same identity and keys. */
+  secrets: { appPrivateKey: string; webhookSecret: string; signingKeyPem: string; sealKey: string };
   /** Where the Action (grant and drill workflows) reaches the app from now on, e.g. a load balancer in front of replicas. */
   routeActionsTo(url: string): void;
   /** Starts a fresh app process on the same address and runs its start-up reconcile. */
@@ -136,7 +138,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.permissions ? { permissions: options.permissions } : {}),
   });
   const issuer = await startOidcIssuer({ clock });
-  const keys = await signingKeysFromPem(await generateSigningKeyPem());
+  const signingKeyPem = await generateSigningKeyPem();
+  const keys = await signingKeysFromPem(signingKeyPem);
   const notifier = memoryNotifier();
   const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
   const sealKey = randomBytes(32);
@@ -243,6 +246,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     emulator,
     issuer,
+    secrets: { appPrivateKey: appKey, webhookSecret, signingKeyPem, sealKey: sealKey.toString("base64") },
     get app() {
       return app;
     },

@@ -1,0 +1,63 @@
+import { readFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
+import { Probot, ProbotOctokit } from "probot";
+import { pino } from "pino";
+import { breakglassApp } from "./app.ts";
+import { serverConfigFromEnv } from "./config-from-env.ts";
+import type { BreakglassDeps } from "./deps.ts";
+import { createIssueLock } from "./issue-lock.ts";
+import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
+
+/** Events the app handles in a workflow run; `schedule` and `workflow_dispatch` run the sweep. */
+export const ACTIONS_EVENTS = ["issues", "issue_comment", "schedule", "workflow_dispatch"] as const;
+
+/**
+ * Serverless mode: the app runs once per event inside a GitHub Actions job
+ * (`.github/workflows/breakglass-app.yml`) instead of as a server. It authenticates as the GitHub App
+ * (APP_ID, PRIVATE_KEY), not with the job's GITHUB_TOKEN, so its comments and records come from the
+ * app's own bot exactly as in server mode; @probot/adapter-github-actions does the latter and pins
+ * probot 13, which is why it is not used. There are no timers between runs: expiry is the scheduled
+ * run's sweep, so a grant ends within the schedule's interval of its expiry.
+ */
+export async function runInActions(env: Record<string, string | undefined>): Promise<{ event: string; report?: ReconcileReport }> {
+  const name = env.GITHUB_EVENT_NAME ?? "";
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? "").split("/");
+  if (!owner || !repo) throw new Error("GITHUB_REPOSITORY is not set: run this inside a GitHub Actions job.");
+  if (!(ACTIONS_EVENTS as readonly string[]).includes(name)) return { event: `${name} (ignored)` };
+  // Webhooks are not received in this mode; the variable is only required by the server.
+  const config = await serverConfigFromEnv({ WEBHOOK_SECRET: "unused-in-actions-mode", ...env });
+  const log = pino({ level: config.logLevel ?? "info", redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" } });
+  const probot = new Probot({ appId: config.appId, privateKey: config.privateKey, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), log: log.child({ name: "probot" }), Octokit: ProbotOctokit });
+  const lock = createIssueLock();
+  const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set(), lock };
+  const appOctokit = await probot.auth();
+  const { data: installation } = await appOctokit.rest.apps.getRepoInstallation({ owner, repo });
+  if (name === "schedule" || name === "workflow_dispatch") {
+    const octokit = await probot.auth(installation.id);
+    const report = await reconcileRepository(deps, octokitPort(octokit as unknown as PortOctokit, owner, repo));
+    log.info({ report }, "sweep");
+    return { event: name, report };
+  }
+  const payload = JSON.parse(await readFile(env.GITHUB_EVENT_PATH ?? "", "utf8")) as Record<string, unknown>;
+  await probot.load(breakglassApp(deps, lock));
+  // An Actions event payload names no installation; the app's is the repository's.
+  await probot.receive({ id: `${env.GITHUB_RUN_ID ?? "0"}-${env.GITHUB_RUN_ATTEMPT ?? "1"}`, name, payload: { ...payload, installation: { id: installation.id } } } as Parameters<Probot["receive"]>[0]);
+  return { event: `${name}.${String(payload.action ?? "")}` };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  runInActions(process.env).then(
+    (result) =>
+      console.log(
+        JSON.stringify({
+          level: 30,
+          msg: `Breakglass handled ${result.event} in Actions mode${result.report ? `: checked ${result.report.checked}, revoked ${result.report.revoked.length}, closed ${result.report.finished.length}, failed ${result.report.failed.length}` : ""}`,
+        }),
+      ),
+    (error: unknown) => {
+      console.error(`::error::Breakglass (Actions mode) failed: ${(error as Error).message}`);
+      process.exitCode = 1;
+    },
+  );
+}
