@@ -46,6 +46,8 @@ async function runEvent(name: string, payload: Record<string, unknown> | null, w
     GHE_HOST: api.host,
     GHE_PROTOCOL: "http",
     LOG_LEVEL: "warn",
+    // Under `npm test` the child's coverage is collected with the rest.
+    ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
   };
   for (const name of without) delete env[name];
   return new Promise((resolve, reject) => {
