@@ -49,6 +49,9 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
     host: env.HOST ?? "0.0.0.0",
     port: Number(env.PORT ?? 3000),
     logLevel: (env.LOG_LEVEL as ServerConfig["logLevel"]) ?? "info",
+    // GitHub asks apps to space writes; only a GitHub without secondary limits (an emulator, some
+    // Enterprise Server set-ups) may turn the spacing off.
+    throttle: env.BREAKGLASS_THROTTLE === "rate-limits-only" ? "rate-limits-only" : env.BREAKGLASS_THROTTLE === "off" ? false : true,
     dashboard: env.BREAKGLASS_DASHBOARD_PROXY_SECRET ? { mode: "proxy", secret: env.BREAKGLASS_DASHBOARD_PROXY_SECRET } : { mode: "off" },
     deps: {
       identity: { appId, login: `${slug}[bot]` },

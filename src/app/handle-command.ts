@@ -89,8 +89,12 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       const count = s.approvals.length + 1;
       const via = actor.eligibility?.team ? ` (via ${escapeInline(actor.eligibility.team, 60)})` : "";
       const text = `✅ ${mention(who)}${via} approved request \`${(s.hash ?? "").slice(0, 16)}\` — ${count} of ${s.required_approvals}.${command.note ? `\n\n${quoteBlock(command.note, 500)}` : ""}`;
-      const recorded = await session.record(id, event, text);
+      // The approval that completes the request starts the grant: across replicas handling the same
+      // delivery, only the one whose record counts dispatches the workflow.
+      const completes = count >= s.required_approvals;
+      const recorded = completes ? await session.recordAndConfirm(id, event, text) : await session.record(id, event, text);
       if (!recorded.ok) return recorded.refusal;
+      if ("won" in recorded && !recorded.won) return "done";
       if (session.state.status === "approved") {
         await session.publish();
         await notify(session, "approved", `${who} approved; granting`);
@@ -135,12 +139,13 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       const decided = decideBreakGlass(session.state, policy, actor, command.reason, prior);
       if (!decided.ok) return decided.error;
       const repeated = prior > 0 ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.` : "";
-      const recorded = await session.record(
+      const recorded = await session.recordAndConfirm(
         id,
         decided.value,
         `🚨 ${mention(who)} **broke the glass**: self-approved without a second person. A post-event review by someone else is mandatory.${repeated}\n\n${quoteBlock(command.reason, 1000)}`,
       );
       if (!recorded.ok) return recorded.refusal;
+      if (!recorded.won) return "done";
       await session.publish();
       await notify(session, "break_glass", `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`);
       await dispatchGrant(session);

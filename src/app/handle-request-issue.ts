@@ -94,11 +94,13 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   }
   const rule = matchAutoApproveRule(policy, request, teams);
   if (rule) {
-    await session.record(
+    const approved = await session.recordAndConfirm(
       `auto_approved:${hash}`,
       { type: "auto_approved", actor: deps.identity.login, hash, rule },
       `🤖 Auto-approved by the policy rule \`${escapeInline(rule, 60)}\` of \`${request.resource}\`.`,
     );
+    // Another replica handling the same event recorded it first: it dispatches the grant, not this one.
+    if (approved.ok && !approved.won) return;
   } else {
     await deps.notifier.notify(policy.notify, {
       event: "requested",

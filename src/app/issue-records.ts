@@ -1,6 +1,6 @@
 import { readRecordMarker, recordMarker } from "../core/record-marker.ts";
 import type { JSONWebKeySet } from "jose";
-import { appendEntry, verifyChain, type AuditSigner, type SignedEntry } from "../core/audit-chain.ts";
+import { appendEntry, entryHash, GENESIS_PREV, verifyChain, type AuditSigner, type SignedEntry } from "../core/audit-chain.ts";
 import type { LifecycleEvent, TimedEvent } from "../core/lifecycle-events.ts";
 import { foldEvents, initialState, type RequestState } from "../core/lifecycle.ts";
 import type { GitHubPort, IssueComment } from "./github-port.ts";
@@ -39,20 +39,24 @@ export async function readHistory(
   comments?: IssueComment[],
 ): Promise<History> {
   const all = comments ?? (await port.listComments(issue));
-  const candidates: Array<{ jws: string; seq: number }> = [];
+  const candidates: Array<{ jws: string; seq: number; prev: string }> = [];
   for (const comment of all) {
     if (!isAppComment(comment, app)) continue;
     const jws = readRecordMarker(comment.body);
     if (!jws) continue;
-    const seq = peekSeq(jws);
-    if (seq !== null) candidates.push({ jws, seq });
+    const head = peekHead(jws);
+    if (head !== null) candidates.push({ jws, ...head });
   }
-  // Two replicas racing on one webhook can both write entry N; the first one written wins.
+  // Two replicas racing on one webhook can both write entry N; the first one written wins, and so
+  // does the chain that extends it: a loser's later entries (linked to its losing N) are skipped too.
   const problems: string[] = [];
   const picked: string[] = [];
+  let expectedPrev = GENESIS_PREV;
   for (const c of candidates) {
-    if (c.seq === picked.length) picked.push(c.jws);
-    else problems.push(`record seq ${c.seq} skipped (expected ${picked.length})`);
+    if (c.seq === picked.length && c.prev === expectedPrev) {
+      picked.push(c.jws);
+      expectedPrev = entryHash(c.jws);
+    } else problems.push(`record seq ${c.seq} skipped (${c.seq === picked.length ? "it extends an entry that lost a race" : `expected ${picked.length}`})`);
   }
   const verified = await verifyChain(picked, jwks, { repo: `${port.owner}/${port.repo}`, issue });
   const entries = verified.ok ? verified.entries : verified.entries;
@@ -64,10 +68,10 @@ export async function readHistory(
   return { comments: all, chain, events, state: folded.ok ? folded.state : folded.state, problems };
 }
 
-function peekSeq(jws: string): number | null {
+function peekHead(jws: string): { seq: number; prev: string } | null {
   try {
-    const payload = JSON.parse(Buffer.from(jws.split(".")[1] ?? "", "base64url").toString("utf8")) as { seq?: unknown };
-    return typeof payload.seq === "number" ? payload.seq : null;
+    const payload = JSON.parse(Buffer.from(jws.split(".")[1] ?? "", "base64url").toString("utf8")) as { seq?: unknown; prev?: unknown };
+    return typeof payload.seq === "number" && typeof payload.prev === "string" ? { seq: payload.seq, prev: payload.prev } : null;
   } catch {
     return null;
   }
