@@ -78,9 +78,13 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       if (session.state.extension) {
         const decided = decideExtensionApproval(session.state, actor);
         if (!decided.ok) return decided.error;
+        // The credential moves first: if the provider cannot, nothing is recorded and the extension
+        // stays pending, so the approval can be given again once the provider answers.
+        const moved = await extendCredential(session);
+        if (typeof moved !== "string") return moved;
         const recorded = await session.record(id, decided.value, `✅ ${mention(who)} approved the extension.`);
         if (!recorded.ok) return recorded.refusal;
-        return extend(session, who);
+        return recordExtension(session, who, moved);
       }
       const decided = decideApproval(session.state, actor, command.note || undefined);
       if (!decided.ok) return decided.error;
@@ -169,26 +173,34 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
         `⏱️ ${mention(who)} asks to extend the grant by ${formatDuration(command.seconds)}.${policy.extend.requires_approval ? " An approver must `/approve` the extension; the running grant is not disturbed meanwhile." : ""}\n\n${quoteBlock(command.reason, 1000)}`,
       );
       if (!recorded.ok) return recorded.refusal;
-      if (!policy.extend.requires_approval) return extend(session, deps.identity.login);
+      if (!policy.extend.requires_approval) {
+        const moved = await extendCredential(session);
+        return typeof moved === "string" ? recordExtension(session, deps.identity.login, moved) : moved;
+      }
       return "done";
     }
   }
   return { code: "unknown_command", message: "Unknown command." };
 }
 
-/** Moves this grant's expiry only; other grants, even for the same resource, are untouched. */
-async function extend(session: RequestSession, approvedBy: string): Promise<"done" | Refusal> {
+/** Moves the live credential's own expiry by the pending extension; returns the new expiry (ISO). */
+async function extendCredential(session: RequestSession): Promise<string | Refusal> {
   const { grant, extension } = session.state;
   if (!grant || !extension) return { code: "no_extension_pending", message: "There is no extension waiting." };
-  let expires: string;
   try {
     const { provider, ref } = credentialOf(session);
     if (!provider.extend) throw new Error(`the ${grant.provider} provider cannot extend credentials`);
     const wanted = Date.parse(grant.expires_at) + extension.seconds * 1000;
-    expires = new Date(Math.min(wanted, await provider.extend(ref, wanted))).toISOString();
+    return new Date(Math.min(wanted, await provider.extend(ref, wanted))).toISOString();
   } catch (error) {
-    return { code: "extension_failed", message: `The credential could not be extended (${(error as Error).message.slice(0, 300)}); the grant is unchanged and still ends at ${grant.expires_at}.` };
+    return { code: "extension_failed", message: `The credential could not be extended (${(error as Error).message.slice(0, 300)}); the grant is unchanged and still ends at ${grant.expires_at}. Approve again once the provider answers.` };
   }
+}
+
+/** Records the extension the credential already received; other grants, even for the same resource, are untouched. */
+async function recordExtension(session: RequestSession, approvedBy: string, expires: string): Promise<"done" | Refusal> {
+  const { grant, extension } = session.state;
+  if (!grant || !extension) return { code: "no_extension_pending", message: "There is no extension waiting." };
   const recorded = await session.record(
     `extended:${grant.grant_id}:${session.state.extensions.length}`,
     { type: "extended", actor: approvedBy, grant_id: grant.grant_id, expires_at: expires },

@@ -98,6 +98,7 @@ function helpers(get: () => Sandbox) {
  */
 function extendableProvider(now: () => number) {
   const live = new Map<string, { secret: string; expiresAt: number }>();
+  const control = { failExtend: false };
   const provider: CredentialProvider = {
     name: "postgres",
     async mint(request) {
@@ -113,6 +114,7 @@ function extendableProvider(now: () => number) {
       return { revoked: !live.has(ref.credentialId), evidence: live.has(ref.credentialId) ? "still live" : "gone" };
     },
     async extend(ref, expiresAt) {
+      if (control.failExtend) throw new Error("the database is not answering");
       const credential = live.get(ref.credentialId);
       if (!credential) throw new Error(`${ref.credentialId} does not exist`);
       credential.expiresAt = expiresAt;
@@ -120,7 +122,7 @@ function extendableProvider(now: () => number) {
     },
   };
   const usable = (secret: string) => [...live.values()].some((c) => c.secret === secret && now() < c.expiresAt);
-  return { provider, usable };
+  return { provider, usable, control };
 }
 const EXTENDABLE = "model-extendable";
 const extendablePolicy = readFileSync("policies/model-guardrail-override.yml", "utf8")
@@ -237,6 +239,27 @@ describe("expiry and revocation with the app running", () => {
     await sb.advance(30 * MIN);
     await h.assertEnded(b.n, "expired");
     assert.ok(!extendable.usable(b.token), "and it is revoked at the extended expiry");
+  });
+
+  it("a provider that cannot extend right now: the approval is refused, the extension stays pending, a later approval extends", async () => {
+    const { n, token } = await h.granted("sam", "30m", EXTENDABLE);
+    const before = Date.parse((await h.state(n)).grant!.expires_at);
+    await h.say("sam", n, "/extend 15m still restoring");
+    extendable.control.failExtend = true;
+    await h.say("grace", n, "/approve");
+    extendable.control.failExtend = false;
+    let s = await h.state(n);
+    assert.equal(Date.parse(s.grant!.expires_at), before, "nothing moved");
+    assert.ok(s.extension, "the extension is still pending");
+    assert.ok((await h.appTexts(n)).some((t) => t.includes("`extension_failed`") && t.includes("Approve again")));
+    await h.say("grace", n, "/approve");
+    s = await h.state(n);
+    assert.equal(Date.parse(s.grant!.expires_at), before + 15 * MIN);
+    assert.equal(s.extension, null);
+    await sb.advance(31 * MIN);
+    assert.ok(extendable.usable(token), "the credential itself was extended");
+    await h.say("sam", n, "/revoke done");
+    assert.ok(!extendable.usable(token));
   });
 
   it("closing a granted issue by hand revokes the grant at once (a closed issue never hides a live credential)", async () => {
