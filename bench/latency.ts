@@ -6,22 +6,13 @@
  * `issues.opened` delivery is queued at that moment) → the emulator storing the app's first
  * status comment on it.
  */
-import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
-import { createSigner } from "../src/core/audit-chain.ts";
 import { STATUS_MARKER } from "../src/core/render-status.ts";
-import { memoryNotifier } from "../src/app/notifier.ts";
-import { startBreakglassServer } from "../src/app/server.ts";
-import { generateSigningKeyPem, signingKeysFromPem } from "../src/app/signing-keys.ts";
-import { createJwtProvider, introspect, memoryRevocationStore } from "../src/providers/jwt.ts";
-import { FakeClock } from "../src/sandbox/clock.ts";
-import { startGitHubEmulator } from "../src/sandbox/github/emulator.ts";
-import { startOidcIssuer } from "../src/sandbox/oidc-issuer.ts";
 import { requestFormBody } from "../src/sandbox/request-body.ts";
-import { repositoryFilesFrom, SANDBOX_APP_ID, SANDBOX_APP_SLUG, SANDBOX_AUDIENCE, SANDBOX_JWT_ISSUER, SANDBOX_TEAMS, SANDBOX_USERS } from "../src/sandbox/start-sandbox.ts";
+import { SANDBOX_APP_ID, startSandbox } from "../src/sandbox/start-sandbox.ts";
 
 export interface LatencyFigures {
   runs: number;
@@ -38,57 +29,11 @@ const quantile = (xs: number[], q: number) => {
 };
 
 export async function benchWebhookLatency(runs = 40, warmup = 5): Promise<LatencyFigures> {
-  // The sandbox's stack (startSandbox), built here so the bare app can share its key and secret.
-  const clock = new FakeClock(Date.parse("2026-11-24T09:00:00Z"));
-  const now = () => clock.now();
-  const { privateKey: appKey, publicKey: appPublic } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  });
-  const webhookSecret = randomBytes(16).toString("hex");
-  const files = await repositoryFilesFrom(process.cwd());
-  const emulator = await startGitHubEmulator({
-    clock,
-    appId: SANDBOX_APP_ID,
-    appSlug: SANDBOX_APP_SLUG,
-    appPublicKeyPem: appPublic,
-    webhookSecret,
-    owner: "acme",
-    repo: "ops",
-    files,
-    users: [...SANDBOX_USERS.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" as const }],
-    teams: SANDBOX_TEAMS,
-  });
-  const issuer = await startOidcIssuer({ clock });
-  const keys = await signingKeysFromPem(await generateSigningKeyPem());
-  const revocations = memoryRevocationStore(now);
-  const breakglass = await startBreakglassServer({
-    appId: SANDBOX_APP_ID,
-    privateKey: appKey,
-    webhookSecret,
-    baseUrl: emulator.apiUrl,
-    port: 0,
-    realTimers: false,
-    throttle: false,
-    logLevel: "silent",
-    deps: {
-      identity: { appId: SANDBOX_APP_ID, login: `${SANDBOX_APP_SLUG}[bot]` },
-      signer: createSigner(keys.privateKey, keys.kid),
-      jwks: keys.jwks,
-      sealKey: randomBytes(32),
-      now,
-      publicUrl: SANDBOX_JWT_ISSUER,
-      oidc: { issuer: issuer.url, audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
-      grantWorkflow: "breakglass-grant.yml",
-      sweepWorkflow: "breakglass-sweep.yml",
-      drillWorkflow: "breakglass-drill.yml",
-      providers: { jwt: createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, revocations, now }) },
-      introspect: (token) => introspect(token, { jwks: keys.jwks, issuer: SANDBOX_JWT_ISSUER, revocations, now: now() }),
-      notifier: memoryNotifier(),
-      retryBaseMs: 60_000,
-    },
-  });
+  // The sandbox's stack; the bare app shares its app key and webhook secret. The grant workflow is
+  // not run: only the webhook → status comment path is measured.
+  const sb = await startSandbox({ runWorkflows: false });
+  const { emulator, clock, app: breakglass } = sb;
+  const { appPrivateKey: appKey, webhookSecret } = sb.secrets;
 
   // The bare app: what every Probot tutorial starts with, configured like Breakglass's Probot.
   const bare = new Probot({
@@ -125,7 +70,7 @@ export async function benchWebhookLatency(runs = 40, warmup = 5): Promise<Latenc
   };
   let statusMark = 0;
   const commentsSet = emulator.state.comments.set.bind(emulator.state.comments);
-  const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
+  const appLogin = sb.appLogin;
   emulator.state.comments.set = (id, comment) => {
     const w = waiting.get(comment.issueNumber);
     if (w && comment.user.login === appLogin && w.match(comment.body)) {
@@ -179,11 +124,9 @@ export async function benchWebhookLatency(runs = 40, warmup = 5): Promise<Latenc
       }
     }
   } finally {
-    await breakglass.stop();
     bareServer.closeAllConnections();
     await new Promise<void>((resolve) => bareServer.close(() => resolve()));
-    await issuer.close();
-    await emulator.close();
+    await sb.close();
   }
   return {
     runs,
