@@ -6,35 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, it } from "node:test";
 import { readHistory } from "../../src/app/issue-records.ts";
 import { SANDBOX_APP_ID, SANDBOX_AUDIENCE, SANDBOX_JWT_ISSUER, SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { startLoadBalancer } from "../support/load-balancer.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
 let child: ChildProcess;
 let childUrl = "";
-let lb: ReturnType<typeof createServer>;
+let lb: Awaited<ReturnType<typeof startLoadBalancer>> | undefined;
 let turn = 0;
 /** What the second process answered, by kind: proof that it did its share, not just the first one. */
 const childAnswers = { webhook: [] as number[], action: [] as number[] };
 const childLog: string[] = [];
 const { openRequest, say, issueOf } = sandboxHelpers(() => sb);
-
-function forward(target: string, req: IncomingMessage, body: Buffer): Promise<{ status: number; type: string; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(req.url ?? "/", target);
-    const out = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 502, type: String(res.headers["content-type"] ?? "application/json"), body: Buffer.concat(chunks) }));
-    });
-    out.on("error", reject);
-    out.end(body);
-  });
-}
 
 before(async () => {
   // The second process keeps real time; the sandbox clock starts now so both agree.
@@ -74,31 +60,17 @@ before(async () => {
       }
     });
   });
-  lb = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const both = [sb.app.url, childUrl];
-      const targets = (req.url ?? "").startsWith("/api/github/webhooks") ? both : [both[turn++ % 2]!];
-      Promise.all(targets.map((t) => forward(t, req, body)))
-        .then((answers) => {
-          targets.forEach((t, i) => {
-            if (t === childUrl) childAnswers[targets.length === 2 ? "webhook" : "action"].push(answers[i]!.status);
-          });
-          res.writeHead(answers[0]!.status, { "content-type": answers[0]!.type }).end(answers[0]!.body);
-        })
-        .catch(() => res.writeHead(502).end());
-    });
-  });
-  await new Promise<void>((r) => lb.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(lb.address() as AddressInfo).port}`;
-  sb.emulator.setWebhookUrl(`${url}/api/github/webhooks`);
-  sb.routeActionsTo(url);
+  lb = await startLoadBalancer(
+    sb,
+    (webhook) => (webhook ? [sb.app.url, childUrl] : [[sb.app.url, childUrl][turn++ % 2]!]),
+    (answer) => {
+      if (answer.target === childUrl) childAnswers[answer.webhook ? "webhook" : "action"].push(answer.status);
+    },
+  );
 });
 after(async () => {
   child?.kill();
-  await new Promise((r) => lb?.close(r));
+  await lb?.close();
   await sb?.close();
 });
 

@@ -6,12 +6,11 @@
  * audit chain complete and verified.
  */
 import assert from "node:assert/strict";
-import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, it } from "node:test";
 import { readHistory } from "../../src/app/issue-records.ts";
 import type { RunningServer } from "../../src/app/server.ts";
 import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { startLoadBalancer } from "../support/load-balancer.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 const MIN = 60_000;
@@ -23,48 +22,22 @@ let races = 0;
 const served = { a: 0, b: 0 };
 const { openRequest, say, issueOf } = sandboxHelpers(() => sb);
 
-/** Forwards one request to one replica and returns its answer. */
-function forward(target: string, req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(req.url ?? "/", target);
-    const out = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    out.on("error", reject);
-    out.end(body);
-  });
-}
-
-let lb: ReturnType<typeof createServer>;
+let lb: Awaited<ReturnType<typeof startLoadBalancer>>;
 before(async () => {
   sb = await startSandbox();
   b = await sb.startReplica();
-  lb = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
+  lb = await startLoadBalancer(
+    sb,
+    (webhook) => {
       const replicas = [sb.app.url, b.url];
-      const isWebhook = (req.url ?? "").startsWith("/api/github/webhooks");
-      const targets = isWebhook && mode === "both" ? replicas : [replicas[turn++ % 2]!];
+      const targets = webhook && mode === "both" ? replicas : [replicas[turn++ % 2]!];
       for (const t of targets) served[t === b.url ? "b" : "a"]++;
-      Promise.all(targets.map((t) => forward(t, req, body)))
-        .then((answers) => {
-          const first = answers[0]!;
-          res.writeHead(first.status, { "content-type": String(first.headers["content-type"] ?? "application/json") }).end(first.body);
-        })
-        .catch(() => res.writeHead(502).end());
-    });
-  });
-  await new Promise<void>((r) => lb.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(lb.address() as AddressInfo).port}`;
-  sb.emulator.setWebhookUrl(`${url}/api/github/webhooks`);
-  sb.routeActionsTo(url);
+      return targets;
+    },
+  );
 });
 after(async () => {
-  await new Promise((r) => lb.close(r));
+  await lb.close();
   await sb.close();
 });
 
