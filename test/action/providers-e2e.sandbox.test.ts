@@ -16,7 +16,7 @@ import { createGitHubTokenProvider, githubTokenDepsFromOctokit, type AppOctokitL
 import { createAwsStsProvider } from "../../src/providers/aws-sts.ts";
 import type { ActionRun } from "../../src/sandbox/action-runner.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { postgresUnavailable, startTestPostgres, type TestPostgres } from "../support/postgres.ts";
+import { postgresUnavailable, runSql, startTestPostgres, type TestPostgres } from "../support/postgres.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 /** No secret in any comment, in the Action's log other than its ::add-mask:: line, its outputs or its summary. */
@@ -50,17 +50,8 @@ describe("PostgreSQL: a temporary login that works during the job and is refused
     if (missing) return;
     server = await startTestPostgres();
     const superUrl = server.url(server.superuser, server.superuserPassword);
-    const exec = async (url: string, statements: string[]) => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        for (const s of statements) await client.query(s);
-      } finally {
-        await client.end();
-      }
-    };
-    await exec(superUrl, ["CREATE ROLE bg_admin LOGIN CREATEROLE PASSWORD 'admin-pw-e2e-Qx81'", "CREATE ROLE bg_readonly NOLOGIN", "CREATE DATABASE orders"]);
-    await exec(server.url(server.superuser, server.superuserPassword, "orders"), [
+    await runSql(superUrl, ["CREATE ROLE bg_admin LOGIN CREATEROLE PASSWORD 'admin-pw-e2e-Qx81'", "CREATE ROLE bg_readonly NOLOGIN", "CREATE DATABASE orders"]);
+    await runSql(server.url(server.superuser, server.superuserPassword, "orders"), [
       "CREATE TABLE orders (id int PRIMARY KEY, item text)",
       "INSERT INTO orders VALUES (1, 'tea')",
       "CREATE TABLE payroll (name text, salary int)",

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { adminConnectionFromEnv, createPostgresProvider, scramVerifier, temporaryRoleName, TEMPORARY_ROLE } from "../../src/providers/postgres.ts";
 import type { CredentialProvider, CredentialRef, MintRequest, MintResult } from "../../src/providers/provider.ts";
-import { postgresTestOptions, postgresUnavailable, startTestPostgres, type TestPostgres } from "../support/postgres.ts";
+import { postgresTestOptions, postgresUnavailable, runSql as sql, startTestPostgres, type TestPostgres } from "../support/postgres.ts";
 
 const missing = postgresUnavailable();
 test("PostgreSQL server binaries are available for these tests", { skip: missing && !process.env.CI ? missing : false }, () => {
@@ -71,16 +71,6 @@ const refOf = (minted: Pick<MintResult, "credentialId" | "revocationHandle">, se
 
 function provider(url = adminUrl): CredentialProvider {
   return createPostgresProvider({ adminConnectionString: adminConnectionFromEnv({ BREAKGLASS_PG_ADMIN_URL: url, OTHER_URL: url }) });
-}
-
-async function sql(url: string, statements: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const statement of statements) await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }
 
 async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {

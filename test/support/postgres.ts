@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
+import pg from "pg";
 import { join } from "node:path";
 
 /** A throwaway PostgreSQL server on 127.0.0.1, with password (SCRAM) authentication over TCP. */
@@ -130,4 +131,15 @@ export async function startTestPostgres(options: { settings?: Record<string, str
       }
     },
   };
+}
+
+/** Runs statements one after another on a fresh connection (test set-up as the superuser or admin). */
+export async function runSql(url: string, statements: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
