@@ -9,11 +9,10 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { RequestSession } from "../../src/app/request-session.ts";
 import { generateSigningKeyPem, signingKeysFromPem } from "../../src/app/signing-keys.ts";
-import type { RequestState } from "../../src/core/lifecycle.ts";
 import { createJwtProvider, memoryRevocationStore } from "../../src/providers/jwt.ts";
 import type { CredentialProvider } from "../../src/providers/provider.ts";
-import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 const owner = "acme";
 const repo = "ops";
@@ -21,23 +20,10 @@ const MIN = 60_000;
 const RESOURCE = "model-guardrail-override";
 
 function helpers(get: () => Sandbox) {
+  const base = sandboxHelpers(get);
   const h = {
-    async open(who: string, duration = "30m", resource = RESOURCE): Promise<number> {
-      const { data } = await get().as(who).rest.issues.create({
-        owner,
-        repo,
-        title: `[breakglass] ${resource} override`,
-        labels: ["breakglass"],
-        body: requestFormBody({ resource, role: "override", duration, severity: "critical" }),
-      });
-      await get().settle();
-      return data.number;
-    },
-    async say(who: string, n: number, body: string): Promise<number> {
-      const { data } = await get().as(who).rest.issues.createComment({ owner, repo, issue_number: n, body });
-      await get().settle();
-      return data.id;
-    },
+    ...base,
+    open: (who: string, duration = "30m", resource = RESOURCE): Promise<number> => base.openRequest(who, { resource, role: "override", duration, severity: "critical" }),
     /** Opens a request and has grace approve it; returns the issue and the credential the Action got. */
     async granted(who: string, duration = "30m", resource = RESOURCE): Promise<{ n: number; token: string }> {
       const n = await h.open(who, duration, resource);
@@ -49,22 +35,9 @@ function helpers(get: () => Sandbox) {
       assert.equal((await h.state(n)).status, "active");
       return { n, token: action.env.BREAKGLASS_TOKEN ?? action.env.EXTENDABLE_SECRET ?? "" };
     },
-    async appTexts(n: number): Promise<string[]> {
-      const sb = get();
-      const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
-      return all.filter((c) => c.user?.login === sb.appLogin).map((c) => c.body ?? "");
-    },
-    async issue(n: number) {
-      return (await get().as("dave").rest.issues.get({ owner, repo, issue_number: n })).data;
-    },
-    async labels(n: number): Promise<string[]> {
-      return (await h.issue(n)).labels.map((l) => (typeof l === "string" ? l : (l.name ?? "")));
-    },
-    async state(n: number): Promise<RequestState> {
-      const port = await get().app.portFor(owner, repo);
-      assert.ok(port, "the app is installed on acme/ops");
-      return (await RequestSession.open(get().app.deps, port, n)).state;
-    },
+    issue: base.issueOf,
+    labels: base.labelsOf,
+    state: base.stateOf,
     /** Review issues (any state) that review request #n. */
     async reviewsOf(n: number) {
       const sb = get();
