@@ -1,6 +1,6 @@
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort } from "./github-port.ts";
-import { REQUEST_LABEL, RequestSession } from "./request-session.ts";
+import type { RequestSession } from "./request-session.ts";
+import { otherRequestsOf } from "./requester-requests.ts";
 
 const WINDOW_MS = 30 * 24 * 3600 * 1000;
 
@@ -10,13 +10,10 @@ const WINDOW_MS = 30 * 24 * 3600 * 1000;
  * labels or anything a user can edit. Repeated use is flagged, not refused: the policy decides
  * whether break-glass is allowed; the review decides whether it was abused.
  */
-export async function priorBreakGlassUses(deps: BreakglassDeps, port: GitHubPort, login: string, current: number): Promise<number> {
+export async function priorBreakGlassUses(deps: BreakglassDeps, current: RequestSession, login: string): Promise<number> {
   const since = deps.now() - WINDOW_MS;
-  const issues = await port.listIssues({ labels: REQUEST_LABEL, state: "all", creator: login, since: new Date(since).toISOString() });
   let uses = 0;
-  for (const issue of issues) {
-    if (issue.number === current || issue.user.login.toLowerCase() !== login.toLowerCase()) continue;
-    const session = await RequestSession.open(deps, port, issue.number, issue);
+  for await (const { session } of otherRequestsOf(deps, current.port, login, { except: current.number, state: "all", since, config: current.config })) {
     uses += session.events.filter((e) => e.type === "break_glass" && e.actor.toLowerCase() === login.toLowerCase() && Date.parse(e.at) >= since).length;
   }
   return uses;

@@ -6,12 +6,13 @@ import { escapeInline } from "../core/markdown.ts";
 import { seal } from "../providers/sealed-box.ts";
 import type { MintResult } from "../providers/provider.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "./github-port.ts";
 import type { OidcRefusal} from "./oidc-verifier.ts";
 import { type ActionsClaims } from "./oidc-verifier.ts";
 import { encryptForRequester, recipientOf, type EncryptedDelivery } from "./encrypt-for-requester.ts";
 import { isRequestIssue } from "./handle-request-issue.ts";
 import { RequestSession } from "./request-session.ts";
+import { otherRequestsOf } from "./requester-requests.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 
 export type ExchangeRefusalCode =
@@ -105,7 +106,7 @@ export async function exchangeToken(
   if (policy.environment && claims.environment !== policy.environment) {
     throw new ExchangeRefusal("wrong_environment", `The ${policy.resource} policy requires the job to run in the "${policy.environment}" environment${claims.environment ? `, not "${claims.environment}"` : ""}.`);
   }
-  const activeGrants = await countLiveGrants(deps, port, state.requester!, policy.resource, issueNumber);
+  const activeGrants = await countLiveGrants(deps, session, state.requester!, policy.resource);
   const limit = checkLimits(policy, { activeGrants, requestsToday: 0 }, "grant");
   if (!limit.ok) throw new ExchangeRefusal("limit_active_grants", limit.error.message, 409);
   const role = policy.roles[state.request.role]!;
@@ -210,13 +211,12 @@ export async function releaseGrant(deps: BreakglassDeps, port: GitHubPort, claim
   return revokeGrant(session, "job_ended", claims.actor);
 }
 
-async function countLiveGrants(deps: BreakglassDeps, port: GitHubPort, requester: string, resource: string, except: number): Promise<number> {
-  const open = await port.listIssues({ labels: "breakglass", state: "open", creator: requester });
+async function countLiveGrants(deps: BreakglassDeps, current: RequestSession, requester: string, resource: string): Promise<number> {
   let live = 0;
-  for (const other of open) {
-    if (other.number === except || !other.labels.some((l) => l === "breakglass:active" || l === "breakglass:revoke-failed")) continue;
-    const s = await RequestSession.open(deps, port, other.number, other);
-    if (LIVE.has(s.state.status) && s.state.request?.resource === resource) live++;
+  // Labels only pre-select which records to read; the records decide.
+  const worthOpening = (issue: IssueSummary) => issue.labels.some((l) => l === "breakglass:active" || l === "breakglass:revoke-failed");
+  for await (const { session } of otherRequestsOf(deps, current.port, requester, { except: current.number, state: "open", config: current.config, worthOpening })) {
+    if (LIVE.has(session.state.status) && session.state.request?.resource === resource) live++;
   }
   return live;
 }

@@ -139,7 +139,7 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       // Counted only when the request may break the glass at all, so a refusal costs no extra reads.
       const allowed = decideBreakGlass(session.state, policy, actor, command.reason);
       if (!allowed.ok) return allowed.error;
-      const prior = await priorBreakGlassUses(deps, session.port, who, session.number);
+      const prior = await priorBreakGlassUses(deps, session, who);
       const decided = decideBreakGlass(session.state, policy, actor, command.reason, prior);
       if (!decided.ok) return decided.error;
       const repeated = prior > 0 ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.` : "";

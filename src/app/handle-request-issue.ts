@@ -8,6 +8,7 @@ import type { FieldError } from "../core/result.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
 import { loadIssueForm } from "./repo-config.ts";
+import { otherRequestsOf } from "./requester-requests.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
 import { AUDIT_LABEL, REQUEST_LABEL, RequestSession } from "./request-session.ts";
 
@@ -55,7 +56,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   const policy = session.policy(request.resource)!;
   const isNew = state.status === "new" || state.status === "invalid" && state.request === null && session.chain.length <= 1;
   if (isNew) {
-    const usage = await usageOf(deps, port, requester, request.resource, issue.number);
+    const usage = await usageOf(deps, session, requester, request.resource);
     const limit = checkLimits(policy, usage, "request");
     if (!limit.ok) {
       const refused = await session.record(
@@ -144,14 +145,11 @@ function policyBrokenText(lines: string[]): string {
  * included) and live grants. Counted from each issue's verified records, not from titles or labels
  * that anyone with triage access could change.
  */
-async function usageOf(deps: BreakglassDeps, port: GitHubPort, requester: string, resource: string, current: number) {
+async function usageOf(deps: BreakglassDeps, current: RequestSession, requester: string, resource: string) {
   const dayAgo = deps.now() - DAY_MS;
-  const recent = await port.listIssues({ labels: REQUEST_LABEL, state: "all", creator: requester, since: new Date(dayAgo).toISOString() });
   let activeGrants = 0;
   let requestsToday = 1;
-  for (const other of recent) {
-    if (other.number === current || other.user.login.toLowerCase() !== requester.toLowerCase()) continue;
-    const s = await RequestSession.open(deps, port, other.number, other);
+  for await (const { issue: other, session: s } of otherRequestsOf(deps, current.port, requester, { except: current.number, state: "all", since: dayAgo, config: current.config })) {
     if (s.state.request?.resource !== resource) continue;
     if (LIVE.has(s.state.status)) activeGrants++;
     if (Date.parse(other.created_at) >= dayAgo) requestsToday++;
