@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { Probot, ProbotOctokit } from "probot";
-import { pino } from "pino";
 import { breakglassApp } from "./app.ts";
 import { serverConfigFromEnv } from "./config-from-env.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { createIssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
+import { appLogger } from "./server.ts";
 
 /** Events the app handles in a workflow run; `schedule` and `workflow_dispatch` run the sweep. */
 export const ACTIONS_EVENTS = ["issues", "issue_comment", "schedule", "workflow_dispatch"] as const;
@@ -27,7 +27,7 @@ export async function runInActions(env: Record<string, string | undefined>): Pro
   if (!(ACTIONS_EVENTS as readonly string[]).includes(name)) return { event: `${name} (ignored)` };
   // Webhooks are not received in this mode; the variable is only required by the server.
   const config = await serverConfigFromEnv({ WEBHOOK_SECRET: "unused-in-actions-mode", ...env });
-  const log = pino({ level: config.logLevel ?? "info", redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" } });
+  const log = appLogger(config.logLevel);
   const probot = new Probot({ appId: config.appId, privateKey: config.privateKey, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), log: log.child({ name: "probot" }), Octokit: ProbotOctokit });
   const lock = createIssueLock();
   const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set(), lock };

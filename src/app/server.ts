@@ -73,9 +73,14 @@ function throttleFor(mode: boolean | "rate-limits-only", log: { warn(message: st
   };
 }
 
+/** The app's JSON logger (server and Actions mode): tokens and secrets are redacted wherever they appear. */
+export function appLogger(level: ServerConfig["logLevel"] = "info") {
+  return pino({ level, redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" } });
+}
+
 /** Starts Probot's webhook middleware and Breakglass's routes on one HTTP server. */
 export async function startBreakglassServer(config: ServerConfig): Promise<RunningServer> {
-  const log = pino({ level: config.logLevel ?? "info", redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" } });
+  const log = appLogger(config.logLevel);
   const probot = new Probot({
     appId: config.appId,
     privateKey: config.privateKey,
