@@ -9,16 +9,13 @@ import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbo
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
-const { openRequest, say, appTexts, stateOf } = sandboxHelpers(() => sb);
+const { openRequest, say, appTexts, stateOf, reactions } = sandboxHelpers(() => sb);
 before(async () => {
   sb = await startSandbox();
 });
 after(() => sb.close());
 
 const rollback = (who: string) => openRequest(who, { resource: "model-rollback", role: "rollback", duration: "30m", severity: "critical" });
-async function reactions(id: number): Promise<string[]> {
-  return (await sb.as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: id })).data.map((r) => r.content).sort();
-}
 
 it("the requester breaks the glass where the policy allows it: granted at once, alerted, a second-person review forced", async () => {
   const n = await rollback("ivan");

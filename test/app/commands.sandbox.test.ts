@@ -12,13 +12,9 @@ const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
 
-const { openRequest, say, appTexts, issueOf, labelsOf, stateOf } = sandboxHelpers(() => sb);
+const { openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
 async function statusComment(n: number): Promise<string> {
   return (await appTexts(n)).find((t) => t.startsWith("<!-- breakglass:status")) ?? "";
-}
-async function reactions(commentId: number): Promise<string[]> {
-  const { data } = await sb.as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: commentId });
-  return data.map((r) => r.content).sort();
 }
 /** Posts a command and checks it was refused with this reason code: 👀 + 👎 and a reply naming the code. */
 async function expectRefused(who: string, n: number, body: string, code: string): Promise<void> {

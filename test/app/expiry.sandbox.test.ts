@@ -144,7 +144,7 @@ describe("expiry and revocation with the app running", () => {
   it("/revoke by the approver ends the grant early", async () => {
     const { n, token } = await h.granted("mallory");
     const id = await h.say("heidi", n, "/revoke rollback finished");
-    const reactions = (await sb.as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: id })).data.map((r) => r.content).sort();
+    const reactions = await h.reactions(id);
     assert.deepEqual(reactions, ["eyes", "rocket"]);
     await h.assertEnded(n, "revoked");
     assert.equal((await sb.app.deps.introspect!(token)).active, false);
@@ -164,7 +164,7 @@ describe("expiry and revocation with the app running", () => {
     const { n, token } = await h.granted("heidi");
     const before = await h.state(n);
     const id = await h.say("heidi", n, "/extend 30m still rolling back");
-    const reactions = (await sb.as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: id })).data.map((r) => r.content).sort();
+    const reactions = await h.reactions(id);
     assert.deepEqual(reactions, ["-1", "eyes"]);
     assert.ok((await h.appTexts(n)).some((t) => t.includes("`not_extendable`") && t.includes("open a new request")));
     const s = await h.state(n);
@@ -187,7 +187,7 @@ describe("expiry and revocation with the app running", () => {
     assert.equal(Date.parse(s.grant!.expires_at), bExpires, "nothing moves before the approval");
     assert.equal(s.status, "active");
     const own = await h.say("ivan", b.n, "/approve");
-    const ownReactions = (await sb.as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: own })).data.map((r) => r.content).sort();
+    const ownReactions = await h.reactions(own);
     assert.deepEqual(ownReactions, ["-1", "eyes"], "the requester cannot approve their own extension");
     assert.equal(Date.parse((await h.state(b.n)).grant!.expires_at), bExpires);
     await h.say("heidi", b.n, "/approve");

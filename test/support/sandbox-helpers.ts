@@ -24,6 +24,11 @@ export function sandboxHelpers(sb: () => Sandbox) {
     async appTexts(n: number): Promise<string[]> {
       return (await h.allComments(n)).filter((c) => c.user?.login === sb().appLogin).map((c) => c.body ?? "");
     },
+    /** The reactions on a comment, sorted: the app's 👀 on receipt, then 🚀 or 👎. */
+    async reactions(commentId: number): Promise<string[]> {
+      const { data } = await sb().as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: commentId });
+      return data.map((r) => r.content).sort();
+    },
     async issueOf(n: number) {
       return (await sb().as("dave").rest.issues.get({ owner, repo, issue_number: n })).data;
     },
