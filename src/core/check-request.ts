@@ -36,6 +36,5 @@ export function checkRequestBody(
   );
   // Fields the form already reported were stand-ins above: only the others' policy errors are news.
   const more = checked.ok ? [] : checked.error.filter((e) => !reported.has(e.field));
-  // A role cannot be checked without a known resource; an unknown resource makes its role moot.
   return err([...errors, ...more]);
 }
