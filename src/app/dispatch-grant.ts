@@ -1,5 +1,6 @@
 import { escapeInline } from "../core/markdown.ts";
 import type { RequestSession } from "./request-session.ts";
+import { runUrl } from "./trusted-run.ts";
 
 /** With no run exchanging its token this long after a dispatch, the workflow is dispatched again. */
 export const REDISPATCH_AFTER_MS = 10 * 60_000;
@@ -15,14 +16,33 @@ export async function dispatchGrant(session: RequestSession): Promise<void> {
   // A drill's own workflow run exchanges its token: that is the rehearsal.
   if (session.state.request?.drill) return;
   const repo = await port.repository();
+  const environment = session.policy()?.environment;
+  let runId: number | null;
   try {
-    await port.dispatchWorkflow(deps.grantWorkflow, repo.default_branch, { issue: String(session.number) });
+    // Always the default branch: its copy of the workflow is the reviewed one, and the exchange
+    // accepts no other. One workflow serves every policy: the job's environment comes as an input.
+    ({ run_id: runId } = await port.dispatchWorkflow(deps.grantWorkflow, repo.default_branch, { issue: String(session.number), ...(environment ? { environment } : {}) }));
     // If no run ever exchanges its token (no runner, a cancelled run), reconcile dispatches again.
     deps.scheduler?.schedule(port, session.number, deps.now() + REDISPATCH_AFTER_MS);
   } catch (error) {
     await port.createComment(
       session.number,
-      `🚨 Approved, but the grant workflow \`${escapeInline(deps.grantWorkflow, 80)}\` could not be started: ${escapeInline((error as Error).message, 300)}. Check that \`.github/workflows/${escapeInline(deps.grantWorkflow, 80)}\` exists on ${escapeInline(repo.default_branch, 80)}; an owner can run it by hand with input \`issue: ${session.number}\`.`,
+      `🚨 Approved, but the grant workflow \`${escapeInline(deps.grantWorkflow, 80)}\` could not be started: ${escapeInline((error as Error).message, 300)}. Check that \`.github/workflows/${escapeInline(deps.grantWorkflow, 80)}\` exists on ${escapeInline(repo.default_branch, 80)}; an approver (not the requester) can run it by hand on ${escapeInline(repo.default_branch, 80)} with input \`issue: ${session.number}\`.`,
     );
+    return;
   }
+  if (runId === null) {
+    await port.createComment(
+      session.number,
+      `⚠️ The grant workflow was dispatched, but GitHub did not say which run it started, so no run can be trusted with the credentials yet. An approver (not the requester) can run \`${escapeInline(deps.grantWorkflow, 80)}\` by hand on ${escapeInline(repo.default_branch, 80)} with input \`issue: ${session.number}\`; that run is accepted because an approver started it.`,
+    );
+    return;
+  }
+  // Recorded before any run can exchange: only runs in the request's records receive credentials.
+  await session.record(
+    `dispatched:${runId}`,
+    { type: "dispatched", actor: deps.identity.login, run_id: String(runId) },
+    `🏃 Started the grant workflow as [run ${runId}](${runUrl(session, runId)}) on \`${escapeInline(repo.default_branch, 80)}\`. Only this run receives the credentials; runs on other branches, or started by anyone but an approver, are refused.`,
+  );
 }
+

@@ -44,6 +44,9 @@ export interface WorkflowRunSummary {
   event: string;
   /** Login of the account whose action started the run (the app's bot for a grant it dispatched). */
   actor: string;
+  /** The branch the run used: on GitHub a dispatch on a branch runs that branch's copy of the workflow. */
+  head_branch: string | null;
+  head_sha: string;
 }
 
 export interface GitHubPort {
@@ -69,7 +72,8 @@ export interface GitHubPort {
   removeLabel(issue: number, label: string): Promise<void>;
   teamMembers(team: string): Promise<string[]>;
   permission(login: string): Promise<Permission>;
-  dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<void>;
+  /** Dispatches a workflow and returns the id of the run GitHub created (`return_run_details`), or null if GitHub did not say. */
+  dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<{ run_id: number | null }>;
   /** A workflow run: its title (the grant workflow's `run-name` names the issue), file and who started it. */
   getWorkflowRun(runId: number): Promise<WorkflowRunSummary | null>;
   reviewDeploymentProtection(runId: number, input: { environment_name: string; state: "approved" | "rejected"; comment: string }): Promise<void>;

@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import { checkLimits } from "../core/approval-rules.ts";
 import { formatDuration } from "../core/duration.ts";
 import { LIVE } from "../core/lifecycle.ts";
-import { escapeInline } from "../core/markdown.ts";
+import { escapeInline, mention } from "../core/markdown.ts";
+import { checkWorkloadTrust, workflowFileOf, type WorkloadRefusalCode } from "../core/workload-trust.ts";
 import { seal } from "../providers/sealed-box.ts";
 import type { MintResult } from "../providers/provider.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary, RepositoryIdentity } from "./github-port.ts";
 import type { OidcRefusal} from "./oidc-verifier.ts";
 import { type ActionsClaims } from "./oidc-verifier.ts";
 import { encryptForRequester, recipientOf, type EncryptedDelivery } from "./encrypt-for-requester.ts";
@@ -14,13 +15,13 @@ import { isRequestIssue } from "./handle-request-issue.ts";
 import { RequestSession } from "./request-session.ts";
 import { otherRequestsOf } from "./requester-requests.ts";
 import { revokeGrant } from "./revoke-grant.ts";
+import { acceptRun } from "./trusted-run.ts";
 
 export type ExchangeRefusalCode =
   | OidcRefusal["code"]
-  | "wrong_repository"
-  | "wrong_workflow"
-  | "wrong_event"
-  | "wrong_environment"
+  | WorkloadRefusalCode
+  | "unknown_run"
+  | "policy_missing"
   | "not_a_request"
   | "not_approved"
   | "already_granted"
@@ -53,31 +54,40 @@ export interface ExchangeResult {
   encrypted?: EncryptedDelivery;
 }
 
-/** Checks that a verified token comes from this repository's grant workflow, run the way the app runs it. */
-export async function checkWorkflowIdentity(
-  port: GitHubPort,
-  claims: ActionsClaims,
-  workflowFile: string,
-  events: readonly string[],
-): Promise<void> {
-  const repo = await port.repository();
-  // Names can be deleted and re-registered by someone else: the numeric ids are what identify the repository.
-  if (claims.repository.toLowerCase() !== repo.full_name.toLowerCase() || claims.repository_id !== String(repo.id) || claims.repository_owner_id !== String(repo.owner_id)) {
-    throw new ExchangeRefusal("wrong_repository", `The token was issued to ${claims.repository} (id ${claims.repository_id}), not to ${repo.full_name} (id ${repo.id}).`);
-  }
-  const expected = `${repo.full_name}/.github/workflows/${workflowFile}@`;
-  if (!claims.job_workflow_ref.toLowerCase().startsWith(expected.toLowerCase())) {
-    throw new ExchangeRefusal("wrong_workflow", `Only ${expected}… may do this; the token came from ${claims.job_workflow_ref}.`);
-  }
-  if (!events.includes(claims.event_name)) {
-    throw new ExchangeRefusal("wrong_event", `The workflow must run on ${events.join(" or ")}, not on ${claims.event_name}.`);
-  }
+/** Where a verified token must come from for one route: the workflow file, its events and (where checked) its environment. */
+export interface WorkloadExpectation {
+  workflow: string;
+  events: readonly string[];
+  environment?: string | null;
+}
+
+/**
+ * Checks that a verified token comes from this repository's default-branch copy of `workflow`, run
+ * the way the app runs it (see core/workload-trust.ts for every claim compared).
+ */
+export async function checkWorkflowIdentity(port: GitHubPort, claims: ActionsClaims, expected: WorkloadExpectation): Promise<RepositoryIdentity> {
+  const repository = await port.repository();
+  const trusted = checkWorkloadTrust(claims, { repository, ...expected });
+  if (!trusted.ok) throw new ExchangeRefusal(trusted.error.code, trusted.error.message);
+  return repository;
+}
+
+const DRILL_EVENTS = ["schedule", "workflow_dispatch"] as const;
+const GRANT_EVENTS = ["workflow_dispatch"] as const;
+/** Refusals recorded on one request beyond this are only logged, so a flood of runs cannot fill the issue. */
+export const MAX_RECORDED_REFUSALS = 20;
+
+/** The grant or drill workflow, decided by the exact workflow file the token names (never a substring). */
+function expectedWorkflow(deps: BreakglassDeps, claims: ActionsClaims, repository: string): { workflow: string; events: readonly string[]; drill: boolean } {
+  const drill = workflowFileOf(claims, repository) === deps.drillWorkflow;
+  return drill ? { workflow: deps.drillWorkflow, events: DRILL_EVENTS, drill } : { workflow: deps.grantWorkflow, events: GRANT_EVENTS, drill };
 }
 
 /**
  * The OIDC exchange: a verified grant-workflow token plus an issue number become short-lived
  * credentials, once. The grant is recorded (provider, credential id, sealed revocation handle —
  * never the secret) before the credentials leave the app; if recording fails they are revoked.
+ * Every refusal for a real request is recorded on it with its reason.
  */
 export async function exchangeToken(
   deps: BreakglassDeps,
@@ -86,32 +96,81 @@ export async function exchangeToken(
   token: string,
   issueNumber: number,
 ): Promise<ExchangeResult> {
-  const fromDrill = claims.job_workflow_ref.includes(`/.github/workflows/${deps.drillWorkflow}@`);
-  await checkWorkflowIdentity(port, claims, fromDrill ? deps.drillWorkflow : deps.grantWorkflow, fromDrill ? ["schedule", "workflow_dispatch"] : ["workflow_dispatch"]);
+  const repository = await port.repository();
+  const expected = expectedWorkflow(deps, claims, repository.full_name);
+  const identity = checkWorkloadTrust(claims, { repository, workflow: expected.workflow, events: expected.events });
+  // A token from another repository says nothing about this one's requests: nothing to record.
+  if (!identity.ok && identity.error.code === "wrong_repository") throw new ExchangeRefusal(identity.error.code, identity.error.message);
   const issue = await port.getIssue(issueNumber).catch(() => null);
   if (!issue || !isRequestIssue(issue)) throw new ExchangeRefusal("not_a_request", `#${issueNumber} is not a break-glass request in ${port.owner}/${port.repo}.`, 404);
   const session = await RequestSession.open(deps, port, issueNumber, issue);
-  const { state } = session;
-  if (fromDrill && !state.request?.drill) {
-    throw new ExchangeRefusal("wrong_workflow", "The drill workflow may only receive grants for drill requests.");
+  try {
+    if (!identity.ok) throw new ExchangeRefusal(identity.error.code, identity.error.message);
+    return await exchangeForRequest(deps, session, repository, expected.drill, claims, token);
+  } catch (error) {
+    if (error instanceof ExchangeRefusal) await recordRefusal(session, claims, error);
+    throw error;
+  }
+}
+
+async function recordRefusal(session: RequestSession, claims: ActionsClaims, refusal: ExchangeRefusal): Promise<void> {
+  // A run that asks again for what it already has, or loses a race it was told about, is no attack.
+  if (refusal.code === "already_granted" || session.state.refused_exchanges >= MAX_RECORDED_REFUSALS) return;
+  const run = `${claims.run_id}/${claims.run_attempt}`;
+  const last = session.state.refused_exchanges + 1 === MAX_RECORDED_REFUSALS;
+  await session
+    .record(
+      `exchange_refused:${run}:${refusal.code}`,
+      { type: "exchange_refused", actor: claims.actor, run_id: run, code: refusal.code, message: refusal.message.slice(0, 500) },
+      `🛑 A workflow run asked for this request's credentials and was **refused** (\`${refusal.code}\`): ${escapeInline(refusal.message, 500)}\n\nRun ${escapeInline(run, 40)} of \`${escapeInline(claims.job_workflow_ref, 200)}\`, started by ${mention(claims.actor)}. Nothing was minted.${last ? `\n\nThis is the ${MAX_RECORDED_REFUSALS}th refusal recorded here; further ones are only logged by the app.` : ""}`,
+    )
+    // The refusal itself stands either way; failing to record it must not turn a 4xx into a 5xx.
+    .catch(() => undefined);
+}
+
+async function exchangeForRequest(
+  deps: BreakglassDeps,
+  session: RequestSession,
+  repository: RepositoryIdentity,
+  fromDrill: boolean,
+  claims: ActionsClaims,
+  token: string,
+): Promise<ExchangeResult> {
+  const { port, state } = session;
+  const issueNumber = session.number;
+  if (fromDrill !== Boolean(state.request?.drill) && state.request) {
+    throw new ExchangeRefusal(
+      "wrong_workflow",
+      fromDrill ? "The drill workflow may only receive grants for drill requests." : `#${issueNumber} is a drill request: only the drill workflow (${deps.drillWorkflow}) collects it.`,
+    );
   }
   if (state.grant) {
     const again = state.grant.run_id === `${claims.run_id}/${claims.run_attempt}`;
     throw new ExchangeRefusal("already_granted", again ? "This run already received its credentials; a grant is delivered once." : `#${issueNumber} was already granted to run ${state.grant.run_id}.`, 409);
   }
-  if (state.status !== "approved" || !state.request || issue.state !== "open") {
+  if (state.status !== "approved" || !state.request || session.issue.state !== "open") {
     throw new ExchangeRefusal(state.status === "expired" || state.status === "timed_out" ? "request_expired" : "not_approved", `#${issueNumber} is ${state.status}, not approved.`, 409);
   }
-  const policy = session.policy()!;
-  if (policy.environment && claims.environment !== policy.environment) {
-    throw new ExchangeRefusal("wrong_environment", `The ${policy.resource} policy requires the job to run in the "${policy.environment}" environment${claims.environment ? `, not "${claims.environment}"` : ""}.`);
+  const policy = session.policy();
+  if (!policy || !policy.roles[state.request.role]) {
+    throw new ExchangeRefusal(
+      "policy_missing",
+      `The policy for \`${state.request.resource}\`${policy ? ` has no role \`${state.request.role}\` any more` : " no longer exists (or does not load)"}, so nothing can be granted under it. Restore the policy on the default branch, or open a new request.`,
+      409,
+    );
+  }
+  const environment = checkWorkloadTrust(claims, { repository, workflow: fromDrill ? deps.drillWorkflow : deps.grantWorkflow, events: fromDrill ? DRILL_EVENTS : GRANT_EVENTS, environment: policy.environment ?? null });
+  if (!environment.ok) throw new ExchangeRefusal(environment.error.code, environment.error.message);
+  if (!fromDrill) {
+    const refusal = await acceptRun(session, repository, Number(claims.run_id));
+    if (refusal) throw new ExchangeRefusal(refusal.code, refusal.message, refusal.code === "unknown_run" ? 403 : 409);
   }
   const activeGrants = await countLiveGrants(deps, session, state.requester!, policy.resource);
   const limit = checkLimits(policy, { activeGrants, requestsToday: 0 }, "grant");
   if (!limit.ok) throw new ExchangeRefusal("limit_active_grants", limit.error.message, 409);
   const role = policy.roles[state.request.role]!;
   const provider = deps.providers[role.provider];
-  if (!provider) throw new ExchangeRefusal("no_provider", `The ${role.provider} provider is not configured on this Breakglass app.`, 501);
+  if (!provider) throw new ExchangeRefusal("no_provider", `The ${role.provider} provider is not configured on this Breakglass app; ask its operator to configure it.`, 409);
 
   let recipient: string | null = null;
   if (role.delivery === "age") {
@@ -203,8 +262,9 @@ export async function exchangeToken(
 
 /** The Action's post step: the job ended, so its grant ends too (unless the policy keeps it alive). */
 export async function releaseGrant(deps: BreakglassDeps, port: GitHubPort, claims: ActionsClaims, issueNumber: number): Promise<"revoked" | "failed" | "nothing" | "kept"> {
-  const fromDrill = claims.job_workflow_ref.includes(`/.github/workflows/${deps.drillWorkflow}@`);
-  await checkWorkflowIdentity(port, claims, fromDrill ? deps.drillWorkflow : deps.grantWorkflow, fromDrill ? ["schedule", "workflow_dispatch"] : ["workflow_dispatch"]);
+  const repository = await port.repository();
+  const { workflow, events, drill: fromDrill } = expectedWorkflow(deps, claims, repository.full_name);
+  await checkWorkflowIdentity(port, claims, { workflow, events });
   const session = await RequestSession.open(deps, port, issueNumber);
   if (!session.state.grant || session.state.grant.run_id !== `${claims.run_id}/${claims.run_attempt}`) return "nothing";
   if (session.policy()?.keep_alive_after_job && !fromDrill) return "kept";

@@ -65,7 +65,7 @@ export function createRoutes(ctx: RouteContext) {
         const port = await ctx.portFor(match[1]!, match[2]!);
         if (!port) throw new HttpError(404, "not_installed", `The Breakglass app is not installed on ${repository}.`);
         if (path === ROUTES.sweep) {
-          await checkWorkflowIdentity(port, claims, ctx.deps.sweepWorkflow, ["schedule", "workflow_dispatch"]);
+          await checkWorkflowIdentity(port, claims, { workflow: ctx.deps.sweepWorkflow, events: ["schedule", "workflow_dispatch"] });
           const report = await reconcileRepository(ctx.deps, port);
           log.info({ repository, report }, "sweep");
           sendJson(res, 200, report);

@@ -173,12 +173,16 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string): 
       }
     },
     async dispatchWorkflow(workflow, ref, inputs) {
-      await octokit.rest.actions.createWorkflowDispatch({ ...base, workflow_id: workflow, ref, inputs });
+      // With return_run_details GitHub answers 200 with the new run's id (since 2026-02), so the app
+      // knows exactly which run it started and hands credentials to that run only.
+      const response = await octokit.rest.actions.createWorkflowDispatch({ ...base, workflow_id: workflow, ref, inputs, return_run_details: true });
+      const data = response.data as { workflow_run_id?: unknown } | undefined;
+      return { run_id: typeof data?.workflow_run_id === "number" ? data.workflow_run_id : null };
     },
     async getWorkflowRun(runId) {
       try {
         const { data } = await octokit.rest.actions.getWorkflowRun({ ...base, run_id: runId });
-        return { id: data.id, display_title: data.display_title, path: data.path, event: data.event, actor: data.actor?.login ?? "" };
+        return { id: data.id, display_title: data.display_title, path: data.path, event: data.event, actor: data.actor?.login ?? "", head_branch: data.head_branch ?? null, head_sha: data.head_sha };
       } catch (error) {
         if (isStatus(error, 404)) return null;
         throw error;

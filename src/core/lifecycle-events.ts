@@ -27,6 +27,14 @@ export type LifecycleEvent =
   | { type: "timed_out"; actor: string }
   /** The grant workflow was dispatched again because no run exchanged its token in time. */
   | { type: "dispatch_retried"; actor: string; attempt: number }
+  /**
+   * A grant workflow run the app will hand this request's credentials to: one it dispatched (GitHub
+   * answered the dispatch with the run's id), or one an approver started by hand (`by_hand`), accepted
+   * at its exchange. Runs not recorded here never receive credentials.
+   */
+  | { type: "dispatched"; actor: string; run_id: string; by_hand?: boolean }
+  /** A workflow run asked for this request's credentials and was refused: who, which run, why. */
+  | { type: "exchange_refused"; actor: string; run_id: string; code: string; message: string }
   | {
       type: "granted";
       actor: string;

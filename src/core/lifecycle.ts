@@ -61,6 +61,10 @@ export interface RequestState {
   escalated: boolean;
   /** How many times the grant workflow was dispatched again for want of a run. */
   dispatch_retries: number;
+  /** Workflow run ids that may collect this request's credentials (see the `dispatched` event). */
+  runs: string[];
+  /** Exchanges refused for this request (each one recorded). */
+  refused_exchanges: number;
   denial: { actor: string; reason: string } | null;
   cancellation: { actor: string; reason?: string } | null;
   checklist_issue: number | null;
@@ -87,6 +91,8 @@ export function initialState(): RequestState {
     extensions: [],
     escalated: false,
     dispatch_retries: 0,
+    runs: [],
+    refused_exchanges: 0,
     denial: null,
     cancellation: null,
     checklist_issue: null,
@@ -214,6 +220,12 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
     case "dispatch_retried":
       if (state.status !== "approved" || state.grant || event.attempt !== state.dispatch_retries + 1) return invalid(state, event);
       return ok({ ...next, dispatch_retries: event.attempt });
+    case "dispatched":
+      if (state.status !== "approved" || state.grant) return invalid(state, event);
+      return ok({ ...next, runs: state.runs.includes(event.run_id) ? state.runs : [...state.runs, event.run_id] });
+    case "exchange_refused":
+      // A refusal changes nothing but the record of attempts, whatever state the request is in.
+      return ok({ ...next, refused_exchanges: state.refused_exchanges + 1 });
     case "escalated":
       if (state.status !== "requested" && state.status !== "invalid") return invalid(state, event);
       return ok({ ...next, escalated: true });

@@ -72,6 +72,10 @@ export function renderStatus(view: StatusView): string {
       rows.push(["Revocation error", escapeInline(state.grant.last_revocation_error, 300)]);
     }
   }
+  if (state.status === "approved" && !state.grant) {
+    rows.push(["Grant run", state.runs.length ? state.runs.map((id) => `run ${escapeInline(id, 20)}`).join(", ") : "not started yet"]);
+  }
+  if (state.refused_exchanges) rows.push(["Refused exchanges", `${state.refused_exchanges} (see the 🛑 comments)`]);
   if (state.extension) rows.push(["Extension asked", `${formatDuration(state.extension.seconds)} — waiting for approval`]);
   if (state.checklist_issue) rows.push(["Post-event review", `#${state.checklist_issue}`]);
   const lines = [STATUS_MARKER, "### Break-glass request", "", table(["", ""], rows), ""];
@@ -100,7 +104,7 @@ function nextStep(state: RequestState): string {
     case "requested":
       return "_An approver comments `/approve` (or `/deny <reason>`). The requester can `/cancel`._";
     case "approved":
-      return "_Approved. The grant workflow is running; credentials are delivered to it, never to a comment._";
+      return "_Approved. The grant workflow is running; credentials are delivered only to the run listed above (the default branch's workflow, started by Breakglass), never to a comment. If it never starts, an approver other than the requester can run the grant workflow by hand on the default branch with this issue's number: that run is accepted because an approver started it._";
     case "active":
       return "_`/revoke` ends the grant now; `/extend <duration> <reason>` asks for more time._";
     case "revoke_failed":

@@ -24,6 +24,10 @@ export function describeEvent(e: TimedEvent): string {
       return "cancelled";
     case "dispatch_retried":
       return `grant workflow dispatched again (attempt ${e.attempt + 1}): no run had started`;
+    case "dispatched":
+      return e.by_hand ? `grant workflow run ${escapeInline(e.run_id, 20)} (started by hand by an approver) accepted` : `grant workflow dispatched as run ${escapeInline(e.run_id, 20)}`;
+    case "exchange_refused":
+      return `**exchange refused** for run ${escapeInline(e.run_id, 30)} (\`${escapeInline(e.code, 40)}\`)`;
     case "escalated":
       return `escalated to ${e.notified.length} target(s)`;
     case "timed_out":

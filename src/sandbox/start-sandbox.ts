@@ -11,7 +11,7 @@ import type { ProviderName } from "../core/types.ts";
 import { createJwtProvider, introspect, memoryRevocationStore } from "../providers/jwt.ts";
 import { runAction, type ActionRun } from "./action-runner.ts";
 import { FakeClock } from "./clock.ts";
-import { startGitHubEmulator, type GitHubEmulator } from "./github/emulator.ts";
+import { startGitHubEmulator, type GitHubEmulator, type WorkflowRun } from "./github/emulator.ts";
 import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
 
 export const SANDBOX_OWNER = "acme";
@@ -66,6 +66,8 @@ export interface Sandbox {
   runs: Array<{ issue: number; workflow: string; result: Promise<ActionRun> }>;
   /** Runs the grant workflow for an issue, as the app's dispatch would. */
   runGrantWorkflow(issue: number, claims?: Record<string, unknown>): Promise<ActionRun>;
+  /** Runs the job of an existing workflow run (any branch, anyone's) with the token GitHub would give it. */
+  runJob(runId: number): Promise<ActionRun>;
   /** Runs the drill workflow (the Action in drill mode) as the scheduled drill would. */
   runDrillWorkflow(timeout?: string): Promise<ActionRun>;
   /** Stops the app as a crash would: its timers and memory are gone; webhooks meanwhile fail. */
@@ -204,13 +206,52 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     } as Record<string, unknown> & { repository: string; run_id: string };
   };
 
-  async function runGrantWorkflow(issue: number, claims: Record<string, unknown> = {}): Promise<ActionRun> {
+  /** What GitHub's token for a job of `run` says: the run's ref (the branch it used), commit, actor and environment. */
+  const claimsForRun = (run: WorkflowRun) => {
+    const environment = emulator.runEnvironment(run);
+    return {
+      repository,
+      repository_id: String(repoState.id),
+      repository_owner: SANDBOX_OWNER,
+      repository_owner_id: String(repoState.owner.id),
+      workflow_ref: `${repository}/${run.path}@${run.ref}`,
+      job_workflow_ref: `${repository}/${run.path}@${run.ref}`,
+      workflow_sha: run.head_sha,
+      job_workflow_sha: run.head_sha,
+      sha: run.head_sha,
+      run_id: String(run.id),
+      run_attempt: String(run.run_attempt),
+      run_number: String(run.run_number),
+      actor: run.actor.login,
+      event_name: run.event,
+      ref: run.ref,
+      ...(environment ? { environment } : {}),
+    } as Record<string, unknown> & { repository: string; run_id: string };
+  };
+
+  /** The real Action, as the job of `run` would run it, with the token GitHub would give that job. */
+  function runActionFor(run: WorkflowRun, issue: number, overrides: Record<string, unknown> = {}): Promise<ActionRun> {
     return runAction({
       inputs: { mode: "grant", "app-url": appUrl, issue: String(issue), audience: SANDBOX_AUDIENCE, "export-env": "true" },
-      claims: claimsFor("breakglass-grant.yml", claims),
+      claims: { ...claimsForRun(run), ...overrides },
       oidc: issuer,
       ...(options.holdJob ? { between: (env: Record<string, string>) => options.holdJob!(env, issue) } : {}),
     });
+  }
+
+  /** Runs a runner has picked up (so each queued run's job runs once). */
+  const pickedUp = new Set<number>();
+  async function runGrantWorkflow(issue: number, claims: Record<string, unknown> = {}): Promise<ActionRun> {
+    // A runner picks up the newest queued grant run for the issue on the default branch (the app's
+    // dispatch); with none queued, a run is started as the app's dispatch would start it, which the
+    // app has not recorded: the exchange then checks the run with GitHub.
+    const queued = [...repoState.runs.values()]
+      .filter((r) => r.path.endsWith("/breakglass-grant.yml") && r.inputs.issue === String(issue) && r.head_branch === repoState.default_branch && !pickedUp.has(r.id))
+      .sort((a, b) => b.id - a.id)[0];
+    const environment = typeof claims.environment === "string" ? claims.environment : undefined;
+    const run = queued ?? emulator.startWorkflowRun({ workflow: "breakglass-grant.yml", actor: appLogin, inputs: { issue: String(issue), ...(environment ? { environment } : {}) } });
+    pickedUp.add(run.id);
+    return runActionFor(run, issue, claims);
   }
 
   async function runDrillWorkflow(timeout = "1m"): Promise<ActionRun> {
@@ -227,7 +268,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     emulator.onWorkflowDispatch((run) => {
       const issue = Number(run.inputs?.issue);
       if (!/breakglass-grant\.ya?ml$/.test(String(run.workflow_id)) || !Number.isSafeInteger(issue)) return;
-      const result = runGrantWorkflow(issue);
+      // Whatever branch it was dispatched on: a branch's copy of the workflow runs with that branch's token.
+      pickedUp.add(run.id);
+      const result = runActionFor(run, issue);
       result.catch(() => undefined);
       runs.push({ issue, workflow: String(run.workflow_id), result });
     });
@@ -274,6 +317,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     as: (login) => new Octokit({ auth: emulator.userToken(login), baseUrl: emulator.apiUrl }),
     runs,
     runGrantWorkflow,
+    runJob(runId) {
+      const run = repoState.runs.get(runId);
+      if (!run) throw new Error(`no workflow run ${runId}`);
+      pickedUp.add(run.id);
+      return runActionFor(run, Number(run.inputs.issue));
+    },
     runDrillWorkflow,
     async advance(ms) {
       clock.advance(ms);

@@ -23,8 +23,12 @@ before(async () => {
 after(() => sb.close());
 
 const port = async () => (await sb.app.portFor(owner, repo))!;
-function claimsFor(runId: string): ActionsClaims {
+/** The claims of the grant run the app dispatched (and recorded) for request `n`. */
+function claimsFor(n: number): ActionsClaims {
   const r = sb.emulator.state.repository;
+  const run = [...r.runs.values()].find((x) => x.inputs.issue === String(n) && x.actor.login === sb.appLogin);
+  assert.ok(run, `the app dispatched a grant run for #${n}`);
+  const runId = String(run.id);
   return {
     repository: `${owner}/${repo}`,
     repository_id: String(r.id),
@@ -35,6 +39,7 @@ function claimsFor(runId: string): ActionsClaims {
     run_attempt: "1",
     actor: sb.appLogin,
     event_name: "workflow_dispatch",
+    ref: "refs/heads/main",
   };
 }
 async function reviewsOf(n: number) {
@@ -47,7 +52,7 @@ it("two replicas exchange tokens for one approved request at once: one credentia
   await say("grace", n, "/approve");
   // Slow writes: both replicas have read the approved state before either records its grant.
   const slow = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", latencyMs: 150, times: 2 });
-  const results = await Promise.allSettled([exchangeToken(sb.app.deps, await port(), claimsFor("7001"), "unused", n), exchangeToken(sb.app.deps, await port(), claimsFor("7002"), "unused", n)]);
+  const results = await Promise.allSettled([exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n), exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n)]);
   slow.remove();
   const granted = results.filter((r) => r.status === "fulfilled");
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -61,15 +66,16 @@ it("two replicas exchange tokens for one approved request at once: one credentia
   assert.equal(h.state.grant?.credential_id, winner.credential_id, "the credential handed out is the one recorded");
   assert.equal((await sb.app.deps.introspect!(winner.secrets.BREAKGLASS_TOKEN!)).active, true);
   const texts = await appTexts(n);
-  // Both sessions read before either wrote (the race really happened): two records claimed entry 2.
-  assert.deepEqual(h.problems, ["record seq 2 skipped (expected 3)"]);
+  // Both sessions read before either wrote (the race really happened): two records claimed entry 3
+  // (after requested, approved and the dispatched run).
+  assert.deepEqual(h.problems, ["record seq 3 skipped (expected 4)"]);
   assert.ok(texts.some((t) => t.startsWith("↩️") && t.includes("lost a race") && t.includes("revoked before it was handed out")), "the losing write is explained on the issue");
 });
 
 it("two replicas expire the same grant at once: one revocation counts, one review issue, the other retired", async () => {
   const n = await openRequest("ivan", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
   await say("grace", n, "/approve");
-  await exchangeToken(sb.app.deps, await port(), claimsFor("7003"), "unused", n);
+  await exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n);
   sb.app.scheduler.stop();
   sb.clock.advance(31 * MIN);
   const [a, b] = await Promise.all([RequestSession.open(sb.app.deps, await port(), n), RequestSession.open(sb.app.deps, await port(), n)]);

@@ -78,8 +78,10 @@ describe("audit export and verify on a sandbox history", { skip: typeof loaded =
     await say("grace", revoked, "/revoke done with it");
     // A drill, approved by its rule.
     const drill = await open("drill", "ivan", { resource: "drill", role: "drill", duration: "5m", severity: "low", justification: "Monthly drill of the break-glass path.", drill: true });
-    // The app does not dispatch the grant workflow for drills (the drill run exchanges its own token); run it here.
-    await sb.runGrantWorkflow(drill);
+    // The app does not dispatch the grant workflow for drills: the drill workflow's own run exchanges
+    // its token (only the drill workflow may collect a drill request). Its job, run here:
+    const drillRef = `${sb.repository}/.github/workflows/breakglass-drill.yml@refs/heads/main`;
+    await sb.runGrantWorkflow(drill, { job_workflow_ref: drillRef, workflow_ref: drillRef, event_name: "schedule" });
     await sb.settle();
     await sb.advance(6 * MIN);
   });

@@ -72,12 +72,15 @@ export async function refusalFor(sb: Sandbox, n: number, who: string, code: stri
   return message;
 }
 
-let runCounter = 70_000;
-
-/** The claims GitHub would put in a token of this repository's grant workflow, dispatched by the app. */
-export function grantClaims(sb: Sandbox, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * The claims GitHub would put in a token of this repository's grant workflow, dispatched by the app
+ * for `issue` on the default branch: the run is a real run of the emulator (so the app can check it
+ * with GitHub), and `extra` then changes what the token says.
+ */
+export function grantClaims(sb: Sandbox, extra: Record<string, unknown> = {}, issue = 0): Record<string, unknown> {
   const repository = sb.repository;
   const state = sb.emulator.state.repository;
+  const run = sb.emulator.startWorkflowRun({ workflow: "breakglass-grant.yml", actor: sb.appLogin, inputs: { issue: String(issue) } });
   const workflowRef = `${repository}/.github/workflows/breakglass-grant.yml@refs/heads/main`;
   return {
     aud: SANDBOX_AUDIENCE,
@@ -87,7 +90,8 @@ export function grantClaims(sb: Sandbox, extra: Record<string, unknown> = {}): R
     repository_owner_id: String(state.owner.id),
     workflow_ref: workflowRef,
     job_workflow_ref: workflowRef,
-    run_id: String(++runCounter),
+    job_workflow_sha: run.head_sha,
+    run_id: String(run.id),
     run_attempt: "1",
     actor: sb.appLogin,
     event_name: "workflow_dispatch",

@@ -9,7 +9,6 @@ import { assertNothingGranted, assertRefusedExchange, exchange, grantClaims, his
 
 let sb: Sandbox;
 const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
-const drill = { resource: "drill", role: "drill", duration: "5m", severity: "low", drill: true } as const;
 
 before(async () => {
   sb = await startSandbox({ runWorkflows: false });
@@ -17,7 +16,7 @@ before(async () => {
 after(() => sb.close());
 
 async function genuineExchange(issue: number, repository?: string) {
-  return exchange(sb, await sb.issuer.mint(grantClaims(sb)), issue, repository);
+  return exchange(sb, await sb.issuer.mint(grantClaims(sb, {}, issue)), issue, repository);
 }
 
 test("A40 a grant for a denied request is refused", async () => {
@@ -91,7 +90,8 @@ test("A46 a grant for an issue that does not exist, or a malformed issue number,
 });
 
 test("A47 a grant for another repository (where the app is not installed) is refused", async () => {
-  const n = await openRequest(sb, "bob", drill);
+  const n = await openRequest(sb, "bob", guardrail);
+  await say(sb, "heidi", n, "/approve");
   assert.equal((await historyOf(sb, n)).state.status, "approved");
   const answer = await genuineExchange(n, "evil/ops");
   assertRefusedExchange(answer, 404, "not_installed");
@@ -102,7 +102,8 @@ test("A47 a grant for another repository (where the app is not installed) is ref
 });
 
 test("A48 a grant for an approved request whose issue was closed is refused", async () => {
-  const n = await openRequest(sb, "carol", drill);
+  const n = await openRequest(sb, "carol", guardrail);
+  await say(sb, "heidi", n, "/approve");
   assert.equal((await historyOf(sb, n)).state.status, "approved");
   await sb.as("carol").rest.issues.update({ owner, repo, issue_number: n, state: "closed" });
   await sb.settle();

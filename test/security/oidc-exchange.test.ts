@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startOidcIssuer, type OidcIssuer } from "../../src/sandbox/oidc-issuer.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest } from "./attack-kit.ts";
+import { assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest, say } from "./attack-kit.ts";
 
 let sb: Sandbox;
 let stranger: OidcIssuer;
@@ -18,9 +18,13 @@ let spare: number;
 before(async () => {
   sb = await startSandbox({ runWorkflows: false });
   stranger = await startOidcIssuer({ clock: sb.clock });
-  approved = await openRequest(sb, "dave", { resource: "drill", role: "drill", duration: "5m", severity: "low", drill: true });
-  spare = await openRequest(sb, "rita", { resource: "drill", role: "drill", duration: "5m", severity: "low", drill: true });
-  for (const n of [approved, spare]) assert.equal((await historyOf(sb, n)).state.status, "approved", `drill request #${n} approves itself`);
+  const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "high" } as const;
+  approved = await openRequest(sb, "dave", guardrail);
+  spare = await openRequest(sb, "rita", guardrail);
+  for (const n of [approved, spare]) {
+    await say(sb, "grace", n, "/approve");
+    assert.equal((await historyOf(sb, n)).state.status, "approved", `#${n} is approved by a CODEOWNER`);
+  }
 });
 after(async () => {
   await stranger.close();
@@ -97,8 +101,12 @@ test("A29 the same repository with a different repository_owner_id is refused", 
 });
 
 test("A30 a token from a fork's pull_request workflow is refused", async () => {
-  const token = await sb.issuer.mint(grantClaims(sb, { event_name: "pull_request", ref: "refs/pull/7/merge", sub: "repo:acme/ops:pull_request" }));
-  assert.match(await refused(token, 403, "wrong_event"), /workflow_dispatch/);
+  const prRef = `${sb.repository}/.github/workflows/breakglass-grant.yml@refs/pull/7/merge`;
+  const token = await sb.issuer.mint(grantClaims(sb, { event_name: "pull_request", ref: "refs/pull/7/merge", job_workflow_ref: prRef, workflow_ref: prRef, sub: "repo:acme/ops:pull_request" }));
+  // GitHub names the pull request's merge ref in both claims: the run used a copy nobody reviewed.
+  assert.match(await refused(token, 403, "wrong_ref"), /refs\/pull\/7\/merge/);
+  const onMain = await sb.issuer.mint(grantClaims(sb, { event_name: "pull_request" }));
+  assert.match(await refused(onMain, 403, "wrong_event"), /workflow_dispatch/);
 });
 
 test("A31 a token from a different workflow file of the same repository is refused", async () => {
@@ -130,7 +138,7 @@ test("A35 a garbage token and an oversized token are refused as malformed", asyn
 });
 
 test("A36 a replayed run: the run that exchanged once cannot exchange again, not even for another issue", async () => {
-  const claims = grantClaims(sb);
+  const claims = grantClaims(sb, {}, approved);
   const first = await exchange(sb, await sb.issuer.mint(claims), approved);
   assert.equal(first.status, 200, `the genuine run is granted: ${JSON.stringify({ ...first.body, secrets: undefined })}`);
   const granted = await historyOf(sb, approved);

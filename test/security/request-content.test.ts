@@ -114,7 +114,7 @@ test("A61 a provider error carrying a connection password never reaches a commen
   const n = await openRequest(sb, "bob", { resource: "prod-database", role: "read", duration: "30m", severity: "low" });
   assert.equal((await historyOf(sb, n)).state.status, "approved");
   await sb.settle();
-  const token = await sb.issuer.mint(grantClaims(sb, { environment: "breakglass-prod-database" }));
+  const token = await sb.issuer.mint(grantClaims(sb, { environment: "breakglass-prod-database" }, n));
   const answer = await exchange(sb, token, n);
   assertRefusedExchange(answer, 502, "mint_failed");
   assert.ok(!JSON.stringify(answer.body).includes(SECRET), "the HTTP error names no secret");

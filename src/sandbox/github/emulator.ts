@@ -8,7 +8,7 @@ import { jwtUndecodable, TokenStore, type Authentication, type Caller, type Toke
 import { actorOf, webhookEnvelope, type EmulatorContext } from "./context.ts";
 import { Faults, type FaultRule } from "./faults.ts";
 import { compileRoutes, HttpError, matchRoute, notFound, templateFor, type CompiledRoute, type RouteRequest, type RouteResult } from "./router.ts";
-import { actionRoutes, requestProtection } from "./routes/actions.ts";
+import { actionRoutes, requestProtection, runEnvironment, startRun } from "./routes/actions.ts";
 import { appRoutes } from "./routes/apps.ts";
 import { commentRoutes } from "./routes/comments.ts";
 import { issueRoutes } from "./routes/issues.ts";
@@ -123,6 +123,18 @@ export interface GitHubEmulator {
   setTeamMembers(team: string, logins: string[]): void;
   /** Changes a file of the main repository's default branch (null deletes it). */
   setFile(path: string, content: string | null): void;
+  /**
+   * `git push` by a person: creates or moves a branch of the main repository to the default branch's
+   * files with `changes` applied (null deletes a file). Refused unless they have write access, as on GitHub.
+   */
+  pushBranch(login: string, branch: string, changes: Record<string, string | null>): void;
+  /**
+   * Starts a workflow run the way an event would (the file and inputs read from `ref`), without
+   * running the dispatch handlers: for tests that run the job themselves.
+   */
+  startWorkflowRun(options: { workflow: string; ref?: string; inputs?: Record<string, string>; actor: string; event?: WorkflowRun["event"] }): WorkflowRun;
+  /** The environment a run's job names (evaluated), as its OIDC token's `environment` claim would say; null for none. */
+  runEnvironment(run: WorkflowRun): string | null;
   close(): Promise<void>;
 }
 
@@ -407,6 +419,22 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       if (content === null) delete state.files[path];
       else state.files[path] = content;
     },
+    pushBranch(login, branch, changes) {
+      const user = knownUser(login);
+      if (!hasRole(state, user.login, "write")) throw new Error(`@${login} cannot push to ${state.repository.full_name}: pushing needs write access`);
+      if (branch === state.repository.default_branch) throw new Error("pushBranch is for other branches; the default branch changes through setFile (a reviewed merge)");
+      const repo = state.repository;
+      const files = { ...(repo.refs.get(branch) ?? repo.files) };
+      for (const [path, content] of Object.entries(changes)) {
+        if (content === null) delete files[path];
+        else files[path] = content;
+      }
+      repo.refs.set(branch, files);
+    },
+    startWorkflowRun({ workflow, ref, inputs, actor, event }) {
+      return startRun(ctx, state.repository, { workflow, ref: ref ?? state.repository.default_branch, inputs, actor: knownUser(actor), event: event ?? "workflow_dispatch" });
+    },
+    runEnvironment: (run) => runEnvironment(state.repository, run),
     async close() {
       webhooks.close();
       server.closeAllConnections();

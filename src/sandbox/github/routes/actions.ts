@@ -4,7 +4,7 @@ import { githubTimestamp as ts } from "../../clock.ts";
 import { actorOf, type EmulatorContext } from "../context.ts";
 import { userJson, workflowRunJson } from "../shapes.ts";
 import { HttpError, notFound, objectBody, paginate, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
-import { filesAt, nodeId, type FileTree, type RepoRecord, type WorkflowRun } from "../state.ts";
+import { filesAt, nodeId, type FileTree, type RepoRecord, type UserRecord, type WorkflowRun } from "../state.ts";
 import type { DeliveryRecord } from "../webhooks.ts";
 
 const WORKFLOWS_DIR = ".github/workflows/";
@@ -130,14 +130,33 @@ function dispatch({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteR
   const body = objectBody(req);
   if (body.ref === undefined) throw new HttpError(422, "Invalid request.\n\n\"ref\" wasn't supplied.");
   if (typeof body.ref !== "string") throw new HttpError(422, "Invalid request.\n\nFor 'ref', a string is expected.");
-  const files = filesAt(repo, body.ref);
-  if (!files) throw new HttpError(422, `No ref found for: ${body.ref}`);
-  const workflow = findWorkflow(ctx, repo, files, params.workflow_id!);
-  if (!workflow.dispatchable) throw new HttpError(422, "Workflow does not have 'workflow_dispatch' trigger");
-  const inputs = checkInputs(workflow, body.inputs);
+  if (body.return_run_details !== undefined && typeof body.return_run_details !== "boolean") throw new HttpError(422, "Invalid request.\n\nFor 'return_run_details', a boolean is expected.");
+  const run = startRun(ctx, repo, { workflow: params.workflow_id!, ref: body.ref, inputs: body.inputs, actor: actorOf(caller), event: "workflow_dispatch" });
+  ctx.workflowDispatched(run);
+  if (body.return_run_details === true) {
+    return { status: 200, body: { workflow_run_id: run.id, run_url: `${ctx.urls.api}/repos/${repo.full_name}/actions/runs/${run.id}`, html_url: `${ctx.urls.web}/${repo.full_name}/actions/runs/${run.id}` } };
+  }
+  return { status: 204 };
+}
+
+/**
+ * Creates a run of `workflow` as GitHub does for an event on `ref`: the workflow file and its inputs
+ * are read from that ref (a dispatch on a branch runs the branch's copy), and the run records the ref,
+ * the commit and who started it.
+ */
+export function startRun(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  options: { workflow: string; ref: string; inputs?: unknown; actor: UserRecord; event: WorkflowRun["event"] },
+): WorkflowRun {
+  const files = filesAt(repo, options.ref);
+  if (!files) throw new HttpError(422, `No ref found for: ${options.ref}`);
+  const workflow = findWorkflow(ctx, repo, files, options.workflow);
+  if (options.event === "workflow_dispatch" && !workflow.dispatchable) throw new HttpError(422, "Workflow does not have 'workflow_dispatch' trigger");
+  const inputs = checkInputs(workflow, options.inputs);
   const now = ctx.clock.now();
   const id = ctx.state.nextId("run");
-  const branch = body.ref.replace(/^refs\/(heads|tags)\//, "");
+  const branch = options.ref.replace(/^refs\/(heads|tags)\//, "");
   const runNumber = [...repo.runs.values()].filter((r) => r.path === workflow.path).length + 1;
   const run: WorkflowRun = {
     id,
@@ -147,12 +166,12 @@ function dispatch({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteR
     workflow_numeric_id: workflow.id,
     path: workflow.path,
     name: workflow.name,
-    event: "workflow_dispatch",
-    ref: body.ref.startsWith("refs/") ? body.ref : `refs/heads/${branch}`,
+    event: options.event,
+    ref: options.ref.startsWith("refs/") ? options.ref : `refs/heads/${branch}`,
     head_branch: branch,
     head_sha: createHash("sha1").update(JSON.stringify(Object.entries(files).sort())).digest("hex"),
     inputs,
-    actor: actorOf(caller),
+    actor: options.actor,
     run_number: runNumber,
     run_attempt: 1,
     status: "queued",
@@ -164,11 +183,32 @@ function dispatch({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteR
   };
   repo.runs.set(id, run);
   ctx.state.workflowRuns.set(id, run);
-  ctx.workflowDispatched(run);
-  if (body.return_run_details === true) {
-    return { status: 200, body: { workflow_run_id: id, run_url: `${ctx.urls.api}/repos/${repo.full_name}/actions/runs/${id}`, html_url: `${ctx.urls.web}/${repo.full_name}/actions/runs/${id}` } };
+  return run;
+}
+
+const EXPRESSION = /\$\{\{\s*(?:github\.event\.)?inputs\.([A-Za-z0-9_-]+)\s*\}\}/g;
+
+/**
+ * The environment the run's (first) job names in the workflow file at the run's ref — a string or a
+ * `{ name }` mapping, `${{ inputs.x }}` expressions evaluated — or null when it names none. This is
+ * what GitHub puts in the job's OIDC `environment` claim.
+ */
+export function runEnvironment(repo: RepoRecord, run: WorkflowRun): string | null {
+  const text = filesAt(repo, run.ref)?.[run.path];
+  if (text === undefined) return null;
+  let doc: unknown;
+  try {
+    doc = yaml.load(text);
+  } catch {
+    return null;
   }
-  return { status: 204 };
+  const jobs = doc && typeof doc === "object" ? (doc as { jobs?: unknown }).jobs : undefined;
+  const first = jobs && typeof jobs === "object" ? Object.values(jobs as Record<string, unknown>)[0] : undefined;
+  const raw = first && typeof first === "object" ? (first as { environment?: unknown }).environment : undefined;
+  const name = typeof raw === "string" ? raw : raw && typeof raw === "object" && typeof (raw as { name?: unknown }).name === "string" ? (raw as { name: string }).name : null;
+  if (name === null) return null;
+  const evaluated = name.replace(EXPRESSION, (_, input: string) => run.inputs[input] ?? "").trim();
+  return evaluated === "" ? null : evaluated;
 }
 
 function listRuns(input: RouteHandlerInput, onlyPath: string | null): RouteResult {
