@@ -72,6 +72,8 @@ export interface GitHubPort {
   removeLabel(issue: number, label: string): Promise<void>;
   teamMembers(team: string): Promise<string[]>;
   permission(login: string): Promise<Permission>;
+  /** A person's SSH *signing* keys on GitHub, as key lines (`ssh-ed25519 AAAA…`); [] when they have none. */
+  sshSigningKeys(login: string): Promise<string[]>;
   /** Dispatches a workflow and returns the id of the run GitHub created (`return_run_details`), or null if GitHub did not say. */
   dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<{ run_id: number | null }>;
   /** A workflow run: its title (the grant workflow's `run-name` names the issue), file and who started it. */

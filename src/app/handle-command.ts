@@ -12,7 +12,8 @@ import { formatDuration } from "../core/duration.ts";
 import { LIVE } from "../core/lifecycle.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import type { Refusal } from "../core/refusal.ts";
-import type { ProviderName } from "../core/types.ts";
+import type { ProviderName, StepUp } from "../core/types.ts";
+import { checkStepUp, stepUpRequired, withoutSignature, type StepUpKind, type StepUpProof } from "../core/step-up.ts";
 import { createHash } from "node:crypto";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
@@ -38,7 +39,8 @@ export async function handleCommand(
   comment: IssueComment,
 ): Promise<void> {
   if (comment.user.login === deps.identity.login) return; // our own comments
-  const command = parseCommand(comment.body);
+  // A step-up signature block below a command is proof, not part of its note or reason.
+  const command = parseCommand(withoutSignature(comment.body));
   if (!command || !isRequestIssue(issue)) return;
   await port.react(comment.id, "eyes");
   const session = await RequestSession.open(deps, port, issue.number, issue);
@@ -88,11 +90,14 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       }
       const decided = decideApproval(session.state, actor, command.note || undefined);
       if (!decided.ok) return decided.error;
-      const event = decided.value.type === "approved" ? { ...decided.value, comment_id: comment.id } : decided.value;
+      const proof = await stepUpProof(session, "approve", policy?.approvals.step_up, comment);
+      if (proof && "code" in proof) return proof;
+      const event = decided.value.type === "approved" ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) } : decided.value;
       const s = session.state;
       const count = s.approvals.length + 1;
       const via = actor.eligibility?.team ? ` (via ${escapeInline(actor.eligibility.team, 60)})` : "";
-      const text = `✅ ${mention(who)}${via} approved request \`${(s.hash ?? "").slice(0, 16)}\` — ${count} of ${s.required_approvals}.${command.note ? `\n\n${quoteBlock(command.note, 500)}` : ""}`;
+      const signed = proof ? ` with an SSH signature (${proof.key_type.startsWith("sk-") ? "hardware security key" : "signing key"} \`${proof.key_fingerprint}\`)` : "";
+      const text = `✅ ${mention(who)}${via}${signed} approved request \`${(s.hash ?? "").slice(0, 16)}\` — ${count} of ${s.required_approvals}.${command.note ? `\n\n${quoteBlock(command.note, 500)}` : ""}`;
       // The approval that completes the request starts the grant: across replicas handling the same
       // delivery, only the one whose record counts dispatches the workflow.
       const completes = count >= s.required_approvals;
@@ -140,8 +145,11 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       const allowed = decideBreakGlass(session.state, policy, actor, command.reason);
       if (!allowed.ok) return allowed.error;
       const prior = await priorBreakGlassUses(deps, session, who);
-      const decided = decideBreakGlass(session.state, policy, actor, command.reason, prior);
-      if (!decided.ok) return decided.error;
+      const decidedPlain = decideBreakGlass(session.state, policy, actor, command.reason, prior);
+      if (!decidedPlain.ok) return decidedPlain.error;
+      const proof = await stepUpProof(session, "break-glass", policy.break_glass.step_up, comment);
+      if (proof && "code" in proof) return proof;
+      const decided = { ok: true as const, value: proof && decidedPlain.value.type === "break_glass" ? { ...decidedPlain.value, step_up: proof } : decidedPlain.value };
       const repeated = prior > 0 ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.` : "";
       const recorded = await session.recordAndConfirm(
         id,
@@ -181,6 +189,27 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
     }
   }
   return { code: "unknown_command", message: "Unknown command." };
+}
+
+/**
+ * The step-up a policy requires for this command: null when none is required, the proof to record,
+ * or the refusal. The signing keys are read only when a proof is needed and present.
+ */
+async function stepUpProof(session: RequestSession, kind: StepUpKind, stepUp: StepUp | undefined, comment: IssueComment): Promise<StepUpProof | Refusal | null> {
+  if (!stepUpRequired(stepUp)) return null;
+  const login = comment.user.login;
+  const signingKeys = comment.body.includes("-----BEGIN SSH SIGNATURE-----") ? await session.port.sshSigningKeys(login) : [];
+  const checked = checkStepUp({
+    stepUp,
+    kind,
+    body: comment.body,
+    repository: `${session.port.owner}/${session.port.repo}`,
+    issue: session.number,
+    hash: session.state.hash ?? "",
+    signingKeys,
+    login,
+  });
+  return checked.ok ? checked.value : checked.error;
 }
 
 /** Moves the live credential's own expiry by the pending extension; returns the new expiry (ISO). */

@@ -172,6 +172,10 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string): 
         throw error;
       }
     },
+    async sshSigningKeys(login) {
+      const keys = await octokit.paginate(octokit.rest.users.listSshSigningKeysForUser, { username: login, per_page: 100 });
+      return keys.map((k) => k.key);
+    },
     async dispatchWorkflow(workflow, ref, inputs) {
       // With return_run_details GitHub answers 200 with the new run's id (since 2026-02), so the app
       // knows exactly which run it started and hands credentials to that run only.

@@ -1,6 +1,7 @@
 import type { JSONWebKeySet } from "jose";
 import { verifyChain, type AuditEntry } from "../core/audit-chain.ts";
 import type { IssueRecords } from "./app-records.ts";
+import { checkStepUpProofs } from "./step-up-proofs.ts";
 
 export interface ChainBreak {
   /** The entry (seq) where the chain stops being trustworthy. */
@@ -54,6 +55,9 @@ export async function verifyIssueRecords(
       breaks.push({ index: duplicate.seq, reason: `a second record for entry ${duplicate.seq} (comment ${duplicate.commentId}) does not verify: ${fork.reason}` });
     }
   }
+  const stepUps = checkStepUpProofs(result.entries, expect);
+  breaks.push(...stepUps.breaks);
+  if (stepUps.checked > stepUps.breaks.length) notes.push(`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures over the request) re-verified`);
   if (records.ignored > 0) {
     notes.push(`${records.ignored} record marker(s) in comments not written by the app were ignored`);
   }

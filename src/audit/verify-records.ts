@@ -1,5 +1,6 @@
 import type { JSONWebKeySet } from "jose";
 import { verifyChain } from "../core/audit-chain.ts";
+import { checkStepUpProofs } from "./step-up-proofs.ts";
 import type { ChainVerdict } from "./verify-issue-chain.ts";
 
 /** One line of an entries.jsonl file: a record and the request issue it claims to belong to. */
@@ -33,13 +34,15 @@ export async function verifyChainRecords(records: readonly ChainRecord[], jwks: 
   const chains: ChainVerdict[] = [];
   for (const group of groups.values()) {
     const result = await verifyChain(group.jws, jwks, { repo: group.repo, issue: group.issue });
+    const stepUps = checkStepUpProofs(result.entries, { repo: group.repo, issue: group.issue });
+    const broken = result.ok ? (stepUps.breaks[0] ?? null) : { index: result.index, reason: result.reason };
     chains.push({
       repository: group.repo,
       issue: group.issue,
       entries: group.jws.length,
-      ok: result.ok,
-      break: result.ok ? null : { index: result.index, reason: result.reason },
-      notes: [],
+      ok: broken === null,
+      break: broken,
+      notes: stepUps.checked > stepUps.breaks.length ? [`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures over the request) re-verified`] : [],
       verified: result.entries,
     });
   }

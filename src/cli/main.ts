@@ -10,6 +10,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   demo: { summary: "Run the whole lifecycle locally in the sandbox", load: async () => (await import("./commands/demo.ts")).run },
   init: { summary: "Scaffold Breakglass into a repository", load: async () => (await import("./commands/init.ts")).run },
   audit: { summary: "audit export | audit verify: evidence for auditors", load: async () => (await import("./commands/audit.ts")).run },
+  approve: { summary: "approve owner/repo#N: approve with an SSH signature (step-up)", load: async () => (await import("./commands/approve.ts")).command("approve") },
+  "break-glass": { summary: "break-glass owner/repo#N --reason …: self-approve with an SSH signature", load: async () => (await import("./commands/approve.ts")).command("break-glass") },
 };
 
 export function usage(): string {

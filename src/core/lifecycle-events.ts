@@ -1,3 +1,4 @@
+import type { StepUpProof } from "./step-up.ts";
 import type { AccessRequest } from "./types.ts";
 import type { FieldError } from "./result.ts";
 
@@ -10,7 +11,17 @@ export type ApprovalVia = "codeowner" | "team" | "listed";
 export type LifecycleEvent =
   | { type: "requested"; actor: string; request: AccessRequest; hash: string; required_approvals: number }
   | { type: "invalid"; actor: string; errors: FieldError[] }
-  | { type: "approved"; actor: string; hash: string; via: ApprovalVia; team?: string; note?: string; comment_id?: number }
+  | {
+      type: "approved";
+      actor: string;
+      hash: string;
+      via: ApprovalVia;
+      team?: string;
+      note?: string;
+      comment_id?: number;
+      /** The step-up proof the policy required (an SSH signature over this request). */
+      step_up?: StepUpProof;
+    }
   | { type: "approval_withdrawn"; actor: string; comment_id: number; reason: "comment_edited" | "comment_deleted" }
   | { type: "auto_approved"; actor: string; hash: string; rule: string }
   | {
@@ -20,6 +31,7 @@ export type LifecycleEvent =
       reason: string;
       /** Earlier break-glass self-approvals by the same person in the last 30 days: repeated use is flagged. */
       prior_uses_30d?: number;
+      step_up?: StepUpProof;
     }
   | { type: "denied"; actor: string; reason: string }
   | { type: "cancelled"; actor: string; reason?: string }

@@ -28,6 +28,8 @@ export interface Approval {
   detail?: string;
   /** The comment that carried the approval, so editing or deleting it withdraws the approval. */
   comment_id?: number;
+  /** The key that gave the step-up proof, when the policy required one. */
+  step_up_key?: string;
 }
 
 export interface Grant {
@@ -175,10 +177,11 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
               via: event.via,
               ...(event.team ? { detail: event.team } : {}),
               ...(event.comment_id !== undefined ? { comment_id: event.comment_id } : {}),
+              ...(event.step_up ? { step_up_key: event.step_up.key_fingerprint } : {}),
             }
           : event.type === "auto_approved"
             ? { actor: event.actor, at, via: "auto", detail: event.rule }
-            : { actor: event.actor, at, via: "break_glass", detail: event.reason };
+            : { actor: event.actor, at, via: "break_glass", detail: event.reason, ...(event.step_up ? { step_up_key: event.step_up.key_fingerprint } : {}) };
       const approvals = [...state.approvals, approval];
       const done = event.type !== "approved" || approvals.length >= state.required_approvals;
       return ok({

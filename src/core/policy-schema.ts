@@ -388,6 +388,30 @@ const notifyTarget = object(
   },
 );
 
+
+const stepUp = (who: string): JsonSchema => ({
+  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`, or \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it). A list means any of them.`,
+  oneOf: [
+    { enum: ["none", "ssh-signature"], description: "One method, or none." },
+    {
+      type: "array",
+      title: "a list of methods",
+      description: "Any one of these methods.",
+      items: { enum: ["ssh-signature"], description: "A step-up method." },
+      minItems: 1,
+      uniqueItems: true,
+    },
+  ],
+  default: "none",
+  examples: ["ssh-signature"],
+});
+const requireHardwareKey: JsonSchema = {
+  type: "boolean",
+  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing).",
+  default: false,
+  examples: [true],
+};
+
 export const POLICY_SCHEMA: JsonSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
   description:
@@ -466,6 +490,8 @@ export const POLICY_SCHEMA: JsonSchema = {
           ["30m"],
           { default: POLICY_DEFAULTS.approvals.timeout },
         ),
+        step_up: stepUp("each approver"),
+        require_hardware_key: requireHardwareKey,
       },
       { examples: [{ required: 2, from: "codeowners", timeout: "30m" }] },
     ),
@@ -489,6 +515,8 @@ export const POLICY_SCHEMA: JsonSchema = {
           default: POLICY_DEFAULTS.break_glass.allowed,
           examples: [false],
         },
+        step_up: stepUp("the person breaking the glass"),
+        require_hardware_key: requireHardwareKey,
       },
       { examples: [{ allowed: false }] },
     ),

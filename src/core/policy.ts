@@ -25,7 +25,7 @@ import {
   type JsonSchema,
 } from "./policy-schema.ts";
 import { err, ok, type Result } from "./result.ts";
-import type { AutoApproveRule, NotifyTarget, Policy, ProviderName, RoleSpec, Severity } from "./types.ts";
+import type { StepUp, StepUpMethod, AutoApproveRule, NotifyTarget, Policy, ProviderName, RoleSpec, Severity } from "./types.ts";
 
 /** One problem in one policy file. `line` is 1-based; null when the problem is the file as a whole. */
 export interface PolicyError {
@@ -592,9 +592,9 @@ interface RawRule {
 interface RawPolicy {
   description: string;
   roles: Record<string, RawRole>;
-  approvals?: { required?: number; from?: "codeowners" | string[] };
+  approvals?: { required?: number; from?: "codeowners" | string[]; step_up?: StepUpSetting; require_hardware_key?: boolean };
   auto_approve?: RawRule[];
-  break_glass?: { allowed?: boolean };
+  break_glass?: { allowed?: boolean; step_up?: StepUpSetting; require_hardware_key?: boolean };
   extend?: { requires_approval?: boolean };
   limits?: { max_active_grants_per_user?: number; max_requests_per_user_per_day?: number };
   notify?: NotifyTarget[];
@@ -746,11 +746,12 @@ function buildPolicy(resource: string, path: string, raw: RawPolicy, seconds: Se
       required: raw.approvals?.required ?? d.approvals.required,
       from: raw.approvals?.from ? structuredClone(raw.approvals.from) : d.approvals.from,
       timeout_seconds: seconds.get("approvals.timeout") ?? secondsOf(d.approvals.timeout),
+      ...stepUpOf(raw.approvals?.step_up, raw.approvals?.require_hardware_key),
     },
     auto_approve: (raw.auto_approve ?? []).map((rule, i) =>
       toRule(rule, seconds.get(`auto_approve[${i}].max_duration`)),
     ),
-    break_glass: { allowed: raw.break_glass?.allowed ?? d.break_glass.allowed },
+    break_glass: { allowed: raw.break_glass?.allowed ?? d.break_glass.allowed, ...stepUpOf(raw.break_glass?.step_up, raw.break_glass?.require_hardware_key) },
     extend: { requires_approval: raw.extend?.requires_approval ?? d.extend.requires_approval },
     limits: {
       max_active_grants_per_user:
@@ -883,4 +884,12 @@ function editDistance(a: string, b: string): number {
     rows.push(row);
   }
   return rows[a.length]![b.length]!;
+}
+
+type StepUpSetting = "none" | StepUpMethod | StepUpMethod[];
+
+/** `none` / one method / a list → the methods any of which satisfies the step-up, and the hardware rule; nothing when none. */
+function stepUpOf(setting: StepUpSetting | undefined, hardware: boolean | undefined): { step_up?: StepUp } {
+  const methods = setting === undefined || setting === "none" ? [] : Array.isArray(setting) ? [...setting] : [setting];
+  return methods.length ? { step_up: { methods, require_hardware_key: hardware ?? false } } : {};
 }

@@ -26,7 +26,12 @@ export type ReasonCode =
   | "already_granted"
   | "expired"
   | "unknown_command"
-  | "invalid_command";
+  | "invalid_command"
+  | "step_up_required"
+  | "step_up_bad_signature"
+  | "step_up_unknown_key"
+  | "step_up_not_hardware"
+  | "step_up_wrong_request";
 
 export interface Refusal {
   code: ReasonCode;

@@ -51,9 +51,11 @@ export interface Policy {
     from: "codeowners" | string[];
     /** Pending requests older than this are escalated (at half) and then time out. */
     timeout_seconds: number;
+    /** Absent: none (a plain `/approve` is enough). */
+    step_up?: StepUp;
   };
   auto_approve: AutoApproveRule[];
-  break_glass: { allowed: boolean };
+  break_glass: { allowed: boolean; step_up?: StepUp };
   extend: { requires_approval: boolean };
   limits: { max_active_grants_per_user: number; max_requests_per_user_per_day: number };
   notify: NotifyTarget[];
@@ -77,4 +79,13 @@ export interface AccessRequest {
   justification: string;
   incident: string | null;
   drill: boolean;
+}
+
+export type StepUpMethod = "ssh-signature";
+
+/** Proof beyond a GitHub session: any of `methods` (none: a plain command is enough). */
+export interface StepUp {
+  methods: StepUpMethod[];
+  /** Only hardware-backed keys (FIDO2 security keys) count. */
+  require_hardware_key: boolean;
 }

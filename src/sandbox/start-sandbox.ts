@@ -48,6 +48,8 @@ export interface SandboxOptions {
   holdJob?: (env: Record<string, string>, issue: number) => Promise<void>;
   providers?: Partial<Record<ProviderName, CredentialProvider>>;
   logLevel?: "info" | "warn" | "error" | "silent";
+  /** SSH signing keys people added to GitHub (`GET /users/{username}/ssh_signing_keys`), as key lines. */
+  signingKeys?: Record<string, string[]>;
   /** Honour rate limits (`retry-after`) as the deployed app does, without its write spacing. Default off: faster. */
   rateLimits?: boolean;
 }
@@ -139,6 +141,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     teams,
     ...(options.permissions ? { permissions: options.permissions } : {}),
   });
+  for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
   const issuer = await startOidcIssuer({ clock });
   const signingKeyPem = await generateSigningKeyPem();
   const keys = await signingKeysFromPem(signingKeyPem);

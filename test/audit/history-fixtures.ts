@@ -295,6 +295,7 @@ export function fakePort(repo: Pick<BuiltRepo, "issues" | "comments">): FakePort
     teamMembers: unused("teamMembers"),
     permission: unused("permission"),
     dispatchWorkflow: unused("dispatchWorkflow"),
+    sshSigningKeys: unused("sshSigningKeys"),
     getWorkflowRun: unused("getWorkflowRun"),
     reviewDeploymentProtection: unused("reviewDeploymentProtection"),
   };

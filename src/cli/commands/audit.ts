@@ -246,7 +246,7 @@ function chooseFormat(format: string | undefined, out: string | undefined): Expo
   return (out ? formatForPath(out) : null) ?? "json";
 }
 
-function parseAppLogin(value: string | undefined): string {
+export function parseAppLogin(value: string | undefined): string {
   const login = (value ?? DEFAULT_APP_LOGIN).trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\[bot\]$/.test(login)) {
     throw new UserError(`--app-login "${value}" is not an app's bot login: write it as <app-slug>[bot], e.g. ${DEFAULT_APP_LOGIN}.`);
@@ -254,13 +254,13 @@ function parseAppLogin(value: string | undefined): string {
   return login;
 }
 
-async function readKeys(source: string, io: CliIO, deps: AuditCommandDeps): Promise<JSONWebKeySet> {
+export async function readKeys(source: string, io: CliIO, deps: AuditCommandDeps): Promise<JSONWebKeySet> {
   const loaded = await loadJwks(source, { cwd: io.cwd, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   if (!loaded.ok) throw new UserError(loaded.error);
   return loaded.value;
 }
 
-function connect(owner: string, repo: string, apiUrlOption: string | undefined, io: CliIO, deps: AuditCommandDeps): GitHubPort {
+export function connect(owner: string, repo: string, apiUrlOption: string | undefined, io: CliIO, deps: AuditCommandDeps): GitHubPort {
   const token = io.env.GITHUB_TOKEN?.trim() || io.env.GH_TOKEN?.trim();
   if (!token) {
     throw new UserError("no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) to a token that can read the repository's issues, e.g. GITHUB_TOKEN=$(gh auth token).");
@@ -298,7 +298,7 @@ function connect(owner: string, repo: string, apiUrlOption: string | undefined, 
 }
 
 /** Turns GitHub's refusals into what the person should do about them. */
-async function withGitHubErrors<T>(repository: string, work: () => Promise<T>): Promise<T> {
+export async function withGitHubErrors<T>(repository: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {

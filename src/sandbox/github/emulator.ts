@@ -14,6 +14,7 @@ import { commentRoutes } from "./routes/comments.ts";
 import { issueRoutes } from "./routes/issues.ts";
 import { labelRoutes } from "./routes/labels.ts";
 import { orgRoutes } from "./routes/orgs.ts";
+import { userRoutes } from "./routes/users.ts";
 import { reactionRoutes } from "./routes/reactions.ts";
 import { repoRoutes } from "./routes/repos.ts";
 import { installationJson, type Urls } from "./shapes.ts";
@@ -123,6 +124,10 @@ export interface GitHubEmulator {
   setTeamMembers(team: string, logins: string[]): void;
   /** Changes a file of the main repository's default branch (null deletes it). */
   setFile(path: string, content: string | null): void;
+  /** Adds an SSH signing key (`ssh-ed25519 AAAA…`) to a person's GitHub account, as they would in their settings. */
+  addSigningKey(login: string, key: string, title?: string): void;
+  /** Removes every signing key of a person's account that matches `key` (type and base64). */
+  removeSigningKey(login: string, key: string): void;
   /**
    * `git push` by a person: creates or moves a branch of the main repository to the default branch's
    * files with `changes` applied (null deletes a file). Refused unless they have write access, as on GitHub.
@@ -153,6 +158,7 @@ const ROUTES: CompiledRoute[] = compileRoutes([
   ...appRoutes,
   ...repoRoutes,
   ...orgRoutes,
+  ...userRoutes,
   // Comment and reaction routes first: `/issues/comments` would otherwise look like issue "comments".
   ...reactionRoutes,
   ...commentRoutes,
@@ -418,6 +424,17 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     setFile(path, content) {
       if (content === null) delete state.files[path];
       else state.files[path] = content;
+    },
+    addSigningKey(login, key, title) {
+      const user = knownUser(login);
+      const list = state.signingKeys.get(user.login.toLowerCase()) ?? [];
+      list.push({ id: state.nextId("signing_key"), key: key.trim().split(/\s+/).slice(0, 2).join(" "), title: title ?? `key ${list.length + 1}`, created_at: clock.now() });
+      state.signingKeys.set(user.login.toLowerCase(), list);
+    },
+    removeSigningKey(login, key) {
+      const wanted = key.trim().split(/\s+/).slice(0, 2).join(" ");
+      const list = state.signingKeys.get(knownUser(login).login.toLowerCase()) ?? [];
+      state.signingKeys.set(login.toLowerCase(), list.filter((k) => k.key !== wanted));
     },
     pushBranch(login, branch, changes) {
       const user = knownUser(login);

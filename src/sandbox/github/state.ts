@@ -178,10 +178,20 @@ export interface EmulatorState {
   /** By lower-case "org/slug". */
   teams: Map<string, TeamRecord>;
   workflowRuns: Map<number, WorkflowRun>;
+  /** SSH *signing* keys people added on GitHub (not their authentication keys), by lower-case login. */
+  signingKeys: Map<string, SigningKeyRecord[]>;
   nextId(kind: IdKind): number;
 }
 
-type IdKind = "user" | "issue" | "comment" | "label" | "reaction" | "run" | "team" | "repo" | "workflow";
+/** One entry of `GET /users/{username}/ssh_signing_keys`. */
+export interface SigningKeyRecord {
+  id: number;
+  key: string;
+  title: string;
+  created_at: number;
+}
+
+type IdKind = "user" | "issue" | "comment" | "label" | "reaction" | "run" | "team" | "repo" | "workflow" | "signing_key";
 
 const ID_BASES: Record<IdKind, number> = {
   user: 500_001,
@@ -193,6 +203,7 @@ const ID_BASES: Record<IdKind, number> = {
   team: 700_001,
   repo: DEFAULT_REPO_ID + 1,
   workflow: 8_000_001,
+  signing_key: 2_300_001,
 };
 
 export function nodeId(prefix: string, id: number): string {
@@ -333,6 +344,7 @@ export function createState(options: StateOptions): EmulatorState {
     members,
     teams,
     workflowRuns: new Map(),
+    signingKeys: new Map(),
     nextId,
   };
 }

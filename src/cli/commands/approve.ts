@@ -1,0 +1,157 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs, promisify } from "node:util";
+import { formatDuration } from "../../core/duration.ts";
+import { signedLine, stepUpMessage, STEP_UP_NAMESPACE, type StepUpKind } from "../../core/step-up.ts";
+import { readRequest } from "../../audit/read-request.ts";
+import { UserError, type CliIO } from "../io.ts";
+import { connect, parseAppLogin, readKeys, withGitHubErrors, type AuditCommandDeps } from "./audit.ts";
+
+const run = promisify(execFile);
+
+const HELP = (kind: StepUpKind) => `Usage: breakglass ${kind} <owner/repo#N> [options]
+
+${kind === "approve" ? "Approves" : "Breaks the glass on"} a request with step-up proof: reads the request's current hash from the
+app's records, shows you what you are about to ${kind === "approve" ? "approve" : "self-approve"}, signs exactly
+  breakglass-${kind}\\n<owner>/<repo>#<N>\\n<request hash>\\n
+with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` (a FIDO2 key asks for a touch), and posts
+\`/${kind}\` with the signature as your comment.
+
+Options:
+  --key PATH        Signing key (default: the first of ~/.ssh/id_ed25519_sk, id_ecdsa_sk, id_ed25519, id_ecdsa, id_rsa)
+  ${kind === "approve" ? "--note TEXT       A note for the approval" : "--reason TEXT     Why this cannot wait for an approver (required)"}
+  --jwks URL|FILE   Verify the app's records with its keys before signing (recommended: <app>/breakglass/jwks.json)
+  --app-login NAME  The app's bot login (default: breakglass[bot])
+  --api-url URL     GitHub API (default: $GITHUB_API_URL or https://api.github.com)
+  --dry-run         Print the comment instead of posting it
+  -h, --help        This help
+
+The key must be on your GitHub account as a *signing* key (Settings → SSH and GPG keys → New SSH key →
+Key type: Signing Key). The token comes from $GITHUB_TOKEN, $GH_TOKEN or \`gh auth token\`.
+`;
+
+const REF = /^([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100})#(\d{1,9})$/;
+const DEFAULT_KEYS = ["id_ed25519_sk", "id_ecdsa_sk", "id_ed25519", "id_ecdsa", "id_rsa"];
+
+export interface ApproveDeps extends AuditCommandDeps {
+  /** Runs ssh-keygen (tests pass the real one; the default is the one on PATH). */
+  sshKeygen?: string;
+}
+
+export function command(kind: StepUpKind) {
+  return async function approve(args: string[], io: CliIO, deps: ApproveDeps = {}): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        strict: true,
+        allowPositionals: true,
+        options: {
+          key: { type: "string" },
+          note: { type: "string" },
+          reason: { type: "string" },
+          jwks: { type: "string" },
+          "app-login": { type: "string" },
+          "api-url": { type: "string" },
+          "dry-run": { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+        },
+      });
+    } catch (error) {
+      throw new UserError(`${(error as Error).message.replace(/\. To specify a positional.*$/s, "")} (see \`breakglass ${kind} --help\`).`, 2);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      io.stdout(HELP(kind));
+      return 0;
+    }
+    if (positionals.length !== 1) throw new UserError(`give exactly one request as owner/repo#N, e.g. breakglass ${kind} acme/ops#12 (see --help).`, 2);
+    const ref = REF.exec(positionals[0]!.trim());
+    if (!ref) throw new UserError(`"${positionals[0]}" is not a request: write it as owner/repo#N, e.g. acme/ops#12.`, 2);
+    const [, owner, repo, issueText] = ref as unknown as [string, string, string, string];
+    const issue = Number(issueText);
+    if (kind === "break-glass" && !values.reason?.trim()) throw new UserError("--reason is required: say why this cannot wait for an approver.", 2);
+    if (kind === "approve" && values.reason !== undefined) throw new UserError("--reason is for break-glass; an approval takes --note.", 2);
+    if (kind === "break-glass" && values.note !== undefined) throw new UserError("--note is for approve; break-glass takes --reason.", 2);
+    const key = findKey(values.key, io);
+
+    const env = { ...io.env };
+    if (!env.GITHUB_TOKEN?.trim() && !env.GH_TOKEN?.trim()) env.GITHUB_TOKEN = await ghToken();
+    const repository = `${owner}/${repo}`;
+    const port = connect(owner, repo, values["api-url"], { ...io, env }, deps);
+    const jwks = values.jwks ? await readKeys(values.jwks, io, deps) : undefined;
+    const reading = await withGitHubErrors(repository, () => readRequest(port, issue, { appLogin: parseAppLogin(values["app-login"]), jwks }));
+    const { state } = reading;
+    if (!state.request || !state.hash) throw new UserError(`${repository}#${issue} has no valid request in the app's records (it is ${state.status}); nothing to sign.`);
+    if (state.status !== "requested") throw new UserError(`${repository}#${issue} is ${state.status.replace(/_/g, " ")}, not waiting for approval; nothing to sign.`);
+    if (reading.chain.status === "broken") throw new UserError(`the app's records on ${repository}#${issue} do not verify (${reading.chain.problem}); do not sign them.`);
+    const r = state.request;
+    io.stderr(
+      [
+        `${kind === "approve" ? "Approving" : "Breaking the glass on"} ${repository}#${issue}${reading.chain.status === "verified" ? " (records verified)" : " (records not verified: pass --jwks to check them)"}:`,
+        `  requester  @${state.requester}`,
+        `  resource   ${r.resource}`,
+        `  role       ${r.role}`,
+        `  duration   ${formatDuration(r.duration_seconds)}`,
+        `  severity   ${r.severity}`,
+        `  reason     ${r.justification.replace(/\s+/g, " ").slice(0, 200)}`,
+        `  hash       ${state.hash}`,
+        `Signing with ${key} (touch your security key if it blinks)…`,
+        "",
+      ].join("\n"),
+    );
+    const signature = await sign(deps.sshKeygen ?? "ssh-keygen", key, stepUpMessage(kind, repository, issue, state.hash));
+    const text = kind === "approve" ? values.note?.trim() : values.reason!.trim();
+    const body = [`/${kind}${text ? ` ${text.replace(/\s*\n\s*/g, " ")}` : ""}`, "", signedLine(kind, repository, issue, state.hash), "", signature.trim(), ""].join("\n");
+    if (values["dry-run"]) {
+      io.stdout(body);
+      return 0;
+    }
+    const posted = await withGitHubErrors(repository, () => port.createComment(issue, body));
+    io.stdout(`Posted ${posted.html_url}\n`);
+    return 0;
+  };
+}
+
+function findKey(given: string | undefined, io: CliIO): string {
+  if (given !== undefined) {
+    const path = resolve(io.cwd, given.replace(/^~(?=\/)/, io.env.HOME ?? homedir()));
+    if (!existsSync(path)) throw new UserError(`no key at ${path}: give the private key file (not the .pub), e.g. --key ~/.ssh/id_ed25519_sk.`);
+    return path;
+  }
+  const dir = join(io.env.HOME ?? homedir(), ".ssh");
+  const found = DEFAULT_KEYS.map((name) => join(dir, name)).find((p) => existsSync(p));
+  if (!found) throw new UserError(`no signing key found in ${dir}: make one with \`ssh-keygen -t ed25519-sk\` (a security key) and add its .pub to GitHub as a signing key, or pass --key.`);
+  return found;
+}
+
+async function ghToken(): Promise<string> {
+  try {
+    const { stdout } = await run("gh", ["auth", "token"], { timeout: 10_000 });
+    const token = stdout.trim();
+    if (token) return token;
+  } catch {
+    /* fall through to the advice below */
+  }
+  throw new UserError("no GitHub token: set GITHUB_TOKEN (or GH_TOKEN), or log in with `gh auth login`.");
+}
+
+async function sign(sshKeygen: string, key: string, message: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "breakglass-sign-"));
+  try {
+    const file = join(dir, "request");
+    await writeFile(file, message, { mode: 0o600 });
+    try {
+      await run(sshKeygen, ["-Y", "sign", "-n", STEP_UP_NAMESPACE, "-f", key, file], { timeout: 120_000 });
+    } catch (error) {
+      const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split("\n").pop();
+      throw new UserError(`ssh-keygen could not sign with ${key}: ${detail}. Is it the private key, and is the security key plugged in?`);
+    }
+    return await readFile(`${file}.sig`, "utf8");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,135 @@
+import type { StepUp } from "./types.ts";
+import { ok, err, type Result } from "./result.ts";
+import { hasArmoredSignature, parsePublicKeyLine, SK_USER_PRESENT, verifySshSignature } from "./sshsig.ts";
+
+/**
+ * Step-up authentication for approvals and break-glass: beyond a comment from a GitHub session, an
+ * SSH signature (`ssh-keygen -Y sign -n breakglass`) by one of the person's GitHub *signing* keys over
+ * exactly this request — repository, issue and request hash — so a stolen session, a leaked token or
+ * an integration acting for the user cannot approve, and a signature copied from another issue or an
+ * older version of the request never counts.
+ */
+export const STEP_UP_NAMESPACE = "breakglass";
+
+export type StepUpKind = "approve" | "break-glass";
+
+export type StepUpCode = "step_up_required" | "step_up_bad_signature" | "step_up_unknown_key" | "step_up_not_hardware" | "step_up_wrong_request";
+
+export interface StepUpRefusal {
+  code: StepUpCode;
+  message: string;
+}
+
+/** What a signed record keeps of a step-up, enough for `breakglass audit verify` to check it offline. */
+export interface StepUpProof {
+  method: "ssh-signature";
+  key_type: string;
+  key_fingerprint: string;
+  /** The armored SSHSIG, whose embedded public key verifies it. */
+  signature: string;
+  /** Security keys: the authenticator's flags and signature counter. */
+  flags?: number;
+  counter?: number;
+}
+
+/** The exact bytes signed (UTF-8, LF line ends). */
+export function stepUpMessage(kind: StepUpKind, repository: string, issue: number, hash: string): string {
+  return `breakglass-${kind}\n${repository}#${issue}\n${hash}\n`;
+}
+
+/** The plain line `breakglass approve` writes above the signature, naming what was signed. */
+export function signedLine(kind: StepUpKind, repository: string, issue: number, hash: string): string {
+  return `Signed: breakglass-${kind} ${repository}#${issue} ${hash}`;
+}
+
+const SIGNED_LINE = /^Signed: breakglass-(approve|break-glass) ([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})#(\d{1,9}) ([0-9a-f]{64})$/m;
+
+export interface StepUpInput {
+  stepUp: StepUp | undefined;
+  kind: StepUpKind;
+  /** The whole comment, signature included. */
+  body: string;
+  repository: string;
+  issue: number;
+  hash: string;
+  /** The person's GitHub SSH signing keys (`GET /users/{login}/ssh_signing_keys`), as key lines. */
+  signingKeys: readonly string[];
+  login: string;
+}
+
+export const stepUpRequired = (stepUp: StepUp | undefined): boolean => (stepUp?.methods.length ?? 0) > 0;
+
+/**
+ * Checks the step-up a policy requires. ok(null) when none is required; ok(proof) when the comment
+ * carries a valid signature by one of the person's signing keys over this exact request.
+ */
+export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, StepUpRefusal> {
+  if (!stepUpRequired(input.stepUp)) return ok(null);
+  const how = `run \`breakglass ${input.kind === "approve" ? "approve" : "break-glass"} ${input.repository}#${input.issue}\` with a key you added to GitHub as a *signing* key (Settings → SSH and GPG keys → New SSH key → Key type: Signing Key)`;
+  const hardware = input.stepUp!.require_hardware_key;
+  if (!hasArmoredSignature(input.body)) {
+    return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${input.kind === "approve" ? "approve" : "break the glass"}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}.` });
+  }
+  const message = stepUpMessage(input.kind, input.repository, input.issue, input.hash);
+  const verified = verifySshSignature(input.body, message, STEP_UP_NAMESPACE);
+  if (!verified.ok) {
+    // The signature may be genuine but over something else: the line above it says what was signed.
+    const stated = SIGNED_LINE.exec(input.body);
+    if (stated) {
+      const [, kind, repository, issue, hash] = stated;
+      const other = stepUpMessage(kind as StepUpKind, repository!, Number(issue), hash!);
+      if (other !== message && verifySshSignature(input.body, other, STEP_UP_NAMESPACE).ok) {
+        const what = repository !== input.repository || Number(issue) !== input.issue ? `${repository}#${issue}` : kind !== input.kind ? `a ${kind} of this request` : "an earlier version of this request";
+        return err({ code: "step_up_wrong_request", message: `The signature is for ${what}, not for this request as it is now (hash \`${input.hash.slice(0, 16)}\`). Sign again: ${how}.` });
+      }
+    }
+    return err({
+      code: "step_up_bad_signature",
+      message: `The SSH signature does not verify for this request as it is now (${verified.error.replace("_", " ")}): it must be made with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` over this repository, issue and request hash. ${how[0]!.toUpperCase()}${how.slice(1)}.`,
+    });
+  }
+  const key = verified.value.key;
+  const registered = input.signingKeys.map((line) => parsePublicKeyLine(line)).some((k) => k.ok && k.value.blob.equals(key.blob));
+  if (!registered) {
+    return err({ code: "step_up_unknown_key", message: `The key that signed (${key.fingerprint}, ${key.type}) is not one of @${input.login}'s SSH signing keys on GitHub. Add it there as a *signing* key, or sign with one that is.` });
+  }
+  if (hardware) {
+    if (!key.hardware) return err({ code: "step_up_not_hardware", message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.` });
+    if (((verified.value.flags ?? 0) & SK_USER_PRESENT) === 0) {
+      return err({ code: "step_up_not_hardware", message: "The security key signed without user presence (no touch): sign again and touch the key when it blinks." });
+    }
+  }
+  return ok({
+    method: "ssh-signature",
+    key_type: key.type,
+    key_fingerprint: key.fingerprint,
+    signature: extractArmor(input.body),
+    ...(verified.value.flags !== undefined ? { flags: verified.value.flags, counter: verified.value.counter! } : {}),
+  });
+}
+
+function extractArmor(body: string): string {
+  const match = /-----BEGIN SSH SIGNATURE-----[\s\S]*?-----END SSH SIGNATURE-----/.exec(body);
+  return match ? match[0] : "";
+}
+
+/**
+ * Removes the signature block and the signed line from a comment, leaving the approver's note. The
+ * start of the comment is never touched: whether a command stands at the very start (not indented,
+ * not quoted) is decided on the text as written.
+ */
+export function withoutSignature(text: string): string {
+  if (!hasArmoredSignature(text)) return text;
+  return text.replace(/-----BEGIN SSH SIGNATURE-----[\s\S]*?-----END SSH SIGNATURE-----/g, "").replace(SIGNED_LINE, "").replace(/\n{3,}/g, "\n\n").trimEnd();
+}
+
+/**
+ * Re-verifies a recorded step-up offline: the signature over the message the record names, with the
+ * key embedded in it, whose fingerprint must be the recorded one. Returns a problem, or null.
+ */
+export function recheckStepUpProof(proof: StepUpProof, kind: StepUpKind, repository: string, issue: number, hash: string): string | null {
+  const verified = verifySshSignature(proof.signature, stepUpMessage(kind, repository, issue, hash), STEP_UP_NAMESPACE);
+  if (!verified.ok) return `its SSH signature does not verify (${verified.error})`;
+  if (verified.value.key.fingerprint !== proof.key_fingerprint) return `its signature was made by ${verified.value.key.fingerprint}, not the recorded ${proof.key_fingerprint}`;
+  return null;
+}

@@ -1,0 +1,22 @@
+import { githubTimestamp as ts } from "../../clock.ts";
+import { notFound, paginate, type Route } from "../router.ts";
+import { findUser } from "../state.ts";
+
+/**
+ * People's public SSH signing keys, as GitHub lists them: anyone may read them (no token needed), and
+ * they are the keys added as *signing* keys, not the authentication keys of `/users/{username}/keys`.
+ */
+export const userRoutes: Route[] = [
+  {
+    method: "GET",
+    template: "/users/{username}/ssh_signing_keys",
+    auth: "any",
+    handle: ({ ctx, params, req }) => {
+      const user = findUser(ctx.state, params.username!);
+      if (!user) throw notFound();
+      const keys = (ctx.state.signingKeys.get(user.login.toLowerCase()) ?? []).map((k) => ({ id: k.id, key: k.key, title: k.title, created_at: ts(k.created_at) }));
+      const { page, headers } = paginate(keys, req, ctx.urls.api);
+      return { status: 200, body: page, headers };
+    },
+  },
+];
