@@ -18,6 +18,14 @@ export class UserError extends Error {
   }
 }
 
+/** The command line itself is wrong (a flag, an argument, a scenario): one line, then the command's usage, exit 2. */
+export class UsageError extends UserError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = "UsageError";
+  }
+}
+
 export type Command = (args: string[], io: CliIO) => Promise<number>;
 
 export function processIO(): CliIO {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { processIO, UserError, type CliIO, type Command } from "./io.ts";
+import { closest, flagsIn, usageErrorFrom } from "./usage-error.ts";
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   codeowners: { summary: "Show the CODEOWNERS rule and owners for each path", load: async () => (await import("./commands/codeowners.ts")).run },
   request: { summary: "request parse < body.md: parse and validate a request issue body", load: async () => (await import("./commands/request.ts")).run },
   validate: { summary: "Check policies, CODEOWNERS coverage and the issue form", load: async () => (await import("./commands/validate.ts")).run },
@@ -15,26 +17,55 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 };
 
 export function usage(): string {
-  const lines = ["Usage: breakglass <command> [options]", "", "Commands:"];
+  const lines = ["Usage: breakglass <command> [options]", "       breakglass --version", "", "Commands:"];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${c.summary}`);
   lines.push("", "Run `breakglass <command> --help` for a command's options.", "");
   return lines.join("\n");
 }
 
+export function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+/** Each command prints its own usage for --help: asking it keeps one copy of every usage text. */
+async function usageOf(command: Command, io: CliIO): Promise<string> {
+  let text = "";
+  await command(["--help"], { ...io, stdout: (t) => void (text += t), readStdin: async () => "" });
+  return text;
+}
+
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
+  if (name === "--help" || name === "-h" || name === "help") {
     io.stdout(usage());
-    return name ? 0 : 1;
+    return 0;
+  }
+  if (name === "--version" || name === "-V") {
+    io.stdout(`${version()}\n`);
+    return 0;
+  }
+  if (!name) {
+    io.stderr(`breakglass: say which command to run, e.g. \`breakglass demo\`.\n\n${usage()}`);
+    return 2;
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr(`breakglass: unknown command "${name}".\n\n${usage()}`);
-    return 1;
+    const guess = closest(name, Object.keys(COMMANDS));
+    const instead = name.startsWith("-") ? "write `breakglass --help` or `breakglass --version`." : guess ? `did you mean \`breakglass ${guess}\`?` : `use one of ${Object.keys(COMMANDS).join(", ")}.`;
+    io.stderr(`breakglass: unknown ${name.startsWith("-") ? "option" : "command"} "${name}": ${instead}\n\n${usage()}`);
+    return 2;
   }
+  const run = await command.load();
   try {
-    return await (await command.load())(rest, io);
+    return await run(rest, io);
   } catch (error) {
+    const usageText = await usageOf(run, io).catch(() => "");
+    const wrongUsage = usageErrorFrom(error, flagsIn(usageText));
+    if (wrongUsage) {
+      io.stderr(`breakglass ${name}: ${wrongUsage.message}\n\n${usageText}`);
+      return wrongUsage.exitCode;
+    }
     if (error instanceof UserError) {
       io.stderr(`breakglass ${name}: ${error.message}\n`);
       return error.exitCode;

@@ -220,7 +220,7 @@ describe("breakglass audit, against the GitHub emulator over HTTP", () => {
       [["export", "--repo", "acme/ops", "--until", "2026-02-30T10:00:00Z"], {}, /--until 2026-02-30T10:00:00Z is not a real time/],
       [["export", "--repo", "acme/ops", "--since", "2026-03-05", "--until", "2026-03-01"], {}, /--since 2026-03-05 is not before --until 2026-03-01/],
       [["export", "--repo", "acme/ops", "--format", "xlsx"], {}, /unknown --format "xlsx": use one of json, jsonl, csv, md, html/],
-      [["export", "--repo", "acme/ops", "--colour"], {}, /Unknown option '--colour'/],
+      [["export", "--repo", "acme/ops", "--colour"], {}, /unknown option --colour: the options are --repo, --since/],
       [["export", "--repo", "acme/ops", "extra"], {}, /unexpected argument "extra"/],
       [["export", "--repo", "acme/ops", "--app-login", "breakglass"], {}, /--app-login "breakglass" is not an app's bot login: write it as <app-slug>\[bot\]/],
       [["export", "--repo", "acme/ops", "--api-url", "ftp://x"], {}, /must start with https:\/\//],

@@ -63,12 +63,12 @@ test("invalid scenarios are refused with the step that is wrong", () => {
   assert.throws(() => parseScenario(": : :"), /not valid YAML/);
 });
 
-test("the CLI prints the result as JSON and exits 0; a bad file exits 1 with a message", () => {
+test("the CLI prints the result as JSON and exits 0; a bad file exits 2 with a message", () => {
   const ok = spawnSync(process.execPath, ["bin/breakglass.js", "simulate", "test/scenarios/self-approval.yml"], { encoding: "utf8" });
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).state, "requested");
   const bad = spawnSync(process.execPath, ["bin/breakglass.js", "simulate", "package.json"], { encoding: "utf8" });
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2);
   assert.match(bad.stderr, /breakglass simulate: /);
   assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/);
 });

@@ -15,7 +15,8 @@ import { parseChainRecords } from "../../audit/parse-jsonl.ts";
 import { renderProgressBar } from "../../audit/progress-bar.ts";
 import { verifyChainRecords, type VerifyReport } from "../../audit/verify-records.ts";
 import { verifyRepository } from "../../audit/verify-repository.ts";
-import { UserError, type CliIO } from "../io.ts";
+import { UsageError, UserError, type CliIO } from "../io.ts";
+import { usageErrorFrom } from "../usage-error.ts";
 
 const HELP = `Usage: breakglass audit export --repo owner/name [options]
        breakglass audit verify (--repo owner/name | --file entries.jsonl) --jwks URL|FILE [options]
@@ -71,7 +72,7 @@ export async function run(args: string[], io: CliIO, deps: AuditCommandDeps = {}
   }
   if (sub === "export") return exportCommand(rest, io, deps);
   if (sub === "verify") return verifyCommand(rest, io, deps);
-  throw new UserError(`unknown subcommand "${sub}": use \`breakglass audit export\` or \`breakglass audit verify\` (see --help).`);
+  throw new UsageError(`unknown subcommand "${sub}": use \`breakglass audit export\` or \`breakglass audit verify\` (see --help).`);
 }
 
 async function exportCommand(args: string[], io: CliIO, deps: AuditCommandDeps): Promise<number> {
@@ -196,11 +197,10 @@ const stripEntryPrefix = (reason: string, index: number): string => reason.repla
 function parse<T extends Record<string, { type: "string" }>>(args: string[], options: T): Record<keyof T, string | undefined> {
   try {
     const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
-    if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}": every value needs its option, e.g. --repo owner/name (see --help).`);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}": every value needs its option, e.g. --repo owner/name (see --help).`);
     return values as unknown as Record<keyof T, string | undefined>;
   } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(`${(error as Error).message.replace(/\. To specify a positional.*$/s, "")} (see \`breakglass audit --help\`).`);
+    throw usageErrorFrom(error, [...Object.keys(options).map((o) => `--${o}`), "--help"]) ?? error;
   }
 }
 

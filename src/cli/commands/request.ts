@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatPolicyError, loadPolicies } from "../../core/policy.ts";
 import { checkRequestBody } from "../../core/check-request.ts";
-import { UserError, type CliIO } from "../io.ts";
+import { UsageError, UserError, type CliIO } from "../io.ts";
+import { usageErrorFrom } from "../usage-error.ts";
 import { ISSUE_FORM as ISSUE_FORM_PATH, readRepoFiles } from "../repo-files.ts";
 
 const HELP = `Usage: breakglass request parse [--root DIR] < body.md
@@ -28,7 +29,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (subcommand !== "parse") {
-    throw new UserError(
+    throw new UsageError(
       subcommand === undefined
         ? "say what to do: `breakglass request parse < body.md` (see --help)."
         : `unknown subcommand "${subcommand}"; the only one is \`parse\` (see --help).`,
@@ -81,13 +82,11 @@ function parseCommandLine(args: string[]): {
       options: { root: { type: "string" }, help: { type: "boolean", short: "h" } },
     });
     if (positionals.length > 1)
-      throw new UserError(
+      throw new UsageError(
         `unexpected argument "${positionals[1]}"; the body is read from stdin (see --help).`,
       );
     return { subcommand: positionals[0], root: values.root, help: values.help ?? false };
   } catch (error) {
-    if (error instanceof UserError) throw error;
-    // parseArgs explains unknown options and missing values itself; only the stack trace goes.
-    throw new UserError(`${error instanceof Error ? error.message : String(error)} (see --help).`);
+    throw usageErrorFrom(error, ["--root", "--help"]) ?? error;
   }
 }

@@ -5,9 +5,9 @@ import yaml from "js-yaml";
 import { verifyChain } from "../../core/audit-chain.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { requestFormBody, type RequestFormInput } from "../../sandbox/request-body.ts";
-import { startSandbox } from "../../sandbox/start-sandbox.ts";
+import { SANDBOX_TEAMS, SANDBOX_USERS, startSandbox } from "../../sandbox/start-sandbox.ts";
 import { readHistory } from "../../app/issue-records.ts";
-import { UserError, type CliIO } from "../io.ts";
+import { UsageError, type CliIO } from "../io.ts";
 
 const HELP = `Usage: breakglass simulate <scenario.yml> [--root DIR]
 
@@ -27,7 +27,10 @@ Scenario:
     - run_grant: {}                           # the grant workflow runs (the app also dispatches it on approval)
     - advance: 2h                             # move the sandbox clock
 
-Exit 0 when the scenario ran (whatever the outcome), 1 when the scenario file is invalid.
+Authors may be anyone: a login the sandbox does not know is added as a user with write access (or the
+role \`permissions\` gives it); a login ending in [bot] is added as a bot (an app), e.g. renovate[bot].
+
+Exit 0 when the scenario ran (whatever the outcome), 2 when the scenario file is invalid.
 `;
 
 type Step =
@@ -45,6 +48,9 @@ interface Scenario {
   steps: Step[];
 }
 
+// GitHub logins: letters, digits and single hyphens, up to 39 characters; apps act as <slug>[bot].
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?$/;
+
 const STEP_KINDS = ["open", "comment", "edit", "edit_comment", "delete_comment", "run_grant", "advance"];
 
 /** Checks a scenario's shape and says exactly which step is wrong. */
@@ -53,32 +59,36 @@ export function parseScenario(text: string): Scenario {
   try {
     doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
   } catch (error) {
-    throw new UserError(`the scenario is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+    throw new UsageError(`the scenario is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
   }
   if (typeof doc !== "object" || doc === null || !Array.isArray((doc as Scenario).steps)) {
-    throw new UserError("the scenario needs a `steps:` list (see `breakglass simulate --help`).");
+    throw new UsageError("the scenario needs a `steps:` list (see `breakglass simulate --help`).");
   }
   const scenario = doc as Scenario;
   scenario.steps.forEach((step, i) => {
     const keys = typeof step === "object" && step !== null ? Object.keys(step) : [];
     if (keys.length !== 1 || !STEP_KINDS.includes(keys[0]!)) {
-      throw new UserError(`step ${i + 1} must be exactly one of ${STEP_KINDS.join(", ")}; found ${keys.join(", ") || JSON.stringify(step)}.`);
+      throw new UsageError(`step ${i + 1} must be exactly one of ${STEP_KINDS.join(", ")}; found ${keys.join(", ") || JSON.stringify(step)}.`);
     }
     const [kind] = keys as [string];
     const value = (step as Record<string, unknown>)[kind] as Record<string, unknown> | string | null;
     const need = (field: string) => {
-      if (typeof value !== "object" || value === null || value[field] === undefined) throw new UserError(`step ${i + 1} (${kind}) needs \`${field}\`.`);
+      if (typeof value !== "object" || value === null || value[field] === undefined) throw new UsageError(`step ${i + 1} (${kind}) needs \`${field}\`.`);
     };
+    const author = typeof value === "object" && value !== null ? value.author : undefined;
+    if (author !== undefined && (typeof author !== "string" || !LOGIN.test(author))) {
+      throw new UsageError(`step ${i + 1} (${kind}): author ${JSON.stringify(author)} is not a GitHub login; write one like bob or renovate[bot].`);
+    }
     if (kind === "open" || kind === "edit") {
       need("author");
-      if (typeof value === "object" && value && value.body === undefined && value.form === undefined) throw new UserError(`step ${i + 1} (${kind}) needs \`body\` or \`form\`.`);
+      if (typeof value === "object" && value && value.body === undefined && value.form === undefined) throw new UsageError(`step ${i + 1} (${kind}) needs \`body\` or \`form\`.`);
     }
     if (kind === "comment") for (const f of ["author", "body"]) need(f);
     if (kind === "edit_comment") for (const f of ["index", "body"]) need(f);
     if (kind === "delete_comment") need("index");
-    if (kind === "advance" && (typeof value !== "string" || !parseDuration(value).ok)) throw new UserError(`step ${i + 1} (advance) needs a duration like "2h".`);
+    if (kind === "advance" && (typeof value !== "string" || !parseDuration(value).ok)) throw new UsageError(`step ${i + 1} (advance) needs a duration like "2h".`);
   });
-  if (!(scenario.steps[0] && "open" in scenario.steps[0])) throw new UserError("the first step must `open` the request issue.");
+  if (!(scenario.steps[0] && "open" in scenario.steps[0])) throw new UsageError("the first step must `open` the request issue.");
   return scenario;
 }
 
@@ -88,10 +98,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout(HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UserError("give one scenario file: breakglass simulate <scenario.yml>");
+  if (positionals.length !== 1) throw new UsageError("give one scenario file: breakglass simulate <scenario.yml>");
   const file = resolve(io.cwd, positionals[0]!);
   const text = await readFile(file, "utf8").catch(() => {
-    throw new UserError(`cannot read ${positionals[0]}`);
+    throw new UsageError(`cannot read ${positionals[0]}`);
   });
   const scenario = parseScenario(text);
   io.stdout(`${JSON.stringify(await simulate(scenario, resolve(io.cwd, values.root ?? ".")))}\n`);
@@ -107,9 +117,21 @@ export interface SimulationResult {
   audit: { entries: number; verified: boolean };
 }
 
+/** The sandbox's users plus everyone the scenario names (authors, team members, permissions); `name[bot]` is a bot. */
+export function usersOf(scenario: Scenario): Array<{ login: string; type: "User" | "Bot" }> {
+  const logins = new Set([...SANDBOX_USERS, "github-actions[bot]"]);
+  for (const step of scenario.steps) {
+    const author = (Object.values(step)[0] as { author?: unknown } | null)?.author;
+    if (typeof author === "string") logins.add(author);
+  }
+  for (const members of Object.values(scenario.teams ?? {})) for (const m of members) logins.add(m);
+  for (const login of Object.keys(scenario.permissions ?? {})) logins.add(login);
+  return [...logins].map((login) => ({ login, type: login.endsWith("[bot]") ? "Bot" : "User" }));
+}
+
 /** Plays a scenario in a fresh sandbox and reports the outcome. */
 export async function simulate(scenario: Scenario, root: string): Promise<SimulationResult> {
-  const sb = await startSandbox({ root, ...(scenario.teams ? { teams: { ...(await import("../../sandbox/start-sandbox.ts")).SANDBOX_TEAMS, ...scenario.teams } } : {}), ...(scenario.permissions ? { permissions: scenario.permissions } : {}) });
+  const sb = await startSandbox({ root, users: usersOf(scenario), ...(scenario.teams ? { teams: { ...SANDBOX_TEAMS, ...scenario.teams } } : {}), ...(scenario.permissions ? { permissions: scenario.permissions } : {}) });
   try {
     const [owner, repo] = sb.repository.split("/") as [string, string];
     let issueNumber = 0;
@@ -126,12 +148,12 @@ export async function simulate(scenario: Scenario, root: string): Promise<Simula
         await sb.as(step.edit.author).rest.issues.update({ owner, repo, issue_number: issueNumber, body: bodyOf(step.edit) });
       } else if ("edit_comment" in step) {
         const id = comments[step.edit_comment.index];
-        if (id === undefined) throw new UserError(`edit_comment: there is no comment ${step.edit_comment.index}`);
+        if (id === undefined) throw new UsageError(`edit_comment: there is no comment ${step.edit_comment.index}`);
         const author = sb.emulator.state.comments.get(id)?.user.login ?? "ghost";
         await sb.as(author).rest.issues.updateComment({ owner, repo, comment_id: id, body: step.edit_comment.body });
       } else if ("delete_comment" in step) {
         const id = comments[step.delete_comment.index];
-        if (id === undefined) throw new UserError(`delete_comment: there is no comment ${step.delete_comment.index}`);
+        if (id === undefined) throw new UsageError(`delete_comment: there is no comment ${step.delete_comment.index}`);
         const author = sb.emulator.state.comments.get(id)?.user.login ?? "ghost";
         await sb.as(author).rest.issues.deleteComment({ owner, repo, comment_id: id });
       } else if ("run_grant" in step) {
