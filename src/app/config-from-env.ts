@@ -1,7 +1,10 @@
+import { createPrivateKey } from "node:crypto";
 import { getPrivateKey } from "@probot/get-private-key";
+import { ConfigError } from "./config-error.ts";
 import { ProbotOctokit } from "probot";
 import { systemProviders } from "./providers-setup.ts";
 import { httpNotifier } from "./notifier.ts";
+import { notificationFailureLog } from "./notification-failures.ts";
 import type { ServerConfig } from "./server.ts";
 import { signingKeysFromPem } from "./signing-keys.ts";
 import { createSigner } from "../core/audit-chain.ts";
@@ -11,8 +14,25 @@ export const GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.co
 /** Reads a required variable, or says exactly what to set. */
 function need(env: Record<string, string | undefined>, name: string, hint: string): string {
   const value = env[name];
-  if (!value) throw new Error(`Missing ${name}: ${hint}`);
+  if (!value) throw new ConfigError(name, `Missing ${name}: ${hint}`);
   return value;
+}
+
+/** A GitHub App id or installation id: a positive integer. */
+function positiveInteger(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new ConfigError(name, `${name} must be a number (a GitHub App's or installation's id), not "${value.slice(0, 40)}".`);
+  return n;
+}
+
+/** A PEM private key Node can load; the message never repeats the key. */
+function privateKeyPem(name: string, pem: string): string {
+  try {
+    createPrivateKey(pem);
+  } catch (error) {
+    throw new ConfigError(name, `${name} is not a PEM private key (${(error as Error).message}): paste the .pem GitHub gave you, newlines as is or as \\n.`);
+  }
+  return pem;
 }
 
 /**
@@ -21,19 +41,36 @@ function need(env: Record<string, string | undefined>, name: string, hint: strin
  * See README "Deploy".
  */
 export async function serverConfigFromEnv(env: Record<string, string | undefined>): Promise<ServerConfig> {
-  const appId = Number(need(env, "APP_ID", "set it to your GitHub App's ID (App settings → About)."));
-  const privateKey = getPrivateKey({ env: env as NodeJS.ProcessEnv });
-  if (!privateKey) throw new Error("Missing PRIVATE_KEY or PRIVATE_KEY_PATH: the GitHub App's private key (.pem).");
+  const appId = positiveInteger("APP_ID", need(env, "APP_ID", "set it to your GitHub App's ID (App settings → About)."));
+  let privateKey: string | null;
+  try {
+    privateKey = getPrivateKey({ env: env as NodeJS.ProcessEnv });
+  } catch (error) {
+    throw new ConfigError(env.PRIVATE_KEY_PATH ? "PRIVATE_KEY_PATH" : "PRIVATE_KEY", `the GitHub App's private key could not be read: ${(error as Error).message}`);
+  }
+  if (!privateKey) throw new ConfigError("PRIVATE_KEY", "Missing PRIVATE_KEY or PRIVATE_KEY_PATH: the GitHub App's private key (.pem).");
+  privateKeyPem(env.PRIVATE_KEY_PATH && !env.PRIVATE_KEY ? "PRIVATE_KEY_PATH" : "PRIVATE_KEY", privateKey);
   const webhookSecret = need(env, "WEBHOOK_SECRET", "set it to the webhook secret of your GitHub App.");
-  const keys = await signingKeysFromPem(need(env, "BREAKGLASS_SIGNING_KEY", "a PKCS#8 P-256 private key (PEM) that signs audit records and JWT grants."));
+  const signingPem = need(env, "BREAKGLASS_SIGNING_KEY", "a PKCS#8 P-256 private key (PEM) that signs audit records and JWT grants.");
+  const keys = await signingKeysFromPem(signingPem).catch((error: Error) => {
+    throw new ConfigError("BREAKGLASS_SIGNING_KEY", error.message);
+  });
   const sealKey = Buffer.from(need(env, "BREAKGLASS_SEAL_KEY", "32 random bytes, base64 (`openssl rand -base64 32`): seals revocation handles."), "base64");
-  if (sealKey.length !== 32) throw new Error("BREAKGLASS_SEAL_KEY must be 32 bytes, base64-encoded.");
+  if (sealKey.length !== 32) throw new ConfigError("BREAKGLASS_SEAL_KEY", "BREAKGLASS_SEAL_KEY must be 32 bytes, base64-encoded (`openssl rand -base64 32`).");
   const publicUrl = need(env, "BREAKGLASS_PUBLIC_URL", "the URL where this app is reachable, e.g. https://breakglass.example.com.");
   const slug = need(env, "BREAKGLASS_APP_SLUG", "your GitHub App's slug (the name in its URL), e.g. breakglass.");
   const baseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}/api/v3` : undefined;
   const now = () => Date.now();
+  const notificationFailures = notificationFailureLog();
   // The GitHub-token provider should be a separate GitHub App (BREAKGLASS_GITHUB_APP_ID/_PRIVATE_KEY):
   // a token of this app would act as its bot and could edit the app's own record comments.
+  if (env.BREAKGLASS_GITHUB_INSTALLATION_ID) positiveInteger("BREAKGLASS_GITHUB_INSTALLATION_ID", env.BREAKGLASS_GITHUB_INSTALLATION_ID);
+  if (env.BREAKGLASS_GITHUB_APP_ID) {
+    positiveInteger("BREAKGLASS_GITHUB_APP_ID", env.BREAKGLASS_GITHUB_APP_ID);
+    // A separate app's id with this app's key would fail at the first grant, not at start.
+    if (!env.BREAKGLASS_GITHUB_PRIVATE_KEY) throw new ConfigError("BREAKGLASS_GITHUB_PRIVATE_KEY", "Missing BREAKGLASS_GITHUB_PRIVATE_KEY: BREAKGLASS_GITHUB_APP_ID names a separate GitHub App; give its private key (.pem).");
+  }
+  if (env.BREAKGLASS_GITHUB_PRIVATE_KEY) privateKeyPem("BREAKGLASS_GITHUB_PRIVATE_KEY", env.BREAKGLASS_GITHUB_PRIVATE_KEY.replace(/\\n/g, "\n"));
   const appOctokit = env.BREAKGLASS_GITHUB_INSTALLATION_ID
     ? new ProbotOctokit({
         auth: { appId: Number(env.BREAKGLASS_GITHUB_APP_ID ?? appId), privateKey: (env.BREAKGLASS_GITHUB_PRIVATE_KEY ?? privateKey).replace(/\\n/g, "\n") },
@@ -70,7 +107,8 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
       drillWorkflow: env.BREAKGLASS_DRILL_WORKFLOW ?? "breakglass-drill.yml",
       providers,
       introspect,
-      notifier: httpNotifier({ env }),
+      notifier: httpNotifier({ env, onFailure: (failure) => notificationFailures.add(failure) }),
+      notificationFailures,
       retryBaseMs: 30_000,
     },
   };

@@ -4,6 +4,8 @@ import type { ProviderName } from "../core/types.ts";
 import type { CredentialProvider } from "../providers/provider.ts";
 import type { AppIdentity } from "./issue-records.ts";
 import type { Notifier } from "./notifier.ts";
+import type { AppCounters } from "./metrics.ts";
+import type { NotificationFailureLog } from "./notification-failures.ts";
 import type { ExpiryScheduler } from "./expiry-scheduler.ts";
 import type { IssueLock } from "./issue-lock.ts";
 
@@ -39,6 +41,10 @@ export interface BreakglassDeps {
   scheduler?: ExpiryScheduler;
   /** Introspection of the JWT provider's tokens (POST /breakglass/introspect), for relying services. */
   introspect?: (token: string) => Promise<{ active: boolean; reason?: string }>;
+  /** Counters for the /metrics route (absent in tests that do not look). */
+  counters?: AppCounters;
+  /** Notifications that did not arrive, for the log, the metric and the dashboard. */
+  notificationFailures?: NotificationFailureLog;
   /** Serialises work per issue within the process (see issue-lock.ts). */
   lock?: IssueLock;
   /** run_id/run_attempt pairs that already exchanged a token (replay defence within a process). */

@@ -25,6 +25,8 @@ export interface RouteContext {
   lock: IssueLock;
   log: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
   extra?: Array<(req: IncomingMessage, res: ServerResponse) => Promise<boolean>>;
+  /** Told of every refusal (the exchange-refusals metric). */
+  onRefusal?: (path: string, code: string) => void;
 }
 
 const REPO = /^([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100})$/;
@@ -90,6 +92,8 @@ export function createRoutes(ctx: RouteContext) {
       for (const handler of ctx.extra ?? []) if (await handler(req, res)) return true;
       return false;
     } catch (error) {
+      const code = error instanceof OidcRefusal || error instanceof ExchangeRefusal || error instanceof HttpError ? error.code : null;
+      if (code !== null && path) ctx.onRefusal?.(path, code);
       if (error instanceof OidcRefusal) return refuse(res, log, 401, error.code, error.message);
       if (error instanceof ExchangeRefusal) return refuse(res, log, error.status, error.code, error.message);
       if (error instanceof HttpError) return refuse(res, log, error.status, error.code, error.message);

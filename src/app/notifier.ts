@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { IncomingWebhook, type FetchFunction } from "@slack/webhook";
 import type { NotifyTarget } from "../core/types.ts";
+import type { NotificationFailure } from "./notification-failures.ts";
 
 export interface Notification {
   event: "requested" | "approved" | "break_glass" | "granted" | "revoked" | "revocation_failed" | "escalated";
@@ -20,6 +21,8 @@ export interface HttpNotifierOptions {
   fetch?: typeof fetch;
   attempts?: number;
   log?: (message: string) => void;
+  /** Called once per notification that did not arrive (after its retries), or could not be sent at all. */
+  onFailure?: (failure: NotificationFailure) => void;
 }
 
 /**
@@ -44,7 +47,9 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
   const send = options.fetch ?? fetch;
   const attempts = options.attempts ?? 3;
   const log = options.log ?? (() => undefined);
-  const toSlack = async (url: string, n: Notification) => {
+  const failed = (target: NotifyTarget, n: Notification, reason: string) =>
+    options.onFailure?.({ at: new Date().toISOString(), target: target.type, url_env: target.url_env, event: n.event, repository: n.repository, issue: n.issue, reason: reason.slice(0, 300) });
+  const toSlack = async (url: string, n: Notification): Promise<string | null> => {
     const webhook = new IncomingWebhook(url, {
       timeout: 5000,
       ...(options.fetch ? { fetch: options.fetch as unknown as FetchFunction } : {}),
@@ -52,24 +57,30 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
     });
     try {
       await webhook.send({ text: slackText(n), unfurl_links: false });
+      return null;
     } catch (error) {
       log(`notify: slack failed after ${attempts} attempt(s): ${(error as Error).message}`);
+      return `failed after ${attempts} attempt(s): ${(error as Error).message}`;
     }
   };
-  const toWebhook = async (url: string, secret: string | null, n: Notification) => {
+  const toWebhook = async (url: string, secret: string | null, n: Notification): Promise<string | null> => {
     const body = JSON.stringify(n);
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (secret !== null) headers["x-breakglass-signature-256"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+    let last = "";
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const res = await send(url, { method: "POST", headers, body, signal: AbortSignal.timeout(5000) });
-        if (res.ok) return;
+        if (res.ok) return null;
+        last = `answered ${res.status}`;
         log(`notify: webhook answered ${res.status} (attempt ${attempt})`);
       } catch (error) {
+        last = (error as Error).message;
         log(`notify: webhook failed (attempt ${attempt}): ${(error as Error).message}`);
       }
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, 200 * attempt));
     }
+    return `failed after ${attempts} attempt(s): ${last}`;
   };
   return {
     async notify(targets, n) {
@@ -78,10 +89,17 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
           const url = options.env[target.url_env];
           if (!url) {
             log(`notify: ${target.url_env} is not set; skipped a ${target.type} notification`);
+            failed(target, n, `${target.url_env} is not set in the app's environment`);
             return;
           }
-          if (target.type === "slack") await toSlack(url, n);
-          else await toWebhook(url, target.secret_env ? (options.env[target.secret_env] ?? "") : null, n);
+          if (target.secret_env && !options.env[target.secret_env]) {
+            // An unsigned POST to a receiver that checks signatures is dropped there: say so here.
+            log(`notify: ${target.secret_env} is not set; skipped a signed webhook notification`);
+            failed(target, n, `${target.secret_env} is not set in the app's environment`);
+            return;
+          }
+          const problem = target.type === "slack" ? await toSlack(url, n) : await toWebhook(url, target.secret_env ? options.env[target.secret_env]! : null, n);
+          if (problem !== null) failed(target, n, problem);
         }),
       );
     },

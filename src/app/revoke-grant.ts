@@ -33,6 +33,7 @@ export async function revokeGrant(
   }
   if (error !== null) {
     const attempt = grant.revocation_failures + 1;
+    deps.counters?.revokeFailed(grant.provider);
     await session.record(
       `revocation_failed:${grant.grant_id}:${attempt}`,
       { type: "revocation_failed", actor, grant_id: grant.grant_id, error: error.slice(0, 500), attempt },

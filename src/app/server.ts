@@ -16,6 +16,10 @@ import { createOidcVerifier } from "./oidc-verifier.ts";
 import { introspectFromRecords } from "./introspect-from-records.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
 import { dashboardRoute, type DashboardAuth } from "./dashboard/dashboard-route.ts";
+import { collectDashboard } from "./dashboard/collect-dashboard.ts";
+import { ConfigError, configErrorLine } from "./config-error.ts";
+import { createAppMetrics, type AppMetrics } from "./metrics.ts";
+import { opsRoutes } from "./ops-routes.ts";
 
 export interface ServerConfig {
   appId: number;
@@ -48,6 +52,7 @@ export interface RunningServer {
   deps: BreakglassDeps;
   probot: Probot;
   scheduler: ExpiryScheduler;
+  metrics: AppMetrics;
   portFor(owner: string, repo: string): Promise<GitHubPort | null>;
   /** Reconciles every repository the app is installed on (start-up, and the sandbox's clock jumps). */
   reconcileAll(): Promise<ReconcileReport[]>;
@@ -76,6 +81,14 @@ function throttleFor(mode: boolean | "rate-limits-only", log: { warn(message: st
 /** The app's JSON logger (server and Actions mode): tokens and secrets are redacted wherever they appear. */
 export function appLogger(level: ServerConfig["logLevel"] = "info") {
   return pino({ level, redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" } });
+}
+
+/** Every notification that did not arrive: one warning in the log and one count in the metrics. */
+export function reportNotificationFailures(deps: BreakglassDeps, metrics: Pick<AppMetrics, "notificationFailed">, log: { warn(obj: object, msg: string): void }): void {
+  deps.notificationFailures?.onFailure((failure) => {
+    log.warn({ notification_failure: failure }, `notification to ${failure.url_env} failed: ${failure.reason}`);
+    metrics.notificationFailed(failure.target);
+  });
 }
 
 /** Starts Probot's webhook middleware and Breakglass's routes on one HTTP server. */
@@ -111,6 +124,12 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     return found;
   };
   const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set(), lock };
+  const metrics = createAppMetrics(async () => {
+    const data = await collectDashboard(deps, await installedPorts());
+    return { active: data.active.length, pending: data.pending.length, revokeFailed: data.failed.length };
+  });
+  deps.counters = metrics;
+  reportNotificationFailures(deps, metrics, log);
   if (config.deps.introspect) deps.introspect = introspectFromRecords(deps, portFor, config.deps.introspect);
   const scheduler = createExpiryScheduler({
     now: deps.now,
@@ -143,12 +162,28 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     portFor,
     lock,
     log,
-    extra: [dashboardRoute(deps, config.dashboard ?? { mode: "off" }, installedPorts), ...(config.extraRoutes ?? [])],
+    onRefusal: (path, code) => metrics.exchangeRefused(path, code),
+    extra: [
+      dashboardRoute(deps, config.dashboard ?? { mode: "off" }, installedPorts),
+      opsRoutes(deps, config.dashboard ?? { mode: "off" }, metrics, {
+        now: () => Date.now(),
+        github: async () => {
+          await (await probot.auth()).rest.apps.getAuthenticated();
+        },
+      }),
+      ...(config.extraRoutes ?? []),
+    ],
   });
   const server: HttpServer = createServer((req, res) => {
     routes(req, res)
       .then(async (handled) => {
-        if (!handled) await webhooks(req, res, () => res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}'));
+        if (handled) return;
+        const event = req.headers["x-github-event"];
+        if (typeof event === "string") {
+          const started = process.hrtime.bigint();
+          res.once("finish", () => metrics.webhookHandled(event.slice(0, 64), Number(process.hrtime.bigint() - started) / 1e9));
+        }
+        await webhooks(req, res, () => res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}'));
       })
       .catch((error: unknown) => {
         log.error({ err: error }, "request failed");
@@ -174,6 +209,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     deps,
     probot,
     scheduler,
+    metrics,
     portFor,
     reconcileAll,
     async runDue() {
@@ -193,7 +229,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   // `npm run setup` (Probot's manifest flow) writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to .env.
   if (existsSync(".env")) process.loadEnvFile(".env");
   const { serverConfigFromEnv } = await import("./config-from-env.ts");
-  const running = await startBreakglassServer(await serverConfigFromEnv(process.env));
+  const config = await serverConfigFromEnv(process.env).catch((error: unknown) => {
+    if (!(error instanceof ConfigError)) throw error;
+    // One line a log pipeline can alert on, naming the variable; no stack trace for a setting.
+    console.error(configErrorLine(error, Date.now()));
+    process.exit(1);
+  });
+  const running = await startBreakglassServer(config);
   console.log(JSON.stringify({ level: 30, msg: `Breakglass listening on ${running.url}` }));
   running.reconcileAll().catch((error) => console.error("start-up reconcile failed; the sweep will catch up", error));
 }

@@ -40,3 +40,36 @@ test("each missing or malformed setting is named with what to set", async () => 
   await assert.rejects(serverConfigFromEnv({ ...env, BREAKGLASS_SEAL_KEY: "c2hvcnQ=" }), /32 bytes/);
   await assert.rejects(serverConfigFromEnv({ ...env, BREAKGLASS_SIGNING_KEY: "nope" }), /PKCS#8 P-256/);
 });
+
+test("a setting the app cannot start with is a ConfigError naming its variable", async () => {
+  const { ConfigError } = await import("../../src/app/config-error.ts");
+  const env = await base();
+  const cases: Array<[Record<string, string | undefined>, string, RegExp]> = [
+    [{ APP_ID: "twelve" }, "APP_ID", /APP_ID must be a number/],
+    [{ PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nnope\n-----END RSA PRIVATE KEY-----" }, "PRIVATE_KEY", /PRIVATE_KEY is not a PEM private key/],
+    [{ BREAKGLASS_SIGNING_KEY: "nope" }, "BREAKGLASS_SIGNING_KEY", /PKCS#8 P-256/],
+    [{ BREAKGLASS_SEAL_KEY: "c2hvcnQ=" }, "BREAKGLASS_SEAL_KEY", /32 bytes/],
+    [{ BREAKGLASS_GITHUB_INSTALLATION_ID: "seven" }, "BREAKGLASS_GITHUB_INSTALLATION_ID", /must be a number/],
+    [{ BREAKGLASS_GITHUB_INSTALLATION_ID: "7", BREAKGLASS_GITHUB_APP_ID: "99" }, "BREAKGLASS_GITHUB_PRIVATE_KEY", /Missing BREAKGLASS_GITHUB_PRIVATE_KEY/],
+    [{ BREAKGLASS_GITHUB_INSTALLATION_ID: "7", BREAKGLASS_GITHUB_APP_ID: "99", BREAKGLASS_GITHUB_PRIVATE_KEY: "garbage" }, "BREAKGLASS_GITHUB_PRIVATE_KEY", /not a PEM private key/],
+    [{ WEBHOOK_SECRET: undefined }, "WEBHOOK_SECRET", /Missing WEBHOOK_SECRET/],
+  ];
+  for (const [change, variable, message] of cases) {
+    await assert.rejects(serverConfigFromEnv({ ...env, ...change }), (e: unknown) => e instanceof ConfigError && e.variable === variable && message.test(e.message), variable);
+  }
+});
+
+test("npm start with a bad setting refuses to start: one JSON log line naming the variable, exit 1", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const env = { ...(await base()), BREAKGLASS_SEAL_KEY: undefined, PATH: process.env.PATH, HOME: process.env.HOME };
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/app/server.ts"], { env: env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 60_000, cwd: process.cwd() });
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  const line = JSON.parse(lines[0]!) as { level: number; variable: string; code: string; msg: string };
+  assert.equal(line.level, 60);
+  assert.equal(line.variable, "BREAKGLASS_SEAL_KEY");
+  assert.equal(line.code, "config_error");
+  assert.match(line.msg, /^Breakglass did not start: Missing BREAKGLASS_SEAL_KEY: 32 random bytes/);
+  assert.ok(!r.stderr.includes("BEGIN"), "no key in the log");
+});

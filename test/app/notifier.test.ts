@@ -71,3 +71,21 @@ test("Slack that keeps failing is logged once after the last attempt, and never 
   assert.match(logs[0]!, /slack failed after 3 attempt/);
   await hook.close();
 });
+
+test("each notification that does not arrive is reported once: unset URL, unset signing secret, a target that keeps failing", async () => {
+  const hook = await receiver([500, 500]);
+  const failures: Array<{ target: string; url_env: string; event: string; reason: string }> = [];
+  const notifier = httpNotifier({ env: { HOOK: hook.url, SIGNED: hook.url }, attempts: 2, onFailure: (f) => void failures.push(f) });
+  await notifier.notify([{ type: "slack", url_env: "MISSING" }, { type: "webhook", url_env: "SIGNED", secret_env: "NO_SECRET" }, { type: "webhook", url_env: "HOOK" }], notification);
+  assert.deepEqual(
+    failures.map(({ target, url_env, reason }) => ({ target, url_env, reason })).sort((a, b) => a.url_env.localeCompare(b.url_env)),
+    [
+      { target: "webhook", url_env: "HOOK", reason: "failed after 2 attempt(s): answered 500" },
+      { target: "slack", url_env: "MISSING", reason: "MISSING is not set in the app's environment" },
+      { target: "webhook", url_env: "SIGNED", reason: "NO_SECRET is not set in the app's environment" },
+    ],
+  );
+  assert.equal(hook.received.length, 2, "no unsigned POST went out for the signed target");
+  assert.ok(failures.every((f) => f.event === "granted" && !JSON.stringify(f).includes(hook.url)), "no URL is kept");
+  await hook.close();
+});

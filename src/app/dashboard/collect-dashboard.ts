@@ -1,6 +1,7 @@
 import { LIVE } from "../../core/lifecycle.ts";
 import type { BreakglassDeps } from "../deps.ts";
 import type { GitHubPort } from "../github-port.ts";
+import type { NotificationFailure } from "../notification-failures.ts";
 import { DRILL_LABEL, REQUEST_LABEL, RequestSession } from "../request-session.ts";
 
 export interface DashboardRow {
@@ -29,6 +30,8 @@ export interface DashboardData {
   failed: DashboardRow[];
   recent: DashboardRow[];
   last_drill: DashboardRow | null;
+  /** The latest notifications that did not arrive (this process's, newest first). */
+  notification_failures?: NotificationFailure[];
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -36,7 +39,7 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 /** What a security lead needs at a glance, read from the records of each repository's request issues. */
 export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]): Promise<DashboardData> {
   const now = deps.now();
-  const data: DashboardData = { generated_at: new Date(now).toISOString(), active: [], pending: [], failed: [], recent: [], last_drill: null };
+  const data: DashboardData = { generated_at: new Date(now).toISOString(), active: [], pending: [], failed: [], recent: [], last_drill: null, notification_failures: deps.notificationFailures?.recent() ?? [] };
   for (const port of ports) {
     const issues = await port.listIssues({ labels: REQUEST_LABEL, state: "all", since: new Date(now - WEEK_MS).toISOString() });
     for (const issue of issues) {

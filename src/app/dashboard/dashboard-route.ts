@@ -23,24 +23,30 @@ const equal = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/**
+ * Whether a request may see operator pages (the dashboard, /metrics) under `auth`; null when it may.
+ * `off` is the caller's to handle (the route does not exist).
+ */
+export function operatorRefusal(req: IncomingMessage, auth: Exclude<DashboardAuth, { mode: "off" }>, what: string): { status: 401 | 403; text: string } | null {
+  if (auth.mode === "loopback") {
+    const remote = req.socket.remoteAddress ?? "";
+    return ["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(remote) ? null : { status: 403, text: `${what[0]!.toUpperCase()}${what.slice(1)} is only served to this machine.` };
+  }
+  const user = req.headers["x-forwarded-user"];
+  const secret = req.headers["x-breakglass-proxy-secret"];
+  if (typeof user !== "string" || !user || typeof secret !== "string" || !equal(secret, auth.secret)) return { status: 401, text: `Sign in through the Breakglass proxy to see ${what}.` };
+  return null;
+}
+
 export function dashboardRoute(deps: BreakglassDeps, auth: DashboardAuth, repositories: () => Promise<GitHubPort[]>) {
   return async function dashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" || (path !== DASHBOARD_PATH && path !== `${DASHBOARD_PATH}/`)) return false;
     if (auth.mode === "off") return false;
-    if (auth.mode === "loopback") {
-      const remote = req.socket.remoteAddress ?? "";
-      if (!["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(remote)) {
-        res.writeHead(403, { "content-type": "text/plain" }).end("The dashboard is only served to this machine.");
-        return true;
-      }
-    } else {
-      const user = req.headers["x-forwarded-user"];
-      const secret = req.headers["x-breakglass-proxy-secret"];
-      if (typeof user !== "string" || !user || typeof secret !== "string" || !equal(secret, auth.secret)) {
-        res.writeHead(401, { "content-type": "text/plain" }).end("Sign in through the Breakglass proxy to see the dashboard.");
-        return true;
-      }
+    const refusal = operatorRefusal(req, auth, "the dashboard");
+    if (refusal) {
+      res.writeHead(refusal.status, { "content-type": "text/plain" }).end(refusal.text);
+      return true;
     }
     const data = await collectDashboard(deps, await repositories());
     res.writeHead(200, {

@@ -36,6 +36,14 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
     data.failed.map((r) => [link(r), what(r), esc(r.requester), `<span class="bad">${esc(r.revocation_error)}</span>`]),
     "None.",
   );
+  const notifyFailures = data.notification_failures ?? [];
+  const notifications = table(
+    "notification-failures",
+    "Notifications that did not arrive",
+    ["When", "Target", "Request", "Event", "Reason"],
+    notifyFailures.map((f) => [esc(f.at), `${esc(f.target)} <code>${esc(f.url_env)}</code>`, `${esc(f.repository)}#${f.issue}`, esc(f.event), `<span class="bad">${esc(f.reason)}</span>`]),
+    "None.",
+  );
   const active = table(
     "active",
     "Active grants",
@@ -82,6 +90,7 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
 <h1>Breakglass</h1>
 <p class="meta">Updated ${esc(data.generated_at)} · refreshes every ${refreshSeconds} s</p>
 ${data.failed.length ? failed : ""}
+${notifyFailures.length ? notifications : ""}
 ${active}
 ${pending}
 <section id="drill"><h2>Drills</h2>${drill}</section>
