@@ -1,6 +1,7 @@
 # Breakglass app server. Build: docker build -t breakglass .   Run: see docs/deployment.md.
 # Nothing in the tests needs Docker; this is for deployments.
-FROM node:20-slim
+# Node 24 (Active LTS) is recommended; 22 works too, and 20.18+ stays supported (CONTRIBUTING "Node versions").
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
