@@ -41028,6 +41028,28 @@ var notifyTarget = object(
     examples: [{ type: "slack", url_env: "SLACK_WEBHOOK_URL" }]
   }
 );
+var stepUp = (who) => ({
+  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`, or \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it). A list means any of them.`,
+  oneOf: [
+    { enum: ["none", "ssh-signature"], description: "One method, or none." },
+    {
+      type: "array",
+      title: "a list of methods",
+      description: "Any one of these methods.",
+      items: { enum: ["ssh-signature"], description: "A step-up method." },
+      minItems: 1,
+      uniqueItems: true
+    }
+  ],
+  default: "none",
+  examples: ["ssh-signature"]
+});
+var requireHardwareKey = {
+  type: "boolean",
+  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing).",
+  default: false,
+  examples: [true]
+};
 var POLICY_SCHEMA = {
   $schema: "http://json-schema.org/draft-07/schema#",
   description: "Who may get emergency access to one resource, how, for how long, with whose approval. The file name (without `.yml`) is the resource name.",
@@ -41101,7 +41123,9 @@ var POLICY_SCHEMA = {
           "How long a request may wait for approval: approvers are reminded (escalated) at half of it, and the request times out at the end.",
           ["30m"],
           { default: POLICY_DEFAULTS.approvals.timeout }
-        )
+        ),
+        step_up: stepUp("each approver"),
+        require_hardware_key: requireHardwareKey
       },
       { examples: [{ required: 2, from: "codeowners", timeout: "30m" }] }
     ),
@@ -41122,7 +41146,9 @@ var POLICY_SCHEMA = {
           description: "Whether `/break-glass <reason>` may self-approve. The reason is mandatory, every notify target is alerted and the review is forced.",
           default: POLICY_DEFAULTS.break_glass.allowed,
           examples: [false]
-        }
+        },
+        step_up: stepUp("the person breaking the glass"),
+        require_hardware_key: requireHardwareKey
       },
       { examples: [{ allowed: false }] }
     ),
@@ -41775,12 +41801,13 @@ function buildPolicy(resource, path6, raw, seconds) {
     approvals: {
       required: raw.approvals?.required ?? d.approvals.required,
       from: raw.approvals?.from ? structuredClone(raw.approvals.from) : d.approvals.from,
-      timeout_seconds: seconds.get("approvals.timeout") ?? secondsOf(d.approvals.timeout)
+      timeout_seconds: seconds.get("approvals.timeout") ?? secondsOf(d.approvals.timeout),
+      ...stepUpOf(raw.approvals?.step_up, raw.approvals?.require_hardware_key)
     },
     auto_approve: (raw.auto_approve ?? []).map(
       (rule, i) => toRule(rule, seconds.get(`auto_approve[${i}].max_duration`))
     ),
-    break_glass: { allowed: raw.break_glass?.allowed ?? d.break_glass.allowed },
+    break_glass: { allowed: raw.break_glass?.allowed ?? d.break_glass.allowed, ...stepUpOf(raw.break_glass?.step_up, raw.break_glass?.require_hardware_key) },
     extend: { requires_approval: raw.extend?.requires_approval ?? d.extend.requires_approval },
     limits: {
       max_active_grants_per_user: raw.limits?.max_active_grants_per_user ?? d.limits.max_active_grants_per_user,
@@ -41883,6 +41910,10 @@ function editDistance(a, b) {
     rows.push(row);
   }
   return rows[a.length][b.length];
+}
+function stepUpOf(setting, hardware) {
+  const methods = setting === void 0 || setting === "none" ? [] : Array.isArray(setting) ? [...setting] : [setting];
+  return methods.length ? { step_up: { methods, require_hardware_key: hardware ?? false } } : {};
 }
 
 // src/action/run-drill.ts

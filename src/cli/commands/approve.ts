@@ -7,7 +7,8 @@ import { parseArgs, promisify } from "node:util";
 import { formatDuration } from "../../core/duration.ts";
 import { signedLine, stepUpMessage, STEP_UP_NAMESPACE, type StepUpKind } from "../../core/step-up.ts";
 import { readRequest } from "../../audit/read-request.ts";
-import { UserError, type CliIO } from "../io.ts";
+import { UsageError, UserError, type CliIO } from "../io.ts";
+import { flagsIn, usageErrorFrom } from "../usage-error.ts";
 import { connect, parseAppLogin, readKeys, withGitHubErrors, type AuditCommandDeps } from "./audit.ts";
 
 const run = promisify(execFile);
@@ -61,21 +62,21 @@ export function command(kind: StepUpKind) {
         },
       });
     } catch (error) {
-      throw new UserError(`${(error as Error).message.replace(/\. To specify a positional.*$/s, "")} (see \`breakglass ${kind} --help\`).`, 2);
+      throw usageErrorFrom(error, flagsIn(HELP(kind))) ?? error;
     }
     const { values, positionals } = parsed;
     if (values.help) {
       io.stdout(HELP(kind));
       return 0;
     }
-    if (positionals.length !== 1) throw new UserError(`give exactly one request as owner/repo#N, e.g. breakglass ${kind} acme/ops#12 (see --help).`, 2);
+    if (positionals.length !== 1) throw new UsageError(`give exactly one request as owner/repo#N, e.g. breakglass ${kind} acme/ops#12 (see --help).`);
     const ref = REF.exec(positionals[0]!.trim());
-    if (!ref) throw new UserError(`"${positionals[0]}" is not a request: write it as owner/repo#N, e.g. acme/ops#12.`, 2);
+    if (!ref) throw new UsageError(`"${positionals[0]}" is not a request: write it as owner/repo#N, e.g. acme/ops#12.`);
     const [, owner, repo, issueText] = ref as unknown as [string, string, string, string];
     const issue = Number(issueText);
-    if (kind === "break-glass" && !values.reason?.trim()) throw new UserError("--reason is required: say why this cannot wait for an approver.", 2);
-    if (kind === "approve" && values.reason !== undefined) throw new UserError("--reason is for break-glass; an approval takes --note.", 2);
-    if (kind === "break-glass" && values.note !== undefined) throw new UserError("--note is for approve; break-glass takes --reason.", 2);
+    if (kind === "break-glass" && !values.reason?.trim()) throw new UsageError("--reason is required: say why this cannot wait for an approver.");
+    if (kind === "approve" && values.reason !== undefined) throw new UsageError("--reason is for break-glass; an approval takes --note.");
+    if (kind === "break-glass" && values.note !== undefined) throw new UsageError("--note is for approve; break-glass takes --reason.");
     const key = findKey(values.key, io);
 
     const env = { ...io.env };
