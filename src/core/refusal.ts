@@ -26,7 +26,12 @@ export type ReasonCode =
   | "already_granted"
   | "expired"
   | "unknown_command"
-  | "invalid_command";
+  | "invalid_command"
+  | "approval_predates_request"
+  | "approval_stale"
+  | "requester_not_allowed"
+  | "edit_not_by_requester"
+  | "posted_via_app";
 
 export interface Refusal {
   code: ReasonCode;
