@@ -22,6 +22,9 @@ import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { credentialOf } from "./credential-ref.ts";
 import { priorBreakGlassUses } from "./break-glass-usage.ts";
+import { approvalPostdatesRecord } from "../core/approval-freshness.ts";
+import { approvalPolicyDigest } from "../core/policy-digest.ts";
+import { recheckApprovalsNow } from "./recheck-approvals.ts";
 
 const refusalText = (who: string, r: Refusal): string =>
   `👎 ${mention(who)} — refused (\`${r.code}\`): ${escapeInline(r.message, 600)}`;
@@ -43,7 +46,7 @@ export async function handleCommand(
   await port.react(comment.id, "eyes");
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const who = comment.user.login;
-  const result = await run(session, command, comment);
+  const result = comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
   if (result === "done") {
     await port.react(comment.id, "rocket");
     await session.publish();
@@ -74,6 +77,12 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       await port.createComment(session.number, `ℹ️ ${mention(who)}: the request is **${session.state.status.replace("_", " ")}**; the status comment above is up to date.`);
       return "replied";
     case "approve": {
+      if (policy && !session.state.extension) {
+        // Approvals that no longer hold (owner removed, permission lost, policy changed) go first,
+        // so this one is counted against what is true now.
+        const rechecked = await recheckApprovalsNow(session, policy, "approval");
+        if (!rechecked.ok) return { code: "requester_not_allowed", message: rechecked.message };
+      }
       const actor = await session.actor(comment.user);
       if (session.state.extension) {
         const decided = decideExtensionApproval(session.state, actor);
@@ -88,7 +97,11 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       }
       const decided = decideApproval(session.state, actor, command.note || undefined);
       if (!decided.ok) return decided.error;
-      const event = decided.value.type === "approved" ? { ...decided.value, comment_id: comment.id } : decided.value;
+      // Bound to what the approver could have seen: written after the current content was recorded.
+      const seen = approvalPostdatesRecord(comment, session.recordStamp("requested"), session.state.hash ?? "");
+      if (!seen.ok) return seen.error;
+      const digest = policy && session.state.request ? { policy_digest: approvalPolicyDigest(policy, session.state.request.role) } : {};
+      const event = decided.value.type === "approved" ? { ...decided.value, comment_id: comment.id, ...digest } : decided.value;
       const s = session.state;
       const count = s.approvals.length + 1;
       const via = actor.eligibility?.team ? ` (via ${escapeInline(actor.eligibility.team, 60)})` : "";
@@ -140,8 +153,9 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       const allowed = decideBreakGlass(session.state, policy, actor, command.reason);
       if (!allowed.ok) return allowed.error;
       const prior = await priorBreakGlassUses(deps, session, who);
-      const decided = decideBreakGlass(session.state, policy, actor, command.reason, prior);
-      if (!decided.ok) return decided.error;
+      const bg = decideBreakGlass(session.state, policy, actor, command.reason, prior);
+      if (!bg.ok) return bg.error;
+      const decided = { ...bg, value: { ...bg.value, policy_digest: approvalPolicyDigest(policy, session.state.request!.role) } };
       const repeated = prior > 0 ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.` : "";
       const recorded = await session.recordAndConfirm(
         id,
@@ -181,6 +195,20 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
     }
   }
   return { code: "unknown_command", message: "Unknown command." };
+}
+
+/** Whether the policy lets comments posted through this app (on the author's behalf) be commands. */
+function viaAllowedApp(session: RequestSession, comment: IssueComment): boolean {
+  const slug = comment.app_slug;
+  return !!slug && (session.policy()?.commands_via_apps ?? []).includes(slug);
+}
+
+function viaAppRefusal(who: string, comment: IssueComment): Refusal {
+  const app = comment.app_slug ? `the app \`${escapeInline(comment.app_slug, 40)}\`` : `an app (id ${comment.app_id})`;
+  return {
+    code: "posted_via_app",
+    message: `This comment was posted through ${app} on @${who}'s behalf, so it is not taken as a command: an integration can post in a person's name without them writing it. Write the command yourself in a new comment on GitHub${comment.app_slug ? `, or ask the policy owners to list \`${escapeInline(comment.app_slug, 40)}\` under \`commands_via_apps\`` : ""}.`,
+  };
 }
 
 /** Moves the live credential's own expiry by the pending extension; returns the new expiry (ISO). */
