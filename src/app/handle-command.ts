@@ -204,10 +204,10 @@ function viaAllowedApp(session: RequestSession, comment: IssueComment): boolean 
 }
 
 function viaAppRefusal(who: string, comment: IssueComment): Refusal {
-  const app = comment.app_slug ? `the app \`${escapeInline(comment.app_slug, 40)}\`` : `an app (id ${comment.app_id})`;
+  const app = comment.app_slug ? `the app ${comment.app_slug}` : `an app (id ${comment.app_id})`;
   return {
     code: "posted_via_app",
-    message: `This comment was posted through ${app} on @${who}'s behalf, so it is not taken as a command: an integration can post in a person's name without them writing it. Write the command yourself in a new comment on GitHub${comment.app_slug ? `, or ask the policy owners to list \`${escapeInline(comment.app_slug, 40)}\` under \`commands_via_apps\`` : ""}.`,
+    message: `This comment was posted through ${app} on @${who}'s behalf, so it is not taken as a command: an integration can post in a person's name without them writing it. Write the command yourself in a new comment on GitHub${comment.app_slug ? `, or ask the policy owners to list ${comment.app_slug} under commands_via_apps in the policy` : ""}.`,
   };
 }
 
