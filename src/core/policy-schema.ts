@@ -474,7 +474,7 @@ export const POLICY_SCHEMA: JsonSchema = {
           { default: POLICY_DEFAULTS.approvals.collect_within },
         ),
       },
-      { examples: [{ required: 2, from: "codeowners", timeout: "30m", collect_within: "1h" }] },
+      { examples: [{ required: 2, from: "codeowners", timeout: "30m" }] },
     ),
     requesters: object(
       "Who may open requests for this resource. A request by anyone else is invalid: nobody can approve it and no auto-approval rule applies.",
