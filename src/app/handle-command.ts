@@ -87,6 +87,9 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       if (session.state.extension) {
         const decided = decideExtensionApproval(session.state, actor);
         if (!decided.ok) return decided.error;
+        // A late-delivered /approve written for the request itself must not approve an extension asked for afterwards.
+        const seenExtension = approvalPostdatesRecord(comment, session.recordStamp("extension_requested"), session.state.extension.hash);
+        if (!seenExtension.ok) return seenExtension.error;
         // The credential moves first: if the provider cannot, nothing is recorded and the extension
         // stays pending, so the approval can be given again once the provider answers.
         const moved = await extendCredential(session);
