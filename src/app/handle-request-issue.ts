@@ -81,7 +81,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
       return;
     }
   }
-  const allowed = await requesterAllowed(session, policy, requester);
+  const allowed = await requesterAllowed(session, policy, requester, request.drill);
   if (!allowed.ok) {
     const recorded = await session.record(
       `invalid:requester:${session.chain.length}`,
@@ -141,9 +141,9 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
 }
 
 /** The requester passes the policy's `requesters` (minimum permission, teams), read from GitHub now. */
-async function requesterAllowed(session: RequestSession, policy: Policy, requester: string) {
+async function requesterAllowed(session: RequestSession, policy: Policy, requester: string, drill: boolean) {
   const teams = policy.requesters.teams ?? [];
-  return checkRequester(policy, requester, await session.port.permission(requester), await teamsOfMember(session, requester, teams));
+  return checkRequester(policy, requester, await session.port.permission(requester), await teamsOfMember(session, requester, teams), drill);
 }
 
 /**

@@ -42,7 +42,7 @@ export interface RecheckResult {
  */
 export function recheckApprovals(state: RequestState, policy: Policy, facts: ApprovalFacts): RecheckResult {
   const voided: VoidedApproval[] = [];
-  const requesterCheck = state.requester ? checkRequester(policy, state.requester, facts.requesterPermission, facts.requesterTeams) : null;
+  const requesterCheck = state.requester ? checkRequester(policy, state.requester, facts.requesterPermission, facts.requesterTeams, state.request?.drill ?? false) : null;
   const requester = requesterCheck && !requesterCheck.ok ? requesterCheck.error : null;
   for (const approval of state.approvals) {
     const reason = staleReason(approval, state, policy, facts, requester !== null);

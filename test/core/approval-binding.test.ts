@@ -143,6 +143,9 @@ test("checkRequester: minimum permission (default write) and, when listed, team 
   const teams = { resource: "x", requesters: { min_permission: "write" as const, teams: ["@acme/SRE"] } };
   assert.equal(code("write", [], teams), "requester_not_allowed");
   assert.equal(code("write", ["@acme/sre"], teams), "ok");
+  assert.equal(checkRequester(policy, "github-actions[bot]", "none", new Set(), true).ok, true, "the drill workflow's bot may open drills");
+  assert.equal(checkRequester(policy, "github-actions[bot]", "none", new Set(), false).ok, false, "but nothing else");
+  assert.equal(checkRequester(policy, "oscar", "read", new Set(), true).ok, false, "a drill flag does not admit a person");
   const r = checkRequester(policy, "oscar", "read", new Set());
   assert.ok(!r.ok);
   assert.match(r.error.message, /at least write access/);

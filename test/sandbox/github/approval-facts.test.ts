@@ -62,6 +62,13 @@ describe("emulator: late deliveries, team permissions, comments via apps", () =>
     assert.equal((await t.api("GET", path, withoutMembers)).status, 403, "needs the members permission");
   });
 
+  it("reports a GitHub App's bot user as no collaborator, as GitHub does", async () => {
+    const app = t.emulator.installationToken();
+    const bot = await t.api("GET", "/repos/acme/ops/collaborators/github-actions%5Bbot%5D/permission", app);
+    assert.equal(bot.status, 200);
+    assert.equal((bot.json as { permission: string }).permission, "none");
+  });
+
   it("attributes a user-to-server token's comment to the person and names the app in REST and webhooks", async () => {
     const receiver = await startReceiver();
     t.emulator.setWebhookUrl(receiver.url);
