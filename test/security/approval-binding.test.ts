@@ -35,7 +35,7 @@ const resetGuardrail = () => {
 
 /** The grant workflow's exchange, as the real Action in a real run would make it. */
 async function exchangeAsGrantRun(n: number) {
-  return exchange(sb, await sb.issuer.mint(grantClaims(sb)), n);
+  return exchange(sb, await sb.issuer.mint(grantClaims(sb, {}, n)), n);
 }
 
 async function approvedGuardrail(requester: string): Promise<number> {
