@@ -77,8 +77,11 @@ function voidedText(result: RecheckResult, before: number): string {
   const lines = result.voided.map((v) => `- ${mention(v.actor)} ${STALE_REASON_TEXT[v.reason]}.`);
   const more = result.required !== before ? [`- The policy in force now asks for **${result.required}** approval(s) (it was ${before}).`] : [];
   const requester = result.requester ? [``, `⛔ ${escapeInline(result.requester.message, 400)}`] : [];
+  const head = result.voided.length
+    ? `↩️ **${result.voided.length} approval(s) no longer count**, checked again against the CODEOWNERS, team memberships, permissions and policy on the default branch:`
+    : "↩️ **The policy on the default branch changed how many approvals this request needs:**";
   return [
-    `↩️ **${result.voided.length} approval(s) no longer count**, checked again against the CODEOWNERS, team memberships, permissions and policy on the default branch:`,
+    head,
     "",
     ...lines,
     ...more,
