@@ -42,6 +42,9 @@ approvals:
   required: 2              # two distinct CODEOWNERS of this file, never the requester
   from: codeowners
   timeout: 30m             # escalate after 15m, time out after 30m
+  collect_within: 1h       # an approval nobody collected within 1h expires
+
+requesters: { min_permission: write }   # read-only outside collaborators cannot request
 
 auto_approve:
   - name: read-only-low    # recorded in the audit trail when it fires

@@ -46,6 +46,7 @@ export const commentFromPayload = (c: {
   body: c.body ?? "",
   user: { login: c.user?.login ?? "ghost", type: c.user?.type ?? "User" },
   app_id: (c.performed_via_github_app as { id?: number } | null | undefined)?.id ?? null,
+  app_slug: (c.performed_via_github_app as { slug?: string } | null | undefined)?.slug ?? null,
   created_at: c.created_at,
   html_url: c.html_url,
 });
@@ -65,7 +66,7 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
     app.on(["issues.opened", "issues.edited", "issues.reopened", "issues.labeled"], async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
       if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== "breakglass") return;
-      await lock(key(context, issue.number), () => handleRequestIssue(deps, portOf(context), issue, context.payload.sender.login));
+      await lock(key(context, issue.number), () => handleRequestIssue(deps, portOf(context), issue, context.payload.sender.login, context.payload.action));
     });
 
     app.on("issues.closed", async (context) => {

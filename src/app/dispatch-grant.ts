@@ -1,3 +1,4 @@
+import { collectDeadline } from "../core/approval-expiry.ts";
 import { escapeInline } from "../core/markdown.ts";
 import type { RequestSession } from "./request-session.ts";
 import { runUrl } from "./trusted-run.ts";
@@ -23,7 +24,10 @@ export async function dispatchGrant(session: RequestSession): Promise<void> {
     // accepts no other. One workflow serves every policy: the job's environment comes as an input.
     ({ run_id: runId } = await port.dispatchWorkflow(deps.grantWorkflow, repo.default_branch, { issue: String(session.number), ...(environment ? { environment } : {}) }));
     // If no run ever exchanges its token (no runner, a cancelled run), reconcile dispatches again.
-    deps.scheduler?.schedule(port, session.number, deps.now() + REDISPATCH_AFTER_MS);
+    // The timer fires no later than the approval's collect deadline, so an expiry is recorded on time.
+    const policy = session.policy();
+    const deadline = policy ? collectDeadline(session.state, policy) : null;
+    deps.scheduler?.schedule(port, session.number, Math.min(deps.now() + REDISPATCH_AFTER_MS, deadline ?? Infinity));
   } catch (error) {
     await port.createComment(
       session.number,

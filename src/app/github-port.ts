@@ -6,6 +6,8 @@ export interface IssueComment {
   body: string;
   user: { login: string; type: string };
   app_id: number | null;
+  /** Slug of the app a user's comment was posted through (`performed_via_github_app`), when known. */
+  app_slug?: string | null;
   created_at: string;
   html_url: string;
 }
@@ -74,6 +76,8 @@ export interface GitHubPort {
   permission(login: string): Promise<Permission>;
   /** A person's SSH *signing* keys on GitHub, as key lines (`ssh-ed25519 AAAA…`); [] when they have none. */
   sshSigningKeys(login: string): Promise<string[]>;
+  /** The team's own permission on this repository ("none" when it has no access): a CODEOWNERS team needs write. */
+  teamPermission(team: string): Promise<Permission>;
   /** Dispatches a workflow and returns the id of the run GitHub created (`return_run_details`), or null if GitHub did not say. */
   dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<{ run_id: number | null }>;
   /** A workflow run: its title (the grant workflow's `run-name` names the issue), file and who started it. */

@@ -12,6 +12,7 @@ import type { OidcRefusal} from "./oidc-verifier.ts";
 import { type ActionsClaims } from "./oidc-verifier.ts";
 import { encryptForRequester, recipientOf, type EncryptedDelivery } from "./encrypt-for-requester.ts";
 import { isRequestIssue } from "./handle-request-issue.ts";
+import { checkBeforeGrant } from "./recheck-approvals.ts";
 import { RequestSession } from "./request-session.ts";
 import { otherRequestsOf } from "./requester-requests.ts";
 import { revokeGrant } from "./revoke-grant.ts";
@@ -26,6 +27,7 @@ export type ExchangeRefusalCode =
   | "not_approved"
   | "already_granted"
   | "request_expired"
+  | "approval_stale"
   | "limit_active_grants"
   | "no_provider"
   | "no_recipient"
@@ -165,6 +167,9 @@ async function exchangeForRequest(
     const refusal = await acceptRun(session, repository, Number(claims.run_id));
     if (refusal) throw new ExchangeRefusal(refusal.code, refusal.message, refusal.code === "unknown_run" ? 403 : 409);
   }
+  // Approvals must still hold now, not only when given (owners, permissions, policy terms, collect deadline).
+  const stillHolds = await checkBeforeGrant(session);
+  if (!stillHolds.ok) throw new ExchangeRefusal(stillHolds.code, stillHolds.message, 409);
   const activeGrants = await countLiveGrants(deps, session, state.requester!, policy.resource);
   const limit = checkLimits(policy, { activeGrants, requestsToday: 0 }, "grant");
   if (!limit.ok) throw new ExchangeRefusal("limit_active_grants", limit.error.message, 409);

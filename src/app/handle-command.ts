@@ -23,6 +23,9 @@ import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { credentialOf } from "./credential-ref.ts";
 import { priorBreakGlassUses } from "./break-glass-usage.ts";
+import { approvalPostdatesRecord } from "../core/approval-freshness.ts";
+import { approvalPolicyDigest } from "../core/policy-digest.ts";
+import { recheckApprovalsNow } from "./recheck-approvals.ts";
 
 const refusalText = (who: string, r: Refusal): string =>
   `👎 ${mention(who)} — refused (\`${r.code}\`): ${escapeInline(r.message, 600)}`;
@@ -45,7 +48,7 @@ export async function handleCommand(
   await port.react(comment.id, "eyes");
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const who = comment.user.login;
-  const result = await run(session, command, comment);
+  const result = comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
   if (result === "done") {
     await port.react(comment.id, "rocket");
     await session.publish();
@@ -76,10 +79,19 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       await port.createComment(session.number, `ℹ️ ${mention(who)}: the request is **${session.state.status.replace("_", " ")}**; the status comment above is up to date.`);
       return "replied";
     case "approve": {
+      if (policy && !session.state.extension) {
+        // Approvals that no longer hold (owner removed, permission lost, policy changed) go first,
+        // so this one is counted against what is true now.
+        const rechecked = await recheckApprovalsNow(session, policy, "approval");
+        if (!rechecked.ok) return { code: "requester_not_allowed", message: rechecked.message };
+      }
       const actor = await session.actor(comment.user);
       if (session.state.extension) {
         const decided = decideExtensionApproval(session.state, actor);
         if (!decided.ok) return decided.error;
+        // A late-delivered /approve written for the request itself must not approve an extension asked for afterwards.
+        const seenExtension = approvalPostdatesRecord(comment, session.recordStamp("extension_requested"), session.state.extension.hash);
+        if (!seenExtension.ok) return seenExtension.error;
         // The credential moves first: if the provider cannot, nothing is recorded and the extension
         // stays pending, so the approval can be given again once the provider answers.
         const moved = await extendCredential(session);
@@ -90,9 +102,13 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       }
       const decided = decideApproval(session.state, actor, command.note || undefined);
       if (!decided.ok) return decided.error;
+      // Bound to what the approver could have seen: written after the current content was recorded.
+      const seen = approvalPostdatesRecord(comment, session.recordStamp("requested"), session.state.hash ?? "");
+      if (!seen.ok) return seen.error;
       const proof = await stepUpProof(session, "approve", policy?.approvals.step_up, comment);
       if (proof && "code" in proof) return proof;
-      const event = decided.value.type === "approved" ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) } : decided.value;
+      const digest = policy && session.state.request ? { policy_digest: approvalPolicyDigest(policy, session.state.request.role) } : {};
+      const event = decided.value.type === "approved" ? { ...decided.value, comment_id: comment.id, ...digest, ...(proof ? { step_up: proof } : {}) } : decided.value;
       const s = session.state;
       const count = s.approvals.length + 1;
       const via = actor.eligibility?.team ? ` (via ${escapeInline(actor.eligibility.team, 60)})` : "";
@@ -145,11 +161,11 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       const allowed = decideBreakGlass(session.state, policy, actor, command.reason);
       if (!allowed.ok) return allowed.error;
       const prior = await priorBreakGlassUses(deps, session, who);
-      const decidedPlain = decideBreakGlass(session.state, policy, actor, command.reason, prior);
-      if (!decidedPlain.ok) return decidedPlain.error;
+      const bg = decideBreakGlass(session.state, policy, actor, command.reason, prior);
+      if (!bg.ok) return bg.error;
       const proof = await stepUpProof(session, "break-glass", policy.break_glass.step_up, comment);
       if (proof && "code" in proof) return proof;
-      const decided = { ok: true as const, value: proof && decidedPlain.value.type === "break_glass" ? { ...decidedPlain.value, step_up: proof } : decidedPlain.value };
+      const decided = { ...bg, value: { ...bg.value, policy_digest: approvalPolicyDigest(policy, session.state.request!.role), ...(proof && bg.value.type === "break_glass" ? { step_up: proof } : {}) } };
       const repeated = prior > 0 ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.` : "";
       const recorded = await session.recordAndConfirm(
         id,
@@ -210,6 +226,20 @@ async function stepUpProof(session: RequestSession, kind: StepUpKind, stepUp: St
     login,
   });
   return checked.ok ? checked.value : checked.error;
+}
+
+/** Whether the policy lets comments posted through this app (on the author's behalf) be commands. */
+function viaAllowedApp(session: RequestSession, comment: IssueComment): boolean {
+  const slug = comment.app_slug;
+  return !!slug && (session.policy()?.commands_via_apps ?? []).includes(slug);
+}
+
+function viaAppRefusal(who: string, comment: IssueComment): Refusal {
+  const app = comment.app_slug ? `the app ${comment.app_slug}` : `an app (id ${comment.app_id})`;
+  return {
+    code: "posted_via_app",
+    message: `This comment was posted through ${app} on @${who}'s behalf, so it is not taken as a command: an integration can post in a person's name without them writing it. Write the command yourself in a new comment on GitHub${comment.app_slug ? `, or ask the policy owners to list ${comment.app_slug} under commands_via_apps in the policy` : ""}.`,
+  };
 }
 
 /** Moves the live credential's own expiry by the pending extension; returns the new expiry (ISO). */

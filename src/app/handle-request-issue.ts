@@ -5,6 +5,10 @@ import { LIVE } from "../core/lifecycle.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import { requestHash } from "../core/request-hash.ts";
 import type { FieldError } from "../core/result.ts";
+import type { Policy } from "../core/types.ts";
+import { approvalPolicyDigest } from "../core/policy-digest.ts";
+import { checkRequester } from "../core/requester-eligibility.ts";
+import { teamsOfMember } from "./recheck-approvals.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
 import { loadIssueForm } from "./repo-config.ts";
@@ -21,9 +25,10 @@ export const isRequestIssue = (issue: Pick<IssueSummary, "labels">): boolean =>
 /**
  * `issues.opened` / `issues.edited` / `issues.reopened`: parse the body, validate it against the
  * policy, record the request (an edit that changes it voids earlier approvals), apply auto-approval,
- * and publish the status. The requester is always the issue's author, whoever edited it.
+ * and publish the status. The requester is always the issue's author, and only their own edits
+ * change the request: anyone else's is refused and recorded (see refuseEditByOther).
  */
-export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, editor: string): Promise<void> {
+export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, editor: string, action = "edited"): Promise<void> {
   if (!isRequestIssue(issue) || issue.state !== "open") return;
   // Read the form while the session loads: one round trip less before the requester sees an answer.
   const form = loadIssueForm(port);
@@ -42,6 +47,14 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   const validated = issueForm
     ? checkRequestBody(issue.body, issueForm, session.config.policies, session.config.policyErrors)
     : { ok: false as const, error: [{ field: "form", message: "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`." }] };
+  // GitHub lets anyone with write access edit the body; it stays the author's request only if
+  // the author wrote it. A body first seen on `labeled`/`reopened` is the author's as opened.
+  const byOther = editor.toLowerCase() !== requester.toLowerCase() && (action === "edited" || state.status !== "new");
+  if (byOther) {
+    const unchanged = validated.ok ? state.hash === requestHash(validated.value) && state.status !== "invalid" : state.status === "invalid" && lastInvalidKey(session) === errorsKey(validated.error);
+    if (!unchanged) await refuseEditByOther(session, editor, requester, validated.ok ? requestHash(validated.value) : null);
+    return;
+  }
   if (!validated.ok) {
     const errors = validated.error;
     const id = `invalid:${errorsKey(errors)}:${session.chain.length}`;
@@ -67,6 +80,16 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
       if (refused.ok) await session.publish();
       return;
     }
+  }
+  const allowed = await requesterAllowed(session, policy, requester, request.drill);
+  if (!allowed.ok) {
+    const recorded = await session.record(
+      `invalid:requester:${session.chain.length}`,
+      { type: "invalid", actor: requester, errors: [{ field: "requester", message: allowed.error.message }] },
+      `👎 **Refused (\`${allowed.error.code}\`)**: ${escapeInline(allowed.error.message, 500)}`,
+    );
+    if (recorded.ok) await session.publish();
+    return;
   }
   const voided = state.approvals.length;
   const text = [
@@ -97,7 +120,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   if (rule) {
     const approved = await session.recordAndConfirm(
       `auto_approved:${hash}`,
-      { type: "auto_approved", actor: deps.identity.login, hash, rule },
+      { type: "auto_approved", actor: deps.identity.login, hash, rule, policy_digest: approvalPolicyDigest(policy, request.role) },
       `🤖 Auto-approved by the policy rule \`${escapeInline(rule, 60)}\` of \`${request.resource}\`.`,
     );
     // Another replica handling the same event recorded it first: it dispatches the grant, not this one.
@@ -115,6 +138,30 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   if (session.state.status === "approved") await dispatchGrant(session);
   // Escalate at half the approval timeout, time out at the end (reconcile reschedules the second step).
   else deps.scheduler?.schedule(port, issue.number, deps.now() + (policy.approvals.timeout_seconds * 1000) / 2);
+}
+
+/** The requester passes the policy's `requesters` (minimum permission, teams), read from GitHub now. */
+async function requesterAllowed(session: RequestSession, policy: Policy, requester: string, drill: boolean) {
+  const teams = policy.requesters.teams ?? [];
+  return checkRequester(policy, requester, await session.port.permission(requester), await teamsOfMember(session, requester, teams), drill);
+}
+
+/**
+ * Someone other than the requester changed the request's body. The recorded request stands (the
+ * status comment keeps showing it), the edit is recorded with the editor's login, and both are told.
+ */
+async function refuseEditByOther(session: RequestSession, editor: string, requester: string, hash: string | null): Promise<void> {
+  const recorded = session.state.hash;
+  const text = [
+    `👎 **Refused (\`edit_not_by_requester\`)**: ${mention(editor)} edited this request, but only ${mention(requester)}, who opened it, can change it.`,
+    "",
+    recorded
+      ? `The request stays as recorded (hash \`${recorded.slice(0, 16)}\`, shown in the status comment); approvals count for that, not for the edited text.`
+      : "Nothing was recorded from the edited text.",
+    `${mention(requester)}: if the request should change, edit the issue yourself. ${mention(editor)}: to ask for other access, open your own request.`,
+  ].join("\n");
+  const done = await session.record(`edit_refused:${editor.toLowerCase()}:${hash ?? "invalid"}:${session.chain.length}`, { type: "edit_refused", actor: editor, requester, hash }, text);
+  if (done.ok) await session.publish();
 }
 
 function errorsKey(errors: FieldError[]): string {

@@ -22,7 +22,7 @@ interface RawComment {
   id: number;
   body?: string;
   user: { login: string; type: string } | null;
-  performed_via_github_app?: { id: number } | null;
+  performed_via_github_app?: { id: number; slug?: string } | null;
   created_at: string;
   html_url: string;
 }
@@ -44,9 +44,12 @@ const toComment = (c: RawComment): IssueComment => ({
   body: c.body ?? "",
   user: { login: c.user?.login ?? "ghost", type: c.user?.type ?? "User" },
   app_id: c.performed_via_github_app?.id ?? null,
+  app_slug: c.performed_via_github_app?.slug ?? null,
   created_at: c.created_at,
   html_url: c.html_url,
 });
+
+const ROLES: ReadonlySet<string> = new Set(["admin", "maintain", "write", "triage", "read", "none"]);
 
 const isStatus = (error: unknown, status: number): boolean =>
   typeof error === "object" && error !== null && (error as { status?: number }).status === status;
@@ -163,10 +166,31 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string): 
         throw error;
       }
     },
+    async teamPermission(team) {
+      const [org, slug] = team.replace(/^@/, "").split("/");
+      try {
+        const { data } = await octokit.rest.teams.checkPermissionsForRepoInOrg({
+          org: org ?? "",
+          team_slug: slug ?? "",
+          owner,
+          repo,
+          headers: { accept: "application/vnd.github.v3.repository+json" },
+        });
+        const found = data as { role_name?: string; permissions?: Record<string, boolean> } | undefined;
+        if (found?.role_name && ROLES.has(found.role_name)) return found.role_name as Permission;
+        const p = found?.permissions ?? {};
+        return p.admin ? "admin" : p.maintain ? "maintain" : p.push ? "write" : p.triage ? "triage" : p.pull ? "read" : "none";
+      } catch (error) {
+        if (isStatus(error, 404)) return "none";
+        throw error;
+      }
+    },
     async permission(login) {
       try {
         const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...base, username: login });
-        return (data.permission as Permission) ?? "none";
+        // `permission` is the legacy base role (triage reads as read, maintain as write); `role_name`
+        // is the real one unless it is a custom role.
+        return (ROLES.has(data.role_name) ? data.role_name : data.permission) as Permission;
       } catch (error) {
         if (isStatus(error, 404)) return "none";
         throw error;

@@ -1,3 +1,4 @@
+import { collectDeadline } from "../core/approval-expiry.ts";
 import { LIVE } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
@@ -7,6 +8,7 @@ import { loadRepoConfig } from "./repo-config.ts";
 import { finishRequest } from "./handle-command.ts";
 import { REQUEST_LABEL, RequestSession } from "./request-session.ts";
 import { finishGrant, revokeGrant } from "./revoke-grant.ts";
+import { expireIfUncollected } from "./recheck-approvals.ts";
 
 export interface ReconcileReport {
   /** Approved requests whose grant workflow was dispatched again. */
@@ -75,11 +77,19 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
     }
     return;
   }
-  if (state.status === "approved" && !state.grant && state.approved_at && !state.request?.drill) {
-    await redispatchIfStuck(deps, session, now, report);
+  const policy = session.policy();
+  if (state.status === "approved" && !state.grant && state.approved_at) {
+    if (policy && (await expireIfUncollected(session, policy))) {
+      await finishRequest(session);
+      report.timed_out.push(n);
+      return;
+    }
+    if (!state.request?.drill) await redispatchIfStuck(deps, session, now, report);
+    // Whatever the redispatch timer says, wake up by the collect deadline to record the expiry.
+    const deadline = policy ? collectDeadline(session.state, policy) : null;
+    if (deadline !== null) deps.scheduler?.schedule(session.port, n, Math.min(deadline, nextRedispatch(session.state) ?? Infinity));
     return;
   }
-  const policy = session.policy();
   if ((state.status === "requested" || state.status === "invalid") && policy && state.requested_at) {
     const age = (now - Date.parse(state.requested_at)) / 1000;
     const timeout = policy.approvals.timeout_seconds;
@@ -99,6 +109,12 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
     }
     if (session.state.status === "requested") deps.scheduler?.schedule(session.port, n, Date.parse(state.requested_at) + (age >= timeout / 2 ? timeout : timeout / 2) * 1000);
   }
+}
+
+/** When the next automatic redispatch is due (epoch ms), or null when none is left. */
+function nextRedispatch(state: RequestSession["state"]): number | null {
+  const attempt = state.dispatch_retries + 1;
+  return attempt > MAX_REDISPATCHES || !state.approved_at || state.request?.drill ? null : Date.parse(state.approved_at) + REDISPATCH_AFTER_MS * attempt;
 }
 
 /**

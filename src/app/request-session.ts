@@ -1,5 +1,7 @@
 import type { SignedEntry } from "../core/audit-chain.ts";
-import { resolveApprovers, teamsAmong, type Eligibility } from "../core/approvers.ts";
+import { ownersWithWritableTeams, resolveApprovers, teamsAmong, type Eligibility, type Permission } from "../core/approvers.ts";
+import type { CommentStamp } from "../core/approval-freshness.ts";
+import { readRecordMarker } from "../core/record-marker.ts";
 import type { Actor } from "../core/approval-rules.ts";
 import type { LifecycleEvent, TimedEvent } from "../core/lifecycle-events.ts";
 import { applyEvent, type RequestState } from "../core/lifecycle.ts";
@@ -81,17 +83,51 @@ export class RequestSession {
   }
 
   private approverCache = new Map<string, Promise<Map<string, Eligibility>>>();
-  /** Who may approve this policy's requests, teams expanded through the API (cached per session). */
+  /**
+   * Who may approve this policy's requests, teams expanded through the API (cached per session). A
+   * CODEOWNERS team counts only while the team itself has write access, as GitHub requires.
+   */
   approvers(policy: Policy): Promise<Map<string, Eligibility>> {
     let found = this.approverCache.get(policy.resource);
     if (!found) {
       const owners = this.owners(policy);
-      found = Promise.all(teamsAmong(owners).map(async (t) => [t, await this.port.teamMembers(t)] as const)).then((pairs) =>
-        resolveApprovers(policy, owners, new Map(pairs)),
-      );
+      found = (async () => {
+        const teams = teamsAmong(owners);
+        const owning = policy.approvals.from === "codeowners" ? ownersWithWritableTeams(owners, await this.teamPermissions(teams)) : owners;
+        const pairs = await Promise.all(teamsAmong(owning).map(async (t) => [t, await this.port.teamMembers(t)] as const));
+        return resolveApprovers(policy, owning, new Map(pairs));
+      })();
       this.approverCache.set(policy.resource, found);
     }
     return found;
+  }
+
+  private teamPermissionCache = new Map<string, Promise<Permission>>();
+  /** Each team's own permission on the repository, by lower-case "@org/slug" (cached per session). */
+  async teamPermissions(teams: readonly string[]): Promise<Map<string, Permission>> {
+    const pairs = await Promise.all(
+      teams.map(async (team) => {
+        const key = team.toLowerCase();
+        let found = this.teamPermissionCache.get(key);
+        if (!found) {
+          found = this.port.teamPermission(team);
+          this.teamPermissionCache.set(key, found);
+        }
+        return [key, await found] as const;
+      }),
+    );
+    return new Map(pairs);
+  }
+
+  /**
+   * GitHub's stamp (id, created_at) on the app's comment that carries the latest record of this
+   * type, or null when there is none or its comment is gone.
+   */
+  recordStamp(type: LifecycleEvent["type"]): CommentStamp | null {
+    const entry = [...this.history.chain].reverse().find((e) => (e.entry.event as LifecycleEvent).type === type);
+    if (!entry) return null;
+    const comment = this.history.comments.find((c) => isAppComment(c, this.deps.identity) && readRecordMarker(c.body) === entry.jws);
+    return comment ? { id: comment.id, created_at: comment.created_at } : null;
   }
 
   async actor(user: { login: string; type: string }): Promise<Actor> {

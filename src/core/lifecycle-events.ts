@@ -21,9 +21,20 @@ export type LifecycleEvent =
       comment_id?: number;
       /** The step-up proof the policy required (an SSH signature over this request). */
       step_up?: StepUpProof;
+      /** Digest of the policy the approver approved under (see policy-digest.ts): a widened policy needs fresh approval. */
+      policy_digest?: string;
     }
   | { type: "approval_withdrawn"; actor: string; comment_id: number; reason: "comment_edited" | "comment_deleted" }
-  | { type: "auto_approved"; actor: string; hash: string; rule: string }
+  | { type: "auto_approved"; actor: string; hash: string; rule: string; policy_digest?: string }
+  /**
+   * Approvals that no longer hold when checked again (the approver left the owning team or lost
+   * write access, the policy changed), removed; `required_approvals` is what the policy in force asks.
+   */
+  | { type: "approvals_voided"; actor: string; voided: VoidedApproval[]; required_approvals: number }
+  /** An approved request whose credentials no run collected in time: it can no longer be granted. */
+  | { type: "approval_expired"; actor: string; collect_within_seconds: number }
+  /** Someone other than the requester edited the request's body: refused, the recorded request stands. */
+  | { type: "edit_refused"; actor: string; requester: string; hash: string | null }
   | {
       type: "break_glass";
       actor: string;
@@ -32,6 +43,7 @@ export type LifecycleEvent =
       /** Earlier break-glass self-approvals by the same person in the last 30 days: repeated use is flagged. */
       prior_uses_30d?: number;
       step_up?: StepUpProof;
+      policy_digest?: string;
     }
   | { type: "denied"; actor: string; reason: string }
   | { type: "cancelled"; actor: string; reason?: string }
@@ -65,6 +77,21 @@ export type LifecycleEvent =
   | { type: "revoked"; actor: string; grant_id: string; reason: RevocationReason; evidence: string }
   | { type: "closed"; actor: string }
   | { type: "checklist_opened"; actor: string; issue: number };
+
+/** One approval that stopped counting, and the stable reason code why. */
+export interface VoidedApproval {
+  actor: string;
+  reason: ApprovalStaleReason;
+}
+
+export type ApprovalStaleReason =
+  | "not_codeowner"
+  | "insufficient_permission"
+  | "team_without_write"
+  | "policy_changed"
+  | "rule_no_longer_matches"
+  | "break_glass_not_allowed"
+  | "requester_not_allowed";
 
 export type RevocationReason = "expired" | "revoked" | "cancelled" | "job_ended";
 export type LifecycleEventType = LifecycleEvent["type"];

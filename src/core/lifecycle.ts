@@ -30,6 +30,8 @@ export interface Approval {
   comment_id?: number;
   /** The key that gave the step-up proof, when the policy required one. */
   step_up_key?: string;
+  /** Digest of the policy it was given under; absent on records written before approvals carried one. */
+  policy_digest?: string;
 }
 
 export interface Grant {
@@ -169,6 +171,7 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       if (state.approvals.some((a) => a.actor === event.actor) && event.type === "approved") {
         return refuse("duplicate_approval", `${event.actor} has already approved this request; it counts once.`);
       }
+      const digest = event.policy_digest ? { policy_digest: event.policy_digest } : {};
       const approval: Approval =
         event.type === "approved"
           ? {
@@ -178,10 +181,11 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
               ...(event.team ? { detail: event.team } : {}),
               ...(event.comment_id !== undefined ? { comment_id: event.comment_id } : {}),
               ...(event.step_up ? { step_up_key: event.step_up.key_fingerprint } : {}),
+              ...digest,
             }
           : event.type === "auto_approved"
-            ? { actor: event.actor, at, via: "auto", detail: event.rule }
-            : { actor: event.actor, at, via: "break_glass", detail: event.reason, ...(event.step_up ? { step_up_key: event.step_up.key_fingerprint } : {}) };
+            ? { actor: event.actor, at, via: "auto", detail: event.rule, ...digest }
+            : { actor: event.actor, at, via: "break_glass", detail: event.reason, ...digest, ...(event.step_up ? { step_up_key: event.step_up.key_fingerprint } : {}) };
       const approvals = [...state.approvals, approval];
       const done = event.type !== "approved" || approvals.length >= state.required_approvals;
       return ok({
@@ -209,6 +213,29 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
         approved_at: still ? state.approved_at : null,
       });
     }
+    case "approvals_voided": {
+      if (state.status !== "requested" && state.status !== "approved") return invalid(state, event);
+      const gone = new Set(event.voided.map((v) => v.actor.toLowerCase()));
+      const voided = state.approvals.filter((a) => gone.has(a.actor.toLowerCase()));
+      if (voided.length === 0 && event.required_approvals === state.required_approvals) return invalid(state, event);
+      const approvals = state.approvals.filter((a) => !gone.has(a.actor.toLowerCase()));
+      const still = state.status === "approved" && approvalsComplete(approvals, event.required_approvals);
+      return ok({
+        ...next,
+        approvals,
+        voided_approvals: [...state.voided_approvals, ...voided],
+        required_approvals: event.required_approvals,
+        break_glass: approvals.some((a) => a.via === "break_glass") ? state.break_glass : null,
+        status: still ? "approved" : "requested",
+        approved_at: still ? state.approved_at : null,
+      });
+    }
+    case "approval_expired":
+      if (state.status !== "approved" || state.grant) return invalid(state, event);
+      return ok({ ...next, status: "timed_out", ended_at: at });
+    case "edit_refused":
+      if (!EDITABLE.has(state.status)) return invalid(state, event);
+      return ok(next);
     case "denied":
       if (!WITHDRAWABLE.has(state.status)) return invalid(state, event);
       return ok({ ...next, status: "denied", denial: { actor: event.actor, reason: event.reason }, ended_at: at });
@@ -307,6 +334,11 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       if (!ENDED.has(state.status) || state.closed) return invalid(state, event);
       return ok({ ...next, closed: true });
   }
+}
+
+/** Enough approvals to grant: any auto or break-glass approval, or `required` human ones. */
+export function approvalsComplete(approvals: readonly Approval[], required: number): boolean {
+  return approvals.some((a) => a.via === "auto" || a.via === "break_glass") || approvals.length >= required;
 }
 
 /** Folds a whole history. The first invalid event stops the fold and is reported with its index. */

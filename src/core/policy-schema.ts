@@ -74,7 +74,9 @@ export const DEFAULT_AUDIT_CHECKLIST: readonly string[] = [
 
 /** Values used when a policy leaves a field out. The schema's `default`s below are these same values. */
 export const POLICY_DEFAULTS = {
-  approvals: { required: 1, from: "codeowners", timeout: "1h" },
+  approvals: { required: 1, from: "codeowners", timeout: "1h", collect_within: "1h" },
+  requesters: { min_permission: "write" },
+  commands_via_apps: [],
   break_glass: { allowed: false },
   extend: { requires_approval: true },
   limits: { max_active_grants_per_user: 1, max_requests_per_user_per_day: 10 },
@@ -492,9 +494,60 @@ export const POLICY_SCHEMA: JsonSchema = {
         ),
         step_up: stepUp("each approver"),
         require_hardware_key: requireHardwareKey,
+        collect_within: duration(
+          "How long an approved request may wait for its grant workflow to collect the credentials. After that the approval expires (recorded, said on the issue, refused at the exchange with `request_expired`) and a new request is needed.",
+          ["15m"],
+          { default: POLICY_DEFAULTS.approvals.collect_within },
+        ),
       },
       { examples: [{ required: 2, from: "codeowners", timeout: "30m" }] },
     ),
+    requesters: object(
+      "Who may open requests for this resource. A request by anyone else is invalid: nobody can approve it and no auto-approval rule applies.",
+      {
+        min_permission: {
+          enum: ["read", "triage", "write", "maintain", "admin"],
+          description:
+            "The least repository permission the requester must have (GitHub's permission API). The default, `write`, keeps read-only outside collaborators out.",
+          default: POLICY_DEFAULTS.requesters.min_permission,
+          examples: ["write"],
+        },
+        teams: {
+          type: "array",
+          title: "a list of teams written `@org/team`",
+          description: "When set, the requester must also be a member of one of these teams.",
+          items: {
+            type: "string",
+            title: "a team written `@org/team`",
+            description: "One team.",
+            pattern: TEAM_PATTERN,
+            examples: ["@acme/sre"],
+          },
+          minItems: 1,
+          maxItems: 20,
+          uniqueItems: true,
+          examples: [["@acme/sre"]],
+        },
+      },
+      { examples: [{ min_permission: "write", teams: ["@acme/sre"] }] },
+    ),
+    commands_via_apps: {
+      type: "array",
+      title: "a list of GitHub App slugs",
+      description:
+        "GitHub Apps whose comments on behalf of a user (`performed_via_github_app`) count as that user's commands. Empty: a command posted through any app is ignored and the app says so on the issue.",
+      items: {
+        type: "string",
+        title: "a GitHub App slug: lowercase letters, digits and dashes",
+        description: "One app's slug.",
+        pattern: "^[a-z0-9][a-z0-9-]{0,33}$",
+        examples: ["slack"],
+      },
+      maxItems: 20,
+      uniqueItems: true,
+      default: [],
+      examples: [["slack"]],
+    },
     auto_approve: {
       type: "array",
       title: "a list of rules",

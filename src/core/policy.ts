@@ -593,6 +593,8 @@ interface RawPolicy {
   description: string;
   roles: Record<string, RawRole>;
   approvals?: { required?: number; from?: "codeowners" | string[]; step_up?: StepUpSetting; require_hardware_key?: boolean };
+  requesters?: { min_permission?: Policy["requesters"]["min_permission"]; teams?: string[] };
+  commands_via_apps?: string[];
   auto_approve?: RawRule[];
   break_glass?: { allowed?: boolean; step_up?: StepUpSetting; require_hardware_key?: boolean };
   extend?: { requires_approval?: boolean };
@@ -710,7 +712,7 @@ function checkSemantics(data: unknown, locate: Locate): { problems: Located[]; s
 }
 
 function durationPaths(data: Record<string, unknown>): Segment[][] {
-  const paths: Segment[][] = [["max_duration"], ["default_duration"], ["approvals", "timeout"]];
+  const paths: Segment[][] = [["max_duration"], ["default_duration"], ["approvals", "timeout"], ["approvals", "collect_within"]];
   paths.push(["drill", "targets", "time_to_grant"], ["drill", "targets", "time_to_revoke"]);
   if (Array.isArray(data.auto_approve))
     data.auto_approve.forEach((_, i) => paths.push(["auto_approve", i, "max_duration"]));
@@ -747,7 +749,13 @@ function buildPolicy(resource: string, path: string, raw: RawPolicy, seconds: Se
       from: raw.approvals?.from ? structuredClone(raw.approvals.from) : d.approvals.from,
       timeout_seconds: seconds.get("approvals.timeout") ?? secondsOf(d.approvals.timeout),
       ...stepUpOf(raw.approvals?.step_up, raw.approvals?.require_hardware_key),
+      collect_within_seconds: seconds.get("approvals.collect_within") ?? secondsOf(d.approvals.collect_within),
     },
+    requesters: {
+      min_permission: raw.requesters?.min_permission ?? d.requesters.min_permission,
+      ...(raw.requesters?.teams ? { teams: [...raw.requesters.teams] } : {}),
+    },
+    commands_via_apps: [...(raw.commands_via_apps ?? d.commands_via_apps)],
     auto_approve: (raw.auto_approve ?? []).map((rule, i) =>
       toRule(rule, seconds.get(`auto_approve[${i}].max_duration`)),
     ),

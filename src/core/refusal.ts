@@ -31,7 +31,12 @@ export type ReasonCode =
   | "step_up_bad_signature"
   | "step_up_unknown_key"
   | "step_up_not_hardware"
-  | "step_up_wrong_request";
+  | "step_up_wrong_request"
+  | "approval_predates_request"
+  | "approval_stale"
+  | "requester_not_allowed"
+  | "edit_not_by_requester"
+  | "posted_via_app";
 
 export interface Refusal {
   code: ReasonCode;

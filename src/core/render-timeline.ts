@@ -14,6 +14,12 @@ export function describeEvent(e: TimedEvent): string {
       return `approved${e.team ? ` (via ${escapeInline(e.team, 40)})` : ""}`;
     case "approval_withdrawn":
       return `approval withdrawn (${e.reason.replace("_", " ")})`;
+    case "approvals_voided":
+      return `${e.voided.length} approval(s) no longer count (${e.voided.map((v) => `${mention(v.actor)}: ${v.reason.replace(/_/g, " ")}`).join(", ") || "the policy now needs more"})`;
+    case "approval_expired":
+      return `approval expired: no run collected the credentials within ${formatDuration(e.collect_within_seconds)}`;
+    case "edit_refused":
+      return `edit of the request refused: only ${mention(e.requester)} may change it`;
     case "auto_approved":
       return `auto-approved by rule \`${escapeInline(e.rule, 40)}\``;
     case "break_glass":

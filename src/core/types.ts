@@ -53,7 +53,20 @@ export interface Policy {
     timeout_seconds: number;
     /** Absent: none (a plain `/approve` is enough). */
     step_up?: StepUp;
+    /** An approved request whose credentials no run collected within this long expires. */
+    collect_within_seconds: number;
   };
+  /** Who may open requests for this resource: anyone below it gets an invalid request, never an auto-approval. */
+  requesters: {
+    min_permission: "read" | "triage" | "write" | "maintain" | "admin";
+    /** When set, the requester must also be a member of one of these teams ("@org/slug"). */
+    teams?: string[];
+  };
+  /**
+   * Slugs of GitHub Apps whose comments posted on behalf of a user (`performed_via_github_app`)
+   * count as that user's commands. Empty: such comments are never commands.
+   */
+  commands_via_apps: string[];
   auto_approve: AutoApproveRule[];
   break_glass: { allowed: boolean; step_up?: StepUp };
   extend: { requires_approval: boolean };

@@ -294,6 +294,7 @@ export function fakePort(repo: Pick<BuiltRepo, "issues" | "comments">): FakePort
     removeLabel: unused("removeLabel"),
     teamMembers: unused("teamMembers"),
     permission: unused("permission"),
+    teamPermission: unused("teamPermission"),
     dispatchWorkflow: unused("dispatchWorkflow"),
     sshSigningKeys: unused("sshSigningKeys"),
     getWorkflowRun: unused("getWorkflowRun"),

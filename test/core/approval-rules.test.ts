@@ -26,7 +26,9 @@ const policy: Policy = {
   roles: { read: { provider: "postgres", settings: {} }, write: { provider: "postgres", settings: {} } },
   max_duration_seconds: 4 * 3600,
   default_duration_seconds: 3600,
-  approvals: { required: 2, from: "codeowners", timeout_seconds: 1800 },
+  approvals: { required: 2, from: "codeowners", timeout_seconds: 1800, collect_within_seconds: 3600 },
+  requesters: { min_permission: "write" },
+  commands_via_apps: [],
   auto_approve: [
     { name: "drills", drill_only: true },
     { name: "read-low", roles: ["read"], severities: ["low"], max_duration_seconds: 3600 },

@@ -150,7 +150,9 @@ describe("defaults", () => {
         roles: { read: { provider: "jwt", settings: {} } },
         max_duration_seconds: 4 * 3600,
         default_duration_seconds: 3600,
-        approvals: { required: 1, from: "codeowners", timeout_seconds: 3600 },
+        approvals: { required: 1, from: "codeowners", timeout_seconds: 3600, collect_within_seconds: 3600 },
+        requesters: { min_permission: "write" },
+        commands_via_apps: [],
         auto_approve: [],
         break_glass: { allowed: false },
         extend: { requires_approval: true },
@@ -208,7 +210,7 @@ keep_alive_after_job: true
 drill: { enabled: true, targets: { time_to_grant: 90s, time_to_revoke: PT10M } }
 `);
     assert.equal(p.default_duration_seconds, 5400);
-    assert.deepEqual(p.approvals, { required: 2, from: ["@alice", "@acme/dba"], timeout_seconds: 2700 });
+    assert.deepEqual(p.approvals, { required: 2, from: ["@alice", "@acme/dba"], timeout_seconds: 2700, collect_within_seconds: 3600 });
     assert.deepEqual(p.auto_approve, [
       {
         name: "quick",
@@ -671,7 +673,7 @@ describe("hostile input", () => {
 
   test("merge keys are not special: `<<` is an unknown key", () => {
     assert.deepEqual(refusals(`${BASE}<<: { environment: x }\n`), [
-      "6: unknown key `<<`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+      "6: unknown key `<<`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
     ]);
   });
 
@@ -718,7 +720,7 @@ describe("hostile input", () => {
     assert.deepEqual(
       refusals(`${BASE}__proto__: { polluted: true, roles: { admin: { provider: jwt } } }\n`),
       [
-        "6: unknown key `__proto__`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+        "6: unknown key `__proto__`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
       ],
     );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -829,7 +831,7 @@ describe("resource names come from the file name", () => {
     ]);
     assert.deepEqual(refusals(`${BASE}x: 1\n`, "policies/-x.yml"), [
       "-: `-x` is not a valid resource name: rename the file using lowercase letters, digits and dashes (at most 63 characters), e.g. `prod-database.yml`",
-      "6: unknown key `x`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+      "6: unknown key `x`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
     ]);
     assert.deepEqual(refusals(BASE, "policies/notes.txt"), [
       "-: `notes.txt` is not a policy file name: name it `<resource>.yml`, e.g. `prod-database.yml`",

@@ -24,6 +24,7 @@ export interface TokenRecord {
 export type Caller =
   | { kind: "app"; app: AppRecord }
   | { kind: "installation"; token: TokenRecord; actor: UserRecord; app: AppRecord }
+  /** A person's own token; `token.app` is set for a GitHub App's user-to-server token acting for them. */
   | { kind: "user"; token: TokenRecord; actor: UserRecord };
 
 export type Authentication = { ok: true; caller: Caller } | { ok: false; kind: TokenKind; error: HttpError };
@@ -68,8 +69,16 @@ export class TokenStore {
 
   /** One stable token per person, like a personal access token that never expires. */
   userToken(actor: UserRecord): TokenRecord {
-    for (const record of this.tokens.values()) if (record.kind === "user" && record.actor.id === actor.id && !record.revoked) return record;
+    for (const record of this.tokens.values()) if (record.kind === "user" && record.app === null && record.actor.id === actor.id && !record.revoked) return record;
     const record: TokenRecord = { token: randomToken("ghp_"), kind: "user", actor, app: null, repoIds: "all", permissions: {}, created_at: this.clock.now(), expires_at: null, revoked: false };
+    this.tokens.set(record.token, record);
+    return record;
+  }
+
+  /** A GitHub App's user-to-server token (`ghu_`, 8 hours): acts as the person, through the app. */
+  userToServerToken(actor: UserRecord, app: AppRecord): TokenRecord {
+    const now = this.clock.now();
+    const record: TokenRecord = { token: randomToken("ghu_"), kind: "user", actor, app, repoIds: "all", permissions: {}, created_at: now, expires_at: now + 8 * 3600_000, revoked: false };
     this.tokens.set(record.token, record);
     return record;
   }

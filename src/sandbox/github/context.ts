@@ -27,7 +27,9 @@ export function actorOf(caller: Caller): UserRecord {
 
 /** The app that acted, for `performed_via_github_app`. */
 export function appOf(caller: Caller): AppRecord | null {
-  return caller.kind === "installation" ? caller.app : null;
+  if (caller.kind === "installation") return caller.app;
+  // A user-to-server token: the person is the author, and GitHub names the app that acted for them.
+  return caller.kind === "user" ? caller.token.app : null;
 }
 
 /** The fields every repository webhook carries, in GitHub's order after the event's own. */

@@ -19,6 +19,7 @@ import { reactionRoutes } from "./routes/reactions.ts";
 import { repoRoutes } from "./routes/repos.ts";
 import { installationJson, type Urls } from "./shapes.ts";
 import {
+  type AppRecord,
   createState,
   findRepo,
   findUser,
@@ -118,10 +119,19 @@ export interface GitHubEmulator {
   requestDeploymentProtection(runId: number, environment: string): DeliveryRecord;
   emitInstallationCreated(): DeliveryRecord;
   redeliver(idOrGuid: number | string): Promise<DeliveryRecord>;
+  /** Delivers the webhooks parked by `faults.holdWebhooks`, late; resolves once they were answered. */
+  releaseHeldWebhooks(): Promise<DeliveryRecord[]>;
   /** Resolves once no delivery is queued or in flight, no API request is in flight and no dispatch handler is running. */
   waitForIdle(options?: { timeoutMs?: number }): Promise<void>;
   setPermission(login: string, role: RepoPermission): void;
   setTeamMembers(team: string, logins: string[]): void;
+  /** The team's own role on the owner's repositories (null: none), as an org owner sets it under the team's repositories. */
+  setTeamPermission(team: string, role: RepoPermission | null): void;
+  /**
+   * A user-to-server token (`ghu_`) of another GitHub App acting for this person: what it posts is
+   * attributed to the person, with `performed_via_github_app` naming the app.
+   */
+  userToServerToken(login: string, appSlug: string): string;
   /** Changes a file of the main repository's default branch (null deletes it). */
   setFile(path: string, content: string | null): void;
   /** Adds an SSH signing key (`ssh-ed25519 AAAA…`) to a person's GitHub account, as they would in their settings. */
@@ -306,9 +316,11 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
         throw new HttpError(403, `Must have ${route.userRole} access to this repository.`);
       }
     }
-    if (caller.kind === "installation" && route.permission) {
+    // A user-to-server token reaches only what both the person and the app's permissions allow.
+    const appPermissions = caller.kind === "installation" ? caller.token.permissions : caller.kind === "user" && caller.token.app ? caller.token.app.permissions : null;
+    if (appPermissions && route.permission) {
       const { name, level } = route.permission;
-      const granted = name === "metadata" ? "read" : caller.token.permissions[name];
+      const granted = name === "metadata" ? "read" : appPermissions[name];
       if (!levelCovers(granted, level)) {
         throw new HttpError(403, "Resource not accessible by integration", {}, { "x-accepted-github-permissions": `${name}=${level}` });
       }
@@ -352,6 +364,21 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
   };
 
   if (options.announceInstallation) emitInstallationCreated();
+
+  const integrations = new Map<string, AppRecord>();
+  /** Another GitHub App, as one a user authorized (a chat integration, say): made on first use. */
+  function integrationApp(slug: string): AppRecord {
+    let app = integrations.get(slug);
+    if (!app) {
+      const id = 77_000 + integrations.size;
+      const owner = state.users.get(slug) ?? state.org;
+      const bot = findUser(state, `${slug}[bot]`) ?? { login: `${slug}[bot]`, id: state.nextId("user"), node_id: `BOT_${slug}`, type: "Bot" as const, created_at: clock.now() };
+      state.users.set(bot.login.toLowerCase(), bot);
+      app = { id, slug, node_id: `A_${slug}`, name: slug, owner, permissions: { issues: "write", metadata: "read" }, events: [], created_at: clock.now(), bot };
+      integrations.set(slug, app);
+    }
+    return app;
+  }
 
   function emitInstallationCreated(): DeliveryRecord {
     const repos = state.installation.repoIds.map((id) => state.repositories.get(id)!);
@@ -410,6 +437,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     },
     emitInstallationCreated,
     redeliver: (idOrGuid) => webhooks.redeliver(idOrGuid),
+    releaseHeldWebhooks: () => webhooks.releaseHeld(),
     waitForIdle,
     setPermission(login, role) {
       knownUser(login);
@@ -420,6 +448,14 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       if (!record) throw new Error(`no team "${team}": declare it in the emulator's \`teams\` option`);
       logins.forEach(knownUser);
       record.members = [...logins];
+    },
+    setTeamPermission(team, role) {
+      const record = state.teams.get(team.replace(/^@/, "").toLowerCase());
+      if (!record) throw new Error(`no team "${team}": declare it in the emulator's \`teams\` option`);
+      record.repoPermission = role;
+    },
+    userToServerToken(login, appSlug) {
+      return tokens.userToServerToken(knownUser(login), integrationApp(appSlug)).token;
     },
     setFile(path, content) {
       if (content === null) delete state.files[path];

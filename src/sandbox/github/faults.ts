@@ -43,6 +43,7 @@ export class Faults {
   #rules: RuleState[] = [];
   #drop: Array<{ selector: WebhookSelector; remaining: number }> = [];
   #duplicate: Array<{ selector: WebhookSelector; remaining: number }> = [];
+  #hold: Array<{ selector: WebhookSelector; remaining: number }> = [];
 
   add(rule: FaultRule): ActiveFault {
     if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 1)) throw new RangeError(`fault times must be a positive integer, got ${rule.times}`);
@@ -85,6 +86,18 @@ export class Faults {
     this.#duplicate.push({ selector, remaining: typeof selector === "number" ? selector : Infinity });
   }
 
+  /**
+   * Parks matching deliveries until `emulator.releaseHeldWebhooks()`: GitHub neither orders nor
+   * guarantees deliveries, so an event can reach the app long after later ones.
+   */
+  holdWebhooks(selector: WebhookSelector): void {
+    this.#hold.push({ selector, remaining: typeof selector === "number" ? selector : Infinity });
+  }
+
+  takeHold(webhook: WebhookView): boolean {
+    return takeSelector(this.#hold, webhook);
+  }
+
   takeDrop(webhook: WebhookView): boolean {
     return takeSelector(this.#drop, webhook);
   }
@@ -97,6 +110,7 @@ export class Faults {
     this.#rules = [];
     this.#drop = [];
     this.#duplicate = [];
+    this.#hold = [];
   }
 }
 

@@ -141,6 +141,8 @@ export interface TeamRecord {
   name: string;
   /** Logins. Mutable: tests remove people from teams here. */
   members: string[];
+  /** The team's own role on the owner's repositories (GitHub: a CODEOWNERS team needs write); null = no access. */
+  repoPermission: RepoPermission | null;
 }
 
 export interface InstallationRecord {
@@ -287,7 +289,7 @@ export function createState(options: StateOptions): EmulatorState {
       if (!permissions.has(m.toLowerCase())) permissions.set(m.toLowerCase(), "write");
     }
     const id = nextId("team");
-    teams.set(key.toLowerCase().replace(/^@/, ""), { id, node_id: nodeId("T", id), org: teamOrg, slug, name: slug, members: [...members] });
+    teams.set(key.toLowerCase().replace(/^@/, ""), { id, node_id: nodeId("T", id), org: teamOrg, slug, name: slug, members: [...members], repoPermission: "write" });
   }
   const repositories = new Map<number, RepoRecord>();
   const makeRepo = (name: string, id: number, files: FileTree): RepoRecord => {

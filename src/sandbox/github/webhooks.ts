@@ -19,6 +19,8 @@ export interface DeliveryRecord {
   durationMs: number | null;
   error: string | null;
   dropped: boolean;
+  /** Parked by fault injection until released (then sent, late, after everything queued meanwhile). */
+  held: boolean;
   duplicate: boolean;
   redelivery: boolean;
 }
@@ -46,6 +48,7 @@ export interface WebhookQueueOptions {
 export class WebhookQueue {
   readonly deliveries: DeliveryRecord[] = [];
   #queue: Pending[] = [];
+  #held: DeliveryRecord[] = [];
   #inFlight = false;
   #url: string | null = null;
   #nextId = 90_000_001;
@@ -79,6 +82,11 @@ export class WebhookQueue {
       return record;
     }
     this.deliveries.push(record);
+    if (this.options.faults.takeHold(faultView)) {
+      record.held = true;
+      this.#held.push(record);
+      return record;
+    }
     this.#push(record);
     if (this.options.faults.takeDuplicate(faultView)) {
       const copy = this.#record({ ...base, duplicate: true, redelivery: false });
@@ -86,6 +94,12 @@ export class WebhookQueue {
       this.#push(copy);
     }
     return record;
+  }
+
+  /** Sends every held delivery now, in the order they were held; resolves when they were delivered. */
+  releaseHeld(): Promise<DeliveryRecord[]> {
+    const held = this.#held.splice(0);
+    return Promise.all(held.map((record) => new Promise<DeliveryRecord>((resolve) => this.#push(record, resolve))));
   }
 
   /** Sends a recorded delivery again (same GUID, `redelivery` set), like the "Redeliver" button. */
@@ -107,7 +121,7 @@ export class WebhookQueue {
   }
 
   #record(fields: Pick<DeliveryRecord, "guid" | "event" | "action" | "payload" | "duplicate" | "redelivery">): DeliveryRecord {
-    return { id: this.#nextId++, ...fields, queuedAt: this.options.clock.now(), status: null, durationMs: null, error: null, dropped: false };
+    return { id: this.#nextId++, ...fields, queuedAt: this.options.clock.now(), status: null, durationMs: null, error: null, dropped: false, held: false };
   }
 
   #push(record: DeliveryRecord, done: (record: DeliveryRecord) => void = () => undefined): void {

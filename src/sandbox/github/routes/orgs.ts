@@ -2,7 +2,8 @@ import type { Caller } from "../auth.ts";
 import type { EmulatorContext } from "../context.ts";
 import { publicUserJson, userJson } from "../shapes.ts";
 import { HttpError, notFound, paginate, type Route } from "../router.ts";
-import { findUser, isOrgMember, type TeamRecord } from "../state.ts";
+import { findRepo, findUser, isOrgMember, type TeamRecord } from "../state.ts";
+import { repositoryJson } from "../shapes.ts";
 
 /** A team as seen by the caller: people outside the organisation cannot see its teams. */
 function visibleTeam(ctx: EmulatorContext, caller: Caller, org: string, slug: string): TeamRecord {
@@ -40,6 +41,32 @@ export const orgRoutes: Route[] = [
       return {
         status: 200,
         body: { url: `${ctx.urls.api}/teams/${team.id}/memberships/${encodeURIComponent(params.username!)}`, role: "member", state: "active" },
+      };
+    },
+  },
+  {
+    // GitHub: 204 when the team has access (or, with the repository media type, the repository with
+    // the team's `permissions` and `role_name`); 404 when it has none.
+    method: "GET",
+    template: "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}",
+    auth: "any",
+    permission: { name: "members", level: "read" },
+    handle: ({ ctx, caller, params, req }) => {
+      const team = visibleTeam(ctx, caller, params.org!, params.team_slug!);
+      const repo = findRepo(ctx.state, params.owner!, params.repo!);
+      if (!repo || repo.owner.login.toLowerCase() !== team.org.toLowerCase() || team.repoPermission === null || team.repoPermission === "none") throw notFound();
+      const accept = String(req.headers.accept ?? "");
+      if (!accept.includes("application/vnd.github.v3.repository+json")) return { status: 204 };
+      const rank = ["none", "read", "triage", "write", "maintain", "admin"];
+      const has = (r: string) => rank.indexOf(team.repoPermission!) >= rank.indexOf(r);
+      return {
+        status: 200,
+        body: {
+          ...repositoryJson(ctx.urls, ctx.state, repo, {
+            permissions: { admin: has("admin"), maintain: has("maintain"), push: has("write"), triage: has("triage"), pull: has("read") },
+          }),
+          role_name: team.repoPermission,
+        },
       };
     },
   },

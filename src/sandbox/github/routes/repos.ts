@@ -48,8 +48,9 @@ const BASE_ROLE: Record<RepoPermission, "admin" | "write" | "read" | "none"> = {
 function collaboratorPermission({ ctx, params }: RouteHandlerInput): RouteResult {
   const user = findUser(ctx.state, params.username!);
   if (!user || user.type === "Organization") throw new HttpError(404, `${params.username} is not a user`);
-  const role = permissionOf(ctx.state, user.login);
-  const has = (r: RepoPermission) => hasRole(ctx.state, user.login, r);
+  // A GitHub App's bot user is never a collaborator: GitHub answers "none" for it.
+  const role = user.type === "Bot" ? "none" : permissionOf(ctx.state, user.login);
+  const has = (r: RepoPermission) => user.type !== "Bot" && hasRole(ctx.state, user.login, r);
   return {
     status: 200,
     body: {
