@@ -17,7 +17,8 @@ export async function dispatchGrant(session: RequestSession): Promise<void> {
   // A drill's own workflow run exchanges its token: that is the rehearsal.
   if (session.state.request?.drill) return;
   const repo = await port.repository();
-  const environment = session.policy()?.environment;
+  const policy = session.policy();
+  const environment = policy?.environment;
   let runId: number | null;
   try {
     // Always the default branch: its copy of the workflow is the reviewed one, and the exchange
@@ -25,7 +26,6 @@ export async function dispatchGrant(session: RequestSession): Promise<void> {
     ({ run_id: runId } = await port.dispatchWorkflow(deps.grantWorkflow, repo.default_branch, { issue: String(session.number), ...(environment ? { environment } : {}) }));
     // If no run ever exchanges its token (no runner, a cancelled run), reconcile dispatches again.
     // The timer fires no later than the approval's collect deadline, so an expiry is recorded on time.
-    const policy = session.policy();
     const deadline = policy ? collectDeadline(session.state, policy) : null;
     deps.scheduler?.schedule(port, session.number, Math.min(deps.now() + REDISPATCH_AFTER_MS, deadline ?? Infinity));
   } catch (error) {

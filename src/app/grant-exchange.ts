@@ -3,7 +3,7 @@ import { checkLimits } from "../core/approval-rules.ts";
 import { formatDuration } from "../core/duration.ts";
 import { LIVE } from "../core/lifecycle.ts";
 import { escapeInline, mention } from "../core/markdown.ts";
-import { checkWorkloadTrust, workflowFileOf, type WorkloadRefusalCode } from "../core/workload-trust.ts";
+import { checkWorkloadTrust, DISPATCH_EVENTS, SCHEDULED_EVENTS, workflowFileOf, type WorkloadRefusalCode, type WorkloadTrustPolicy } from "../core/workload-trust.ts";
 import { seal } from "../providers/sealed-box.ts";
 import type { MintResult } from "../providers/provider.ts";
 import type { BreakglassDeps } from "./deps.ts";
@@ -69,20 +69,23 @@ export interface WorkloadExpectation {
  */
 export async function checkWorkflowIdentity(port: GitHubPort, claims: ActionsClaims, expected: WorkloadExpectation): Promise<RepositoryIdentity> {
   const repository = await port.repository();
-  const trusted = checkWorkloadTrust(claims, { repository, ...expected });
-  if (!trusted.ok) throw new ExchangeRefusal(trusted.error.code, trusted.error.message);
+  assertTrusted(claims, { repository, ...expected });
   return repository;
 }
 
-const DRILL_EVENTS = ["schedule", "workflow_dispatch"] as const;
-const GRANT_EVENTS = ["workflow_dispatch"] as const;
+/** The workload-trust check as a refusal the routes answer with. */
+function assertTrusted(claims: ActionsClaims, policy: WorkloadTrustPolicy): void {
+  const trusted = checkWorkloadTrust(claims, policy);
+  if (!trusted.ok) throw new ExchangeRefusal(trusted.error.code, trusted.error.message);
+}
+
 /** Refusals recorded on one request beyond this are only logged, so a flood of runs cannot fill the issue. */
 export const MAX_RECORDED_REFUSALS = 20;
 
 /** The grant or drill workflow, decided by the exact workflow file the token names (never a substring). */
-function expectedWorkflow(deps: BreakglassDeps, claims: ActionsClaims, repository: string): { workflow: string; events: readonly string[]; drill: boolean } {
+function expectedWorkflow(deps: BreakglassDeps, claims: ActionsClaims, repository: string): WorkloadExpectation & { drill: boolean } {
   const drill = workflowFileOf(claims, repository) === deps.drillWorkflow;
-  return drill ? { workflow: deps.drillWorkflow, events: DRILL_EVENTS, drill } : { workflow: deps.grantWorkflow, events: GRANT_EVENTS, drill };
+  return drill ? { workflow: deps.drillWorkflow, events: SCHEDULED_EVENTS, drill } : { workflow: deps.grantWorkflow, events: DISPATCH_EVENTS, drill };
 }
 
 /**
@@ -108,7 +111,7 @@ export async function exchangeToken(
   const session = await RequestSession.open(deps, port, issueNumber, issue);
   try {
     if (!identity.ok) throw new ExchangeRefusal(identity.error.code, identity.error.message);
-    return await exchangeForRequest(deps, session, repository, expected.drill, claims, token);
+    return await exchangeForRequest(deps, session, repository, expected, claims, token);
   } catch (error) {
     if (error instanceof ExchangeRefusal) await recordRefusal(session, claims, error);
     throw error;
@@ -134,11 +137,12 @@ async function exchangeForRequest(
   deps: BreakglassDeps,
   session: RequestSession,
   repository: RepositoryIdentity,
-  fromDrill: boolean,
+  expected: WorkloadExpectation & { drill: boolean },
   claims: ActionsClaims,
   token: string,
 ): Promise<ExchangeResult> {
   const { port, state } = session;
+  const fromDrill = expected.drill;
   const issueNumber = session.number;
   if (fromDrill !== Boolean(state.request?.drill) && state.request) {
     throw new ExchangeRefusal(
@@ -161,8 +165,7 @@ async function exchangeForRequest(
       409,
     );
   }
-  const environment = checkWorkloadTrust(claims, { repository, workflow: fromDrill ? deps.drillWorkflow : deps.grantWorkflow, events: fromDrill ? DRILL_EVENTS : GRANT_EVENTS, environment: policy.environment ?? null });
-  if (!environment.ok) throw new ExchangeRefusal(environment.error.code, environment.error.message);
+  assertTrusted(claims, { repository, workflow: expected.workflow, events: expected.events, environment: policy.environment ?? null });
   if (!fromDrill) {
     const refusal = await acceptRun(session, repository, Number(claims.run_id));
     if (refusal) throw new ExchangeRefusal(refusal.code, refusal.message, refusal.code === "unknown_run" ? 403 : 409);
@@ -269,7 +272,7 @@ async function exchangeForRequest(
 export async function releaseGrant(deps: BreakglassDeps, port: GitHubPort, claims: ActionsClaims, issueNumber: number): Promise<"revoked" | "failed" | "nothing" | "kept"> {
   const repository = await port.repository();
   const { workflow, events, drill: fromDrill } = expectedWorkflow(deps, claims, repository.full_name);
-  await checkWorkflowIdentity(port, claims, { workflow, events });
+  assertTrusted(claims, { repository, workflow, events });
   const session = await RequestSession.open(deps, port, issueNumber);
   if (!session.state.grant || session.state.grant.run_id !== `${claims.run_id}/${claims.run_attempt}`) return "nothing";
   if (session.policy()?.keep_alive_after_job && !fromDrill) return "kept";

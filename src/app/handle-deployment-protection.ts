@@ -1,9 +1,9 @@
-import { checkWorkloadTrust } from "../core/workload-trust.ts";
+import { checkWorkloadTrust, DISPATCH_EVENTS, SCHEDULED_EVENTS } from "../core/workload-trust.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, RepositoryIdentity, WorkflowRunSummary } from "./github-port.ts";
 import { loadRepoConfig } from "./repo-config.ts";
 import { RequestSession } from "./request-session.ts";
-import { trustedRunRefusal } from "./trusted-run.ts";
+import { requestNamedIn, trustedRunRefusal } from "./trusted-run.ts";
 
 /** The fields of GitHub's `deployment_protection_rule.requested` payload this handler reads. */
 export interface DeploymentProtectionPayload {
@@ -14,7 +14,6 @@ export interface DeploymentProtectionPayload {
 }
 
 const RUN_IN_CALLBACK = /\/actions\/runs\/(\d{1,20})\/deployment_protection_rule$/;
-const ISSUE_IN_TITLE = /#(\d{1,9})\b/;
 
 /**
  * What a job of `run` would claim in its OIDC token, from GitHub's own record of the run: the same
@@ -55,24 +54,24 @@ export async function handleDeploymentProtection(deps: BreakglassDeps, port: Git
   const claims = claimsOfRun(repository, run, payload.environment);
 
   if (run.path === `.github/workflows/${deps.drillWorkflow}`) {
-    const trusted = checkWorkloadTrust(claims, { repository, workflow: deps.drillWorkflow, events: ["schedule", "workflow_dispatch"] });
+    const trusted = checkWorkloadTrust(claims, { repository, workflow: deps.drillWorkflow, events: SCHEDULED_EVENTS });
     if (!trusted.ok) return review("rejected", `${trusted.error.message} (${trusted.error.code})`);
     const config = await loadRepoConfig(port);
     const drillEnvironments = [...config.policies.values()].filter((p) => p.drill?.enabled && p.environment).map((p) => p.environment);
     if (!drillEnvironments.includes(payload.environment)) return review("rejected", `The drill workflow may only use a drill policy's environment, not ${payload.environment}.`);
     return review("approved", `The ${repository.default_branch} branch's drill workflow, in a drill policy's environment.`);
   }
-  const trusted = checkWorkloadTrust(claims, { repository, workflow: deps.grantWorkflow, events: ["workflow_dispatch"] });
+  const trusted = checkWorkloadTrust(claims, { repository, workflow: deps.grantWorkflow, events: DISPATCH_EVENTS });
   if (!trusted.ok) return review("rejected", `${trusted.error.message} (${trusted.error.code})`);
-  const match = ISSUE_IN_TITLE.exec(run.display_title);
-  if (!match) return review("rejected", "The run does not name a break-glass request (#issue) in its title; keep the grant workflow's run-name.");
-  const session = await RequestSession.open(deps, port, Number(match[1]));
+  const named = requestNamedIn(run.display_title);
+  if (named === null) return review("rejected", "The run does not name a break-glass request (#issue) in its title; keep the grant workflow's run-name.");
+  const session = await RequestSession.open(deps, port, named);
   const { state } = session;
   if (state.request?.drill) return review("rejected", `Request #${session.number} is a drill: only the drill workflow collects it.`);
   if (state.status !== "approved") return review("rejected", `Request #${session.number} is ${state.status.replace(/_/g, " ")}, not approved.`);
   const policy = session.policy();
   if (!policy) return review("rejected", `The policy of request #${session.number} no longer exists.`);
-  const environment = checkWorkloadTrust(claims, { repository, workflow: deps.grantWorkflow, events: ["workflow_dispatch"], environment: policy.environment ?? null });
+  const environment = checkWorkloadTrust(claims, { repository, workflow: deps.grantWorkflow, events: DISPATCH_EVENTS, environment: policy.environment ?? null });
   if (!environment.ok) return review("rejected", `${environment.error.message} (${environment.error.code})`);
   if (!state.runs.includes(runId)) {
     const decided = await trustedRunRefusal(session, repository, run, Number(runId));

@@ -71,26 +71,10 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   if (isNew) {
     const usage = await usageOf(deps, session, requester, request.resource);
     const limit = checkLimits(policy, usage, "request");
-    if (!limit.ok) {
-      const refused = await session.record(
-        `invalid:limit:${session.chain.length}`,
-        { type: "invalid", actor: requester, errors: [{ field: "limits", message: limit.error.message }] },
-        `👎 **Refused (\`${limit.error.code}\`)**: ${escapeInline(limit.error.message, 400)}`,
-      );
-      if (refused.ok) await session.publish();
-      return;
-    }
+    if (!limit.ok) return refuseIntake(session, requester, "limits", limit.error, 400);
   }
   const allowed = await requesterAllowed(session, policy, requester, request.drill);
-  if (!allowed.ok) {
-    const recorded = await session.record(
-      `invalid:requester:${session.chain.length}`,
-      { type: "invalid", actor: requester, errors: [{ field: "requester", message: allowed.error.message }] },
-      `👎 **Refused (\`${allowed.error.code}\`)**: ${escapeInline(allowed.error.message, 500)}`,
-    );
-    if (recorded.ok) await session.publish();
-    return;
-  }
+  if (!allowed.ok) return refuseIntake(session, requester, "requester", allowed.error, 500);
   const voided = state.approvals.length;
   const text = [
     voided && state.hash !== hash
@@ -138,6 +122,16 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   if (session.state.status === "approved") await dispatchGrant(session);
   // Escalate at half the approval timeout, time out at the end (reconcile reschedules the second step).
   else deps.scheduler?.schedule(port, issue.number, deps.now() + (policy.approvals.timeout_seconds * 1000) / 2);
+}
+
+/** A valid body refused for who asks (limits, requester rules): recorded as invalid under `field`, and said. */
+async function refuseIntake(session: RequestSession, requester: string, field: "limits" | "requester", refusal: { code: string; message: string }, maxLength: number): Promise<void> {
+  const recorded = await session.record(
+    `invalid:${field === "limits" ? "limit" : field}:${session.chain.length}`,
+    { type: "invalid", actor: requester, errors: [{ field, message: refusal.message }] },
+    `👎 **Refused (\`${refusal.code}\`)**: ${escapeInline(refusal.message, maxLength)}`,
+  );
+  if (recorded.ok) await session.publish();
 }
 
 /** The requester passes the policy's `requesters` (minimum permission, teams), read from GitHub now. */

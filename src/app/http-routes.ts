@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BreakglassDeps } from "./deps.ts";
+import { SCHEDULED_EVENTS } from "../core/workload-trust.ts";
 import { ExchangeRefusal, checkWorkflowIdentity, exchangeToken, releaseGrant } from "./grant-exchange.ts";
 import type { GitHubPort } from "./github-port.ts";
 import { HttpError, readJson, sendJson } from "./http-json.ts";
@@ -67,7 +68,7 @@ export function createRoutes(ctx: RouteContext) {
         const port = await ctx.portFor(match[1]!, match[2]!);
         if (!port) throw new HttpError(404, "not_installed", `The Breakglass app is not installed on ${repository}.`);
         if (path === ROUTES.sweep) {
-          await checkWorkflowIdentity(port, claims, { workflow: ctx.deps.sweepWorkflow, events: ["schedule", "workflow_dispatch"] });
+          await checkWorkflowIdentity(port, claims, { workflow: ctx.deps.sweepWorkflow, events: SCHEDULED_EVENTS });
           const report = await reconcileRepository(ctx.deps, port);
           log.info({ repository, report }, "sweep");
           sendJson(res, 200, report);

@@ -23,14 +23,20 @@ export async function trustedRunRefusal(session: RequestSession, repository: Rep
   }
   // The default branch's run-name names the request the run was started for; a run for another
   // request never collects this one.
-  const named = /#(\d{1,9})\b/.exec(run.display_title)?.[1];
-  if (named !== String(session.number)) {
+  const named = requestNamedIn(run.display_title);
+  if (named !== session.number) {
     return { code: "unknown_run", message: `Run ${runId} was started for ${named ? `#${named}` : "no request (its title names none)"}, not for #${session.number}.` };
   }
   if (run.actor === deps.identity.login) return { byApp: true };
   const starter = await session.actor({ login: run.actor, type: /\[bot\]$/i.test(run.actor) ? "Bot" : "User" });
   const why = handStartedRunRefusal(session.state, starter);
   return why ? { code: "unknown_run", message: `Breakglass did not start run ${runId}, and ${why}` } : { byApp: false };
+}
+
+/** The request a grant run's title (the workflow's `run-name`, "… for #N") names, or null. */
+export function requestNamedIn(title: string): number | null {
+  const match = /#(\d{1,9})\b/.exec(title);
+  return match ? Number(match[1]) : null;
 }
 
 /** Makes sure the exchanging run is one the request's records name, recording it first if GitHub vouches for it. */

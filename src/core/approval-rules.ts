@@ -17,7 +17,8 @@ export interface Actor {
 }
 
 const same = (a: string | null, b: string): boolean => a !== null && a.toLowerCase() === b.toLowerCase();
-const isBot = (actor: Actor): boolean => actor.type !== "User" || /\[bot\]$/i.test(actor.login);
+/** Bots and apps never approve, revoke or start a grant run: GitHub logins ending in `[bot]` are apps too. */
+export const isBot = (actor: Pick<Actor, "type" | "login">): boolean => actor.type !== "User" || /\[bot\]$/i.test(actor.login);
 
 function checkApprover(state: RequestState, actor: Actor, what: string): Refusal | null {
   if (isBot(actor)) return { code: "bot_approver", message: `Bots and apps cannot ${what}; a person must.` };

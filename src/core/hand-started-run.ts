@@ -1,4 +1,4 @@
-import type { Actor } from "./approval-rules.ts";
+import { isBot, type Actor } from "./approval-rules.ts";
 import { hasWriteAccess } from "./approvers.ts";
 import type { RequestState } from "./lifecycle.ts";
 
@@ -9,7 +9,7 @@ import type { RequestState } from "./lifecycle.ts";
  */
 export function handStartedRunRefusal(state: RequestState, starter: Actor): string | null {
   const login = starter.login.toLowerCase();
-  if (starter.type !== "User" || /\[bot\]$/i.test(starter.login)) return `its starter @${starter.login} is not a person.`;
+  if (isBot(starter)) return `its starter @${starter.login} is not a person.`;
   if (state.requester !== null && state.requester.toLowerCase() === login) return `its starter @${starter.login} is the requester; an approver must start the workflow.`;
   if (!starter.eligibility) return `its starter @${starter.login} is not an approver of this resource.`;
   if (!hasWriteAccess(starter.permission)) return `its starter @${starter.login} has no write access to the repository.`;

@@ -32,6 +32,10 @@ export interface WorkloadTrustPolicy {
   workflowSha?: string;
 }
 
+/** The events each Breakglass workflow runs on: the app dispatches the grant workflow; drill and sweep also run on a schedule. */
+export const DISPATCH_EVENTS: readonly string[] = ["workflow_dispatch"];
+export const SCHEDULED_EVENTS: readonly string[] = ["schedule", "workflow_dispatch"];
+
 export type WorkloadRefusalCode = "wrong_repository" | "wrong_workflow" | "wrong_ref" | "wrong_event" | "wrong_environment" | "wrong_workflow_sha";
 
 export interface WorkloadRefusal {

@@ -188,26 +188,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
   const repository = `${SANDBOX_OWNER}/${SANDBOX_REPO}`;
   const repoState = emulator.state.repository;
-  let runCounter = 1000;
   const runs: Sandbox["runs"] = [];
-
-  const claimsFor = (workflow: string, extra: Record<string, unknown> = {}) => {
-    const runId = String(++runCounter);
-    return {
-      repository,
-      repository_id: String(repoState.id),
-      repository_owner: SANDBOX_OWNER,
-      repository_owner_id: String(repoState.owner.id),
-      workflow_ref: `${repository}/.github/workflows/${workflow}@refs/heads/main`,
-      job_workflow_ref: `${repository}/.github/workflows/${workflow}@refs/heads/main`,
-      run_id: runId,
-      run_attempt: "1",
-      actor: appLogin,
-      event_name: "workflow_dispatch",
-      ref: "refs/heads/main",
-      ...extra,
-    } as Record<string, unknown> & { repository: string; run_id: string };
-  };
 
   /** What GitHub's token for a job of `run` says: the run's ref (the branch it used), commit, actor and environment. */
   const claimsForRun = (run: WorkflowRun) => {
@@ -260,7 +241,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   async function runDrillWorkflow(timeout = "1m"): Promise<ActionRun> {
     return runAction({
       inputs: { mode: "drill", "app-url": appUrl, audience: SANDBOX_AUDIENCE, "github-token": emulator.actionsToken(), "drill-resource": "drill", "drill-timeout": timeout },
-      claims: claimsFor("breakglass-drill.yml", { event_name: "schedule", actor: "github-actions[bot]" }),
+      // A scheduled run of the default branch's drill workflow, as GitHub starts it.
+      claims: claimsForRun(emulator.startWorkflowRun({ workflow: "breakglass-drill.yml", actor: "github-actions[bot]", event: "schedule" })),
       oidc: issuer,
       env: { GITHUB_API_URL: emulator.apiUrl, GITHUB_SERVER_URL: emulator.url, BREAKGLASS_DRILL_POLL_MS: "50" },
       post: false,
