@@ -127,3 +127,25 @@ test("A99 a policy deleted between approval and exchange is a 409 refusal (polic
   }
   await assertNothingGranted(sb, n, { allowRun: true });
 });
+
+test("A95b deleting the app's record of its dispatched run (GitHub lets any writer delete the app's comments) opens no door: the writer's runs are still refused, the app's run still collects", async () => {
+  const n = await approvedRequest("bob");
+  const appRun = runsFor(n).find((r) => r.actor.login === sb.appLogin)!;
+  const comments = await sb.as("mallory").paginate(sb.as("mallory").rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
+  const record = comments.find((c) => c.user?.login === sb.appLogin && (c.body ?? "").startsWith("🏃"));
+  assert.ok(record, "the app recorded the run it dispatched");
+  await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: record.id });
+  await sb.settle();
+  assert.deepEqual((await historyOf(sb, n)).state.runs, [], "the record is gone from what the app reads");
+
+  sb.emulator.pushBranch("mallory", "after-delete", {});
+  for (const run of [await dispatchAs("mallory", n, "after-delete"), await dispatchAs("mallory", n)]) {
+    const job = await sb.runJob(run.id);
+    assert.notEqual(job.exitCode, 0, `mallory's run on ${run.head_branch} gets nothing`);
+    assert.match(job.stdout + job.stderr, /wrong_ref|unknown_run/);
+  }
+  await assertNothingGranted(sb, n, { allowRun: true });
+  const granted = await sb.runJob(appRun.id);
+  assert.equal(granted.exitCode, 0, granted.stderr);
+  assert.equal((await historyOf(sb, n)).state.grant?.run_id, `${appRun.id}/1`, "GitHub's own record of the run vouches for the app's run again");
+});
