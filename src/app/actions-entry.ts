@@ -30,12 +30,12 @@ export async function runInActions(env: Record<string, string | undefined>): Pro
   const log = appLogger(config.logLevel);
   const probot = new Probot({ appId: config.appId, privateKey: config.privateKey, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), log: log.child({ name: "probot" }), Octokit: ProbotOctokit });
   const lock = createIssueLock();
-  const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set(), lock };
+  const deps: BreakglassDeps = { ...config.deps, lock };
   const appOctokit = await probot.auth();
   const { data: installation } = await appOctokit.rest.apps.getRepoInstallation({ owner, repo });
   if (name === "schedule" || name === "workflow_dispatch") {
     const octokit = await probot.auth(installation.id);
-    const report = await reconcileRepository(deps, octokitPort(octokit as unknown as PortOctokit, owner, repo));
+    const report = await reconcileRepository(deps, octokitPort(octokit as unknown as PortOctokit, owner, repo, deps.ledgerRepo));
     log.info({ report }, "sweep");
     return { event: name, report };
   }

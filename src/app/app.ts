@@ -59,7 +59,7 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
   return (app: Probot) => {
     const portOf = (context: Context): GitHubPort => {
       const { owner, repo } = context.repo();
-      return octokitPort(context.octokit as unknown as PortOctokit, owner, repo);
+      return octokitPort(context.octokit as unknown as PortOctokit, owner, repo, deps.ledgerRepo);
     };
     const key = (context: Context, issue: number) => `${context.repo().owner}/${context.repo().repo}#${issue}`;
 

@@ -110,6 +110,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
       notifier: httpNotifier({ env, onFailure: (failure) => notificationFailures.add(failure) }),
       notificationFailures,
       retryBaseMs: 30_000,
+      ...(env.BREAKGLASS_LEDGER_REPO ? { ledgerRepo: env.BREAKGLASS_LEDGER_REPO } : {}),
     },
   };
 }

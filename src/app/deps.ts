@@ -47,6 +47,6 @@ export interface BreakglassDeps {
   notificationFailures?: NotificationFailureLog;
   /** Serialises work per issue within the process (see issue-lock.ts). */
   lock?: IssueLock;
-  /** run_id/run_attempt pairs that already exchanged a token (replay defence within a process). */
-  usedRuns: Set<string>;
+  /** The repository (of each request repository's owner) that holds the ledger; default `breakglass-ledger`. */
+  ledgerRepo?: string;
 }

@@ -1,4 +1,5 @@
 import type { Permission } from "../core/approvers.ts";
+import type { Ledger } from "./ledger.ts";
 
 /** A comment as the app needs it: who wrote it (and through which app) and what it says. */
 export interface IssueComment {
@@ -54,6 +55,8 @@ export interface WorkflowRunSummary {
 export interface GitHubPort {
   readonly owner: string;
   readonly repo: string;
+  /** This repository's requests in the app's ledger (the authoritative records; see ledger.ts). */
+  readonly ledger: Ledger;
   repository(): Promise<RepositoryIdentity>;
   /**
    * A file of the default branch, or null. With the blob `sha` from a directory listing, content

@@ -13,6 +13,7 @@ import { type ActionsClaims } from "./oidc-verifier.ts";
 import { encryptForRequester, recipientOf, type EncryptedDelivery } from "./encrypt-for-requester.ts";
 import { isRequestIssue } from "./handle-request-issue.ts";
 import { checkBeforeGrant } from "./recheck-approvals.ts";
+import { reserveRun } from "./run-reservation.ts";
 import { RequestSession } from "./request-session.ts";
 import { otherRequestsOf } from "./requester-requests.ts";
 import { revokeGrant } from "./revoke-grant.ts";
@@ -190,6 +191,7 @@ async function exchangeForRequest(
     recipient = found.recipient;
   }
 
+  await reserveRun(port, claims, issueNumber);
   const now = deps.now();
   const expiresAt = now + state.request.duration_seconds * 1000;
   const grantId = `${port.owner}/${port.repo}#${issueNumber}/${randomBytes(4).toString("hex")}`;

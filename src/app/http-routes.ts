@@ -8,6 +8,7 @@ import { HttpError, readJson, sendJson } from "./http-json.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { OidcRefusal, type ActionsClaims } from "./oidc-verifier.ts";
 import { reconcileRepository } from "./reconcile.ts";
+import { refuseUsedRun } from "./run-reservation.ts";
 
 export const ROUTES = {
   health: "/healthz",
@@ -82,10 +83,8 @@ export function createRoutes(ctx: RouteContext) {
           sendJson(res, 200, { outcome });
           return true;
         }
-        const run = `${claims.repository_id}/${claims.run_id}/${claims.run_attempt}`;
-        if (ctx.deps.usedRuns.has(run)) throw new OidcRefusal("token_replayed", "This workflow run already exchanged a token; each run gets one grant.");
+        await refuseUsedRun(port, claims);
         const result = await ctx.lock(key, () => exchangeToken(ctx.deps, port, claims, token, issue));
-        ctx.deps.usedRuns.add(run);
         log.info({ repository, issue, grant: result.grant_id, credential: result.credential_id }, "granted");
         sendJson(res, 200, result);
         return true;

@@ -1,9 +1,10 @@
 import { readRecordMarker, recordMarker } from "../core/record-marker.ts";
 import type { JSONWebKeySet } from "jose";
-import { appendEntry, entryHash, GENESIS_PREV, verifyChain, type AuditSigner, type SignedEntry } from "../core/audit-chain.ts";
+import { appendEntry, verifyChain, type AuditSigner, type SignedEntry } from "../core/audit-chain.ts";
 import type { LifecycleEvent, TimedEvent } from "../core/lifecycle-events.ts";
 import { foldEvents, initialState, type RequestState } from "../core/lifecycle.ts";
 import type { GitHubPort, IssueComment } from "./github-port.ts";
+import type { LedgerChain, LedgerLine } from "./ledger.ts";
 
 
 /** Who the app is on GitHub: only comments by this identity can carry records. */
@@ -18,18 +19,37 @@ export interface History {
   chain: SignedEntry[];
   events: TimedEvent[];
   state: RequestState;
-  /** Records that were skipped (forged, tampered, or a lost race between replicas), for the log. */
+  /** Records that were skipped (forged, tampered, refused by the lifecycle), for the log. */
   problems: string[];
+  /** The ledger version the chain was read at: the next append must extend exactly this. */
+  ledger: LedgerChain;
+  /** Ledger entries whose comment is gone or was changed: someone deleted or edited the app's comment, or its post failed. */
+  mirror: MirrorProblem[];
+  /** App comments carrying a record the ledger does not hold: never read as state. */
+  unledgered: number[];
+}
+
+export interface MirrorProblem {
+  seq: number;
+  id: string;
+  type: string;
+  /** `missing`: no app comment carries the record; `edited`: the comment carrying it no longer reads as the app wrote it. */
+  kind: "missing" | "edited";
+  commentId: number | null;
 }
 
 /** True only for comments the app itself wrote: the author is the app's bot user, via the app. */
 export const isAppComment = (comment: IssueComment, app: AppIdentity): boolean =>
   comment.user.type === "Bot" && comment.user.login === app.login && (comment.app_id === null || comment.app_id === app.appId);
 
+/** The comment the app posts for a ledger entry: the human sentence, then the signed record in a hidden marker. */
+export const mirrorBody = (line: LedgerLine): string => `${line.text}\n\n${recordMarker(line.jws)}`;
+
 /**
- * Rebuilds a request's state from the app's own signed records on the issue. Text anyone else wrote
- * (the issue body, other comments, even a copy of a real record) is never read as state: a record
- * must be in a comment authored by the app and verify against the app's keys in an unbroken chain.
+ * The one record reader, for the app and the auditor CLI alike. State is the fold of the request's
+ * entries in the ledger, which only the app can write; the comments are compared with it and never
+ * read as state: a comment record that is missing, edited or not in the ledger is reported, not
+ * believed. Entries must verify against the app's keys in an unbroken chain.
  */
 export async function readHistory(
   port: GitHubPort,
@@ -38,50 +58,55 @@ export async function readHistory(
   jwks: JSONWebKeySet,
   comments?: IssueComment[],
 ): Promise<History> {
-  const all = comments ?? (await port.listComments(issue));
-  const candidates: Array<{ jws: string; seq: number; prev: string }> = [];
-  for (const comment of all) {
-    if (!isAppComment(comment, app)) continue;
-    const jws = readRecordMarker(comment.body);
-    if (!jws) continue;
-    const head = peekHead(jws);
-    if (head !== null) candidates.push({ jws, ...head });
-  }
-  // Two replicas racing on one webhook can both write entry N; the first one written wins, and so
-  // does the chain that extends it: a loser's later entries (linked to its losing N) are skipped too.
+  const [all, ledger] = await Promise.all([comments ? Promise.resolve(comments) : port.listComments(issue), port.ledger.read(issue)]);
   const problems: string[] = [];
-  const picked: string[] = [];
-  let expectedPrev = GENESIS_PREV;
-  for (const c of candidates) {
-    if (c.seq === picked.length && c.prev === expectedPrev) {
-      picked.push(c.jws);
-      expectedPrev = entryHash(c.jws);
-    } else problems.push(`record seq ${c.seq} skipped (${c.seq === picked.length ? "it extends an entry that lost a race" : `expected ${picked.length}`})`);
-  }
-  const verified = await verifyChain(picked, jwks, { repo: `${port.owner}/${port.repo}`, issue });
-  const entries = verified.ok ? verified.entries : verified.entries;
-  if (!verified.ok) problems.push(`audit chain broken at entry ${verified.index}: ${verified.reason}`);
-  const chain: SignedEntry[] = entries.map((entry, i) => ({ entry, jws: picked[i]! }));
+  const jwsList = ledger.entries.map((e) => e.jws);
+  const verified = await verifyChain(jwsList, jwks, { repo: `${port.owner}/${port.repo}`, issue });
+  if (!verified.ok) problems.push(`ledger entry ${verified.index} does not verify: ${verified.reason}`);
+  const entries = verified.entries;
+  const chain: SignedEntry[] = entries.map((entry, i) => ({ entry, jws: jwsList[i]! }));
   const events = entries.map((e) => ({ ...(e.event as LifecycleEvent), at: e.at }) as TimedEvent);
   const folded = foldEvents(events);
   if (!folded.ok) problems.push(`event ${folded.index} refused by the lifecycle: ${folded.refusal.message}`);
-  return { comments: all, chain, events, state: folded.ok ? folded.state : folded.state, problems };
+  const { mirror, unledgered } = compareMirror(ledger.entries.slice(0, chain.length), chain, all, app);
+  for (const m of mirror) problems.push(`record ${m.seq} (${m.type}) is ${m.kind === "missing" ? "missing from the comments" : `edited in comment ${m.commentId}`}`);
+  if (unledgered.length) problems.push(`comment(s) ${unledgered.join(", ")} carry records the ledger does not hold; ignored`);
+  return { comments: all, chain, events, state: folded.state, problems, ledger, mirror, unledgered };
 }
 
-function peekHead(jws: string): { seq: number; prev: string } | null {
-  try {
-    const payload = JSON.parse(Buffer.from(jws.split(".")[1] ?? "", "base64url").toString("utf8")) as { seq?: unknown; prev?: unknown };
-    return typeof payload.seq === "number" && typeof payload.prev === "string" ? { seq: payload.seq, prev: payload.prev } : null;
-  } catch {
-    return null;
+/** Which ledger entries the issue's comments no longer show as the app wrote them. */
+export function compareMirror(
+  lines: readonly LedgerLine[],
+  chain: readonly SignedEntry[],
+  comments: readonly IssueComment[],
+  app: AppIdentity,
+): { mirror: MirrorProblem[]; unledgered: number[] } {
+  const expected = new Map(lines.map((l) => [l.jws, mirrorBody(l)]));
+  const byRecord = new Map<string, IssueComment>();
+  const unledgered: number[] = [];
+  for (const comment of comments) {
+    if (!isAppComment(comment, app)) continue;
+    const jws = readRecordMarker(comment.body);
+    if (!jws) continue;
+    if (!expected.has(jws)) unledgered.push(comment.id);
+    // A record re-posted after tampering leaves the intact copy as the one that counts.
+    else if (!byRecord.has(jws) || comment.body === expected.get(jws)) byRecord.set(jws, comment);
   }
+  const mirror: MirrorProblem[] = [];
+  lines.forEach((line, seq) => {
+    const comment = byRecord.get(line.jws);
+    const meta = { seq, id: chain[seq]?.entry.id ?? "?", type: (chain[seq]?.entry.event as { type?: string } | undefined)?.type ?? "?" };
+    if (!comment) mirror.push({ ...meta, kind: "missing", commentId: null });
+    else if (comment.body !== expected.get(line.jws)) mirror.push({ ...meta, kind: "edited", commentId: comment.id });
+  });
+  return { mirror, unledgered };
 }
 
-export const emptyHistory = (): History => ({ comments: [], chain: [], events: [], state: initialState(), problems: [] });
+export const emptyHistory = (): History => ({ comments: [], chain: [], events: [], state: initialState(), problems: [], ledger: { tip: null, entries: [] }, mirror: [], unledgered: [] });
 
 /**
- * Appends one event: signs it onto the chain and posts it as a comment (human text + the signed
- * record in a hidden marker). Returns the new entry; the caller folds the event into its state.
+ * Appends one event outside a session (fixtures, tools): signs it onto the chain, writes it to the
+ * ledger after the version it reads now, then posts the mirror comment.
  */
 export async function appendRecord(
   port: GitHubPort,
@@ -95,6 +120,9 @@ export async function appendRecord(
     { at: input.at, repo: `${port.owner}/${port.repo}`, issue, id: input.id, event: input.event },
     signer,
   );
-  await port.createComment(issue, `${input.text}\n\n${recordMarker(signed.jws)}`);
+  const line = { jws: signed.jws, text: input.text };
+  const written = await port.ledger.append(issue, await port.ledger.read(issue), line);
+  if (!written.ok) throw new Error(`#${issue}: another writer appended to the ledger first`);
+  await port.createComment(issue, mirrorBody(line));
   return signed;
 }

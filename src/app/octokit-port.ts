@@ -1,6 +1,7 @@
 import type { Octokit } from "@octokit/rest";
 import type { Permission } from "../core/approvers.ts";
 import type { GitHubPort, IssueComment, IssueSummary, Reaction, RepositoryIdentity } from "./github-port.ts";
+import { DEFAULT_LEDGER_REPO, gitLedger } from "./git-ledger.ts";
 
 /** The slice of Octokit the port uses: `rest` endpoint methods, `paginate` and plain `request`. */
 export type PortOctokit = Pick<Octokit, "rest" | "paginate" | "request">;
@@ -68,12 +69,17 @@ function rememberBlob(sha: string, text: string): void {
   if (blobCache.size > BLOB_CACHE_ENTRIES) blobCache.delete(blobCache.keys().next().value!);
 }
 
-export function octokitPort(octokit: PortOctokit, owner: string, repo: string): GitHubPort {
+/**
+ * `ledgerRepo` names the repository of the same owner that holds the ledger (default
+ * `breakglass-ledger`); the installation must cover it with contents: write.
+ */
+export function octokitPort(octokit: PortOctokit, owner: string, repo: string, ledgerRepo = DEFAULT_LEDGER_REPO): GitHubPort {
   const base = { owner, repo };
   let identity: Promise<RepositoryIdentity> | null = null;
   return {
     owner,
     repo,
+    ledger: gitLedger(octokit, owner, ledgerRepo, owner, repo),
     repository() {
       identity ??= octokit.rest.repos.get(base).then(({ data }) => ({
         id: data.id,

@@ -10,10 +10,15 @@ import type { Refusal } from "../core/refusal.ts";
 import type { Policy } from "../core/types.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
-import { appendRecord, isAppComment, readHistory, type History } from "./issue-records.ts";
+import { isAppComment, mirrorBody, readHistory, type History } from "./issue-records.ts";
+import { LedgerUnavailable, type LedgerLine } from "./ledger.ts";
+import { appendEntry } from "../core/audit-chain.ts";
 import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
 
 export { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
+
+/** Appends that lose a compare-and-swap are re-decided on the fresh ledger; this many tries at most. */
+const MAX_APPEND_ATTEMPTS = 5;
 import { DRILL_LABEL } from "../core/labels.ts";
 
 /**
@@ -143,42 +148,67 @@ export class RequestSession {
   }
 
   /**
-   * Signs and posts one event, then folds it. Refused transitions are returned, not recorded: the
-   * chain only ever holds events the lifecycle accepts. `id` makes replays (duplicate webhooks,
-   * a sweep racing the app) no-ops.
+   * Signs one event and appends it to the ledger, then folds it and posts its mirror comment. The
+   * append is a compare-and-swap on the version this session read: when another writer (a replica,
+   * the sweep) appended first, the session reads the ledger again and decides on the fresh state, so
+   * no two processes ever write entry N. Refused transitions are returned, not recorded: the chain
+   * only ever holds events the lifecycle accepts. `id` makes replays (duplicate webhooks, a sweep
+   * racing the app) no-ops. A ledger that cannot be written throws (LedgerUnavailable): nothing was
+   * recorded, and the caller must not act as if it had been.
    */
   async record(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; duplicate: boolean } | { ok: false; refusal: Refusal }> {
-    if (this.hasRecord(id)) return { ok: true, duplicate: true };
-    const last = this.history.chain.at(-1)?.entry.at;
-    // Records never go back in time, even if this replica's clock is behind the last writer's.
-    const at = last && last > this.nowIso() ? last : this.nowIso();
-    const applied = applyEvent(this.state, { ...event, at });
-    if (!applied.ok) return { ok: false, refusal: applied.error };
-    const entry = await appendRecord(this.port, this.number, this.history.chain, this.deps.signer, { id, at, event, text });
-    this.history = {
-      ...this.history,
-      chain: [...this.history.chain, entry],
-      events: [...this.history.events, { ...event, at }],
-      state: applied.value,
-    };
-    return { ok: true, duplicate: false };
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      if (this.hasRecord(id)) return { ok: true, duplicate: true };
+      const last = this.history.chain.at(-1)?.entry.at;
+      // Records never go back in time, even if this replica's clock is behind the last writer's.
+      const at = last && last > this.nowIso() ? last : this.nowIso();
+      const applied = applyEvent(this.state, { ...event, at });
+      if (!applied.ok) return { ok: false, refusal: applied.error };
+      const signed = await appendEntry(this.history.chain, { at, repo: `${this.port.owner}/${this.port.repo}`, issue: this.number, id, event }, this.deps.signer);
+      const line = { jws: signed.jws, text };
+      const written = await this.port.ledger.append(this.number, this.history.ledger, line);
+      if (!written.ok) {
+        this.history = await readHistory(this.port, this.number, this.deps.identity, this.deps.jwks);
+        continue;
+      }
+      this.history = {
+        ...this.history,
+        ledger: written.chain,
+        chain: [...this.history.chain, signed],
+        events: [...this.history.events, { ...event, at }],
+        state: applied.value,
+      };
+      await this.postMirror(line);
+      return { ok: true, duplicate: false };
+    }
+    throw new LedgerUnavailable(this.port.ledger.location, new Error(`#${this.number}: the ledger kept moving under ${MAX_APPEND_ATTEMPTS} attempts to append`));
+  }
+
+  /**
+   * The readable copy of a ledger entry. The entry already counts; a comment that cannot be posted
+   * (the issue is locked, or holds GitHub's maximum of 2,500 comments) is reported and restored by
+   * the tamper check later, never retried as a second record.
+   */
+  private async postMirror(line: LedgerLine): Promise<void> {
+    const body = mirrorBody(line);
+    try {
+      const created = await this.port.createComment(this.number, body);
+      this.history = { ...this.history, comments: [...this.history.comments, { ...created, body }] };
+    } catch (error) {
+      this.history = { ...this.history, problems: [...this.history.problems, `the comment of a ledger entry could not be posted: ${(error as Error).message}`] };
+    }
   }
 
   /**
    * Records an event whose side effect must happen once across replicas (a minted credential, a
-   * review issue), then reads the issue back: two processes can both write entry N, and the first
-   * comment wins (see readHistory). Returns whether this process's record is the one that counts;
-   * when it is not, the session now holds the winner's history and the caller undoes its side effect.
+   * review issue). The ledger's compare-and-swap decides: this process's record counts unless another
+   * writer's record of the same event got there first, in which case the session now holds the
+   * winner's history and the caller undoes its side effect.
    */
   async recordAndConfirm(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; won: boolean } | { ok: false; refusal: Refusal }> {
     const recorded = await this.record(id, event, text);
     if (!recorded.ok) return recorded;
-    if (recorded.duplicate) return { ok: true, won: false };
-    const ours = this.history.chain.at(-1)!;
-    const fresh = await readHistory(this.port, this.number, this.deps.identity, this.deps.jwks);
-    if (fresh.chain[ours.entry.seq]?.jws === ours.jws) return { ok: true, won: true };
-    this.history = fresh;
-    return { ok: true, won: false };
+    return { ok: true, won: !recorded.duplicate };
   }
 
   /** Brings labels and the status comment in line with the state. */

@@ -12,6 +12,7 @@ import type { GitHubPort } from "./github-port.ts";
 import { createRoutes } from "./http-routes.ts";
 import { createIssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { DEFAULT_LEDGER_REPO } from "./git-ledger.ts";
 import { createOidcVerifier } from "./oidc-verifier.ts";
 import { introspectFromRecords } from "./introspect-from-records.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
@@ -30,7 +31,7 @@ export interface ServerConfig {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  deps: Omit<BreakglassDeps, "scheduler" | "usedRuns">;
+  deps: Omit<BreakglassDeps, "scheduler">;
   /** Real timers for expiry (false with the sandbox's fake clock: call `runDue()` after moving it). */
   realTimers?: boolean;
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
@@ -112,7 +113,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
         const appOctokit = await probot.auth();
         try {
           const { data } = await appOctokit.rest.apps.getRepoInstallation({ owner, repo });
-          return octokitPort((await probot.auth(data.id)) as unknown as PortOctokit, owner, repo);
+          return octokitPort((await probot.auth(data.id)) as unknown as PortOctokit, owner, repo, config.deps.ledgerRepo);
         } catch (error) {
           if ((error as { status?: number }).status === 404) return null;
           throw error;
@@ -123,7 +124,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     }
     return found;
   };
-  const deps: BreakglassDeps = { ...config.deps, usedRuns: new Set(), lock };
+  const deps: BreakglassDeps = { ...config.deps, lock };
   const metrics = createAppMetrics(async () => {
     const data = await collectDashboard(deps, await installedPorts());
     return { active: data.active.length, pending: data.pending.length, revokeFailed: data.failed.length };
@@ -150,7 +151,8 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
       const octokit = await probot.auth(installation.id);
       const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
       for (const repo of repos as unknown as Array<{ name: string; owner: { login: string } }>) {
-        ports.push(octokitPort(octokit as unknown as PortOctokit, repo.owner.login, repo.name));
+        if (repo.name.toLowerCase() === (config.deps.ledgerRepo ?? DEFAULT_LEDGER_REPO).toLowerCase()) continue;
+        ports.push(octokitPort(octokit as unknown as PortOctokit, repo.owner.login, repo.name, config.deps.ledgerRepo));
       }
     }
     return ports;

@@ -5,6 +5,7 @@ import { Octokit } from "@octokit/rest";
 import { createSigner } from "../core/audit-chain.ts";
 import { memoryNotifier } from "../app/notifier.ts";
 import { startBreakglassServer, type RunningServer } from "../app/server.ts";
+import { DEFAULT_LEDGER_REPO } from "../app/git-ledger.ts";
 import { generateSigningKeyPem, signingKeysFromPem } from "../app/signing-keys.ts";
 import type { CredentialProvider } from "../providers/provider.ts";
 import type { ProviderName } from "../core/types.ts";
@@ -19,6 +20,8 @@ export const SANDBOX_REPO = "ops";
 export const SANDBOX_APP_ID = 4242;
 export const SANDBOX_APP_SLUG = "breakglass";
 export const SANDBOX_AUDIENCE = "breakglass";
+/** The repository of the sandbox organisation that holds the app's ledger (no human collaborators). */
+export const SANDBOX_LEDGER_REPO = DEFAULT_LEDGER_REPO;
 /** The sandbox app's public URL, as its JWT grants name it (`iss`). */
 export const SANDBOX_JWT_ISSUER = "http://breakglass.sandbox";
 
@@ -140,8 +143,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     users,
     teams,
     ...(options.permissions ? { permissions: options.permissions } : {}),
+    // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
+    extraRepos: [SANDBOX_LEDGER_REPO],
+    installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read" },
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
+  emulator.initLedgerRepository(SANDBOX_LEDGER_REPO);
   const issuer = await startOidcIssuer({ clock });
   const signingKeyPem = await generateSigningKeyPem();
   const keys = await signingKeysFromPem(signingKeyPem);

@@ -4,6 +4,7 @@
  */
 import type { JSONWebKeySet } from "jose";
 import type { GitHubPort, IssueComment, IssueSummary } from "../../src/app/github-port.ts";
+import { memoryLedger } from "../../src/app/ledger.ts";
 import { appendEntry, createSigner, exportPublicJwks, generateAuditKey, type AuditKey, type SignedEntry } from "../../src/core/audit-chain.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
 import type { AccessRequest } from "../../src/core/types.ts";
@@ -201,10 +202,12 @@ export interface BuiltRepo {
 
 let commentIds = 1000;
 
+const RECORD_TEXT = "Something happened.";
+
 /** The app's comment carrying one record, exactly as appendRecord writes it. */
 export const recordComment = (jws: string, created: string, user = { login: APP_LOGIN, type: "Bot" }, appId: number | null = 4242): IssueComment => ({
   id: ++commentIds,
-  body: `Something happened.\n\n<!-- breakglass:record ${jws} -->`,
+  body: `${RECORD_TEXT}\n\n<!-- breakglass:record ${jws} -->`,
   user,
   app_id: appId,
   created_at: created,
@@ -248,8 +251,12 @@ export interface FakePort extends GitHubPort {
 const notFound = (what: string) => Object.assign(new Error(`Not Found: ${what}`), { status: 404 });
 
 /** Only the reads the audit needs; anything else is a test failure. Issues are filtered like GitHub: by label and last update. */
-export function fakePort(repo: Pick<BuiltRepo, "issues" | "comments">): FakePort {
+export function fakePort(repo: Pick<BuiltRepo, "issues" | "comments"> & Partial<Pick<BuiltRepo, "chains">>): FakePort {
   const calls: FakePort["calls"] = [];
+  // The ledger holds what the app wrote: each chain as recordComment mirrors it.
+  const ledger = memoryLedger();
+  let version = 0;
+  for (const [issue, chain] of repo.chains ?? []) ledger.chains.set(issue, { tip: `fixture-${++version}`, entries: chain.map((e) => ({ jws: e.jws, text: RECORD_TEXT })) });
   const unused = (name: string) => () => {
     throw new Error(`the audit must not call ${name}`);
   };
@@ -260,6 +267,7 @@ export function fakePort(repo: Pick<BuiltRepo, "issues" | "comments">): FakePort
   return {
     owner: OWNER,
     repo: REPO,
+    ledger,
     calls,
     async listIssues(filter) {
       calls.push({ method: "listIssues", args: [filter] });

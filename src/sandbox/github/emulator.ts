@@ -11,6 +11,7 @@ import { compileRoutes, HttpError, matchRoute, notFound, templateFor, type Compi
 import { actionRoutes, requestProtection, runEnvironment, startRun } from "./routes/actions.ts";
 import { appRoutes } from "./routes/apps.ts";
 import { commentRoutes } from "./routes/comments.ts";
+import { gitRoutes, seedGitRepository } from "./routes/git.ts";
 import { issueRoutes } from "./routes/issues.ts";
 import { labelRoutes } from "./routes/labels.ts";
 import { orgRoutes } from "./routes/orgs.ts";
@@ -132,6 +133,11 @@ export interface GitHubEmulator {
    * attributed to the person, with `performed_via_github_app` naming the app.
    */
   userToServerToken(login: string, appSlug: string): string;
+  /**
+   * Gives a repository of the installation its first commit (as creating it with `auto_init` does) and
+   * makes it private to the listed people (none: only the app and the owner's admins reach it).
+   */
+  initLedgerRepository(name: string, collaborators?: Record<string, RepoPermission>): void;
   /** Changes a file of the main repository's default branch (null deletes it). */
   setFile(path: string, content: string | null): void;
   /** Adds an SSH signing key (`ssh-ed25519 AAAA…`) to a person's GitHub account, as they would in their settings. */
@@ -175,6 +181,7 @@ const ROUTES: CompiledRoute[] = compileRoutes([
   ...labelRoutes,
   ...issueRoutes,
   ...actionRoutes,
+  ...gitRoutes,
 ]);
 
 /**
@@ -309,10 +316,10 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       if (!repo) throw notFound();
       if (caller.kind === "installation") {
         if (caller.token.repoIds !== "all" && !caller.token.repoIds.includes(repo.id)) throw notFound();
-      } else if (!hasRole(state, caller.actor.login, "read")) {
+      } else if (!hasRole(state, caller.actor.login, "read", repo)) {
         // A private repository does not exist for people who cannot see it.
         throw notFound();
-      } else if (route.userRole && !hasRole(state, caller.actor.login, route.userRole)) {
+      } else if (route.userRole && !hasRole(state, caller.actor.login, route.userRole, repo)) {
         throw new HttpError(403, `Must have ${route.userRole} access to this repository.`);
       }
     }
@@ -456,6 +463,12 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     },
     userToServerToken(login, appSlug) {
       return tokens.userToServerToken(knownUser(login), integrationApp(appSlug)).token;
+    },
+    initLedgerRepository(name, collaborators = {}) {
+      const repo = findRepo(state, state.org.login, name);
+      if (!repo) throw new Error(`no repository "${name}": list it in the emulator's \`extraRepos\` option`);
+      repo.collaborators = new Map(Object.entries(collaborators).map(([login, role]) => [login.toLowerCase(), role]));
+      seedGitRepository(repo, clock.now());
     },
     setFile(path, content) {
       if (content === null) delete state.files[path];

@@ -59,7 +59,7 @@ export interface RouteHandlerInput {
 
 export interface Route {
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
-  /** GitHub's route template, e.g. /repos/{owner}/{repo}/issues/{issue_number}. `{path}` takes the rest of the path. */
+  /** GitHub's route template, e.g. /repos/{owner}/{repo}/issues/{issue_number}. `{path}` and `{ref}` take the rest of the path. */
   template: string;
   auth: RouteAuth;
   /** Installation permission needed (GitHub's names: issues, contents, metadata, members, actions, deployments). */
@@ -79,7 +79,7 @@ export function compileRoutes(routes: Route[]): CompiledRoute[] {
     const names: string[] = [];
     const source = route.template.replace(/\{(\w+)\}/g, (_, name: string) => {
       names.push(name);
-      return name === "path" ? "(.*)" : "([^/]+)";
+      return name === "path" || name === "ref" ? "(.*)" : "([^/]+)";
     });
     return { ...route, names, regex: new RegExp(`^${source}/?$`) };
   });

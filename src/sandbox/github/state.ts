@@ -125,12 +125,31 @@ export interface RepoRecord {
   files: FileTree;
   /** Other refs (branch or tag names, or SHAs) and their files. */
   refs: Map<string, FileTree>;
+  /** The Git database of the Git Data API (blobs, trees, commits, refs), empty until something is pushed. */
+  git: GitDatabase;
+  /**
+   * Who may reach this repository, when it is not the owner's default (`permissions` applies to every
+   * repository of the owner otherwise). A ledger repository has no human collaborators.
+   */
+  collaborators: Map<string, RepoPermission> | null;
   issues: Map<number, IssueRecord>;
   labels: Map<string, LabelRecord>;
   runs: Map<number, WorkflowRun>;
   /** GitHub's numeric workflow ids, by file path. */
   workflowIds: Map<string, number>;
   nextIssueNumber: number;
+}
+
+export type GitObject =
+  | { type: "blob"; content: Buffer }
+  | { type: "tree"; entries: Array<{ path: string; mode: string; type: "blob" | "tree"; sha: string }> }
+  | { type: "commit"; tree: string; parents: string[]; message: string; author: { name: string; email: string; date: string }; committer: { name: string; email: string; date: string } };
+
+export interface GitDatabase {
+  /** By SHA-1, computed as git computes object ids. */
+  objects: Map<string, GitObject>;
+  /** Full ref name (`refs/heads/x`) to commit SHA. */
+  refs: Map<string, string>;
 }
 
 export interface TeamRecord {
@@ -304,6 +323,8 @@ export function createState(options: StateOptions): EmulatorState {
       created_at: options.now,
       files,
       refs: new Map(),
+      git: { objects: new Map(), refs: new Map() },
+      collaborators: null,
       issues: new Map(),
       labels: new Map(),
       runs: new Map(),
@@ -361,14 +382,15 @@ export function findUser(state: EmulatorState, login: string): UserRecord | unde
   return state.users.get(login.toLowerCase());
 }
 
-export function permissionOf(state: EmulatorState, login: string): RepoPermission {
+export function permissionOf(state: EmulatorState, login: string, repo?: RepoRecord): RepoPermission {
+  if (repo?.collaborators) return repo.collaborators.get(login.toLowerCase()) ?? "none";
   return state.permissions.get(login.toLowerCase()) ?? "none";
 }
 
 const ROLE_RANK: Record<RepoPermission, number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
 
-export function hasRole(state: EmulatorState, login: string, needed: RepoPermission): boolean {
-  return ROLE_RANK[permissionOf(state, login)] >= ROLE_RANK[needed];
+export function hasRole(state: EmulatorState, login: string, needed: RepoPermission, repo?: RepoRecord): boolean {
+  return ROLE_RANK[permissionOf(state, login, repo)] >= ROLE_RANK[needed];
 }
 
 const LEVEL_RANK: Record<AccessLevel, number> = { read: 1, write: 2, admin: 3 };
