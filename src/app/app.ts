@@ -4,6 +4,8 @@ import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
 import { handleAuditClose } from "./handle-audit-close.ts";
 import { handleCommand } from "./handle-command.ts";
 import { handleCommentChange } from "./handle-comment-change.ts";
+import { handleRecordTampering } from "./handle-record-tampering.ts";
+import { isAppComment } from "./issue-records.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { handleRequestClosed } from "./handle-request-closed.ts";
 import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
@@ -89,6 +91,13 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
       const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
       const change = context.payload.action === "edited" ? "edited" : "deleted";
+      if (isAppComment(comment, deps.identity)) {
+        await lock(key(context, issue.number), () => handleRecordTampering(deps, portOf(context), issue, change, context.payload.sender.login, {
+            id: comment.id,
+            ...(typeof (context.payload as { changes?: { body?: { from?: unknown } } }).changes?.body?.from === "string" ? { previousBody: (context.payload as { changes: { body: { from: string } } }).changes.body.from } : {}),
+          }));
+        return;
+      }
       await lock(key(context, issue.number), () => handleCommentChange(deps, portOf(context), issue, comment, change));
     });
 

@@ -27,6 +27,8 @@ export interface History {
   mirror: MirrorProblem[];
   /** App comments carrying a record the ledger does not hold: never read as state. */
   unledgered: number[];
+  /** The first ledger entry that does not verify (the chain is read up to it), or null. */
+  broken: { index: number; reason: string } | null;
 }
 
 export interface MirrorProblem {
@@ -71,7 +73,7 @@ export async function readHistory(
   const { mirror, unledgered } = compareMirror(ledger.entries.slice(0, chain.length), chain, all, app);
   for (const m of mirror) problems.push(`record ${m.seq} (${m.type}) is ${m.kind === "missing" ? "missing from the comments" : `edited in comment ${m.commentId}`}`);
   if (unledgered.length) problems.push(`comment(s) ${unledgered.join(", ")} carry records the ledger does not hold; ignored`);
-  return { comments: all, chain, events, state: folded.state, problems, ledger, mirror, unledgered };
+  return { comments: all, chain, events, state: folded.state, problems, ledger, mirror, unledgered, broken: verified.ok ? null : { index: verified.index, reason: verified.reason } };
 }
 
 /** Which ledger entries the issue's comments no longer show as the app wrote them. */
@@ -102,7 +104,7 @@ export function compareMirror(
   return { mirror, unledgered };
 }
 
-export const emptyHistory = (): History => ({ comments: [], chain: [], events: [], state: initialState(), problems: [], ledger: { tip: null, entries: [] }, mirror: [], unledgered: [] });
+export const emptyHistory = (): History => ({ comments: [], chain: [], events: [], state: initialState(), problems: [], ledger: { tip: null, entries: [] }, mirror: [], unledgered: [], broken: null });
 
 /**
  * Appends one event outside a session (fixtures, tools): signs it onto the chain, writes it to the

@@ -20,7 +20,12 @@ export interface ReconcileReport {
   escalated: number[];
   timed_out: number[];
   scheduled: Array<{ issue: number; expires_at: string }>;
+  /** Requests whose record comments were put back from the ledger. */
+  restored: number[];
 }
+
+/** How old a ledger entry must be before a missing comment counts as deleted rather than not yet posted. */
+const MIRROR_SETTLED_MS = 60_000;
 
 /**
  * Brings every open request of a repository in line with the clock, from its records alone: overdue
@@ -29,7 +34,7 @@ export interface ReconcileReport {
  * timers, and by the scheduled sweep workflow; safe to run twice at once (records are idempotent).
  */
 export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
-  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [] };
+  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [] };
   // A timer's issue is read under the lock below (fresh state); the sweep filters the open list first.
   const issues = only !== undefined ? [{ number: only, state: "open", labels: [REQUEST_LABEL] }] : await port.listIssues({ labels: REQUEST_LABEL, state: "open" });
   // A sweep reads the repository's configuration once for all its requests, and uses the issues it
@@ -48,6 +53,8 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
 }
 
 export async function reconcileSession(deps: BreakglassDeps, session: RequestSession, report: ReconcileReport): Promise<void> {
+  // A deletion whose webhook was lost (the app was down; GitHub does not redeliver) is found here.
+  if ((await session.restoreMirror(undefined, { settledMs: MIRROR_SETTLED_MS })).length) report.restored.push(session.number);
   const { state } = session;
   const now = deps.now();
   const n = session.number;

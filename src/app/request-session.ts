@@ -10,7 +10,7 @@ import type { Refusal } from "../core/refusal.ts";
 import type { Policy } from "../core/types.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
-import { isAppComment, mirrorBody, readHistory, type History } from "./issue-records.ts";
+import { isAppComment, mirrorBody, readHistory, type History, type MirrorProblem } from "./issue-records.ts";
 import { LedgerUnavailable, type LedgerLine } from "./ledger.ts";
 import { appendEntry } from "../core/audit-chain.ts";
 import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
@@ -20,6 +20,7 @@ export { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
 /** Appends that lose a compare-and-swap are re-decided on the fresh ledger; this many tries at most. */
 const MAX_APPEND_ATTEMPTS = 5;
 import { DRILL_LABEL } from "../core/labels.ts";
+import { mention } from "../core/markdown.ts";
 
 /**
  * One request issue while a handler works on it: its config, its verified history, and the
@@ -63,6 +64,10 @@ export class RequestSession {
   }
   get problems(): readonly string[] {
     return this.history.problems;
+  }
+  /** Ledger entries whose comment is gone or changed (see readHistory). */
+  get mirror(): readonly MirrorProblem[] {
+    return this.history.mirror;
   }
   get comments(): readonly IssueComment[] {
     return this.history.comments;
@@ -156,14 +161,14 @@ export class RequestSession {
    * racing the app) no-ops. A ledger that cannot be written throws (LedgerUnavailable): nothing was
    * recorded, and the caller must not act as if it had been.
    */
-  async record(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; duplicate: boolean } | { ok: false; refusal: Refusal }> {
+  async record(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; duplicate: boolean } | { ok: false; refusal: Refusal; raced?: boolean }> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (this.hasRecord(id)) return { ok: true, duplicate: true };
       const last = this.history.chain.at(-1)?.entry.at;
       // Records never go back in time, even if this replica's clock is behind the last writer's.
       const at = last && last > this.nowIso() ? last : this.nowIso();
       const applied = applyEvent(this.state, { ...event, at });
-      if (!applied.ok) return { ok: false, refusal: applied.error };
+      if (!applied.ok) return { ok: false, refusal: applied.error, raced: attempt > 0 };
       const signed = await appendEntry(this.history.chain, { at, repo: `${this.port.owner}/${this.port.repo}`, issue: this.number, id, event }, this.deps.signer);
       const line = { jws: signed.jws, text };
       const written = await this.port.ledger.append(this.number, this.history.ledger, line);
@@ -207,8 +212,49 @@ export class RequestSession {
    */
   async recordAndConfirm(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; won: boolean } | { ok: false; refusal: Refusal }> {
     const recorded = await this.record(id, event, text);
-    if (!recorded.ok) return recorded;
+    // Refused only after another writer's append moved the ledger: that writer's record counts.
+    if (!recorded.ok) return recorded.raced ? { ok: true, won: false } : recorded;
     return { ok: true, won: !recorded.duplicate };
+  }
+
+  /**
+   * Puts back every record comment that someone deleted or edited, exactly as the ledger holds it,
+   * and says so on the issue (naming who did it when the webhook told us) and to the policy's
+   * notification targets. The request's state never changes: it is the ledger's. Returns what was
+   * restored.
+   */
+  async restoreMirror(by?: { login: string; change: "edited" | "deleted"; commentId?: number; previousBody?: string }, options: { settledMs?: number } = {}): Promise<MirrorProblem[]> {
+    // Without a webhook naming a change, a young entry may simply have a comment still being posted
+    // by the replica that wrote it: only entries older than `settledMs` count as tampered with.
+    const settled = (p: MirrorProblem) => options.settledMs === undefined || Date.parse(this.history.chain[p.seq]?.entry.at ?? "") <= this.deps.now() - options.settledMs;
+    const problems = this.history.mirror.filter(settled);
+    if (problems.length === 0) return [];
+    // An edit that took the record out of its comment: the webhook's previous body says which entry it was.
+    const editedFrom = by?.change === "edited" && by.previousBody ? readRecordMarker(by.previousBody) : null;
+    for (const problem of problems) {
+      const line = this.history.ledger.entries[problem.seq]!;
+      const inPlace = problem.kind === "edited" ? problem.commentId : editedFrom === line.jws ? (by?.commentId ?? null) : null;
+      if (inPlace !== null) await this.port.updateComment(inPlace, mirrorBody(line));
+      else await this.postMirror(line);
+    }
+    this.history = { ...this.history, mirror: this.history.mirror.filter((p) => !problems.includes(p)) };
+    const what = problems.map((p) => `\`${p.type}\` (entry ${p.seq}, ${p.kind === "missing" ? "deleted" : "edited"})`).join(", ");
+    const who = by ? `${mention(by.login)} ${by.change} the app's record comment` : "Record comments of the app were missing or changed (found by the sweep)";
+    await this.port
+      .createComment(
+        this.number,
+        `🛡️ **Records tampered with.** ${who}: ${what}. The records live in the app's ledger (\`${this.port.ledger.location}\`), which people with access to this repository cannot change, so nothing about this request changed: it is still **${this.state.status}**. The record${problems.length > 1 ? "s were" : " was"} restored from the ledger.`,
+      )
+      .catch(() => undefined);
+    const policy = this.policy();
+    await this.deps.notifier.notify(policy?.notify ?? [], {
+      event: "records_tampered",
+      repository: `${this.port.owner}/${this.port.repo}`,
+      issue: this.number,
+      url: this.url,
+      summary: `${by ? `${by.login} ${by.change} ` : ""}record comment(s) ${what}; restored from the ledger, state unchanged (${this.state.status})`,
+    });
+    return problems;
   }
 
   /** Brings labels and the status comment in line with the state. */

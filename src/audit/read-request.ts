@@ -1,11 +1,11 @@
 import type { JSONWebKeySet } from "jose";
 import type { GitHubPort, IssueComment } from "../app/github-port.ts";
-import { readHistory } from "../app/issue-records.ts";
+import { readHistory, type History } from "../app/issue-records.ts";
 import type { TimedEvent } from "../core/lifecycle-events.ts";
 import { applyEvent, initialState, type RequestState } from "../core/lifecycle.ts";
-import { decodePayload, extractIssueRecords, isAppAuthored } from "./app-records.ts";
+import { decodePayload, isAppAuthored } from "./app-records.ts";
 import type { ChainSummary } from "./audit-row.ts";
-import { verifyIssueRecords, type ChainVerdict } from "./verify-issue-chain.ts";
+import { verdictOf, type ChainVerdict } from "./verify-issue-chain.ts";
 
 export const UNVERIFIED_PROBLEM = "not checked: no keys were given (pass --jwks with the app's /breakglass/jwks.json)";
 
@@ -20,48 +20,54 @@ export interface RequestReading {
 }
 
 /**
- * Reads one request issue's records. With the app's keys the state is what the app itself would
- * read (readHistory) and the chain gets a strict verdict; without keys the records are decoded as they
- * are, which shows what they claim but proves nothing, and the chain is marked unverified.
+ * Reads one request's records from the app's ledger. With the app's keys the state is what the app
+ * itself would read (readHistory) and the chain gets a strict verdict, comments checked against the
+ * ledger; without keys the ledger's records are decoded as they are, which shows what they claim but
+ * proves nothing, and the chain is marked unverified.
  */
 export async function readRequest(
   port: GitHubPort,
   issue: number,
   options: { appLogin: string; jwks?: JSONWebKeySet | undefined },
 ): Promise<RequestReading> {
-  const comments = await port.listComments(issue);
-  const records = extractIssueRecords(comments, options.appLogin);
-  const repo = `${port.owner}/${port.repo}`;
   if (!options.jwks) {
-    const { events, problem } = decodeUnverified(records.chain);
+    const records = (await port.ledger.read(issue)).entries.map((e) => e.jws);
+    const { events, problem } = decodeUnverified(records);
     const { state, refused } = foldUntrusted(events);
     return {
       state,
       events,
-      chain: { entries: records.chain.length, status: "unverified", problem: problem ?? refused ?? UNVERIFIED_PROBLEM },
-      records: records.chain,
+      chain: { entries: records.length, status: "unverified", problem: problem ?? refused ?? UNVERIFIED_PROBLEM },
+      records,
       verdict: null,
     };
   }
-  const verdict = await verifyIssueRecords(records, options.jwks, { repo, issue });
-  // readHistory knows the app by login and numeric id; the CLI only by login (see isAppAuthored).
-  const appLogin = options.appLogin;
-  const own: IssueComment[] = comments
-    .filter((c) => isAppAuthored(c, appLogin))
-    .map((c) => ({ ...c, app_id: null, user: { login: appLogin, type: "Bot" } }));
-  const history = await readHistory(port, issue, { appId: 0, login: appLogin }, options.jwks, own);
+  const { history, verdict } = await verifyRequest(port, issue, { appLogin: options.appLogin, jwks: options.jwks });
   const lifecycleProblem = history.problems.find((p) => p.includes("refused by the lifecycle")) ?? null;
   return {
     state: history.state,
     events: history.events,
     chain: {
-      entries: records.chain.length,
+      entries: verdict.entries,
       status: verdict.ok ? "verified" : "broken",
       problem: verdict.break ? verdict.break.reason : lifecycleProblem,
     },
-    records: records.chain,
+    records: history.ledger.entries.map((e) => e.jws),
     verdict,
   };
+}
+
+/**
+ * The app's own read (readHistory: the ledger, checked against the comments) and the auditor's
+ * verdict on it. The CLI knows the app by its login only (see isAppAuthored).
+ */
+export async function verifyRequest(port: GitHubPort, issue: number, options: { appLogin: string; jwks: JSONWebKeySet }): Promise<{ history: History; verdict: ChainVerdict }> {
+  const appLogin = options.appLogin;
+  const own: IssueComment[] = (await port.listComments(issue))
+    .filter((c) => isAppAuthored(c, appLogin))
+    .map((c) => ({ ...c, app_id: null, user: { login: appLogin, type: "Bot" } }));
+  const history = await readHistory(port, issue, { appId: 0, login: appLogin }, options.jwks, own);
+  return { history, verdict: verdictOf(history, { repo: `${port.owner}/${port.repo}`, issue }) };
 }
 
 /** Events as the records claim them, stopping at the first record that is not even shaped like one. */

@@ -1,6 +1,5 @@
-import type { JSONWebKeySet } from "jose";
-import { verifyChain, type AuditEntry } from "../core/audit-chain.ts";
-import type { IssueRecords } from "./app-records.ts";
+import type { AuditEntry } from "../core/audit-chain.ts";
+import type { History } from "../app/issue-records.ts";
 import { checkStepUpProofs } from "./step-up-proofs.ts";
 
 export interface ChainBreak {
@@ -23,52 +22,45 @@ export interface ChainVerdict {
 }
 
 /**
- * Verifies the chain of one request issue as it stands on GitHub. Stricter than the app's own read:
- * what the app silently skips (a lost entry, an unreadable record, a raced duplicate) is evidence an
- * auditor must see, so a gap or an unreadable record breaks the chain and every duplicate must verify
- * as a genuine fork of the same chain.
+ * The verdict on one request: its entries in the app's ledger must verify in an unbroken chain, and
+ * the issue's comments must show every one of them exactly as the app wrote it. Stricter than the
+ * app's own read, which restores what was changed and carries on: a deleted, edited or truncated
+ * record, or a record in a comment the ledger does not hold, is evidence an auditor must see.
  */
-export async function verifyIssueRecords(
-  records: IssueRecords,
-  jwks: JSONWebKeySet,
-  expect: { repo: string; issue: number },
-): Promise<ChainVerdict> {
+export function verdictOf(history: History, expect: { repo: string; issue: number }): ChainVerdict {
   const breaks: ChainBreak[] = [];
   const notes: string[] = [];
-  const result = await verifyChain(records.chain, jwks, expect);
-  if (!result.ok) breaks.push({ index: result.index, reason: result.reason });
-  if (records.gap) {
-    const { expected, found, commentId } = records.gap;
+  const total = history.ledger.entries.length;
+  if (history.broken) breaks.push(history.broken);
+  const missing = history.mirror.filter((m) => m.kind === "missing").map((m) => m.seq);
+  // Missing entries that run to the end of the chain are a truncated tail.
+  let tailFrom = total;
+  while (tailFrom > 0 && missing.includes(tailFrom - 1)) tailFrom--;
+  if (tailFrom < total && tailFrom < history.chain.length) {
+    breaks.push({ index: tailFrom, reason: `truncated tail: the issue's comments stop before entry ${tailFrom}, the ledger holds ${total} entries (${tailFrom}–${total - 1} deleted)` });
+  }
+  for (const m of history.mirror) {
+    if (m.kind === "missing" && m.seq >= tailFrom) continue;
     breaks.push({
-      index: expected,
-      reason: `entry ${expected} is missing or out of order: the next record (comment ${commentId}) has seq ${found}`,
+      index: m.seq,
+      reason: m.kind === "missing" ? `entry ${m.seq} (${m.type}) was deleted from the issue's comments; the ledger holds it` : `entry ${m.seq} (${m.type}) was edited in comment ${m.commentId}; the ledger holds the original`,
     });
   }
-  for (const commentId of records.unreadable) {
-    breaks.push({ index: records.chain.length, reason: `the record in comment ${commentId} cannot be read (was the comment edited?)` });
+  for (const commentId of history.unledgered) {
+    breaks.push({ index: history.chain.length, reason: `comment ${commentId} carries a record the ledger does not hold` });
   }
-  for (const duplicate of records.duplicates) {
-    const fork = await verifyChain([...records.chain.slice(0, duplicate.seq), duplicate.jws], jwks, expect);
-    if (fork.ok) {
-      notes.push(`entry ${duplicate.seq} was written twice (comment ${duplicate.commentId}, replicas raced); the first copy counts and both verify`);
-    } else {
-      breaks.push({ index: duplicate.seq, reason: `a second record for entry ${duplicate.seq} (comment ${duplicate.commentId}) does not verify: ${fork.reason}` });
-    }
-  }
-  const stepUps = checkStepUpProofs(result.entries, expect);
+  const stepUps = checkStepUpProofs(history.chain.map((e) => e.entry), expect);
   breaks.push(...stepUps.breaks);
   if (stepUps.checked > stepUps.breaks.length) notes.push(`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures over the request) re-verified`);
-  if (records.ignored > 0) {
-    notes.push(`${records.ignored} record marker(s) in comments not written by the app were ignored`);
-  }
   const first = breaks.sort((a, b) => a.index - b.index)[0] ?? null;
+  if (breaks.length > 1) notes.push(...breaks.slice(1).map((b) => b.reason));
   return {
     repository: expect.repo,
     issue: expect.issue,
-    entries: records.chain.length,
+    entries: total,
     ok: first === null,
     break: first,
     notes,
-    verified: result.entries,
+    verified: history.chain.map((e) => e.entry),
   };
 }

@@ -51,8 +51,10 @@ it("two replicas exchange tokens for one approved request at once: one credentia
   const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
   await say("grace", n, "/approve");
   // Slow writes: both replicas have read the approved state before either records its grant.
-  const slow = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", latencyMs: 150, times: 2 });
-  const results = await Promise.allSettled([exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n), exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n)]);
+  const slow = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/git/commits", latencyMs: 150, times: 2 });
+  sb.emulator.resetApiRequestLog();
+  // Two attempts of the run (a re-run), so each passes its own run reservation and the ledger decides.
+  const results = await Promise.allSettled([exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n), exchangeToken(sb.app.deps, await port(), { ...claimsFor(n), run_attempt: "2" }, "unused", n)]);
   slow.remove();
   const granted = results.filter((r) => r.status === "fulfilled");
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -66,9 +68,9 @@ it("two replicas exchange tokens for one approved request at once: one credentia
   assert.equal(h.state.grant?.credential_id, winner.credential_id, "the credential handed out is the one recorded");
   assert.equal((await sb.app.deps.introspect!(winner.secrets.BREAKGLASS_TOKEN!)).active, true);
   const texts = await appTexts(n);
-  // Both sessions read before either wrote (the race really happened): two records claimed entry 3
-  // (after requested, approved and the dispatched run).
-  assert.deepEqual(h.problems, ["record seq 3 skipped (expected 4)"]);
+  // Both sessions read before either wrote (the race really happened): the ledger refused the later append.
+  assert.deepEqual(h.problems, []);
+  assert.equal(sb.emulator.apiRequests.filter((r) => r.route === "/repos/{owner}/{repo}/git/refs/{ref}" && r.method === "PATCH" && r.status === 422).length, 1);
   assert.ok(texts.some((t) => t.startsWith("↩️") && t.includes("lost a race") && t.includes("revoked before it was handed out")), "the losing write is explained on the issue");
 });
 

@@ -195,13 +195,15 @@ describe("collectAudit on hostile records", () => {
     assert.equal(result.rows[0]!.status, "denied");
     assert.equal(result.rows[0]!.chain_status, "verified");
     assert.equal(result.rows[0]!.chain_entries, 3);
-    // Had the app written it, it would have counted: the control case.
+    // Even in a comment by the app itself, a record the ledger does not hold never counts; it is reported.
     repo.comments.set(2, [real[0]!, recordComment(alternative.jws, at(T0 + MIN)), ...real.slice(1)]);
     const control = await collectAudit(fakePort(repo), { jwks: repo.jwks, now: NOW });
-    assert.equal(control.rows[0]!.status, "approved");
+    assert.equal(control.rows[0]!.status, "denied");
+    assert.equal(control.rows[0]!.chain_status, "broken");
+    assert.match(control.rows[0]!.chain_problem ?? "", /carries a record the ledger does not hold/);
   });
 
-  it("an edited record breaks the chain: the row says where, and the state stops before it", async () => {
+  it("an edited record comment breaks the chain: the row says where; the state stays the ledger's", async () => {
     const { specs } = mixedHistory();
     const repo = await buildRepo(specs.filter((s) => s.number === 1));
     const comments = repo.comments.get(1)!;
@@ -209,8 +211,8 @@ describe("collectAudit on hostile records", () => {
     const result = await collectAudit(fakePort(repo), { jwks: repo.jwks, now: NOW });
     const r = result.rows[0]!;
     assert.equal(r.chain_status, "broken");
-    assert.match(r.chain_problem ?? "", /^entry 3: bad signature/);
-    assert.equal(r.status, "active", "only the verified prefix (up to the grant) counts");
+    assert.match(r.chain_problem ?? "", /^entry 3 \(\w+\) was deleted from the issue's comments; the ledger holds it/);
+    assert.equal(r.status, "expired", "the comment changed nothing: the ledger's whole chain counts");
     assert.ok(r.flags.includes("chain_broken"));
   });
 
@@ -228,11 +230,13 @@ describe("collectAudit on hostile records", () => {
     const { specs } = mixedHistory();
     const repo = await buildRepo(specs.filter((s) => s.number === 1));
     const junk = (payload: unknown) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.`;
-    repo.comments.set(1, [
-      recordComment(junk({ seq: 0, at: at(T0), event: { type: "requested", actor: "x", request: { resource: 5, justification: { evil: true } } } }), at(T0)),
-      recordComment(junk({ seq: 1, at: at(T0), event: { type: "no-such-event", actor: "x" } }), at(T0)),
-      recordComment(junk({ seq: 2, at: 7, event: null }), at(T0)),
-    ]);
+    const garbage = [
+      junk({ seq: 0, at: at(T0), event: { type: "requested", actor: "x", request: { resource: 5, justification: { evil: true } } } }),
+      junk({ seq: 1, at: at(T0), event: { type: "no-such-event", actor: "x" } }),
+      junk({ seq: 2, at: 7, event: null }),
+    ];
+    repo.comments.set(1, garbage.map((j) => recordComment(j, at(T0))));
+    repo.chains.set(1, garbage.map((jws) => ({ jws, entry: {} as never })));
     const result = await collectAudit(fakePort(repo), { now: NOW });
     const r = result.rows[0]!;
     assert.equal(r.chain_status, "unverified");

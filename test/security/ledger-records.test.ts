@@ -1,0 +1,147 @@
+/**
+ * Attack catalogue, the records themselves: an insider with write access edits or deletes the app's
+ * own record comments (GitHub lets them), deletes while the app is down (no redelivery), or replays
+ * one run's token against two replicas. State is the app's ledger, which they cannot reach.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { SANDBOX_LEDGER_REPO, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { allComments, appTexts, exchange, grantClaims, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
+
+let sb: Sandbox;
+const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+
+before(async () => {
+  sb = await startSandbox();
+});
+after(() => sb.close());
+
+async function recordComment(n: number, marker: RegExp) {
+  const found = (await allComments(sb, n)).find((c) => c.user?.login === sb.appLogin && marker.test(c.body ?? "") && (c.body ?? "").includes("breakglass:record"));
+  assert.ok(found, `#${n} has an app record comment matching ${marker}`);
+  return found;
+}
+
+async function liveGrant(who = "dave"): Promise<number> {
+  const n = await openRequest(sb, who, guardrail);
+  await say(sb, "grace", n, "/approve");
+  const h = await historyOf(sb, n);
+  assert.equal(h.state.status, "active", h.problems.join("\n"));
+  return n;
+}
+
+test("A130 deleting the app's 'Granted' record on a live grant re-arms nothing: no second dispatch or credential, the record is restored, the deleter named and the policy's targets told", async () => {
+  const n = await liveGrant();
+  const runsBefore = sb.runs.filter((r) => r.issue === n).length;
+  const granted = await recordComment(n, /\*\*Granted\*\*/);
+  await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: granted.id });
+  await sb.settle();
+  const h = await historyOf(sb, n);
+  assert.equal(h.state.status, "active", "the ledger still says active");
+  assert.equal(h.events.filter((e) => e.type === "granted").length, 1, "one grant, never a second");
+  assert.equal(sb.runs.filter((r) => r.issue === n).length, runsBefore, "no grant workflow dispatched again");
+  assert.deepEqual(h.mirror, [], "the deleted record was put back");
+  const texts = await appTexts(sb, n);
+  assert.ok(texts.some((t) => t.includes("**Granted**") && t.includes("breakglass:record")), "the Granted record is on the issue again");
+  const notice = texts.find((t) => t.startsWith("🛡️ **Records tampered with.**"));
+  assert.ok(notice, "the issue says what happened");
+  assert.match(notice, /@mallory deleted the app's record comment: `granted`/);
+  assert.match(notice, /still \*\*active\*\*/);
+  assert.ok(sb.notifier.sent.some((s) => s.notification.event === "records_tampered" && s.notification.issue === n && /mallory deleted/.test(s.notification.summary)));
+  // The grant still ends on time.
+  await sb.advance(31 * 60 * 1000);
+  assert.equal((await historyOf(sb, n)).state.status, "expired");
+});
+
+test("A131 deleting the app's denial record never un-denies: the request stays denied and a later /approve cannot grant", async () => {
+  const n = await openRequest(sb, "rita", guardrail);
+  await say(sb, "grace", n, "/deny roll the model back instead");
+  const denial = await recordComment(n, /denied/i);
+  await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: denial.id });
+  await sb.settle();
+  assert.equal((await historyOf(sb, n)).state.status, "denied");
+  await say(sb, "heidi", n, "/approve");
+  const h = await historyOf(sb, n);
+  assert.equal(h.state.status, "denied");
+  assert.equal(h.state.grant, null);
+  assert.equal(sb.runs.filter((r) => r.issue === n).length, 0, "no grant workflow ran");
+  assert.deepEqual(h.mirror, []);
+});
+
+test("A132 editing an app record comment (its text and its hidden record) is undone in place; the state is the ledger's", async () => {
+  const n = await liveGrant("erin");
+  const granted = await recordComment(n, /\*\*Granted\*\*/);
+  const forged = (granted.body ?? "").replace(/\*\*Granted\*\*[^\n]*/, "**Revoked** by security.").replace(/breakglass:record \S+/, "breakglass:record eyJhbGciOiJub25lIn0.e30.");
+  await sb.as("mallory").rest.issues.updateComment({ owner, repo, comment_id: granted.id, body: forged });
+  await sb.settle();
+  const restored = (await allComments(sb, n)).find((c) => c.id === granted.id);
+  assert.equal(restored?.body, granted.body, "the comment reads again exactly as the app wrote it");
+  const h = await historyOf(sb, n);
+  assert.equal(h.state.status, "active");
+  assert.deepEqual(h.mirror, []);
+  assert.match((await appTexts(sb, n)).find((t) => t.startsWith("🛡️"))!, /@mallory edited the app's record comment/);
+  await sb.advance(31 * 60 * 1000);
+});
+
+test("A133 a record deleted while the app is down (the webhook fails and is never redelivered) is found and restored by the start-up reconcile", async () => {
+  const n = await liveGrant("ivan");
+  const granted = await recordComment(n, /\*\*Granted\*\*/);
+  await sb.stopApp();
+  await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: granted.id });
+  await sb.emulator.waitForIdle();
+  assert.ok(sb.emulator.deliveries.some((d) => d.event === "issue_comment" && d.action === "deleted" && d.status !== 200), "the delivery failed");
+  sb.clock.advance(2 * 60 * 1000);
+  await sb.startApp();
+  const h = await historyOf(sb, n);
+  assert.equal(h.state.status, "active");
+  assert.deepEqual(h.mirror, [], "restored by the reconcile");
+  assert.match((await appTexts(sb, n)).find((t) => t.startsWith("🛡️"))!, /found by the sweep/);
+  await sb.advance(31 * 60 * 1000);
+  assert.equal((await historyOf(sb, n)).state.status, "expired");
+});
+
+test("A134 one run's token exchanged at the same moment on two replicas for two approved requests: exactly one succeeds, the other is token_replayed", async () => {
+  const replica = await sb.startReplica();
+  const quiet = await startSandboxlessApproved();
+  const claims = grantClaims(sb);
+  const [tokenA, tokenB] = await Promise.all([sb.issuer.mint(claims), sb.issuer.mint(claims)]);
+  const post = (url: string, token: string, issue: number) =>
+    fetch(`${url}/breakglass/exchange`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, repository: sb.repository, issue }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string } }));
+  const answers = await Promise.all([post(sb.app.url, tokenA, quiet[0]!), post(replica.url, tokenB, quiet[1]!)]);
+  assert.deepEqual(answers.map((a) => a.status).sort(), [200, 401], JSON.stringify(answers));
+  assert.equal(answers.find((a) => a.status === 401)!.body.error, "token_replayed");
+  const states = await Promise.all(quiet.map(async (n) => (await historyOf(sb, n)).state.status));
+  assert.deepEqual(states.sort(), ["active", "approved"]);
+  // The same run again, on a freshly restarted process with empty memory.
+  await sb.stopApp();
+  await sb.startApp();
+  const again = await exchange(sb, await sb.issuer.mint(claims), quiet[states.indexOf("approved")] ?? quiet[1]!);
+  assert.equal(again.status, 401);
+  assert.equal(again.body.error, "token_replayed");
+});
+
+/** Two approved requests whose grant workflow has not exchanged (the sandbox's runner is not used for them). */
+async function startSandboxlessApproved(): Promise<number[]> {
+  const stop = sb.emulator.onWorkflowDispatch(() => undefined);
+  const issues: number[] = [];
+  for (const who of ["olga", "sam"]) {
+    const n = await openRequest(sb, who, guardrail);
+    issues.push(n);
+  }
+  // Approve without the sandbox's own grant run collecting the credentials.
+  sb.routeActionsTo("http://127.0.0.1:9");
+  for (const n of issues) await say(sb, "grace", n, "/approve");
+  sb.routeActionsTo(sb.app.url);
+  stop();
+  for (const n of issues) assert.equal((await historyOf(sb, n)).state.status, "approved");
+  return issues;
+}
+
+test("A135 a person with write access to the request repository cannot reach the ledger repository at all", async () => {
+  const mallory = sb.as("mallory");
+  await assert.rejects(mallory.rest.git.getRef({ owner, repo: SANDBOX_LEDGER_REPO, ref: "heads/main" }), (e: { status?: number }) => e.status === 404);
+  await assert.rejects(
+    mallory.rest.git.updateRef({ owner, repo: SANDBOX_LEDGER_REPO, ref: `heads/requests/${owner}/${repo}/1`, sha: "0".repeat(40), force: true }),
+    (e: { status?: number }) => e.status === 404,
+  );
+});
