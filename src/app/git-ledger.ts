@@ -36,6 +36,14 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
   const scope = `${refPart(requestOwner)}/${refPart(requestRepo)}`;
   const requestRef = (issue: number) => `heads/requests/${scope}/${issue}`;
   const runRef = (key: string) => `heads/runs/${scope}/${refPart(key)}`;
+  const openRef = (issue: number) => `heads/open/${scope}/${issue}`;
+  const createIgnoringExisting = async (ref: string, sha: string) => {
+    try {
+      await octokit.rest.git.createRef({ ...base, ref: `refs/${ref}`, sha });
+    } catch (error) {
+      if (status(error) !== 422) throw unavailable(error);
+    }
+  };
   const lastTip = new Map<number, string>();
 
   const unavailable = (error: unknown) => {
@@ -89,6 +97,9 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       } catch (error) {
         throw unavailable(error);
       }
+      // The index entry comes first: a crash between the two leaves an indexed request with no entry
+      // (the sweep ignores it), never an entry the sweep cannot find.
+      if (expected.tip === null) await createIgnoringExisting(openRef(issue), commit);
       try {
         if (expected.tip === null) await octokit.rest.git.createRef({ ...base, ref: `refs/${requestRef(issue)}`, sha: commit });
         else await octokit.rest.git.updateRef({ ...base, ref: requestRef(issue), sha: commit, force: false });
@@ -116,6 +127,27 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     },
     async reserved(key) {
       return (await tipOf(runRef(key))) !== null;
+    },
+    async index() {
+      const prefix = `refs/${openRef(0).replace(/0$/, "")}`;
+      try {
+        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: openRef(0).replace(/0$/, ""), per_page: 100 });
+        return refs.map((r) => Number(r.ref.slice(prefix.length))).filter((n) => Number.isSafeInteger(n) && n > 0).sort((a, b) => a - b);
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
+    async setIndexed(issue, indexed) {
+      if (indexed) {
+        const at = lastTip.get(issue) ?? (await tipOf(requestRef(issue)));
+        if (at) await createIgnoringExisting(openRef(issue), at);
+        return;
+      }
+      try {
+        await octokit.rest.git.deleteRef({ ...base, ref: openRef(issue) });
+      } catch (error) {
+        if (status(error) !== 422 && status(error) !== 404) throw unavailable(error);
+      }
     },
   };
 

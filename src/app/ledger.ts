@@ -32,6 +32,14 @@ export interface Ledger {
   reserve(key: string, issue: number): Promise<boolean>;
   /** Whether `key` was taken (a quick check before the lock; `reserve` is the one that decides). */
   reserved(key: string): Promise<boolean>;
+  /**
+   * The app's index of this repository's requests that are not settled (see core/request-index.ts):
+   * a request enters it with its first entry (before that entry is written) and leaves it only when
+   * the app marks it settled. The sweep reads this, not the issues.
+   */
+  index(): Promise<number[]>;
+  /** Puts a request in the index again (a settled request that got a new entry), or takes it out. */
+  setIndexed(issue: number, indexed: boolean): Promise<void>;
 }
 
 /** The ledger could not be read or written: nothing was recorded, nothing may be decided. */
@@ -45,20 +53,30 @@ export class LedgerUnavailable extends Error {
 }
 
 /** The same contract in memory, for unit tests and fakes of GitHubPort. */
-export function memoryLedger(location = "memory"): Ledger & { chains: Map<number, LedgerChain>; reservations: Map<string, number> } {
+export function memoryLedger(location = "memory"): Ledger & { chains: Map<number, LedgerChain>; reservations: Map<string, number>; indexed: Set<number> } {
   const chains = new Map<number, LedgerChain>();
   const reservations = new Map<string, number>();
+  const indexed = new Set<number>();
   let version = 0;
   return {
     location,
     chains,
     reservations,
+    indexed,
+    async index() {
+      return [...indexed].sort((a, b) => a - b);
+    },
+    async setIndexed(issue, on) {
+      if (on) indexed.add(issue);
+      else indexed.delete(issue);
+    },
     async read(issue) {
       return chains.get(issue) ?? { tip: null, entries: [] };
     },
     async append(issue, expected, entry) {
       const current = chains.get(issue) ?? { tip: null, entries: [] };
       if (current.tip !== expected.tip) return { ok: false, reason: "conflict" };
+      if (expected.tip === null) indexed.add(issue);
       const chain = { tip: `v${++version}`, entries: [...current.entries, entry] };
       chains.set(issue, chain);
       return { ok: true, chain };

@@ -3,10 +3,11 @@ import { LIVE } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort } from "./github-port.ts";
 import { loadRepoConfig } from "./repo-config.ts";
 import { finishRequest } from "./handle-command.ts";
-import { REQUEST_LABEL, RequestSession } from "./request-session.ts";
+import { RequestSession } from "./request-session.ts";
+import { isSettled } from "../core/request-index.ts";
 import { finishGrant, revokeGrant } from "./revoke-grant.ts";
 import { expireIfUncollected } from "./recheck-approvals.ts";
 
@@ -35,19 +36,25 @@ const MIRROR_SETTLED_MS = 60_000;
  */
 export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
   const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [] };
-  // A timer's issue is read under the lock below (fresh state); the sweep filters the open list first.
-  const issues = only !== undefined ? [{ number: only, state: "open", labels: [REQUEST_LABEL] }] : await port.listIssues({ labels: REQUEST_LABEL, state: "open" });
-  // A sweep reads the repository's configuration once for all its requests, and uses the issues it
-  // just listed; a timer reads its one issue fresh under the lock.
+  // The app's own index, not labels, open/closed state or titles (all writable by triage): a grant whose
+  // issue was closed, unlabelled, locked or flooded is still found. A timer names its one issue.
+  const issues = only !== undefined ? [only] : await port.ledger.index();
+  // A sweep reads the repository's configuration once for all its requests.
   const shared = only === undefined && issues.length > 1 ? await loadRepoConfig(port) : undefined;
-  for (const issue of issues) {
-    // A timer names its issue from the records; the issue's state and labels are user-writable, so a
-    // request closed or unlabelled by hand must still be revoked on time.
-    if (only === undefined && (issue.state !== "open" || !issue.labels.includes(REQUEST_LABEL) || issue.labels.includes("breakglass:audit"))) continue;
+  for (const n of issues) {
     report.checked++;
-    const listed = only === undefined ? (issue as IssueSummary) : undefined;
-    const work = async () => reconcileSession(deps, await RequestSession.open(deps, port, issue.number, listed, shared), report);
-    await (deps.lock ? deps.lock(`${port.owner}/${port.repo}#${issue.number}`, work) : work());
+    const work = async () => {
+      const session = await RequestSession.open(deps, port, n, undefined, shared);
+      await reconcileSession(deps, session, report);
+      if (only === undefined && isSettled(session.state)) await port.ledger.setIndexed(n, false);
+    };
+    try {
+      await (deps.lock ? deps.lock(`${port.owner}/${port.repo}#${n}`, work) : work());
+    } catch (error) {
+      // One request that cannot be handled now must not stop the sweep for the others; the next sweep retries it.
+      if (only !== undefined) throw error;
+      report.failed.push(n);
+    }
   }
   return report;
 }

@@ -17,10 +17,25 @@ import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
 
 export { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
 
+const isGone = (error: unknown): boolean => [404, 410].includes((error as { status?: number })?.status ?? 0);
+
+const goneIssue = (port: GitHubPort, number: number): IssueSummary => ({
+  number,
+  title: "",
+  body: "",
+  state: "closed",
+  labels: [],
+  user: { login: "ghost", type: "User" },
+  created_at: new Date(0).toISOString(),
+  closed_at: null,
+  html_url: `https://github.com/${port.owner}/${port.repo}/issues/${number}`,
+});
+
 /** Appends that lose a compare-and-swap are re-decided on the fresh ledger; this many tries at most. */
 const MAX_APPEND_ATTEMPTS = 5;
 import { DRILL_LABEL } from "../core/labels.ts";
 import { mention } from "../core/markdown.ts";
+import { isSettled } from "../core/request-index.ts";
 
 /**
  * One request issue while a handler works on it: its config, its verified history, and the
@@ -41,14 +56,21 @@ export class RequestSession {
    * configuration once for all its requests); otherwise they are read now.
    */
   static async open(deps: BreakglassDeps, port: GitHubPort, issueNumber: number, issue?: IssueSummary, config?: RepoConfig): Promise<RequestSession> {
+    // An issue that was deleted or transferred away is gone from here, but its ledger entries are not:
+    // the request is still read (and a live grant revoked) from the ledger alone.
     const [summary, loaded, comments] = await Promise.all([
-      issue ? Promise.resolve(issue) : port.getIssue(issueNumber),
+      issue ? Promise.resolve(issue) : port.getIssue(issueNumber).catch((error: unknown) => (isGone(error) ? null : Promise.reject(error))),
       config ? Promise.resolve(config) : loadRepoConfig(port),
-      port.listComments(issueNumber),
+      port.listComments(issueNumber).catch((error: unknown) => (isGone(error) ? [] : Promise.reject(error))),
     ]);
     const history = await readHistory(port, issueNumber, deps.identity, deps.jwks, comments);
-    return new RequestSession(deps, port, summary, loaded, history);
+    const session = new RequestSession(deps, port, summary ?? goneIssue(port, issueNumber), loaded, history);
+    session.gone = summary === null;
+    return session;
   }
+
+  /** The issue no longer exists here (deleted or transferred): nothing can be shown on it, the ledger still works. */
+  gone = false;
 
   get number(): number {
     return this.issue.number;
@@ -176,6 +198,8 @@ export class RequestSession {
         this.history = await readHistory(this.port, this.number, this.deps.identity, this.deps.jwks);
         continue;
       }
+      // A settled request that moves again (reopened, say) goes back into the index for the sweep.
+      if (this.history.ledger.tip !== null && isSettled(this.state) && !isSettled(applied.value)) await this.port.ledger.setIndexed(this.number, true);
       this.history = {
         ...this.history,
         ledger: written.chain,
@@ -259,6 +283,7 @@ export class RequestSession {
 
   /** Brings labels and the status comment in line with the state. */
   async publish(): Promise<void> {
+    if (this.gone) return;
     const policy = this.policy();
     const approvers = policy ? [...this.owners(policy)] : [];
     const body = renderStatus({ state: this.state, policy, approvers, now: this.deps.now(), issueUrl: this.url });

@@ -4,6 +4,7 @@ import { readHistory, type History } from "../app/issue-records.ts";
 import type { TimedEvent } from "../core/lifecycle-events.ts";
 import { applyEvent, initialState, type RequestState } from "../core/lifecycle.ts";
 import { decodePayload, isAppAuthored } from "./app-records.ts";
+import { readRecordMarker } from "../core/record-marker.ts";
 import type { ChainSummary } from "./audit-row.ts";
 import { verdictOf, type ChainVerdict } from "./verify-issue-chain.ts";
 
@@ -63,11 +64,13 @@ export async function readRequest(
  */
 export async function verifyRequest(port: GitHubPort, issue: number, options: { appLogin: string; jwks: JSONWebKeySet }): Promise<{ history: History; verdict: ChainVerdict }> {
   const appLogin = options.appLogin;
-  const own: IssueComment[] = (await port.listComments(issue))
-    .filter((c) => isAppAuthored(c, appLogin))
-    .map((c) => ({ ...c, app_id: null, user: { login: appLogin, type: "Bot" } }));
+  const comments = await port.listComments(issue);
+  const own: IssueComment[] = comments.filter((c) => isAppAuthored(c, appLogin)).map((c) => ({ ...c, app_id: null, user: { login: appLogin, type: "Bot" } }));
   const history = await readHistory(port, issue, { appId: 0, login: appLogin }, options.jwks, own);
-  return { history, verdict: verdictOf(history, { repo: `${port.owner}/${port.repo}`, issue }) };
+  const verdict = verdictOf(history, { repo: `${port.owner}/${port.repo}`, issue });
+  const foreign = comments.filter((c) => !isAppAuthored(c, appLogin) && readRecordMarker(c.body) !== null).length;
+  if (foreign > 0) verdict.notes.push(`${foreign} record marker(s) in comments not written by the app were ignored`);
+  return { history, verdict };
 }
 
 /** Events as the records claim them, stopping at the first record that is not even shaped like one. */

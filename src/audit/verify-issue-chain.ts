@@ -37,13 +37,13 @@ export function verdictOf(history: History, expect: { repo: string; issue: numbe
   let tailFrom = total;
   while (tailFrom > 0 && missing.includes(tailFrom - 1)) tailFrom--;
   if (tailFrom < total && tailFrom < history.chain.length) {
-    breaks.push({ index: tailFrom, reason: `truncated tail: the issue's comments stop before entry ${tailFrom}, the ledger holds ${total} entries (${tailFrom}–${total - 1} deleted)` });
+    breaks.push({ index: tailFrom, reason: `entry ${tailFrom}: truncated tail: the issue's comments stop before this entry, the ledger holds ${total} entries (${tailFrom}–${total - 1} deleted)` });
   }
   for (const m of history.mirror) {
     if (m.kind === "missing" && m.seq >= tailFrom) continue;
     breaks.push({
       index: m.seq,
-      reason: m.kind === "missing" ? `entry ${m.seq} (${m.type}) was deleted from the issue's comments; the ledger holds it` : `entry ${m.seq} (${m.type}) was edited in comment ${m.commentId}; the ledger holds the original`,
+      reason: m.kind === "missing" ? `entry ${m.seq}: its ${m.type} record was deleted from the issue's comments; the ledger holds it` : `entry ${m.seq}: its ${m.type} record was edited in comment ${m.commentId}; the ledger holds the original`,
     });
   }
   for (const commentId of history.unledgered) {

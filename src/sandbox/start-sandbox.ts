@@ -148,7 +148,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read" },
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
-  emulator.initLedgerRepository(SANDBOX_LEDGER_REPO);
+  // Everyone may read the ledger (auditors verify against it); only the app can write it.
+  const readers = [...users.map((u) => u.login), ...Object.values(teams).flat()];
+  emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, Object.fromEntries(readers.map((login) => [login, "read" as const])));
   const issuer = await startOidcIssuer({ clock });
   const signingKeyPem = await generateSigningKeyPem();
   const keys = await signingKeysFromPem(signingKeyPem);

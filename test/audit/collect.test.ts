@@ -211,7 +211,7 @@ describe("collectAudit on hostile records", () => {
     const result = await collectAudit(fakePort(repo), { jwks: repo.jwks, now: NOW });
     const r = result.rows[0]!;
     assert.equal(r.chain_status, "broken");
-    assert.match(r.chain_problem ?? "", /^entry 3 \(\w+\) was deleted from the issue's comments; the ledger holds it/);
+    assert.match(r.chain_problem ?? "", /^entry 3: its \w+ record was deleted from the issue's comments; the ledger holds it/);
     assert.equal(r.status, "expired", "the comment changed nothing: the ledger's whole chain counts");
     assert.ok(r.flags.includes("chain_broken"));
   });

@@ -32,7 +32,7 @@ describe("verifyRequest (the ledger, and the comments checked against it)", () =
     const verdict = await verify(edited);
     assert.equal(verdict.ok, false);
     assert.equal(verdict.break?.index, 2);
-    assert.match(verdict.break!.reason, /entry 2 \(\w+\) was deleted from the issue's comments/);
+    assert.match(verdict.break!.reason, /entry 2: its \w+ record was deleted from the issue's comments/);
     assert.match(verdict.notes.join("\n"), /carries a record the ledger does not hold/);
     assert.equal(verdict.verified.length, 6, "the ledger's chain itself is intact");
   });
@@ -41,19 +41,19 @@ describe("verifyRequest (the ledger, and the comments checked against it)", () =
     const edited = original.map((c, i) => (i === 1 ? { ...c, body: c.body.replace("Something happened.", "Approved by the CISO.") } : c));
     const verdict = await verify(edited);
     assert.equal(verdict.break?.index, 1);
-    assert.match(verdict.break!.reason, /entry 1 \(\w+\) was edited in comment \d+; the ledger holds the original/);
+    assert.match(verdict.break!.reason, /entry 1: its \w+ record was edited in comment \d+; the ledger holds the original/);
   });
 
   it("a deleted comment in the middle is a break at its entry", async () => {
     const verdict = await verify([...original.slice(0, 2), ...original.slice(3)]);
     assert.equal(verdict.break?.index, 2);
-    assert.match(verdict.break!.reason, /entry 2 \(\w+\) was deleted/);
+    assert.match(verdict.break!.reason, /entry 2: its \w+ record was deleted/);
   });
 
   it("a truncated tail (the last records deleted) is named as such", async () => {
     const verdict = await verify(original.slice(0, 4));
     assert.equal(verdict.break?.index, 4);
-    assert.match(verdict.break!.reason, /truncated tail: the issue's comments stop before entry 4, the ledger holds 6 entries \(4–5 deleted\)/);
+    assert.match(verdict.break!.reason, /entry 4: truncated tail: the issue's comments stop before this entry, the ledger holds 6 entries \(4–5 deleted\)/);
   });
 
   it("a ledger entry that does not verify breaks the chain there, whatever the comments say", async () => {
@@ -94,7 +94,7 @@ describe("verifyRepository", () => {
     assert.equal(broken.ok, false);
     assert.equal(broken.firstBroken?.issue, 5);
     assert.equal(broken.firstBroken?.break?.index, 1);
-    assert.match(broken.firstBroken!.break!.reason, /entry 1 \(\w+\) was deleted from the issue's comments; the ledger holds it/);
+    assert.match(broken.firstBroken!.break!.reason, /entry 1: its \w+ record was deleted from the issue's comments; the ledger holds it/);
     assert.equal(progress.at(-1), 11);
   });
 

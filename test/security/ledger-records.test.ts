@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { octokitPort } from "../../src/app/octokit-port.ts";
+import { verifyRepository } from "../../src/audit/verify-repository.ts";
 import { SANDBOX_LEDGER_REPO, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { allComments, appTexts, exchange, grantClaims, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
 
@@ -137,11 +139,50 @@ async function startSandboxlessApproved(): Promise<number[]> {
   return issues;
 }
 
-test("A135 a person with write access to the request repository cannot reach the ledger repository at all", async () => {
+test("A135 a person with write access to the request repository can read the ledger but not write, rewrite or delete it", async () => {
   const mallory = sb.as("mallory");
-  await assert.rejects(mallory.rest.git.getRef({ owner, repo: SANDBOX_LEDGER_REPO, ref: "heads/main" }), (e: { status?: number }) => e.status === 404);
-  await assert.rejects(
-    mallory.rest.git.updateRef({ owner, repo: SANDBOX_LEDGER_REPO, ref: `heads/requests/${owner}/${repo}/1`, sha: "0".repeat(40), force: true }),
-    (e: { status?: number }) => e.status === 404,
-  );
+  const ref = `heads/requests/${owner}/${repo}/1`;
+  const { data: tip } = await mallory.rest.git.getRef({ owner, repo: SANDBOX_LEDGER_REPO, ref });
+  const denied = (e: { status?: number }) => e.status === 403;
+  await assert.rejects(mallory.rest.git.updateRef({ owner, repo: SANDBOX_LEDGER_REPO, ref, sha: tip.object.sha, force: true }), denied);
+  await assert.rejects(mallory.rest.git.deleteRef({ owner, repo: SANDBOX_LEDGER_REPO, ref }), denied);
+  await assert.rejects(mallory.rest.git.createRef({ owner, repo: SANDBOX_LEDGER_REPO, ref: "refs/heads/runs/acme/ops/run-1-2-1", sha: tip.object.sha }), denied);
+  await assert.rejects(mallory.rest.git.createTree({ owner, repo: SANDBOX_LEDGER_REPO, tree: [{ path: "chain.jsonl", mode: "100644", type: "blob", content: "forged" }] }), denied);
+  assert.equal((await mallory.rest.git.getRef({ owner, repo: SANDBOX_LEDGER_REPO, ref })).data.object.sha, tip.object.sha, "the ledger did not move");
+});
+
+test("A136 breakglass audit verify finds a deleted, an edited and a truncated record on the sandbox repository (changed while the app was down)", async () => {
+  const live = await liveGrant("bob");
+  const denied: number[] = [];
+  for (const who of ["rita", "carol"]) {
+    const n = await openRequest(sb, who, guardrail);
+    await say(sb, "grace", n, "/deny not needed");
+    denied.push(n);
+  }
+  await sb.stopApp();
+  const records = async (n: number) => (await allComments(sb, n)).filter((c) => c.user?.login === sb.appLogin && (c.body ?? "").includes("breakglass:record"));
+  const mallory = sb.as("mallory");
+  const tail = (await records(live)).slice(-2);
+  for (const c of tail) await mallory.rest.issues.deleteComment({ owner, repo, comment_id: c.id });
+  const [first] = await records(denied[0]!);
+  await mallory.rest.issues.updateComment({ owner, repo, comment_id: first!.id, body: (first!.body ?? "").replace(/^[^\n]*/, "Approved by the CISO.") });
+  const middle = (await records(denied[1]!))[1]!;
+  await mallory.rest.issues.deleteComment({ owner, repo, comment_id: middle.id });
+  await sb.emulator.waitForIdle();
+
+  const auditor = octokitPort(sb.as("sam"), owner, repo);
+  const report = await verifyRepository(auditor, { appLogin: sb.appLogin, jwks: sb.app.deps.jwks });
+  const verdict = (n: number) => report.chains.find((c) => c.issue === n)!;
+  assert.equal(report.ok, false);
+  const total = (await historyOf(sb, live)).ledger.entries.length;
+  assert.match(verdict(live).break!.reason, new RegExp(`^entry ${total - 2}: truncated tail: .* the ledger holds ${total} entries`));
+  assert.match(verdict(denied[0]!).break!.reason, /^entry 0: its requested record was edited in comment \d+; the ledger holds the original/);
+  assert.match(verdict(denied[1]!).break!.reason, /^entry 1: its \w+ record was deleted from the issue's comments; the ledger holds it/);
+  for (const n of [live, ...denied]) assert.notEqual((await historyOf(sb, n)).state.status, "new", "the ledger still holds every request");
+
+  // Back up: the sweep restores the live request's records from the ledger.
+  sb.clock.advance(2 * 60 * 1000);
+  await sb.startApp();
+  assert.equal((await verifyRepository(auditor, { appLogin: sb.appLogin, jwks: sb.app.deps.jwks })).chains.find((c) => c.issue === live)!.ok, true);
+  await sb.advance(31 * 60 * 1000);
 });
