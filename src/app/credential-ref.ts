@@ -4,17 +4,20 @@ import type { RequestSession } from "./request-session.ts";
 
 /**
  * The live grant's provider and what it needs to act on the credential (revoke, verify, extend),
- * with the revocation handle unsealed. Throws when the policy or role was removed since the grant,
- * or the provider is no longer configured: then nothing can act on the credential and the caller
- * must report that, not pretend.
+ * with the revocation handle unsealed. The grant's record names the provider and the role's settings
+ * as they were when it was minted, so a policy or role renamed or deleted since changes nothing; only
+ * grants recorded before the settings were would need the policy. Throws when the provider is not
+ * configured: then nothing can act on the credential and the caller must report that, not pretend.
  */
 export function credentialOf(session: RequestSession): { provider: CredentialProvider; ref: CredentialRef } {
   const { state, deps } = session;
   const grant = state.grant;
   if (!grant || !state.request) throw new Error("there is no grant");
   const role = session.policy()?.roles[state.request.role];
-  const provider = role ? deps.providers[role.provider] : undefined;
-  if (!provider || !role) throw new Error(`no provider for ${grant.provider}: the policy or role was removed`);
+  const settings = grant.settings ?? role?.settings;
+  const provider = deps.providers[grant.provider as keyof typeof deps.providers];
+  if (!settings) throw new Error(`no settings for the ${grant.provider} credential: the policy or role was removed, and the grant predates recorded settings`);
+  if (!provider) throw new Error(`the ${grant.provider} provider is not configured on this Breakglass app`);
   return {
     provider,
     ref: {
@@ -22,7 +25,7 @@ export function credentialOf(session: RequestSession): { provider: CredentialPro
       credentialId: grant.credential_id,
       resource: state.request.resource,
       role: state.request.role,
-      settings: role.settings,
+      settings,
       ...(grant.sealed_handle ? { revocationHandle: openSealed(grant.sealed_handle, deps.sealKey) } : {}),
     },
   };

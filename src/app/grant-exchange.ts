@@ -227,6 +227,7 @@ async function exchangeForRequest(
         credential_id: minted.credentialId,
         expires_at: new Date(credentialExpiry).toISOString(),
         ...(minted.revocationHandle ? { sealed_handle: seal(minted.revocationHandle, deps.sealKey) } : {}),
+        settings: role.settings,
       },
       `🔓 **Granted** \`${escapeInline(state.request.role, 40)}\` on \`${escapeInline(policy.resource, 60)}\` to workflow run ${escapeInline(claims.run_id, 30)} for ${formatDuration((credentialExpiry - now) / 1000)}, until ${new Date(credentialExpiry).toISOString()}. Credential \`${escapeInline(minted.credentialId, 80)}\` (${role.provider}); the secret went to the run only, masked.`,
     )

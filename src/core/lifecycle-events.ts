@@ -69,6 +69,8 @@ export type LifecycleEvent =
       expires_at: string;
       /** Sealed (encrypted) revocation handle; never the plaintext secret. */
       sealed_handle?: string;
+      /** The role's provider settings as minted, so revocation never depends on the policy file still saying the same. */
+      settings?: Record<string, unknown>;
     }
   | { type: "extension_requested"; actor: string; seconds: number; reason: string; hash: string }
   | { type: "extension_approved"; actor: string; hash: string }

@@ -42,6 +42,8 @@ export interface Grant {
   granted_at: string;
   expires_at: string;
   sealed_handle?: string;
+  /** Provider settings as minted (grants recorded before this field read the policy instead). */
+  settings?: Record<string, unknown>;
   revocation_failures: number;
   last_revocation_error?: string;
   ended?: { at: string; reason: RevocationReason; by: string; evidence: string };
@@ -278,6 +280,7 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
           expires_at: event.expires_at,
           revocation_failures: 0,
           ...(event.sealed_handle ? { sealed_handle: event.sealed_handle } : {}),
+          ...(event.settings ? { settings: event.settings } : {}),
         },
       });
     case "extension_requested":
