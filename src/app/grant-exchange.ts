@@ -7,11 +7,11 @@ import { checkWorkloadTrust, DISPATCH_EVENTS, SCHEDULED_EVENTS, workflowFileOf, 
 import { seal } from "../providers/sealed-box.ts";
 import type { MintResult } from "../providers/provider.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary, RepositoryIdentity } from "./github-port.ts";
+import type { GitHubPort, RepositoryIdentity } from "./github-port.ts";
 import type { OidcRefusal} from "./oidc-verifier.ts";
 import { type ActionsClaims } from "./oidc-verifier.ts";
 import { encryptForRequester, recipientOf, type EncryptedDelivery } from "./encrypt-for-requester.ts";
-import { isRequestIssue } from "./handle-request-issue.ts";
+import { isRequestIssue } from "./request-recognition.ts";
 import { checkBeforeGrant } from "./recheck-approvals.ts";
 import { reserveRun } from "./run-reservation.ts";
 import { RequestSession } from "./request-session.ts";
@@ -108,7 +108,7 @@ export async function exchangeToken(
   // A token from another repository says nothing about this one's requests: nothing to record.
   if (!identity.ok && identity.error.code === "wrong_repository") throw new ExchangeRefusal(identity.error.code, identity.error.message);
   const issue = await port.getIssue(issueNumber).catch(() => null);
-  if (!issue || !isRequestIssue(issue)) throw new ExchangeRefusal("not_a_request", `#${issueNumber} is not a break-glass request in ${port.owner}/${port.repo}.`, 404);
+  if (!issue || !(await isRequestIssue(deps, port, issue))) throw new ExchangeRefusal("not_a_request", `#${issueNumber} is not a break-glass request in ${port.owner}/${port.repo}.`, 404);
   const session = await RequestSession.open(deps, port, issueNumber, issue);
   try {
     if (!identity.ok) throw new ExchangeRefusal(identity.error.code, identity.error.message);
@@ -284,9 +284,8 @@ export async function releaseGrant(deps: BreakglassDeps, port: GitHubPort, claim
 
 async function countLiveGrants(deps: BreakglassDeps, current: RequestSession, requester: string, resource: string): Promise<number> {
   let live = 0;
-  // Labels only pre-select which records to read; the records decide.
-  const worthOpening = (issue: IssueSummary) => issue.labels.some((l) => l === "breakglass:active" || l === "breakglass:revoke-failed");
-  for await (const { session } of otherRequestsOf(deps, current.port, requester, { except: current.number, state: "open", config: current.config, worthOpening })) {
+  // Every live grant is unsettled, so the app's index finds it whatever was done to its issue.
+  for await (const session of otherRequestsOf(deps, current.port, requester, { except: current.number, config: current.config })) {
     if (LIVE.has(session.state.status) && session.state.request?.resource === resource) live++;
   }
   return live;

@@ -3,7 +3,7 @@ import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
 import { isAppComment } from "./issue-records.ts";
-import { AUDIT_LABEL } from "./request-session.ts";
+import { opensReview } from "./request-recognition.ts";
 
 const UNCHECKED = /^\s*[-*] \[ \]/m;
 const WAIVE = /^\s*\/waive\s+(\S.{9,})/s;
@@ -13,7 +13,8 @@ const WAIVE = /^\s*\/waive\s+(\S.{9,})/s;
  * unless someone with write access explained why in a `/waive <reason>` comment.
  */
 export async function handleAuditClose(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, closer: string): Promise<void> {
-  if (!issue.labels.includes(AUDIT_LABEL) || !UNCHECKED.test(issue.body)) return;
+  // A review is an issue the app opened, whatever labels anyone put on it or took off.
+  if (!opensReview(deps, issue) || !UNCHECKED.test(issue.body)) return;
   if (closer === deps.identity.login) return;
   const comments = await port.listComments(issue.number);
   for (const c of comments) {

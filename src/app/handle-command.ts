@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
-import { isRequestIssue } from "./handle-request-issue.ts";
+import { isRequestIssue } from "./request-recognition.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { credentialOf } from "./credential-ref.ts";
@@ -44,7 +44,7 @@ export async function handleCommand(
   if (comment.user.login === deps.identity.login) return; // our own comments
   // A step-up signature block below a command is proof, not part of its note or reason.
   const command = parseCommand(withoutSignature(comment.body));
-  if (!command || !isRequestIssue(issue)) return;
+  if (!command || !(await isRequestIssue(deps, port, issue))) return;
   await port.react(comment.id, "eyes");
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const who = comment.user.login;

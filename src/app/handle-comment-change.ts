@@ -2,7 +2,7 @@ import { parseCommand } from "../core/commands.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
-import { isRequestIssue } from "./handle-request-issue.ts";
+import { isRequestIssue } from "./request-recognition.ts";
 import { RequestSession } from "./request-session.ts";
 
 /**
@@ -17,7 +17,7 @@ export async function handleCommentChange(
   comment: IssueComment,
   change: "edited" | "deleted",
 ): Promise<void> {
-  if (comment.user.login === deps.identity.login || !isRequestIssue(issue)) return;
+  if (comment.user.login === deps.identity.login || !(await isRequestIssue(deps, port, issue))) return;
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const approval = session.state.approvals.find((a) => a.comment_id === comment.id);
   if (approval && (session.state.status === "requested" || session.state.status === "approved")) {

@@ -2,7 +2,7 @@ import { LIVE } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
-import { isRequestIssue } from "./handle-request-issue.ts";
+import { isRequestIssue } from "./request-recognition.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 
@@ -12,7 +12,7 @@ import { revokeGrant } from "./revoke-grant.ts";
  * request is recorded as cancelled.
  */
 export async function handleRequestClosed(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, closer: string): Promise<void> {
-  if (!isRequestIssue(issue) || closer === deps.identity.login) return;
+  if (closer === deps.identity.login || !(await isRequestIssue(deps, port, issue))) return;
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const { state } = session;
   if (LIVE.has(state.status)) {

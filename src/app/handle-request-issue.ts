@@ -14,13 +14,11 @@ import { dispatchGrant } from "./dispatch-grant.ts";
 import { loadIssueForm } from "./repo-config.ts";
 import { otherRequestsOf } from "./requester-requests.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
-import { AUDIT_LABEL, REQUEST_LABEL, RequestSession } from "./request-session.ts";
+import { isRequestIssue } from "./request-recognition.ts";
+import { RequestSession } from "./request-session.ts";
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/** Is this issue a break-glass request (and not one of the app's own audit issues)? */
-export const isRequestIssue = (issue: Pick<IssueSummary, "labels">): boolean =>
-  issue.labels.includes(REQUEST_LABEL) && !issue.labels.includes(AUDIT_LABEL);
 
 /**
  * `issues.opened` / `issues.edited` / `issues.reopened`: parse the body, validate it against the
@@ -29,7 +27,7 @@ export const isRequestIssue = (issue: Pick<IssueSummary, "labels">): boolean =>
  * change the request: anyone else's is refused and recorded (see refuseEditByOther).
  */
 export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, editor: string, action = "edited"): Promise<void> {
-  if (!isRequestIssue(issue) || issue.state !== "open") return;
+  if (issue.state !== "open" || !(await isRequestIssue(deps, port, issue))) return;
   // Read the form while the session loads: one round trip less before the requester sees an answer.
   const form = loadIssueForm(port);
   form.catch(() => undefined); // awaited below; not an unhandled rejection if we return before that
@@ -183,17 +181,18 @@ function policyBrokenText(lines: string[]): string {
 
 /**
  * How much the requester uses a resource now: requests for it opened in the last day (this one
- * included) and live grants. Counted from each issue's verified records, not from titles or labels
- * that anyone with triage access could change.
+ * included) and live grants. Found through the app's index and the requester's own issues, counted
+ * from each request's ledger records: not from titles, labels or issue state, which triage can change.
  */
 async function usageOf(deps: BreakglassDeps, current: RequestSession, requester: string, resource: string) {
   const dayAgo = deps.now() - DAY_MS;
   let activeGrants = 0;
   let requestsToday = 1;
-  for await (const { issue: other, session: s } of otherRequestsOf(deps, current.port, requester, { except: current.number, state: "all", since: dayAgo, config: current.config })) {
+  for await (const s of otherRequestsOf(deps, current.port, requester, { except: current.number, since: dayAgo, config: current.config })) {
     if (s.state.request?.resource !== resource) continue;
     if (LIVE.has(s.state.status)) activeGrants++;
-    if (Date.parse(other.created_at) >= dayAgo) requestsToday++;
+    // When it was requested is the app's record, not the issue's (an issue can be reused or transferred).
+    if (s.state.requested_at && Date.parse(s.state.requested_at) >= dayAgo) requestsToday++;
   }
   return { activeGrants, requestsToday };
 }

@@ -34,7 +34,7 @@ export const SANDBOX_TEAMS: Record<string, string[]> = {
   "acme/security": ["sam"],
   "acme/oncall": ["olga"],
 };
-export const SANDBOX_USERS = ["dave", "mallory", "bob", "carol", "erin", "grace", "heidi", "ivan", "sam", "olga", "rita"];
+export const SANDBOX_USERS = ["dave", "mallory", "bob", "carol", "erin", "grace", "heidi", "ivan", "sam", "olga", "rita", "tina", "uma"];
 
 export interface SandboxOptions {
   /** Directory whose policies/, CODEOWNERS and issue form become the repository's files (default: this project). */

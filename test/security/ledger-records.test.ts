@@ -8,7 +8,8 @@ import { after, before, test } from "node:test";
 import { octokitPort } from "../../src/app/octokit-port.ts";
 import { verifyRepository } from "../../src/audit/verify-repository.ts";
 import { SANDBOX_LEDGER_REPO, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { allComments, appTexts, exchange, grantClaims, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
+import { collectDashboard } from "../../src/app/dashboard/collect-dashboard.ts";
+import { allComments, appTexts, exchange, grantClaims, historyOf, labelsOf, openRequest, owner, repo, say } from "./attack-kit.ts";
 
 let sb: Sandbox;
 const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
@@ -187,4 +188,40 @@ test("A136 breakglass audit verify finds a deleted, an edited and a truncated re
   await sb.startApp();
   assert.equal((await verifyRepository(auditor, { appLogin: sb.appLogin, jwks: sb.app.deps.jwks })).chains.find((c) => c.issue === live)!.ok, true);
   await sb.advance(31 * 60 * 1000);
+});
+
+test("A137 a live grant whose labels, title and open state were changed while the app was down still counts for its requester's limits, is still on the dashboard and is still revoked on time", async () => {
+  const n = await liveGrant("tina");
+  await sb.stopApp();
+  const writer = sb.as("mallory");
+  for (const label of await labelsOf(sb, n)) await writer.rest.issues.removeLabel({ owner, repo, issue_number: n, name: label });
+  await writer.rest.issues.update({ owner, repo, issue_number: n, title: "Typo in the README", state: "closed" });
+  await sb.emulator.waitForIdle();
+  assert.deepEqual(await labelsOf(sb, n), [], "GitHub let triage take every label off");
+  await sb.startApp();
+
+  // The guardrail allows one live grant per person: the unlabelled, closed one still counts.
+  const second = await openRequest(sb, "tina", guardrail);
+  const h2 = await historyOf(sb, second);
+  assert.equal(h2.state.status, "invalid", "the second request is refused by the limit");
+  const texts = await appTexts(sb, second);
+  assert.ok(texts.some((t) => /active grant/i.test(t)), `the refusal names the live grant limit: ${texts.join("\n---\n")}`);
+
+  const port = (await sb.app.portFor(owner, repo))!;
+  const board = await collectDashboard(sb.app.deps, [port]);
+  assert.ok(board.active.some((r) => r.issue === n), "the dashboard still lists the grant as active");
+  assert.ok(!board.active.some((r) => r.issue === second) && board.pending.some((r) => r.issue === second));
+
+  await sb.advance(31 * 60 * 1000);
+  assert.equal((await historyOf(sb, n)).state.status, "expired", "revoked on time");
+});
+
+test("A138 a breakglass:audit label added to a live request does not make it a review issue: /revoke is still answered and the grant is not on the dashboard as a review", async () => {
+  const n = await liveGrant("uma");
+  await sb.as("mallory").rest.issues.addLabels({ owner, repo, issue_number: n, labels: ["breakglass:audit"] });
+  await sb.settle();
+  await say(sb, "uma", n, "/revoke done already");
+  assert.equal((await historyOf(sb, n)).state.status, "revoked", "the /revoke was answered");
+  const board = await collectDashboard(sb.app.deps, [(await sb.app.portFor(owner, repo))!]);
+  assert.ok(board.recent.some((r) => r.issue === n && r.status === "revoked"));
 });

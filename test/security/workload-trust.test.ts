@@ -128,7 +128,7 @@ test("A99 a policy deleted between approval and exchange is a 409 refusal (polic
   await assertNothingGranted(sb, n, { allowRun: true });
 });
 
-test("A95b deleting the app's record of its dispatched run (GitHub lets any writer delete the app's comments) opens no door: the writer's runs are still refused, the app's run still collects", async () => {
+test("A95b deleting the app's record of its dispatched run (GitHub lets any writer delete the app's comments) opens no door: the ledger still holds it, the comment is put back, the writer's runs are still refused, the app's run still collects", async () => {
   const n = await approvedRequest("bob");
   const appRun = runsFor(n).find((r) => r.actor.login === sb.appLogin)!;
   const comments = await sb.as("mallory").paginate(sb.as("mallory").rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
@@ -136,7 +136,10 @@ test("A95b deleting the app's record of its dispatched run (GitHub lets any writ
   assert.ok(record, "the app recorded the run it dispatched");
   await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: record.id });
   await sb.settle();
-  assert.deepEqual((await historyOf(sb, n)).state.runs, [], "the record is gone from what the app reads");
+  // The comment was only the ledger's mirror: the app still knows the run it dispatched, and puts the record back.
+  assert.deepEqual((await historyOf(sb, n)).state.runs, [String(appRun.id)], "the ledger still holds the dispatched run");
+  const after = await sb.as("mallory").paginate(sb.as("mallory").rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
+  assert.ok(after.some((c) => c.id !== record.id && c.user?.login === sb.appLogin && c.body === record.body), "the deleted record is posted again as it was");
 
   sb.emulator.pushBranch("mallory", "after-delete", {});
   for (const run of [await dispatchAs("mallory", n, "after-delete"), await dispatchAs("mallory", n)]) {

@@ -1,8 +1,8 @@
 import { LIVE } from "../../core/lifecycle.ts";
 import type { BreakglassDeps } from "../deps.ts";
-import type { GitHubPort } from "../github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github-port.ts";
 import type { NotificationFailure } from "../notification-failures.ts";
-import { DRILL_LABEL, REQUEST_LABEL, RequestSession } from "../request-session.ts";
+import { RequestSession } from "../request-session.ts";
 
 export interface DashboardRow {
   repository: string;
@@ -41,10 +41,17 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
   const now = deps.now();
   const data: DashboardData = { generated_at: new Date(now).toISOString(), active: [], pending: [], failed: [], recent: [], last_drill: null, notification_failures: deps.notificationFailures?.recent() ?? [] };
   for (const port of ports) {
-    const issues = await port.listIssues({ labels: REQUEST_LABEL, state: "all", since: new Date(now - WEEK_MS).toISOString() });
-    for (const issue of issues) {
-      if (issue.labels.includes("breakglass:audit")) continue;
-      const session = await RequestSession.open(deps, port, issue.number, issue);
+    // Every unsettled request comes from the app's index (a live grant whose issue was unlabelled, closed
+    // or transferred is still shown); the week's settled ones from the issues updated since, whatever
+    // their labels. Only requests with ledger records are rows: a `breakglass:audit` label or a title
+    // makes nothing a request or hides one.
+    const since = new Date(now - WEEK_MS).toISOString();
+    const found = new Map<number, IssueSummary | undefined>((await port.ledger.index()).map((n) => [n, undefined]));
+    for (const issue of await port.listIssues({ state: "all", since })) found.set(issue.number, issue);
+    for (const [n, summary] of [...found].sort(([a], [b]) => a - b)) {
+      if ((await port.ledger.read(n)).entries.length === 0) continue;
+      const session = await RequestSession.open(deps, port, n, summary);
+      const issue = session.issue;
       const { state } = session;
       const policy = session.policy();
       const row: DashboardRow = {
@@ -56,7 +63,7 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
         resource: state.request?.resource ?? null,
         role: state.request?.role ?? null,
         severity: state.request?.severity ?? null,
-        drill: state.request?.drill ?? issue.labels.includes(DRILL_LABEL),
+        drill: state.request?.drill ?? false,
         break_glass: state.break_glass !== null,
         requested_at: state.requested_at,
         expires_at: state.grant?.expires_at ?? null,
