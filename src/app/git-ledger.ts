@@ -129,13 +129,10 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       return (await tipOf(runRef(key))) !== null;
     },
     async index() {
-      const prefix = `refs/${openRef(0).replace(/0$/, "")}`;
-      try {
-        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: openRef(0).replace(/0$/, ""), per_page: 100 });
-        return refs.map((r) => Number(r.ref.slice(prefix.length))).filter((n) => Number.isSafeInteger(n) && n > 0).sort((a, b) => a - b);
-      } catch (error) {
-        throw unavailable(error);
-      }
+      return issuesUnder(openRef(0).replace(/0$/, ""));
+    },
+    async requests() {
+      return issuesUnder(requestRef(0).replace(/0$/, ""));
     },
     async setIndexed(issue, indexed) {
       if (indexed) {
@@ -150,6 +147,16 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       }
     },
   };
+
+  /** The issue numbers of the refs under `prefix` ("heads/open/<owner>/<repo>/"). */
+  async function issuesUnder(prefix: string): Promise<number[]> {
+    try {
+      const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
+      return refs.map((r) => Number(r.ref.slice(`refs/${prefix}`.length))).filter((n) => Number.isSafeInteger(n) && n > 0).sort((a, b) => a - b);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
 
   async function defaultBranch(): Promise<string> {
     try {

@@ -38,6 +38,8 @@ export interface Ledger {
    * the app marks it settled. The sweep reads this, not the issues.
    */
   index(): Promise<number[]>;
+  /** Every request of this repository that has an entry, settled or not (for the auditor: issues can be deleted or transferred, entries cannot). */
+  requests(): Promise<number[]>;
   /** Puts a request in the index again (a settled request that got a new entry), or takes it out. */
   setIndexed(issue: number, indexed: boolean): Promise<void>;
 }
@@ -65,6 +67,9 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
     indexed,
     async index() {
       return [...indexed].sort((a, b) => a - b);
+    },
+    async requests() {
+      return [...chains.keys()].filter((n) => chains.get(n)!.entries.length > 0).sort((a, b) => a - b);
     },
     async setIndexed(issue, on) {
       if (on) indexed.add(issue);

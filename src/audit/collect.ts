@@ -1,6 +1,6 @@
 import type { JSONWebKeySet } from "jose";
 import type { GitHubPort, IssueSummary } from "../app/github-port.ts";
-import { AUDIT_LABEL, REQUEST_LABEL } from "./labels.ts";
+import { listRequests } from "./list-requests.ts";
 import { DEFAULT_APP_LOGIN } from "./app-records.ts";
 import { buildAuditRow, type AuditRow } from "./audit-row.ts";
 import { readChecklist } from "./checklist-status.ts";
@@ -51,12 +51,9 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
   const now = options.now ?? Date.now();
   const appLogin = options.appLogin ?? DEFAULT_APP_LOGIN;
   // GitHub's `since` is the last update, which is never before the first record was posted.
-  const listed = await port.listIssues({
-    labels: REQUEST_LABEL,
-    state: "all",
-    ...(since !== null ? { since: new Date(since - SINCE_SLACK_MS).toISOString() } : {}),
-  });
-  const issues = listed.filter((i) => !i.labels.includes(AUDIT_LABEL) && (until === null || Date.parse(i.created_at) < until));
+  const listed = await listRequests(port, { appLogin, ...(since !== null ? { since: new Date(since - SINCE_SLACK_MS).toISOString() } : {}) });
+  // A request whose issue is gone has no creation date to filter on: its first record dates it below.
+  const issues = listed.filter((i) => until === null || Date.parse(i.created_at) < until);
   let done = 0;
   options.onProgress?.(0, issues.length);
   const read = await mapLimited(issues, options.concurrency ?? 4, async (issue) => {

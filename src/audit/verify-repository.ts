@@ -1,17 +1,16 @@
 import type { JSONWebKeySet } from "jose";
 import type { GitHubPort } from "../app/github-port.ts";
-import { AUDIT_LABEL, REQUEST_LABEL } from "./labels.ts";
+import { listRequests } from "./list-requests.ts";
 import { verifyRequest } from "./read-request.ts";
 import type { ChainVerdict } from "./verify-issue-chain.ts";
 import { summarizeVerdicts, type VerifyReport } from "./verify-records.ts";
 
-/** Verifies every request issue of the repository: its ledger chain, and its comments against the ledger (deleted, edited, truncated). */
+/** Verifies every request of the repository (from the ledger and the request label, see listRequests): its ledger chain, and its comments against the ledger (deleted, edited, truncated). */
 export async function verifyRepository(
   port: GitHubPort,
   options: { appLogin: string; jwks: JSONWebKeySet; onProgress?: (done: number, total: number) => void },
 ): Promise<VerifyReport> {
-  const issues = (await port.listIssues({ labels: REQUEST_LABEL, state: "all" })).filter((i) => !i.labels.includes(AUDIT_LABEL));
-  issues.sort((a, b) => a.number - b.number);
+  const issues = await listRequests(port, { appLogin: options.appLogin });
   const chains: ChainVerdict[] = [];
   options.onProgress?.(0, issues.length);
   for (const issue of issues) {

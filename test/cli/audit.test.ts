@@ -309,15 +309,17 @@ describe("paging through many requests", () => {
       const built = await buildRepo([]);
       const signer = createSigner(built.key.privateKey, built.key.kid);
       const appPort = octokitPort(new Octokit({ auth: emulator.installationToken(), baseUrl: emulator.apiUrl }), OWNER, REPO);
+      // Requests are opened by people; an issue the app opens is one of its reviews, never a request.
+      const davePort = octokitPort(new Octokit({ auth: emulator.userToken("dave"), baseUrl: emulator.apiUrl }), OWNER, REPO);
       const { specs } = mixedHistory();
       const longest = specs.find((s) => s.number === 10)!;
       for (let n = 0; n < 103; n++) {
-        const issue = await appPort.createIssue({ title: `request ${n}`, body: "x", labels: ["breakglass"] });
+        const issue = await davePort.createIssue({ title: `request ${n}`, body: "x", labels: ["breakglass"] });
         const requested = longest.steps[0]!.event;
         await appendRecord(appPort, issue.number, [], signer, { id: "requested", at: at(T0 + n * MIN), event: requested, text: "requested" });
       }
       // One issue whose history spans more than one page of comments.
-      const issue = await appPort.createIssue({ title: "long", body: "x", labels: ["breakglass"] });
+      const issue = await davePort.createIssue({ title: "long", body: "x", labels: ["breakglass"] });
       let chain: SignedEntry[] = [];
       chain = [await appendRecord(appPort, issue.number, chain, signer, { id: "requested", at: at(T0 + 200 * MIN), event: longest.steps[0]!.event, text: "r" })];
       for (let i = 0; i < 105; i++) await appPort.createComment(issue.number, `chatter ${i}`);

@@ -212,6 +212,10 @@ test("A137 a live grant whose labels, title and open state were changed while th
   assert.ok(board.active.some((r) => r.issue === n), "the dashboard still lists the grant as active");
   assert.ok(!board.active.some((r) => r.issue === second) && board.pending.some((r) => r.issue === second));
 
+  // The auditor finds it too: the ledger lists every request, labelled or not.
+  const audited = await verifyRepository(octokitPort(sb.as("sam"), owner, repo), { appLogin: sb.appLogin, jwks: sb.app.deps.jwks });
+  assert.ok(audited.chains.some((c) => c.issue === n && c.ok && c.entries > 0), "audit verify reads the unlabelled request from the ledger");
+
   await sb.advance(31 * 60 * 1000);
   assert.equal((await historyOf(sb, n)).state.status, "expired", "revoked on time");
 });
