@@ -229,3 +229,20 @@ test("A138 a breakglass:audit label added to a live request does not make it a r
   const board = await collectDashboard(sb.app.deps, [(await sb.app.portFor(owner, repo))!]);
   assert.ok(board.recent.some((r) => r.issue === n && r.status === "revoked"));
 });
+
+test("A139 a live grant's issue flooded to GitHub's 2,500-comment limit: nobody can comment any more, yet the grant is revoked on time, recorded in the ledger and reviewed", async () => {
+  const n = await liveGrant("tina");
+  const count = (await allComments(sb, n)).length;
+  sb.emulator.floodComments("mallory", n, 2500 - count);
+  await assert.rejects(sb.as("mallory").rest.issues.createComment({ owner, repo, issue_number: n, body: "one more" }), (error: { status?: number }) => error.status === 422, "GitHub refuses the 2,501st comment");
+
+  await sb.advance(31 * 60 * 1000);
+  const h = await historyOf(sb, n);
+  assert.equal(h.state.status, "expired", "revoked on time: the ledger holds the record the issue could not take");
+  assert.equal(h.events.filter((e) => e.type === "revoked" || e.type === "expired").length >= 1, true);
+  assert.ok(h.mirror.length > 0, "the records missing from the comments are known");
+  assert.ok(typeof h.state.checklist_issue === "number", "the review issue was opened");
+  const port = (await sb.app.portFor(owner, repo))!;
+  const board = await collectDashboard(sb.app.deps, [port]);
+  assert.ok(!board.active.some((r) => r.issue === n) && board.recent.some((r) => r.issue === n && r.status === "expired"));
+});

@@ -10,7 +10,7 @@ import { Faults, type FaultRule } from "./faults.ts";
 import { compileRoutes, HttpError, matchRoute, notFound, templateFor, type CompiledRoute, type RouteRequest, type RouteResult } from "./router.ts";
 import { actionRoutes, requestProtection, runEnvironment, startRun } from "./routes/actions.ts";
 import { appRoutes } from "./routes/apps.ts";
-import { commentRoutes } from "./routes/comments.ts";
+import { commentRoutes, MAX_ISSUE_COMMENTS } from "./routes/comments.ts";
 import { gitRoutes, seedGitRepository } from "./routes/git.ts";
 import { issueRoutes } from "./routes/issues.ts";
 import { labelRoutes } from "./routes/labels.ts";
@@ -26,6 +26,7 @@ import {
   findUser,
   hasRole,
   levelCovers,
+  nodeId,
   type AccessLevel,
   type EmulatorState,
   type RepoPermission,
@@ -149,6 +150,11 @@ export interface GitHubEmulator {
    * files with `changes` applied (null deletes a file). Refused unless they have write access, as on GitHub.
    */
   pushBranch(login: string, branch: string, changes: Record<string, string | null>): void;
+  /**
+   * A comment flood by a person: `count` comments on an issue, as `POST …/comments` would add them but
+   * without a webhook each (a test shortcut for reaching GitHub's 2,500-comment limit quickly).
+   */
+  floodComments(login: string, issue: number, count: number): void;
   /**
    * Starts a workflow run the way an event would (the file and inputs read from `ref`), without
    * running the dispatch handlers: for tests that run the job themselves.
@@ -496,6 +502,17 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
         else files[path] = content;
       }
       repo.refs.set(branch, files);
+    },
+    floodComments(login, issueNumber, count) {
+      const user = knownUser(login);
+      const issue = state.repository.issues.get(issueNumber);
+      if (!issue) throw new Error(`floodComments: no issue #${issueNumber}`);
+      for (let i = 0; i < count && issue.commentIds.length < MAX_ISSUE_COMMENTS; i++) {
+        const id = state.nextId("comment");
+        const now = clock.now();
+        state.comments.set(id, { id, node_id: nodeId("IC", id), repoId: state.repository.id, issueNumber, body: `spam ${i}`, user: { ...user }, created_at: now, updated_at: now, performed_via_github_app: null, reactions: [] });
+        issue.commentIds.push(id);
+      }
     },
     startWorkflowRun({ workflow, ref, inputs, actor, event }) {
       return startRun(ctx, state.repository, { workflow, ref: ref ?? state.repository.default_branch, inputs, actor: knownUser(actor), event: event ?? "workflow_dispatch" });

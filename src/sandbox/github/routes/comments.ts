@@ -31,10 +31,14 @@ function mayModify(ctx: EmulatorContext, input: RouteHandlerInput, comment: Comm
   if (!isAuthor && !callerHas(ctx, caller, "write")) throw forbidden("Must have push access to modify another user's comment.");
 }
 
+/** GitHub refuses new comments on an issue that already holds 2,500 (NOTES.md). */
+export const MAX_ISSUE_COMMENTS = 2500;
+
 function createComment(input: RouteHandlerInput): RouteResult {
   const { ctx, repo, caller, req, params } = input;
   const issue = issueFrom(repo, params.issue_number);
   const body = requiredBody(req);
+  if (issue.commentIds.length >= MAX_ISSUE_COMMENTS) throw new HttpError(422, `Commenting is disabled on issues with more than ${MAX_ISSUE_COMMENTS} comments`);
   const now = ctx.clock.now();
   const id = ctx.state.nextId("comment");
   const comment: CommentRecord = {
