@@ -6,6 +6,7 @@ import { handleCommand } from "./handle-command.ts";
 import { handleCommentChange } from "./handle-comment-change.ts";
 import { handleRecordTampering } from "./handle-record-tampering.ts";
 import { isAppComment } from "./issue-records.ts";
+import { handleLabelChange } from "./handle-label-change.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { handleRequestClosed } from "./handle-request-closed.ts";
 import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
@@ -69,6 +70,14 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
       if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== "breakglass") return;
       await lock(key(context, issue.number), () => handleRequestIssue(deps, portOf(context), issue, context.payload.sender.login, context.payload.action));
+    });
+
+    app.on(["issues.labeled", "issues.unlabeled"], async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const label = (context.payload as { label?: { name?: string } }).label?.name ?? "";
+      // A `breakglass` label on an issue not recorded yet is a new request (above); the rest is display.
+      if (context.payload.action === "labeled" && label === "breakglass" && issue.user.login !== deps.identity.login) return;
+      await lock(key(context, issue.number), () => handleLabelChange(deps, portOf(context), issue, label, context.payload.sender.login));
     });
 
     app.on("issues.closed", async (context) => {

@@ -33,7 +33,7 @@ const goneIssue = (port: GitHubPort, number: number): IssueSummary => ({
 
 /** Appends that lose a compare-and-swap are re-decided on the fresh ledger; this many tries at most. */
 const MAX_APPEND_ATTEMPTS = 5;
-import { DRILL_LABEL } from "../core/labels.ts";
+import { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
 import { mention } from "../core/markdown.ts";
 import { isSettled } from "../core/request-index.ts";
 
@@ -294,11 +294,14 @@ export class RequestSession {
       const created = await this.port.createComment(this.number, body);
       this.history = { ...this.history, comments: [...this.history.comments, { ...created, body }] };
     }
+    // Labels are display only, and the app's own: they show the ledger's state, whatever anyone with
+    // triage access added or took off (a `breakglass:audit` on a request, a status label changed by hand).
     const wanted = statusLabel(this.state.status);
+    const drill = this.state.request?.drill === true;
     const labels = new Set(this.issue.labels);
-    const stale = ALL_STATUS_LABELS.filter((l) => l !== wanted && labels.has(l));
+    const stale = [...ALL_STATUS_LABELS.filter((l) => l !== wanted), AUDIT_LABEL, ...(drill ? [] : [DRILL_LABEL])].filter((l) => labels.has(l));
     for (const label of stale) await this.port.removeLabel(this.number, label);
-    const add = [wanted, ...(this.state.request?.drill ? [DRILL_LABEL] : [])].filter((l) => !labels.has(l));
+    const add = [REQUEST_LABEL, wanted, ...(drill ? [DRILL_LABEL] : [])].filter((l) => !labels.has(l));
     if (this.state.status !== "new" && add.length) await this.port.addLabels(this.number, add);
     this.issue.labels.splice(0, this.issue.labels.length, ...[...labels].filter((l) => !stale.includes(l)), ...add);
   }
