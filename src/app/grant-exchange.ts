@@ -29,6 +29,7 @@ export type ExchangeRefusalCode =
   | "already_granted"
   | "request_expired"
   | "approval_stale"
+  | "requester_not_allowed"
   | "limit_active_grants"
   | "no_provider"
   | "no_recipient"

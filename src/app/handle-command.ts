@@ -83,7 +83,7 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
         // Approvals that no longer hold (owner removed, permission lost, policy changed) go first,
         // so this one is counted against what is true now.
         const rechecked = await recheckApprovalsNow(session, policy, "approval");
-        if (!rechecked.ok) return { code: "requester_not_allowed", message: rechecked.message };
+        if (!rechecked.ok) return { code: rechecked.code, message: rechecked.message };
       }
       const actor = await session.actor(comment.user);
       if (session.state.extension) {

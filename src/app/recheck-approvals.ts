@@ -39,7 +39,8 @@ async function factsFor(session: RequestSession, policy: Policy): Promise<Approv
   };
 }
 
-export type RecheckOutcome = { ok: true } | { ok: false; code: "approval_stale" | "request_expired"; message: string };
+export type RecheckOutcome = { ok: true } | { ok: false; code: "approval_stale" | "requester_not_allowed"; message: string };
+export type BeforeGrantOutcome = RecheckOutcome | { ok: false; code: "request_expired"; message: string };
 
 /**
  * Checks the request's approvals against the owners, permissions and policy in force, and records
@@ -60,7 +61,8 @@ export async function recheckApprovalsNow(session: RequestSession, policy: Polic
     );
     if (recorded.ok) await session.publish();
   }
-  if (result.requester) return { ok: false, code: "approval_stale", message: result.requester.message };
+  // The same code at an /approve and at the exchange: it is the requester who is no longer allowed.
+  if (result.requester) return { ok: false, code: "requester_not_allowed", message: result.requester.message };
   if (at === "exchange" && !result.complete) {
     const message = `The approvals of #${session.number} no longer hold (${describe(result)}); nothing was minted. Approvers: read the request and \`/approve\` again.`;
     return { ok: false, code: "approval_stale", message };
@@ -111,7 +113,7 @@ export async function expireIfUncollected(session: RequestSession, policy: Polic
  * The exchange's last look before minting: the approval has not expired and still holds. A refusal
  * has already been recorded and explained on the issue.
  */
-export async function checkBeforeGrant(session: RequestSession): Promise<RecheckOutcome> {
+export async function checkBeforeGrant(session: RequestSession): Promise<BeforeGrantOutcome> {
   const policy = session.policy();
   if (!policy || !session.state.request) return { ok: true };
   if (await expireIfUncollected(session, policy)) {

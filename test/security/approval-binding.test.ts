@@ -290,3 +290,19 @@ test("A113 a read-only outside collaborator's severity: low request is refused, 
   const control = await openRequest(sb, "dave", { ...database, severity: "low" });
   assert.equal((await historyOf(sb, control)).state.status, "approved");
 });
+
+test("A114 a requester whose write access was taken away after approval gets nothing: the exchange refuses requester_not_allowed, the same code an /approve would get", async () => {
+  const n = await approvedGuardrail("tina");
+  sb.emulator.setPermission("tina", "read");
+  try {
+    const answer = await exchangeAsGrantRun(n);
+    assertRefusedExchange(answer, 409, "requester_not_allowed");
+    assert.match(answer.body.message!, /tina has read/);
+    sb.clock.advance(2_000);
+    await say(sb, "heidi", n, "/approve");
+    await refusalFor(sb, n, "heidi", "requester_not_allowed");
+    await assertNothingGranted(sb, n);
+  } finally {
+    sb.emulator.setPermission("tina", "write");
+  }
+});
