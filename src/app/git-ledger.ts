@@ -1,10 +1,11 @@
-import type { AppendResult, Ledger, LedgerChain, LedgerLine } from "./ledger.ts";
+import type { AppendResult, Ledger, LedgerChain, LedgerLine, OrphanCredential } from "./ledger.ts";
 import { LedgerUnavailable } from "./ledger.ts";
 import type { PortOctokit } from "./octokit-port.ts";
 
 /** The repository (of the same owner as the request repositories) that holds the ledger, unless configured. */
 export const DEFAULT_LEDGER_REPO = "breakglass-ledger";
 const CHAIN_FILE = "chain.jsonl";
+const ORPHAN_FILE = "orphan.json";
 
 const status = (error: unknown): number | undefined => (typeof error === "object" && error !== null ? (error as { status?: number }).status : undefined);
 
@@ -37,6 +38,7 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
   const requestRef = (issue: number) => `heads/requests/${scope}/${issue}`;
   const runRef = (key: string) => `heads/runs/${scope}/${refPart(key)}`;
   const openRef = (issue: number) => `heads/open/${scope}/${issue}`;
+  const orphanRef = (key: string) => `heads/orphans/${scope}/${refPart(key)}`;
   const createIgnoringExisting = async (ref: string, sha: string) => {
     try {
       await octokit.rest.git.createRef({ ...base, ref: `refs/${ref}`, sha });
@@ -127,6 +129,40 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     },
     async reserved(key) {
       return (await tipOf(runRef(key))) !== null;
+    },
+    async keepOrphan(orphan) {
+      try {
+        const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: ORPHAN_FILE, mode: "100644", type: "blob", content: `${JSON.stringify(orphan)}\n` }] });
+        const { data: commit } = await octokit.rest.git.createCommit({ ...base, message: `${requestOwner}/${requestRepo}#${orphan.issue}: credential ${orphan.credential_id} owes a revocation`, tree: tree.sha, parents: [] });
+        await createIgnoringExisting(orphanRef(orphan.key), commit.sha);
+      } catch (error) {
+        throw error instanceof LedgerUnavailable ? error : unavailable(error);
+      }
+    },
+    async orphans() {
+      const prefix = orphanRef("").replace(/\/$/, "/");
+      try {
+        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
+        const found: OrphanCredential[] = [];
+        for (const ref of refs) {
+          const { data: c } = await octokit.rest.git.getCommit({ ...base, commit_sha: ref.object.sha });
+          const { data: tree } = await octokit.rest.git.getTree({ ...base, tree_sha: c.tree.sha });
+          const file = tree.tree.find((e) => e.path === ORPHAN_FILE);
+          if (!file?.sha) continue;
+          const { data: blob } = await octokit.rest.git.getBlob({ ...base, file_sha: file.sha });
+          found.push(JSON.parse(Buffer.from(blob.content, "base64").toString("utf8")) as OrphanCredential);
+        }
+        return found;
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
+    async dropOrphan(key) {
+      try {
+        await octokit.rest.git.deleteRef({ ...base, ref: orphanRef(key) });
+      } catch (error) {
+        if (status(error) !== 422 && status(error) !== 404) throw unavailable(error);
+      }
     },
     async index() {
       return issuesUnder(openRef(0).replace(/0$/, ""));

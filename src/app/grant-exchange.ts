@@ -18,6 +18,7 @@ import { RequestSession } from "./request-session.ts";
 import { otherRequestsOf } from "./requester-requests.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { acceptRun } from "./trusted-run.ts";
+import { revokeUnrecorded } from "./orphan-credentials.ts";
 
 export type ExchangeRefusalCode =
   | OidcRefusal["code"]
@@ -234,18 +235,32 @@ async function exchangeForRequest(
     )
     .catch((error: Error) => ({ ok: false as const, refusal: { code: "invalid_transition" as const, message: error.message } }));
   const roleName = state.request.role;
-  const undo = () =>
-    provider.revoke({ grantId, credentialId: minted.credentialId, resource: policy.resource, role: roleName, settings: role.settings, ...(minted.revocationHandle ? { revocationHandle: minted.revocationHandle } : {}) });
+  // A credential that is not in the chain never leaves the app, and is revoked now or, if the provider
+  // refuses, kept in the ledger as owed until the sweep has revoked it.
+  const undo = async (): Promise<string> => {
+    const sealed = minted.revocationHandle ? seal(minted.revocationHandle, deps.sealKey) : undefined;
+    const undone = await revokeUnrecorded(
+      deps,
+      port,
+      provider,
+      { grantId, credentialId: minted.credentialId, resource: policy.resource, role: roleName, settings: role.settings, ...(minted.revocationHandle ? { revocationHandle: minted.revocationHandle } : {}) },
+      { issue: issueNumber, provider: role.provider, ...(sealed ? { sealed_handle: sealed } : {}), expires_at: new Date(credentialExpiry).toISOString() },
+    );
+    if (undone.revoked) return "revoked at once";
+    return undone.kept ? `not revoked yet (${undone.error}); it is kept in the ledger and the sweep revokes it` : `not revoked (${undone.error}) and the ledger could not keep it: it lapses at ${new Date(credentialExpiry).toISOString()}`;
+  };
   if (!recorded.ok) {
-    await undo().catch(() => undefined);
-    throw new ExchangeRefusal("already_granted", `The grant could not be recorded (${recorded.refusal.message}); the credential was revoked at once.`, 409);
+    const undone = await undo();
+    throw new ExchangeRefusal("already_granted", `The grant could not be recorded (${recorded.refusal.message}); the credential was ${undone}.`, 409);
   }
   if (!recorded.won) {
     // Another replica granted this request at the same moment and its record counts: exactly one
     // credential may live, so this one is revoked before it leaves the app.
-    await undo();
-    await port.createComment(issueNumber, `↩️ The grant to run ${escapeInline(claims.run_id, 30)} (credential \`${escapeInline(minted.credentialId, 80)}\`) lost a race with ${session.state.grant ? `run ${escapeInline(session.state.grant.run_id, 40)}` : "another run"} and was revoked before it was handed out. The request is granted once.`);
-    throw new ExchangeRefusal("already_granted", `#${issueNumber} was granted to another run at the same moment; this run's credential was revoked unused.`, 409);
+    const undone = await undo();
+    await port
+      .createComment(issueNumber, `↩️ The grant to run ${escapeInline(claims.run_id, 30)} (credential \`${escapeInline(minted.credentialId, 80)}\`) lost a race with ${session.state.grant ? `run ${escapeInline(session.state.grant.run_id, 40)}` : "another run"} and was never handed out; it was ${escapeInline(undone, 300)}. The request is granted once.`)
+      .catch(() => undefined);
+    throw new ExchangeRefusal("already_granted", `#${issueNumber} was granted to another run at the same moment; this run's credential was ${undone}.`, 409);
   }
   await session.publish();
   deps.scheduler?.schedule(port, issueNumber, credentialExpiry);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BreakglassDeps } from "./deps.ts";
 import { SCHEDULED_EVENTS } from "../core/workload-trust.ts";
+import { LedgerUnavailable } from "./ledger.ts";
 import { ExchangeRefusal, checkWorkflowIdentity, exchangeToken, releaseGrant } from "./grant-exchange.ts";
 import type { GitHubPort } from "./github-port.ts";
 import { HttpError, readJson, sendJson } from "./http-json.ts";
@@ -97,6 +98,8 @@ export function createRoutes(ctx: RouteContext) {
       if (error instanceof OidcRefusal) return refuse(res, log, 401, error.code, error.message);
       if (error instanceof ExchangeRefusal) return refuse(res, log, error.status, error.code, error.message);
       if (error instanceof HttpError) return refuse(res, log, error.status, error.code, error.message);
+      // Nothing was decided: the Action retries a 503 (bounded back-off) and nothing was minted or recorded.
+      if (error instanceof LedgerUnavailable) return refuse(res, log, 503, "ledger_unavailable", error.message);
       throw error;
     }
   };

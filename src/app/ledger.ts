@@ -20,6 +20,29 @@ export interface LedgerChain {
   entries: readonly LedgerLine[];
 }
 
+/**
+ * A credential that was minted but is not in the request's chain (its grant lost a race with another
+ * replica, or could not be recorded) and whose immediate revocation failed. Kept in the ledger until
+ * the sweep has revoked it, so no credential ever minted is left live. Nothing secret: the handle is
+ * sealed with the app's seal key.
+ */
+export interface OrphanCredential {
+  /** Unique per mint (the grant id's hash): the name it is kept under. */
+  key: string;
+  issue: number;
+  grant_id: string;
+  provider: string;
+  credential_id: string;
+  resource: string;
+  role: string;
+  settings: Record<string, unknown>;
+  sealed_handle?: string;
+  minted_at: string;
+  expires_at: string;
+  /** Why its revocation is still owed (the provider's last error). */
+  error: string;
+}
+
 export type AppendResult = { ok: true; chain: LedgerChain } | { ok: false; reason: "conflict" };
 
 export interface Ledger {
@@ -40,6 +63,12 @@ export interface Ledger {
   index(): Promise<number[]>;
   /** Every request of this repository that has an entry, settled or not (for the auditor: issues can be deleted or transferred, entries cannot). */
   requests(): Promise<number[]>;
+  /** Keeps a credential that must still be revoked (see OrphanCredential); idempotent per key. */
+  keepOrphan(orphan: OrphanCredential): Promise<void>;
+  /** The credentials still owed a revocation, for the sweep. */
+  orphans(): Promise<OrphanCredential[]>;
+  /** The credential was revoked: it is no longer owed. */
+  dropOrphan(key: string): Promise<void>;
   /** Puts a request in the index again (a settled request that got a new entry), or takes it out. */
   setIndexed(issue: number, indexed: boolean): Promise<void>;
 }
@@ -55,8 +84,9 @@ export class LedgerUnavailable extends Error {
 }
 
 /** The same contract in memory, for unit tests and fakes of GitHubPort. */
-export function memoryLedger(location = "memory"): Ledger & { chains: Map<number, LedgerChain>; reservations: Map<string, number>; indexed: Set<number> } {
+export function memoryLedger(location = "memory"): Ledger & { chains: Map<number, LedgerChain>; reservations: Map<string, number>; indexed: Set<number>; orphaned: Map<string, OrphanCredential> } {
   const chains = new Map<number, LedgerChain>();
+  const orphaned = new Map<string, OrphanCredential>();
   const reservations = new Map<string, number>();
   const indexed = new Set<number>();
   let version = 0;
@@ -65,6 +95,16 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
     chains,
     reservations,
     indexed,
+    orphaned,
+    async keepOrphan(orphan) {
+      orphaned.set(orphan.key, orphan);
+    },
+    async orphans() {
+      return [...orphaned.values()];
+    },
+    async dropOrphan(key) {
+      orphaned.delete(key);
+    },
     async index() {
       return [...indexed].sort((a, b) => a - b);
     },

@@ -1,4 +1,5 @@
 import { collectDeadline } from "../core/approval-expiry.ts";
+import { revokeOwedCredentials } from "./orphan-credentials.ts";
 import { LIVE } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
@@ -23,6 +24,9 @@ export interface ReconcileReport {
   scheduled: Array<{ issue: number; expires_at: string }>;
   /** Requests whose record comments were put back from the ledger. */
   restored: number[];
+  /** Credentials minted but never recorded (see orphan-credentials.ts) revoked by this sweep, and those still owed. */
+  orphans_revoked: string[];
+  orphans_failed: string[];
 }
 
 /** How old a ledger entry must be before a missing comment counts as deleted rather than not yet posted. */
@@ -35,10 +39,16 @@ const MIRROR_SETTLED_MS = 60_000;
  * timers, and by the scheduled sweep workflow; safe to run twice at once (records are idempotent).
  */
 export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
-  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [] };
+  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [], orphans_revoked: [], orphans_failed: [] };
   // The app's own index, not labels, open/closed state or titles (all writable by triage): a grant whose
   // issue was closed, unlabelled, locked or flooded is still found. A timer names its one issue.
   const issues = only !== undefined ? [only] : await port.ledger.index();
+  // Credentials minted but never recorded (a lost race whose revocation failed) are owed a revocation too.
+  if (only === undefined) {
+    const owed = await revokeOwedCredentials(deps, port);
+    report.orphans_revoked.push(...owed.revoked);
+    report.orphans_failed.push(...owed.failed);
+  }
   // A sweep reads the repository's configuration once for all its requests.
   const shared = only === undefined && issues.length > 1 ? await loadRepoConfig(port) : undefined;
   for (const n of issues) {

@@ -579,7 +579,7 @@ function faultResponse(rule: FaultRule, credentialClock: Clock): RouteResult | n
     };
   }
   if (rule.status) {
-    const messages: Record<number, string> = { 500: "Server Error", 502: "Bad Gateway", 503: "Service Unavailable" };
+    const messages: Record<number, string> = { 403: "Resource not accessible by integration", 500: "Server Error", 502: "Bad Gateway", 503: "Service Unavailable" };
     return { status: rule.status, body: { message: messages[rule.status] ?? "Server Error", documentation_url: "https://docs.github.com/rest", status: String(rule.status) } };
   }
   return null;

@@ -7,8 +7,8 @@ export interface FaultRule {
   times?: number;
   /** Delay before answering (wall-clock ms). */
   latencyMs?: number;
-  /** Answer with this server error instead of the real response. */
-  status?: 500 | 502 | 503;
+  /** Answer with this server error instead of the real response; 403 is GitHub's answer to an installation that lost access ("Resource not accessible by integration"), which clients do not retry. */
+  status?: 403 | 500 | 502 | 503;
   /** Answer with a rate-limit refusal: a secondary limit (403 or 429 with `retry-after`) or the primary limit (`x-ratelimit-remaining: 0`). */
   rateLimit?: { retryAfterSeconds: number; status?: 403 | 429; kind?: "secondary" | "primary" };
 }

@@ -1,0 +1,76 @@
+/**
+ * Attack catalogue, credentials outside the chain: a credential minted for a request whose grant record
+ * could not be written (or lost a race) must still be revoked, even when the provider refuses the first
+ * revocation. It is never handed out, kept in the ledger as owed, and the sweep revokes it.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { CredentialRef } from "../../src/providers/provider.ts";
+import { openSealed } from "../../src/providers/sealed-box.ts";
+import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { appTexts, exchange, grantClaims, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
+
+let sb: Sandbox;
+const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+let refuseRevocations = 0;
+let afterMint: (() => void) | null = null;
+
+before(async () => {
+  sb = await startSandbox();
+  const jwt = sb.app.deps.providers.jwt!;
+  const revoke = jwt.revoke.bind(jwt);
+  const mint = jwt.mint.bind(jwt);
+  jwt.mint = async (...args: Parameters<typeof mint>) => {
+    const minted = await mint(...args);
+    afterMint?.();
+    return minted;
+  };
+  jwt.revoke = async (ref: CredentialRef) => {
+    if (refuseRevocations > 0) {
+      refuseRevocations--;
+      throw new Error("the token service is down");
+    }
+    await revoke(ref);
+  };
+});
+after(() => sb.close());
+
+test("A141 a credential minted while the grant record cannot be written, whose revocation then fails, is never handed out, kept in the ledger as owed and revoked by the sweep", async () => {
+  const stop = sb.emulator.onWorkflowDispatch(() => undefined);
+  const n = await openRequest(sb, "dave", guardrail);
+  sb.routeActionsTo("http://127.0.0.1:9");
+  await say(sb, "grace", n, "/approve");
+  sb.routeActionsTo(sb.app.url);
+  stop();
+  assert.equal((await historyOf(sb, n)).state.status, "approved");
+
+  // The ledger refuses the "granted" append once (the app lost access for that call: 403); the provider then refuses the undo.
+  const port = (await sb.app.portFor(owner, repo))!;
+  let fault: { remove(): void } | null = null;
+  afterMint = () => {
+    fault = sb.emulator.faults.add({ method: "PATCH", route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`), status: 403, times: 1 });
+  };
+  refuseRevocations = 1;
+  const answer = await exchange(sb, await sb.issuer.mint(grantClaims(sb, {}, n)), n);
+  afterMint = null;
+  (fault as { remove(): void } | null)?.remove();
+  assert.equal(answer.status, 409, JSON.stringify({ ...answer.body, secrets: undefined }));
+  assert.equal(answer.body.error, "already_granted");
+  assert.match(answer.body.message!, /kept in the ledger and the sweep revokes it/);
+  assert.equal((answer.body as { secrets?: unknown }).secrets, undefined, "no secret left the app");
+  const owed = await port.ledger.orphans();
+  assert.equal(owed.length, 1, "the ledger owes one revocation");
+  assert.equal(owed[0]!.issue, n);
+  assert.equal((await historyOf(sb, n)).state.grant, null, "the request's chain has no grant");
+
+  const o = owed[0]!;
+  const ref = { grantId: o.grant_id, credentialId: o.credential_id, resource: o.resource, role: o.role, settings: o.settings, ...(o.sealed_handle ? { revocationHandle: openSealed(o.sealed_handle, sb.app.deps.sealKey) } : {}) };
+  assert.equal((await sb.app.deps.providers.jwt!.verifyRevoked(ref)).revoked, false, "the failed undo left it live");
+  // The sweep (here: the start-up reconcile after a restart, which knows nothing in memory) revokes it.
+  await sb.stopApp();
+  await sb.startApp();
+  const check = await sb.app.deps.providers.jwt!.verifyRevoked(ref);
+  assert.equal(check.revoked, true, `the provider revoked the owed credential: ${check.evidence}`);
+  assert.deepEqual(await port.ledger.orphans(), []);
+  assert.ok((await appTexts(sb, n)).some((t) => t.includes(owed[0]!.credential_id) && t.includes("now revoked")));
+});
