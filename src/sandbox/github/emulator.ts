@@ -234,6 +234,9 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
   webhooks.setUrl(options.webhookUrl ?? null);
 
   const server = createServer((req, res) => void handle(req, res));
+  // Keep idle connections open longer than any client pause between calls (Node closes them after 5 s,
+  // which races a client reusing the socket: ECONNRESET); GitHub keeps them far longer.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const urls: Urls = { api: `${origin}${API_PREFIX}`, web: origin };
