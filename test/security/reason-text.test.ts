@@ -31,6 +31,7 @@ const rollback = (who: string, justification?: string) =>
 
 /** Bidi controls and invisible characters, checked independently of the app's own list. */
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+// eslint-disable-next-line no-misleading-character-class -- these characters are what the test looks for
 const HIDDEN = /[\p{Cf}\u00ad\u034f\u115f\u1160\u3164\uffa0]|[\u{e0000}-\u{e0fff}]/u;
 /** The app's own U+200B after "@", "#" or "-" is how Markdown output defuses mentions and issue links. */
 const hiddenOutsideDefusing = (text: string) => HIDDEN.test(text.replace(/(?<=[@#-])\u200b/g, ""));
