@@ -15,6 +15,8 @@ import { handleReviewEdit } from "./handle-review-edit.ts";
 import { reviewedRequestNumber } from "./review-issue.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { ensureAppLabels } from "./recognise-request.ts";
+import { REQUEST_LABEL } from "../core/labels.ts";
 
 interface RawIssuePayload {
   number: number;
@@ -71,7 +73,7 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
 
     app.on(["issues.opened", "issues.edited", "issues.reopened", "issues.labeled"], async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
-      if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== "breakglass") return;
+      if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== REQUEST_LABEL) return;
       await lock(key(context, issue.number), () => handleRequestIssue(deps, portOf(context), issue, context.payload.sender.login, context.payload.action));
     });
 
@@ -81,6 +83,15 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       // A `breakglass` label on an issue not recorded yet is a new request (above); the rest is display.
       if (context.payload.action === "labeled" && label === "breakglass" && issue.user.login !== deps.identity.login) return;
       await lock(key(context, issue.number), () => handleLabelChange(deps, portOf(context), issue, label, context.payload.sender.login));
+    });
+
+    // The request form's label must exist before anyone files it: GitHub does not create it.
+    app.on(["installation.created", "installation_repositories.added"], async (context) => {
+      const payload = context.payload as { repositories?: Array<{ full_name: string }>; repositories_added?: Array<{ full_name: string }> };
+      for (const { full_name } of payload.repositories_added ?? payload.repositories ?? []) {
+        const [owner, repo] = full_name.split("/");
+        if (owner && repo) await ensureAppLabels(octokitPort(context.octokit as unknown as PortOctokit, owner, repo, deps.ledgerRepo));
+      }
     });
 
     app.on("issues.closed", async (context) => {

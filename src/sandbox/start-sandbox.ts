@@ -42,6 +42,8 @@ export interface SandboxOptions {
   /** Extra or replaced repository files, by path. */
   files?: Record<string, string>;
   teams?: Record<string, string[]>;
+  /** Each team's own role on the repository; default: write for every team (as CODEOWNERS needs). */
+  teamRepoPermissions?: Record<string, "admin" | "write" | "maintain" | "triage" | "read" | "none">;
   users?: Array<{ login: string; type?: "User" | "Bot" }>;
   permissions?: Record<string, "admin" | "write" | "maintain" | "triage" | "read" | "none">;
   startMs?: number;
@@ -53,6 +55,12 @@ export interface SandboxOptions {
   logLevel?: "info" | "warn" | "error" | "silent";
   /** SSH signing keys people added to GitHub (`GET /users/{username}/ssh_signing_keys`), as key lines. */
   signingKeys?: Record<string, string[]>;
+  /** More repositories of the owner (e.g. its public `.github` with default issue forms). */
+  extraRepos?: string[];
+  extraRepoFiles?: Record<string, Record<string, string>>;
+  publicRepos?: string[];
+  /** How the emulator delivers webhooks (see EmulatorOptions.webhookDelivery). Default "serial". */
+  webhookDelivery?: "serial" | "concurrent";
   /** Honour rate limits (`retry-after`) as the deployed app does, without its write spacing. Default off: faster. */
   rateLimits?: boolean;
 }
@@ -142,9 +150,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     files,
     users,
     teams,
+    ...(options.webhookDelivery ? { webhookDelivery: options.webhookDelivery } : {}),
+    ...(options.extraRepoFiles ? { extraRepoFiles: options.extraRepoFiles } : {}),
+    ...(options.publicRepos ? { publicRepos: options.publicRepos } : {}),
+    ...(options.teamRepoPermissions ? { teamRepoPermissions: options.teamRepoPermissions } : {}),
     ...(options.permissions ? { permissions: options.permissions } : {}),
     // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
-    extraRepos: [SANDBOX_LEDGER_REPO],
+    extraRepos: [SANDBOX_LEDGER_REPO, ...(options.extraRepos ?? [])],
     installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read" },
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
