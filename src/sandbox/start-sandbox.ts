@@ -37,6 +37,8 @@ export const SANDBOX_TEAMS: Record<string, string[]> = {
 export const SANDBOX_USERS = ["dave", "mallory", "bob", "carol", "erin", "grace", "heidi", "ivan", "sam", "olga", "rita", "tina", "uma"];
 
 export interface SandboxOptions {
+  /** The organisation owning the repository (default: acme), e.g. the one a repository's CODEOWNERS teams belong to. */
+  owner?: string;
   /** Directory whose policies/, CODEOWNERS and issue form become the repository's files (default: this project). */
   root?: string;
   /** Extra or replaced repository files, by path. */
@@ -61,6 +63,12 @@ export interface SandboxOptions {
   publicRepos?: string[];
   /** How the emulator delivers webhooks (see EmulatorOptions.webhookDelivery). Default "serial". */
   webhookDelivery?: "serial" | "concurrent";
+  /**
+   * Permissions the installation has beyond the sandbox's defaults (actions, contents, deployments and
+   * issues write; members and metadata read), as an owner grants them when installing the app — e.g.
+   * `administration: "write"` for a github role that asks for it.
+   */
+  installationPermissions?: Record<string, "read" | "write">;
   /** Honour rate limits (`retry-after`) as the deployed app does, without its write spacing. Default off: faster. */
   rateLimits?: boolean;
 }
@@ -145,7 +153,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     appSlug: SANDBOX_APP_SLUG,
     appPublicKeyPem: appPublic,
     webhookSecret,
-    owner: SANDBOX_OWNER,
+    owner: options.owner ?? SANDBOX_OWNER,
     repo: SANDBOX_REPO,
     files,
     users,
@@ -157,7 +165,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.permissions ? { permissions: options.permissions } : {}),
     // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
     extraRepos: [SANDBOX_LEDGER_REPO, ...(options.extraRepos ?? [])],
-    installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read" },
+    installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read", ...(options.installationPermissions ?? {}) },
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
@@ -207,7 +215,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let appUrl = app.url;
   const appPort = app.port;
   emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
-  const repository = `${SANDBOX_OWNER}/${SANDBOX_REPO}`;
+  const repository = `${options.owner ?? SANDBOX_OWNER}/${SANDBOX_REPO}`;
   const repoState = emulator.state.repository;
   const runs: Sandbox["runs"] = [];
 
@@ -217,7 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return {
       repository,
       repository_id: String(repoState.id),
-      repository_owner: SANDBOX_OWNER,
+      repository_owner: options.owner ?? SANDBOX_OWNER,
       repository_owner_id: String(repoState.owner.id),
       workflow_ref: `${repository}/${run.path}@${run.ref}`,
       job_workflow_ref: `${repository}/${run.path}@${run.ref}`,
