@@ -10,8 +10,13 @@ import { handleLabelChange } from "./handle-label-change.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { handleRequestClosed } from "./handle-request-closed.ts";
 import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
+import { handleReviewComment, mayBeReviewCommand } from "./handle-review-comment.ts";
+import { handleReviewEdit } from "./handle-review-edit.ts";
+import { reviewedRequestNumber } from "./review-issue.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { ensureAppLabels } from "./recognise-request.ts";
+import { REQUEST_LABEL } from "../core/labels.ts";
 
 interface RawIssuePayload {
   number: number;
@@ -68,7 +73,7 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
 
     app.on(["issues.opened", "issues.edited", "issues.reopened", "issues.labeled"], async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
-      if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== "breakglass") return;
+      if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== REQUEST_LABEL) return;
       await lock(key(context, issue.number), () => handleRequestIssue(deps, portOf(context), issue, context.payload.sender.login, context.payload.action));
     });
 
@@ -80,12 +85,22 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       await lock(key(context, issue.number), () => handleLabelChange(deps, portOf(context), issue, label, context.payload.sender.login));
     });
 
+    // The request form's label must exist before anyone files it: GitHub does not create it.
+    app.on(["installation.created", "installation_repositories.added"], async (context) => {
+      const payload = context.payload as { repositories?: Array<{ full_name: string }>; repositories_added?: Array<{ full_name: string }> };
+      for (const { full_name } of payload.repositories_added ?? payload.repositories ?? []) {
+        const [owner, repo] = full_name.split("/");
+        if (owner && repo) await ensureAppLabels(octokitPort(context.octokit as unknown as PortOctokit, owner, repo, deps.ledgerRepo));
+      }
+    });
+
     app.on("issues.closed", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
-      await lock(key(context, issue.number), async () => {
-        await handleAuditClose(deps, portOf(context), issue, context.payload.sender.login);
-        await handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login);
-      });
+      if (issue.user.login === deps.identity.login) {
+        const review = reviewedRequestNumber(issue, deps.identity.login) ?? issue.number;
+        await lock(key(context, review), () => handleAuditClose(deps, portOf(context), issue, context.payload.sender.login));
+      }
+      await lock(key(context, issue.number), () => handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login));
     });
 
     app.on("issue_comment.created", async (context) => {
@@ -108,6 +123,23 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
         return;
       }
       await lock(key(context, issue.number), () => handleCommentChange(deps, portOf(context), issue, comment, change));
+    });
+
+    // Post-event reviews write to their request's records, so they run under the request's lock.
+    app.on("issues.edited", async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const request = reviewedRequestNumber(issue, deps.identity.login);
+      if (request === null) return;
+      const { sender, changes } = context.payload as { sender: { login: string; type: string }; changes?: { body?: { from?: string } } };
+      const edit = { sender: { login: sender.login, type: sender.type }, before: changes?.body?.from, editKey: context.id };
+      await lock(key(context, request), () => handleReviewEdit(deps, portOf(context), issue, edit));
+    });
+
+    app.on("issue_comment.created", async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
+      if (comment.user.login !== context.payload.sender.login || !mayBeReviewCommand(deps, issue, comment)) return;
+      await lock(key(context, reviewedRequestNumber(issue, deps.identity.login)!), () => handleReviewComment(deps, portOf(context), issue, comment));
     });
 
     app.on("deployment_protection_rule.requested", async (context) => {

@@ -58,13 +58,19 @@ export interface GitHubPort {
   /** This repository's requests in the app's ledger (the authoritative records; see ledger.ts). */
   readonly ledger: Ledger;
   repository(): Promise<RepositoryIdentity>;
+  /** The same access to another repository of the owner (its `.github` defaults, say). */
+  sibling(repo: string): GitHubPort;
   /**
    * A file of the default branch, or null. With the blob `sha` from a directory listing, content
    * already read under that sha is reused: a blob sha names its content, so this never goes stale.
    */
   readFile(path: string, sha?: string): Promise<string | null>;
-  /** Files directly in a directory of the default branch, with their blob shas; [] when it does not exist. */
-  listDirectory(path: string): Promise<Array<{ name: string; sha: string }>>;
+  /**
+   * Files directly in a directory of the default branch, with their blob shas; [] when it does not
+   * exist. Symbolic links are listed too (`symlink: true`, no sha: the link's own blob names its
+   * target's path, not the target's content).
+   */
+  listDirectory(path: string): Promise<Array<{ name: string; sha?: string; symlink?: boolean }>>;
   getIssue(issue: number): Promise<IssueSummary>;
   listIssues(filter: { labels?: string; state?: "open" | "closed" | "all"; creator?: string; since?: string }): Promise<IssueSummary[]>;
   createIssue(input: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<IssueSummary>;
@@ -75,6 +81,10 @@ export interface GitHubPort {
   react(commentId: number, reaction: Reaction): Promise<void>;
   addLabels(issue: number, labels: string[]): Promise<void>;
   removeLabel(issue: number, label: string): Promise<void>;
+  /** The repository's label names. */
+  listLabels(): Promise<string[]>;
+  /** Creates a repository label; false when it already exists (another replica made it first). */
+  createLabel(label: { name: string; color: string; description: string }): Promise<boolean>;
   teamMembers(team: string): Promise<string[]>;
   permission(login: string): Promise<Permission>;
   /** A person's SSH *signing* keys on GitHub, as key lines (`ssh-ed25519 AAAA…`); [] when they have none. */

@@ -14,11 +14,11 @@ import { dispatchGrant } from "./dispatch-grant.ts";
 import { loadIssueForm } from "./repo-config.ts";
 import { otherRequestsOf } from "./requester-requests.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
-import { isRequestIssue } from "./request-recognition.ts";
-import { RequestSession } from "./request-session.ts";
+import { looksLikeRequest, repairRequestLabel } from "./recognise-request.ts";
+import { isRequestIssue, opensReview } from "./request-recognition.ts";
+import { REQUEST_LABEL, RequestSession } from "./request-session.ts";
 
 const DAY_MS = 24 * 3600 * 1000;
-
 
 /**
  * `issues.opened` / `issues.edited` / `issues.reopened`: parse the body, validate it against the
@@ -26,12 +26,25 @@ const DAY_MS = 24 * 3600 * 1000;
  * and publish the status. The requester is always the issue's author, and only their own edits
  * change the request: anyone else's is refused and recorded (see refuseEditByOther).
  */
-export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, editor: string, action = "edited"): Promise<void> {
-  if (issue.state !== "open" || !(await isRequestIssue(deps, port, issue))) return;
+export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort, delivered: IssueSummary, editor: string, action = "edited"): Promise<void> {
+  if (delivered.state !== "open" || opensReview(deps, delivered)) return;
   // Read the form while the session loads: one round trip less before the requester sees an answer.
   const form = loadIssueForm(port);
   form.catch(() => undefined); // awaited below; not an unhandled rejection if we return before that
-  const session = await RequestSession.open(deps, port, issue.number, issue);
+  // The ledger says what is a request (or the label, for one not recorded yet); an issue with neither
+  // may still be one filed through the form in a repository without the label (GitHub drops a form
+  // label that does not exist). The label itself is display only: put back where it is missing.
+  if (!(await isRequestIssue(deps, port, delivered)) && !looksLikeRequest(delivered, await form)) return;
+  if (!delivered.labels.includes(REQUEST_LABEL)) await repairRequestLabel(port, delivered);
+  // Deliveries arrive out of order: an `opened` handled after an `edited` must not record the older
+  // body. The body recorded is the delivered one (its sender is who wrote it, which decides whether
+  // it is the requester's); a delivery whose body is no longer the issue's, once anything is
+  // recorded, is older than an edit whose own delivery (with its own sender) decides.
+  const session = await RequestSession.open(deps, port, delivered.number);
+  const current = session.issue;
+  if (current.state !== "open") return;
+  if (delivered.body !== current.body && session.state.status !== "new") return;
+  const issue = delivered;
   const { state } = session;
   const requester = issue.user.login;
   if (LIVE.has(state.status) || state.request && ["expired", "revoked", "denied", "cancelled", "timed_out"].includes(state.status)) {
@@ -57,8 +70,9 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     const errors = validated.error;
     const id = `invalid:${errorsKey(errors)}:${session.chain.length}`;
     if (state.status === "invalid" && lastInvalidKey(session) === errorsKey(errors)) return;
-    const recorded = await session.record(id, { type: "invalid", actor: requester, errors }, invalidText(requester, errors));
-    if (recorded.ok) await session.publish();
+    const recorded = await session.recordAndConfirm(id, { type: "invalid", actor: requester, errors }, invalidText(requester, errors));
+    // Another process handling a concurrent delivery recorded first: it publishes, not this one.
+    if (recorded.ok && recorded.won) await session.publish();
     return;
   }
   const request = validated.value;
@@ -83,7 +97,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     "",
     `Request hash \`${hash.slice(0, 16)}\`: approvals bind to exactly this content.`,
   ].join("\n");
-  const recorded = await session.record(
+  const recorded = await session.recordAndConfirm(
     `requested:${hash}:${session.chain.length}`,
     { type: "requested", actor: requester, request, hash, required_approvals: policy.approvals.required },
     text,
@@ -92,6 +106,9 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     await port.createComment(issue.number, `👎 **Refused (\`${recorded.refusal.code}\`)**: ${escapeInline(recorded.refusal.message, 400)}`);
     return;
   }
+  // Two deliveries of one issue (opened and labeled, say) handled at once by two processes: the
+  // first-written record counts and its writer goes on; the other stops here.
+  if (!recorded.won) return;
   const teams = new Set<string>();
   for (const rule of policy.auto_approve) {
     if (rule.on_call_team && (await port.teamMembers(rule.on_call_team)).some((m) => m.toLowerCase() === requester.toLowerCase())) {

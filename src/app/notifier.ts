@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { IncomingWebhook, type FetchFunction } from "@slack/webhook";
+import { stripInvisible } from "../core/strip-invisible.ts";
 import type { NotifyTarget } from "../core/types.ts";
 import type { NotificationFailure } from "./notification-failures.ts";
 
@@ -29,12 +30,21 @@ export interface HttpNotifierOptions {
  * Slack's mrkdwn treats `<…>` as links and mentions (`<!channel>`, `<@U123>`) and `&` as an entity:
  * user-written text (a justification, a break-glass reason) must not ping a channel or fake a link.
  * https://api.slack.com/reference/surfaces/formatting#escaping
+ * Invisible and bidi characters are removed first, as in every other output.
  */
-export const escapeSlack = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+export const escapeSlack = (text: string): string => stripInvisible(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The notification as a reader will see it: no invisible or bidi characters in any of its text. */
+export const visibleNotification = (n: Notification): Notification => ({
+  ...n,
+  repository: stripInvisible(n.repository),
+  url: stripInvisible(n.url),
+  summary: stripInvisible(n.summary),
+});
 
 /** The Slack message for a notification: escaped text, one link to the issue. */
 export function slackText(n: Notification): string {
-  const link = `<${n.url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(`${n.repository}#${n.issue}`)}>`;
+  const link = `<${stripInvisible(n.url).replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(`${n.repository}#${n.issue}`)}>`;
   return `*Breakglass* ${n.event}: ${escapeSlack(n.summary)} ${link}`;
 }
 
@@ -64,7 +74,7 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
     }
   };
   const toWebhook = async (url: string, secret: string | null, n: Notification): Promise<string | null> => {
-    const body = JSON.stringify(n);
+    const body = JSON.stringify(visibleNotification(n));
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (secret !== null) headers["x-breakglass-signature-256"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
     let last = "";

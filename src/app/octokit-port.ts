@@ -80,6 +80,7 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     owner,
     repo,
     ledger: gitLedger(octokit, owner, ledgerRepo, owner, repo),
+    sibling: (other) => octokitPort(octokit, owner, other, ledgerRepo),
     repository() {
       identity ??= octokit.rest.repos.get(base).then(({ data }) => ({
         id: data.id,
@@ -95,7 +96,10 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
       try {
         const { data } = await octokit.rest.repos.getContent({ ...base, path });
         if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
-        const text = Buffer.from(data.content, "base64").toString("utf8");
+        // Over 1 MB GitHub leaves `content` empty (encoding "none"): the blob has it (CODEOWNERS may be 3 MB).
+        const inline = (data as { encoding?: string }).encoding !== "none";
+        const base64 = inline ? data.content : (await octokit.rest.git.getBlob({ ...base, file_sha: data.sha })).data.content;
+        const text = Buffer.from(base64, "base64").toString("utf8");
         rememberBlob(data.sha, text);
         return text;
       } catch (error) {
@@ -106,7 +110,8 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     async listDirectory(path) {
       try {
         const { data } = await octokit.rest.repos.getContent({ ...base, path });
-        return Array.isArray(data) ? data.filter((e) => e.type === "file").map((e) => ({ name: e.name, sha: e.sha })) : [];
+        if (!Array.isArray(data)) return [];
+        return data.flatMap((e): Array<{ name: string; sha?: string; symlink?: boolean }> => (e.type === "file" ? [{ name: e.name, sha: e.sha }] : e.type === "symlink" ? [{ name: e.name, symlink: true }] : []));
       } catch (error) {
         if (isStatus(error, 404)) return [];
         throw error;
@@ -156,6 +161,19 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
         await octokit.rest.issues.removeLabel({ ...base, issue_number: issue, name });
       } catch (error) {
         if (!isStatus(error, 404)) throw error;
+      }
+    },
+    async listLabels() {
+      const labels = await octokit.paginate(octokit.rest.issues.listLabelsForRepo, { ...base, per_page: 100 });
+      return labels.map((l) => l.name);
+    },
+    async createLabel(label) {
+      try {
+        await octokit.rest.issues.createLabel({ ...base, ...label });
+        return true;
+      } catch (error) {
+        if (isStatus(error, 422)) return false;
+        throw error;
       }
     },
     async teamMembers(team) {

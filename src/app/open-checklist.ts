@@ -1,19 +1,19 @@
 import { escapeInline, mention } from "../core/markdown.ts";
 import { renderTimeline } from "../core/render-timeline.ts";
+import { reviewItems, reviewItemText, selfReviewers } from "../core/review-items.ts";
 import { AUDIT_LABEL, DRILL_LABEL, type RequestSession } from "./request-session.ts";
-
-export const SECOND_PERSON_ITEM = "Second-person review: someone other than the requester confirms this break-glass use was justified";
 
 /**
  * Opens the post-event review issue for an ended grant, from the policy's audit_checklist, assigned to
  * the approvers and with the timeline and the grant's audit-chain excerpt. A break-glass
- * self-approval always gets the mandatory second-person review item.
+ * self-approval always gets the mandatory second-person review item. Returns the issue and its items,
+ * which the caller records: the records, not the editable body, say what must be done.
  */
-export async function openChecklist(session: RequestSession): Promise<number> {
+export async function openChecklist(session: RequestSession): Promise<{ number: number; items: string[] }> {
   const { state } = session;
   const policy = session.policy();
-  const items = [...(policy?.audit_checklist ?? ["Review what was done with the access"])];
-  if (state.break_glass) items.unshift(SECOND_PERSON_ITEM);
+  const items = reviewItems(policy?.audit_checklist, state.break_glass !== null);
+  const selves = selfReviewers(state).map(mention).join(" or ");
   const approvers = state.approvals.filter((a) => a.via !== "auto" && a.actor !== state.requester).map((a) => a.actor);
   const owners = policy ? [...(await session.approvers(policy)).keys()] : [];
   const assignees = [...new Set([...approvers, ...owners])].slice(0, 10);
@@ -21,9 +21,9 @@ export async function openChecklist(session: RequestSession): Promise<number> {
   const body = [
     `Post-event review of #${session.number}: ${r ? `\`${escapeInline(r.role, 40)}\` on \`${escapeInline(r.resource, 60)}\`` : "request"} for ${state.requester ? mention(state.requester) : "—"}.`,
     "",
-    "Check every item, or have an owner comment `/waive <reason>` before closing: closing with unchecked items is refused.",
+    `Check every item, or have a person with write access other than ${selves || "the requester"} comment \`/waive <reason>\` before closing: closing with unchecked items is refused. The app records who ticks each item${state.break_glass ? `; the second-person item counts only when ticked by someone other than ${selves}` : ""}.`,
     "",
-    ...items.map((i) => `- [ ] ${escapeInline(i, 300)}`),
+    ...items.map((i) => `- [ ] ${reviewItemText(i)}`),
     "",
     "### Timeline",
     "",
@@ -43,5 +43,5 @@ export async function openChecklist(session: RequestSession): Promise<number> {
     labels: [AUDIT_LABEL, ...(r?.drill ? [DRILL_LABEL] : [])],
     assignees,
   });
-  return created.number;
+  return { number: created.number, items };
 }

@@ -79,10 +79,10 @@ export async function finishGrant(session: RequestSession): Promise<void> {
   const { state, deps } = session;
   if (!["expired", "revoked"].includes(state.status)) return;
   if (state.checklist_issue === null) {
-    const checklist = await openChecklist(session);
+    const { number: checklist, items } = await openChecklist(session);
     const claimed = await session.recordAndConfirm(
       "checklist_opened",
-      { type: "checklist_opened", actor: deps.identity.login, issue: checklist },
+      { type: "checklist_opened", actor: deps.identity.login, issue: checklist, items },
       `📋 Post-event review opened: #${checklist}. It cannot be closed with unchecked items.`,
     );
     // Another replica finished this grant at the same moment and its review issue counts: retire ours.

@@ -91,7 +91,7 @@ async function readOne(
     throw new Error(`Could not read the records of #${issue.number}: ${(error as Error).message}`, { cause: error });
   }
   const checklistIssue = reading.state.checklist_issue;
-  const checklist = typeof checklistIssue === "number" ? await readChecklist(port, checklistIssue) : null;
+  const checklist = typeof checklistIssue === "number" ? await readChecklist(port, checklistIssue, reading.state.review) : null;
   const row = buildAuditRow({
     repository: `${port.owner}/${port.repo}`,
     issue: { number: issue.number, html_url: issue.html_url },

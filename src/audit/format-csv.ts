@@ -1,3 +1,4 @@
+import { stripInvisible } from "../core/strip-invisible.ts";
 import type { AuditRow } from "./audit-row.ts";
 import type { AuditCollection } from "./collect.ts";
 import { describeApproval } from "./row-text.ts";
@@ -59,12 +60,14 @@ export function formatCsv(collection: AuditCollection): string {
 
 /**
  * Text a person wrote is neutralised with a leading `'` when it would start a formula. Numbers and
- * booleans are ours and stay as they are, so a negative number is still a number.
+ * booleans are ours and stay as they are, so a negative number is still a number. Invisible and bidi
+ * characters go first, so a zero-width space cannot hide a formula's `=` from the check.
  */
 export function csvCell(value: Cell): string {
   if (value === null) return "";
   if (typeof value !== "string") return String(value);
-  return FORMULA_START.test(value) ? `'${value}` : value;
+  const text = stripInvisible(value);
+  return FORMULA_START.test(text) ? `'${text}` : text;
 }
 
 function quote(cell: string): string {

@@ -1,8 +1,10 @@
 import { formatDuration } from "../core/duration.ts";
+import { escapeHtml } from "../core/escape-html.ts";
 import type { AuditRow } from "./audit-row.ts";
 import type { AuditCollection } from "./collect.ts";
 import { chartData, FLAG_LABELS, reportTotals } from "./report-stats.ts";
 import { describeApproval, describeChecklist, describeUse } from "./row-text.ts";
+import { visibleStrings } from "./format-json.ts";
 
 /**
  * The report forbids itself every network load: it must open the same on an air-gapped laptop, and
@@ -10,16 +12,14 @@ import { describeApproval, describeChecklist, describeUse } from "./row-text.ts"
  */
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export { escapeHtml };
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]!);
-}
-
-/** JSON that can sit inside a <script> element: nothing in it can close the element or open a comment. */
+/**
+ * JSON that can sit inside a <script> element: nothing in it can close the element or open a comment,
+ * and no string in it carries an invisible or bidi character into the charts.
+ */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
+  return JSON.stringify(value, visibleStrings)
     .replace(/</g, "\\u003c")
     .replace(/>/g, "\\u003e")
     .replace(/&/g, "\\u0026")

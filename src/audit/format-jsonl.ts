@@ -1,6 +1,10 @@
 import type { AuditCollection } from "./collect.ts";
+import { visibleStrings } from "./format-json.ts";
 
-/** One `{"repo","issue","jws"}` per line, chain by chain in order: what `audit verify --file` checks offline. */
+/**
+ * One `{"repo","issue","jws"}` per line, chain by chain in order: what `audit verify --file` checks offline.
+ * A JWS is base64url, so passing it through the shared replacer never changes it.
+ */
 export function formatJsonl(collection: AuditCollection): string {
-  return collection.records.map((r) => `${JSON.stringify({ repo: r.repo, issue: r.issue, jws: r.jws })}\n`).join("");
+  return collection.records.map((r) => `${JSON.stringify({ repo: r.repo, issue: r.issue, jws: r.jws }, visibleStrings)}\n`).join("");
 }

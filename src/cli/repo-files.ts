@@ -10,6 +10,8 @@ export async function readRepoFiles(root: string): Promise<{
   codeownersText: string | null;
   policyFiles: Array<{ path: string; text: string }>;
   issueFormText: string | null;
+  /** `.github/workflows/breakglass-*.yml`, by path (absent: not checked). */
+  workflowFiles?: Array<{ path: string; text: string }>;
 }> {
   const read = (path: string) => readFile(join(root, path), "utf8").catch(() => null);
   let codeownersPath: string | null = null;
@@ -24,5 +26,8 @@ export async function readRepoFiles(root: string): Promise<{
   }
   const names = (await readdir(join(root, "policies")).catch(() => [] as string[])).filter((n) => /\.ya?ml$/.test(n)).sort();
   const policyFiles = await Promise.all(names.map(async (n) => ({ path: `policies/${n}`, text: (await read(`policies/${n}`)) ?? "" })));
-  return { codeownersPath, codeownersText, policyFiles, issueFormText: await read(ISSUE_FORM) };
+  const workflowNames = (await readdir(join(root, ".github/workflows")).catch(() => [] as string[])).filter((n) => /^breakglass-.*\.ya?ml$/.test(n)).sort();
+  const workflowFiles = await Promise.all(workflowNames.map(async (n) => ({ path: `.github/workflows/${n}`, text: (await read(`.github/workflows/${n}`)) ?? "" })));
+  const issueFormText = (await read(ISSUE_FORM)) ?? (await read(ISSUE_FORM.replace(/\.yml$/, ".yaml")));
+  return { codeownersPath, codeownersText, policyFiles, issueFormText, workflowFiles };
 }

@@ -2,6 +2,7 @@ import { hasWriteAccess, type Eligibility, type Permission } from "./approvers.t
 import type { LifecycleEvent } from "./lifecycle-events.ts";
 import { LIVE, type RequestState } from "./lifecycle.ts";
 import { formatDuration } from "./duration.ts";
+import { isReadableReason, visibleLength } from "./reason-text.ts";
 import { ok, type Result } from "./result.ts";
 import { refuse, type Refusal } from "./refusal.ts";
 import type { AccessRequest, Policy } from "./types.ts";
@@ -130,8 +131,8 @@ export function decideBreakGlass(
       `The ${policy.resource} policy does not allow break-glass self-approval; an approver must /approve.`,
     );
   }
-  if (reason.trim().length < 10) {
-    return refuse("invalid_command", "Break-glass needs a reason of at least 10 characters: `/break-glass <why>`.");
+  if (visibleLength(reason) < 10 || !isReadableReason(reason)) {
+    return refuse("invalid_command", "Break-glass needs a reason of at least 10 visible characters, with letters or digits: `/break-glass <why>`.");
   }
   return ok({ type: "break_glass", actor: actor.login, hash: state.hash, reason, ...(priorUses30d > 0 ? { prior_uses_30d: priorUses30d } : {}) });
 }

@@ -1,9 +1,12 @@
 import { parseDuration } from "./duration.ts";
+import { isReadableReason, visibleLength } from "./reason-text.ts";
 
 /** Longest reason or note kept; longer text is cut, since it ends up in comments and audit records. */
 export const MAX_ARGUMENT_LENGTH = 2000;
 /** A break-glass self-approval skips the second person, so its reason must say something. */
 export const MIN_BREAK_GLASS_REASON_LENGTH = 10;
+/** Said by every refusal of a reason that holds no letter or digit once invisible characters are gone. */
+export const UNREADABLE_REASON = "holds no letters or digits once invisible characters are removed (zero-width spaces, dashes and punctuation alone say nothing)";
 
 export type ParsedCommand =
   | { kind: "approve"; note: string }
@@ -54,6 +57,20 @@ const MAX_UNKNOWN_LENGTH = 50;
  * So quoting someone's `/approve` or mentioning one later in a comment never acts.
  */
 export function parseCommand(body: string): ParsedCommand | null {
+  const leading = leadingCommand(body);
+  if (!leading) return null;
+  const known = COMMANDS.find((c) => c.name === leading.name);
+  if (!known || leading.glued) return { kind: "unknown", command: cap(leading.word, MAX_UNKNOWN_LENGTH) };
+  // The command word must end at whitespace: "/approveplease" never reaches here, it is one word.
+  return build(known.name, leading.args);
+}
+
+/**
+ * The command word a comment starts with (lower-cased, without the slash) and its argument, by the
+ * rules of {@link parseCommand}; `glued` when more characters stick to the word ("/approve!").
+ * Shared with the review issue's `/waive`, so both read "the start of a comment" the same way.
+ */
+export function leadingCommand(body: string): { name: string; word: string; glued: boolean; args: string } | null {
   const text = String(body).replace(/\r\n?/g, "\n");
   const first = /^(?:[ \t]*\n)*([ \t]*)(\S+)([^\n]*)((?:\n[^]*)?)$/.exec(text);
   if (!first) return null;
@@ -61,24 +78,23 @@ export function parseCommand(body: string): ParsedCommand | null {
   if (indent.includes("\t") || indent.length >= 4) return null;
   const match = COMMAND_WORD.exec(word);
   if (!match) return null;
-  const name = match[1]!.toLowerCase();
-  const known = COMMANDS.find((c) => c.name === name);
-  if (!known || match[2] !== "") return { kind: "unknown", command: cap(word, MAX_UNKNOWN_LENGTH) };
-  // The command word must end at whitespace: "/approveplease" never reaches here, it is one word.
-  return build(known.name, cap(`${lineRest}${following}`.trim(), MAX_ARGUMENT_LENGTH));
+  return { name: match[1]!.toLowerCase(), word, glued: match[2] !== "", args: cap(`${lineRest}${following}`.trim(), MAX_ARGUMENT_LENGTH) };
 }
 
 function build(name: CommandName, args: string): ParsedCommand {
   switch (name) {
+    // An optional note or reason that says nothing is dropped, never refused: a revoke must not fail
+    // over its wording.
     case "approve":
-      return { kind: "approve", note: args };
+      return { kind: "approve", note: optional(args) };
     case "cancel":
     case "revoke":
-      return { kind: name, reason: args };
-    case "deny":
-      return args
-        ? { kind: "deny", reason: args }
-        : invalid(name, "`/deny` needs a reason so the requester knows what to change. Write `/deny <reason>`, e.g. `/deny use the read-only role instead`.");
+      return { kind: name, reason: optional(args) };
+    case "deny": {
+      const usage = "Write `/deny <reason>`, e.g. `/deny use the read-only role instead`.";
+      if (args === "") return invalid(name, `\`/deny\` needs a reason so the requester knows what to change. ${usage}`);
+      return isReadableReason(args) ? { kind: "deny", reason: args } : invalid(name, `The reason ${UNREADABLE_REASON}. ${usage}`);
+    }
     case "break-glass":
       return breakGlass(args);
     case "extend":
@@ -90,15 +106,17 @@ function build(name: CommandName, args: string): ParsedCommand {
 }
 
 function breakGlass(reason: string): ParsedCommand {
-  const length = Array.from(reason).length;
-  if (length >= MIN_BREAK_GLASS_REASON_LENGTH) return { kind: "break-glass", reason };
   const example = "e.g. `/break-glass prod is down and no approver answers`";
-  return invalid(
-    "break-glass",
-    length === 0
-      ? `\`/break-glass\` needs a reason: it skips the second person, so say why this cannot wait. Write \`/break-glass <reason>\`, ${example}.`
-      : `The reason is too short (${length} characters); write at least ${MIN_BREAK_GLASS_REASON_LENGTH} saying why this cannot wait for an approver, ${example}.`,
-  );
+  // Counted as a reader sees it: ten zero-width spaces are no reason at all.
+  const length = visibleLength(reason);
+  if (length === 0) {
+    return invalid("break-glass", `\`/break-glass\` needs a reason: it skips the second person, so say why this cannot wait. Write \`/break-glass <reason>\`, ${example}.`);
+  }
+  if (!isReadableReason(reason)) return invalid("break-glass", `The reason ${UNREADABLE_REASON}. Say in words why this cannot wait for an approver, ${example}.`);
+  if (length < MIN_BREAK_GLASS_REASON_LENGTH) {
+    return invalid("break-glass", `The reason is too short (${length} characters); write at least ${MIN_BREAK_GLASS_REASON_LENGTH} saying why this cannot wait for an approver, ${example}.`);
+  }
+  return { kind: "break-glass", reason };
 }
 
 function extend(args: string): ParsedCommand {
@@ -108,8 +126,11 @@ function extend(args: string): ParsedCommand {
   const seconds = parseDuration(duration);
   if (!seconds.ok) return invalid("extend", `${seconds.error} ${usage}`);
   if (reason === "") return invalid("extend", `\`/extend\` needs a reason after the duration, for the approvers and the audit trail. ${usage}`);
+  if (!isReadableReason(reason)) return invalid("extend", `The reason ${UNREADABLE_REASON}. ${usage}`);
   return { kind: "extend", seconds: seconds.value, reason };
 }
+
+const optional = (text: string): string => (isReadableReason(text) ? text : "");
 
 const invalid = (name: CommandName, message: string): ParsedCommand => ({ kind: "invalid", command: `/${name}`, message });
 

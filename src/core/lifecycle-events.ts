@@ -78,7 +78,13 @@ export type LifecycleEvent =
   | { type: "revocation_failed"; actor: string; grant_id: string; error: string; attempt: number }
   | { type: "revoked"; actor: string; grant_id: string; reason: RevocationReason; evidence: string }
   | { type: "closed"; actor: string }
-  | { type: "checklist_opened"; actor: string; issue: number };
+  /** `items`: the review's checklist as opened; records written before items were recorded lack it. */
+  | { type: "checklist_opened"; actor: string; issue: number; items?: string[] }
+  /** The sender of the edit of review issue `issue` that ticked `item` (GitHub's `issues.edited` sender). */
+  | { type: "review_item_checked"; actor: string; issue: number; item: string }
+  | { type: "review_item_unchecked"; actor: string; issue: number; item: string }
+  /** A `/waive <reason>` comment on review issue `issue`. */
+  | { type: "review_waived"; actor: string; issue: number; reason: string; comment_id: number };
 
 /** One approval that stopped counting, and the stable reason code why. */
 export interface VoidedApproval {

@@ -1,6 +1,7 @@
 import type { LifecycleEvent, RevocationReason, TimedEvent } from "./lifecycle-events.ts";
 import { ok, type Result } from "./result.ts";
 import { refuse, type Refusal } from "./refusal.ts";
+import { isSecondPersonItem, selfReviewers } from "./review-items.ts";
 import type { AccessRequest } from "./types.ts";
 
 export type Status =
@@ -74,10 +75,19 @@ export interface RequestState {
   denial: { actor: string; reason: string } | null;
   cancellation: { actor: string; reason?: string } | null;
   checklist_issue: number | null;
+  /** The post-event review: its items, who ticked which (from the edits' senders), and a waiver. */
+  review: ReviewState;
   closed: boolean;
   ended_at: string | null;
   /** Number of events folded. */
   events: number;
+}
+
+export interface ReviewState {
+  /** As recorded when the review opened; null for reviews opened before items were recorded. */
+  items: string[] | null;
+  ticks: Array<{ item: string; actor: string; at: string }>;
+  waiver: { actor: string; reason: string; at: string } | null;
 }
 
 export function initialState(): RequestState {
@@ -102,6 +112,7 @@ export function initialState(): RequestState {
     denial: null,
     cancellation: null,
     checklist_issue: null,
+    review: { items: null, ticks: [], waiver: null },
     closed: false,
     ended_at: null,
     events: 0,
@@ -332,7 +343,24 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       });
     case "checklist_opened":
       if (!ENDED.has(state.status) || state.checklist_issue !== null) return invalid(state, event);
-      return ok({ ...next, checklist_issue: event.issue });
+      return ok({ ...next, checklist_issue: event.issue, review: { ...state.review, items: event.items ? [...event.items] : null } });
+    case "review_item_checked":
+    case "review_item_unchecked": {
+      if (state.checklist_issue === null || state.checklist_issue !== event.issue) return invalid(state, event);
+      const self = selfReviewers(state).includes(event.actor.toLowerCase());
+      if (event.type === "review_item_checked" && self && isSecondPersonItem(event.item)) {
+        return refuse("self_review", "The second-person item must be ticked by someone other than the requester and whoever broke the glass.");
+      }
+      const ticks = state.review.ticks.filter((t) => t.item !== event.item);
+      if (event.type === "review_item_checked") ticks.push({ item: event.item, actor: event.actor, at });
+      return ok({ ...next, review: { ...state.review, ticks } });
+    }
+    case "review_waived":
+      if (state.checklist_issue === null || state.checklist_issue !== event.issue || state.review.waiver) return invalid(state, event);
+      if (selfReviewers(state).includes(event.actor.toLowerCase())) {
+        return refuse("self_waiver", "A review cannot be waived by the requester or by whoever broke the glass.");
+      }
+      return ok({ ...next, review: { ...state.review, waiver: { actor: event.actor, reason: event.reason, at } } });
     case "closed":
       if (!ENDED.has(state.status) || state.closed) return invalid(state, event);
       return ok({ ...next, closed: true });

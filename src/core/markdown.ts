@@ -7,19 +7,12 @@
  * whole destination (invisible and bidi characters are stripped), unlike `[text](url)`, which is
  * always neutralized. Requesters paste incident links and approvers need to be able to open them.
  */
+import { stripInvisible } from "./strip-invisible.ts";
 
 /** Comments longer than this are refused by GitHub. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
 const ZWSP = "\u200b";
-/**
- * Controls, zero-width, bidi overrides/isolates/marks, invisible fillers and tag characters: all
- * can hide or reorder what a reader sees (e.g. U+202E makes "exe.txt" read "txt.exe"). The lint
- * rules against control and combining characters in patterns do not apply: they are the point.
- */
-const INVISIBLE =
-  // eslint-disable-next-line no-control-regex, no-misleading-character-class
-  /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb]|[\u{e0000}-\u{e0fff}]/gu;
 // eslint-disable-next-line no-control-regex
 const LINE_BREAKS = /\r\n|[\r\n\u000b\u000c\u0085\u2028\u2029]/g;
 const WORD_CHAR = /[\p{L}\p{N}]/u;
@@ -51,9 +44,9 @@ const ALWAYS: Record<string, string> = {
   "@": `@${ZWSP}`,
 };
 
-/** Line breaks to "\n", invisible characters removed. */
+/** Line breaks to "\n", invisible characters removed (stripInvisible, shared by every output). */
 function clean(text: string): string {
-  return String(text).replace(LINE_BREAKS, "\n").replace(INVISIBLE, "");
+  return stripInvisible(String(text).replace(LINE_BREAKS, "\n"));
 }
 
 /** Cuts to `maxLength` code points (never half a surrogate pair), marking the cut with "…". */

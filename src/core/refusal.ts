@@ -36,7 +36,11 @@ export type ReasonCode =
   | "approval_stale"
   | "requester_not_allowed"
   | "edit_not_by_requester"
-  | "posted_via_app";
+  | "posted_via_app"
+  | "self_review"
+  | "self_waiver"
+  | "bot_reviewer"
+  | "unattributed_tick";
 
 export interface Refusal {
   code: ReasonCode;

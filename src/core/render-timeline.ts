@@ -52,6 +52,12 @@ export function describeEvent(e: TimedEvent): string {
       return `revoked (${e.reason.replace("_", " ")}), verified`;
     case "checklist_opened":
       return `post-event review #${e.issue} opened`;
+    case "review_item_checked":
+      return `ticked “${escapeInline(e.item, 80)}” on review #${e.issue}`;
+    case "review_item_unchecked":
+      return `unticked “${escapeInline(e.item, 80)}” on review #${e.issue}`;
+    case "review_waived":
+      return `waived the rest of review #${e.issue}: ${escapeInline(e.reason, 120)}`;
     case "closed":
       return "closed";
   }

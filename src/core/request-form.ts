@@ -379,3 +379,18 @@ function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return (message.split("\n")[0] ?? "").replace(/\.$/, "");
 }
+
+/**
+ * Whether a body was written by this request form: it has the form's `### ` headings for the
+ * resource, the role and the justification. A request is recognised this way even without its
+ * label (GitHub drops a form label the repository does not have, and anyone with triage access can
+ * remove it); what the request says is still checked in full by readRequestBody.
+ */
+export function isWrittenByForm(body: string, issueFormYaml: string): boolean {
+  // An oversized body is still a request (to be refused with a reason): look at its beginning.
+  const raw = (typeof body === "string" ? body : "").slice(0, MAX_BODY_BYTES);
+  const form = readForm(issueFormYaml);
+  if (!form.ok) return false;
+  const { sections } = splitSections(raw.replace(/\r\n?/g, "\n"), form.value);
+  return (["resource", "role", "justification"] as const).every((id) => sections.has(id));
+}

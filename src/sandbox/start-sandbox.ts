@@ -37,11 +37,15 @@ export const SANDBOX_TEAMS: Record<string, string[]> = {
 export const SANDBOX_USERS = ["dave", "mallory", "bob", "carol", "erin", "grace", "heidi", "ivan", "sam", "olga", "rita", "tina", "uma"];
 
 export interface SandboxOptions {
+  /** The organisation owning the repository (default: acme), e.g. the one a repository's CODEOWNERS teams belong to. */
+  owner?: string;
   /** Directory whose policies/, CODEOWNERS and issue form become the repository's files (default: this project). */
   root?: string;
   /** Extra or replaced repository files, by path. */
   files?: Record<string, string>;
   teams?: Record<string, string[]>;
+  /** Each team's own role on the repository; default: write for every team (as CODEOWNERS needs). */
+  teamRepoPermissions?: Record<string, "admin" | "write" | "maintain" | "triage" | "read" | "none">;
   users?: Array<{ login: string; type?: "User" | "Bot" }>;
   permissions?: Record<string, "admin" | "write" | "maintain" | "triage" | "read" | "none">;
   startMs?: number;
@@ -53,6 +57,18 @@ export interface SandboxOptions {
   logLevel?: "info" | "warn" | "error" | "silent";
   /** SSH signing keys people added to GitHub (`GET /users/{username}/ssh_signing_keys`), as key lines. */
   signingKeys?: Record<string, string[]>;
+  /** More repositories of the owner (e.g. its public `.github` with default issue forms). */
+  extraRepos?: string[];
+  extraRepoFiles?: Record<string, Record<string, string>>;
+  publicRepos?: string[];
+  /** How the emulator delivers webhooks (see EmulatorOptions.webhookDelivery). Default "serial". */
+  webhookDelivery?: "serial" | "concurrent";
+  /**
+   * Permissions the installation has beyond the sandbox's defaults (actions, contents, deployments and
+   * issues write; members and metadata read), as an owner grants them when installing the app — e.g.
+   * `administration: "write"` for a github role that asks for it.
+   */
+  installationPermissions?: Record<string, "read" | "write">;
   /** Honour rate limits (`retry-after`) as the deployed app does, without its write spacing. Default off: faster. */
   rateLimits?: boolean;
 }
@@ -137,15 +153,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     appSlug: SANDBOX_APP_SLUG,
     appPublicKeyPem: appPublic,
     webhookSecret,
-    owner: SANDBOX_OWNER,
+    owner: options.owner ?? SANDBOX_OWNER,
     repo: SANDBOX_REPO,
     files,
     users,
     teams,
+    ...(options.webhookDelivery ? { webhookDelivery: options.webhookDelivery } : {}),
+    ...(options.extraRepoFiles ? { extraRepoFiles: options.extraRepoFiles } : {}),
+    ...(options.publicRepos ? { publicRepos: options.publicRepos } : {}),
+    ...(options.teamRepoPermissions ? { teamRepoPermissions: options.teamRepoPermissions } : {}),
     ...(options.permissions ? { permissions: options.permissions } : {}),
     // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
-    extraRepos: [SANDBOX_LEDGER_REPO],
-    installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read" },
+    extraRepos: [SANDBOX_LEDGER_REPO, ...(options.extraRepos ?? [])],
+    installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read", ...(options.installationPermissions ?? {}) },
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
@@ -195,7 +215,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let appUrl = app.url;
   const appPort = app.port;
   emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
-  const repository = `${SANDBOX_OWNER}/${SANDBOX_REPO}`;
+  const repository = `${options.owner ?? SANDBOX_OWNER}/${SANDBOX_REPO}`;
   const repoState = emulator.state.repository;
   const runs: Sandbox["runs"] = [];
 
@@ -205,7 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return {
       repository,
       repository_id: String(repoState.id),
-      repository_owner: SANDBOX_OWNER,
+      repository_owner: options.owner ?? SANDBOX_OWNER,
       repository_owner_id: String(repoState.owner.id),
       workflow_ref: `${repository}/${run.path}@${run.ref}`,
       job_workflow_ref: `${repository}/${run.path}@${run.ref}`,

@@ -206,3 +206,13 @@ describe("renderDashboard layout", () => {
     assert.match(section(html, "drill")!, /No drill in the last 7 days\./);
   });
 });
+
+describe("hidden characters", () => {
+  it("bidi controls and invisible characters in any value never reach the page", () => {
+    const sneaky = "prod\u202e-db\u2066x\u2069\u200b\u200d\ufeff\u{e0041}";
+    const r = row({ resource: sneaky, role: sneaky, requester: sneaky, revocation_error: sneaky, status: "revoke_failed" });
+    const page = renderDashboard(data({ active: [r], pending: [r], failed: [r], recent: [r] }));
+    assert.doesNotMatch(page, /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]|\u{e0041}/u);
+    assert.ok(page.includes("prod-dbx"), "the visible text stays");
+  });
+});

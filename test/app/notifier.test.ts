@@ -89,3 +89,19 @@ test("each notification that does not arrive is reported once: unset URL, unset 
   assert.ok(failures.every((f) => f.event === "granted" && !JSON.stringify(f).includes(hook.url)), "no URL is kept");
   await hook.close();
 });
+
+test("bidi and invisible characters reach neither Slack nor a webhook (the webhook's signature covers the cleaned body)", async () => {
+  const slack = await receiver([]);
+  const hook = await receiver([]);
+  const notifier = httpNotifier({ env: { SLACK: slack.url, HOOK: hook.url, SECRET: "s" } });
+  const summary = "ivan self-approved: users see \u202eegasu\u202c \u2066now\u2069\u200b\u200d\ufeff\u{e0041}";
+  await notifier.notify([{ type: "slack", url_env: "SLACK" }, { type: "webhook", url_env: "HOOK", secret_env: "SECRET" }], { ...notification, event: "break_glass", summary });
+  const text = JSON.parse(slack.received[0]!.body).text as string;
+  const { body, headers } = hook.received[0]!;
+  for (const out of [text, body]) assert.doesNotMatch(out, /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]|\\u202e|\u{e0041}/u);
+  assert.match(text, /users see egasu now/);
+  assert.equal(JSON.parse(body).summary, "ivan self-approved: users see egasu now");
+  assert.equal(headers["x-breakglass-signature-256"], `sha256=${createHmac("sha256", "s").update(body).digest("hex")}`);
+  await slack.close();
+  await hook.close();
+});

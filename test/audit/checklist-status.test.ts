@@ -35,4 +35,15 @@ describe("readChecklist", () => {
     };
     await assert.rejects(readChecklist(port, 20), /Bad credentials/);
   });
+
+  it("with the request's recorded items, counts only those, and a checked box only when its tick was recorded", async () => {
+    const { reviews } = mixedHistory();
+    const port = fakePort(await buildRepo([], reviews));
+    const items = ["Second-person review", "Check the model logs", "Confirm rollback", "Record the root cause"];
+    const nobody = { items, ticks: [], waiver: null };
+    assert.deepEqual(await readChecklist(port, 21, nobody), { issue: 21, status: "open", checked: 0, total: 4 }, "a box nobody is recorded ticking is not done");
+    const credited = { items, ticks: [{ item: "Check the model logs", actor: "grace", at: "2026-03-02T09:00:00.000Z" }], waiver: null };
+    assert.deepEqual(await readChecklist(port, 21, credited), { issue: 21, status: "open", checked: 1, total: 4 }, "a missing line is an item not done");
+    assert.deepEqual(await readChecklist(port, 21, { items: null, ticks: [], waiver: null }), { issue: 21, status: "open", checked: 1, total: 3 }, "older reviews: the body");
+  });
 });

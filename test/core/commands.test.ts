@@ -51,7 +51,7 @@ describe("each command", () => {
     const parsed = parseCommand(`/deny ${"x".repeat(5000)}`);
     assert.ok(parsed?.kind === "deny");
     assert.equal(parsed.reason.length, MAX_ARGUMENT_LENGTH);
-    const emoji = parseCommand(`/approve ${"😀".repeat(3000)}`);
+    const emoji = parseCommand(`/approve ok ${"😀".repeat(3000)}`);
     assert.ok(emoji?.kind === "approve");
     assert.equal(Array.from(emoji.note).length, MAX_ARGUMENT_LENGTH, "counted in characters, no half surrogate pair");
   });
@@ -71,7 +71,7 @@ describe("invalid forms say what to write instead", () => {
   test("/break-glass without a reason or with a short one", () => {
     assert.match(invalidMessage("/break-glass", "/break-glass"), /needs a reason.*Write `\/break-glass <reason>`/);
     assert.match(invalidMessage("/break-glass urgent!", "/break-glass"), /too short \(7 characters\); write at least 10/);
-    assert.match(invalidMessage("/break-glass 😀😀😀😀😀😀😀😀😀", "/break-glass"), /too short \(9 characters\)/);
+    assert.match(invalidMessage("/break-glass a😀😀😀😀😀😀😀😀", "/break-glass"), /too short \(9 characters\)/);
     assert.equal(parseCommand("/break-glass 0123456789")?.kind, "break-glass", "exactly 10 characters is enough");
   });
 
@@ -84,6 +84,37 @@ describe("invalid forms say what to write instead", () => {
     assert.match(invalidMessage("/extend 99999h because", "/extend"), /longer than 7d/);
     assert.match(invalidMessage("/extend ١h because", "/extend"), /not a duration/);
     assert.match(invalidMessage("/extend 30 minutes", "/extend"), /has no unit/);
+  });
+});
+
+describe("a required reason must hold letters or digits (invisible characters do not count)", () => {
+  const ZW = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u2066", "\u{e0041}"];
+
+  test("/break-glass with only zero-width characters, dashes or punctuation is refused", () => {
+    assert.match(invalidMessage(`/break-glass ${ZW.join("").repeat(3)}`, "/break-glass"), /needs a reason/, "nothing visible at all");
+    for (const reason of ["----------", "— — — — — —", "..........!!!", "-\u200b-\u200b-\u200b-\u200b-\u200b-\u200b", "😀😀😀😀😀😀😀😀😀😀"]) {
+      assert.match(invalidMessage(`/break-glass ${reason}`, "/break-glass"), /no letters or digits/, JSON.stringify(reason));
+    }
+  });
+
+  test("/break-glass length is counted without invisible characters", () => {
+    assert.match(invalidMessage(`/break-glass ab${"\u200b".repeat(20)}`, "/break-glass"), /too short \(2 characters\)/);
+    assert.equal(parseCommand("/break-glass база данных упала")?.kind, "break-glass", "letters of any script count");
+    assert.equal(parseCommand("/break-glass 503 503 503")?.kind, "break-glass", "digits count");
+  });
+
+  test("/deny and /extend refuse a reason that says nothing", () => {
+    assert.match(invalidMessage("/deny ---", "/deny"), /no letters or digits.*Write `\/deny <reason>`/);
+    assert.match(invalidMessage("/deny \u200b\u200b", "/deny"), /no letters or digits/);
+    assert.match(invalidMessage("/extend 30m ...", "/extend"), /no letters or digits.*Write `\/extend <duration> <reason>`/);
+    assert.deepEqual(parseCommand("/extend 30m 迁移"), { kind: "extend", seconds: 1800, reason: "迁移" });
+  });
+
+  test("an optional reason or note that says nothing is dropped, never refused", () => {
+    assert.deepEqual(parseCommand("/revoke ---"), { kind: "revoke", reason: "" }, "a revoke must never fail over its wording");
+    assert.deepEqual(parseCommand("/cancel \u202e\u200b"), { kind: "cancel", reason: "" });
+    assert.deepEqual(parseCommand("/approve 👍"), { kind: "approve", note: "" });
+    assert.deepEqual(parseCommand("/approve 👍 ok"), { kind: "approve", note: "👍 ok" });
   });
 });
 

@@ -221,6 +221,7 @@ test("emulator: the minted token reaches only its repositories with only its per
   const minted = await provider.mint(request({ settings: { repositories: ["ops"], permissions: { issues: "write" } }, now, expiresAt: now + 10 * 60_000 }));
   const token = minted.secrets.BREAKGLASS_GITHUB_TOKEN!;
   assert.match(token, /^ghs_/);
+  assert.equal(token.split(".").length, 3, "GitHub's stateless format (ghs_APPID_JWT): revoke-then-401 must hold for it too");
   assert.equal(minted.expiresAt, now + 10 * 60_000);
   assert.equal((await sandbox.api("GET", "/repos/acme/ops", token)).status, 200);
   assert.equal((await sandbox.api("GET", "/repos/acme/infra", token)).status, 404, "outside its repositories");

@@ -1,8 +1,8 @@
 import { formatDuration } from "../../core/duration.ts";
+import { escapeHtml } from "../../core/escape-html.ts";
 import type { DashboardData, DashboardRow } from "./collect-dashboard.ts";
 
-const esc = (s: string | null | undefined): string =>
-  (s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const esc = (s: string | null | undefined): string => escapeHtml(s ?? "");
 
 const safeUrl = (url: string): string => (/^https?:\/\//.test(url) ? esc(url) : "#");
 

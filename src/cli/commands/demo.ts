@@ -1,12 +1,19 @@
 import { readRecordMarker } from "../../core/record-marker.ts";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { verifyChain } from "../../core/audit-chain.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { introspect } from "../../providers/jwt.ts";
 import { requestFormBody } from "../../sandbox/request-body.ts";
-import { SANDBOX_JWT_ISSUER, startSandbox, type Sandbox } from "../../sandbox/start-sandbox.ts";
+import { repositoryFilesFrom, SANDBOX_JWT_ISSUER, startSandbox, type Sandbox } from "../../sandbox/start-sandbox.ts";
+import { castDemo } from "../demo-cast.ts";
 import type { CliIO } from "../io.ts";
 import { UserError } from "../io.ts";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const WORKFLOWS = ["breakglass-grant.yml", "breakglass-sweep.yml", "breakglass-drill.yml"];
 
 const HELP = `Usage: breakglass demo [--keep] [--root DIR]
 
@@ -14,7 +21,9 @@ Plays the whole break-glass lifecycle locally: a GitHub API emulator, a local OI
 Breakglass app (Probot over HTTP) and the real Action as a separate process. No network needed.
 
   --keep       leave the sandbox running afterwards and print its URLs (Ctrl-C to stop)
-  --root DIR   read policies/, CODEOWNERS and the issue form from DIR (default: current directory)
+  --root DIR   play it on DIR's policies/, CODEOWNERS and issue form (default: current directory): a
+               policy with a \`provider: jwt\` role is requested, its CODEOWNERS teams get made-up
+               members who approve, and the organisation is the one those teams belong to
 `;
 
 
@@ -25,6 +34,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const started = Date.now();
+  const root = resolve(io.cwd, values.root ?? ".");
+  const own = await repositoryFilesFrom(root);
+  const cast = castDemo(own);
+  // The workflows are the product's, not the story's: a repository without them yet gets this project's.
+  const missing: Record<string, string> = {};
+  for (const w of WORKFLOWS) if (own[`.github/workflows/${w}`] === undefined) missing[`.github/workflows/${w}`] = await readFile(join(PROJECT_ROOT, ".github/workflows", w), "utf8");
   let credential = "";
   let sandbox: Sandbox | null = null;
   const say = (who: string, what: string) => {
@@ -33,48 +48,55 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   };
   const step = (title: string) => io.stdout(`\n== ${title}\n`);
   const shown = new Set<number>();
-  const show = (issue: number) => showNew(sandbox!, issue, say, shown);
+  const show = (issue: number) => showNew(sandbox!, cast.requester, issue, say, shown);
   try {
     sandbox = await startSandbox({
-      ...(values.root ? { root: values.root } : {}),
+      root,
+      files: missing,
+      owner: cast.owner,
+      teams: cast.teams,
+      users: [...cast.users.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" as const }],
       holdJob: async (env) => {
         credential = env.BREAKGLASS_TOKEN ?? "";
       },
     });
     const sb = sandbox;
     const [owner, repo] = sb.repository.split("/") as [string, string];
-    const resource = "model-guardrail-override";
-    const policyText = sb.emulator.state.files?.[`policies/${resource}.yml`];
-    if (!policyText) throw new UserError(`policies/${resource}.yml is missing: the demo needs the example policies (run it from the repository root).`);
-    const role = /^roles:\s*\n\s+([a-z][a-z0-9-]*):/m.exec(policyText)?.[1] ?? "override";
-    io.stdout(`Breakglass demo — sandbox GitHub at ${sb.emulator.apiUrl}, app at ${sb.app.url}, OIDC issuer at ${sb.issuer.url}\n`);
+    const { resource, role, requester, outsider } = cast;
+    const duration = formatDuration(cast.durationSeconds);
+    io.stdout(`Breakglass demo on ${root}: ${role} on ${resource} (policies/${resource}.yml), approvers ${cast.approvers.join(", ")} (made-up members of its owners)\n`);
+    io.stdout(`Sandbox GitHub at ${sb.emulator.apiUrl}, app at ${sb.app.url}, OIDC issuer at ${sb.issuer.url}\n`);
+    if (Object.keys(missing).length) io.stdout(`(${Object.keys(missing).join(", ")} not in ${root}: this project's copies are used)\n`);
 
     step("1. An engineer opens a request issue");
-    const dave = sb.as("dave");
-    const { data: issue } = await dave.rest.issues.create({
+    const person = sb.as(requester);
+    const { data: issue } = await person.rest.issues.create({
       owner,
       repo,
       title: `[breakglass] ${resource} ${role}`,
       labels: ["breakglass"],
-      body: requestFormBody({ resource, role, duration: "30m", severity: "critical", justification: "The safety classifier blocks every answer since the 09:00 model push; customers are down. Disable the guardrail while we roll back.", incident: "https://status.example.com/incidents/42" }),
+      body: requestFormBody({ resource, role, duration, severity: "critical", justification: "Production incident: customers are down since the 09:00 deploy and we need this access to roll it back.", incident: "https://status.example.com/incidents/42" }),
     });
-    say("dave", `opened #${issue.number}: ${role} on ${resource} for 30m`);
+    say(requester, `opened #${issue.number}: ${role} on ${resource} for ${duration}`);
     await sb.settle();
     await show(issue.number);
 
     step("2. Wrong people try to approve");
-    for (const [who, body] of [["dave", "/approve"], ["mallory", "/approve looks fine"]] as const) {
+    for (const [who, body] of [[requester, "/approve"], [outsider, "/approve looks fine"]] as const) {
       await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: issue.number, body });
       say(who, `commented ${body}`);
       await sb.settle();
       await show(issue.number);
     }
 
-    step("3. A CODEOWNER of the policy approves");
-    await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: issue.number, body: "/approve confirmed with the incident commander" });
-    say("grace", "commented /approve");
-    await sb.settle();
-    await show(issue.number);
+    step(`3. ${cast.approvers.length === 1 ? "A CODEOWNER of the policy approves" : `${cast.approvers.length} owners of the policy approve`}`);
+    for (const who of cast.approvers) {
+      if (sb.runs.some((r) => r.issue === issue.number)) break;
+      await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: issue.number, body: "/approve confirmed with the incident commander" });
+      say(who, "commented /approve");
+      await sb.settle();
+      await show(issue.number);
+    }
     const run = sb.runs.find((r) => r.issue === issue.number);
     if (!run) throw new Error("the app did not dispatch the grant workflow");
     const action = await run.result;
@@ -84,17 +106,17 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     say("service", `verifies the break-glass JWT: ${before.active ? "ACTIVE" : `inactive (${before.reason})`}`);
 
     step("4. Time passes: the grant expires");
-    await sb.advance(31 * 60 * 1000);
+    await sb.advance((cast.durationSeconds + 60) * 1000);
     await show(issue.number);
     const after = await fetchIntrospection(sb, credential);
     say("service", `checks the same JWT at the app's introspection route: ${after.active ? "STILL ACTIVE" : "inactive — revoked"}`);
 
     step("5. Closed, reviewed, and provable");
-    const { data: closed } = await dave.rest.issues.get({ owner, repo, issue_number: issue.number });
+    const { data: closed } = await person.rest.issues.get({ owner, repo, issue_number: issue.number });
     say("github", `#${issue.number} is ${closed.state} (${closed.state_reason ?? "—"})`);
-    const { data: audits } = await dave.rest.issues.listForRepo({ owner, repo, labels: "breakglass:audit", state: "open" });
+    const { data: audits } = await person.rest.issues.listForRepo({ owner, repo, labels: "breakglass:audit", state: "open" });
     for (const a of audits) say("github", `post-event review #${a.number} opened: "${a.title}", assigned to ${a.assignees?.map((u) => u.login).join(", ") || "—"}`);
-    const comments = await dave.paginate(dave.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
+    const comments = await person.paginate(person.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
     const records = comments.filter((c) => c.user?.login === sb.appLogin).map((c) => readRecordMarker(c.body)).filter((j): j is string => Boolean(j));
     const verified = await verifyChain(records, sb.app.deps.jwks, { repo: sb.repository, issue: issue.number });
     say("auditor", verified.ok ? `audit chain of #${issue.number}: ${verified.entries.length} signed, hash-chained entries — verified` : `audit chain BROKEN at ${verified.index}: ${verified.reason}`);
@@ -117,9 +139,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 /** Prints the app's comments on the issue that were not printed yet (one line each). */
-async function showNew(sb: Sandbox, issue: number, say: (who: string, what: string) => void, shown: Set<number>): Promise<void> {
+async function showNew(sb: Sandbox, reader: string, issue: number, say: (who: string, what: string) => void, shown: Set<number>): Promise<void> {
   const [owner, repo] = sb.repository.split("/") as [string, string];
-  const comments = await sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 });
+  const comments = await sb.as(reader).paginate(sb.as(reader).rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 });
   for (const c of comments) {
     if (shown.has(c.id) || c.user?.login !== sb.appLogin || c.body?.startsWith("<!-- breakglass:status")) continue;
     shown.add(c.id);

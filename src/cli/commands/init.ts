@@ -6,7 +6,7 @@ import { UserError, type CliIO } from "../io.ts";
 import { readRepoFiles } from "../repo-files.ts";
 import { validateRepository } from "./validate.ts";
 
-const HELP = `Usage: breakglass init [--dir DIR] [--provider aws|postgres|github|jwt]... [--owners @org/team] [--force]
+const HELP = `Usage: breakglass init [--dir DIR] [--provider aws|postgres|github|jwt]... [--owners @org/team] [--action owner/repo@ref] [--force]
 
 Scaffolds Breakglass into a repository (default: the current directory):
   .github/ISSUE_TEMPLATE/breakglass-request.yml   the request form
@@ -27,7 +27,7 @@ const exists = (path: string) => access(path).then(() => true, () => false);
 export async function run(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { dir: { type: "string" }, provider: { type: "string", multiple: true }, owners: { type: "string" }, force: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: { dir: { type: "string" }, provider: { type: "string", multiple: true }, owners: { type: "string" }, action: { type: "string" }, force: { type: "boolean" }, help: { type: "boolean", short: "h" } },
   });
   if (values.help) {
     io.stdout(HELP);
@@ -39,6 +39,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const owners = values.owners ?? "@your-org/security";
   if (!/^@[A-Za-z0-9-]+(\/[A-Za-z0-9._-]+)?$/.test(owners)) throw new UserError(`--owners must be @user or @org/team, not "${owners}".`);
   const resources = [...new Set([...providers.map((p) => EXAMPLE_FOR[p]!), "drill"])];
+  const action = values.action ?? "your-org/breakglass@v1";
+  if (!/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+(\/[^@\s]+)?@[^\s]+$/.test(action)) throw new UserError(`--action must be owner/repo@ref, not "${action}".`);
 
   const wrote: string[] = [];
   const kept: string[] = [];
@@ -56,13 +58,21 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   for (const r of resources) await put(`policies/${r}.yml`, await template(`policies/${r}.yml`));
   await put(FORM, withResourceOptions(await template(FORM), resources));
-  for (const w of WORKFLOWS) await put(`.github/workflows/${w}`, await template(`.github/workflows/${w}`));
+  for (const w of WORKFLOWS) await put(`.github/workflows/${w}`, (await template(`.github/workflows/${w}`)).replaceAll("acme/breakglass@v1", action));
 
   const existing = await readRepoFiles(dir);
   const codeownersPath = existing.codeownersPath ?? ".github/CODEOWNERS";
   const current = existing.codeownersText ?? "";
   if (!current.includes(CODEOWNERS_MARK) || values.force) {
-    const block = [CODEOWNERS_MARK, `/policies/ ${owners}`, ...resources.map((r) => `/policies/${r}.yml ${owners}`), `/${codeownersPath} ${owners}`, ""].join("\n");
+    const block = [
+      CODEOWNERS_MARK,
+      `/policies/ ${owners}`,
+      ...resources.map((r) => `/policies/${r}.yml ${owners}`),
+      `/${codeownersPath} ${owners}`,
+      `/.github/breakglass-recipients.yml ${owners}`,
+      `/.github/workflows/breakglass-*.yml ${owners}`,
+      "",
+    ].join("\n");
     const base = current.includes(CODEOWNERS_MARK) ? current.slice(0, current.indexOf(CODEOWNERS_MARK)) : current;
     await mkdir(dirname(join(dir, codeownersPath)), { recursive: true });
     await writeFile(join(dir, codeownersPath), `${base}${base && !base.endsWith("\n") ? "\n" : ""}${base ? "\n" : ""}${block}`);
@@ -73,7 +83,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   for (const k of kept) io.stdout(`  kept  ${k} (exists; --force to overwrite)\n`);
   const problems = validateRepository(await readRepoFiles(dir));
   for (const p of problems) io.stderr(`${p.file}${p.line ? `:${p.line}` : ""}: ${p.message}\n`);
-  io.stdout(problems.length ? `\nbreakglass validate found ${problems.length} problem(s) — fix them before merging.\n` : `\n✔ breakglass validate: ready. Next: install the Breakglass app on this repository and set the BREAKGLASS_APP_URL variable.\n`);
+  io.stdout(problems.length ? `\nbreakglass validate found ${problems.length} problem(s) — fix them before merging.\n` : `\n✔ breakglass validate: ready.\n`);
+  io.stdout(nextSteps(resources, await readRepoFiles(dir)));
   return problems.length ? 1 : 0;
 }
 
@@ -83,4 +94,19 @@ export function withResourceOptions(form: string, resources: string[]): string {
   if (!match) return form;
   const indent = /^(\s+)- /.exec(match[2]!)?.[1] ?? "        ";
   return form.replace(match[0], `${match[1]}${resources.map((r) => `${indent}- ${r}`).join("\n")}\n`);
+}
+
+/** What only the user can do on GitHub: no file in the repository does it for them. */
+export function nextSteps(resources: string[], files: Awaited<ReturnType<typeof readRepoFiles>>): string {
+  const environments = files.policyFiles.map((f) => /^environment:\s*(\S+)/m.exec(f.text)?.[1]).filter((e): e is string => Boolean(e));
+  const steps = [
+    "Deploy the Breakglass app (docs/deployment.md) and install it on this repository: it creates its labels on installation.",
+    "Set the repository variable BREAKGLASS_APP_URL to the app's public URL (Settings → Secrets and variables → Actions → Variables).",
+    ...environments.map((e) => `Create the environment \`${e}\` (Settings → Environments) and add the Breakglass app as its custom deployment protection rule (private repositories: GitHub Enterprise only; environments need Pro, Team or Enterprise).`),
+    ...(resources.includes("aws-production") ? ["AWS: create the IAM OIDC provider for token.actions.githubusercontent.com and the role's trust policy (see the policy's comments)."] : []),
+    ...(resources.includes("prod-database") ? ["PostgreSQL: give the app BREAKGLASS_PG_ADMIN_URL and create the roles the policy grants."] : []),
+    "Protect the default branch: require review from Code Owners, and make the Breakglass PR check required.",
+    "Merge, then file a request with the form and run the drill workflow once.",
+  ];
+  return `\nNext steps on GitHub:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join("\n")}\n`;
 }

@@ -4,6 +4,7 @@ import { findOwners, parseCodeowners } from "../../core/codeowners.ts";
 import { formatPolicyError, loadPolicies } from "../../core/policy.ts";
 import { readRepoFiles } from "../repo-files.ts";
 import type { CliIO } from "../io.ts";
+import { environmentProblems, GRANT_WORKFLOW, mustBeOwned, ownershipProblems, placeholderProblems } from "../setup-checks.ts";
 
 const HELP = `Usage: breakglass validate [--root DIR]
 
@@ -12,6 +13,9 @@ Checks a repository's Breakglass setup (default: the current directory):
   - every policy file has at least one CODEOWNER (its approvers)
   - CODEOWNERS covers policies/ and CODEOWNERS itself, so policy changes need review
   - the request form's resource options match the policies
+  - CODEOWNERS also covers the recipients file and every breakglass workflow
+  - the grant workflow can run in every policy's environment
+  - no placeholder from \`breakglass init\` is left
 Prints file:line problems and exits 1 when there are any.
 `;
 
@@ -46,6 +50,14 @@ export function validateRepository(files: Awaited<ReturnType<typeof readRepoFile
     if (findOwners(parsed.rules, files.codeownersPath).owners.length === 0) {
       problems.push({ file: files.codeownersPath, line: null, message: `does not cover itself: add \`/${files.codeownersPath} @org/security\` so nobody can change who approves without review.` });
     }
+    if (files.workflowFiles) {
+      const others = mustBeOwned(files.workflowFiles.map((w) => w.path), files.codeownersPath).filter((p) => p !== files.codeownersPath);
+      problems.push(...ownershipProblems(parsed.rules, others, files.codeownersPath));
+    }
+  }
+  if (files.workflowFiles) {
+    problems.push(...placeholderProblems([...(files.codeownersPath && files.codeownersText !== null ? [{ path: files.codeownersPath, text: files.codeownersText }] : []), ...files.workflowFiles]));
+    problems.push(...environmentProblems(policies.values(), files.workflowFiles.find((w) => w.path === GRANT_WORKFLOW)?.text ?? null));
   }
 
   if (files.issueFormText === null) {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { compactVerify, decodeProtectedHeader, importSPKI, type CryptoKey } from "jose";
 import type { Clock } from "../clock.ts";
 import { HttpError } from "./router.ts";
@@ -42,6 +42,12 @@ function randomToken(prefix: string): string {
   return prefix + [...randomBytes(36)].map((b) => alphabet[b % alphabet.length]).join("");
 }
 
+/** Installation tokens: `ghs_` + 36 characters, or the stateless `ghs_<APPID>_<JWT>` GitHub is rolling out (about 520 characters, two dots). */
+export type InstallationTokenFormat = "classic" | "stateless";
+
+/** Known token prefixes: whatever carries one is a token, never an app JWT, however many dots it has. */
+const TOKEN_PREFIX = /^(gh[pousr]_|github_pat_)/;
+
 /**
  * Issues and checks credentials the way GitHub does: the app's RS256 JWT (≤ 10 minutes, iss = app id),
  * `ghs_` installation tokens (1 hour, revocable, scoped), `ghp_` user tokens.
@@ -49,12 +55,14 @@ function randomToken(prefix: string): string {
 export class TokenStore {
   readonly tokens = new Map<string, TokenRecord>();
   #appKey: Promise<CryptoKey>;
+  #statelessKey = randomBytes(32);
 
   constructor(
     private readonly app: AppRecord,
     appPublicKeyPem: string,
     /** Judges lifetimes; see EmulatorOptions.credentialClock for why it is not the scenario clock. */
     private readonly clock: Clock,
+    private readonly installationTokenFormat: InstallationTokenFormat = "stateless",
   ) {
     this.#appKey = importSPKI(appPublicKeyPem, "RS256");
     this.#appKey.catch(() => undefined);
@@ -62,9 +70,20 @@ export class TokenStore {
 
   issueInstallationToken(input: { actor: UserRecord; app: AppRecord; repoIds: number[]; permissions: Record<string, AccessLevel> }): TokenRecord {
     const now = this.clock.now();
-    const record: TokenRecord = { token: randomToken("ghs_"), kind: "installation", ...input, created_at: now, expires_at: now + INSTALLATION_TOKEN_TTL_MS, revoked: false };
+    const expires = now + INSTALLATION_TOKEN_TTL_MS;
+    const token = this.installationTokenFormat === "stateless" ? this.#statelessToken(input.app.id, input.repoIds, input.permissions, now, expires) : randomToken("ghs_");
+    const record: TokenRecord = { token, kind: "installation", ...input, created_at: now, expires_at: expires, revoked: false };
     this.tokens.set(record.token, record);
     return record;
+  }
+
+  /** `ghs_<APPID>_<header>.<claims>.<signature>`: a signed token of GitHub's stateless format and size. */
+  #statelessToken(appId: number, repoIds: number[], permissions: Record<string, AccessLevel>, now: number, expires: number): string {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const header = part({ alg: "HS256", typ: "JWT", kid: "sandbox" });
+    const claims = part({ iss: String(appId), iat: Math.floor(now / 1000), exp: Math.floor(expires / 1000), rid: repoIds, per: permissions, jti: randomBytes(40).toString("base64url") });
+    const signature = createHmac("sha256", this.#statelessKey).update(`${header}.${claims}`).digest("base64url");
+    return `ghs_${appId}_${header}.${claims}.${signature}`;
   }
 
   /** One stable token per person, like a personal access token that never expires. */
@@ -95,7 +114,7 @@ export class TokenStore {
     const m = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header);
     if (!m) return { ok: false, kind: "invalid", error: badCredentials() };
     const credential = m[1]!;
-    if (credential.split(".").length === 3) return this.#verifyAppJwt(credential);
+    if (!TOKEN_PREFIX.test(credential) && credential.split(".").length === 3) return this.#verifyAppJwt(credential);
     const record = this.tokens.get(credential);
     if (!record) return { ok: false, kind: "invalid", error: badCredentials() };
     if (record.revoked || (record.expires_at !== null && this.clock.now() >= record.expires_at)) {

@@ -4,9 +4,10 @@ import type { AddressInfo } from "node:net";
 import { Octokit } from "@octokit/rest";
 import { systemClock, type Clock } from "../clock.ts";
 import { DEFAULT_OWNER, DEFAULT_REPO } from "../sandbox-identity.ts";
-import { jwtUndecodable, TokenStore, type Authentication, type Caller, type TokenKind } from "./auth.ts";
+import { jwtUndecodable, TokenStore, type Authentication, type Caller, type InstallationTokenFormat, type TokenKind } from "./auth.ts";
 import { actorOf, webhookEnvelope, type EmulatorContext } from "./context.ts";
 import { Faults, type FaultRule } from "./faults.ts";
+import { submitIssueForm } from "./issue-form-submit.ts";
 import { compileRoutes, HttpError, matchRoute, notFound, templateFor, type CompiledRoute, type RouteRequest, type RouteResult } from "./router.ts";
 import { actionRoutes, requestProtection, runEnvironment, startRun } from "./routes/actions.ts";
 import { appRoutes } from "./routes/apps.ts";
@@ -59,11 +60,20 @@ export interface EmulatorOptions {
   repo?: string;
   /** More repositories of the same owner, also covered by the installation. */
   extraRepos?: string[];
+  /** Files of the extra repositories' default branches, by repository name then path (e.g. the owner's `.github` defaults). */
+  extraRepoFiles?: Record<string, Record<string, string>>;
+  /** Repositories (by name) that are public; all others are private. */
+  publicRepos?: string[];
   /** Files on the main repository's default branch, by path. */
   files?: Record<string, string>;
   users?: Array<{ login: string; type?: "User" | "Bot" }>;
   /** "acme/dba": ["bob", "carol"] */
   teams?: Record<string, string[]>;
+  /**
+   * Each team's own role on every repository of the owner ("acme/dba": "write", "none" for no access).
+   * A team not listed keeps the default, write (see setTeamPermission).
+   */
+  teamRepoPermissions?: Record<string, RepoPermission>;
   /** Repository role per login; listed users default to "write". */
   permissions?: Record<string, RepoPermission>;
   /** Organisation members (author_association MEMBER, may see teams); default: team members and everyone with write access or more. Others are outside collaborators. */
@@ -75,6 +85,10 @@ export interface EmulatorOptions {
   announceInstallation?: boolean;
   /** How long the app may take to answer a delivery (GitHub: 10 s). */
   webhookTimeoutMs?: number;
+  /** Installation tokens' format; default "stateless" (`ghs_APPID_JWT`, GitHub's rollout since 2026-04-27), "classic" for `ghs_` + 36 characters. */
+  installationTokenFormat?: InstallationTokenFormat;
+  /** "concurrent" (GitHub's documented behaviour): deliveries at once and out of order; "serial" (default): one at a time, in order. */
+  webhookDelivery?: "serial" | "concurrent";
 }
 
 export interface ApiRequestRecord {
@@ -162,6 +176,14 @@ export interface GitHubEmulator {
   startWorkflowRun(options: { workflow: string; ref?: string; inputs?: Record<string, string>; actor: string; event?: WorkflowRun["event"] }): WorkflowRun;
   /** The environment a run's job names (evaluated), as its OIDC token's `environment` claim would say; null for none. */
   runEnvironment(run: WorkflowRun): string | null;
+  /** Makes `path` a symbolic link to `target` (relative to its folder, as `ln -s` writes it); null removes it. */
+  setSymlink(path: string, target: string | null): void;
+  /**
+   * Someone submits an issue form in the web UI (`template` is its file name under
+   * `.github/ISSUE_TEMPLATE/`): the template's labels are applied only if they exist. Resolves once
+   * the issue exists; its webhooks are queued.
+   */
+  submitIssueForm(login: string, input: { template: string; title?: string; body: string }, repo?: string): { number: number; labels: string[] };
   close(): Promise<void>;
 }
 
@@ -212,7 +234,22 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     installationId: options.installationId ?? 31_415_926,
     ...(options.members ? { members: options.members } : {}),
   });
-  const tokens = new TokenStore(state.app, options.appPublicKeyPem, credentialClock);
+  for (const [name, repoFiles] of Object.entries(options.extraRepoFiles ?? {})) {
+    const repo = findRepo(state, state.org.login, name);
+    if (!repo) throw new Error(`extraRepoFiles names "${name}", which is not in extraRepos`);
+    Object.assign(repo.files, repoFiles);
+  }
+  for (const [key, role] of Object.entries(options.teamRepoPermissions ?? {})) {
+    const team = state.teams.get(key.replace(/^@/, "").toLowerCase());
+    if (!team) throw new Error(`teamRepoPermissions names "${key}", which is not in teams`);
+    team.repoPermission = role === "none" ? null : role;
+  }
+  for (const name of options.publicRepos ?? []) {
+    const repo = findRepo(state, state.org.login, name);
+    if (!repo) throw new Error(`publicRepos names "${name}", which is not a repository of the emulator`);
+    repo.private = false;
+  }
+  const tokens = new TokenStore(state.app, options.appPublicKeyPem, credentialClock, options.installationTokenFormat ?? "stateless");
   const faults = new Faults();
   const apiRequests: ApiRequestRecord[] = [];
   const dispatchHandlers = new Set<WorkflowDispatchHandler>();
@@ -230,6 +267,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     faults,
     timeoutMs: options.webhookTimeoutMs ?? 10_000,
     onChange: notify,
+    ...(options.webhookDelivery ? { delivery: options.webhookDelivery } : {}),
   });
   webhooks.setUrl(options.webhookUrl ?? null);
 
@@ -324,7 +362,9 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       repo = params.repository_id !== undefined ? (state.repositories.get(Number(params.repository_id)) ?? null) : (findRepo(state, params.owner ?? "", params.repo ?? "") ?? null);
       if (!repo) throw notFound();
       if (caller.kind === "installation") {
-        if (caller.token.repoIds !== "all" && !caller.token.repoIds.includes(repo.id)) throw notFound();
+        // A public repository can be read by any token; only what the installation covers can be written.
+        const readsPublic = !repo.private && route.method === "GET";
+        if (caller.token.repoIds !== "all" && !caller.token.repoIds.includes(repo.id) && !readsPublic) throw notFound();
       } else if (!hasRole(state, caller.actor.login, "read", repo)) {
         // A private repository does not exist for people who cannot see it.
         throw notFound();
@@ -479,6 +519,10 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       repo.collaborators = new Map(Object.entries(collaborators).map(([login, role]) => [login.toLowerCase(), role]));
       seedGitRepository(repo, clock.now());
     },
+    setSymlink(path, target) {
+      if (target === null) state.repository.symlinks.delete(path);
+      else state.repository.symlinks.set(path, target);
+    },
     setFile(path, content) {
       if (content === null) delete state.files[path];
       else state.files[path] = content;
@@ -521,6 +565,12 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       return startRun(ctx, state.repository, { workflow, ref: ref ?? state.repository.default_branch, inputs, actor: knownUser(actor), event: event ?? "workflow_dispatch" });
     },
     runEnvironment: (run) => runEnvironment(state.repository, run),
+    submitIssueForm(login, input, repoName) {
+      const repo = repoName ? findRepo(state, state.org.login, repoName) : state.repository;
+      if (!repo) throw new Error(`no repository "${repoName}"`);
+      const issue = submitIssueForm(ctx, repo, knownUser(login), input);
+      return { number: issue.number, labels: [...issue.labels] };
+    },
     async close() {
       webhooks.close();
       server.closeAllConnections();
@@ -595,6 +645,10 @@ function send(res: ServerResponse, result: RouteResult): void {
     "x-github-request-id": randomUUID().toUpperCase(),
     ...result.headers,
   };
+  if (result.raw !== undefined) {
+    res.writeHead(result.status, headers).end(result.raw);
+    return;
+  }
   if (result.status === 204 || (result.body === undefined && result.status < 400)) {
     res.writeHead(result.status, headers).end();
     return;

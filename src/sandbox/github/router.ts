@@ -38,6 +38,8 @@ export interface RouteRequest {
 export interface RouteResult {
   status: number;
   body?: unknown;
+  /** Sent as is instead of JSON (raw media types). */
+  raw?: string;
   headers?: Record<string, string>;
 }
 

@@ -319,17 +319,22 @@ function contentLinks(urls: Urls, repo: RepoRecord, path: string, sha: string, t
   return { url: self, git_url: git, html_url: html, _links: { self, git, html } };
 }
 
+/** Above this the contents API leaves `content` empty (`encoding: "none"`): read the blob or ask for the raw media type. */
+export const CONTENTS_INLINE_LIMIT_BYTES = 1024 * 1024;
+
 export function contentFileJson(urls: Urls, repo: RepoRecord, path: string, content: string, ref: string) {
   const sha = blobSha(content);
+  const size = Buffer.byteLength(content);
   const base64 = Buffer.from(content, "utf8").toString("base64");
+  const inline = size <= CONTENTS_INLINE_LIMIT_BYTES;
   return {
     type: "file" as const,
-    encoding: "base64",
-    size: Buffer.byteLength(content),
+    encoding: inline ? "base64" : "none",
+    size,
     name: path.split("/").pop() ?? path,
     path,
     // GitHub wraps the base64 at 60 characters.
-    content: `${base64.replace(/(.{60})/g, "$1\n")}\n`,
+    content: inline ? `${base64.replace(/(.{60})/g, "$1\n")}\n` : "",
     sha,
     download_url: `${urls.web}/raw/${repo.full_name}/${enc(ref)}/${path}`,
     ...contentLinks(urls, repo, path, sha, "file", ref),

@@ -132,6 +132,8 @@ export interface RepoRecord {
    * repository of the owner otherwise). A ledger repository has no human collaborators.
    */
   collaborators: Map<string, RepoPermission> | null;
+  /** Symbolic links on the default branch: path → target as written in the link (relative to its folder). */
+  symlinks: Map<string, string>;
   issues: Map<number, IssueRecord>;
   labels: Map<string, LabelRecord>;
   runs: Map<number, WorkflowRun>;
@@ -325,6 +327,7 @@ export function createState(options: StateOptions): EmulatorState {
       refs: new Map(),
       git: { objects: new Map(), refs: new Map() },
       collaborators: null,
+      symlinks: new Map(),
       issues: new Map(),
       labels: new Map(),
       runs: new Map(),

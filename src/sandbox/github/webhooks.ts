@@ -39,6 +39,12 @@ export interface WebhookQueueOptions {
   timeoutMs: number;
   /** Called whenever the queue's business changes, so idle waiters can look again. */
   onChange: () => void;
+  /**
+   * "serial": one at a time, in order (one hook at low traffic). "concurrent": as GitHub documents
+   * ("deliveries are concurrent and can arrive out of order"): everything queued in one turn is sent
+   * at once, the newest first, so `labeled` reaches the app before `opened`.
+   */
+  delivery?: "serial" | "concurrent";
 }
 
 /**
@@ -50,6 +56,8 @@ export class WebhookQueue {
   #queue: Pending[] = [];
   #held: DeliveryRecord[] = [];
   #inFlight = false;
+  #concurrentInFlight = 0;
+  #flushScheduled = false;
   #url: string | null = null;
   #nextId = 90_000_001;
   #closed = false;
@@ -61,7 +69,7 @@ export class WebhookQueue {
   }
 
   get busy(): boolean {
-    return this.#inFlight || this.#queue.length > 0;
+    return this.#inFlight || this.#concurrentInFlight > 0 || this.#queue.length > 0;
   }
 
   /** Describes what is still pending, for timeouts that need explaining. */
@@ -132,7 +140,25 @@ export class WebhookQueue {
     }
     this.#queue.push({ record, done });
     this.options.onChange();
-    void this.#pump();
+    if (this.options.delivery === "concurrent") this.#scheduleFlush();
+    else void this.#pump();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      const batch = this.#queue.splice(0).reverse();
+      for (const next of batch) {
+        this.#concurrentInFlight++;
+        void this.#send(next.record).finally(() => {
+          this.#concurrentInFlight--;
+          next.done(next.record);
+          this.options.onChange();
+        });
+      }
+    });
   }
 
   async #pump(): Promise<void> {

@@ -56,11 +56,28 @@ describe("emulator authentication", () => {
   });
 
   describe("installation tokens", () => {
+    it("a stateless token (two dots) is an installation token, never taken for an app JWT; the classic format stays available", async () => {
+      const token = t.emulator.installationToken();
+      assert.equal(token.split(".").length, 3, "it looks like a JWT");
+      assert.equal((await t.api("GET", "/repos/acme/ops", token)).status, 200, "a JWT would be refused here with Bad credentials");
+      assert.equal(message((await t.api("GET", "/app", token)).json), "A JSON web token could not be decoded");
+      assert.equal((await t.api("DELETE", "/installation/token", token)).status, 204);
+      assert.equal((await t.api("GET", "/repos/acme/ops", token)).status, 401, "revoked, then refused");
+      const classic = await startTestEmulator({ installationTokenFormat: "classic" });
+      try {
+        assert.match(classic.emulator.installationToken(), /^ghs_[A-Za-z0-9]{36}$/);
+      } finally {
+        await classic.emulator.close();
+      }
+    });
+
     it("are ghs_ tokens living one hour by the credential clock, then Bad credentials", async () => {
       const res = await newToken();
       assert.equal(res.status, 201);
       const { token, expires_at } = res.json as { token: string; expires_at: string };
-      assert.match(token, /^ghs_[A-Za-z0-9]{36}$/);
+      // GitHub's stateless format (rolling out since 2026-04-27): ghs_APPID_JWT, about 520 characters, two dots.
+      assert.match(token, /^ghs_4242_[\w-]+\.[\w-]+\.[\w-]+$/);
+      assert.ok(token.length > 400 && token.length < 700, `${token.length} characters`);
       assert.equal(Date.parse(expires_at), Math.floor(credentialClock.now() / 1000) * 1000 + 3_600_000);
       assert.equal((await t.api("GET", "/repos/acme/ops", token)).status, 200);
       credentialClock.advance(59 * 60 * 1000);

@@ -1,8 +1,8 @@
 import { actorOf, appOf, type EmulatorContext } from "../context.ts";
-import { issueJson, userJson } from "../shapes.ts";
+import { issueJson, labelJson, userJson } from "../shapes.ts";
 import { checkBodyLength, HttpError, objectBody, optionalString, paginate, stringList, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
-import { findUser, hasRole, nodeId, type IssueRecord, type RepoRecord, type UserRecord } from "../state.ts";
-import { addLabels, callerHas, emitIssueEvent, forbidden, issueFrom, labelNames, removeLabel } from "./issue-helpers.ts";
+import { findUser, hasRole, nodeId, type IssueRecord, type LabelRecord, type RepoRecord, type UserRecord } from "../state.ts";
+import { addLabels, callerHas, emitIssueEvent, ensureLabel, forbidden, issueFrom, labelNames, removeLabel } from "./issue-helpers.ts";
 
 const STATE_REASONS = new Set(["completed", "not_planned", "reopened", "duplicate"]);
 
@@ -27,6 +27,46 @@ function setAssignees(ctx: EmulatorContext, repo: RepoRecord, issue: IssueRecord
   for (const user of added) emitIssueEvent(ctx, "assigned", repo, issue, sender, { assignee: userJson(ctx.urls, user) });
 }
 
+/**
+ * Creates an issue with labels already on it, as GitHub does: the `opened` payload carries them,
+ * and one `labeled` delivery follows for each.
+ */
+export function openIssue(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  input: { title: string; body: string | null; author: UserRecord; app: IssueRecord["performed_via_github_app"]; labels: LabelRecord[]; assignees?: UserRecord[] },
+): IssueRecord {
+  const now = ctx.clock.now();
+  const id = ctx.state.nextId("issue");
+  const labels = input.labels.filter((l, i, all) => all.findIndex((o) => o.name.toLowerCase() === l.name.toLowerCase()) === i);
+  const issue: IssueRecord = {
+    id,
+    node_id: nodeId("I", id),
+    number: repo.nextIssueNumber++,
+    repoId: repo.id,
+    title: input.title,
+    body: input.body === "" ? null : input.body,
+    user: input.author,
+    labels: labels.map((l) => l.name),
+    assignees: [],
+    state: "open",
+    state_reason: null,
+    locked: false,
+    created_at: now,
+    updated_at: now,
+    closed_at: null,
+    closed_by: null,
+    performed_via_github_app: input.app,
+    reactions: [],
+    commentIds: [],
+  };
+  repo.issues.set(issue.number, issue);
+  emitIssueEvent(ctx, "opened", repo, issue, input.author);
+  for (const label of labels) emitIssueEvent(ctx, "labeled", repo, issue, input.author, { label: labelJson(ctx.urls, repo, label) });
+  if (input.assignees) setAssignees(ctx, repo, issue, input.assignees, input.author);
+  return issue;
+}
+
 function createIssue({ ctx, repo, caller, req }: RouteHandlerInput): RouteResult {
   const body = objectBody(req);
   if (body.title === undefined || body.title === null || body.title === "") throw new HttpError(422, "Invalid request.\n\n\"title\" wasn't supplied.");
@@ -36,38 +76,17 @@ function createIssue({ ctx, repo, caller, req }: RouteHandlerInput): RouteResult
   const labels = body.labels === undefined ? [] : labelNames(body.labels);
   const assigneeLogins = [...(stringList(body, "assignees", "Issue") ?? []), ...(typeof body.assignee === "string" ? [body.assignee] : [])];
   // "Only users with push access can set labels/assignees for new issues. They are silently dropped otherwise."
+  // With push access, a label the repository lacks is created (colour ededed, no description).
   const mayTriage = callerHas(ctx, caller, "write");
   const assignees = mayTriage ? assignable(ctx, assigneeLogins) : [];
-  const actor = actorOf(caller);
-  const now = ctx.clock.now();
-  const id = ctx.state.nextId("issue");
-  const issue: IssueRecord = {
-    id,
-    node_id: nodeId("I", id),
-    number: repo.nextIssueNumber++,
-    repoId: repo.id,
+  const issue = openIssue(ctx, repo, {
     title,
-    body: text === "" ? null : text,
-    user: actor,
-    labels: [],
-    assignees: [],
-    state: "open",
-    state_reason: null,
-    locked: false,
-    created_at: now,
-    updated_at: now,
-    closed_at: null,
-    closed_by: null,
-    performed_via_github_app: appOf(caller),
-    reactions: [],
-    commentIds: [],
-  };
-  repo.issues.set(issue.number, issue);
-  emitIssueEvent(ctx, "opened", repo, issue, actor);
-  if (mayTriage) {
-    addLabels(ctx, repo, issue, labels, actor);
-    setAssignees(ctx, repo, issue, assignees, actor);
-  }
+    body: text,
+    author: actorOf(caller),
+    app: appOf(caller),
+    labels: mayTriage ? labels.map((name) => ensureLabel(ctx, repo, name)) : [],
+    assignees,
+  });
   return { status: 201, body: issueJson(ctx.urls, ctx.state, repo, issue), headers: { location: `${ctx.urls.api}/repos/${repo.full_name}/issues/${issue.number}` } };
 }
 

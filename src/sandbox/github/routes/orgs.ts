@@ -1,9 +1,8 @@
 import type { Caller } from "../auth.ts";
 import type { EmulatorContext } from "../context.ts";
-import { publicUserJson, userJson } from "../shapes.ts";
+import { publicUserJson, repositoryJson, userJson } from "../shapes.ts";
 import { HttpError, notFound, paginate, type Route } from "../router.ts";
 import { findRepo, findUser, isOrgMember, type TeamRecord } from "../state.ts";
-import { repositoryJson } from "../shapes.ts";
 
 /** A team as seen by the caller: people outside the organisation cannot see its teams. */
 function visibleTeam(ctx: EmulatorContext, caller: Caller, org: string, slug: string): TeamRecord {
@@ -45,8 +44,8 @@ export const orgRoutes: Route[] = [
     },
   },
   {
-    // GitHub: 204 when the team has access (or, with the repository media type, the repository with
-    // the team's `permissions` and `role_name`); 404 when it has none.
+    // "Check team permissions for a repository": 404 when the team has no role; 204, or 200 with the
+    // repository and the team's `permissions` under the repository media type.
     method: "GET",
     template: "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}",
     auth: "any",

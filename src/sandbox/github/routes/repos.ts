@@ -1,4 +1,4 @@
-import { contentEntryJson, contentFileJson, repositoryJson, userJson } from "../shapes.ts";
+import { blobSha, contentEntryJson, contentFileJson, repositoryJson, userJson } from "../shapes.ts";
 import { HttpError, notFound, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
 import { filesAt, findUser, hasRole, permissionOf, type EmulatorState, type RepoPermission } from "../state.ts";
 import type { Caller } from "../auth.ts";
@@ -26,8 +26,21 @@ function getContent({ ctx, repo, params, req }: RouteHandlerInput): RouteResult 
   if (!files) throw new HttpError(404, `No commit found for the ref ${ref}`);
   const path = (params.path ?? "").replace(/^\/+|\/+$/g, "");
   const refName = ref ?? repo.default_branch;
+  const links = files === repo.files ? repo.symlinks : new Map<string, string>();
+  const link = links.get(path);
+  if (path && link !== undefined) {
+    // GitHub: a link to a file of the repository answers with that file; any other link describes itself.
+    const target = resolveLink(path, link);
+    const text = target === null ? undefined : files[target];
+    if (target !== null && text !== undefined) return { status: 200, body: contentFileJson(ctx.urls, repo, target, text, refName) };
+    return { status: 200, body: { ...contentEntryJson(ctx.urls, repo, path, { type: "file", content: link }, refName), type: "symlink", target: link } };
+  }
   const content = files[path];
-  if (path && content !== undefined) return { status: 200, body: contentFileJson(ctx.urls, repo, path, content, refName) };
+  if (path && content !== undefined) {
+    // The raw media type answers with the file itself, whatever its size (the JSON leaves `content` empty over 1 MB).
+    if (/application\/vnd\.github(\.v3)?\.raw/.test(String(req.headers.accept ?? ""))) return { status: 200, raw: content, headers: { "content-type": "application/vnd.github.raw; charset=utf-8" } };
+    return { status: 200, body: contentFileJson(ctx.urls, repo, path, content, refName) };
+  }
   const prefix = path ? `${path}/` : "";
   const entries = new Map<string, { type: "file"; content: string } | { type: "dir" }>();
   for (const [filePath, text] of Object.entries(files)) {
@@ -37,8 +50,14 @@ function getContent({ ctx, repo, params, req }: RouteHandlerInput): RouteResult 
     if (slash === -1) entries.set(filePath, { type: "file", content: text });
     else entries.set(prefix + rest.slice(0, slash), { type: "dir" });
   }
-  if (entries.size === 0 && path) throw notFound();
-  const listing = [...entries.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([p, entry]) => contentEntryJson(ctx.urls, repo, p, entry, refName));
+  const linked = [...links.entries()].filter(([p]) => p.startsWith(prefix) && !p.slice(prefix.length).includes("/"));
+  if (entries.size === 0 && linked.length === 0 && path) throw notFound();
+  const listing = [
+    ...[...entries.entries()].map(([p, entry]) => ({ p, json: contentEntryJson(ctx.urls, repo, p, entry, refName) as Record<string, unknown> })),
+    ...linked.map(([p, target]) => ({ p, json: { ...contentEntryJson(ctx.urls, repo, p, { type: "file", content: target }, refName), type: "symlink" } })),
+  ]
+    .sort((a, b) => a.p.localeCompare(b.p))
+    .map((e) => e.json);
   return { status: 200, body: listing };
 }
 
@@ -65,7 +84,35 @@ function collaboratorPermission({ ctx, params }: RouteHandlerInput): RouteResult
   };
 }
 
+/** A link's target as a repository path, or null when it leaves the repository. */
+function resolveLink(path: string, target: string): string | null {
+  const parts = target.startsWith("/") ? [] : path.split("/").slice(0, -1);
+  for (const part of target.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (!parts.length) return null;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.join("/");
+}
+
+/** Git blobs by sha (up to 100 MB), as large files must be read. */
+function getBlob({ repo, params }: RouteHandlerInput): RouteResult {
+  const sha = params.file_sha ?? "";
+  const trees = [repo.files, ...repo.refs.values()];
+  for (const files of trees) {
+    for (const text of Object.values(files)) {
+      if (blobSha(text) !== sha) continue;
+      const bytes = Buffer.from(text, "utf8");
+      return { status: 200, body: { sha, node_id: `B_${sha.slice(0, 20)}`, size: bytes.length, url: "", content: `${bytes.toString("base64").replace(/(.{60})/g, "$1\n")}\n`, encoding: "base64" } };
+    }
+  }
+  throw notFound();
+}
+
 export const repoRoutes: Route[] = [
+  { method: "GET", template: "/repos/{owner}/{repo}/git/blobs/{file_sha}", auth: "repo", permission: { name: "contents", level: "read" }, handle: getBlob },
   { method: "GET", template: "/repos/{owner}/{repo}", auth: "repo", permission: { name: "metadata", level: "read" }, handle: getRepository },
   { method: "GET", template: "/repositories/{repository_id}", auth: "repo", permission: { name: "metadata", level: "read" }, handle: getRepository },
   { method: "GET", template: "/repos/{owner}/{repo}/contents", auth: "repo", permission: { name: "contents", level: "read" }, handle: getContent },
