@@ -13,7 +13,7 @@ import { createJwtProvider, introspect, memoryRevocationStore } from "../provide
 import { runAction, type ActionRun } from "./action-runner.ts";
 import { FakeClock } from "./clock.ts";
 import { startGitHubEmulator, type GitHubEmulator, type WorkflowRun } from "./github/emulator.ts";
-import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
+import { defaultSubjectFormat, startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
 
 export const SANDBOX_OWNER = "acme";
 export const SANDBOX_REPO = "ops";
@@ -151,7 +151,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
   const readers = [...users.map((u) => u.login), ...Object.values(teams).flat()];
   emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, Object.fromEntries(readers.map((login) => [login, "read" as const])));
-  const issuer = await startOidcIssuer({ clock });
+  // GitHub's default for a repository created now: immutable subjects since 2026-07-15.
+  const repoCreatedAt = emulator.state.repository.created_at;
+  const issuer = await startOidcIssuer({ clock, subjects: { [`${SANDBOX_OWNER}/${SANDBOX_REPO}`]: { format: defaultSubjectFormat({ createdAt: repoCreatedAt }) } } });
   const signingKeyPem = await generateSigningKeyPem();
   const keys = await signingKeysFromPem(signingKeyPem);
   const notifier = memoryNotifier();
