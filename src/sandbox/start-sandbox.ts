@@ -226,12 +226,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   /** The real Action, as the job of `run` would run it, with the token GitHub would give that job. */
   function runActionFor(run: WorkflowRun, issue: number, overrides: Record<string, unknown> = {}): Promise<ActionRun> {
-    return runAction({
+    const result = runAction({
       inputs: { mode: "grant", "app-url": appUrl, issue: String(issue), audience: SANDBOX_AUDIENCE, "export-env": "true" },
       claims: { ...claimsForRun(run), ...overrides },
       oidc: issuer,
       ...(options.holdJob ? { between: (env: Record<string, string>) => options.holdJob!(env, issue) } : {}),
     });
+    // The job ended: the run completes, and its concurrency group's pending run (a re-dispatch) starts.
+    result.then(
+      (done) => emulator.completeRun(run.id, done.exitCode === 0 ? "success" : "failure"),
+      () => emulator.completeRun(run.id, "failure"),
+    );
+    return result;
   }
 
   /** Runs a runner has picked up (so each queued run's job runs once). */
