@@ -12,7 +12,7 @@ import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
 
-interface RawIssuePayload {
+export interface RawIssuePayload {
   number: number;
   title: string;
   body?: string | null;

@@ -74,7 +74,7 @@ export interface Sandbox {
   /** Runs the job of an existing workflow run (any branch, anyone's) with the token GitHub would give it. */
   runJob(runId: number): Promise<ActionRun>;
   /** Runs the drill workflow (the Action in drill mode) as the scheduled drill would. */
-  runDrillWorkflow(timeout?: string): Promise<ActionRun>;
+  runDrillWorkflow(timeout?: string, inputs?: Record<string, string>): Promise<ActionRun>;
   /** Stops the app as a crash would: its timers and memory are gone; webhooks meanwhile fail. */
   stopApp(): Promise<void>;
   /**
@@ -255,9 +255,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return runActionFor(run, issue, claims);
   }
 
-  async function runDrillWorkflow(timeout = "1m"): Promise<ActionRun> {
+  async function runDrillWorkflow(timeout = "1m", inputs: Record<string, string> = {}): Promise<ActionRun> {
     return runAction({
-      inputs: { mode: "drill", "app-url": appUrl, audience: SANDBOX_AUDIENCE, "github-token": emulator.actionsToken(), "drill-resource": "drill", "drill-timeout": timeout },
+      inputs: { mode: "drill", "app-url": appUrl, audience: SANDBOX_AUDIENCE, "github-token": emulator.actionsToken(), "drill-resource": "drill", "drill-timeout": timeout, ...inputs },
       // A scheduled run of the default branch's drill workflow, as GitHub starts it.
       claims: claimsForRun(emulator.startWorkflowRun({ workflow: "breakglass-drill.yml", actor: "github-actions[bot]", event: "schedule" })),
       oidc: issuer,
