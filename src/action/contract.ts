@@ -20,6 +20,7 @@ export const INPUTS = {
   "github-token": { description: "Token for drill mode to open and follow the drill request issue.", required: false, default: "${{ github.token }}" },
   "drill-resource": { description: "Drill mode: the policy to rehearse.", required: false, default: "drill" },
   "drill-timeout": { description: "Drill mode: how long to wait for each step before failing, e.g. 10m.", required: false, default: "10m" },
+  "drill-app-workflow": { description: "Drill mode, serverless app: the app's workflow file (e.g. breakglass-app.yml), dispatched for the drill issue because events made with the GITHUB_TOKEN start no workflow. Needs actions: write.", required: false, default: "" },
 } as const satisfies Record<string, InputSpec>;
 
 export const OUTPUTS = {

@@ -86,6 +86,14 @@ export async function runDrill(core: ActionCore, env: Record<string, string | un
     const { data: issue } = await octokit.rest.issues.create({ owner, repo, title: `[breakglass] ${resource} drill`, body: drillBody(resource, runUrl), labels: ["breakglass", "breakglass:drill"] });
     report.issue = issue.number;
     step("request opened", true, `#${issue.number}`);
+    // Serverless mode: events made with the GITHUB_TOKEN start no workflow run (GitHub's rule, which
+    // spares dispatches), so the app's workflow never hears of this issue unless it is dispatched for it.
+    const appWorkflow = core.getInput("drill-app-workflow");
+    if (appWorkflow) {
+      const { data: repository } = await octokit.rest.repos.get({ owner, repo });
+      await octokit.rest.actions.createWorkflowDispatch({ owner, repo, workflow_id: appWorkflow, ref: repository.default_branch, inputs: { issue: String(issue.number) } });
+      step("app workflow dispatched", true, `${appWorkflow} for #${issue.number}`);
+    }
 
     const ack = await waitFor("request acknowledged", async () => {
       const { data } = await octokit.rest.issues.listComments({ owner, repo, issue_number: issue.number, per_page: 100 });

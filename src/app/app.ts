@@ -18,7 +18,7 @@ import { octokitPort, type PortOctokit } from "./octokit-port.ts";
 import { ensureAppLabels } from "./recognise-request.ts";
 import { REQUEST_LABEL } from "../core/labels.ts";
 
-interface RawIssuePayload {
+export interface RawIssuePayload {
   number: number;
   title: string;
   body?: string | null;

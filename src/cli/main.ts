@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   audit: { summary: "audit export | audit verify: evidence for auditors", load: async () => (await import("./commands/audit.ts")).run },
   approve: { summary: "approve owner/repo#N: approve with an SSH signature (step-up)", load: async () => (await import("./commands/approve.ts")).command("approve") },
   "break-glass": { summary: "break-glass owner/repo#N --reason …: self-approve with an SSH signature", load: async () => (await import("./commands/approve.ts")).command("break-glass") },
+  aws: { summary: "aws trust-policy --repo owner/name: the IAM trust policy of a break-glass role", load: async () => (await import("./commands/aws-trust-policy.ts")).run },
 };
 
 export function usage(): string {

@@ -71,6 +71,8 @@ export interface OidcIssuer {
   endRun(requestToken: string): void;
   /** Signs a token directly (full GitHub claim set from defaults + `claims`), optionally forged. */
   mint(claims?: ClaimsInput, options?: MintOptions): Promise<string>;
+  /** How tokens of `repository` (owner/name) spell `sub` from now on: its subject format and template. */
+  setSubjectSettings(repository: string, settings: SubjectSettings): void;
   /** Every token handed out through the request protocol, in order. */
   readonly issued: ActionsClaims[];
   close(): Promise<void>;
@@ -85,11 +87,61 @@ const CLAIMS_SUPPORTED = [
 ];
 const FIXED_SHA = "6d5c2b1a9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
-/** GitHub's subject formats: environment beats pull_request beats ref. */
-export function subjectFor(claims: Pick<ActionsClaims, "repository" | "event_name" | "ref"> & { environment?: string | undefined }): string {
-  if (claims.environment) return `repo:${claims.repository}:environment:${claims.environment}`;
-  if (claims.event_name === "pull_request") return `repo:${claims.repository}:pull_request`;
-  return `repo:${claims.repository}:ref:${claims.ref}`;
+/**
+ * GitHub's two `sub` formats. Legacy names the repository by its names (`repo:OWNER/REPO:…`); immutable
+ * appends the numeric ids (`repo:OWNER@OWNER_ID/REPO@REPO_ID:…`), so a deleted or renamed name claimed by
+ * someone else never yields the same subject. GitHub's OIDC reference ("Immutable subject claims").
+ */
+export type SubjectFormat = "legacy" | "immutable";
+
+/** Repositories created, renamed or transferred on or after this moment get immutable subjects by default. */
+export const IMMUTABLE_SUBJECTS_SINCE = Date.parse("2026-07-15T00:00:00Z");
+
+/** How one repository's tokens spell `sub`: the format, and the repository's subject template if customized. */
+export interface SubjectSettings {
+  format?: SubjectFormat;
+  /**
+   * `include_claim_keys` of `PUT /repos/{owner}/{repo}/actions/oidc/customization/sub` (use_default false):
+   * each key adds `key:value`, `repo` adds `repo:<the repository in this format>`, `context` adds the
+   * environment, pull_request or ref part. Absent: GitHub's default template (`repo`, `context`).
+   */
+  includeClaimKeys?: readonly string[];
+}
+
+/** The format GitHub gives a repository by default: immutable when it was created, renamed or transferred since 2026-07-15. */
+export function defaultSubjectFormat(repository: { createdAt: number; renamedOrTransferredAt?: number | null }): SubjectFormat {
+  const latest = Math.max(repository.createdAt, repository.renamedOrTransferredAt ?? -Infinity);
+  return latest >= IMMUTABLE_SUBJECTS_SINCE ? "immutable" : "legacy";
+}
+
+type SubjectClaims = Pick<ActionsClaims, "repository" | "event_name" | "ref"> & { environment?: string | undefined; repository_id?: string; repository_owner_id?: string } & Record<string, unknown>;
+
+/** The `repo` part of a subject: `OWNER/REPO`, or `OWNER@OWNER_ID/REPO@REPO_ID` in the immutable format. */
+export function subjectRepo(claims: Pick<SubjectClaims, "repository" | "repository_id" | "repository_owner_id">, format: SubjectFormat): string {
+  if (format === "legacy") return claims.repository;
+  const [owner, name] = claims.repository.split("/");
+  if (!claims.repository_owner_id || !claims.repository_id) throw new Error(`immutable subjects need repository_owner_id and repository_id (${claims.repository})`);
+  return `${owner}@${claims.repository_owner_id}/${name}@${claims.repository_id}`;
+}
+
+/** The `context` part: environment beats pull_request beats ref. */
+export function subjectContext(claims: Pick<SubjectClaims, "event_name" | "ref" | "environment">): string {
+  if (claims.environment) return `environment:${claims.environment}`;
+  if (claims.event_name === "pull_request") return "pull_request";
+  return `ref:${claims.ref}`;
+}
+
+/** The `sub` GitHub writes for these claims, in the repository's format and template. */
+export function subjectFor(claims: SubjectClaims, settings: SubjectSettings = {}): string {
+  const format = settings.format ?? "legacy";
+  const keys = settings.includeClaimKeys ?? ["repo", "context"];
+  return keys
+    .map((key) => {
+      if (key === "repo") return `repo:${subjectRepo(claims, format)}`;
+      if (key === "context") return subjectContext(claims);
+      return `${key}:${String(claims[key] ?? "")}`;
+    })
+    .join(":");
 }
 
 /**
@@ -97,7 +149,7 @@ export function subjectFor(claims: Pick<ActionsClaims, "repository" | "event_nam
  * given is derived (owner from repository, workflow_ref from workflow file and ref, sub from the rest).
  * A key given as `undefined` is left out of the token.
  */
-export function buildActionsClaims(input: ClaimsInput, context: { iss: string; nowSeconds: number; runId: string }): ActionsClaims {
+export function buildActionsClaims(input: ClaimsInput, context: { iss: string; nowSeconds: number; runId: string; subject?: SubjectSettings }): ActionsClaims {
   const repository = String(input.repository ?? `${DEFAULT_OWNER}/${DEFAULT_REPO}`);
   const owner = repository.split("/")[0] ?? DEFAULT_OWNER;
   const ref = String(input.ref ?? `refs/heads/${DEFAULT_BRANCH}`);
@@ -136,7 +188,7 @@ export function buildActionsClaims(input: ClaimsInput, context: { iss: string; n
     jti: randomUUID(),
   };
   const merged = { ...base, ...input } as Record<string, unknown>;
-  if (!("sub" in input)) merged.sub = subjectFor(merged as unknown as ActionsClaims);
+  if (!("sub" in input)) merged.sub = subjectFor(merged as unknown as SubjectClaims, context.subject);
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
   return merged as unknown as ActionsClaims;
 }
@@ -152,7 +204,7 @@ interface RegisteredRun {
  * the discovery document and JWKS, and mints tokens for registered jobs through the exact protocol
  * `core.getIDToken` speaks (GET ACTIONS_ID_TOKEN_REQUEST_URL&audience=…, Bearer request token, `{value}`).
  */
-export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256" } = {}): Promise<OidcIssuer> {
+export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256"; subjects?: Record<string, SubjectSettings> } = {}): Promise<OidcIssuer> {
   const clock = options.clock ?? systemClock;
   const alg = options.alg ?? "RS256";
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -162,6 +214,8 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256" } 
   const publicKeyPem = await exportSPKI(publicKey);
   let otherKey: Promise<CryptoKey> | null = null;
   const runs = new Map<string, RegisteredRun>();
+  const subjects = new Map(Object.entries(options.subjects ?? {}).map(([repository, settings]) => [repository.toLowerCase(), settings]));
+  const subjectOf = (input: ClaimsInput) => subjects.get(String(input.repository ?? `${DEFAULT_OWNER}/${DEFAULT_REPO}`).toLowerCase());
   const issued: ActionsClaims[] = [];
   let runCounter = 7_000_000;
   let url = "";
@@ -177,7 +231,10 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256" } 
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const nowSeconds = () => Math.floor(clock.now() / 1000);
-  const claimsFor = (input: ClaimsInput) => buildActionsClaims(input, { iss: url, nowSeconds: nowSeconds(), runId: String(++runCounter) });
+  const claimsFor = (input: ClaimsInput) => {
+    const subject = subjectOf(input);
+    return buildActionsClaims(input, { iss: url, nowSeconds: nowSeconds(), runId: String(++runCounter), ...(subject ? { subject } : {}) });
+  };
 
   async function sign(claims: ActionsClaims, key: MintKey, headerKid: string): Promise<string> {
     const payload = claims as unknown as Record<string, unknown>;
@@ -240,6 +297,9 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256" } 
       runs.set(jobId, { requestToken, claims: { ...claims }, ended: false });
       return { requestUrl: `${url}/_apis/distributedtask/hubs/Actions/plans/${randomUUID()}/jobs/${jobId}/idtoken?api-version=2.0`, requestToken };
     },
+    setSubjectSettings(repository, settings) {
+      subjects.set(repository.toLowerCase(), { ...settings });
+    },
     endRun(requestToken) {
       for (const run of runs.values()) if (run.requestToken === requestToken) run.ended = true;
     },
@@ -251,7 +311,8 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256" } 
         nbf: iat + (mintOptions.notBeforeOffsetSeconds ?? 0),
         exp: iat + (mintOptions.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS),
       };
-      const full = buildActionsClaims({ ...timing, ...input }, { iss: url, nowSeconds: claims.iat, runId: claims.run_id });
+      const subject = subjectOf(input);
+      const full = buildActionsClaims({ ...timing, ...input }, { iss: url, nowSeconds: claims.iat, runId: claims.run_id, ...(subject ? { subject } : {}) });
       return sign(full, mintOptions.key ?? "issuer", mintOptions.kid ?? kid);
     },
     close: () =>

@@ -13,7 +13,7 @@ import { createJwtProvider, introspect, memoryRevocationStore } from "../provide
 import { runAction, type ActionRun } from "./action-runner.ts";
 import { FakeClock } from "./clock.ts";
 import { startGitHubEmulator, type GitHubEmulator, type WorkflowRun } from "./github/emulator.ts";
-import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
+import { defaultSubjectFormat, startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
 
 export const SANDBOX_OWNER = "acme";
 export const SANDBOX_REPO = "ops";
@@ -90,7 +90,7 @@ export interface Sandbox {
   /** Runs the job of an existing workflow run (any branch, anyone's) with the token GitHub would give it. */
   runJob(runId: number): Promise<ActionRun>;
   /** Runs the drill workflow (the Action in drill mode) as the scheduled drill would. */
-  runDrillWorkflow(timeout?: string): Promise<ActionRun>;
+  runDrillWorkflow(timeout?: string, inputs?: Record<string, string>): Promise<ActionRun>;
   /** Stops the app as a crash would: its timers and memory are gone; webhooks meanwhile fail. */
   stopApp(): Promise<void>;
   /**
@@ -171,7 +171,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
   const readers = [...users.map((u) => u.login), ...Object.values(teams).flat()];
   emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, Object.fromEntries(readers.map((login) => [login, "read" as const])));
-  const issuer = await startOidcIssuer({ clock });
+  // GitHub's default for a repository created now: immutable subjects since 2026-07-15.
+  const repoCreatedAt = emulator.state.repository.created_at;
+  const issuer = await startOidcIssuer({ clock, subjects: { [`${SANDBOX_OWNER}/${SANDBOX_REPO}`]: { format: defaultSubjectFormat({ createdAt: repoCreatedAt }) } } });
   const signingKeyPem = await generateSigningKeyPem();
   const keys = await signingKeysFromPem(signingKeyPem);
   const notifier = memoryNotifier();
@@ -244,12 +246,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   /** The real Action, as the job of `run` would run it, with the token GitHub would give that job. */
   function runActionFor(run: WorkflowRun, issue: number, overrides: Record<string, unknown> = {}): Promise<ActionRun> {
-    return runAction({
+    const result = runAction({
       inputs: { mode: "grant", "app-url": appUrl, issue: String(issue), audience: SANDBOX_AUDIENCE, "export-env": "true" },
       claims: { ...claimsForRun(run), ...overrides },
       oidc: issuer,
       ...(options.holdJob ? { between: (env: Record<string, string>) => options.holdJob!(env, issue) } : {}),
     });
+    // The job ended: the run completes, and its concurrency group's pending run (a re-dispatch) starts.
+    result.then(
+      (done) => emulator.completeRun(run.id, done.exitCode === 0 ? "success" : "failure"),
+      () => emulator.completeRun(run.id, "failure"),
+    );
+    return result;
   }
 
   /** Runs a runner has picked up (so each queued run's job runs once). */
@@ -267,9 +275,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return runActionFor(run, issue, claims);
   }
 
-  async function runDrillWorkflow(timeout = "1m"): Promise<ActionRun> {
+  async function runDrillWorkflow(timeout = "1m", inputs: Record<string, string> = {}): Promise<ActionRun> {
     return runAction({
-      inputs: { mode: "drill", "app-url": appUrl, audience: SANDBOX_AUDIENCE, "github-token": emulator.actionsToken(), "drill-resource": "drill", "drill-timeout": timeout },
+      inputs: { mode: "drill", "app-url": appUrl, audience: SANDBOX_AUDIENCE, "github-token": emulator.actionsToken(), "drill-resource": "drill", "drill-timeout": timeout, ...inputs },
       // A scheduled run of the default branch's drill workflow, as GitHub starts it.
       claims: claimsForRun(emulator.startWorkflowRun({ workflow: "breakglass-drill.yml", actor: "github-actions[bot]", event: "schedule" })),
       oidc: issuer,

@@ -26,6 +26,7 @@ const WRONG_FLAG: Record<string, string[][]> = {
   demo: [["--no-such-flag"]],
   init: [["--no-such-flag"]],
   audit: [["export", "--no-such-flag"], ["verify", "--no-such-flag"]],
+  aws: [["trust-policy", "--no-such-flag"]],
   approve: [["acme/ops#1", "--no-such-flag"]],
   "break-glass": [["acme/ops#1", "--no-such-flag"]],
 };
@@ -73,7 +74,7 @@ test("an unknown command names the one meant, or lists them; no command at all p
   assert.match(typo.err(), /^breakglass: unknown command "validat": did you mean `breakglass validate`\?\n\nUsage: breakglass <command>/);
   const unknown = fakeIO();
   assert.equal(await main(["frobnicate"], unknown), 2);
-  assert.match(unknown.err(), /^breakglass: unknown command "frobnicate": use one of codeowners, request, validate, simulate, demo, init, audit, approve, break-glass\.\n/);
+  assert.match(unknown.err(), /^breakglass: unknown command "frobnicate": use one of codeowners, request, validate, simulate, demo, init, audit, approve, break-glass, aws\.\n/);
   const flag = fakeIO();
   assert.equal(await main(["--verbose"], flag), 2);
   assert.match(flag.err(), /^breakglass: unknown option "--verbose": write `breakglass --help` or `breakglass --version`\./);

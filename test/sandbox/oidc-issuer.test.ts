@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { getIDToken } from "@actions/core";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import { FakeClock } from "../../src/sandbox/clock.ts";
-import { buildActionsClaims, startOidcIssuer, subjectFor, type ActionsClaims, type OidcIssuer } from "../../src/sandbox/oidc-issuer.ts";
+import { buildActionsClaims, defaultSubjectFormat, IMMUTABLE_SUBJECTS_SINCE, startOidcIssuer, subjectFor, type ActionsClaims, type OidcIssuer } from "../../src/sandbox/oidc-issuer.ts";
 import { DEFAULT_OWNER_ID, DEFAULT_REPO_ID } from "../../src/sandbox/sandbox-identity.ts";
 
 /** Runs core.getIDToken the way a runner would, with its `::add-mask::` output kept out of the test report. */
@@ -109,6 +109,34 @@ describe("local OIDC issuer", () => {
     assert.deepEqual([tag.ref_type, tag.sub, tag.repository_owner, tag.exp], ["tag", "repo:o/r:ref:refs/tags/v2", "o", 400]);
     const noSub = buildActionsClaims({ sub: undefined }, { iss: "x", nowSeconds: 100, runId: "1" });
     assert.equal("sub" in noSub, false, "a claim given as undefined is left out");
+  });
+
+  it("writes immutable subjects (OWNER@OWNER_ID/REPO@REPO_ID) and customized templates, per repository", async () => {
+    const ids = { repository: "o/r", repository_owner_id: "11", repository_id: "22", event_name: "workflow_dispatch", ref: "refs/heads/main" };
+    assert.equal(subjectFor(ids, { format: "immutable" }), "repo:o@11/r@22:ref:refs/heads/main");
+    assert.equal(subjectFor({ ...ids, environment: "prod" }, { format: "immutable" }), "repo:o@11/r@22:environment:prod");
+    const pinned = { ...ids, environment: "prod", job_workflow_ref: "o/r/.github/workflows/g.yml@refs/heads/main" };
+    assert.equal(subjectFor(pinned, { includeClaimKeys: ["repo", "context", "job_workflow_ref"] }), "repo:o/r:environment:prod:job_workflow_ref:o/r/.github/workflows/g.yml@refs/heads/main");
+    assert.equal(subjectFor(pinned, { format: "immutable", includeClaimKeys: ["repository_owner_id", "repository_id", "context"] }), "repository_owner_id:11:repository_id:22:environment:prod");
+    assert.throws(() => subjectFor({ repository: "o/r", event_name: "push", ref: "refs/heads/main" }, { format: "immutable" }), /repository_owner_id and repository_id/);
+
+    issuer.setSubjectSettings("acme/ops", { format: "immutable" });
+    try {
+      const viaRunner = decodeJwt(await tokenFromRunner(issuer.registerRun({ repository: "acme/ops", environment: "prod" }), "breakglass"));
+      assert.equal(viaRunner.sub, `repo:acme@${DEFAULT_OWNER_ID}/ops@${DEFAULT_REPO_ID}:environment:prod`);
+      assert.equal(decodeJwt(await issuer.mint({ repository: "acme/ops", repository_id: "7" })).sub, `repo:acme@${DEFAULT_OWNER_ID}/ops@7:ref:refs/heads/main`);
+      assert.equal(decodeJwt(await issuer.mint({ repository: "other/ops" })).sub, "repo:other/ops:ref:refs/heads/main", "other repositories keep their own format");
+    } finally {
+      issuer.setSubjectSettings("acme/ops", {});
+    }
+  });
+
+  it("gives repositories created, renamed or transferred since 2026-07-15 the immutable format by default", () => {
+    const before = IMMUTABLE_SUBJECTS_SINCE - 1;
+    assert.equal(defaultSubjectFormat({ createdAt: before }), "legacy");
+    assert.equal(defaultSubjectFormat({ createdAt: IMMUTABLE_SUBJECTS_SINCE }), "immutable");
+    assert.equal(defaultSubjectFormat({ createdAt: Date.parse("2020-01-01"), renamedOrTransferredAt: Date.parse("2026-08-01") }), "immutable", "a rename moves it over");
+    assert.equal(defaultSubjectFormat({ createdAt: Date.parse("2020-01-01"), renamedOrTransferredAt: before }), "legacy");
   });
 
   it("refuses a wrong request token, another job's token, and a job that ended", async () => {

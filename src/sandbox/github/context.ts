@@ -15,8 +15,8 @@ export interface EmulatorContext {
   tokens: TokenStore;
   /** Queues the webhook GitHub would send; repository, organization, sender and installation are added. */
   emit(event: string, payload: Record<string, unknown>, repo: RepoRecord | null, sender: UserRecord): DeliveryRecord;
-  /** A workflow run was created by a dispatch: start whatever runs it. */
-  workflowDispatched(run: WorkflowRun): void;
+  /** A workflow run started (its concurrency group let it): hand it to whatever runs its job. */
+  runStarted(run: WorkflowRun): void;
 }
 
 /** The user an action is attributed to: the person, or the app's bot for installation tokens. */

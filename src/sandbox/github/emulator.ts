@@ -9,7 +9,7 @@ import { actorOf, webhookEnvelope, type EmulatorContext } from "./context.ts";
 import { Faults, type FaultRule } from "./faults.ts";
 import { submitIssueForm } from "./issue-form-submit.ts";
 import { compileRoutes, HttpError, matchRoute, notFound, templateFor, type CompiledRoute, type RouteRequest, type RouteResult } from "./router.ts";
-import { actionRoutes, requestProtection, runEnvironment, startRun } from "./routes/actions.ts";
+import { actionRoutes, completeRun, requestProtection, runEnvironment, startRun, startRunsForEvent } from "./routes/actions.ts";
 import { appRoutes } from "./routes/apps.ts";
 import { commentRoutes, MAX_ISSUE_COMMENTS } from "./routes/comments.ts";
 import { gitRoutes, seedGitRepository } from "./routes/git.ts";
@@ -130,6 +130,10 @@ export interface GitHubEmulator {
   octokitFor(login: string): Octokit;
   /** Handlers run after each dispatch; a returned promise is awaited by `waitForIdle`. Returns an unsubscribe function. */
   onWorkflowDispatch(handler: WorkflowDispatchHandler): () => void;
+  /** Called when any run starts (its concurrency group lets it): event-triggered runs and dispatched ones. */
+  onRunStarted(handler: WorkflowDispatchHandler): () => void;
+  /** The run's job ended: the run completes and its concurrency group's pending run starts. */
+  completeRun(runId: number, conclusion?: NonNullable<WorkflowRun["conclusion"]>): WorkflowRun;
   updateRun(runId: number, patch: Partial<Pick<WorkflowRun, "status" | "conclusion">>): WorkflowRun;
   /** Holds a run for an environment's protection rule and sends `deployment_protection_rule.requested`. */
   requestDeploymentProtection(runId: number, environment: string): DeliveryRecord;
@@ -253,6 +257,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
   const faults = new Faults();
   const apiRequests: ApiRequestRecord[] = [];
   const dispatchHandlers = new Set<WorkflowDispatchHandler>();
+  const runStartHandlers = new Set<WorkflowDispatchHandler>();
   const idleWaiters = new Set<() => void>();
   let requestsInFlight = 0;
   let handlersRunning = 0;
@@ -286,13 +291,18 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     credentialClock,
     tokens,
     emit(event, payload, repo, sender) {
-      return webhooks.enqueue(event, { ...payload, ...webhookEnvelope(ctx, repo, sender) });
+      const full = { ...payload, ...webhookEnvelope(ctx, repo, sender) };
+      const delivery = webhooks.enqueue(event, full);
+      if (repo && (event === "issues" || event === "issue_comment")) startRunsForEvent(ctx, repo, event, full, sender);
+      return delivery;
     },
-    workflowDispatched(run) {
-      // GitHub queues the run and answers the dispatch first; runners pick it up afterwards.
+    runStarted(run) {
+      // GitHub queues the run and answers the request first; runners pick it up afterwards.
+      const handlers = [...runStartHandlers, ...(run.event === "workflow_dispatch" ? dispatchHandlers : [])];
+      if (handlers.length === 0) return;
       handlersRunning++;
       setImmediate(() => {
-        const running = [...dispatchHandlers].map((handler) => Promise.resolve().then(() => handler(run)));
+        const running = handlers.map((handler) => Promise.resolve().then(() => handler(run)));
         void Promise.allSettled(running).then(() => {
           handlersRunning--;
           notify();
@@ -480,9 +490,23 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       dispatchHandlers.add(handler);
       return () => dispatchHandlers.delete(handler);
     },
+    onRunStarted(handler) {
+      runStartHandlers.add(handler);
+      return () => runStartHandlers.delete(handler);
+    },
+    completeRun(runId, conclusion = "success") {
+      const run = state.workflowRuns.get(runId);
+      if (!run) throw new Error(`no workflow run ${runId}`);
+      completeRun(ctx, state.repositories.get(run.repoId)!, run, conclusion);
+      return run;
+    },
     updateRun(runId, patch) {
       const run = state.workflowRuns.get(runId);
       if (!run) throw new Error(`no workflow run ${runId}`);
+      if (patch.status === "completed") {
+        completeRun(ctx, state.repositories.get(run.repoId)!, run, patch.conclusion ?? "success");
+        return run;
+      }
       Object.assign(run, patch, { updated_at: clock.now() });
       return run;
     },

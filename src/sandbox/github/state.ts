@@ -91,7 +91,7 @@ export interface WorkflowRun {
   workflow_numeric_id: number;
   path: string;
   name: string;
-  event: "workflow_dispatch" | "push" | "schedule" | "pull_request";
+  event: "workflow_dispatch" | "push" | "schedule" | "pull_request" | "issues" | "issue_comment";
   ref: string;
   head_branch: string;
   head_sha: string;
@@ -99,10 +99,15 @@ export interface WorkflowRun {
   actor: UserRecord;
   run_number: number;
   run_attempt: number;
-  status: "queued" | "in_progress" | "waiting" | "completed";
+  /** `pending`: held by its concurrency group behind a run in progress. */
+  status: "queued" | "in_progress" | "waiting" | "pending" | "completed";
   conclusion: "success" | "failure" | "cancelled" | "skipped" | "timed_out" | "action_required" | "neutral" | null;
   created_at: number;
   updated_at: number;
+  /** The workflow's `concurrency.group`, evaluated and lower-cased (GitHub compares them case-insensitively); null without one. */
+  concurrency_group: string | null;
+  /** The event's payload, for runs an event started (what the job reads from GITHUB_EVENT_PATH). */
+  payload: Record<string, unknown> | null;
   /** Environments waiting for a deployment protection rule review, and the reviews received. */
   pendingProtection: string[];
   protectionReviews: Array<{ environment_name: string; state: "approved" | "rejected" | null; comment: string | null; by: string; at: number }>;

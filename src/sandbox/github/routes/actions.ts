@@ -6,6 +6,7 @@ import { userJson, workflowRunJson } from "../shapes.ts";
 import { HttpError, notFound, objectBody, paginate, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
 import { filesAt, nodeId, type FileTree, type RepoRecord, type UserRecord, type WorkflowRun } from "../state.ts";
 import type { DeliveryRecord } from "../webhooks.ts";
+import { admitRun, concurrencyOf, groupKey, promotePending } from "../workflow-concurrency.ts";
 
 const WORKFLOWS_DIR = ".github/workflows/";
 const MAX_INPUTS = 25;
@@ -131,8 +132,7 @@ function dispatch({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteR
   if (body.ref === undefined) throw new HttpError(422, "Invalid request.\n\n\"ref\" wasn't supplied.");
   if (typeof body.ref !== "string") throw new HttpError(422, "Invalid request.\n\nFor 'ref', a string is expected.");
   if (body.return_run_details !== undefined && typeof body.return_run_details !== "boolean") throw new HttpError(422, "Invalid request.\n\nFor 'return_run_details', a boolean is expected.");
-  const run = startRun(ctx, repo, { workflow: params.workflow_id!, ref: body.ref, inputs: body.inputs, actor: actorOf(caller), event: "workflow_dispatch" });
-  ctx.workflowDispatched(run);
+  const run = startRun(ctx, repo, { workflow: params.workflow_id!, ref: body.ref, inputs: body.inputs, actor: actorOf(caller), event: "workflow_dispatch", announce: true });
   if (body.return_run_details === true) {
     return { status: 200, body: { workflow_run_id: run.id, run_url: `${ctx.urls.api}/repos/${repo.full_name}/actions/runs/${run.id}`, html_url: `${ctx.urls.web}/${repo.full_name}/actions/runs/${run.id}` } };
   }
@@ -147,7 +147,7 @@ function dispatch({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteR
 export function startRun(
   ctx: EmulatorContext,
   repo: RepoRecord,
-  options: { workflow: string; ref: string; inputs?: unknown; actor: UserRecord; event: WorkflowRun["event"] },
+  options: { workflow: string; ref: string; inputs?: unknown; actor: UserRecord; event: WorkflowRun["event"]; payload?: Record<string, unknown>; announce?: boolean },
 ): WorkflowRun {
   const files = filesAt(repo, options.ref);
   if (!files) throw new HttpError(422, `No ref found for: ${options.ref}`);
@@ -178,12 +178,65 @@ export function startRun(
     conclusion: null,
     created_at: now,
     updated_at: now,
+    concurrency_group: null,
+    payload: options.payload ?? null,
     pendingProtection: [],
     protectionReviews: [],
   };
+  const github = { event: options.payload ?? { inputs }, event_name: options.event, ref: run.ref, ref_name: branch, workflow: workflow.name, repository: repo.full_name, actor: options.actor.login };
+  const concurrency = concurrencyOf(files[workflow.path]!, { github, inputs });
+  run.concurrency_group = concurrency ? groupKey(concurrency.group) : null;
   repo.runs.set(id, run);
   ctx.state.workflowRuns.set(id, run);
+  const admission = admitRun(repo, run, concurrency?.cancelInProgress ?? false, now);
+  // Runs made by test helpers (`announce` false) are run by their caller; the rule still applies to them.
+  if (admission.started && options.announce) ctx.runStarted(run);
   return run;
+}
+
+/** A run ended (its job finished, failed or was cancelled): its group's pending run starts. */
+export function completeRun(ctx: EmulatorContext, repo: RepoRecord, run: WorkflowRun, conclusion: NonNullable<WorkflowRun["conclusion"]>): void {
+  if (run.status === "completed") return;
+  run.status = "completed";
+  run.conclusion = conclusion;
+  run.updated_at = ctx.clock.now();
+  const next = promotePending(repo, run.concurrency_group, ctx.clock.now());
+  if (next) ctx.runStarted(next);
+}
+
+/** The activity types a workflow file's `on.<event>.types` lists, or null for all; undefined when it does not run on the event. */
+function triggerTypes(text: string, event: string): string[] | null | undefined {
+  let doc: unknown;
+  try {
+    doc = yaml.load(text);
+  } catch {
+    return undefined;
+  }
+  const on = doc && typeof doc === "object" ? (doc as { on?: unknown }).on : undefined;
+  if (typeof on === "string") return on === event ? null : undefined;
+  if (Array.isArray(on)) return on.includes(event) ? null : undefined;
+  if (!on || typeof on !== "object" || !(event in on)) return undefined;
+  const spec = (on as Record<string, unknown>)[event];
+  const types = spec && typeof spec === "object" ? (spec as { types?: unknown }).types : undefined;
+  return Array.isArray(types) ? types.map(String) : typeof types === "string" ? [types] : null;
+}
+
+/**
+ * The runs an `issues` or `issue_comment` event starts: every workflow of the default branch that runs
+ * on it (and its activity type). Events made with a GITHUB_TOKEN start none ("events triggered by the
+ * GITHUB_TOKEN, with the exception of workflow_dispatch and repository_dispatch, will not create a new
+ * workflow run"); an app installation token's or a person's do.
+ */
+export function startRunsForEvent(ctx: EmulatorContext, repo: RepoRecord, event: "issues" | "issue_comment", payload: Record<string, unknown>, sender: UserRecord): WorkflowRun[] {
+  if (sender.id === ctx.state.actionsApp.bot.id) return [];
+  const action = typeof payload.action === "string" ? payload.action : null;
+  const started: WorkflowRun[] = [];
+  for (const workflow of workflowsIn(ctx, repo, repo.files)) {
+    const types = triggerTypes(repo.files[workflow.path]!, event);
+    if (types === undefined || (types !== null && (action === null || !types.includes(action)))) continue;
+    started.push(startRun(ctx, repo, { workflow: workflow.fileName, ref: repo.default_branch, actor: sender, event, payload, announce: true }));
+  }
+  return started;
 }
 
 const EXPRESSION = /\$\{\{\s*(?:github\.event\.)?inputs\.([A-Za-z0-9_-]+)\s*\}\}/g;
