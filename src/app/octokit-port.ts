@@ -1,6 +1,6 @@
 import type { Octokit } from "@octokit/rest";
 import type { Permission } from "../core/approvers.ts";
-import type { GitHubPort, IssueComment, IssueSummary, Reaction, RepositoryIdentity } from "./github-port.ts";
+import type { GitHubPort, IssueComment, IssueSummary, Reaction, RepositoryComment, RepositoryIdentity } from "./github-port.ts";
 import { DEFAULT_LEDGER_REPO, gitLedger } from "./git-ledger.ts";
 
 /** The slice of Octokit the port uses: `rest` endpoint methods, `paginate` and plain `request`. */
@@ -16,6 +16,7 @@ interface RawIssue {
   created_at: string;
   closed_at: string | null;
   html_url: string;
+  updated_at?: string;
   pull_request?: unknown;
 }
 
@@ -38,6 +39,7 @@ const toIssue = (i: RawIssue): IssueSummary => ({
   created_at: i.created_at,
   closed_at: i.closed_at,
   html_url: i.html_url,
+  ...(i.updated_at ? { updated_at: i.updated_at } : {}),
 });
 
 const toComment = (c: RawComment): IssueComment => ({
@@ -137,6 +139,21 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     async listComments(issue) {
       const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...base, issue_number: issue, per_page: 100 });
       return (comments as RawComment[]).map(toComment);
+    },
+    async listRepositoryComments(since) {
+      const comments = await octokit.paginate(octokit.rest.issues.listCommentsForRepo, { ...base, since, sort: "updated", direction: "asc", per_page: 100 });
+      return (comments as Array<RawComment & { issue_url: string; updated_at: string; reactions?: { rocket?: number; "-1"?: number } }>).map(
+        (c): RepositoryComment => ({
+          ...toComment(c),
+          issue_number: Number(c.issue_url.split("/").pop()),
+          updated_at: c.updated_at,
+          reactions: { rocket: c.reactions?.rocket ?? 0, "-1": c.reactions?.["-1"] ?? 0 },
+        }),
+      );
+    },
+    async listCommentReactions(commentId) {
+      const reactions = await octokit.paginate(octokit.rest.reactions.listForIssueComment, { ...base, comment_id: commentId, per_page: 100 });
+      return reactions.map((r) => ({ content: r.content, user: r.user?.login ?? "ghost" }));
     },
     async createComment(issue, body) {
       const { data } = await octokit.rest.issues.createComment({ ...base, issue_number: issue, body });

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Octokit } from "@octokit/rest";
@@ -33,6 +33,7 @@ import {
   type WorkflowRun,
 } from "./state.ts";
 import { WebhookQueue, type DeliveryRecord } from "./webhooks.ts";
+import { RateLimiter, type Admission } from "./rate-limits.ts";
 
 export type { DeliveryRecord } from "./webhooks.ts";
 export type { FaultRule } from "./faults.ts";
@@ -74,6 +75,8 @@ export interface EmulatorOptions {
   announceInstallation?: boolean;
   /** How long the app may take to answer a delivery (GitHub: 10 s). */
   webhookTimeoutMs?: number;
+  /** Enforce GitHub's documented primary and secondary REST limits (rate-limits.ts); default off. */
+  rateLimits?: boolean;
 }
 
 export interface ApiRequestRecord {
@@ -102,6 +105,8 @@ export interface GitHubEmulator {
   readonly faults: Faults;
   readonly deliveries: readonly DeliveryRecord[];
   readonly apiRequests: readonly ApiRequestRecord[];
+  /** The limiter counting requests against GitHub's limits, when `rateLimits` is on. */
+  readonly rateLimiter: RateLimiter | null;
   readonly tokens: TokenStore;
   resetApiRequestLog(): void;
   setWebhookUrl(url: string | null): void;
@@ -209,6 +214,8 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
   const tokens = new TokenStore(state.app, options.appPublicKeyPem, credentialClock);
   const faults = new Faults();
   const apiRequests: ApiRequestRecord[] = [];
+  // Limits are per wall-clock minute and hour (as the app's throttling measures them), not the scenario clock.
+  const rateLimiter = options.rateLimits ? new RateLimiter(credentialClock) : null;
   const dispatchHandlers = new Set<WorkflowDispatchHandler>();
   const idleWaiters = new Set<() => void>();
   let requestsInFlight = 0;
@@ -266,6 +273,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     let tokenKind: TokenKind = "none";
     let actor: string | null = null;
     let result: RouteResult;
+    let admission: Admission | null = null;
     try {
       const raw = await readBody(req);
       const match = url.pathname.startsWith(API_PREFIX) ? matchRoute(ROUTES, method, path) : null;
@@ -273,6 +281,13 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       const auth = await tokens.authenticate(headerValue(req.headers.authorization));
       tokenKind = auth.ok ? auth.caller.kind : auth.kind;
       actor = auth.ok ? actorOf(auth.caller).login : null;
+      if (rateLimiter && auth.ok && url.pathname.startsWith(API_PREFIX)) {
+        const c = auth.caller;
+        const key = c.kind === "app" ? `app ID ${c.app.id}` : c.kind === "installation" ? `installation ID ${c.app.id}` : `user ${c.actor.login}`;
+        const admitted = rateLimiter.admit(key, method, route);
+        if (!admitted.ok) throw new LimitRefusal(admitted.result);
+        admission = admitted.admission;
+      }
       const fault = faults.take(method, route, path);
       if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
       const injected = fault ? faultResponse(fault, credentialClock) : null;
@@ -286,12 +301,16 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
         result = await match.route.handle({ req: request, params: match.params, caller, repo: repo!, ctx });
       }
     } catch (error) {
-      if (error instanceof HttpError) {
+      if (error instanceof LimitRefusal) {
+        result = error.result;
+      } else if (error instanceof HttpError) {
         result = { status: error.status, body: error.body(), headers: error.headers };
       } else {
         result = { status: 500, body: { message: `Emulator error: ${(error as Error).message}`, documentation_url: "https://docs.github.com/rest" } };
       }
     }
+    result = conditional(method, req, result);
+    if (admission) result = { ...result, headers: { ...result.headers, ...admission.finish(result.status) } };
     send(res, result);
     apiRequests.push({ method, route, path, status: result.status, tokenKind, actor, at, durationMs: performance.now() - started });
     requestsInFlight--;
@@ -409,6 +428,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     tokens,
     deliveries: webhooks.deliveries,
     apiRequests,
+    rateLimiter,
     resetApiRequestLog: () => void apiRequests.splice(0),
     setWebhookUrl: (webhookUrl) => webhooks.setUrl(webhookUrl),
     userToken: (login) => tokens.userToken(knownUser(login)).token,
@@ -507,6 +527,26 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A request refused by the rate limiter: answered as GitHub answers it, never handled. */
+class LimitRefusal extends Error {
+  constructor(readonly result: RouteResult) {
+    super("rate limited");
+  }
+}
+
+/**
+ * GitHub's conditional requests: a GET answer carries an `etag` of its body; the same GET with a
+ * matching `If-None-Match` is answered 304 without a body (and, with the limiter, is not counted).
+ */
+function conditional(method: string, req: IncomingMessage, result: RouteResult): RouteResult {
+  if (method !== "GET" || result.status !== 200 || result.body === undefined) return result;
+  const etag = `W/"${createHash("sha256").update(JSON.stringify(result.body)).digest("hex").slice(0, 40)}"`;
+  const sent = headerValue(req.headers["if-none-match"]);
+  const matches = sent !== undefined && sent.split(",").some((tag) => tag.trim() === etag || tag.trim() === etag.slice(2) || tag.trim() === "*");
+  const headers = { ...result.headers, etag };
+  return matches ? { status: 304, headers } : { ...result, headers };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
