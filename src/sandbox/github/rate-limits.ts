@@ -19,7 +19,7 @@ export const GITHUB_REST_LIMITS = {
   contentPerHour: 500,
 } as const;
 
-export type RateLimits = typeof GITHUB_REST_LIMITS;
+export type RateLimits = { [K in keyof typeof GITHUB_REST_LIMITS]: number };
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
