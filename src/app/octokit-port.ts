@@ -72,6 +72,33 @@ function rememberBlob(sha: string, text: string): void {
 }
 
 /**
+ * Configuration files and directories read conditionally: the last answer's `etag` is sent back as
+ * `If-None-Match`, and GitHub answers 304 when nothing changed, which "does not count against your
+ * primary rate limit" (GitHub's "Best practices for using the REST API"). GitHub still decides every
+ * time, so a changed policy is read at once; only the unchanged body is reused. Bounded.
+ */
+const conditionalCache = new Map<string, { etag: string; data: unknown }>();
+const CONDITIONAL_CACHE_ENTRIES = 500;
+async function getContentConditionally(octokit: PortOctokit, owner: string, repo: string, path: string): Promise<unknown> {
+  const key = `${owner}/${repo}:${path}`.toLowerCase();
+  const cached = conditionalCache.get(key);
+  try {
+    const response = await octokit.rest.repos.getContent({ owner, repo, path, ...(cached ? { headers: { "if-none-match": cached.etag } } : {}) });
+    const etag = (response.headers as Record<string, string> | undefined)?.etag;
+    conditionalCache.delete(key);
+    if (etag) {
+      conditionalCache.set(key, { etag, data: response.data });
+      if (conditionalCache.size > CONDITIONAL_CACHE_ENTRIES) conditionalCache.delete(conditionalCache.keys().next().value!);
+    }
+    return response.data;
+  } catch (error) {
+    if (cached && isStatus(error, 304)) return cached.data;
+    conditionalCache.delete(key);
+    throw error;
+  }
+}
+
+/**
  * `ledgerRepo` names the repository of the same owner that holds the ledger (default
  * `breakglass-ledger`); the installation must cover it with contents: write.
  */
@@ -95,8 +122,8 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
       const known = sha === undefined ? undefined : blobCache.get(sha);
       if (known !== undefined) return known;
       try {
-        const { data } = await octokit.rest.repos.getContent({ ...base, path });
-        if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
+        const data = (await getContentConditionally(octokit, owner, repo, path)) as { type: string; content?: string; sha: string } | unknown[];
+        if (Array.isArray(data) || data.type !== "file" || typeof data.content !== "string") return null;
         const text = Buffer.from(data.content, "base64").toString("utf8");
         rememberBlob(data.sha, text);
         return text;
@@ -107,7 +134,7 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     },
     async listDirectory(path) {
       try {
-        const { data } = await octokit.rest.repos.getContent({ ...base, path });
+        const data = (await getContentConditionally(octokit, owner, repo, path)) as Array<{ type: string; name: string; sha: string }> | object;
         return Array.isArray(data) ? data.filter((e) => e.type === "file").map((e) => ({ name: e.name, sha: e.sha })) : [];
       } catch (error) {
         if (isStatus(error, 404)) return [];

@@ -91,6 +91,10 @@ export interface ApiRequestRecord {
   /** Scenario-clock time it arrived. */
   at: number;
   durationMs: number;
+  /** `performance.now()` when it was answered (for benchmarks that time what people see). */
+  answeredAt: number;
+  /** The `id` of what a 201/200 write created (a comment, an issue) or the run a dispatch started. */
+  createdId: number | null;
 }
 
 export type WorkflowDispatchHandler = (run: WorkflowRun) => void | Promise<void>;
@@ -312,7 +316,8 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     result = conditional(method, req, result);
     if (admission) result = { ...result, headers: { ...result.headers, ...admission.finish(result.status) } };
     send(res, result);
-    apiRequests.push({ method, route, path, status: result.status, tokenKind, actor, at, durationMs: performance.now() - started });
+    const created = method === "POST" && result.body && typeof result.body === "object" ? ((result.body as { id?: unknown; workflow_run_id?: unknown }).workflow_run_id ?? (result.body as { id?: unknown }).id) : null;
+    apiRequests.push({ method, route, path, status: result.status, tokenKind, actor, at, durationMs: performance.now() - started, answeredAt: performance.now(), createdId: typeof created === "number" ? created : null });
     requestsInFlight--;
     notify();
   }
