@@ -6,6 +6,8 @@
  * real one: the sweep workflow's OIDC token POSTed to the app's /breakglass/sweep route, which lists
  * the open requests and reconciles each through Octokit over HTTP to the emulator.
  */
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { appendEntry, type SignedEntry } from "../src/core/audit-chain.ts";
 import { readRecordMarker, recordMarker } from "../src/core/record-marker.ts";
 import { readHistory } from "../src/app/issue-records.ts";
@@ -24,7 +26,25 @@ export interface SweepPoint {
   apiCalls: number;
   scheduled: number;
   byRoute: Array<[string, number]>;
+  /** Resident memory the process grew by while the app read and held these grants (after GC), in bytes. */
+  rssGrowth: number;
+  rss: number;
+  /** V8 heap still in use after GC grew by this (what the app holds, without allocator slack). */
+  heapGrowth: number;
 }
+
+const gc: () => void = (() => {
+  v8.setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+})();
+const settledRss = async () => {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heapUsed };
+};
 
 export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[]; seedMs: number }> {
   const sb = await startSandbox({ logLevel: "silent" });
@@ -115,11 +135,16 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
         if (report.failed?.length) throw new Error(`the sweep failed on ${report.failed.length} requests`);
         return { ms, calls, scheduled: report.scheduled?.length ?? 0 };
       };
+      const rssBefore = await settledRss();
       const cold = await sweep();
       const warm = await sweep();
+      const rssAfter = await settledRss();
+      const coldRoutes = new Map<string, number>();
+      for (const r of cold.calls) coldRoutes.set(`${r.method} ${r.route}`, (coldRoutes.get(`${r.method} ${r.route}`) ?? 0) + 1);
+      console.log(`  first sweep over ${size}: ${[...coldRoutes].map(([k, v]) => `${v}× ${k}`).join(", ")}`);
       const m = new Map<string, number>();
       for (const r of warm.calls) m.set(`${r.method} ${r.route}`, (m.get(`${r.method} ${r.route}`) ?? 0) + 1);
-      points.push({ grants: size, cold: { ms: cold.ms, apiCalls: cold.calls.length }, ms: warm.ms, apiCalls: warm.calls.length, scheduled: warm.scheduled, byRoute: [...m].sort((a, b) => b[1] - a[1]) });
+      points.push({ grants: size, cold: { ms: cold.ms, apiCalls: cold.calls.length }, ms: warm.ms, apiCalls: warm.calls.length, scheduled: warm.scheduled, byRoute: [...m].sort((a, b) => b[1] - a[1]), rssGrowth: rssAfter.rss - rssBefore.rss, rss: rssAfter.rss, heapGrowth: rssAfter.heapUsed - rssBefore.heapUsed });
       console.log(`  sweep over ${size} grants: first ${(cold.ms / 1000).toFixed(1)} s and ${cold.calls.length} calls; then ${(warm.ms / 1000).toFixed(2)} s, ${warm.calls.length} calls (${[...m].map(([k, v]) => `${v}× ${k}`).join(", ")}), ${warm.scheduled} scheduled`);
     }
     return { points, seedMs };

@@ -43,6 +43,8 @@ interface SweepMemo {
 const memos = new WeakMap<BreakglassDeps, Map<string, SweepMemo>>();
 /** How often a sweep still reads a live grant whose ledger has not changed (its mirror comments). */
 export const FULL_CHECK_MS = 6 * 3600_000;
+/** Requests a sweep works on at once. */
+const SWEEP_CONCURRENCY = 6;
 
 /**
  * Brings every open request of a repository in line with the clock, from its records alone: overdue
@@ -63,14 +65,14 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
   let sharedConfig: ReturnType<typeof loadRepoConfig> | undefined;
   const shared = () => (only === undefined && issues.length > 1 ? (sharedConfig ??= loadRepoConfig(port)) : undefined);
   const now = deps.now();
-  for (const n of issues) {
+  const one = async (n: number) => {
     report.checked++;
     const key = `${port.owner}/${port.repo}#${n}`.toLowerCase();
     const known = tips ? memo.get(key) : undefined;
     if (known && known.tip === tips!.get(n) && now < known.dueAt && now - known.checkedAt < FULL_CHECK_MS) {
       deps.scheduler?.schedule(port, n, known.dueAt);
       report.scheduled.push({ issue: n, expires_at: new Date(known.dueAt).toISOString() });
-      continue;
+      return;
     }
     const work = async () => {
       const config = shared();
@@ -89,7 +91,13 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
       if (only !== undefined) throw error;
       report.failed.push(n);
     }
-  }
+  };
+  // Requests are independent (each under its own lock): a few at a time, well inside GitHub's 100
+  // concurrent requests and Octokit's 10, so reading thousands after a restart is not one by one.
+  const queue = [...issues];
+  await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, queue.length) }, async () => {
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) await one(n);
+  }));
   return report;
 }
 
