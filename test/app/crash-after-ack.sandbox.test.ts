@@ -75,3 +75,14 @@ it("an unrecorded request whose issue changed since it was opened is not taken o
   assert.equal((await stateOf(n)).status, "new", "nothing recorded from a body of unknown authorship");
   assert.ok((await appTexts(n)).some((t) => /cannot tell who wrote the body/.test(t)), "the requester is told to save it themselves");
 });
+
+it("an insider's 🚀 on a lost /approve does not hide it from the catch-up: only the app's own reaction marks a command answered", async () => {
+  const n = await openRequest("ivan", form);
+  let approval = 0;
+  await crashAfterAck(async () => {
+    approval = (await sb.as("heidi").rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" })).data.id;
+  });
+  await sb.as("mallory").rest.reactions.createForIssueComment({ owner, repo, comment_id: approval, content: "rocket" });
+  await sb.startApp();
+  assert.equal((await stateOf(n)).status, "active", "the approval was handled despite someone else's 🚀");
+});
