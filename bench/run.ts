@@ -22,7 +22,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const secs = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? "—" : `${(ms / 1000).toFixed(1)} s`);
 {
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 20);
-  const f = await benchLatencyUnderLimits(concurrency, 5);
+  const f = await benchLatencyUnderLimits(concurrency, 3);
   const p99 = quantile(f.deliveryMs, 0.99);
   const p95 = (xs: Array<number | null>) => (xs.some((x) => x === null) ? null : quantile(xs as number[], 0.95));
   const singleOpen = p95(f.single.map((t) => t.openToStatusMs));
@@ -42,8 +42,9 @@ const secs = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? "—"
   const writeBound = "missed: writes are GitHub's bottleneck — about 6 before the status comment and 10 before the dispatch (ledger tree+commit+ref per record, mirror comments), one a second once the 15-write burst is spent, the pace GitHub asks for and its 80-a-minute ceiling";
   row("Open → status comment, one incident", `p95 ${secs(singleOpen)} (${f.single.length} runs)`, "p95 ≤ 3 s", singleOpen !== null && singleOpen <= 3000 ? "met" : writeBound);
   row("/approve → grant workflow dispatched, one incident", `p95 ${secs(singleApprove)} (${f.single.length} runs)`, "p95 ≤ 3 s", singleApprove !== null && singleApprove <= 3000 ? "met" : writeBound);
-  row(`Open → status comment, ${f.concurrency} at once`, `p95 ${secs(manyOpen)}`, "p95 ≤ 3 s", manyOpen !== null && manyOpen <= 3000 ? "met" : writeBound);
-  row(`/approve → grant workflow dispatched, ${f.concurrency} at once`, `p95 ${secs(manyApprove)}`, "p95 ≤ 3 s", manyApprove !== null && manyApprove <= 3000 ? "met" : writeBound);
+  const within = (xs: Array<number | null>) => `${xs.filter((x) => x !== null).length}/${xs.length} within ${f.capMs / 1000} s`;
+  row(`Open → status comment, ${f.concurrency} at once`, `p95 ${secs(manyOpen)} (${within(f.concurrent.map((t) => t.openToStatusMs))})`, "p95 ≤ 3 s", manyOpen !== null && manyOpen <= 3000 ? "met" : writeBound);
+  row(`/approve → grant workflow dispatched, ${f.concurrency} at once`, `p95 ${secs(manyApprove)} (${within(f.concurrent.map((t) => t.approveToDispatchMs))})`, "p95 ≤ 3 s", manyApprove !== null && manyApprove <= 3000 ? "met" : writeBound);
 }
 {
   const c = await benchLifecycleCalls();
@@ -171,3 +172,5 @@ const machine = `${cpus()[0]?.model ?? "cpu"}, ${cpus().length} cores, ${(totalm
 const table = [`Machine: ${machine}`, "", "| Measure | Figure | Goal | Verdict |", "| --- | --- | --- | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 console.log(`\n${table}`);
 writeFileSync("bench/latest.md", `${table}\n`);
+// The production-limits sandboxes may leave the app's work waiting out a retry-after: do not wait for it.
+process.exit(0);
