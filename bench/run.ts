@@ -1,47 +1,79 @@
 /**
  * `npm run bench`: figures, not pass/fail. Prints one Markdown table and writes bench/latest.md.
- * Everything runs on loopback with bounded loops. The sweep over 10,000 grants dominates (about
- * 4 of the ~5.5 minutes on 2 cores); `BENCH_SWEEP_SIZES=1000,5000 npm run bench` for a quicker run.
+ * Everything runs on loopback with bounded loops, the latency and call figures in the sandbox's
+ * production-limits mode (the app's throttling as deployed, GitHub's limits enforced), so they are
+ * paced by GitHub's write limits rather than by CPU. `BENCH_CONCURRENCY=5` and
+ * `BENCH_SWEEP_SIZES=1000,5000` make a quicker run.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpus, totalmem } from "node:os";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { benchCodeowners } from "./codeowners.ts";
-import { benchWebhookLatency } from "./latency.ts";
+import { benchLatencyUnderLimits, benchLifecycleCalls, MINIMUM_CALLS, quantile } from "./limits.ts";
 import { benchSweep } from "./sweep.ts";
-import { requestFormBody } from "../src/sandbox/request-body.ts";
-import { startSandbox } from "../src/sandbox/start-sandbox.ts";
 
 const rows: string[][] = [];
 const row = (what: string, figure: string, goal: string, verdict: string) => rows.push([what, figure, goal, verdict]);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-// 1. GitHub API calls for one full lifecycle, by route.
+// 1. Under GitHub's real limits (production-limits mode): deliveries, latency, calls, round trips.
+const secs = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? "—" : `${(ms / 1000).toFixed(1)} s`);
 {
-  const sb = await startSandbox();
-  const dave = sb.as("dave");
-  sb.emulator.resetApiRequestLog();
-  const { data } = await dave.rest.issues.create({ owner: "acme", repo: "ops", title: "[breakglass] model-guardrail-override override", labels: ["breakglass"], body: requestFormBody({ resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" }) });
-  await sb.settle();
-  await sb.as("grace").rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
-  await sb.settle();
-  await sb.advance(31 * 60_000);
-  const byApp = sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
-  const routes = new Map<string, number>();
-  for (const r of byApp) routes.set(`${r.method} ${r.route}`, (routes.get(`${r.method} ${r.route}`) ?? 0) + 1);
-  // The calls a lifecycle cannot do without: per webhook handled (opened, approve comment, exchange,
-  // expiry): read the request's comments (4) + read config once per handler: policy dir + policy +
-  // form + CODEOWNERS (4×4); records: requested, approved, granted, revoked, checklist, closed (6);
-  // status comment create + updates (4); labels (4 adds, 3 removes); dispatch (1); team members (1);
-  // permission (1); reactions (2); review issue (1); close (1); installation token (1); repo id (1).
-  const minimum = 4 + 16 + 6 + 4 + 7 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1;
-  const ratio = byApp.length / minimum;
-  row("GitHub API calls per lifecycle (app)", `${byApp.length} (minimum ≈ ${minimum}) = ${ratio.toFixed(2)}×`, "≤ 1.2×", ratio <= 1.2 ? "met" : "missed: each handler reads its issue's records and the repository's CODEOWNERS, and 3 reads confirm the approval, grant and review records won any race between replicas");
-  console.log("API calls by route:");
-  for (const [k, v] of [...routes].sort((a, b) => b[1] - a[1])) console.log(`  ${String(v).padStart(3)}  ${k}`);
-  await sb.close();
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 20);
+  const f = await benchLatencyUnderLimits(concurrency, 3);
+  const p99 = quantile(f.deliveryMs, 0.99);
+  const p95 = (xs: Array<number | null>) => (xs.some((x) => x === null) ? null : quantile(xs as number[], 0.95));
+  const singleOpen = p95(f.single.map((t) => t.openToStatusMs));
+  const singleApprove = p95(f.single.map((t) => t.approveToDispatchMs));
+  const manyOpen = p95(f.concurrent.map((t) => t.openToStatusMs));
+  const manyApprove = p95(f.concurrent.map((t) => t.approveToDispatchMs));
+  console.log(`Production limits: ${f.single.length} single incidents, then ${f.concurrency} at once; GitHub refusals: ${JSON.stringify(f.refusals)}`);
+  console.log(`  single: open → status ${f.single.map((t) => secs(t.openToStatusMs)).join(", ")}; /approve → dispatch ${f.single.map((t) => secs(t.approveToDispatchMs)).join(", ")}`);
+  console.log(`  ${f.concurrency} at once: open → status ${f.concurrent.map((t) => secs(t.openToStatusMs)).join(", ")}`);
+  console.log(`  ${f.concurrency} at once: /approve → dispatch ${f.concurrent.map((t) => secs(t.approveToDispatchMs)).join(", ")}`);
+  row(
+    `Delivery answered, ${f.concurrency} incidents opened and approved at once`,
+    `p99 ${p99.toFixed(0)} ms over ${f.deliveryMs.length} deliveries (max ${Math.max(...f.deliveryMs).toFixed(0)} ms); ${f.deliveriesNotAcknowledged} not acknowledged`,
+    "p99 ≤ 1 s",
+    p99 <= 1000 && f.deliveriesNotAcknowledged === 0 ? "met" : "missed",
+  );
+  const writeBound = "missed: writes are GitHub's bottleneck — about 6 before the status comment and 10 before the dispatch (ledger tree+commit+ref per record, mirror comments), one a second once the 15-write burst is spent, the pace GitHub asks for and its 80-a-minute ceiling";
+  row("Open → status comment, one incident", `p95 ${secs(singleOpen)} (${f.single.length} runs)`, "p95 ≤ 3 s", singleOpen !== null && singleOpen <= 3000 ? "met" : writeBound);
+  row("/approve → grant workflow dispatched, one incident", `p95 ${secs(singleApprove)} (${f.single.length} runs)`, "p95 ≤ 3 s", singleApprove !== null && singleApprove <= 3000 ? "met" : writeBound);
+  const within = (xs: Array<number | null>) => `${xs.filter((x) => x !== null).length}/${xs.length} within ${f.capMs / 1000} s`;
+  row(`Open → status comment, ${f.concurrency} at once`, `p95 ${secs(manyOpen)} (${within(f.concurrent.map((t) => t.openToStatusMs))})`, "p95 ≤ 3 s", manyOpen !== null && manyOpen <= 3000 ? "met" : writeBound);
+  row(`/approve → grant workflow dispatched, ${f.concurrency} at once`, `p95 ${secs(manyApprove)} (${within(f.concurrent.map((t) => t.approveToDispatchMs))})`, "p95 ≤ 3 s", manyApprove !== null && manyApprove <= 3000 ? "met" : writeBound);
+}
+{
+  const c = await benchLifecycleCalls();
+  const minimum = MINIMUM_CALLS.reduce((sum, [, , n]) => sum + n, 0);
+  const ratio = c.total.counted / minimum;
+  console.log(`Rate-limit-counted calls per lifecycle: ${c.total.counted} (${c.total.notModified} more answered 304, not counted); minimum ${minimum}:`);
+  for (const [phase, call, n] of MINIMUM_CALLS) console.log(`  min ${phase.padEnd(8)} ${String(n).padStart(2)}  ${call}`);
+  for (const p of c.phases) {
+    console.log(`  ${p.phase}: ${p.counted} counted, ${p.content} content-creating, ${p.notModified} × 304`);
+    for (const [k, v] of p.byRoute) console.log(`    ${String(v).padStart(3)}  ${k}`);
+  }
+  row(
+    "Rate-limit-counted API calls per lifecycle",
+    `${c.total.counted} vs a minimum of ${minimum} named call by call = ${ratio.toFixed(2)}×; ${c.total.content} content-creating; ${c.total.notModified} configuration reads answered 304 (free)`,
+    "≤ 1.1×",
+    ratio <= 1.1 ? "met" : "missed: re-reads the minimum does not have — the issue's comments on every handler (the mirror check), a ledger ref read per session, the approver's permission read twice, the review and close steps each reading the issue again",
+  );
+  row(
+    "Content-creating calls per lifecycle",
+    `${c.total.content} (${c.phases.map((p) => `${p.phase}: ${p.content}`).join("; ")})`,
+    "printed (GitHub allows 500 an hour per installation)",
+    `${Math.floor(500 / c.total.content)} whole lifecycles an hour fit under GitHub's 500`,
+  );
+  row(
+    "Sequential round trips per critical path (bare Probot: 1)",
+    `open → status comment ${c.rounds.open}; /approve → dispatch ${c.rounds.approve}; exchange → credentials recorded ${c.rounds.exchange}; expiry → revoked recorded ${c.rounds.expiry}`,
+    "printed against 1",
+    "each is reads that depend on each other (policy → CODEOWNERS → team → permission), then the ledger's tree → commit → ref chain, then the mirror comment",
+  );
 }
 
 // 2. CODEOWNERS on a 5,000-rule file, against the `codeowners` npm package on the same rules and paths.
@@ -103,41 +135,42 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
   row("`npm run demo` wall time", `${((performance.now() - t) / 1000).toFixed(1)} s (exit ${r.status})`, "well under a minute", r.status === 0 ? "met" : "demo failed");
 }
 
-// 5. Webhook → status comment, Breakglass vs a bare Probot app on the same emulator.
-{
-  const f = await benchWebhookLatency(40, 5);
-  const r50 = f.breakglass.p50 / f.bare.p50;
-  const r95 = f.breakglass.p95 / f.bare.p95;
-  console.log(`Webhook → status comment, ${f.runs} runs each: Breakglass p50 ${f.breakglass.p50.toFixed(1)} ms p95 ${f.breakglass.p95.toFixed(1)} ms; bare Probot p50 ${f.bare.p50.toFixed(1)} ms p95 ${f.bare.p95.toFixed(1)} ms`);
-  console.log(`  Breakglass API calls up to its status comment: ${f.callsToStatus} (${f.callsToStatusByRoute.map(([k, v]) => `${v}× ${k}`).join(", ")})`);
-  row(
-    "Webhook → status comment vs bare Probot",
-    `p50 ${f.breakglass.p50.toFixed(0)} vs ${f.bare.p50.toFixed(1)} ms = ${r50.toFixed(1)}×; p95 ${f.breakglass.p95.toFixed(0)} vs ${f.bare.p95.toFixed(1)} ms = ${r95.toFixed(1)}× (${f.runs} runs each)`,
-    "≤ 1.5×",
-    r50 <= 1.5 && r95 <= 1.5 ? "met" : `missed: ${f.callsToStatus} sequential API calls (bare: 1), policies and form parsed, a signed record posted before the status comment`,
-  );
-}
-
-// 6. The sweep over many active grants (the sweep route, real HTTP to the emulator).
+// 6. The sweep over many live grants (the sweep route, real HTTP to the emulator), its cadence, and memory.
 {
   const sizes = (process.env.BENCH_SWEEP_SIZES ?? "1000,5000,10000").split(",").map(Number);
   const { points, seedMs } = await benchSweep(sizes);
   console.log(`  (seeding ${sizes.at(-1)} grants straight into the emulator took ${(seedMs / 1000).toFixed(1)} s, not counted)`);
   const first = points[0]!;
   const last = points.at(-1)!;
-  const perGrant = (p: (typeof points)[number]) => p.ms / p.grants;
-  // Linear: time per grant stays flat from the smallest to the largest sweep.
-  const growth = perGrant(last) / perGrant(first);
+  const perGrant = (ms: number, grants: number) => ms / grants;
+  const growth = perGrant(last.cold.ms, last.grants) / perGrant(first.cold.ms, first.grants);
   const callsPer = last.apiCalls / last.grants;
   row(
-    `Sweep over ${points.map((p) => p.grants.toLocaleString("en")).join(" / ")} active grants`,
-    `${points.map((p) => `${(p.ms / 1000).toFixed(1)} s`).join(" / ")} (${points.map((p) => perGrant(p).toFixed(1)).join(" / ")} ms per grant, ×${growth.toFixed(2)} from ${first.grants} to ${last.grants}); ${points.map((p) => p.apiCalls).join(" / ")} API calls (${callsPer.toFixed(2)} per grant)`,
-    "linear",
-    growth <= 1.25 ? "met" : `missed: time per grant grew ×${growth.toFixed(2)}`,
+    `Sweep over ${points.map((p) => p.grants.toLocaleString("en")).join(" / ")} live grants`,
+    `steady state ${points.map((p) => `${p.apiCalls} calls (${(p.apiCalls / p.grants).toFixed(3)}/grant), ${(p.ms / 1000).toFixed(2)} s`).join(" / ")}; first sweep of a process ${points.map((p) => `${(p.cold.apiCalls / p.grants).toFixed(2)}/grant, ${(p.cold.ms / 1000).toFixed(1)} s`).join(" / ")} (×${growth.toFixed(2)} per grant from ${first.grants} to ${last.grants})`,
+    "≤ 0.05 calls per grant, linear",
+    callsPer <= 0.05 && growth <= 1.25 ? "met" : callsPer > 0.05 ? "missed: more than 0.05 calls per grant" : `missed: time per grant grew ×${growth.toFixed(2)}`,
   );
+  const prev = (i: number) => (i === 0 ? 1 : points[i - 1]!.grants);
+  const perGrantHeap = last.heapGrowth / (last.grants - prev(points.length - 1));
+  const perGrantRss = last.rssGrowth / (last.grants - prev(points.length - 1));
+  row(
+    `Memory of the app holding ${last.grants.toLocaleString("en")} live grants`,
+    `process RSS ${(last.rss / 2 ** 20).toFixed(0)} MiB (emulator included); the app's share: ${(perGrantHeap / 1024).toFixed(1)} KiB heap, ${(perGrantRss / 1024).toFixed(1)} KiB RSS per grant`,
+    "printed per grant",
+    "timers, the sweep's memo and the ledger's commit cache; measured as growth after GC from the previous size",
+  );
+  // The sweep workflow's schedule, read from the template: GitHub bills each job as at least one minute.
+  const cron = /cron:\s*"([^"]+)"/.exec(readFileSync(".github/workflows/breakglass-sweep.yml", "utf8"))?.[1] ?? "";
+  const [, hour = "*"] = cron.split(/\s+/);
+  const perDay = hour === "*" ? 24 * (60 / Number(/\*\/(\d+)/.exec(cron.split(/\s+/)[0] ?? "")?.[1] ?? 60)) : 24 / Number(/\*\/(\d+)/.exec(hour)?.[1] ?? 24);
+  const minutes = Math.round(perDay * 30.44);
+  row("Default sweep cadence, Actions minutes a month (private repository)", `\`${cron}\`: ${perDay} runs a day × 1 billed minute ≈ ${minutes} min`, "≤ 500", minutes <= 500 ? "met" : "missed");
 }
 
 const machine = `${cpus()[0]?.model ?? "cpu"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const table = [`Machine: ${machine}`, "", "| Measure | Figure | Goal | Verdict |", "| --- | --- | --- | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 console.log(`\n${table}`);
 writeFileSync("bench/latest.md", `${table}\n`);
+// The production-limits sandboxes may leave the app's work waiting out a retry-after: do not wait for it.
+process.exit(0);

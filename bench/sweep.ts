@@ -6,21 +6,45 @@
  * real one: the sweep workflow's OIDC token POSTed to the app's /breakglass/sweep route, which lists
  * the open requests and reconciles each through Octokit over HTTP to the emulator.
  */
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { appendEntry, type SignedEntry } from "../src/core/audit-chain.ts";
 import { readRecordMarker, recordMarker } from "../src/core/record-marker.ts";
 import { readHistory } from "../src/app/issue-records.ts";
 import type { CommentRecord, IssueRecord } from "../src/sandbox/github/state.ts";
 import { nodeId } from "../src/sandbox/github/state.ts";
 import { requestFormBody } from "../src/sandbox/request-body.ts";
-import { SANDBOX_AUDIENCE, startSandbox } from "../src/sandbox/start-sandbox.ts";
+import { SANDBOX_AUDIENCE, SANDBOX_LEDGER_REPO, startSandbox } from "../src/sandbox/start-sandbox.ts";
+import { store as storeGitObject } from "../src/sandbox/github/routes/git.ts";
 
 export interface SweepPoint {
   grants: number;
+  /** The first sweep of this process over these grants (each read once, as after a restart). */
+  cold: { ms: number; apiCalls: number };
+  /** The next sweep: the steady state of a running app (the ledger listing, then only what changed or is due). */
   ms: number;
   apiCalls: number;
   scheduled: number;
   byRoute: Array<[string, number]>;
+  /** Resident memory the process grew by while the app read and held these grants (after GC), in bytes. */
+  rssGrowth: number;
+  rss: number;
+  /** V8 heap still in use after GC grew by this (what the app holds, without allocator slack). */
+  heapGrowth: number;
 }
+
+const gc: () => void = (() => {
+  v8.setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+})();
+const settledRss = async () => {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heapUsed };
+};
 
 export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[]; seedMs: number }> {
   const sb = await startSandbox({ logLevel: "silent" });
@@ -38,6 +62,10 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
 
     const state = sb.emulator.state;
     const repo = state.repository;
+    // Each copy also gets its ledger branch and index entry, as the app's appends would have made them.
+    const ledgerRepo = [...state.repositories.values()].find((r) => r.name === SANDBOX_LEDGER_REPO)!;
+    const templateLines = (await port.ledger.read(data.number)).entries;
+    const who = { name: "breakglass[bot]", email: "breakglass@users.noreply.github.com", date: new Date(sb.clock.now()).toISOString() };
     const templateIssue = repo.issues.get(data.number)!;
     const templateComments = templateIssue.commentIds.map((id) => state.comments.get(id)!);
     let seedMs = 0;
@@ -65,6 +93,12 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
           state.comments.set(cid, comment);
           issue.commentIds.push(cid);
         }
+        const lines = chain.map((signed, i) => ({ jws: signed.jws, text: templateLines[i]!.text }));
+        const blob = storeGitObject(ledgerRepo.git, { type: "blob", content: Buffer.from(`${lines.map((l) => JSON.stringify(l)).join("\n")}\n`) });
+        const tree = storeGitObject(ledgerRepo.git, { type: "tree", entries: [{ path: "chain.jsonl", mode: "100644", type: "blob", sha: blob }] });
+        const commit = storeGitObject(ledgerRepo.git, { type: "commit", tree, parents: [], message: `acme/ops#${number}: entry ${lines.length - 1}`, author: who, committer: who });
+        ledgerRepo.git.refs.set(`refs/heads/requests/acme/ops/${number}`, commit);
+        ledgerRepo.git.refs.set(`refs/heads/open/acme/ops/${number}`, commit);
       }
       seedMs += performance.now() - t;
       seeded += count;
@@ -86,20 +120,32 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
     const points: SweepPoint[] = [];
     for (const size of sizes) {
       if (size > seeded) await seed(size - seeded);
-      await sb.emulator.waitForIdle();
-      sb.emulator.resetApiRequestLog();
-      const token = await sweepToken();
-      const t = performance.now();
-      const res = await fetch(`${sb.app.url}/breakglass/sweep`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
-      const report = (await res.json()) as { checked?: number; scheduled?: unknown[]; error?: string; message?: string };
-      const ms = performance.now() - t;
-      if (!res.ok) throw new Error(`sweep refused: ${res.status} ${report.error}: ${report.message}`);
-      const calls = sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
+      const sweep = async () => {
+        await sb.emulator.waitForIdle();
+        sb.emulator.resetApiRequestLog();
+        const token = await sweepToken();
+        const t = performance.now();
+        const res = await fetch(`${sb.app.url}/breakglass/sweep`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+        const report = (await res.json()) as { checked?: number; scheduled?: unknown[]; failed?: number[]; error?: string; message?: string };
+        const ms = performance.now() - t;
+        if (!res.ok) throw new Error(`sweep refused: ${res.status} ${report.error}: ${report.message}`);
+        // Rate-limit-counted calls: the app's, but 304s (conditional reads that did not change).
+        const calls = sb.emulator.apiRequests.filter((r) => (r.tokenKind === "installation" || r.tokenKind === "app") && r.status !== 304);
+        if (report.checked !== size) throw new Error(`the sweep checked ${report.checked} requests, expected ${size}`);
+        if (report.failed?.length) throw new Error(`the sweep failed on ${report.failed.length} requests`);
+        return { ms, calls, scheduled: report.scheduled?.length ?? 0 };
+      };
+      const rssBefore = await settledRss();
+      const cold = await sweep();
+      const warm = await sweep();
+      const rssAfter = await settledRss();
+      const coldRoutes = new Map<string, number>();
+      for (const r of cold.calls) coldRoutes.set(`${r.method} ${r.route}`, (coldRoutes.get(`${r.method} ${r.route}`) ?? 0) + 1);
+      console.log(`  first sweep over ${size}: ${[...coldRoutes].map(([k, v]) => `${v}× ${k}`).join(", ")}`);
       const m = new Map<string, number>();
-      for (const r of calls) m.set(`${r.method} ${r.route}`, (m.get(`${r.method} ${r.route}`) ?? 0) + 1);
-      if (report.checked !== size) throw new Error(`the sweep checked ${report.checked} requests, expected ${size}`);
-      points.push({ grants: size, ms, apiCalls: calls.length, scheduled: report.scheduled?.length ?? 0, byRoute: [...m].sort((a, b) => b[1] - a[1]) });
-      console.log(`  sweep over ${size} grants: ${(ms / 1000).toFixed(1)} s, ${calls.length} API calls, ${report.scheduled?.length} scheduled`);
+      for (const r of warm.calls) m.set(`${r.method} ${r.route}`, (m.get(`${r.method} ${r.route}`) ?? 0) + 1);
+      points.push({ grants: size, cold: { ms: cold.ms, apiCalls: cold.calls.length }, ms: warm.ms, apiCalls: warm.calls.length, scheduled: warm.scheduled, byRoute: [...m].sort((a, b) => b[1] - a[1]), rssGrowth: rssAfter.rss - rssBefore.rss, rss: rssAfter.rss, heapGrowth: rssAfter.heapUsed - rssBefore.heapUsed });
+      console.log(`  sweep over ${size} grants: first ${(cold.ms / 1000).toFixed(1)} s and ${cold.calls.length} calls; then ${(warm.ms / 1000).toFixed(2)} s, ${warm.calls.length} calls (${[...m].map(([k, v]) => `${v}× ${k}`).join(", ")}), ${warm.scheduled} scheduled`);
     }
     return { points, seedMs };
   } finally {

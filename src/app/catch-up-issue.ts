@@ -3,7 +3,8 @@ import { withoutSignature } from "../core/step-up.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
 import { handleCommand } from "./handle-command.ts";
-import { handleRequestIssue, isRequestIssue } from "./handle-request-issue.ts";
+import { handleRequestIssue } from "./handle-request-issue.ts";
+import { isRequestIssue } from "./request-recognition.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { RequestSession } from "./request-session.ts";
 
@@ -41,7 +42,7 @@ export interface CatchUpReport {
 export async function catchUpIssue(deps: BreakglassDeps, port: GitHubPort, lock: IssueLock, source: CatchUpSource): Promise<CatchUpReport> {
   const report: CatchUpReport = { intake: false, commands: [], skippedEdited: [] };
   const issue = await source.issue();
-  if (!isRequestIssue(issue)) return report;
+  if (!(await isRequestIssue(deps, port, issue))) return report;
   const key = `${port.owner}/${port.repo}#${issue.number}`;
   await lock(key, async () => {
     const session = await RequestSession.open(deps, port, issue.number, issue);

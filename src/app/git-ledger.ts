@@ -170,6 +170,20 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     async requests() {
       return issuesUnder(requestRef(0).replace(/0$/, ""));
     },
+    async tips() {
+      const prefix = `refs/${requestRef(0).replace(/0$/, "")}`;
+      try {
+        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: requestRef(0).replace(/0$/, ""), per_page: 100 });
+        const tips = new Map<number, string>();
+        for (const r of refs) {
+          const n = Number(r.ref.slice(prefix.length));
+          if (Number.isSafeInteger(n) && n > 0) tips.set(n, r.object.sha);
+        }
+        return tips;
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
     async setIndexed(issue, indexed) {
       if (indexed) {
         const at = lastTip.get(issue) ?? (await tipOf(requestRef(issue)));

@@ -23,6 +23,8 @@ export interface IssueSummary {
   created_at: string;
   closed_at: string | null;
   html_url: string;
+  /** When anything about the issue last changed (listings and reads give it; webhook payloads too). */
+  updated_at?: string;
 }
 
 export interface RepositoryIdentity {
@@ -30,6 +32,14 @@ export interface RepositoryIdentity {
   owner_id: number;
   full_name: string;
   default_branch: string;
+}
+
+/** A comment of any issue of the repository, as the repository-wide listing gives it (for the start-up catch-up). */
+export interface RepositoryComment extends IssueComment {
+  issue_number: number;
+  updated_at: string;
+  /** GitHub's reaction counts on the comment (who reacted needs `listCommentReactions`). */
+  reactions: { rocket: number; "-1": number };
 }
 
 export type Reaction = "eyes" | "rocket" | "-1" | "+1" | "confused" | "hooray";
@@ -76,6 +86,10 @@ export interface GitHubPort {
   createIssue(input: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<IssueSummary>;
   updateIssue(issue: number, change: { state?: "open" | "closed"; state_reason?: "completed" | "not_planned" | "reopened"; body?: string; title?: string }): Promise<void>;
   listComments(issue: number): Promise<IssueComment[]>;
+  /** Comments on every issue of the repository updated at or after `since` (ISO time), oldest first. */
+  listRepositoryComments?(since: string): Promise<RepositoryComment[]>;
+  /** Who reacted how to a comment. */
+  listCommentReactions?(commentId: number): Promise<Array<{ content: string; user: string }>>;
   createComment(issue: number, body: string): Promise<IssueComment>;
   updateComment(commentId: number, body: string): Promise<void>;
   react(commentId: number, reaction: Reaction): Promise<void>;

@@ -69,6 +69,11 @@ export interface Ledger {
   orphans(): Promise<OrphanCredential[]>;
   /** The credential was revoked: it is no longer owed. */
   dropOrphan(key: string): Promise<void>;
+  /**
+   * The latest version of every request of this repository, by issue, in one listing (a page per
+   * 100 requests): what the sweep compares with the versions it has already checked.
+   */
+  tips?(): Promise<Map<number, string>>;
   /** Puts a request in the index again (a settled request that got a new entry), or takes it out. */
   setIndexed(issue: number, indexed: boolean): Promise<void>;
 }
@@ -110,6 +115,9 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
     },
     async requests() {
       return [...chains.keys()].filter((n) => chains.get(n)!.entries.length > 0).sort((a, b) => a - b);
+    },
+    async tips() {
+      return new Map([...chains].filter(([, c]) => c.tip !== null).map(([n, c]) => [n, c.tip!]));
     },
     async setIndexed(issue, on) {
       if (on) indexed.add(issue);

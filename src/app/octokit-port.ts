@@ -1,6 +1,6 @@
 import type { Octokit } from "@octokit/rest";
 import type { Permission } from "../core/approvers.ts";
-import type { GitHubPort, IssueComment, IssueSummary, Reaction, RepositoryIdentity } from "./github-port.ts";
+import type { GitHubPort, IssueComment, IssueSummary, Reaction, RepositoryComment, RepositoryIdentity } from "./github-port.ts";
 import { DEFAULT_LEDGER_REPO, gitLedger } from "./git-ledger.ts";
 
 /** The slice of Octokit the port uses: `rest` endpoint methods, `paginate` and plain `request`. */
@@ -16,6 +16,7 @@ interface RawIssue {
   created_at: string;
   closed_at: string | null;
   html_url: string;
+  updated_at?: string;
   pull_request?: unknown;
 }
 
@@ -38,6 +39,7 @@ const toIssue = (i: RawIssue): IssueSummary => ({
   created_at: i.created_at,
   closed_at: i.closed_at,
   html_url: i.html_url,
+  ...(i.updated_at ? { updated_at: i.updated_at } : {}),
 });
 
 const toComment = (c: RawComment): IssueComment => ({
@@ -70,6 +72,33 @@ function rememberBlob(sha: string, text: string): void {
 }
 
 /**
+ * Configuration files and directories read conditionally: the last answer's `etag` is sent back as
+ * `If-None-Match`, and GitHub answers 304 when nothing changed, which "does not count against your
+ * primary rate limit" (GitHub's "Best practices for using the REST API"). GitHub still decides every
+ * time, so a changed policy is read at once; only the unchanged body is reused. Bounded.
+ */
+const conditionalCache = new Map<string, { etag: string; data: unknown }>();
+const CONDITIONAL_CACHE_ENTRIES = 500;
+async function getContentConditionally(octokit: PortOctokit, owner: string, repo: string, path: string): Promise<unknown> {
+  const key = `${owner}/${repo}:${path}`.toLowerCase();
+  const cached = conditionalCache.get(key);
+  try {
+    const response = await octokit.rest.repos.getContent({ owner, repo, path, ...(cached ? { headers: { "if-none-match": cached.etag } } : {}) });
+    const etag = (response.headers as Record<string, string> | undefined)?.etag;
+    conditionalCache.delete(key);
+    if (etag) {
+      conditionalCache.set(key, { etag, data: response.data });
+      if (conditionalCache.size > CONDITIONAL_CACHE_ENTRIES) conditionalCache.delete(conditionalCache.keys().next().value!);
+    }
+    return response.data;
+  } catch (error) {
+    if (cached && isStatus(error, 304)) return cached.data;
+    conditionalCache.delete(key);
+    throw error;
+  }
+}
+
+/**
  * `ledgerRepo` names the repository of the same owner that holds the ledger (default
  * `breakglass-ledger`); the installation must cover it with contents: write.
  */
@@ -94,10 +123,10 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
       const known = sha === undefined ? undefined : blobCache.get(sha);
       if (known !== undefined) return known;
       try {
-        const { data } = await octokit.rest.repos.getContent({ ...base, path });
-        if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
+        const data = (await getContentConditionally(octokit, owner, repo, path)) as { type: string; content?: string; encoding?: string; sha: string } | unknown[];
+        if (Array.isArray(data) || data.type !== "file" || typeof data.content !== "string") return null;
         // Over 1 MB GitHub leaves `content` empty (encoding "none"): the blob has it (CODEOWNERS may be 3 MB).
-        const inline = (data as { encoding?: string }).encoding !== "none";
+        const inline = data.encoding !== "none";
         const base64 = inline ? data.content : (await octokit.rest.git.getBlob({ ...base, file_sha: data.sha })).data.content;
         const text = Buffer.from(base64, "base64").toString("utf8");
         rememberBlob(data.sha, text);
@@ -109,7 +138,7 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     },
     async listDirectory(path) {
       try {
-        const { data } = await octokit.rest.repos.getContent({ ...base, path });
+        const data = (await getContentConditionally(octokit, owner, repo, path)) as Array<{ type: string; name: string; sha: string }> | object;
         if (!Array.isArray(data)) return [];
         return data.flatMap((e): Array<{ name: string; sha?: string; symlink?: boolean }> => (e.type === "file" ? [{ name: e.name, sha: e.sha }] : e.type === "symlink" ? [{ name: e.name, symlink: true }] : []));
       } catch (error) {
@@ -142,6 +171,21 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     async listComments(issue) {
       const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...base, issue_number: issue, per_page: 100 });
       return (comments as RawComment[]).map(toComment);
+    },
+    async listRepositoryComments(since) {
+      const comments = await octokit.paginate(octokit.rest.issues.listCommentsForRepo, { ...base, since, sort: "updated", direction: "asc", per_page: 100 });
+      return (comments as Array<RawComment & { issue_url: string; updated_at: string; reactions?: { rocket?: number; "-1"?: number } }>).map(
+        (c): RepositoryComment => ({
+          ...toComment(c),
+          issue_number: Number(c.issue_url.split("/").pop()),
+          updated_at: c.updated_at,
+          reactions: { rocket: c.reactions?.rocket ?? 0, "-1": c.reactions?.["-1"] ?? 0 },
+        }),
+      );
+    },
+    async listCommentReactions(commentId) {
+      const reactions = await octokit.paginate(octokit.rest.reactions.listForIssueComment, { ...base, comment_id: commentId, per_page: 100 });
+      return reactions.map((r) => ({ content: r.content, user: r.user?.login ?? "ghost" }));
     },
     async createComment(issue, body) {
       const { data } = await octokit.rest.issues.createComment({ ...base, issue_number: issue, body });

@@ -33,6 +33,24 @@ export interface ReconcileReport {
 const MIRROR_SETTLED_MS = 60_000;
 
 /**
+ * What a sweep learnt about a live grant: at ledger version `tip` nothing is due before `dueAt`. A
+ * version names its content (a commit id), so while the request's tip is unchanged the only things
+ * that can change the answer are the clock and what the ledger does not hold (a record comment
+ * deleted while its webhook was lost): the first is `dueAt`, the second is a full check at least
+ * every FULL_CHECK_MS. Per process; a restarted app checks everything once.
+ */
+interface SweepMemo {
+  tip: string;
+  dueAt: number;
+  checkedAt: number;
+}
+const memos = new WeakMap<BreakglassDeps, Map<string, SweepMemo>>();
+/** How often a sweep still reads a live grant whose ledger has not changed (its mirror comments). */
+export const FULL_CHECK_MS = 6 * 3600_000;
+/** Requests a sweep works on at once. */
+const SWEEP_CONCURRENCY = 6;
+
+/**
  * Brings every open request of a repository in line with the clock, from its records alone: overdue
  * grants are revoked, failed revocations retried, ended grants closed with their checklist, stale
  * pending requests escalated and timed out, and live grants (re)scheduled. Run at start-up, by the
@@ -49,14 +67,32 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
     report.orphans_revoked.push(...owed.revoked);
     report.orphans_failed.push(...owed.failed);
   }
-  // A sweep reads the repository's configuration once for all its requests.
-  const shared = only === undefined && issues.length > 1 ? await loadRepoConfig(port) : undefined;
-  for (const n of issues) {
+  // A sweep lists every request's ledger version in one listing and reads in full only the requests
+  // that changed or have something due; the repository's configuration is read once, when needed.
+  const tips = only === undefined && port.ledger.tips ? await port.ledger.tips() : null;
+  let memo = memos.get(deps);
+  if (!memo) memos.set(deps, (memo = new Map()));
+  let sharedConfig: ReturnType<typeof loadRepoConfig> | undefined;
+  const shared = () => (only === undefined && issues.length > 1 ? (sharedConfig ??= loadRepoConfig(port)) : undefined);
+  const now = deps.now();
+  const one = async (n: number) => {
     report.checked++;
+    const key = `${port.owner}/${port.repo}#${n}`.toLowerCase();
+    const known = tips ? memo.get(key) : undefined;
+    if (known && known.tip === tips!.get(n) && now < known.dueAt && now - known.checkedAt < FULL_CHECK_MS) {
+      deps.scheduler?.schedule(port, n, known.dueAt);
+      report.scheduled.push({ issue: n, expires_at: new Date(known.dueAt).toISOString() });
+      return;
+    }
     const work = async () => {
-      const session = await RequestSession.open(deps, port, n, undefined, shared);
+      const config = shared();
+      const session = await RequestSession.open(deps, port, n, undefined, config ? await config : undefined);
       await reconcileSession(deps, session, report);
       if (only === undefined && isSettled(session.state)) await port.ledger.setIndexed(n, false);
+      const { state } = session;
+      const expires = state.grant ? Date.parse(state.grant.expires_at) : NaN;
+      if (tips && session.ledgerTip && LIVE.has(state.status) && state.status !== "revoke_failed" && expires > deps.now()) memo.set(key, { tip: session.ledgerTip, dueAt: expires, checkedAt: now });
+      else memo.delete(key);
     };
     try {
       await (deps.lock ? deps.lock(`${port.owner}/${port.repo}#${n}`, work) : work());
@@ -65,7 +101,13 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
       if (only !== undefined) throw error;
       report.failed.push(n);
     }
-  }
+  };
+  // Requests are independent (each under its own lock): a few at a time, well inside GitHub's 100
+  // concurrent requests and Octokit's 10, so reading thousands after a restart is not one by one.
+  const queue = [...issues];
+  await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, queue.length) }, async () => {
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) await one(n);
+  }));
   return report;
 }
 

@@ -75,6 +75,11 @@ export class RequestSession {
   get number(): number {
     return this.issue.number;
   }
+  /** The ledger version this session last read or wrote (null: no entry yet). */
+  get ledgerTip(): string | null {
+    return this.history.ledger.tip;
+  }
+
   get state(): RequestState {
     return this.history.state;
   }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
+import { Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
 import Bottleneck from "bottleneck";
 import { breakglassApp } from "./app.ts";
@@ -21,6 +21,8 @@ import { collectDashboard } from "./dashboard/collect-dashboard.ts";
 import { ConfigError, configErrorLine } from "./config-error.ts";
 import { createAppMetrics, type AppMetrics } from "./metrics.ts";
 import { opsRoutes } from "./ops-routes.ts";
+import { webhookIntake, type WebhookIntake } from "./webhook-intake.ts";
+import { catchUp, type CatchUpReport } from "./catch-up.ts";
 
 export interface ServerConfig {
   appId: number;
@@ -59,6 +61,10 @@ export interface RunningServer {
   reconcileAll(): Promise<ReconcileReport[]>;
   /** Fires the timers that are due by the deps' clock. */
   runDue(): Promise<void>;
+  /** Finds and does work acknowledged by a process that died before doing it (catch-up.ts), on every repository. */
+  catchUpAll(): Promise<CatchUpReport[]>;
+  /** Webhooks are answered before their work is done: this is the work (idle/pause/resume for tests). */
+  intake: Pick<WebhookIntake, "idle" | "pending" | "pause" | "resume">;
   stop(): Promise<void>;
 }
 
@@ -67,15 +73,34 @@ export interface RunningServer {
  * ("does not retry, only logs"), which would leave a handler half done (an approval recorded, its
  * grant workflow never dispatched); GitHub asks clients to wait `retry-after` and try again, so
  * Breakglass does, twice.
+ *
+ * Writes keep one lane per installation, shaped by GitHub's documented numbers instead of Octokit's
+ * fixed spacing: GitHub asks for at least one second between mutating requests when making "a large
+ * number" of them, and allows at most 80 content-generating requests a minute. So a burst of up to
+ * WRITE_BURST writes goes at once (one event's handful of writes answers in about a second), and
+ * sustained writing is one a second: in any minute at most WRITE_BURST + 60 < 80. Octokit's default
+ * (every write a second apart, and three seconds between comments, which GitHub does not document)
+ * made an `/approve` take 8 s. The groups are made once per server, so every Octokit of an
+ * installation (each webhook gets its own) shares the same lane.
  */
+export const WRITE_BURST = 15;
 function throttleFor(mode: boolean | "rate-limits-only", log: { warn(message: string): void }): Record<string, unknown> {
   if (mode === false) return { enabled: false };
+  const unspaced = () => new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
+  const writeLane = new Bottleneck.Group({
+    maxConcurrent: 1,
+    reservoir: WRITE_BURST,
+    reservoirIncreaseInterval: 1000,
+    reservoirIncreaseAmount: 1,
+    reservoirIncreaseMaximum: WRITE_BURST,
+  });
   return {
     onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
       log.warn(`Secondary rate limit on ${options.method} ${options.url}; retrying in ${retryAfter} s (attempt ${retryCount + 1} of 2).`);
       return retryCount < 2;
     },
-    ...(mode === "rate-limits-only" ? { write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }) } : {}),
+    notifications: unspaced(),
+    write: mode === "rate-limits-only" ? unspaced() : writeLane,
   };
 }
 
@@ -95,13 +120,14 @@ export function reportNotificationFailures(deps: BreakglassDeps, metrics: Pick<A
 /** Starts Probot's webhook middleware and Breakglass's routes on one HTTP server. */
 export async function startBreakglassServer(config: ServerConfig): Promise<RunningServer> {
   const log = appLogger(config.logLevel);
+  const throttle = throttleFor(config.throttle ?? true, log);
   const probot = new Probot({
     appId: config.appId,
     privateKey: config.privateKey,
     secret: config.webhookSecret,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     log: log.child({ name: "probot" }),
-    Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), ...throttleFor(config.throttle ?? true, log) } })),
+    Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), ...throttle } })),
   });
   const lock = createIssueLock();
   const installationPorts = new Map<string, Promise<GitHubPort | null>>();
@@ -157,7 +183,11 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     }
     return ports;
   }
-  const webhooks = await createNodeMiddleware(breakglassApp(deps, lock), { probot });
+  await probot.load(breakglassApp(deps, lock));
+  const intake = webhookIntake(probot, log, (event, seconds, ok) => {
+    metrics.webhookHandled(`${event}:work`, seconds);
+    if (!ok) metrics.webhookHandled(`${event}:failed`, seconds);
+  });
   const routes = createRoutes({
     deps,
     verify: createOidcVerifier(deps.oidc, deps.now),
@@ -185,7 +215,8 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
           const started = process.hrtime.bigint();
           res.once("finish", () => metrics.webhookHandled(event.slice(0, 64), Number(process.hrtime.bigint() - started) / 1e9));
         }
-        await webhooks(req, res, () => res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}'));
+        if (await intake.handle(req, res)) return;
+        res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}');
       })
       .catch((error: unknown) => {
         log.error({ err: error }, "request failed");
@@ -195,6 +226,12 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
   await new Promise<void>((resolve) => server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", resolve));
   const address = server.address() as AddressInfo;
   const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
+
+  async function catchUpAll(): Promise<CatchUpReport[]> {
+    const reports: CatchUpReport[] = [];
+    for (const port of await installedPorts()) reports.push(await catchUp(deps, port));
+    return reports;
+  }
 
   async function reconcileAll(): Promise<ReconcileReport[]> {
     const reports: ReconcileReport[] = [];
@@ -214,12 +251,15 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     metrics,
     portFor,
     reconcileAll,
+    catchUpAll,
+    intake,
     async runDue() {
       for (const { port, issue } of scheduler.due(deps.now())) {
         await reconcileRepository(deps, port, issue);
       }
     },
     async stop() {
+      intake.stop();
       scheduler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -239,5 +279,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   });
   const running = await startBreakglassServer(config);
   console.log(JSON.stringify({ level: 30, msg: `Breakglass listening on ${running.url}` }));
-  running.reconcileAll().catch((error) => console.error("start-up reconcile failed; the sweep will catch up", error));
+  // Work a previous process acknowledged but did not do, then everything due by the clock.
+  running
+    .catchUpAll()
+    .catch((error) => console.error("start-up catch-up failed; restart or run the sweep to try again", error))
+    .then(() => running.reconcileAll())
+    .catch((error) => console.error("start-up reconcile failed; the sweep will catch up", error));
 }

@@ -57,6 +57,7 @@ export interface SandboxOptions {
   logLevel?: "info" | "warn" | "error" | "silent";
   /** SSH signing keys people added to GitHub (`GET /users/{username}/ssh_signing_keys`), as key lines. */
   signingKeys?: Record<string, string[]>;
+
   /** More repositories of the owner (e.g. its public `.github` with default issue forms). */
   extraRepos?: string[];
   extraRepoFiles?: Record<string, Record<string, string>>;
@@ -69,8 +70,13 @@ export interface SandboxOptions {
    * `administration: "write"` for a github role that asks for it.
    */
   installationPermissions?: Record<string, "read" | "write">;
-  /** Honour rate limits (`retry-after`) as the deployed app does, without its write spacing. Default off: faster. */
-  rateLimits?: boolean;
+  /**
+   * `true`: the app honours rate limits (`retry-after`) as the deployed app does, without its write
+   * spacing. `"production"`: the app's Octokit throttling exactly as deployed (server.ts), and the
+   * emulator enforcing GitHub's documented primary and secondary limits (github/rate-limits.ts).
+   * Default off: fastest.
+   */
+  rateLimits?: boolean | "production";
 }
 
 export interface Sandbox {
@@ -164,8 +170,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.teamRepoPermissions ? { teamRepoPermissions: options.teamRepoPermissions } : {}),
     ...(options.permissions ? { permissions: options.permissions } : {}),
     // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
+
     extraRepos: [SANDBOX_LEDGER_REPO, ...(options.extraRepos ?? [])],
     installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read", ...(options.installationPermissions ?? {}) },
+    rateLimits: options.rateLimits === "production",
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
@@ -190,7 +198,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       baseUrl: emulator.apiUrl,
       port,
       realTimers: false,
-      throttle: options.rateLimits ? "rate-limits-only" : false,
+      throttle: options.rateLimits === "production" ? true : options.rateLimits ? "rate-limits-only" : false,
       dashboard: { mode: "loopback" },
       logLevel: options.logLevel ?? "silent",
       deps: {
@@ -298,13 +306,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   }
 
+  /** Webhooks are answered before their work runs: settled means the app's and replicas' work is done too. */
+  const appsBusy = () => [app, ...replicas].some((server) => server.intake.pending() > 0);
   async function settle(): Promise<void> {
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 500; i++) {
       await emulator.waitForIdle();
+      if (appsBusy()) {
+        for (const server of [app, ...replicas]) await server.intake.idle();
+        continue;
+      }
       const pending = runs.map((r) => r.result);
       await Promise.allSettled(pending);
+      if (runs.length !== pending.length) continue;
       await emulator.waitForIdle();
-      if (runs.length === pending.length) return;
+      if (!appsBusy()) return;
     }
   }
 
@@ -328,7 +343,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     async startApp() {
       app = await startApp(appPort);
-      // What `npm start` does after listening: catch up on everything missed while down.
+      // What `npm start` does after listening: the work a previous process acknowledged but did not
+      // do, then everything the clock made due while it was down.
+      await app.catchUpAll();
       await app.reconcileAll();
       await settle();
     },

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Octokit } from "@octokit/rest";
@@ -35,6 +35,7 @@ import {
   type WorkflowRun,
 } from "./state.ts";
 import { WebhookQueue, type DeliveryRecord } from "./webhooks.ts";
+import { RateLimiter, type Admission } from "./rate-limits.ts";
 
 export type { DeliveryRecord } from "./webhooks.ts";
 export type { FaultRule } from "./faults.ts";
@@ -89,6 +90,8 @@ export interface EmulatorOptions {
   installationTokenFormat?: InstallationTokenFormat;
   /** "concurrent" (GitHub's documented behaviour): deliveries at once and out of order; "serial" (default): one at a time, in order. */
   webhookDelivery?: "serial" | "concurrent";
+  /** Enforce GitHub's documented primary and secondary REST limits (rate-limits.ts); default off. */
+  rateLimits?: boolean;
 }
 
 export interface ApiRequestRecord {
@@ -103,6 +106,10 @@ export interface ApiRequestRecord {
   /** Scenario-clock time it arrived. */
   at: number;
   durationMs: number;
+  /** `performance.now()` when it was answered (for benchmarks that time what people see). */
+  answeredAt: number;
+  /** The `id` of what a 201/200 write created (a comment, an issue) or the run a dispatch started. */
+  createdId: number | null;
 }
 
 export type WorkflowDispatchHandler = (run: WorkflowRun) => void | Promise<void>;
@@ -117,6 +124,8 @@ export interface GitHubEmulator {
   readonly faults: Faults;
   readonly deliveries: readonly DeliveryRecord[];
   readonly apiRequests: readonly ApiRequestRecord[];
+  /** The limiter counting requests against GitHub's limits, when `rateLimits` is on. */
+  readonly rateLimiter: RateLimiter | null;
   readonly tokens: TokenStore;
   resetApiRequestLog(): void;
   setWebhookUrl(url: string | null): void;
@@ -256,6 +265,8 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
   const tokens = new TokenStore(state.app, options.appPublicKeyPem, credentialClock, options.installationTokenFormat ?? "stateless");
   const faults = new Faults();
   const apiRequests: ApiRequestRecord[] = [];
+  // Limits are per wall-clock minute and hour (as the app's throttling measures them), not the scenario clock.
+  const rateLimiter = options.rateLimits ? new RateLimiter(credentialClock) : null;
   const dispatchHandlers = new Set<WorkflowDispatchHandler>();
   const runStartHandlers = new Set<WorkflowDispatchHandler>();
   const idleWaiters = new Set<() => void>();
@@ -323,6 +334,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     let tokenKind: TokenKind = "none";
     let actor: string | null = null;
     let result: RouteResult;
+    let admission: Admission | null = null;
     try {
       const raw = await readBody(req);
       const match = url.pathname.startsWith(API_PREFIX) ? matchRoute(ROUTES, method, path) : null;
@@ -330,6 +342,13 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       const auth = await tokens.authenticate(headerValue(req.headers.authorization));
       tokenKind = auth.ok ? auth.caller.kind : auth.kind;
       actor = auth.ok ? actorOf(auth.caller).login : null;
+      if (rateLimiter && auth.ok && url.pathname.startsWith(API_PREFIX)) {
+        const c = auth.caller;
+        const key = c.kind === "app" ? `app ID ${c.app.id}` : c.kind === "installation" ? `installation ID ${c.app.id}` : `user ${c.actor.login}`;
+        const admitted = rateLimiter.admit(key, method, route);
+        if (!admitted.ok) throw new LimitRefusal(admitted.result);
+        admission = admitted.admission;
+      }
       const fault = faults.take(method, route, path);
       if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
       const injected = fault ? faultResponse(fault, credentialClock) : null;
@@ -343,14 +362,19 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
         result = await match.route.handle({ req: request, params: match.params, caller, repo: repo!, ctx });
       }
     } catch (error) {
-      if (error instanceof HttpError) {
+      if (error instanceof LimitRefusal) {
+        result = error.result;
+      } else if (error instanceof HttpError) {
         result = { status: error.status, body: error.body(), headers: error.headers };
       } else {
         result = { status: 500, body: { message: `Emulator error: ${(error as Error).message}`, documentation_url: "https://docs.github.com/rest" } };
       }
     }
+    result = conditional(method, req, result);
+    if (admission) result = { ...result, headers: { ...result.headers, ...admission.finish(result.status) } };
     send(res, result);
-    apiRequests.push({ method, route, path, status: result.status, tokenKind, actor, at, durationMs: performance.now() - started });
+    const created = method === "POST" && result.body && typeof result.body === "object" ? ((result.body as { id?: unknown; workflow_run_id?: unknown }).workflow_run_id ?? (result.body as { id?: unknown }).id) : null;
+    apiRequests.push({ method, route, path, status: result.status, tokenKind, actor, at, durationMs: performance.now() - started, answeredAt: performance.now(), createdId: typeof created === "number" ? created : null });
     requestsInFlight--;
     notify();
   }
@@ -468,6 +492,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     tokens,
     deliveries: webhooks.deliveries,
     apiRequests,
+    rateLimiter,
     resetApiRequestLog: () => void apiRequests.splice(0),
     setWebhookUrl: (webhookUrl) => webhooks.setUrl(webhookUrl),
     userToken: (login) => tokens.userToken(knownUser(login)).token,
@@ -601,6 +626,26 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A request refused by the rate limiter: answered as GitHub answers it, never handled. */
+class LimitRefusal extends Error {
+  constructor(readonly result: RouteResult) {
+    super("rate limited");
+  }
+}
+
+/**
+ * GitHub's conditional requests: a GET answer carries an `etag` of its body; the same GET with a
+ * matching `If-None-Match` is answered 304 without a body (and, with the limiter, is not counted).
+ */
+function conditional(method: string, req: IncomingMessage, result: RouteResult): RouteResult {
+  if (method !== "GET" || result.status !== 200 || result.body === undefined) return result;
+  const etag = `W/"${createHash("sha256").update(JSON.stringify(result.body)).digest("hex").slice(0, 40)}"`;
+  const sent = headerValue(req.headers["if-none-match"]);
+  const matches = sent !== undefined && sent.split(",").some((tag) => tag.trim() === etag || tag.trim() === etag.slice(2) || tag.trim() === "*");
+  const headers = { ...result.headers, etag };
+  return matches ? { status: 304, headers } : { ...result, headers };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { githubTimestamp } from "../../clock.ts";
-import { HttpError, notFound, objectBody, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
+import { HttpError, notFound, objectBody, paginate, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
 import { hasRole, nodeId, type GitDatabase, type GitObject, type RepoRecord } from "../state.ts";
 import { forbidden } from "./issue-helpers.ts";
 
@@ -30,7 +30,8 @@ function serialise(object: GitObject): Buffer {
   return Buffer.from(`${lines.join("\n")}\n\n${object.message}`);
 }
 
-function store(db: GitDatabase, object: GitObject): string {
+/** Stores a git object under its git id (exported for benchmarks that seed a ledger without HTTP). */
+export function store(db: GitDatabase, object: GitObject): string {
   const sha = gitId(object.type, serialise(object));
   db.objects.set(sha, object);
   return sha;
@@ -182,7 +183,9 @@ function matchingRefs(input: RouteHandlerInput): RouteResult {
   const prefix = fullRef(input.params.ref);
   if (input.repo.git.refs.size === 0) throw emptyRepository();
   const found = [...input.repo.git.refs.entries()].filter(([ref]) => ref.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b));
-  return { status: 200, body: found.map(([ref, sha]) => refJson(input, ref, sha)) };
+  // Paged like GitHub's other listings (at most 100 a page): a client that reads one page sees at most 100.
+  const { page, headers } = paginate(found, input.req, input.ctx.urls.api);
+  return { status: 200, body: page.map(([ref, sha]) => refJson(input, ref, sha)), headers };
 }
 
 const VALID_REF = /^refs\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)+$/;
