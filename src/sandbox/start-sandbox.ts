@@ -11,6 +11,8 @@ import type { CredentialProvider } from "../providers/provider.ts";
 import type { ProviderName } from "../core/types.ts";
 import { createJwtProvider, introspect, memoryRevocationStore } from "../providers/jwt.ts";
 import { runAction, type ActionRun } from "./action-runner.ts";
+import { approveSigned } from "./approve-signed.ts";
+import { approverKeys } from "./approver-keys.ts";
 import { FakeClock } from "./clock.ts";
 import { startGitHubEmulator, type GitHubEmulator, type WorkflowRun } from "./github/emulator.ts";
 import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
@@ -89,6 +91,13 @@ export interface Sandbox {
   routeActionsTo(url: string): void;
   /** Starts a fresh app process on the same address and runs its start-up reconcile. */
   startApp(): Promise<void>;
+  /** The private key file of a person's SSH signing key, made and added to their GitHub account on first use. */
+  signingKeyOf(login: string): Promise<string>;
+  /**
+   * `login` approves with step-up through the real `breakglass approve` (real ssh-keygen signature,
+   * posted with their token), with their own sandbox signing key or the key file given. Returns the comment id.
+   */
+  approveSigned(login: string, issue: number, options?: { note?: string; key?: string }): Promise<number>;
   /** Moves the clock, fires the app's due timers and waits until everything settled. */
   advance(ms: number): Promise<void>;
   /** Waits for webhook deliveries and workflow runs to finish. */
@@ -148,6 +157,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read" },
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
+  const approverSigningKeys = approverKeys((login, line) => emulator.addSigningKey(login, line, "sandbox signing key"));
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
   const readers = [...users.map((u) => u.login), ...Object.values(teams).flat()];
   emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, Object.fromEntries(readers.map((login) => [login, "read" as const])));
@@ -280,7 +290,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
-  return {
+  const sandbox: Sandbox = {
     emulator,
     issuer,
     secrets: { appPrivateKey: appKey, webhookSecret, signingKeyPem, sealKey: sealKey.toString("base64") },
@@ -318,6 +328,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return runActionFor(run, Number(run.inputs.issue));
     },
     runDrillWorkflow,
+    signingKeyOf: (login) => approverSigningKeys.keyOf(login),
+    async approveSigned(login, issue, { note, key } = {}) {
+      return approveSigned(sandbox, login, issue, key ?? (await approverSigningKeys.keyOf(login)), note);
+    },
     async advance(ms) {
       clock.advance(ms);
       await app.runDue();
@@ -330,6 +344,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       for (const replica of replicas) await replica.stop();
       await issuer.close();
       await emulator.close();
+      await approverSigningKeys.close();
     },
   };
+  return sandbox;
 }
