@@ -41031,24 +41031,24 @@ var notifyTarget = object(
   }
 );
 var stepUp = (who) => ({
-  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`, or \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it). A list means any of them.`,
+  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey or security key registered on the app's \`/breakglass/passkeys\` page, used on the request's \`/breakglass/approve/<owner>/<repo>/<N>\` page). A list means any of them.`,
   oneOf: [
-    { enum: ["none", "ssh-signature"], description: "One method, or none." },
+    { enum: ["none", "ssh-signature", "webauthn"], description: "One method, or none." },
     {
       type: "array",
       title: "a list of methods",
       description: "Any one of these methods.",
-      items: { enum: ["ssh-signature"], description: "A step-up method." },
+      items: { enum: ["ssh-signature", "webauthn"], description: "A step-up method." },
       minItems: 1,
       uniqueItems: true
     }
   ],
   default: "none",
-  examples: ["ssh-signature"]
+  examples: ["ssh-signature", ["ssh-signature", "webauthn"]]
 });
 var requireHardwareKey = {
   type: "boolean",
-  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing).",
+  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or for `webauthn` a passkey whose authenticator verified the user and is not a synced (multi-device) credential.",
   default: false,
   examples: [true]
 };
