@@ -70,10 +70,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       await show(issue.number);
     }
 
-    step("3. A CODEOWNER of the policy approves");
+    step("3. A CODEOWNER of the policy approves — with step-up proof");
     await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: issue.number, body: "/approve confirmed with the incident commander" });
-    say("grace", "commented /approve");
+    say("grace", "commented /approve (a plain comment: a stolen session could write it)");
     await sb.settle();
+    await show(issue.number);
+    const key = await sb.signingKeyOf("grace");
+    say("grace", "added an SSH key to GitHub as a *signing* key (on a laptop: ssh-keygen -t ed25519-sk, a security key)");
+    say("grace", `runs breakglass approve ${sb.repository}#${issue.number}: ssh-keygen -Y sign -n breakglass over the request hash, posted as /approve`);
+    await sb.approveSigned("grace", issue.number, { key, note: "confirmed with the incident commander" });
     await show(issue.number);
     const run = sb.runs.find((r) => r.issue === issue.number);
     if (!run) throw new Error("the app did not dispatch the grant workflow");
