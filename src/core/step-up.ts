@@ -101,11 +101,13 @@ export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, Step
   if (!registered) {
     return err({ code: "step_up_unknown_key", message: `The key that signed (${key.fingerprint}, ${key.type}) is not one of @${input.login}'s SSH signing keys on GitHub. Add it there as a *signing* key, or sign with one that is.` });
   }
-  if (hardware) {
-    if (!key.hardware) return err({ code: "step_up_not_hardware", message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.` });
-    if (((verified.value.flags ?? 0) & SK_USER_PRESENT) === 0) {
-      return err({ code: "step_up_not_hardware", message: "The security key signed without user presence (no touch): sign again and touch the key when it blinks." });
-    }
+  if (hardware && !key.hardware) {
+    return err({ code: "step_up_not_hardware", message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.` });
+  }
+  // A security key's signature counts only with a touch, as OpenSSH requires by default: without the
+  // user-present flag, malware on the laptop could have had the key sign unattended.
+  if (key.hardware && ((verified.value.flags ?? 0) & SK_USER_PRESENT) === 0) {
+    return err({ code: "step_up_bad_signature", message: `The security key ${key.fingerprint} signed without user presence (no touch): sign again and touch the key when it blinks.` });
   }
   return ok({
     method: "ssh-signature",
