@@ -41031,7 +41031,7 @@ var notifyTarget = object(
   }
 );
 var stepUp = (who) => ({
-  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey or security key registered on the app's \`/breakglass/passkeys\` page, used on the request's \`/breakglass/approve/<owner>/<repo>/<N>\` page). A list means any of them.`,
+  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey on the app's own approval page; not served yet, see Step-up above). A list means any of them.`,
   oneOf: [
     { enum: ["none", "ssh-signature", "webauthn"], description: "One method, or none." },
     {
@@ -41044,11 +41044,11 @@ var stepUp = (who) => ({
     }
   ],
   default: "none",
-  examples: ["ssh-signature", ["ssh-signature", "webauthn"]]
+  examples: ["ssh-signature"]
 });
 var requireHardwareKey = {
   type: "boolean",
-  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or for `webauthn` a passkey whose authenticator verified the user and is not a synced (multi-device) credential.",
+  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing).",
   default: false,
   examples: [true]
 };

@@ -68,15 +68,12 @@ export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, Step
   const how = `run \`breakglass ${input.kind === "approve" ? "approve" : "break-glass"} ${input.repository}#${input.issue}\` with a key you added to GitHub as a *signing* key (Settings → SSH and GPG keys → New SSH key → Key type: Signing Key)`;
   const hardware = input.stepUp!.require_hardware_key;
   const methods = input.stepUp!.methods;
-  const page = `approve on the app's page /breakglass/approve/${input.repository}/${input.issue} with a passkey you registered at /breakglass/passkeys`;
   if (!methods.includes("ssh-signature")) {
-    // A comment can carry only an SSH signature; a passkey is used on the app's own page.
-    const what = input.kind === "approve" ? `To approve, ${page}` : "Break-glass needs an SSH signature, which this policy does not accept: ask an approver";
-    return err({ code: "step_up_required", message: `This policy requires a passkey or security key (WebAuthn): a comment is not enough. ${what}.` });
+    // A comment can carry only an SSH signature; a passkey needs the app's own approval page, not served yet.
+    return err({ code: "step_up_required", message: "This policy accepts only a passkey (`webauthn`) as step-up, which a comment cannot carry and this app does not serve yet. Ask the policy's owners to add `ssh-signature` to its `step_up`." });
   }
   if (!hasArmoredSignature(input.body)) {
-    const passkey = methods.includes("webauthn") && input.kind === "approve" ? `, or ${page}` : "";
-    return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${input.kind === "approve" ? "approve" : "break the glass"}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}${passkey}.` });
+    return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${input.kind === "approve" ? "approve" : "break the glass"}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}.` });
   }
   const message = stepUpMessage(input.kind, input.repository, input.issue, input.hash);
   const verified = verifySshSignature(input.body, message, STEP_UP_NAMESPACE);

@@ -27,7 +27,7 @@ function helpers(get: () => Sandbox) {
     /** Opens a request and has grace approve it; returns the issue and the credential the Action got. */
     async granted(who: string, duration = "30m", resource = RESOURCE): Promise<{ n: number; token: string }> {
       const n = await h.open(who, duration, resource);
-      await h.say("grace", n, "/approve");
+      await h.approve("grace", n);
       const run = get().runs.find((r) => r.issue === n);
       assert.ok(run, `the grant workflow ran for #${n}: ${(await h.appTexts(n)).join("\n---\n")}`);
       const action = await run.result;
@@ -130,7 +130,7 @@ describe("expiry and revocation with the app running", () => {
 
   it("closing the review issue with unchecked items reopens it with a comment", async () => {
     const n = await h.open("dave");
-    await h.say("grace", n, "/approve");
+    await h.approve("grace", n);
     await h.say("grace", n, "/revoke incident over");
     const review = (await h.reviewsOf(n))[0];
     assert.ok(review, "a review issue was opened");
@@ -186,11 +186,11 @@ describe("expiry and revocation with the app running", () => {
     assert.equal(s.extension?.seconds, 30 * 60);
     assert.equal(Date.parse(s.grant!.expires_at), bExpires, "nothing moves before the approval");
     assert.equal(s.status, "active");
-    const own = await h.say("ivan", b.n, "/approve");
+    const own = await h.approve("ivan", b.n);
     const ownReactions = await h.reactions(own);
     assert.deepEqual(ownReactions, ["-1", "eyes"], "the requester cannot approve their own extension");
     assert.equal(Date.parse((await h.state(b.n)).grant!.expires_at), bExpires);
-    await h.say("heidi", b.n, "/approve");
+    await h.approve("heidi", b.n);
     s = await h.state(b.n);
     assert.equal(Date.parse(s.grant!.expires_at), bExpires + 30 * MIN);
     assert.equal(s.status, "active");
@@ -219,13 +219,13 @@ describe("expiry and revocation with the app running", () => {
     const before = Date.parse((await h.state(n)).grant!.expires_at);
     await h.say("sam", n, "/extend 15m still restoring");
     extendable.control.failExtend = true;
-    await h.say("grace", n, "/approve");
+    await h.approve("grace", n);
     extendable.control.failExtend = false;
     let s = await h.state(n);
     assert.equal(Date.parse(s.grant!.expires_at), before, "nothing moved");
     assert.ok(s.extension, "the extension is still pending");
     assert.ok((await h.appTexts(n)).some((t) => t.includes("`extension_failed`") && t.includes("Approve again")));
-    await h.say("grace", n, "/approve");
+    await h.approve("grace", n);
     s = await h.state(n);
     assert.equal(Date.parse(s.grant!.expires_at), before + 15 * MIN);
     assert.equal(s.extension, null);
