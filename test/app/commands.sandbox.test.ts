@@ -74,7 +74,7 @@ describe("who may approve (model-rollback: 1 approval from @acme/ai-governance)"
 
   it("an unknown command gets the help text and 👎", async () => {
     const before = (await appTexts(n)).length;
-    const id = await approve("grace", n, "e now");
+    const id = await say("grace", n, "/approvee now");
     assert.deepEqual(await reactions(id), ["-1", "eyes"]);
     const replies = (await appTexts(n)).slice(before);
     assert.ok(replies.some((t) => t.includes("is not a Breakglass command") && t.includes("/approve")), replies.join("\n---\n"));

@@ -186,11 +186,12 @@ describe("expiry and revocation with the app running", () => {
     assert.equal(s.extension?.seconds, 30 * 60);
     assert.equal(Date.parse(s.grant!.expires_at), bExpires, "nothing moves before the approval");
     assert.equal(s.status, "active");
-    const own = await h.approve("ivan", b.n);
+    const own = await h.say("ivan", b.n, "/approve");
     const ownReactions = await h.reactions(own);
     assert.deepEqual(ownReactions, ["-1", "eyes"], "the requester cannot approve their own extension");
     assert.equal(Date.parse((await h.state(b.n)).grant!.expires_at), bExpires);
-    await h.approve("heidi", b.n);
+    // Approving an extension is a plain /approve: step-up guards the grant itself, not its extension.
+    await h.say("heidi", b.n, "/approve");
     s = await h.state(b.n);
     assert.equal(Date.parse(s.grant!.expires_at), bExpires + 30 * MIN);
     assert.equal(s.status, "active");
@@ -219,13 +220,13 @@ describe("expiry and revocation with the app running", () => {
     const before = Date.parse((await h.state(n)).grant!.expires_at);
     await h.say("sam", n, "/extend 15m still restoring");
     extendable.control.failExtend = true;
-    await h.approve("grace", n);
+    await h.say("grace", n, "/approve");
     extendable.control.failExtend = false;
     let s = await h.state(n);
     assert.equal(Date.parse(s.grant!.expires_at), before, "nothing moved");
     assert.ok(s.extension, "the extension is still pending");
     assert.ok((await h.appTexts(n)).some((t) => t.includes("`extension_failed`") && t.includes("Approve again")));
-    await h.approve("grace", n);
+    await h.say("grace", n, "/approve");
     s = await h.state(n);
     assert.equal(Date.parse(s.grant!.expires_at), before + 15 * MIN);
     assert.equal(s.extension, null);

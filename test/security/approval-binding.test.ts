@@ -254,7 +254,8 @@ test("A111 an /approve an integration posted on the approver's behalf (performed
 });
 
 test("A112 a policy can opt in to commands posted through a named app", async () => {
-  sb.emulator.setFile(GUARDRAIL_FILE, `${guardrailPolicy}\ncommands_via_apps: [chatops]\n`);
+  // About the app channel only (step-up is test/security/step-up.test.ts): without step-up, so an app's plain comment can count.
+  sb.emulator.setFile(GUARDRAIL_FILE, `${guardrailPolicy.replace("step_up: ssh-signature", "step_up: none")}\ncommands_via_apps: [chatops]\n`);
   try {
     const n = await openRequest(sb, "erin", guardrail);
     sb.clock.advance(2_000);

@@ -132,7 +132,7 @@ test("A09 a command that is not at the start of the comment does nothing", async
 test("A10 an approval given before the request was valid does not count once it is fixed", async () => {
   const n = await openRequest(sb, "bob", { ...guardrail, role: "" });
   assert.ok((await labelsOf(sb, n)).includes("breakglass:invalid"));
-  await approve(sb, "grace", n);
+  await say(sb, "grace", n, "/approve");
   const message = await refusalFor(sb, n, "grace", "invalid_request");
   assert.match(message, /after the requester fixes it/);
   await sb.as("bob").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody(guardrail) });

@@ -62,7 +62,7 @@ test("A131 deleting the app's denial record never un-denies: the request stays d
   await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: denial.id });
   await sb.settle();
   assert.equal((await historyOf(sb, n)).state.status, "denied");
-  await approve(sb, "heidi", n);
+  await say(sb, "heidi", n, "/approve");
   const h = await historyOf(sb, n);
   assert.equal(h.state.status, "denied");
   assert.equal(h.state.grant, null);
