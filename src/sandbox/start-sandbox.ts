@@ -5,6 +5,7 @@ import { Octokit } from "@octokit/rest";
 import { createSigner } from "../core/audit-chain.ts";
 import { memoryNotifier } from "../app/notifier.ts";
 import { startBreakglassServer, type RunningServer } from "../app/server.ts";
+import type { GitHubSignIn } from "../app/dashboard/github-sign-in.ts";
 import { DEFAULT_LEDGER_REPO } from "../app/git-ledger.ts";
 import { generateSigningKeyPem, signingKeysFromPem } from "../app/signing-keys.ts";
 import type { CredentialProvider } from "../providers/provider.ts";
@@ -55,6 +56,8 @@ export interface SandboxOptions {
   logLevel?: "info" | "warn" | "error" | "silent";
   /** SSH signing keys people added to GitHub (`GET /users/{username}/ssh_signing_keys`), as key lines. */
   signingKeys?: Record<string, string[]>;
+  /** How the dashboard is protected: `loopback` (default) or `github` (Sign in with GitHub through the emulator's web flow). */
+  dashboard?: "loopback" | "github";
   /** Honour rate limits (`retry-after`) as the deployed app does, without its write spacing. Default off: faster. */
   rateLimits?: boolean;
 }
@@ -167,6 +170,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const notifier = memoryNotifier();
   const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
   const sealKey = randomBytes(32);
+  // Sign in with GitHub: the emulator's web flow, with the app's callback registered once its address is known.
+  const signIn: GitHubSignIn = {
+    ...emulator.oauthClient,
+    webUrl: emulator.url,
+    apiUrl: emulator.apiUrl,
+    sessionKey: randomBytes(32),
+    now,
+    get publicUrl(): string {
+      return appUrl;
+    },
+  };
   // Everything a real restart loses (timers, the JWT revocation list, caches) is made anew each start.
   const startApp = async (port = 0) => {
     const revocations = memoryRevocationStore(now);
@@ -179,7 +193,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       port,
       realTimers: false,
       throttle: options.rateLimits ? "rate-limits-only" : false,
-      dashboard: { mode: "loopback" },
+      dashboard: options.dashboard === "github" ? { mode: "github", signIn } : { mode: "loopback" },
       logLevel: options.logLevel ?? "silent",
       deps: {
         identity: { appId: SANDBOX_APP_ID, login: appLogin },
@@ -202,7 +216,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let app = await startApp();
   const replicas: RunningServer[] = [];
   // The app keeps its address across restarts, as a deployment behind a fixed URL does.
-  let appUrl = app.url;
+  let appUrl: string = app.url;
+  emulator.setOAuthCallbackUrls([`${app.url}/breakglass/auth/callback`]);
   const appPort = app.port;
   emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
   const repository = `${SANDBOX_OWNER}/${SANDBOX_REPO}`;
