@@ -89,7 +89,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
     // GitHub asks apps to space writes; only a GitHub without secondary limits (an emulator, some
     // Enterprise Server set-ups) may turn the spacing off.
     throttle: env.BREAKGLASS_THROTTLE === "rate-limits-only" ? "rate-limits-only" : env.BREAKGLASS_THROTTLE === "off" ? false : true,
-    dashboard: env.BREAKGLASS_DASHBOARD_PROXY_SECRET ? { mode: "proxy", secret: env.BREAKGLASS_DASHBOARD_PROXY_SECRET } : { mode: "off" },
+    dashboard: dashboardFromEnv(env, publicUrl),
     deps: {
       identity: { appId, login: `${slug}[bot]` },
       signer: createSigner(keys.privateKey, keys.kid),
@@ -113,4 +113,20 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
       ...(env.BREAKGLASS_LEDGER_REPO ? { ledgerRepo: env.BREAKGLASS_LEDGER_REPO } : {}),
     },
   };
+}
+
+/**
+ * The dashboard's protection: Sign in with GitHub when the app's OAuth client (GITHUB_CLIENT_ID,
+ * GITHUB_CLIENT_SECRET, shown on the GitHub App's settings page) and BREAKGLASS_SESSION_KEY (32+
+ * random bytes, base64) are set; else behind a proxy with BREAKGLASS_DASHBOARD_PROXY_SECRET; else off.
+ */
+function dashboardFromEnv(env: Record<string, string | undefined>, publicUrl: string): ServerConfig["dashboard"] {
+  if (env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET) {
+    const sessionKey = Buffer.from(env.BREAKGLASS_SESSION_KEY ?? "", "base64");
+    if (sessionKey.length < 32) throw new ConfigError("BREAKGLASS_SESSION_KEY", "BREAKGLASS_SESSION_KEY must be at least 32 random bytes in base64 (e.g. `openssl rand -base64 32`) to sign dashboard sessions when GITHUB_CLIENT_ID is set.");
+    const web = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}` : "https://github.com";
+    const api = env.GHE_HOST ? `${web}/api/v3` : "https://api.github.com";
+    return { mode: "github", signIn: { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET, webUrl: web, apiUrl: api, publicUrl, sessionKey } };
+  }
+  return env.BREAKGLASS_DASHBOARD_PROXY_SECRET ? { mode: "proxy", secret: env.BREAKGLASS_DASHBOARD_PROXY_SECRET } : { mode: "off" };
 }

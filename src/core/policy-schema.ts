@@ -392,14 +392,14 @@ const notifyTarget = object(
 
 
 const stepUp = (who: string): JsonSchema => ({
-  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`, or \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it). A list means any of them.`,
+  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey on the app's own approval page; not served yet, see Step-up above). A list means any of them.`,
   oneOf: [
-    { enum: ["none", "ssh-signature"], description: "One method, or none." },
+    { enum: ["none", "ssh-signature", "webauthn"], description: "One method, or none." },
     {
       type: "array",
       title: "a list of methods",
       description: "Any one of these methods.",
-      items: { enum: ["ssh-signature"], description: "A step-up method." },
+      items: { enum: ["ssh-signature", "webauthn"], description: "A step-up method." },
       minItems: 1,
       uniqueItems: true,
     },

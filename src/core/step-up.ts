@@ -67,6 +67,11 @@ export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, Step
   if (!stepUpRequired(input.stepUp)) return ok(null);
   const how = `run \`breakglass ${input.kind === "approve" ? "approve" : "break-glass"} ${input.repository}#${input.issue}\` with a key you added to GitHub as a *signing* key (Settings → SSH and GPG keys → New SSH key → Key type: Signing Key)`;
   const hardware = input.stepUp!.require_hardware_key;
+  const methods = input.stepUp!.methods;
+  if (!methods.includes("ssh-signature")) {
+    // A comment can carry only an SSH signature; a passkey needs the app's own approval page, not served yet.
+    return err({ code: "step_up_required", message: "This policy accepts only a passkey (`webauthn`) as step-up, which a comment cannot carry and this app does not serve yet. Ask the policy's owners to add `ssh-signature` to its `step_up`." });
+  }
   if (!hasArmoredSignature(input.body)) {
     return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${input.kind === "approve" ? "approve" : "break the glass"}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}.` });
   }
@@ -93,11 +98,13 @@ export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, Step
   if (!registered) {
     return err({ code: "step_up_unknown_key", message: `The key that signed (${key.fingerprint}, ${key.type}) is not one of @${input.login}'s SSH signing keys on GitHub. Add it there as a *signing* key, or sign with one that is.` });
   }
-  if (hardware) {
-    if (!key.hardware) return err({ code: "step_up_not_hardware", message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.` });
-    if (((verified.value.flags ?? 0) & SK_USER_PRESENT) === 0) {
-      return err({ code: "step_up_not_hardware", message: "The security key signed without user presence (no touch): sign again and touch the key when it blinks." });
-    }
+  if (hardware && !key.hardware) {
+    return err({ code: "step_up_not_hardware", message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.` });
+  }
+  // A security key's signature counts only with a touch, as OpenSSH requires by default: without the
+  // user-present flag, malware on the laptop could have had the key sign unattended.
+  if (key.hardware && ((verified.value.flags ?? 0) & SK_USER_PRESENT) === 0) {
+    return err({ code: "step_up_bad_signature", message: `The security key ${key.fingerprint} signed without user presence (no touch): sign again and touch the key when it blinks.` });
   }
   return ok({
     method: "ssh-signature",

@@ -94,7 +94,7 @@ export interface AccessRequest {
   drill: boolean;
 }
 
-export type StepUpMethod = "ssh-signature";
+export type StepUpMethod = "ssh-signature" | "webauthn";
 
 /** Proof beyond a GitHub session: any of `methods` (none: a plain command is enough). */
 export interface StepUp {

@@ -5,12 +5,15 @@ import { Octokit } from "@octokit/rest";
 import { createSigner } from "../core/audit-chain.ts";
 import { memoryNotifier } from "../app/notifier.ts";
 import { startBreakglassServer, type RunningServer } from "../app/server.ts";
+import type { GitHubSignIn } from "../app/dashboard/github-sign-in.ts";
 import { DEFAULT_LEDGER_REPO } from "../app/git-ledger.ts";
 import { generateSigningKeyPem, signingKeysFromPem } from "../app/signing-keys.ts";
 import type { CredentialProvider } from "../providers/provider.ts";
 import type { ProviderName } from "../core/types.ts";
 import { createJwtProvider, introspect, memoryRevocationStore } from "../providers/jwt.ts";
 import { runAction, type ActionRun } from "./action-runner.ts";
+import { approveSigned } from "./approve-signed.ts";
+import { approverKeys } from "./approver-keys.ts";
 import { FakeClock } from "./clock.ts";
 import { startGitHubEmulator, type GitHubEmulator, type WorkflowRun } from "./github/emulator.ts";
 import { defaultSubjectFormat, startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
@@ -58,6 +61,7 @@ export interface SandboxOptions {
   /** SSH signing keys people added to GitHub (`GET /users/{username}/ssh_signing_keys`), as key lines. */
   signingKeys?: Record<string, string[]>;
 
+
   /** More repositories of the owner (e.g. its public `.github` with default issue forms). */
   extraRepos?: string[];
   extraRepoFiles?: Record<string, Record<string, string>>;
@@ -77,6 +81,8 @@ export interface SandboxOptions {
    * Default off: fastest.
    */
   rateLimits?: boolean | "production";
+  /** How the dashboard is protected: `loopback` (default) or `github` (Sign in with GitHub through the emulator's web flow). */
+  dashboard?: "loopback" | "github";
 }
 
 export interface Sandbox {
@@ -111,6 +117,13 @@ export interface Sandbox {
   routeActionsTo(url: string): void;
   /** Starts a fresh app process on the same address and runs its start-up reconcile. */
   startApp(): Promise<void>;
+  /** The private key file of a person's SSH signing key, made and added to their GitHub account on first use. */
+  signingKeyOf(login: string): Promise<string>;
+  /**
+   * `login` approves with step-up through the real `breakglass approve` (real ssh-keygen signature,
+   * posted with their token), with their own sandbox signing key or the key file given. Returns the comment id.
+   */
+  approveSigned(login: string, issue: number, options?: { note?: string; key?: string }): Promise<number>;
   /** Moves the clock, fires the app's due timers and waits until everything settled. */
   advance(ms: number): Promise<void>;
   /** Waits for webhook deliveries and workflow runs to finish. */
@@ -176,6 +189,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     rateLimits: options.rateLimits === "production",
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
+  const approverSigningKeys = approverKeys((login, line) => emulator.addSigningKey(login, line, "sandbox signing key"));
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
   const readers = [...users.map((u) => u.login), ...Object.values(teams).flat()];
   emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, Object.fromEntries(readers.map((login) => [login, "read" as const])));
@@ -187,6 +201,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const notifier = memoryNotifier();
   const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
   const sealKey = randomBytes(32);
+  // Sign in with GitHub: the emulator's web flow, with the app's callback registered once its address is known.
+  const signIn: GitHubSignIn = {
+    ...emulator.oauthClient,
+    webUrl: emulator.url,
+    apiUrl: emulator.apiUrl,
+    sessionKey: randomBytes(32),
+    now,
+    get publicUrl(): string {
+      return appUrl;
+    },
+  };
   // Everything a real restart loses (timers, the JWT revocation list, caches) is made anew each start.
   const startApp = async (port = 0) => {
     const revocations = memoryRevocationStore(now);
@@ -199,7 +224,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       port,
       realTimers: false,
       throttle: options.rateLimits === "production" ? true : options.rateLimits ? "rate-limits-only" : false,
-      dashboard: { mode: "loopback" },
+      dashboard: options.dashboard === "github" ? { mode: "github", signIn } : { mode: "loopback" },
       logLevel: options.logLevel ?? "silent",
       deps: {
         identity: { appId: SANDBOX_APP_ID, login: appLogin },
@@ -222,7 +247,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let app = await startApp();
   const replicas: RunningServer[] = [];
   // The app keeps its address across restarts, as a deployment behind a fixed URL does.
-  let appUrl = app.url;
+  let appUrl: string = app.url;
+  emulator.setOAuthCallbackUrls([`${app.url}/breakglass/auth/callback`]);
   const appPort = app.port;
   emulator.setWebhookUrl(`${app.url}/api/github/webhooks`);
   const repository = `${options.owner ?? SANDBOX_OWNER}/${SANDBOX_REPO}`;
@@ -323,7 +349,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
-  return {
+  const sandbox: Sandbox = {
     emulator,
     issuer,
     secrets: { appPrivateKey: appKey, webhookSecret, signingKeyPem, sealKey: sealKey.toString("base64") },
@@ -363,6 +389,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return runActionFor(run, Number(run.inputs.issue));
     },
     runDrillWorkflow,
+    signingKeyOf: (login) => approverSigningKeys.keyOf(login),
+    async approveSigned(login, issue, { note, key } = {}) {
+      return approveSigned(sandbox, login, issue, key ?? (await approverSigningKeys.keyOf(login)), note);
+    },
     async advance(ms) {
       clock.advance(ms);
       await app.runDue();
@@ -375,6 +405,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       for (const replica of replicas) await replica.stop();
       await issuer.close();
       await emulator.close();
+      await approverSigningKeys.close();
     },
   };
+  return sandbox;
 }

@@ -73,7 +73,10 @@ it("issues.opened, then issue_comment.created with /approve, each handled by one
   assert.equal(h.state.status, "requested", "the record was written by the app's bot and verifies with its keys");
   assert.ok(h.comments.some((c) => c.user.login === sb.appLogin && c.body.startsWith("<!-- breakglass:status")), "the status comment is the app's");
 
-  const { data: comment } = await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: issue.number, body: "/approve" });
+  // The guardrail policy requires step-up: grace signs with `breakglass approve` (posted only, since
+  // in Actions mode the webhook does not reach a server: the run below handles it).
+  const commentId = await sb.approveSigned("grace", issue.number);
+  const { data: comment } = await sb.as("grace").rest.issues.getComment({ owner, repo, comment_id: commentId });
   const { data: fresh } = await dave.rest.issues.get({ owner, repo, issue_number: issue.number });
   const approved = await runEvent("issue_comment", { action: "created", issue: fresh, comment, repository, sender: comment.user });
   assert.equal(approved.code, 0, approved.out);

@@ -21,7 +21,7 @@ let sb: Sandbox;
 let identity = "";
 let recipient = "";
 const ciphertexts = new Map<number, string>();
-const { openRequest, say, appTexts, stateOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, appTexts, stateOf } = sandboxHelpers(() => sb);
 
 before(async () => {
   identity = await generateIdentity();
@@ -48,7 +48,7 @@ async function runOf(n: number): Promise<ActionRun> {
 
 it("the run gets only ciphertext; the requester's age identity opens it to a live credential", async () => {
   const n = await request("erin");
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   const action = await runOf(n);
   assert.equal(action.exitCode, 0, action.stderr);
   assert.equal(action.env.BREAKGLASS_TOKEN, undefined, "no plaintext credential was exported to the job");
@@ -80,7 +80,7 @@ it("the run gets only ciphertext; the requester's age identity opens it to a liv
 
 it("a requester with no age recipient gets told how to add one, and nothing is minted", async () => {
   const n = await request("ivan");
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   const action = await runOf(n);
   assert.notEqual(action.exitCode, 0, "the grant step fails");
   assert.match(action.stdout + action.stderr, /no_recipient|no usable age recipient/);
@@ -92,7 +92,7 @@ it("a requester with no age recipient gets told how to add one, and nothing is m
 
 it("a recipient that has the shape of an age key but is not one is refused before minting", async () => {
   const n = await request("heidi");
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   const action = await runOf(n);
   assert.notEqual(action.exitCode, 0);
   assert.equal((await stateOf(n)).grant, null);

@@ -12,7 +12,7 @@ const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
 
-const { openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
 async function statusComment(n: number): Promise<string> {
   return (await appTexts(n)).find((t) => t.startsWith("<!-- breakglass:status")) ?? "";
 }
@@ -83,7 +83,7 @@ describe("who may approve (model-rollback: 1 approval from @acme/ai-governance)"
   });
 
   it("a member of the owning team approves, via the team, and the request is approved", async () => {
-    const id = await say("grace", n, "/approve confirmed with the IC");
+    const id = await approve("grace", n, "confirmed with the IC");
     assert.deepEqual(await reactions(id), ["eyes", "rocket"]);
     const texts = await appTexts(n);
     assert.ok(texts.some((t) => /✅ @grace \(via @\u200b?acme\/ai-governance\) approved request/.test(t)), texts.join("\n---\n"));
@@ -100,7 +100,7 @@ describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", ()
   it("one person approving twice counts once; a second person completes it", async () => {
     const n = await openRequest("erin", { resource: "prod-database", role: "write", duration: "1h", severity: "critical" });
     assert.equal((await stateOf(n)).required_approvals, 2);
-    const first = await say("bob", n, "/approve");
+    const first = await approve("bob", n);
     assert.deepEqual(await reactions(first), ["eyes", "rocket"]);
     assert.ok((await appTexts(n)).some((t) => t.includes("✅ @bob") && t.includes("1 of 2")));
     assert.equal((await stateOf(n)).status, "requested");
@@ -110,7 +110,7 @@ describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", ()
     assert.equal(s.status, "requested");
     assert.match(await statusComment(n), /1 of 2/);
 
-    await say("carol", n, "/approve");
+    await approve("carol", n);
     s = await stateOf(n);
     assert.equal(s.status, "approved");
     assert.deepEqual(s.approvals.map((a) => a.actor).sort(), ["bob", "carol"]);
@@ -119,7 +119,7 @@ describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", ()
 
   it("editing the request after one approval voids it and says so", async () => {
     const n = await openRequest("erin", { resource: "prod-database", role: "write", duration: "1h", severity: "critical" });
-    await say("bob", n, "/approve");
+    await approve("bob", n);
     assert.equal((await stateOf(n)).approvals.length, 1);
     await sb.as("erin").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "prod-database", role: "write", duration: "4h", severity: "critical" }) });
     await sb.settle();
@@ -132,13 +132,13 @@ describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", ()
     assert.equal(s.status, "requested");
     assert.match(await statusComment(n), /0 of 2/);
     // bob may approve the new content again, and it then counts.
-    await say("bob", n, "/approve");
+    await approve("bob", n);
     assert.equal((await stateOf(n)).approvals.length, 1);
   });
 
   it("editing an approval comment withdraws that approval; the edited text is no command", async () => {
     const n = await openRequest("erin", { resource: "prod-database", role: "write", duration: "1h", severity: "critical" });
-    const id = await say("bob", n, "/approve");
+    const id = await approve("bob", n);
     assert.equal((await stateOf(n)).approvals.length, 1);
     await sb.as("bob").rest.issues.updateComment({ owner, repo, comment_id: id, body: "/approve (edited)" });
     await sb.settle();
@@ -147,13 +147,13 @@ describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", ()
     assert.equal(s.approvals.length, 0);
     assert.match(await statusComment(n), /0 of 2/);
     // Carol then approves: still only 1 of 2, the edited comment does not come back.
-    await say("carol", n, "/approve");
+    await approve("carol", n);
     assert.equal((await stateOf(n)).status, "requested");
   });
 
   it("deleting an approval comment withdraws that approval", async () => {
     const n = await openRequest("ivan", { resource: "prod-database", role: "write", duration: "1h", severity: "critical" });
-    const id = await say("carol", n, "/approve");
+    const id = await approve("carol", n);
     assert.equal((await stateOf(n)).approvals.length, 1);
     await sb.as("carol").rest.issues.deleteComment({ owner, repo, comment_id: id });
     await sb.settle();

@@ -53,6 +53,7 @@ test("a setting the app cannot start with is a ConfigError naming its variable",
     [{ BREAKGLASS_GITHUB_INSTALLATION_ID: "7", BREAKGLASS_GITHUB_APP_ID: "99" }, "BREAKGLASS_GITHUB_PRIVATE_KEY", /Missing BREAKGLASS_GITHUB_PRIVATE_KEY/],
     [{ BREAKGLASS_GITHUB_INSTALLATION_ID: "7", BREAKGLASS_GITHUB_APP_ID: "99", BREAKGLASS_GITHUB_PRIVATE_KEY: "garbage" }, "BREAKGLASS_GITHUB_PRIVATE_KEY", /not a PEM private key/],
     [{ WEBHOOK_SECRET: undefined }, "WEBHOOK_SECRET", /Missing WEBHOOK_SECRET/],
+    [{ GITHUB_CLIENT_ID: "Iv23abc", GITHUB_CLIENT_SECRET: "s3cret", BREAKGLASS_SESSION_KEY: "c2hvcnQ=" }, "BREAKGLASS_SESSION_KEY", /at least 32 random bytes/],
   ];
   for (const [change, variable, message] of cases) {
     await assert.rejects(serverConfigFromEnv({ ...env, ...change }), (e: unknown) => e instanceof ConfigError && e.variable === variable && message.test(e.message), variable);
@@ -72,4 +73,14 @@ test("npm start with a bad setting refuses to start: one JSON log line naming th
   assert.equal(line.code, "config_error");
   assert.match(line.msg, /^Breakglass did not start: Missing BREAKGLASS_SEAL_KEY: 32 random bytes/);
   assert.ok(!r.stderr.includes("BEGIN"), "no key in the log");
+});
+
+test("the dashboard signs people in with GitHub when the app's OAuth client and a session key are set; proxy mode stays", async () => {
+  const env = await base();
+  const key = Buffer.alloc(32, 7).toString("base64");
+  const github = await serverConfigFromEnv({ ...env, GITHUB_CLIENT_ID: "Iv23abc", GITHUB_CLIENT_SECRET: "s3cret", BREAKGLASS_SESSION_KEY: key });
+  assert.equal(github.dashboard?.mode, "github");
+  assert.ok(github.dashboard?.mode === "github" && github.dashboard.signIn.webUrl === "https://github.com" && github.dashboard.signIn.apiUrl === "https://api.github.com");
+  const proxy = await serverConfigFromEnv({ ...env, BREAKGLASS_DASHBOARD_PROXY_SECRET: "p" });
+  assert.deepEqual(proxy.dashboard, { mode: "proxy", secret: "p" });
 });

@@ -64,7 +64,7 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
       justification: "The safety classifier blocks every answer since the 09:00 model push.",
       incident: "https://status.example.com/incidents/42",
     });
-    await say("grace", granted, "/approve confirmed with the incident commander");
+    await sb.approveSigned("grace", granted, { note: "confirmed with the incident commander" });
     const run = sb.runs.find((r) => r.issue === granted);
     assert.ok(run, "the app dispatched the grant workflow");
     const action = await run.result;
@@ -72,7 +72,7 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
     await sb.settle();
     // A second grant that stays active after the first is revoked, so the screenshot shows every section.
     second = await openRequest("mallory", { resource: "model-guardrail-override", role: "override", duration: "2h", severity: "high", justification: "Keep the override while the rollback finishes." });
-    await say("grace", second, "/approve");
+    await sb.approveSigned("grace", second);
     assert.equal((await sb.runs.find((r) => r.issue === second)?.result)?.exitCode, 0, "the second grant was issued");
     await sb.settle();
     pending = await openRequest("rita", { resource: "model-guardrail-override", role: "override", duration: "1h", severity: "high", justification: "Second look at the classifier." });

@@ -27,7 +27,7 @@ function helpers(get: () => Sandbox) {
     /** Opens a request and has grace approve it; returns the issue and the credential the Action got. */
     async granted(who: string, duration = "30m", resource = RESOURCE): Promise<{ n: number; token: string }> {
       const n = await h.open(who, duration, resource);
-      await h.say("grace", n, "/approve");
+      await h.approve("grace", n);
       const run = get().runs.find((r) => r.issue === n);
       assert.ok(run, `the grant workflow ran for #${n}: ${(await h.appTexts(n)).join("\n---\n")}`);
       const action = await run.result;
@@ -130,7 +130,7 @@ describe("expiry and revocation with the app running", () => {
 
   it("closing the review issue with unchecked items reopens it with a comment", async () => {
     const n = await h.open("dave");
-    await h.say("grace", n, "/approve");
+    await h.approve("grace", n);
     await h.say("grace", n, "/revoke incident over");
     const review = (await h.reviewsOf(n))[0];
     assert.ok(review, "a review issue was opened");
@@ -190,6 +190,7 @@ describe("expiry and revocation with the app running", () => {
     const ownReactions = await h.reactions(own);
     assert.deepEqual(ownReactions, ["-1", "eyes"], "the requester cannot approve their own extension");
     assert.equal(Date.parse((await h.state(b.n)).grant!.expires_at), bExpires);
+    // Approving an extension is a plain /approve: step-up guards the grant itself, not its extension.
     await h.say("heidi", b.n, "/approve");
     s = await h.state(b.n);
     assert.equal(Date.parse(s.grant!.expires_at), bExpires + 30 * MIN);

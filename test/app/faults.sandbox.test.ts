@@ -30,10 +30,6 @@ async function open(author = "dave"): Promise<number> {
   return data.number;
 }
 
-async function say(author: string, issue: number, body: string): Promise<void> {
-  await sb.as(author).rest.issues.createComment({ owner, repo, issue_number: issue, body });
-  await sb.settle();
-}
 
 async function history(issue: number) {
   const port = await sb.app.portFor(owner, repo);
@@ -55,7 +51,7 @@ test("a 502 from GitHub in the middle of handling an approval is retried by Octo
   const issue = await open();
   // Only the app adds labels in this flow, so the fault hits the app's request, not the approver's comment.
   const fault = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", status: 502, times: 1 });
-  await say("grace", issue, "/approve");
+  await sb.approveSigned("grace", issue);
   assert.equal(fault.hits, 1);
   const h = await history(issue);
   assert.equal(h.state.status, "active");
@@ -68,7 +64,7 @@ test("dropped webhooks lose nothing once redelivered", async () => {
   sb.emulator.faults.dropWebhooks((w) => w.event === "issue_comment");
   // One requester per test: the policy allows one live grant per person.
   const issue = await open("mallory");
-  await say("grace", issue, "/approve");
+  await sb.approveSigned("grace", issue);
   assert.equal((await history(issue)).state.status, "requested", "the approval was not seen yet");
   sb.emulator.faults.clear();
   const dropped = sb.emulator.deliveries.filter((d) => d.event === "issue_comment" && d.action === "created" && d.status === null);
@@ -82,7 +78,7 @@ test("dropped webhooks lose nothing once redelivered", async () => {
 test("duplicated deliveries of an approval record once", async () => {
   const issue = await open("rita");
   sb.emulator.faults.duplicateWebhooks(3);
-  await say("grace", issue, "/approve");
+  await sb.approveSigned("grace", issue);
   sb.emulator.faults.clear();
   const h = await history(issue);
   assert.equal(h.events.filter((e) => e.type === "approved").length, 1);
@@ -92,9 +88,9 @@ test("duplicated deliveries of an approval record once", async () => {
 
 test("a clock jump of a day revokes every overdue grant once, closes each, one review each", async () => {
   const a = await open("erin");
-  await say("grace", a, "/approve");
+  await sb.approveSigned("grace", a);
   const b = await open("olga");
-  await say("heidi", b, "/approve");
+  await sb.approveSigned("heidi", b);
   await sb.advance(24 * 60 * MIN);
   await sb.app.reconcileAll();
   await sb.settle();

@@ -10,7 +10,7 @@ import { SANDBOX_JWT_ISSUER, startSandbox, type Sandbox } from "../../src/sandbo
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
-const { openRequest, say, stateOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, stateOf } = sandboxHelpers(() => sb);
 before(async () => {
   sb = await startSandbox();
 });
@@ -28,7 +28,7 @@ async function overHttp(token: string): Promise<{ active: boolean; reason?: stri
 }
 async function grantedToken(who: string): Promise<{ n: number; token: string }> {
   const n = await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   const action = await sb.runs.find((r) => r.issue === n)!.result;
   assert.equal(action.exitCode, 0, action.stderr);
   return { n, token: action.env.BREAKGLASS_TOKEN ?? "" };

@@ -12,7 +12,7 @@ const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
 
-const { openRequest, say, allComments, appTexts, issueOf, labelsOf, stateOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, allComments, appTexts, issueOf, labelsOf, stateOf } = sandboxHelpers(() => sb);
 
 before(async () => {
   sb = await startSandbox();
@@ -86,7 +86,7 @@ describe("intake", () => {
 describe("grant", () => {
   it("after approval the grant workflow runs, the issue is active, and the secret appears nowhere but in ::add-mask::", async () => {
     const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-    await say("grace", n, "/approve checked with the IC");
+    await approve("grace", n, "checked with the IC");
     const run = sb.runs.find((r) => r.issue === n);
     assert.ok(run, "the app dispatched the grant workflow");
     const action = await run.result;
@@ -114,7 +114,7 @@ describe("fake markers", () => {
     // A real, signed record from another issue (the grant test may not have run: make our own).
     // A prod-database request with one of two approvals: its records include a signed approval.
     const donor = await openRequest("olga", { resource: "prod-database", role: "write", duration: "1h" });
-    await say("bob", donor, "/approve");
+    await approve("bob", donor);
     const donorRecords = (await allComments(donor))
       .filter((c) => c.user?.login === sb.appLogin)
       .map((c) => /<!-- breakglass:record [^>]*-->/.exec(c.body ?? "")?.[0])

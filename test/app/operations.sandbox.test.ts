@@ -30,7 +30,7 @@ describe("operations through the real app", () => {
     assert.equal(sample(before, "breakglass_active_grants"), 0);
     const pending = await h.openRequest("dave", { resource: "prod-database", role: "read", duration: "1h", severity: "high" });
     const n = await h.openRequest("dave", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-    await h.say("grace", n, "/approve");
+    await h.approve("grace", n);
     const run = sb.runs.find((r) => r.issue === n);
     assert.ok(run, "the grant workflow ran");
     assert.equal((await run.result).exitCode, 0);

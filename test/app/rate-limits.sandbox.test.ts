@@ -11,7 +11,7 @@ import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbo
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
-const { openRequest, say } = sandboxHelpers(() => sb);
+const { approve, openRequest } = sandboxHelpers(() => sb);
 before(async () => {
   sb = await startSandbox({ rateLimits: true });
 });
@@ -37,7 +37,7 @@ it("a 429 with retry-after on the app's status comment is waited out and retried
   const fault = sb.emulator.faults.add({ method: "PATCH", route: "/repos/{owner}/{repo}/issues/comments/{comment_id}", rateLimit: { retryAfterSeconds: 1, status: 429 }, times: 1 });
   const before = sb.emulator.apiRequests.length;
   const started = performance.now();
-  await say("grace", issue, "/approve");
+  await approve("grace", issue);
   const waited = performance.now() - started;
   fault.remove();
   assert.equal(fault.hits, 1, "GitHub refused once");
@@ -50,7 +50,7 @@ it("a 429 with retry-after on the app's status comment is waited out and retried
 it("a secondary rate limit (403 + retry-after) on labels is waited out and retried (Probot alone gives up): the grant still happens", async () => {
   const issue = await open("ivan");
   const fault = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", rateLimit: { retryAfterSeconds: 1, status: 403, kind: "secondary" }, times: 1 });
-  await say("grace", issue, "/approve");
+  await approve("grace", issue);
   fault.remove();
   assert.equal(fault.hits, 1);
   await assertOneGrant(issue);
@@ -61,14 +61,14 @@ it("a secondary rate limit (403 + retry-after) on labels is waited out and retri
 it("a slow GitHub (1.5 s per comment read) while the approval is delivered twice still records it once", async () => {
   const issue = await open("olga");
   const slow = sb.emulator.faults.add({ method: "GET", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", latencyMs: 1500 });
-  sb.emulator.faults.duplicateWebhooks((w) => w.event === "issue_comment" && (w.payload.comment as { body?: string } | undefined)?.body === "/approve slowly");
+  sb.emulator.faults.duplicateWebhooks((w) => w.event === "issue_comment" && (w.payload.comment as { body?: string } | undefined)?.body?.startsWith("/approve slowly\n") === true);
   try {
-    await say("grace", issue, "/approve slowly");
+    await approve("grace", issue, "slowly");
   } finally {
     slow.remove();
     sb.emulator.faults.clear();
   }
-  const deliveries = sb.emulator.deliveries.filter((d) => d.event === "issue_comment" && (d.payload.comment as { body?: string } | undefined)?.body === "/approve slowly");
+  const deliveries = sb.emulator.deliveries.filter((d) => d.event === "issue_comment" && (d.payload.comment as { body?: string } | undefined)?.body?.startsWith("/approve slowly\n") === true);
   assert.equal(deliveries.length, 2, "the approval was delivered twice");
   assert.ok(slow.hits >= 2, "both handlers met the slow reads");
   await assertOneGrant(issue);

@@ -9,7 +9,7 @@ import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
-const { openRequest, say, appTexts, stateOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, appTexts, stateOf } = sandboxHelpers(() => sb);
 before(async () => {
   sb = await startSandbox({ runWorkflows: false }); // runs are dispatched but no runner picks them up
 });
@@ -19,7 +19,7 @@ const dispatches = (n: number) => [...sb.emulator.state.workflowRuns.values()].f
 
 it("no run after 10 minutes: dispatched again, recorded; a run that then comes is granted once", async () => {
   const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   assert.equal(dispatches(n), 1);
   await sb.advance(REDISPATCH_AFTER_MS - 60_000);
   assert.equal(dispatches(n), 1, "not before ten minutes");
@@ -38,7 +38,7 @@ it("no run after 10 minutes: dispatched again, recorded; a run that then comes i
 
 it("gives up after the last automatic attempt and says how to run it by hand", async () => {
   const n = await openRequest("ivan", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   for (let i = 0; i < MAX_REDISPATCHES + 2; i++) await sb.advance(REDISPATCH_AFTER_MS);
   assert.equal(dispatches(n), 1 + MAX_REDISPATCHES);
   const s = await stateOf(n);
@@ -49,7 +49,7 @@ it("gives up after the last automatic attempt and says how to run it by hand", a
 
 it("the sweep re-dispatches too, when the app's timers were lost", async () => {
   const n = await openRequest("olga", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   sb.app.scheduler.stop();
   sb.clock.advance(REDISPATCH_AFTER_MS + 1000);
   const reports = await sb.app.reconcileAll();

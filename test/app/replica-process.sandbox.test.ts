@@ -20,7 +20,7 @@ let turn = 0;
 /** What the second process answered, by kind: proof that it did its share, not just the first one. */
 const childAnswers = { webhook: [] as number[], action: [] as number[] };
 const childLog: string[] = [];
-const { openRequest, say, issueOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, issueOf } = sandboxHelpers(() => sb);
 
 before(async () => {
   // The second process keeps real time; the sandbox clock starts now so both agree.
@@ -89,7 +89,7 @@ it("every webhook to both processes: each request granted once, revoked once, cl
   const issues: number[] = [];
   for (const who of people) issues.push(await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" }));
   for (const n of issues) {
-    await say("grace", n, "/approve");
+    await approve("grace", n);
     await quiet(n, (s) => s === "active");
   }
   for (const n of issues) {

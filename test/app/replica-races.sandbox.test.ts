@@ -16,7 +16,7 @@ import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 const MIN = 60_000;
 let sb: Sandbox;
-const { openRequest, say, appTexts } = sandboxHelpers(() => sb);
+const { approve, openRequest, appTexts } = sandboxHelpers(() => sb);
 before(async () => {
   sb = await startSandbox({ runWorkflows: false });
 });
@@ -49,7 +49,7 @@ async function reviewsOf(n: number) {
 
 it("two replicas exchange tokens for one approved request at once: one credential lives, the other is revoked unused", async () => {
   const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   // Slow writes: both replicas have read the approved state before either records its grant.
   const slow = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/git/commits", latencyMs: 150, times: 2 });
   sb.emulator.resetApiRequestLog();
@@ -76,7 +76,7 @@ it("two replicas exchange tokens for one approved request at once: one credentia
 
 it("two replicas expire the same grant at once: one revocation counts, one review issue, the other retired", async () => {
   const n = await openRequest("ivan", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   await exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n);
   sb.app.scheduler.stop();
   sb.clock.advance(31 * MIN);

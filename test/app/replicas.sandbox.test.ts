@@ -20,7 +20,7 @@ let mode: "round-robin" | "both" = "round-robin";
 let turn = 0;
 let races = 0;
 const served = { a: 0, b: 0 };
-const { openRequest, say, issueOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, issueOf } = sandboxHelpers(() => sb);
 
 let lb: Awaited<ReturnType<typeof startLoadBalancer>>;
 before(async () => {
@@ -71,7 +71,7 @@ it("webhooks and exchanges spread across two replicas: each request granted once
   const people = ["erin", "ivan", "olga", "carol"];
   const issues: number[] = [];
   for (const who of people) issues.push(await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" }));
-  for (const n of issues) await say("grace", n, "/approve");
+  for (const n of issues) await approve("grace", n);
   for (const n of issues) assert.equal((await readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks)).state.status, "active");
   await say("grace", issues[0]!, "/revoke done early");
   await advanceBoth(31 * MIN);
@@ -86,7 +86,7 @@ it("every webhook delivered to both replicas at once: still one grant, one revoc
   const people = ["heidi", "bob", "rita"];
   const issues: number[] = [];
   for (const who of people) issues.push(await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" }));
-  for (const n of issues) await say(n === issues[0] ? "grace" : "heidi", n, "/approve");
+  for (const n of issues) await approve(n === issues[0] ? "grace" : "heidi", n);
   await say("grace", issues[1]!, "/revoke both replicas hear this");
   await advanceBoth(31 * MIN);
   await assertOnce(issues[1]!, "revoked");

@@ -13,7 +13,7 @@ import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 const MIN = 60_000;
 let sb: Sandbox;
 let killDuringJob: number | null = null;
-const { openRequest, say, issueOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, issueOf } = sandboxHelpers(() => sb);
 
 before(async () => {
   sb = await startSandbox({
@@ -26,7 +26,7 @@ after(() => sb.close());
 
 async function granted(who: string): Promise<{ n: number; token: string }> {
   const n = await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-  await say("grace", n, "/approve");
+  await approve("grace", n);
   const run = sb.runs.find((r) => r.issue === n);
   assert.ok(run, "the grant workflow ran");
   const action = await run.result;
@@ -69,7 +69,7 @@ it("down across the expiry: the restarted app revokes the overdue grant at start
 it("killed mid-grant (while the job holds the credential): the job's release is lost, expiry still revokes", async () => {
   const n = await openRequest("olga", { resource: "model-rollback", role: "rollback", duration: "30m", severity: "critical" });
   killDuringJob = n;
-  await say("heidi", n, "/approve");
+  await approve("heidi", n);
   const action = await sb.runs.find((r) => r.issue === n)!.result;
   assert.equal(action.exitCode, 0, "the grant step succeeded before the app died");
   assert.notEqual(action.post?.exitCode, 0, "the post step could not reach the app to release the grant");

@@ -67,14 +67,14 @@ describe("audit export and verify on a sandbox history", { skip: typeof loaded =
     const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" };
     // Approved by a CODEOWNER, granted by the real Action, expired by the clock.
     const expired = await open("expired", "dave", { ...guardrail, justification: 'Classifier blocks every answer <script>alert("x")</script>' });
-    await say("grace", expired, "/approve confirmed with the incident commander");
+    await sb.approveSigned("grace", expired, { note: "confirmed with the incident commander" });
     await sb.advance(31 * MIN);
     // Denied.
     const denied = await open("denied", "dave", guardrail);
     await say("heidi", denied, "/deny the rollback already fixed it");
     // Approved, granted, revoked by an approver.
     const revoked = await open("revoked", "erin", guardrail);
-    await say("grace", revoked, "/approve");
+    await sb.approveSigned("grace", revoked);
     await say("grace", revoked, "/revoke done with it");
     // A drill, approved by its rule.
     const drill = await open("drill", "ivan", { resource: "drill", role: "drill", duration: "5m", severity: "low", justification: "Monthly drill of the break-glass path.", drill: true });

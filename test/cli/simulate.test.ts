@@ -8,7 +8,7 @@ import { UserError } from "../../src/cli/io.ts";
 const scenario = (name: string) => parseScenario(readFileSync(`test/scenarios/${name}.yml`, "utf8"));
 
 test("happy path: approved, granted through the Action, expired, revoked, closed, review opened", async () => {
-  const r = await simulate(scenario("happy-path"), process.cwd());
+  const r = await simulate(scenario("happy-path"), process.cwd(), "test/scenarios");
   assert.equal(r.state, "expired");
   assert.deepEqual(r.approvals, ["grace"]);
   assert.equal(r.grants.length, 1);
@@ -18,6 +18,23 @@ test("happy path: approved, granted through the Action, expired, revoked, closed
   assert.ok(r.issues_opened[0]!.labels.includes("breakglass:audit"));
   assert.equal(r.audit.verified, true);
   assert.ok(r.audit.entries >= 6);
+  assert.ok(r.comments.some((c) => c.author === "grace" && c.body.includes("-----BEGIN SSH SIGNATURE-----")), "grace's approval carries the signature");
+  assert.ok(r.comments.some((c) => c.author === "breakglass[bot]" && /with an SSH signature \(signing key .*\) approved request/.test(c.body)));
+});
+
+test("a plain /approve where the policy requires step-up is refused (step_up_required) and nothing is granted", async () => {
+  const r = await simulate(scenario("step-up-plain-approve"), process.cwd());
+  assert.equal(r.state, "requested");
+  assert.deepEqual(r.approvals, []);
+  assert.deepEqual(r.grants, []);
+  assert.ok(r.comments.some((c) => c.author === "breakglass[bot]" && c.body.includes("step_up_required")));
+});
+
+test("approve_signed with a key the scenario did not register as a signing key is refused (step_up_unknown_key)", async () => {
+  const text = readFileSync("test/scenarios/happy-path.yml", "utf8").replace(/signing_keys:\n.*\n/, "");
+  const r = await simulate(parseScenario(text), process.cwd(), "test/scenarios");
+  assert.deepEqual(r.approvals, []);
+  assert.ok(r.comments.some((c) => c.body.includes("step_up_unknown_key")));
 });
 
 test("self-approval is refused with its reason and nothing is granted", async () => {
@@ -61,6 +78,8 @@ test("invalid scenarios are refused with the step that is wrong", () => {
   assert.throws(() => parseScenario("steps:\n  - open: { author: dave, form: {resource: x} }\n  - jump: {}"), /step 2 must be exactly one of/);
   assert.throws(() => parseScenario("steps:\n  - open: { author: dave, body: x }\n  - advance: soon"), /advance/);
   assert.throws(() => parseScenario(": : :"), /not valid YAML/);
+  assert.throws(() => parseScenario("signing_keys: { grace: [nope] }\nsteps:\n  - open: { author: dave, body: x }"), /signing_keys.grace must be a list of SSH public key lines/);
+  assert.throws(() => parseScenario("steps:\n  - open: { author: dave, body: x }\n  - approve_signed: { key: k }"), /step 2 \(approve_signed\) needs `author`/);
 });
 
 test("the CLI prints the result as JSON and exits 0; a bad file exits 2 with a message", () => {

@@ -13,7 +13,7 @@ import { after, before, test } from "node:test";
 import { Octokit } from "@octokit/rest";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { repositoryFilesFrom, SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { appTexts, assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest, owner, refusalFor, repo, say } from "./attack-kit.ts";
+import { approve, appTexts, assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest, owner, refusalFor, repo } from "./attack-kit.ts";
 
 let sb: Sandbox;
 let guardrailPolicy: string;
@@ -41,7 +41,7 @@ async function exchangeAsGrantRun(n: number) {
 async function approvedGuardrail(requester: string): Promise<number> {
   const n = await openRequest(sb, requester, guardrail);
   sb.clock.advance(2_000);
-  await say(sb, "grace", n, "/approve");
+  await approve(sb, "grace", n);
   assert.equal((await historyOf(sb, n)).state.status, "approved", "grace's approval completes the request");
   return n;
 }
@@ -69,7 +69,7 @@ test("A100 an /approve written before the requester's edit but delivered after i
   assert.equal(h.state.request?.duration_seconds, 2 * 3600, "the recorded request is the edited one");
   // An approval written after the edit was recorded counts: the refusal is about timing, not about grace.
   sb.clock.advance(2_000);
-  const fresh = await say(sb, "grace", n, "/approve for the evening");
+  const fresh = await approve(sb, "grace", n, "for the evening");
   assert.ok(fresh > early.id);
   assert.equal((await historyOf(sb, n)).state.status, "approved");
 });
@@ -77,7 +77,7 @@ test("A100 an /approve written before the requester's edit but delivered after i
 test("A101 a redelivered /approve given for the old content does not count after the edit voided it", async () => {
   const n = await openRequest(sb, "erin", database);
   sb.clock.advance(2_000);
-  await say(sb, "bob", n, "/approve read is fine");
+  await approve(sb, "bob", n, "read is fine");
   const delivery = sb.emulator.deliveries.findLast((d) => d.event === "issue_comment" && d.action === "created" && (d.payload.comment as { user: { login: string } }).user.login === "bob")!;
   sb.clock.advance(2_000);
   await sb.as("erin").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...database, role: "write" }) });
@@ -87,7 +87,7 @@ test("A101 a redelivered /approve given for the old content does not count after
   await sb.settle();
   await refusalFor(sb, n, "bob", "approval_predates_request");
   sb.clock.advance(2_000);
-  await say(sb, "carol", n, "/approve");
+  await approve(sb, "carol", n);
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "requested", "only carol's approval counts: 1 of 2");
   assert.deepEqual(h.state.approvals.map((a) => a.actor), ["carol"]);
@@ -121,10 +121,10 @@ test("A102 an edit of the request by someone other than the requester is refused
 test("A103 an approver removed from the owning team before the completing approval no longer counts", async () => {
   const n = await openRequest(sb, "ivan", database);
   sb.clock.advance(2_000);
-  await say(sb, "bob", n, "/approve");
+  await approve(sb, "bob", n);
   sb.emulator.setTeamMembers("acme/dba", ["carol"]);
   try {
-    await say(sb, "carol", n, "/approve");
+    await approve(sb, "carol", n);
     const texts = await appTexts(sb, n);
     assert.ok(texts.some((t) => t.includes("approval(s) no longer count") && t.includes("@bob is no longer a CODEOWNER")), `the app says bob's approval no longer counts; got:\n${texts.map((t) => t.slice(0, 200)).join("\n---\n")}`);
     const h = await assertNothingGranted(sb, n);
@@ -161,7 +161,7 @@ test("A105 an owning team without write access of its own cannot approve, and it
     assertRefusedExchange(answer, 409, "approval_stale");
     assert.match(answer.body.message!, /through a team that no longer has write access/);
     sb.clock.advance(2_000);
-    await say(sb, "heidi", n, "/approve");
+    await approve(sb, "heidi", n);
     await refusalFor(sb, n, "heidi", "not_codeowner");
     const h = await assertNothingGranted(sb, n);
     assert.equal(h.state.status, "requested");
@@ -189,7 +189,7 @@ for (const [id, what, edit] of [
       assert.ok(h.events.some((e) => e.type === "approvals_voided" && e.voided.some((v) => v.actor === "grace" && v.reason === "policy_changed")));
       // Approved again under the policy in force, the same request is granted.
       sb.clock.advance(2_000);
-      await say(sb, "grace", n, "/approve under the new terms");
+      await approve(sb, "grace", n, "under the new terms");
       const granted = await exchangeAsGrantRun(n);
       assert.equal(granted.status, 200, JSON.stringify(granted.body));
       assert.equal((await historyOf(sb, n)).state.status, "active");
@@ -254,7 +254,8 @@ test("A111 an /approve an integration posted on the approver's behalf (performed
 });
 
 test("A112 a policy can opt in to commands posted through a named app", async () => {
-  sb.emulator.setFile(GUARDRAIL_FILE, `${guardrailPolicy}\ncommands_via_apps: [chatops]\n`);
+  // About the app channel only (step-up is test/security/step-up.test.ts): without step-up, so an app's plain comment can count.
+  sb.emulator.setFile(GUARDRAIL_FILE, `${guardrailPolicy.replace("step_up: ssh-signature", "step_up: none")}\ncommands_via_apps: [chatops]\n`);
   try {
     const n = await openRequest(sb, "erin", guardrail);
     sb.clock.advance(2_000);
@@ -299,7 +300,7 @@ test("A114 a requester whose write access was taken away after approval gets not
     assertRefusedExchange(answer, 409, "requester_not_allowed");
     assert.match(answer.body.message!, /tina has read/);
     sb.clock.advance(2_000);
-    await say(sb, "heidi", n, "/approve");
+    await approve(sb, "heidi", n);
     await refusalFor(sb, n, "heidi", "requester_not_allowed");
     await assertNothingGranted(sb, n);
   } finally {

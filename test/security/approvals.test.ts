@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { appTexts, assertNothingGranted, historyOf, labelsOf, openRequest, owner, refusalFor, repo, say } from "./attack-kit.ts";
+import { approve, appTexts, assertNothingGranted, historyOf, labelsOf, openRequest, owner, refusalFor, repo, say } from "./attack-kit.ts";
 
 let sb: Sandbox;
 const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
@@ -21,7 +21,7 @@ after(() => sb.close());
 
 test("A01 self-approval is refused", async () => {
   const n = await openRequest(sb, "heidi", guardrail);
-  await say(sb, "heidi", n, "/approve I own this policy");
+  await approve(sb, "heidi", n, "I own this policy");
   const message = await refusalFor(sb, n, "heidi", "self_approval");
   assert.match(message, /Ask one of the approvers/);
   const h = await assertNothingGranted(sb, n);
@@ -54,7 +54,7 @@ test("A04 approval by a CODEOWNER team member with read-only access (outside col
   sb.emulator.setPermission("olga", "read");
   try {
     const n = await openRequest(sb, "erin", guardrail);
-    await say(sb, "olga", n, "/approve");
+    await approve(sb, "olga", n);
     const message = await refusalFor(sb, n, "olga", "insufficient_permission");
     assert.match(message, /write access/);
     assert.match(message, /read/);
@@ -69,7 +69,7 @@ test("A05 approval by a member removed from the owning team is refused", async (
   sb.emulator.setTeamMembers("acme/ai-governance", ["heidi"]);
   try {
     const n = await openRequest(sb, "ivan", guardrail);
-    await say(sb, "grace", n, "/approve");
+    await approve(sb, "grace", n);
     const message = await refusalFor(sb, n, "grace", "not_codeowner");
     assert.match(message, /grace is not one of them/);
     const h = await assertNothingGranted(sb, n);
@@ -93,12 +93,12 @@ test("A06 an /approve written into an edited comment is ignored", async () => {
 
 test("A07 an approval whose comment is edited afterwards no longer counts", async () => {
   const n = await openRequest(sb, "dave", database);
-  const id = await say(sb, "bob", n, "/approve");
+  const id = await approve(sb, "bob", n);
   assert.equal((await historyOf(sb, n)).state.approvals.length, 1, "the approval counted at first");
   await sb.as("bob").rest.issues.updateComment({ owner, repo, comment_id: id, body: "/approve (edited to add a note)" });
   await sb.settle();
   assert.ok((await appTexts(sb, n)).some((t) => t.includes("no longer counts: its comment was edited")));
-  await say(sb, "carol", n, "/approve");
+  await approve(sb, "carol", n);
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "requested", "only carol's approval is left: 1 of 2");
   assert.deepEqual(h.state.approvals.map((a) => a.actor), ["carol"]);
@@ -106,11 +106,11 @@ test("A07 an approval whose comment is edited afterwards no longer counts", asyn
 
 test("A08 an approval whose comment is deleted no longer counts", async () => {
   const n = await openRequest(sb, "mallory", database);
-  const id = await say(sb, "bob", n, "/approve");
+  const id = await approve(sb, "bob", n);
   await sb.as("bob").rest.issues.deleteComment({ owner, repo, comment_id: id });
   await sb.settle();
   assert.ok((await appTexts(sb, n)).some((t) => t.includes("no longer counts: its comment was deleted") && t.includes("Approve again in a new comment")));
-  await say(sb, "carol", n, "/approve");
+  await approve(sb, "carol", n);
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "requested");
   assert.deepEqual(h.state.approvals.map((a) => a.actor), ["carol"]);
@@ -150,7 +150,7 @@ for (const [id, field, change] of [
   test(`${id} editing the ${field} after an approval voids the approval`, async () => {
     const requester = { A11: "rita", A12: "ivan", A13: "sam" }[id];
     const n = await openRequest(sb, requester, database);
-    await say(sb, "bob", n, "/approve read access is fine");
+    await approve(sb, "bob", n, "read access is fine");
     assert.equal((await historyOf(sb, n)).state.approvals.length, 1);
     await sb.as(requester).rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...database, ...change }) });
     await sb.settle();
@@ -161,7 +161,7 @@ for (const [id, field, change] of [
     assert.ok(texts.some((t) => t.includes(`edited by @${requester}`) && t.includes("1 earlier approval(s) no longer count")), `the app says the approval was voided; got:\n${texts.map((t) => t.slice(0, 300)).join("\n---\n")}`);
     if (field !== "resource") {
       // One more approval is still only 1 of 2 for the changed request.
-      await say(sb, "carol", n, "/approve");
+      await approve(sb, "carol", n);
       const after = await assertNothingGranted(sb, n);
       assert.equal(after.state.status, "requested");
       assert.equal(after.state.approvals.length, 1);
@@ -171,8 +171,8 @@ for (const [id, field, change] of [
 
 test("A14 duplicate approvals by one person do not reach N", async () => {
   const n = await openRequest(sb, "heidi", database);
-  await say(sb, "bob", n, "/approve");
-  await say(sb, "bob", n, "/approve");
+  await approve(sb, "bob", n);
+  await approve(sb, "bob", n);
   await say(sb, "BOB", n, "/approve").catch(() => 0);
   const message = await refusalFor(sb, n, "bob", "duplicate_approval");
   assert.match(message, /counts once/);

@@ -25,6 +25,16 @@ export async function say(sb: Sandbox, who: string, n: number, body: string): Pr
   return data.id;
 }
 
+/**
+ * An approval with step-up proof, as an approver makes it: the real `breakglass approve` (real
+ * ssh-keygen signature over the request's current hash, by the approver's GitHub signing key), posted
+ * with their own token. Policies that require step-up (prod-database, model-guardrail-override) take
+ * only this; others take it like a plain /approve. Returns the comment id.
+ */
+export async function approve(sb: Sandbox, who: string, n: number, note?: string): Promise<number> {
+  return sb.approveSigned(who, n, note ? { note } : {});
+}
+
 export async function allComments(sb: Sandbox, n: number) {
   return sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { appTexts, assertNothingGranted, historyOf, openRequest, say } from "./attack-kit.ts";
+import { approve, appTexts, assertNothingGranted, historyOf, openRequest, say } from "./attack-kit.ts";
 
 let sb: Sandbox;
 let credential = "";
@@ -24,7 +24,7 @@ before(async () => {
   });
   // One genuine grant, so the attacks below can copy the app's real, validly signed comments.
   granted = await openRequest(sb, "erin", guardrail);
-  await say(sb, "grace", granted, "/approve");
+  await approve(sb, "grace", granted);
   const run = sb.runs.find((r) => r.issue === granted);
   assert.ok(run, "the genuine request was dispatched");
   assert.equal((await run.result).exitCode, 0);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
+import { approve, assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
 
 let sb: Sandbox;
 const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
@@ -91,7 +91,7 @@ test("A46 a grant for an issue that does not exist, or a malformed issue number,
 
 test("A47 a grant for another repository (where the app is not installed) is refused", async () => {
   const n = await openRequest(sb, "bob", guardrail);
-  await say(sb, "heidi", n, "/approve");
+  await approve(sb, "heidi", n);
   assert.equal((await historyOf(sb, n)).state.status, "approved");
   const answer = await genuineExchange(n, "evil/ops");
   assertRefusedExchange(answer, 404, "not_installed");
@@ -103,7 +103,7 @@ test("A47 a grant for another repository (where the app is not installed) is ref
 
 test("A48 a grant for an approved request whose issue was closed is refused", async () => {
   const n = await openRequest(sb, "carol", guardrail);
-  await say(sb, "heidi", n, "/approve");
+  await approve(sb, "heidi", n);
   assert.equal((await historyOf(sb, n)).state.status, "approved");
   await sb.as("carol").rest.issues.update({ owner, repo, issue_number: n, state: "closed" });
   await sb.settle();
@@ -116,7 +116,7 @@ test("A48 a grant for an approved request whose issue was closed is refused", as
 
 test("A49 the drill workflow cannot fetch a grant for a real (non-drill) request", async () => {
   const n = await openRequest(sb, "heidi", { ...guardrail, duration: "10m" });
-  await say(sb, "grace", n, "/approve");
+  await approve(sb, "grace", n);
   assert.equal((await historyOf(sb, n)).state.status, "approved");
   const drillRef = `${sb.repository}/.github/workflows/breakglass-drill.yml@refs/heads/main`;
   const token = await sb.issuer.mint(grantClaims(sb, { job_workflow_ref: drillRef, workflow_ref: drillRef, event_name: "schedule" }));

@@ -9,7 +9,7 @@ import { octokitPort } from "../../src/app/octokit-port.ts";
 import { verifyRepository } from "../../src/audit/verify-repository.ts";
 import { SANDBOX_LEDGER_REPO, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { collectDashboard } from "../../src/app/dashboard/collect-dashboard.ts";
-import { allComments, appTexts, exchange, grantClaims, historyOf, labelsOf, openRequest, owner, repo, say } from "./attack-kit.ts";
+import { approve, allComments, appTexts, exchange, grantClaims, historyOf, labelsOf, openRequest, owner, repo, say } from "./attack-kit.ts";
 
 let sb: Sandbox;
 const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
@@ -27,7 +27,7 @@ async function recordComment(n: number, marker: RegExp) {
 
 async function liveGrant(who = "dave"): Promise<number> {
   const n = await openRequest(sb, who, guardrail);
-  await say(sb, "grace", n, "/approve");
+  await approve(sb, "grace", n);
   const h = await historyOf(sb, n);
   assert.equal(h.state.status, "active", h.problems.join("\n"));
   return n;
@@ -135,7 +135,7 @@ async function startSandboxlessApproved(): Promise<number[]> {
   }
   // Approve without the sandbox's own grant run collecting the credentials.
   sb.routeActionsTo("http://127.0.0.1:9");
-  for (const n of issues) await say(sb, "grace", n, "/approve");
+  for (const n of issues) await approve(sb, "grace", n);
   sb.routeActionsTo(sb.app.url);
   stop();
   for (const n of issues) assert.equal((await historyOf(sb, n)).state.status, "approved");

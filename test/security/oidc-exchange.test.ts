@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startOidcIssuer, type OidcIssuer } from "../../src/sandbox/oidc-issuer.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest, say } from "./attack-kit.ts";
+import { approve, assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest } from "./attack-kit.ts";
 
 let sb: Sandbox;
 let stranger: OidcIssuer;
@@ -22,7 +22,7 @@ before(async () => {
   approved = await openRequest(sb, "dave", guardrail);
   spare = await openRequest(sb, "rita", guardrail);
   for (const n of [approved, spare]) {
-    await say(sb, "grace", n, "/approve");
+    await approve(sb, "grace", n);
     assert.equal((await historyOf(sb, n)).state.status, "approved", `#${n} is approved by a CODEOWNER`);
   }
 });

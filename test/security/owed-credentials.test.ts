@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import type { CredentialRef } from "../../src/providers/provider.ts";
 import { openSealed } from "../../src/providers/sealed-box.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { appTexts, exchange, grantClaims, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
+import { appTexts, approve, exchange, grantClaims, historyOf, openRequest, owner, repo } from "./attack-kit.ts";
 
 let sb: Sandbox;
 const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
@@ -39,7 +39,7 @@ test("A141 a credential minted while the grant record cannot be written, whose r
   const stop = sb.emulator.onWorkflowDispatch(() => undefined);
   const n = await openRequest(sb, "dave", guardrail);
   sb.routeActionsTo("http://127.0.0.1:9");
-  await say(sb, "grace", n, "/approve");
+  await approve(sb, "grace", n);
   sb.routeActionsTo(sb.app.url);
   stop();
   assert.equal((await historyOf(sb, n)).state.status, "approved");

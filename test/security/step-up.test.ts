@@ -16,6 +16,8 @@ import { run as audit } from "../../src/cli/commands/audit.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
+import { signedLine, stepUpMessage } from "../../src/core/step-up.ts";
+import { SK_ED25519, skKey, skSign } from "../support/sk-signature.ts";
 import { appTexts, assertNothingGranted, historyOf, openRequest, owner, refusalFor, repo, say } from "./attack-kit.ts";
 
 let sb: Sandbox;
@@ -38,7 +40,7 @@ before(async () => {
     runWorkflows: false,
     signingKeys: { grace: [grace], heidi: [heidi] },
     files: {
-      "policies/model-guardrail-override.yml": withStepUp("policies/model-guardrail-override.yml", "  step_up: ssh-signature\n"),
+      // policies/model-guardrail-override.yml itself requires step_up: ssh-signature.
       "policies/model-rollback.yml": withStepUp("policies/model-rollback.yml", "  step_up: [ssh-signature]\n  require_hardware_key: true\n"),
     },
   });
@@ -134,4 +136,66 @@ test("S06 a software key where the policy requires a hardware security key is re
   await approveSigned("grace", n, "grace");
   assert.match(await refusalFor(sb, n, "grace", "step_up_not_hardware"), /hardware security keys/);
   await assertNothingGranted(sb, n);
+});
+
+/** A comment as `breakglass approve` writes it, around a security-key signature CONSTRUCTED per PROTOCOL.u2f (no device here). */
+async function skApprovalBody(n: number, key: ReturnType<typeof skKey>, flags: number): Promise<string> {
+  const hash = (await historyOf(sb, n)).state.hash!;
+  return ["/approve", "", signedLine("approve", sb.repository, n, hash), "", skSign(key, stepUpMessage("approve", sb.repository, n, hash), { flags, counter: 31 })].join("\n");
+}
+
+test("S10 where a hardware key is required, a security-key (sk-ssh-ed25519) signature with user presence approves, and audit verify re-checks it", async () => {
+  const key = skKey();
+  sb.emulator.addSigningKey("grace", key.line, "YubiKey (constructed fixture)");
+  try {
+    const n = await openRequest(sb, "olga", rollback);
+    await say(sb, "grace", n, await skApprovalBody(n, key, 0x01));
+    const h = await historyOf(sb, n);
+    assert.equal(h.state.status, "approved");
+    const approval = await lastApproval(n);
+    assert.ok(approval?.type === "approved" && approval.step_up);
+    assert.equal(approval.step_up.key_type, SK_ED25519);
+    assert.equal(approval.step_up.flags, 0x01);
+    assert.equal(approval.step_up.counter, 31);
+    assert.ok((await appTexts(sb, n)).some((t) => t.includes("hardware security key")), "the approval names a hardware key");
+    const out = io("sam");
+    assert.equal(await audit(["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], out), 0, out.out + out.err);
+  } finally {
+    sb.emulator.removeSigningKey("grace", key.line);
+  }
+});
+
+test("S11 a security-key signature without user presence (no touch: malware could have had the key sign) is refused (step_up_bad_signature)", async () => {
+  const key = skKey();
+  sb.emulator.addSigningKey("heidi", key.line);
+  try {
+    const n = await openRequest(sb, "ivan", rollback);
+    await say(sb, "heidi", n, await skApprovalBody(n, key, 0x00));
+    assert.match(await refusalFor(sb, n, "heidi", "step_up_bad_signature"), /without user presence/);
+    await assertNothingGranted(sb, n);
+    // The same key on the guardrail policy (no hardware requirement) is refused the same way.
+    const g = await openRequest(sb, "ivan", guardrail);
+    await say(sb, "heidi", g, await skApprovalBody(g, key, 0x00));
+    await refusalFor(sb, g, "heidi", "step_up_bad_signature");
+    await assertNothingGranted(sb, g);
+  } finally {
+    sb.emulator.removeSigningKey("heidi", key.line);
+  }
+});
+
+test("S12 a policy whose only step-up is webauthn refuses every comment approval, signed or not (step_up_required), and says why", async () => {
+  const original = sb.emulator.state.files?.["policies/model-rollback.yml"];
+  assert.ok(original);
+  sb.emulator.setFile("policies/model-rollback.yml", original.replace(/^ {2}step_up: .*\n( {2}require_hardware_key: .*\n)?/m, "  step_up: webauthn\n"));
+  try {
+    const n = await openRequest(sb, "rita", rollback);
+    await say(sb, "grace", n, "/approve");
+    assert.match(await refusalFor(sb, n, "grace", "step_up_required"), /only a passkey/);
+    await approveSigned("heidi", n, "heidi");
+    await refusalFor(sb, n, "heidi", "step_up_required");
+    assert.equal((await historyOf(sb, n)).state.approvals.length, 0);
+    await assertNothingGranted(sb, n);
+  } finally {
+    sb.emulator.setFile("policies/model-rollback.yml", original);
+  }
 });

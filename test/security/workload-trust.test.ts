@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import type { WorkflowRun } from "../../src/sandbox/github/emulator.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { appTexts, assertNothingGranted, assertRefusedExchange, exchange, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
+import { approve, appTexts, assertNothingGranted, assertRefusedExchange, exchange, historyOf, openRequest, owner, repo } from "./attack-kit.ts";
 
 let sb: Sandbox;
 const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "high" } as const;
@@ -24,7 +24,7 @@ after(() => sb.close());
 
 async function approvedRequest(requester: string): Promise<number> {
   const n = await openRequest(sb, requester, guardrail);
-  await say(sb, "grace", n, "/approve");
+  await approve(sb, "grace", n);
   assert.equal((await historyOf(sb, n)).state.status, "approved");
   return n;
 }

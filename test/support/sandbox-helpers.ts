@@ -17,6 +17,10 @@ export function sandboxHelpers(sb: () => Sandbox) {
       await sb().settle();
       return data.id;
     },
+    /** `breakglass approve` as `who` (signed with their sandbox signing key), as step-up policies require. Returns the comment id. */
+    async approve(who: string, n: number, note?: string): Promise<number> {
+      return sb().approveSigned(who, n, note ? { note } : {});
+    },
     async allComments(n: number) {
       const reader = sb().as("dave");
       return reader.paginate(reader.rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });

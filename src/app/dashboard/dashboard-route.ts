@@ -4,6 +4,7 @@ import type { BreakglassDeps } from "../deps.ts";
 import type { GitHubPort } from "../github-port.ts";
 import { collectDashboard } from "./collect-dashboard.ts";
 import { renderDashboard } from "./render-dashboard.ts";
+import { LOGIN_PATH, sessionLogin, signInRoutes, type GitHubSignIn } from "./github-sign-in.ts";
 
 export const DASHBOARD_PATH = "/breakglass";
 
@@ -14,8 +15,10 @@ export const DASHBOARD_PATH = "/breakglass";
  *   restricted to the organisation) that sets `X-Forwarded-User` and a shared secret header, so a
  *   request that bypasses the proxy is refused.
  * - `loopback`: no login, but only for connections from 127.0.0.1/::1 (the sandbox and local use).
+ * - `github`: Sign in with GitHub (the app's own user web flow, github-sign-in.ts); a signed-in person
+ *   sees only the repositories they can read.
  */
-export type DashboardAuth = { mode: "off" } | { mode: "loopback" } | { mode: "proxy"; secret: string };
+export type DashboardAuth = { mode: "off" } | { mode: "loopback" } | { mode: "proxy"; secret: string } | { mode: "github"; signIn: GitHubSignIn };
 
 const equal = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
@@ -32,6 +35,9 @@ export function operatorRefusal(req: IncomingMessage, auth: Exclude<DashboardAut
     const remote = req.socket.remoteAddress ?? "";
     return ["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(remote) ? null : { status: 403, text: `${what[0]!.toUpperCase()}${what.slice(1)} is only served to this machine.` };
   }
+  if (auth.mode === "github") {
+    return sessionLogin(auth.signIn, req) ? null : { status: 401, text: `Sign in with GitHub at ${LOGIN_PATH} to see ${what}.` };
+  }
   const user = req.headers["x-forwarded-user"];
   const secret = req.headers["x-breakglass-proxy-secret"];
   if (typeof user !== "string" || !user || typeof secret !== "string" || !equal(secret, auth.secret)) return { status: 401, text: `Sign in through the Breakglass proxy to see ${what}.` };
@@ -39,16 +45,26 @@ export function operatorRefusal(req: IncomingMessage, auth: Exclude<DashboardAut
 }
 
 export function dashboardRoute(deps: BreakglassDeps, auth: DashboardAuth, repositories: () => Promise<GitHubPort[]>) {
+  const signIn = auth.mode === "github" ? signInRoutes(auth.signIn) : null;
   return async function dashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (signIn && (await signIn(req, res))) return true;
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" || (path !== DASHBOARD_PATH && path !== `${DASHBOARD_PATH}/`)) return false;
     if (auth.mode === "off") return false;
+    const login = auth.mode === "github" ? sessionLogin(auth.signIn, req) : null;
+    if (auth.mode === "github" && !login) {
+      res.writeHead(302, { location: LOGIN_PATH, "cache-control": "no-store" }).end();
+      return true;
+    }
     const refusal = operatorRefusal(req, auth, "the dashboard");
     if (refusal) {
       res.writeHead(refusal.status, { "content-type": "text/plain" }).end(refusal.text);
       return true;
     }
-    const data = await collectDashboard(deps, await repositories());
+    const all = await repositories();
+    // A signed-in person sees the repositories they can read, as GitHub answers for them now.
+    const ports = login ? (await Promise.all(all.map(async (port) => ((await port.permission(login).catch(() => "none")) === "none" ? null : port)))).filter((p): p is GitHubPort => p !== null) : all;
+    const data = await collectDashboard(deps, ports);
     res.writeHead(200, {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",

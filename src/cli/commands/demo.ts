@@ -92,9 +92,17 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     step(`3. ${cast.approvers.length === 1 ? "A CODEOWNER of the policy approves" : `${cast.approvers.length} owners of the policy approve`}`);
     for (const who of cast.approvers) {
       if (sb.runs.some((r) => r.issue === issue.number)) break;
-      await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: issue.number, body: "/approve confirmed with the incident commander" });
-      say(who, "commented /approve");
+      const { data: plain } = await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: issue.number, body: "/approve confirmed with the incident commander" });
+      say(who, "commented /approve (a plain comment: a stolen session could write it)");
       await sb.settle();
+      await show(issue.number);
+      // A policy that asks for step-up refuses the plain comment; the approver then signs.
+      const answers = await sb.as(who).paginate(sb.as(who).rest.issues.listComments, { owner, repo, issue_number: issue.number, since: plain.created_at, per_page: 100 });
+      if (!answers.some((c) => c.user?.login === sb.appLogin && (c.body ?? "").includes("step_up_required"))) continue;
+      const key = await sb.signingKeyOf(who);
+      say(who, "added an SSH key to GitHub as a *signing* key (on a laptop: ssh-keygen -t ed25519-sk, a security key)");
+      say(who, `runs breakglass approve ${sb.repository}#${issue.number}: ssh-keygen -Y sign -n breakglass over the request hash, posted as /approve`);
+      await sb.approveSigned(who, issue.number, { key, note: "confirmed with the incident commander" });
       await show(issue.number);
     }
     const run = sb.runs.find((r) => r.issue === issue.number);

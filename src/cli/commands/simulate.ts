@@ -1,9 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import yaml from "js-yaml";
 import { verifyChain } from "../../core/audit-chain.ts";
 import { parseDuration } from "../../core/duration.ts";
+import { parsePublicKeyLine } from "../../core/sshsig.ts";
 import { requestFormBody, type RequestFormInput } from "../../sandbox/request-body.ts";
 import { SANDBOX_TEAMS, SANDBOX_USERS, startSandbox } from "../../sandbox/start-sandbox.ts";
 import { readHistory } from "../../app/issue-records.ts";
@@ -17,10 +19,14 @@ Runs a scenario through the real Breakglass app in the local sandbox and prints 
 Scenario:
   teams: { acme/dba: [bob, carol] }          # optional
   permissions: { mallory: read }             # optional
+  signing_keys: { grace: ["ssh-ed25519 AAAA…"] }   # optional: people's GitHub *signing* keys
   steps:
     - open: { author: dave, form: { resource: prod-database, role: read, duration: 1h, severity: high, justification: "…" } }
     - open: { author: dave, body: "…issue-form Markdown…" }
     - comment: { author: bob, body: "/approve" }
+    - approve_signed: { author: grace, key: keys/grace }   # \`breakglass approve\` with that private key
+                                              # (relative to the scenario file); without key, the
+                                              # sandbox makes the author a signing key and adds it
     - edit: { author: dave, body: "…" }        # or form: {…}
     - edit_comment: { index: 1, body: "/approve" }   # 0-based index among the scenario's comments
     - delete_comment: { index: 1 }
@@ -36,6 +42,7 @@ Exit 0 when the scenario ran (whatever the outcome), 2 when the scenario file is
 type Step =
   | { open: { author: string; body?: string; form?: RequestFormInput; title?: string } }
   | { comment: { author: string; body: string } }
+  | { approve_signed: { author: string; key?: string; note?: string } }
   | { edit: { author: string; body?: string; form?: RequestFormInput } }
   | { edit_comment: { index: number; body: string } }
   | { delete_comment: { index: number } }
@@ -45,13 +52,14 @@ type Step =
 interface Scenario {
   teams?: Record<string, string[]>;
   permissions?: Record<string, "admin" | "write" | "maintain" | "triage" | "read" | "none">;
+  signing_keys?: Record<string, string[]>;
   steps: Step[];
 }
 
 // GitHub logins: letters, digits and single hyphens, up to 39 characters; apps act as <slug>[bot].
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?$/;
 
-const STEP_KINDS = ["open", "comment", "edit", "edit_comment", "delete_comment", "run_grant", "advance"];
+const STEP_KINDS = ["open", "comment", "approve_signed", "edit", "edit_comment", "delete_comment", "run_grant", "advance"];
 
 /** Checks a scenario's shape and says exactly which step is wrong. */
 export function parseScenario(text: string): Scenario {
@@ -65,6 +73,16 @@ export function parseScenario(text: string): Scenario {
     throw new UsageError("the scenario needs a `steps:` list (see `breakglass simulate --help`).");
   }
   const scenario = doc as Scenario;
+  const keys = scenario.signing_keys;
+  if (keys !== undefined) {
+    if (typeof keys !== "object" || keys === null || Array.isArray(keys)) throw new UsageError("`signing_keys` maps logins to lists of public key lines, e.g. { grace: [\"ssh-ed25519 AAAA…\"] }.");
+    for (const [login, lines] of Object.entries(keys)) {
+      if (!LOGIN.test(login)) throw new UsageError(`signing_keys: ${JSON.stringify(login)} is not a GitHub login.`);
+      if (!Array.isArray(lines) || !lines.every((l) => typeof l === "string" && parsePublicKeyLine(l).ok)) {
+        throw new UsageError(`signing_keys.${login} must be a list of SSH public key lines (the contents of a .pub file), e.g. ["ssh-ed25519 AAAA… ${login}@laptop"].`);
+      }
+    }
+  }
   scenario.steps.forEach((step, i) => {
     const keys = typeof step === "object" && step !== null ? Object.keys(step) : [];
     if (keys.length !== 1 || !STEP_KINDS.includes(keys[0]!)) {
@@ -84,6 +102,11 @@ export function parseScenario(text: string): Scenario {
       if (typeof value === "object" && value && value.body === undefined && value.form === undefined) throw new UsageError(`step ${i + 1} (${kind}) needs \`body\` or \`form\`.`);
     }
     if (kind === "comment") for (const f of ["author", "body"]) need(f);
+    if (kind === "approve_signed") {
+      need("author");
+      const key = (value as Record<string, unknown>).key;
+      if (key !== undefined && typeof key !== "string") throw new UsageError(`step ${i + 1} (approve_signed): key must be the path of a private key file.`);
+    }
     if (kind === "edit_comment") for (const f of ["index", "body"]) need(f);
     if (kind === "delete_comment") need("index");
     if (kind === "advance" && (typeof value !== "string" || !parseDuration(value).ok)) throw new UsageError(`step ${i + 1} (advance) needs a duration like "2h".`);
@@ -104,7 +127,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     throw new UsageError(`cannot read ${positionals[0]}`);
   });
   const scenario = parseScenario(text);
-  io.stdout(`${JSON.stringify(await simulate(scenario, resolve(io.cwd, values.root ?? ".")))}\n`);
+  io.stdout(`${JSON.stringify(await simulate(scenario, resolve(io.cwd, values.root ?? "."), dirname(file)))}\n`);
   return 0;
 }
 
@@ -130,8 +153,14 @@ export function usersOf(scenario: Scenario): Array<{ login: string; type: "User"
 }
 
 /** Plays a scenario in a fresh sandbox and reports the outcome. */
-export async function simulate(scenario: Scenario, root: string): Promise<SimulationResult> {
-  const sb = await startSandbox({ root, users: usersOf(scenario), ...(scenario.teams ? { teams: { ...SANDBOX_TEAMS, ...scenario.teams } } : {}), ...(scenario.permissions ? { permissions: scenario.permissions } : {}) });
+export async function simulate(scenario: Scenario, root: string, scenarioDir = root): Promise<SimulationResult> {
+  const sb = await startSandbox({
+    root,
+    users: usersOf(scenario),
+    ...(scenario.teams ? { teams: { ...SANDBOX_TEAMS, ...scenario.teams } } : {}),
+    ...(scenario.permissions ? { permissions: scenario.permissions } : {}),
+    ...(scenario.signing_keys ? { signingKeys: scenario.signing_keys } : {}),
+  });
   try {
     const [owner, repo] = sb.repository.split("/") as [string, string];
     let issueNumber = 0;
@@ -144,6 +173,11 @@ export async function simulate(scenario: Scenario, root: string): Promise<Simula
       } else if ("comment" in step) {
         const { data } = await sb.as(step.comment.author).rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: step.comment.body });
         comments.push(data.id);
+      } else if ("approve_signed" in step) {
+        const { author, key, note } = step.approve_signed;
+        const path = key === undefined ? undefined : resolve(scenarioDir, key);
+        if (path !== undefined && !existsSync(path)) throw new UsageError(`approve_signed: no private key at ${path} (paths are relative to the scenario file).`);
+        comments.push(await sb.approveSigned(author, issueNumber, { ...(path ? { key: path } : {}), ...(note ? { note } : {}) }));
       } else if ("edit" in step) {
         await sb.as(step.edit.author).rest.issues.update({ owner, repo, issue_number: issueNumber, body: bodyOf(step.edit) });
       } else if ("edit_comment" in step) {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Octokit } from "@octokit/rest";
@@ -17,6 +17,7 @@ import { issueRoutes } from "./routes/issues.ts";
 import { labelRoutes } from "./routes/labels.ts";
 import { orgRoutes } from "./routes/orgs.ts";
 import { userRoutes } from "./routes/users.ts";
+import { oauthWebFlow, type WebResult } from "./oauth-web-flow.ts";
 import { reactionRoutes } from "./routes/reactions.ts";
 import { repoRoutes } from "./routes/repos.ts";
 import { installationJson, type Urls } from "./shapes.ts";
@@ -32,6 +33,7 @@ import {
   type EmulatorState,
   type RepoPermission,
   type RepoRecord,
+  type UserRecord,
   type WorkflowRun,
 } from "./state.ts";
 import { WebhookQueue, type DeliveryRecord } from "./webhooks.ts";
@@ -170,6 +172,12 @@ export interface GitHubEmulator {
   setFile(path: string, content: string | null): void;
   /** Adds an SSH signing key (`ssh-ed25519 AAAA…`) to a person's GitHub account, as they would in their settings. */
   addSigningKey(login: string, key: string, title?: string): void;
+  /** The app's OAuth client credentials for the user web flow (GitHub shows them on the app's settings page). */
+  readonly oauthClient: { clientId: string; clientSecret: string };
+  /** The app's registered callback URLs: /login/oauth/authorize redirects only to one of these. */
+  setOAuthCallbackUrls(urls: string[]): void;
+  /** The value of the `emulator_session` cookie of a browser in which `login` is signed in to GitHub. */
+  webSessionFor(login: string): string;
   /** Removes every signing key of a person's account that matches `key` (type and base64). */
   removeSigningKey(login: string, key: string): void;
   /**
@@ -287,7 +295,19 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
   });
   webhooks.setUrl(options.webhookUrl ?? null);
 
-  const server = createServer((req, res) => void handle(req, res));
+  const oauthClient = { clientId: `Iv23${randomBytes(8).toString("hex")}`, clientSecret: randomBytes(20).toString("hex") };
+  let callbackUrls: string[] = [];
+  const webSessions = new Map<string, UserRecord>();
+  const oauth = oauthWebFlow({
+    clock: credentialClock,
+    ...oauthClient,
+    callbackUrls: () => callbackUrls,
+    userOf: (session) => webSessions.get(session),
+    issueToken: (user) => tokens.userToServerToken(user, state.app),
+    revokeToken: (token) => void tokens.revoke(token),
+  });
+
+  const server = createServer((req, res) => void (isWebFlow(req) ? handleWebFlow(req, res) : handle(req, res)));
   // Keep idle connections open longer than any client pause between calls (Node closes them after 5 s,
   // which races a client reusing the socket: ECONNRESET); GitHub keeps them far longer.
   server.keepAliveTimeout = 65_000;
@@ -321,6 +341,36 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       });
     },
   };
+
+  function isWebFlow(req: IncomingMessage): boolean {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    return path === "/login/oauth/authorize" || path === "/login/oauth/access_token";
+  }
+
+  /** github.com's web pages of the OAuth flow (not the REST API): see oauth-web-flow.ts. */
+  async function handleWebFlow(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", origin);
+    let result: WebResult;
+    try {
+      const raw = await readBody(req);
+      if (url.pathname === "/login/oauth/authorize" && req.method === "GET") {
+        result = oauth.authorize(url.searchParams, headerValue(req.headers.cookie));
+      } else if (url.pathname === "/login/oauth/access_token" && req.method === "POST") {
+        const type = headerValue(req.headers["content-type"]) ?? "";
+        const params: Record<string, string | undefined> = type.includes("json")
+          ? Object.fromEntries(Object.entries((parseJson(raw) as Record<string, unknown>) ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : undefined]))
+          : Object.fromEntries(new URLSearchParams(raw));
+        for (const [k, v] of url.searchParams) params[k] ??= v;
+        result = oauth.accessToken(params, headerValue(req.headers.accept));
+      } else {
+        result = { status: 405, body: "Method Not Allowed" };
+      }
+    } catch (error) {
+      result = { status: 400, body: (error as Error).message };
+    }
+    res.writeHead(result.status, result.headers ?? { "content-type": "text/plain" }).end(result.body);
+    apiRequests.push({ method: req.method ?? "GET", route: url.pathname, path: url.pathname, status: result.status, tokenKind: "none", actor: null, at: clock.now(), durationMs: 0, answeredAt: performance.now(), createdId: null });
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requestsInFlight++;
@@ -496,6 +546,17 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     resetApiRequestLog: () => void apiRequests.splice(0),
     setWebhookUrl: (webhookUrl) => webhooks.setUrl(webhookUrl),
     userToken: (login) => tokens.userToken(knownUser(login)).token,
+    oauthClient,
+    setOAuthCallbackUrls(urls) {
+      callbackUrls = [...urls];
+    },
+    webSessionFor(login) {
+      const user = knownUser(login);
+      for (const [session, u] of webSessions) if (u.id === user.id) return session;
+      const session = randomBytes(16).toString("hex");
+      webSessions.set(session, user);
+      return session;
+    },
     installationToken({ repositories, permissions } = {}) {
       const repoIds = repositories
         ? repositories.map((name) => {
