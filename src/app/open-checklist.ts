@@ -1,5 +1,7 @@
 import { escapeInline, mention } from "../core/markdown.ts";
 import { renderTimeline } from "../core/render-timeline.ts";
+import { renderUsage } from "../core/render-usage.ts";
+import { summariseUses } from "../core/usage.ts";
 import { AUDIT_LABEL, DRILL_LABEL, type RequestSession } from "./request-session.ts";
 
 export const SECOND_PERSON_ITEM = "Second-person review: someone other than the requester confirms this break-glass use was justified";
@@ -25,6 +27,10 @@ export async function openChecklist(session: RequestSession): Promise<number> {
     "",
     ...items.map((i) => `- [ ] ${escapeInline(i, 300)}`),
     "",
+    "### Activity during the grant",
+    "",
+    await activity(session),
+    "",
     "### Timeline",
     "",
     renderTimeline(session.events),
@@ -44,4 +50,23 @@ export async function openChecklist(session: RequestSession): Promise<number> {
     assignees,
   });
   return created.number;
+}
+
+/** What was done with the credential, next to the checklist, so "the actions were within the justification" can be checked. */
+async function activity(session: RequestSession): Promise<string> {
+  const grant = session.state.grant;
+  if (!grant) return "_No credential was granted._";
+  const seal = [...session.events].reverse().find((e) => e.type === "revoked")?.usage;
+  session.forgetUses();
+  const uses = await session.uses();
+  return renderUsage({
+    summary: summariseUses(uses),
+    provider: grant.provider,
+    credentialId: grant.credential_id,
+    grantedAt: grant.granted_at,
+    endedAt: grant.ended?.at ?? null,
+    source: seal?.source ?? `the ${grant.provider} provider`,
+    notes: seal?.notes ?? ["No use was collected at revocation (the grant was revoked before uses were recorded)."],
+    fullListAt: `the ledger ${session.port.ledger.location}, branch uses/…/${session.number}${seal ? `, sha256 ${seal.digest.slice(0, 16)}…` : ""}`,
+  });
 }
