@@ -10,7 +10,7 @@ import { normaliseStatement, type UseRecord } from "../core/usage.ts";
  * where bind parameters are logged, is never read, and statements are normalised (literals to `?`).
  */
 export const CSV_LOG_SETUP =
-  "Set logging_collector = on and log_destination = 'csvlog' on the server (log_connections = on to see logins with no statement), and grant the admin role: GRANT pg_monitor TO <admin>; GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO <admin>; GRANT SET ON PARAMETER log_statement TO <admin>.";
+  "Set logging_collector = on and log_destination = 'csvlog' on the server (log_connections = on to see logins with no statement), and grant the admin role: GRANT pg_monitor TO <admin>; GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO <admin> (in the database the admin connects to); GRANT SET ON PARAMETER log_statement TO <admin>.";
 
 /** Most bytes read from the log per collection (the newest files first). */
 const MAX_LOG_BYTES = 64 * 1024 * 1024;

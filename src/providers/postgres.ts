@@ -325,7 +325,9 @@ async function tryLogin(url: string, secrets: string[]): Promise<{ refused: bool
 function failure(action: string, error: unknown, secrets: string[]): Error {
   const code = (error as { code?: string }).code;
   const hint =
-    code === "42501"
+    code === "42501" && action.includes("log")
+      ? ` ${CSV_LOG_SETUP}`
+      : code === "42501"
       ? " The admin role needs CREATEROLE (and on PostgreSQL 16 or later, ADMIN OPTION on grant_role)."
       : code === "28P01" || code === "28000"
         ? " Check the admin connection URL's user and password."
