@@ -59,7 +59,7 @@ describe("PostgreSQL uses: statements from the server's log, live and at review"
         await client.end();
         // A second session the job leaves open: revocation must end it.
         lingering = new pg.Client({ connectionString: jobEnv.DATABASE_URL });
-        lingeringError = new Promise((resolve) => lingering!.on("error", (e: { code?: string }) => resolve(e.code ?? "error")));
+        lingeringError = new Promise((resolve) => lingering!.on("error", (e: Error) => resolve((e as { code?: string }).code ?? "error")));
         await lingering.connect();
         await lingering.query("SELECT 1");
         await new Promise((r) => setTimeout(r, 300)); // the log collector writes asynchronously
