@@ -17,6 +17,7 @@ import { labelRoutes } from "./routes/labels.ts";
 import { orgRoutes } from "./routes/orgs.ts";
 import { userRoutes } from "./routes/users.ts";
 import { reactionRoutes } from "./routes/reactions.ts";
+import { artifactRoutes, serveArtifactDownload, uploadArtifact } from "./routes/artifacts.ts";
 import { repoRoutes } from "./routes/repos.ts";
 import { installationJson, type Urls } from "./shapes.ts";
 import {
@@ -154,6 +155,8 @@ export interface GitHubEmulator {
    * running the dispatch handlers: for tests that run the job themselves.
    */
   startWorkflowRun(options: { workflow: string; ref?: string; inputs?: Record<string, string>; actor: string; event?: WorkflowRun["event"] }): WorkflowRun;
+  /** What a run's `actions/upload-artifact` step does: the files, zipped, as the run's artifact `name`. Returns its id. */
+  uploadArtifact(runId: number, name: string, files: Record<string, Buffer>, retentionDays?: number): number;
   /** The environment a run's job names (evaluated), as its OIDC token's `environment` claim would say; null for none. */
   runEnvironment(run: WorkflowRun): string | null;
   close(): Promise<void>;
@@ -181,6 +184,7 @@ const ROUTES: CompiledRoute[] = compileRoutes([
   ...labelRoutes,
   ...issueRoutes,
   ...actionRoutes,
+  ...artifactRoutes,
   ...gitRoutes,
 ]);
 
@@ -266,6 +270,13 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     let tokenKind: TokenKind = "none";
     let actor: string | null = null;
     let result: RouteResult;
+    const download = method === "GET" && !url.pathname.startsWith(API_PREFIX) ? serveArtifactDownload(ctx, url.pathname) : null;
+    if (download) {
+      res.writeHead(download.status, { "content-type": download.status === 200 ? "application/zip" : "text/plain" }).end(download.body);
+      requestsInFlight--;
+      notify();
+      return;
+    }
     try {
       const raw = await readBody(req);
       const match = url.pathname.startsWith(API_PREFIX) ? matchRoute(ROUTES, method, path) : null;
@@ -501,6 +512,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       return startRun(ctx, state.repository, { workflow, ref: ref ?? state.repository.default_branch, inputs, actor: knownUser(actor), event: event ?? "workflow_dispatch" });
     },
     runEnvironment: (run) => runEnvironment(state.repository, run),
+    uploadArtifact: (runId, name, files, retentionDays) => uploadArtifact(ctx, state.repository, runId, name, files, retentionDays),
     async close() {
       webhooks.close();
       server.closeAllConnections();
