@@ -1,5 +1,6 @@
 import { githubTimestamp as ts } from "../../clock.ts";
-import { notFound, paginate, type Route } from "../router.ts";
+import { HttpError, notFound, paginate, type Route } from "../router.ts";
+import { userJson } from "../shapes.ts";
 import { findUser } from "../state.ts";
 
 /**
@@ -7,6 +8,16 @@ import { findUser } from "../state.ts";
  * they are the keys added as *signing* keys, not the authentication keys of `/users/{username}/keys`.
  */
 export const userRoutes: Route[] = [
+  {
+    // "Get the authenticated user": a person's token only; an installation token is not a user.
+    method: "GET",
+    template: "/user",
+    auth: "any",
+    handle: ({ ctx, caller }) => {
+      if (caller.kind !== "user") throw new HttpError(403, "Resource not accessible by integration");
+      return { status: 200, body: userJson(ctx.urls, caller.actor) };
+    },
+  },
   {
     method: "GET",
     template: "/users/{username}/ssh_signing_keys",
