@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
+import { collectAudit } from "../../src/audit/collect.ts";
+import { formatCsv } from "../../src/audit/format-csv.ts";
 import { STATUS_MARKER } from "../../src/core/render-status.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
@@ -68,6 +70,12 @@ it("introspections are counted on the status comment and the dashboard while liv
   assert.match(await statusComment(n), /\| Uses \| 3 uses \(3 introspections, 1 refused\)/);
   const last = (await sb.app.portFor("acme", "ops").then((p) => p!.ledger.uses(n))).at(-1)!;
   assert.equal(last.result, "inactive: revoked");
+
+  // The audit export carries the full list (JSON) and the count (CSV).
+  const exported = await collectAudit((await sb.app.portFor("acme", "ops"))!, { appLogin: sb.appLogin, jwks: sb.app.deps.jwks });
+  const exportedRow = exported.rows.find((r) => r.issue === n)!;
+  assert.deepEqual(exportedRow.uses.map((u) => u.result), ["active", "active", "inactive: revoked"]);
+  assert.match(formatCsv(exported), /,3\r\n/);
 });
 
 it("a forged token naming a request is not recorded as its use (only the app's signature counts)", async () => {
