@@ -325,7 +325,7 @@ async function tryLogin(url: string, secrets: string[]): Promise<{ refused: bool
 function failure(action: string, error: unknown, secrets: string[]): Error {
   const code = (error as { code?: string }).code;
   const hint =
-    code === "42501" && action.includes("log")
+    code === "42501" && action.includes("server's log")
       ? ` ${CSV_LOG_SETUP}`
       : code === "42501"
       ? " The admin role needs CREATEROLE (and on PostgreSQL 16 or later, ADMIN OPTION on grant_role)."
