@@ -40,7 +40,7 @@ export interface BreakglassDeps {
   retryBaseMs: number;
   scheduler?: ExpiryScheduler;
   /** Introspection of the JWT provider's tokens (POST /breakglass/introspect), for relying services. */
-  introspect?: (token: string) => Promise<{ active: boolean; reason?: string }>;
+  introspect?: (token: string, use?: IntrospectionContext) => Promise<{ active: boolean; reason?: string }>;
   /** Counters for the /metrics route (absent in tests that do not look). */
   counters?: AppCounters;
   /** Notifications that did not arrive, for the log, the metric and the dashboard. */
@@ -49,4 +49,12 @@ export interface BreakglassDeps {
   lock?: IssueLock;
   /** The repository (of each request repository's owner) that holds the ledger; default `breakglass-ledger`. */
   ledgerRepo?: string;
+}
+
+/** What a relying service says about the use it is checking (recorded as a use of the credential). */
+export interface IntrospectionContext {
+  /** The service's name, as it gives it (`[A-Za-z0-9._-]`, at most 100). */
+  service: string;
+  /** The scopes the service is about to allow. */
+  scopes: string[];
 }

@@ -1,11 +1,15 @@
 import type { AppendResult, Ledger, LedgerChain, LedgerLine, OrphanCredential } from "./ledger.ts";
 import { LedgerUnavailable } from "./ledger.ts";
+import { mergeUses, type UseRecord } from "../core/usage.ts";
 import type { PortOctokit } from "./octokit-port.ts";
 
 /** The repository (of the same owner as the request repositories) that holds the ledger, unless configured. */
 export const DEFAULT_LEDGER_REPO = "breakglass-ledger";
 const CHAIN_FILE = "chain.jsonl";
 const ORPHAN_FILE = "orphan.json";
+const USES_FILE = "uses.jsonl";
+/** Appends of uses that lose a compare-and-swap are retried on the fresh list, this many times. */
+const USE_APPEND_ATTEMPTS = 5;
 
 const status = (error: unknown): number | undefined => (typeof error === "object" && error !== null ? (error as { status?: number }).status : undefined);
 
@@ -39,6 +43,8 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
   const runRef = (key: string) => `heads/runs/${scope}/${refPart(key)}`;
   const openRef = (issue: number) => `heads/open/${scope}/${issue}`;
   const orphanRef = (key: string) => `heads/orphans/${scope}/${refPart(key)}`;
+  // Uses live on their own branch: they are many, are not lifecycle entries, and get no comment each.
+  const usesRef = (issue: number) => `heads/uses/${scope}/${issue}`;
   const createIgnoringExisting = async (ref: string, sha: string) => {
     try {
       await octokit.rest.git.createRef({ ...base, ref: `refs/${ref}`, sha });
@@ -130,6 +136,27 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     async reserved(key) {
       return (await tipOf(runRef(key))) !== null;
     },
+    async uses(issue) {
+      return (await usesAt(issue)).uses;
+    },
+    async addUses(issue, added) {
+      for (let attempt = 0; attempt < USE_APPEND_ATTEMPTS; attempt++) {
+        const current = await usesAt(issue);
+        const merged = mergeUses(current.uses, added);
+        if (merged.added.length === 0) return [];
+        try {
+          const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: USES_FILE, mode: "100644", type: "blob", content: `${merged.uses.map((u) => JSON.stringify(u)).join("\n")}\n` }] });
+          const { data } = await octokit.rest.git.createCommit({ ...base, message: `${requestOwner}/${requestRepo}#${issue}: ${merged.added.length} use(s)`, tree: tree.sha, parents: current.tip ? [current.tip] : [] });
+          if (current.tip === null) await octokit.rest.git.createRef({ ...base, ref: `refs/${usesRef(issue)}`, sha: data.sha });
+          else await octokit.rest.git.updateRef({ ...base, ref: usesRef(issue), sha: data.sha, force: false });
+          return merged.added;
+        } catch (error) {
+          if (status(error) === 422) continue;
+          throw unavailable(error);
+        }
+      }
+      throw unavailable(new Error(`#${issue}: the list of uses kept moving under ${USE_APPEND_ATTEMPTS} attempts to add to it`));
+    },
     async keepOrphan(orphan) {
       try {
         const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: ORPHAN_FILE, mode: "100644", type: "blob", content: `${JSON.stringify(orphan)}\n` }] });
@@ -203,6 +230,28 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     try {
       const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
       return refs.map((r) => Number(r.ref.slice(`refs/${prefix}`.length))).filter((n) => Number.isSafeInteger(n) && n > 0).sort((a, b) => a - b);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async function usesAt(issue: number): Promise<{ tip: string | null; uses: UseRecord[] }> {
+    const tip = await tipOf(usesRef(issue));
+    if (tip === null) return { tip, uses: [] };
+    try {
+      const { data: c } = await octokit.rest.git.getCommit({ ...base, commit_sha: tip });
+      const { data: tree } = await octokit.rest.git.getTree({ ...base, tree_sha: c.tree.sha });
+      const file = tree.tree.find((e) => e.path === USES_FILE);
+      if (!file?.sha) return { tip, uses: [] };
+      const { data: blob } = await octokit.rest.git.getBlob({ ...base, file_sha: file.sha });
+      const uses = Buffer.from(blob.content, "base64").toString("utf8").split("\n").filter(Boolean).flatMap((line) => {
+        try {
+          return [JSON.parse(line) as UseRecord];
+        } catch {
+          return [];
+        }
+      });
+      return { tip, uses };
     } catch (error) {
       throw unavailable(error);
     }

@@ -9,6 +9,7 @@ import { HttpError, readJson, sendJson } from "./http-json.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { OidcRefusal, type ActionsClaims } from "./oidc-verifier.ts";
 import { reconcileRepository } from "./reconcile.ts";
+import { introspectionContext } from "./introspect-from-records.ts";
 import { refuseUsedRun } from "./run-reservation.ts";
 
 export const ROUTES = {
@@ -56,7 +57,7 @@ export function createRoutes(ctx: RouteContext) {
       }
       if (req.method === "POST" && path === ROUTES.introspect && ctx.deps.introspect) {
         const body = await readJson(req);
-        const result = await ctx.deps.introspect(typeof body.token === "string" ? body.token : "");
+        const result = await ctx.deps.introspect(typeof body.token === "string" ? body.token : "", introspectionContext(body) ?? undefined);
         sendJson(res, 200, result.active ? result : { active: false });
         return true;
       }

@@ -7,6 +7,8 @@
  * another writer (a second replica, a sweep) got there first, so two processes can never both write
  * entry N. A reservation is a name that can be taken once, ever (one OIDC run, one credential).
  */
+import { mergeUses, type UseRecord } from "../core/usage.ts";
+
 /** One entry: the signed record, and the comment text that mirrors it (so a deleted comment can be put back as it was). */
 export interface LedgerLine {
   jws: string;
@@ -76,6 +78,10 @@ export interface Ledger {
   tips?(): Promise<Map<number, string>>;
   /** Puts a request in the index again (a settled request that got a new entry), or takes it out. */
   setIndexed(issue: number, indexed: boolean): Promise<void>;
+  /** What the request's credential was used for, oldest first (the full list; the issue shows a summary). */
+  uses(issue: number): Promise<UseRecord[]>;
+  /** Adds uses (those already kept, by id, are ignored); returns the ones that were new. */
+  addUses(issue: number, uses: readonly UseRecord[]): Promise<UseRecord[]>;
 }
 
 /** The ledger could not be read or written: nothing was recorded, nothing may be decided. */
@@ -92,6 +98,7 @@ export class LedgerUnavailable extends Error {
 export function memoryLedger(location = "memory"): Ledger & { chains: Map<number, LedgerChain>; reservations: Map<string, number>; indexed: Set<number>; orphaned: Map<string, OrphanCredential> } {
   const chains = new Map<number, LedgerChain>();
   const orphaned = new Map<string, OrphanCredential>();
+  const used = new Map<number, UseRecord[]>();
   const reservations = new Map<string, number>();
   const indexed = new Set<number>();
   let version = 0;
@@ -141,6 +148,14 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
     },
     async reserved(key) {
       return reservations.has(key);
+    },
+    async uses(issue) {
+      return [...(used.get(issue) ?? [])];
+    },
+    async addUses(issue, uses) {
+      const merged = mergeUses(used.get(issue) ?? [], uses);
+      used.set(issue, merged.uses);
+      return merged.added;
     },
   };
 }

@@ -1,6 +1,9 @@
 import { escapeInline, mention } from "../core/markdown.ts";
 import { renderTimeline } from "../core/render-timeline.ts";
+
 import { reviewItems, reviewItemText, selfReviewers } from "../core/review-items.ts";
+import { renderUsage } from "../core/render-usage.ts";
+import { summariseUses } from "../core/usage.ts";
 import { AUDIT_LABEL, DRILL_LABEL, type RequestSession } from "./request-session.ts";
 
 /**
@@ -25,6 +28,10 @@ export async function openChecklist(session: RequestSession): Promise<{ number: 
     "",
     ...items.map((i) => `- [ ] ${reviewItemText(i)}`),
     "",
+    "### Activity during the grant",
+    "",
+    await activity(session),
+    "",
     "### Timeline",
     "",
     renderTimeline(session.events),
@@ -44,4 +51,23 @@ export async function openChecklist(session: RequestSession): Promise<{ number: 
     assignees,
   });
   return { number: created.number, items };
+}
+
+/** What was done with the credential, next to the checklist, so "the actions were within the justification" can be checked. */
+async function activity(session: RequestSession): Promise<string> {
+  const grant = session.state.grant;
+  if (!grant) return "_No credential was granted._";
+  const seal = [...session.events].reverse().find((e) => e.type === "revoked")?.usage;
+  session.forgetUses();
+  const uses = await session.uses();
+  return renderUsage({
+    summary: summariseUses(uses),
+    provider: grant.provider,
+    credentialId: grant.credential_id,
+    grantedAt: grant.granted_at,
+    endedAt: grant.ended?.at ?? null,
+    source: seal?.source ?? `the ${grant.provider} provider`,
+    notes: seal?.notes ?? ["No use was collected at revocation (the grant was revoked before uses were recorded)."],
+    fullListAt: `the ledger ${session.port.ledger.location}, branch uses/…/${session.number}${seal ? `, sha256 ${seal.digest.slice(0, 16)}…` : ""}`,
+  });
 }

@@ -32,13 +32,14 @@ export async function systemProviders(p: ProviderEnv): Promise<{ providers: Part
     providers.postgres = createPostgresProvider({ adminConnectionString: adminConnectionFromEnv(p.env) });
   }
   if (p.env.BREAKGLASS_AWS === "on") {
-    const [{ STSClient }, { IAMClient }, { createAwsStsProvider }] = await Promise.all([
+    const [{ STSClient }, { IAMClient }, { CloudTrailClient }, { createAwsStsProvider }] = await Promise.all([
       import("@aws-sdk/client-sts"),
       import("@aws-sdk/client-iam"),
+      import("@aws-sdk/client-cloudtrail"),
       import("../providers/aws-sts.ts"),
     ]);
     const region = p.env.AWS_REGION ?? "us-east-1";
-    providers.aws = createAwsStsProvider({ sts: new STSClient({ region }), iam: new IAMClient({ region }), region, now: p.now });
+    providers.aws = createAwsStsProvider({ sts: new STSClient({ region }), iam: new IAMClient({ region }), cloudtrail: new CloudTrailClient({ region }), region, now: p.now });
   }
   if (p.env.BREAKGLASS_GITHUB_INSTALLATION_ID) {
     if (!p.appOctokit) throw new Error("BREAKGLASS_GITHUB_INSTALLATION_ID is set but no GitHub App client was given to the provider setup.");

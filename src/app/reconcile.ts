@@ -10,6 +10,7 @@ import { finishRequest } from "./handle-command.ts";
 import { RequestSession } from "./request-session.ts";
 import { isSettled } from "../core/request-index.ts";
 import { finishGrant, revokeGrant } from "./revoke-grant.ts";
+import { collectGrantUses } from "./collect-uses.ts";
 import { expireIfUncollected } from "./recheck-approvals.ts";
 
 export interface ReconcileReport {
@@ -124,6 +125,8 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
       const result = await revokeGrant(session, reason === "job_ended" ? "job_ended" : reason, deps.identity.login);
       (result === "revoked" ? report.revoked : report.failed).push(n);
     } else {
+      // While the grant runs, what the provider can see of its use goes to the ledger and the status comment.
+      await collectGrantUses(session);
       deps.scheduler?.schedule(session.port, n, expires);
       report.scheduled.push({ issue: n, expires_at: state.grant.expires_at });
     }

@@ -36,6 +36,7 @@ const MAX_APPEND_ATTEMPTS = 5;
 import { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
 import { mention } from "../core/markdown.ts";
 import { isSettled } from "../core/request-index.ts";
+import { summariseUses, type UseRecord } from "../core/usage.ts";
 
 /**
  * One request issue while a handler works on it: its config, its verified history, and the
@@ -286,12 +287,24 @@ export class RequestSession {
     return problems;
   }
 
+  private usesRead: Promise<UseRecord[]> | null = null;
+  /** What the grant's credential was used for, from the ledger (read once per session, see forgetUses). */
+  uses(): Promise<UseRecord[]> {
+    if (!this.state.grant) return Promise.resolve([]);
+    this.usesRead ??= this.port.ledger.uses(this.number);
+    return this.usesRead;
+  }
+  forgetUses(): void {
+    this.usesRead = null;
+  }
+
   /** Brings labels and the status comment in line with the state. */
   async publish(): Promise<void> {
     if (this.gone) return;
     const policy = this.policy();
     const approvers = policy ? [...this.owners(policy)] : [];
-    const body = renderStatus({ state: this.state, policy, approvers, now: this.deps.now(), issueUrl: this.url });
+    const usage = this.state.grant ? summariseUses(await this.uses()) : undefined;
+    const body = renderStatus({ state: this.state, policy, approvers, now: this.deps.now(), issueUrl: this.url, ...(usage ? { usage } : {}) });
     const existing = this.history.comments.find((c) => isAppComment(c, this.deps.identity) && c.body.startsWith(STATUS_MARKER));
     if (existing) {
       if (existing.body !== body) await this.port.updateComment(existing.id, body);

@@ -1,6 +1,7 @@
 import type { RevocationReason } from "../core/lifecycle-events.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import { credentialOf } from "./credential-ref.ts";
+import { collectGrantUses, usageSeal } from "./collect-uses.ts";
 import { openChecklist } from "./open-checklist.ts";
 import { AUDIT_LABEL, type RequestSession } from "./request-session.ts";
 import { renderClosingSummary } from "./closing-summary.ts";
@@ -55,9 +56,11 @@ export async function revokeGrant(
     return "failed";
   }
   const words = { expired: "expired", revoked: "was revoked", cancelled: "was cancelled", job_ended: "ended with its job" }[reason];
+  // After revocation (sessions ended), so the collection holds everything the credential did.
+  const usage = session.hasRecord(`revoked:${grant.grant_id}`) ? undefined : await usageSeal(session, await collectGrantUses(session));
   await session.record(
     `revoked:${grant.grant_id}`,
-    { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence },
+    { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence, ...(usage ? { usage } : {}) },
     `🔒 The grant ${words}${reason === "expired" ? "" : ` (by ${mention(actor)})`}; the credential \`${escapeInline(grant.credential_id, 80)}\` is revoked and verified unusable: ${escapeInline(evidence, 300)}${note ? `\n\n${quoteBlock(note, 500)}` : ""}`,
   );
   if (session.issue.labels.includes("breakglass:revoke-failed")) await session.port.removeLabel(session.number, "breakglass:revoke-failed");

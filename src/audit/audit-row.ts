@@ -1,3 +1,4 @@
+import type { UseRecord } from "../core/usage.ts";
 import type { RevocationReason, TimedEvent } from "../core/lifecycle-events.ts";
 import { LIVE, type RequestState, type Status } from "../core/lifecycle.ts";
 import type { Severity } from "../core/types.ts";
@@ -88,6 +89,8 @@ export interface AuditRow {
   chain_entries: number;
   chain_status: ChainStatus;
   chain_problem: string | null;
+  /** Every recorded use of the grant's credential (from the ledger), oldest first; none without a grant. */
+  uses: UseRecord[];
 }
 
 export interface RowInput {
@@ -97,6 +100,7 @@ export interface RowInput {
   events: readonly TimedEvent[];
   chain: ChainSummary;
   checklist: ChecklistSummary | null;
+  uses?: readonly UseRecord[];
   /** Export time (epoch ms): how long a still-live credential has been in use so far. */
   now: number;
 }
@@ -169,6 +173,7 @@ export function buildAuditRow(input: RowInput): AuditRow {
     chain_entries: chain.entries,
     chain_status: chain.status,
     chain_problem: chain.problem,
+    uses: [...(input.uses ?? [])],
   };
 }
 

@@ -99,6 +99,7 @@ async function readOne(
     events: reading.events,
     chain: reading.chain,
     checklist,
+    uses: reading.state.grant ? await port.ledger.uses(issue.number) : [],
     now: options.now,
   });
   return { row: { ...row, flags: requestFlags(row, reading.events) }, records: reading.records };

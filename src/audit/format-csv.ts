@@ -47,6 +47,7 @@ const COLUMNS: Array<[string, (row: AuditRow) => Cell]> = [
   ["chain_entries", (r) => r.chain_entries],
   ["chain_status", (r) => r.chain_status],
   ["chain_problem", (r) => r.chain_problem],
+  ["uses", (r) => r.uses.length],
 ];
 
 /** Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection"). */

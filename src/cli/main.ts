@@ -6,7 +6,9 @@ import { closest, flagsIn, usageErrorFrom } from "./usage-error.ts";
 
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   codeowners: { summary: "Show the CODEOWNERS rule and owners for each path", load: async () => (await import("./commands/codeowners.ts")).run },
-  request: { summary: "request parse < body.md: parse and validate a request issue body", load: async () => (await import("./commands/request.ts")).run },
+  request: { summary: "request --repo o/r --resource R --role X --reason …: open a request (or `request parse`)", load: async () => (await import("./commands/request.ts")).run },
+  credentials: { summary: "credentials owner/repo#N: wait for the grant, fetch and decrypt your credentials", load: async () => (await import("./commands/credentials.ts")).run },
+  done: { summary: "done owner/repo#N: revoke your grant now", load: async () => (await import("./commands/done.ts")).run },
   validate: { summary: "Check policies, CODEOWNERS coverage and the issue form", load: async () => (await import("./commands/validate.ts")).run },
   simulate: { summary: "Run a scenario file through the real app in the sandbox", load: async () => (await import("./commands/simulate.ts")).run },
   demo: { summary: "Run the whole lifecycle locally in the sandbox", load: async () => (await import("./commands/demo.ts")).run },

@@ -76,7 +76,15 @@ export type LifecycleEvent =
   | { type: "extension_approved"; actor: string; hash: string }
   | { type: "extended"; actor: string; grant_id: string; expires_at: string }
   | { type: "revocation_failed"; actor: string; grant_id: string; error: string; attempt: number }
-  | { type: "revoked"; actor: string; grant_id: string; reason: RevocationReason; evidence: string }
+  | {
+      type: "revoked";
+      actor: string;
+      grant_id: string;
+      reason: RevocationReason;
+      evidence: string;
+      /** What the credential was used for, as collected at revocation (the full list is in the ledger's uses). */
+      usage?: UsageSeal;
+    }
   | { type: "closed"; actor: string }
   /** `items`: the review's checklist as opened; records written before items were recorded lack it. */
   | { type: "checklist_opened"; actor: string; issue: number; items?: string[] }
@@ -85,6 +93,17 @@ export type LifecycleEvent =
   | { type: "review_item_unchecked"; actor: string; issue: number; item: string }
   /** A `/waive <reason>` comment on review issue `issue`. */
   | { type: "review_waived"; actor: string; issue: number; reason: string; comment_id: number };
+
+/** The summary of a grant's uses, signed into the chain at revocation, with a digest of the full list. */
+export interface UsageSeal {
+  count: number;
+  first: string | null;
+  last: string | null;
+  source: string;
+  notes: string[];
+  /** sha256 (hex) of the full list as kept in the ledger (one JSON line a use), so a changed list shows. */
+  digest: string;
+}
 
 /** One approval that stopped counting, and the stable reason code why. */
 export interface VoidedApproval {

@@ -2,6 +2,7 @@ import { formatDuration } from "./duration.ts";
 import type { Status, RequestState } from "./lifecycle.ts";
 import { escapeInline, mention, quoteBlock, table } from "./markdown.ts";
 import type { Policy } from "./types.ts";
+import { describeUseCount, type UseSummary } from "./usage.ts";
 
 export const STATUS_MARKER = "<!-- breakglass:status -->";
 
@@ -28,6 +29,8 @@ export interface StatusView {
   approvers: string[];
   now: number;
   issueUrl?: string;
+  /** What the credential was used for so far (from the ledger); shown once there is a grant. */
+  usage?: UseSummary;
 }
 
 const time = (iso: string | null | undefined): string => (iso ? `${iso.replace(/\.\d{3}Z$/, "Z")}` : "—");
@@ -67,6 +70,7 @@ export function renderStatus(view: StatusView): string {
       rows.push(["Time left", `about ${formatDuration(left)}`]);
     }
     rows.push(["Credential", `${escapeInline(state.grant.provider, 20)} \`${escapeInline(state.grant.credential_id, 80)}\``]);
+    if (view.usage) rows.push(["Uses", `${describeUseCount(view.usage)}${view.usage.last ? `, last ${time(view.usage.last)}` : ""}`]);
     if (state.grant.ended) rows.push(["Ended", `${time(state.grant.ended.at)} (${state.grant.ended.reason.replace("_", " ")})`]);
     if (state.grant.last_revocation_error && state.status === "revoke_failed") {
       rows.push(["Revocation error", escapeInline(state.grant.last_revocation_error, 300)]);

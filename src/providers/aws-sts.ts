@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, ListRolePoliciesCommand, PutRolePolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
 import { parseDuration } from "../core/duration.ts";
-import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck } from "./provider.ts";
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
+import { lookupSessionEvents } from "./aws-cloudtrail.ts";
 
 /** STS refuses anything shorter for AssumeRoleWithWebIdentity. */
 export const MIN_SESSION_SECONDS = 900;
@@ -21,6 +23,8 @@ const EXPIRY_MARGIN_SECONDS = 300;
 export interface AwsStsProviderDeps {
   sts: Pick<STSClient, "send">;
   iam: Pick<IAMClient, "send">;
+  /** For what the session did (LookupEvents); without it the review says CloudTrail was not read. */
+  cloudtrail?: Pick<CloudTrailClient, "send">;
   /** Region exported to the job when the role's settings name none. */
   region?: string;
   now?: () => number;
@@ -104,6 +108,17 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
         );
       } catch (error) {
         throw new Error(`Could not revoke AWS session ${userId}: adding the deny policy to role ${roleName} failed: ${messageOf(error)}. The app's AWS identity needs iam:PutRolePolicy on that role.`);
+      }
+    },
+
+    async collectUses(ref: CredentialRef, grantedAt: number): Promise<UseCollection> {
+      const { sessionName } = parseAssumedRoleId(ref.credentialId);
+      const region = typeof ref.settings.region === "string" ? ref.settings.region : (deps.region ?? "us-east-1");
+      if (!deps.cloudtrail) return { uses: [], source: "AWS CloudTrail", notes: [`CloudTrail was not read (no CloudTrail client configured): look up Username = ${sessionName} in CloudTrail.`] };
+      try {
+        return await lookupSessionEvents(deps.cloudtrail, sessionName, ref.credentialId, grantedAt, now(), region);
+      } catch (error) {
+        throw new Error(`CloudTrail LookupEvents for ${sessionName} failed: ${messageOf(error)}. The app's AWS identity needs cloudtrail:LookupEvents.`);
       }
     },
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck } from "./provider.ts";
+import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
 
 /** What the provider needs from GitHub; `githubTokenDepsFromOctokit` implements it over HTTP. */
 export interface GitHubTokenDeps {
@@ -60,6 +60,22 @@ export function createGitHubTokenProvider(deps: GitHubTokenDeps): CredentialProv
       } catch (error) {
         throw new Error(`Could not revoke GitHub installation token ${ref.credentialId}: ${redact(messageOf(error), token)}`);
       }
+    },
+
+    async collectUses(ref: CredentialRef): Promise<UseCollection> {
+      // GitHub offers no API listing what one installation token did. Token data (hashed_token,
+      // programmatic_access_type) is in the organisation and enterprise audit logs on GitHub Enterprise
+      // Cloud only, and only to organisation owners: the app has neither. So the review says where to look.
+      const hashed = ref.revocationHandle ? createHash("sha256").update(ref.revocationHandle).digest("base64") : null;
+      return {
+        uses: [],
+        source: "GitHub (no API lists an installation token's actions)",
+        notes: [
+          hashed
+            ? `GitHub does not let the app read what this token did. On GitHub Enterprise Cloud an organisation owner can search the organisation audit log for hashed_token:"${hashed}" (the SHA-256 of the token, as GitHub's audit log records it); on other plans GitHub keeps no per-token record that can be searched.`
+            : "GitHub does not let the app read what this token did, and the token was not kept, so not even its audit-log hash can be given.",
+        ],
+      };
     },
 
     async verifyRevoked(ref: CredentialRef): Promise<RevocationCheck> {

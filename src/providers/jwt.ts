@@ -1,6 +1,6 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from "jose";
 import { createHash, createPublicKey, KeyObject } from "node:crypto";
-import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck } from "./provider.ts";
+import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
 
 /** Where revoked token ids are kept until the tokens would have expired anyway. */
 export interface RevocationStore {
@@ -89,6 +89,15 @@ export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
     async revoke(ref: CredentialRef): Promise<void> {
       await deps.revocations.revoke(ref.credentialId, tokenExpiry(ref.revocationHandle) ?? now() + UNKNOWN_EXPIRY_LISTING_MS);
     },
+    async collectUses(): Promise<UseCollection> {
+      // The uses are the introspections relying services make (recorded by the app's route as they happen).
+      return {
+        uses: [],
+        source: "POST /breakglass/introspect calls by relying services (service, time, scopes, answer)",
+        notes: ["A service that verifies the token against the JWKS alone, without introspection, is not seen."],
+      };
+    },
+
     async verifyRevoked(ref: CredentialRef): Promise<RevocationCheck> {
       const listed = await deps.revocations.isRevoked(ref.credentialId);
       if (!listed) {

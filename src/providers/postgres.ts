@@ -1,6 +1,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, randomInt } from "node:crypto";
 import pg from "pg";
-import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck } from "./provider.ts";
+import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
+import { CSV_LOG_SETUP, readRoleUses } from "./postgres-log.ts";
 
 const { Client, escapeIdentifier, escapeLiteral } = pg;
 
@@ -63,6 +64,10 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
             secrets,
           );
           await run(admin, `GRANT ${escapeIdentifier(grantRole)} TO ${escapeIdentifier(roleName)}`, `grant ${grantRole} to the temporary login`, secrets);
+          // Every statement of this role goes to the server's log, read back by collectUses. Without the
+          // privilege (GRANT SET ON PARAMETER log_statement) the grant still works and the review says so.
+          await run(admin, "SAVEPOINT statement_log", "create the temporary login", secrets);
+          await admin.query(`ALTER ROLE ${escapeIdentifier(roleName)} SET log_statement = 'all'`).catch(() => admin.query("ROLLBACK TO SAVEPOINT statement_log"));
           await run(admin, "COMMIT", "create the temporary login", secrets);
         } catch (error) {
           await admin.query("ROLLBACK").catch(() => undefined);
@@ -129,6 +134,28 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
         // Same password, same sessions: only the date after which new logins are refused moves.
         await run(admin, `ALTER ROLE ${escapeIdentifier(roleName)} VALID UNTIL ${escapeLiteral(new Date(expiresAt).toISOString())}`, `extend ${roleName}`, secrets);
         return expiresAt;
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+    },
+
+    async collectUses(ref: CredentialRef, grantedAt: number): Promise<UseCollection> {
+      const roleName = temporaryRoleOf(ref.credentialId);
+      const target = adminTarget(deps, ref.settings);
+      const secrets = [...target.secrets, ...(ref.revocationHandle ? [ref.revocationHandle] : [])];
+      const admin = await connect(target.url, "connect as the admin role", secrets);
+      const source = "the server's CSV log (log_statement = all set on the temporary role)";
+      try {
+        const csv = await admin.query<{ on: boolean }>("SELECT current_setting('logging_collector') = 'on' AND current_setting('log_destination') LIKE '%csvlog%' AS on");
+        if (!csv.rows[0]?.on) return { uses: [], source, notes: [`The server writes no CSV log, so no statement could be read. ${CSV_LOG_SETUP}`] };
+        let uses;
+        try {
+          uses = await readRoleUses(admin, roleName, ref.credentialId, grantedAt);
+        } catch (error) {
+          throw failure("read the server's log", error, secrets);
+        }
+        const notes = uses.some((u) => u.kind === "statement") ? [] : [`No statement of ${roleName} is in the log. If it did run statements, the role's log_statement could not be set: ${CSV_LOG_SETUP}`];
+        return { uses, source, notes };
       } finally {
         await admin.end().catch(() => undefined);
       }
@@ -298,7 +325,9 @@ async function tryLogin(url: string, secrets: string[]): Promise<{ refused: bool
 function failure(action: string, error: unknown, secrets: string[]): Error {
   const code = (error as { code?: string }).code;
   const hint =
-    code === "42501"
+    code === "42501" && action.includes("server's log")
+      ? ` ${CSV_LOG_SETUP}`
+      : code === "42501"
       ? " The admin role needs CREATEROLE (and on PostgreSQL 16 or later, ADMIN OPTION on grant_role)."
       : code === "28P01" || code === "28000"
         ? " Check the admin connection URL's user and password."

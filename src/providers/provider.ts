@@ -1,4 +1,14 @@
 import type { ProviderName } from "../core/types.ts";
+import type { UseRecord } from "../core/usage.ts";
+
+/** What a provider could see of a credential's use, and how (for the review issue). */
+export interface UseCollection {
+  uses: UseRecord[];
+  /** Where the uses come from, e.g. "the server's csvlog (log_statement = all for the role)". */
+  source: string;
+  /** What could not be seen, said plainly (a setting missing, an API the platform does not offer). */
+  notes: string[];
+}
 
 /** What the app asks a provider to mint for an approved grant. */
 export interface MintRequest {
@@ -64,4 +74,10 @@ export interface CredentialProvider {
    * Returns the credential's new expiry (epoch ms), never later than `expiresAt`.
    */
   extend?(ref: CredentialRef, expiresAt: number): Promise<number>;
+  /**
+   * What the credential was used for since `grantedAt` (epoch ms), as far as the platform lets the
+   * provider see: read while the grant runs (by the sweep) and once more after revocation. Never
+   * returns secrets or statement parameters.
+   */
+  collectUses?(ref: CredentialRef, grantedAt: number): Promise<UseCollection>;
 }

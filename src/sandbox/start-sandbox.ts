@@ -284,7 +284,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       inputs: { mode: "grant", "app-url": appUrl, issue: String(issue), audience: SANDBOX_AUDIENCE, "export-env": "true" },
       claims: { ...claimsForRun(run), ...overrides },
       oidc: issuer,
-      ...(options.holdJob ? { between: (env: Record<string, string>) => options.holdJob!(env, issue) } : {}),
+      between: async (env: Record<string, string>) => {
+        // The grant workflow's next step: actions/upload-artifact of the encrypted file (retention-days: 1).
+        if (env.BREAKGLASS_ENCRYPTED_FILE) {
+          const file = env.BREAKGLASS_ENCRYPTED_FILE;
+          emulator.uploadArtifact(run.id, "breakglass-credentials", { [file.split("/").pop()!]: await readFile(file) }, 1);
+        }
+        if (options.holdJob) await options.holdJob(env, issue);
+      },
     });
     // The job ended: the run completes, and its concurrency group's pending run (a re-dispatch) starts.
     result.then(

@@ -29,6 +29,8 @@ function row(over: Partial<DashboardRow> = {}): DashboardRow {
     approvers: ["@acme/dba"],
     approvals: ["carol"],
     revocation_error: null,
+    uses: 0,
+    last_use: null,
     ...over,
   };
 }

@@ -11,6 +11,7 @@ const base: AuditRow = {
   ended_reason: "expired", ended_by: null, ended_note: null, duration_requested_seconds: 3600, duration_extended_seconds: 0, duration_used_seconds: 3600,
   time_to_approve_seconds: null, time_to_grant_seconds: null, time_to_revoke_seconds: 0, provider: "jwt", credential_id: "c", revocation_failures: 0, last_revocation_error: null,
   checklist_issue: null, checklist_status: null, checklist_checked: null, checklist_total: null, flags: [], chain_entries: 3, chain_status: "verified", chain_problem: null,
+  uses: [],
 };
 
 describe("requestFlags", () => {

@@ -21,6 +21,8 @@ const NO_STACK = /\n\s+at .*:\d+/;
 const WRONG_FLAG: Record<string, string[][]> = {
   codeowners: [["--no-such-flag", "policies/x.yml"]],
   request: [["parse", "--no-such-flag"]],
+  credentials: [["acme/ops#1", "--no-such-flag"]],
+  done: [["acme/ops#1", "--no-such-flag"]],
   validate: [["--no-such-flag"]],
   simulate: [["--no-such-flag", "test/scenarios/deny.yml"]],
   demo: [["--no-such-flag"]],
@@ -74,6 +76,7 @@ test("an unknown command names the one meant, or lists them; no command at all p
   assert.match(typo.err(), /^breakglass: unknown command "validat": did you mean `breakglass validate`\?\n\nUsage: breakglass <command>/);
   const unknown = fakeIO();
   assert.equal(await main(["frobnicate"], unknown), 2);
+
   assert.match(unknown.err(), /^breakglass: unknown command "frobnicate": use one of codeowners, request, validate, simulate, demo, init, audit, approve, break-glass, aws\.\n/);
   const flag = fakeIO();
   assert.equal(await main(["--verbose"], flag), 2);

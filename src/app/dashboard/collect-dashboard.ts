@@ -21,6 +21,9 @@ export interface DashboardRow {
   approvers: string[];
   approvals: string[];
   revocation_error: string | null;
+  /** Uses of the grant's credential recorded so far, and the latest one's time. */
+  uses: number;
+  last_use: string | null;
 }
 
 export interface DashboardData {
@@ -32,6 +35,11 @@ export interface DashboardData {
   last_drill: DashboardRow | null;
   /** The latest notifications that did not arrive (this process's, newest first). */
   notification_failures?: NotificationFailure[];
+}
+
+async function useCounts(session: RequestSession): Promise<{ uses: number; last_use: string | null }> {
+  const uses = await session.uses();
+  return { uses: uses.length, last_use: uses.at(-1)?.at ?? null };
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -71,6 +79,7 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
         approvers: policy ? session.owners(policy) : [],
         approvals: state.approvals.map((a) => a.actor),
         revocation_error: state.grant?.last_revocation_error ?? null,
+        ...(await useCounts(session)),
       };
       if (row.drill && (!data.last_drill || (row.requested_at ?? "") > (data.last_drill.requested_at ?? ""))) data.last_drill = row;
       if (state.status === "revoke_failed") data.failed.push(row);

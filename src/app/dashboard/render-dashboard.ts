@@ -47,8 +47,15 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
   const active = table(
     "active",
     "Active grants",
-    ["Request", "What", "Requester", "Approved by", "Time left"],
-    data.active.map((r) => [link(r), what(r), esc(r.requester), esc(r.approvals.join(", ")), `<strong>${r.expires_at ? formatDuration(Math.max(0, (Date.parse(r.expires_at) - now) / 1000)) : "—"}</strong>`]),
+    ["Request", "What", "Requester", "Approved by", "Time left", "Uses"],
+    data.active.map((r) => [
+      link(r),
+      what(r),
+      esc(r.requester),
+      esc(r.approvals.join(", ")),
+      `<strong>${r.expires_at ? formatDuration(Math.max(0, (Date.parse(r.expires_at) - now) / 1000)) : "—"}</strong>`,
+      `<span class="uses">${r.uses}</span>${r.last_use ? ` (last ${ago(now, r.last_use)} ago)` : ""}`,
+    ]),
     "No active grants.",
   );
   const pending = table(

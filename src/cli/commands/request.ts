@@ -5,8 +5,27 @@ import { checkRequestBody } from "../../core/check-request.ts";
 import { UsageError, UserError, type CliIO } from "../io.ts";
 import { usageErrorFrom } from "../usage-error.ts";
 import { ISSUE_FORM as ISSUE_FORM_PATH, readRepoFiles } from "../repo-files.ts";
+import { parseRepo, responderGitHub } from "../github-client.ts";
+import { openRequestIssue } from "../open-request.ts";
 
-const HELP = `Usage: breakglass request parse [--root DIR] < body.md
+const HELP = `Usage: breakglass request --repo OWNER/REPO --resource R --role X --reason "…" [--duration 30m] [--severity high] [--incident URL] [--drill]
+       breakglass request parse [--root DIR] < body.md
+
+The first form opens a break-glass request issue on OWNER/REPO with exactly the body the
+repository's request form (${ISSUE_FORM_PATH}) writes, its title and labels, and prints
+owner/repo#N. Then \`breakglass credentials owner/repo#N\` waits for the grant.
+  --repo OWNER/REPO   the repository that takes requests
+  --resource R        the resource (a policy in policies/)
+  --role X            the role to grant
+  --reason TEXT       the justification (at least 20 characters)
+  --duration D        how long, e.g. 30m (default: the policy's)
+  --severity S        low, medium, high or critical (default: high)
+  --incident URL      link to the incident
+  --drill             this is a drill
+  --api-url URL       GitHub API (default: $GITHUB_API_URL or https://api.github.com)
+The token comes from $GITHUB_TOKEN, $GH_TOKEN or \`gh auth token\`.
+
+The second form:
 
 Parses a break-glass request issue body (the Markdown the request issue form writes) from stdin
 and validates it against the policies in DIR/policies/ and the form in DIR/${ISSUE_FORM_PATH}.
@@ -23,15 +42,33 @@ Broken policies or a missing issue form are reported on stderr, exit 1.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { subcommand, root, help } = parseCommandLine(args);
+  const { subcommand, root, help, open } = parseCommandLine(args);
   if (help) {
     io.stdout(HELP);
+    return 0;
+  }
+  if (open.repo !== undefined) {
+    if (subcommand !== undefined) throw new UsageError(`unexpected argument "${subcommand}" with --repo (see --help).`);
+    const { owner, repo } = parseRepo(open.repo);
+    for (const flag of ["resource", "role", "reason"] as const) if (!open[flag]?.trim()) throw new UsageError(`--${flag} is required to open a request (see --help).`);
+    const github = await responderGitHub(io, open.apiUrl);
+    const created = await openRequestIssue(github.octokit, owner, repo, {
+      resource: open.resource!.trim(),
+      role: open.role!.trim(),
+      duration: open.duration,
+      severity: open.severity?.trim() || "high",
+      justification: open.reason!.trim(),
+      incident: open.incident,
+      drill: open.drill,
+    });
+    io.stderr(`Opened ${created.url}\nNext: breakglass credentials ${owner}/${repo}#${created.number}\n`);
+    io.stdout(`${owner}/${repo}#${created.number}\n`);
     return 0;
   }
   if (subcommand !== "parse") {
     throw new UsageError(
       subcommand === undefined
-        ? "say what to do: `breakglass request parse < body.md` (see --help)."
+        ? "say what to do: `breakglass request --repo owner/repo --resource R --role X --reason …`, or `breakglass request parse < body.md` (see --help)."
         : `unknown subcommand "${subcommand}"; the only one is \`parse\` (see --help).`,
     );
   }
@@ -70,23 +107,59 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
+interface OpenOptions {
+  repo?: string | undefined;
+  resource?: string | undefined;
+  role?: string | undefined;
+  reason?: string | undefined;
+  duration?: string | undefined;
+  severity?: string | undefined;
+  incident?: string | undefined;
+  drill: boolean;
+  apiUrl?: string | undefined;
+}
+
 function parseCommandLine(args: string[]): {
   subcommand: string | undefined;
   root: string | undefined;
   help: boolean;
+  open: OpenOptions;
 } {
   try {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { root: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        root: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        repo: { type: "string" },
+        resource: { type: "string" },
+        role: { type: "string" },
+        reason: { type: "string" },
+        duration: { type: "string" },
+        severity: { type: "string" },
+        incident: { type: "string" },
+        drill: { type: "boolean" },
+        "api-url": { type: "string" },
+      },
     });
+    const open: OpenOptions = {
+      repo: values.repo,
+      resource: values.resource,
+      role: values.role,
+      reason: values.reason,
+      duration: values.duration,
+      severity: values.severity,
+      incident: values.incident,
+      drill: values.drill ?? false,
+      apiUrl: values["api-url"],
+    };
     if (positionals.length > 1)
       throw new UsageError(
         `unexpected argument "${positionals[1]}"; the body is read from stdin (see --help).`,
       );
-    return { subcommand: positionals[0], root: values.root, help: values.help ?? false };
+    return { subcommand: positionals[0], root: values.root, help: values.help ?? false, open };
   } catch (error) {
-    throw usageErrorFrom(error, ["--root", "--help"]) ?? error;
+    throw usageErrorFrom(error, ["--root", "--help", "--repo", "--resource", "--role", "--reason", "--duration", "--severity", "--incident", "--drill", "--api-url"]) ?? error;
   }
 }

@@ -19,6 +19,7 @@ import { orgRoutes } from "./routes/orgs.ts";
 import { userRoutes } from "./routes/users.ts";
 import { oauthWebFlow, type WebResult } from "./oauth-web-flow.ts";
 import { reactionRoutes } from "./routes/reactions.ts";
+import { artifactRoutes, serveArtifactDownload, uploadArtifact } from "./routes/artifacts.ts";
 import { repoRoutes } from "./routes/repos.ts";
 import { installationJson, type Urls } from "./shapes.ts";
 import {
@@ -195,6 +196,8 @@ export interface GitHubEmulator {
    * running the dispatch handlers: for tests that run the job themselves.
    */
   startWorkflowRun(options: { workflow: string; ref?: string; inputs?: Record<string, string>; actor: string; event?: WorkflowRun["event"] }): WorkflowRun;
+  /** What a run's `actions/upload-artifact` step does: the files, zipped, as the run's artifact `name`. Returns its id. */
+  uploadArtifact(runId: number, name: string, files: Record<string, Buffer>, retentionDays?: number): number;
   /** The environment a run's job names (evaluated), as its OIDC token's `environment` claim would say; null for none. */
   runEnvironment(run: WorkflowRun): string | null;
   /** Makes `path` a symbolic link to `target` (relative to its folder, as `ln -s` writes it); null removes it. */
@@ -230,6 +233,7 @@ const ROUTES: CompiledRoute[] = compileRoutes([
   ...labelRoutes,
   ...issueRoutes,
   ...actionRoutes,
+  ...artifactRoutes,
   ...gitRoutes,
 ]);
 
@@ -384,6 +388,14 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     let tokenKind: TokenKind = "none";
     let actor: string | null = null;
     let result: RouteResult;
+    const download = method === "GET" && !url.pathname.startsWith(API_PREFIX) ? serveArtifactDownload(ctx, url.pathname) : null;
+    if (download) {
+      res.writeHead(download.status, { "content-type": download.status === 200 ? "application/zip" : "text/plain" }).end(download.body);
+      requestsInFlight--;
+      notify();
+      return;
+    }
+
     let admission: Admission | null = null;
     try {
       const raw = await readBody(req);
@@ -675,12 +687,14 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       return startRun(ctx, state.repository, { workflow, ref: ref ?? state.repository.default_branch, inputs, actor: knownUser(actor), event: event ?? "workflow_dispatch" });
     },
     runEnvironment: (run) => runEnvironment(state.repository, run),
+
     submitIssueForm(login, input, repoName) {
       const repo = repoName ? findRepo(state, state.org.login, repoName) : state.repository;
       if (!repo) throw new Error(`no repository "${repoName}"`);
       const issue = submitIssueForm(ctx, repo, knownUser(login), input);
       return { number: issue.number, labels: [...issue.labels] };
     },
+    uploadArtifact: (runId, name, files, retentionDays) => uploadArtifact(ctx, state.repository, runId, name, files, retentionDays),
     async close() {
       webhooks.close();
       server.closeAllConnections();

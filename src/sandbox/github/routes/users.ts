@@ -9,6 +9,7 @@ import { findUser } from "../state.ts";
  */
 export const userRoutes: Route[] = [
   {
+
     // The authenticated user: a person's token (their own, or a user-to-server token of an app acting
     // for them). An installation token or the app's JWT is no user: GitHub answers 403.
     method: "GET",
