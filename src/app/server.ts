@@ -239,5 +239,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   });
   const running = await startBreakglassServer(config);
   console.log(JSON.stringify({ level: 30, msg: `Breakglass listening on ${running.url}` }));
-  running.reconcileAll().catch((error) => console.error("start-up reconcile failed; the sweep will catch up", error));
+  running
+    .reconcileAll()
+    .then((reports) => {
+      if (!config.deps.retiredSealKeys?.length) return;
+      // After a seal-key rotation this line says when the retired key may be removed: nothing left under it.
+      const resealed = reports.flatMap((r) => r.resealed).length;
+      const unopenable = reports.flatMap((r) => r.unopenable).length;
+      const failed = reports.flatMap((r) => r.failed).length;
+      console.log(JSON.stringify({ level: unopenable || failed ? 40 : 30, msg: `seal key rotation: ${resealed} live grant handle(s) sealed again under the current key; ${unopenable} open with no configured key; ${failed} request(s) could not be read now (the sweep retries)`, resealed, unopenable, failed }));
+    })
+    .catch((error) => console.error("start-up reconcile failed; the sweep will catch up", error));
 }

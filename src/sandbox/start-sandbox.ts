@@ -89,6 +89,12 @@ export interface Sandbox {
   routeActionsTo(url: string): void;
   /** Starts a fresh app process on the same address and runs its start-up reconcile. */
   startApp(): Promise<void>;
+  /**
+   * Rotates the app's keys for the next startApp, as an operator would: a new signing key with the
+   * old one's public half in the retired list (verification only), and/or a new seal key with the old
+   * one retired (opens only). `dropRetiredSeal` / `dropRetiredSigning` then remove the retired keys.
+   */
+  rotateKeys(what: { signing?: boolean; seal?: boolean; dropRetiredSeal?: boolean; dropRetiredSigning?: boolean }): Promise<void>;
   /** Moves the clock, fires the app's due timers and waits until everything settled. */
   advance(ms: number): Promise<void>;
   /** Waits for webhook deliveries and workflow runs to finish. */
@@ -152,15 +158,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const readers = [...users.map((u) => u.login), ...Object.values(teams).flat()];
   emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, Object.fromEntries(readers.map((login) => [login, "read" as const])));
   const issuer = await startOidcIssuer({ clock });
-  const signingKeyPem = await generateSigningKeyPem();
-  const keys = await signingKeysFromPem(signingKeyPem);
+  let signingKeyPem = await generateSigningKeyPem();
+  let keys = await signingKeysFromPem(signingKeyPem);
+  /** Keys rotated out (rotateKeys): retired signing keys still verify, retired seal keys still open. */
+  let retiredSealKeys: Buffer[] = [];
   const notifier = memoryNotifier();
   const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
-  const sealKey = randomBytes(32);
+  let sealKey = randomBytes(32);
   // Everything a real restart loses (timers, the JWT revocation list, caches) is made anew each start.
   const startApp = async (port = 0) => {
     const revocations = memoryRevocationStore(now);
-    const jwtProvider = createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, revocations, now });
+    const jwtProvider = createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, verificationJwks: keys.jwks, revocations, now });
     return startBreakglassServer({
       appId: SANDBOX_APP_ID,
       privateKey: appKey,
@@ -176,6 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         signer: createSigner(keys.privateKey, keys.kid),
         jwks: keys.jwks,
         sealKey,
+        ...(retiredSealKeys.length ? { retiredSealKeys } : {}),
         now,
         publicUrl: SANDBOX_JWT_ISSUER,
         oidc: { issuer: issuer.url, audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
@@ -297,6 +306,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const replica = await startApp(0);
       replicas.push(replica);
       return replica;
+    },
+    async rotateKeys(what) {
+      if (what.signing) {
+        signingKeyPem = await generateSigningKeyPem();
+        keys = await signingKeysFromPem(signingKeyPem, keys.jwks.keys);
+      }
+      if (what.seal) {
+        retiredSealKeys = [sealKey, ...retiredSealKeys];
+        sealKey = randomBytes(32);
+      }
+      if (what.dropRetiredSigning) keys = await signingKeysFromPem(signingKeyPem);
+      if (what.dropRetiredSeal) retiredSealKeys = [];
     },
     async startApp() {
       app = await startApp(appPort);
