@@ -19257,6 +19257,31 @@ var init_write_encrypted = __esm({
   }
 });
 
+// src/action/id-token.ts
+async function idToken(core, audience, env = process.env) {
+  try {
+    return await core.getIDToken(audience);
+  } catch (error2) {
+    if (error2.message !== "Not implemented") throw error2;
+    const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+    if (!url || !bearer) throw new Error("This @actions/core cannot give an OIDC token, and ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job `permissions: id-token: write`, or set both in the .env file for local-action.");
+    const request2 = new URL(url);
+    request2.searchParams.set("audience", audience);
+    const res = await fetch(request2, { headers: { authorization: `Bearer ${bearer}`, accept: "application/json" } });
+    if (!res.ok) throw new Error(`Failed to get ID Token: the token service answered ${res.status}`);
+    const value = (await res.json().catch(() => ({}))).value;
+    if (typeof value !== "string" || !value) throw new Error("Failed to get ID Token: the answer has no value");
+    core.setSecret(value);
+    return value;
+  }
+}
+var init_id_token = __esm({
+  "src/action/id-token.ts"() {
+    "use strict";
+  }
+});
+
 // src/action/run-grant.ts
 var run_grant_exports = {};
 __export(run_grant_exports, {
@@ -19265,7 +19290,7 @@ __export(run_grant_exports, {
   runRelease: () => runRelease
 });
 async function runGrant(core, inputs) {
-  const token = await core.getIDToken(inputs.audience);
+  const token = await idToken(core, inputs.audience);
   const result = await postToApp(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: inputs.issue });
   for (const value of Object.values(result.secrets)) core.setSecret(value);
   if (inputs.exportEnv) for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
@@ -19308,8 +19333,8 @@ timeline
   return result;
 }
 function runUrl() {
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env;
-  return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : null;
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run2 } = process.env;
+  return server && repo && run2 ? `${server}/${repo}/actions/runs/${run2}` : null;
 }
 async function runRelease(core) {
   const saved = core.getState(GRANT_STATE);
@@ -19319,7 +19344,7 @@ async function runRelease(core) {
     core.info("The policy keeps this grant alive until it expires; not revoking it now.");
     return "kept";
   }
-  const token = await core.getIDToken(state.audience);
+  const token = await idToken(core, state.audience);
   const { outcome } = await postToApp(state.appUrl, "breakglass/release", { token, repository: state.repository, issue: state.issue });
   core.info(`Grant for #${state.issue}: ${outcome}.`);
   if (outcome === "failed") core.setFailed(`Revocation of the grant for #${state.issue} failed; Breakglass keeps retrying and has alerted its owners.`);
@@ -19331,6 +19356,7 @@ var init_run_grant = __esm({
     "use strict";
     init_app_client();
     init_write_encrypted();
+    init_id_token();
     GRANT_STATE = "breakglass-grant";
   }
 });
@@ -35993,8 +36019,9 @@ init_run_grant();
 
 // src/action/run-sweep.ts
 init_app_client();
+init_id_token();
 async function runSweep(core, inputs) {
-  const token = await core.getIDToken(inputs.audience);
+  const token = await idToken(core, inputs.audience);
   const report = await postToApp(inputs.appUrl, "breakglass/sweep", { token, repository: inputs.repository }, { timeoutMs: 12e4 });
   const list2 = (ns) => ns.length ? ns.map((n) => `#${n}`).join(", ") : "\u2014";
   core.info(`Sweep: ${report.checked} open request(s) checked; revoked ${list2(report.revoked)}; failed ${list2(report.failed)}; closed ${list2(report.finished)}.`);
@@ -41933,6 +41960,7 @@ function stepUpOf(setting, hardware) {
 
 // src/action/run-drill.ts
 init_app_client();
+init_id_token();
 function drillBody(resource, runUrl2) {
   return [
     "### Resource",
@@ -42020,7 +42048,7 @@ async function runDrill(core, env, inputs) {
     }
     report.timings.time_to_approval_seconds = since();
     step("approved", true, "auto-approved by the drill policy");
-    const token = await core.getIDToken(inputs.audience);
+    const token = await idToken(core, inputs.audience);
     const grant = await postToApp(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: issue2.number });
     for (const value of Object.values(grant.secrets)) core.setSecret(value);
     report.timings.time_to_grant_seconds = since();
@@ -42033,7 +42061,7 @@ async function runDrill(core, env, inputs) {
       step("credential works", true, `${grant.provider} credential delivered (use-check only for the jwt provider)`);
     }
     const revokeStart = Date.now();
-    const releaseToken = await core.getIDToken(inputs.audience);
+    const releaseToken = await idToken(core, inputs.audience);
     const { outcome } = await postToApp(inputs.appUrl, "breakglass/release", { token: releaseToken, repository: inputs.repository, issue: issue2.number });
     report.timings.time_to_revoke_seconds = (Date.now() - revokeStart) / 1e3;
     step("revoked", outcome === "revoked", `release answered ${outcome}`);
@@ -42130,7 +42158,9 @@ async function main(actionCore, env) {
     else actionCore.setFailed(error2.message);
   }
 }
-await main(core_exports, process.env);
-export {
-  main
-};
+function run() {
+  return main(core_exports, process.env);
+}
+
+// src/action/index.ts
+await run();

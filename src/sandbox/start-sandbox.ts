@@ -73,6 +73,11 @@ export interface Sandbox {
   runGrantWorkflow(issue: number, claims?: Record<string, unknown>): Promise<ActionRun>;
   /** Runs the job of an existing workflow run (any branch, anyone's) with the token GitHub would give it. */
   runJob(runId: number): Promise<ActionRun>;
+  /**
+   * The variables a runner gives a job of an existing workflow run (its OIDC request URL and token,
+   * GITHUB_REPOSITORY, GITHUB_RUN_ID…), for running the Action some other way, e.g. under @github/local-action.
+   */
+  jobEnvironment(runId: number): Record<string, string>;
   /** Runs the drill workflow (the Action in drill mode) as the scheduled drill would. */
   runDrillWorkflow(timeout?: string): Promise<ActionRun>;
   /** Stops the app as a crash would: its timers and memory are gone; webhooks meanwhile fail. */
@@ -337,6 +342,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!run) throw new Error(`no workflow run ${runId}`);
       pickedUp.add(run.id);
       return runActionFor(run, Number(run.inputs.issue));
+    },
+    jobEnvironment(runId) {
+      const run = repoState.runs.get(runId);
+      if (!run) throw new Error(`no workflow run ${runId}`);
+      pickedUp.add(run.id);
+      const claims = claimsForRun(run);
+      const { requestUrl, requestToken } = issuer.registerRun(claims);
+      return {
+        GITHUB_ACTIONS: "true",
+        CI: "true",
+        GITHUB_REPOSITORY: repository,
+        GITHUB_RUN_ID: String(run.id),
+        GITHUB_RUN_ATTEMPT: String(run.run_attempt),
+        ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
+      };
     },
     runDrillWorkflow,
     async advance(ms) {
