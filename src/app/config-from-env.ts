@@ -1,6 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { getPrivateKey } from "@probot/get-private-key";
 import { ConfigError } from "./config-error.ts";
+import { localDevelopmentFromEnv } from "./local-development.ts";
 import { ProbotOctokit } from "probot";
 import { systemProviders } from "./providers-setup.ts";
 import { httpNotifier } from "./notifier.ts";
@@ -75,6 +76,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
     .filter((key) => !key.equals(sealKey));
   const publicUrl = need(env, "BREAKGLASS_PUBLIC_URL", "the URL where this app is reachable, e.g. https://breakglass.example.com.");
   const slug = need(env, "BREAKGLASS_APP_SLUG", "your GitHub App's slug (the name in its URL), e.g. breakglass.");
+  const development = localDevelopmentFromEnv(env);
   const baseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}/api/v3` : undefined;
   const now = () => Date.now();
   const notificationFailures = notificationFailureLog();
@@ -100,6 +102,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
     webhookSecret,
     ...(baseUrl ? { baseUrl } : {}),
     host: env.HOST ?? "0.0.0.0",
+    ...(development.webhookProxyUrl ? { webhookProxyUrl: development.webhookProxyUrl } : {}),
     port: Number(env.PORT ?? 3000),
     logLevel: (env.LOG_LEVEL as ServerConfig["logLevel"]) ?? "info",
     // GitHub asks apps to space writes; only a GitHub without secondary limits (an emulator, some

@@ -15,6 +15,7 @@ import { octokitPort, type PortOctokit } from "./octokit-port.ts";
 import { DEFAULT_LEDGER_REPO } from "./git-ledger.ts";
 import { createOidcVerifier } from "./oidc-verifier.ts";
 import { introspectFromRecords } from "./introspect-from-records.ts";
+import { startWebhookProxy } from "./webhook-proxy.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
 import { dashboardRoute, type DashboardAuth } from "./dashboard/dashboard-route.ts";
 import { collectDashboard } from "./dashboard/collect-dashboard.ts";
@@ -43,6 +44,8 @@ export interface ServerConfig {
   throttle?: boolean | "rate-limits-only";
   /** How the /breakglass dashboard is protected (default: off). */
   dashboard?: DashboardAuth;
+  /** A smee.io channel whose deliveries are forwarded to the webhook route (WEBHOOK_PROXY_URL, development). */
+  webhookProxyUrl?: string;
   /** Extra HTTP handlers. */
   extraRoutes?: Array<(req: IncomingMessage, res: ServerResponse) => Promise<boolean>>;
 }
@@ -195,6 +198,14 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
   await new Promise<void>((resolve) => server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", resolve));
   const address = server.address() as AddressInfo;
   const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
+  // As Probot's own server does in development: the relay replays GitHub's signed deliveries here.
+  const proxy = config.webhookProxyUrl
+    ? await startWebhookProxy({
+        source: config.webhookProxyUrl,
+        target: `http://${config.host && config.host !== "0.0.0.0" ? config.host : "127.0.0.1"}:${address.port}/api/github/webhooks`,
+        logger: { info: (m) => log.info(m), error: (m) => log.error(m instanceof Error ? { err: m } : {}, String(m)) },
+      })
+    : null;
 
   async function reconcileAll(): Promise<ReconcileReport[]> {
     const reports: ReconcileReport[] = [];
@@ -220,6 +231,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
       }
     },
     async stop() {
+      await proxy?.stop();
       scheduler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

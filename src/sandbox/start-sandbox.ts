@@ -37,6 +37,8 @@ export const SANDBOX_TEAMS: Record<string, string[]> = {
 export const SANDBOX_USERS = ["dave", "mallory", "bob", "carol", "erin", "grace", "heidi", "ivan", "sam", "olga", "rita"];
 
 export interface SandboxOptions {
+  /** A webhook relay channel (smee.io-like) the app forwards deliveries from, as WEBHOOK_PROXY_URL does. */
+  webhookProxyUrl?: string;
   /** Directory whose policies/, CODEOWNERS and issue form become the repository's files (default: this project). */
   root?: string;
   /** Extra or replaced repository files, by path. */
@@ -183,6 +185,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       realTimers: false,
       throttle: options.rateLimits ? "rate-limits-only" : false,
       dashboard: { mode: "loopback" },
+      ...(options.webhookProxyUrl ? { webhookProxyUrl: options.webhookProxyUrl } : {}),
       logLevel: options.logLevel ?? "silent",
       deps: {
         identity: { appId: SANDBOX_APP_ID, login: appLogin },
