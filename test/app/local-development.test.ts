@@ -72,7 +72,7 @@ test("with WEBHOOK_PROXY_URL the app receives GitHub's deliveries through the re
   await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
   const channel = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/AbC123`;
   const sb = await startSandbox({ webhookProxyUrl: channel });
-  const { openRequest, appTexts } = sandboxHelpers(() => sb);
+  const { openRequest, appTexts, stateOf } = sandboxHelpers(() => sb);
   try {
     assert.equal(listeners.size, 1, "the app's smee-client is listening on the channel");
     sb.emulator.setWebhookUrl(channel); // the GitHub App's webhook URL is the channel, as `npm run setup` with WEBHOOK_PROXY_URL registers it
@@ -86,11 +86,13 @@ test("with WEBHOOK_PROXY_URL the app receives GitHub's deliveries through the re
     assert.ok(texts.some((t) => t.includes("requests `override`")), `the app recorded the request it got through the relay: ${texts.join("\n")}`);
 
     // A message on the channel that GitHub did not sign is refused by the app like any unsigned delivery.
-    const before = (await appTexts(n)).length;
     const forged = { "x-github-event": "issue_comment", "x-github-delivery": "forged-1", "x-hub-signature-256": `sha256=${"0".repeat(64)}`, body: { action: "created", issue: { number: n }, comment: { id: 1, body: "/approve", user: { login: "grace", type: "User" } } }, query: {} };
     for (const l of listeners) l.write(`data: ${JSON.stringify(forged)}\n\n`);
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal((await appTexts(n)).length, before, "nothing answered a forged delivery");
+    const state = await stateOf(n);
+    assert.equal(state.status, "requested", "the forged /approve did not count");
+    assert.deepEqual(state.approvals, []);
+    assert.ok(!(await appTexts(n)).some((t) => t.includes("grace")), "and was not answered");
   } finally {
     await sb.close();
     for (const l of listeners) l.end();
