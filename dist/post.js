@@ -21490,6 +21490,26 @@ async function postToApp(appUrl, path6, body, options = {}) {
   }
 }
 
+// src/action/id-token.ts
+async function idToken(core, audience, env = process.env) {
+  try {
+    return await core.getIDToken(audience);
+  } catch (error2) {
+    if (error2.message !== "Not implemented") throw error2;
+    const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+    if (!url || !bearer) throw new Error("This @actions/core cannot give an OIDC token, and ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job `permissions: id-token: write`, or set both in the .env file for local-action.");
+    const request = new URL(url);
+    request.searchParams.set("audience", audience);
+    const res = await fetch(request, { headers: { authorization: `Bearer ${bearer}`, accept: "application/json" } });
+    if (!res.ok) throw new Error(`Failed to get ID Token: the token service answered ${res.status}`);
+    const value = (await res.json().catch(() => ({}))).value;
+    if (typeof value !== "string" || !value) throw new Error("Failed to get ID Token: the answer has no value");
+    core.setSecret(value);
+    return value;
+  }
+}
+
 // src/action/run-grant.ts
 var GRANT_STATE = "breakglass-grant";
 async function runRelease(core) {
@@ -21500,7 +21520,7 @@ async function runRelease(core) {
     core.info("The policy keeps this grant alive until it expires; not revoking it now.");
     return "kept";
   }
-  const token = await core.getIDToken(state.audience);
+  const token = await idToken(core, state.audience);
   const { outcome } = await postToApp(state.appUrl, "breakglass/release", { token, repository: state.repository, issue: state.issue });
   core.info(`Grant for #${state.issue}: ${outcome}.`);
   if (outcome === "failed") core.setFailed(`Revocation of the grant for #${state.issue} failed; Breakglass keeps retrying and has alerted its owners.`);
@@ -21508,9 +21528,14 @@ async function runRelease(core) {
 }
 
 // src/action/post.ts
-try {
-  await runRelease(core_exports);
-} catch (error2) {
-  if (error2 instanceof AppRefusal) setFailed(`Breakglass refused to release the grant (${error2.code}): ${error2.message}`);
-  else setFailed(`Could not release the grant: ${error2.message}`);
+async function run() {
+  try {
+    await runRelease(core_exports);
+  } catch (error2) {
+    if (error2 instanceof AppRefusal) setFailed(`Breakglass refused to release the grant (${error2.code}): ${error2.message}`);
+    else setFailed(`Could not release the grant: ${error2.message}`);
+  }
 }
+
+// src/action/post-index.ts
+await run();

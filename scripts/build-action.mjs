@@ -16,7 +16,7 @@ export const ACTION_BUILD = {
   logLevel: "warning",
   // Some CommonJS dependencies call require() for Node built-ins; give the ESM bundle a require.
   banner: { js: "import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);" },
-  entryPoints: { index: "src/action/main.ts", post: "src/action/post.ts" },
+  entryPoints: { index: "src/action/index.ts", post: "src/action/post-index.ts" },
   outdir: "dist",
 };
 

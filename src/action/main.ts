@@ -41,4 +41,10 @@ export async function main(actionCore: ActionCore, env: Record<string, string | 
   }
 }
 
-await main(core, process.env);
+/**
+ * What GitHub's `@github/local-action` calls (`local-action run . src/action/main.ts .env`): it
+ * imports the entry point with @actions/core replaced by its stubs and calls `run()`.
+ */
+export function run(): Promise<void> {
+  return main(core, process.env);
+}

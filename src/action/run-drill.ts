@@ -7,6 +7,7 @@ import { formatDuration, parseDuration } from "../core/duration.ts";
 import { parsePolicy } from "../core/policy.ts";
 import type { ActionCore } from "./action-core.ts";
 import { postToApp } from "./app-client.ts";
+import { idToken } from "./id-token.ts";
 
 export interface DrillStep {
   name: string;
@@ -115,7 +116,7 @@ export async function runDrill(core: ActionCore, env: Record<string, string | un
     report.timings.time_to_approval_seconds = since();
     step("approved", true, "auto-approved by the drill policy");
 
-    const token = await core.getIDToken(inputs.audience);
+    const token = await idToken(core, inputs.audience);
     const grant = await postToApp<ExchangeResult>(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: issue.number });
     for (const value of Object.values(grant.secrets)) core.setSecret(value);
     report.timings.time_to_grant_seconds = since();
@@ -130,7 +131,7 @@ export async function runDrill(core: ActionCore, env: Record<string, string | un
     }
 
     const revokeStart = Date.now();
-    const releaseToken = await core.getIDToken(inputs.audience);
+    const releaseToken = await idToken(core, inputs.audience);
     const { outcome } = await postToApp<{ outcome: string }>(inputs.appUrl, "breakglass/release", { token: releaseToken, repository: inputs.repository, issue: issue.number });
     report.timings.time_to_revoke_seconds = (Date.now() - revokeStart) / 1000;
     step("revoked", outcome === "revoked", `release answered ${outcome}`);

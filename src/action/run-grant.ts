@@ -2,6 +2,7 @@ import type { ExchangeResult } from "../app/grant-exchange.ts";
 import { postToApp } from "./app-client.ts";
 import type { ActionCore } from "./action-core.ts";
 import { decryptInstructions, writeEncryptedBundle } from "./write-encrypted.ts";
+import { idToken } from "./id-token.ts";
 
 export const GRANT_STATE = "breakglass-grant";
 
@@ -10,7 +11,7 @@ export const GRANT_STATE = "breakglass-grant";
  * before anything else happens with it; secrets go to the job's environment, never to outputs.
  */
 export async function runGrant(core: ActionCore, inputs: { appUrl: string; issue: number; audience: string; exportEnv: boolean; repository: string }): Promise<ExchangeResult> {
-  const token = await core.getIDToken(inputs.audience);
+  const token = await idToken(core, inputs.audience);
   const result = await postToApp<ExchangeResult>(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: inputs.issue });
   for (const value of Object.values(result.secrets)) core.setSecret(value);
   if (inputs.exportEnv) for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
@@ -65,7 +66,7 @@ export async function runRelease(core: ActionCore): Promise<string> {
     core.info("The policy keeps this grant alive until it expires; not revoking it now.");
     return "kept";
   }
-  const token = await core.getIDToken(state.audience);
+  const token = await idToken(core, state.audience);
   const { outcome } = await postToApp<{ outcome: string }>(state.appUrl, "breakglass/release", { token, repository: state.repository, issue: state.issue });
   core.info(`Grant for #${state.issue}: ${outcome}.`);
   if (outcome === "failed") core.setFailed(`Revocation of the grant for #${state.issue} failed; Breakglass keeps retrying and has alerted its owners.`);

@@ -1,12 +1,13 @@
 import { createPrivateKey } from "node:crypto";
 import { getPrivateKey } from "@probot/get-private-key";
 import { ConfigError } from "./config-error.ts";
+import { localDevelopmentFromEnv } from "./local-development.ts";
 import { ProbotOctokit } from "probot";
 import { systemProviders } from "./providers-setup.ts";
 import { httpNotifier } from "./notifier.ts";
 import { notificationFailureLog } from "./notification-failures.ts";
 import type { ServerConfig } from "./server.ts";
-import { signingKeysFromPem } from "./signing-keys.ts";
+import { retiredPublicJwksFromPem, signingKeysFromPem } from "./signing-keys.ts";
 import { createSigner } from "../core/audit-chain.ts";
 
 export const GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
@@ -23,6 +24,15 @@ function positiveInteger(name: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new ConfigError(name, `${name} must be a number (a GitHub App's or installation's id), not "${value.slice(0, 40)}".`);
   return n;
+}
+
+/** A seal key: 32 bytes, base64. The message never repeats the key. */
+function sealKeyFrom(name: string, value: string, position?: number): Buffer {
+  const key = Buffer.from(value.trim(), "base64");
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value.trim()) || key.length !== 32) {
+    throw new ConfigError(name, `${name}${position ? ` (key ${position})` : ""} must be 32 bytes, base64-encoded (\`openssl rand -base64 32\`)${position ? "; separate several keys with commas or spaces" : ""}.`);
+  }
+  return key;
 }
 
 /** A PEM private key Node can load; the message never repeats the key. */
@@ -52,13 +62,21 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
   privateKeyPem(env.PRIVATE_KEY_PATH && !env.PRIVATE_KEY ? "PRIVATE_KEY_PATH" : "PRIVATE_KEY", privateKey);
   const webhookSecret = need(env, "WEBHOOK_SECRET", "set it to the webhook secret of your GitHub App.");
   const signingPem = need(env, "BREAKGLASS_SIGNING_KEY", "a PKCS#8 P-256 private key (PEM) that signs audit records and JWT grants.");
-  const keys = await signingKeysFromPem(signingPem).catch((error: Error) => {
+  const retiredSigning = await retiredPublicJwksFromPem(env.BREAKGLASS_RETIRED_SIGNING_KEYS ?? "").catch((error: Error) => {
+    throw new ConfigError("BREAKGLASS_RETIRED_SIGNING_KEYS", error.message);
+  });
+  const keys = await signingKeysFromPem(signingPem, retiredSigning).catch((error: Error) => {
     throw new ConfigError("BREAKGLASS_SIGNING_KEY", error.message);
   });
-  const sealKey = Buffer.from(need(env, "BREAKGLASS_SEAL_KEY", "32 random bytes, base64 (`openssl rand -base64 32`): seals revocation handles."), "base64");
-  if (sealKey.length !== 32) throw new ConfigError("BREAKGLASS_SEAL_KEY", "BREAKGLASS_SEAL_KEY must be 32 bytes, base64-encoded (`openssl rand -base64 32`).");
+  const sealKey = sealKeyFrom("BREAKGLASS_SEAL_KEY", need(env, "BREAKGLASS_SEAL_KEY", "32 random bytes, base64 (`openssl rand -base64 32`): seals revocation handles."));
+  const retiredSealKeys = (env.BREAKGLASS_RETIRED_SEAL_KEYS ?? "")
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((value, i) => sealKeyFrom("BREAKGLASS_RETIRED_SEAL_KEYS", value, i + 1))
+    .filter((key) => !key.equals(sealKey));
   const publicUrl = need(env, "BREAKGLASS_PUBLIC_URL", "the URL where this app is reachable, e.g. https://breakglass.example.com.");
   const slug = need(env, "BREAKGLASS_APP_SLUG", "your GitHub App's slug (the name in its URL), e.g. breakglass.");
+  const development = localDevelopmentFromEnv(env);
   const baseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}/api/v3` : undefined;
   const now = () => Date.now();
   const notificationFailures = notificationFailureLog();
@@ -84,6 +102,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
     webhookSecret,
     ...(baseUrl ? { baseUrl } : {}),
     host: env.HOST ?? "0.0.0.0",
+    ...(development.webhookProxyUrl ? { webhookProxyUrl: development.webhookProxyUrl } : {}),
     port: Number(env.PORT ?? 3000),
     logLevel: (env.LOG_LEVEL as ServerConfig["logLevel"]) ?? "info",
     // GitHub asks apps to space writes; only a GitHub without secondary limits (an emulator, some
@@ -95,6 +114,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
       signer: createSigner(keys.privateKey, keys.kid),
       jwks: keys.jwks,
       sealKey,
+      ...(retiredSealKeys.length ? { retiredSealKeys } : {}),
       now,
       publicUrl,
       oidc: {

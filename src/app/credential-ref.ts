@@ -1,4 +1,4 @@
-import { openSealed } from "../providers/sealed-box.ts";
+import { openSealedWithAny } from "../providers/sealed-box.ts";
 import type { CredentialProvider, CredentialRef } from "../providers/provider.ts";
 import type { RequestSession } from "./request-session.ts";
 
@@ -26,7 +26,7 @@ export function credentialOf(session: RequestSession): { provider: CredentialPro
       resource: state.request.resource,
       role: state.request.role,
       settings,
-      ...(grant.sealed_handle ? { revocationHandle: openSealed(grant.sealed_handle, deps.sealKey) } : {}),
+      ...(grant.sealed_handle ? { revocationHandle: openSealedWithAny(grant.sealed_handle, [deps.sealKey, ...(deps.retiredSealKeys ?? [])]).plaintext } : {}),
     },
   };
 }

@@ -25,6 +25,11 @@ export interface BreakglassDeps {
   jwks: JSONWebKeySet;
   /** AES-256-GCM key that seals revocation handles stored in public records. */
   sealKey: Buffer;
+  /**
+   * Seal keys rotated out: they only open handles sealed before the rotation, which the start-up
+   * reconcile and the sweep seal again under `sealKey` (see reseal-handle.ts).
+   */
+  retiredSealKeys?: readonly Buffer[];
   now: () => number;
   /** The app's public URL (exchange route, JWKS, dashboard). */
   publicUrl: string;

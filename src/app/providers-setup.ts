@@ -24,7 +24,7 @@ export interface ProviderEnv {
 export async function systemProviders(p: ProviderEnv): Promise<{ providers: Partial<Record<ProviderName, CredentialProvider>>; introspect: (token: string) => Promise<{ active: boolean; reason?: string }> }> {
   const revocations = memoryRevocationStore(p.now);
   const providers: Partial<Record<ProviderName, CredentialProvider>> = {
-    jwt: createJwtProvider({ issuer: p.publicUrl, signingKey: p.keys.privateKey, kid: p.keys.kid, revocations, now: p.now }),
+    jwt: createJwtProvider({ issuer: p.publicUrl, signingKey: p.keys.privateKey, kid: p.keys.kid, verificationJwks: p.keys.jwks, revocations, now: p.now }),
   };
   const check = (token: string) => introspect(token, { jwks: p.keys.jwks, issuer: p.publicUrl, revocations, now: p.now() });
   if (p.env.BREAKGLASS_POSTGRES === "on") {

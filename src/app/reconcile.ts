@@ -12,6 +12,7 @@ import { isSettled } from "../core/request-index.ts";
 import { finishGrant, revokeGrant } from "./revoke-grant.ts";
 import { collectGrantUses } from "./collect-uses.ts";
 import { expireIfUncollected } from "./recheck-approvals.ts";
+import { resealHandle } from "./reseal-handle.ts";
 
 export interface ReconcileReport {
   /** Approved requests whose grant workflow was dispatched again. */
@@ -25,9 +26,14 @@ export interface ReconcileReport {
   scheduled: Array<{ issue: number; expires_at: string }>;
   /** Requests whose record comments were put back from the ledger. */
   restored: number[];
+
   /** Credentials minted but never recorded (see orphan-credentials.ts) revoked by this sweep, and those still owed. */
   orphans_revoked: string[];
   orphans_failed: string[];
+  /** Live grants whose revocation handle was sealed again under the current seal key (a rotation). */
+  resealed: number[];
+  /** Live grants whose handle no configured seal key opens (a retired key removed too early). */
+  unopenable: number[];
 }
 
 /** How old a ledger entry must be before a missing comment counts as deleted rather than not yet posted. */
@@ -58,7 +64,7 @@ const SWEEP_CONCURRENCY = 6;
  * timers, and by the scheduled sweep workflow; safe to run twice at once (records are idempotent).
  */
 export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
-  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [], orphans_revoked: [], orphans_failed: [] };
+  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [], orphans_revoked: [], orphans_failed: [], resealed: [], unopenable: [] };
   // The app's own index, not labels, open/closed state or titles (all writable by triage): a grant whose
   // issue was closed, unlabelled, locked or flooded is still found. A timer names its one issue.
   const issues = only !== undefined ? [only] : await port.ledger.index();
@@ -119,6 +125,9 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
   const now = deps.now();
   const n = session.number;
   if (LIVE.has(state.status) && state.grant) {
+    const resealed = await resealHandle(session);
+    if (resealed === "resealed") report.resealed.push(n);
+    if (resealed === "unopenable") report.unopenable.push(n);
     const expires = Date.parse(state.grant.expires_at);
     if (expires <= now || state.status === "revoke_failed") {
       const reason = state.grant.ended?.reason ?? (expires <= now ? "expired" : "revoked");

@@ -15,6 +15,7 @@ import { octokitPort, type PortOctokit } from "./octokit-port.ts";
 import { DEFAULT_LEDGER_REPO } from "./git-ledger.ts";
 import { createOidcVerifier } from "./oidc-verifier.ts";
 import { introspectFromRecords } from "./introspect-from-records.ts";
+import { startWebhookProxy } from "./webhook-proxy.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
 import { dashboardRoute, type DashboardAuth } from "./dashboard/dashboard-route.ts";
 import { collectDashboard } from "./dashboard/collect-dashboard.ts";
@@ -45,6 +46,8 @@ export interface ServerConfig {
   throttle?: boolean | "rate-limits-only";
   /** How the /breakglass dashboard is protected (default: off). */
   dashboard?: DashboardAuth;
+  /** A smee.io channel whose deliveries are forwarded to the webhook route (WEBHOOK_PROXY_URL, development). */
+  webhookProxyUrl?: string;
   /** Extra HTTP handlers. */
   extraRoutes?: Array<(req: IncomingMessage, res: ServerResponse) => Promise<boolean>>;
 }
@@ -226,6 +229,14 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
   await new Promise<void>((resolve) => server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", resolve));
   const address = server.address() as AddressInfo;
   const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
+  // As Probot's own server does in development: the relay replays GitHub's signed deliveries here.
+  const proxy = config.webhookProxyUrl
+    ? await startWebhookProxy({
+        source: config.webhookProxyUrl,
+        target: `http://${config.host && config.host !== "0.0.0.0" ? config.host : "127.0.0.1"}:${address.port}/api/github/webhooks`,
+        logger: { info: (m) => log.info(m), error: (m) => log.error(m instanceof Error ? { err: m } : {}, String(m)) },
+      })
+    : null;
 
   async function catchUpAll(): Promise<CatchUpReport[]> {
     const reports: CatchUpReport[] = [];
@@ -259,7 +270,9 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
       }
     },
     async stop() {
+
       intake.stop();
+      await proxy?.stop();
       scheduler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -279,10 +292,19 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   });
   const running = await startBreakglassServer(config);
   console.log(JSON.stringify({ level: 30, msg: `Breakglass listening on ${running.url}` }));
+
   // Work a previous process acknowledged but did not do, then everything due by the clock.
   running
     .catchUpAll()
     .catch((error) => console.error("start-up catch-up failed; restart or run the sweep to try again", error))
     .then(() => running.reconcileAll())
+    .then((reports) => {
+      if (!config.deps.retiredSealKeys?.length) return;
+      // After a seal-key rotation this line says when the retired key may be removed: nothing left under it.
+      const resealed = reports.flatMap((r) => r.resealed).length;
+      const unopenable = reports.flatMap((r) => r.unopenable).length;
+      const failed = reports.flatMap((r) => r.failed).length;
+      console.log(JSON.stringify({ level: unopenable || failed ? 40 : 30, msg: `seal key rotation: ${resealed} live grant handle(s) sealed again under the current key; ${unopenable} open with no configured key; ${failed} request(s) could not be read now (the sweep retries)`, resealed, unopenable, failed }));
+    })
     .catch((error) => console.error("start-up reconcile failed; the sweep will catch up", error));
 }

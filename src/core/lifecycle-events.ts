@@ -72,6 +72,11 @@ export type LifecycleEvent =
       /** The role's provider settings as minted, so revocation never depends on the policy file still saying the same. */
       settings?: Record<string, unknown>;
     }
+  /**
+   * The live grant's revocation handle sealed again under the app's current seal key (the key was
+   * rotated): from here on the handle opens with the new key, and the retired one can be dropped.
+   */
+  | { type: "handle_resealed"; actor: string; grant_id: string; sealed_handle: string }
   | { type: "extension_requested"; actor: string; seconds: number; reason: string; hash: string }
   | { type: "extension_approved"; actor: string; hash: string }
   | { type: "extended"; actor: string; grant_id: string; expires_at: string }

@@ -294,6 +294,12 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
           ...(event.settings ? { settings: event.settings } : {}),
         },
       });
+    case "handle_resealed":
+      // Only a credential that may still be acted on needs its handle; a grant's identity never changes.
+      if (!state.grant || !LIVE.has(state.status) || state.grant.grant_id !== event.grant_id || !state.grant.sealed_handle) {
+        return invalid(state, event);
+      }
+      return ok({ ...next, grant: { ...state.grant, sealed_handle: event.sealed_handle } });
     case "extension_requested":
       if (state.status !== "active") return refuse("not_active", "Only an active grant can be extended.");
       if (state.extension) return refuse("extension_pending", "An extension is already waiting for approval.");

@@ -40,6 +40,8 @@ export function describeEvent(e: TimedEvent): string {
       return "timed out waiting for approval";
     case "granted":
       return `granted: ${escapeInline(e.provider, 20)} \`${escapeInline(e.credential_id, 60)}\` until ${e.expires_at}`;
+    case "handle_resealed":
+      return "revocation handle sealed again under the current seal key (key rotation)";
     case "extension_requested":
       return `asked to extend by ${formatDuration(e.seconds)}`;
     case "extension_approved":

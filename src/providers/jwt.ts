@@ -31,6 +31,11 @@ export interface JwtProviderDeps {
   issuer: string;
   signingKey: CryptoKey | KeyObject;
   kid: string;
+  /**
+   * Every key whose tokens this provider still vouches for: the current one and those rotated out
+   * (the app's JWKS). A token minted before a rotation is still shown revoked. Default: the current key.
+   */
+  verificationJwks?: JSONWebKeySet;
   alg?: "ES256";
   revocations: RevocationStore;
   now?: () => number;
@@ -51,7 +56,7 @@ export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
   const now = deps.now ?? Date.now;
   const alg = deps.alg ?? JWT_ALG;
   // verifyRevoked checks a token the way a relying service would: against the public half of our key.
-  const ownJwks: JSONWebKeySet = { keys: [{ ...publicJwkOf(deps.signingKey), kid: deps.kid, alg, use: "sig" }] };
+  const ownJwks: JSONWebKeySet = deps.verificationJwks ?? { keys: [{ ...publicJwkOf(deps.signingKey), kid: deps.kid, alg, use: "sig" }] };
   return {
     name: "jwt",
     async mint(request: MintRequest): Promise<MintResult> {

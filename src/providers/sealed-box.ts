@@ -40,3 +40,21 @@ export function openSealed(sealed: string, key: Buffer, context = ""): string {
     throw new Error("the sealed value does not open with this key and context (wrong key, wrong record, or tampered)");
   }
 }
+
+/**
+ * Opens a sealed value with whichever of `keys` sealed it: the current seal key first, then retired
+ * ones (a rotation in progress). `keyIndex` says which one opened it, so the caller knows whether
+ * the value still needs sealing again under the current key. Trying a wrong key is safe: GCM refuses it.
+ */
+export function openSealedWithAny(sealed: string, keys: readonly Buffer[], context = ""): { plaintext: string; keyIndex: number } {
+  let last: Error = new Error("no seal key is configured");
+  for (const [keyIndex, key] of keys.entries()) {
+    try {
+      return { plaintext: openSealed(sealed, key, context), keyIndex };
+    } catch (error) {
+      last = error as Error;
+      if (last.message === "not a sealed value") throw last;
+    }
+  }
+  throw keys.length > 1 ? new Error(`the sealed value does not open with the current seal key or any of the ${keys.length - 1} retired one(s) (wrong key, wrong record, or tampered)`) : last;
+}

@@ -40,8 +40,11 @@ export const SANDBOX_TEAMS: Record<string, string[]> = {
 export const SANDBOX_USERS = ["dave", "mallory", "bob", "carol", "erin", "grace", "heidi", "ivan", "sam", "olga", "rita", "tina", "uma"];
 
 export interface SandboxOptions {
+
   /** The organisation owning the repository (default: acme), e.g. the one a repository's CODEOWNERS teams belong to. */
   owner?: string;
+  /** A webhook relay channel (smee.io-like) the app forwards deliveries from, as WEBHOOK_PROXY_URL does. */
+  webhookProxyUrl?: string;
   /** Directory whose policies/, CODEOWNERS and issue form become the repository's files (default: this project). */
   root?: string;
   /** Extra or replaced repository files, by path. */
@@ -101,6 +104,11 @@ export interface Sandbox {
   runGrantWorkflow(issue: number, claims?: Record<string, unknown>): Promise<ActionRun>;
   /** Runs the job of an existing workflow run (any branch, anyone's) with the token GitHub would give it. */
   runJob(runId: number): Promise<ActionRun>;
+  /**
+   * The variables a runner gives a job of an existing workflow run (its OIDC request URL and token,
+   * GITHUB_REPOSITORY, GITHUB_RUN_ID…), for running the Action some other way, e.g. under @github/local-action.
+   */
+  jobEnvironment(runId: number): Record<string, string>;
   /** Runs the drill workflow (the Action in drill mode) as the scheduled drill would. */
   runDrillWorkflow(timeout?: string, inputs?: Record<string, string>): Promise<ActionRun>;
   /** Stops the app as a crash would: its timers and memory are gone; webhooks meanwhile fail. */
@@ -117,6 +125,7 @@ export interface Sandbox {
   routeActionsTo(url: string): void;
   /** Starts a fresh app process on the same address and runs its start-up reconcile. */
   startApp(): Promise<void>;
+
   /** The private key file of a person's SSH signing key, made and added to their GitHub account on first use. */
   signingKeyOf(login: string): Promise<string>;
   /**
@@ -124,6 +133,12 @@ export interface Sandbox {
    * posted with their token), with their own sandbox signing key or the key file given. Returns the comment id.
    */
   approveSigned(login: string, issue: number, options?: { note?: string; key?: string }): Promise<number>;
+  /**
+   * Rotates the app's keys for the next startApp, as an operator would: a new signing key with the
+   * old one's public half in the retired list (verification only), and/or a new seal key with the old
+   * one retired (opens only). `dropRetiredSeal` / `dropRetiredSigning` then remove the retired keys.
+   */
+  rotateKeys(what: { signing?: boolean; seal?: boolean; dropRetiredSeal?: boolean; dropRetiredSigning?: boolean }): Promise<void>;
   /** Moves the clock, fires the app's due timers and waits until everything settled. */
   advance(ms: number): Promise<void>;
   /** Waits for webhook deliveries and workflow runs to finish. */
@@ -193,14 +208,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
   const readers = [...users.map((u) => u.login), ...Object.values(teams).flat()];
   emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, Object.fromEntries(readers.map((login) => [login, "read" as const])));
+
   // GitHub's default for a repository created now: immutable subjects since 2026-07-15.
   const repoCreatedAt = emulator.state.repository.created_at;
   const issuer = await startOidcIssuer({ clock, subjects: { [`${SANDBOX_OWNER}/${SANDBOX_REPO}`]: { format: defaultSubjectFormat({ createdAt: repoCreatedAt }) } } });
-  const signingKeyPem = await generateSigningKeyPem();
-  const keys = await signingKeysFromPem(signingKeyPem);
+  let signingKeyPem = await generateSigningKeyPem();
+  let keys = await signingKeysFromPem(signingKeyPem);
+  /** Keys rotated out (rotateKeys): retired signing keys still verify, retired seal keys still open. */
+  let retiredSealKeys: Buffer[] = [];
   const notifier = memoryNotifier();
   const appLogin = `${SANDBOX_APP_SLUG}[bot]`;
-  const sealKey = randomBytes(32);
+  let sealKey = randomBytes(32);
   // Sign in with GitHub: the emulator's web flow, with the app's callback registered once its address is known.
   const signIn: GitHubSignIn = {
     ...emulator.oauthClient,
@@ -215,7 +233,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Everything a real restart loses (timers, the JWT revocation list, caches) is made anew each start.
   const startApp = async (port = 0) => {
     const revocations = memoryRevocationStore(now);
-    const jwtProvider = createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, revocations, now });
+    const jwtProvider = createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, verificationJwks: keys.jwks, revocations, now });
     return startBreakglassServer({
       appId: SANDBOX_APP_ID,
       privateKey: appKey,
@@ -223,14 +241,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       baseUrl: emulator.apiUrl,
       port,
       realTimers: false,
+
       throttle: options.rateLimits === "production" ? true : options.rateLimits ? "rate-limits-only" : false,
       dashboard: options.dashboard === "github" ? { mode: "github", signIn } : { mode: "loopback" },
+      ...(options.webhookProxyUrl ? { webhookProxyUrl: options.webhookProxyUrl } : {}),
       logLevel: options.logLevel ?? "silent",
       deps: {
         identity: { appId: SANDBOX_APP_ID, login: appLogin },
         signer: createSigner(keys.privateKey, keys.kid),
         jwks: keys.jwks,
         sealKey,
+        ...(retiredSealKeys.length ? { retiredSealKeys } : {}),
         now,
         publicUrl: SANDBOX_JWT_ISSUER,
         oidc: { issuer: issuer.url, audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
@@ -374,6 +395,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       replicas.push(replica);
       return replica;
     },
+    async rotateKeys(what) {
+      if (what.signing) {
+        signingKeyPem = await generateSigningKeyPem();
+        keys = await signingKeysFromPem(signingKeyPem, keys.jwks.keys);
+      }
+      if (what.seal) {
+        retiredSealKeys = [sealKey, ...retiredSealKeys];
+        sealKey = randomBytes(32);
+      }
+      if (what.dropRetiredSigning) keys = await signingKeysFromPem(signingKeyPem);
+      if (what.dropRetiredSeal) retiredSealKeys = [];
+    },
     async startApp() {
       app = await startApp(appPort);
       // What `npm start` does after listening: the work a previous process acknowledged but did not
@@ -394,6 +427,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!run) throw new Error(`no workflow run ${runId}`);
       pickedUp.add(run.id);
       return runActionFor(run, Number(run.inputs.issue));
+    },
+    jobEnvironment(runId) {
+      const run = repoState.runs.get(runId);
+      if (!run) throw new Error(`no workflow run ${runId}`);
+      pickedUp.add(run.id);
+      const claims = claimsForRun(run);
+      const { requestUrl, requestToken } = issuer.registerRun(claims);
+      return {
+        GITHUB_ACTIONS: "true",
+        CI: "true",
+        GITHUB_REPOSITORY: repository,
+        GITHUB_RUN_ID: String(run.id),
+        GITHUB_RUN_ATTEMPT: String(run.run_attempt),
+        ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
+      };
     },
     runDrillWorkflow,
     signingKeyOf: (login) => approverSigningKeys.keyOf(login),

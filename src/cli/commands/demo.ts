@@ -11,6 +11,7 @@ import { repositoryFilesFrom, SANDBOX_JWT_ISSUER, startSandbox, type Sandbox } f
 import { castDemo } from "../demo-cast.ts";
 import type { CliIO } from "../io.ts";
 import { UserError } from "../io.ts";
+import { demoNextSteps } from "./demo-next-steps.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const WORKFLOWS = ["breakglass-grant.yml", "breakglass-sweep.yml", "breakglass-drill.yml"];
@@ -20,7 +21,9 @@ const HELP = `Usage: breakglass demo [--keep] [--root DIR]
 Plays the whole break-glass lifecycle locally: a GitHub API emulator, a local OIDC issuer, the real
 Breakglass app (Probot over HTTP) and the real Action as a separate process. No network needed.
 
-  --keep       leave the sandbox running afterwards and print its URLs (Ctrl-C to stop)
+  --keep       leave the sandbox running afterwards and print what to do with it: a GitHub token
+               per demo user, the URLs, commands that open and approve a request and export the
+               audit evidence (Ctrl-C to stop)
   --root DIR   play it on DIR's policies/, CODEOWNERS and issue form (default: current directory): a
                policy with a \`provider: jwt\` role is requested, its CODEOWNERS teams get made-up
                members who approve, and the organisation is the one those teams belong to
@@ -133,8 +136,17 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       before.active && !after.active && closed.state === "closed" && audits.length > 0 && verified.ok && action.exitCode === 0 && !Object.values(action.env).some((v) => comments.some((c) => c.body?.includes(v)));
     io.stdout(`\n${ok ? "✅ Demo passed" : "❌ Demo FAILED"} in ${formatDuration(Math.max(1, Math.round((Date.now() - started) / 1000)))} of wall time (${comments.length} comments on #${issue.number}, ${sb.emulator.apiRequests.length} GitHub API calls).\n`);
     if (values.keep) {
-      io.stdout(`\nSandbox left running. GitHub API: ${sb.emulator.apiUrl}  App: ${sb.app.url}  Dashboard: ${sb.app.url}/breakglass\nPress Ctrl-C to stop.\n`);
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      io.stdout(demoNextSteps(sb, { resource, role, requester: "dave", approver: "grace" }));
+      // From here the sandbox's clock follows the wall clock, so what people do gets real timestamps
+      // (an approval is newer than the request it approves) and grants end when they should.
+      let stopped = false;
+      const stop = new Promise<void>((resolve) => process.once("SIGINT", () => resolve())).then(() => void (stopped = true));
+      for (let last = Date.now(); !stopped; ) {
+        await Promise.race([stop, new Promise((r) => setTimeout(r, 1000))]);
+        const now = Date.now();
+        if (!stopped) await sb.advance(now - last).catch((error: Error) => io.stderr(`sandbox: ${error.message}\n`));
+        last = now;
+      }
     }
     return ok ? 0 : 1;
   } catch (error) {
