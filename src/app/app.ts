@@ -11,6 +11,8 @@ import { handleRequestClosed } from "./handle-request-closed.ts";
 import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { handlePolicyPullRequest } from "./handle-policy-pull-request.ts";
+import { octokitPolicyCheckPort } from "./policy-check-port.ts";
 
 interface RawIssuePayload {
   number: number;
@@ -99,6 +101,15 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
         return;
       }
       await lock(key(context, issue.number), () => handleCommentChange(deps, portOf(context), issue, comment, change));
+    });
+
+    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], async (context) => {
+      const pr = context.payload.pull_request;
+      const { owner, repo } = context.repo();
+      // Only pull requests within the repository: a fork's head is not ours to read by the repository's name.
+      if (pr.head.repo?.full_name && pr.head.repo.full_name !== `${owner}/${repo}`) return;
+      const port = octokitPolicyCheckPort(context.octokit as unknown as PortOctokit, owner, repo, portOf(context));
+      await handlePolicyPullRequest(port, { number: pr.number, head_sha: pr.head.sha, base_ref: pr.base.ref, default_branch: context.payload.repository.default_branch }, [deps.grantWorkflow, deps.sweepWorkflow, deps.drillWorkflow]);
     });
 
     app.on("deployment_protection_rule.requested", async (context) => {

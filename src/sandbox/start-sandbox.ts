@@ -145,7 +145,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.permissions ? { permissions: options.permissions } : {}),
     // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
     extraRepos: [SANDBOX_LEDGER_REPO],
-    installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read" },
+    installationPermissions: { actions: "write", checks: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read", pull_requests: "read" },
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
