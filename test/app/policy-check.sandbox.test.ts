@@ -69,7 +69,7 @@ it("a broken policy fails the check with the problem annotated on its line of th
   assert.ok(mine, JSON.stringify(annotations));
   assert.equal(mine.start_line, line, "on the line of max_duration");
   assert.equal(mine.annotation_level, "failure");
-  assert.match(mine.message, /max_duration/);
+  assert.match(mine.message ?? "", /max_duration/);
 
   // Fixing it on the same branch (synchronize) gives the new head its own, passing check.
   sb.emulator.pushBranch("dave", "break-prod", { "policies/prod-database.yml": prodPolicy.replace("max_duration: 4h", "max_duration: 2h") });
