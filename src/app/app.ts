@@ -8,6 +8,7 @@ import { handleRecordTampering } from "./handle-record-tampering.ts";
 import { isAppComment } from "./issue-records.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { handleRequestClosed } from "./handle-request-closed.ts";
+import { handleIncidentClosed } from "./handle-incident-closed.ts";
 import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
@@ -79,6 +80,8 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
         await handleAuditClose(deps, portOf(context), issue, context.payload.sender.login);
         await handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login);
       });
+      // Outside the closed issue's lock: each request tied to it is handled under its own.
+      await handleIncidentClosed(deps, portOf(context), issue, context.payload.sender.login, lock, async (owner, repo) => (deps.portFor ? deps.portFor(owner, repo) : null));
     });
 
     app.on("issue_comment.created", async (context) => {

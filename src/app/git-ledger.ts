@@ -1,6 +1,7 @@
 import type { AppendResult, Ledger, LedgerChain, LedgerLine } from "./ledger.ts";
 import { LedgerUnavailable } from "./ledger.ts";
 import type { PortOctokit } from "./octokit-port.ts";
+import type { IncidentIssueRef } from "../core/incident-issue.ts";
 
 /** The repository (of the same owner as the request repositories) that holds the ledger, unless configured. */
 export const DEFAULT_LEDGER_REPO = "breakglass-ledger";
@@ -37,6 +38,7 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
   const requestRef = (issue: number) => `heads/requests/${scope}/${issue}`;
   const runRef = (key: string) => `heads/runs/${scope}/${refPart(key)}`;
   const openRef = (issue: number) => `heads/open/${scope}/${issue}`;
+  const incidentPrefix = (i: IncidentIssueRef) => `heads/incidents/${refPart(i.owner)}/${refPart(i.repo)}/${i.number}/`;
   const createIgnoringExisting = async (ref: string, sha: string) => {
     try {
       await octokit.rest.git.createRef({ ...base, ref: `refs/${ref}`, sha });
@@ -137,6 +139,8 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
         throw unavailable(error);
       }
     },
+    linkIncident,
+    linkedToIncident,
     async setIndexed(issue, indexed) {
       if (indexed) {
         const at = lastTip.get(issue) ?? (await tipOf(requestRef(issue)));
@@ -150,6 +154,24 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       }
     },
   };
+
+  async function linkIncident(issue: number, incident: IncidentIssueRef): Promise<void> {
+    const at = lastTip.get(issue) ?? (await tipOf(requestRef(issue)));
+    if (at) await createIgnoringExisting(`${incidentPrefix(incident)}${scope}/${issue}`, at);
+  }
+
+  async function linkedToIncident(incident: IncidentIssueRef): Promise<Array<{ owner: string; repo: string; issue: number }>> {
+    const prefix = incidentPrefix(incident);
+    try {
+      const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
+      return refs.flatMap((r) => {
+        const m = /^([^/]+)\/([^/]+)\/(\d+)$/.exec(r.ref.slice(`refs/${prefix}`.length));
+        return m ? [{ owner: m[1]!, repo: m[2]!, issue: Number(m[3]) }] : [];
+      });
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
 
   async function defaultBranch(): Promise<string> {
     try {

@@ -1,3 +1,4 @@
+import type { IncidentIssueRef } from "../core/incident-issue.ts";
 /**
  * The authoritative record of every request: each request's signed, hash-chained entries, kept where
  * people with write access to the request repository cannot edit, delete or rewrite them (see
@@ -40,6 +41,13 @@ export interface Ledger {
   index(): Promise<number[]>;
   /** Puts a request in the index again (a settled request that got a new entry), or takes it out. */
   setIndexed(issue: number, indexed: boolean): Promise<void>;
+  /**
+   * Notes that this repository's request `issue` names `incident` (an issue of the ledger's owner) as
+   * its incident, so closing the incident finds it without reading labels or every request.
+   */
+  linkIncident(issue: number, incident: IncidentIssueRef): Promise<void>;
+  /** The requests (of any repository of the owner) linked to `incident`; each must still be checked against its own records. */
+  linkedToIncident(incident: IncidentIssueRef): Promise<Array<{ owner: string; repo: string; issue: number }>>;
 }
 
 /** The ledger could not be read or written: nothing was recorded, nothing may be decided. */
@@ -57,6 +65,7 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
   const chains = new Map<number, LedgerChain>();
   const reservations = new Map<string, number>();
   const indexed = new Set<number>();
+  const incidents = new Map<string, number[]>();
   let version = 0;
   return {
     location,
@@ -80,6 +89,15 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
       const chain = { tip: `v${++version}`, entries: [...current.entries, entry] };
       chains.set(issue, chain);
       return { ok: true, chain };
+    },
+    async linkIncident(issue, incident) {
+      const key = `${incident.owner}/${incident.repo}#${incident.number}`.toLowerCase();
+      const list = incidents.get(key) ?? [];
+      if (!list.includes(issue)) list.push(issue);
+      incidents.set(key, list);
+    },
+    async linkedToIncident(incident) {
+      return (incidents.get(`${incident.owner}/${incident.repo}#${incident.number}`.toLowerCase()) ?? []).map((issue) => ({ owner: "memory", repo: "memory", issue }));
     },
     async reserve(key, issue) {
       if (reservations.has(key)) return false;

@@ -54,7 +54,7 @@ export async function revokeGrant(
     deps.scheduler?.retry(session.port, session.number, attempt);
     return "failed";
   }
-  const words = { expired: "expired", revoked: "was revoked", cancelled: "was cancelled", job_ended: "ended with its job" }[reason];
+  const words = { expired: "expired", revoked: "was revoked", cancelled: "was cancelled", job_ended: "ended with its job", incident_closed: "was revoked because its incident was closed" }[reason];
   await session.record(
     `revoked:${grant.grant_id}`,
     { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence },
