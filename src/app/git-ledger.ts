@@ -141,6 +141,16 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     },
     linkIncident,
     linkedToIncident,
+    async requests() {
+      const prefix = requestRef(0).replace(/0$/, "");
+      try {
+        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
+        return refs.map((r) => Number(r.ref.slice(`refs/${prefix}`.length))).filter((n) => Number.isSafeInteger(n) && n > 0).sort((a, b) => a - b);
+      } catch (error) {
+        if (status(error) === 404) return [];
+        throw unavailable(error);
+      }
+    },
     async setIndexed(issue, indexed) {
       if (indexed) {
         const at = lastTip.get(issue) ?? (await tipOf(requestRef(issue)));

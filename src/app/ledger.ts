@@ -39,6 +39,8 @@ export interface Ledger {
    * the app marks it settled. The sweep reads this, not the issues.
    */
   index(): Promise<number[]>;
+  /** Every request of this repository that has entries in the ledger, settled or not (for auditors). */
+  requests(): Promise<number[]>;
   /** Puts a request in the index again (a settled request that got a new entry), or takes it out. */
   setIndexed(issue: number, indexed: boolean): Promise<void>;
   /**
@@ -74,6 +76,9 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
     indexed,
     async index() {
       return [...indexed].sort((a, b) => a - b);
+    },
+    async requests() {
+      return [...chains.keys()].sort((a, b) => a - b);
     },
     async setIndexed(issue, on) {
       if (on) indexed.add(issue);

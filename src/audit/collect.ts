@@ -56,7 +56,11 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
     state: "all",
     ...(since !== null ? { since: new Date(since - SINCE_SLACK_MS).toISOString() } : {}),
   });
-  const issues = listed.filter((i) => !i.labels.includes(AUDIT_LABEL) && (until === null || Date.parse(i.created_at) < until));
+  // Labels are anyone-with-triage's to remove: requests the ledger holds are exported whatever their labels.
+  const labelled = new Set(listed.map((i) => i.number));
+  const unlabelled = (await port.ledger.requests().catch(() => [] as number[])).filter((n) => !labelled.has(n));
+  const found = await mapLimited(unlabelled, options.concurrency ?? 4, (n) => port.getIssue(n).catch(() => null));
+  const issues = [...listed, ...found.filter((i): i is IssueSummary => i !== null)].filter((i) => !i.labels.includes(AUDIT_LABEL) && (until === null || Date.parse(i.created_at) < until));
   let done = 0;
   options.onProgress?.(0, issues.length);
   const read = await mapLimited(issues, options.concurrency ?? 4, async (issue) => {

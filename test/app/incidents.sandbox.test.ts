@@ -10,6 +10,7 @@ import { after, before, it } from "node:test";
 import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { readHistory } from "../../src/app/issue-records.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { run as audit } from "../../src/cli/commands/audit.ts";
 
 const guardrail = `${readFileSync("policies/model-guardrail-override.yml", "utf8")
   .replace("max_requests_per_user_per_day: 2", "max_requests_per_user_per_day: 50")
@@ -78,6 +79,21 @@ it("revoke_on_close: closing the incident revokes the live grants tied to it (ev
   await setState("sam", incident, "open");
   assert.equal((await stateOf(tied)).status, "revoked", "reopening the incident does not restore the grant");
   assert.equal((await issueOf(tied)).state, "closed");
+
+  // The auditor's export shows what the app found and why the grant ended — and still lists the
+  // request whose labels a writer stripped (the export reads the ledger, not only the label).
+  let out = "";
+  let err = "";
+  const code = await audit(["export", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], {
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    readStdin: async () => "",
+    cwd: process.cwd(),
+    env: { GITHUB_TOKEN: sb.emulator.userToken("dave"), GITHUB_API_URL: sb.emulator.apiUrl },
+  });
+  assert.equal(code, 0, err);
+  const row = (JSON.parse(out) as Array<{ issue: number; incident_issue_state: string | null; ended_reason: string | null; ended_by: string | null }>).find((r) => r.issue === tied)!;
+  assert.deepEqual([row.incident_issue_state, row.ended_reason, row.ended_by], ["open", "incident_closed", "sam"]);
 });
 
 it("without those policy settings, other links and unreadable issues are recorded as given", async () => {
