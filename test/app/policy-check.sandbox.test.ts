@@ -95,6 +95,11 @@ it("a pull request touching nothing Breakglass reads gets a passing check, so re
   const pr = await openPull("dave", "docs-only", { "docs/notes.md": "hello\n" });
   const run = (await checkRunsOf(pr.head_sha))[0]!;
   assert.deepEqual([run.conclusion, run.output.title], ["success", "No Breakglass files changed"]);
+  // Closed and reopened: checked again (pull_request.reopened).
+  sb.emulator.setPullRequestState("dave", pr.number, "closed");
+  sb.emulator.setPullRequestState("dave", pr.number, "open");
+  await sb.settle();
+  assert.equal((await checkRunsOf(pr.head_sha)).length, 2);
 });
 
 it("insider: a workflow can post a check run with the same name, but it is GitHub Actions' check, not the app's — rulesets must pin the source app", async () => {
