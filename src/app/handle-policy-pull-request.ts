@@ -101,9 +101,18 @@ const cap = (text: string): string => (text.length <= MAX_OUTPUT_CHARS ? text : 
  * nothing in a pull request changes who may approve until it is merged.
  */
 export async function handlePolicyPullRequest(port: PolicyCheckPort, event: PullRequestEvent, workflows: readonly string[]): Promise<void> {
-  const changed = await port.changedFiles(event.number);
-  const relevant = changed.filter((p) => isBreakglassPath(p, workflows));
   const id = await port.createCheckRun({ name: POLICY_CHECK_NAME, head_sha: event.head_sha, status: "in_progress", output: { title: "Reading the policies", summary: "Comparing effective access before and after this pull request." } });
+  try {
+    const relevant = (await port.changedFiles(event.number)).filter((p) => isBreakglassPath(p, workflows));
+    await reportPolicyChange(port, event, id, relevant);
+  } catch (error) {
+    // A check left in progress would block a required check for ever: fail it, saying how to retry.
+    await port.updateCheckRun(id, { conclusion: "failure", output: { title: "Breakglass could not read the policies", summary: `The check could not finish: ${escapeInline((error as Error).message, 300)}. Push again (or close and reopen the pull request) to retry.` } }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function reportPolicyChange(port: PolicyCheckPort, event: PullRequestEvent, id: number, relevant: string[]): Promise<void> {
   if (relevant.length === 0) {
     await port.updateCheckRun(id, { conclusion: "success", output: { title: "No Breakglass files changed", summary: "This pull request changes none of the files Breakglass reads (policies/, CODEOWNERS, the request form, the recipients file, the breakglass workflows)." } });
     return;

@@ -117,3 +117,21 @@ it("insider: a workflow can post a check run with the same name, but it is GitHu
   // A user cannot write check runs at all.
   await assert.rejects(sb.as("mallory").rest.checks.create({ owner, repo, name: POLICY_CHECK_NAME, head_sha: pr.head_sha, conclusion: "success" }), (e: { status?: number }) => e.status === 403);
 });
+
+it("when GitHub fails while the check reads the pull request, the check is failed saying how to retry, never left in progress", async () => {
+  const fault = sb.emulator.faults.add({ method: "GET", route: "/repos/{owner}/{repo}/pulls/{pull_number}/files", status: 502 });
+  let run: Awaited<ReturnType<typeof checkRunsOf>>[number] | undefined;
+  try {
+    const pr = await openPull("dave", "flaky", { "policies/prod-database.yml": prodPolicy.replace("max_duration: 4h", "max_duration: 3h") });
+    // The app's Octokit retries server errors with back-off, past the webhook's answer: wait for the check to finish.
+    for (let i = 0; i < 60 && run?.status !== "completed"; i++) {
+      run = (await checkRunsOf(pr.head_sha))[0];
+      if (run?.status !== "completed") await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    fault.remove();
+  }
+  assert.ok(run);
+  assert.deepEqual([run.status, run.conclusion, run.output.title], ["completed", "failure", "Breakglass could not read the policies"]);
+  assert.match(run.output.summary ?? "", /Push again/);
+});
