@@ -9,14 +9,18 @@ import { isAppComment } from "./issue-records.ts";
 import { handleLabelChange } from "./handle-label-change.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { handleRequestClosed } from "./handle-request-closed.ts";
+import { handleIncidentClosed } from "./handle-incident-closed.ts";
 import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
 import { handleReviewComment, mayBeReviewCommand } from "./handle-review-comment.ts";
 import { handleReviewEdit } from "./handle-review-edit.ts";
 import { reviewedRequestNumber } from "./review-issue.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+
 import { ensureAppLabels } from "./recognise-request.ts";
 import { REQUEST_LABEL } from "../core/labels.ts";
+import { handlePolicyPullRequest } from "./handle-policy-pull-request.ts";
+import { octokitPolicyCheckPort } from "./policy-check-port.ts";
 
 export interface RawIssuePayload {
   number: number;
@@ -96,11 +100,14 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
 
     app.on("issues.closed", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+
       if (issue.user.login === deps.identity.login) {
         const review = reviewedRequestNumber(issue, deps.identity.login) ?? issue.number;
         await lock(key(context, review), () => handleAuditClose(deps, portOf(context), issue, context.payload.sender.login));
       }
       await lock(key(context, issue.number), () => handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login));
+      // Outside the closed issue's lock: each request tied to it is handled under its own.
+      await handleIncidentClosed(deps, portOf(context), issue, context.payload.sender.login, lock, async (owner, repo) => (deps.portFor ? deps.portFor(owner, repo) : null));
     });
 
     app.on("issue_comment.created", async (context) => {
@@ -125,6 +132,7 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       await lock(key(context, issue.number), () => handleCommentChange(deps, portOf(context), issue, comment, change));
     });
 
+
     // Post-event reviews write to their request's records, so they run under the request's lock.
     app.on("issues.edited", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
@@ -140,6 +148,15 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
       if (comment.user.login !== context.payload.sender.login || !mayBeReviewCommand(deps, issue, comment)) return;
       await lock(key(context, reviewedRequestNumber(issue, deps.identity.login)!), () => handleReviewComment(deps, portOf(context), issue, comment));
+    });
+
+    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], async (context) => {
+      const pr = context.payload.pull_request;
+      const { owner, repo } = context.repo();
+      // Only pull requests within the repository: a fork's head is not ours to read by the repository's name.
+      if (pr.head.repo?.full_name && pr.head.repo.full_name !== `${owner}/${repo}`) return;
+      const port = octokitPolicyCheckPort(context.octokit as unknown as PortOctokit, owner, repo, portOf(context));
+      await handlePolicyPullRequest(port, { number: pr.number, head_sha: pr.head.sha, base_ref: pr.base.ref, default_branch: context.payload.repository.default_branch }, [deps.grantWorkflow, deps.sweepWorkflow, deps.drillWorkflow]);
     });
 
     app.on("deployment_protection_rule.requested", async (context) => {

@@ -8,6 +8,7 @@ import type { AppCounters } from "./metrics.ts";
 import type { NotificationFailureLog } from "./notification-failures.ts";
 import type { ExpiryScheduler } from "./expiry-scheduler.ts";
 import type { IssueLock } from "./issue-lock.ts";
+import type { GitHubPort } from "./github-port.ts";
 
 /** Where OIDC tokens come from and what they must say. */
 export interface OidcSettings {
@@ -52,6 +53,8 @@ export interface BreakglassDeps {
   notificationFailures?: NotificationFailureLog;
   /** Serialises work per issue within the process (see issue-lock.ts). */
   lock?: IssueLock;
+  /** A port for another repository the app is installed on (null when it is not): set by the server. */
+  portFor?: (owner: string, repo: string) => Promise<GitHubPort | null>;
   /** The repository (of each request repository's owner) that holds the ledger; default `breakglass-ledger`. */
   ledgerRepo?: string;
 }

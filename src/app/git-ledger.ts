@@ -2,6 +2,7 @@ import type { AppendResult, Ledger, LedgerChain, LedgerLine, OrphanCredential } 
 import { LedgerUnavailable } from "./ledger.ts";
 import { mergeUses, type UseRecord } from "../core/usage.ts";
 import type { PortOctokit } from "./octokit-port.ts";
+import type { IncidentIssueRef } from "../core/incident-issue.ts";
 
 /** The repository (of the same owner as the request repositories) that holds the ledger, unless configured. */
 export const DEFAULT_LEDGER_REPO = "breakglass-ledger";
@@ -42,9 +43,11 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
   const requestRef = (issue: number) => `heads/requests/${scope}/${issue}`;
   const runRef = (key: string) => `heads/runs/${scope}/${refPart(key)}`;
   const openRef = (issue: number) => `heads/open/${scope}/${issue}`;
+
   const orphanRef = (key: string) => `heads/orphans/${scope}/${refPart(key)}`;
   // Uses live on their own branch: they are many, are not lifecycle entries, and get no comment each.
   const usesRef = (issue: number) => `heads/uses/${scope}/${issue}`;
+  const incidentPrefix = (i: IncidentIssueRef) => `heads/incidents/${refPart(i.owner)}/${refPart(i.repo)}/${i.number}/`;
   const createIgnoringExisting = async (ref: string, sha: string) => {
     try {
       await octokit.rest.git.createRef({ ...base, ref: `refs/${ref}`, sha });
@@ -211,6 +214,8 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
         throw unavailable(error);
       }
     },
+    linkIncident,
+    linkedToIncident,
     async setIndexed(issue, indexed) {
       if (indexed) {
         const at = lastTip.get(issue) ?? (await tipOf(requestRef(issue)));
@@ -224,6 +229,7 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       }
     },
   };
+
 
   /** The issue numbers of the refs under `prefix` ("heads/open/<owner>/<repo>/"). */
   async function issuesUnder(prefix: string): Promise<number[]> {
@@ -252,6 +258,24 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
         }
       });
       return { tip, uses };
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async function linkIncident(issue: number, incident: IncidentIssueRef): Promise<void> {
+    const at = lastTip.get(issue) ?? (await tipOf(requestRef(issue)));
+    if (at) await createIgnoringExisting(`${incidentPrefix(incident)}${scope}/${issue}`, at);
+  }
+
+  async function linkedToIncident(incident: IncidentIssueRef): Promise<Array<{ owner: string; repo: string; issue: number }>> {
+    const prefix = incidentPrefix(incident);
+    try {
+      const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
+      return refs.flatMap((r) => {
+        const m = /^([^/]+)\/([^/]+)\/(\d+)$/.exec(r.ref.slice(`refs/${prefix}`.length));
+        return m ? [{ owner: m[1]!, repo: m[2]!, issue: Number(m[3]) }] : [];
+      });
     } catch (error) {
       throw unavailable(error);
     }

@@ -82,6 +82,11 @@ export interface GitHubPort {
    */
   listDirectory(path: string): Promise<Array<{ name: string; sha?: string; symlink?: boolean }>>;
   getIssue(issue: number): Promise<IssueSummary>;
+  /**
+   * An issue of any repository, as the app's installation can read it (for incident links): null when
+   * GitHub answers 404 or 403 — it does not exist, or the app is not installed there.
+   */
+  readIssueAnywhere(owner: string, repo: string, issue: number): Promise<{ state: "open" | "closed"; is_pull_request: boolean } | null>;
   listIssues(filter: { labels?: string; state?: "open" | "closed" | "all"; creator?: string; since?: string }): Promise<IssueSummary[]>;
   createIssue(input: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<IssueSummary>;
   updateIssue(issue: number, change: { state?: "open" | "closed"; state_reason?: "completed" | "not_planned" | "reopened"; body?: string; title?: string }): Promise<void>;

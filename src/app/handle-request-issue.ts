@@ -11,6 +11,8 @@ import { checkRequester } from "../core/requester-eligibility.ts";
 import { teamsOfMember } from "./recheck-approvals.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
+import { findIncident, incidentRefusal, type IncidentFinding } from "./check-incident.ts";
+import { formatIssueRef } from "../core/incident-issue.ts";
 import { loadIssueForm } from "./repo-config.ts";
 import { otherRequestsOf } from "./requester-requests.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
@@ -87,6 +89,9 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   }
   const allowed = await requesterAllowed(session, policy, requester, request.drill);
   if (!allowed.ok) return refuseIntake(session, requester, "requester", allowed.error, 500);
+  const incident = await findIncident(port, request);
+  const incidentRefused = incidentRefusal(policy, request, incident);
+  if (incidentRefused) return refuseIntake(session, requester, "incident", incidentRefused, 500);
   const voided = state.approvals.length;
   const text = [
     voided && state.hash !== hash
@@ -96,16 +101,20 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     quoteBlock(request.justification, 1000),
     "",
     `Request hash \`${hash.slice(0, 16)}\`: approvals bind to exactly this content.`,
+    ...(incident ? ["", incidentLine(incident)] : request.incident ? ["", "Incident link recorded as given (it names no GitHub issue)."] : []),
   ].join("\n");
   const recorded = await session.recordAndConfirm(
     `requested:${hash}:${session.chain.length}`,
-    { type: "requested", actor: requester, request, hash, required_approvals: policy.approvals.required },
+    { type: "requested", actor: requester, request, hash, required_approvals: policy.approvals.required, ...(incident ? { incident_issue: { ref: formatIssueRef(incident.ref), state: incident.state } } : {}) },
     text,
   );
   if (!recorded.ok) {
     await port.createComment(issue.number, `👎 **Refused (\`${recorded.refusal.code}\`)**: ${escapeInline(recorded.refusal.message, 400)}`);
     return;
   }
+  // Closing the incident finds this request through the ledger (an issue of the ledger's owner only).
+  if (incident && incident.state !== "unreadable" && incident.ref.owner.toLowerCase() === port.owner.toLowerCase()) await port.ledger.linkIncident(issue.number, incident.ref);
+
   // Two deliveries of one issue (opened and labeled, say) handled at once by two processes: the
   // first-written record counts and its writer goes on; the other stops here.
   if (!recorded.won) return;
@@ -140,7 +149,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
 }
 
 /** A valid body refused for who asks (limits, requester rules): recorded as invalid under `field`, and said. */
-async function refuseIntake(session: RequestSession, requester: string, field: "limits" | "requester", refusal: { code: string; message: string }, maxLength: number): Promise<void> {
+async function refuseIntake(session: RequestSession, requester: string, field: "limits" | "requester" | "incident", refusal: { code: string; message: string }, maxLength: number): Promise<void> {
   const recorded = await session.record(
     `invalid:${field === "limits" ? "limit" : field}:${session.chain.length}`,
     { type: "invalid", actor: requester, errors: [{ field, message: refusal.message }] },
@@ -171,6 +180,16 @@ async function refuseEditByOther(session: RequestSession, editor: string, reques
   ].join("\n");
   const done = await session.record(`edit_refused:${editor.toLowerCase()}:${hash ?? "invalid"}:${session.chain.length}`, { type: "edit_refused", actor: editor, requester, hash }, text);
   if (done.ok) await session.publish();
+}
+
+function incidentLine(f: IncidentFinding): string {
+  const name = formatIssueRef(f.ref);
+  return {
+    open: `Incident ${name} is open.`,
+    closed: `⚠️ Incident ${name} is closed.`,
+    pull_request: `⚠️ ${name} is a pull request, not an issue.`,
+    unreadable: `⚠️ Breakglass cannot read ${name} (it does not exist, or the app is not installed there): recorded as given.`,
+  }[f.state];
 }
 
 function errorsKey(errors: FieldError[]): string {

@@ -1,3 +1,4 @@
+import type { IncidentIssueRef } from "../core/incident-issue.ts";
 /**
  * The authoritative record of every request: each request's signed, hash-chained entries, kept where
  * people with write access to the request repository cannot edit, delete or rewrite them (see
@@ -63,6 +64,7 @@ export interface Ledger {
    * the app marks it settled. The sweep reads this, not the issues.
    */
   index(): Promise<number[]>;
+
   /** Every request of this repository that has an entry, settled or not (for the auditor: issues can be deleted or transferred, entries cannot). */
   requests(): Promise<number[]>;
   /** Keeps a credential that must still be revoked (see OrphanCredential); idempotent per key. */
@@ -82,6 +84,13 @@ export interface Ledger {
   uses(issue: number): Promise<UseRecord[]>;
   /** Adds uses (those already kept, by id, are ignored); returns the ones that were new. */
   addUses(issue: number, uses: readonly UseRecord[]): Promise<UseRecord[]>;
+  /**
+   * Notes that this repository's request `issue` names `incident` (an issue of the ledger's owner) as
+   * its incident, so closing the incident finds it without reading labels or every request.
+   */
+  linkIncident(issue: number, incident: IncidentIssueRef): Promise<void>;
+  /** The requests (of any repository of the owner) linked to `incident`; each must still be checked against its own records. */
+  linkedToIncident(incident: IncidentIssueRef): Promise<Array<{ owner: string; repo: string; issue: number }>>;
 }
 
 /** The ledger could not be read or written: nothing was recorded, nothing may be decided. */
@@ -101,6 +110,7 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
   const used = new Map<number, UseRecord[]>();
   const reservations = new Map<string, number>();
   const indexed = new Set<number>();
+  const incidents = new Map<string, number[]>();
   let version = 0;
   return {
     location,
@@ -121,6 +131,7 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
       return [...indexed].sort((a, b) => a - b);
     },
     async requests() {
+
       return [...chains.keys()].filter((n) => chains.get(n)!.entries.length > 0).sort((a, b) => a - b);
     },
     async tips() {
@@ -140,6 +151,15 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
       const chain = { tip: `v${++version}`, entries: [...current.entries, entry] };
       chains.set(issue, chain);
       return { ok: true, chain };
+    },
+    async linkIncident(issue, incident) {
+      const key = `${incident.owner}/${incident.repo}#${incident.number}`.toLowerCase();
+      const list = incidents.get(key) ?? [];
+      if (!list.includes(issue)) list.push(issue);
+      incidents.set(key, list);
+    },
+    async linkedToIncident(incident) {
+      return (incidents.get(`${incident.owner}/${incident.repo}#${incident.number}`.toLowerCase()) ?? []).map((issue) => ({ owner: "memory", repo: "memory", issue }));
     },
     async reserve(key, issue) {
       if (reservations.has(key)) return false;

@@ -150,6 +150,15 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
       const { data } = await octokit.rest.issues.get({ ...base, issue_number: issue });
       return toIssue(data as RawIssue);
     },
+    async readIssueAnywhere(issueOwner, issueRepo, issue) {
+      try {
+        const { data } = await octokit.rest.issues.get({ owner: issueOwner, repo: issueRepo, issue_number: issue });
+        return { state: data.state === "closed" ? "closed" : "open", is_pull_request: Boolean((data as RawIssue).pull_request) };
+      } catch (error) {
+        if (isStatus(error, 404) || isStatus(error, 403) || isStatus(error, 410)) return null;
+        throw error;
+      }
+    },
     async listIssues(filter) {
       const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
         ...base,

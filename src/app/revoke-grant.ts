@@ -55,7 +55,7 @@ export async function revokeGrant(
     deps.scheduler?.retry(session.port, session.number, attempt);
     return "failed";
   }
-  const words = { expired: "expired", revoked: "was revoked", cancelled: "was cancelled", job_ended: "ended with its job" }[reason];
+  const words = { expired: "expired", revoked: "was revoked", cancelled: "was cancelled", job_ended: "ended with its job", incident_closed: "was revoked because its incident was closed" }[reason];
   // After revocation (sessions ended), so the collection holds everything the credential did.
   const usage = session.hasRecord(`revoked:${grant.grant_id}`) ? undefined : await usageSeal(session, await collectGrantUses(session));
   await session.record(

@@ -153,7 +153,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     }
     return found;
   };
-  const deps: BreakglassDeps = { ...config.deps, lock };
+  const deps: BreakglassDeps = { ...config.deps, lock, portFor };
   const metrics = createAppMetrics(async () => {
     const data = await collectDashboard(deps, await installedPorts());
     return { active: data.active.length, pending: data.pending.length, revokeFailed: data.failed.length };

@@ -57,6 +57,8 @@ export interface AuditRow {
   drill_result: DrillResult | null;
   justification: string | null;
   incident: string | null;
+  /** When the incident link names a GitHub issue: what the app found when the request was recorded. */
+  incident_issue_state: "open" | "closed" | "unreadable" | "pull_request" | null;
   approvals: AuditApproval[];
   break_glass: boolean;
   break_glass_reason: string | null;
@@ -140,6 +142,7 @@ export function buildAuditRow(input: RowInput): AuditRow {
     drill_result: drill ? drillResult(state) : null,
     justification: text(request?.justification),
     incident: text(request?.incident),
+    incident_issue_state: incidentIssueState(events),
     approvals: state.approvals.map((a) => ({ login: String(a.actor), via: String(a.via) as ApprovalHow, detail: text(a.detail), at: String(a.at) })),
     break_glass: state.break_glass !== null,
     break_glass_reason: text(state.break_glass?.reason),
@@ -175,6 +178,15 @@ export function buildAuditRow(input: RowInput): AuditRow {
     chain_problem: chain.problem,
     uses: [...(input.uses ?? [])],
   };
+}
+
+const INCIDENT_STATES = new Set(["open", "closed", "unreadable", "pull_request"]);
+
+/** The incident finding of the request as last recorded (an edit records it again). */
+function incidentIssueState(events: readonly TimedEvent[]): AuditRow["incident_issue_state"] {
+  const last = [...events].reverse().find((e) => e.type === "requested");
+  const found = last && last.type === "requested" ? (last.incident_issue as { state?: unknown } | undefined)?.state : undefined;
+  return typeof found === "string" && INCIDENT_STATES.has(found) ? (found as AuditRow["incident_issue_state"]) : null;
 }
 
 function drillResult(state: RequestState): DrillResult {

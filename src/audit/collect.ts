@@ -51,6 +51,7 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
   const now = options.now ?? Date.now();
   const appLogin = options.appLogin ?? DEFAULT_APP_LOGIN;
   // GitHub's `since` is the last update, which is never before the first record was posted.
+
   const listed = await listRequests(port, { appLogin, ...(since !== null ? { since: new Date(since - SINCE_SLACK_MS).toISOString() } : {}) });
   // A request whose issue is gone has no creation date to filter on: its first record dates it below.
   const issues = listed.filter((i) => until === null || Date.parse(i.created_at) < until);

@@ -18,6 +18,7 @@ const COLUMNS: Array<[string, (row: AuditRow) => Cell]> = [
   ["drill_result", (r) => r.drill_result],
   ["justification", (r) => r.justification],
   ["incident", (r) => r.incident],
+  ["incident_issue_state", (r) => r.incident_issue_state],
   ["approvers", (r) => r.approvals.map(describeApproval).join("; ")],
   ["break_glass", (r) => r.break_glass],
   ["break_glass_reason", (r) => r.break_glass_reason],

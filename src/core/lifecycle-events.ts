@@ -9,7 +9,15 @@ import type { FieldError } from "./result.ts";
 export type ApprovalVia = "codeowner" | "team" | "listed";
 
 export type LifecycleEvent =
-  | { type: "requested"; actor: string; request: AccessRequest; hash: string; required_approvals: number }
+  | {
+      type: "requested";
+      actor: string;
+      request: AccessRequest;
+      hash: string;
+      required_approvals: number;
+      /** When the incident link names a GitHub issue: what the app found when it read it. */
+      incident_issue?: { ref: string; state: "open" | "closed" | "unreadable" | "pull_request" };
+    }
   | { type: "invalid"; actor: string; errors: FieldError[] }
   | {
       type: "approved";
@@ -125,7 +133,7 @@ export type ApprovalStaleReason =
   | "break_glass_not_allowed"
   | "requester_not_allowed";
 
-export type RevocationReason = "expired" | "revoked" | "cancelled" | "job_ended";
+export type RevocationReason = "expired" | "revoked" | "cancelled" | "job_ended" | "incident_closed";
 export type LifecycleEventType = LifecycleEvent["type"];
 
 /** An event as stored: with the time it happened (ISO). */

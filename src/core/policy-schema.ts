@@ -79,6 +79,7 @@ export const POLICY_DEFAULTS = {
   commands_via_apps: [],
   break_glass: { allowed: false },
   extend: { requires_approval: true },
+  incident: { require_open_issue: false, revoke_on_close: false },
   limits: { max_active_grants_per_user: 1, max_requests_per_user_per_day: 10 },
   audit_checklist: DEFAULT_AUDIT_CHECKLIST,
   keep_alive_after_job: false,
@@ -585,6 +586,26 @@ export const POLICY_SCHEMA: JsonSchema = {
         },
       },
       { examples: [{ requires_approval: true }] },
+    ),
+    incident: object(
+      "The request's incident link. When it names a GitHub issue (`#123`, `owner/repo#123` or `https://github.com/owner/repo/issues/123`) the app reads that issue; any other link is recorded as given.",
+      {
+        require_open_issue: {
+          type: "boolean",
+          description:
+            "Requests must link an incident issue that exists, that the app can read, and that is open; anything else is an invalid request saying what to fix.",
+          default: POLICY_DEFAULTS.incident.require_open_issue,
+          examples: [true],
+        },
+        revoke_on_close: {
+          type: "boolean",
+          description:
+            "When the linked incident issue is closed, the app revokes the live grants tied to it (found through its own records, not labels). Reopening the incident does not bring them back.",
+          default: POLICY_DEFAULTS.incident.revoke_on_close,
+          examples: [true],
+        },
+      },
+      { examples: [{ require_open_issue: true, revoke_on_close: true }] },
     ),
     limits: object(
       "Overuse limits per requester; requests over a limit are refused with the limit named.",

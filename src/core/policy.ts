@@ -598,6 +598,7 @@ interface RawPolicy {
   auto_approve?: RawRule[];
   break_glass?: { allowed?: boolean; step_up?: StepUpSetting; require_hardware_key?: boolean };
   extend?: { requires_approval?: boolean };
+  incident?: { require_open_issue?: boolean; revoke_on_close?: boolean };
   limits?: { max_active_grants_per_user?: number; max_requests_per_user_per_day?: number };
   notify?: NotifyTarget[];
   audit_checklist?: string[];
@@ -761,6 +762,10 @@ function buildPolicy(resource: string, path: string, raw: RawPolicy, seconds: Se
     ),
     break_glass: { allowed: raw.break_glass?.allowed ?? d.break_glass.allowed, ...stepUpOf(raw.break_glass?.step_up, raw.break_glass?.require_hardware_key) },
     extend: { requires_approval: raw.extend?.requires_approval ?? d.extend.requires_approval },
+    incident: {
+      require_open_issue: raw.incident?.require_open_issue ?? d.incident.require_open_issue,
+      revoke_on_close: raw.incident?.revoke_on_close ?? d.incident.revoke_on_close,
+    },
     limits: {
       max_active_grants_per_user:
         raw.limits?.max_active_grants_per_user ?? d.limits.max_active_grants_per_user,

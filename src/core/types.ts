@@ -70,6 +70,8 @@ export interface Policy {
   auto_approve: AutoApproveRule[];
   break_glass: { allowed: boolean; step_up?: StepUp };
   extend: { requires_approval: boolean };
+  /** Incident links that name a GitHub issue: must it be open, and does closing it revoke the grants tied to it. */
+  incident: { require_open_issue: boolean; revoke_on_close: boolean };
   limits: { max_active_grants_per_user: number; max_requests_per_user_per_day: number };
   notify: NotifyTarget[];
   audit_checklist: string[];

@@ -198,9 +198,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.teamRepoPermissions ? { teamRepoPermissions: options.teamRepoPermissions } : {}),
     ...(options.permissions ? { permissions: options.permissions } : {}),
     // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
-
     extraRepos: [SANDBOX_LEDGER_REPO, ...(options.extraRepos ?? [])],
-    installationPermissions: { actions: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read", ...(options.installationPermissions ?? {}) },
+    installationPermissions: { actions: "write", checks: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read", pull_requests: "read", ...(options.installationPermissions ?? {}) },
     rateLimits: options.rateLimits === "production",
   });
   for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);

@@ -291,6 +291,7 @@ export function fakePort(repo: Pick<BuiltRepo, "issues" | "comments"> & Partial<
       return found;
     },
     repository: unused("repository"),
+    readIssueAnywhere: unused("readIssueAnywhere"),
     readFile: unused("readFile"),
     listDirectory: unused("listDirectory"),
     createIssue: unused("createIssue"),

@@ -6,7 +6,7 @@ import type { TimedEvent } from "../../src/core/lifecycle-events.ts";
 
 const base: AuditRow = {
   repository: "acme/ops", issue: 1, url: "https://github.com/acme/ops/issues/1", status: "expired", requester: "dave", resource: "db", role: "read", severity: "high",
-  drill: false, drill_result: null, justification: "x", incident: null, approvals: [], break_glass: false, break_glass_reason: null,
+  drill: false, drill_result: null, justification: "x", incident: null, incident_issue_state: null, approvals: [], break_glass: false, break_glass_reason: null,
   requested_at: "2026-03-02T09:00:00.000Z", approved_at: null, granted_at: "2026-03-02T09:00:00.000Z", expires_at: "2026-03-02T10:00:00.000Z", ended_at: "2026-03-02T10:00:00.000Z",
   ended_reason: "expired", ended_by: null, ended_note: null, duration_requested_seconds: 3600, duration_extended_seconds: 0, duration_used_seconds: 3600,
   time_to_approve_seconds: null, time_to_grant_seconds: null, time_to_revoke_seconds: 0, provider: "jwt", credential_id: "c", revocation_failures: 0, last_revocation_error: null,

@@ -36,6 +36,7 @@ const policy: Policy = {
   ],
   break_glass: { allowed: true },
   extend: { requires_approval: true },
+  incident: { require_open_issue: false, revoke_on_close: false },
   limits: { max_active_grants_per_user: 1, max_requests_per_user_per_day: 3 },
   notify: [],
   audit_checklist: [],

@@ -156,6 +156,7 @@ describe("defaults", () => {
         auto_approve: [],
         break_glass: { allowed: false },
         extend: { requires_approval: true },
+        incident: { require_open_issue: false, revoke_on_close: false },
         limits: { max_active_grants_per_user: 1, max_requests_per_user_per_day: 10 },
         notify: [],
         audit_checklist: [...DEFAULT_AUDIT_CHECKLIST],
@@ -673,7 +674,7 @@ describe("hostile input", () => {
 
   test("merge keys are not special: `<<` is an unknown key", () => {
     assert.deepEqual(refusals(`${BASE}<<: { environment: x }\n`), [
-      "6: unknown key `<<`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+      "6: unknown key `<<`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
     ]);
   });
 
@@ -720,7 +721,7 @@ describe("hostile input", () => {
     assert.deepEqual(
       refusals(`${BASE}__proto__: { polluted: true, roles: { admin: { provider: jwt } } }\n`),
       [
-        "6: unknown key `__proto__`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+        "6: unknown key `__proto__`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
       ],
     );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -831,7 +832,7 @@ describe("resource names come from the file name", () => {
     ]);
     assert.deepEqual(refusals(`${BASE}x: 1\n`, "policies/-x.yml"), [
       "-: `-x` is not a valid resource name: rename the file using lowercase letters, digits and dashes (at most 63 characters), e.g. `prod-database.yml`",
-      "6: unknown key `x`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+      "6: unknown key `x`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
     ]);
     assert.deepEqual(refusals(BASE, "policies/notes.txt"), [
       "-: `notes.txt` is not a policy file name: name it `<resource>.yml`, e.g. `prod-database.yml`",

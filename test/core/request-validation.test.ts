@@ -30,6 +30,7 @@ function policy(resource: string, overrides: Partial<Policy> = {}): Policy {
     auto_approve: [],
     break_glass: { allowed: false },
     extend: { requires_approval: true },
+    incident: { require_open_issue: false, revoke_on_close: false },
     limits: { max_active_grants_per_user: 1, max_requests_per_user_per_day: 5 },
     notify: [],
     audit_checklist: ["Review the session"],

@@ -13,6 +13,8 @@ import { actionRoutes, completeRun, requestProtection, runEnvironment, startRun,
 import { appRoutes } from "./routes/apps.ts";
 import { commentRoutes, MAX_ISSUE_COMMENTS } from "./routes/comments.ts";
 import { gitRoutes, seedGitRepository } from "./routes/git.ts";
+import { checkRoutes } from "./routes/checks.ts";
+import { openPull, pullRoutes, setPullState, synchronizePulls } from "./routes/pulls.ts";
 import { issueRoutes } from "./routes/issues.ts";
 import { labelRoutes } from "./routes/labels.ts";
 import { orgRoutes } from "./routes/orgs.ts";
@@ -186,6 +188,10 @@ export interface GitHubEmulator {
    * files with `changes` applied (null deletes a file). Refused unless they have write access, as on GitHub.
    */
   pushBranch(login: string, branch: string, changes: Record<string, string | null>): void;
+  /** A person opens a pull request from `head` (a pushed branch) into the default branch: `pull_request.opened`. */
+  openPullRequest(login: string, options: { head: string; title: string; body?: string }): { number: number; head_sha: string; base_sha: string };
+  /** A person closes or reopens a pull request: `pull_request.closed` / `pull_request.reopened`. */
+  setPullRequestState(login: string, number: number, state: "open" | "closed"): void;
   /**
    * A comment flood by a person: `count` comments on an issue, as `POST …/comments` would add them but
    * without a webhook each (a test shortcut for reaching GitHub's 2,500-comment limit quickly).
@@ -235,6 +241,8 @@ const ROUTES: CompiledRoute[] = compileRoutes([
   ...actionRoutes,
   ...artifactRoutes,
   ...gitRoutes,
+  ...pullRoutes,
+  ...checkRoutes,
 ]);
 
 /**
@@ -671,6 +679,17 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
         else files[path] = content;
       }
       repo.refs.set(branch, files);
+      // A push to a pull request's head branch is its `synchronize` event.
+      synchronizePulls(ctx, repo, branch, user);
+    },
+    openPullRequest(login, options) {
+      const user = knownUser(login);
+      if (!hasRole(state, user.login, "read")) throw new Error(`@${login} cannot see ${state.repository.full_name}`);
+      const pull = openPull(ctx, state.repository, user, options);
+      return { number: pull.number, head_sha: pull.head.sha, base_sha: pull.base.sha };
+    },
+    setPullRequestState(login, number, pullState) {
+      setPullState(ctx, state.repository, number, pullState, knownUser(login));
     },
     floodComments(login, issueNumber, count) {
       const user = knownUser(login);

@@ -2,6 +2,11 @@ import { createHash } from "node:crypto";
 import { githubTimestamp as ts } from "../clock.ts";
 import {
   authorAssociation,
+  filesAt,
+  type CheckAnnotationRecord,
+  type CheckRunRecord,
+  type FileTree,
+  type PullRecord,
   REACTIONS,
   type AppRecord,
   type CommentRecord,
@@ -401,5 +406,163 @@ export function workflowRunJson(urls: Urls, state: EmulatorState, repo: RepoReco
     repository: repoJson,
     head_repository: repoJson,
     display_title: displayTitle,
+  };
+}
+
+export function pullRequestJson(urls: Urls, state: EmulatorState, repo: RepoRecord, pull: PullRecord) {
+  const api = `${urls.api}/repos/${repo.full_name}`;
+  const html = `${urls.web}/${repo.full_name}/pull/${pull.number}`;
+  const side = (s: { ref: string; sha: string }) => ({
+    label: `${repo.owner.login}:${s.ref}`,
+    ref: s.ref,
+    sha: s.sha,
+    user: userJson(urls, repo.owner),
+    // A pull request's head and base repositories carry no `organization` (the full repository does).
+    repo: (({ organization: _org, network_count: _n, subscribers_count: _s, ...rest }) => rest)(repositoryJson(urls, state, repo)),
+  });
+  const changed = changedFiles(filesAt(repo, pull.base.sha) ?? {}, filesAt(repo, pull.head.sha) ?? {});
+  return {
+    url: `${api}/pulls/${pull.number}`,
+    id: pull.id,
+    node_id: pull.node_id,
+    html_url: html,
+    diff_url: `${html}.diff`,
+    patch_url: `${html}.patch`,
+    issue_url: `${api}/issues/${pull.number}`,
+    commits_url: `${api}/pulls/${pull.number}/commits`,
+    review_comments_url: `${api}/pulls/${pull.number}/comments`,
+    review_comment_url: `${api}/pulls/comments{/number}`,
+    comments_url: `${api}/issues/${pull.number}/comments`,
+    statuses_url: `${api}/statuses/${pull.head.sha}`,
+    number: pull.number,
+    state: pull.state,
+    locked: false,
+    title: pull.title,
+    user: userJson(urls, pull.user),
+    body: pull.body,
+    labels: [],
+    milestone: null,
+    active_lock_reason: null,
+    created_at: ts(pull.created_at),
+    updated_at: ts(pull.updated_at),
+    closed_at: pull.closed_at === null ? null : ts(pull.closed_at),
+    merged_at: null,
+    merge_commit_sha: null,
+    assignee: null,
+    assignees: [],
+    requested_reviewers: [],
+    requested_teams: [],
+    head: side(pull.head),
+    base: side(pull.base),
+    _links: {
+      self: { href: `${api}/pulls/${pull.number}` },
+      html: { href: html },
+      issue: { href: `${api}/issues/${pull.number}` },
+      comments: { href: `${api}/issues/${pull.number}/comments` },
+      review_comments: { href: `${api}/pulls/${pull.number}/comments` },
+      review_comment: { href: `${api}/pulls/comments{/number}` },
+      commits: { href: `${api}/pulls/${pull.number}/commits` },
+      statuses: { href: `${api}/statuses/${pull.head.sha}` },
+    },
+    author_association: authorAssociation(state, pull.user),
+    auto_merge: null,
+    draft: false,
+    merged: false,
+    mergeable: null,
+    rebaseable: null,
+    mergeable_state: "unknown",
+    merged_by: null,
+    comments: 0,
+    review_comments: 0,
+    maintainer_can_modify: false,
+    commits: 1,
+    additions: changed.reduce((n, f) => n + f.additions, 0),
+    deletions: changed.reduce((n, f) => n + f.deletions, 0),
+    changed_files: changed.length,
+  };
+}
+
+/** What `GET /pulls/{n}/files` lists: each path that differs between two trees, with line counts. */
+export function changedFiles(base: FileTree, head: FileTree): Array<{ filename: string; status: "added" | "removed" | "modified"; additions: number; deletions: number; content: string | null }> {
+  const lines = (text: string) => (text === "" ? 0 : text.split("\n").length);
+  const paths = [...new Set([...Object.keys(base), ...Object.keys(head)])].sort();
+  const out: ReturnType<typeof changedFiles> = [];
+  for (const filename of paths) {
+    const before = base[filename];
+    const after = head[filename];
+    if (before === after) continue;
+    if (before === undefined) out.push({ filename, status: "added", additions: lines(after!), deletions: 0, content: after! });
+    else if (after === undefined) out.push({ filename, status: "removed", additions: 0, deletions: lines(before), content: null });
+    else {
+      const a = new Set(after.split("\n"));
+      const b = new Set(before.split("\n"));
+      out.push({ filename, status: "modified", additions: [...a].filter((l) => !b.has(l)).length, deletions: [...b].filter((l) => !a.has(l)).length, content: after });
+    }
+  }
+  return out;
+}
+
+export function pullFileJson(urls: Urls, repo: RepoRecord, headSha: string, file: ReturnType<typeof changedFiles>[number]) {
+  const sha = file.content === null ? "0000000000000000000000000000000000000000" : blobSha(file.content);
+  return {
+    sha,
+    filename: file.filename,
+    status: file.status,
+    additions: file.additions,
+    deletions: file.deletions,
+    changes: file.additions + file.deletions,
+    blob_url: `${urls.web}/${repo.full_name}/blob/${headSha}/${file.filename}`,
+    raw_url: `${urls.web}/${repo.full_name}/raw/${headSha}/${file.filename}`,
+    contents_url: `${urls.api}/repos/${repo.full_name}/contents/${file.filename}?ref=${headSha}`,
+  };
+}
+
+export function checkRunJson(urls: Urls, state: EmulatorState, repo: RepoRecord, run: CheckRunRecord) {
+  const api = `${urls.api}/repos/${repo.full_name}/check-runs/${run.id}`;
+  const pulls = [...repo.pulls.values()].filter((p) => p.state === "open" && p.head.sha === run.head_sha);
+  return {
+    id: run.id,
+    head_sha: run.head_sha,
+    node_id: run.node_id,
+    external_id: run.external_id,
+    url: api,
+    html_url: `${urls.web}/${repo.full_name}/runs/${run.id}`,
+    details_url: run.details_url ?? `${urls.web}/apps/${run.app.slug}`,
+    status: run.status,
+    conclusion: run.conclusion,
+    started_at: ts(run.started_at),
+    completed_at: run.completed_at === null ? null : ts(run.completed_at),
+    output: {
+      title: run.output.title,
+      summary: run.output.summary,
+      text: run.output.text,
+      annotations_count: run.annotations.length,
+      annotations_url: `${api}/annotations`,
+    },
+    name: run.name,
+    check_suite: { id: run.check_suite_id },
+    app: appJson(urls, run.app),
+    pull_requests: pulls.map((p) => ({
+      id: p.id,
+      number: p.number,
+      url: `${urls.api}/repos/${repo.full_name}/pulls/${p.number}`,
+      head: { ref: p.head.ref, sha: p.head.sha, repo: { id: repo.id, url: `${urls.api}/repos/${repo.full_name}`, name: repo.name } },
+      base: { ref: p.base.ref, sha: p.base.sha, repo: { id: repo.id, url: `${urls.api}/repos/${repo.full_name}`, name: repo.name } },
+    })),
+  };
+}
+
+export function checkAnnotationJson(urls: Urls, repo: RepoRecord, run: CheckRunRecord, a: CheckAnnotationRecord) {
+  return {
+    path: a.path,
+    start_line: a.start_line,
+    end_line: a.end_line,
+    start_column: a.start_column ?? null,
+    end_column: a.end_column ?? null,
+    annotation_level: a.annotation_level,
+    title: a.title ?? null,
+    message: a.message,
+    raw_details: a.raw_details ?? null,
+    blob_href: `${urls.web}/${repo.full_name}/blob/${run.head_sha}/${a.path}`,
   };
 }

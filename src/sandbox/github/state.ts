@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { DEFAULT_BRANCH, DEFAULT_OWNER_ID, DEFAULT_REPO_ID } from "../sandbox-identity.ts";
 
 export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
@@ -145,6 +146,61 @@ export interface RepoRecord {
   /** GitHub's numeric workflow ids, by file path. */
   workflowIds: Map<string, number>;
   nextIssueNumber: number;
+  /** Pull requests, by number (they share the issues' numbering, as on GitHub). */
+  pulls: Map<number, PullRecord>;
+  /** Commit SHA to the files of that commit, for every head and base a pull request pointed at. */
+  snapshots: Map<string, FileTree>;
+  checkRuns: Map<number, CheckRunRecord>;
+}
+
+export interface PullRecord {
+  id: number;
+  node_id: string;
+  number: number;
+  title: string;
+  body: string | null;
+  user: UserRecord;
+  state: "open" | "closed";
+  head: { ref: string; sha: string };
+  base: { ref: string; sha: string };
+  created_at: number;
+  updated_at: number;
+  closed_at: number | null;
+}
+
+export interface CheckAnnotationRecord {
+  path: string;
+  start_line: number;
+  end_line: number;
+  start_column?: number;
+  end_column?: number;
+  annotation_level: "notice" | "warning" | "failure";
+  message: string;
+  title?: string;
+  raw_details?: string;
+}
+
+export interface CheckRunRecord {
+  id: number;
+  node_id: string;
+  repoId: number;
+  app: AppRecord;
+  name: string;
+  head_sha: string;
+  details_url: string | null;
+  external_id: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: "action_required" | "cancelled" | "failure" | "neutral" | "success" | "skipped" | "stale" | "timed_out" | null;
+  started_at: number;
+  completed_at: number | null;
+  output: { title: string | null; summary: string | null; text: string | null };
+  annotations: CheckAnnotationRecord[];
+  check_suite_id: number;
+}
+
+/** The commit SHA the emulator gives a tree of files (stable: the same files give the same SHA). */
+export function commitShaOf(files: FileTree): string {
+  return createHash("sha1").update(JSON.stringify(Object.entries(files).sort())).digest("hex");
 }
 
 export type GitObject =
@@ -219,7 +275,7 @@ export interface SigningKeyRecord {
   created_at: number;
 }
 
-type IdKind = "user" | "issue" | "comment" | "label" | "reaction" | "run" | "team" | "repo" | "workflow" | "signing_key";
+type IdKind = "user" | "issue" | "comment" | "label" | "reaction" | "run" | "team" | "repo" | "workflow" | "signing_key" | "pull" | "check_run" | "check_suite";
 
 const ID_BASES: Record<IdKind, number> = {
   user: 500_001,
@@ -232,6 +288,9 @@ const ID_BASES: Record<IdKind, number> = {
   repo: DEFAULT_REPO_ID + 1,
   workflow: 8_000_001,
   signing_key: 2_300_001,
+  pull: 1_200_001,
+  check_run: 11_000_001,
+  check_suite: 12_000_001,
 };
 
 export function nodeId(prefix: string, id: number): string {
@@ -271,7 +330,7 @@ export function createState(options: StateOptions): EmulatorState {
     return user;
   };
   const org = addUser(options.owner, "Organization", DEFAULT_OWNER_ID);
-  const events = ["issues", "issue_comment", "deployment_protection_rule", "workflow_run"];
+  const events = ["issues", "issue_comment", "deployment_protection_rule", "workflow_run", "pull_request"];
   const appBot = addUser(`${options.appSlug}[bot]`, "Bot");
   const app: AppRecord = {
     id: options.appId,
@@ -292,7 +351,7 @@ export function createState(options: StateOptions): EmulatorState {
     node_id: nodeId("A", 15_368),
     name: "GitHub Actions",
     owner: addUser("github", "Organization", 9_919),
-    permissions: { actions: "write", contents: "write", issues: "write", metadata: "read", deployments: "write" },
+    permissions: { actions: "write", checks: "write", contents: "write", issues: "write", metadata: "read", deployments: "write", pull_requests: "write" },
     events: [],
     created_at: options.now,
     bot: actionsBot,
@@ -338,6 +397,9 @@ export function createState(options: StateOptions): EmulatorState {
       runs: new Map(),
       workflowIds: new Map(),
       nextIssueNumber: 1,
+      pulls: new Map(),
+      snapshots: new Map(),
+      checkRuns: new Map(),
     };
     repositories.set(id, repo);
     return repo;
@@ -421,5 +483,10 @@ export function authorAssociation(state: EmulatorState, user: UserRecord): "OWNE
 
 export function filesAt(repo: RepoRecord, ref: string | null): FileTree | undefined {
   if (ref === null || ref === "" || ref === repo.default_branch || ref === `refs/heads/${repo.default_branch}`) return repo.files;
+  if (/^[0-9a-f]{40}$/.test(ref)) {
+    const known = repo.snapshots.get(ref);
+    if (known) return known;
+    for (const files of [repo.files, ...repo.refs.values()]) if (commitShaOf(files) === ref) return files;
+  }
   return repo.refs.get(ref.replace(/^refs\/(heads|tags)\//, ""));
 }

@@ -100,3 +100,13 @@ export function exampleKeys(event: string, action: string): Set<string>[] {
 export function assertComponentSchema(name: string, data: unknown): void {
   explain(compiled(`component ${name}`, () => ({ $ref: `#/components/schemas/${name}` })), data, `${name}`);
 }
+
+/** Whether GitHub's OpenAPI request-body schema of `METHOD template` accepts `body` (errors, when not). */
+export function requestSchemaVerdict(method: string, template: string, body: unknown): { ok: boolean; errors: string[] } {
+  const operation = spec.paths[template]?.[method.toLowerCase()] as unknown as { requestBody?: { content: Record<string, { schema: Json }> } } | undefined;
+  const schema = operation?.requestBody?.content["application/json"]?.schema;
+  if (!schema) throw new Error(`GitHub's OpenAPI documents no JSON request body for ${method} ${template}`);
+  const fn = compiled(`request ${method} ${template}`, () => schema);
+  const ok = fn(body);
+  return { ok, errors: (fn.errors ?? []).map((e) => `${e.instancePath} ${e.message}`) };
+}

@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
 import yaml from "js-yaml";
 import { githubTimestamp as ts } from "../../clock.ts";
 import { actorOf, type EmulatorContext } from "../context.ts";
 import { userJson, workflowRunJson } from "../shapes.ts";
 import { HttpError, notFound, objectBody, paginate, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
-import { filesAt, nodeId, type FileTree, type RepoRecord, type UserRecord, type WorkflowRun } from "../state.ts";
+import { commitShaOf, filesAt, nodeId, type FileTree, type RepoRecord, type UserRecord, type WorkflowRun } from "../state.ts";
 import type { DeliveryRecord } from "../webhooks.ts";
 import { admitRun, concurrencyOf, groupKey, promotePending } from "../workflow-concurrency.ts";
 
@@ -169,7 +168,7 @@ export function startRun(
     event: options.event,
     ref: options.ref.startsWith("refs/") ? options.ref : `refs/heads/${branch}`,
     head_branch: branch,
-    head_sha: createHash("sha1").update(JSON.stringify(Object.entries(files).sort())).digest("hex"),
+    head_sha: commitShaOf(files),
     inputs,
     actor: options.actor,
     run_number: runNumber,

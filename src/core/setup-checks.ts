@@ -1,7 +1,7 @@
 import { parse } from "yaml";
-import { findOwners, type CodeownersRule } from "../core/codeowners.ts";
-import { RECIPIENTS_PATH } from "../core/recipients.ts";
-import type { Policy } from "../core/types.ts";
+import { findOwners, type CodeownersRule } from "./codeowners.ts";
+import { RECIPIENTS_PATH } from "./recipients.ts";
+import type { Policy } from "./types.ts";
 
 export interface SetupProblem {
   file: string;
