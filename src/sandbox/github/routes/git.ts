@@ -67,7 +67,7 @@ function createBlob(input: RouteHandlerInput): RouteResult {
   return { status: 201, body: { sha, url: `${apiOf(input)}/git/blobs/${sha}` } };
 }
 
-function getBlob(input: RouteHandlerInput): RouteResult {
+export function getGitBlob(input: RouteHandlerInput): RouteResult {
   const sha = input.params.file_sha ?? "";
   const object = input.repo.git.objects.get(sha);
   if (!object || object.type !== "blob") throw notFound();
@@ -239,7 +239,6 @@ const write = { name: "contents", level: "write" } as const;
 
 export const gitRoutes: Route[] = [
   { method: "POST", template: "/repos/{owner}/{repo}/git/blobs", auth: "repo", permission: write, handle: createBlob },
-  { method: "GET", template: "/repos/{owner}/{repo}/git/blobs/{file_sha}", auth: "repo", permission: read, handle: getBlob },
   { method: "POST", template: "/repos/{owner}/{repo}/git/trees", auth: "repo", permission: write, handle: createTree },
   { method: "GET", template: "/repos/{owner}/{repo}/git/trees/{tree_sha}", auth: "repo", permission: read, handle: getTree },
   { method: "POST", template: "/repos/{owner}/{repo}/git/commits", auth: "repo", permission: write, handle: createCommit },

@@ -2,6 +2,7 @@ import { blobSha, contentEntryJson, contentFileJson, repositoryJson, userJson } 
 import { HttpError, notFound, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
 import { filesAt, findUser, hasRole, permissionOf, type EmulatorState, type RepoPermission } from "../state.ts";
 import type { Caller } from "../auth.ts";
+import { getGitBlob } from "./git.ts";
 
 function permissionsFor(state: EmulatorState, caller: Caller): Record<string, boolean> | undefined {
   if (caller.kind !== "user") return undefined;
@@ -98,8 +99,14 @@ function resolveLink(path: string, target: string): string | null {
 }
 
 /** Git blobs by sha (up to 100 MB), as large files must be read. */
-function getBlob({ repo, params }: RouteHandlerInput): RouteResult {
+/**
+ * One blob route for both stores: objects written through the Git Data API (the ledger), then the
+ * files of the repository's branches (a CODEOWNERS over 1 MB is read by its blob sha).
+ */
+function getBlob(input: RouteHandlerInput): RouteResult {
+  const { repo, params } = input;
   const sha = params.file_sha ?? "";
+  if (repo.git.objects.get(sha)?.type === "blob") return getGitBlob(input);
   const trees = [repo.files, ...repo.refs.values()];
   for (const files of trees) {
     for (const text of Object.values(files)) {
