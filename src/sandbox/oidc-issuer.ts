@@ -188,7 +188,12 @@ export function buildActionsClaims(input: ClaimsInput, context: { iss: string; n
     jti: randomUUID(),
   };
   const merged = { ...base, ...input } as Record<string, unknown>;
-  if (!("sub" in input)) merged.sub = subjectFor(merged as unknown as SubjectClaims, context.subject);
+  if (!("sub" in input)) {
+    // A forged token that leaves the ids out (attack tests) still gets a subject: the names-only one.
+    const idsMissing = merged.repository_id === undefined || merged.repository_owner_id === undefined;
+    const subject = idsMissing && context.subject?.format === "immutable" ? { ...context.subject, format: "legacy" as const } : context.subject;
+    merged.sub = subjectFor(merged as unknown as SubjectClaims, subject);
+  }
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
   return merged as unknown as ActionsClaims;
 }
