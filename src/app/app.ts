@@ -7,6 +7,7 @@ import { handleCommentChange } from "./handle-comment-change.ts";
 import { handleRecordTampering } from "./handle-record-tampering.ts";
 import { isAppComment } from "./issue-records.ts";
 import { handleLabelChange } from "./handle-label-change.ts";
+import { sayWhenLedgerUnavailable } from "./ledger-unavailable-notice.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { handleRequestClosed } from "./handle-request-closed.ts";
 import { handleIncidentClosed } from "./handle-incident-closed.ts";
@@ -78,7 +79,8 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
     app.on(["issues.opened", "issues.edited", "issues.reopened", "issues.labeled"], async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
       if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== REQUEST_LABEL) return;
-      await lock(key(context, issue.number), () => handleRequestIssue(deps, portOf(context), issue, context.payload.sender.login, context.payload.action));
+      const port = portOf(context);
+      await lock(key(context, issue.number), () => sayWhenLedgerUnavailable(port, issue.number, context.payload.sender.login, () => handleRequestIssue(deps, port, issue, context.payload.sender.login, context.payload.action)));
     });
 
     app.on(["issues.labeled", "issues.unlabeled"], async (context) => {
@@ -115,7 +117,8 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
       // The webhook's sender is who GitHub authenticated; the comment's user must be the same person.
       if (comment.user.login !== context.payload.sender.login) return;
-      await lock(key(context, issue.number), () => handleCommand(deps, portOf(context), issue, comment));
+      const port = portOf(context);
+      await lock(key(context, issue.number), () => sayWhenLedgerUnavailable(port, issue.number, comment.user.login, () => handleCommand(deps, port, issue, comment)));
     });
 
     app.on(["issue_comment.edited", "issue_comment.deleted"], async (context) => {

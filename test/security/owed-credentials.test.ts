@@ -74,3 +74,29 @@ test("A141 a credential minted while the grant record cannot be written, whose r
   assert.deepEqual(await port.ledger.orphans(), []);
   assert.ok((await appTexts(sb, n)).some((t) => t.includes(owed[0]!.credential_id) && t.includes("now revoked")));
 });
+
+test("A142 the ledger cannot be written when a CODEOWNER approves: nothing is recorded, the approver is told on the issue, the request stays requested and approving again later works", async () => {
+  const stop = sb.emulator.onWorkflowDispatch(() => undefined);
+  try {
+    const n = await openRequest(sb, "erin", guardrail);
+    assert.equal((await historyOf(sb, n)).state.status, "requested");
+    const fault = sb.emulator.faults.add({ method: "PATCH", route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`), status: 403 });
+    try {
+      await approve(sb, "grace", n);
+    } finally {
+      fault.remove();
+    }
+    const texts = await appTexts(sb, n);
+    const notice = texts.find((t) => t.startsWith("⚠️ @grace: Breakglass could not write to its ledger"));
+    assert.ok(notice, `the approver is told; the app wrote:\n${texts.map((t) => t.slice(0, 120)).join("\n")}`);
+    assert.match(notice, /nothing was recorded/);
+    const h = await historyOf(sb, n);
+    assert.equal(h.state.status, "requested", "the request stays where it was");
+    assert.equal(h.state.approvals.length, 0);
+    sb.clock.advance(2_000);
+    await approve(sb, "grace", n);
+    assert.ok(["approved", "active"].includes((await historyOf(sb, n)).state.status), "approving again once the ledger answers works");
+  } finally {
+    stop();
+  }
+});
