@@ -258,7 +258,7 @@ async function exchangeForRequest(
     // credential may live, so this one is revoked before it leaves the app.
     const undone = await undo();
     await port
-      .createComment(issueNumber, `↩️ The grant to run ${escapeInline(claims.run_id, 30)} (credential \`${escapeInline(minted.credentialId, 80)}\`) lost a race with ${session.state.grant ? `run ${escapeInline(session.state.grant.run_id, 40)}` : "another run"} and was never handed out; it was ${escapeInline(undone, 300)}. The request is granted once.`)
+      .createComment(issueNumber, `↩️ The grant to run ${escapeInline(claims.run_id, 30)} (credential \`${escapeInline(minted.credentialId, 80)}\`) lost a race with ${session.state.grant ? `run ${escapeInline(session.state.grant.run_id, 40)}` : "another run"} and was ${undone === "revoked at once" ? "revoked before it was handed out" : `never handed out; it was ${escapeInline(undone, 300)}`}. The request is granted once.`)
       .catch(() => undefined);
     throw new ExchangeRefusal("already_granted", `#${issueNumber} was granted to another run at the same moment; this run's credential was ${undone}.`, 409);
   }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
 const { openRequest, stateOf, appTexts, reactions } = sandboxHelpers(() => sb);
@@ -15,6 +15,7 @@ const form = { resource: "model-guardrail-override", role: "override", duration:
 
 before(async () => {
   sb = await startSandbox();
+  withoutStepUp(sb); // this suite is about crash after ack, not step-up
 });
 after(() => sb.close());
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { after, before, it } from "node:test";
 import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { readHistory } from "../../src/app/issue-records.ts";
-import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 import { run as audit } from "../../src/cli/commands/audit.ts";
 
 const guardrail = `${readFileSync("policies/model-guardrail-override.yml", "utf8")
@@ -20,6 +20,7 @@ let sb: Sandbox;
 const { openRequest, say, appTexts, stateOf, issueOf } = sandboxHelpers(() => sb);
 before(async () => {
   sb = await startSandbox({ files: { "policies/model-guardrail-override.yml": guardrail } });
+  withoutStepUp(sb); // this suite is about incidents, not step-up
 });
 after(() => sb.close());
 

@@ -10,12 +10,13 @@ import { collectAudit } from "../../src/audit/collect.ts";
 import { formatCsv } from "../../src/audit/format-csv.ts";
 import { STATUS_MARKER } from "../../src/core/render-status.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
 const { openRequest, say, stateOf, appTexts, issueOf } = sandboxHelpers(() => sb);
 before(async () => {
   sb = await startSandbox();
+  withoutStepUp(sb); // this suite is about jwt uses, not step-up
 });
 after(() => sb.close());
 

@@ -14,7 +14,7 @@ import type { CliIO } from "../../src/cli/io.ts";
 import { introspect } from "../../src/providers/jwt.ts";
 import { openSealed } from "../../src/providers/sealed-box.ts";
 import { SANDBOX_JWT_ISSUER, SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 const MIN = 60_000;
 let sb: Sandbox;
@@ -22,6 +22,7 @@ const { openRequest, say, labelsOf } = sandboxHelpers(() => sb);
 
 before(async () => {
   sb = await startSandbox();
+  withoutStepUp(sb); // this suite is about key rotation, not step-up
 });
 after(() => sb.close());
 

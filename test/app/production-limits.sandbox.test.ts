@@ -4,6 +4,7 @@
  * and secondary limits. Behaviour only, not timings (those are in bench/): every delivery answered,
  * nothing lost, while two incidents are opened and approved at once.
  */
+import { withoutStepUp } from "../support/sandbox-helpers.ts";
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { readHistory } from "../../src/app/issue-records.ts";
@@ -14,6 +15,7 @@ let sb: Sandbox;
 
 before(async () => {
   sb = await startSandbox({ rateLimits: "production" });
+  withoutStepUp(sb); // this suite is about production limits, not step-up
 });
 after(() => sb.close());
 

@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { reconcileRepository } from "../../src/app/reconcile.ts";
 import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
 const { openRequest, say, stateOf } = sandboxHelpers(() => sb);
 
 before(async () => {
   sb = await startSandbox();
+  withoutStepUp(sb); // this suite is about sweep memo, not step-up
 });
 after(() => sb.close());
 
@@ -31,7 +32,11 @@ it("a second sweep over unchanged live grants makes only the two listings; a gra
   const before = appCalls().length;
   const steady = await reconcileRepository(sb.app.deps, port);
   const calls = appCalls().slice(before);
-  assert.deepEqual(calls.map((r) => r.route), ["/repos/{owner}/{repo}/git/matching-refs/{ref}", "/repos/{owner}/{repo}/git/matching-refs/{ref}"], "the index and the versions, nothing per grant");
+  assert.deepEqual(
+    calls.map((r) => `${r.route} ${decodeURIComponent(r.path).replace(/^.*matching-refs\/heads\/([a-z]+)\/.*$/, "$1")}`),
+    ["/repos/{owner}/{repo}/git/matching-refs/{ref} open", "/repos/{owner}/{repo}/git/matching-refs/{ref} orphans", "/repos/{owner}/{repo}/git/matching-refs/{ref} requests"],
+    "the index, the owed credentials and the versions: nothing per grant",
+  );
   assert.equal(steady.scheduled.length, 2, "both grants still scheduled");
 
   // A new entry on b (a /revoke) changes its version; a's expiry passes on a clock whose timers did not fire.

@@ -47,3 +47,22 @@ export function sandboxHelpers(sb: () => Sandbox) {
   };
   return h;
 }
+
+/** The example policies that require step-up (see test/security/step-up.test.ts for step-up itself). */
+export const STEP_UP_POLICIES = ["policies/model-guardrail-override.yml", "policies/prod-database.yml"] as const;
+
+/**
+ * For suites that test something other than step-up (crash recovery, limits, rotation, uses…) and
+ * approve with plain `/approve` comments: the sandbox repository's step-up policies without their
+ * `step_up` line, committed to the default branch as a reviewed change would be. Step-up has its own
+ * suites, which keep the example policies as they are.
+ */
+export function withoutStepUp(sb: Sandbox): void {
+  for (const path of STEP_UP_POLICIES) {
+    const text = sb.emulator.state.repository.files[path];
+    if (typeof text !== "string") continue;
+    const changed = text.replace(/^[ \t]*step_up:.*\n/gm, "");
+    assert.notEqual(changed, text, `${path} has a step_up line to drop`);
+    sb.emulator.setFile(path, changed);
+  }
+}
