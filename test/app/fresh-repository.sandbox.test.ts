@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { APP_LABELS } from "../../src/core/labels.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, SANDBOX_TEAMS, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 const owner = "acme";
 const repo = "ops";
@@ -26,6 +26,7 @@ async function fileForm(who: string, resource: string, role: string, extra: { se
 describe("labels on a fresh repository", () => {
   before(async () => {
     sb = await startSandbox({ runWorkflows: false, teamRepoPermissions: { ...Object.fromEntries(Object.keys(SANDBOX_TEAMS).map((t) => [t, "write" as const])), "acme/ai-governance": "read" } });
+    withoutStepUp(sb); // this suite is about fresh repository, not step-up
   });
   after(() => sb.close());
 

@@ -5,6 +5,7 @@
  * and events made with the GITHUB_TOKEN start no run. Webhooks to the app server are off: the server
  * only answers the Action's exchange and release, as serverless mode's docs say it must.
  */
+import { withoutStepUp } from "../support/sandbox-helpers.ts";
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { readHistory } from "../../src/app/issue-records.ts";
@@ -17,6 +18,7 @@ describe("serverless mode loses nothing under GitHub's concurrency and GITHUB_TO
   let runner: ServerlessRunner;
   before(async () => {
     sb = await startSandbox({ runWorkflows: false });
+    withoutStepUp(sb); // this suite is about serverless catch up, not step-up
     sb.emulator.setWebhookUrl(null);
     runner = await startServerlessRunner(sb);
   });
