@@ -77,7 +77,7 @@ test("an unknown command names the one meant, or lists them; no command at all p
   const unknown = fakeIO();
   assert.equal(await main(["frobnicate"], unknown), 2);
 
-  assert.match(unknown.err(), /^breakglass: unknown command "frobnicate": use one of codeowners, request, validate, simulate, demo, init, audit, approve, break-glass, aws\.\n/);
+  assert.match(unknown.err(), /^breakglass: unknown command "frobnicate": use one of codeowners, request, credentials, done, validate, simulate, demo, init, audit, approve, break-glass, aws\.\n/);
   const flag = fakeIO();
   assert.equal(await main(["--verbose"], flag), 2);
   assert.match(flag.err(), /^breakglass: unknown option "--verbose": write `breakglass --help` or `breakglass --version`\./);

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import yaml from "js-yaml";
 import { verifyChain } from "../../core/audit-chain.ts";
@@ -177,7 +178,13 @@ export async function simulate(scenario: Scenario, root: string, scenarioDir = r
         const { author, key, note } = step.approve_signed;
         const path = key === undefined ? undefined : resolve(scenarioDir, key);
         if (path !== undefined && !existsSync(path)) throw new UsageError(`approve_signed: no private key at ${path} (paths are relative to the scenario file).`);
-        comments.push(await sb.approveSigned(author, issueNumber, { ...(path ? { key: path } : {}), ...(note ? { note } : {}) }));
+        // ssh-keygen refuses a private key others can read, and a checkout gives the scenario's key 0644.
+        const usable = path === undefined ? undefined : privateCopyOf(path);
+        try {
+          comments.push(await sb.approveSigned(author, issueNumber, { ...(usable ? { key: usable } : {}), ...(note ? { note } : {}) }));
+        } finally {
+          if (usable) rmSync(dirname(usable), { recursive: true, force: true });
+        }
       } else if ("edit" in step) {
         await sb.as(step.edit.author).rest.issues.update({ owner, repo, issue_number: issueNumber, body: bodyOf(step.edit) });
       } else if ("edit_comment" in step) {
@@ -216,4 +223,12 @@ export async function simulate(scenario: Scenario, root: string, scenarioDir = r
   } finally {
     await sb.close();
   }
+}
+
+/** A copy of a private key file only its owner can read (what ssh-keygen requires), in a fresh temporary directory. */
+function privateCopyOf(path: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), "breakglass-key-")), basename(path));
+  copyFileSync(path, copy);
+  chmodSync(copy, 0o600);
+  return copy;
 }
