@@ -118,9 +118,12 @@ describe("docs/first-installation.md on an empty repository", () => {
     assert.match(demo.out, /approvers security-1 \(made-up members/);
   });
 
-  it("jwt: model-guardrail-override, one /approve by a member of @acme/security, granted at the first run", async () => {
+  it("jwt: model-guardrail-override, a plain /approve refused for step-up, then one signed approval by a member of @acme/security, granted at the first run", async () => {
     const n = await fileForm("dave", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "high", incident: "https://status.example.com/incidents/1" });
     await h.say("sam", n, "/approve");
+    assert.ok((await h.appTexts(n)).some((t) => t.includes("step_up_required")), "the walkthrough says a plain comment is refused");
+    assert.equal(sb.runs.filter((r) => r.issue === n).length, 0);
+    await h.approve("sam", n);
     const runs = sb.runs.filter((r) => r.issue === n);
     assert.equal(runs.length, 1, "one grant workflow run");
     const run = await runs[0]!.result;
