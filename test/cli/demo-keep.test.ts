@@ -53,13 +53,17 @@ it("prints a token per demo user, the URLs, and commands; the emulator accepts t
   assert.ok(api, printed);
   assert.match(printed, /Dashboard: +http:\/\/127\.0\.0\.1:\d+\/breakglass/);
   const tokens = commands("export TOKEN_");
-  assert.ok(tokens.length >= 10 && tokens.every((l) => /^export TOKEN_[A-Z_]+=ghp_\w+ +# [a-z]+/.test(l)), tokens.join("\n"));
+  assert.ok(tokens.length >= 3 && tokens.every((l) => /^export TOKEN_[A-Z0-9_]+=ghp_\w+ +# [a-z0-9-]+/.test(l)), tokens.join("\n"));
+  const approver = /Approve it as (\S+) /.exec(printed)?.[1];
+  assert.ok(approver, printed);
 
   // A wrong token is refused, as GitHub does; the printed one is accepted (and is dave's, below).
   assert.match(sh(`curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ghp_wrong" ${api}/repos/acme/ops/issues`).out, /^401$/);
   assert.match(sh(`curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN_DAVE" ${api}/repos/acme/ops/issues`).out, /^200$/);
 
-  const [open, approve] = commands("curl -sS -H \"Authorization: Bearer $TOKEN_").filter((l) => l.includes("-X POST"));
+  const [open] = commands("curl -sS -H \"Authorization: Bearer $TOKEN_").filter((l) => l.includes("-X POST"));
+  // The demo's policy asks for step-up: the printed approval is `breakglass approve` with the approver's signing key.
+  const approve = commands(`GITHUB_TOKEN=$TOKEN_`).find((l) => l.includes(" approve "));
   assert.ok(open && approve, printed);
   const opened = sh(open);
   const issue = JSON.parse(opened.out) as { number: number; user: { login: string } };
@@ -69,8 +73,10 @@ it("prints a token per demo user, the URLs, and commands; the emulator accepts t
   // A person reads the request before approving it: by then the sandbox clock (the wall clock now) has moved on.
   await until(() => "the app to record the request", () => appComments().find((c) => c.user.login === "breakglass[bot]" && c.body.includes("requests `")));
   await new Promise((r) => setTimeout(r, 2000));
-  const approved = sh(approve.replace("/issues/N/", `/issues/${issue.number}/`));
-  assert.equal(JSON.parse(approved.out).user.login, "grace", approved.out);
+  const approved = sh(approve.replace("#N ", `#${issue.number} `));
+  assert.equal(approved.status, 0, approved.out);
+  assert.match(approved.out, /#issuecomment-\d+/, "breakglass approve posted the signed /approve");
+  assert.ok(approver);
 
   let last = "";
   const granted = until(() => `the app to grant the request; its comments:\n${last}`, () => {
@@ -80,7 +86,7 @@ it("prints a token per demo user, the URLs, and commands; the emulator accepts t
   });
   await granted;
   {
-    const [exported, verified] = [commands("GITHUB_TOKEN=$TOKEN_SAM").find((l) => l.includes("audit export"))!, commands("GITHUB_TOKEN=$TOKEN_SAM").find((l) => l.includes("audit verify"))!];
+    const [exported, verified] = [commands("GITHUB_TOKEN=$TOKEN_DAVE").find((l) => l.includes("audit export"))!, commands("GITHUB_TOKEN=$TOKEN_DAVE").find((l) => l.includes("audit verify"))!];
     const report = sh(exported);
     assert.equal(report.status, 0, report.out);
     assert.match(report.out, new RegExp(`#${issue.number}\\b`), "the export lists the request opened by the printed command");

@@ -76,7 +76,7 @@ describe("responder CLI round trip", () => {
     // Approve while `credentials` is waiting: it shows progress, then hands out the credential.
     const waiting = cli("erin", ["credentials", ref, "--identity", identityFile, "--poll", "100ms", "--timeout", "2m"]);
     await new Promise((r) => setTimeout(r, 400));
-    await h.say("grace", n, "/approve");
+    await h.approve("grace", n); // the guardrail policy asks for step-up: a signed approval
     const got = await waiting;
     assert.equal(got.code, 0, got.err);
     assert.match(got.err, /waiting for approval \(0 of 1\)/);

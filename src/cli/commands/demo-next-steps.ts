@@ -1,5 +1,5 @@
 import { requestFormBody } from "../../sandbox/request-body.ts";
-import { SANDBOX_USERS, type Sandbox } from "../../sandbox/start-sandbox.ts";
+import type { Sandbox } from "../../sandbox/start-sandbox.ts";
 
 /** A value inside single quotes for a POSIX shell. */
 const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
@@ -9,7 +9,7 @@ const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'
  * emulator accepts them as GitHub accepts a personal token), the URLs, and commands to copy that
  * open a request, approve it, and export the audit evidence, against this running sandbox.
  */
-export function demoNextSteps(sb: Sandbox, request: { resource: string; role: string; requester: string; approver: string }): string {
+export function demoNextSteps(sb: Sandbox, request: { resource: string; role: string; requester: string; approver: string; users: readonly string[]; approverKey?: string }): string {
   const [owner, repo] = sb.repository.split("/") as [string, string];
   const api = sb.emulator.apiUrl;
   const issues = `${api}/repos/${owner}/${repo}/issues`;
@@ -27,20 +27,27 @@ export function demoNextSteps(sb: Sandbox, request: { resource: string; role: st
     `  App's public keys:     ${sb.app.url}/breakglass/jwks.json`,
     "",
     "A GITHUB_TOKEN per demo user (the emulator accepts each as that person's token):",
-    ...SANDBOX_USERS.map((login) => `  export ${tokenVar(login)}=${sb.emulator.userToken(login)}   # ${login}${login === request.requester ? " (requests)" : login === request.approver ? ` (owns policies/${request.resource}.yml: approves)` : ""}`),
+    ...request.users.map((login) => `  export ${tokenVar(login)}=${sb.emulator.userToken(login)}   # ${login}${login === request.requester ? " (requests)" : login === request.approver ? ` (owns policies/${request.resource}.yml: approves)` : ""}`),
     "",
     `Open a request as ${request.requester} (note the "number" it answers):`,
     `  ${curl(request.requester, issues, { title: `[breakglass] ${request.resource} ${request.role}`, labels: ["breakglass"], body })}`,
     "",
-    `Approve it as ${request.approver} (replace N with that number); the app dispatches the grant workflow and the Action runs:`,
-    `  ${curl(request.approver, `${issues}/N/comments`, { body: "/approve from the demo sandbox" })}`,
+    ...(request.approverKey
+      ? [
+          `Approve it as ${request.approver} (replace N with that number). The policy asks for step-up, so a plain /approve comment is refused; \`breakglass approve\` signs the request's hash with ${request.approver}'s signing key (made for the demo and added to their sandbox GitHub account) and posts the /approve. The app dispatches the grant workflow and the Action runs:`,
+          `  GITHUB_TOKEN=$${tokenVar(request.approver)} GITHUB_API_URL=${api} node bin/breakglass.js approve ${sb.repository}#N --key ${request.approverKey} --jwks ${sb.app.url}/breakglass/jwks.json`,
+        ]
+      : [
+          `Approve it as ${request.approver} (replace N with that number); the app dispatches the grant workflow and the Action runs:`,
+          `  ${curl(request.approver, `${issues}/N/comments`, { body: "/approve from the demo sandbox" })}`,
+        ]),
     "",
     "Read what the app answered:",
     `  curl -sS -H "Authorization: Bearer $${tokenVar(request.requester)}" ${issues}/N/comments`,
     "",
     "Export and verify the audit evidence:",
-    `  GITHUB_TOKEN=$${tokenVar("sam")} GITHUB_API_URL=${api} node bin/breakglass.js audit export --repo ${sb.repository} --jwks ${sb.app.url}/breakglass/jwks.json --format md`,
-    `  GITHUB_TOKEN=$${tokenVar("sam")} GITHUB_API_URL=${api} node bin/breakglass.js audit verify --repo ${sb.repository} --jwks ${sb.app.url}/breakglass/jwks.json`,
+    `  GITHUB_TOKEN=$${tokenVar(request.requester)} GITHUB_API_URL=${api} node bin/breakglass.js audit export --repo ${sb.repository} --jwks ${sb.app.url}/breakglass/jwks.json --format md`,
+    `  GITHUB_TOKEN=$${tokenVar(request.requester)} GITHUB_API_URL=${api} node bin/breakglass.js audit verify --repo ${sb.repository} --jwks ${sb.app.url}/breakglass/jwks.json`,
     "",
     "The sandbox's clock now runs with the wall clock: a 30m grant ends 30 minutes after it starts, or /revoke it.",
     "Press Ctrl-C to stop.",

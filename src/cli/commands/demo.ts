@@ -11,6 +11,7 @@ import { repositoryFilesFrom, SANDBOX_JWT_ISSUER, startSandbox, type Sandbox } f
 import { castDemo } from "../demo-cast.ts";
 import type { CliIO } from "../io.ts";
 import { UserError } from "../io.ts";
+import { RequestSession } from "../../app/request-session.ts";
 import { demoNextSteps } from "./demo-next-steps.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -136,7 +137,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       before.active && !after.active && closed.state === "closed" && audits.length > 0 && verified.ok && action.exitCode === 0 && !Object.values(action.env).some((v) => comments.some((c) => c.body?.includes(v)));
     io.stdout(`\n${ok ? "✅ Demo passed" : "❌ Demo FAILED"} in ${formatDuration(Math.max(1, Math.round((Date.now() - started) / 1000)))} of wall time (${comments.length} comments on #${issue.number}, ${sb.emulator.apiRequests.length} GitHub API calls).\n`);
     if (values.keep) {
-      io.stdout(demoNextSteps(sb, { resource, role, requester: "dave", approver: "grace" }));
+      const approver = cast.approvers[0]!;
+      const stepUp = (await sb.app.portFor(owner, repo).then((port) => (port ? RequestSession.open(sb.app.deps, port, issue.number) : null)))?.policy()?.approvals.step_up ?? "none";
+      const approverKey = stepUp !== "none" && !(Array.isArray(stepUp) && stepUp.length === 0) ? await sb.signingKeyOf(approver) : undefined;
+      io.stdout(demoNextSteps(sb, { resource, role, requester, approver, users: cast.users, ...(approverKey ? { approverKey } : {}) }));
       // From here the sandbox's clock follows the wall clock, so what people do gets real timestamps
       // (an approval is newer than the request it approves) and grants end when they should.
       let stopped = false;
