@@ -19,7 +19,7 @@ const bin = process.env.BREAKGLASS_LOCAL_ACTION;
 const skip = bin ? false : "BREAKGLASS_LOCAL_ACTION is not set: run `BREAKGLASS_LOCAL_ACTION=\"$(scripts/local-action-from-registry.sh)\"` first (needs the npm registry; .ci/run does it)";
 let sb: Sandbox;
 let dir: string;
-const { openRequest, say, stateOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, stateOf } = sandboxHelpers(() => sb);
 
 before(async () => {
   if (skip) return;
@@ -46,7 +46,7 @@ function localAction(args: string[]): Promise<{ code: number; out: string }> {
 
 it("local-action runs the grant job and its post step: the credentials are exchanged for the dispatched run, exported masked, and the post step applies the policy", { skip, timeout: 240_000 }, async () => {
   const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
-  await say("grace", n, "/approve");
+  await approve("grace", n); // the guardrail policy asks for step-up: a signed approval
   const run = [...sb.emulator.state.repository.runs.values()].find((r) => r.inputs.issue === String(n) && r.path.endsWith("/breakglass-grant.yml"));
   assert.ok(run, "the app dispatched the grant workflow");
   const env = { ...sb.jobEnvironment(run.id), "INPUT_MODE": "grant", "INPUT_APP-URL": sb.app.url, "INPUT_ISSUE": String(n), "INPUT_AUDIENCE": SANDBOX_AUDIENCE, "INPUT_EXPORT-ENV": "true", GITHUB_STEP_SUMMARY: join(dir, "summary.md") };
