@@ -19,7 +19,7 @@ const bin = process.env.BREAKGLASS_LOCAL_ACTION;
 const skip = bin ? false : "BREAKGLASS_LOCAL_ACTION is not set: run `BREAKGLASS_LOCAL_ACTION=\"$(scripts/local-action-from-registry.sh)\"` first (needs the npm registry; .ci/run does it)";
 let sb: Sandbox;
 let dir: string;
-const { approve, openRequest, say, stateOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, stateOf } = sandboxHelpers(() => sb);
 
 before(async () => {
   if (skip) return;
