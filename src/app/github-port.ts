@@ -27,6 +27,19 @@ export interface IssueSummary {
   updated_at?: string;
 }
 
+/** What stands for an issue that is gone from the repository (deleted or transferred): its number and address only; its ledger entries remain. */
+export const goneIssue = (port: Pick<GitHubPort, "owner" | "repo">, number: number): IssueSummary => ({
+  number,
+  title: "",
+  body: "",
+  state: "closed",
+  labels: [],
+  user: { login: "ghost", type: "User" },
+  created_at: new Date(0).toISOString(),
+  closed_at: null,
+  html_url: `https://github.com/${port.owner}/${port.repo}/issues/${number}`,
+});
+
 export interface RepositoryIdentity {
   id: number;
   owner_id: number;

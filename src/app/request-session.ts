@@ -9,7 +9,7 @@ import { ALL_STATUS_LABELS, renderStatus, STATUS_MARKER, statusLabel } from "../
 import type { Refusal } from "../core/refusal.ts";
 import type { Policy } from "../core/types.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import { goneIssue, type GitHubPort, type IssueComment, type IssueSummary } from "./github-port.ts";
 import { isAppComment, mirrorBody, readHistory, type History, type MirrorProblem } from "./issue-records.ts";
 import { LedgerUnavailable, type LedgerLine } from "./ledger.ts";
 import { appendEntry } from "../core/audit-chain.ts";
@@ -18,18 +18,6 @@ import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
 export { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
 
 const isGone = (error: unknown): boolean => [404, 410].includes((error as { status?: number })?.status ?? 0);
-
-const goneIssue = (port: GitHubPort, number: number): IssueSummary => ({
-  number,
-  title: "",
-  body: "",
-  state: "closed",
-  labels: [],
-  user: { login: "ghost", type: "User" },
-  created_at: new Date(0).toISOString(),
-  closed_at: null,
-  html_url: `https://github.com/${port.owner}/${port.repo}/issues/${number}`,
-});
 
 /** Appends that lose a compare-and-swap are re-decided on the fresh ledger; this many tries at most. */
 const MAX_APPEND_ATTEMPTS = 5;

@@ -1,4 +1,4 @@
-import type { GitHubPort, IssueSummary } from "../app/github-port.ts";
+import { goneIssue, type GitHubPort, type IssueSummary } from "../app/github-port.ts";
 import { REQUEST_LABEL } from "./labels.ts";
 
 /**
@@ -13,19 +13,8 @@ export async function listRequests(port: GitHubPort, options: { appLogin: string
   const labelled = await port.listIssues({ labels: REQUEST_LABEL, state: "all", ...(options.since ? { since: options.since } : {}) });
   const recorded = await port.ledger.requests();
   const found = new Map<number, IssueSummary>();
-  for (const issue of labelled) if (issue.user.login !== options.appLogin) found.set(issue.number, issue);
+  for (const issue of labelled) found.set(issue.number, issue);
   for (const n of recorded) if (!found.has(n)) found.set(n, await port.getIssue(n).catch(() => goneIssue(port, n)));
   return [...found.values()].filter((i) => i.user.login !== options.appLogin).sort((a, b) => a.number - b.number);
 }
 
-const goneIssue = (port: Pick<GitHubPort, "owner" | "repo">, number: number): IssueSummary => ({
-  number,
-  title: "",
-  body: "",
-  state: "closed",
-  labels: [],
-  user: { login: "ghost", type: "User" },
-  created_at: new Date(0).toISOString(),
-  closed_at: null,
-  html_url: `https://github.com/${port.owner}/${port.repo}/issues/${number}`,
-});
