@@ -18,7 +18,7 @@ import { otherRequestsOf } from "./requester-requests.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
 import { looksLikeRequest, repairRequestLabel } from "./recognise-request.ts";
 import { isRequestIssue, opensReview } from "./request-recognition.ts";
-import { REQUEST_LABEL, RequestSession } from "./request-session.ts";
+import { REQUEST_LABEL, RequestSession, type RecordOptions } from "./request-session.ts";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -47,6 +47,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   if (current.state !== "open") return;
   if (delivered.body !== current.body && session.state.status !== "new") return;
   const issue = delivered;
+  const stillCurrent = deliveredBodyIsCurrent(port, delivered);
   const { state } = session;
   const requester = issue.user.login;
   if (LIVE.has(state.status) || state.request && ["expired", "revoked", "denied", "cancelled", "timed_out"].includes(state.status)) {
@@ -72,7 +73,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     const errors = validated.error;
     const id = `invalid:${errorsKey(errors)}:${session.chain.length}`;
     if (state.status === "invalid" && lastInvalidKey(session) === errorsKey(errors)) return;
-    const recorded = await session.recordAndConfirm(id, { type: "invalid", actor: requester, errors }, invalidText(requester, errors));
+    const recorded = await session.recordAndConfirm(id, { type: "invalid", actor: requester, errors }, invalidText(requester, errors), { stillCurrent });
     // Another process handling a concurrent delivery recorded first: it publishes, not this one.
     if (recorded.ok && recorded.won) await session.publish();
     return;
@@ -85,13 +86,13 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   if (isNew) {
     const usage = await usageOf(deps, session, requester, request.resource);
     const limit = checkLimits(policy, usage, "request");
-    if (!limit.ok) return refuseIntake(session, requester, "limits", limit.error, 400);
+    if (!limit.ok) return refuseIntake(session, requester, "limits", limit.error, 400, stillCurrent);
   }
   const allowed = await requesterAllowed(session, policy, requester, request.drill);
-  if (!allowed.ok) return refuseIntake(session, requester, "requester", allowed.error, 500);
+  if (!allowed.ok) return refuseIntake(session, requester, "requester", allowed.error, 500, stillCurrent);
   const incident = await findIncident(port, request);
   const incidentRefused = incidentRefusal(policy, request, incident);
-  if (incidentRefused) return refuseIntake(session, requester, "incident", incidentRefused, 500);
+  if (incidentRefused) return refuseIntake(session, requester, "incident", incidentRefused, 500, stillCurrent);
   const voided = state.approvals.length;
   const text = [
     voided && state.hash !== hash
@@ -107,6 +108,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     `requested:${hash}:${session.chain.length}`,
     { type: "requested", actor: requester, request, hash, required_approvals: policy.approvals.required, ...(incident ? { incident_issue: { ref: formatIssueRef(incident.ref), state: incident.state } } : {}) },
     text,
+    { stillCurrent },
   );
   if (!recorded.ok) {
     await port.createComment(issue.number, `👎 **Refused (\`${recorded.refusal.code}\`)**: ${escapeInline(recorded.refusal.message, 400)}`);
@@ -149,13 +151,31 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
 }
 
 /** A valid body refused for who asks (limits, requester rules): recorded as invalid under `field`, and said. */
-async function refuseIntake(session: RequestSession, requester: string, field: "limits" | "requester" | "incident", refusal: { code: string; message: string }, maxLength: number): Promise<void> {
+async function refuseIntake(session: RequestSession, requester: string, field: "limits" | "requester" | "incident", refusal: { code: string; message: string }, maxLength: number, stillCurrent: RecordOptions["stillCurrent"]): Promise<void> {
   const recorded = await session.record(
     `invalid:${field === "limits" ? "limit" : field}:${session.chain.length}`,
     { type: "invalid", actor: requester, errors: [{ field, message: refusal.message }] },
     `👎 **Refused (\`${refusal.code}\`)**: ${escapeInline(refusal.message, maxLength)}`,
+    { stillCurrent },
   );
   if (recorded.ok) await session.publish();
+}
+
+/**
+ * The body a delivery carries may be older than the issue's by the time its record is appended: two
+ * replicas handle `opened` and `edited` (or two edits) at once, and the one with the older body can
+ * lose the ledger's compare-and-swap to the newer one and be re-decided on top of it. So before each
+ * append, once anything is recorded, GitHub is asked again (after the ledger was read): only a body
+ * that is still the issue's is recorded; an older one stops, and the newer delivery decides. A first
+ * record needs no check: whatever comes later is appended after it.
+ */
+function deliveredBodyIsCurrent(port: GitHubPort, delivered: IssueSummary): NonNullable<RecordOptions["stillCurrent"]> {
+  return async (session) => {
+    if (session.state.status === "new") return null;
+    const now = await port.getIssue(delivered.number);
+    if (now.state === "open" && now.body === delivered.body) return null;
+    return { code: "stale_delivery", message: `#${delivered.number} changed on GitHub after this delivery's body; the newer delivery is recorded instead.` };
+  };
 }
 
 /** The requester passes the policy's `requesters` (minimum permission, teams), read from GitHub now. */

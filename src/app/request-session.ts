@@ -26,6 +26,14 @@ import { mention } from "../core/markdown.ts";
 import { isSettled } from "../core/request-index.ts";
 import { summariseUses, type UseRecord } from "../core/usage.ts";
 
+export interface RecordOptions {
+  /**
+   * Checked on the ledger as just read, before each append attempt: a refusal here means what the
+   * event records is no longer current (a newer delivery decides), and nothing is appended.
+   */
+  stillCurrent?: (session: RequestSession) => Promise<Refusal | null>;
+}
+
 /**
  * One request issue while a handler works on it: its config, its verified history, and the
  * operations that change it. Each change is a signed record first, then labels and the status
@@ -177,9 +185,13 @@ export class RequestSession {
    * racing the app) no-ops. A ledger that cannot be written throws (LedgerUnavailable): nothing was
    * recorded, and the caller must not act as if it had been.
    */
-  async record(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; duplicate: boolean } | { ok: false; refusal: Refusal; raced?: boolean }> {
+  async record(id: string, event: LifecycleEvent, text: string, options: RecordOptions = {}): Promise<{ ok: true; duplicate: boolean } | { ok: false; refusal: Refusal; raced?: boolean }> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (this.hasRecord(id)) return { ok: true, duplicate: true };
+      // Asked after every read of the ledger, so what it reads from GitHub is newer than the version
+      // the compare-and-swap below appends on: a change GitHub made later moves the ledger first.
+      const stale = options.stillCurrent ? await options.stillCurrent(this) : null;
+      if (stale) return { ok: false, refusal: stale, raced: true };
       const last = this.history.chain.at(-1)?.entry.at;
       // Records never go back in time, even if this replica's clock is behind the last writer's.
       const at = last && last > this.nowIso() ? last : this.nowIso();
@@ -228,8 +240,8 @@ export class RequestSession {
    * writer's record of the same event got there first, in which case the session now holds the
    * winner's history and the caller undoes its side effect.
    */
-  async recordAndConfirm(id: string, event: LifecycleEvent, text: string): Promise<{ ok: true; won: boolean } | { ok: false; refusal: Refusal }> {
-    const recorded = await this.record(id, event, text);
+  async recordAndConfirm(id: string, event: LifecycleEvent, text: string, options: RecordOptions = {}): Promise<{ ok: true; won: boolean } | { ok: false; refusal: Refusal }> {
+    const recorded = await this.record(id, event, text, options);
     // Refused only after another writer's append moved the ledger: that writer's record counts.
     if (!recorded.ok) return recorded.raced ? { ok: true, won: false } : recorded;
     return { ok: true, won: !recorded.duplicate };

@@ -40,7 +40,8 @@ export type ReasonCode =
   | "self_review"
   | "self_waiver"
   | "bot_reviewer"
-  | "unattributed_tick";
+  | "unattributed_tick"
+  | "stale_delivery";
 
 export interface Refusal {
   code: ReasonCode;

@@ -23,20 +23,37 @@ function forward(target: string, req: IncomingMessage, body: Buffer): Promise<{ 
   });
 }
 
+/** What a webhook delivery is, for routes that send different events to different replicas. */
+export interface Delivery {
+  event: string;
+  action: string | null;
+  issue: number | null;
+}
+
+function deliveryOf(req: IncomingMessage, body: Buffer): Delivery {
+  let payload: { action?: unknown; issue?: { number?: unknown } } = {};
+  try {
+    payload = JSON.parse(body.toString("utf8")) as typeof payload;
+  } catch {
+    // not JSON: the app answers it
+  }
+  return { event: String(req.headers["x-github-event"] ?? ""), action: typeof payload.action === "string" ? payload.action : null, issue: typeof payload.issue?.number === "number" ? payload.issue.number : null };
+}
+
 /**
  * A load balancer in front of app replicas, for replica tests: `route` picks the backend(s) of each
  * request (several = the same request to each, as duplicated deliveries would); the caller sees the
  * first backend's answer, and `onAnswer` every backend's. The sandbox's webhooks and the Action's
  * calls are pointed at it.
  */
-export async function startLoadBalancer(sb: Sandbox, route: (webhook: boolean) => string[], onAnswer: (answer: Answer) => void = () => undefined) {
+export async function startLoadBalancer(sb: Sandbox, route: (webhook: boolean, delivery: Delivery | null) => string[], onAnswer: (answer: Answer) => void = () => undefined) {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       const webhook = (req.url ?? "").startsWith("/api/github/webhooks");
-      const targets = route(webhook);
+      const targets = route(webhook, webhook ? deliveryOf(req, body) : null);
       Promise.all(targets.map((t) => forward(t, req, body)))
         .then((answers) => {
           answers.forEach((a, i) => onAnswer({ target: targets[i]!, status: a.status, webhook }));
