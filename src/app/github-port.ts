@@ -70,6 +70,10 @@ export interface WorkflowRunSummary {
   event: string;
   /** Login of the account whose action started the run (the app's bot for a grant it dispatched). */
   actor: string;
+  /** Which attempt the run is at: 1, or more after someone re-ran it (same id, commit, ref and `actor`). */
+  run_attempt: number;
+  /** Who started the run's latest attempt: `actor` for the first, whoever re-ran it after. */
+  triggering_actor: string;
   /** The branch the run used: on GitHub a dispatch on a branch runs that branch's copy of the workflow. */
   head_branch: string | null;
   head_sha: string;

@@ -170,7 +170,7 @@ async function exchangeForRequest(
   }
   assertTrusted(claims, { repository, workflow: expected.workflow, events: expected.events, environment: policy.environment ?? null });
   if (!fromDrill) {
-    const refusal = await acceptRun(session, repository, Number(claims.run_id));
+    const refusal = await acceptRun(session, repository, Number(claims.run_id), Number(claims.run_attempt));
     if (refusal) throw new ExchangeRefusal(refusal.code, refusal.message, refusal.code === "unknown_run" ? 403 : 409);
   }
   // Approvals must still hold now, not only when given (owners, permissions, policy terms, collect deadline).

@@ -287,7 +287,7 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     async getWorkflowRun(runId) {
       try {
         const { data } = await octokit.rest.actions.getWorkflowRun({ ...base, run_id: runId });
-        return { id: data.id, display_title: data.display_title, path: data.path, event: data.event, actor: data.actor?.login ?? "", head_branch: data.head_branch ?? null, head_sha: data.head_sha };
+        return { id: data.id, display_title: data.display_title, path: data.path, event: data.event, actor: data.actor?.login ?? "", run_attempt: data.run_attempt ?? 1, triggering_actor: data.triggering_actor?.login ?? data.actor?.login ?? "", head_branch: data.head_branch ?? null, head_sha: data.head_sha };
       } catch (error) {
         if (isStatus(error, 404)) return null;
         throw error;

@@ -27,11 +27,19 @@ export async function trustedRunRefusal(session: RequestSession, repository: Rep
   if (named !== session.number) {
     return { code: "unknown_run", message: `Run ${runId} was started for ${named ? `#${named}` : "no request (its title names none)"}, not for #${session.number}.` };
   }
+  // A re-run keeps the run's id, commit and `actor` (GitHub runs it with the first starter's
+  // privileges); whoever asked for the attempt is its triggering actor, and must be someone who may
+  // start a grant run for this request: the app, or an approver who is not the requester.
+  if (run.run_attempt > 1 && run.triggering_actor !== deps.identity.login) {
+    const why = handStartedRunRefusal(session.state, await session.actor(userOf(run.triggering_actor)));
+    if (why) return { code: "unknown_run", message: `Attempt ${run.run_attempt} of run ${runId} is a re-run, and ${why}` };
+  }
   if (run.actor === deps.identity.login) return { byApp: true };
-  const starter = await session.actor({ login: run.actor, type: /\[bot\]$/i.test(run.actor) ? "Bot" : "User" });
-  const why = handStartedRunRefusal(session.state, starter);
+  const why = handStartedRunRefusal(session.state, await session.actor(userOf(run.actor)));
   return why ? { code: "unknown_run", message: `Breakglass did not start run ${runId}, and ${why}` } : { byApp: false };
 }
+
+const userOf = (login: string) => ({ login, type: /\[bot\]$/i.test(login) ? "Bot" : "User" });
 
 /** The request a grant run's title (the workflow's `run-name`, "… for #N") names, or null. */
 export function requestNamedIn(title: string): number | null {
@@ -40,12 +48,20 @@ export function requestNamedIn(title: string): number | null {
 }
 
 /** Makes sure the exchanging run is one the request's records name, recording it first if GitHub vouches for it. */
-export async function acceptRun(session: RequestSession, repository: RepositoryIdentity, runId: number): Promise<RunRefusal | null> {
+export async function acceptRun(session: RequestSession, repository: RepositoryIdentity, runId: number, attempt = 1): Promise<RunRefusal | null> {
   const { deps, port } = session;
-  if (session.state.runs.includes(String(runId))) return null;
+  const known = session.state.runs.includes(String(runId));
   const run = await port.getWorkflowRun(runId);
+  // Only the run's current attempt counts: a token of an earlier attempt (it lives minutes) is replayed.
+  if (run && run.run_attempt !== attempt) {
+    return { code: "unknown_run", message: `The token is of attempt ${attempt} of run ${runId}, but the run is at attempt ${run.run_attempt} on GitHub.` };
+  }
+  // The first attempt of a recorded run is the run the records name. Any later attempt was asked for
+  // by someone (a re-run): GitHub says who, and it must be someone who may start the run at all.
+  if (known && attempt === 1) return null;
   const decided = await trustedRunRefusal(session, repository, run, runId);
   if ("code" in decided) return decided;
+  if (known) return null;
   const starter = run!.actor;
   const recorded = await session.record(
     `dispatched:${runId}`,

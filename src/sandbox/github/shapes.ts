@@ -385,7 +385,7 @@ export function workflowRunJson(urls: Urls, state: EmulatorState, repo: RepoReco
     created_at: ts(run.created_at),
     updated_at: ts(run.updated_at),
     actor,
-    triggering_actor: actor,
+    triggering_actor: userJson(urls, run.triggering_actor),
     run_started_at: ts(run.created_at),
     jobs_url: `${api}/jobs`,
     logs_url: `${api}/logs`,
@@ -393,7 +393,7 @@ export function workflowRunJson(urls: Urls, state: EmulatorState, repo: RepoReco
     artifacts_url: `${api}/artifacts`,
     cancel_url: `${api}/cancel`,
     rerun_url: `${api}/rerun`,
-    previous_attempt_url: null,
+    previous_attempt_url: run.run_attempt > 1 ? `${api}/attempts/${run.run_attempt - 1}` : null,
     workflow_url: `${urls.api}/repos/${repo.full_name}/actions/workflows/${run.workflow_numeric_id}`,
     head_commit: {
       id: run.head_sha,

@@ -98,6 +98,8 @@ export interface WorkflowRun {
   head_sha: string;
   inputs: Record<string, string>;
   actor: UserRecord;
+  /** Who started the latest attempt: `actor` for the first, whoever re-ran it after (GitHub keeps `actor`, and its privileges, on a re-run). */
+  triggering_actor: UserRecord;
   run_number: number;
   run_attempt: number;
   /** `pending`: held by its concurrency group behind a run in progress. */

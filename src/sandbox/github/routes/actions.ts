@@ -171,6 +171,7 @@ export function startRun(
     head_sha: commitShaOf(files),
     inputs,
     actor: options.actor,
+    triggering_actor: options.actor,
     run_number: runNumber,
     run_attempt: 1,
     status: "queued",
@@ -351,6 +352,34 @@ export function requestProtection(ctx: EmulatorContext, repo: RepoRecord, run: W
   );
 }
 
+/** GitHub's limits on re-running ("Re-running workflows and jobs"): within 30 days of the first run, at most 50 re-runs. */
+const RERUN_WINDOW_MS = 30 * 24 * 3600_000;
+const MAX_RERUNS = 50;
+
+/**
+ * `POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun` (201): the same run id gets its next
+ * attempt, on the same commit and ref, with the same `actor` (whose privileges it uses); the person
+ * who asked becomes its `triggering_actor`. Refused with 403 while the run has not completed, after
+ * 30 days, and after 50 re-runs. The attempt joins its concurrency group like a new run.
+ */
+function rerun({ ctx, repo, caller, params }: RouteHandlerInput): RouteResult {
+  const run = runFrom(repo, params.run_id);
+  const now = ctx.clock.now();
+  if (run.status !== "completed") throw new HttpError(403, "This workflow is already running");
+  if (now - run.created_at > RERUN_WINDOW_MS) throw new HttpError(403, "Unable to retry this workflow run because it was created over a month ago");
+  if (run.run_attempt > MAX_RERUNS) throw new HttpError(403, "This workflow run cannot be retried");
+  run.run_attempt += 1;
+  run.triggering_actor = actorOf(caller);
+  run.status = "queued";
+  run.conclusion = null;
+  run.updated_at = now;
+  run.pendingProtection = [];
+  run.protectionReviews = [];
+  const admission = admitRun(repo, run, false, now);
+  if (admission.started) ctx.runStarted(run);
+  return { status: 201, body: {} };
+}
+
 const actionsRead = { name: "actions", level: "read" } as const;
 
 export const actionRoutes: Route[] = [
@@ -394,6 +423,14 @@ export const actionRoutes: Route[] = [
     auth: "repo",
     permission: actionsRead,
     handle: ({ ctx, repo, params }) => ({ status: 200, body: runJson(ctx, repo, runFrom(repo, params.run_id)) }),
+  },
+  {
+    method: "POST",
+    template: "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun",
+    auth: "repo",
+    permission: { name: "actions", level: "write" },
+    userRole: "write",
+    handle: rerun,
   },
   {
     method: "POST",
