@@ -3,6 +3,7 @@ import { withoutSignature } from "../core/step-up.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
 import { handleCommand } from "./handle-command.ts";
+import { catchUpLostEdits } from "./catch-up-lost-edits.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { isRequestIssue } from "./request-recognition.ts";
 import type { IssueLock } from "./issue-lock.ts";
@@ -18,6 +19,8 @@ export interface CatchUpSource {
 
 export interface CatchUpReport {
   intake: boolean;
+  /** An edit whose webhook (or run) was lost was found and handled (catch-up-lost-edits.ts). */
+  lostEdits: boolean;
   /** Comment ids handled now, oldest first. */
   commands: number[];
   /** Command comments left alone because they were edited before the app saw them. */
@@ -40,7 +43,7 @@ export interface CatchUpReport {
  * would let an edit add a command. Those are reported, and their authors can post the command again.
  */
 export async function catchUpIssue(deps: BreakglassDeps, port: GitHubPort, lock: IssueLock, source: CatchUpSource): Promise<CatchUpReport> {
-  const report: CatchUpReport = { intake: false, commands: [], skippedEdited: [] };
+  const report: CatchUpReport = { intake: false, lostEdits: false, commands: [], skippedEdited: [] };
   const issue = await source.issue();
   if (!(await isRequestIssue(deps, port, issue))) return report;
   const key = `${port.owner}/${port.repo}#${issue.number}`;
@@ -49,6 +52,10 @@ export async function catchUpIssue(deps: BreakglassDeps, port: GitHubPort, lock:
     if (session.state.status === "new" && issue.state === "open") {
       await handleRequestIssue(deps, port, issue, issue.user.login, "opened");
       report.intake = true;
+    } else {
+      // An edit (of the body or of an approval comment) whose run GitHub cancelled is found here.
+      const lost = await catchUpLostEdits(session);
+      report.lostEdits = lost.body || lost.withdrawn.length > 0;
     }
   });
   const comments = (await source.comments()).sort((a, b) => a.id - b.id);

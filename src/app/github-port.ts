@@ -10,6 +10,8 @@ export interface IssueComment {
   /** Slug of the app a user's comment was posted through (`performed_via_github_app`), when known. */
   app_slug?: string | null;
   created_at: string;
+  /** GitHub's last change of the comment (its body); equal to created_at for one never edited, at GitHub's 1-second grain. */
+  updated_at?: string;
   html_url: string;
 }
 

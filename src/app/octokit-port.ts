@@ -26,6 +26,7 @@ interface RawComment {
   user: { login: string; type: string } | null;
   performed_via_github_app?: { id: number; slug?: string } | null;
   created_at: string;
+  updated_at?: string;
   html_url: string;
 }
 
@@ -49,6 +50,7 @@ const toComment = (c: RawComment): IssueComment => ({
   app_id: c.performed_via_github_app?.id ?? null,
   app_slug: c.performed_via_github_app?.slug ?? null,
   created_at: c.created_at,
+  ...(c.updated_at ? { updated_at: c.updated_at } : {}),
   html_url: c.html_url,
 });
 

@@ -7,6 +7,7 @@ import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch
 import type { GitHubPort } from "./github-port.ts";
 import { loadRepoConfig } from "./repo-config.ts";
 import { finishRequest } from "./handle-command.ts";
+import { catchUpLostEdits } from "./catch-up-lost-edits.ts";
 import { RequestSession } from "./request-session.ts";
 import { isSettled } from "../core/request-index.ts";
 import { finishGrant, revokeGrant } from "./revoke-grant.ts";
@@ -34,6 +35,8 @@ export interface ReconcileReport {
   resealed: number[];
   /** Live grants whose handle no configured seal key opens (a retired key removed too early). */
   unopenable: number[];
+  /** Requests where an edit whose webhook was lost (body or approval comment) was found and handled (catch-up-lost-edits.ts). */
+  lost_edits: number[];
 }
 
 /** How old a ledger entry must be before a missing comment counts as deleted rather than not yet posted. */
@@ -64,7 +67,7 @@ const SWEEP_CONCURRENCY = 6;
  * timers, and by the scheduled sweep workflow; safe to run twice at once (records are idempotent).
  */
 export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
-  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [], orphans_revoked: [], orphans_failed: [], resealed: [], unopenable: [] };
+  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [], orphans_revoked: [], orphans_failed: [], resealed: [], unopenable: [], lost_edits: [] };
   // The app's own index, not labels, open/closed state or titles (all writable by triage): a grant whose
   // issue was closed, unlabelled, locked or flooded is still found. A timer names its one issue.
   const issues = only !== undefined ? [only] : await port.ledger.index();
@@ -121,6 +124,9 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
 export async function reconcileSession(deps: BreakglassDeps, session: RequestSession, report: ReconcileReport): Promise<void> {
   // A deletion whose webhook was lost (the app was down; GitHub does not redeliver) is found here.
   if ((await session.restoreMirror(undefined, { settledMs: MIRROR_SETTLED_MS })).length) report.restored.push(session.number);
+  // So is an edit of the body or of an approval comment whose webhook was lost.
+  const lost = await catchUpLostEdits(session);
+  if (lost.body || lost.withdrawn.length) report.lost_edits.push(session.number);
   const { state } = session;
   const now = deps.now();
   const n = session.number;

@@ -131,7 +131,8 @@ export type ApprovalStaleReason =
   | "policy_changed"
   | "rule_no_longer_matches"
   | "break_glass_not_allowed"
-  | "requester_not_allowed";
+  | "requester_not_allowed"
+  | "request_edited_unseen";
 
 export type RevocationReason = "expired" | "revoked" | "cancelled" | "job_ended" | "incident_closed";
 export type LifecycleEventType = LifecycleEvent["type"];

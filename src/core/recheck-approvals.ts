@@ -87,4 +87,5 @@ export const STALE_REASON_TEXT: Record<VoidedApproval["reason"], string> = {
   rule_no_longer_matches: "was an auto-approval rule that the policy in force no longer has or that no longer matches",
   break_glass_not_allowed: "was a break-glass self-approval, which the policy in force no longer allows",
   requester_not_allowed: "was given to a requester the policy no longer allows",
+  request_edited_unseen: "was given while the request's body was changed by an edit Breakglass never received",
 };
