@@ -6,7 +6,7 @@ import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
 import type { GitHubPort } from "./github-port.ts";
 import { loadRepoConfig } from "./repo-config.ts";
-import { finishRequest } from "./handle-command.ts";
+import { finishRequest } from "./finish-request.ts";
 import { RequestSession } from "./request-session.ts";
 import { isSettled } from "../core/request-index.ts";
 import { finishGrant, revokeGrant } from "./revoke-grant.ts";
