@@ -12,4 +12,4 @@ COPY src ./src
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--import", "tsx", "src/app/server.ts"]
+CMD ["node", "--import", "tsx", "src/app/main.ts"]

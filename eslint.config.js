@@ -1,6 +1,12 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+/** Node modules that reach outside the process (files, network, processes, timers' clock is allowed). */
+const IO_MODULES = ["fs", "fs/*", "http", "https", "http2", "net", "tls", "dgram", "dns", "dns/*", "child_process", "cluster", "worker_threads", "readline", "os", "process"].flatMap((m) => [m, `node:${m}`]);
+
+/** The CLI commands that exist to run the sandbox: the demo and `breakglass simulate`. */
+const SANDBOX_FRONT_ENDS = ["src/cli/demo-cast.ts", "src/cli/commands/demo.ts", "src/cli/commands/demo-next-steps.ts", "src/cli/commands/simulate.ts"];
+
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "coverage/", "test-artifacts/"] },
   js.configs.recommended,
@@ -12,6 +18,32 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
+    },
+  },
+  // Import boundaries (docs/architecture.md, "Where do I put…"): src/core is pure domain code, so it
+  // imports no other layer and no I/O module; the emulator is for the sandbox's own users only.
+  {
+    files: ["src/core/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/app/**", "**/action/**", "**/providers/**", "**/sandbox/**", "**/cli/**", "**/audit/**", "**/github/**"], message: "src/core is pure: it imports no other layer of the app." },
+            { group: IO_MODULES, message: "src/core does no I/O: pass what it needs in, or put the I/O in src/app or src/github." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["src/**/*.ts"],
+    ignores: ["src/sandbox/**", "src/core/**", ...SANDBOX_FRONT_ENDS],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/sandbox/**"], message: "Only the sandbox, its front ends (demo, simulate) and tests import src/sandbox." }] },
+      ],
     },
   },
 );

@@ -36039,6 +36039,46 @@ async function runSweep(core, inputs) {
   return report;
 }
 
+// src/core/result.ts
+var ok = (value) => ({ ok: true, value });
+var err = (error2) => ({ ok: false, error: error2 });
+
+// src/core/markdown.ts
+var ZWSP = "\u200B";
+var ALWAYS = {
+  "\\": "\\\\",
+  "*": "\\*",
+  "[": "\\[",
+  "]": "\\]",
+  "(": "\\(",
+  ")": "\\)",
+  "|": "\\|",
+  "~": "\\~",
+  "!": "\\!",
+  // Entities rather than backslashes: a backslash means nothing inside a code span, where callers
+  // also put escaped values, and a bare backtick there would end the span.
+  "`": "&#96;",
+  $: "&#36;",
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  "@": `@${ZWSP}`
+};
+
+// src/core/lifecycle.ts
+var STATUSES = ["new", "invalid", "requested", "approved", "active", "revoke_failed", "expired", "revoked", "denied", "cancelled", "timed_out"];
+var GRANT_ENDED = /* @__PURE__ */ new Set(["expired", "revoked"]);
+var ENDED_WITHOUT_GRANT = /* @__PURE__ */ new Set(["denied", "cancelled", "timed_out"]);
+var ENDED = /* @__PURE__ */ new Set([...GRANT_ENDED, ...ENDED_WITHOUT_GRANT]);
+
+// src/core/labels.ts
+var REQUEST_LABEL = "breakglass";
+var AUDIT_LABEL = "breakglass:audit";
+var DRILL_LABEL = "breakglass:drill";
+var statusLabel = (status) => `breakglass:${status.replace("_", "-")}`;
+var ALL_STATUS_LABELS = STATUSES.filter((s) => s !== "new").map(statusLabel);
+var REVOKE_FAILED_LABEL = statusLabel("revoke_failed");
+
 // src/core/record-marker.ts
 var RECORD_MARKER = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
 var readRecordMarker = (body) => RECORD_MARKER.exec(body ?? "")?.[1] ?? null;
@@ -40653,10 +40693,6 @@ function entryProblem(value) {
 }
 var isRecord = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 
-// src/core/result.ts
-var ok = (value) => ({ ok: true, value });
-var err = (error2) => ({ ok: false, error: error2 });
-
 // src/core/duration.ts
 var MAX_ANY_DURATION_SECONDS = 7 * 24 * 3600;
 var UNIT_SECONDS = { d: 86400, h: 3600, m: 60, s: 1 };
@@ -42050,7 +42086,7 @@ async function runDrill(core, env, inputs) {
     if (!policy?.ok) throw new Error(`policies/${resource}.yml is missing or invalid: the drill needs a valid drill policy.`);
     report.targets = policy.value.drill.targets;
     const runUrl2 = `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${inputs.repository}/actions/runs/${env.GITHUB_RUN_ID ?? "0"}`;
-    const { data: issue2 } = await octokit.rest.issues.create({ owner, repo, title: `[breakglass] ${resource} drill`, body: drillBody(resource, runUrl2), labels: ["breakglass", "breakglass:drill"] });
+    const { data: issue2 } = await octokit.rest.issues.create({ owner, repo, title: `[breakglass] ${resource} drill`, body: drillBody(resource, runUrl2), labels: [REQUEST_LABEL, DRILL_LABEL] });
     report.issue = issue2.number;
     step("request opened", true, `#${issue2.number}`);
     const appWorkflow = core.getInput("drill-app-workflow");
@@ -42068,8 +42104,8 @@ async function runDrill(core, env, inputs) {
     const approved = await waitFor("approved", async () => {
       const data = await labelsOf(issue2.number);
       const names = data.labels.map((l) => typeof l === "string" ? l : l.name);
-      if (names.includes("breakglass:invalid") || names.includes("breakglass:denied")) return "refused";
-      return names.includes("breakglass:approved") ? "approved" : null;
+      if (names.includes(statusLabel("invalid")) || names.includes(statusLabel("denied"))) return "refused";
+      return names.includes(statusLabel("approved")) ? "approved" : null;
     });
     if (approved !== "approved") {
       if (approved === "refused") step("approved", false, "the drill request was refused: see the issue");
@@ -42101,7 +42137,7 @@ async function runDrill(core, env, inputs) {
     const closed = await waitFor("issue closed", async () => (await labelsOf(issue2.number)).state === "closed" ? true : null);
     if (closed) step("issue closed", true, "closed as completed");
     const checklist = await waitFor("review issue opened", async () => {
-      const { data } = await octokit.rest.issues.listForRepo({ owner, repo, labels: "breakglass:audit", state: "all", per_page: 100 });
+      const { data } = await octokit.rest.issues.listForRepo({ owner, repo, labels: AUDIT_LABEL, state: "all", per_page: 100 });
       return data.find((i) => i.body?.includes(`#${issue2.number}`))?.number ?? null;
     });
     if (checklist) step("review issue opened", true, `#${checklist}`);

@@ -1,3 +1,4 @@
+import { REQUEST_LABEL, DRILL_LABEL, AUDIT_LABEL, statusLabel } from "../core/labels.ts";
 import { readRecordMarker } from "../core/record-marker.ts";
 import { Octokit } from "@octokit/rest";
 import type { JSONWebKeySet } from "jose";
@@ -84,7 +85,7 @@ export async function runDrill(core: ActionCore, env: Record<string, string | un
     report.targets = policy.value.drill.targets;
 
     const runUrl = `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${inputs.repository}/actions/runs/${env.GITHUB_RUN_ID ?? "0"}`;
-    const { data: issue } = await octokit.rest.issues.create({ owner, repo, title: `[breakglass] ${resource} drill`, body: drillBody(resource, runUrl), labels: ["breakglass", "breakglass:drill"] });
+    const { data: issue } = await octokit.rest.issues.create({ owner, repo, title: `[breakglass] ${resource} drill`, body: drillBody(resource, runUrl), labels: [REQUEST_LABEL, DRILL_LABEL] });
     report.issue = issue.number;
     step("request opened", true, `#${issue.number}`);
     // Serverless mode: events made with the GITHUB_TOKEN start no workflow run (GitHub's rule, which
@@ -106,8 +107,8 @@ export async function runDrill(core: ActionCore, env: Record<string, string | un
     const approved = await waitFor("approved", async () => {
       const data = await labelsOf(issue.number);
       const names = data.labels.map((l) => (typeof l === "string" ? l : l.name));
-      if (names.includes("breakglass:invalid") || names.includes("breakglass:denied")) return "refused";
-      return names.includes("breakglass:approved") ? "approved" : null;
+      if (names.includes(statusLabel("invalid")) || names.includes(statusLabel("denied"))) return "refused";
+      return names.includes(statusLabel("approved")) ? "approved" : null;
     });
     if (approved !== "approved") {
       if (approved === "refused") step("approved", false, "the drill request was refused: see the issue");
@@ -143,7 +144,7 @@ export async function runDrill(core: ActionCore, env: Record<string, string | un
     const closed = await waitFor("issue closed", async () => ((await labelsOf(issue.number)).state === "closed" ? true : null));
     if (closed) step("issue closed", true, "closed as completed");
     const checklist = await waitFor("review issue opened", async () => {
-      const { data } = await octokit.rest.issues.listForRepo({ owner, repo, labels: "breakglass:audit", state: "all", per_page: 100 });
+      const { data } = await octokit.rest.issues.listForRepo({ owner, repo, labels: AUDIT_LABEL, state: "all", per_page: 100 });
       return data.find((i) => i.body?.includes(`#${issue.number}`))?.number ?? null;
     });
     if (checklist) step("review issue opened", true, `#${checklist}`);

@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { pathToFileURL } from "node:url";
 import { Probot, ProbotOctokit } from "probot";
 import { breakglassApp, commentFromPayload, issueFromPayload, type RawIssuePayload } from "./app.ts";
 import { catchUpIssue, type CatchUpReport } from "./catch-up-issue.ts";
@@ -73,20 +72,4 @@ function catchUpSource(octokit: CatchUpOctokit, owner: string, repo: string, iss
     appReacted: async (commentId: number) =>
       (await octokit.paginate<{ user: { login: string } | null }>(octokit.rest.reactions.listForIssueComment, { owner, repo, comment_id: commentId, per_page: 100 })).some((r) => r.user?.login === appLogin),
   };
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  runInActions(process.env).then(
-    (result) =>
-      console.log(
-        JSON.stringify({
-          level: 30,
-          msg: `Breakglass handled ${result.event} in Actions mode${result.report ? `: checked ${result.report.checked}, revoked ${result.report.revoked.length}, closed ${result.report.finished.length}, failed ${result.report.failed.length}` : ""}${result.caughtUp ? `; caught up #${result.caughtUp.issue}: intake ${result.caughtUp.intake ? "yes" : "no"}, commands ${result.caughtUp.commands.length}, edited before handling ${result.caughtUp.skippedEdited.length}` : ""}`,
-        }),
-      ),
-    (error: unknown) => {
-      console.error(`::error::Breakglass (Actions mode) failed: ${(error as Error).message}`);
-      process.exitCode = 1;
-    },
-  );
 }

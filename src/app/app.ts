@@ -87,7 +87,7 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
       const label = (context.payload as { label?: { name?: string } }).label?.name ?? "";
       // A `breakglass` label on an issue not recorded yet is a new request (above); the rest is display.
-      if (context.payload.action === "labeled" && label === "breakglass" && issue.user.login !== deps.identity.login) return;
+      if (context.payload.action === "labeled" && label === REQUEST_LABEL && issue.user.login !== deps.identity.login) return;
       await lock(key(context, issue.number), () => handleLabelChange(deps, portOf(context), issue, label, context.payload.sender.login));
     });
 

@@ -1,7 +1,7 @@
 import type { AppendResult, Ledger, LedgerChain, LedgerLine, OrphanCredential } from "./ledger.ts";
 import { LedgerUnavailable } from "./ledger.ts";
 import { mergeUses, type UseRecord } from "../core/usage.ts";
-import type { PortOctokit } from "./octokit-port.ts";
+import type { PortOctokit } from "./port-octokit.ts";
 import type { IncidentIssueRef } from "../core/incident-issue.ts";
 
 /** The repository (of the same owner as the request repositories) that holds the ledger, unless configured. */

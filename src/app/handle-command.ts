@@ -25,6 +25,7 @@ import { credentialOf } from "./credential-ref.ts";
 import { priorBreakGlassUses } from "./break-glass-usage.ts";
 import { approvalPostdatesRecord } from "../core/approval-freshness.ts";
 import { approvalPolicyDigest } from "../core/policy-digest.ts";
+import { finishRequest } from "./finish-request.ts";
 import { recheckApprovalsNow } from "./recheck-approvals.ts";
 
 const refusalText = (who: string, r: Refusal): string =>
@@ -280,15 +281,6 @@ async function notify(session: RequestSession, event: "approved" | "break_glass"
     url: session.url,
     summary,
   });
-}
-
-/** A request that ended without a grant (denied, cancelled, timed out) is closed as not planned. */
-export async function finishRequest(session: RequestSession): Promise<void> {
-  await session.publish();
-  if (!session.state.closed && ["denied", "cancelled", "timed_out"].includes(session.state.status)) {
-    await session.record("closed", { type: "closed", actor: session.deps.identity.login }, "🔒 Closing: this request ended without a grant.");
-    await session.port.updateIssue(session.number, { state: "closed", state_reason: "not_planned" });
-  }
 }
 
 export type { IssueComment };

@@ -1,10 +1,9 @@
-import { AUDIT_LABEL, REQUEST_LABEL } from "../core/labels.ts";
-import { ALL_STATUS_LABELS } from "../core/render-status.ts";
+import { AUDIT_LABEL, REQUEST_LABEL, DRILL_LABEL, ALL_STATUS_LABELS } from "../core/labels.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
 import { RequestSession } from "./request-session.ts";
 
-const APP_LABELS = new Set<string>([REQUEST_LABEL, AUDIT_LABEL, "breakglass:drill", ...ALL_STATUS_LABELS]);
+const APP_LABELS = new Set<string>([REQUEST_LABEL, AUDIT_LABEL, DRILL_LABEL, ...ALL_STATUS_LABELS]);
 
 /**
  * `issues.labeled` / `issues.unlabeled` by someone else on a recorded request: the app's labels are put

@@ -1,4 +1,4 @@
-import { LIVE } from "../core/lifecycle.ts";
+import { AWAITING_DECISION, LIVE } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueSummary } from "./github-port.ts";
@@ -21,7 +21,7 @@ export async function handleRequestClosed(deps: BreakglassDeps, port: GitHubPort
     if (!session.state.closed) await port.updateIssue(issue.number, { state: "open", state_reason: "reopened" });
     return;
   }
-  if (["invalid", "requested", "approved"].includes(state.status)) {
+  if (AWAITING_DECISION.has(state.status)) {
     await session.record(`closed-by-hand:${state.events}`, { type: "cancelled", actor: closer, reason: "issue closed by hand" }, `🚫 ${mention(closer)} closed the issue: the request is cancelled.`);
     await session.publish();
   }

@@ -1,7 +1,7 @@
 import { checkLimits, matchAutoApproveRule } from "../core/approval-rules.ts";
 import { checkRequestBody } from "../core/check-request.ts";
 import { formatDuration } from "../core/duration.ts";
-import { LIVE } from "../core/lifecycle.ts";
+import { ENDED, LIVE } from "../core/lifecycle.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import { requestHash } from "../core/request-hash.ts";
 import type { FieldError } from "../core/result.ts";
@@ -50,7 +50,7 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   const stillCurrent = deliveredBodyIsCurrent(port, delivered);
   const { state } = session;
   const requester = issue.user.login;
-  if (LIVE.has(state.status) || state.request && ["expired", "revoked", "denied", "cancelled", "timed_out"].includes(state.status)) {
+  if (LIVE.has(state.status) || state.request && ENDED.has(state.status)) {
     return; // A granted or finished request is frozen: its records, not its body, say what was granted.
   }
   if (session.config.policyErrors.length && session.config.policies.size === 0) {

@@ -1,10 +1,10 @@
-import type { Octokit } from "@octokit/rest";
 import type { Permission } from "../core/approvers.ts";
 import type { GitHubPort, IssueComment, IssueSummary, Reaction, RepositoryComment, RepositoryIdentity } from "./github-port.ts";
 import { DEFAULT_LEDGER_REPO, gitLedger } from "./git-ledger.ts";
 
-/** The slice of Octokit the port uses: `rest` endpoint methods, `paginate` and plain `request`. */
-export type PortOctokit = Pick<Octokit, "rest" | "paginate" | "request">;
+import type { PortOctokit } from "./port-octokit.ts";
+
+export type { PortOctokit };
 
 interface RawIssue {
   number: number;

@@ -5,7 +5,7 @@ import { escapeInline, mention } from "../core/markdown.ts";
 import { approvalPolicyDigest } from "../core/policy-digest.ts";
 import { recheckApprovals, STALE_REASON_TEXT, type ApprovalFacts, type RecheckResult } from "../core/recheck-approvals.ts";
 import type { Policy } from "../core/types.ts";
-import { finishRequest } from "./handle-command.ts";
+import { finishRequest } from "./finish-request.ts";
 import type { RequestSession } from "./request-session.ts";
 
 /** The teams whose membership decides something about the requester: `requesters.teams` and on-call rules. */

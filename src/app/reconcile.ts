@@ -1,12 +1,12 @@
 import { collectDeadline } from "../core/approval-expiry.ts";
 import { revokeOwedCredentials } from "./orphan-credentials.ts";
-import { LIVE } from "../core/lifecycle.ts";
+import { ENDED_WITHOUT_GRANT, LIVE, GRANT_ENDED } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
 import type { GitHubPort } from "./github-port.ts";
 import { loadRepoConfig } from "./repo-config.ts";
-import { finishRequest } from "./handle-command.ts";
+import { finishRequest } from "./finish-request.ts";
 import { catchUpLostEdits } from "./catch-up-lost-edits.ts";
 import { RequestSession } from "./request-session.ts";
 import { isSettled } from "../core/request-index.ts";
@@ -147,14 +147,14 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
     }
     return;
   }
-  if (state.status === "expired" || state.status === "revoked") {
+  if (GRANT_ENDED.has(state.status)) {
     if (!state.closed || state.checklist_issue === null) {
       await finishGrant(session);
       report.finished.push(n);
     }
     return;
   }
-  if (["denied", "cancelled", "timed_out"].includes(state.status)) {
+  if (ENDED_WITHOUT_GRANT.has(state.status)) {
     if (!state.closed) {
       await finishRequest(session);
       report.finished.push(n);

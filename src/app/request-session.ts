@@ -5,7 +5,7 @@ import { readRecordMarker } from "../core/record-marker.ts";
 import type { Actor } from "../core/approval-rules.ts";
 import type { LifecycleEvent, TimedEvent } from "../core/lifecycle-events.ts";
 import { applyEvent, type RequestState } from "../core/lifecycle.ts";
-import { ALL_STATUS_LABELS, renderStatus, STATUS_MARKER, statusLabel } from "../core/render-status.ts";
+import { renderStatus, STATUS_MARKER } from "../core/render-status.ts";
 import type { Refusal } from "../core/refusal.ts";
 import type { Policy } from "../core/types.ts";
 import type { BreakglassDeps } from "./deps.ts";
@@ -21,7 +21,7 @@ const isGone = (error: unknown): boolean => [404, 410].includes((error as { stat
 
 /** Appends that lose a compare-and-swap are re-decided on the fresh ledger; this many tries at most. */
 const MAX_APPEND_ATTEMPTS = 5;
-import { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
+import { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL, ALL_STATUS_LABELS, statusLabel } from "../core/labels.ts";
 import { mention } from "../core/markdown.ts";
 import { isSettled } from "../core/request-index.ts";
 import { summariseUses, type UseRecord } from "../core/usage.ts";

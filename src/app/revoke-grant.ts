@@ -1,3 +1,5 @@
+import { REVOKE_FAILED_LABEL } from "../core/labels.ts";
+import { GRANT_ENDED } from "../core/lifecycle.ts";
 import type { RevocationReason } from "../core/lifecycle-events.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import { credentialOf } from "./credential-ref.ts";
@@ -41,8 +43,8 @@ export async function revokeGrant(
       `🚨 **Revocation failed** (attempt ${attempt}): ${escapeInline(error, 500)}\n\nThe issue stays open and revocation is retried until it is verified. ${policy?.notify.length ? "Notify targets were alerted." : ""}`,
     );
     await session.publish();
-    await session.port.addLabels(session.number, ["breakglass:revoke-failed"]);
-    if (!session.issue.labels.includes("breakglass:revoke-failed")) session.issue.labels.push("breakglass:revoke-failed");
+    await session.port.addLabels(session.number, [REVOKE_FAILED_LABEL]);
+    if (!session.issue.labels.includes(REVOKE_FAILED_LABEL)) session.issue.labels.push(REVOKE_FAILED_LABEL);
     if (policy) {
       await deps.notifier.notify(policy.notify, {
         event: "revocation_failed",
@@ -63,7 +65,7 @@ export async function revokeGrant(
     { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence, ...(usage ? { usage } : {}) },
     `🔒 The grant ${words}${reason === "expired" ? "" : ` (by ${mention(actor)})`}; the credential \`${escapeInline(grant.credential_id, 80)}\` is revoked and verified unusable: ${escapeInline(evidence, 300)}${note ? `\n\n${quoteBlock(note, 500)}` : ""}`,
   );
-  if (session.issue.labels.includes("breakglass:revoke-failed")) await session.port.removeLabel(session.number, "breakglass:revoke-failed");
+  if (session.issue.labels.includes(REVOKE_FAILED_LABEL)) await session.port.removeLabel(session.number, REVOKE_FAILED_LABEL);
   if (policy) {
     await deps.notifier.notify(policy.notify, {
       event: "revoked",
@@ -80,7 +82,7 @@ export async function revokeGrant(
 /** After a verified revocation: open the post-event review, post the summary, close the issue. Idempotent. */
 export async function finishGrant(session: RequestSession): Promise<void> {
   const { state, deps } = session;
-  if (!["expired", "revoked"].includes(state.status)) return;
+  if (!GRANT_ENDED.has(state.status)) return;
   if (state.checklist_issue === null) {
     const { number: checklist, items } = await openChecklist(session);
     const claimed = await session.recordAndConfirm(

@@ -1,6 +1,6 @@
 import type { UseRecord } from "../core/usage.ts";
 import type { RevocationReason, TimedEvent } from "../core/lifecycle-events.ts";
-import { LIVE, type RequestState, type Status } from "../core/lifecycle.ts";
+import { PENDING, LIVE, type RequestState, type Status, GRANT_ENDED } from "../core/lifecycle.ts";
 import type { Severity } from "../core/types.ts";
 
 export type ApprovalHow = "codeowner" | "team" | "listed" | "auto" | "break_glass";
@@ -108,7 +108,6 @@ export interface RowInput {
 }
 
 const ENDED_BY_STATUS: Partial<Record<Status, EndedReason>> = { denied: "denied", cancelled: "cancelled", timed_out: "timed_out" };
-const PENDING: ReadonlySet<Status> = new Set(["new", "invalid", "requested", "approved"]);
 
 /**
  * Builds the row from a request's folded state. Records read without keys are untrusted, so every
@@ -191,7 +190,7 @@ function incidentIssueState(events: readonly TimedEvent[]): AuditRow["incident_i
 
 function drillResult(state: RequestState): DrillResult {
   if (PENDING.has(state.status) || state.status === "active") return "in_progress";
-  const cleanEnd = (state.status === "expired" || state.status === "revoked") && state.grant !== null;
+  const cleanEnd = GRANT_ENDED.has(state.status) && state.grant !== null;
   return cleanEnd && state.grant!.revocation_failures === 0 ? "passed" : "failed";
 }
 

@@ -1,7 +1,7 @@
 import type { AuditEntry } from "../core/audit-chain.ts";
 import type { LifecycleEvent } from "../core/lifecycle-events.ts";
 import { recheckStepUpProof } from "../core/step-up.ts";
-import type { ChainBreak } from "./verify-issue-chain.ts";
+import type { ChainBreak } from "./chain-break.ts";
 
 /**
  * Re-verifies every step-up proof in a chain offline: each recorded SSH signature must verify over the

@@ -1,12 +1,9 @@
 import type { AuditEntry } from "../core/audit-chain.ts";
 import type { History } from "../app/issue-records.ts";
+import type { ChainBreak } from "./chain-break.ts";
 import { checkStepUpProofs } from "./step-up-proofs.ts";
 
-export interface ChainBreak {
-  /** The entry (seq) where the chain stops being trustworthy. */
-  index: number;
-  reason: string;
-}
+export type { ChainBreak };
 
 /** The verdict on one request issue's chain. */
 export interface ChainVerdict {

@@ -1,6 +1,6 @@
 import { hasWriteAccess, type Eligibility, type Permission } from "./approvers.ts";
 import type { LifecycleEvent } from "./lifecycle-events.ts";
-import { LIVE, type RequestState } from "./lifecycle.ts";
+import { AWAITING_DECISION, LIVE, type RequestState } from "./lifecycle.ts";
 import { formatDuration } from "./duration.ts";
 import { isReadableReason, visibleLength } from "./reason-text.ts";
 import { ok, type Result } from "./result.ts";
@@ -70,7 +70,7 @@ export function decideApproval(state: RequestState, actor: Actor, note?: string)
 
 /** Decides a `/deny`: any eligible approver other than the requester, while the request is undecided. */
 export function decideDenial(state: RequestState, actor: Actor, reason: string): Result<LifecycleEvent, Refusal> {
-  if (!["invalid", "requested", "approved"].includes(state.status)) {
+  if (!AWAITING_DECISION.has(state.status)) {
     return refuse("not_pending", `The request is ${state.status}; it can no longer be denied. Use /revoke on an active grant.`);
   }
   const problem = checkApprover(state, actor, "deny");
@@ -83,7 +83,7 @@ export function decideCancellation(state: RequestState, actor: Actor, reason?: s
   if (!same(state.requester, actor.login)) {
     return refuse("not_requester", "Only the person who opened the request can cancel it; approvers can /deny it.");
   }
-  if (!["invalid", "requested", "approved"].includes(state.status)) {
+  if (!AWAITING_DECISION.has(state.status)) {
     return refuse(
       "not_pending",
       LIVE.has(state.status)

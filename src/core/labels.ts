@@ -1,4 +1,6 @@
-/** The labels Breakglass puts on issues (state labels come from render-status.ts's statusLabel). */
+import { STATUSES, type Status } from "./lifecycle.ts";
+
+/** The labels Breakglass puts on issues: every label string the app writes or reads is defined here. */
 export const REQUEST_LABEL = "breakglass";
 export const AUDIT_LABEL = "breakglass:audit";
 export const DRILL_LABEL = "breakglass:drill";
@@ -18,3 +20,8 @@ export const APP_LABELS: readonly LabelSpec[] = [
   { name: AUDIT_LABEL, color: "5319e7", description: "Post-event review of a break-glass grant" },
   { name: DRILL_LABEL, color: "c5def5", description: "A break-glass drill, not a real incident" },
 ];
+
+/** The display label of a status (`breakglass:revoke-failed`); "new" has none. */
+export const statusLabel = (status: Status): string => `breakglass:${status.replace("_", "-")}`;
+export const ALL_STATUS_LABELS: readonly string[] = STATUSES.filter((s) => s !== "new").map(statusLabel);
+export const REVOKE_FAILED_LABEL = statusLabel("revoke_failed");

@@ -4,23 +4,25 @@ import { refuse, type Refusal } from "./refusal.ts";
 import { isSecondPersonItem, selfReviewers } from "./review-items.ts";
 import type { AccessRequest } from "./types.ts";
 
-export type Status =
-  | "new"
-  | "invalid"
-  | "requested"
-  | "approved"
-  | "active"
-  | "revoke_failed"
-  | "expired"
-  | "revoked"
-  | "denied"
-  | "cancelled"
-  | "timed_out";
+/** Every status a request can be in, in lifecycle order. */
+export const STATUSES = ["new", "invalid", "requested", "approved", "active", "revoke_failed", "expired", "revoked", "denied", "cancelled", "timed_out"] as const;
+export type Status = (typeof STATUSES)[number];
 
-/** States from which nothing can be granted any more. */
-export const ENDED: ReadonlySet<Status> = new Set(["expired", "revoked", "denied", "cancelled", "timed_out"]);
+/*
+ * The status sets every layer uses. Each is written once, here; everything else derives from them.
+ */
+/** Before any grant: the request can still be edited, and edits re-open it. */
+export const PENDING: ReadonlySet<Status> = new Set(["new", "invalid", "requested", "approved"]);
+/** Waiting for a decision: approvals, denials and withdrawals apply. */
+export const AWAITING_DECISION: ReadonlySet<Status> = new Set(["invalid", "requested", "approved"]);
 /** States in which a credential may be alive. */
 export const LIVE: ReadonlySet<Status> = new Set(["active", "revoke_failed"]);
+/** A grant that is over: revoked by someone or at its expiry. */
+export const GRANT_ENDED: ReadonlySet<Status> = new Set(["expired", "revoked"]);
+/** Ended without any grant: denied, withdrawn or never collected. */
+export const ENDED_WITHOUT_GRANT: ReadonlySet<Status> = new Set(["denied", "cancelled", "timed_out"]);
+/** States from which nothing can be granted any more. */
+export const ENDED: ReadonlySet<Status> = new Set([...GRANT_ENDED, ...ENDED_WITHOUT_GRANT]);
 
 export interface Approval {
   actor: string;
@@ -119,8 +121,8 @@ export function initialState(): RequestState {
   };
 }
 
-const EDITABLE: ReadonlySet<Status> = new Set(["new", "invalid", "requested", "approved"]);
-const WITHDRAWABLE: ReadonlySet<Status> = new Set(["invalid", "requested", "approved"]);
+const EDITABLE = PENDING;
+const WITHDRAWABLE = AWAITING_DECISION;
 
 function invalid(state: RequestState, event: LifecycleEvent): { ok: false; error: Refusal } {
   return refuse("invalid_transition", `A "${event.type}" event cannot happen while the request is ${state.status}.`);

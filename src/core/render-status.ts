@@ -20,8 +20,6 @@ const BADGE: Record<Status, string> = {
   timed_out: "⌛ timed out",
 };
 
-export const statusLabel = (status: Status): string => `breakglass:${status.replace("_", "-")}`;
-export const ALL_STATUS_LABELS = (Object.keys(BADGE) as Status[]).filter((s) => s !== "new").map(statusLabel);
 
 export interface StatusView {
   state: RequestState;

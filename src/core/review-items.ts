@@ -1,5 +1,4 @@
 import { escapeInline } from "./markdown.ts";
-import type { RequestState } from "./lifecycle.ts";
 
 export const SECOND_PERSON_ITEM = "Second-person review: someone other than the requester confirms this break-glass use was justified";
 const DEFAULT_ITEM = "Review what was done with the access";
@@ -19,6 +18,6 @@ export const isSecondPersonItem = (item: string): boolean => item === SECOND_PER
  * Who reviews nobody's use but their own: the requester and, after a break-glass, whoever broke the
  * glass. They may neither waive the review nor complete its second-person item.
  */
-export function selfReviewers(state: Pick<RequestState, "requester" | "break_glass">): string[] {
+export function selfReviewers(state: { requester: string | null; break_glass: { actor: string } | null }): string[] {
   return [...new Set([state.requester, state.break_glass?.actor].filter((l): l is string => Boolean(l)).map((l) => l.toLowerCase()))];
 }

@@ -1,5 +1,5 @@
 /**
- * Serverless mode: `src/app/actions-entry.ts` run as a real process per event, as the
+ * Serverless mode: `src/app/actions-main.ts` run as a real process per event, as the
  * breakglass-app.yml workflow runs it, against the GitHub emulator. Webhooks to the sandbox's own
  * server are switched off, so everything on the issue comes from the Actions-mode process.
  */
@@ -51,7 +51,7 @@ async function runEvent(name: string, payload: Record<string, unknown> | null, w
   };
   for (const name of without) delete env[name];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/app/actions-entry.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/app/actions-main.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));

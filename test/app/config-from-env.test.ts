@@ -63,7 +63,7 @@ test("a setting the app cannot start with is a ConfigError naming its variable",
 test("npm start with a bad setting refuses to start: one JSON log line naming the variable, exit 1", async () => {
   const { spawnSync } = await import("node:child_process");
   const env = { ...(await base()), BREAKGLASS_SEAL_KEY: undefined, PATH: process.env.PATH, HOME: process.env.HOME };
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/app/server.ts"], { env: env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 60_000, cwd: process.cwd() });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/app/main.ts"], { env: env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 60_000, cwd: process.cwd() });
   assert.equal(r.status, 1, r.stderr);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, r.stderr);

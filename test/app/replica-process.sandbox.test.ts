@@ -1,6 +1,6 @@
 /**
  * Two app *processes*: the sandbox's app and a second one started the way `npm start` starts it
- * (`src/app/server.ts` with its configuration from the environment), behind one load balancer that
+ * (`src/app/main.ts` with its configuration from the environment), behind one load balancer that
  * delivers every webhook to both and spreads the Action's calls between them. GitHub (the emulator)
  * is all they share. Each request must be granted once, revoked once, closed once, reviewed once.
  */
@@ -26,7 +26,7 @@ before(async () => {
   // The second process keeps real time; the sandbox clock starts now so both agree.
   sb = await startSandbox({ startMs: Date.now() });
   const api = new URL(sb.emulator.apiUrl);
-  child = spawn(process.execPath, ["--import", "tsx", "src/app/server.ts"], {
+  child = spawn(process.execPath, ["--import", "tsx", "src/app/main.ts"], {
     env: {
       PATH: process.env.PATH ?? "",
       APP_ID: String(SANDBOX_APP_ID),

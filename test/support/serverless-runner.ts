@@ -1,6 +1,6 @@
 /**
  * A runner for serverless mode: every run of breakglass-app.yml the emulator starts (an issue event, a
- * dispatch, a promoted pending run) runs src/app/actions-entry.ts as a real process, as the workflow's
+ * dispatch, a promoted pending run) runs src/app/actions-main.ts as a real process, as the workflow's
  * job does, and completes the run when the process exits, so the group's pending run starts next.
  */
 import { spawn } from "node:child_process";
@@ -55,7 +55,7 @@ export function entryEnv(sb: Sandbox, name: string, eventPath: string, runId: nu
 /** Runs the entry point once as a process with this environment. */
 export function runEntry(env: Record<string, string>): Promise<EntryResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/app/actions-entry.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/app/actions-main.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));

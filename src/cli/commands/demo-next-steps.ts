@@ -1,3 +1,4 @@
+import { REQUEST_LABEL } from "../../core/labels.ts";
 import { requestFormBody } from "../../sandbox/request-body.ts";
 import type { Sandbox } from "../../sandbox/start-sandbox.ts";
 
@@ -30,7 +31,7 @@ export function demoNextSteps(sb: Sandbox, request: { resource: string; role: st
     ...request.users.map((login) => `  export ${tokenVar(login)}=${sb.emulator.userToken(login)}   # ${login}${login === request.requester ? " (requests)" : login === request.approver ? ` (owns policies/${request.resource}.yml: approves)` : ""}`),
     "",
     `Open a request as ${request.requester} (note the "number" it answers):`,
-    `  ${curl(request.requester, issues, { title: `[breakglass] ${request.resource} ${request.role}`, labels: ["breakglass"], body })}`,
+    `  ${curl(request.requester, issues, { title: `[breakglass] ${request.resource} ${request.role}`, labels: [REQUEST_LABEL], body })}`,
     "",
     ...(request.approverKey
       ? [

@@ -1,3 +1,4 @@
+import { REQUEST_LABEL, AUDIT_LABEL } from "../../core/labels.ts";
 import { readRecordMarker } from "../../core/record-marker.ts";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -78,7 +79,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       owner,
       repo,
       title: `[breakglass] ${resource} ${role}`,
-      labels: ["breakglass"],
+      labels: [REQUEST_LABEL],
       body: requestFormBody({ resource, role, duration, severity: "critical", justification: "Production incident: customers are down since the 09:00 deploy and we need this access to roll it back.", incident: "https://status.example.com/incidents/42" }),
     });
     say(requester, `opened #${issue.number}: ${role} on ${resource} for ${duration}`);
@@ -126,7 +127,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     step("5. Closed, reviewed, and provable");
     const { data: closed } = await person.rest.issues.get({ owner, repo, issue_number: issue.number });
     say("github", `#${issue.number} is ${closed.state} (${closed.state_reason ?? "—"})`);
-    const { data: audits } = await person.rest.issues.listForRepo({ owner, repo, labels: "breakglass:audit", state: "open" });
+    const { data: audits } = await person.rest.issues.listForRepo({ owner, repo, labels: AUDIT_LABEL, state: "open" });
     for (const a of audits) say("github", `post-event review #${a.number} opened: "${a.title}", assigned to ${a.assignees?.map((u) => u.login).join(", ") || "—"}`);
     const comments = await person.paginate(person.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
     const records = comments.filter((c) => c.user?.login === sb.appLogin).map((c) => readRecordMarker(c.body)).filter((j): j is string => Boolean(j));

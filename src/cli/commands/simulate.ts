@@ -1,3 +1,4 @@
+import { REQUEST_LABEL } from "../../core/labels.ts";
 import { readFile } from "node:fs/promises";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -169,7 +170,7 @@ export async function simulate(scenario: Scenario, root: string, scenarioDir = r
     const bodyOf = (s: { body?: string; form?: RequestFormInput }) => s.body ?? requestFormBody(s.form!);
     for (const step of scenario.steps) {
       if ("open" in step) {
-        const { data } = await sb.as(step.open.author).rest.issues.create({ owner, repo, title: step.open.title ?? `[breakglass] ${step.open.form?.resource ?? "request"}`, body: bodyOf(step.open), labels: ["breakglass"] });
+        const { data } = await sb.as(step.open.author).rest.issues.create({ owner, repo, title: step.open.title ?? `[breakglass] ${step.open.form?.resource ?? "request"}`, body: bodyOf(step.open), labels: [REQUEST_LABEL] });
         issueNumber = data.number;
       } else if ("comment" in step) {
         const { data } = await sb.as(step.comment.author).rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: step.comment.body });

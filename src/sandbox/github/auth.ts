@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { compactVerify, decodeProtectedHeader, importSPKI, type CryptoKey } from "jose";
 import type { Clock } from "../clock.ts";
-import { HttpError } from "./router.ts";
+import { HttpError } from "./http-error.ts";
 import type { AccessLevel, AppRecord, UserRecord } from "./state.ts";
 
 export type TokenKind = "app" | "installation" | "user" | "none" | "invalid";
