@@ -93,11 +93,16 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
         // A late-delivered /approve written for the request itself must not approve an extension asked for afterwards.
         const seenExtension = approvalPostdatesRecord(comment, session.recordStamp("extension_requested"), session.state.extension.hash);
         if (!seenExtension.ok) return seenExtension.error;
+        // An extension is more access, so it takes the same step-up as the approval of the grant,
+        // over the extension itself: a stolen session must not stretch a live grant.
+        const proof = await stepUpProof(session, "extend", policy?.approvals.step_up, comment, session.state.extension.hash);
+        if (proof && "code" in proof) return proof;
         // The credential moves first: if the provider cannot, nothing is recorded and the extension
         // stays pending, so the approval can be given again once the provider answers.
         const moved = await extendCredential(session);
         if (typeof moved !== "string") return moved;
-        const recorded = await session.record(id, decided.value, `✅ ${mention(who)} approved the extension.`);
+        const event = decided.value.type === "extension_approved" ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) } : decided.value;
+        const recorded = await session.record(id, event, `✅ ${mention(who)}${signedWith(proof)} approved the extension.`);
         if (!recorded.ok) return recorded.refusal;
         return recordExtension(session, who, moved);
       }
@@ -113,7 +118,7 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       const s = session.state;
       const count = s.approvals.length + 1;
       const via = actor.eligibility?.team ? ` (via ${escapeInline(actor.eligibility.team, 60)})` : "";
-      const signed = proof ? ` with an SSH signature (${proof.key_type.startsWith("sk-") ? "hardware security key" : "signing key"} \`${proof.key_fingerprint}\`)` : "";
+      const signed = signedWith(proof);
       const text = `✅ ${mention(who)}${via}${signed} approved request \`${(s.hash ?? "").slice(0, 16)}\` — ${count} of ${s.required_approvals}.${command.note ? `\n\n${quoteBlock(command.note, 500)}` : ""}`;
       // The approval that completes the request starts the grant: across replicas handling the same
       // delivery, only the one whose record counts dispatches the workflow.
@@ -212,7 +217,13 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
  * The step-up a policy requires for this command: null when none is required, the proof to record,
  * or the refusal. The signing keys are read only when a proof is needed and present.
  */
-async function stepUpProof(session: RequestSession, kind: StepUpKind, stepUp: StepUp | undefined, comment: IssueComment): Promise<StepUpProof | Refusal | null> {
+async function stepUpProof(
+  session: RequestSession,
+  kind: StepUpKind,
+  stepUp: StepUp | undefined,
+  comment: IssueComment,
+  hash = session.state.hash ?? "",
+): Promise<StepUpProof | Refusal | null> {
   if (!stepUpRequired(stepUp)) return null;
   const login = comment.user.login;
   const signingKeys = comment.body.includes("-----BEGIN SSH SIGNATURE-----") ? await session.port.sshSigningKeys(login) : [];
@@ -222,12 +233,15 @@ async function stepUpProof(session: RequestSession, kind: StepUpKind, stepUp: St
     body: comment.body,
     repository: `${session.port.owner}/${session.port.repo}`,
     issue: session.number,
-    hash: session.state.hash ?? "",
+    hash,
     signingKeys,
     login,
   });
   return checked.ok ? checked.value : checked.error;
 }
+
+const signedWith = (proof: StepUpProof | null): string =>
+  proof ? ` with an SSH signature (${proof.key_type.startsWith("sk-") ? "hardware security key" : "signing key"} \`${proof.key_fingerprint}\`)` : "";
 
 /** Whether the policy lets comments posted through this app (on the author's behalf) be commands. */
 function viaAllowedApp(session: RequestSession, comment: IssueComment): boolean {

@@ -86,7 +86,8 @@ export type LifecycleEvent =
    */
   | { type: "handle_resealed"; actor: string; grant_id: string; sealed_handle: string }
   | { type: "extension_requested"; actor: string; seconds: number; reason: string; hash: string }
-  | { type: "extension_approved"; actor: string; hash: string }
+  /** `step_up`: the proof the policy's `approvals.step_up` required, an SSH signature over the extension (kind `extend`). */
+  | { type: "extension_approved"; actor: string; hash: string; comment_id?: number; step_up?: StepUpProof }
   | { type: "extended"; actor: string; grant_id: string; expires_at: string }
   | { type: "revocation_failed"; actor: string; grant_id: string; error: string; attempt: number }
   | {
@@ -132,7 +133,8 @@ export type ApprovalStaleReason =
   | "rule_no_longer_matches"
   | "break_glass_not_allowed"
   | "requester_not_allowed"
-  | "request_edited_unseen";
+  | "request_edited_unseen"
+  | "step_up_missing";
 
 export type RevocationReason = "expired" | "revoked" | "cancelled" | "job_ended" | "incident_closed";
 export type LifecycleEventType = LifecycleEvent["type"];

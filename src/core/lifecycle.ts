@@ -3,6 +3,7 @@ import { ok, type Result } from "./result.ts";
 import { refuse, type Refusal } from "./refusal.ts";
 import { isSecondPersonItem, selfReviewers } from "./review-items.ts";
 import type { AccessRequest } from "./types.ts";
+import type { StepUpProof } from "./step-up.ts";
 
 /** Every status a request can be in, in lifecycle order. */
 export const STATUSES = ["new", "invalid", "requested", "approved", "active", "revoke_failed", "expired", "revoked", "denied", "cancelled", "timed_out"] as const;
@@ -33,6 +34,8 @@ export interface Approval {
   comment_id?: number;
   /** The key that gave the step-up proof, when the policy required one. */
   step_up_key?: string;
+  /** Whether that key was a hardware security key (an `sk-` key type). */
+  step_up_hardware?: boolean;
   /** Digest of the policy it was given under; absent on records written before approvals carried one. */
   policy_digest?: string;
 }
@@ -195,12 +198,12 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
               via: event.via,
               ...(event.team ? { detail: event.team } : {}),
               ...(event.comment_id !== undefined ? { comment_id: event.comment_id } : {}),
-              ...(event.step_up ? { step_up_key: event.step_up.key_fingerprint } : {}),
+              ...stepUpOfEvent(event.step_up),
               ...digest,
             }
           : event.type === "auto_approved"
             ? { actor: event.actor, at, via: "auto", detail: event.rule, ...digest }
-            : { actor: event.actor, at, via: "break_glass", detail: event.reason, ...digest, ...(event.step_up ? { step_up_key: event.step_up.key_fingerprint } : {}) };
+            : { actor: event.actor, at, via: "break_glass", detail: event.reason, ...digest, ...stepUpOfEvent(event.step_up) };
       const approvals = [...state.approvals, approval];
       const done = event.type !== "approved" || approvals.length >= state.required_approvals;
       return ok({
@@ -391,4 +394,8 @@ export function foldEvents(
     state = result.value;
   }
   return { ok: true, state };
+}
+
+function stepUpOfEvent(proof: StepUpProof | undefined): Pick<Approval, "step_up_key" | "step_up_hardware"> {
+  return proof ? { step_up_key: proof.key_fingerprint, step_up_hardware: proof.key_type.startsWith("sk-") } : {};
 }

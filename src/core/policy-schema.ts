@@ -569,7 +569,11 @@ export const POLICY_SCHEMA: JsonSchema = {
           default: POLICY_DEFAULTS.break_glass.allowed,
           examples: [false],
         },
-        step_up: stepUp("the person breaking the glass"),
+        step_up: {
+          ...stepUp("the person breaking the glass"),
+          description: `${stepUp("the person breaking the glass").description} Unset, it is the same as \`approvals.step_up\` (and \`require_hardware_key\`): a self-approval needs the proof an approval needs; \`none\` here opts out.`,
+          default: undefined,
+        },
         require_hardware_key: requireHardwareKey,
       },
       { examples: [{ allowed: false }] },

@@ -760,7 +760,7 @@ function buildPolicy(resource: string, path: string, raw: RawPolicy, seconds: Se
     auto_approve: (raw.auto_approve ?? []).map((rule, i) =>
       toRule(rule, seconds.get(`auto_approve[${i}].max_duration`)),
     ),
-    break_glass: { allowed: raw.break_glass?.allowed ?? d.break_glass.allowed, ...stepUpOf(raw.break_glass?.step_up, raw.break_glass?.require_hardware_key) },
+    break_glass: { allowed: raw.break_glass?.allowed ?? d.break_glass.allowed, ...breakGlassStepUp(raw) },
     extend: { requires_approval: raw.extend?.requires_approval ?? d.extend.requires_approval },
     incident: {
       require_open_issue: raw.incident?.require_open_issue ?? d.incident.require_open_issue,
@@ -900,6 +900,17 @@ function editDistance(a: string, b: string): number {
 }
 
 type StepUpSetting = "none" | StepUpMethod | StepUpMethod[];
+
+/**
+ * A self-approval is an approval: where approvers need step-up and `break_glass.step_up` says
+ * nothing, the person breaking the glass needs the same (a stolen session of an on-call engineer
+ * must not self-approve what an approver could only sign for). `step_up: none` there opts out.
+ */
+function breakGlassStepUp(raw: RawPolicy): { step_up?: StepUp } {
+  const own = raw.break_glass?.step_up;
+  if (own !== undefined) return stepUpOf(own, raw.break_glass?.require_hardware_key);
+  return stepUpOf(raw.approvals?.step_up, raw.break_glass?.require_hardware_key ?? raw.approvals?.require_hardware_key);
+}
 
 /** `none` / one method / a list → the methods any of which satisfies the step-up, and the hardware rule; nothing when none. */
 function stepUpOf(setting: StepUpSetting | undefined, hardware: boolean | undefined): { step_up?: StepUp } {

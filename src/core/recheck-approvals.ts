@@ -4,7 +4,8 @@ import type { VoidedApproval } from "./lifecycle-events.ts";
 import { approvalsComplete, type RequestState } from "./lifecycle.ts";
 import { checkRequester } from "./requester-eligibility.ts";
 import type { Refusal } from "./refusal.ts";
-import type { Policy } from "./types.ts";
+import { stepUpRequired } from "./step-up.ts";
+import type { Policy, StepUp } from "./types.ts";
 
 /** What is true now, read fresh from GitHub and the default branch by the caller. */
 export interface ApprovalFacts {
@@ -68,7 +69,11 @@ function staleReason(
     const still = rule && state.request && matchAutoApproveRule({ ...policy, auto_approve: [rule] }, state.request, facts.requesterTeams) === rule.name;
     return still ? null : "rule_no_longer_matches";
   }
-  if (approval.via === "break_glass") return policy.break_glass.allowed ? null : "break_glass_not_allowed";
+  if (approval.via === "break_glass") return !policy.break_glass.allowed ? "break_glass_not_allowed" : lacksStepUp(approval, policy.break_glass.step_up) ? "step_up_missing" : null;
+  // The step-up is not in the policy digest (loosening it needs no fresh approval), so an approval given
+  // without the proof the policy in force requires is caught here: turning step-up on, say after a
+  // stolen session, must stop approvals already given from that session.
+  if (lacksStepUp(approval, policy.approvals.step_up)) return "step_up_missing";
   const login = approval.actor.toLowerCase();
   if (!facts.eligible.has(login)) {
     const team = approval.detail?.toLowerCase();
@@ -76,6 +81,11 @@ function staleReason(
   }
   if (!hasWriteAccess(facts.permissions.get(login) ?? "none")) return "insufficient_permission";
   return null;
+}
+
+function lacksStepUp(approval: RequestState["approvals"][number], stepUp: StepUp | undefined): boolean {
+  if (!stepUpRequired(stepUp)) return false;
+  return !approval.step_up_key || (stepUp!.require_hardware_key && !approval.step_up_hardware);
 }
 
 /** Human words for a voided approval's reason, for the comment on the issue. */
@@ -88,4 +98,5 @@ export const STALE_REASON_TEXT: Record<VoidedApproval["reason"], string> = {
   break_glass_not_allowed: "was a break-glass self-approval, which the policy in force no longer allows",
   requester_not_allowed: "was given to a requester the policy no longer allows",
   request_edited_unseen: "was given while the request's body was changed by an edit Breakglass never received",
+  step_up_missing: "was given without the step-up proof (or the hardware key) the policy in force requires",
 };

@@ -11,7 +11,12 @@ import { hasArmoredSignature, parsePublicKeyLine, SK_USER_PRESENT, verifySshSign
  */
 export const STEP_UP_NAMESPACE = "breakglass";
 
-export type StepUpKind = "approve" | "break-glass";
+/**
+ * What is signed: `approve` a request, `break-glass` (self-approve) it, or `extend` — approve the
+ * pending extension of a live grant, whose hash is the extension's own (its `extension_requested`
+ * record), so a signature over the request itself or over another extension never extends.
+ */
+export type StepUpKind = "approve" | "break-glass" | "extend";
 
 export type StepUpCode = "step_up_required" | "step_up_bad_signature" | "step_up_unknown_key" | "step_up_not_hardware" | "step_up_wrong_request";
 
@@ -32,6 +37,9 @@ export interface StepUpProof {
   counter?: number;
 }
 
+const ACTION: Record<StepUpKind, string> = { approve: "approve", "break-glass": "break the glass", extend: "approve the extension" };
+const SIGNED_FOR: Record<StepUpKind, string> = { approve: "an approval of the request itself", "break-glass": "a break-glass of this request", extend: "an extension of this grant" };
+
 /** The exact bytes signed (UTF-8, LF line ends). */
 export function stepUpMessage(kind: StepUpKind, repository: string, issue: number, hash: string): string {
   return `breakglass-${kind}\n${repository}#${issue}\n${hash}\n`;
@@ -42,7 +50,7 @@ export function signedLine(kind: StepUpKind, repository: string, issue: number, 
   return `Signed: breakglass-${kind} ${repository}#${issue} ${hash}`;
 }
 
-const SIGNED_LINE = /^Signed: breakglass-(approve|break-glass) ([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})#(\d{1,9}) ([0-9a-f]{64})$/m;
+const SIGNED_LINE = /^Signed: breakglass-(approve|break-glass|extend) ([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})#(\d{1,9}) ([0-9a-f]{64})$/m;
 
 export interface StepUpInput {
   stepUp: StepUp | undefined;
@@ -51,6 +59,7 @@ export interface StepUpInput {
   body: string;
   repository: string;
   issue: number;
+  /** The request's hash, or for `extend` the pending extension's. */
   hash: string;
   /** The person's GitHub SSH signing keys (`GET /users/{login}/ssh_signing_keys`), as key lines. */
   signingKeys: readonly string[];
@@ -65,7 +74,7 @@ export const stepUpRequired = (stepUp: StepUp | undefined): boolean => (stepUp?.
  */
 export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, StepUpRefusal> {
   if (!stepUpRequired(input.stepUp)) return ok(null);
-  const how = `run \`breakglass ${input.kind === "approve" ? "approve" : "break-glass"} ${input.repository}#${input.issue}\` with a key you added to GitHub as a *signing* key (Settings → SSH and GPG keys → New SSH key → Key type: Signing Key)`;
+  const how = `run \`breakglass ${input.kind === "break-glass" ? "break-glass" : "approve"} ${input.repository}#${input.issue}\` with a key you added to GitHub as a *signing* key (Settings → SSH and GPG keys → New SSH key → Key type: Signing Key)`;
   const hardware = input.stepUp!.require_hardware_key;
   const methods = input.stepUp!.methods;
   if (!methods.includes("ssh-signature")) {
@@ -73,7 +82,7 @@ export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, Step
     return err({ code: "step_up_required", message: "This policy accepts only a passkey (`webauthn`) as step-up, which a comment cannot carry and this app does not serve yet. Ask the policy's owners to add `ssh-signature` to its `step_up`." });
   }
   if (!hasArmoredSignature(input.body)) {
-    return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${input.kind === "approve" ? "approve" : "break the glass"}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}.` });
+    return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${ACTION[input.kind]}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}.` });
   }
   const message = stepUpMessage(input.kind, input.repository, input.issue, input.hash);
   const verified = verifySshSignature(input.body, message, STEP_UP_NAMESPACE);
@@ -84,8 +93,9 @@ export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, Step
       const [, kind, repository, issue, hash] = stated;
       const other = stepUpMessage(kind as StepUpKind, repository!, Number(issue), hash!);
       if (other !== message && verifySshSignature(input.body, other, STEP_UP_NAMESPACE).ok) {
-        const what = repository !== input.repository || Number(issue) !== input.issue ? `${repository}#${issue}` : kind !== input.kind ? `a ${kind} of this request` : "an earlier version of this request";
-        return err({ code: "step_up_wrong_request", message: `The signature is for ${what}, not for this request as it is now (hash \`${input.hash.slice(0, 16)}\`). Sign again: ${how}.` });
+        const what = repository !== input.repository || Number(issue) !== input.issue ? `${repository}#${issue}` : kind !== input.kind ? SIGNED_FOR[kind as StepUpKind] : input.kind === "extend" ? "another extension of this grant" : "an earlier version of this request";
+        const current = input.kind === "extend" ? "the extension waiting now" : "this request as it is now";
+        return err({ code: "step_up_wrong_request", message: `The signature is for ${what}, not for ${current} (hash \`${input.hash.slice(0, 16)}\`). Sign again: ${how}.` });
       }
     }
     return err({

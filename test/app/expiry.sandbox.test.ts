@@ -190,8 +190,8 @@ describe("expiry and revocation with the app running", () => {
     const ownReactions = await h.reactions(own);
     assert.deepEqual(ownReactions, ["-1", "eyes"], "the requester cannot approve their own extension");
     assert.equal(Date.parse((await h.state(b.n)).grant!.expires_at), bExpires);
-    // Approving an extension is a plain /approve: step-up guards the grant itself, not its extension.
-    await h.say("heidi", b.n, "/approve");
+    // The policy requires step-up, so the extension is approved as the grant was: signed (over the extension).
+    await h.approve("heidi", b.n);
     s = await h.state(b.n);
     assert.equal(Date.parse(s.grant!.expires_at), bExpires + 30 * MIN);
     assert.equal(s.status, "active");
@@ -220,13 +220,13 @@ describe("expiry and revocation with the app running", () => {
     const before = Date.parse((await h.state(n)).grant!.expires_at);
     await h.say("sam", n, "/extend 15m still restoring");
     extendable.control.failExtend = true;
-    await h.say("grace", n, "/approve");
+    await h.approve("grace", n);
     extendable.control.failExtend = false;
     let s = await h.state(n);
     assert.equal(Date.parse(s.grant!.expires_at), before, "nothing moved");
     assert.ok(s.extension, "the extension is still pending");
     assert.ok((await h.appTexts(n)).some((t) => t.includes("`extension_failed`") && t.includes("Approve again")));
-    await h.say("grace", n, "/approve");
+    await h.approve("grace", n);
     s = await h.state(n);
     assert.equal(Date.parse(s.grant!.expires_at), before + 15 * MIN);
     assert.equal(s.extension, null);

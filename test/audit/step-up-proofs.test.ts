@@ -74,3 +74,33 @@ describe("step-up proofs in audit verify", () => {
     assert.equal(report.ok, false);
   });
 });
+
+describe("step-up proofs of extension approvals in audit verify", () => {
+  const EXTENSION = "e".repeat(64);
+  async function extensionChain(signature: string) {
+    const key = await generateAuditKey();
+    const signer = createSigner(key.privateKey, key.kid);
+    const chain: SignedEntry[] = [];
+    const at = "2026-11-24T09:00:00.000Z";
+    chain.push(await appendEntry(chain, { at, repo: REPO, issue: 7, id: "requested", event: { type: "requested", actor: "dave", hash: HASH } as never }, signer));
+    chain.push(await appendEntry(chain, { at, repo: REPO, issue: 7, id: "comment:2", event: { type: "extension_requested", actor: "dave", seconds: 1800, reason: "still rolling back", hash: EXTENSION } as never }, signer));
+    const step_up = { method: "ssh-signature", key_type: "ssh-ed25519", key_fingerprint: fingerprint, signature };
+    chain.push(await appendEntry(chain, { at, repo: REPO, issue: 7, id: "comment:3", event: { type: "extension_approved", actor: "grace", hash: EXTENSION, step_up } as never }, signer));
+    return verifyChainRecords(chain.map((e) => ({ repo: REPO, issue: 7, jws: e.jws })), { keys: [key.publicJwk] });
+  }
+  it("a proof over this extension (breakglass-extend, the extension's hash) verifies and is counted", async () => {
+    const report = await extensionChain(signFor(stepUpMessage("extend", REPO, 7, EXTENSION)));
+    assert.equal(report.ok, true, JSON.stringify(report.firstBroken));
+    assert.deepEqual(report.chains[0]!.notes, ["1 step-up proof(s) (SSH signatures over the request) re-verified"]);
+  });
+  it("a genuine signature over the request itself, recorded as the extension's proof, breaks the chain", async () => {
+    const report = await extensionChain(signFor(stepUpMessage("approve", REPO, 7, HASH)));
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBroken?.break?.index, 2);
+    assert.match(report.firstBroken!.break!.reason, /@grace's approval of an extension fails: its SSH signature does not verify/);
+  });
+  it("a proof over another extension, or the same extension on another issue, breaks the chain", async () => {
+    assert.equal((await extensionChain(signFor(stepUpMessage("extend", REPO, 7, "f".repeat(64))))).ok, false);
+    assert.equal((await extensionChain(signFor(stepUpMessage("extend", REPO, 8, EXTENSION)))).ok, false);
+  });
+});

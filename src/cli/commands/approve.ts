@@ -13,13 +13,17 @@ import { connect, parseAppLogin, readKeys, withGitHubErrors, type AuditCommandDe
 
 const run = promisify(execFile);
 
-const HELP = (kind: StepUpKind) => `Usage: breakglass ${kind} <owner/repo#N> [options]
+type CommandKind = Exclude<StepUpKind, "extend">;
+
+const HELP = (kind: CommandKind) => `Usage: breakglass ${kind} <owner/repo#N> [options]
 
 ${kind === "approve" ? "Approves" : "Breaks the glass on"} a request with step-up proof: reads the request's current hash from the
 app's records, shows you what you are about to ${kind === "approve" ? "approve" : "self-approve"}, signs exactly
   breakglass-${kind}\\n<owner>/<repo>#<N>\\n<request hash>\\n
 with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` (a FIDO2 key asks for a touch), and posts
-\`/${kind}\` with the signature as your comment.
+\`/${kind}\` with the signature as your comment.${kind === "approve" ? `
+When the request's grant is live and an extension is waiting, it approves the extension instead,
+signing breakglass-extend\\n<owner>/<repo>#<N>\\n<extension hash>\\n.` : ""}
 
 Options:
   --key PATH        Signing key (default: the first of ~/.ssh/id_ed25519_sk, id_ecdsa_sk, id_ed25519, id_ecdsa, id_rsa)
@@ -42,7 +46,7 @@ export interface ApproveDeps extends AuditCommandDeps {
   sshKeygen?: string;
 }
 
-export function command(kind: StepUpKind) {
+export function command(kind: CommandKind) {
   return async function approve(args: string[], io: CliIO, deps: ApproveDeps = {}): Promise<number> {
     let parsed;
     try {
@@ -87,26 +91,40 @@ export function command(kind: StepUpKind) {
     const reading = await withGitHubErrors(repository, () => readRequest(port, issue, { appLogin: parseAppLogin(values["app-login"]), jwks }));
     const { state } = reading;
     if (!state.request || !state.hash) throw new UserError(`${repository}#${issue} has no valid request in the app's records (it is ${state.status}); nothing to sign.`);
-    if (state.status !== "requested") throw new UserError(`${repository}#${issue} is ${state.status.replace(/_/g, " ")}, not waiting for approval; nothing to sign.`);
+    // A live grant with an extension waiting: the approval is of the extension, signed over its own hash.
+    const extension = kind === "approve" && state.status === "active" ? state.extension : null;
+    if (state.status !== "requested" && !extension) {
+      throw new UserError(`${repository}#${issue} is ${state.status.replace(/_/g, " ")}, not waiting for approval${state.status === "active" ? " (no extension is waiting)" : ""}; nothing to sign.`);
+    }
     if (reading.chain.status === "broken") throw new UserError(`the app's records on ${repository}#${issue} do not verify (${reading.chain.problem}); do not sign them.`);
     const r = state.request;
+    const signing: StepUpKind = extension ? "extend" : kind;
+    const hash = extension ? extension.hash : state.hash;
+    const verified = reading.chain.status === "verified" ? " (records verified)" : " (records not verified: pass --jwks to check them)";
     io.stderr(
       [
-        `${kind === "approve" ? "Approving" : "Breaking the glass on"} ${repository}#${issue}${reading.chain.status === "verified" ? " (records verified)" : " (records not verified: pass --jwks to check them)"}:`,
+        extension ? `Approving the extension of the live grant on ${repository}#${issue}${verified}:` : `${kind === "approve" ? "Approving" : "Breaking the glass on"} ${repository}#${issue}${verified}:`,
         `  requester  @${state.requester}`,
         `  resource   ${r.resource}`,
         `  role       ${r.role}`,
         `  duration   ${formatDuration(r.duration_seconds)}`,
         `  severity   ${r.severity}`,
         `  reason     ${r.justification.replace(/\s+/g, " ").slice(0, 200)}`,
-        `  hash       ${state.hash}`,
+        ...(extension
+          ? [
+              `  grant ends ${state.grant?.expires_at ?? "?"}`,
+              `  extend by  ${formatDuration(extension.seconds)} (asked by @${extension.actor})`,
+              `  why        ${extension.reason.replace(/\s+/g, " ").slice(0, 200)}`,
+              `  extension  ${extension.hash}`,
+            ]
+          : [`  hash       ${state.hash}`]),
         `Signing with ${key} (touch your security key if it blinks)…`,
         "",
       ].join("\n"),
     );
-    const signature = await sign(deps.sshKeygen ?? "ssh-keygen", key, stepUpMessage(kind, repository, issue, state.hash));
+    const signature = await sign(deps.sshKeygen ?? "ssh-keygen", key, stepUpMessage(signing, repository, issue, hash));
     const text = kind === "approve" ? values.note?.trim() : values.reason!.trim();
-    const body = [`/${kind}${text ? ` ${text.replace(/\s*\n\s*/g, " ")}` : ""}`, "", signedLine(kind, repository, issue, state.hash), "", signature.trim(), ""].join("\n");
+    const body = [`/${kind}${text ? ` ${text.replace(/\s*\n\s*/g, " ")}` : ""}`, "", signedLine(signing, repository, issue, hash), "", signature.trim(), ""].join("\n");
     if (values["dry-run"]) {
       io.stdout(body);
       return 0;
