@@ -109,6 +109,8 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
     // Enterprise Server set-ups) may turn the spacing off.
     throttle: env.BREAKGLASS_THROTTLE === "rate-limits-only" ? "rate-limits-only" : env.BREAKGLASS_THROTTLE === "off" ? false : true,
     dashboard: dashboardFromEnv(env, publicUrl),
+    // Passkey pages come with Sign in with GitHub; the relying party is the app's public host.
+    ...(env.GITHUB_CLIENT_ID ? { webauthn: { rpName: "Breakglass", rpID: new URL(publicUrl).hostname, origin: new URL(publicUrl).origin } } : {}),
     deps: {
       identity: { appId, login: `${slug}[bot]` },
       signer: createSigner(keys.privateKey, keys.kid),

@@ -90,8 +90,35 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     }
   }
 
+  // Passkeys belong to a person across the owner's repositories: one branch per login, outside any repository's scope.
+  const passkeyRef = (login: string) => `heads/passkeys/${refPart(requestOwner)}/${refPart(login.toLowerCase())}`;
+
   return {
     location,
+    async passkeys(login) {
+      const tip = await tipOf(passkeyRef(login));
+      return tip === null ? { tip: null, entries: [] } : { tip, entries: await entriesAt(tip) };
+    },
+    async appendPasskey(login, expected, entry): Promise<AppendResult> {
+      const entries = [...expected.entries, entry];
+      let commit: string;
+      try {
+        const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: CHAIN_FILE, mode: "100644", type: "blob", content: `${entries.map((e) => JSON.stringify(e)).join("\n")}\n` }] });
+        const { data } = await octokit.rest.git.createCommit({ ...base, message: `passkeys of ${requestOwner}/@${login}: entry ${entries.length - 1}`, tree: tree.sha, parents: expected.tip ? [expected.tip] : [] });
+        commit = data.sha;
+      } catch (error) {
+        throw unavailable(error);
+      }
+      try {
+        if (expected.tip === null) await octokit.rest.git.createRef({ ...base, ref: `refs/${passkeyRef(login)}`, sha: commit });
+        else await octokit.rest.git.updateRef({ ...base, ref: passkeyRef(login), sha: commit, force: false });
+      } catch (error) {
+        if (status(error) === 422) return { ok: false, reason: "conflict" };
+        throw unavailable(error);
+      }
+      remember(commit, entries);
+      return { ok: true, chain: { tip: commit, entries } };
+    },
     async read(issue) {
       const tip = await tipOf(requestRef(issue));
       if (tip === null) return { tip: null, entries: [] };

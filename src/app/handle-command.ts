@@ -27,6 +27,7 @@ import { approvalPostdatesRecord } from "../core/approval-freshness.ts";
 import { approvalPolicyDigest } from "../core/policy-digest.ts";
 import { finishRequest } from "./finish-request.ts";
 import { recheckApprovalsNow } from "./recheck-approvals.ts";
+import { notifyPolicy, provenWith, recordApproval } from "./record-approval.ts";
 
 const refusalText = (who: string, r: Refusal): string =>
   `👎 ${mention(who)} — refused (\`${r.code}\`): ${escapeInline(r.message, 600)}`;
@@ -102,7 +103,7 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
         const moved = await extendCredential(session);
         if (typeof moved !== "string") return moved;
         const event = decided.value.type === "extension_approved" ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) } : decided.value;
-        const recorded = await session.record(id, event, `✅ ${mention(who)}${signedWith(proof)} approved the extension.`);
+        const recorded = await session.record(id, event, `✅ ${mention(who)}${provenWith(proof)} approved the extension.`);
         if (!recorded.ok) return recorded.refusal;
         return recordExtension(session, who, moved);
       }
@@ -113,25 +114,7 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       if (!seen.ok) return seen.error;
       const proof = await stepUpProof(session, "approve", policy?.approvals.step_up, comment);
       if (proof && "code" in proof) return proof;
-      const digest = policy && session.state.request ? { policy_digest: approvalPolicyDigest(policy, session.state.request.role) } : {};
-      const event = decided.value.type === "approved" ? { ...decided.value, comment_id: comment.id, ...digest, ...(proof ? { step_up: proof } : {}) } : decided.value;
-      const s = session.state;
-      const count = s.approvals.length + 1;
-      const via = actor.eligibility?.team ? ` (via ${escapeInline(actor.eligibility.team, 60)})` : "";
-      const signed = signedWith(proof);
-      const text = `✅ ${mention(who)}${via}${signed} approved request \`${(s.hash ?? "").slice(0, 16)}\` — ${count} of ${s.required_approvals}.${command.note ? `\n\n${quoteBlock(command.note, 500)}` : ""}`;
-      // The approval that completes the request starts the grant: across replicas handling the same
-      // delivery, only the one whose record counts dispatches the workflow.
-      const completes = count >= s.required_approvals;
-      const recorded = completes ? await session.recordAndConfirm(id, event, text) : await session.record(id, event, text);
-      if (!recorded.ok) return recorded.refusal;
-      if ("won" in recorded && !recorded.won) return "done";
-      if (session.state.status === "approved") {
-        await session.publish();
-        await notify(session, "approved", `${who} approved; granting`);
-        await dispatchGrant(session);
-      }
-      return "done";
+      return recordApproval(session, { id, actor, decided: decided.value, proof, note: command.note || undefined, commentId: comment.id });
     }
     case "deny": {
       const decided = decideDenial(session.state, await session.actor(comment.user), command.reason);
@@ -181,7 +164,7 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       if (!recorded.ok) return recorded.refusal;
       if (!recorded.won) return "done";
       await session.publish();
-      await notify(session, "break_glass", `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`);
+      await notifyPolicy(session, "break_glass", `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`);
       await dispatchGrant(session);
       return "done";
     }
@@ -236,12 +219,10 @@ async function stepUpProof(
     hash,
     signingKeys,
     login,
+    approvePage: `the app's page /breakglass/approve/${session.port.owner}/${session.port.repo}/${session.number}`,
   });
   return checked.ok ? checked.value : checked.error;
 }
-
-const signedWith = (proof: StepUpProof | null): string =>
-  proof ? ` with an SSH signature (${proof.key_type.startsWith("sk-") ? "hardware security key" : "signing key"} \`${proof.key_fingerprint}\`)` : "";
 
 /** Whether the policy lets comments posted through this app (on the author's behalf) be commands. */
 function viaAllowedApp(session: RequestSession, comment: IssueComment): boolean {
@@ -283,18 +264,6 @@ async function recordExtension(session: RequestSession, approvedBy: string, expi
   if (!recorded.ok) return recorded.refusal;
   session.deps.scheduler?.schedule(session.port, session.number, Date.parse(expires));
   return "done";
-}
-
-async function notify(session: RequestSession, event: "approved" | "break_glass", summary: string): Promise<void> {
-  const policy = session.policy();
-  if (!policy) return;
-  await session.deps.notifier.notify(policy.notify, {
-    event,
-    repository: `${session.port.owner}/${session.port.repo}`,
-    issue: session.number,
-    url: session.url,
-    summary,
-  });
 }
 
 export type { IssueComment };

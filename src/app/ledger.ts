@@ -91,6 +91,12 @@ export interface Ledger {
   linkIncident(issue: number, incident: IncidentIssueRef): Promise<void>;
   /** The requests (of any repository of the owner) linked to `incident`; each must still be checked against its own records. */
   linkedToIncident(incident: IncidentIssueRef): Promise<Array<{ owner: string; repo: string; issue: number }>>;
+  /**
+   * `login`'s passkeys (WebAuthn credentials registered on the app's pages, and removed), one chain
+   * for the whole owner of the repository: signed entries like a request's, compare-and-swap appends.
+   */
+  passkeys(login: string): Promise<LedgerChain>;
+  appendPasskey(login: string, expected: LedgerChain, entry: LedgerLine): Promise<AppendResult>;
 }
 
 /** The ledger could not be read or written: nothing was recorded, nothing may be decided. */
@@ -106,6 +112,7 @@ export class LedgerUnavailable extends Error {
 /** The same contract in memory, for unit tests and fakes of GitHubPort. */
 export function memoryLedger(location = "memory"): Ledger & { chains: Map<number, LedgerChain>; reservations: Map<string, number>; indexed: Set<number>; orphaned: Map<string, OrphanCredential> } {
   const chains = new Map<number, LedgerChain>();
+  const passkeyChains = new Map<string, LedgerChain>();
   const orphaned = new Map<string, OrphanCredential>();
   const used = new Map<number, UseRecord[]>();
   const reservations = new Map<string, number>();
@@ -143,6 +150,16 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
     },
     async read(issue) {
       return chains.get(issue) ?? { tip: null, entries: [] };
+    },
+    async passkeys(login) {
+      return passkeyChains.get(login.toLowerCase()) ?? { tip: null, entries: [] };
+    },
+    async appendPasskey(login, expected, entry) {
+      const current = passkeyChains.get(login.toLowerCase()) ?? { tip: null, entries: [] };
+      if (current.tip !== expected.tip) return { ok: false, reason: "conflict" };
+      const chain = { tip: `p${++version}`, entries: [...current.entries, entry] };
+      passkeyChains.set(login.toLowerCase(), chain);
+      return { ok: true, chain };
     },
     async append(issue, expected, entry) {
       const current = chains.get(issue) ?? { tip: null, entries: [] };

@@ -5,7 +5,7 @@ import type { NotifyTarget } from "../core/types.ts";
 import type { NotificationFailure } from "./notification-failures.ts";
 
 export interface Notification {
-  event: "requested" | "approved" | "break_glass" | "granted" | "revoked" | "revocation_failed" | "escalated" | "records_tampered" | "first_use";
+  event: "requested" | "approved" | "break_glass" | "granted" | "revoked" | "revocation_failed" | "escalated" | "records_tampered" | "first_use" | "passkey_registered" | "passkey_removed";
   repository: string;
   issue: number;
   url: string;

@@ -16,6 +16,7 @@ import { introspectFromRecords } from "./introspect-from-records.ts";
 import { startWebhookProxy } from "./webhook-proxy.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
 import { dashboardRoute, type DashboardAuth } from "./dashboard/dashboard-route.ts";
+import { webauthnRoutes, type WebAuthnConfig } from "./passkeys/webauthn-routes.ts";
 import { collectDashboard } from "./dashboard/collect-dashboard.ts";
 import { createAppMetrics, type AppMetrics } from "./metrics.ts";
 import { opsRoutes } from "./ops-routes.ts";
@@ -43,6 +44,8 @@ export interface ServerConfig {
   throttle?: boolean | "rate-limits-only";
   /** How the /breakglass dashboard is protected (default: off). */
   dashboard?: DashboardAuth;
+  /** Passkey pages (/breakglass/passkeys, /breakglass/approve/…), served with Sign in with GitHub (`dashboard.mode: github`). */
+  webauthn?: WebAuthnConfig;
   /** A smee.io channel whose deliveries are forwarded to the webhook route (WEBHOOK_PROXY_URL, development). */
   webhookProxyUrl?: string;
   /** Extra HTTP handlers. */
@@ -197,6 +200,7 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     onRefusal: (path, code) => metrics.exchangeRefused(path, code),
     extra: [
       dashboardRoute(deps, config.dashboard ?? { mode: "off" }, installedPorts),
+      ...(config.webauthn && config.dashboard?.mode === "github" ? [webauthnRoutes(deps, config.dashboard.signIn, config.webauthn, portFor, installedPorts)] : []),
       opsRoutes(deps, config.dashboard ?? { mode: "off" }, metrics, {
         now: () => Date.now(),
         github: async () => {

@@ -67,7 +67,7 @@ export async function verifyRequest(port: GitHubPort, issue: number, options: { 
   const comments = await port.listComments(issue);
   const own: IssueComment[] = comments.filter((c) => isAppAuthored(c, appLogin)).map((c) => ({ ...c, app_id: null, user: { login: appLogin, type: "Bot" } }));
   const history = await readHistory(port, issue, { appId: 0, login: appLogin }, options.jwks, own);
-  const verdict = verdictOf(history, { repo: `${port.owner}/${port.repo}`, issue });
+  const verdict = await verdictOf(history, { repo: `${port.owner}/${port.repo}`, issue });
   const foreign = comments.filter((c) => !isAppAuthored(c, appLogin) && readRecordMarker(c.body) !== null).length;
   if (foreign > 0) verdict.notes.push(`${foreign} record marker(s) in comments not written by the app were ignored`);
   return { history, verdict };

@@ -24,7 +24,7 @@ export interface ChainVerdict {
  * app's own read, which restores what was changed and carries on: a deleted, edited or truncated
  * record, or a record in a comment the ledger does not hold, is evidence an auditor must see.
  */
-export function verdictOf(history: History, expect: { repo: string; issue: number }): ChainVerdict {
+export async function verdictOf(history: History, expect: { repo: string; issue: number }): Promise<ChainVerdict> {
   const breaks: ChainBreak[] = [];
   const notes: string[] = [];
   const total = history.ledger.entries.length;
@@ -46,9 +46,9 @@ export function verdictOf(history: History, expect: { repo: string; issue: numbe
   for (const commentId of history.unledgered) {
     breaks.push({ index: history.chain.length, reason: `comment ${commentId} carries a record the ledger does not hold` });
   }
-  const stepUps = checkStepUpProofs(history.chain.map((e) => e.entry), expect);
+  const stepUps = await checkStepUpProofs(history.chain.map((e) => e.entry), expect);
   breaks.push(...stepUps.breaks);
-  if (stepUps.checked > stepUps.breaks.length) notes.push(`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures over the request) re-verified`);
+  if (stepUps.checked > stepUps.breaks.length) notes.push(`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified`);
   const first = breaks.sort((a, b) => a.index - b.index)[0] ?? null;
   if (breaks.length > 1) notes.push(...breaks.slice(1).map((b) => b.reason));
   return {

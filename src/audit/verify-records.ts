@@ -34,7 +34,7 @@ export async function verifyChainRecords(records: readonly ChainRecord[], jwks: 
   const chains: ChainVerdict[] = [];
   for (const group of groups.values()) {
     const result = await verifyChain(group.jws, jwks, { repo: group.repo, issue: group.issue });
-    const stepUps = checkStepUpProofs(result.entries, { repo: group.repo, issue: group.issue });
+    const stepUps = await checkStepUpProofs(result.entries, { repo: group.repo, issue: group.issue });
     const broken = result.ok ? (stepUps.breaks[0] ?? null) : { index: result.index, reason: result.reason };
     chains.push({
       repository: group.repo,
@@ -42,7 +42,7 @@ export async function verifyChainRecords(records: readonly ChainRecord[], jwks: 
       entries: group.jws.length,
       ok: broken === null,
       break: broken,
-      notes: stepUps.checked > stepUps.breaks.length ? [`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures over the request) re-verified`] : [],
+      notes: stepUps.checked > stepUps.breaks.length ? [`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified`] : [],
       verified: result.entries,
     });
   }

@@ -3,7 +3,7 @@ import { ok, type Result } from "./result.ts";
 import { refuse, type Refusal } from "./refusal.ts";
 import { isSecondPersonItem, selfReviewers } from "./review-items.ts";
 import type { AccessRequest } from "./types.ts";
-import type { StepUpProof } from "./step-up.ts";
+import { proofIsHardware, proofKey, type StepUpProof } from "./step-up.ts";
 
 /** Every status a request can be in, in lifecycle order. */
 export const STATUSES = ["new", "invalid", "requested", "approved", "active", "revoke_failed", "expired", "revoked", "denied", "cancelled", "timed_out"] as const;
@@ -397,5 +397,5 @@ export function foldEvents(
 }
 
 function stepUpOfEvent(proof: StepUpProof | undefined): Pick<Approval, "step_up_key" | "step_up_hardware"> {
-  return proof ? { step_up_key: proof.key_fingerprint, step_up_hardware: proof.key_type.startsWith("sk-") } : {};
+  return proof ? { step_up_key: proofKey(proof), step_up_hardware: proofIsHardware(proof) } : {};
 }

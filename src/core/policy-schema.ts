@@ -393,7 +393,7 @@ const notifyTarget = object(
 
 
 const stepUp = (who: string): JsonSchema => ({
-  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey on the app's own approval page; not served yet, see Step-up above). A list means any of them.`,
+  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey or security key, registered on the app's /breakglass/passkeys page and used on its /breakglass/approve/<owner>/<repo>/<N> page, with Sign in with GitHub; approvals of requests only, not yet extensions or break-glass). A list means any of them.`,
   oneOf: [
     { enum: ["none", "ssh-signature", "webauthn"], description: "One method, or none." },
     {
@@ -410,7 +410,7 @@ const stepUp = (who: string): JsonSchema => ({
 });
 const requireHardwareKey: JsonSchema = {
   type: "boolean",
-  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing).",
+  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) with an attestation statement (no vendor trust list is checked).",
   default: false,
   examples: [true],
 };

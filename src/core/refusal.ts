@@ -32,6 +32,7 @@ export type ReasonCode =
   | "step_up_unknown_key"
   | "step_up_not_hardware"
   | "step_up_wrong_request"
+  | "step_up_replayed"
   | "approval_predates_request"
   | "approval_stale"
   | "requester_not_allowed"

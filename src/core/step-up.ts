@@ -18,7 +18,7 @@ export const STEP_UP_NAMESPACE = "breakglass";
  */
 export type StepUpKind = "approve" | "break-glass" | "extend";
 
-export type StepUpCode = "step_up_required" | "step_up_bad_signature" | "step_up_unknown_key" | "step_up_not_hardware" | "step_up_wrong_request";
+export type StepUpCode = "step_up_required" | "step_up_bad_signature" | "step_up_unknown_key" | "step_up_not_hardware" | "step_up_wrong_request" | "step_up_replayed";
 
 export interface StepUpRefusal {
   code: StepUpCode;
@@ -26,7 +26,9 @@ export interface StepUpRefusal {
 }
 
 /** What a signed record keeps of a step-up, enough for `breakglass audit verify` to check it offline. */
-export interface StepUpProof {
+export type StepUpProof = SshSignatureProof | WebAuthnProof;
+
+export interface SshSignatureProof {
   method: "ssh-signature";
   key_type: string;
   key_fingerprint: string;
@@ -39,6 +41,45 @@ export interface StepUpProof {
 
 const ACTION: Record<StepUpKind, string> = { approve: "approve", "break-glass": "break the glass", extend: "approve the extension" };
 const SIGNED_FOR: Record<StepUpKind, string> = { approve: "an approval of the request itself", "break-glass": "a break-glass of this request", extend: "an extension of this grant" };
+
+/**
+ * A WebAuthn assertion on the app's approval page. Its challenge is {@link webauthnChallenge}: the
+ * step-up message of this exact request (or extension) and a one-time nonce, so the authenticator's
+ * signature covers the request hash; the registered public key verifies it offline.
+ */
+export interface WebAuthnProof {
+  method: "webauthn";
+  /** base64url credential id, as registered. */
+  credential_id: string;
+  /** base64url COSE public key, as registered (its registration is in the owner's passkey records). */
+  public_key: string;
+  /** Registered as device-bound (not backup-eligible) with an attestation statement: a security key. */
+  hardware: boolean;
+  rp_id: string;
+  origin: string;
+  /** The authenticator's signature counter in this assertion. */
+  counter: number;
+  /** The assertion as the browser returned it (WebAuthn AuthenticationResponseJSON). */
+  assertion: Record<string, unknown>;
+}
+
+/** The key a proof was made with, as the approval shows it: an SSH key fingerprint or `webauthn:<credential id>`. */
+export const proofKey = (proof: StepUpProof): string => (proof.method === "ssh-signature" ? proof.key_fingerprint : `webauthn:${proof.credential_id}`);
+export const proofIsHardware = (proof: StepUpProof): boolean => (proof.method === "ssh-signature" ? proof.key_type.startsWith("sk-") : proof.hardware);
+
+/** The WebAuthn challenge (base64url) for approving this request: the step-up message, then a one-time nonce line. */
+export function webauthnChallenge(kind: StepUpKind, repository: string, issue: number, hash: string, nonce: string): string {
+  return Buffer.from(`${stepUpMessage(kind, repository, issue, hash)}${nonce}\n`, "utf8").toString("base64url");
+}
+
+/** The nonce of a WebAuthn challenge that binds exactly this request, or null when it binds something else. */
+export function challengeNonce(challenge: string, kind: StepUpKind, repository: string, issue: number, hash: string): string | null {
+  const text = Buffer.from(challenge, "base64url").toString("utf8");
+  const message = stepUpMessage(kind, repository, issue, hash);
+  if (!text.startsWith(message)) return null;
+  const nonce = /^([A-Za-z0-9_-]{16,64})\n$/.exec(text.slice(message.length));
+  return nonce ? nonce[1]! : null;
+}
 
 /** The exact bytes signed (UTF-8, LF line ends). */
 export function stepUpMessage(kind: StepUpKind, repository: string, issue: number, hash: string): string {
@@ -64,6 +105,8 @@ export interface StepUpInput {
   /** The person's GitHub SSH signing keys (`GET /users/{login}/ssh_signing_keys`), as key lines. */
   signingKeys: readonly string[];
   login: string;
+  /** The app's WebAuthn approval page for this request, when it serves one. */
+  approvePage?: string;
 }
 
 export const stepUpRequired = (stepUp: StepUp | undefined): boolean => (stepUp?.methods.length ?? 0) > 0;
@@ -72,17 +115,17 @@ export const stepUpRequired = (stepUp: StepUp | undefined): boolean => (stepUp?.
  * Checks the step-up a policy requires. ok(null) when none is required; ok(proof) when the comment
  * carries a valid signature by one of the person's signing keys over this exact request.
  */
-export function checkStepUp(input: StepUpInput): Result<StepUpProof | null, StepUpRefusal> {
+export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null, StepUpRefusal> {
   if (!stepUpRequired(input.stepUp)) return ok(null);
   const how = `run \`breakglass ${input.kind === "break-glass" ? "break-glass" : "approve"} ${input.repository}#${input.issue}\` with a key you added to GitHub as a *signing* key (Settings → SSH and GPG keys → New SSH key → Key type: Signing Key)`;
   const hardware = input.stepUp!.require_hardware_key;
   const methods = input.stepUp!.methods;
   if (!methods.includes("ssh-signature")) {
-    // A comment can carry only an SSH signature; a passkey needs the app's own approval page, not served yet.
-    return err({ code: "step_up_required", message: "This policy accepts only a passkey (`webauthn`) as step-up, which a comment cannot carry and this app does not serve yet. Ask the policy's owners to add `ssh-signature` to its `step_up`." });
+    // A comment can carry only an SSH signature; a passkey is used on the app's own approval page.
+    return err({ code: "step_up_required", message: `This policy accepts only a passkey (\`webauthn\`) as step-up, which a comment cannot carry. ${input.kind === "approve" && input.approvePage ? `Approve on ${input.approvePage} with your passkey or security key (register one first at its /breakglass/passkeys page).` : "Ask the policy's owners to add `ssh-signature` to its `step_up`."}` });
   }
   if (!hasArmoredSignature(input.body)) {
-    return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${ACTION[input.kind]}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}.` });
+    return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${ACTION[input.kind]}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}${methods.includes("webauthn") && input.kind === "approve" && input.approvePage ? `; or approve with a passkey on ${input.approvePage}` : ""}.` });
   }
   const message = stepUpMessage(input.kind, input.repository, input.issue, input.hash);
   const verified = verifySshSignature(input.body, message, STEP_UP_NAMESPACE);
@@ -144,7 +187,7 @@ export function withoutSignature(text: string): string {
  * Re-verifies a recorded step-up offline: the signature over the message the record names, with the
  * key embedded in it, whose fingerprint must be the recorded one. Returns a problem, or null.
  */
-export function recheckStepUpProof(proof: StepUpProof, kind: StepUpKind, repository: string, issue: number, hash: string): string | null {
+export function recheckStepUpProof(proof: SshSignatureProof, kind: StepUpKind, repository: string, issue: number, hash: string): string | null {
   const verified = verifySshSignature(proof.signature, stepUpMessage(kind, repository, issue, hash), STEP_UP_NAMESPACE);
   if (!verified.ok) return `its SSH signature does not verify (${verified.error})`;
   if (verified.value.key.fingerprint !== proof.key_fingerprint) return `its signature was made by ${verified.value.key.fingerprint}, not the recorded ${proof.key_fingerprint}`;

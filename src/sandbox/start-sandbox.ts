@@ -243,6 +243,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
       throttle: options.rateLimits === "production" ? true : options.rateLimits ? "rate-limits-only" : false,
       dashboard: options.dashboard === "github" ? { mode: "github", signIn } : { mode: "loopback" },
+      // Passkeys need a domain as relying party id, not an IP address: browsers reach the app as localhost.
+      ...(options.dashboard === "github" ? { webauthn: { rpName: "Breakglass (sandbox)", rpID: "localhost", get origin() { return appUrl.replace("127.0.0.1", "localhost"); } } } : {}),
       ...(options.webhookProxyUrl ? { webhookProxyUrl: options.webhookProxyUrl } : {}),
       logLevel: options.logLevel ?? "silent",
       deps: {

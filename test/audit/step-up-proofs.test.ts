@@ -55,7 +55,7 @@ describe("step-up proofs in audit verify", () => {
   it("a genuine proof over this request verifies and is counted", async () => {
     const report = await chainWith(signFor(stepUpMessage("approve", REPO, 7, HASH)));
     assert.equal(report.ok, true, JSON.stringify(report.firstBroken));
-    assert.deepEqual(report.chains[0]!.notes, ["1 step-up proof(s) (SSH signatures over the request) re-verified"]);
+    assert.deepEqual(report.chains[0]!.notes, ["1 step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified"]);
   });
   it("a proof over another issue breaks the chain at that entry", async () => {
     const report = await chainWith(signFor(stepUpMessage("approve", REPO, 8, HASH)));
@@ -91,7 +91,7 @@ describe("step-up proofs of extension approvals in audit verify", () => {
   it("a proof over this extension (breakglass-extend, the extension's hash) verifies and is counted", async () => {
     const report = await extensionChain(signFor(stepUpMessage("extend", REPO, 7, EXTENSION)));
     assert.equal(report.ok, true, JSON.stringify(report.firstBroken));
-    assert.deepEqual(report.chains[0]!.notes, ["1 step-up proof(s) (SSH signatures over the request) re-verified"]);
+    assert.deepEqual(report.chains[0]!.notes, ["1 step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified"]);
   });
   it("a genuine signature over the request itself, recorded as the extension's proof, breaks the chain", async () => {
     const report = await extensionChain(signFor(stepUpMessage("approve", REPO, 7, HASH)));

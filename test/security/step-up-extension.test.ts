@@ -122,13 +122,13 @@ test("A183 a signature over this extension by the approver's signing key extends
   assert.equal(Date.parse(h.state.grant!.expires_at), expires + 30 * MIN);
   assert.equal(h.state.extension, null);
   const record = h.events.find((e) => e.type === "extension_approved");
-  assert.ok(record?.type === "extension_approved" && record.step_up, "the signed record holds the step-up");
+  assert.ok(record?.type === "extension_approved" && record.step_up?.method === "ssh-signature", "the signed record holds the step-up");
   assert.equal(record.actor, "heidi");
   assert.match(record.step_up.signature, /^-----BEGIN SSH SIGNATURE-----/);
 
   // Offline: both proofs (the approval, the extension) re-verify from the records alone.
   const entries: AuditEntry[] = h.chain.map((e) => e.entry);
-  assert.deepEqual(checkStepUpProofs(entries, { repo: sb.repository, issue: n }), { checked: 2, breaks: [] });
+  assert.deepEqual(await checkStepUpProofs(entries, { repo: sb.repository, issue: n }), { checked: 2, breaks: [] });
   let out = "";
   const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (out += t), readStdin: async () => "", cwd: process.cwd(), env: { GITHUB_TOKEN: sb.emulator.userToken("sam"), GITHUB_API_URL: sb.emulator.apiUrl } };
   assert.equal(await audit(["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], io), 0, out);
@@ -139,7 +139,7 @@ test("A183 a signature over this extension by the approver's signing key extends
     const event = e.event as LifecycleEvent;
     return event.type === "extension_approved" ? { ...e, event: { ...event, step_up: approval.step_up } } : e;
   });
-  const checked = checkStepUpProofs(tampered, { repo: sb.repository, issue: n });
+  const checked = await checkStepUpProofs(tampered, { repo: sb.repository, issue: n });
   assert.equal(checked.breaks.length, 1);
   assert.match(checked.breaks[0]!.reason, /@heidi's approval of an extension fails: its SSH signature does not verify/);
 });

@@ -89,7 +89,7 @@ test("S02 an SSH signature by the approver's registered signing key approves, an
   const h = await historyOf(sb, n);
   assert.equal(h.state.status, "approved");
   const approval = await lastApproval(n);
-  assert.ok(approval?.type === "approved" && approval.step_up, "the signed record holds the step-up");
+  assert.ok(approval?.type === "approved" && approval.step_up?.method === "ssh-signature", "the signed record holds the step-up");
   const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, "grace.pub")], { encoding: "utf8" }).split(/\s+/)[1]!;
   assert.equal(approval.step_up.key_fingerprint, fingerprint);
   assert.equal(approval.step_up.key_type, "ssh-ed25519");
@@ -153,7 +153,7 @@ test("S10 where a hardware key is required, a security-key (sk-ssh-ed25519) sign
     const h = await historyOf(sb, n);
     assert.equal(h.state.status, "approved");
     const approval = await lastApproval(n);
-    assert.ok(approval?.type === "approved" && approval.step_up);
+    assert.ok(approval?.type === "approved" && approval.step_up?.method === "ssh-signature");
     assert.equal(approval.step_up.key_type, SK_ED25519);
     assert.equal(approval.step_up.flags, 0x01);
     assert.equal(approval.step_up.counter, 31);

@@ -37,11 +37,11 @@ function mac(key: Buffer, text: string): string {
 }
 
 /** `<payload>.<mac>` with the payload base64url JSON; null when the MAC or the expiry fails. */
-function sealed(key: Buffer, purpose: string, value: Record<string, unknown>): string {
+export function sealed(key: Buffer, purpose: string, value: Record<string, unknown>): string {
   const payload = Buffer.from(JSON.stringify(value)).toString("base64url");
   return `${payload}.${mac(key, `${purpose}.${payload}`)}`;
 }
-function unseal(key: Buffer, purpose: string, text: string | undefined, now: number): Record<string, unknown> | null {
+export function unseal(key: Buffer, purpose: string, text: string | undefined, now: number): Record<string, unknown> | null {
   if (!text) return null;
   const [payload, tag, extra] = text.split(".");
   if (!payload || !tag || extra !== undefined) return null;
@@ -56,7 +56,7 @@ function unseal(key: Buffer, purpose: string, text: string | undefined, now: num
   }
 }
 
-function cookieOf(req: IncomingMessage, name: string): string | undefined {
+export function cookieOf(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? "").split(";")) {
     const [k, ...v] = part.trim().split("=");
     if (k === name) return v.join("=");
@@ -64,7 +64,7 @@ function cookieOf(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-function setCookie(cfg: GitHubSignIn, name: string, value: string, maxAge: number): string {
+export function setCookie(cfg: GitHubSignIn, name: string, value: string, maxAge: number): string {
   const secure = cfg.publicUrl.startsWith("https:") ? "; Secure" : "";
   return `${name}=${value}; Path=/breakglass; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
 }
