@@ -14,6 +14,7 @@ import { SESSION_COOKIE } from "../../src/app/dashboard/github-sign-in.ts";
 import { readPasskeys } from "../../src/app/passkeys/passkey-records.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
 import { SESSION_COOKIE as GITHUB_SESSION } from "../../src/sandbox/github/oauth-web-flow.ts";
+import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { appTexts, historyOf, openRequest, owner, refusalFor, repo, say } from "../security/attack-kit.ts";
 
@@ -202,5 +203,36 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const done = await approveOnPage(grace, n);
     assert.match(done.result, /step_up_unknown_key/, done.result);
     assert.equal((await historyOf(sb, n)).state.approvals.length, 0);
+  });
+
+  it("the rules of a comment approval hold on the page: the requester cannot approve their own request with a passkey", async () => {
+    const dave = await person("dave");
+    await register(dave);
+    const n = await openRequest(sb, "dave", form);
+    await dave.page.goto(local(`/breakglass/approve/${owner}/${repo}/${n}`));
+    await dave.page.click("#approve");
+    await dave.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
+    // Refused before any challenge is given: the same decision a comment from the requester gets.
+    assert.match(await dave.page.locator("#result").innerText(), /^Refused: self_approval: /);
+    assert.equal((await historyOf(sb, n)).state.approvals.length, 0);
+  });
+
+  it("an assertion over the request as it was before the requester edited it is refused (step_up_wrong_request)", async () => {
+    const heidi = await person("heidi");
+    await register(heidi);
+    const n = await openRequest(sb, "ivan", form);
+    // The requester changes the request between the challenge and the approval reaching the app.
+    await heidi.page.route(`**/breakglass/approve/${owner}/${repo}/${n}`, async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      await sb.as("ivan").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...form, duration: "2h" }) });
+      await sb.settle();
+      await route.continue();
+    });
+    const done = await approveOnPage(heidi, n);
+    assert.match(done.result, /step_up_wrong_request/, `${done.result}\n${JSON.stringify((await historyOf(sb, n)).events.map((e) => [e.type, (e as { hash?: string }).hash?.slice(0, 8), e.at]))}\n${(await appTexts(sb, n)).join("\n--\n").slice(0, 3000)}`);
+    assert.match(done.result, /the request changed after you started/);
+    const h = await historyOf(sb, n);
+    assert.equal(h.state.approvals.length, 0);
+    assert.equal(h.state.request?.duration_seconds, 2 * 3600, "the edit was recorded");
   });
 });
