@@ -85,7 +85,10 @@ function staleReason(
 
 function lacksStepUp(approval: RequestState["approvals"][number], stepUp: StepUp | undefined): boolean {
   if (!stepUpRequired(stepUp)) return false;
-  return !approval.step_up_key || (stepUp!.require_hardware_key && !approval.step_up_hardware);
+  if (!approval.step_up_key) return true;
+  // A method the policy in force no longer accepts (a passkey where it now takes only SSH signatures) does not count.
+  const method = approval.step_up_key.startsWith("webauthn:") ? "webauthn" : "ssh-signature";
+  return !stepUp!.methods.includes(method) || (stepUp!.require_hardware_key && !approval.step_up_hardware);
 }
 
 /** Human words for a voided approval's reason, for the comment on the issue. */
@@ -98,5 +101,5 @@ export const STALE_REASON_TEXT: Record<VoidedApproval["reason"], string> = {
   break_glass_not_allowed: "was a break-glass self-approval, which the policy in force no longer allows",
   requester_not_allowed: "was given to a requester the policy no longer allows",
   request_edited_unseen: "was given while the request's body was changed by an edit Breakglass never received",
-  step_up_missing: "was given without the step-up proof (or the hardware key) the policy in force requires",
+  step_up_missing: "was given without the step-up proof (method or hardware key) the policy in force requires",
 };

@@ -88,3 +88,10 @@ test("a break-glass self-approval without the step-up break-glass now requires i
   assert.deepEqual(signed.voided, []);
   assert.equal(signed.complete, true);
 });
+
+test("an approval proven by a method the policy in force no longer accepts is voided (a passkey where only SSH signatures count now)", () => {
+  const passkey = { method: "webauthn", credential_id: "cred1", public_key: "pk", hardware: true, rp_id: "localhost", origin: "http://localhost", counter: 1, assertion: {} };
+  const approvals = [{ type: "approved", actor: "bob", via: "codeowner", step_up: passkey }];
+  assert.deepEqual(recheck(parsed(`${BASE}approvals:\n  required: 2\n  step_up: ssh-signature\n`), approvals).voided, [{ actor: "bob", reason: "step_up_missing" }]);
+  assert.deepEqual(recheck(parsed(`${BASE}approvals:\n  required: 2\n  step_up: [webauthn]\n  require_hardware_key: true\n`), approvals).voided, []);
+});
