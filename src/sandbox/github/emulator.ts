@@ -152,6 +152,8 @@ export interface GitHubEmulator {
   /** Holds a run for an environment's protection rule and sends `deployment_protection_rule.requested`. */
   requestDeploymentProtection(runId: number, environment: string): DeliveryRecord;
   emitInstallationCreated(): DeliveryRecord;
+  /** Add repositories (by name, in the emulator's organisation) to the installation, as the installation's settings page does, and send `installation_repositories.added`. */
+  addRepositoriesToInstallation(names: string[]): DeliveryRecord;
   redeliver(idOrGuid: number | string): Promise<DeliveryRecord>;
   /** Delivers the webhooks parked by `faults.holdWebhooks`, late; resolves once they were answered. */
   releaseHeldWebhooks(): Promise<DeliveryRecord[]>;
@@ -553,6 +555,25 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     });
   }
 
+  function addRepositoriesToInstallation(names: string[]): DeliveryRecord {
+    const added = names.map((name) => {
+      const repo = findRepo(state, state.org.login, name);
+      if (!repo) throw new Error(`no repository ${state.org.login}/${name} in the emulator`);
+      if (!state.installation.repoIds.includes(repo.id)) state.installation.repoIds.push(repo.id);
+      return repo;
+    });
+    const { installation: _short, ...envelope } = webhookEnvelope(ctx, null, state.org);
+    return webhooks.enqueue("installation_repositories", {
+      action: "added",
+      installation: installationJson(urls, state, state.installation),
+      repository_selection: state.installation.repository_selection,
+      repositories_added: added.map((r) => ({ id: r.id, node_id: r.node_id, name: r.name, full_name: r.full_name, private: r.private })),
+      repositories_removed: [],
+      requester: null,
+      ...envelope,
+    });
+  }
+
   return {
     url: origin,
     apiUrl: urls.api,
@@ -622,6 +643,7 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       return requestProtection(ctx, state.repositories.get(run.repoId)!, run, environment);
     },
     emitInstallationCreated,
+    addRepositoriesToInstallation,
     redeliver: (idOrGuid) => webhooks.redeliver(idOrGuid),
     releaseHeldWebhooks: () => webhooks.releaseHeld(),
     waitForIdle,
