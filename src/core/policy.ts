@@ -15,15 +15,14 @@ import {
 } from "yaml";
 import { parseDuration } from "./duration.ts";
 import {
-  DEFAULT_AWS_MAX_SESSION,
   DEFAULT_DURATION_CAP,
-  DEFAULT_PG_CONNECTION_ENV,
   DURATION_TITLE,
   POLICY_DEFAULTS,
   POLICY_SCHEMA,
   RESOURCE_NAME_PATTERN,
   type JsonSchema,
 } from "./policy-schema.ts";
+import { withProviderDefaults } from "./provider-settings/index.ts";
 import { err, ok, type Result } from "./result.ts";
 import type { StepUp, StepUpMethod, AutoApproveRule, NotifyTarget, Policy, ProviderName, RoleSpec, Severity } from "./types.ts";
 
@@ -797,16 +796,6 @@ function toRule(rule: RawRule, maxSeconds: number | undefined): AutoApproveRule 
     ...(rule.on_call_team !== undefined ? { on_call_team: rule.on_call_team } : {}),
     ...(rule.drill_only !== undefined ? { drill_only: rule.drill_only } : {}),
   };
-}
-
-function withProviderDefaults(
-  provider: ProviderName,
-  settings: Record<string, unknown>,
-): Record<string, unknown> {
-  const copy = structuredClone(settings);
-  if (provider === "postgres") return { connection_env: DEFAULT_PG_CONNECTION_ENV, ...copy };
-  if (provider === "aws") return { max_session: DEFAULT_AWS_MAX_SESSION, ...copy };
-  return copy;
 }
 
 function secondsOf(text: string): number {
