@@ -1,3 +1,4 @@
+import { subcommandHelp } from "../subcommand.ts";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -61,15 +62,9 @@ export interface AuditCommandDeps {
 }
 
 export async function run(args: string[], io: CliIO, deps: AuditCommandDeps = {}): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    io.stdout(HELP);
-    return sub === undefined ? 1 : 0;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.stdout(HELP);
-    return 0;
-  }
+  const helped = subcommandHelp(args, io, HELP);
+  if (helped !== null) return helped;
+  const [sub, ...rest] = args as [string, ...string[]];
   if (sub === "export") return exportCommand(rest, io, deps);
   if (sub === "verify") return verifyCommand(rest, io, deps);
   throw new UsageError(`unknown subcommand "${sub}": use \`breakglass audit export\` or \`breakglass audit verify\` (see --help).`);
