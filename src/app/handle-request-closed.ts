@@ -22,7 +22,7 @@ export async function handleRequestClosed(deps: BreakglassDeps, port: GitHubPort
     return;
   }
   if (AWAITING_DECISION.has(state.status)) {
-    await session.record(`closed-by-hand:${state.events}`, { type: "cancelled", actor: closer, reason: "issue closed by hand" }, `🚫 ${mention(closer)} closed the issue: the request is cancelled.`);
+    await session.record(`closed-by-hand:${state.eventCount}`, { type: "cancelled", actor: closer, reason: "issue closed by hand" }, `🚫 ${mention(closer)} closed the issue: the request is cancelled.`);
     await session.publish();
   }
 }

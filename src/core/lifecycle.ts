@@ -82,7 +82,7 @@ export interface RequestState {
   closed: boolean;
   ended_at: string | null;
   /** Number of events folded. */
-  events: number;
+  eventCount: number;
 }
 
 export interface ReviewState {
@@ -117,7 +117,7 @@ export function initialState(): RequestState {
     review: { items: null, ticks: [], waiver: null },
     closed: false,
     ended_at: null,
-    events: 0,
+    eventCount: 0,
   };
 }
 
@@ -135,7 +135,7 @@ function invalid(state: RequestState, event: LifecycleEvent): { ok: false; error
  */
 export function applyEvent(state: RequestState, timed: TimedEvent): Result<RequestState, Refusal> {
   const { at, ...event } = timed;
-  const next: RequestState = { ...state, events: state.events + 1 };
+  const next: RequestState = { ...state, eventCount: state.eventCount + 1 };
   switch (event.type) {
     case "requested": {
       if (!EDITABLE.has(state.status) || (state.requester !== null && state.requester !== event.actor)) {
