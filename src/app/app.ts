@@ -1,7 +1,7 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
-import { handleAuditClose } from "./handle-audit-close.ts";
+import { handleReviewClose } from "./handle-review-close.ts";
 import { handleCommand } from "./handle-command.ts";
 import { handleCommentChange } from "./handle-comment-change.ts";
 import { handleRecordTampering } from "./handle-record-tampering.ts";
@@ -105,7 +105,7 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
 
       if (issue.user.login === deps.identity.login) {
         const review = reviewedRequestNumber(issue, deps.identity.login) ?? issue.number;
-        await lock(key(context, review), () => handleAuditClose(deps, portOf(context), issue, context.payload.sender.login));
+        await lock(key(context, review), () => handleReviewClose(deps, portOf(context), issue, context.payload.sender.login));
       }
       await lock(key(context, issue.number), () => handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login));
       // Outside the closed issue's lock: each request tied to it is handled under its own.
