@@ -1,11 +1,11 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "../github/github-port.ts";
 import { handleReviewClose } from "./handle-review-close.ts";
 import { handleCommand } from "./handle-command.ts";
 import { handleCommentChange } from "./handle-comment-change.ts";
 import { handleRecordTampering } from "./handle-record-tampering.ts";
-import { isAppComment } from "./issue-records.ts";
+import { isAppComment } from "../github/issue-records.ts";
 import { handleLabelChange } from "./handle-label-change.ts";
 import { sayWhenLedgerUnavailable } from "./ledger-unavailable-notice.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
@@ -16,7 +16,7 @@ import { handleReviewComment, mayBeReviewCommand } from "./handle-review-comment
 import { handleReviewEdit } from "./handle-review-edit.ts";
 import { reviewedRequestNumber } from "./review-issue.ts";
 import type { IssueLock } from "./issue-lock.ts";
-import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { octokitPort, type PortOctokit } from "../github/octokit-port.ts";
 
 import { ensureAppLabels } from "./recognise-request.ts";
 import { REQUEST_LABEL } from "../core/labels.ts";

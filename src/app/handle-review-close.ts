@@ -4,7 +4,7 @@ import { whoMayTick } from "../core/review-rules.ts";
 import { selfReviewers } from "../core/review-items.ts";
 import { readTaskItems } from "../core/task-list.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { opensReview } from "./request-recognition.ts";
 import { itemsOfReview, openReviewSession } from "./review-issue.ts";
 

@@ -4,7 +4,7 @@ import { ENDED_WITHOUT_GRANT, LIVE, GRANT_ENDED } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 import { loadRepoConfig } from "./repo-config.ts";
 import { finishRequest } from "./finish-request.ts";
 import { catchUpLostEdits } from "./catch-up-lost-edits.ts";

@@ -4,7 +4,7 @@
  * refusal is always checked the same three ways: the refusal, the reason shown, and no credential.
  */
 import assert from "node:assert/strict";
-import { readHistory, type History } from "../../src/app/issue-records.ts";
+import { readHistory, type History } from "../../src/github/issue-records.ts";
 import type { RequestFormInput } from "../../src/sandbox/request-body.ts";
 import { SANDBOX_AUDIENCE, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
