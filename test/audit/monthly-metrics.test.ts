@@ -4,7 +4,7 @@ import type { AuditRow } from "../../src/audit/audit-row.ts";
 import { monthBounds, monthlyMetrics, previousMonth, renderMetricsIssue } from "../../src/audit/monthly-metrics.ts";
 
 const row = (over: Partial<AuditRow>): AuditRow =>
-  ({ issue: 1, status: "revoked", drill: false, drill_result: null, break_glass: false, incident: "https://x/1", granted_at: "2026-11-03T10:00:00.000Z", ended_at: "2026-11-03T11:00:00.000Z", requested_at: "2026-11-03T09:55:00.000Z", checklist_status: "closed", time_to_approve_seconds: 60, time_to_revoke_seconds: 5, flags: [], chain_status: "verified", ...over }) as AuditRow;
+  ({ issue: 1, status: "revoked", drill: false, drill_result: null, break_glass: false, incident: "https://x/1", granted_at: "2026-11-03T10:00:00.000Z", ended_at: "2026-11-03T11:00:00.000Z", requested_at: "2026-11-03T09:55:00.000Z", checklist_status: "closed", time_to_approve_seconds: 60, time_to_revoke_seconds: 5, flags: [], approvals: [], uses: [], chain_entries: 3, chain_status: "verified", ...over }) as AuditRow;
 
 test("months are UTC calendar months, and the previous one crosses the year", () => {
   assert.equal(previousMonth(Date.parse("2026-12-01T00:00:00Z")), "2026-11");
@@ -46,4 +46,13 @@ test("a repository name cannot inject Markdown or mentions into the issue", () =
   const { body } = renderMetricsIssue(m, "acme/ops @everyone [x](https://evil)");
   assert.doesNotMatch(body, /(^|[^\u200b])@everyone/);
   assert.doesNotMatch(body, /\]\(https:\/\/evil\)/);
+});
+
+test("the Markdown export has the same figures month by month", async () => {
+  const { formatMarkdown } = await import("../../src/audit/format-md.ts");
+  const rows = [row({ issue: 1 }), row({ issue: 2, break_glass: true, incident: null }), row({ issue: 3, requested_at: "2026-10-10T00:00:00.000Z", checklist_status: "missing" })];
+  const md = formatMarkdown({ repository: "acme/ops", generated_at: "2026-12-02T00:00:00.000Z", filters: { since: null, until: null, resource: null }, verified: true, rows, records: [] });
+  assert.match(md, /## Month by month/);
+  assert.match(md, /\| 2026-10 \| 1 \| 1 \| 0 % \| .* \| 0 \| 1 \| 0 \| 0 \|/);
+  assert.match(md, /\| 2026-11 \| 2 \| 2 \| 50 % \| .* \| 1 \| 0 \| 0 \| 0 \|/);
 });
