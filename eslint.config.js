@@ -46,4 +46,21 @@ export default tseslint.config(
       ],
     },
   },
+  // The GitHub layer (src/github: the port, its Octokit adapter, the ledger, the records) serves the app,
+  // the auditor and the CLI alike, so none of those three imports the app (the sandbox front ends run it).
+  {
+    files: ["src/github/**/*.ts", "src/audit/**/*.ts", "src/cli/**/*.ts"],
+    ignores: SANDBOX_FRONT_ENDS,
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/sandbox/**"], message: "Only the sandbox, its front ends (demo, simulate) and tests import src/sandbox." },
+            { group: ["**/app/**"], message: "src/github, src/audit and src/cli do not import the app: what they share with it lives in src/github or src/core." },
+          ],
+        },
+      ],
+    },
+  },
 );

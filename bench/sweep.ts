@@ -10,7 +10,7 @@ import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { appendEntry, type SignedEntry } from "../src/core/audit-chain.ts";
 import { readRecordMarker, recordMarker } from "../src/core/record-marker.ts";
-import { readHistory } from "../src/app/issue-records.ts";
+import { readHistory } from "../src/github/issue-records.ts";
 import type { CommentRecord, IssueRecord } from "../src/sandbox/github/state.ts";
 import { nodeId } from "../src/sandbox/github/state.ts";
 import { requestFormBody } from "../src/sandbox/request-body.ts";

@@ -5,7 +5,7 @@ import { catchUpIssue, type CatchUpReport } from "./catch-up-issue.ts";
 import { serverConfigFromEnv } from "./config-from-env.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { createIssueLock } from "./issue-lock.ts";
-import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { octokitPort, type PortOctokit } from "../github/octokit-port.ts";
 import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
 import { appLogger } from "./server.ts";
 

@@ -1,11 +1,11 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
-import { handleAuditClose } from "./handle-audit-close.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "../github/github-port.ts";
+import { handleReviewClose } from "./handle-review-close.ts";
 import { handleCommand } from "./handle-command.ts";
 import { handleCommentChange } from "./handle-comment-change.ts";
 import { handleRecordTampering } from "./handle-record-tampering.ts";
-import { isAppComment } from "./issue-records.ts";
+import { isAppComment } from "../github/issue-records.ts";
 import { handleLabelChange } from "./handle-label-change.ts";
 import { sayWhenLedgerUnavailable } from "./ledger-unavailable-notice.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
@@ -16,7 +16,7 @@ import { handleReviewComment, mayBeReviewCommand } from "./handle-review-comment
 import { handleReviewEdit } from "./handle-review-edit.ts";
 import { reviewedRequestNumber } from "./review-issue.ts";
 import type { IssueLock } from "./issue-lock.ts";
-import { octokitPort, type PortOctokit } from "./octokit-port.ts";
+import { octokitPort, type PortOctokit } from "../github/octokit-port.ts";
 
 import { ensureAppLabels } from "./recognise-request.ts";
 import { REQUEST_LABEL } from "../core/labels.ts";
@@ -105,7 +105,7 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
 
       if (issue.user.login === deps.identity.login) {
         const review = reviewedRequestNumber(issue, deps.identity.login) ?? issue.number;
-        await lock(key(context, review), () => handleAuditClose(deps, portOf(context), issue, context.payload.sender.login));
+        await lock(key(context, review), () => handleReviewClose(deps, portOf(context), issue, context.payload.sender.login));
       }
       await lock(key(context, issue.number), () => handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login));
       // Outside the closed issue's lock: each request tied to it is handled under its own.

@@ -1,7 +1,7 @@
 import { parseCommand } from "../core/commands.ts";
 import { withoutSignature } from "../core/step-up.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "../github/github-port.ts";
 import { handleCommand } from "./handle-command.ts";
 import { catchUpLostEdits } from "./catch-up-lost-edits.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";

@@ -2,7 +2,7 @@ import { parseCommand } from "../core/commands.ts";
 import { withoutSignature } from "../core/step-up.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary, RepositoryComment } from "./github-port.ts";
+import type { GitHubPort, IssueSummary, RepositoryComment } from "../github/github-port.ts";
 import { handleCommand } from "./handle-command.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { isRequestIssue } from "./request-recognition.ts";

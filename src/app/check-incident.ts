@@ -1,6 +1,6 @@
 import { formatIssueRef, incidentIssueRef, type IncidentIssueRef } from "../core/incident-issue.ts";
 import type { AccessRequest, Policy } from "../core/types.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 
 export type IncidentFinding = { ref: IncidentIssueRef; state: "open" | "closed" | "unreadable" | "pull_request" };
 

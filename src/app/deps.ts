@@ -2,13 +2,13 @@ import type { JSONWebKeySet } from "jose";
 import type { AuditSigner } from "../core/audit-chain.ts";
 import type { ProviderName } from "../core/types.ts";
 import type { CredentialProvider } from "../providers/provider.ts";
-import type { AppIdentity } from "./issue-records.ts";
+import type { AppIdentity } from "../github/issue-records.ts";
 import type { Notifier } from "./notifier.ts";
 import type { AppCounters } from "./metrics.ts";
 import type { NotificationFailureLog } from "./notification-failures.ts";
 import type { ExpiryScheduler } from "./expiry-scheduler.ts";
 import type { IssueLock } from "./issue-lock.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 
 /** Where OIDC tokens come from and what they must say. */
 export interface OidcSettings {

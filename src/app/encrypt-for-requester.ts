@@ -1,6 +1,6 @@
 import { armor, Encrypter } from "age-encryption";
 import { parseRecipients, RECIPIENTS_PATH } from "../core/recipients.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 
 /** What the app hands the run instead of plaintext secrets when a role's delivery is `age`. */
 export interface EncryptedDelivery {

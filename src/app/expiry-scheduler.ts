@@ -1,4 +1,4 @@
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 
 /**
  * In-process timers for expiry and revocation retries. Only an optimisation for timeliness: every

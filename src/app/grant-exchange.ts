@@ -7,7 +7,7 @@ import { checkWorkloadTrust, DISPATCH_EVENTS, SCHEDULED_EVENTS, workflowFileOf, 
 import { seal } from "../providers/sealed-box.ts";
 import type { MintResult } from "../providers/provider.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, RepositoryIdentity } from "./github-port.ts";
+import type { GitHubPort, RepositoryIdentity } from "../github/github-port.ts";
 import type { OidcRefusal} from "./oidc-verifier.ts";
 import { type ActionsClaims } from "./oidc-verifier.ts";
 import { encryptForRequester, recipientOf, type EncryptedDelivery } from "./encrypt-for-requester.ts";

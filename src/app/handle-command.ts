@@ -17,7 +17,7 @@ import { checkStepUp, stepUpRequired, withoutSignature, type StepUpKind, type St
 import { createHash } from "node:crypto";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
-import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "../github/github-port.ts";
 import { isRequestIssue } from "./request-recognition.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";

@@ -1,7 +1,7 @@
 import { parseCommand } from "../core/commands.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "../github/github-port.ts";
 import { isRequestIssue } from "./request-recognition.ts";
 import { RequestSession } from "./request-session.ts";
 

@@ -1,6 +1,6 @@
 import { checkWorkloadTrust, DISPATCH_EVENTS, SCHEDULED_EVENTS } from "../core/workload-trust.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, RepositoryIdentity, WorkflowRunSummary } from "./github-port.ts";
+import type { GitHubPort, RepositoryIdentity, WorkflowRunSummary } from "../github/github-port.ts";
 import { loadRepoConfig } from "./repo-config.ts";
 import { RequestSession } from "./request-session.ts";
 import { requestNamedIn, trustedRunRefusal } from "./trusted-run.ts";

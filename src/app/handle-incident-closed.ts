@@ -1,6 +1,6 @@
 import { incidentIssueRef, sameIssue, formatIssueRef, type IncidentIssueRef } from "../core/incident-issue.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import type { IssueLock } from "./issue-lock.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";

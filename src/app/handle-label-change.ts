@@ -1,6 +1,6 @@
 import { AUDIT_LABEL, REQUEST_LABEL, DRILL_LABEL, ALL_STATUS_LABELS } from "../core/labels.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { RequestSession } from "./request-session.ts";
 
 const APP_LABELS = new Set<string>([REQUEST_LABEL, AUDIT_LABEL, DRILL_LABEL, ...ALL_STATUS_LABELS]);

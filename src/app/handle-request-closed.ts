@@ -1,7 +1,7 @@
 import { AWAITING_DECISION, LIVE } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { isRequestIssue } from "./request-recognition.ts";
 import { RequestSession } from "./request-session.ts";
 import { revokeGrant } from "./revoke-grant.ts";
@@ -22,7 +22,7 @@ export async function handleRequestClosed(deps: BreakglassDeps, port: GitHubPort
     return;
   }
   if (AWAITING_DECISION.has(state.status)) {
-    await session.record(`closed-by-hand:${state.events}`, { type: "cancelled", actor: closer, reason: "issue closed by hand" }, `🚫 ${mention(closer)} closed the issue: the request is cancelled.`);
+    await session.record(`closed-by-hand:${state.eventCount}`, { type: "cancelled", actor: closer, reason: "issue closed by hand" }, `🚫 ${mention(closer)} closed the issue: the request is cancelled.`);
     await session.publish();
   }
 }

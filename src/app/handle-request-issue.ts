@@ -15,7 +15,7 @@ import { findIncident, incidentRefusal, type IncidentFinding } from "./check-inc
 import { formatIssueRef } from "../core/incident-issue.ts";
 import { loadIssueForm } from "./repo-config.ts";
 import { otherRequestsOf } from "./requester-requests.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { looksLikeRequest, repairRequestLabel } from "./recognise-request.ts";
 import { isRequestIssue, opensReview } from "./request-recognition.ts";
 import { REQUEST_LABEL, RequestSession, type RecordOptions } from "./request-session.ts";

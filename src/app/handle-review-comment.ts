@@ -2,7 +2,7 @@ import { leadingCommand } from "../core/commands.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import { decideWaiver } from "../core/review-rules.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "../github/github-port.ts";
 import { openReviewSession, reviewedRequestNumber } from "./review-issue.ts";
 
 /** True when a new comment on this issue could be a review command (cheap, before any lock or read). */

@@ -6,7 +6,7 @@ import { reviewEditChanges } from "../core/review-progress.ts";
 import { decideReviewTick, whoMayTick } from "../core/review-rules.ts";
 import { uncheckTaskItems } from "../core/task-list.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { itemsOfReview, openReviewSession } from "./review-issue.ts";
 
 export interface ReviewEdit {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { decodeJwt } from "jose";
 import type { BreakglassDeps, IntrospectionContext } from "./deps.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 import { recordUses } from "./record-uses.ts";
 import { RequestSession } from "./request-session.ts";
 

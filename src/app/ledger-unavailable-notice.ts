@@ -1,6 +1,6 @@
 import { escapeInline, mention } from "../core/markdown.ts";
-import type { GitHubPort } from "./github-port.ts";
-import { LedgerUnavailable } from "./ledger.ts";
+import type { GitHubPort } from "../github/github-port.ts";
+import { LedgerUnavailable } from "../github/ledger.ts";
 
 /**
  * Runs a handler's work; when the ledger cannot be written (LedgerUnavailable), nothing was recorded

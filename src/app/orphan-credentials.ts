@@ -3,8 +3,8 @@ import { escapeInline } from "../core/markdown.ts";
 import { openSealed } from "../providers/sealed-box.ts";
 import type { CredentialProvider, CredentialRef } from "../providers/provider.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort } from "./github-port.ts";
-import type { OrphanCredential } from "./ledger.ts";
+import type { GitHubPort } from "../github/github-port.ts";
+import type { OrphanCredential } from "../github/ledger.ts";
 
 /**
  * A credential minted for a request but not in its chain (the grant lost a race to another replica, or

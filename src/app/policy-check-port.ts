@@ -1,6 +1,6 @@
 import type { Permission } from "../core/approvers.ts";
-import type { GitHubPort } from "./github-port.ts";
-import type { PortOctokit } from "./octokit-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
+import type { PortOctokit } from "../github/octokit-port.ts";
 
 export interface CheckAnnotation {
   path: string;

@@ -1,6 +1,6 @@
 import { isWrittenByForm } from "../core/request-form.ts";
 import { APP_LABELS, REQUEST_LABEL } from "../core/labels.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 
 /**
  * Is this issue's body the request form's? For an issue with no label and no records yet: GitHub does

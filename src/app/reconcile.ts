@@ -1,10 +1,11 @@
+import { openMonthlyMetricsIssue } from "./open-metrics-issue.ts";
 import { collectDeadline } from "../core/approval-expiry.ts";
 import { revokeOwedCredentials } from "./orphan-credentials.ts";
 import { ENDED_WITHOUT_GRANT, LIVE, GRANT_ENDED } from "../core/lifecycle.ts";
 import { mention } from "../core/markdown.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 import { loadRepoConfig } from "./repo-config.ts";
 import { finishRequest } from "./finish-request.ts";
 import { catchUpLostEdits } from "./catch-up-lost-edits.ts";
@@ -33,6 +34,9 @@ export interface ReconcileReport {
   orphans_failed: string[];
   /** Live grants whose revocation handle was sealed again under the current seal key (a rotation). */
   resealed: number[];
+  /** The monthly metrics issue this sweep opened (open-metrics-issue.ts), and why it could not, if so. */
+  metrics_issue?: number;
+  metrics_error?: string;
   /** Live grants whose handle no configured seal key opens (a retired key removed too early). */
   unopenable: number[];
   /** Requests where an edit whose webhook was lost (body or approval comment) was found and handled (catch-up-lost-edits.ts). */
@@ -118,6 +122,13 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
   await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, queue.length) }, async () => {
     for (let n = queue.shift(); n !== undefined; n = queue.shift()) await one(n);
   }));
+  // Once a month, last month's figures for auditors; it never holds up or fails the sweep.
+  if (only === undefined) {
+    await openMonthlyMetricsIssue(deps, port).then(
+      (n) => void (n !== null && (report.metrics_issue = n)),
+      (error: unknown) => void (report.metrics_error = (error as Error).message.slice(0, 300)),
+    );
+  }
   return report;
 }
 

@@ -1,7 +1,7 @@
 import { compileCodeowners, CODEOWNERS_LOCATIONS, type CompiledCodeowners } from "../core/codeowners.ts";
 import { loadPolicies, type PolicyError } from "../core/policy.ts";
 import type { Policy } from "../core/types.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 
 export const ISSUE_FORM_PATH = ".github/ISSUE_TEMPLATE/breakglass-request.yml";
 export const POLICY_DIR = "policies";

@@ -1,5 +1,5 @@
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { REQUEST_LABEL } from "./request-session.ts";
 
 /**

@@ -9,9 +9,9 @@ import { renderStatus, STATUS_MARKER } from "../core/render-status.ts";
 import type { Refusal } from "../core/refusal.ts";
 import type { Policy } from "../core/types.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import { goneIssue, type GitHubPort, type IssueComment, type IssueSummary } from "./github-port.ts";
-import { isAppComment, mirrorBody, readHistory, type History, type MirrorProblem } from "./issue-records.ts";
-import { LedgerUnavailable, type LedgerLine } from "./ledger.ts";
+import { goneIssue, type GitHubPort, type IssueComment, type IssueSummary } from "../github/github-port.ts";
+import { isAppComment, mirrorBody, readHistory, type History, type MirrorProblem } from "../github/issue-records.ts";
+import { LedgerUnavailable, type LedgerLine } from "../github/ledger.ts";
 import { appendEntry } from "../core/audit-chain.ts";
 import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
 

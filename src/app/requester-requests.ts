@@ -1,5 +1,5 @@
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 import type { RepoConfig } from "./repo-config.ts";
 import { RequestSession } from "./request-session.ts";
 

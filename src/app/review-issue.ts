@@ -1,6 +1,6 @@
 import { reviewItems } from "../core/review-items.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { RequestSession } from "./request-session.ts";
 
 const REVIEW_TITLE = /^\[breakglass audit\] Review #(\d{1,9})(?:\s|$)/;

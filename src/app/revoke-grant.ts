@@ -4,7 +4,7 @@ import type { RevocationReason } from "../core/lifecycle-events.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import { credentialOf } from "./credential-ref.ts";
 import { collectGrantUses, usageSeal } from "./collect-uses.ts";
-import { openChecklist } from "./open-checklist.ts";
+import { openReview } from "./open-review.ts";
 import { AUDIT_LABEL, type RequestSession } from "./request-session.ts";
 import { renderClosingSummary } from "./closing-summary.ts";
 
@@ -84,7 +84,7 @@ export async function finishGrant(session: RequestSession): Promise<void> {
   const { state, deps } = session;
   if (!GRANT_ENDED.has(state.status)) return;
   if (state.checklist_issue === null) {
-    const { number: checklist, items } = await openChecklist(session);
+    const { number: checklist, items } = await openReview(session);
     const claimed = await session.recordAndConfirm(
       "checklist_opened",
       { type: "checklist_opened", actor: deps.identity.login, issue: checklist, items },

@@ -1,4 +1,4 @@
-import type { GitHubPort } from "./github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 import { OidcRefusal, type ActionsClaims } from "./oidc-verifier.ts";
 
 /** One workflow run attempt: the repository by id (names can be re-registered), the run and its attempt. */

@@ -1,6 +1,6 @@
 import { handStartedRunRefusal } from "../core/hand-started-run.ts";
 import { escapeInline, mention } from "../core/markdown.ts";
-import type { RepositoryIdentity, WorkflowRunSummary } from "./github-port.ts";
+import type { RepositoryIdentity, WorkflowRunSummary } from "../github/github-port.ts";
 import type { RequestSession } from "./request-session.ts";
 
 export interface RunRefusal {

@@ -1,4 +1,4 @@
-import type { IssueComment } from "../app/github-port.ts";
+import type { IssueComment } from "../github/github-port.ts";
 
 export const DEFAULT_APP_LOGIN = "breakglass[bot]";
 

@@ -1,4 +1,4 @@
-import type { GitHubPort } from "../app/github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 import type { ReviewState } from "../core/lifecycle.ts";
 import { outstandingItems } from "../core/review-progress.ts";
 import { readTaskItems } from "../core/task-list.ts";

@@ -1,5 +1,5 @@
 import type { JSONWebKeySet } from "jose";
-import type { GitHubPort, IssueSummary } from "../app/github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { listRequests } from "./list-requests.ts";
 import { DEFAULT_APP_LOGIN } from "./app-records.ts";
 import { buildAuditRow, type AuditRow } from "./audit-row.ts";

@@ -1,6 +1,7 @@
 import { formatDuration } from "../core/duration.ts";
 import { escapeInline, table } from "../core/markdown.ts";
 import type { AuditCollection } from "./collect.ts";
+import { monthlyMetrics, REVIEW_DUE_DAYS } from "./monthly-metrics.ts";
 import { FLAG_LABELS, reportTotals } from "./report-stats.ts";
 import { describeApproval, describeChecklist, describeUse } from "./row-text.ts";
 
@@ -63,5 +64,19 @@ export function formatMarkdown(collection: AuditCollection): string {
       ],
     ),
     "",
+    ...monthByMonth(collection, dur),
   ].join("\n");
+}
+
+/** The monthly metrics issue's figures (monthly-metrics.ts) for each month the export covers. */
+function monthByMonth(collection: AuditCollection, dur: (s: number | null) => string): string[] {
+  const months = [...new Set(collection.rows.map((r) => r.requested_at?.slice(0, 7)).filter((m): m is string => !!m))].sort();
+  if (months.length === 0) return [];
+  const now = Date.parse(collection.generated_at);
+  const rows = months.map((month) => {
+    const m = monthlyMetrics(collection.rows, month, now);
+    const share = m.break_glass_share === null ? "—" : `${Math.round(m.break_glass_share * 100)} %`;
+    return [month, String(m.requests), String(m.granted), share, dur(m.median_time_to_approve_seconds), dur(m.median_time_to_revoke_seconds), String(m.granted_without_incident.length), String(m.overdue_reviews.length), String(m.revoke_failed.length), String(m.drills.total)];
+  });
+  return ["## Month by month", "", `Reviews are overdue ${REVIEW_DUE_DAYS} days after the grant ended (or when missing), as in the monthly metrics issue.`, "", table(["Month (UTC)", "Requests", "Granted", "Break-glass share", "Median to approve", "Median to revoke", "Without incident", "Overdue reviews", "Failing revocations", "Drills"], rows), ""];
 }

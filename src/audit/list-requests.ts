@@ -1,4 +1,4 @@
-import { goneIssue, type GitHubPort, type IssueSummary } from "../app/github-port.ts";
+import { goneIssue, type GitHubPort, type IssueSummary } from "../github/github-port.ts";
 import { REQUEST_LABEL } from "./labels.ts";
 
 /**

@@ -1,6 +1,6 @@
 import type { JSONWebKeySet } from "jose";
-import type { GitHubPort, IssueComment } from "../app/github-port.ts";
-import { readHistory, type History } from "../app/issue-records.ts";
+import type { GitHubPort, IssueComment } from "../github/github-port.ts";
+import { readHistory, type History } from "../github/issue-records.ts";
 import type { TimedEvent } from "../core/lifecycle-events.ts";
 import { applyEvent, initialState, type RequestState } from "../core/lifecycle.ts";
 import { decodePayload, isAppAuthored } from "./app-records.ts";

@@ -1,5 +1,5 @@
 import type { AuditEntry } from "../core/audit-chain.ts";
-import type { History } from "../app/issue-records.ts";
+import type { History } from "../github/issue-records.ts";
 import type { ChainBreak } from "./chain-break.ts";
 import { checkStepUpProofs } from "./step-up-proofs.ts";
 

@@ -1,5 +1,5 @@
 import type { JSONWebKeySet } from "jose";
-import type { GitHubPort } from "../app/github-port.ts";
+import type { GitHubPort } from "../github/github-port.ts";
 import { listRequests } from "./list-requests.ts";
 import { verifyRequest } from "./read-request.ts";
 import type { ChainVerdict } from "./verify-issue-chain.ts";

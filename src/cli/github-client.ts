@@ -34,6 +34,13 @@ export function parseRequestRef(text: string | undefined): { owner: string; repo
   return { owner: match[1]!, repo: match[2]!, issue: Number(match[3]) };
 }
 
+/** The one request (owner/repo#N) a responder command takes as its argument. */
+export function oneRequest(positionals: readonly string[], command: string): { owner: string; repo: string; issue: number; ref: string } {
+  if (positionals.length !== 1) throw new UsageError(`give exactly one request as owner/repo#N, e.g. breakglass ${command} acme/ops#12 (see --help).`);
+  const { owner, repo, issue } = parseRequestRef(positionals[0]);
+  return { owner, repo, issue, ref: `${owner}/${repo}#${issue}` };
+}
+
 export function parseRepo(text: string | undefined): { owner: string; repo: string } {
   const match = REPO.exec((text ?? "").trim());
   if (!match) throw new UsageError(`--repo "${text ?? ""}" is not a repository: write it as owner/repo.`);

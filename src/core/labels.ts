@@ -3,6 +3,8 @@ import { STATUSES, type Status } from "./lifecycle.ts";
 /** The labels Breakglass puts on issues: every label string the app writes or reads is defined here. */
 export const REQUEST_LABEL = "breakglass";
 export const AUDIT_LABEL = "breakglass:audit";
+/** The monthly metrics issue (app/open-metrics-issue.ts). */
+export const METRICS_LABEL = "breakglass:metrics";
 export const DRILL_LABEL = "breakglass:drill";
 
 export interface LabelSpec {
@@ -19,6 +21,7 @@ export const APP_LABELS: readonly LabelSpec[] = [
   { name: REQUEST_LABEL, color: "b60205", description: "Break-glass access request (added by the request form)" },
   { name: AUDIT_LABEL, color: "5319e7", description: "Post-event review of a break-glass grant" },
   { name: DRILL_LABEL, color: "c5def5", description: "A break-glass drill, not a real incident" },
+  { name: METRICS_LABEL, color: "0e8a16", description: "Monthly break-glass figures for auditors" },
 ];
 
 /** The display label of a status (`breakglass:revoke-failed`); "new" has none. */

@@ -85,7 +85,7 @@ export interface RequestState {
   closed: boolean;
   ended_at: string | null;
   /** Number of events folded. */
-  events: number;
+  eventCount: number;
 }
 
 export interface ReviewState {
@@ -120,7 +120,7 @@ export function initialState(): RequestState {
     review: { items: null, ticks: [], waiver: null },
     closed: false,
     ended_at: null,
-    events: 0,
+    eventCount: 0,
   };
 }
 
@@ -138,7 +138,7 @@ function invalid(state: RequestState, event: LifecycleEvent): { ok: false; error
  */
 export function applyEvent(state: RequestState, timed: TimedEvent): Result<RequestState, Refusal> {
   const { at, ...event } = timed;
-  const next: RequestState = { ...state, events: state.events + 1 };
+  const next: RequestState = { ...state, eventCount: state.eventCount + 1 };
   switch (event.type) {
     case "requested": {
       if (!EDITABLE.has(state.status) || (state.requester !== null && state.requester !== event.actor)) {

@@ -9,58 +9,19 @@
  * - `title` is set on values whose shape needs words (patterns, durations): it completes the sentence
  *   "<field> must be …".
  */
+import { PROVIDERS, PROVIDER_SPECS, type ProviderName } from "./provider-settings/index.ts";
+import { DURATION_PATTERN, DURATION_TITLE, duration, ENV_VAR_PATTERN, envVar, object, type JsonSchema } from "./schema-builders.ts";
 import { SEVERITIES } from "./types.ts";
 
-/** The subset of JSON Schema (draft-07) this file uses; narrow on purpose so the generators can walk it. */
-export interface JsonSchema {
-  $schema?: string;
-  $id?: string;
-  title?: string;
-  description?: string;
-  type?: "object" | "array" | "string" | "integer" | "boolean";
-  default?: unknown;
-  examples?: unknown[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: boolean | JsonSchema;
-  propertyNames?: JsonSchema;
-  minProperties?: number;
-  maxProperties?: number;
-  items?: JsonSchema;
-  minItems?: number;
-  maxItems?: number;
-  uniqueItems?: boolean;
-  enum?: readonly unknown[];
-  const?: unknown;
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  oneOf?: JsonSchema[];
-  allOf?: JsonSchema[];
-  if?: JsonSchema;
-  then?: JsonSchema;
-  /** Used as `not: {}` (never valid), so the node's `description` becomes the error message. */
-  not?: JsonSchema;
-}
+export { DURATION_PATTERN, DURATION_TITLE, ENV_VAR_PATTERN, PROVIDERS, type JsonSchema };
+
+/** Each provider's settings schema, from its own module in provider-settings/. */
+export const PROVIDER_SETTINGS: Record<ProviderName, JsonSchema> = Object.fromEntries(PROVIDERS.map((name) => [name, PROVIDER_SPECS[name].schema])) as Record<ProviderName, JsonSchema>;
 
 export const ROLE_NAME_PATTERN = "^[a-z][a-z0-9-]{0,39}$";
 export const RESOURCE_NAME_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$";
-export const ENV_VAR_PATTERN = "^[A-Z_][A-Z0-9_]{0,127}$";
 export const APPROVER_PATTERN = "^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$";
 export const TEAM_PATTERN = "^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$";
-/**
- * Loose shape of a duration, so editors flag "4 hours" as you type. `parseDuration` stays the judge:
- * it also refuses zero and anything over 7 days, and its messages are the ones users see.
- */
-export const DURATION_PATTERN =
-  "^\\s*(?:(?:\\d{1,6}[dD])?(?:\\d{1,6}[hH])?(?:\\d{1,6}[mM])?(?:\\d{1,6}[sS])?|[pP](?:\\d{1,6}[dD])?(?:[tT](?:\\d{1,6}[hH])?(?:\\d{1,6}[mM])?(?:\\d{1,6}[sS])?)?)\\s*$";
-export const DURATION_TITLE = "a duration such as `30m`, `4h`, `1h30m` or `PT2H`";
-
-export const PROVIDERS = ["jwt", "github", "aws", "postgres"] as const;
-export const DEFAULT_PG_CONNECTION_ENV = "BREAKGLASS_PG_ADMIN_URL";
-export const DEFAULT_AWS_MAX_SESSION = "1h";
 /** default_duration, when omitted, is the shorter of this and max_duration. */
 export const DEFAULT_DURATION_CAP = "1h";
 
@@ -85,175 +46,6 @@ export const POLICY_DEFAULTS = {
   keep_alive_after_job: false,
   drill: { enabled: false, targets: { time_to_grant: "2m", time_to_revoke: "5m" } },
 } as const;
-
-function duration(description: string, examples: string[], extra: Partial<JsonSchema> = {}): JsonSchema {
-  return {
-    type: "string",
-    title: DURATION_TITLE,
-    description,
-    pattern: DURATION_PATTERN,
-    maxLength: 40,
-    examples,
-    ...extra,
-  };
-}
-
-function envVar(description: string, examples: string[], extra: Partial<JsonSchema> = {}): JsonSchema {
-  return {
-    type: "string",
-    title: "the name of an environment variable (capital letters, digits and `_`)",
-    description,
-    pattern: ENV_VAR_PATTERN,
-    examples,
-    ...extra,
-  };
-}
-
-function object(
-  description: string,
-  properties: Record<string, JsonSchema>,
-  extra: Partial<JsonSchema> = {},
-): JsonSchema {
-  return { type: "object", description, additionalProperties: false, properties, ...extra };
-}
-
-const jwtSettings = object(
-  "Settings of the built-in signed-JWT provider: Breakglass signs a short-lived token for the service named by `audience`.",
-  {
-    audience: {
-      type: "string",
-      title: "the audience of the token (text)",
-      description: "The `aud` claim of the minted token: the service that will accept it.",
-      minLength: 1,
-      maxLength: 200,
-      examples: ["https://models.example.com"],
-    },
-    scopes: {
-      type: "array",
-      title: "a list of scopes such as `[guardrail:disable]`",
-      description:
-        "Scopes written into the token's `scope` claim; the receiving service decides what each allows.",
-      items: {
-        type: "string",
-        title: "a scope made of letters, digits and `:._/*-`",
-        description: "One scope.",
-        pattern: "^[A-Za-z0-9:._/*-]{1,100}$",
-        examples: ["model:rollback"],
-      },
-      uniqueItems: true,
-      maxItems: 50,
-      examples: [["guardrail:disable"]],
-    },
-  },
-  { examples: [{ audience: "https://models.example.com", scopes: ["model:rollback"] }] },
-);
-
-const githubSettings = object(
-  "Settings of the GitHub App installation-token provider: the token is narrowed to these repositories and permissions.",
-  {
-    repositories: {
-      type: "array",
-      title: "a list of repository names (without the owner) such as `[ops]`",
-      description: "Repositories of the installation's owner the token may reach, by name without the owner.",
-      items: {
-        type: "string",
-        title: "a repository name without the owner (`ops`, not `acme/ops`)",
-        description: "One repository name.",
-        pattern: "^[A-Za-z0-9._-]{1,100}$",
-        examples: ["ops"],
-      },
-      minItems: 1,
-      maxItems: 100,
-      uniqueItems: true,
-      examples: [["ops"]],
-    },
-    permissions: {
-      type: "object",
-      title: "a mapping of GitHub App permission names to `read`, `write` or `admin`",
-      description:
-        "GitHub App permissions of the token, e.g. `contents: write`. The app's installation must already hold them.",
-      propertyNames: {
-        type: "string",
-        title:
-          "a GitHub App permission name such as `contents` or `administration` (lowercase letters and `_`)",
-        description: "A permission name as GitHub spells it.",
-        pattern: "^[a-z][a-z_]{0,63}$",
-      },
-      additionalProperties: {
-        enum: ["read", "write", "admin"],
-        description: "The access level.",
-        examples: ["write"],
-      },
-      minProperties: 1,
-      examples: [{ contents: "write" }],
-    },
-  },
-  {
-    required: ["repositories", "permissions"],
-    examples: [{ repositories: ["ops"], permissions: { contents: "write" } }],
-  },
-);
-
-const awsSettings = object(
-  "Settings of the AWS STS provider: the grant job assumes `role_arn` with its GitHub OIDC token (AssumeRoleWithWebIdentity).",
-  {
-    role_arn: {
-      type: "string",
-      title: "an IAM role ARN such as `arn:aws:iam::123456789012:role/breakglass-admin`",
-      description:
-        "The IAM role to assume. Its trust policy must accept GitHub's OIDC issuer for this repository.",
-      pattern: "^arn:aws[a-z-]*:iam::\\d{12}:role/.+$",
-      maxLength: 2048,
-      examples: ["arn:aws:iam::123456789012:role/breakglass-admin"],
-    },
-    region: {
-      type: "string",
-      title: "an AWS region such as `eu-west-1`",
-      description: "AWS region for the STS endpoint and the exported `AWS_REGION`.",
-      pattern: "^[a-z]{2}(?:-[a-z]+)+-\\d{1,2}$",
-      examples: ["eu-west-1"],
-    },
-    max_session: duration(
-      "The role's MaxSessionDuration in IAM (1h to 12h); sessions are never asked to last longer.",
-      ["1h"],
-      { default: DEFAULT_AWS_MAX_SESSION },
-    ),
-  },
-  { required: ["role_arn"], examples: [{ role_arn: "arn:aws:iam::123456789012:role/breakglass-admin" }] },
-);
-
-const postgresSettings = object(
-  "Settings of the PostgreSQL provider: a temporary login role is created and granted `grant_role`, then dropped.",
-  {
-    grant_role: {
-      type: "string",
-      title: "a PostgreSQL role name: lowercase letters, digits and `_`, starting with a letter or `_`",
-      description: "The existing database role whose privileges the temporary login receives.",
-      pattern: "^[a-z_][a-z0-9_]{0,62}$",
-      examples: ["bg_readonly"],
-    },
-    connection_env: envVar(
-      "Environment variable holding the admin connection string Breakglass uses to create and drop the temporary login.",
-      ["BREAKGLASS_PG_ADMIN_URL"],
-      { default: DEFAULT_PG_CONNECTION_ENV },
-    ),
-    database: {
-      type: "string",
-      title: "a database name: letters, digits, `_`, `$` and `-`",
-      description: "Database to connect to, when not the one in the connection string.",
-      pattern: "^[A-Za-z_][A-Za-z0-9_$-]{0,62}$",
-      examples: ["orders"],
-    },
-  },
-  { required: ["grant_role"], examples: [{ grant_role: "bg_readonly" }] },
-);
-
-export const PROVIDER_SETTINGS: Record<(typeof PROVIDERS)[number], JsonSchema> = {
-  jwt: jwtSettings,
-  github: githubSettings,
-  aws: awsSettings,
-  postgres: postgresSettings,
-};
 
 const role = object(
   "One role: which provider mints its credentials and how.",
@@ -291,7 +83,7 @@ const role = object(
     allOf: PROVIDERS.map((name): JsonSchema => ({
       if: { properties: { provider: { const: name } }, required: ["provider"] },
       then: {
-        ...(name === "jwt" ? {} : { required: ["settings"] }),
+        ...(PROVIDER_SPECS[name].settingsRequired ? { required: ["settings"] } : {}),
         properties: { settings: PROVIDER_SETTINGS[name] },
       },
     })),

@@ -1,6 +1,6 @@
 /**
  * The hidden marker that carries a signed audit record in an app comment. Only comments the app
- * authored may be read for it (see src/app/issue-records.ts); anyone can type the same text.
+ * authored may be read for it (see src/github/issue-records.ts); anyone can type the same text.
  */
 export const RECORD_MARKER = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
 

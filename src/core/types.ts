@@ -3,7 +3,8 @@
  * (time is always passed in as an ISO string or epoch milliseconds).
  */
 
-export type ProviderName = "jwt" | "github" | "aws" | "postgres";
+export type { ProviderName } from "./provider-settings/index.ts";
+import type { ProviderName } from "./provider-settings/index.ts";
 export type Severity = "low" | "medium" | "high" | "critical";
 export const SEVERITIES: readonly Severity[] = ["low", "medium", "high", "critical"];
 

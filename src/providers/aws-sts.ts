@@ -1,20 +1,17 @@
 import { createHash } from "node:crypto";
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, ListRolePoliciesCommand, PutRolePolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
-import { parseDuration } from "../core/duration.ts";
+import { awsMaxSessionSeconds, awsRegion, awsRoleArn, DEFAULT_MAX_SESSION_SECONDS, IAM_MAX_SESSION_SECONDS, ROLE_ARN } from "../core/provider-settings/aws.ts";
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
 import { lookupSessionEvents } from "./aws-cloudtrail.ts";
+import { grantAlreadyEnded, messageOf, redact } from "./provider-errors.ts";
 
 /** STS refuses anything shorter for AssumeRoleWithWebIdentity. */
 export const MIN_SESSION_SECONDS = 900;
-/** A role's default MaxSessionDuration, used when the policy does not say. */
-export const DEFAULT_MAX_SESSION_SECONDS = 3600;
-/** The most IAM allows a role's MaxSessionDuration to be: no session of any role outlives this. */
-export const IAM_MAX_SESSION_SECONDS = 43_200;
+export { DEFAULT_MAX_SESSION_SECONDS, IAM_MAX_SESSION_SECONDS };
 export const DENY_POLICY_PREFIX = "BreakglassRevoke-";
 const SESSION_NAME_MAX = 64;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/;
 const ASSUMED_ROLE_ID = /^(AROA[A-Z0-9]{4,128}):([\w+=,.@-]{2,64})$/;
 const EXPIRY_SID = /^BreakglassDenyUntil(\d{1,12})$/;
 const EXPIRY_MARGIN_SECONDS = 300;
@@ -43,10 +40,10 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
   return {
     name: "aws",
     async mint(request: MintRequest): Promise<MintResult> {
-      const roleArn = roleArnOf(request.settings);
-      const maxSession = maxSessionSeconds(request.settings);
+      const roleArn = awsRoleArn(request.settings);
+      const maxSession = awsMaxSessionSeconds(request.settings);
       const secondsLeft = Math.floor((request.expiresAt - request.now) / 1000);
-      if (secondsLeft <= 0) throw new Error(`The grant ${request.grantId} has already ended (${new Date(request.expiresAt).toISOString()}); request access again.`);
+      if (secondsLeft <= 0) throw grantAlreadyEnded(request.grantId, request.expiresAt);
       if (!request.oidcToken) throw new Error("Could not assume role with OIDC: the workflow run's OIDC token is missing.");
       const durationSeconds = Math.min(Math.max(secondsLeft, MIN_SESSION_SECONDS), maxSession);
       const sessionName = sessionNameFor(request.issue, request.runId, request.grantId);
@@ -70,7 +67,7 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
       }
       const sessionEnd = credentials.Expiration.getTime();
       const expiresAt = Math.min(sessionEnd, request.expiresAt);
-      const region = typeof request.settings.region === "string" ? request.settings.region : (deps.region ?? "us-east-1");
+      const region = awsRegion(request.settings, deps.region ?? "us-east-1");
       return {
         credentialId: user.AssumedRoleId,
         expiresAt,
@@ -94,7 +91,7 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
     },
 
     async revoke(ref: CredentialRef): Promise<void> {
-      const roleName = roleNameOf(roleArnOf(ref.settings));
+      const roleName = roleNameOf(awsRoleArn(ref.settings));
       const { userId, sessionName } = parseAssumedRoleId(ref.credentialId);
       // Inline policies of a role share 10,240 characters: clear out denies whose sessions have all expired first.
       await pruneExpiredDenyPolicies(deps.iam, roleName, now()).catch(() => undefined);
@@ -113,7 +110,7 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
 
     async collectUses(ref: CredentialRef, grantedAt: number): Promise<UseCollection> {
       const { sessionName } = parseAssumedRoleId(ref.credentialId);
-      const region = typeof ref.settings.region === "string" ? ref.settings.region : (deps.region ?? "us-east-1");
+      const region = awsRegion(ref.settings, deps.region ?? "us-east-1");
       if (!deps.cloudtrail) return { uses: [], source: "AWS CloudTrail", notes: [`CloudTrail was not read (no CloudTrail client configured): look up Username = ${sessionName} in CloudTrail.`] };
       try {
         return await lookupSessionEvents(deps.cloudtrail, sessionName, ref.credentialId, grantedAt, now(), region);
@@ -123,7 +120,7 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
     },
 
     async verifyRevoked(ref: CredentialRef): Promise<RevocationCheck> {
-      const roleName = roleNameOf(roleArnOf(ref.settings));
+      const roleName = roleNameOf(awsRoleArn(ref.settings));
       const { userId, sessionName } = parseAssumedRoleId(ref.credentialId);
       const policyName = denyPolicyName(sessionName);
       let document: string | undefined;
@@ -194,32 +191,11 @@ export async function pruneExpiredDenyPolicies(iam: Pick<IAMClient, "send">, rol
   return deleted;
 }
 
-function roleArnOf(settings: Record<string, unknown>): string {
-  const arn = settings.role_arn;
-  if (typeof arn !== "string" || !ROLE_ARN.test(arn)) {
-    throw new Error("The role's settings.role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/breakglass-admin.");
-  }
-  return arn;
-}
 
 function roleNameOf(roleArn: string): string {
   return ROLE_ARN.exec(roleArn)![1]!;
 }
 
-function maxSessionSeconds(settings: Record<string, unknown>): number {
-  const raw = settings.max_session;
-  let seconds = DEFAULT_MAX_SESSION_SECONDS;
-  if (typeof raw === "number") seconds = raw;
-  else if (typeof raw === "string") {
-    const parsed = parseDuration(raw);
-    if (!parsed.ok) throw new Error(`The role's settings.max_session is not a duration: ${parsed.error}`);
-    seconds = parsed.value;
-  } else if (raw !== undefined) throw new Error('The role\'s settings.max_session must be a duration such as "1h".');
-  if (!Number.isInteger(seconds) || seconds < DEFAULT_MAX_SESSION_SECONDS || seconds > IAM_MAX_SESSION_SECONDS) {
-    throw new Error("The role's settings.max_session must be between 1h and 12h, the range IAM allows for a role's MaxSessionDuration.");
-  }
-  return seconds;
-}
 
 function parseAssumedRoleId(credentialId: string): { userId: string; sessionName: string } {
   const match = ASSUMED_ROLE_ID.exec(credentialId);
@@ -268,16 +244,8 @@ function denyEnd(policy: unknown): number | undefined {
   return undefined;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function nameOf(error: unknown): string | undefined {
   return typeof error === "object" && error !== null ? (error as { name?: string }).name : undefined;
 }
 
-function redact(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
-  return out;
-}

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { githubTokenScope } from "../core/provider-settings/github.ts";
+import { grantAlreadyEnded, messageOf, redact } from "./provider-errors.ts";
 import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
 
 /** What the provider needs from GitHub; `githubTokenDepsFromOctokit` implements it over HTTP. */
@@ -11,7 +13,6 @@ export interface GitHubTokenDeps {
   probe(token: string): Promise<number>;
 }
 
-const LEVELS = new Set(["read", "write", "admin"]);
 
 /** A non-secret name for a token, for records and logs: enough to match, useless to use. */
 export const tokenFingerprint = (token: string): string => `ghs-fp-${createHash("sha256").update(token).digest("hex").slice(0, 12)}`;
@@ -27,8 +28,8 @@ export function createGitHubTokenProvider(deps: GitHubTokenDeps): CredentialProv
   return {
     name: "github",
     async mint(request: MintRequest): Promise<MintResult> {
-      if (request.expiresAt <= request.now) throw new Error(`The grant ${request.grantId} has already ended (${new Date(request.expiresAt).toISOString()}); request access again.`);
-      const { repositories, permissions } = scopeOf(request.settings);
+      if (request.expiresAt <= request.now) throw grantAlreadyEnded(request.grantId, request.expiresAt);
+      const { repositories, permissions } = githubTokenScope(request.settings);
       let created;
       try {
         created = await deps.createInstallationToken({ repositories, permissions });
@@ -58,7 +59,7 @@ export function createGitHubTokenProvider(deps: GitHubTokenDeps): CredentialProv
       try {
         await deps.revokeInstallationToken(token);
       } catch (error) {
-        throw new Error(`Could not revoke GitHub installation token ${ref.credentialId}: ${redact(messageOf(error), token)}`);
+        throw new Error(`Could not revoke GitHub installation token ${ref.credentialId}: ${redact(messageOf(error), [token])}`);
       }
     },
 
@@ -85,7 +86,7 @@ export function createGitHubTokenProvider(deps: GitHubTokenDeps): CredentialProv
       try {
         status = await deps.probe(ref.revocationHandle);
       } catch (error) {
-        return { revoked: false, evidence: `a call with ${ref.credentialId} could not be made: ${redact(messageOf(error), ref.revocationHandle)}` };
+        return { revoked: false, evidence: `a call with ${ref.credentialId} could not be made: ${redact(messageOf(error), [ref.revocationHandle])}` };
       }
       if (status === 401) return { revoked: true, evidence: `GET /installation/repositories with ${ref.credentialId} answered 401 Bad credentials` };
       return { revoked: false, evidence: `GET /installation/repositories with ${ref.credentialId} answered ${status}, not 401` };
@@ -140,22 +141,6 @@ export function githubTokenDepsFromOctokit(appOctokit: AppOctokitLike, installat
   };
 }
 
-function scopeOf(settings: Record<string, unknown>): { repositories: string[]; permissions: Record<string, string> } {
-  const repositories = settings.repositories;
-  if (!Array.isArray(repositories) || repositories.length === 0 || repositories.some((r) => typeof r !== "string" || !/^[A-Za-z0-9._-]{1,100}$/.test(r))) {
-    throw new Error("The role's settings.repositories must list repository names without the owner, such as [ops].");
-  }
-  const permissions = settings.permissions;
-  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions) || Object.keys(permissions).length === 0) {
-    throw new Error("The role's settings.permissions must map GitHub App permissions to levels, such as { contents: write }.");
-  }
-  for (const [name, level] of Object.entries(permissions)) {
-    if (!/^[a-z][a-z_]{0,63}$/.test(name) || typeof level !== "string" || !LEVELS.has(level)) {
-      throw new Error(`The role's settings.permissions has "${name.slice(0, 64)}: ${String(level).slice(0, 20)}"; write a GitHub App permission name with read, write or admin.`);
-    }
-  }
-  return { repositories: [...repositories] as string[], permissions: { ...(permissions as Record<string, string>) } };
-}
 
 function heldToken(ref: CredentialRef): string {
   if (!ref.revocationHandle) {
@@ -171,10 +156,4 @@ function describe(permissions: Record<string, string>): string {
   return Object.entries(permissions).map(([name, level]) => `${name}: ${level}`).join(", ");
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
-function redact(text: string, secret: string): string {
-  return secret ? text.split(secret).join("[redacted]") : text;
-}

@@ -1,5 +1,7 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from "jose";
 import { createHash, createPublicKey, KeyObject } from "node:crypto";
+import { jwtAudience, jwtScopes } from "../core/provider-settings/jwt.ts";
+import { grantAlreadyEnded } from "./provider-errors.ts";
 import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
 
 /** Where revoked token ids are kept until the tokens would have expired anyway. */
@@ -61,12 +63,12 @@ export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
     name: "jwt",
     async mint(request: MintRequest): Promise<MintResult> {
       const jti = jtiFor(request.grantId);
-      const audience = typeof request.settings.audience === "string" ? request.settings.audience : request.resource;
-      const scopes = Array.isArray(request.settings.scopes) ? request.settings.scopes.filter((s): s is string => typeof s === "string") : [];
+      const audience = jwtAudience(request.settings, request.resource);
+      const scopes = jwtScopes(request.settings);
       const iat = Math.floor(request.now / 1000);
       // Rounded down: the token must never outlive the grant, even by a fraction of a second.
       const exp = Math.floor(request.expiresAt / 1000);
-      if (exp <= iat) throw new Error(`The grant ${request.grantId} has already ended (${new Date(request.expiresAt).toISOString()}); request access again.`);
+      if (exp <= iat) throw grantAlreadyEnded(request.grantId, request.expiresAt);
       const token = await new SignJWT({
         scope: scopes.length > 0 ? scopes.join(" ") : request.role,
         bg_issue: request.issue,

@@ -1,15 +1,14 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, randomInt } from "node:crypto";
 import pg from "pg";
+import { postgresConnectionEnv, postgresGrantRole } from "../core/provider-settings/postgres.ts";
+import { grantAlreadyEnded, messageOf, redact } from "./provider-errors.ts";
 import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
 import { CSV_LOG_SETUP, readRoleUses } from "./postgres-log.ts";
 
 const { Client, escapeIdentifier, escapeLiteral } = pg;
 
-export const DEFAULT_CONNECTION_ENV = "BREAKGLASS_PG_ADMIN_URL";
 /** Only roles this provider made are ever altered or dropped: a tampered record cannot name `postgres`. */
 export const TEMPORARY_ROLE = /^bg_\d{1,12}_[a-z0-9]{6}$/;
-/** PostgreSQL cuts longer identifiers to 63 bytes, which could silently name a different role. */
-const MAX_IDENTIFIER_BYTES = 63;
 /** Membership in these lets a login reach the server's files or run programs on it; never a break-glass grant. */
 const HOST_ACCESS_ROLES = ["pg_execute_server_program", "pg_read_server_files", "pg_write_server_files"];
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -25,7 +24,7 @@ export interface PostgresProviderDeps {
 /** Resolves `settings.connection_env` (default BREAKGLASS_PG_ADMIN_URL) from an environment, without ever showing its value. */
 export function adminConnectionFromEnv(env: Record<string, string | undefined>): (settings: Record<string, unknown>) => string {
   return (settings) => {
-    const name = typeof settings.connection_env === "string" ? settings.connection_env : DEFAULT_CONNECTION_ENV;
+    const name = postgresConnectionEnv(settings);
     const value = env[name];
     if (!value) throw new Error(`${name} is not set: set it to the admin connection URL (postgresql://breakglass_admin:…@host:5432/db) of a role with CREATEROLE.`);
     return value;
@@ -45,8 +44,8 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
   return {
     name: "postgres",
     async mint(request: MintRequest): Promise<MintResult> {
-      if (request.expiresAt <= request.now) throw new Error(`The grant ${request.grantId} has already ended (${new Date(request.expiresAt).toISOString()}); request access again.`);
-      const grantRole = grantRoleOf(request.settings);
+      if (request.expiresAt <= request.now) throw grantAlreadyEnded(request.grantId, request.expiresAt);
+      const grantRole = postgresGrantRole(request.settings);
       const target = adminTarget(deps, request.settings);
       const roleName = temporaryRoleName(request.issue);
       const password = randomBytes(24).toString("base64url");
@@ -214,15 +213,6 @@ export function scramVerifier(password: string, salt: Buffer = randomBytes(16), 
   return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }
 
-function grantRoleOf(settings: Record<string, unknown>): string {
-  const role = settings.grant_role;
-  if (typeof role !== "string" || role === "") throw new Error("The role's settings.grant_role must name an existing PostgreSQL role, such as bg_readonly.");
-  // eslint-disable-next-line no-control-regex
-  if (Buffer.byteLength(role) > MAX_IDENTIFIER_BYTES || /[\u0000-\u001f]/.test(role)) {
-    throw new Error(`The role's settings.grant_role is longer than ${MAX_IDENTIFIER_BYTES} bytes or has control characters; name the PostgreSQL role exactly.`);
-  }
-  return role;
-}
 
 function temporaryRoleOf(credentialId: string): string {
   if (!TEMPORARY_ROLE.test(credentialId)) {
@@ -337,15 +327,7 @@ function failure(action: string, error: unknown, secrets: string[]): Error {
   return new Error(`Could not ${action}: ${redact(messageOf(error), secrets)}${code ? ` (${code})` : ""}.${hint}`);
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
-function redact(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret) out = out.split(secret).join("[redacted]");
-  return out;
-}
 
 function safeDecode(text: string): string {
   try {

@@ -6,7 +6,7 @@ import { createSigner } from "../core/audit-chain.ts";
 import { memoryNotifier } from "../app/notifier.ts";
 import { startBreakglassServer, type RunningServer } from "../app/server.ts";
 import type { GitHubSignIn } from "../app/dashboard/github-sign-in.ts";
-import { DEFAULT_LEDGER_REPO } from "../app/git-ledger.ts";
+import { DEFAULT_LEDGER_REPO } from "../github/git-ledger.ts";
 import { generateSigningKeyPem, signingKeysFromPem } from "../app/signing-keys.ts";
 import type { CredentialProvider } from "../providers/provider.ts";
 import type { ProviderName } from "../core/types.ts";

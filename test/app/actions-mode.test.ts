@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
-import { readHistory } from "../../src/app/issue-records.ts";
+import { readHistory } from "../../src/github/issue-records.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { SANDBOX_APP_ID, SANDBOX_JWT_ISSUER, SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 

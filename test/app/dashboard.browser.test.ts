@@ -16,17 +16,14 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import type { BreakglassDeps } from "../../src/app/deps.ts";
 import { dashboardRoute, type DashboardAuth } from "../../src/app/dashboard/dashboard-route.ts";
 import { startBreakglassServer } from "../../src/app/server.ts";
-import { requestFormBody, type RequestFormInput } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const MISSING = "install chromium (apt-get install chromium)";
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`${MISSING}: nothing at ${CHROMIUM}`);
-
-const owner = "acme";
-const repo = "ops";
 
 describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }, () => {
   let sb: Sandbox;
@@ -36,15 +33,7 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
   let pending: number;
   let second: number;
 
-  async function openRequest(who: string, form: RequestFormInput): Promise<number> {
-    const { data } = await sb.as(who).rest.issues.create({ owner, repo, title: `[breakglass] ${form.resource} ${form.role}`, labels: ["breakglass"], body: requestFormBody(form) });
-    await sb.settle();
-    return data.number;
-  }
-  async function say(who: string, n: number, body: string): Promise<void> {
-    await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: n, body });
-    await sb.settle();
-  }
+  const { openRequest, say } = sandboxHelpers(() => sb);
   const sectionText = (id: string) => page.locator(`section#${id}`).innerText();
   const rowOf = (id: string, n: number) => page.locator(`section#${id} tr`, { has: page.locator(`a[href$="/issues/${n}"]`) });
 

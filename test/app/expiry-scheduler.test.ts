@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createExpiryScheduler } from "../../src/app/expiry-scheduler.ts";
-import type { GitHubPort } from "../../src/app/github-port.ts";
+import type { GitHubPort } from "../../src/github/github-port.ts";
 
 const port = { owner: "acme", repo: "ops" } as GitHubPort;
 

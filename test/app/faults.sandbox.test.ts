@@ -1,6 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readHistory } from "../../src/app/issue-records.ts";
+import { readHistory } from "../../src/github/issue-records.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 

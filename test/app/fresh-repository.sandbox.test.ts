@@ -50,6 +50,15 @@ describe("labels on a fresh repository", () => {
     assert.equal((await stateOf(n)).status, "requested");
   });
 
+  it("installation_repositories.added: a repository added to the installation later gets the app's labels", async () => {
+    sb.emulator.state.repository.labels.clear();
+    const id = sb.emulator.state.repository.id;
+    sb.emulator.state.installation.repoIds = sb.emulator.state.installation.repoIds.filter((r) => r !== id);
+    sb.emulator.addRepositoriesToInstallation([repo]);
+    await sb.settle();
+    for (const spec of APP_LABELS) assert.equal(sb.emulator.state.repository.labels.get(spec.name)?.description, spec.description, spec.name);
+  });
+
   it("A150: taking the request label off a request and closing it still ends the request (the label comes back)", async () => {
     const n = await fileForm("dave", "prod-database", "read");
     await sb.as("mallory").rest.issues.removeLabel({ owner, repo, issue_number: n, name: "breakglass" });

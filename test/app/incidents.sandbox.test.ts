@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, it } from "node:test";
 import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { readHistory } from "../../src/app/issue-records.ts";
+import { readHistory } from "../../src/github/issue-records.ts";
 import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 import { run as audit } from "../../src/cli/commands/audit.ts";
 

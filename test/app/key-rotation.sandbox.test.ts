@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { decodeProtectedHeader, type JSONWebKeySet } from "jose";
-import { readHistory } from "../../src/app/issue-records.ts";
+import { readHistory } from "../../src/github/issue-records.ts";
 import { run as audit } from "../../src/cli/commands/audit.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import { introspect } from "../../src/providers/jwt.ts";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, it } from "node:test";
-import { readHistory } from "../../src/app/issue-records.ts";
+import { readHistory } from "../../src/github/issue-records.ts";
 import { SANDBOX_APP_ID, SANDBOX_AUDIENCE, SANDBOX_JWT_ISSUER, SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { startLoadBalancer } from "../support/load-balancer.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { readHistory } from "../../src/app/issue-records.ts";
+import { readHistory } from "../../src/github/issue-records.ts";
 import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 

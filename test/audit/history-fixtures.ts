@@ -3,8 +3,8 @@
  * GitHub port. Shared by the tests of src/audit and the audit CLI.
  */
 import type { JSONWebKeySet } from "jose";
-import type { GitHubPort, IssueComment, IssueSummary } from "../../src/app/github-port.ts";
-import { memoryLedger } from "../../src/app/ledger.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "../../src/github/github-port.ts";
+import { memoryLedger } from "../../src/github/ledger.ts";
 import { appendEntry, createSigner, exportPublicJwks, generateAuditKey, type AuditKey, type SignedEntry } from "../../src/core/audit-chain.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
 import type { AccessRequest } from "../../src/core/types.ts";

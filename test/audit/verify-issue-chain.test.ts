@@ -3,7 +3,7 @@ import { before, describe, it } from "node:test";
 import { verifyRequest } from "../../src/audit/read-request.ts";
 import { verifyRepository } from "../../src/audit/verify-repository.ts";
 import { generateAuditKey } from "../../src/core/audit-chain.ts";
-import type { IssueComment } from "../../src/app/github-port.ts";
+import type { IssueComment } from "../../src/github/github-port.ts";
 import { APP_LOGIN, at, buildRepo, fakePort, mixedHistory, recordComment, T0, tamperPayload, type BuiltRepo } from "./history-fixtures.ts";
 
 describe("verifyRequest (the ledger, and the comments checked against it)", () => {

@@ -4,7 +4,7 @@
  * immutable subject formats: the grant job gets in, every near miss stays out.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -68,6 +68,19 @@ describe("breakglass aws trust-policy", () => {
     const immutable = await token(grantJob, immutablePinned);
     assert.match(immutable.sub, /^repo:acme@100001\/ops@200001:environment:breakglass-aws-production:job_workflow_ref:acme\/ops\/\.github\/workflows\/breakglass-grant\.yml@refs\/heads\/main$/);
     assert.equal(allows(policy, immutable), true);
+  });
+
+  it("the README's example is exactly what the command prints; the policy it replaced (one legacy sub) shut out a repository with immutable subjects", async () => {
+    const readme = await readFile(new URL("../../src/providers/README.md", import.meta.url), "utf8");
+    const example = /and prints:\n\n```json\n([\s\S]*?)\n```/.exec(readme);
+    assert.ok(example, "src/providers/README.md shows the printed trust policy");
+    const printed = await printPolicy(["--repo", "acme/ops", "--role-arn", ROLE, "--environment", ENV, ...ids]);
+    assert.deepEqual(JSON.parse(example[1]!), printed, "the README shows the command's real output");
+    // What the README documented before immutable subjects (issue 16, finding 3), verbatim but for the environment.
+    const before = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Federated: FEDERATED }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "breakglass", "token.actions.githubusercontent.com:sub": `repo:acme/ops:environment:${ENV}` } } }] };
+    const defaultSubject = (format: "legacy" | "immutable"): SubjectSettings => ({ format });
+    assert.equal(allows(before, await token(grantJob, defaultSubject("legacy"))), true, "it matched the legacy subject");
+    assert.equal(allows(before, await token(grantJob, defaultSubject("immutable"))), false, "and never a repository created after 2026-07-15");
   });
 
   it("keeps out a branch's copy of the workflow, another workflow, another environment, another audience and another repository", async () => {

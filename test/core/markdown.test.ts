@@ -143,7 +143,9 @@ describe("escapeInline", () => {
   test("a huge input is handled in linear time", () => {
     const started = process.hrtime.bigint();
     const out = escapeInline("@a[b](c)<d>#1\n".repeat(200_000), 500);
-    assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 2000);
+    // 2.8 million characters: linear work takes well under a second; a quadratic escaper would take hours.
+    // The bound is loose on purpose, so a loaded CI machine does not fail it (speed goals live in bench/).
+    assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 30_000);
     assertInert(out);
   });
 

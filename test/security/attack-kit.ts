@@ -4,25 +4,20 @@
  * refusal is always checked the same three ways: the refusal, the reason shown, and no credential.
  */
 import assert from "node:assert/strict";
-import { readHistory, type History } from "../../src/app/issue-records.ts";
-import { requestFormBody, type RequestFormInput } from "../../src/sandbox/request-body.ts";
+import { readHistory, type History } from "../../src/github/issue-records.ts";
+import type { RequestFormInput } from "../../src/sandbox/request-body.ts";
 import { SANDBOX_AUDIENCE, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 export const owner = "acme";
 export const repo = "ops";
 
 export async function openRequest(sb: Sandbox, who: string, form: RequestFormInput | string, labels = ["breakglass"]): Promise<number> {
-  const body = typeof form === "string" ? form : requestFormBody(form);
-  const title = typeof form === "string" ? "[breakglass] request" : `[breakglass] ${form.resource} ${form.role}`;
-  const { data } = await sb.as(who).rest.issues.create({ owner, repo, title, labels, body });
-  await sb.settle();
-  return data.number;
+  return sandboxHelpers(() => sb).openRequest(who, form, labels);
 }
 
 export async function say(sb: Sandbox, who: string, n: number, body: string): Promise<number> {
-  const { data } = await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: n, body });
-  await sb.settle();
-  return data.id;
+  return sandboxHelpers(() => sb).say(who, n, body);
 }
 
 /**
@@ -36,17 +31,16 @@ export async function approve(sb: Sandbox, who: string, n: number, note?: string
 }
 
 export async function allComments(sb: Sandbox, n: number) {
-  return sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, { owner, repo, issue_number: n, per_page: 100 });
+  return sandboxHelpers(() => sb).allComments(n);
 }
 
 /** Bodies of the comments the app itself wrote on the issue. */
 export async function appTexts(sb: Sandbox, n: number): Promise<string[]> {
-  return (await allComments(sb, n)).filter((c) => c.user?.login === sb.appLogin).map((c) => c.body ?? "");
+  return sandboxHelpers(() => sb).appTexts(n);
 }
 
 export async function labelsOf(sb: Sandbox, n: number): Promise<string[]> {
-  const { data } = await sb.as("dave").rest.issues.get({ owner, repo, issue_number: n });
-  return data.labels.map((l) => (typeof l === "string" ? l : (l.name ?? "")));
+  return sandboxHelpers(() => sb).labelsOf(n);
 }
 
 /** The request's state as the app rebuilds it: only from its own signed records. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { octokitPort } from "../../src/app/octokit-port.ts";
+import { octokitPort } from "../../src/github/octokit-port.ts";
 import { verifyRepository } from "../../src/audit/verify-repository.ts";
 import { SANDBOX_LEDGER_REPO, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { collectDashboard } from "../../src/app/dashboard/collect-dashboard.ts";

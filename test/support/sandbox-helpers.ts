@@ -7,8 +7,11 @@ import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, type Sandbox } from "../.
 /** The moves and reads sandbox tests share: people acting on acme/ops, and what the app wrote back. */
 export function sandboxHelpers(sb: () => Sandbox) {
   const h = {
-    async openRequest(who: string, form: RequestFormInput): Promise<number> {
-      const { data } = await sb().as(who).rest.issues.create({ owner, repo, title: `[breakglass] ${form.resource} ${form.role}`, labels: ["breakglass"], body: requestFormBody(form) });
+    /** An issue opened through REST as `who` (a form's fields, or a raw body), with `labels`; returns its number. */
+    async openRequest(who: string, form: RequestFormInput | string, labels = ["breakglass"]): Promise<number> {
+      const body = typeof form === "string" ? form : requestFormBody(form);
+      const title = typeof form === "string" ? "[breakglass] request" : `[breakglass] ${form.resource} ${form.role}`;
+      const { data } = await sb().as(who).rest.issues.create({ owner, repo, title, labels, body });
       await sb().settle();
       return data.number;
     },

@@ -1,6 +1,6 @@
 import { LIVE } from "../../core/lifecycle.ts";
 import type { BreakglassDeps } from "../deps.ts";
-import type { GitHubPort, IssueSummary } from "../github-port.ts";
+import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import type { NotificationFailure } from "../notification-failures.ts";
 import { RequestSession } from "../request-session.ts";
 

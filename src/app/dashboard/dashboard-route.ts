@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BreakglassDeps } from "../deps.ts";
-import type { GitHubPort } from "../github-port.ts";
+import type { GitHubPort } from "../../github/github-port.ts";
 import { collectDashboard } from "./collect-dashboard.ts";
 import { renderDashboard } from "./render-dashboard.ts";
 import { LOGIN_PATH, sessionLogin, signInRoutes, type GitHubSignIn } from "./github-sign-in.ts";

@@ -1,7 +1,7 @@
 import { appendEntry, verifyChain, type SignedEntry } from "../../core/audit-chain.ts";
 import type { BreakglassDeps } from "../deps.ts";
-import type { GitHubPort } from "../github-port.ts";
-import type { LedgerChain } from "../ledger.ts";
+import type { GitHubPort } from "../../github/github-port.ts";
+import type { LedgerChain } from "../../github/ledger.ts";
 
 /** A passkey (WebAuthn credential) as registered on /breakglass/passkeys, recorded in the ledger. */
 export interface Passkey {

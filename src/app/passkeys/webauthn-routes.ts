@@ -17,7 +17,7 @@ import { challengeNonce, webauthnChallenge, type WebAuthnProof } from "../../cor
 import type { NotifyTarget } from "../../core/types.ts";
 import { cookieOf, sealed, sessionLogin, setCookie, unseal, type GitHubSignIn } from "../dashboard/github-sign-in.ts";
 import type { BreakglassDeps } from "../deps.ts";
-import type { GitHubPort } from "../github-port.ts";
+import type { GitHubPort } from "../../github/github-port.ts";
 import { recheckApprovalsNow } from "../recheck-approvals.ts";
 import { recordApproval } from "../record-approval.ts";
 import { loadRepoConfig } from "../repo-config.ts";

@@ -1,3 +1,4 @@
+import { subcommandHelp } from "../subcommand.ts";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -5,8 +6,8 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { JSONWebKeySet } from "jose";
-import type { GitHubPort } from "../../app/github-port.ts";
-import { octokitPort } from "../../app/octokit-port.ts";
+import type { GitHubPort } from "../../github/github-port.ts";
+import { octokitPort } from "../../github/octokit-port.ts";
 import { DEFAULT_APP_LOGIN } from "../../audit/app-records.ts";
 import { collectAudit } from "../../audit/collect.ts";
 import { EXPORT_FORMATS, formatForPath, isExportFormat, renderExport, type ExportFormat } from "../../audit/formats.ts";
@@ -61,15 +62,9 @@ export interface AuditCommandDeps {
 }
 
 export async function run(args: string[], io: CliIO, deps: AuditCommandDeps = {}): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    io.stdout(HELP);
-    return sub === undefined ? 1 : 0;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.stdout(HELP);
-    return 0;
-  }
+  const helped = subcommandHelp(args, io, HELP);
+  if (helped !== null) return helped;
+  const [sub, ...rest] = args as [string, ...string[]];
   if (sub === "export") return exportCommand(rest, io, deps);
   if (sub === "verify") return verifyCommand(rest, io, deps);
   throw new UsageError(`unknown subcommand "${sub}": use \`breakglass audit export\` or \`breakglass audit verify\` (see --help).`);

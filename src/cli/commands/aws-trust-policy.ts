@@ -1,3 +1,4 @@
+import { subcommandHelp } from "../subcommand.ts";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadPolicies } from "../../core/policy.ts";
@@ -33,15 +34,9 @@ const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/[\w+=,.@/-]+$/;
 const FORMATS: Record<string, SubjectFormat[]> = { both: ["legacy", "immutable"], legacy: ["legacy"], immutable: ["immutable"] };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    io.stdout(HELP);
-    return sub === undefined ? 1 : 0;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.stdout(HELP);
-    return 0;
-  }
+  const helped = subcommandHelp(args, io, HELP);
+  if (helped !== null) return helped;
+  const [sub, ...rest] = args as [string, ...string[]];
   if (sub !== "trust-policy") throw new UsageError(`unknown subcommand "${sub}": use \`breakglass aws trust-policy\` (see --help).`);
   return trustPolicyCommand(rest, io);
 }

@@ -6,10 +6,9 @@ import { DEFAULT_APP_LOGIN } from "../../audit/app-records.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { parseRecipients, RECIPIENTS_PATH } from "../../core/recipients.ts";
 import { downloadArtifact, findCredentialsArtifact, identityFrom, openBundle, recipientOfIdentity, shellLines } from "../fetch-credentials.ts";
-import { parseRequestRef, responderGitHub, withGitHub } from "../github-client.ts";
+import { oneRequest, responderGitHub, withGitHub } from "../github-client.ts";
 import { UsageError, UserError, type CliIO } from "../io.ts";
 import { readRequestRecords } from "../request-records.ts";
-import { flagsIn, usageErrorFrom } from "../usage-error.ts";
 
 const HELP = `Usage: breakglass credentials OWNER/REPO#N [--identity FILE] [--env-file PATH] [--timeout 30m]
 
@@ -39,32 +38,25 @@ const ENDED_WORDS: Record<string, string> = {
 };
 
 export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number) => Promise<void>; now?: () => number } = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        identity: { type: "string" },
-        "env-file": { type: "string" },
-        timeout: { type: "string" },
-        poll: { type: "string" },
-        "app-login": { type: "string" },
-        "api-url": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw usageErrorFrom(error, flagsIn(HELP)) ?? error;
-  }
-  const { values, positionals } = parsed;
+  // A wrong command line is explained by main (usageErrorFrom with this command's --help).
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      identity: { type: "string" },
+      "env-file": { type: "string" },
+      timeout: { type: "string" },
+      poll: { type: "string" },
+      "app-login": { type: "string" },
+      "api-url": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help) {
     io.stdout(HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError("give exactly one request as owner/repo#N, e.g. breakglass credentials acme/ops#12 (see --help).");
-  const { owner, repo, issue } = parseRequestRef(positionals[0]);
-  const ref = `${owner}/${repo}#${issue}`;
+  const { owner, repo, issue, ref } = oneRequest(positionals, "credentials");
   const seconds = (text: string | undefined, fallback: number, flag: string) => {
     if (text === undefined) return fallback;
     const d = /^\d+ms$/.test(text) ? { ok: true as const, value: Number(text.slice(0, -2)) / 1000 } : parseDuration(text);

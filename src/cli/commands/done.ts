@@ -1,10 +1,9 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_APP_LOGIN } from "../../audit/app-records.ts";
 import { LIVE } from "../../core/lifecycle.ts";
-import { parseRequestRef, responderGitHub, withGitHub } from "../github-client.ts";
-import { UsageError, UserError, type CliIO } from "../io.ts";
+import { oneRequest, responderGitHub, withGitHub } from "../github-client.ts";
+import { UserError, type CliIO } from "../io.ts";
 import { readRequestRecords } from "../request-records.ts";
-import { flagsIn, usageErrorFrom } from "../usage-error.ts";
 
 const HELP = `Usage: breakglass done OWNER/REPO#N [--reason TEXT] [--no-wait]
 
@@ -22,24 +21,17 @@ The token comes from $GITHUB_TOKEN, $GH_TOKEN or \`gh auth token\`.
 `;
 
 export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number) => Promise<void> } = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { reason: { type: "string" }, "no-wait": { type: "boolean" }, timeout: { type: "string" }, "app-login": { type: "string" }, "api-url": { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    throw usageErrorFrom(error, flagsIn(HELP)) ?? error;
-  }
-  const { values, positionals } = parsed;
+  // A wrong command line is explained by main (usageErrorFrom with this command's --help).
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { reason: { type: "string" }, "no-wait": { type: "boolean" }, timeout: { type: "string" }, "app-login": { type: "string" }, "api-url": { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
   if (values.help) {
     io.stdout(HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError("give exactly one request as owner/repo#N, e.g. breakglass done acme/ops#12 (see --help).");
-  const { owner, repo, issue } = parseRequestRef(positionals[0]);
-  const ref = `${owner}/${repo}#${issue}`;
+  const { owner, repo, issue, ref } = oneRequest(positionals, "done");
   const appLogin = values["app-login"] ?? io.env.BREAKGLASS_APP_LOGIN ?? DEFAULT_APP_LOGIN;
   const { octokit } = await responderGitHub(io, values["api-url"]);
   await withGitHub(ref, () => octokit.rest.issues.get({ owner, repo, issue_number: issue }));

@@ -10,7 +10,7 @@ import { parseDuration } from "../../core/duration.ts";
 import { parsePublicKeyLine } from "../../core/sshsig.ts";
 import { requestFormBody, type RequestFormInput } from "../../sandbox/request-body.ts";
 import { SANDBOX_TEAMS, SANDBOX_USERS, startSandbox } from "../../sandbox/start-sandbox.ts";
-import { readHistory } from "../../app/issue-records.ts";
+import { readHistory } from "../../github/issue-records.ts";
 import { UsageError, type CliIO } from "../io.ts";
 
 const HELP = `Usage: breakglass simulate <scenario.yml> [--root DIR]

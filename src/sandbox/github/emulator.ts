@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { Octokit } from "@octokit/rest";
 import { systemClock, type Clock } from "../clock.ts";
 import { DEFAULT_OWNER, DEFAULT_REPO } from "../sandbox-identity.ts";
@@ -124,6 +125,12 @@ export interface GitHubEmulator {
   readonly url: string;
   /** REST base for Octokit's `baseUrl` / Probot's `baseUrl`: `${url}/api/v3`. */
   readonly apiUrl: string;
+  /**
+   * Answers a request in-process, with no socket: the same routes, rules, limits and state as over HTTP.
+   * Handler unit tests give it to Octokit (`request.fetch`) so the app's real GitHub adapter runs against
+   * the strict emulator in milliseconds.
+   */
+  readonly inProcessFetch: typeof fetch;
   readonly state: EmulatorState;
   readonly clock: Clock;
   readonly faults: Faults;
@@ -152,6 +159,8 @@ export interface GitHubEmulator {
   /** Holds a run for an environment's protection rule and sends `deployment_protection_rule.requested`. */
   requestDeploymentProtection(runId: number, environment: string): DeliveryRecord;
   emitInstallationCreated(): DeliveryRecord;
+  /** Add repositories (by name, in the emulator's organisation) to the installation, as the installation's settings page does, and send `installation_repositories.added`. */
+  addRepositoriesToInstallation(names: string[]): DeliveryRecord;
   redeliver(idOrGuid: number | string): Promise<DeliveryRecord>;
   /** Delivers the webhooks parked by `faults.holdWebhooks`, late; resolves once they were answered. */
   releaseHeldWebhooks(): Promise<DeliveryRecord[]>;
@@ -553,6 +562,53 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     });
   }
 
+  async function inProcessFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    const body = Buffer.from(await request.arrayBuffer());
+    const req = Object.assign(Readable.from(body.length ? [body] : []), {
+      method: request.method,
+      url: url.pathname + url.search,
+      headers: Object.fromEntries(request.headers),
+    }) as unknown as IncomingMessage;
+    return new Promise<Response>((resolve) => {
+      let status = 200;
+      let headers: Record<string, string> = {};
+      const res = {
+        writeHead(code: number, given: Record<string, string | number | readonly string[]> = {}) {
+          status = code;
+          headers = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]));
+          return res;
+        },
+        end(chunk?: string | Buffer) {
+          const empty = status === 204 || status === 304 || chunk === undefined;
+          resolve(new Response(empty ? null : chunk, { status, headers }));
+          return res;
+        },
+      } as unknown as ServerResponse;
+      void (isWebFlow(req) ? handleWebFlow(req, res) : handle(req, res));
+    });
+  }
+
+  function addRepositoriesToInstallation(names: string[]): DeliveryRecord {
+    const added = names.map((name) => {
+      const repo = findRepo(state, state.org.login, name);
+      if (!repo) throw new Error(`no repository ${state.org.login}/${name} in the emulator`);
+      if (!state.installation.repoIds.includes(repo.id)) state.installation.repoIds.push(repo.id);
+      return repo;
+    });
+    const { installation: _short, ...envelope } = webhookEnvelope(ctx, null, state.org);
+    return webhooks.enqueue("installation_repositories", {
+      action: "added",
+      installation: installationJson(urls, state, state.installation),
+      repository_selection: state.installation.repository_selection,
+      repositories_added: added.map((r) => ({ id: r.id, node_id: r.node_id, name: r.name, full_name: r.full_name, private: r.private })),
+      repositories_removed: [],
+      requester: null,
+      ...envelope,
+    });
+  }
+
   return {
     url: origin,
     apiUrl: urls.api,
@@ -622,6 +678,8 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       return requestProtection(ctx, state.repositories.get(run.repoId)!, run, environment);
     },
     emitInstallationCreated,
+    addRepositoriesToInstallation,
+    inProcessFetch: inProcessFetch as typeof fetch,
     redeliver: (idOrGuid) => webhooks.redeliver(idOrGuid),
     releaseHeldWebhooks: () => webhooks.releaseHeld(),
     waitForIdle,

@@ -12,7 +12,7 @@ import { AUDIT_LABEL, DRILL_LABEL, type RequestSession } from "./request-session
  * self-approval always gets the mandatory second-person review item. Returns the issue and its items,
  * which the caller records: the records, not the editable body, say what must be done.
  */
-export async function openChecklist(session: RequestSession): Promise<{ number: number; items: string[] }> {
+export async function openReview(session: RequestSession): Promise<{ number: number; items: string[] }> {
   const { state } = session;
   const policy = session.policy();
   const items = reviewItems(policy?.audit_checklist, state.break_glass !== null);

@@ -4,7 +4,7 @@ import { whoMayTick } from "../core/review-rules.ts";
 import { selfReviewers } from "../core/review-items.ts";
 import { readTaskItems } from "../core/task-list.ts";
 import type { BreakglassDeps } from "./deps.ts";
-import type { GitHubPort, IssueSummary } from "./github-port.ts";
+import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import { opensReview } from "./request-recognition.ts";
 import { itemsOfReview, openReviewSession } from "./review-issue.ts";
 
@@ -14,7 +14,7 @@ import { itemsOfReview, openReviewSession } from "./review-issue.ts";
  * unless a `/waive <reason>` by someone other than the people under review is recorded. The items
  * are the ones recorded when the review opened, so deleting a line from the body completes nothing.
  */
-export async function handleAuditClose(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, closer: string): Promise<void> {
+export async function handleReviewClose(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, closer: string): Promise<void> {
   // A review is an issue the app opened, whatever labels anyone put on it or took off.
   if (closer === deps.identity.login || !opensReview(deps, issue) || issue.user.type !== "Bot") return;
   const session = await openReviewSession(deps, port, issue);

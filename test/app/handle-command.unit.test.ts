@@ -1,0 +1,105 @@
+/**
+ * handleCommand's refusal branches as unit tests: the handler is called directly with the comment a
+ * delivery would carry, against the app's real GitHub adapter over the strict emulator in-process
+ * (test/support/handler-kit.ts). No Probot, no webhooks, no sockets. The end-to-end paths stay in the
+ * sandbox suites; these pin down what each refusal says and that it leaves nothing recorded.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { handleCommand } from "../../src/app/handle-command.ts";
+import { handleRequestIssue } from "../../src/app/handle-request-issue.ts";
+import { RequestSession } from "../../src/app/request-session.ts";
+import type { RequestFormInput } from "../../src/sandbox/request-body.ts";
+import { startHandlerKit, type HandlerKit } from "../support/handler-kit.ts";
+
+const rollback: RequestFormInput = { resource: "model-rollback", role: "rollback", duration: "30m", severity: "high", justification: "The new model answers in the wrong language; roll back." };
+const database: RequestFormInput = { resource: "prod-database", role: "read", duration: "1h", severity: "high", justification: "Orders table is locked; need to look." };
+
+let kit: HandlerKit;
+before(async () => {
+  kit = await startHandlerKit();
+});
+after(() => kit.close());
+
+/** An issue opened by `who` and taken in by the intake handler, as `issues.opened` would. */
+async function request(who: string, form: RequestFormInput): Promise<number> {
+  const issue = await kit.open(who, form);
+  await handleRequestIssue(kit.deps, kit.port, issue, who, "opened");
+  return issue.number;
+}
+
+/** `who` writes `body` on `n` and the command handler runs on it; returns the app's last comment. */
+async function command(who: string, n: number, body: string): Promise<string> {
+  const comment = await kit.comment(who, n, body);
+  await handleCommand(kit.deps, kit.port, await kit.port.getIssue(n), comment);
+  return (await kit.appTexts(n)).at(-1) ?? "";
+}
+
+const stateOf = async (n: number) => (await RequestSession.open(kit.deps, kit.port, n)).state;
+
+describe("handleCommand refuses, says why, and records nothing", () => {
+  it("the requester cannot approve their own request (self_approval)", async () => {
+    const n = await request("dave", rollback);
+    assert.equal((await stateOf(n)).status, "requested");
+    assert.match(await command("dave", n, "/approve"), /^👎 @dave — refused \(`self_approval`\): You opened this request/);
+    assert.equal((await stateOf(n)).approvals.length, 0);
+  });
+
+  it("someone who is not a CODEOWNER of the policy cannot approve (not_codeowner)", async () => {
+    const n = await request("dave", rollback);
+    assert.match(await command("bob", n, "/approve"), /refused \(`not_codeowner`\): Only CODEOWNERS of the resource's policy file may approve; @\u200b?bob is not one of them/);
+    assert.equal((await stateOf(n)).approvals.length, 0);
+  });
+
+  it("a plain /approve where the policy requires step-up is refused (step_up_required) and says how to sign", async () => {
+    const n = await request("dave", database);
+    const text = await command("bob", n, "/approve");
+    assert.match(text, /refused \(`step_up_required`\)/);
+    assert.match(text, /breakglass approve/);
+    assert.equal((await stateOf(n)).approvals.length, 0);
+  });
+
+  it("only the requester may cancel (not_requester)", async () => {
+    const n = await request("dave", rollback);
+    assert.match(await command("grace", n, "/cancel"), /refused \(`not_requester`\): Only the person who opened the request can cancel it/);
+    assert.equal((await stateOf(n)).status, "requested");
+  });
+
+  it("an /extend without a live grant is refused (not_active)", async () => {
+    const n = await request("dave", rollback);
+    assert.match(await command("dave", n, "/extend 30m the migration is still running"), /refused \(`not_active`\)/);
+  });
+
+  it("an unknown command gets the list of commands and a refusal (unknown_command)", async () => {
+    const n = await request("dave", rollback);
+    await command("dave", n, "/aprove");
+    const texts = await kit.appTexts(n);
+    assert.ok(texts.some((t) => t.startsWith("🤔 `/aprove` is not a Breakglass command.")), texts.join("\n---\n"));
+    assert.match(texts.at(-1)!, /refused \(`unknown_command`\)/);
+  });
+
+  it("a second approval by the same person counts once (duplicate_approval), and the first one stands", async () => {
+    const n = await request("dave", { resource: "aws-production", role: "admin", duration: "1h", severity: "high", justification: "Root volume full on the API fleet." });
+    assert.equal((await stateOf(n)).required_approvals, 2);
+    assert.match(await command("erin", n, "/approve"), /approved request/);
+    assert.match(await command("erin", n, "/approve"), /refused \(`duplicate_approval`\): @\u200b?erin has already approved this request/);
+    const state = await stateOf(n);
+    assert.equal(state.approvals.length, 1);
+    assert.equal(state.status, "requested");
+  });
+
+  it("a request that is not valid cannot be approved (invalid_request)", async () => {
+    const n = await request("dave", { ...rollback, severity: "critical" });
+    assert.equal((await stateOf(n)).status, "invalid");
+    assert.match(await command("grace", n, "/approve"), /refused \(`invalid_request`\)/);
+  });
+
+  it("the app's own comments are never commands", async () => {
+    const n = await request("dave", rollback);
+    const before = (await kit.port.listComments(n)).length;
+    const own = await kit.port.createComment(n, "/approve");
+    await handleCommand(kit.deps, kit.port, await kit.port.getIssue(n), own);
+    assert.equal((await kit.port.listComments(n)).length, before + 1, "nothing answered");
+    assert.equal((await stateOf(n)).approvals.length, 0);
+  });
+});

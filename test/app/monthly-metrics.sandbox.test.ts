@@ -1,0 +1,75 @@
+/**
+ * The monthly metrics issue (issue 21): the first sweep of a month opens one issue with last month's
+ * figures from the app's signed records; a second sweep, a second replica or a restart never opens
+ * another, and a month with nothing in it opens nothing.
+ */
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
+
+const owner = "acme";
+const repo = "ops";
+const DAY = 86_400_000;
+
+let sb: Sandbox;
+const h = sandboxHelpers(() => sb);
+before(async () => {
+  sb = await startSandbox(); // the clock starts on 2026-11-24
+  withoutStepUp(sb); // this suite is about the figures, not step-up
+});
+after(() => sb.close());
+
+const metricsIssues = async () => {
+  const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+  return all.filter((i) => i.user?.login === sb.appLogin && i.title.startsWith("[breakglass metrics]"));
+};
+
+it("a month with no request opens nothing; the first sweep after a month with requests opens one metrics issue, and only one", async () => {
+  await sb.app.reconcileAll(); // November: October had nothing
+  await sb.settle();
+  assert.equal((await metricsIssues()).length, 0, "no figures for a month without a request");
+
+  // November: one granted request with an incident link, one break-glass grant without, one denied.
+  const withIncident = await h.openRequest("dave", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical", justification: "Classifier blocks every answer.", incident: "https://status.example.com/incidents/42" });
+  await h.say("grace", withIncident, "/approve");
+  const selfApproved = await h.openRequest("mallory", { resource: "model-rollback", role: "rollback", duration: "30m", severity: "high", justification: "Wrong language in every answer." });
+  await h.say("mallory", selfApproved, "/break-glass The approvers are all asleep and customers are affected");
+  const denied = await h.openRequest("rita", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical", justification: "Want to see whether the override still works after the deploy." });
+  await h.say("grace", denied, "/deny not an emergency");
+  await sb.settle();
+  assert.equal((await h.stateOf(withIncident)).status, "active", (await h.appTexts(withIncident)).join("\n---\n"));
+  // model-rollback's grant ends with its job (no keep_alive_after_job): granted, then revoked.
+  assert.ok(["active", "revoked"].includes((await h.stateOf(selfApproved)).status), (await h.appTexts(selfApproved)).join("\n---\n"));
+  assert.equal((await h.stateOf(denied)).status, "denied", (await h.appTexts(denied)).join("\n---\n"));
+
+  sb.clock.advance(60 * 60_000); // both grants end and are revoked on time
+  await sb.app.runDue();
+  await sb.settle();
+
+  sb.clock.advance(8 * DAY); // 2026-12-02
+  await sb.app.runDue();
+  await sb.settle();
+  const reports = await sb.app.reconcileAll();
+  await sb.settle();
+  const opened = await metricsIssues();
+  assert.equal(opened.length, 1, JSON.stringify(reports));
+  const issue = opened[0]!;
+  assert.equal(issue.title, "[breakglass metrics] 2026-11");
+  assert.ok(issue.labels.some((l) => (typeof l === "string" ? l : l.name) === "breakglass:metrics"));
+  const body = issue.body ?? "";
+  assert.match(body, /\| Requests \(drills apart\) \| 3 \|/);
+  assert.match(body, /\| Denied \/ timed out \| 1 \/ 0 \|/);
+  assert.match(body, new RegExp(`\\| Grants without an incident link \\| 1: #${selfApproved} \\|`));
+  assert.match(body, /\| Break-glass \(self-approved\) share of grants \| 1 \(50 %\) \|/);
+  assert.match(body, /No drill this month/);
+
+  // A second sweep, a second replica's sweep and a restart open nothing more.
+  const replica = await sb.startReplica();
+  await Promise.all([sb.app.reconcileAll(), replica.reconcileAll()]);
+  await sb.stopApp();
+  await sb.startApp();
+  await sb.app.reconcileAll();
+  await sb.settle();
+  assert.equal((await metricsIssues()).length, 1);
+});
