@@ -20,15 +20,27 @@ export const quantile = (xs: number[], q: number): number => {
 const FORM = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
 const responders = (n: number) => Array.from({ length: n }, (_, i) => `oncall${i + 1}`);
 
+/**
+ * The bench approves with plain `/approve` comments: the example policy's `step_up` line is dropped
+ * (committed to the default branch, as a reviewed change would be). A signed approval adds one read,
+ * the approver's signing keys, and the signing happens before the comment is posted.
+ */
+export function withoutStepUp(sb: Sandbox): Sandbox {
+  const path = "policies/model-guardrail-override.yml";
+  const text = sb.emulator.state.repository.files[path];
+  if (typeof text === "string") sb.emulator.setFile(path, text.replace(/^[ \t]*step_up:.*\n/gm, ""));
+  return sb;
+}
+
 async function productionSandbox(people: number, runWorkflows: boolean): Promise<Sandbox> {
   const extra = responders(people);
-  return startSandbox({
+  return withoutStepUp(await startSandbox({
     rateLimits: "production",
     runWorkflows,
     logLevel: "silent",
     users: [...SANDBOX_USERS.map((login) => ({ login })), ...extra.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" }],
     permissions: Object.fromEntries(extra.map((login) => [login, "write" as const])),
-  });
+  }));
 }
 
 /** Polls the emulator's own state (no HTTP) until `find` returns a value; null after `capMs`. */
@@ -42,7 +54,7 @@ async function until<T>(find: () => T | null, capMs: number): Promise<T | null> 
   }
 }
 
-function statusCommentAnswered(sb: Sandbox, n: number): number | null {
+export function statusCommentAnswered(sb: Sandbox, n: number): number | null {
   const { state } = sb.emulator;
   const issue = state.repository.issues.get(n);
   const id = issue?.commentIds.find((cid) => {
@@ -53,7 +65,7 @@ function statusCommentAnswered(sb: Sandbox, n: number): number | null {
   return sb.emulator.apiRequests.find((r) => r.createdId === id)?.answeredAt ?? null;
 }
 
-function dispatchAnswered(sb: Sandbox, n: number): number | null {
+export function dispatchAnswered(sb: Sandbox, n: number): number | null {
   const run = [...sb.emulator.state.repository.runs.values()].find((r) => r.inputs.issue === String(n) && r.path.endsWith("breakglass-grant.yml"));
   if (!run) return null;
   return sb.emulator.apiRequests.find((r) => r.createdId === run.id)?.answeredAt ?? null;
