@@ -13,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { benchCodeowners } from "./codeowners.ts";
 import { benchLatencyUnderLimits, benchLifecycleCalls, MINIMUM_CALLS, quantile } from "./limits.ts";
 import { benchSweep } from "./sweep.ts";
+import { WRITE_BURST } from "../src/app/server.ts";
 
 /**
  * The bench's parts, in the table's order. `BENCH_PARTS=latency,calls` runs only those: the other
@@ -63,12 +64,23 @@ if (wants("latency")) {
     "p99 ≤ 1 s",
     p99 <= 1000 && f.deliveriesNotAcknowledged === 0 ? "met" : "missed",
   );
-  const writeBound = "missed: writes are GitHub's bottleneck — about 6 before the status comment and 10 before the dispatch (ledger tree+commit+ref per record, mirror comments), one a second once the 15-write burst is spent, the pace GitHub asks for and its 80-a-minute ceiling";
-  row("Open → status comment, one incident", `p95 ${secs(singleOpen)} (${f.single.length} runs)`, "p95 ≤ 3 s", singleOpen !== null && singleOpen <= 3000 ? "met" : writeBound);
-  row("/approve → grant workflow dispatched, one incident", `p95 ${secs(singleApprove)} (${f.single.length} runs)`, "p95 ≤ 3 s", singleApprove !== null && singleApprove <= 3000 ? "met" : writeBound);
+  // What GitHub's limits allow at best: writes on a critical path queue in the installation's one
+  // lane (a burst of WRITE_BURST, then one a second; GitHub allows 80 a minute), critical writes
+  // first. The k-th of n incidents (k = the p95 one) waits for k incidents' critical writes.
+  const writesOpen = median(f.single.map((t) => t.openWrites));
+  const writesApprove = median(f.single.map((t) => t.approveWrites));
+  const k = Math.ceil(0.95 * f.concurrency);
+  const laneBound = (w: number) => Math.max(0, k * w - WRITE_BURST);
+  const single = (ms: number | null, w: number) =>
+    ms !== null && ms <= 3000 ? "met" : `missed: ${w} writes on the path, and the runs after the first start with the lane's ${WRITE_BURST}-write burst spent by the previous incident's writes, so each is a second (GitHub asks for one a second); met on a rested lane`;
+  const many = (ms: number | null, w: number) =>
+    ms !== null && ms <= 3000 ? "met" : `missed: the p95 incident's ${w} critical writes queue behind ${k - 1} others' (${k * w} writes): ≥ ${laneBound(w)} s at one a second after the burst, ≥ ${Math.floor((k * w - 1) / 80) * 60} s even at GitHub's 80 a minute`;
+  const runs = (xs: Array<number | null>) => xs.map(secs).join(", ");
+  row("Open → status comment, one incident", `p95 ${secs(singleOpen)} (${f.single.length} runs: ${runs(f.single.map((t) => t.openToStatusMs))}; ${writesOpen} writes on the path)`, "p95 ≤ 3 s", single(singleOpen, writesOpen));
+  row("/approve → grant workflow dispatched, one incident", `p95 ${secs(singleApprove)} (${f.single.length} runs: ${runs(f.single.map((t) => t.approveToDispatchMs))}; ${writesApprove} writes on the path)`, "p95 ≤ 3 s", single(singleApprove, writesApprove));
   const within = (xs: Array<number | null>) => `${xs.filter((x) => x !== null).length}/${xs.length} within ${f.capMs / 1000} s`;
-  row(`Open → status comment, ${f.concurrency} at once`, `p95 ${secs(manyOpen)} (${within(f.concurrent.map((t) => t.openToStatusMs))})`, "p95 ≤ 3 s", manyOpen !== null && manyOpen <= 3000 ? "met" : writeBound);
-  row(`/approve → grant workflow dispatched, ${f.concurrency} at once`, `p95 ${secs(manyApprove)} (${within(f.concurrent.map((t) => t.approveToDispatchMs))})`, "p95 ≤ 3 s", manyApprove !== null && manyApprove <= 3000 ? "met" : writeBound);
+  row(`Open → status comment, ${f.concurrency} at once`, `p95 ${secs(manyOpen)} (${within(f.concurrent.map((t) => t.openToStatusMs))}; first ${secs(Math.min(...f.concurrent.map((t) => t.openToStatusMs ?? Infinity)))})`, "p95 ≤ 3 s", many(manyOpen, writesOpen));
+  row(`/approve → grant workflow dispatched, ${f.concurrency} at once`, `p95 ${secs(manyApprove)} (${within(f.concurrent.map((t) => t.approveToDispatchMs))}; first ${secs(Math.min(...f.concurrent.map((t) => t.approveToDispatchMs ?? Infinity)))})`, "p95 ≤ 3 s", many(manyApprove, writesApprove));
   end();
 }
 if (wants("calls")) {

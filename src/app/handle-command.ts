@@ -20,6 +20,7 @@ import { dispatchGrant } from "./dispatch-grant.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "./github-port.ts";
 import { isRequestIssue } from "./request-recognition.ts";
 import { RequestSession } from "./request-session.ts";
+import { deferWrites } from "./write-priority.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { credentialOf } from "./credential-ref.ts";
 import { priorBreakGlassUses } from "./break-glass-usage.ts";
@@ -46,19 +47,34 @@ export async function handleCommand(
   // A step-up signature block below a command is proof, not part of its note or reason.
   const command = parseCommand(withoutSignature(comment.body));
   if (!command || !(await isRequestIssue(deps, port, issue))) return;
-  await port.react(comment.id, "eyes");
+  // 👀 is shown as soon as the write lane has room, never ahead of a record or a dispatch.
+  const seen = deferWrites(() => port.react(comment.id, "eyes")).catch(() => undefined);
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const who = comment.user.login;
-  const result = comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
+  const result = session.hasRecord(`comment:${comment.id}`) ? await finishRecorded(session) : comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
+  await seen;
+  // The app's own 🚀 or 👎 comes last: it is what the start-up catch-up reads as "answered", so a
+  // crash before it (deferred mirror comments, status, labels not yet written) is finished there.
   if (result === "done") {
-    await port.react(comment.id, "rocket");
     await session.publish();
+    await deferWrites(() => port.react(comment.id, "rocket"));
   } else if (result === "replied") {
-    await port.react(comment.id, "rocket");
+    await deferWrites(() => port.react(comment.id, "rocket"));
   } else {
-    await port.react(comment.id, "-1");
     await port.createComment(issue.number, refusalText(who, result));
+    await deferWrites(() => port.react(comment.id, "-1"));
   }
+}
+
+/**
+ * The command is in the ledger already: a handler recorded it and did not finish (a crash, or GitHub
+ * refusing a later write), and the start-up catch-up handles it again. Nothing is decided twice; a
+ * completing approval whose dispatch was lost is dispatched now, the rest (status, labels, 🚀) follows.
+ */
+async function finishRecorded(session: RequestSession): Promise<"done"> {
+  const dispatched = session.events.some((e) => e.type === "dispatched");
+  if (session.state.status === "approved" && !dispatched && !session.state.request?.drill) await dispatchGrant(session, { deferMirror: true });
+  return "done";
 }
 
 async function run(session: RequestSession, command: ParsedCommand, comment: IssueComment): Promise<"done" | "replied" | Refusal> {
@@ -118,13 +134,14 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       // The approval that completes the request starts the grant: across replicas handling the same
       // delivery, only the one whose record counts dispatches the workflow.
       const completes = count >= s.required_approvals;
-      const recorded = completes ? await session.recordAndConfirm(id, event, text) : await session.record(id, event, text);
+      // The dispatch is what everyone waits for: the approval's mirror comment, the status comment and
+      // the labels follow it (handleCommand publishes), the ledger record precedes it.
+      const recorded = completes ? await session.recordAndConfirm(id, event, text, { deferMirror: true }) : await session.record(id, event, text, { deferMirror: true });
       if (!recorded.ok) return recorded.refusal;
       if ("won" in recorded && !recorded.won) return "done";
       if (session.state.status === "approved") {
-        await session.publish();
+        await dispatchGrant(session, { deferMirror: true });
         await notify(session, "approved", `${who} approved; granting`);
-        await dispatchGrant(session);
       }
       return "done";
     }
@@ -172,12 +189,13 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
         id,
         decided.value,
         `🚨 ${mention(who)} **broke the glass**: self-approved without a second person. A post-event review by someone else is mandatory.${repeated}\n\n${quoteBlock(command.reason, 1000)}`,
+        { deferMirror: true },
       );
       if (!recorded.ok) return recorded.refusal;
       if (!recorded.won) return "done";
-      await session.publish();
+      // As for /approve: the dispatch first, the mirror comments, status and labels after it.
+      await dispatchGrant(session, { deferMirror: true });
       await notify(session, "break_glass", `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`);
-      await dispatchGrant(session);
       return "done";
     }
     case "extend": {
