@@ -10,6 +10,7 @@ import {
 import { helpText, parseCommand, type ParsedCommand } from "../core/commands.ts";
 import { formatDuration } from "../core/duration.ts";
 import { LIVE } from "../core/lifecycle.ts";
+import type { LifecycleEvent } from "../core/lifecycle-events.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import type { Refusal } from "../core/refusal.ts";
 import type { ProviderName, StepUp } from "../core/types.ts";
@@ -51,7 +52,7 @@ export async function handleCommand(
   const seen = deferWrites(() => port.react(comment.id, "eyes")).catch(() => undefined);
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const who = comment.user.login;
-  const result = session.hasRecord(`comment:${comment.id}`) ? await finishRecorded(session) : comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
+  const result = recordedInForce(session, comment.id) ? await finishRecorded(session) : comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
   await seen;
   // The app's own 🚀 or 👎 comes last: it is what the start-up catch-up reads as "answered", so a
   // crash before it (deferred mirror comments, status, labels not yet written) is finished there.
@@ -64,6 +65,17 @@ export async function handleCommand(
     await port.createComment(issue.number, refusalText(who, result));
     await deferWrites(() => port.react(comment.id, "-1"));
   }
+}
+
+/**
+ * Whether this comment's command is recorded and still in force. An approval that an edit of the
+ * request voided since is not: a redelivery of it is decided again (and refused as older than the
+ * content), never answered as if it counted.
+ */
+function recordedInForce(session: RequestSession, commentId: number): boolean {
+  const entry = session.chain.find((e) => e.entry.id === `comment:${commentId}`);
+  if (!entry) return false;
+  return (entry.entry.event as LifecycleEvent).type !== "approved" || session.state.approvals.some((a) => a.comment_id === commentId);
 }
 
 /**

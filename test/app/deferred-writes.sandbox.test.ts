@@ -36,7 +36,7 @@ it("/approve: only the approval's ledger record is written before the dispatch; 
   const dispatch = writes.indexOf("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches");
   assert.ok(dispatch > 0, `the workflow was dispatched: ${writes.join(", ")}`);
   const before = writes.slice(0, dispatch).filter((w) => w !== "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions");
-  assert.deepEqual(before, ["POST /repos/{owner}/{repo}/git/trees", "POST /repos/{owner}/{repo}/git/commits", "PATCH /repos/{owner}/{repo}/git/refs/{ref}"], "the approval's ledger append, then the dispatch");
+  assert.deepEqual(before, ["PUT /repos/{owner}/{repo}/contents/{path}"], "the approval's ledger append (one write), then the dispatch");
   const afterDispatch = writes.slice(dispatch + 1);
   assert.ok(afterDispatch.includes("POST /repos/{owner}/{repo}/issues/{issue_number}/comments"), "the mirror comments follow the dispatch");
   assert.ok(afterDispatch.includes("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"), "so does the status comment's update");
