@@ -79,8 +79,11 @@ export interface IncidentTimes {
   approveWrites: number;
 }
 
+/** Writes that wait behind others of their priority: reactions and label updates are queued behind them (write-priority.ts). */
+const DEFERRED_ROUTES = new Set(["POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "POST /repos/{owner}/{repo}/issues/{issue_number}/labels", "PATCH /repos/{owner}/{repo}/issues/{issue_number}", "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"]);
+/** The app's critical writes (records, comments, dispatch) within a window. */
 const writesWithin = (sb: Sandbox, from: number, to: number) =>
-  sb.emulator.apiRequests.filter((r) => (r.tokenKind === "installation" || r.tokenKind === "app") && isMutating(r.method) && r.answeredAt - r.durationMs >= from && r.answeredAt <= to).length;
+  sb.emulator.apiRequests.filter((r) => (r.tokenKind === "installation" || r.tokenKind === "app") && isMutating(r.method) && !DEFERRED_ROUTES.has(`${r.method} ${r.route}`) && r.answeredAt - r.durationMs >= from && r.answeredAt <= to).length;
 
 /** One incident: open, wait for the status comment, approve, wait for the dispatch. */
 async function incident(sb: Sandbox, requester: string, capMs: number): Promise<IncidentTimes> {

