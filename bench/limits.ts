@@ -6,7 +6,7 @@
  * log; nothing here asserts a timing.
  */
 import { STATUS_MARKER } from "../src/core/render-status.ts";
-import { isContentCreating } from "../src/sandbox/github/rate-limits.ts";
+import { isContentCreating, isMutating } from "../src/sandbox/github/rate-limits.ts";
 import type { ApiRequestRecord } from "../src/sandbox/github/emulator.ts";
 import { requestFormBody } from "../src/sandbox/request-body.ts";
 import { SANDBOX_USERS, startSandbox, type Sandbox } from "../src/sandbox/start-sandbox.ts";
@@ -20,15 +20,27 @@ export const quantile = (xs: number[], q: number): number => {
 const FORM = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
 const responders = (n: number) => Array.from({ length: n }, (_, i) => `oncall${i + 1}`);
 
+/**
+ * The bench approves with plain `/approve` comments: the example policy's `step_up` line is dropped
+ * (committed to the default branch, as a reviewed change would be). A signed approval adds one read,
+ * the approver's signing keys, and the signing happens before the comment is posted.
+ */
+export function withoutStepUp(sb: Sandbox): Sandbox {
+  const path = "policies/model-guardrail-override.yml";
+  const text = sb.emulator.state.repository.files[path];
+  if (typeof text === "string") sb.emulator.setFile(path, text.replace(/^[ \t]*step_up:.*\n/gm, ""));
+  return sb;
+}
+
 async function productionSandbox(people: number, runWorkflows: boolean): Promise<Sandbox> {
   const extra = responders(people);
-  return startSandbox({
+  return withoutStepUp(await startSandbox({
     rateLimits: "production",
     runWorkflows,
     logLevel: "silent",
     users: [...SANDBOX_USERS.map((login) => ({ login })), ...extra.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" }],
     permissions: Object.fromEntries(extra.map((login) => [login, "write" as const])),
-  });
+  }));
 }
 
 /** Polls the emulator's own state (no HTTP) until `find` returns a value; null after `capMs`. */
@@ -42,7 +54,7 @@ async function until<T>(find: () => T | null, capMs: number): Promise<T | null> 
   }
 }
 
-function statusCommentAnswered(sb: Sandbox, n: number): number | null {
+export function statusCommentAnswered(sb: Sandbox, n: number): number | null {
   const { state } = sb.emulator;
   const issue = state.repository.issues.get(n);
   const id = issue?.commentIds.find((cid) => {
@@ -53,7 +65,7 @@ function statusCommentAnswered(sb: Sandbox, n: number): number | null {
   return sb.emulator.apiRequests.find((r) => r.createdId === id)?.answeredAt ?? null;
 }
 
-function dispatchAnswered(sb: Sandbox, n: number): number | null {
+export function dispatchAnswered(sb: Sandbox, n: number): number | null {
   const run = [...sb.emulator.state.repository.runs.values()].find((r) => r.inputs.issue === String(n) && r.path.endsWith("breakglass-grant.yml"));
   if (!run) return null;
   return sb.emulator.apiRequests.find((r) => r.createdId === run.id)?.answeredAt ?? null;
@@ -62,19 +74,28 @@ function dispatchAnswered(sb: Sandbox, n: number): number | null {
 export interface IncidentTimes {
   openToStatusMs: number | null;
   approveToDispatchMs: number | null;
+  /** The app's writes within each window (meaningful for single incidents; concurrent windows overlap). */
+  openWrites: number;
+  approveWrites: number;
 }
+
+/** Writes that wait behind others of their priority: reactions and label updates are queued behind them (write-priority.ts). */
+const DEFERRED_ROUTES = new Set(["POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "POST /repos/{owner}/{repo}/issues/{issue_number}/labels", "PATCH /repos/{owner}/{repo}/issues/{issue_number}", "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"]);
+/** The app's critical writes (records, comments, dispatch) within a window. */
+const writesWithin = (sb: Sandbox, from: number, to: number) =>
+  sb.emulator.apiRequests.filter((r) => (r.tokenKind === "installation" || r.tokenKind === "app") && isMutating(r.method) && !DEFERRED_ROUTES.has(`${r.method} ${r.route}`) && r.answeredAt - r.durationMs >= from && r.answeredAt <= to).length;
 
 /** One incident: open, wait for the status comment, approve, wait for the dispatch. */
 async function incident(sb: Sandbox, requester: string, capMs: number): Promise<IncidentTimes> {
   const opened = performance.now();
   const { data } = await sb.as(requester).rest.issues.create({ owner: "acme", repo: "ops", title: `[breakglass] ${FORM.resource} ${FORM.role}`, labels: ["breakglass"], body: requestFormBody(FORM) });
   const status = await until(() => statusCommentAnswered(sb, data.number), capMs);
-  if (status === null) return { openToStatusMs: null, approveToDispatchMs: null };
+  if (status === null) return { openToStatusMs: null, approveToDispatchMs: null, openWrites: writesWithin(sb, opened, Infinity), approveWrites: 0 };
   // The approver answers once the app's status comment (posted after the request's record) is there.
   const approved = performance.now();
   await sb.as("grace").rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
   const dispatched = await until(() => dispatchAnswered(sb, data.number), capMs);
-  return { openToStatusMs: status - opened, approveToDispatchMs: dispatched === null ? null : dispatched - approved };
+  return { openToStatusMs: status - opened, approveToDispatchMs: dispatched === null ? null : dispatched - approved, openWrites: writesWithin(sb, opened, status), approveWrites: writesWithin(sb, approved, dispatched ?? Infinity) };
 }
 
 export interface LatencyUnderLimits {
@@ -148,6 +169,8 @@ export interface LifecycleCalls {
   phases: Array<{ phase: string; counted: number; content: number; notModified: number; byRoute: Array<[string, number]> }>;
   total: { counted: number; content: number; notModified: number };
   rounds: { open: number; approve: number; exchange: number; expiry: number };
+  /** Writes made on each critical path before its end (they share the paced lane), by route. */
+  criticalWrites: { open: string[]; approve: string[] };
 }
 
 /** One whole lifecycle in production-limits mode: open, approve, the grant job's exchange, expiry. */
@@ -176,7 +199,9 @@ export async function benchLifecycleCalls(): Promise<LifecycleCalls> {
     await sb.settle();
     const openCalls = phase("open → requested", from);
     const statusAt = statusCommentAnswered(sb, data.number)!;
-    const open = roundTrips(openCalls.filter((r) => r.answeredAt - r.durationMs >= openedAt && r.answeredAt <= statusAt));
+    const openWindow = openCalls.filter((r) => r.answeredAt - r.durationMs >= openedAt && r.answeredAt <= statusAt);
+    const open = roundTrips(openWindow);
+    const writesOf = (calls: ApiRequestRecord[]) => calls.filter((r) => isMutating(r.method)).map((r) => `${r.method} ${r.route}`);
 
     from = mark();
     const approvedAt = performance.now();
@@ -184,7 +209,8 @@ export async function benchLifecycleCalls(): Promise<LifecycleCalls> {
     await sb.settle();
     const approveAndGrant = app().slice(from);
     const dispatchAt = dispatchAnswered(sb, data.number)!;
-    const approve = roundTrips(approveAndGrant.filter((r) => r.answeredAt - r.durationMs >= approvedAt && r.answeredAt <= dispatchAt));
+    const approveWindow = approveAndGrant.filter((r) => r.answeredAt - r.durationMs >= approvedAt && r.answeredAt <= dispatchAt);
+    const approve = roundTrips(approveWindow);
     // The exchange: from the first call after the dispatch was answered to the granted record's comment.
     const afterDispatch = approveAndGrant.filter((r) => r.answeredAt - r.durationMs > dispatchAt);
     const exchangeEnd = afterDispatch.find((r) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments")?.answeredAt ?? Infinity;
@@ -198,7 +224,7 @@ export async function benchLifecycleCalls(): Promise<LifecycleCalls> {
     const revokedEnd = expiryCalls.find((r) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments")?.answeredAt ?? Infinity;
     const expiry = roundTrips(expiryCalls.filter((r) => r.answeredAt - r.durationMs >= expiryAt && r.answeredAt <= revokedEnd));
     const total = phases.reduce((t, p) => ({ counted: t.counted + p.counted, content: t.content + p.content, notModified: t.notModified + p.notModified }), { counted: 0, content: 0, notModified: 0 });
-    return { phases, total, rounds: { open, approve, exchange, expiry } };
+    return { phases, total, rounds: { open, approve, exchange, expiry }, criticalWrites: { open: writesOf(openWindow), approve: writesOf(approveWindow) } };
   } finally {
     await sb.close();
   }
@@ -225,20 +251,20 @@ export const MINIMUM_CALLS: Array<[phase: string, call: string, count: number]> 
   ["approve", "reaction 👀 + 🚀", 2],
   ["approve", "ledger: read ref", 1],
   ["approve", "team members + team's permission + approver's permission", 3],
-  ["approve", "ledger: tree + commit + update ref (approved)", 3],
+  ["approve", "ledger: one file write, compare-and-swap on the chain's blob (approved)", 1],
   ["approve", "record comment (approved) + status update", 2],
-  ["approve", "labels: remove pending, add approved", 2],
+  ["approve", "labels: pending → approved, one issue update", 1],
   ["approve", "repository (default branch) + dispatch", 2],
-  ["approve", "ledger: tree + commit + update ref (dispatched) + record comment", 4],
+  ["approve", "ledger: one file write (dispatched) + record comment", 2],
   ["exchange", "installation of the repository (once per process)", 1],
   ["exchange", "ledger: read ref + reserve the run", 2],
   ["exchange", "recheck approvals: team members + team's permission + approver's permission", 3],
-  ["exchange", "ledger: tree + commit + update ref (granted) + record comment + status update", 5],
-  ["exchange", "labels: remove approved, add active", 2],
+  ["exchange", "ledger: one file write (granted) + record comment + status update", 3],
+  ["exchange", "labels: approved → active, one issue update", 1],
   ["expiry", "ledger: read ref", 1],
-  ["expiry", "ledger: tree + commit + update ref (revoked) + record comment", 4],
+  ["expiry", "ledger: one file write (revoked) + record comment", 2],
   ["expiry", "review issue: owners (team members) + create", 2],
-  ["expiry", "ledger: tree + commit + update ref (closed) + record comment + status update", 5],
-  ["expiry", "labels: remove active, add expired", 2],
-  ["expiry", "close the issue", 1],
+  ["expiry", "ledger: one file write (checklist opened) + record comment", 2],
+  ["expiry", "ledger: one file write (closed) + record comment + status update", 3],
+  ["expiry", "close the issue with its labels (active → expired) in one issue update", 1],
 ];

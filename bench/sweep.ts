@@ -16,6 +16,7 @@ import { nodeId } from "../src/sandbox/github/state.ts";
 import { requestFormBody } from "../src/sandbox/request-body.ts";
 import { SANDBOX_AUDIENCE, SANDBOX_LEDGER_REPO, startSandbox } from "../src/sandbox/start-sandbox.ts";
 import { store as storeGitObject } from "../src/sandbox/github/routes/git.ts";
+import { withoutStepUp } from "./limits.ts";
 
 export interface SweepPoint {
   grants: number;
@@ -47,7 +48,7 @@ const settledRss = async () => {
 };
 
 export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[]; seedMs: number }> {
-  const sb = await startSandbox({ logLevel: "silent" });
+  const sb = withoutStepUp(await startSandbox({ logLevel: "silent" }));
   try {
     // One real grant, live for 2 hours of the sandbox's (frozen) clock.
     const dave = sb.as("dave");

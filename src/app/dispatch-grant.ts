@@ -12,7 +12,7 @@ export const MAX_REDISPATCHES = 3;
  * Starts the grant workflow for an approved request. Credentials are only ever handed to that
  * workflow's run (through the OIDC exchange), never to a comment.
  */
-export async function dispatchGrant(session: RequestSession): Promise<void> {
+export async function dispatchGrant(session: RequestSession, options: { deferMirror?: boolean } = {}): Promise<void> {
   const { deps, port } = session;
   // A drill's own workflow run exchanges its token: that is the rehearsal.
   if (session.state.request?.drill) return;
@@ -47,6 +47,7 @@ export async function dispatchGrant(session: RequestSession): Promise<void> {
     `dispatched:${runId}`,
     { type: "dispatched", actor: deps.identity.login, run_id: String(runId) },
     `🏃 Started the grant workflow as [run ${runId}](${runUrl(session, runId)}) on \`${escapeInline(repo.default_branch, 80)}\`. Only this run receives the credentials; runs on other branches, or started by anyone but an approver, are refused.`,
+    options,
   );
 }
 

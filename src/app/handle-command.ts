@@ -10,6 +10,7 @@ import {
 import { helpText, parseCommand, type ParsedCommand } from "../core/commands.ts";
 import { formatDuration } from "../core/duration.ts";
 import { LIVE } from "../core/lifecycle.ts";
+import type { LifecycleEvent } from "../core/lifecycle-events.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import type { Refusal } from "../core/refusal.ts";
 import type { ProviderName, StepUp } from "../core/types.ts";
@@ -20,6 +21,7 @@ import { dispatchGrant } from "./dispatch-grant.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "../github/github-port.ts";
 import { isRequestIssue } from "./request-recognition.ts";
 import { RequestSession } from "./request-session.ts";
+import { deferWrites } from "./write-priority.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { credentialOf } from "./credential-ref.ts";
 import { priorBreakGlassUses } from "./break-glass-usage.ts";
@@ -47,19 +49,45 @@ export async function handleCommand(
   // A step-up signature block below a command is proof, not part of its note or reason.
   const command = parseCommand(withoutSignature(comment.body));
   if (!command || !(await isRequestIssue(deps, port, issue))) return;
-  await port.react(comment.id, "eyes");
+  // 👀 is shown as soon as the write lane has room, never ahead of a record or a dispatch.
+  const seen = deferWrites(() => port.react(comment.id, "eyes")).catch(() => undefined);
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const who = comment.user.login;
-  const result = comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
+  const result = recordedInForce(session, comment.id) ? await finishRecorded(session) : comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
+  await seen;
+  // The app's own 🚀 or 👎 comes last: it is what the start-up catch-up reads as "answered", so a
+  // crash before it (deferred mirror comments, status, labels not yet written) is finished there.
   if (result === "done") {
-    await port.react(comment.id, "rocket");
     await session.publish();
+    await deferWrites(() => port.react(comment.id, "rocket"));
   } else if (result === "replied") {
-    await port.react(comment.id, "rocket");
+    await deferWrites(() => port.react(comment.id, "rocket"));
   } else {
-    await port.react(comment.id, "-1");
     await port.createComment(issue.number, refusalText(who, result));
+    await deferWrites(() => port.react(comment.id, "-1"));
   }
+}
+
+/**
+ * Whether this comment's command is recorded and still in force. An approval that an edit of the
+ * request voided since is not: a redelivery of it is decided again (and refused as older than the
+ * content), never answered as if it counted.
+ */
+function recordedInForce(session: RequestSession, commentId: number): boolean {
+  const entry = session.chain.find((e) => e.entry.id === `comment:${commentId}`);
+  if (!entry) return false;
+  return (entry.entry.event as LifecycleEvent).type !== "approved" || session.state.approvals.some((a) => a.comment_id === commentId);
+}
+
+/**
+ * The command is in the ledger already: a handler recorded it and did not finish (a crash, or GitHub
+ * refusing a later write), and the start-up catch-up handles it again. Nothing is decided twice; a
+ * completing approval whose dispatch was lost is dispatched now, the rest (status, labels, 🚀) follows.
+ */
+async function finishRecorded(session: RequestSession): Promise<"done"> {
+  const dispatched = session.events.some((e) => e.type === "dispatched");
+  if (session.state.status === "approved" && !dispatched && !session.state.request?.drill) await dispatchGrant(session, { deferMirror: true });
+  return "done";
 }
 
 async function run(session: RequestSession, command: ParsedCommand, comment: IssueComment): Promise<"done" | "replied" | Refusal> {
@@ -160,12 +188,13 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
         id,
         decided.value,
         `🚨 ${mention(who)} **broke the glass**: self-approved without a second person. A post-event review by someone else is mandatory.${repeated}\n\n${quoteBlock(command.reason, 1000)}`,
+        { deferMirror: true },
       );
       if (!recorded.ok) return recorded.refusal;
       if (!recorded.won) return "done";
-      await session.publish();
+      // As for /approve: the dispatch first, the mirror comments, status and labels after it.
+      await dispatchGrant(session, { deferMirror: true });
       await notifyPolicy(session, "break_glass", `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`);
-      await dispatchGrant(session);
       return "done";
     }
     case "extend": {

@@ -29,6 +29,7 @@ export function provenWith(proof: StepUpProof | null): string {
 /**
  * Records an approval decided by decideApproval (from a comment or the app's WebAuthn page) and, when
  * it completes the request, starts the grant: across replicas, only the one whose record counts dispatches.
+ * The caller publishes (mirror comments, status, labels) once it returns "done".
  */
 export async function recordApproval(session: RequestSession, input: ApprovalToRecord): Promise<"done" | Refusal> {
   const { actor, proof } = input;
@@ -45,13 +46,14 @@ export async function recordApproval(session: RequestSession, input: ApprovalToR
   const head = proof?.method === "webauthn" ? `✅ ${mention(who)}${via} approved${provenWith(proof)}: request` : `✅ ${mention(who)}${via}${provenWith(proof)} approved request`;
   const text = `${head} \`${(s.hash ?? "").slice(0, 16)}\` — ${count} of ${s.required_approvals}.${input.note ? `\n\n${quoteBlock(input.note, 500)}` : ""}`;
   const completes = count >= s.required_approvals;
-  const recorded = completes ? await session.recordAndConfirm(input.id, event, text) : await session.record(input.id, event, text);
+  // The dispatch is what everyone waits for: the approval's mirror comment, the status comment and
+  // the labels follow it (the caller publishes once this returns "done"), the ledger record precedes it.
+  const recorded = completes ? await session.recordAndConfirm(input.id, event, text, { deferMirror: true }) : await session.record(input.id, event, text, { deferMirror: true });
   if (!recorded.ok) return recorded.refusal;
   if ("won" in recorded && !recorded.won) return "done";
   if (session.state.status === "approved") {
-    await session.publish();
+    await dispatchGrant(session, { deferMirror: true });
     await notifyPolicy(session, "approved", `${who} approved; granting`);
-    await dispatchGrant(session);
   }
   return "done";
 }

@@ -14,6 +14,7 @@ import { isAppComment, mirrorBody, readHistory, type History, type MirrorProblem
 import { LedgerUnavailable, type LedgerLine } from "../github/ledger.ts";
 import { appendEntry } from "../core/audit-chain.ts";
 import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
+import { deferWrites } from "./write-priority.ts";
 
 export { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../core/labels.ts";
 
@@ -32,7 +33,17 @@ export interface RecordOptions {
    * event records is no longer current (a newer delivery decides), and nothing is appended.
    */
   stillCurrent?: (session: RequestSession) => Promise<Refusal | null>;
+  /**
+   * The mirror comment waits until `flushMirrors` (publish calls it): the entry counts once it is in
+   * the ledger, and a handler whose next write someone is waiting for (the grant workflow's
+   * dispatch) posts the readable copy after it. Never for a record an approval is checked against
+   * (the request's content): the approver must be able to see it first.
+   */
+  deferMirror?: boolean;
 }
+
+/** How publish closes the issue, in the same write as its labels. */
+export type CloseAs = "completed" | "not_planned";
 
 /**
  * One request issue while a handler works on it: its config, its verified history, and the
@@ -213,10 +224,25 @@ export class RequestSession {
         events: [...this.history.events, { ...event, at }],
         state: applied.value,
       };
-      await this.postMirror(line);
+      if (options.deferMirror) this.pendingMirrors.push(line);
+      else {
+        await this.flushMirrors();
+        await this.postMirror(line);
+      }
       return { ok: true, duplicate: false };
     }
     throw new LedgerUnavailable(this.port.ledger.location, new Error(`#${this.number}: the ledger kept moving under ${MAX_APPEND_ATTEMPTS} attempts to append`));
+  }
+
+  private pendingMirrors: LedgerLine[] = [];
+  /** Posts the mirror comments that were deferred (RecordOptions.deferMirror), in the ledger's order, behind every critical write. */
+  async flushMirrors(): Promise<void> {
+    if (this.pendingMirrors.length === 0) return;
+    const lines = this.pendingMirrors;
+    this.pendingMirrors = [];
+    await deferWrites(async () => {
+      for (const line of lines) await this.postMirror(line);
+    });
   }
 
   /**
@@ -298,8 +324,14 @@ export class RequestSession {
     this.usesRead = null;
   }
 
-  /** Brings labels and the status comment in line with the state. */
-  async publish(): Promise<void> {
+  /**
+   * Brings the status comment and labels in line with the state, posting any deferred mirror
+   * comments first; `closeAs` closes the issue in the same write as its labels. The status comment
+   * is written only when its text changes, labels only when they differ, and at most one label
+   * write is made (queued behind critical writes: labels are display only).
+   */
+  async publish(options: { closeAs?: CloseAs } = {}): Promise<void> {
+    await this.flushMirrors();
     if (this.gone) return;
     const policy = this.policy();
     const approvers = policy ? [...this.owners(policy)] : [];
@@ -307,20 +339,39 @@ export class RequestSession {
     const body = renderStatus({ state: this.state, policy, approvers, now: this.deps.now(), issueUrl: this.url, ...(usage ? { usage } : {}) });
     const existing = this.history.comments.find((c) => isAppComment(c, this.deps.identity) && c.body.startsWith(STATUS_MARKER));
     if (existing) {
-      if (existing.body !== body) await this.port.updateComment(existing.id, body);
+      if (existing.body !== body) {
+        await this.port.updateComment(existing.id, body);
+        existing.body = body;
+      }
     } else {
       const created = await this.port.createComment(this.number, body);
       this.history = { ...this.history, comments: [...this.history.comments, { ...created, body }] };
     }
-    // Labels are display only, and the app's own: they show the ledger's state, whatever anyone with
-    // triage access added or took off (a `breakglass:audit` on a request, a status label changed by hand).
+    await deferWrites(() => this.publishLabels(options.closeAs));
+  }
+
+  /**
+   * Labels are display only, and the app's own: they show the ledger's state, whatever anyone with
+   * triage access added or took off (a `breakglass:audit` on a request, a status label changed by hand).
+   */
+  private async publishLabels(closeAs: CloseAs | undefined): Promise<void> {
     const wanted = statusLabel(this.state.status);
     const drill = this.state.request?.drill === true;
-    const labels = new Set(this.issue.labels);
-    const stale = [...ALL_STATUS_LABELS.filter((l) => l !== wanted), AUDIT_LABEL, ...(drill ? [] : [DRILL_LABEL])].filter((l) => labels.has(l));
-    for (const label of stale) await this.port.removeLabel(this.number, label);
-    const add = [REQUEST_LABEL, wanted, ...(drill ? [DRILL_LABEL] : [])].filter((l) => !labels.has(l));
-    if (this.state.status !== "new" && add.length) await this.port.addLabels(this.number, add);
-    this.issue.labels.splice(0, this.issue.labels.length, ...[...labels].filter((l) => !stale.includes(l)), ...add);
+    const plan = (labels: ReadonlySet<string>) => {
+      const stale = [...ALL_STATUS_LABELS.filter((l) => l !== wanted), AUDIT_LABEL, ...(drill ? [] : [DRILL_LABEL])].filter((l) => labels.has(l));
+      const add = this.state.status === "new" ? [] : [REQUEST_LABEL, wanted, ...(drill ? [DRILL_LABEL] : [])].filter((l) => !labels.has(l));
+      return { stale, add, next: [...[...labels].filter((l) => !stale.includes(l)), ...add] };
+    };
+    let { stale, add, next } = plan(new Set(this.issue.labels));
+    // One removal or one addition is one write as it is; anything more becomes one update.
+    if (closeAs || stale.length > 1 || (stale.length && add.length)) {
+      // One write sets the whole list (and closes): read the labels just before it, so a label someone
+      // else added meanwhile is kept. A read is not paced; each write saved is a second under load.
+      if (stale.length || add.length) ({ stale, add, next } = plan(new Set((await this.port.getIssue(this.number)).labels)));
+      const labels = stale.length || add.length ? { labels: next } : {};
+      if (closeAs || labels.labels) await this.port.updateIssue(this.number, { ...(closeAs ? { state: "closed" as const, state_reason: closeAs } : {}), ...labels });
+    } else if (stale.length) await this.port.removeLabel(this.number, stale[0]!);
+    else if (add.length) await this.port.addLabels(this.number, add);
+    this.issue.labels.splice(0, this.issue.labels.length, ...next);
   }
 }

@@ -93,11 +93,10 @@ export async function finishGrant(session: RequestSession): Promise<void> {
     // Another replica finished this grant at the same moment and its review issue counts: retire ours.
     if (claimed.ok && !claimed.won) await retireDuplicateReview(session, checklist);
   }
-  await session.publish();
-  if (!session.state.closed) {
-    await session.record("closed", { type: "closed", actor: deps.identity.login }, renderClosingSummary(session));
-    await session.port.updateIssue(session.number, { state: "closed", state_reason: "completed" });
-  }
+  if (session.state.closed) return session.publish();
+  // The closing record first; then the status comment, and the labels with the closing in one write.
+  await session.record("closed", { type: "closed", actor: deps.identity.login }, renderClosingSummary(session));
+  await session.publish({ closeAs: "completed" });
 }
 
 /** A review issue that lost the race to another replica's: unlabelled (so it is no review), then closed. */

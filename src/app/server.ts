@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
 import Bottleneck from "bottleneck";
+import { writePriority } from "./write-priority.ts";
 import { breakglassApp } from "./app.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { createExpiryScheduler, type ExpiryScheduler } from "./expiry-scheduler.ts";
@@ -90,13 +91,24 @@ export const WRITE_BURST = 15;
 function throttleFor(mode: boolean | "rate-limits-only", log: { warn(message: string): void }): Record<string, unknown> {
   if (mode === false) return { enabled: false };
   const unspaced = () => new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
-  const writeLane = new Bottleneck.Group({
+  const lanes = new Bottleneck.Group({
     maxConcurrent: 1,
     reservoir: WRITE_BURST,
     reservoirIncreaseInterval: 1000,
     reservoirIncreaseAmount: 1,
     reservoirIncreaseMaximum: WRITE_BURST,
   });
+  // Octokit's throttling only ever asks the write group for `key(id).schedule(options, job)`: each
+  // write is queued with the priority of the work it belongs to (write-priority.ts), so a waiting
+  // mirror comment or label never delays another request's ledger record or dispatch.
+  const writeLane = {
+    key: (id: string) => {
+      const lane = lanes.key(id);
+      return {
+        schedule: <T>(options: Bottleneck.JobOptions, job: () => Promise<T>) => lane.schedule({ ...options, priority: options.priority ?? writePriority() }, job),
+      };
+    },
+  };
   return {
     onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
       log.warn(`Secondary rate limit on ${options.method} ${options.url}; retrying in ${retryAfter} s (attempt ${retryCount + 1} of 2).`);

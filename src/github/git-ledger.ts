@@ -11,6 +11,8 @@ const ORPHAN_FILE = "orphan.json";
 const USES_FILE = "uses.jsonl";
 /** Appends of uses that lose a compare-and-swap are retried on the fresh list, this many times. */
 const USE_APPEND_ATTEMPTS = 5;
+/** A ledger file write GitHub failed (5xx, no answer) is tried this many times, as Octokit's retry plugin would. */
+const LEDGER_WRITE_ATTEMPTS = 4;
 
 const status = (error: unknown): number | undefined => (typeof error === "object" && error !== null ? (error as { status?: number }).status : undefined);
 
@@ -19,12 +21,20 @@ const status = (error: unknown): number | undefined => (typeof error === "object
  * stale: it only saves re-reading a version this process already knows. Bounded; oldest go first.
  */
 const known = new Map<string, readonly LedgerLine[]>();
+/** The blob id of each known commit's chain file: what an append names as the version it replaces. */
+const chainBlobs = new Map<string, string>();
 const KNOWN_COMMITS = 5000;
-function remember(sha: string, entries: readonly LedgerLine[]): void {
+function remember(sha: string, entries: readonly LedgerLine[], blob?: string): void {
   known.delete(sha);
   known.set(sha, entries);
+  if (blob) {
+    chainBlobs.delete(sha);
+    chainBlobs.set(sha, blob);
+  }
   if (known.size > KNOWN_COMMITS) known.delete(known.keys().next().value!);
+  if (chainBlobs.size > KNOWN_COMMITS) chainBlobs.delete(chainBlobs.keys().next().value!);
 }
+const chainText = (entries: readonly LedgerLine[]) => `${entries.map((e) => JSON.stringify(e)).join("\n")}\n`;
 
 const refPart = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]/g, "-");
 
@@ -83,7 +93,7 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       if (!file?.sha) return [];
       const { data: blob } = await octokit.rest.git.getBlob({ ...base, file_sha: file.sha });
       const entries = Buffer.from(blob.content, "base64").toString("utf8").split("\n").filter(Boolean).map(parseLine);
-      remember(commit, entries);
+      remember(commit, entries, file.sha);
       return entries;
     } catch (error) {
       throw unavailable(error);
@@ -127,10 +137,40 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     },
     async append(issue, expected, entry): Promise<AppendResult> {
       const entries = [...expected.entries, entry];
+      const message = `${requestOwner}/${requestRepo}#${issue}: entry ${entries.length - 1}`;
+      // Every entry after the first is one write: "Create or update file contents" on the request's
+      // branch, naming the chain file's blob at the version read. GitHub refuses it (409) when the
+      // file is no longer that blob, i.e. another writer appended first: the same compare-and-swap
+      // as a fast-forward, since the chain only grows. (Tree, commit and ref are three writes.)
+      const blob = expected.tip === null ? undefined : chainBlobs.get(expected.tip);
+      if (expected.tip !== null && blob) {
+        let written: { commit: string; blob: string } | null = null;
+        for (let attempt = 1; written === null; attempt++) {
+          try {
+            // A 409 is the answer, not a fault: Octokit's retry plugin would send it again three times
+            // (it retries 409s), each refused the same way, seconds apart. So its retries are off here
+            // and a GitHub error (5xx, no answer) is retried below instead: if the failed write was in
+            // fact applied, the retry is refused 409 and the re-read finds this entry already there.
+            const { data } = await octokit.rest.repos.createOrUpdateFileContents({ ...base, path: CHAIN_FILE, branch: requestRef(issue).replace(/^heads\//, ""), message, content: Buffer.from(chainText(entries)).toString("base64"), sha: blob, request: { retries: 0 } });
+            written = { commit: data.commit.sha ?? "", blob: data.content?.sha ?? "" };
+          } catch (error) {
+            if (status(error) === 409) return { ok: false, reason: "conflict" };
+            const transient = status(error) === undefined || (status(error) ?? 0) >= 500;
+            if (!transient || attempt >= LEDGER_WRITE_ATTEMPTS) throw unavailable(error);
+            await new Promise((r) => setTimeout(r, attempt * attempt * 1000));
+          }
+        }
+        if (!written.commit) throw unavailable(new Error("GitHub did not say which commit holds the entry"));
+        remember(written.commit, entries, written.blob || undefined);
+        lastTip.set(issue, written.commit);
+        return { ok: true, chain: { tip: written.commit, entries } };
+      }
       let commit: string;
+      let chainBlob: string | undefined;
       try {
-        const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: CHAIN_FILE, mode: "100644", type: "blob", content: `${entries.map((e) => JSON.stringify(e)).join("\n")}\n` }] });
-        const { data } = await octokit.rest.git.createCommit({ ...base, message: `${requestOwner}/${requestRepo}#${issue}: entry ${entries.length - 1}`, tree: tree.sha, parents: expected.tip ? [expected.tip] : [] });
+        const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: CHAIN_FILE, mode: "100644", type: "blob", content: chainText(entries) }] });
+        chainBlob = tree.tree.find((e) => e.path === CHAIN_FILE)?.sha;
+        const { data } = await octokit.rest.git.createCommit({ ...base, message, tree: tree.sha, parents: expected.tip ? [expected.tip] : [] });
         commit = data.sha;
       } catch (error) {
         throw unavailable(error);
@@ -146,7 +186,7 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
         if (status(error) === 422) return { ok: false, reason: "conflict" };
         throw unavailable(error);
       }
-      remember(commit, entries);
+      remember(commit, entries, chainBlob);
       lastTip.set(issue, commit);
       const chain: LedgerChain = { tip: commit, entries };
       return { ok: true, chain };

@@ -108,7 +108,8 @@ export interface GitHubPort {
   readIssueAnywhere(owner: string, repo: string, issue: number): Promise<{ state: "open" | "closed"; is_pull_request: boolean } | null>;
   listIssues(filter: { labels?: string; state?: "open" | "closed" | "all"; creator?: string; since?: string }): Promise<IssueSummary[]>;
   createIssue(input: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<IssueSummary>;
-  updateIssue(issue: number, change: { state?: "open" | "closed"; state_reason?: "completed" | "not_planned" | "reopened"; body?: string; title?: string }): Promise<void>;
+  /** `labels` replaces the issue's whole label list (GitHub's "Update an issue"), in the same write as the rest. */
+  updateIssue(issue: number, change: { state?: "open" | "closed"; state_reason?: "completed" | "not_planned" | "reopened"; body?: string; title?: string; labels?: string[] }): Promise<void>;
   listComments(issue: number): Promise<IssueComment[]>;
   /** Comments on every issue of the repository updated at or after `since` (ISO time), oldest first. */
   listRepositoryComments?(since: string): Promise<RepositoryComment[]>;

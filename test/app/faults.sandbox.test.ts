@@ -49,8 +49,8 @@ async function assertInvariants(issue: number): Promise<void> {
 
 test("a 502 from GitHub in the middle of handling an approval is retried by Octokit: one approval, one grant", async () => {
   const issue = await open();
-  // Only the app adds labels in this flow, so the fault hits the app's request, not the approver's comment.
-  const fault = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", status: 502, times: 1 });
+  // Only the app writes the ledger, so the fault hits the app's request: the approval's ledger write, before the dispatch.
+  const fault = sb.emulator.faults.add({ method: "PUT", route: "/repos/{owner}/{repo}/contents/{path}", status: 502, times: 1 });
   await sb.approveSigned("grace", issue);
   assert.equal(fault.hits, 1);
   const h = await history(issue);

@@ -12,7 +12,7 @@ import type { RunningServer } from "../../src/app/server.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { startLoadBalancer } from "../support/load-balancer.ts";
-import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
+import { ledgerAppends, ledgerConflicts, sandboxHelpers, slowLedgerWrites, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
 let b: RunningServer;
@@ -34,9 +34,9 @@ after(async () => {
 
 const history = async (n: number) => readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
 const statusComments = async (n: number) => (await appTexts(n)).filter((t) => t.startsWith("<!-- breakglass:status"));
-const ledgerCommits = () => sb.emulator.apiRequests.filter((r) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/git/commits").length;
+const ledgerCommits = () => ledgerAppends(sb);
 /** Ledger appends refused because another writer moved the request's branch first (or created it first). */
-const casLosses = () => sb.emulator.apiRequests.filter((r) => r.status === 422 && ((r.method === "PATCH" && r.route === "/repos/{owner}/{repo}/git/refs/{ref}") || (r.method === "POST" && r.route === "/repos/{owner}/{repo}/git/refs"))).length;
+const casLosses = () => ledgerConflicts(sb);
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -52,7 +52,7 @@ async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void
  */
 async function forceBadOrder(older: () => Promise<unknown>, newer: () => Promise<unknown>): Promise<number> {
   const lostBefore = casLosses();
-  const slow = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/git/commits", latencyMs: 1500, times: 1 });
+  const slow = slowLedgerWrites(sb, 1500, 1);
   await older();
   await until("replica A's slow ledger write", () => slow.hits === 1);
   const written = ledgerCommits();

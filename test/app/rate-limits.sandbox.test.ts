@@ -49,7 +49,8 @@ it("a 429 with retry-after on the app's status comment is waited out and retried
 
 it("a secondary rate limit (403 + retry-after) on labels is waited out and retried (Probot alone gives up): the grant still happens", async () => {
   const issue = await open("ivan");
-  const fault = sb.emulator.faults.add({ method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/labels", rateLimit: { retryAfterSeconds: 1, status: 403, kind: "secondary" }, times: 1 });
+  // The approval's label change (pending off, approved on) is one issue update.
+  const fault = sb.emulator.faults.add({ method: "PATCH", route: "/repos/{owner}/{repo}/issues/{issue_number}", rateLimit: { retryAfterSeconds: 1, status: 403, kind: "secondary" }, times: 1 });
   await approve("grace", issue);
   fault.remove();
   assert.equal(fault.hits, 1);

@@ -46,14 +46,18 @@ test("A141 a credential minted while the grant record cannot be written, whose r
 
   // The ledger refuses the "granted" append once (the app lost access for that call: 403); the provider then refuses the undo.
   const port = (await sb.app.portFor(owner, repo))!;
-  let fault: { remove(): void } | null = null;
+  let faults: Array<{ remove(): void }> = [];
   afterMint = () => {
-    fault = sb.emulator.faults.add({ method: "PATCH", route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`), status: 403, times: 1 });
+    // Either way the append is written: its one file write, or the fast-forward of the request's branch.
+    faults = [
+      sb.emulator.faults.add({ method: "PUT", route: "/repos/{owner}/{repo}/contents/{path}", status: 403, times: 1 }),
+      sb.emulator.faults.add({ method: "PATCH", route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`), status: 403, times: 1 }),
+    ];
   };
   refuseRevocations = 1;
   const answer = await exchange(sb, await sb.issuer.mint(grantClaims(sb, {}, n)), n);
   afterMint = null;
-  (fault as { remove(): void } | null)?.remove();
+  for (const fault of faults) fault.remove();
   assert.equal(answer.status, 409, JSON.stringify({ ...answer.body, secrets: undefined }));
   assert.equal(answer.body.error, "already_granted");
   assert.match(answer.body.message!, /kept in the ledger and the sweep revokes it/);
@@ -80,12 +84,18 @@ test("A142 the ledger cannot be written when a CODEOWNER approves: nothing is re
   try {
     const n = await openRequest(sb, "erin", guardrail);
     assert.equal((await historyOf(sb, n)).state.status, "requested");
-    const fault = sb.emulator.faults.add({ method: "PATCH", route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`), status: 403 });
+    // Both ways an entry after the first is written: its one file write (only the ledger is written
+    // through the contents API) and the fast-forward of the request's branch.
+    const faults = [
+      sb.emulator.faults.add({ method: "PUT", route: "/repos/{owner}/{repo}/contents/{path}", status: 403 }),
+      sb.emulator.faults.add({ method: "PATCH", route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`), status: 403 }),
+    ];
     try {
       await approve(sb, "grace", n);
     } finally {
-      fault.remove();
+      for (const fault of faults) fault.remove();
     }
+    assert.ok(faults[0]!.hits + faults[1]!.hits > 0, "the ledger write was refused");
     const texts = await appTexts(sb, n);
     const notice = texts.find((t) => t.startsWith("⚠️ @grace: Breakglass could not write to its ledger"));
     assert.ok(notice, `the approver is told; the app wrote:\n${texts.map((t) => t.slice(0, 120)).join("\n")}`);

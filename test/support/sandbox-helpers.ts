@@ -69,3 +69,32 @@ export function withoutStepUp(sb: Sandbox): void {
     sb.emulator.setFile(path, changed);
   }
 }
+
+const LEDGER_COMMIT = "/repos/{owner}/{repo}/git/commits";
+const LEDGER_FILE = "/repos/{owner}/{repo}/contents/{path}";
+
+/**
+ * Slows the app's next ledger appends by `latencyMs`, at most `times` of each kind: a request's first
+ * entry (its commit, POST git/commits) and every later one (its one write, PUT contents).
+ */
+export function slowLedgerWrites(sb: Sandbox, latencyMs: number, times: number): { readonly hits: number; remove(): void } {
+  const rules = [sb.emulator.faults.add({ method: "POST", route: LEDGER_COMMIT, latencyMs, times }), sb.emulator.faults.add({ method: "PUT", route: LEDGER_FILE, latencyMs, times })];
+  return {
+    get hits() {
+      return rules.reduce((n, r) => n + r.hits, 0);
+    },
+    remove() {
+      for (const r of rules) r.remove();
+    },
+  };
+}
+
+/** The ledger appends made so far (each request's first commit, and later entries' file writes). */
+export const ledgerAppends = (sb: Sandbox): number => sb.emulator.apiRequests.filter((r) => (r.method === "POST" && r.route === LEDGER_COMMIT) || (r.method === "PUT" && r.route === LEDGER_FILE && r.status < 300)).length;
+
+/**
+ * Ledger appends GitHub refused because another writer appended first: a branch that exists or a
+ * ref update that is not a fast-forward (422), or a chain file that is no longer the version read (409).
+ */
+export const ledgerConflicts = (sb: Sandbox): number =>
+  sb.emulator.apiRequests.filter((r) => (r.status === 422 && r.route.startsWith("/repos/{owner}/{repo}/git/refs")) || (r.status === 409 && r.method === "PUT" && r.route === LEDGER_FILE)).length;

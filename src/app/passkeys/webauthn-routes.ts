@@ -331,6 +331,7 @@ export function webauthnRoutes(deps: BreakglassDeps, signIn: GitHubSignIn, webau
     };
     const recorded = await recordApproval(session, { id: `webauthn:${nonce}`, actor: await session.actor({ login, type: "User" }), decided: decided.value, proof });
     if (recorded !== "done") return refusal(res, 403, recorded);
+    await session.publish();
     json(res, 200, { ok: true, status: session.state.status });
   }
 }

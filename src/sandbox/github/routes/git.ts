@@ -234,6 +234,55 @@ function deleteRef(input: RouteHandlerInput): RouteResult {
   return { status: 204 };
 }
 
+/**
+ * `PUT /repos/{owner}/{repo}/contents/{path}` ("Create or update file contents") on a repository kept
+ * as git objects (the ledger): one commit on top of the branch's head that replaces one top-level
+ * file. GitHub's rules: a file that exists is replaced only when `sha` names its current blob (409
+ * otherwise, so the write is a compare-and-swap on the file's content); without `sha` an existing
+ * file is refused 422; a branch that does not exist is 404. The emulator is stricter in one place:
+ * a `sha` for a file that does not exist is refused 409 too.
+ */
+function putContents(input: RouteHandlerInput): RouteResult {
+  const db = writable(input);
+  if (db.refs.size === 0) throw emptyRepository();
+  const body = objectBody(input.req);
+  const path = (input.params.path ?? "").replace(/^\/+|\/+$/g, "");
+  if (path === "" || path.includes("/") || path.startsWith(".")) throw new HttpError(422, `The emulator replaces top-level files only, not ${path || "the root"}.`);
+  if (typeof body.message !== "string") throw new HttpError(422, 'Invalid request.\n\n"message" wasn\'t supplied.');
+  if (typeof body.content !== "string") throw new HttpError(422, 'Invalid request.\n\n"content" wasn\'t supplied.');
+  if (!/^[A-Za-z0-9+/=\r\n]*$/.test(body.content)) throw new HttpError(422, "content is not valid Base64");
+  const branch = typeof body.branch === "string" ? body.branch : input.repo.default_branch;
+  const ref = `refs/heads/${branch}`;
+  const head = db.refs.get(ref);
+  if (!head) throw new HttpError(404, `Branch ${branch} not found`);
+  const headCommit = db.objects.get(head);
+  if (headCommit?.type !== "commit") throw new HttpError(409, "The branch does not point at a commit.");
+  const tree = db.objects.get(headCommit.tree);
+  if (tree?.type !== "tree") throw new HttpError(409, "The branch's commit has no tree.");
+  const existing = tree.entries.find((e) => e.path === path);
+  if (existing && existing.type !== "blob") throw new HttpError(422, `${path} is a directory.`);
+  if (existing && body.sha === undefined) throw new HttpError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.');
+  if (body.sha !== undefined && body.sha !== existing?.sha) throw new HttpError(409, `${path} does not match ${String(body.sha)}`);
+  const content = Buffer.from(body.content, "base64");
+  const blob = store(db, { type: "blob", content });
+  const nextTree = store(db, { type: "tree", entries: [...tree.entries.filter((e) => e.path !== path), { path, mode: existing?.mode ?? "100644", type: "blob", sha: blob }] });
+  const actor = input.caller.kind === "app" ? input.caller.app.bot : input.caller.actor;
+  const who = { name: actor.login, email: `${actor.id}+${actor.login}@users.noreply.github.com`, date: githubTimestamp(input.ctx.clock.now()) };
+  const commit: GitObject = { type: "commit", tree: nextTree, parents: [head], message: body.message, author: who, committer: who };
+  const sha = store(db, commit);
+  db.refs.set(ref, sha);
+  const url = `${apiOf(input)}/contents/${path}?ref=${encodeURIComponent(branch)}`;
+  const html = `${input.ctx.urls.web}/${input.repo.full_name}/blob/${branch}/${path}`;
+  const git = `${apiOf(input)}/git/blobs/${blob}`;
+  return {
+    status: existing ? 200 : 201,
+    body: {
+      content: { name: path, path, sha: blob, size: content.length, url, html_url: html, git_url: git, download_url: null, type: "file", _links: { self: url, git, html } },
+      commit: commitJson(input, sha, commit),
+    },
+  };
+}
+
 const read = { name: "contents", level: "read" } as const;
 const write = { name: "contents", level: "write" } as const;
 
@@ -248,4 +297,5 @@ export const gitRoutes: Route[] = [
   { method: "POST", template: "/repos/{owner}/{repo}/git/refs", auth: "repo", permission: write, handle: createRef },
   { method: "PATCH", template: "/repos/{owner}/{repo}/git/refs/{ref}", auth: "repo", permission: write, handle: updateRef },
   { method: "DELETE", template: "/repos/{owner}/{repo}/git/refs/{ref}", auth: "repo", permission: write, handle: deleteRef },
+  { method: "PUT", template: "/repos/{owner}/{repo}/contents/{path}", auth: "repo", permission: write, handle: putContents },
 ];
