@@ -53,7 +53,7 @@ export async function handleCommand(
   const seen = deferWrites(() => port.react(comment.id, "eyes")).catch(() => undefined);
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const who = comment.user.login;
-  const result = recordedInForce(session, comment.id) ? await finishRecorded(session) : comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
+  const result = recordedInForce(session, comment.id) ? await finishRecorded(session, comment.id) : comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
   await seen;
   // The app's own 🚀 or 👎 comes last: it is what the start-up catch-up reads as "answered", so a
   // crash before it (deferred mirror comments, status, labels not yet written) is finished there.
@@ -84,7 +84,9 @@ function recordedInForce(session: RequestSession, commentId: number): boolean {
  * refusing a later write), and the start-up catch-up handles it again. Nothing is decided twice; a
  * completing approval whose dispatch was lost is dispatched now, the rest (status, labels, 🚀) follows.
  */
-async function finishRecorded(session: RequestSession): Promise<"done"> {
+async function finishRecorded(session: RequestSession, commentId: number): Promise<"done"> {
+  // What the process that recorded it never posted (it died first) is posted now, without a tamper alarm.
+  session.queueUnmirrored(`comment:${commentId}`);
   const dispatched = session.events.some((e) => e.type === "dispatched");
   if (session.state.status === "approved" && !dispatched && !session.state.request?.drill) await dispatchGrant(session, { deferMirror: true });
   return "done";

@@ -274,6 +274,21 @@ export class RequestSession {
   }
 
   /**
+   * A process that recorded a command and died before posting its deferred mirror comments leaves
+   * entries without comments. The catch-up that finishes the command posts them quietly (with the next
+   * publish): the entries recorded for the command `fromId` names and after it, never older ones, whose
+   * missing comment would be someone's deletion, which restoreMirror reports. Returns how many.
+   */
+  queueUnmirrored(fromId: string): number {
+    const from = this.history.mirror.find((p) => p.id === fromId)?.seq ?? this.history.chain.findIndex((c) => c.entry.id === fromId);
+    if (from < 0) return 0;
+    const unposted = this.history.mirror.filter((p) => p.kind === "missing" && p.seq >= from);
+    for (const p of unposted) this.pendingMirrors.push(this.history.ledger.entries[p.seq]!);
+    this.history = { ...this.history, mirror: this.history.mirror.filter((p) => !unposted.includes(p)) };
+    return unposted.length;
+  }
+
+  /**
    * Puts back every record comment that someone deleted or edited, exactly as the ledger holds it,
    * and says so on the issue (naming who did it when the webhook told us) and to the policy's
    * notification targets. The request's state never changes: it is the ledger's. Returns what was

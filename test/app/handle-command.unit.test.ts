@@ -5,10 +5,13 @@
  * sandbox suites; these pin down what each refusal says and that it leaves nothing recorded.
  */
 import assert from "node:assert/strict";
+import { Octokit } from "@octokit/rest";
 import { after, before, describe, it } from "node:test";
 import { handleCommand } from "../../src/app/handle-command.ts";
 import { handleRequestIssue } from "../../src/app/handle-request-issue.ts";
+import { reconcileRepository } from "../../src/app/reconcile.ts";
 import { RequestSession } from "../../src/app/request-session.ts";
+import type { GitHubPort } from "../../src/github/github-port.ts";
 import type { RequestFormInput } from "../../src/sandbox/request-body.ts";
 import { startHandlerKit, type HandlerKit } from "../support/handler-kit.ts";
 
@@ -101,5 +104,48 @@ describe("handleCommand refuses, says why, and records nothing", () => {
     await handleCommand(kit.deps, kit.port, await kit.port.getIssue(n), own);
     assert.equal((await kit.port.listComments(n)).length, before + 1, "nothing answered");
     assert.equal((await stateOf(n)).approvals.length, 0);
+  });
+});
+
+describe("a process that dies between recording a command and posting its comments", () => {
+  it("leaves no false tamper alarm: the catch-up posts the missing comments quietly, the sweep finds nothing to restore", async () => {
+    const n = await request("tina", rollback);
+    const comment = await kit.comment("grace", n, "/approve");
+    const runs = () => [...kit.emulator.state.repository.runs.values()].filter((r) => r.inputs.issue === String(n)).length;
+    // The first process records the approval and dispatches, then dies posting its first comment.
+    const dying: GitHubPort = { ...kit.port, createComment: () => new Promise<never>(() => {}) };
+    void handleCommand(kit.deps, dying, await kit.port.getIssue(n), comment);
+    for (let i = 0; i < 200 && runs() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(runs(), 1, `the grant workflow was dispatched before the crash: ${JSON.stringify((await stateOf(n)).status)} ${(await kit.appTexts(n)).join("\n---\n")}`);
+    assert.equal((await stateOf(n)).status, "approved");
+    assert.ok(!(await kit.appTexts(n)).some((t) => t.includes("approved request")), "its mirror comment was never posted");
+
+    // The restarted process's catch-up handles the unanswered comment as its webhook would.
+    await handleCommand(kit.deps, kit.port, await kit.port.getIssue(n), comment);
+    kit.clock.advance(5 * 60_000);
+    const report = await reconcileRepository(kit.deps, kit.port);
+    const texts = await kit.appTexts(n);
+    assert.ok(texts.some((t) => t.includes("grace") && t.includes("approved request")), `the approval comment is there:\n${texts.join("\n---\n")}`);
+    assert.ok(!texts.some((t) => t.startsWith("🛡️")), `no tamper notice:\n${texts.join("\n---\n")}`);
+    assert.ok(!kit.notifier.sent.some((s) => s.notification.event === "records_tampered"), "nobody was told of tampering");
+    assert.ok(!report.restored.includes(n), "the sweep had nothing to restore");
+    assert.equal(runs(), 1, "no second dispatch");
+  });
+
+  it("a record comment deleted by someone is still reported when the catch-up finishes a later command", async () => {
+    const n = await request("dave", { resource: "aws-production", role: "admin", duration: "1h", severity: "high", justification: "Root volume full on the API fleet." });
+    const requested = (await kit.port.listComments(n)).find((c) => c.user.login === kit.deps.identity.login && c.body.includes("requests `admin`"));
+    assert.ok(requested, "the request's record comment");
+    // A writer deletes it while no webhook reaches the app (here: no handler is called for the deletion).
+    const writer = new Octokit({ auth: kit.emulator.userToken("mallory"), baseUrl: kit.emulator.apiUrl, request: { fetch: kit.emulator.inProcessFetch } });
+    await writer.rest.issues.deleteComment({ owner: "acme", repo: "ops", comment_id: requested.id });
+    const comment = await kit.comment("erin", n, "/approve");
+    await handleCommand(kit.deps, kit.port, await kit.port.getIssue(n), comment);
+    await handleCommand(kit.deps, kit.port, await kit.port.getIssue(n), comment); // the catch-up, again
+    kit.clock.advance(5 * 60_000);
+    const report = await reconcileRepository(kit.deps, kit.port);
+    assert.ok(!(await kit.port.listComments(n)).some((c) => c.id === requested.id) || report.restored.includes(n), "deleted, then restored");
+    assert.ok(report.restored.includes(n), "the deleted record comment is restored and reported by the sweep");
+    assert.ok((await kit.appTexts(n)).some((t) => t.startsWith("🛡️")), "and the issue says so");
   });
 });
