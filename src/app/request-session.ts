@@ -213,6 +213,17 @@ export class RequestSession {
       const written = await this.port.ledger.append(this.number, this.history.ledger, line);
       if (!written.ok) {
         this.history = await readHistory(this.port, this.number, this.deps.identity, this.deps.jwks);
+        // GitHub may apply a write and still answer with an error (then 409 on the ledger's retry): the
+        // entry is this very signature, so it is this process's record, not another writer's.
+        if (this.history.chain.some((c) => c.jws === signed.jws)) {
+          this.history = { ...this.history, mirror: this.history.mirror.filter((p) => p.id !== id) };
+          if (options.deferMirror) this.pendingMirrors.push(line);
+          else {
+            await this.flushMirrors();
+            await this.postMirror(line);
+          }
+          return { ok: true, duplicate: false };
+        }
         continue;
       }
       // A settled request that moves again (reopened, say) goes back into the index for the sweep.
@@ -235,13 +246,18 @@ export class RequestSession {
   }
 
   private pendingMirrors: LedgerLine[] = [];
+  /** Notices to post after the deferred mirror comments (queueUnmirrored). */
+  private pendingNotices: string[] = [];
   /** Posts the mirror comments that were deferred (RecordOptions.deferMirror), in the ledger's order, behind every critical write. */
   async flushMirrors(): Promise<void> {
-    if (this.pendingMirrors.length === 0) return;
+    if (this.pendingMirrors.length === 0 && this.pendingNotices.length === 0) return;
     const lines = this.pendingMirrors;
+    const notices = this.pendingNotices;
     this.pendingMirrors = [];
+    this.pendingNotices = [];
     await deferWrites(async () => {
       for (const line of lines) await this.postMirror(line);
+      for (const notice of notices) await this.port.createComment(this.number, notice).catch(() => undefined);
     });
   }
 
@@ -285,6 +301,9 @@ export class RequestSession {
     const unposted = this.history.mirror.filter((p) => p.kind === "missing" && p.seq >= from);
     for (const p of unposted) this.pendingMirrors.push(this.history.ledger.entries[p.seq]!);
     this.history = { ...this.history, mirror: this.history.mirror.filter((p) => !unposted.includes(p)) };
+    // Never posted (a crash) and posted-then-deleted while the app was down look the same: say so
+    // plainly on the issue, without the tamper alarm and its notification.
+    if (unposted.length) this.pendingNotices.push(`ℹ️ ${unposted.length === 1 ? "A record comment was" : `${unposted.length} record comments were`} missing when the app finished this command after a restart and ${unposted.length === 1 ? "was" : "were"} posted from the ledger (\`${this.port.ledger.location}\`): ${unposted.map((p) => `\`${p.type}\` (entry ${p.seq})`).join(", ")}. Either the app stopped before posting ${unposted.length === 1 ? "it" : "them"}, or someone deleted ${unposted.length === 1 ? "it" : "them"} while the app was down; the request's state is the ledger's either way.`);
     return unposted.length;
   }
 

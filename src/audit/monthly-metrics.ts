@@ -51,7 +51,8 @@ export function monthBounds(month: string): { since: string; until: string } {
 
 export function monthlyMetrics(rows: readonly AuditRow[], month: string, nowMs: number): MonthlyMetrics {
   const { since, until } = monthBounds(month);
-  const inMonth = rows.filter((r) => r.requested_at !== null && r.requested_at >= since && r.requested_at < until);
+  // Only what the app recorded: an issue that merely carries the request label (anyone with triage can put it on) is no request.
+  const inMonth = rows.filter((r) => r.chain_entries > 0 && r.requested_at !== null && r.requested_at >= since && r.requested_at < until);
   const real = inMonth.filter((r) => !r.drill);
   const drills = inMonth.filter((r) => r.drill);
   const totals = reportTotals(real);

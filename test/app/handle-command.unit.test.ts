@@ -127,9 +127,52 @@ describe("a process that dies between recording a command and posting its commen
     const texts = await kit.appTexts(n);
     assert.ok(texts.some((t) => t.includes("grace") && t.includes("approved request")), `the approval comment is there:\n${texts.join("\n---\n")}`);
     assert.ok(!texts.some((t) => t.startsWith("🛡️")), `no tamper notice:\n${texts.join("\n---\n")}`);
+    assert.ok(texts.some((t) => t.startsWith("ℹ️") && /record comments were missing when the app finished this command after a restart/.test(t) && /someone deleted them while the app was down/.test(t)), "the issue says plainly what was put back and why it may have been missing");
     assert.ok(!kit.notifier.sent.some((s) => s.notification.event === "records_tampered"), "nobody was told of tampering");
     assert.ok(!report.restored.includes(n), "the sweep had nothing to restore");
     assert.equal(runs(), 1, "no second dispatch");
+  });
+
+  it("R2: a record comment deleted while the app was down, before its 🚀, is put back and the issue says it may have been deleted", async () => {
+    const n = await request("uma", rollback);
+    const comment = await kit.comment("grace", n, "/approve");
+    // The first process posts everything but dies before its 🚀.
+    const dying: GitHubPort = { ...kit.port, react: (id, content) => (content === "rocket" ? new Promise<never>(() => {}) : kit.port.react(id, content)) };
+    void handleCommand(kit.deps, dying, await kit.port.getIssue(n), comment);
+    let mirror: number | undefined;
+    for (let i = 0; i < 300 && mirror === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      mirror = (await kit.port.listComments(n)).find((c) => c.user.login === kit.deps.identity.login && c.body.includes("approved request"))?.id;
+    }
+    assert.ok(mirror, "the approval's record comment was posted");
+    const writer = new Octokit({ auth: kit.emulator.userToken("mallory"), baseUrl: kit.emulator.apiUrl, request: { fetch: kit.emulator.inProcessFetch } });
+    await writer.rest.issues.deleteComment({ owner: "acme", repo: "ops", comment_id: mirror }); // its webhook is lost with the app
+    await handleCommand(kit.deps, kit.port, await kit.port.getIssue(n), comment); // the restarted app's catch-up
+    const texts = await kit.appTexts(n);
+    assert.ok(texts.some((t) => t.includes("approved request")), "the record comment is back");
+    assert.ok(texts.some((t) => t.startsWith("ℹ️") && t.includes("someone deleted it while the app was down")), texts.join("\n---\n"));
+  });
+
+  it("R1: a ledger write GitHub applied but answered as failed (409 on the retry) is the app's own: the approval still dispatches", async () => {
+    const n = await request("olga", rollback);
+    const comment = await kit.comment("heidi", n, "/approve");
+    let armed = true;
+    const ledger = {
+      ...kit.port.ledger,
+      append: async (...args: Parameters<GitHubPort["ledger"]["append"]>) => {
+        const result = await kit.port.ledger.append(...args);
+        if (armed && result.ok) {
+          armed = false;
+          return { ok: false as const, reason: "conflict" as const };
+        }
+        return result;
+      },
+    };
+    await handleCommand(kit.deps, { ...kit.port, ledger }, await kit.port.getIssue(n), comment);
+    assert.equal(armed, false, "the fault fired");
+    const runs = [...kit.emulator.state.repository.runs.values()].filter((r) => r.inputs.issue === String(n)).length;
+    assert.equal(runs, 1, `dispatched once: ${(await kit.appTexts(n)).join("\n---\n")}`);
+    assert.ok((await kit.appTexts(n)).some((t) => t.includes("approved request")), "its record comment is posted");
   });
 
   it("a record comment deleted by someone is still reported when the catch-up finishes a later command", async () => {

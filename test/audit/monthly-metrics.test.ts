@@ -56,3 +56,8 @@ test("the Markdown export has the same figures month by month", async () => {
   assert.match(md, /\| 2026-10 \| 1 \| 1 \| 0 % \| .* \| 0 \| 1 \| 0 \| 0 \|/);
   assert.match(md, /\| 2026-11 \| 2 \| 2 \| 50 % \| .* \| 1 \| 0 \| 0 \| 0 \|/);
 });
+
+test("an issue that only carries the request label (no record of the app) is not counted", () => {
+  const m = monthlyMetrics([row({ issue: 1 }), row({ issue: 9, chain_entries: 0, status: "new", granted_at: null })], "2026-11", Date.parse("2026-12-02T00:00:00Z"));
+  assert.equal(m.requests, 1);
+});
