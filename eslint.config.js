@@ -2,10 +2,32 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 /** Node modules that reach outside the process (files, network, processes, timers' clock is allowed). */
-const IO_MODULES = ["fs", "fs/*", "http", "https", "http2", "net", "tls", "dgram", "dns", "dns/*", "child_process", "cluster", "worker_threads", "readline", "os", "process"].flatMap((m) => [m, `node:${m}`]);
+const IO_MODULES = [
+  "fs",
+  "fs/*",
+  "http",
+  "https",
+  "http2",
+  "net",
+  "tls",
+  "dgram",
+  "dns",
+  "dns/*",
+  "child_process",
+  "cluster",
+  "worker_threads",
+  "readline",
+  "os",
+  "process",
+].flatMap((m) => [m, `node:${m}`]);
 
 /** The CLI commands that exist to run the sandbox: the demo and `breakglass simulate`. */
-const SANDBOX_FRONT_ENDS = ["src/cli/demo-cast.ts", "src/cli/commands/demo.ts", "src/cli/commands/demo-next-steps.ts", "src/cli/commands/simulate.ts"];
+const SANDBOX_FRONT_ENDS = [
+  "src/cli/demo-cast.ts",
+  "src/cli/commands/demo.ts",
+  "src/cli/commands/demo-next-steps.ts",
+  "src/cli/commands/simulate.ts",
+];
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "coverage/", "test-artifacts/"] },
@@ -13,7 +35,15 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", clearTimeout: "readonly", Buffer: "readonly", fetch: "readonly" },
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        URL: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        Buffer: "readonly",
+        fetch: "readonly",
+      },
     },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
@@ -29,8 +59,23 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["**/app/**", "**/action/**", "**/providers/**", "**/sandbox/**", "**/cli/**", "**/audit/**", "**/github/**"], message: "src/core is pure: it imports no other layer of the app." },
-            { group: IO_MODULES, message: "src/core does no I/O: pass what it needs in, or put the I/O in src/app or src/github." },
+            {
+              group: [
+                "**/app/**",
+                "**/action/**",
+                "**/providers/**",
+                "**/sandbox/**",
+                "**/cli/**",
+                "**/audit/**",
+                "**/github/**",
+              ],
+              message: "src/core is pure: it imports no other layer of the app.",
+            },
+            {
+              group: IO_MODULES,
+              message:
+                "src/core does no I/O: pass what it needs in, or put the I/O in src/app or src/github.",
+            },
           ],
         },
       ],
@@ -42,7 +87,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/sandbox/**"], message: "Only the sandbox, its front ends (demo, simulate) and tests import src/sandbox." }] },
+        {
+          patterns: [
+            {
+              group: ["**/sandbox/**"],
+              message: "Only the sandbox, its front ends (demo, simulate) and tests import src/sandbox.",
+            },
+          ],
+        },
       ],
     },
   },
@@ -56,8 +108,15 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["**/sandbox/**"], message: "Only the sandbox, its front ends (demo, simulate) and tests import src/sandbox." },
-            { group: ["**/app/**"], message: "src/github, src/audit and src/cli do not import the app: what they share with it lives in src/github or src/core." },
+            {
+              group: ["**/sandbox/**"],
+              message: "Only the sandbox, its front ends (demo, simulate) and tests import src/sandbox.",
+            },
+            {
+              group: ["**/app/**"],
+              message:
+                "src/github, src/audit and src/cli do not import the app: what they share with it lives in src/github or src/core.",
+            },
           ],
         },
       ],

@@ -14,7 +14,12 @@ import { requestFormBody } from "../src/sandbox/request-body.ts";
 import { SANDBOX_USERS, startSandbox, type Sandbox } from "../src/sandbox/start-sandbox.ts";
 import { dispatchAnswered, statusCommentAnswered, withoutStepUp } from "./limits.ts";
 
-const FORM = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+const FORM = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 
 export interface TracedCall {
   /** ms from what the person did (issue or comment stored) to the call's start. */
@@ -31,12 +36,19 @@ export interface CriticalPathTrace {
   approve: { totalMs: number; calls: TracedCall[] };
 }
 
-const appCalls = (sb: Sandbox) => sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
+const appCalls = (sb: Sandbox) =>
+  sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
 
 function between(calls: readonly ApiRequestRecord[], from: number, to: number): TracedCall[] {
   return calls
     .filter((r) => r.answeredAt - r.durationMs >= from && r.answeredAt <= to)
-    .map((r) => ({ startMs: r.answeredAt - r.durationMs - from, durationMs: r.durationMs, call: `${r.method} ${r.route}`, status: r.status, write: isMutating(r.method) }));
+    .map((r) => ({
+      startMs: r.answeredAt - r.durationMs - from,
+      durationMs: r.durationMs,
+      call: `${r.method} ${r.route}`,
+      status: r.status,
+      write: isMutating(r.method),
+    }));
 }
 
 async function until<T>(find: () => T | null, capMs = 120_000): Promise<T> {
@@ -51,10 +63,18 @@ async function until<T>(find: () => T | null, capMs = 120_000): Promise<T> {
 
 async function traceIncident(sb: Sandbox, requester: string, label: string): Promise<CriticalPathTrace> {
   const opened = performance.now();
-  const { data } = await sb.as(requester).rest.issues.create({ owner: "acme", repo: "ops", title: `[breakglass] ${FORM.resource} ${FORM.role}`, labels: ["breakglass"], body: requestFormBody(FORM) });
+  const { data } = await sb.as(requester).rest.issues.create({
+    owner: "acme",
+    repo: "ops",
+    title: `[breakglass] ${FORM.resource} ${FORM.role}`,
+    labels: ["breakglass"],
+    body: requestFormBody(FORM),
+  });
   const status = await until(() => statusCommentAnswered(sb, data.number));
   const approved = performance.now();
-  await sb.as("grace").rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
+  await sb
+    .as("grace")
+    .rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
   const dispatched = await until(() => dispatchAnswered(sb, data.number));
   await sb.settle();
   const calls = appCalls(sb);
@@ -67,18 +87,35 @@ async function traceIncident(sb: Sandbox, requester: string, label: string): Pro
 
 /** Two incidents in one production-limits sandbox after a warm-up: the first on a rested lane, the second right after it. */
 export async function traceCriticalPaths(): Promise<CriticalPathTrace[]> {
-  const sb = withoutStepUp(await startSandbox({
-    rateLimits: "production",
-    runWorkflows: false,
-    logLevel: "silent",
-    users: [...SANDBOX_USERS.map((login) => ({ login })), { login: "oncall1" }, { login: "oncall2" }, { login: "github-actions[bot]", type: "Bot" }],
-    permissions: { oncall1: "write", oncall2: "write" },
-  }));
+  const sb = withoutStepUp(
+    await startSandbox({
+      rateLimits: "production",
+      runWorkflows: false,
+      logLevel: "silent",
+      users: [
+        ...SANDBOX_USERS.map((login) => ({ login })),
+        { login: "oncall1" },
+        { login: "oncall2" },
+        { login: "github-actions[bot]", type: "Bot" },
+      ],
+      permissions: { oncall1: "write", oncall2: "write" },
+    }),
+  );
   try {
     // Warm: the installation token and the configuration's etags, as a running app has them; then let the lane rest.
-    const warm = (await sb.as("dave").rest.issues.create({ owner: "acme", repo: "ops", title: `[breakglass] ${FORM.resource} ${FORM.role}`, labels: ["breakglass"], body: requestFormBody(FORM) })).data.number;
+    const warm = (
+      await sb.as("dave").rest.issues.create({
+        owner: "acme",
+        repo: "ops",
+        title: `[breakglass] ${FORM.resource} ${FORM.role}`,
+        labels: ["breakglass"],
+        body: requestFormBody(FORM),
+      })
+    ).data.number;
     await sb.settle();
-    await sb.as("dave").rest.issues.update({ owner: "acme", repo: "ops", issue_number: warm, state: "closed" });
+    await sb
+      .as("dave")
+      .rest.issues.update({ owner: "acme", repo: "ops", issue_number: warm, state: "closed" });
     await sb.settle();
     await new Promise((r) => setTimeout(r, 16_000));
     const rested = await traceIncident(sb, "oncall1", "rested lane (burst available)");
@@ -93,13 +130,20 @@ export async function traceCriticalPaths(): Promise<CriticalPathTrace[]> {
 
 export function renderTrace(t: CriticalPathTrace): string {
   const lines: string[] = [];
-  for (const [name, path] of [["open → status comment", t.open], ["/approve → dispatch", t.approve]] as const) {
+  for (const [name, path] of [
+    ["open → status comment", t.open],
+    ["/approve → dispatch", t.approve],
+  ] as const) {
     const writes = path.calls.filter((c) => c.write).length;
-    lines.push(`${t.label}: ${name} ${(path.totalMs / 1000).toFixed(2)} s, ${path.calls.length} calls, ${writes} writes`);
+    lines.push(
+      `${t.label}: ${name} ${(path.totalMs / 1000).toFixed(2)} s, ${path.calls.length} calls, ${writes} writes`,
+    );
     let lastEnd = 0;
     for (const c of path.calls) {
       const waited = Math.max(0, c.startMs - lastEnd);
-      lines.push(`  ${c.startMs.toFixed(0).padStart(6)} ms ${c.write ? "W" : " "} ${c.call} → ${c.status}${waited >= 200 ? `  (waited ${waited.toFixed(0)} ms)` : ""}`);
+      lines.push(
+        `  ${c.startMs.toFixed(0).padStart(6)} ms ${c.write ? "W" : " "} ${c.call} → ${c.status}${waited >= 200 ? `  (waited ${waited.toFixed(0)} ms)` : ""}`,
+      );
       lastEnd = Math.max(lastEnd, c.startMs + c.durationMs);
     }
   }

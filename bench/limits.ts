@@ -17,7 +17,12 @@ export const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 };
 
-const FORM = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+const FORM = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 const responders = (n: number) => Array.from({ length: n }, (_, i) => `oncall${i + 1}`);
 
 /**
@@ -34,13 +39,19 @@ export function withoutStepUp(sb: Sandbox): Sandbox {
 
 async function productionSandbox(people: number, runWorkflows: boolean): Promise<Sandbox> {
   const extra = responders(people);
-  return withoutStepUp(await startSandbox({
-    rateLimits: "production",
-    runWorkflows,
-    logLevel: "silent",
-    users: [...SANDBOX_USERS.map((login) => ({ login })), ...extra.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" }],
-    permissions: Object.fromEntries(extra.map((login) => [login, "write" as const])),
-  }));
+  return withoutStepUp(
+    await startSandbox({
+      rateLimits: "production",
+      runWorkflows,
+      logLevel: "silent",
+      users: [
+        ...SANDBOX_USERS.map((login) => ({ login })),
+        ...extra.map((login) => ({ login })),
+        { login: "github-actions[bot]", type: "Bot" },
+      ],
+      permissions: Object.fromEntries(extra.map((login) => [login, "write" as const])),
+    }),
+  );
 }
 
 /** Polls the emulator's own state (no HTTP) until `find` returns a value; null after `capMs`. */
@@ -66,7 +77,9 @@ export function statusCommentAnswered(sb: Sandbox, n: number): number | null {
 }
 
 export function dispatchAnswered(sb: Sandbox, n: number): number | null {
-  const run = [...sb.emulator.state.repository.runs.values()].find((r) => r.inputs.issue === String(n) && r.path.endsWith("breakglass-grant.yml"));
+  const run = [...sb.emulator.state.repository.runs.values()].find(
+    (r) => r.inputs.issue === String(n) && r.path.endsWith("breakglass-grant.yml"),
+  );
   if (!run) return null;
   return sb.emulator.apiRequests.find((r) => r.createdId === run.id)?.answeredAt ?? null;
 }
@@ -80,22 +93,53 @@ export interface IncidentTimes {
 }
 
 /** Writes that wait behind others of their priority: reactions and label updates are queued behind them (write-priority.ts). */
-const DEFERRED_ROUTES = new Set(["POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "POST /repos/{owner}/{repo}/issues/{issue_number}/labels", "PATCH /repos/{owner}/{repo}/issues/{issue_number}", "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"]);
+const DEFERRED_ROUTES = new Set([
+  "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "POST /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "PATCH /repos/{owner}/{repo}/issues/{issue_number}",
+  "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
+]);
 /** The app's critical writes (records, comments, dispatch) within a window. */
 const writesWithin = (sb: Sandbox, from: number, to: number) =>
-  sb.emulator.apiRequests.filter((r) => (r.tokenKind === "installation" || r.tokenKind === "app") && isMutating(r.method) && !DEFERRED_ROUTES.has(`${r.method} ${r.route}`) && r.answeredAt - r.durationMs >= from && r.answeredAt <= to).length;
+  sb.emulator.apiRequests.filter(
+    (r) =>
+      (r.tokenKind === "installation" || r.tokenKind === "app") &&
+      isMutating(r.method) &&
+      !DEFERRED_ROUTES.has(`${r.method} ${r.route}`) &&
+      r.answeredAt - r.durationMs >= from &&
+      r.answeredAt <= to,
+  ).length;
 
 /** One incident: open, wait for the status comment, approve, wait for the dispatch. */
 async function incident(sb: Sandbox, requester: string, capMs: number): Promise<IncidentTimes> {
   const opened = performance.now();
-  const { data } = await sb.as(requester).rest.issues.create({ owner: "acme", repo: "ops", title: `[breakglass] ${FORM.resource} ${FORM.role}`, labels: ["breakglass"], body: requestFormBody(FORM) });
+  const { data } = await sb.as(requester).rest.issues.create({
+    owner: "acme",
+    repo: "ops",
+    title: `[breakglass] ${FORM.resource} ${FORM.role}`,
+    labels: ["breakglass"],
+    body: requestFormBody(FORM),
+  });
   const status = await until(() => statusCommentAnswered(sb, data.number), capMs);
-  if (status === null) return { openToStatusMs: null, approveToDispatchMs: null, openWrites: writesWithin(sb, opened, Infinity), approveWrites: 0 };
+  if (status === null)
+    return {
+      openToStatusMs: null,
+      approveToDispatchMs: null,
+      openWrites: writesWithin(sb, opened, Infinity),
+      approveWrites: 0,
+    };
   // The approver answers once the app's status comment (posted after the request's record) is there.
   const approved = performance.now();
-  await sb.as("grace").rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
+  await sb
+    .as("grace")
+    .rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
   const dispatched = await until(() => dispatchAnswered(sb, data.number), capMs);
-  return { openToStatusMs: status - opened, approveToDispatchMs: dispatched === null ? null : dispatched - approved, openWrites: writesWithin(sb, opened, status), approveWrites: writesWithin(sb, approved, dispatched ?? Infinity) };
+  return {
+    openToStatusMs: status - opened,
+    approveToDispatchMs: dispatched === null ? null : dispatched - approved,
+    openWrites: writesWithin(sb, opened, status),
+    approveWrites: writesWithin(sb, approved, dispatched ?? Infinity),
+  };
 }
 
 export interface LatencyUnderLimits {
@@ -121,7 +165,11 @@ async function abandon(sb: Sandbox): Promise<void> {
  * are per installation and hour, and one installation cannot do both within GitHub's 500
  * content-creating requests an hour.
  */
-export async function benchLatencyUnderLimits(concurrency = 20, singles = 3, capMs = 300_000): Promise<LatencyUnderLimits> {
+export async function benchLatencyUnderLimits(
+  concurrency = 20,
+  singles = 3,
+  capMs = 300_000,
+): Promise<LatencyUnderLimits> {
   const single: IncidentTimes[] = [];
   const one = await productionSandbox(singles, false);
   try {
@@ -153,7 +201,9 @@ export async function benchLatencyUnderLimits(concurrency = 20, singles = 3, cap
 
 /** Requests in `calls` grouped into sequential round trips: a request that starts after every request of the current round ended begins the next. */
 export function roundTrips(calls: ApiRequestRecord[]): number {
-  const spans = calls.map((r) => ({ start: r.answeredAt - r.durationMs, end: r.answeredAt })).sort((a, b) => a.start - b.start);
+  const spans = calls
+    .map((r) => ({ start: r.answeredAt - r.durationMs, end: r.answeredAt }))
+    .sort((a, b) => a.start - b.start);
   let rounds = 0;
   let roundEnd = -Infinity;
   for (const s of spans) {
@@ -166,7 +216,13 @@ export function roundTrips(calls: ApiRequestRecord[]): number {
 }
 
 export interface LifecycleCalls {
-  phases: Array<{ phase: string; counted: number; content: number; notModified: number; byRoute: Array<[string, number]> }>;
+  phases: Array<{
+    phase: string;
+    counted: number;
+    content: number;
+    notModified: number;
+    byRoute: Array<[string, number]>;
+  }>;
   total: { counted: number; content: number; notModified: number };
   rounds: { open: number; approve: number; exchange: number; expiry: number };
   /** Writes made on each critical path before its end (they share the paced lane), by route. */
@@ -178,42 +234,79 @@ export async function benchLifecycleCalls(): Promise<LifecycleCalls> {
   const sb = await productionSandbox(0, true);
   try {
     // Warm: the installation token and the repository's configuration, as a running app has them.
-    const warm = (await sb.as("dave").rest.issues.create({ owner: "acme", repo: "ops", title: `[breakglass] ${FORM.resource} ${FORM.role}`, labels: ["breakglass"], body: requestFormBody(FORM) })).data.number;
+    const warm = (
+      await sb.as("dave").rest.issues.create({
+        owner: "acme",
+        repo: "ops",
+        title: `[breakglass] ${FORM.resource} ${FORM.role}`,
+        labels: ["breakglass"],
+        body: requestFormBody(FORM),
+      })
+    ).data.number;
     await sb.settle();
-    await sb.as("dave").rest.issues.update({ owner: "acme", repo: "ops", issue_number: warm, state: "closed" });
+    await sb
+      .as("dave")
+      .rest.issues.update({ owner: "acme", repo: "ops", issue_number: warm, state: "closed" });
     await sb.settle();
-    const app = () => sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
+    const app = () =>
+      sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
     const mark = () => app().length;
     const phases: LifecycleCalls["phases"] = [];
     const phase = (name: string, from: number) => {
       const calls = app().slice(from);
       const counted = calls.filter((r) => r.status !== 304 && !r.route.startsWith("/app/installations/"));
       const routes = new Map<string, number>();
-      for (const r of counted) routes.set(`${r.method} ${r.route}`, (routes.get(`${r.method} ${r.route}`) ?? 0) + 1);
-      phases.push({ phase: name, counted: counted.length, content: counted.filter((r) => isContentCreating(r.method, r.route)).length, notModified: calls.length - counted.length - calls.filter((r) => r.route.startsWith("/app/installations/")).length, byRoute: [...routes].sort((a, b) => b[1] - a[1]) });
+      for (const r of counted)
+        routes.set(`${r.method} ${r.route}`, (routes.get(`${r.method} ${r.route}`) ?? 0) + 1);
+      phases.push({
+        phase: name,
+        counted: counted.length,
+        content: counted.filter((r) => isContentCreating(r.method, r.route)).length,
+        notModified:
+          calls.length -
+          counted.length -
+          calls.filter((r) => r.route.startsWith("/app/installations/")).length,
+        byRoute: [...routes].sort((a, b) => b[1] - a[1]),
+      });
       return calls;
     };
     let from = mark();
     const openedAt = performance.now();
-    const { data } = await sb.as("erin").rest.issues.create({ owner: "acme", repo: "ops", title: `[breakglass] ${FORM.resource} ${FORM.role}`, labels: ["breakglass"], body: requestFormBody(FORM) });
+    const { data } = await sb.as("erin").rest.issues.create({
+      owner: "acme",
+      repo: "ops",
+      title: `[breakglass] ${FORM.resource} ${FORM.role}`,
+      labels: ["breakglass"],
+      body: requestFormBody(FORM),
+    });
     await sb.settle();
     const openCalls = phase("open → requested", from);
     const statusAt = statusCommentAnswered(sb, data.number)!;
-    const openWindow = openCalls.filter((r) => r.answeredAt - r.durationMs >= openedAt && r.answeredAt <= statusAt);
+    const openWindow = openCalls.filter(
+      (r) => r.answeredAt - r.durationMs >= openedAt && r.answeredAt <= statusAt,
+    );
     const open = roundTrips(openWindow);
-    const writesOf = (calls: ApiRequestRecord[]) => calls.filter((r) => isMutating(r.method)).map((r) => `${r.method} ${r.route}`);
+    const writesOf = (calls: ApiRequestRecord[]) =>
+      calls.filter((r) => isMutating(r.method)).map((r) => `${r.method} ${r.route}`);
 
     from = mark();
     const approvedAt = performance.now();
-    await sb.as("grace").rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
+    await sb
+      .as("grace")
+      .rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
     await sb.settle();
     const approveAndGrant = app().slice(from);
     const dispatchAt = dispatchAnswered(sb, data.number)!;
-    const approveWindow = approveAndGrant.filter((r) => r.answeredAt - r.durationMs >= approvedAt && r.answeredAt <= dispatchAt);
+    const approveWindow = approveAndGrant.filter(
+      (r) => r.answeredAt - r.durationMs >= approvedAt && r.answeredAt <= dispatchAt,
+    );
     const approve = roundTrips(approveWindow);
     // The exchange: from the first call after the dispatch was answered to the granted record's comment.
     const afterDispatch = approveAndGrant.filter((r) => r.answeredAt - r.durationMs > dispatchAt);
-    const exchangeEnd = afterDispatch.find((r) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments")?.answeredAt ?? Infinity;
+    const exchangeEnd =
+      afterDispatch.find(
+        (r) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+      )?.answeredAt ?? Infinity;
     const exchange = roundTrips(afterDispatch.filter((r) => r.answeredAt <= exchangeEnd));
     phase("/approve → dispatched → granted", from);
 
@@ -221,10 +314,27 @@ export async function benchLifecycleCalls(): Promise<LifecycleCalls> {
     const expiryAt = performance.now();
     await sb.advance(31 * 60_000);
     const expiryCalls = phase("expiry → revoked, review opened, closed", from);
-    const revokedEnd = expiryCalls.find((r) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments")?.answeredAt ?? Infinity;
-    const expiry = roundTrips(expiryCalls.filter((r) => r.answeredAt - r.durationMs >= expiryAt && r.answeredAt <= revokedEnd));
-    const total = phases.reduce((t, p) => ({ counted: t.counted + p.counted, content: t.content + p.content, notModified: t.notModified + p.notModified }), { counted: 0, content: 0, notModified: 0 });
-    return { phases, total, rounds: { open, approve, exchange, expiry }, criticalWrites: { open: writesOf(openWindow), approve: writesOf(approveWindow) } };
+    const revokedEnd =
+      expiryCalls.find(
+        (r) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+      )?.answeredAt ?? Infinity;
+    const expiry = roundTrips(
+      expiryCalls.filter((r) => r.answeredAt - r.durationMs >= expiryAt && r.answeredAt <= revokedEnd),
+    );
+    const total = phases.reduce(
+      (t, p) => ({
+        counted: t.counted + p.counted,
+        content: t.content + p.content,
+        notModified: t.notModified + p.notModified,
+      }),
+      { counted: 0, content: 0, notModified: 0 },
+    );
+    return {
+      phases,
+      total,
+      rounds: { open, approve, exchange, expiry },
+      criticalWrites: { open: writesOf(openWindow), approve: writesOf(approveWindow) },
+    };
   } finally {
     await sb.close();
   }

@@ -52,21 +52,41 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
   try {
     // One real grant, live for 2 hours of the sandbox's (frozen) clock.
     const dave = sb.as("dave");
-    const { data } = await dave.rest.issues.create({ owner: "acme", repo: "ops", title: "[breakglass] model-guardrail-override override", labels: ["breakglass"], body: requestFormBody({ resource: "model-guardrail-override", role: "override", duration: "2h", severity: "critical" }) });
+    const { data } = await dave.rest.issues.create({
+      owner: "acme",
+      repo: "ops",
+      title: "[breakglass] model-guardrail-override override",
+      labels: ["breakglass"],
+      body: requestFormBody({
+        resource: "model-guardrail-override",
+        role: "override",
+        duration: "2h",
+        severity: "critical",
+      }),
+    });
     await sb.settle();
-    await sb.as("grace").rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
+    await sb
+      .as("grace")
+      .rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: data.number, body: "/approve" });
     await sb.settle();
     const port = (await sb.app.portFor("acme", "ops"))!;
     const { deps } = sb.app;
     const template = await readHistory(port, data.number, deps.identity, deps.jwks);
-    if (template.state.status !== "active") throw new Error(`the template request is ${template.state.status}, not active: ${template.problems.join("; ")}`);
+    if (template.state.status !== "active")
+      throw new Error(
+        `the template request is ${template.state.status}, not active: ${template.problems.join("; ")}`,
+      );
 
     const state = sb.emulator.state;
     const repo = state.repository;
     // Each copy also gets its ledger branch and index entry, as the app's appends would have made them.
     const ledgerRepo = [...state.repositories.values()].find((r) => r.name === SANDBOX_LEDGER_REPO)!;
     const templateLines = (await port.ledger.read(data.number)).entries;
-    const who = { name: "breakglass[bot]", email: "breakglass@users.noreply.github.com", date: new Date(sb.clock.now()).toISOString() };
+    const who = {
+      name: "breakglass[bot]",
+      email: "breakglass@users.noreply.github.com",
+      date: new Date(sb.clock.now()).toISOString(),
+    };
     const templateIssue = repo.issues.get(data.number)!;
     const templateComments = templateIssue.commentIds.map((id) => state.comments.get(id)!);
     let seedMs = 0;
@@ -76,7 +96,15 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
       for (let k = 0; k < count; k++) {
         const number = repo.nextIssueNumber++;
         const id = state.nextId("issue");
-        const issue: IssueRecord = { ...templateIssue, id, node_id: nodeId("I", id), number, labels: [...templateIssue.labels], reactions: [], commentIds: [] };
+        const issue: IssueRecord = {
+          ...templateIssue,
+          id,
+          node_id: nodeId("I", id),
+          number,
+          labels: [...templateIssue.labels],
+          reactions: [],
+          commentIds: [],
+        };
         repo.issues.set(number, issue);
         let chain: SignedEntry[] = [];
         let recordIndex = 0;
@@ -85,19 +113,43 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
           const jws = readRecordMarker(c.body);
           if (jws && c.user.login === deps.identity.login) {
             const { entry } = template.chain[recordIndex++]!;
-            const signed = await appendEntry(chain, { at: entry.at, repo: entry.repo, issue: number, id: entry.id, event: entry.event }, deps.signer);
+            const signed = await appendEntry(
+              chain,
+              { at: entry.at, repo: entry.repo, issue: number, id: entry.id, event: entry.event },
+              deps.signer,
+            );
             chain = [...chain, signed];
             body = body.replace(recordMarker(jws), recordMarker(signed.jws));
           }
           const cid = state.nextId("comment");
-          const comment: CommentRecord = { ...c, id: cid, node_id: nodeId("IC", cid), issueNumber: number, body, reactions: [] };
+          const comment: CommentRecord = {
+            ...c,
+            id: cid,
+            node_id: nodeId("IC", cid),
+            issueNumber: number,
+            body,
+            reactions: [],
+          };
           state.comments.set(cid, comment);
           issue.commentIds.push(cid);
         }
         const lines = chain.map((signed, i) => ({ jws: signed.jws, text: templateLines[i]!.text }));
-        const blob = storeGitObject(ledgerRepo.git, { type: "blob", content: Buffer.from(`${lines.map((l) => JSON.stringify(l)).join("\n")}\n`) });
-        const tree = storeGitObject(ledgerRepo.git, { type: "tree", entries: [{ path: "chain.jsonl", mode: "100644", type: "blob", sha: blob }] });
-        const commit = storeGitObject(ledgerRepo.git, { type: "commit", tree, parents: [], message: `acme/ops#${number}: entry ${lines.length - 1}`, author: who, committer: who });
+        const blob = storeGitObject(ledgerRepo.git, {
+          type: "blob",
+          content: Buffer.from(`${lines.map((l) => JSON.stringify(l)).join("\n")}\n`),
+        });
+        const tree = storeGitObject(ledgerRepo.git, {
+          type: "tree",
+          entries: [{ path: "chain.jsonl", mode: "100644", type: "blob", sha: blob }],
+        });
+        const commit = storeGitObject(ledgerRepo.git, {
+          type: "commit",
+          tree,
+          parents: [],
+          message: `acme/ops#${number}: entry ${lines.length - 1}`,
+          author: who,
+          committer: who,
+        });
         ledgerRepo.git.refs.set(`refs/heads/requests/acme/ops/${number}`, commit);
         ledgerRepo.git.refs.set(`refs/heads/open/acme/ops/${number}`, commit);
       }
@@ -126,13 +178,26 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
         sb.emulator.resetApiRequestLog();
         const token = await sweepToken();
         const t = performance.now();
-        const res = await fetch(`${sb.app.url}/breakglass/sweep`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
-        const report = (await res.json()) as { checked?: number; scheduled?: unknown[]; failed?: number[]; error?: string; message?: string };
+        const res = await fetch(`${sb.app.url}/breakglass/sweep`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ token }),
+        });
+        const report = (await res.json()) as {
+          checked?: number;
+          scheduled?: unknown[];
+          failed?: number[];
+          error?: string;
+          message?: string;
+        };
         const ms = performance.now() - t;
         if (!res.ok) throw new Error(`sweep refused: ${res.status} ${report.error}: ${report.message}`);
         // Rate-limit-counted calls: the app's, but 304s (conditional reads that did not change).
-        const calls = sb.emulator.apiRequests.filter((r) => (r.tokenKind === "installation" || r.tokenKind === "app") && r.status !== 304);
-        if (report.checked !== size) throw new Error(`the sweep checked ${report.checked} requests, expected ${size}`);
+        const calls = sb.emulator.apiRequests.filter(
+          (r) => (r.tokenKind === "installation" || r.tokenKind === "app") && r.status !== 304,
+        );
+        if (report.checked !== size)
+          throw new Error(`the sweep checked ${report.checked} requests, expected ${size}`);
         if (report.failed?.length) throw new Error(`the sweep failed on ${report.failed.length} requests`);
         return { ms, calls, scheduled: report.scheduled?.length ?? 0 };
       };
@@ -141,12 +206,25 @@ export async function benchSweep(sizes: number[]): Promise<{ points: SweepPoint[
       const warm = await sweep();
       const rssAfter = await settledRss();
       const coldRoutes = new Map<string, number>();
-      for (const r of cold.calls) coldRoutes.set(`${r.method} ${r.route}`, (coldRoutes.get(`${r.method} ${r.route}`) ?? 0) + 1);
+      for (const r of cold.calls)
+        coldRoutes.set(`${r.method} ${r.route}`, (coldRoutes.get(`${r.method} ${r.route}`) ?? 0) + 1);
       console.log(`  first sweep over ${size}: ${[...coldRoutes].map(([k, v]) => `${v}× ${k}`).join(", ")}`);
       const m = new Map<string, number>();
       for (const r of warm.calls) m.set(`${r.method} ${r.route}`, (m.get(`${r.method} ${r.route}`) ?? 0) + 1);
-      points.push({ grants: size, cold: { ms: cold.ms, apiCalls: cold.calls.length }, ms: warm.ms, apiCalls: warm.calls.length, scheduled: warm.scheduled, byRoute: [...m].sort((a, b) => b[1] - a[1]), rssGrowth: rssAfter.rss - rssBefore.rss, rss: rssAfter.rss, heapGrowth: rssAfter.heapUsed - rssBefore.heapUsed });
-      console.log(`  sweep over ${size} grants: first ${(cold.ms / 1000).toFixed(1)} s and ${cold.calls.length} calls; then ${(warm.ms / 1000).toFixed(2)} s, ${warm.calls.length} calls (${[...m].map(([k, v]) => `${v}× ${k}`).join(", ")}), ${warm.scheduled} scheduled`);
+      points.push({
+        grants: size,
+        cold: { ms: cold.ms, apiCalls: cold.calls.length },
+        ms: warm.ms,
+        apiCalls: warm.calls.length,
+        scheduled: warm.scheduled,
+        byRoute: [...m].sort((a, b) => b[1] - a[1]),
+        rssGrowth: rssAfter.rss - rssBefore.rss,
+        rss: rssAfter.rss,
+        heapGrowth: rssAfter.heapUsed - rssBefore.heapUsed,
+      });
+      console.log(
+        `  sweep over ${size} grants: first ${(cold.ms / 1000).toFixed(1)} s and ${cold.calls.length} calls; then ${(warm.ms / 1000).toFixed(2)} s, ${warm.calls.length} calls (${[...m].map(([k, v]) => `${v}× ${k}`).join(", ")}), ${warm.scheduled} scheduled`,
+      );
     }
     return { points, seedMs };
   } finally {

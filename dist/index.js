@@ -19168,11 +19168,17 @@ function retryDelayMs(attempt, retryAfter, options, nowMs) {
   const backoff = options.baseDelayMs * 2 ** (attempt - 1);
   let asked = null;
   if (retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter)) asked = Number(retryAfter) * 1e3;
-  else if (retryAfter !== null && !Number.isNaN(Date.parse(retryAfter))) asked = Math.max(0, Date.parse(retryAfter) - nowMs);
+  else if (retryAfter !== null && !Number.isNaN(Date.parse(retryAfter)))
+    asked = Math.max(0, Date.parse(retryAfter) - nowMs);
   return Math.min(asked ?? backoff, options.maxDelayMs);
 }
 async function postToApp(appUrl, path6, body, options = {}) {
-  const { timeoutMs = 3e4, retry = DEFAULT_RETRY, wait = sleep, log = (line) => console.log(line) } = options;
+  const {
+    timeoutMs = 3e4,
+    retry = DEFAULT_RETRY,
+    wait = sleep,
+    log = (line) => console.log(line)
+  } = options;
   const url = new URL(path6, appUrl.endsWith("/") ? appUrl : `${appUrl}/`);
   const requestId = `run-${process.env.GITHUB_RUN_ID ?? "local"}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}-${randomBytes(3).toString("hex")}`;
   for (let attempt = 1; ; attempt++) {
@@ -19181,7 +19187,11 @@ async function postToApp(appUrl, path6, body, options = {}) {
     try {
       res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "breakglass-action", "x-request-id": requestId },
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "breakglass-action",
+          "x-request-id": requestId
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs)
       });
@@ -19202,10 +19212,16 @@ async function postToApp(appUrl, path6, body, options = {}) {
     if (!res.ok) {
       const err2 = json ?? {};
       const id = res.headers.get("x-request-id") ?? requestId;
-      const refusal = new AppRefusal(res.status, err2.error ?? `http_${res.status}`, `${err2.message ?? `The app answered ${res.status}.`} (request id ${id})`);
+      const refusal = new AppRefusal(
+        res.status,
+        err2.error ?? `http_${res.status}`,
+        `${err2.message ?? `The app answered ${res.status}.`} (request id ${id})`
+      );
       if (last || !isRetryableStatus(res.status)) throw refusal;
       const delay = retryDelayMs(attempt, res.headers.get("retry-after"), retry, Date.now());
-      log(`The Breakglass app answered ${res.status} (${refusal.code}); trying again in ${delay} ms (try ${attempt + 1} of ${retry.attempts}).`);
+      log(
+        `The Breakglass app answered ${res.status} (${refusal.code}); trying again in ${delay} ms (try ${attempt + 1} of ${retry.attempts}).`
+      );
       await wait(delay);
       continue;
     }
@@ -19236,7 +19252,9 @@ import { mkdir as mkdir2, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 async function writeEncryptedBundle(encrypted, issue2, dir = process.env.RUNNER_TEMP ?? process.cwd()) {
   if (encrypted.format !== "age" || !encrypted.armored.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) {
-    throw new Error("The app answered with an encrypted bundle this Action cannot write (expected an ASCII-armored age file).");
+    throw new Error(
+      "The app answered with an encrypted bundle this Action cannot write (expected an ASCII-armored age file)."
+    );
   }
   await mkdir2(dir, { recursive: true });
   const path6 = join3(dir, `breakglass-${issue2}.age`);
@@ -19265,13 +19283,19 @@ async function idToken(core, audience, env = process.env) {
     if (error2.message !== "Not implemented") throw error2;
     const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
     const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-    if (!url || !bearer) throw new Error("This @actions/core cannot give an OIDC token, and ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job `permissions: id-token: write`, or set both in the .env file for local-action.");
+    if (!url || !bearer)
+      throw new Error(
+        "This @actions/core cannot give an OIDC token, and ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job `permissions: id-token: write`, or set both in the .env file for local-action."
+      );
     const request2 = new URL(url);
     request2.searchParams.set("audience", audience);
-    const res = await fetch(request2, { headers: { authorization: `Bearer ${bearer}`, accept: "application/json" } });
+    const res = await fetch(request2, {
+      headers: { authorization: `Bearer ${bearer}`, accept: "application/json" }
+    });
     if (!res.ok) throw new Error(`Failed to get ID Token: the token service answered ${res.status}`);
     const value = (await res.json().catch(() => ({}))).value;
-    if (typeof value !== "string" || !value) throw new Error("Failed to get ID Token: the answer has no value");
+    if (typeof value !== "string" || !value)
+      throw new Error("Failed to get ID Token: the answer has no value");
     core.setSecret(value);
     return value;
   }
@@ -19291,13 +19315,21 @@ __export(run_grant_exports, {
 });
 async function runGrant(core, inputs) {
   const token = await idToken(core, inputs.audience);
-  const result = await postToApp(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: inputs.issue });
+  const result = await postToApp(inputs.appUrl, "breakglass/exchange", {
+    token,
+    repository: inputs.repository,
+    issue: inputs.issue
+  });
   for (const value of Object.values(result.secrets)) core.setSecret(value);
-  if (inputs.exportEnv) for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
+  if (inputs.exportEnv)
+    for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
   const secretValues = new Set(Object.values(result.secrets));
-  const plain = Object.fromEntries(Object.entries(result.outputs ?? {}).filter(([, value]) => !secretValues.has(value)));
+  const plain = Object.fromEntries(
+    Object.entries(result.outputs ?? {}).filter(([, value]) => !secretValues.has(value))
+  );
   if (inputs.exportEnv) {
-    for (const [name, value] of Object.entries(plain)) if (/^[A-Z][A-Z0-9_]{0,63}$/.test(name)) core.exportVariable(name, value);
+    for (const [name, value] of Object.entries(plain))
+      if (/^[A-Z][A-Z0-9_]{0,63}$/.test(name)) core.exportVariable(name, value);
   }
   core.setOutput("provider-outputs", JSON.stringify(plain));
   core.setOutput("grant-id", result.grant_id);
@@ -19311,17 +19343,39 @@ async function runGrant(core, inputs) {
     if (inputs.exportEnv) core.exportVariable("BREAKGLASS_ENCRYPTED_FILE", encryptedFile);
     core.info(decryptInstructions(encryptedFile, runUrl()));
   }
-  core.saveState(GRANT_STATE, JSON.stringify({ issue: inputs.issue, appUrl: inputs.appUrl, audience: inputs.audience, repository: inputs.repository, keep: result.keep_alive_after_job }));
-  core.info(`Granted ${result.provider} credential ${result.credential_id} until ${result.expires_at} (${result.issue_url}).`);
-  if (Object.keys(result.secrets).length) core.info(`Exported for the next steps: ${Object.keys(result.secrets).join(", ")} (masked).`);
+  core.saveState(
+    GRANT_STATE,
+    JSON.stringify({
+      issue: inputs.issue,
+      appUrl: inputs.appUrl,
+      audience: inputs.audience,
+      repository: inputs.repository,
+      keep: result.keep_alive_after_job
+    })
+  );
+  core.info(
+    `Granted ${result.provider} credential ${result.credential_id} until ${result.expires_at} (${result.issue_url}).`
+  );
+  if (Object.keys(result.secrets).length)
+    core.info(`Exported for the next steps: ${Object.keys(result.secrets).join(", ")} (masked).`);
   await core.summary.addHeading("\u{1F513} Break-glass access granted", 2).addTable([
-    [{ data: "Field", header: true }, { data: "Value", header: true }],
+    [
+      { data: "Field", header: true },
+      { data: "Value", header: true }
+    ],
     ["Request", `<a href="${result.issue_url}">#${inputs.issue}</a>`],
     ["Provider", result.provider],
     ["Credential", `<code>${result.credential_id}</code>`],
     ["Expires", result.expires_at],
-    encryptedFile ? ["Secrets", `encrypted to the requester's age key in <code>${encryptedFile.split("/").pop()}</code> (artifact <code>breakglass-credentials</code>, one day); this run never saw them`] : ["Secrets", Object.keys(result.secrets).map((k) => `<code>${k}</code>`).join(", ") + " (masked, exported to the job)"]
-  ]).addRaw(`
+    encryptedFile ? [
+      "Secrets",
+      `encrypted to the requester's age key in <code>${encryptedFile.split("/").pop()}</code> (artifact <code>breakglass-credentials</code>, one day); this run never saw them`
+    ] : [
+      "Secrets",
+      Object.keys(result.secrets).map((k) => `<code>${k}</code>`).join(", ") + " (masked, exported to the job)"
+    ]
+  ]).addRaw(
+    `
 
 \`\`\`mermaid
 timeline
@@ -19329,7 +19383,8 @@ timeline
   ${(/* @__PURE__ */ new Date()).toISOString()} : credentials delivered to this run
   ${result.expires_at} : revoked by Breakglass
 \`\`\`
-`).write();
+`
+  ).write();
   return result;
 }
 function runUrl() {
@@ -19345,9 +19400,16 @@ async function runRelease(core) {
     return "kept";
   }
   const token = await idToken(core, state.audience);
-  const { outcome } = await postToApp(state.appUrl, "breakglass/release", { token, repository: state.repository, issue: state.issue });
+  const { outcome } = await postToApp(state.appUrl, "breakglass/release", {
+    token,
+    repository: state.repository,
+    issue: state.issue
+  });
   core.info(`Grant for #${state.issue}: ${outcome}.`);
-  if (outcome === "failed") core.setFailed(`Revocation of the grant for #${state.issue} failed; Breakglass keeps retrying and has alerted its owners.`);
+  if (outcome === "failed")
+    core.setFailed(
+      `Revocation of the grant for #${state.issue} failed; Breakglass keeps retrying and has alerted its owners.`
+    );
   return outcome;
 }
 var GRANT_STATE;
@@ -36022,11 +36084,21 @@ init_app_client();
 init_id_token();
 async function runSweep(core, inputs) {
   const token = await idToken(core, inputs.audience);
-  const report = await postToApp(inputs.appUrl, "breakglass/sweep", { token, repository: inputs.repository }, { timeoutMs: 12e4 });
+  const report = await postToApp(
+    inputs.appUrl,
+    "breakglass/sweep",
+    { token, repository: inputs.repository },
+    { timeoutMs: 12e4 }
+  );
   const list2 = (ns) => ns.length ? ns.map((n) => `#${n}`).join(", ") : "\u2014";
-  core.info(`Sweep: ${report.checked} open request(s) checked; revoked ${list2(report.revoked)}; failed ${list2(report.failed)}; closed ${list2(report.finished)}.`);
+  core.info(
+    `Sweep: ${report.checked} open request(s) checked; revoked ${list2(report.revoked)}; failed ${list2(report.failed)}; closed ${list2(report.finished)}.`
+  );
   await core.summary.addHeading("\u{1F9F9} Break-glass sweep", 2).addTable([
-    [{ data: "What", header: true }, { data: "Issues", header: true }],
+    [
+      { data: "What", header: true },
+      { data: "Issues", header: true }
+    ],
     ["Checked", String(report.checked)],
     ["Revoked now (overdue)", list2(report.revoked)],
     ["Revocation failed", list2(report.failed)],
@@ -36069,7 +36141,19 @@ var ALWAYS = {
 var MAGIC = Buffer.from("SSHSIG");
 
 // src/core/lifecycle.ts
-var STATUSES = ["new", "invalid", "requested", "approved", "active", "revoke_failed", "expired", "revoked", "denied", "cancelled", "timed_out"];
+var STATUSES = [
+  "new",
+  "invalid",
+  "requested",
+  "approved",
+  "active",
+  "revoke_failed",
+  "expired",
+  "revoked",
+  "denied",
+  "cancelled",
+  "timed_out"
+];
 var GRANT_ENDED = /* @__PURE__ */ new Set(["expired", "revoked"]);
 var ENDED_WITHOUT_GRANT = /* @__PURE__ */ new Set(["denied", "cancelled", "timed_out"]);
 var ENDED = /* @__PURE__ */ new Set([...GRANT_ENDED, ...ENDED_WITHOUT_GRANT]);
@@ -40556,7 +40640,8 @@ function write(value, path6, ancestors) {
     case "boolean":
       return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${path6} is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value))
+        throw new TypeError(`canonicalJson: ${path6} is ${value}, which JSON cannot represent`);
       return JSON.stringify(value);
     case "object":
       if (value === null) return "null";
@@ -40574,7 +40659,9 @@ function writeObject(value, path6, ancestors) {
     }
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw new TypeError(`canonicalJson: ${path6} is a ${value.constructor?.name ?? "non-plain object"}, pass plain data`);
+      throw new TypeError(
+        `canonicalJson: ${path6} is a ${value.constructor?.name ?? "non-plain object"}, pass plain data`
+      );
     }
     const record = value;
     const parts = [];
@@ -40606,12 +40693,24 @@ async function verifyChain(jwsList, jwks, expect = {}) {
   try {
     keys = createLocalJWKSet(jwks);
   } catch (error2) {
-    return { ok: false, index: 0, reason: `the key set is not a valid JWKS (${error2.message})`, entries: [] };
+    return {
+      ok: false,
+      index: 0,
+      reason: `the key set is not a valid JWKS (${error2.message})`,
+      entries: []
+    };
   }
-  const knownKids = new Set(jwks.keys.map((k) => k.kid).filter((kid) => typeof kid === "string"));
+  const knownKids = new Set(
+    jwks.keys.map((k) => k.kid).filter((kid) => typeof kid === "string")
+  );
   const entries = [];
   for (const [index, jws] of jwsList.entries()) {
-    const fail = (reason) => ({ ok: false, index, reason: `entry ${index}: ${reason}`, entries });
+    const fail = (reason) => ({
+      ok: false,
+      index,
+      reason: `entry ${index}: ${reason}`,
+      entries
+    });
     const headerProblem = checkHeader(jws, knownKids);
     if (headerProblem) return fail(headerProblem);
     let payload;
@@ -40624,7 +40723,8 @@ async function verifyChain(jwsList, jwks, expect = {}) {
     if (typeof parsed === "string") return fail(parsed);
     const entry = parsed;
     const previous = entries.at(-1);
-    if (entry.seq !== index) return fail(`seq is ${entry.seq}, expected ${index} (an entry is missing, duplicated or out of order)`);
+    if (entry.seq !== index)
+      return fail(`seq is ${entry.seq}, expected ${index} (an entry is missing, duplicated or out of order)`);
     const expectedPrev = index === 0 ? GENESIS_PREV : entryHash(jwsList[index - 1]);
     if (entry.prev !== expectedPrev) {
       return fail(
@@ -40632,9 +40732,11 @@ async function verifyChain(jwsList, jwks, expect = {}) {
       );
     }
     const repo = expect.repo ?? entries[0]?.repo;
-    if (repo !== void 0 && entry.repo.toLowerCase() !== repo.toLowerCase()) return fail(`repo is ${entry.repo}, expected ${repo}`);
+    if (repo !== void 0 && entry.repo.toLowerCase() !== repo.toLowerCase())
+      return fail(`repo is ${entry.repo}, expected ${repo}`);
     const issue2 = expect.issue ?? entries[0]?.issue;
-    if (issue2 !== void 0 && entry.issue !== issue2) return fail(`issue is ${entry.issue}, expected ${issue2}`);
+    if (issue2 !== void 0 && entry.issue !== issue2)
+      return fail(`issue is ${entry.issue}, expected ${issue2}`);
     if (previous && Date.parse(entry.at) < Date.parse(previous.at)) {
       return fail(`at ${entry.at} is earlier than entry ${index - 1} (${previous.at}): time cannot go back`);
     }
@@ -40643,7 +40745,8 @@ async function verifyChain(jwsList, jwks, expect = {}) {
   return { ok: true, entries };
 }
 function checkHeader(jws, knownKids) {
-  if (typeof jws !== "string" || jws.split(".").length !== 3) return "not a compact JWS (three dot-separated parts)";
+  if (typeof jws !== "string" || jws.split(".").length !== 3)
+    return "not a compact JWS (three dot-separated parts)";
   let header;
   try {
     header = decodeProtectedHeader(jws);
@@ -40651,9 +40754,12 @@ function checkHeader(jws, knownKids) {
     return `the protected header cannot be read (${error2.message})`;
   }
   const alg = header.alg;
-  if (typeof alg !== "string" || alg.toLowerCase() === "none") return `alg ${JSON.stringify(alg ?? null)} is refused: entries must be signed`;
-  if (!ALLOWED_ALGS.includes(alg)) return `alg ${JSON.stringify(alg)} is not allowed (only ${ALLOWED_ALGS.join(", ")})`;
-  if (header.typ !== AUDIT_TYP) return `typ must be ${JSON.stringify(AUDIT_TYP)}, found ${JSON.stringify(header.typ ?? null)}`;
+  if (typeof alg !== "string" || alg.toLowerCase() === "none")
+    return `alg ${JSON.stringify(alg ?? null)} is refused: entries must be signed`;
+  if (!ALLOWED_ALGS.includes(alg))
+    return `alg ${JSON.stringify(alg)} is not allowed (only ${ALLOWED_ALGS.join(", ")})`;
+  if (header.typ !== AUDIT_TYP)
+    return `typ must be ${JSON.stringify(AUDIT_TYP)}, found ${JSON.stringify(header.typ ?? null)}`;
   if (typeof header.kid !== "string" || header.kid === "") return "the header has no kid";
   if (!knownKids.has(header.kid)) return `unknown key id ${JSON.stringify(header.kid)}`;
   return null;
@@ -40680,14 +40786,20 @@ function parseEntry(payload) {
 function entryProblem(value) {
   if (!isRecord(value)) return "payload is not an object";
   const keys = Object.keys(value).sort();
-  if (keys.join() !== ENTRY_KEYS.join()) return `payload must have exactly the fields ${ENTRY_KEYS.join(", ")} (found ${keys.join(", ")})`;
+  if (keys.join() !== ENTRY_KEYS.join())
+    return `payload must have exactly the fields ${ENTRY_KEYS.join(", ")} (found ${keys.join(", ")})`;
   if (value.v !== 1) return `unsupported version ${JSON.stringify(value.v)}`;
-  if (!Number.isSafeInteger(value.seq) || value.seq < 0) return "seq must be a whole number from 0";
-  if (typeof value.prev !== "string" || !HEX64.test(value.prev)) return "prev must be 64 lowercase hex digits";
-  if (typeof value.at !== "string" || !ISO_TIME.test(value.at) || !Number.isFinite(Date.parse(value.at))) return "at must be an ISO 8601 time";
+  if (!Number.isSafeInteger(value.seq) || value.seq < 0)
+    return "seq must be a whole number from 0";
+  if (typeof value.prev !== "string" || !HEX64.test(value.prev))
+    return "prev must be 64 lowercase hex digits";
+  if (typeof value.at !== "string" || !ISO_TIME.test(value.at) || !Number.isFinite(Date.parse(value.at)))
+    return "at must be an ISO 8601 time";
   if (typeof value.repo !== "string" || !REPO.test(value.repo)) return "repo must be owner/name";
-  if (!Number.isSafeInteger(value.issue) || value.issue < 1) return "issue must be a positive whole number";
-  if (typeof value.id !== "string" || value.id === "" || value.id.length > MAX_ID_LENGTH) return `id must be 1 to ${MAX_ID_LENGTH} characters`;
+  if (!Number.isSafeInteger(value.issue) || value.issue < 1)
+    return "issue must be a positive whole number";
+  if (typeof value.id !== "string" || value.id === "" || value.id.length > MAX_ID_LENGTH)
+    return `id must be 1 to ${MAX_ID_LENGTH} characters`;
   const event = value.event;
   if (!isRecord(event) || typeof event.type !== "string" || event.type === "" || typeof event.actor !== "string") {
     return "event must be an object with a type and an actor";
@@ -40718,7 +40830,9 @@ function parseDuration(input) {
   const seconds = (d ?? 0) * UNIT_SECONDS.d + (h ?? 0) * UNIT_SECONDS.h + (m ?? 0) * UNIT_SECONDS.m + (s ?? 0) * UNIT_SECONDS.s;
   if (seconds <= 0) return err(`The duration "${text}" is zero. ${HINT}`);
   if (seconds > MAX_ANY_DURATION_SECONDS) {
-    return err(`The duration "${text}" is longer than ${formatDuration(MAX_ANY_DURATION_SECONDS)}, the most anything may last.`);
+    return err(
+      `The duration "${text}" is longer than ${formatDuration(MAX_ANY_DURATION_SECONDS)}, the most anything may last.`
+    );
   }
   return ok(seconds);
 }
@@ -40820,7 +40934,11 @@ var schema = object(
   },
   { required: ["role_arn"], examples: [{ role_arn: "arn:aws:iam::123456789012:role/breakglass-admin" }] }
 );
-var AWS_SETTINGS = { schema, defaults: { max_session: DEFAULT_AWS_MAX_SESSION }, settingsRequired: true };
+var AWS_SETTINGS = {
+  schema,
+  defaults: { max_session: DEFAULT_AWS_MAX_SESSION },
+  settingsRequired: true
+};
 
 // src/core/provider-settings/github.ts
 var REPOSITORY_NAME = "^[A-Za-z0-9._-]{1,100}$";
@@ -40930,7 +41048,11 @@ var schema4 = object(
   },
   { required: ["grant_role"], examples: [{ grant_role: "bg_readonly" }] }
 );
-var POSTGRES_SETTINGS = { schema: schema4, defaults: { connection_env: DEFAULT_PG_CONNECTION_ENV }, settingsRequired: true };
+var POSTGRES_SETTINGS = {
+  schema: schema4,
+  defaults: { connection_env: DEFAULT_PG_CONNECTION_ENV },
+  settingsRequired: true
+};
 
 // src/core/provider-settings/index.ts
 var PROVIDERS = ["jwt", "github", "aws", "postgres"];
@@ -40948,7 +41070,9 @@ function withProviderDefaults(provider, settings) {
 var SEVERITIES = ["low", "medium", "high", "critical"];
 
 // src/core/policy-schema.ts
-var PROVIDER_SETTINGS = Object.fromEntries(PROVIDERS.map((name) => [name, PROVIDER_SPECS[name].schema]));
+var PROVIDER_SETTINGS = Object.fromEntries(
+  PROVIDERS.map((name) => [name, PROVIDER_SPECS[name].schema])
+);
 var ROLE_NAME_PATTERN = "^[a-z][a-z0-9-]{0,39}$";
 var RESOURCE_NAME_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$";
 var APPROVER_PATTERN = "^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$";
@@ -41472,7 +41596,10 @@ function secondsOf(text) {
 function breakGlassStepUp(raw) {
   const own = raw.break_glass?.step_up;
   if (own !== void 0) return stepUpOf(own, raw.break_glass?.require_hardware_key);
-  return stepUpOf(raw.approvals?.step_up, raw.break_glass?.require_hardware_key ?? raw.approvals?.require_hardware_key);
+  return stepUpOf(
+    raw.approvals?.step_up,
+    raw.break_glass?.require_hardware_key ?? raw.approvals?.require_hardware_key
+  );
 }
 function stepUpOf(setting, hardware) {
   const methods = setting === void 0 || setting === "none" ? [] : Array.isArray(setting) ? [...setting] : [setting];
@@ -41972,7 +42099,12 @@ function checkSemantics(data, locate) {
   return { problems, seconds };
 }
 function durationPaths(data) {
-  const paths = [["max_duration"], ["default_duration"], ["approvals", "timeout"], ["approvals", "collect_within"]];
+  const paths = [
+    ["max_duration"],
+    ["default_duration"],
+    ["approvals", "timeout"],
+    ["approvals", "collect_within"]
+  ];
   paths.push(["drill", "targets", "time_to_grant"], ["drill", "targets", "time_to_revoke"]);
   if (Array.isArray(data.auto_approve))
     data.auto_approve.forEach((_, i) => paths.push(["auto_approve", i, "max_duration"]));
@@ -42101,12 +42233,27 @@ function drillBody(resource, runUrl2) {
 }
 async function runDrill(core, env, inputs) {
   const [owner, repo] = inputs.repository.split("/");
-  const octokit = new Octokit2({ auth: core.getInput("github-token"), baseUrl: env.GITHUB_API_URL ?? "https://api.github.com", userAgent: "breakglass-drill" });
+  const octokit = new Octokit2({
+    auth: core.getInput("github-token"),
+    baseUrl: env.GITHUB_API_URL ?? "https://api.github.com",
+    userAgent: "breakglass-drill"
+  });
   const resource = core.getInput("drill-resource") || "drill";
   const timeout = parseDuration(core.getInput("drill-timeout") || "10m");
   if (!timeout.ok) throw new Error(`drill-timeout: ${timeout.error}`);
   const pollMs = Number(env.BREAKGLASS_DRILL_POLL_MS ?? 2e3);
-  const report = { issue: null, ok: true, steps: [], timings: { time_to_acknowledge_seconds: null, time_to_approval_seconds: null, time_to_grant_seconds: null, time_to_revoke_seconds: null }, targets: null };
+  const report = {
+    issue: null,
+    ok: true,
+    steps: [],
+    timings: {
+      time_to_acknowledge_seconds: null,
+      time_to_approval_seconds: null,
+      time_to_grant_seconds: null,
+      time_to_revoke_seconds: null
+    },
+    targets: null
+  };
   const t0 = Date.now();
   const since = () => (Date.now() - t0) / 1e3;
   const step = (name, ok2, detail) => {
@@ -42130,20 +42277,40 @@ async function runDrill(core, env, inputs) {
     const policyFile = await octokit.rest.repos.getContent({ owner, repo, path: `policies/${resource}.yml` }).catch(() => null);
     const policyText = policyFile && !Array.isArray(policyFile.data) && "content" in policyFile.data ? Buffer.from(policyFile.data.content, "base64").toString("utf8") : null;
     const policy = policyText ? parsePolicy(`policies/${resource}.yml`, policyText) : null;
-    if (!policy?.ok) throw new Error(`policies/${resource}.yml is missing or invalid: the drill needs a valid drill policy.`);
+    if (!policy?.ok)
+      throw new Error(
+        `policies/${resource}.yml is missing or invalid: the drill needs a valid drill policy.`
+      );
     report.targets = policy.value.drill.targets;
     const runUrl2 = `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${inputs.repository}/actions/runs/${env.GITHUB_RUN_ID ?? "0"}`;
-    const { data: issue2 } = await octokit.rest.issues.create({ owner, repo, title: `[breakglass] ${resource} drill`, body: drillBody(resource, runUrl2), labels: [REQUEST_LABEL, DRILL_LABEL] });
+    const { data: issue2 } = await octokit.rest.issues.create({
+      owner,
+      repo,
+      title: `[breakglass] ${resource} drill`,
+      body: drillBody(resource, runUrl2),
+      labels: [REQUEST_LABEL, DRILL_LABEL]
+    });
     report.issue = issue2.number;
     step("request opened", true, `#${issue2.number}`);
     const appWorkflow = core.getInput("drill-app-workflow");
     if (appWorkflow) {
       const { data: repository } = await octokit.rest.repos.get({ owner, repo });
-      await octokit.rest.actions.createWorkflowDispatch({ owner, repo, workflow_id: appWorkflow, ref: repository.default_branch, inputs: { issue: String(issue2.number) } });
+      await octokit.rest.actions.createWorkflowDispatch({
+        owner,
+        repo,
+        workflow_id: appWorkflow,
+        ref: repository.default_branch,
+        inputs: { issue: String(issue2.number) }
+      });
       step("app workflow dispatched", true, `${appWorkflow} for #${issue2.number}`);
     }
     const ack = await waitFor("request acknowledged", async () => {
-      const { data } = await octokit.rest.issues.listComments({ owner, repo, issue_number: issue2.number, per_page: 100 });
+      const { data } = await octokit.rest.issues.listComments({
+        owner,
+        repo,
+        issue_number: issue2.number,
+        per_page: 100
+      });
       return data.some((c) => c.user?.type === "Bot" && c.body?.includes("breakglass:")) ? true : null;
     });
     if (ack) report.timings.time_to_acknowledge_seconds = since();
@@ -42161,38 +42328,82 @@ async function runDrill(core, env, inputs) {
     report.timings.time_to_approval_seconds = since();
     step("approved", true, "auto-approved by the drill policy");
     const token = await idToken(core, inputs.audience);
-    const grant = await postToApp(inputs.appUrl, "breakglass/exchange", { token, repository: inputs.repository, issue: issue2.number });
+    const grant = await postToApp(inputs.appUrl, "breakglass/exchange", {
+      token,
+      repository: inputs.repository,
+      issue: issue2.number
+    });
     for (const value of Object.values(grant.secrets)) core.setSecret(value);
     report.timings.time_to_grant_seconds = since();
     step("granted", true, `${grant.provider} credential ${grant.credential_id} until ${grant.expires_at}`);
     const credential = grant.secrets.BREAKGLASS_TOKEN;
     if (credential) {
-      const before = await postToApp(inputs.appUrl, "breakglass/introspect", { token: credential });
-      step("credential works", before.active, before.active ? "introspection says active" : "introspection says inactive");
+      const before = await postToApp(inputs.appUrl, "breakglass/introspect", {
+        token: credential
+      });
+      step(
+        "credential works",
+        before.active,
+        before.active ? "introspection says active" : "introspection says inactive"
+      );
     } else {
-      step("credential works", true, `${grant.provider} credential delivered (use-check only for the jwt provider)`);
+      step(
+        "credential works",
+        true,
+        `${grant.provider} credential delivered (use-check only for the jwt provider)`
+      );
     }
     const revokeStart = Date.now();
     const releaseToken = await idToken(core, inputs.audience);
-    const { outcome } = await postToApp(inputs.appUrl, "breakglass/release", { token: releaseToken, repository: inputs.repository, issue: issue2.number });
+    const { outcome } = await postToApp(inputs.appUrl, "breakglass/release", {
+      token: releaseToken,
+      repository: inputs.repository,
+      issue: issue2.number
+    });
     report.timings.time_to_revoke_seconds = (Date.now() - revokeStart) / 1e3;
     step("revoked", outcome === "revoked", `release answered ${outcome}`);
     if (credential) {
-      const after = await postToApp(inputs.appUrl, "breakglass/introspect", { token: credential });
-      step("credential no longer works", !after.active, after.active ? "STILL ACTIVE after revocation" : "introspection says inactive");
+      const after = await postToApp(inputs.appUrl, "breakglass/introspect", {
+        token: credential
+      });
+      step(
+        "credential no longer works",
+        !after.active,
+        after.active ? "STILL ACTIVE after revocation" : "introspection says inactive"
+      );
     }
-    const closed = await waitFor("issue closed", async () => (await labelsOf(issue2.number)).state === "closed" ? true : null);
+    const closed = await waitFor(
+      "issue closed",
+      async () => (await labelsOf(issue2.number)).state === "closed" ? true : null
+    );
     if (closed) step("issue closed", true, "closed as completed");
     const checklist = await waitFor("review issue opened", async () => {
-      const { data } = await octokit.rest.issues.listForRepo({ owner, repo, labels: AUDIT_LABEL, state: "all", per_page: 100 });
+      const { data } = await octokit.rest.issues.listForRepo({
+        owner,
+        repo,
+        labels: AUDIT_LABEL,
+        state: "all",
+        per_page: 100
+      });
       return data.find((i) => i.body?.includes(`#${issue2.number}`))?.number ?? null;
     });
     if (checklist) step("review issue opened", true, `#${checklist}`);
-    const jwks = await (await fetch(new URL("breakglass/jwks.json", inputs.appUrl.endsWith("/") ? inputs.appUrl : `${inputs.appUrl}/`))).json();
-    const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue2.number, per_page: 100 });
+    const jwks = await (await fetch(
+      new URL("breakglass/jwks.json", inputs.appUrl.endsWith("/") ? inputs.appUrl : `${inputs.appUrl}/`)
+    )).json();
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+      owner,
+      repo,
+      issue_number: issue2.number,
+      per_page: 100
+    });
     const records = comments.filter((c) => c.user?.type === "Bot" && c.user.login !== "github-actions[bot]").map((c) => readRecordMarker(c.body)).filter((j) => Boolean(j));
     const verified = await verifyChain(records, jwks, { repo: inputs.repository, issue: issue2.number });
-    step("audit chain verifies", verified.ok, verified.ok ? `${verified.entries.length} signed entries` : `broken at entry ${verified.index}: ${verified.reason}`);
+    step(
+      "audit chain verifies",
+      verified.ok,
+      verified.ok ? `${verified.entries.length} signed entries` : `broken at entry ${verified.index}: ${verified.reason}`
+    );
   } catch (error2) {
     step("drill", false, error2.message);
   }
@@ -42203,18 +42414,30 @@ async function finish(core, octokit, owner, repo, report) {
   if (report.targets) {
     if (t.time_to_grant_seconds !== null && t.time_to_grant_seconds > report.targets.time_to_grant_seconds) {
       report.ok = false;
-      report.steps.push({ name: "time to grant within target", ok: false, seconds: t.time_to_grant_seconds, detail: `${formatDuration(t.time_to_grant_seconds)} > target ${formatDuration(report.targets.time_to_grant_seconds)}` });
+      report.steps.push({
+        name: "time to grant within target",
+        ok: false,
+        seconds: t.time_to_grant_seconds,
+        detail: `${formatDuration(t.time_to_grant_seconds)} > target ${formatDuration(report.targets.time_to_grant_seconds)}`
+      });
     }
     if (t.time_to_revoke_seconds !== null && t.time_to_revoke_seconds > report.targets.time_to_revoke_seconds) {
       report.ok = false;
-      report.steps.push({ name: "time to revoke within target", ok: false, seconds: t.time_to_revoke_seconds, detail: `${formatDuration(t.time_to_revoke_seconds)} > target ${formatDuration(report.targets.time_to_revoke_seconds)}` });
+      report.steps.push({
+        name: "time to revoke within target",
+        ok: false,
+        seconds: t.time_to_revoke_seconds,
+        detail: `${formatDuration(t.time_to_revoke_seconds)} > target ${formatDuration(report.targets.time_to_revoke_seconds)}`
+      });
     }
   }
   const fmt = (s) => s === null ? "\u2014" : `${s.toFixed(1)} s`;
   const table2 = [
     "| Step | Result | At | Detail |",
     "| --- | --- | --- | --- |",
-    ...report.steps.map((s) => `| ${s.name} | ${s.ok ? "\u2705" : "\u274C"} | ${s.seconds.toFixed(1)} s | ${s.detail.replace(/\|/g, "\\|")} |`),
+    ...report.steps.map(
+      (s) => `| ${s.name} | ${s.ok ? "\u2705" : "\u274C"} | ${s.seconds.toFixed(1)} s | ${s.detail.replace(/\|/g, "\\|")} |`
+    ),
     "",
     "| Measure | Value | Target |",
     "| --- | --- | --- |",
@@ -42224,7 +42447,8 @@ async function finish(core, octokit, owner, repo, report) {
     `| time to revoke | ${fmt(t.time_to_revoke_seconds)} | ${report.targets ? `${report.targets.time_to_revoke_seconds} s` : ""} |`
   ].join("\n");
   const title = report.ok ? "## \u2705 Break-glass drill passed" : "## \u274C Break-glass drill FAILED";
-  if (report.issue) await octokit.rest.issues.createComment({ owner, repo, issue_number: report.issue, body: `${title}
+  if (report.issue)
+    await octokit.rest.issues.createComment({ owner, repo, issue_number: report.issue, body: `${title}
 
 ${table2}` }).catch(() => void 0);
   await core.summary.addRaw(`${title}
@@ -42232,7 +42456,10 @@ ${table2}` }).catch(() => void 0);
 ${table2}
 `).write();
   core.setOutput("drill-report", JSON.stringify(report));
-  if (!report.ok) core.setFailed(`The drill failed: ${report.steps.filter((s) => !s.ok).map((s) => `${s.name} (${s.detail})`).join("; ")}`);
+  if (!report.ok)
+    core.setFailed(
+      `The drill failed: ${report.steps.filter((s) => !s.ok).map((s) => `${s.name} (${s.detail})`).join("; ")}`
+    );
   return report;
 }
 
@@ -42240,20 +42467,33 @@ ${table2}
 async function main(actionCore, env) {
   try {
     const mode = actionCore.getInput("mode") || "grant";
-    if (!MODES.includes(mode)) throw new Error(`Unknown mode "${mode}"; use one of ${MODES.join(", ")}.`);
+    if (!MODES.includes(mode))
+      throw new Error(`Unknown mode "${mode}"; use one of ${MODES.join(", ")}.`);
     const appUrl = actionCore.getInput("app-url", { required: true });
     const audience = actionCore.getInput("audience") || "breakglass";
     const repository = env.GITHUB_REPOSITORY ?? "";
-    if (!/^[^/\s]+\/[^/\s]+$/.test(repository)) throw new Error("GITHUB_REPOSITORY is not set: run this Action inside GitHub Actions.");
+    if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
+      throw new Error("GITHUB_REPOSITORY is not set: run this Action inside GitHub Actions.");
     switch (mode) {
       case "grant":
       case "revoke": {
         const issue2 = Number(actionCore.getInput("issue"));
-        if (!Number.isSafeInteger(issue2) || issue2 <= 0) throw new Error("The `issue` input must be the request's issue number.");
-        if (mode === "grant") await runGrant(actionCore, { appUrl, issue: issue2, audience, exportEnv: actionCore.getBooleanInput("export-env"), repository });
+        if (!Number.isSafeInteger(issue2) || issue2 <= 0)
+          throw new Error("The `issue` input must be the request's issue number.");
+        if (mode === "grant")
+          await runGrant(actionCore, {
+            appUrl,
+            issue: issue2,
+            audience,
+            exportEnv: actionCore.getBooleanInput("export-env"),
+            repository
+          });
         else {
           const { runRelease: runRelease2 } = await Promise.resolve().then(() => (init_run_grant(), run_grant_exports));
-          actionCore.saveState("breakglass-grant", JSON.stringify({ issue: issue2, appUrl, audience, repository, keep: false }));
+          actionCore.saveState(
+            "breakglass-grant",
+            JSON.stringify({ issue: issue2, appUrl, audience, repository, keep: false })
+          );
           await runRelease2(actionCore);
         }
         return;
@@ -42266,7 +42506,8 @@ async function main(actionCore, env) {
         return;
     }
   } catch (error2) {
-    if (error2 instanceof AppRefusal) actionCore.setFailed(`Breakglass refused (${error2.code}): ${error2.message}`);
+    if (error2 instanceof AppRefusal)
+      actionCore.setFailed(`Breakglass refused (${error2.code}): ${error2.message}`);
     else actionCore.setFailed(error2.message);
   }
 }

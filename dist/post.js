@@ -21444,11 +21444,17 @@ function retryDelayMs(attempt, retryAfter, options, nowMs) {
   const backoff = options.baseDelayMs * 2 ** (attempt - 1);
   let asked = null;
   if (retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter)) asked = Number(retryAfter) * 1e3;
-  else if (retryAfter !== null && !Number.isNaN(Date.parse(retryAfter))) asked = Math.max(0, Date.parse(retryAfter) - nowMs);
+  else if (retryAfter !== null && !Number.isNaN(Date.parse(retryAfter)))
+    asked = Math.max(0, Date.parse(retryAfter) - nowMs);
   return Math.min(asked ?? backoff, options.maxDelayMs);
 }
 async function postToApp(appUrl, path6, body, options = {}) {
-  const { timeoutMs = 3e4, retry = DEFAULT_RETRY, wait = sleep, log = (line) => console.log(line) } = options;
+  const {
+    timeoutMs = 3e4,
+    retry = DEFAULT_RETRY,
+    wait = sleep,
+    log = (line) => console.log(line)
+  } = options;
   const url = new URL(path6, appUrl.endsWith("/") ? appUrl : `${appUrl}/`);
   const requestId = `run-${process.env.GITHUB_RUN_ID ?? "local"}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}-${randomBytes(3).toString("hex")}`;
   for (let attempt = 1; ; attempt++) {
@@ -21457,7 +21463,11 @@ async function postToApp(appUrl, path6, body, options = {}) {
     try {
       res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "breakglass-action", "x-request-id": requestId },
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "breakglass-action",
+          "x-request-id": requestId
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs)
       });
@@ -21478,10 +21488,16 @@ async function postToApp(appUrl, path6, body, options = {}) {
     if (!res.ok) {
       const err = json ?? {};
       const id = res.headers.get("x-request-id") ?? requestId;
-      const refusal = new AppRefusal(res.status, err.error ?? `http_${res.status}`, `${err.message ?? `The app answered ${res.status}.`} (request id ${id})`);
+      const refusal = new AppRefusal(
+        res.status,
+        err.error ?? `http_${res.status}`,
+        `${err.message ?? `The app answered ${res.status}.`} (request id ${id})`
+      );
       if (last || !isRetryableStatus(res.status)) throw refusal;
       const delay = retryDelayMs(attempt, res.headers.get("retry-after"), retry, Date.now());
-      log(`The Breakglass app answered ${res.status} (${refusal.code}); trying again in ${delay} ms (try ${attempt + 1} of ${retry.attempts}).`);
+      log(
+        `The Breakglass app answered ${res.status} (${refusal.code}); trying again in ${delay} ms (try ${attempt + 1} of ${retry.attempts}).`
+      );
       await wait(delay);
       continue;
     }
@@ -21498,13 +21514,19 @@ async function idToken(core, audience, env = process.env) {
     if (error2.message !== "Not implemented") throw error2;
     const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
     const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-    if (!url || !bearer) throw new Error("This @actions/core cannot give an OIDC token, and ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job `permissions: id-token: write`, or set both in the .env file for local-action.");
+    if (!url || !bearer)
+      throw new Error(
+        "This @actions/core cannot give an OIDC token, and ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job `permissions: id-token: write`, or set both in the .env file for local-action."
+      );
     const request = new URL(url);
     request.searchParams.set("audience", audience);
-    const res = await fetch(request, { headers: { authorization: `Bearer ${bearer}`, accept: "application/json" } });
+    const res = await fetch(request, {
+      headers: { authorization: `Bearer ${bearer}`, accept: "application/json" }
+    });
     if (!res.ok) throw new Error(`Failed to get ID Token: the token service answered ${res.status}`);
     const value = (await res.json().catch(() => ({}))).value;
-    if (typeof value !== "string" || !value) throw new Error("Failed to get ID Token: the answer has no value");
+    if (typeof value !== "string" || !value)
+      throw new Error("Failed to get ID Token: the answer has no value");
     core.setSecret(value);
     return value;
   }
@@ -21521,9 +21543,16 @@ async function runRelease(core) {
     return "kept";
   }
   const token = await idToken(core, state.audience);
-  const { outcome } = await postToApp(state.appUrl, "breakglass/release", { token, repository: state.repository, issue: state.issue });
+  const { outcome } = await postToApp(state.appUrl, "breakglass/release", {
+    token,
+    repository: state.repository,
+    issue: state.issue
+  });
   core.info(`Grant for #${state.issue}: ${outcome}.`);
-  if (outcome === "failed") core.setFailed(`Revocation of the grant for #${state.issue} failed; Breakglass keeps retrying and has alerted its owners.`);
+  if (outcome === "failed")
+    core.setFailed(
+      `Revocation of the grant for #${state.issue} failed; Breakglass keeps retrying and has alerted its owners.`
+    );
   return outcome;
 }
 
@@ -21532,7 +21561,8 @@ async function run() {
   try {
     await runRelease(core_exports);
   } catch (error2) {
-    if (error2 instanceof AppRefusal) setFailed(`Breakglass refused to release the grant (${error2.code}): ${error2.message}`);
+    if (error2 instanceof AppRefusal)
+      setFailed(`Breakglass refused to release the grant (${error2.code}): ${error2.message}`);
     else setFailed(`Could not release the grant: ${error2.message}`);
   }
 }

@@ -15,7 +15,9 @@ export const ACTION_BUILD = {
   legalComments: "none",
   logLevel: "warning",
   // Some CommonJS dependencies call require() for Node built-ins; give the ESM bundle a require.
-  banner: { js: "import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);",
+  },
   entryPoints: { index: "src/action/index.ts", post: "src/action/post-index.ts" },
   outdir: "dist",
 };
@@ -24,5 +26,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const { metafile } = await build({ ...ACTION_BUILD, metafile: true });
   const packages = readPackages(process.cwd(), bundledPackageDirs(metafile));
   writeFileSync("dist/licenses.txt", renderNotices(packages));
-  console.log(`built dist/index.js and dist/post.js; dist/licenses.txt names ${packages.length} bundled packages`);
+  console.log(
+    `built dist/index.js and dist/post.js; dist/licenses.txt names ${packages.length} bundled packages`,
+  );
 }

@@ -30,7 +30,15 @@ const nodeArgs = ["--import", "tsx", "--test", "--test-concurrency=2", ...files]
 const withCoverage = !process.env.BREAKGLASS_NO_COVERAGE;
 const command = withCoverage ? join("node_modules", "c8", "bin", "c8.js") : null;
 const argv = withCoverage
-  ? [command, "--include=src/**", "--reporter=text-summary", "--reporter=json-summary", "--report-dir=coverage", process.execPath, ...nodeArgs]
+  ? [
+      command,
+      "--include=src/**",
+      "--reporter=text-summary",
+      "--reporter=json-summary",
+      "--report-dir=coverage",
+      process.execPath,
+      ...nodeArgs,
+    ]
   : nodeArgs;
 const result = spawnSync(process.execPath, argv, { stdio: "inherit" });
 process.exit(result.status ?? 1);

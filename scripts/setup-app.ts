@@ -14,8 +14,12 @@ import { localDevelopmentFromEnv } from "../src/app/local-development.ts";
 if (existsSync(".env")) process.loadEnvFile(".env");
 try {
   const development = localDevelopmentFromEnv(process.env);
-  if (development.org) console.log(`The GitHub App will be registered under the organization ${development.org} (GH_ORG).`);
-  if (development.webhookProxyUrl) console.log(`Its webhooks will go to ${development.webhookProxyUrl} (WEBHOOK_PROXY_URL); \`npm start\` forwards them here.`);
+  if (development.org)
+    console.log(`The GitHub App will be registered under the organization ${development.org} (GH_ORG).`);
+  if (development.webhookProxyUrl)
+    console.log(
+      `Its webhooks will go to ${development.webhookProxyUrl} (WEBHOOK_PROXY_URL); \`npm start\` forwards them here.`,
+    );
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(configErrorLine(error, Date.now()));

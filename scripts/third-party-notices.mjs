@@ -27,13 +27,18 @@ export function bundledPackageDirs(metafile) {
 export function readPackages(root, dirs) {
   const packages = dirs.map((dir) => {
     const manifest = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8"));
-    const files = readdirSync(join(root, dir)).filter((f) => LICENCE_FILE.test(f)).sort();
+    const files = readdirSync(join(root, dir))
+      .filter((f) => LICENCE_FILE.test(f))
+      .sort();
     const text = files.map((f) => readFileSync(join(root, dir, f), "utf8").trim()).join("\n\n");
-    const license = typeof manifest.license === "string" ? manifest.license : (manifest.license?.type ?? "UNKNOWN");
+    const license =
+      typeof manifest.license === "string" ? manifest.license : (manifest.license?.type ?? "UNKNOWN");
     return { name: manifest.name, version: manifest.version, license, text };
   });
   const unique = new Map(packages.map((p) => [`${p.name}@${p.version}`, p]));
-  return [...unique.values()].sort((a, b) => (a.name === b.name ? a.version.localeCompare(b.version) : a.name.localeCompare(b.name)));
+  return [...unique.values()].sort((a, b) =>
+    a.name === b.name ? a.version.localeCompare(b.version) : a.name.localeCompare(b.name),
+  );
 }
 
 export function renderNotices(packages) {

@@ -3,7 +3,15 @@ import type { InputName, OutputName } from "./contract.ts";
 
 type Untyped = Pick<
   typeof actionsCore,
-  "getIDToken" | "setSecret" | "exportVariable" | "saveState" | "getState" | "info" | "warning" | "setFailed" | "summary"
+  | "getIDToken"
+  | "setSecret"
+  | "exportVariable"
+  | "saveState"
+  | "getState"
+  | "info"
+  | "warning"
+  | "setFailed"
+  | "summary"
 >;
 
 /**

@@ -37,16 +37,32 @@ export interface PostOptions {
 export const isRetryableStatus = (status: number): boolean => status >= 500 || status === 429;
 
 /** The wait before try `attempt + 1`: doubling from the base, or the server's Retry-After, never over the cap. */
-export function retryDelayMs(attempt: number, retryAfter: string | null, options: RetryOptions, nowMs: number): number {
+export function retryDelayMs(
+  attempt: number,
+  retryAfter: string | null,
+  options: RetryOptions,
+  nowMs: number,
+): number {
   const backoff = options.baseDelayMs * 2 ** (attempt - 1);
   let asked: number | null = null;
   if (retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter)) asked = Number(retryAfter) * 1000;
-  else if (retryAfter !== null && !Number.isNaN(Date.parse(retryAfter))) asked = Math.max(0, Date.parse(retryAfter) - nowMs);
+  else if (retryAfter !== null && !Number.isNaN(Date.parse(retryAfter)))
+    asked = Math.max(0, Date.parse(retryAfter) - nowMs);
   return Math.min(asked ?? backoff, options.maxDelayMs);
 }
 
-export async function postToApp<T>(appUrl: string, path: string, body: Record<string, unknown>, options: PostOptions = {}): Promise<T> {
-  const { timeoutMs = 30_000, retry = DEFAULT_RETRY, wait = sleep, log = (line: string) => console.log(line) } = options;
+export async function postToApp<T>(
+  appUrl: string,
+  path: string,
+  body: Record<string, unknown>,
+  options: PostOptions = {},
+): Promise<T> {
+  const {
+    timeoutMs = 30_000,
+    retry = DEFAULT_RETRY,
+    wait = sleep,
+    log = (line: string) => console.log(line),
+  } = options;
   const url = new URL(path, appUrl.endsWith("/") ? appUrl : `${appUrl}/`);
   // Names this run in the app's logs, so a refusal printed here can be found there.
   const requestId = `run-${process.env.GITHUB_RUN_ID ?? "local"}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}-${randomBytes(3).toString("hex")}`;
@@ -56,7 +72,11 @@ export async function postToApp<T>(appUrl: string, path: string, body: Record<st
     try {
       res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "breakglass-action", "x-request-id": requestId },
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "breakglass-action",
+          "x-request-id": requestId,
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -78,10 +98,16 @@ export async function postToApp<T>(appUrl: string, path: string, body: Record<st
     if (!res.ok) {
       const err = (json ?? {}) as { error?: string; message?: string };
       const id = res.headers.get("x-request-id") ?? requestId;
-      const refusal = new AppRefusal(res.status, err.error ?? `http_${res.status}`, `${err.message ?? `The app answered ${res.status}.`} (request id ${id})`);
+      const refusal = new AppRefusal(
+        res.status,
+        err.error ?? `http_${res.status}`,
+        `${err.message ?? `The app answered ${res.status}.`} (request id ${id})`,
+      );
       if (last || !isRetryableStatus(res.status)) throw refusal;
       const delay = retryDelayMs(attempt, res.headers.get("retry-after"), retry, Date.now());
-      log(`The Breakglass app answered ${res.status} (${refusal.code}); trying again in ${delay} ms (try ${attempt + 1} of ${retry.attempts}).`);
+      log(
+        `The Breakglass app answered ${res.status} (${refusal.code}); trying again in ${delay} ms (try ${attempt + 1} of ${retry.attempts}).`,
+      );
       await wait(delay);
       continue;
     }

@@ -10,20 +10,33 @@ import { runDrill } from "./run-drill.ts";
 export async function main(actionCore: ActionCore, env: Record<string, string | undefined>): Promise<void> {
   try {
     const mode = actionCore.getInput("mode") || "grant";
-    if (!(MODES as readonly string[]).includes(mode)) throw new Error(`Unknown mode "${mode}"; use one of ${MODES.join(", ")}.`);
+    if (!(MODES as readonly string[]).includes(mode))
+      throw new Error(`Unknown mode "${mode}"; use one of ${MODES.join(", ")}.`);
     const appUrl = actionCore.getInput("app-url", { required: true });
     const audience = actionCore.getInput("audience") || "breakglass";
     const repository = env.GITHUB_REPOSITORY ?? "";
-    if (!/^[^/\s]+\/[^/\s]+$/.test(repository)) throw new Error("GITHUB_REPOSITORY is not set: run this Action inside GitHub Actions.");
+    if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
+      throw new Error("GITHUB_REPOSITORY is not set: run this Action inside GitHub Actions.");
     switch (mode as Mode) {
       case "grant":
       case "revoke": {
         const issue = Number(actionCore.getInput("issue"));
-        if (!Number.isSafeInteger(issue) || issue <= 0) throw new Error("The `issue` input must be the request's issue number.");
-        if (mode === "grant") await runGrant(actionCore, { appUrl, issue, audience, exportEnv: actionCore.getBooleanInput("export-env"), repository });
+        if (!Number.isSafeInteger(issue) || issue <= 0)
+          throw new Error("The `issue` input must be the request's issue number.");
+        if (mode === "grant")
+          await runGrant(actionCore, {
+            appUrl,
+            issue,
+            audience,
+            exportEnv: actionCore.getBooleanInput("export-env"),
+            repository,
+          });
         else {
           const { runRelease } = await import("./run-grant.ts");
-          actionCore.saveState("breakglass-grant", JSON.stringify({ issue, appUrl, audience, repository, keep: false }));
+          actionCore.saveState(
+            "breakglass-grant",
+            JSON.stringify({ issue, appUrl, audience, repository, keep: false }),
+          );
           await runRelease(actionCore);
         }
         return;
@@ -36,7 +49,8 @@ export async function main(actionCore: ActionCore, env: Record<string, string | 
         return;
     }
   } catch (error) {
-    if (error instanceof AppRefusal) actionCore.setFailed(`Breakglass refused (${error.code}): ${error.message}`);
+    if (error instanceof AppRefusal)
+      actionCore.setFailed(`Breakglass refused (${error.code}): ${error.message}`);
     else actionCore.setFailed((error as Error).message);
   }
 }

@@ -7,8 +7,8 @@ export async function run(): Promise<void> {
   try {
     await runRelease(core);
   } catch (error) {
-    if (error instanceof AppRefusal) core.setFailed(`Breakglass refused to release the grant (${error.code}): ${error.message}`);
+    if (error instanceof AppRefusal)
+      core.setFailed(`Breakglass refused to release the grant (${error.code}): ${error.message}`);
     else core.setFailed(`Could not release the grant: ${(error as Error).message}`);
   }
 }
-

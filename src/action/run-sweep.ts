@@ -4,15 +4,28 @@ import { postToApp } from "./app-client.ts";
 import { idToken } from "./id-token.ts";
 
 /** Sweep mode: the scheduled backstop. Asks the app to reconcile the repository now, and reports. */
-export async function runSweep(core: ActionCore, inputs: { appUrl: string; audience: string; repository: string }): Promise<ReconcileReport> {
+export async function runSweep(
+  core: ActionCore,
+  inputs: { appUrl: string; audience: string; repository: string },
+): Promise<ReconcileReport> {
   const token = await idToken(core, inputs.audience);
-  const report = await postToApp<ReconcileReport>(inputs.appUrl, "breakglass/sweep", { token, repository: inputs.repository }, { timeoutMs: 120_000 });
+  const report = await postToApp<ReconcileReport>(
+    inputs.appUrl,
+    "breakglass/sweep",
+    { token, repository: inputs.repository },
+    { timeoutMs: 120_000 },
+  );
   const list = (ns: number[]) => (ns.length ? ns.map((n) => `#${n}`).join(", ") : "—");
-  core.info(`Sweep: ${report.checked} open request(s) checked; revoked ${list(report.revoked)}; failed ${list(report.failed)}; closed ${list(report.finished)}.`);
+  core.info(
+    `Sweep: ${report.checked} open request(s) checked; revoked ${list(report.revoked)}; failed ${list(report.failed)}; closed ${list(report.finished)}.`,
+  );
   await core.summary
     .addHeading("🧹 Break-glass sweep", 2)
     .addTable([
-      [{ data: "What", header: true }, { data: "Issues", header: true }],
+      [
+        { data: "What", header: true },
+        { data: "Issues", header: true },
+      ],
       ["Checked", String(report.checked)],
       ["Revoked now (overdue)", list(report.revoked)],
       ["Revocation failed", list(report.failed)],

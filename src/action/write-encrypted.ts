@@ -7,9 +7,15 @@ import type { EncryptedDelivery } from "../app/encrypt-for-requester.ts";
  * to upload as a short-lived artifact (`actions/upload-artifact` with `retention-days: 1`). The run
  * never had the plaintext: only the requester's age identity opens the file.
  */
-export async function writeEncryptedBundle(encrypted: EncryptedDelivery, issue: number, dir = process.env.RUNNER_TEMP ?? process.cwd()): Promise<string> {
+export async function writeEncryptedBundle(
+  encrypted: EncryptedDelivery,
+  issue: number,
+  dir = process.env.RUNNER_TEMP ?? process.cwd(),
+): Promise<string> {
   if (encrypted.format !== "age" || !encrypted.armored.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) {
-    throw new Error("The app answered with an encrypted bundle this Action cannot write (expected an ASCII-armored age file).");
+    throw new Error(
+      "The app answered with an encrypted bundle this Action cannot write (expected an ASCII-armored age file).",
+    );
   }
   await mkdir(dir, { recursive: true });
   const path = join(dir, `breakglass-${issue}.age`);
@@ -22,7 +28,9 @@ export function decryptInstructions(path: string, runUrl: string | null): string
   const name = path.split("/").pop()!;
   return [
     `The credentials are in ${name}, encrypted to your age key; nobody else (this run included) can read them.`,
-    runUrl ? `Download the artifact "breakglass-credentials" from ${runUrl} (it is deleted after a day), then:` : `Download the artifact "breakglass-credentials" of this run (it is deleted after a day), then:`,
+    runUrl
+      ? `Download the artifact "breakglass-credentials" from ${runUrl} (it is deleted after a day), then:`
+      : `Download the artifact "breakglass-credentials" of this run (it is deleted after a day), then:`,
     `  age --decrypt --identity ~/.config/age/breakglass.key ${name} | jq .`,
   ].join("\n");
 }

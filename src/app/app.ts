@@ -74,29 +74,51 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       const { owner, repo } = context.repo();
       return octokitPort(context.octokit as unknown as PortOctokit, owner, repo, deps.ledgerRepo);
     };
-    const key = (context: Context, issue: number) => `${context.repo().owner}/${context.repo().repo}#${issue}`;
+    const key = (context: Context, issue: number) =>
+      `${context.repo().owner}/${context.repo().repo}#${issue}`;
 
     app.on(["issues.opened", "issues.edited", "issues.reopened", "issues.labeled"], async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
-      if (context.payload.action === "labeled" && (context.payload as { label?: { name: string } }).label?.name !== REQUEST_LABEL) return;
+      if (
+        context.payload.action === "labeled" &&
+        (context.payload as { label?: { name: string } }).label?.name !== REQUEST_LABEL
+      )
+        return;
       const port = portOf(context);
-      await lock(key(context, issue.number), () => sayWhenLedgerUnavailable(port, issue.number, context.payload.sender.login, () => handleRequestIssue(deps, port, issue, context.payload.sender.login, context.payload.action)));
+      await lock(key(context, issue.number), () =>
+        sayWhenLedgerUnavailable(port, issue.number, context.payload.sender.login, () =>
+          handleRequestIssue(deps, port, issue, context.payload.sender.login, context.payload.action),
+        ),
+      );
     });
 
     app.on(["issues.labeled", "issues.unlabeled"], async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
       const label = (context.payload as { label?: { name?: string } }).label?.name ?? "";
       // A `breakglass` label on an issue not recorded yet is a new request (above); the rest is display.
-      if (context.payload.action === "labeled" && label === REQUEST_LABEL && issue.user.login !== deps.identity.login) return;
-      await lock(key(context, issue.number), () => handleLabelChange(deps, portOf(context), issue, label, context.payload.sender.login));
+      if (
+        context.payload.action === "labeled" &&
+        label === REQUEST_LABEL &&
+        issue.user.login !== deps.identity.login
+      )
+        return;
+      await lock(key(context, issue.number), () =>
+        handleLabelChange(deps, portOf(context), issue, label, context.payload.sender.login),
+      );
     });
 
     // The request form's label must exist before anyone files it: GitHub does not create it.
     app.on(["installation.created", "installation_repositories.added"], async (context) => {
-      const payload = context.payload as { repositories?: Array<{ full_name: string }>; repositories_added?: Array<{ full_name: string }> };
+      const payload = context.payload as {
+        repositories?: Array<{ full_name: string }>;
+        repositories_added?: Array<{ full_name: string }>;
+      };
       for (const { full_name } of payload.repositories_added ?? payload.repositories ?? []) {
         const [owner, repo] = full_name.split("/");
-        if (owner && repo) await ensureAppLabels(octokitPort(context.octokit as unknown as PortOctokit, owner, repo, deps.ledgerRepo));
+        if (owner && repo)
+          await ensureAppLabels(
+            octokitPort(context.octokit as unknown as PortOctokit, owner, repo, deps.ledgerRepo),
+          );
       }
     });
 
@@ -105,52 +127,92 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
 
       if (issue.user.login === deps.identity.login) {
         const review = reviewedRequestNumber(issue, deps.identity.login) ?? issue.number;
-        await lock(key(context, review), () => handleReviewClose(deps, portOf(context), issue, context.payload.sender.login));
+        await lock(key(context, review), () =>
+          handleReviewClose(deps, portOf(context), issue, context.payload.sender.login),
+        );
       }
-      await lock(key(context, issue.number), () => handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login));
+      await lock(key(context, issue.number), () =>
+        handleRequestClosed(deps, portOf(context), issue, context.payload.sender.login),
+      );
       // Outside the closed issue's lock: each request tied to it is handled under its own.
-      await handleIncidentClosed(deps, portOf(context), issue, context.payload.sender.login, lock, async (owner, repo) => (deps.portFor ? deps.portFor(owner, repo) : null));
+      await handleIncidentClosed(
+        deps,
+        portOf(context),
+        issue,
+        context.payload.sender.login,
+        lock,
+        async (owner, repo) => (deps.portFor ? deps.portFor(owner, repo) : null),
+      );
     });
 
     app.on("issue_comment.created", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
-      const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
+      const comment = commentFromPayload(
+        context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0],
+      );
       // The webhook's sender is who GitHub authenticated; the comment's user must be the same person.
       if (comment.user.login !== context.payload.sender.login) return;
       const port = portOf(context);
-      await lock(key(context, issue.number), () => sayWhenLedgerUnavailable(port, issue.number, comment.user.login, () => handleCommand(deps, port, issue, comment)));
+      await lock(key(context, issue.number), () =>
+        sayWhenLedgerUnavailable(port, issue.number, comment.user.login, () =>
+          handleCommand(deps, port, issue, comment),
+        ),
+      );
     });
 
     app.on(["issue_comment.edited", "issue_comment.deleted"], async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
-      const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
+      const comment = commentFromPayload(
+        context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0],
+      );
       const change = context.payload.action === "edited" ? "edited" : "deleted";
       if (isAppComment(comment, deps.identity)) {
-        await lock(key(context, issue.number), () => handleRecordTampering(deps, portOf(context), issue, change, context.payload.sender.login, {
+        await lock(key(context, issue.number), () =>
+          handleRecordTampering(deps, portOf(context), issue, change, context.payload.sender.login, {
             id: comment.id,
-            ...(typeof (context.payload as { changes?: { body?: { from?: unknown } } }).changes?.body?.from === "string" ? { previousBody: (context.payload as { changes: { body: { from: string } } }).changes.body.from } : {}),
-          }));
+            ...(typeof (context.payload as { changes?: { body?: { from?: unknown } } }).changes?.body
+              ?.from === "string"
+              ? {
+                  previousBody: (context.payload as { changes: { body: { from: string } } }).changes.body
+                    .from,
+                }
+              : {}),
+          }),
+        );
         return;
       }
-      await lock(key(context, issue.number), () => handleCommentChange(deps, portOf(context), issue, comment, change));
+      await lock(key(context, issue.number), () =>
+        handleCommentChange(deps, portOf(context), issue, comment, change),
+      );
     });
-
 
     // Post-event reviews write to their request's records, so they run under the request's lock.
     app.on("issues.edited", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
       const request = reviewedRequestNumber(issue, deps.identity.login);
       if (request === null) return;
-      const { sender, changes } = context.payload as { sender: { login: string; type: string }; changes?: { body?: { from?: string } } };
-      const edit = { sender: { login: sender.login, type: sender.type }, before: changes?.body?.from, editKey: context.id };
+      const { sender, changes } = context.payload as {
+        sender: { login: string; type: string };
+        changes?: { body?: { from?: string } };
+      };
+      const edit = {
+        sender: { login: sender.login, type: sender.type },
+        before: changes?.body?.from,
+        editKey: context.id,
+      };
       await lock(key(context, request), () => handleReviewEdit(deps, portOf(context), issue, edit));
     });
 
     app.on("issue_comment.created", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
-      const comment = commentFromPayload(context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0]);
-      if (comment.user.login !== context.payload.sender.login || !mayBeReviewCommand(deps, issue, comment)) return;
-      await lock(key(context, reviewedRequestNumber(issue, deps.identity.login)!), () => handleReviewComment(deps, portOf(context), issue, comment));
+      const comment = commentFromPayload(
+        context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0],
+      );
+      if (comment.user.login !== context.payload.sender.login || !mayBeReviewCommand(deps, issue, comment))
+        return;
+      await lock(key(context, reviewedRequestNumber(issue, deps.identity.login)!), () =>
+        handleReviewComment(deps, portOf(context), issue, comment),
+      );
     });
 
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], async (context) => {
@@ -158,12 +220,30 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       const { owner, repo } = context.repo();
       // Only pull requests within the repository: a fork's head is not ours to read by the repository's name.
       if (pr.head.repo?.full_name && pr.head.repo.full_name !== `${owner}/${repo}`) return;
-      const port = octokitPolicyCheckPort(context.octokit as unknown as PortOctokit, owner, repo, portOf(context));
-      await handlePolicyPullRequest(port, { number: pr.number, head_sha: pr.head.sha, base_ref: pr.base.ref, default_branch: context.payload.repository.default_branch }, [deps.grantWorkflow, deps.sweepWorkflow, deps.drillWorkflow]);
+      const port = octokitPolicyCheckPort(
+        context.octokit as unknown as PortOctokit,
+        owner,
+        repo,
+        portOf(context),
+      );
+      await handlePolicyPullRequest(
+        port,
+        {
+          number: pr.number,
+          head_sha: pr.head.sha,
+          base_ref: pr.base.ref,
+          default_branch: context.payload.repository.default_branch,
+        },
+        [deps.grantWorkflow, deps.sweepWorkflow, deps.drillWorkflow],
+      );
     });
 
     app.on("deployment_protection_rule.requested", async (context) => {
-      await handleDeploymentProtection(deps, portOf(context), context.payload as unknown as Parameters<typeof handleDeploymentProtection>[2]);
+      await handleDeploymentProtection(
+        deps,
+        portOf(context),
+        context.payload as unknown as Parameters<typeof handleDeploymentProtection>[2],
+      );
     });
   };
 }

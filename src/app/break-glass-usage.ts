@@ -10,11 +10,24 @@ const WINDOW_MS = 30 * 24 * 3600 * 1000;
  * labels, issue state or anything a user can edit. Repeated use is flagged, not refused: the policy decides
  * whether break-glass is allowed; the review decides whether it was abused.
  */
-export async function priorBreakGlassUses(deps: BreakglassDeps, current: RequestSession, login: string): Promise<number> {
+export async function priorBreakGlassUses(
+  deps: BreakglassDeps,
+  current: RequestSession,
+  login: string,
+): Promise<number> {
   const since = deps.now() - WINDOW_MS;
   let uses = 0;
-  for await (const session of otherRequestsOf(deps, current.port, login, { except: current.number, since, config: current.config })) {
-    uses += session.events.filter((e) => e.type === "break_glass" && e.actor.toLowerCase() === login.toLowerCase() && Date.parse(e.at) >= since).length;
+  for await (const session of otherRequestsOf(deps, current.port, login, {
+    except: current.number,
+    since,
+    config: current.config,
+  })) {
+    uses += session.events.filter(
+      (e) =>
+        e.type === "break_glass" &&
+        e.actor.toLowerCase() === login.toLowerCase() &&
+        Date.parse(e.at) >= since,
+    ).length;
   }
   return uses;
 }

@@ -42,7 +42,12 @@ export interface CatchUpReport {
  * posted and an edit can only ever withdraw (handle-comment-change.ts), so replaying the current body
  * would let an edit add a command. Those are reported, and their authors can post the command again.
  */
-export async function catchUpIssue(deps: BreakglassDeps, port: GitHubPort, lock: IssueLock, source: CatchUpSource): Promise<CatchUpReport> {
+export async function catchUpIssue(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  lock: IssueLock,
+  source: CatchUpSource,
+): Promise<CatchUpReport> {
   const report: CatchUpReport = { intake: false, lostEdits: false, commands: [], skippedEdited: [] };
   const issue = await source.issue();
   if (!(await isRequestIssue(deps, port, issue))) return report;

@@ -34,19 +34,37 @@ export interface LostEdits {
  *
  * Run by the start-up and per-issue catch-up and by every sweep; records are idempotent.
  */
-export async function catchUpLostEdits(session: RequestSession, options: { settledMs?: number } = {}): Promise<LostEdits> {
+export async function catchUpLostEdits(
+  session: RequestSession,
+  options: { settledMs?: number } = {},
+): Promise<LostEdits> {
   const found: LostEdits = { body: false, withdrawn: [] };
   const { state, issue, deps } = session;
-  if (session.gone || issue.state !== "open" || (state.status !== "requested" && state.status !== "approved") || !state.request) return found;
+  if (
+    session.gone ||
+    issue.state !== "open" ||
+    (state.status !== "requested" && state.status !== "approved") ||
+    !state.request
+  )
+    return found;
 
   for (const approval of state.approvals) {
     if (approval.comment_id === undefined) continue;
     const comment = session.comments.find((c) => c.id === approval.comment_id);
-    const change = !comment ? "deleted" : comment.updated_at !== undefined && comment.updated_at !== comment.created_at ? "edited" : null;
+    const change = !comment
+      ? "deleted"
+      : comment.updated_at !== undefined && comment.updated_at !== comment.created_at
+        ? "edited"
+        : null;
     if (!change) continue;
     const recorded = await session.record(
       `withdrawn:${approval.comment_id}`,
-      { type: "approval_withdrawn", actor: approval.actor, comment_id: approval.comment_id, reason: change === "edited" ? "comment_edited" : "comment_deleted" },
+      {
+        type: "approval_withdrawn",
+        actor: approval.actor,
+        comment_id: approval.comment_id,
+        reason: change === "edited" ? "comment_edited" : "comment_deleted",
+      },
       `↩️ The approval by ${mention(approval.actor)} no longer counts: its comment was ${change} (found by Breakglass's catch-up; the change's webhook never arrived). Approve again in a new comment.`,
     );
     if (recorded.ok && !recorded.duplicate) found.withdrawn.push(approval.comment_id);
@@ -57,7 +75,9 @@ export async function catchUpLostEdits(session: RequestSession, options: { settl
   const current = session.state;
   if (quiet && (current.status === "requested" || current.status === "approved")) {
     const form = await loadIssueForm(session.port);
-    const parsed = form ? checkRequestBody(issue.body, form, session.config.policies, session.config.policyErrors) : null;
+    const parsed = form
+      ? checkRequestBody(issue.body, form, session.config.policies, session.config.policyErrors)
+      : null;
     const hash = parsed?.ok ? requestHash(parsed.value) : null;
     if (parsed && hash !== current.hash && !alreadyRefused(session, hash)) {
       const id = `unseen_edit:${createHash("sha256").update(issue.body).digest("hex").slice(0, 16)}`;
@@ -65,7 +85,12 @@ export async function catchUpLostEdits(session: RequestSession, options: { settl
       if (approvals.length && !session.hasRecord(`${id}:voided`)) {
         await session.record(
           `${id}:voided`,
-          { type: "approvals_voided", actor: deps.identity.login, voided: approvals.map((a) => ({ actor: a.actor, reason: "request_edited_unseen" as const })), required_approvals: current.required_approvals },
+          {
+            type: "approvals_voided",
+            actor: deps.identity.login,
+            voided: approvals.map((a) => ({ actor: a.actor, reason: "request_edited_unseen" as const })),
+            required_approvals: current.required_approvals,
+          },
           `↩️ ${approvals.length} approval(s) no longer count: ${approvals.map((a) => mention(a.actor)).join(", ")} approved while the request's body was changed by an edit Breakglass never received.`,
         );
       }
@@ -75,7 +100,11 @@ export async function catchUpLostEdits(session: RequestSession, options: { settl
         "",
         `The request stays as recorded (hash \`${(current.hash ?? "").slice(0, 16)}\`, shown in the status comment)${approvals.length ? ", and the approvals given so far no longer count" : ""}. ${mention(requester)}: if the change is yours, edit the issue again (any change, saved by you) and it is checked as your request.`,
       ].join("\n");
-      const refused = await session.record(id, { type: "edit_refused", actor: deps.identity.login, requester, hash }, text);
+      const refused = await session.record(
+        id,
+        { type: "edit_refused", actor: deps.identity.login, requester, hash },
+        text,
+      );
       found.body = refused.ok && !refused.duplicate;
     }
   }

@@ -34,7 +34,11 @@ export interface CatchUpReport {
  * to save it again) and an edited command (an edit can only withdraw). Closings, label changes and
  * deletions that were lost are what the sweep's reconcile already covers from the ledger.
  */
-export async function catchUp(deps: BreakglassDeps, port: GitHubPort, windowMs = CATCH_UP_WINDOW_MS): Promise<CatchUpReport> {
+export async function catchUp(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  windowMs = CATCH_UP_WINDOW_MS,
+): Promise<CatchUpReport> {
   const report: CatchUpReport = { opened: [], askedToResubmit: [], commands: [] };
   if (!port.listRepositoryComments) return report;
   const since = new Date(deps.now() - windowMs).toISOString();
@@ -44,8 +48,11 @@ export async function catchUp(deps: BreakglassDeps, port: GitHubPort, windowMs =
     issues.set(issue.number, issue);
     if (!(await isRequestIssue(deps, port, issue)) || indexed.has(issue.number)) continue;
     if ((await port.ledger.read(issue.number)).tip !== null) continue;
-    const lock = (work: () => Promise<void>) => (deps.lock ? deps.lock(`${port.owner}/${port.repo}#${issue.number}`, work) : work());
-    const untouched = issue.updated_at === undefined || Date.parse(issue.updated_at) - Date.parse(issue.created_at) <= UNTOUCHED_MS;
+    const lock = (work: () => Promise<void>) =>
+      deps.lock ? deps.lock(`${port.owner}/${port.repo}#${issue.number}`, work) : work();
+    const untouched =
+      issue.updated_at === undefined ||
+      Date.parse(issue.updated_at) - Date.parse(issue.created_at) <= UNTOUCHED_MS;
     if (untouched) {
       await lock(() => handleRequestIssue(deps, port, issue, issue.user.login, "opened"));
       report.opened.push(issue.number);
@@ -73,12 +80,18 @@ export async function catchUp(deps: BreakglassDeps, port: GitHubPort, windowMs =
 }
 
 /** A command comment, unedited, that the app has not answered with its own 🚀 or 👎. */
-async function unanswered(deps: BreakglassDeps, port: GitHubPort, comment: RepositoryComment): Promise<boolean> {
+async function unanswered(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  comment: RepositoryComment,
+): Promise<boolean> {
   if (comment.user.login === deps.identity.login) return false;
   if (comment.updated_at !== comment.created_at) return false;
   if (!parseCommand(withoutSignature(comment.body))) return false;
   // The counts are anyone's: only a reaction by the app itself says it answered.
   if (comment.reactions.rocket === 0 && comment.reactions["-1"] === 0) return true;
   const reactions = (await port.listCommentReactions?.(comment.id)) ?? [];
-  return !reactions.some((r) => r.user === deps.identity.login && (r.content === "rocket" || r.content === "-1"));
+  return !reactions.some(
+    (r) => r.user === deps.identity.login && (r.content === "rocket" || r.content === "-1"),
+  );
 }

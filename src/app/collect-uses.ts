@@ -19,15 +19,28 @@ export async function collectGrantUses(session: RequestSession): Promise<UseColl
   try {
     ({ provider, ref } = credentialOf(session));
   } catch (error) {
-    return { uses: [], source: `the ${grant.provider} provider`, notes: [`Uses could not be collected: ${(error as Error).message}`] };
+    return {
+      uses: [],
+      source: `the ${grant.provider} provider`,
+      notes: [`Uses could not be collected: ${(error as Error).message}`],
+    };
   }
-  if (!provider.collectUses) return { uses: [], source: `the ${grant.provider} provider`, notes: [`The ${grant.provider} provider reports no uses of its credentials.`] };
+  if (!provider.collectUses)
+    return {
+      uses: [],
+      source: `the ${grant.provider} provider`,
+      notes: [`The ${grant.provider} provider reports no uses of its credentials.`],
+    };
   try {
     const collection = await provider.collectUses(ref, Date.parse(grant.granted_at));
     await recordUses(session, collection.uses);
     return collection;
   } catch (error) {
-    return { uses: [], source: `the ${grant.provider} provider`, notes: [`Uses could not be collected: ${(error as Error).message.slice(0, 300)}`] };
+    return {
+      uses: [],
+      source: `the ${grant.provider} provider`,
+      notes: [`Uses could not be collected: ${(error as Error).message.slice(0, 300)}`],
+    };
   }
 }
 
@@ -36,6 +49,15 @@ export async function usageSeal(session: RequestSession, collection: UseCollecti
   session.forgetUses();
   const uses = await session.uses();
   const summary = summariseUses(uses);
-  const digest = createHash("sha256").update(uses.map((u) => `${JSON.stringify(u)}\n`).join("")).digest("hex");
-  return { count: summary.count, first: summary.first, last: summary.last, source: collection.source.slice(0, 300), notes: collection.notes.map((n) => n.slice(0, 600)).slice(0, 5), digest };
+  const digest = createHash("sha256")
+    .update(uses.map((u) => `${JSON.stringify(u)}\n`).join(""))
+    .digest("hex");
+  return {
+    count: summary.count,
+    first: summary.first,
+    last: summary.last,
+    source: collection.source.slice(0, 300),
+    notes: collection.notes.map((n) => n.slice(0, 600)).slice(0, 5),
+    digest,
+  };
 }

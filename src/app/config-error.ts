@@ -11,5 +11,11 @@ export class ConfigError extends Error {
 
 /** The one log line a refused start prints (pino's shape, level fatal), so log pipelines read it like any other. */
 export function configErrorLine(error: ConfigError, nowMs: number): string {
-  return JSON.stringify({ level: 60, time: nowMs, msg: `Breakglass did not start: ${error.message}`, variable: error.variable, code: "config_error" });
+  return JSON.stringify({
+    level: 60,
+    time: nowMs,
+    msg: `Breakglass did not start: ${error.message}`,
+    variable: error.variable,
+    code: "config_error",
+  });
 }

@@ -16,7 +16,10 @@ export function credentialOf(session: RequestSession): { provider: CredentialPro
   const role = session.policy()?.roles[state.request.role];
   const settings = grant.settings ?? role?.settings;
   const provider = deps.providers[grant.provider as keyof typeof deps.providers];
-  if (!settings) throw new Error(`no settings for the ${grant.provider} credential: the policy or role was removed, and the grant predates recorded settings`);
+  if (!settings)
+    throw new Error(
+      `no settings for the ${grant.provider} credential: the policy or role was removed, and the grant predates recorded settings`,
+    );
   if (!provider) throw new Error(`the ${grant.provider} provider is not configured on this Breakglass app`);
   return {
     provider,
@@ -26,7 +29,14 @@ export function credentialOf(session: RequestSession): { provider: CredentialPro
       resource: state.request.resource,
       role: state.request.role,
       settings,
-      ...(grant.sealed_handle ? { revocationHandle: openSealedWithAny(grant.sealed_handle, [deps.sealKey, ...(deps.retiredSealKeys ?? [])]).plaintext } : {}),
+      ...(grant.sealed_handle
+        ? {
+            revocationHandle: openSealedWithAny(grant.sealed_handle, [
+              deps.sealKey,
+              ...(deps.retiredSealKeys ?? []),
+            ]).plaintext,
+          }
+        : {}),
     },
   };
 }

@@ -12,7 +12,10 @@ export const MAX_REDISPATCHES = 3;
  * Starts the grant workflow for an approved request. Credentials are only ever handed to that
  * workflow's run (through the OIDC exchange), never to a comment.
  */
-export async function dispatchGrant(session: RequestSession, options: { deferMirror?: boolean } = {}): Promise<void> {
+export async function dispatchGrant(
+  session: RequestSession,
+  options: { deferMirror?: boolean } = {},
+): Promise<void> {
   const { deps, port } = session;
   // A drill's own workflow run exchanges its token: that is the rehearsal.
   if (session.state.request?.drill) return;
@@ -23,11 +26,18 @@ export async function dispatchGrant(session: RequestSession, options: { deferMir
   try {
     // Always the default branch: its copy of the workflow is the reviewed one, and the exchange
     // accepts no other. One workflow serves every policy: the job's environment comes as an input.
-    ({ run_id: runId } = await port.dispatchWorkflow(deps.grantWorkflow, repo.default_branch, { issue: String(session.number), ...(environment ? { environment } : {}) }));
+    ({ run_id: runId } = await port.dispatchWorkflow(deps.grantWorkflow, repo.default_branch, {
+      issue: String(session.number),
+      ...(environment ? { environment } : {}),
+    }));
     // If no run ever exchanges its token (no runner, a cancelled run), reconcile dispatches again.
     // The timer fires no later than the approval's collect deadline, so an expiry is recorded on time.
     const deadline = policy ? collectDeadline(session.state, policy) : null;
-    deps.scheduler?.schedule(port, session.number, Math.min(deps.now() + REDISPATCH_AFTER_MS, deadline ?? Infinity));
+    deps.scheduler?.schedule(
+      port,
+      session.number,
+      Math.min(deps.now() + REDISPATCH_AFTER_MS, deadline ?? Infinity),
+    );
   } catch (error) {
     await port.createComment(
       session.number,
@@ -50,4 +60,3 @@ export async function dispatchGrant(session: RequestSession, options: { deferMir
     options,
   );
 }
-

@@ -15,14 +15,23 @@ export interface EncryptedDelivery {
  * The requester's age recipient from `.github/breakglass-recipients.yml` on the default branch, or
  * a message saying what to do. Read fresh each time: a key removed by a merged change is gone at once.
  */
-export async function recipientOf(port: GitHubPort, login: string): Promise<{ ok: true; recipient: string } | { ok: false; message: string }> {
+export async function recipientOf(
+  port: GitHubPort,
+  login: string,
+): Promise<{ ok: true; recipient: string } | { ok: false; message: string }> {
   const { byLogin, errors } = parseRecipients(await port.readFile(RECIPIENTS_PATH));
   const recipient = byLogin.get(login.toLowerCase());
   if (recipient) {
     // Checked before anything is minted, so a key that looks right but is not cannot strand a grant.
-    const usable = await encryptForRequester(recipient, {}).then(() => true, () => false);
+    const usable = await encryptForRequester(recipient, {}).then(
+      () => true,
+      () => false,
+    );
     if (usable) return { ok: true, recipient };
-    return { ok: false, message: `The age recipient listed for @${login} in ${RECIPIENTS_PATH} is not a valid key (checksum or length). Replace it with the output of \`age-keygen -y key.txt\` in a reviewed pull request, then re-run the grant workflow.` };
+    return {
+      ok: false,
+      message: `The age recipient listed for @${login} in ${RECIPIENTS_PATH} is not a valid key (checksum or length). Replace it with the output of \`age-keygen -y key.txt\` in a reviewed pull request, then re-run the grant workflow.`,
+    };
   }
   const problem = errors.find((e) => e.toLowerCase().includes(login.toLowerCase()));
   return {
@@ -32,7 +41,10 @@ export async function recipientOf(port: GitHubPort, login: string): Promise<{ ok
 }
 
 /** Encrypts the credential bundle to one age recipient; only that person's identity can open it. */
-export async function encryptForRequester(recipient: string, bundle: Record<string, unknown>): Promise<EncryptedDelivery> {
+export async function encryptForRequester(
+  recipient: string,
+  bundle: Record<string, unknown>,
+): Promise<EncryptedDelivery> {
   const encrypter = new Encrypter();
   encrypter.addRecipient(recipient);
   const armored = armor.encode(await encrypter.encrypt(`${JSON.stringify(bundle, null, 2)}\n`));

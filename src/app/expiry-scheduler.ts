@@ -23,25 +23,36 @@ export function createExpiryScheduler(options: {
   realTimers: boolean;
   onError?: (error: unknown) => void;
 }): ExpiryScheduler {
-  const entries = new Map<string, { port: GitHubPort; issue: number; at: number; timer?: ReturnType<typeof setTimeout> }>();
+  const entries = new Map<
+    string,
+    { port: GitHubPort; issue: number; at: number; timer?: ReturnType<typeof setTimeout> }
+  >();
   const key = (port: GitHubPort, issue: number) => `${port.owner}/${port.repo}#${issue}`;
   function set(port: GitHubPort, issue: number, at: number) {
     const k = key(port, issue);
     const old = entries.get(k);
     if (old?.timer) clearTimeout(old.timer);
-    const entry: { port: GitHubPort; issue: number; at: number; timer?: ReturnType<typeof setTimeout> } = { port, issue, at };
+    const entry: { port: GitHubPort; issue: number; at: number; timer?: ReturnType<typeof setTimeout> } = {
+      port,
+      issue,
+      at,
+    };
     if (options.realTimers) {
-      entry.timer = setTimeout(() => {
-        entries.delete(k);
-        options.fire(port, issue).catch((e) => options.onError?.(e));
-      }, Math.min(MAX_TIMER_MS, Math.max(0, at - options.now())));
+      entry.timer = setTimeout(
+        () => {
+          entries.delete(k);
+          options.fire(port, issue).catch((e) => options.onError?.(e));
+        },
+        Math.min(MAX_TIMER_MS, Math.max(0, at - options.now())),
+      );
       entry.timer.unref?.();
     }
     entries.set(k, entry);
   }
   return {
     schedule: (port, issue, at) => set(port, issue, at),
-    retry: (port, issue, attempt) => set(port, issue, options.now() + Math.min(options.retryBaseMs * 2 ** (attempt - 1), 15 * 60_000)),
+    retry: (port, issue, attempt) =>
+      set(port, issue, options.now() + Math.min(options.retryBaseMs * 2 ** (attempt - 1), 15 * 60_000)),
     due(now) {
       const out: Array<{ port: GitHubPort; issue: number }> = [];
       for (const [k, e] of entries) {

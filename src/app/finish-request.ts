@@ -5,6 +5,10 @@ import type { RequestSession } from "./request-session.ts";
 export async function finishRequest(session: RequestSession): Promise<void> {
   if (session.state.closed || !ENDED_WITHOUT_GRANT.has(session.state.status)) return session.publish();
   // The closing record first; then the status comment, and the labels with the closing in one write.
-  await session.record("closed", { type: "closed", actor: session.deps.identity.login }, "🔒 Closing: this request ended without a grant.");
+  await session.record(
+    "closed",
+    { type: "closed", actor: session.deps.identity.login },
+    "🔒 Closing: this request ended without a grant.",
+  );
   await session.publish({ closeAs: "not_planned" });
 }

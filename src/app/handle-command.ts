@@ -14,7 +14,13 @@ import type { LifecycleEvent } from "../core/lifecycle-events.ts";
 import { escapeInline, mention, quoteBlock } from "../core/markdown.ts";
 import type { Refusal } from "../core/refusal.ts";
 import type { ProviderName, StepUp } from "../core/types.ts";
-import { checkStepUp, stepUpRequired, withoutSignature, type StepUpKind, type StepUpProof } from "../core/step-up.ts";
+import {
+  checkStepUp,
+  stepUpRequired,
+  withoutSignature,
+  type StepUpKind,
+  type StepUpProof,
+} from "../core/step-up.ts";
 import { createHash } from "node:crypto";
 import type { BreakglassDeps } from "./deps.ts";
 import { dispatchGrant } from "./dispatch-grant.ts";
@@ -53,7 +59,11 @@ export async function handleCommand(
   const seen = deferWrites(() => port.react(comment.id, "eyes")).catch(() => undefined);
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const who = comment.user.login;
-  const result = recordedInForce(session, comment.id) ? await finishRecorded(session, comment.id) : comment.app_id !== null && !viaAllowedApp(session, comment) ? viaAppRefusal(who, comment) : await run(session, command, comment);
+  const result = recordedInForce(session, comment.id)
+    ? await finishRecorded(session, comment.id)
+    : comment.app_id !== null && !viaAllowedApp(session, comment)
+      ? viaAppRefusal(who, comment)
+      : await run(session, command, comment);
   await seen;
   // The app's own 🚀 or 👎 comes last: it is what the start-up catch-up reads as "answered", so a
   // crash before it (deferred mirror comments, status, labels not yet written) is finished there.
@@ -76,7 +86,10 @@ export async function handleCommand(
 function recordedInForce(session: RequestSession, commentId: number): boolean {
   const entry = session.chain.find((e) => e.entry.id === `comment:${commentId}`);
   if (!entry) return false;
-  return (entry.entry.event as LifecycleEvent).type !== "approved" || session.state.approvals.some((a) => a.comment_id === commentId);
+  return (
+    (entry.entry.event as LifecycleEvent).type !== "approved" ||
+    session.state.approvals.some((a) => a.comment_id === commentId)
+  );
 }
 
 /**
@@ -88,11 +101,16 @@ async function finishRecorded(session: RequestSession, commentId: number): Promi
   // What the process that recorded it never posted (it died first) is posted now, without a tamper alarm.
   session.queueUnmirrored(`comment:${commentId}`);
   const dispatched = session.events.some((e) => e.type === "dispatched");
-  if (session.state.status === "approved" && !dispatched && !session.state.request?.drill) await dispatchGrant(session, { deferMirror: true });
+  if (session.state.status === "approved" && !dispatched && !session.state.request?.drill)
+    await dispatchGrant(session, { deferMirror: true });
   return "done";
 }
 
-async function run(session: RequestSession, command: ParsedCommand, comment: IssueComment): Promise<"done" | "replied" | Refusal> {
+async function run(
+  session: RequestSession,
+  command: ParsedCommand,
+  comment: IssueComment,
+): Promise<"done" | "replied" | Refusal> {
   const { port, deps } = session;
   const id = `comment:${comment.id}`;
   const who = comment.user.login;
@@ -100,15 +118,23 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
   switch (command.kind) {
     case "help":
     case "unknown": {
-      const intro = command.kind === "unknown" ? `🤔 \`${escapeInline(command.command, 40)}\` is not a Breakglass command.\n\n` : "";
+      const intro =
+        command.kind === "unknown"
+          ? `🤔 \`${escapeInline(command.command, 40)}\` is not a Breakglass command.\n\n`
+          : "";
       await port.createComment(session.number, `${intro}${helpText()}`);
-      return command.kind === "unknown" ? { code: "unknown_command", message: "See the list of commands above." } : "replied";
+      return command.kind === "unknown"
+        ? { code: "unknown_command", message: "See the list of commands above." }
+        : "replied";
     }
     case "invalid":
       return { code: "invalid_command", message: command.message };
     case "status":
       await session.publish();
-      await port.createComment(session.number, `ℹ️ ${mention(who)}: the request is **${session.state.status.replace("_", " ")}**; the status comment above is up to date.`);
+      await port.createComment(
+        session.number,
+        `ℹ️ ${mention(who)}: the request is **${session.state.status.replace("_", " ")}**; the status comment above is up to date.`,
+      );
       return "replied";
     case "approve": {
       if (policy && !session.state.extension) {
@@ -122,45 +148,82 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
         const decided = decideExtensionApproval(session.state, actor);
         if (!decided.ok) return decided.error;
         // A late-delivered /approve written for the request itself must not approve an extension asked for afterwards.
-        const seenExtension = approvalPostdatesRecord(comment, session.recordStamp("extension_requested"), session.state.extension.hash);
+        const seenExtension = approvalPostdatesRecord(
+          comment,
+          session.recordStamp("extension_requested"),
+          session.state.extension.hash,
+        );
         if (!seenExtension.ok) return seenExtension.error;
         // An extension is more access, so it takes the same step-up as the approval of the grant,
         // over the extension itself: a stolen session must not stretch a live grant.
-        const proof = await stepUpProof(session, "extend", policy?.approvals.step_up, comment, session.state.extension.hash);
+        const proof = await stepUpProof(
+          session,
+          "extend",
+          policy?.approvals.step_up,
+          comment,
+          session.state.extension.hash,
+        );
         if (proof && "code" in proof) return proof;
         // The credential moves first: if the provider cannot, nothing is recorded and the extension
         // stays pending, so the approval can be given again once the provider answers.
         const moved = await extendCredential(session);
         if (typeof moved !== "string") return moved;
-        const event = decided.value.type === "extension_approved" ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) } : decided.value;
-        const recorded = await session.record(id, event, `✅ ${mention(who)}${provenWith(proof)} approved the extension.`);
+        const event =
+          decided.value.type === "extension_approved"
+            ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) }
+            : decided.value;
+        const recorded = await session.record(
+          id,
+          event,
+          `✅ ${mention(who)}${provenWith(proof)} approved the extension.`,
+        );
         if (!recorded.ok) return recorded.refusal;
         return recordExtension(session, who, moved);
       }
       const decided = decideApproval(session.state, actor, command.note || undefined);
       if (!decided.ok) return decided.error;
       // Bound to what the approver could have seen: written after the current content was recorded.
-      const seen = approvalPostdatesRecord(comment, session.recordStamp("requested"), session.state.hash ?? "");
+      const seen = approvalPostdatesRecord(
+        comment,
+        session.recordStamp("requested"),
+        session.state.hash ?? "",
+      );
       if (!seen.ok) return seen.error;
       const proof = await stepUpProof(session, "approve", policy?.approvals.step_up, comment);
       if (proof && "code" in proof) return proof;
-      return recordApproval(session, { id, actor, decided: decided.value, proof, note: command.note || undefined, commentId: comment.id });
+      return recordApproval(session, {
+        id,
+        actor,
+        decided: decided.value,
+        proof,
+        note: command.note || undefined,
+        commentId: comment.id,
+      });
     }
     case "deny": {
       const decided = decideDenial(session.state, await session.actor(comment.user), command.reason);
       if (!decided.ok) return decided.error;
-      const recorded = await session.record(id, decided.value, `⛔ ${mention(who)} denied the request.\n\n${quoteBlock(command.reason, 1000)}`);
+      const recorded = await session.record(
+        id,
+        decided.value,
+        `⛔ ${mention(who)} denied the request.\n\n${quoteBlock(command.reason, 1000)}`,
+      );
       if (!recorded.ok) return recorded.refusal;
       await finishRequest(session);
       return "done";
     }
     case "cancel": {
       if (LIVE.has(session.state.status)) {
-        if (who.toLowerCase() !== session.state.requester?.toLowerCase()) return { code: "not_requester", message: "Only the requester can cancel; approvers use /revoke." };
+        if (who.toLowerCase() !== session.state.requester?.toLowerCase())
+          return { code: "not_requester", message: "Only the requester can cancel; approvers use /revoke." };
         await revokeGrant(session, "cancelled", who);
         return "done";
       }
-      const decided = decideCancellation(session.state, await session.actor(comment.user), command.reason || undefined);
+      const decided = decideCancellation(
+        session.state,
+        await session.actor(comment.user),
+        command.reason || undefined,
+      );
       if (!decided.ok) return decided.error;
       const recorded = await session.record(id, decided.value, `🚫 ${mention(who)} cancelled the request.`);
       if (!recorded.ok) return recorded.refusal;
@@ -184,8 +247,18 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       if (!bg.ok) return bg.error;
       const proof = await stepUpProof(session, "break-glass", policy.break_glass.step_up, comment);
       if (proof && "code" in proof) return proof;
-      const decided = { ...bg, value: { ...bg.value, policy_digest: approvalPolicyDigest(policy, session.state.request!.role), ...(proof && bg.value.type === "break_glass" ? { step_up: proof } : {}) } };
-      const repeated = prior > 0 ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.` : "";
+      const decided = {
+        ...bg,
+        value: {
+          ...bg.value,
+          policy_digest: approvalPolicyDigest(policy, session.state.request!.role),
+          ...(proof && bg.value.type === "break_glass" ? { step_up: proof } : {}),
+        },
+      };
+      const repeated =
+        prior > 0
+          ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.`
+          : "";
       const recorded = await session.recordAndConfirm(
         id,
         decided.value,
@@ -196,13 +269,26 @@ async function run(session: RequestSession, command: ParsedCommand, comment: Iss
       if (!recorded.won) return "done";
       // As for /approve: the dispatch first, the mirror comments, status and labels after it.
       await dispatchGrant(session, { deferMirror: true });
-      await notifyPolicy(session, "break_glass", `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`);
+      await notifyPolicy(
+        session,
+        "break_glass",
+        `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`,
+      );
       return "done";
     }
     case "extend": {
       if (!policy) return { code: "not_active", message: "Only an active grant can be extended." };
-      const hash = createHash("sha256").update(`${comment.id}:${command.seconds}:${command.reason}`).digest("hex");
-      const decided = decideExtensionRequest(session.state, policy, await session.actor(comment.user), command.seconds, command.reason, hash);
+      const hash = createHash("sha256")
+        .update(`${comment.id}:${command.seconds}:${command.reason}`)
+        .digest("hex");
+      const decided = decideExtensionRequest(
+        session.state,
+        policy,
+        await session.actor(comment.user),
+        command.seconds,
+        command.reason,
+        hash,
+      );
       if (!decided.ok) return decided.error;
       const grant = session.state.grant!;
       if (!deps.providers[grant.provider as ProviderName]?.extend) {
@@ -240,7 +326,9 @@ async function stepUpProof(
 ): Promise<StepUpProof | Refusal | null> {
   if (!stepUpRequired(stepUp)) return null;
   const login = comment.user.login;
-  const signingKeys = comment.body.includes("-----BEGIN SSH SIGNATURE-----") ? await session.port.sshSigningKeys(login) : [];
+  const signingKeys = comment.body.includes("-----BEGIN SSH SIGNATURE-----")
+    ? await session.port.sshSigningKeys(login)
+    : [];
   const checked = checkStepUp({
     stepUp,
     kind,
@@ -272,21 +360,30 @@ function viaAppRefusal(who: string, comment: IssueComment): Refusal {
 /** Moves the live credential's own expiry by the pending extension; returns the new expiry (ISO). */
 async function extendCredential(session: RequestSession): Promise<string | Refusal> {
   const { grant, extension } = session.state;
-  if (!grant || !extension) return { code: "no_extension_pending", message: "There is no extension waiting." };
+  if (!grant || !extension)
+    return { code: "no_extension_pending", message: "There is no extension waiting." };
   try {
     const { provider, ref } = credentialOf(session);
     if (!provider.extend) throw new Error(`the ${grant.provider} provider cannot extend credentials`);
     const wanted = Date.parse(grant.expires_at) + extension.seconds * 1000;
     return new Date(Math.min(wanted, await provider.extend(ref, wanted))).toISOString();
   } catch (error) {
-    return { code: "extension_failed", message: `The credential could not be extended (${(error as Error).message.slice(0, 300)}); the grant is unchanged and still ends at ${grant.expires_at}. Approve again once the provider answers.` };
+    return {
+      code: "extension_failed",
+      message: `The credential could not be extended (${(error as Error).message.slice(0, 300)}); the grant is unchanged and still ends at ${grant.expires_at}. Approve again once the provider answers.`,
+    };
   }
 }
 
 /** Records the extension the credential already received; other grants, even for the same resource, are untouched. */
-async function recordExtension(session: RequestSession, approvedBy: string, expires: string): Promise<"done" | Refusal> {
+async function recordExtension(
+  session: RequestSession,
+  approvedBy: string,
+  expires: string,
+): Promise<"done" | Refusal> {
   const { grant, extension } = session.state;
-  if (!grant || !extension) return { code: "no_extension_pending", message: "There is no extension waiting." };
+  if (!grant || !extension)
+    return { code: "no_extension_pending", message: "There is no extension waiting." };
   const recorded = await session.record(
     `extended:${grant.grant_id}:${session.state.extensions.length}`,
     { type: "extended", actor: approvedBy, grant_id: grant.grant_id, expires_at: expires },

@@ -23,13 +23,21 @@ export async function handleCommentChange(
   if (approval && (session.state.status === "requested" || session.state.status === "approved")) {
     await session.record(
       `withdrawn:${comment.id}`,
-      { type: "approval_withdrawn", actor: approval.actor, comment_id: comment.id, reason: change === "edited" ? "comment_edited" : "comment_deleted" },
+      {
+        type: "approval_withdrawn",
+        actor: approval.actor,
+        comment_id: comment.id,
+        reason: change === "edited" ? "comment_edited" : "comment_deleted",
+      },
       `↩️ The approval by ${mention(approval.actor)} no longer counts: its comment was ${change}. Approve again in a new comment.`,
     );
     await session.publish();
     return;
   }
   if (change === "edited" && parseCommand(comment.body)) {
-    await port.createComment(issue.number, `ℹ️ ${mention(comment.user.login)}: commands in edited comments are ignored. Post a new comment instead.`);
+    await port.createComment(
+      issue.number,
+      `ℹ️ ${mention(comment.user.login)}: commands in edited comments are ignored. Post a new comment instead.`,
+    );
   }
 }

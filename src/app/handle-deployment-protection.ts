@@ -40,12 +40,20 @@ function claimsOfRun(repository: RepositoryIdentity, run: WorkflowRunSummary, en
  * drill policy's environment. The title only points at the request; the records decide. This gate is
  * in addition to the exchange's own checks, so a job wrongly let through still gets no credential.
  */
-export async function handleDeploymentProtection(deps: BreakglassDeps, port: GitHubPort, payload: DeploymentProtectionPayload): Promise<"approved" | "rejected" | "ignored"> {
+export async function handleDeploymentProtection(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  payload: DeploymentProtectionPayload,
+): Promise<"approved" | "rejected" | "ignored"> {
   if (!payload.environment.startsWith("breakglass")) return "ignored";
   const runId = RUN_IN_CALLBACK.exec(payload.deployment_callback_url ?? "")?.[1];
   if (!runId) return "ignored"; // Without a run there is nothing to review.
   const review = async (state: "approved" | "rejected", comment: string) => {
-    await port.reviewDeploymentProtection(Number(runId), { environment_name: payload.environment, state, comment });
+    await port.reviewDeploymentProtection(Number(runId), {
+      environment_name: payload.environment,
+      state,
+      comment,
+    });
     return state;
   };
   const run = await port.getWorkflowRun(Number(runId));
@@ -54,24 +62,55 @@ export async function handleDeploymentProtection(deps: BreakglassDeps, port: Git
   const claims = claimsOfRun(repository, run, payload.environment);
 
   if (run.path === `.github/workflows/${deps.drillWorkflow}`) {
-    const trusted = checkWorkloadTrust(claims, { repository, workflow: deps.drillWorkflow, events: SCHEDULED_EVENTS });
+    const trusted = checkWorkloadTrust(claims, {
+      repository,
+      workflow: deps.drillWorkflow,
+      events: SCHEDULED_EVENTS,
+    });
     if (!trusted.ok) return review("rejected", `${trusted.error.message} (${trusted.error.code})`);
     const config = await loadRepoConfig(port);
-    const drillEnvironments = [...config.policies.values()].filter((p) => p.drill?.enabled && p.environment).map((p) => p.environment);
-    if (!drillEnvironments.includes(payload.environment)) return review("rejected", `The drill workflow may only use a drill policy's environment, not ${payload.environment}.`);
-    return review("approved", `The ${repository.default_branch} branch's drill workflow, in a drill policy's environment.`);
+    const drillEnvironments = [...config.policies.values()]
+      .filter((p) => p.drill?.enabled && p.environment)
+      .map((p) => p.environment);
+    if (!drillEnvironments.includes(payload.environment))
+      return review(
+        "rejected",
+        `The drill workflow may only use a drill policy's environment, not ${payload.environment}.`,
+      );
+    return review(
+      "approved",
+      `The ${repository.default_branch} branch's drill workflow, in a drill policy's environment.`,
+    );
   }
-  const trusted = checkWorkloadTrust(claims, { repository, workflow: deps.grantWorkflow, events: DISPATCH_EVENTS });
+  const trusted = checkWorkloadTrust(claims, {
+    repository,
+    workflow: deps.grantWorkflow,
+    events: DISPATCH_EVENTS,
+  });
   if (!trusted.ok) return review("rejected", `${trusted.error.message} (${trusted.error.code})`);
   const named = requestNamedIn(run.display_title);
-  if (named === null) return review("rejected", "The run does not name a break-glass request (#issue) in its title; keep the grant workflow's run-name.");
+  if (named === null)
+    return review(
+      "rejected",
+      "The run does not name a break-glass request (#issue) in its title; keep the grant workflow's run-name.",
+    );
   const session = await RequestSession.open(deps, port, named);
   const { state } = session;
-  if (state.request?.drill) return review("rejected", `Request #${session.number} is a drill: only the drill workflow collects it.`);
-  if (state.status !== "approved") return review("rejected", `Request #${session.number} is ${state.status.replace(/_/g, " ")}, not approved.`);
+  if (state.request?.drill)
+    return review("rejected", `Request #${session.number} is a drill: only the drill workflow collects it.`);
+  if (state.status !== "approved")
+    return review(
+      "rejected",
+      `Request #${session.number} is ${state.status.replace(/_/g, " ")}, not approved.`,
+    );
   const policy = session.policy();
   if (!policy) return review("rejected", `The policy of request #${session.number} no longer exists.`);
-  const environment = checkWorkloadTrust(claims, { repository, workflow: deps.grantWorkflow, events: DISPATCH_EVENTS, environment: policy.environment ?? null });
+  const environment = checkWorkloadTrust(claims, {
+    repository,
+    workflow: deps.grantWorkflow,
+    events: DISPATCH_EVENTS,
+    environment: policy.environment ?? null,
+  });
   if (!environment.ok) return review("rejected", `${environment.error.message} (${environment.error.code})`);
   if (!state.runs.includes(runId)) {
     const decided = await trustedRunRefusal(session, repository, run, Number(runId));

@@ -1,4 +1,9 @@
-import { incidentIssueRef, sameIssue, formatIssueRef, type IncidentIssueRef } from "../core/incident-issue.ts";
+import {
+  incidentIssueRef,
+  sameIssue,
+  formatIssueRef,
+  type IncidentIssueRef,
+} from "../core/incident-issue.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import type { GitHubPort, IssueSummary } from "../github/github-port.ts";
 import type { IssueLock } from "./issue-lock.ts";
@@ -23,7 +28,9 @@ export async function handleIncidentClosed(
   const linked = await port.ledger.linkedToIncident(incident);
   let revoked = 0;
   for (const link of linked) {
-    const same = link.owner.toLowerCase() === port.owner.toLowerCase() && link.repo.toLowerCase() === port.repo.toLowerCase();
+    const same =
+      link.owner.toLowerCase() === port.owner.toLowerCase() &&
+      link.repo.toLowerCase() === port.repo.toLowerCase();
     const requestPort = same ? port : await portFor(link.owner, link.repo);
     if (!requestPort) continue;
     await lock(`${requestPort.owner}/${requestPort.repo}#${link.issue}`, async () => {
@@ -31,7 +38,12 @@ export async function handleIncidentClosed(
       const named = incidentIssueRef(session.state.request?.incident ?? null, requestPort);
       if (!named || !sameIssue(named, incident)) return;
       if (!session.policy()?.incident.revoke_on_close) return;
-      const result = await revokeGrant(session, "incident_closed", closedBy, `The incident ${formatIssueRef(incident)} was closed (${issue.html_url}); the policy revokes the grants tied to it.`);
+      const result = await revokeGrant(
+        session,
+        "incident_closed",
+        closedBy,
+        `The incident ${formatIssueRef(incident)} was closed (${issue.html_url}); the policy revokes the grants tied to it.`,
+      );
       if (result === "revoked") revoked++;
     });
   }

@@ -10,7 +10,13 @@ const APP_LABELS = new Set<string>([REQUEST_LABEL, AUDIT_LABEL, DRILL_LABEL, ...
  * back as the ledger's state says. Labels never decide anything (the ledger and the index do), so this
  * is for people reading the issue list: a grant someone unlabelled still shows as active.
  */
-export async function handleLabelChange(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, label: string, sender: string): Promise<void> {
+export async function handleLabelChange(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  issue: IssueSummary,
+  label: string,
+  sender: string,
+): Promise<void> {
   if (sender === deps.identity.login || !APP_LABELS.has(label)) return;
   if (issue.user.login === deps.identity.login) return; // a review issue: its labels are display only too
   if ((await port.ledger.read(issue.number)).entries.length === 0) return; // not a recorded request

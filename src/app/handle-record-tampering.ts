@@ -20,6 +20,11 @@ export async function handleRecordTampering(
   if (sender === deps.identity.login) return;
   const session = await RequestSession.open(deps, port, issue.number, issue);
   if (session.chain.length === 0) return;
-  await session.restoreMirror({ login: sender, change, commentId: comment.id, ...(comment.previousBody !== undefined ? { previousBody: comment.previousBody } : {}) });
+  await session.restoreMirror({
+    login: sender,
+    change,
+    commentId: comment.id,
+    ...(comment.previousBody !== undefined ? { previousBody: comment.previousBody } : {}),
+  });
   await session.publish();
 }

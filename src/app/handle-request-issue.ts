@@ -28,7 +28,13 @@ const DAY_MS = 24 * 3600 * 1000;
  * and publish the status. The requester is always the issue's author, and only their own edits
  * change the request: anyone else's is refused and recorded (see refuseEditByOther).
  */
-export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort, delivered: IssueSummary, editor: string, action = "edited"): Promise<void> {
+export async function handleRequestIssue(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  delivered: IssueSummary,
+  editor: string,
+  action = "edited",
+): Promise<void> {
   if (delivered.state !== "open" || opensReview(deps, delivered)) return;
   // Read the form while the session loads: one round trip less before the requester sees an answer.
   const form = loadIssueForm(port);
@@ -50,30 +56,51 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   const stillCurrent = deliveredBodyIsCurrent(port, delivered);
   const { state } = session;
   const requester = issue.user.login;
-  if (LIVE.has(state.status) || state.request && ENDED.has(state.status)) {
+  if (LIVE.has(state.status) || (state.request && ENDED.has(state.status))) {
     return; // A granted or finished request is frozen: its records, not its body, say what was granted.
   }
   if (session.config.policyErrors.length && session.config.policies.size === 0) {
-    await port.createComment(issue.number, policyBrokenText(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)));
+    await port.createComment(
+      issue.number,
+      policyBrokenText(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)),
+    );
     return;
   }
   const issueForm = await form;
   const validated = issueForm
     ? checkRequestBody(issue.body, issueForm, session.config.policies, session.config.policyErrors)
-    : { ok: false as const, error: [{ field: "form", message: "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`." }] };
+    : {
+        ok: false as const,
+        error: [
+          {
+            field: "form",
+            message:
+              "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`.",
+          },
+        ],
+      };
   // GitHub lets anyone with write access edit the body; it stays the author's request only if
   // the author wrote it. A body first seen on `labeled`/`reopened` is the author's as opened.
-  const byOther = editor.toLowerCase() !== requester.toLowerCase() && (action === "edited" || state.status !== "new");
+  const byOther =
+    editor.toLowerCase() !== requester.toLowerCase() && (action === "edited" || state.status !== "new");
   if (byOther) {
-    const unchanged = validated.ok ? state.hash === requestHash(validated.value) && state.status !== "invalid" : state.status === "invalid" && lastInvalidKey(session) === errorsKey(validated.error);
-    if (!unchanged) await refuseEditByOther(session, editor, requester, validated.ok ? requestHash(validated.value) : null);
+    const unchanged = validated.ok
+      ? state.hash === requestHash(validated.value) && state.status !== "invalid"
+      : state.status === "invalid" && lastInvalidKey(session) === errorsKey(validated.error);
+    if (!unchanged)
+      await refuseEditByOther(session, editor, requester, validated.ok ? requestHash(validated.value) : null);
     return;
   }
   if (!validated.ok) {
     const errors = validated.error;
     const id = `invalid:${errorsKey(errors)}:${session.chain.length}`;
     if (state.status === "invalid" && lastInvalidKey(session) === errorsKey(errors)) return;
-    const recorded = await session.recordAndConfirm(id, { type: "invalid", actor: requester, errors }, invalidText(requester, errors), { stillCurrent });
+    const recorded = await session.recordAndConfirm(
+      id,
+      { type: "invalid", actor: requester, errors },
+      invalidText(requester, errors),
+      { stillCurrent },
+    );
     // Another process handling a concurrent delivery recorded first: it publishes, not this one.
     if (recorded.ok && recorded.won) await session.publish();
     return;
@@ -82,7 +109,9 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   const hash = requestHash(request);
   if (state.hash === hash && state.status !== "invalid") return; // re-save of identical content
   const policy = session.policy(request.resource)!;
-  const isNew = state.status === "new" || state.status === "invalid" && state.request === null && session.chain.length <= 1;
+  const isNew =
+    state.status === "new" ||
+    (state.status === "invalid" && state.request === null && session.chain.length <= 1);
   if (isNew) {
     const usage = await usageOf(deps, session, requester, request.resource);
     const limit = checkLimits(policy, usage, "request");
@@ -92,7 +121,8 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   if (!allowed.ok) return refuseIntake(session, requester, "requester", allowed.error, 500, stillCurrent);
   const incident = await findIncident(port, request);
   const incidentRefused = incidentRefusal(policy, request, incident);
-  if (incidentRefused) return refuseIntake(session, requester, "incident", incidentRefused, 500, stillCurrent);
+  if (incidentRefused)
+    return refuseIntake(session, requester, "incident", incidentRefused, 500, stillCurrent);
   const voided = state.approvals.length;
   const text = [
     voided && state.hash !== hash
@@ -102,27 +132,49 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
     quoteBlock(request.justification, 1000),
     "",
     `Request hash \`${hash.slice(0, 16)}\`: approvals bind to exactly this content.`,
-    ...(incident ? ["", incidentLine(incident)] : request.incident ? ["", "Incident link recorded as given (it names no GitHub issue)."] : []),
+    ...(incident
+      ? ["", incidentLine(incident)]
+      : request.incident
+        ? ["", "Incident link recorded as given (it names no GitHub issue)."]
+        : []),
   ].join("\n");
   const recorded = await session.recordAndConfirm(
     `requested:${hash}:${session.chain.length}`,
-    { type: "requested", actor: requester, request, hash, required_approvals: policy.approvals.required, ...(incident ? { incident_issue: { ref: formatIssueRef(incident.ref), state: incident.state } } : {}) },
+    {
+      type: "requested",
+      actor: requester,
+      request,
+      hash,
+      required_approvals: policy.approvals.required,
+      ...(incident ? { incident_issue: { ref: formatIssueRef(incident.ref), state: incident.state } } : {}),
+    },
     text,
     { stillCurrent },
   );
   if (!recorded.ok) {
-    await port.createComment(issue.number, `👎 **Refused (\`${recorded.refusal.code}\`)**: ${escapeInline(recorded.refusal.message, 400)}`);
+    await port.createComment(
+      issue.number,
+      `👎 **Refused (\`${recorded.refusal.code}\`)**: ${escapeInline(recorded.refusal.message, 400)}`,
+    );
     return;
   }
   // Closing the incident finds this request through the ledger (an issue of the ledger's owner only).
-  if (incident && incident.state !== "unreadable" && incident.ref.owner.toLowerCase() === port.owner.toLowerCase()) await port.ledger.linkIncident(issue.number, incident.ref);
+  if (
+    incident &&
+    incident.state !== "unreadable" &&
+    incident.ref.owner.toLowerCase() === port.owner.toLowerCase()
+  )
+    await port.ledger.linkIncident(issue.number, incident.ref);
 
   // Two deliveries of one issue (opened and labeled, say) handled at once by two processes: the
   // first-written record counts and its writer goes on; the other stops here.
   if (!recorded.won) return;
   const teams = new Set<string>();
   for (const rule of policy.auto_approve) {
-    if (rule.on_call_team && (await port.teamMembers(rule.on_call_team)).some((m) => m.toLowerCase() === requester.toLowerCase())) {
+    if (
+      rule.on_call_team &&
+      (await port.teamMembers(rule.on_call_team)).some((m) => m.toLowerCase() === requester.toLowerCase())
+    ) {
       teams.add(rule.on_call_team.toLowerCase());
     }
   }
@@ -130,7 +182,13 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   if (rule) {
     const approved = await session.recordAndConfirm(
       `auto_approved:${hash}`,
-      { type: "auto_approved", actor: deps.identity.login, hash, rule, policy_digest: approvalPolicyDigest(policy, request.role) },
+      {
+        type: "auto_approved",
+        actor: deps.identity.login,
+        hash,
+        rule,
+        policy_digest: approvalPolicyDigest(policy, request.role),
+      },
       `🤖 Auto-approved by the policy rule \`${escapeInline(rule, 60)}\` of \`${request.resource}\`.`,
     );
     // Another replica handling the same event recorded it first: it dispatches the grant, not this one.
@@ -147,11 +205,19 @@ export async function handleRequestIssue(deps: BreakglassDeps, port: GitHubPort,
   await session.publish();
   if (session.state.status === "approved") await dispatchGrant(session);
   // Escalate at half the approval timeout, time out at the end (reconcile reschedules the second step).
-  else deps.scheduler?.schedule(port, issue.number, deps.now() + (policy.approvals.timeout_seconds * 1000) / 2);
+  else
+    deps.scheduler?.schedule(port, issue.number, deps.now() + (policy.approvals.timeout_seconds * 1000) / 2);
 }
 
 /** A valid body refused for who asks (limits, requester rules): recorded as invalid under `field`, and said. */
-async function refuseIntake(session: RequestSession, requester: string, field: "limits" | "requester" | "incident", refusal: { code: string; message: string }, maxLength: number, stillCurrent: RecordOptions["stillCurrent"]): Promise<void> {
+async function refuseIntake(
+  session: RequestSession,
+  requester: string,
+  field: "limits" | "requester" | "incident",
+  refusal: { code: string; message: string },
+  maxLength: number,
+  stillCurrent: RecordOptions["stillCurrent"],
+): Promise<void> {
   const recorded = await session.record(
     `invalid:${field === "limits" ? "limit" : field}:${session.chain.length}`,
     { type: "invalid", actor: requester, errors: [{ field, message: refusal.message }] },
@@ -169,26 +235,43 @@ async function refuseIntake(session: RequestSession, requester: string, field: "
  * that is still the issue's is recorded; an older one stops, and the newer delivery decides. A first
  * record needs no check: whatever comes later is appended after it.
  */
-function deliveredBodyIsCurrent(port: GitHubPort, delivered: IssueSummary): NonNullable<RecordOptions["stillCurrent"]> {
+function deliveredBodyIsCurrent(
+  port: GitHubPort,
+  delivered: IssueSummary,
+): NonNullable<RecordOptions["stillCurrent"]> {
   return async (session) => {
     if (session.state.status === "new") return null;
     const now = await port.getIssue(delivered.number);
     if (now.state === "open" && now.body === delivered.body) return null;
-    return { code: "stale_delivery", message: `#${delivered.number} changed on GitHub after this delivery's body; the newer delivery is recorded instead.` };
+    return {
+      code: "stale_delivery",
+      message: `#${delivered.number} changed on GitHub after this delivery's body; the newer delivery is recorded instead.`,
+    };
   };
 }
 
 /** The requester passes the policy's `requesters` (minimum permission, teams), read from GitHub now. */
 async function requesterAllowed(session: RequestSession, policy: Policy, requester: string, drill: boolean) {
   const teams = policy.requesters.teams ?? [];
-  return checkRequester(policy, requester, await session.port.permission(requester), await teamsOfMember(session, requester, teams), drill);
+  return checkRequester(
+    policy,
+    requester,
+    await session.port.permission(requester),
+    await teamsOfMember(session, requester, teams),
+    drill,
+  );
 }
 
 /**
  * Someone other than the requester changed the request's body. The recorded request stands (the
  * status comment keeps showing it), the edit is recorded with the editor's login, and both are told.
  */
-async function refuseEditByOther(session: RequestSession, editor: string, requester: string, hash: string | null): Promise<void> {
+async function refuseEditByOther(
+  session: RequestSession,
+  editor: string,
+  requester: string,
+  hash: string | null,
+): Promise<void> {
   const recorded = session.state.hash;
   const text = [
     `👎 **Refused (\`edit_not_by_requester\`)**: ${mention(editor)} edited this request, but only ${mention(requester)}, who opened it, can change it.`,
@@ -198,7 +281,11 @@ async function refuseEditByOther(session: RequestSession, editor: string, reques
       : "Nothing was recorded from the edited text.",
     `${mention(requester)}: if the request should change, edit the issue yourself. ${mention(editor)}: to ask for other access, open your own request.`,
   ].join("\n");
-  const done = await session.record(`edit_refused:${editor.toLowerCase()}:${hash ?? "invalid"}:${session.chain.length}`, { type: "edit_refused", actor: editor, requester, hash }, text);
+  const done = await session.record(
+    `edit_refused:${editor.toLowerCase()}:${hash ?? "invalid"}:${session.chain.length}`,
+    { type: "edit_refused", actor: editor, requester, hash },
+    text,
+  );
   if (done.ok) await session.publish();
 }
 
@@ -232,7 +319,11 @@ function invalidText(requester: string, errors: FieldError[]): string {
 }
 
 function policyBrokenText(lines: string[]): string {
-  return ["🚨 The repository's Breakglass policies are invalid, so no request can be decided. Policy owners must fix:", "", ...lines.map((l) => `- ${escapeInline(l, 300)}`)].join("\n");
+  return [
+    "🚨 The repository's Breakglass policies are invalid, so no request can be decided. Policy owners must fix:",
+    "",
+    ...lines.map((l) => `- ${escapeInline(l, 300)}`),
+  ].join("\n");
 }
 
 /**
@@ -244,7 +335,11 @@ async function usageOf(deps: BreakglassDeps, current: RequestSession, requester:
   const dayAgo = deps.now() - DAY_MS;
   let activeGrants = 0;
   let requestsToday = 1;
-  for await (const s of otherRequestsOf(deps, current.port, requester, { except: current.number, since: dayAgo, config: current.config })) {
+  for await (const s of otherRequestsOf(deps, current.port, requester, {
+    except: current.number,
+    since: dayAgo,
+    config: current.config,
+  })) {
     if (s.state.request?.resource !== resource) continue;
     if (LIVE.has(s.state.status)) activeGrants++;
     // When it was requested is the app's record, not the issue's (an issue can be reused or transferred).

@@ -14,14 +14,23 @@ import { itemsOfReview, openReviewSession } from "./review-issue.ts";
  * unless a `/waive <reason>` by someone other than the people under review is recorded. The items
  * are the ones recorded when the review opened, so deleting a line from the body completes nothing.
  */
-export async function handleReviewClose(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, closer: string): Promise<void> {
+export async function handleReviewClose(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  issue: IssueSummary,
+  closer: string,
+): Promise<void> {
   // A review is an issue the app opened, whatever labels anyone put on it or took off.
   if (closer === deps.identity.login || !opensReview(deps, issue) || issue.user.type !== "Bot") return;
   const session = await openReviewSession(deps, port, issue);
   if (!session) {
     // Our review issue whose title no longer names its request: the body is all there is to go by.
     if (!readTaskItems(issue.body).some((t) => !t.checked)) return;
-    await reopen(port, issue, `↩️ ${mention(closer)}: this review still has unchecked items, so it was reopened. Its title no longer names the request it reviews (\`[breakglass audit] Review #<request> …\`): restore the title, then check the items or have someone else \`/waive\` them.`);
+    await reopen(
+      port,
+      issue,
+      `↩️ ${mention(closer)}: this review still has unchecked items, so it was reopened. Its title no longer names the request it reviews (\`[breakglass audit] Review #<request> …\`): restore the title, then check the items or have someone else \`/waive\` them.`,
+    );
     return;
   }
   const { state } = session;

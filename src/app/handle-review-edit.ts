@@ -25,7 +25,12 @@ export interface ReviewEdit {
  * someone not allowed to tick the item is undone with a comment saying who may; a box found
  * checked that nobody is recorded as ticking is undone too.
  */
-export async function handleReviewEdit(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary, edit: ReviewEdit): Promise<void> {
+export async function handleReviewEdit(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  issue: IssueSummary,
+  edit: ReviewEdit,
+): Promise<void> {
   if (edit.before === undefined || edit.sender.login === deps.identity.login) return; // our own un-ticks
   const session = await openReviewSession(deps, port, issue);
   if (!session) return;
@@ -34,12 +39,17 @@ export async function handleReviewEdit(deps: BreakglassDeps, port: GitHubPort, i
   if (!changes.ticked.length && !changes.unticked.length && !changes.unattributed.length) return;
   const actor = await session.actor(edit.sender);
   const who = mention(edit.sender.login);
-  const id = (what: string, item: string) => `review:${issue.number}:${what}:${createHash("sha256").update(`${edit.editKey}\n${edit.sender.login}\n${item}`).digest("hex").slice(0, 24)}`;
+  const id = (what: string, item: string) =>
+    `review:${issue.number}:${what}:${createHash("sha256").update(`${edit.editKey}\n${edit.sender.login}\n${item}`).digest("hex").slice(0, 24)}`;
   const refused: Array<{ item: string; refusal: Refusal }> = [];
   for (const item of changes.ticked) {
     const decided = decideReviewTick(session.state, item, actor);
     const recorded = decided.ok
-      ? await session.record(id("checked", item), decided.value, `☑️ ${who} ticked “${escapeInline(item, 200)}” on the post-event review #${issue.number}.`)
+      ? await session.record(
+          id("checked", item),
+          decided.value,
+          `☑️ ${who} ticked “${escapeInline(item, 200)}” on the post-event review #${issue.number}.`,
+        )
       : { ok: false as const, refusal: decided.error };
     if (!recorded.ok) refused.push({ item, refusal: recorded.refusal });
   }
@@ -57,10 +67,17 @@ export async function handleReviewEdit(deps: BreakglassDeps, port: GitHubPort, i
   const unticked = uncheckTaskItems(current.body, new Set(undo.map(reviewItemText)));
   if (unticked !== current.body) await port.updateIssue(issue.number, { body: unticked });
   const lines = [
-    ...refused.map((r) => `- “${escapeInline(r.item, 200)}” — refused (\`${r.refusal.code}\`): ${escapeInline(r.refusal.message, 400)}`),
+    ...refused.map(
+      (r) =>
+        `- “${escapeInline(r.item, 200)}” — refused (\`${r.refusal.code}\`): ${escapeInline(r.refusal.message, 400)}`,
+    ),
     ...changes.unattributed.map(
-      (item) => `- “${escapeInline(item, 200)}” — refused (\`unattributed_tick\`): nobody is recorded as ticking it, so it does not count. ${escapeInline(`Only ${whoMayTick(session.state, item)} may tick it`, 300)}: tick it again.`,
+      (item) =>
+        `- “${escapeInline(item, 200)}” — refused (\`unattributed_tick\`): nobody is recorded as ticking it, so it does not count. ${escapeInline(`Only ${whoMayTick(session.state, item)} may tick it`, 300)}: tick it again.`,
     ),
   ];
-  await port.createComment(issue.number, `↩️ ${who}: un-ticked ${undo.length === 1 ? "an item" : `${undo.length} items`} of this review.\n\n${lines.join("\n")}`);
+  await port.createComment(
+    issue.number,
+    `↩️ ${who}: un-ticked ${undo.length === 1 ? "an item" : `${undo.length} items`} of this review.\n\n${lines.join("\n")}`,
+  );
 }

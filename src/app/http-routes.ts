@@ -44,7 +44,10 @@ export function createRoutes(ctx: RouteContext) {
     const given = req.headers["x-request-id"];
     const reqId = typeof given === "string" && /^[A-Za-z0-9._:-]{8,64}$/.test(given) ? given : randomUUID();
     res.setHeader("x-request-id", reqId);
-    const log = { info: (o: object, m?: string) => ctx.log.info({ req_id: reqId, ...o }, m), warn: (o: object, m?: string) => ctx.log.warn({ req_id: reqId, ...o }, m) };
+    const log = {
+      info: (o: object, m?: string) => ctx.log.info({ req_id: reqId, ...o }, m),
+      warn: (o: object, m?: string) => ctx.log.warn({ req_id: reqId, ...o }, m),
+    };
     try {
       if (req.method === "GET" && path === ROUTES.health) {
         sendJson(res, 200, { ok: true });
@@ -57,11 +60,17 @@ export function createRoutes(ctx: RouteContext) {
       }
       if (req.method === "POST" && path === ROUTES.introspect && ctx.deps.introspect) {
         const body = await readJson(req);
-        const result = await ctx.deps.introspect(typeof body.token === "string" ? body.token : "", introspectionContext(body) ?? undefined);
+        const result = await ctx.deps.introspect(
+          typeof body.token === "string" ? body.token : "",
+          introspectionContext(body) ?? undefined,
+        );
         sendJson(res, 200, result.active ? result : { active: false });
         return true;
       }
-      if (req.method === "POST" && (path === ROUTES.exchange || path === ROUTES.release || path === ROUTES.sweep)) {
+      if (
+        req.method === "POST" &&
+        (path === ROUTES.exchange || path === ROUTES.release || path === ROUTES.sweep)
+      ) {
         const body = await readJson(req);
         const token = typeof body.token === "string" ? body.token : "";
         const claims = await ctx.verify(token);
@@ -69,16 +78,21 @@ export function createRoutes(ctx: RouteContext) {
         const match = REPO.exec(repository);
         if (!match) throw new HttpError(400, "bad_repository", "`repository` must be owner/name.");
         const port = await ctx.portFor(match[1]!, match[2]!);
-        if (!port) throw new HttpError(404, "not_installed", `The Breakglass app is not installed on ${repository}.`);
+        if (!port)
+          throw new HttpError(404, "not_installed", `The Breakglass app is not installed on ${repository}.`);
         if (path === ROUTES.sweep) {
-          await checkWorkflowIdentity(port, claims, { workflow: ctx.deps.sweepWorkflow, events: SCHEDULED_EVENTS });
+          await checkWorkflowIdentity(port, claims, {
+            workflow: ctx.deps.sweepWorkflow,
+            events: SCHEDULED_EVENTS,
+          });
           const report = await reconcileRepository(ctx.deps, port);
           log.info({ repository, report }, "sweep");
           sendJson(res, 200, report);
           return true;
         }
         const issue = Number(body.issue);
-        if (!Number.isSafeInteger(issue) || issue <= 0) throw new HttpError(400, "bad_issue", "`issue` must be a positive issue number.");
+        if (!Number.isSafeInteger(issue) || issue <= 0)
+          throw new HttpError(400, "bad_issue", "`issue` must be a positive issue number.");
         const key = `${repository}#${issue}`;
         if (path === ROUTES.release) {
           const outcome = await ctx.lock(key, () => releaseGrant(ctx.deps, port, claims, issue));
@@ -94,19 +108,29 @@ export function createRoutes(ctx: RouteContext) {
       for (const handler of ctx.extra ?? []) if (await handler(req, res)) return true;
       return false;
     } catch (error) {
-      const code = error instanceof OidcRefusal || error instanceof ExchangeRefusal || error instanceof HttpError ? error.code : null;
+      const code =
+        error instanceof OidcRefusal || error instanceof ExchangeRefusal || error instanceof HttpError
+          ? error.code
+          : null;
       if (code !== null && path) ctx.onRefusal?.(path, code);
       if (error instanceof OidcRefusal) return refuse(res, log, 401, error.code, error.message);
       if (error instanceof ExchangeRefusal) return refuse(res, log, error.status, error.code, error.message);
       if (error instanceof HttpError) return refuse(res, log, error.status, error.code, error.message);
       // Nothing was decided: the Action retries a 503 (bounded back-off) and nothing was minted or recorded.
-      if (error instanceof LedgerUnavailable) return refuse(res, log, 503, "ledger_unavailable", error.message);
+      if (error instanceof LedgerUnavailable)
+        return refuse(res, log, 503, "ledger_unavailable", error.message);
       throw error;
     }
   };
 }
 
-function refuse(res: ServerResponse, log: Pick<RouteContext["log"], "warn">, status: number, code: string, message: string): true {
+function refuse(
+  res: ServerResponse,
+  log: Pick<RouteContext["log"], "warn">,
+  status: number,
+  code: string,
+  message: string,
+): true {
   log.warn({ status, code }, message);
   sendJson(res, status, { error: code, message });
   return true;

@@ -21,20 +21,32 @@ const SIGNED_BUT_INACTIVE = new Set(["revoked", "ERR_JWT_EXPIRED"]);
  * scopes and answer go into the request's ledger (an inactive answer too: a revoked token presented
  * again is exactly what a review wants to see), and the status comment's count follows.
  */
-export function introspectFromRecords(deps: BreakglassDeps, portFor: (owner: string, repo: string) => Promise<GitHubPort | null>, base: Introspect): Introspect {
+export function introspectFromRecords(
+  deps: BreakglassDeps,
+  portFor: (owner: string, repo: string) => Promise<GitHubPort | null>,
+  base: Introspect,
+): Introspect {
   return async (token, use) => {
     const answer = await base(token);
     if (!answer.active && !SIGNED_BUT_INACTIVE.has(answer.reason ?? "")) return answer;
     // The signature was verified by `base`, so these claims are the app's own.
     const claims = decodeJwt(token);
     const [owner, repo, ...rest] = typeof claims.bg_repo === "string" ? claims.bg_repo.split("/") : [];
-    if (!owner || !repo || rest.length || typeof claims.bg_issue !== "number") return { active: false, reason: "token names no request" };
+    if (!owner || !repo || rest.length || typeof claims.bg_issue !== "number")
+      return { active: false, reason: "token names no request" };
     const port = await portFor(owner, repo);
     if (!port) return { active: false, reason: "the app is not installed on the token's repository" };
     const session = await RequestSession.open(deps, port, claims.bg_issue);
     const { state } = session;
-    const live = answer.active && state.status === "active" && state.grant && !state.grant.ended && state.grant.credential_id === claims.jti;
-    const result = live ? answer : { active: false, reason: answer.active ? "revoked" : (answer.reason ?? "inactive") };
+    const live =
+      answer.active &&
+      state.status === "active" &&
+      state.grant &&
+      !state.grant.ended &&
+      state.grant.credential_id === claims.jti;
+    const result = live
+      ? answer
+      : { active: false, reason: answer.active ? "revoked" : (answer.reason ?? "inactive") };
     if (state.grant && state.grant.credential_id === claims.jti) {
       await recordUses(session, [
         {
@@ -55,9 +67,16 @@ export function introspectFromRecords(deps: BreakglassDeps, portFor: (owner: str
 
 /** The service's own description of a use, from an introspection request's body; null when it gave none. */
 export function introspectionContext(body: Record<string, unknown>): IntrospectionContext | null {
-  const service = typeof body.service === "string" && /^[A-Za-z0-9._-]{1,100}$/.test(body.service) ? body.service : null;
+  const service =
+    typeof body.service === "string" && /^[A-Za-z0-9._-]{1,100}$/.test(body.service) ? body.service : null;
   if (!service) return null;
-  const raw = Array.isArray(body.scopes) ? body.scopes : typeof body.scope === "string" ? body.scope.split(" ") : [];
-  const scopes = raw.filter((s): s is string => typeof s === "string" && /^[\x21-\x7e]{1,100}$/.test(s)).slice(0, 20);
+  const raw = Array.isArray(body.scopes)
+    ? body.scopes
+    : typeof body.scope === "string"
+      ? body.scope.split(" ")
+      : [];
+  const scopes = raw
+    .filter((s): s is string => typeof s === "string" && /^[\x21-\x7e]{1,100}$/.test(s))
+    .slice(0, 20);
   return { service, scopes };
 }

@@ -7,7 +7,12 @@ import { LedgerUnavailable } from "../github/ledger.ts";
  * and nothing may be decided, so the person who acted is told on the issue — the request stays as it
  * was, nothing was granted — and the error goes on to the log. Any other error is left as it is.
  */
-export async function sayWhenLedgerUnavailable(port: Pick<GitHubPort, "createComment">, issue: number, who: string, work: () => Promise<void>): Promise<void> {
+export async function sayWhenLedgerUnavailable(
+  port: Pick<GitHubPort, "createComment">,
+  issue: number,
+  who: string,
+  work: () => Promise<void>,
+): Promise<void> {
   try {
     await work();
   } catch (error) {

@@ -18,14 +18,22 @@ export function localDevelopmentFromEnv(env: Record<string, string | undefined>)
   if (proxy) {
     const url = URL.canParse(proxy) ? new URL(proxy) : null;
     if (!url || !["https:", "http:"].includes(url.protocol) || !url.host) {
-      throw new ConfigError("WEBHOOK_PROXY_URL", `WEBHOOK_PROXY_URL must be the URL of a webhook relay channel, e.g. https://smee.io/AbC123 (create one at https://smee.io/new), not "${proxy.slice(0, 60)}".`);
+      throw new ConfigError(
+        "WEBHOOK_PROXY_URL",
+        `WEBHOOK_PROXY_URL must be the URL of a webhook relay channel, e.g. https://smee.io/AbC123 (create one at https://smee.io/new), not "${proxy.slice(0, 60)}".`,
+      );
     }
-    if (url.username || url.password) throw new ConfigError("WEBHOOK_PROXY_URL", "WEBHOOK_PROXY_URL must not carry a user name or password.");
+    if (url.username || url.password)
+      throw new ConfigError("WEBHOOK_PROXY_URL", "WEBHOOK_PROXY_URL must not carry a user name or password.");
     out.webhookProxyUrl = url.toString().replace(/\/$/, "");
   }
   const org = env.GH_ORG?.trim();
   if (org) {
-    if (!LOGIN.test(org)) throw new ConfigError("GH_ORG", `GH_ORG must be an organization's login as in its URL (github.com/<login>), e.g. acme, not "${org.slice(0, 60)}".`);
+    if (!LOGIN.test(org))
+      throw new ConfigError(
+        "GH_ORG",
+        `GH_ORG must be an organization's login as in its URL (github.com/<login>), e.g. acme, not "${org.slice(0, 60)}".`,
+      );
     out.org = org;
   }
   return out;

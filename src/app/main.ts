@@ -29,6 +29,14 @@ running
     const resealed = reports.flatMap((r) => r.resealed).length;
     const unopenable = reports.flatMap((r) => r.unopenable).length;
     const failed = reports.flatMap((r) => r.failed).length;
-    console.log(JSON.stringify({ level: unopenable || failed ? 40 : 30, msg: `seal key rotation: ${resealed} live grant handle(s) sealed again under the current key; ${unopenable} open with no configured key; ${failed} request(s) could not be read now (the sweep retries)`, resealed, unopenable, failed }));
+    console.log(
+      JSON.stringify({
+        level: unopenable || failed ? 40 : 30,
+        msg: `seal key rotation: ${resealed} live grant handle(s) sealed again under the current key; ${unopenable} open with no configured key; ${failed} request(s) could not be read now (the sweep retries)`,
+        resealed,
+        unopenable,
+        failed,
+      }),
+    );
   })
   .catch((error) => console.error("start-up reconcile failed; the sweep will catch up", error));

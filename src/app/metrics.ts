@@ -28,13 +28,55 @@ export function createAppMetrics(live: () => Promise<LiveCounts>): AppMetrics {
   let snapshot: Promise<LiveCounts> | null = null;
   // One read of the records per scrape, shared by the three gauges.
   const read = () => (snapshot ??= live().finally(() => setTimeout(() => (snapshot = null), 0)));
-  new Gauge({ name: "breakglass_active_grants", help: "Grants whose credentials are live now.", registers: [registry], async collect() { this.set((await read()).active); } });
-  new Gauge({ name: "breakglass_pending_requests", help: "Requests waiting for approval or for their grant run.", registers: [registry], async collect() { this.set((await read()).pending); } });
-  new Gauge({ name: "breakglass_revoke_failed_grants", help: "Grants whose revocation failed and is being retried.", registers: [registry], async collect() { this.set((await read()).revokeFailed); } });
-  const revokeFailures = new Counter({ name: "breakglass_revoke_failures_total", help: "Revocations that failed or could not be verified, by provider.", labelNames: ["provider"], registers: [registry] });
-  const refusals = new Counter({ name: "breakglass_exchange_refusals_total", help: "Refused calls to the Action's routes, by route and reason code.", labelNames: ["route", "code"], registers: [registry] });
-  const webhooks = new Histogram({ name: "breakglass_webhook_duration_seconds", help: "Time to handle a webhook delivery, by event (GitHub gives up after 10 s).", labelNames: ["event"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: [registry] });
-  const notifications = new Counter({ name: "breakglass_notification_failures_total", help: "Notifications that did not arrive, by target type.", labelNames: ["target"], registers: [registry] });
+  new Gauge({
+    name: "breakglass_active_grants",
+    help: "Grants whose credentials are live now.",
+    registers: [registry],
+    async collect() {
+      this.set((await read()).active);
+    },
+  });
+  new Gauge({
+    name: "breakglass_pending_requests",
+    help: "Requests waiting for approval or for their grant run.",
+    registers: [registry],
+    async collect() {
+      this.set((await read()).pending);
+    },
+  });
+  new Gauge({
+    name: "breakglass_revoke_failed_grants",
+    help: "Grants whose revocation failed and is being retried.",
+    registers: [registry],
+    async collect() {
+      this.set((await read()).revokeFailed);
+    },
+  });
+  const revokeFailures = new Counter({
+    name: "breakglass_revoke_failures_total",
+    help: "Revocations that failed or could not be verified, by provider.",
+    labelNames: ["provider"],
+    registers: [registry],
+  });
+  const refusals = new Counter({
+    name: "breakglass_exchange_refusals_total",
+    help: "Refused calls to the Action's routes, by route and reason code.",
+    labelNames: ["route", "code"],
+    registers: [registry],
+  });
+  const webhooks = new Histogram({
+    name: "breakglass_webhook_duration_seconds",
+    help: "Time to handle a webhook delivery, by event (GitHub gives up after 10 s).",
+    labelNames: ["event"],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [registry],
+  });
+  const notifications = new Counter({
+    name: "breakglass_notification_failures_total",
+    help: "Notifications that did not arrive, by target type.",
+    labelNames: ["target"],
+    registers: [registry],
+  });
   return {
     registry,
     revokeFailed: (provider) => revokeFailures.inc({ provider }),

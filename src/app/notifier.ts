@@ -5,7 +5,18 @@ import type { NotifyTarget } from "../core/types.ts";
 import type { NotificationFailure } from "./notification-failures.ts";
 
 export interface Notification {
-  event: "requested" | "approved" | "break_glass" | "granted" | "revoked" | "revocation_failed" | "escalated" | "records_tampered" | "first_use" | "passkey_registered" | "passkey_removed";
+  event:
+    | "requested"
+    | "approved"
+    | "break_glass"
+    | "granted"
+    | "revoked"
+    | "revocation_failed"
+    | "escalated"
+    | "records_tampered"
+    | "first_use"
+    | "passkey_registered"
+    | "passkey_removed";
   repository: string;
   issue: number;
   url: string;
@@ -32,7 +43,8 @@ export interface HttpNotifierOptions {
  * https://api.slack.com/reference/surfaces/formatting#escaping
  * Invisible and bidi characters are removed first, as in every other output.
  */
-export const escapeSlack = (text: string): string => stripInvisible(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+export const escapeSlack = (text: string): string =>
+  stripInvisible(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** The notification as a reader will see it: no invisible or bidi characters in any of its text. */
 export const visibleNotification = (n: Notification): Notification => ({
@@ -58,7 +70,15 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
   const attempts = options.attempts ?? 3;
   const log = options.log ?? (() => undefined);
   const failed = (target: NotifyTarget, n: Notification, reason: string) =>
-    options.onFailure?.({ at: new Date().toISOString(), target: target.type, url_env: target.url_env, event: n.event, repository: n.repository, issue: n.issue, reason: reason.slice(0, 300) });
+    options.onFailure?.({
+      at: new Date().toISOString(),
+      target: target.type,
+      url_env: target.url_env,
+      event: n.event,
+      repository: n.repository,
+      issue: n.issue,
+      reason: reason.slice(0, 300),
+    });
   const toSlack = async (url: string, n: Notification): Promise<string | null> => {
     const webhook = new IncomingWebhook(url, {
       timeout: 5000,
@@ -76,7 +96,9 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
   const toWebhook = async (url: string, secret: string | null, n: Notification): Promise<string | null> => {
     const body = JSON.stringify(visibleNotification(n));
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (secret !== null) headers["x-breakglass-signature-256"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+    if (secret !== null)
+      headers["x-breakglass-signature-256"] =
+        `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
     let last = "";
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
@@ -108,7 +130,10 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
             failed(target, n, `${target.secret_env} is not set in the app's environment`);
             return;
           }
-          const problem = target.type === "slack" ? await toSlack(url, n) : await toWebhook(url, target.secret_env ? options.env[target.secret_env]! : null, n);
+          const problem =
+            target.type === "slack"
+              ? await toSlack(url, n)
+              : await toWebhook(url, target.secret_env ? options.env[target.secret_env]! : null, n);
           if (problem !== null) failed(target, n, problem);
         }),
       );
@@ -117,7 +142,9 @@ export function httpNotifier(options: HttpNotifierOptions): Notifier {
 }
 
 /** Records notifications in memory: the sandbox and tests use it to see who was alerted. */
-export function memoryNotifier(): Notifier & { sent: Array<{ targets: readonly NotifyTarget[]; notification: Notification }> } {
+export function memoryNotifier(): Notifier & {
+  sent: Array<{ targets: readonly NotifyTarget[]; notification: Notification }>;
+} {
   const sent: Array<{ targets: readonly NotifyTarget[]; notification: Notification }> = [];
   return {
     sent,

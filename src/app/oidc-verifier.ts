@@ -1,4 +1,10 @@
-import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  createRemoteJWKSet,
+  jwtVerify,
+  errors as joseErrors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
 import type { OidcSettings } from "./deps.ts";
 
 /** The GitHub Actions OIDC claims Breakglass relies on. */
@@ -36,7 +42,15 @@ export class OidcRefusal extends Error {
   }
 }
 
-const REQUIRED = ["repository", "repository_id", "repository_owner_id", "job_workflow_ref", "run_id", "run_attempt", "event_name"] as const;
+const REQUIRED = [
+  "repository",
+  "repository_id",
+  "repository_owner_id",
+  "job_workflow_ref",
+  "run_id",
+  "run_attempt",
+  "event_name",
+] as const;
 
 /**
  * Verifies a workflow's OIDC token against the issuer's published keys: signature (RS256 only — no
@@ -48,10 +62,16 @@ export function createOidcVerifier(settings: OidcSettings, now: () => number, ke
   let jwks: JWTVerifyGetKey | null = keys ?? null;
   async function keySet(): Promise<JWTVerifyGetKey> {
     if (jwks) return jwks;
-    const res = await fetch(new URL(".well-known/openid-configuration", settings.issuer.endsWith("/") ? settings.issuer : `${settings.issuer}/`));
+    const res = await fetch(
+      new URL(
+        ".well-known/openid-configuration",
+        settings.issuer.endsWith("/") ? settings.issuer : `${settings.issuer}/`,
+      ),
+    );
     if (!res.ok) throw new Error(`OIDC discovery at ${settings.issuer} answered ${res.status}`);
     const doc = (await res.json()) as { issuer?: string; jwks_uri?: string };
-    if (doc.issuer !== settings.issuer || !doc.jwks_uri) throw new Error(`OIDC discovery at ${settings.issuer} names another issuer or no jwks_uri`);
+    if (doc.issuer !== settings.issuer || !doc.jwks_uri)
+      throw new Error(`OIDC discovery at ${settings.issuer} names another issuer or no jwks_uri`);
     jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
     return jwks;
   }
@@ -84,11 +104,15 @@ export function createOidcVerifier(settings: OidcSettings, now: () => number, ke
 }
 
 function translate(error: unknown): OidcRefusal {
-  if (error instanceof joseErrors.JWTExpired) return new OidcRefusal("token_expired", "The OIDC token has expired.");
+  if (error instanceof joseErrors.JWTExpired)
+    return new OidcRefusal("token_expired", "The OIDC token has expired.");
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === "iss") return new OidcRefusal("token_issuer", "The OIDC token was issued by someone else.");
-    if (error.claim === "aud") return new OidcRefusal("token_audience", "The OIDC token is for another audience.");
-    if (error.claim === "nbf" || error.claim === "iat") return new OidcRefusal("token_not_yet_valid", "The OIDC token is not valid yet.");
+    if (error.claim === "iss")
+      return new OidcRefusal("token_issuer", "The OIDC token was issued by someone else.");
+    if (error.claim === "aud")
+      return new OidcRefusal("token_audience", "The OIDC token is for another audience.");
+    if (error.claim === "nbf" || error.claim === "iat")
+      return new OidcRefusal("token_not_yet_valid", "The OIDC token is not valid yet.");
     return new OidcRefusal("token_claims", `The OIDC token's "${error.claim}" claim is not acceptable.`);
   }
   if (
@@ -97,8 +121,12 @@ function translate(error: unknown): OidcRefusal {
     error instanceof joseErrors.JOSEAlgNotAllowed ||
     error instanceof joseErrors.JWKSMultipleMatchingKeys
   ) {
-    return new OidcRefusal("token_signature", "The OIDC token's signature does not verify against the issuer's keys.");
+    return new OidcRefusal(
+      "token_signature",
+      "The OIDC token's signature does not verify against the issuer's keys.",
+    );
   }
-  if (error instanceof joseErrors.JOSEError) return new OidcRefusal("token_malformed", `The OIDC token is not acceptable (${error.code}).`);
+  if (error instanceof joseErrors.JOSEError)
+    return new OidcRefusal("token_malformed", `The OIDC token is not acceptable (${error.code}).`);
   return new OidcRefusal("token_malformed", "The OIDC token could not be verified.");
 }

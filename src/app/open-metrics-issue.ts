@@ -13,7 +13,10 @@ const handled = new WeakMap<BreakglassDeps, Set<string>>();
  * a second sweep never open it twice; nobody with write access can take it (the ledger is the app's).
  * A month with no request and no drill opens nothing. Returns the new issue's number, or null.
  */
-export async function openMonthlyMetricsIssue(deps: BreakglassDeps, port: GitHubPort): Promise<number | null> {
+export async function openMonthlyMetricsIssue(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+): Promise<number | null> {
   const month = previousMonth(deps.now());
   const key = `metrics-${month}`;
   let seen = handled.get(deps);
@@ -26,7 +29,13 @@ export async function openMonthlyMetricsIssue(deps: BreakglassDeps, port: GitHub
   }
   const { since, until } = monthBounds(month);
   // Read before reserving: if the ledger cannot be read, the reservation is not spent and the next sweep tries again.
-  const collection = await collectAudit(port, { since, until, appLogin: deps.identity.login, jwks: deps.jwks, now: deps.now() });
+  const collection = await collectAudit(port, {
+    since,
+    until,
+    appLogin: deps.identity.login,
+    jwks: deps.jwks,
+    now: deps.now(),
+  });
   if (!(await port.ledger.reserve(key, 0))) {
     seen.add(memo);
     return null;

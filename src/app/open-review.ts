@@ -17,7 +17,9 @@ export async function openReview(session: RequestSession): Promise<{ number: num
   const policy = session.policy();
   const items = reviewItems(policy?.audit_checklist, state.break_glass !== null);
   const selves = selfReviewers(state).map(mention).join(" or ");
-  const approvers = state.approvals.filter((a) => a.via !== "auto" && a.actor !== state.requester).map((a) => a.actor);
+  const approvers = state.approvals
+    .filter((a) => a.via !== "auto" && a.actor !== state.requester)
+    .map((a) => a.actor);
   const owners = policy ? [...(await session.approvers(policy)).keys()] : [];
   const assignees = [...new Set([...approvers, ...owners])].slice(0, 10);
   const r = state.request;
@@ -67,7 +69,9 @@ async function activity(session: RequestSession): Promise<string> {
     grantedAt: grant.granted_at,
     endedAt: grant.ended?.at ?? null,
     source: seal?.source ?? `the ${grant.provider} provider`,
-    notes: seal?.notes ?? ["No use was collected at revocation (the grant was revoked before uses were recorded)."],
+    notes: seal?.notes ?? [
+      "No use was collected at revocation (the grant was revoked before uses were recorded).",
+    ],
     fullListAt: `the ledger ${session.port.ledger.location}, branch uses/…/${session.number}${seal ? `, sha256 ${seal.digest.slice(0, 16)}…` : ""}`,
   });
 }

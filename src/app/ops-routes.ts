@@ -21,7 +21,12 @@ export interface Readiness {
  * a load balancer sends no traffic to a replica that would fail every call. /healthz (http-routes) only
  * says the process answers.
  */
-export function opsRoutes(deps: BreakglassDeps, auth: DashboardAuth, metrics: AppMetrics, readiness: Readiness) {
+export function opsRoutes(
+  deps: BreakglassDeps,
+  auth: DashboardAuth,
+  metrics: AppMetrics,
+  readiness: Readiness,
+) {
   let githubOkUntil = 0;
   return async function ops(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = (req.url ?? "/").split("?")[0];
@@ -34,7 +39,9 @@ export function opsRoutes(deps: BreakglassDeps, auth: DashboardAuth, metrics: Ap
         return true;
       }
       const text = await metrics.registry.metrics();
-      res.writeHead(200, { "content-type": metrics.registry.contentType, "cache-control": "no-store" }).end(text);
+      res
+        .writeHead(200, { "content-type": metrics.registry.contentType, "cache-control": "no-store" })
+        .end(text);
       return true;
     }
     if (path === OPS_ROUTES.ready) {

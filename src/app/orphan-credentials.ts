@@ -48,12 +48,16 @@ export async function revokeUnrecorded(
 }
 
 /** The sweep's part: every owed credential of the repository revoked, and dropped from the ledger once the provider confirms. */
-export async function revokeOwedCredentials(deps: BreakglassDeps, port: GitHubPort): Promise<{ revoked: string[]; failed: string[] }> {
+export async function revokeOwedCredentials(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+): Promise<{ revoked: string[]; failed: string[] }> {
   const result = { revoked: [] as string[], failed: [] as string[] };
   for (const orphan of await port.ledger.orphans()) {
     const provider = deps.providers[orphan.provider as keyof typeof deps.providers];
     try {
-      if (!provider) throw new Error(`the ${orphan.provider} provider is not configured on this Breakglass app`);
+      if (!provider)
+        throw new Error(`the ${orphan.provider} provider is not configured on this Breakglass app`);
       await provider.revoke({
         grantId: orphan.grant_id,
         credentialId: orphan.credential_id,
@@ -65,7 +69,10 @@ export async function revokeOwedCredentials(deps: BreakglassDeps, port: GitHubPo
       await port.ledger.dropOrphan(orphan.key);
       result.revoked.push(orphan.credential_id);
       await port
-        .createComment(orphan.issue, `🔒 The unrecorded credential \`${escapeInline(orphan.credential_id, 80)}\` (${escapeInline(orphan.provider, 20)}), minted for this request and never handed out, is now revoked.`)
+        .createComment(
+          orphan.issue,
+          `🔒 The unrecorded credential \`${escapeInline(orphan.credential_id, 80)}\` (${escapeInline(orphan.provider, 20)}), minted for this request and never handed out, is now revoked.`,
+        )
         .catch(() => undefined); // the issue may be gone or full; the ledger no longer owes it
     } catch {
       result.failed.push(orphan.credential_id);

@@ -29,16 +29,36 @@ export interface PolicyCheckPort {
   listDirectoryAt(ref: string, path: string): Promise<string[]>;
   teamMembers: GitHubPort["teamMembers"];
   teamPermission(team: string): Promise<Permission>;
-  createCheckRun(input: { name: string; head_sha: string; status: "in_progress"; output?: CheckOutput; details_url?: string }): Promise<number>;
-  updateCheckRun(id: number, input: { output: CheckOutput; conclusion?: "success" | "failure" | "neutral" }): Promise<void>;
+  createCheckRun(input: {
+    name: string;
+    head_sha: string;
+    status: "in_progress";
+    output?: CheckOutput;
+    details_url?: string;
+  }): Promise<number>;
+  updateCheckRun(
+    id: number,
+    input: { output: CheckOutput; conclusion?: "success" | "failure" | "neutral" },
+  ): Promise<void>;
 }
 
-const isStatus = (error: unknown, status: number): boolean => typeof error === "object" && error !== null && (error as { status?: number }).status === status;
+const isStatus = (error: unknown, status: number): boolean =>
+  typeof error === "object" && error !== null && (error as { status?: number }).status === status;
 
-export function octokitPolicyCheckPort(octokit: PortOctokit, owner: string, repo: string, base: Pick<GitHubPort, "teamMembers" | "teamPermission">): PolicyCheckPort {
+export function octokitPolicyCheckPort(
+  octokit: PortOctokit,
+  owner: string,
+  repo: string,
+  base: Pick<GitHubPort, "teamMembers" | "teamPermission">,
+): PolicyCheckPort {
   return {
     async changedFiles(pull) {
-      const files = await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: pull, per_page: 100 });
+      const files = await octokit.paginate(octokit.rest.pulls.listFiles, {
+        owner,
+        repo,
+        pull_number: pull,
+        per_page: 100,
+      });
       return files.flatMap((f) => [f.filename, ...(f.previous_filename ? [f.previous_filename] : [])]);
     },
     async readFileAt(ref, path) {

@@ -3,21 +3,34 @@ import { teamsAmong, type Permission } from "../core/approvers.ts";
 import { formatDuration } from "../core/duration.ts";
 import { escapeInline, mention } from "../core/markdown.ts";
 import { approvalPolicyDigest } from "../core/policy-digest.ts";
-import { recheckApprovals, STALE_REASON_TEXT, type ApprovalFacts, type RecheckResult } from "../core/recheck-approvals.ts";
+import {
+  recheckApprovals,
+  STALE_REASON_TEXT,
+  type ApprovalFacts,
+  type RecheckResult,
+} from "../core/recheck-approvals.ts";
 import type { Policy } from "../core/types.ts";
 import { finishRequest } from "./finish-request.ts";
 import type { RequestSession } from "./request-session.ts";
 
 /** The teams whose membership decides something about the requester: `requesters.teams` and on-call rules. */
 export function requesterTeamsOf(policy: Policy): string[] {
-  return [...(policy.requesters.teams ?? []), ...policy.auto_approve.flatMap((r) => (r.on_call_team ? [r.on_call_team] : []))];
+  return [
+    ...(policy.requesters.teams ?? []),
+    ...policy.auto_approve.flatMap((r) => (r.on_call_team ? [r.on_call_team] : [])),
+  ];
 }
 
 /** The teams among `teams` that `login` is a member of now, lower case. */
-export async function teamsOfMember(session: RequestSession, login: string, teams: readonly string[]): Promise<Set<string>> {
+export async function teamsOfMember(
+  session: RequestSession,
+  login: string,
+  teams: readonly string[],
+): Promise<Set<string>> {
   const found = new Set<string>();
   for (const team of new Set(teams.map((t) => t.toLowerCase()))) {
-    if ((await session.port.teamMembers(team)).some((m) => m.toLowerCase() === login.toLowerCase())) found.add(team);
+    if ((await session.port.teamMembers(team)).some((m) => m.toLowerCase() === login.toLowerCase()))
+      found.add(team);
   }
   return found;
 }
@@ -25,21 +38,31 @@ export async function teamsOfMember(session: RequestSession, login: string, team
 /** Reads, fresh from GitHub and the default branch, everything recheckApprovals judges. */
 async function factsFor(session: RequestSession, policy: Policy): Promise<ApprovalFacts> {
   const { state, port } = session;
-  const people = state.approvals.filter((a) => a.via !== "auto" && a.via !== "break_glass").map((a) => a.actor);
+  const people = state.approvals
+    .filter((a) => a.via !== "auto" && a.via !== "break_glass")
+    .map((a) => a.actor);
   const permissions = new Map<string, Permission>();
   for (const login of people) permissions.set(login.toLowerCase(), await port.permission(login));
-  const teams = [...teamsAmong(session.owners(policy)), ...state.approvals.flatMap((a) => (a.detail?.startsWith("@") && a.detail.includes("/") ? [a.detail] : []))];
+  const teams = [
+    ...teamsAmong(session.owners(policy)),
+    ...state.approvals.flatMap((a) =>
+      a.detail?.startsWith("@") && a.detail.includes("/") ? [a.detail] : [],
+    ),
+  ];
   return {
     policyDigest: approvalPolicyDigest(policy, state.request!.role),
     eligible: await session.approvers(policy),
     permissions,
     teamPermissions: await session.teamPermissions(teams),
     requesterPermission: state.requester ? await port.permission(state.requester) : "none",
-    requesterTeams: state.requester ? await teamsOfMember(session, state.requester, requesterTeamsOf(policy)) : new Set(),
+    requesterTeams: state.requester
+      ? await teamsOfMember(session, state.requester, requesterTeamsOf(policy))
+      : new Set(),
   };
 }
 
-export type RecheckOutcome = { ok: true } | { ok: false; code: "approval_stale" | "requester_not_allowed"; message: string };
+export type RecheckOutcome =
+  { ok: true } | { ok: false; code: "approval_stale" | "requester_not_allowed"; message: string };
 export type BeforeGrantOutcome = RecheckOutcome | { ok: false; code: "request_expired"; message: string };
 
 /**
@@ -48,7 +71,11 @@ export type BeforeGrantOutcome = RecheckOutcome | { ok: false; code: "request_ex
  * before an approval is recorded and by the exchange before anything is minted: a grant needs its
  * approvals to hold at the moment of the grant, not only when they were given.
  */
-export async function recheckApprovalsNow(session: RequestSession, policy: Policy, at: "approval" | "exchange"): Promise<RecheckOutcome> {
+export async function recheckApprovalsNow(
+  session: RequestSession,
+  policy: Policy,
+  at: "approval" | "exchange",
+): Promise<RecheckOutcome> {
   const { state } = session;
   if ((state.status !== "requested" && state.status !== "approved") || !state.request) return { ok: true };
   const result = await recheckApprovals(state, policy, await factsFor(session, policy));
@@ -56,13 +83,19 @@ export async function recheckApprovalsNow(session: RequestSession, policy: Polic
   if (changed) {
     const recorded = await session.record(
       `voided:${session.chain.length}`,
-      { type: "approvals_voided", actor: session.deps.identity.login, voided: result.voided, required_approvals: result.required },
+      {
+        type: "approvals_voided",
+        actor: session.deps.identity.login,
+        voided: result.voided,
+        required_approvals: result.required,
+      },
       voidedText(result, state.required_approvals),
     );
     if (recorded.ok) await session.publish();
   }
   // The same code at an /approve and at the exchange: it is the requester who is no longer allowed.
-  if (result.requester) return { ok: false, code: "requester_not_allowed", message: result.requester.message };
+  if (result.requester)
+    return { ok: false, code: "requester_not_allowed", message: result.requester.message };
   if (at === "exchange" && !result.complete) {
     const message = `The approvals of #${session.number} no longer hold (${describe(result)}); nothing was minted. Approvers: read the request and \`/approve\` again.`;
     return { ok: false, code: "approval_stale", message };
@@ -77,7 +110,10 @@ function describe(result: RecheckResult): string {
 
 function voidedText(result: RecheckResult, before: number): string {
   const lines = result.voided.map((v) => `- ${mention(v.actor)} ${STALE_REASON_TEXT[v.reason]}.`);
-  const more = result.required !== before ? [`- The policy in force now asks for **${result.required}** approval(s) (it was ${before}).`] : [];
+  const more =
+    result.required !== before
+      ? [`- The policy in force now asks for **${result.required}** approval(s) (it was ${before}).`]
+      : [];
   const requester = result.requester ? [``, `⛔ ${escapeInline(result.requester.message, 400)}`] : [];
   const head = result.voided.length
     ? `↩️ **${result.voided.length} approval(s) no longer count**, checked again against the CODEOWNERS, team memberships, permissions and policy on the default branch:`
@@ -89,7 +125,9 @@ function voidedText(result: RecheckResult, before: number): string {
     ...more,
     ...requester,
     "",
-    result.complete ? "What is left still approves the request." : "Approvers who still may: read the request and `/approve` again in a new comment.",
+    result.complete
+      ? "What is left still approves the request."
+      : "Approvers who still may: read the request and `/approve` again in a new comment.",
   ].join("\n");
 }
 
@@ -118,7 +156,11 @@ export async function checkBeforeGrant(session: RequestSession): Promise<BeforeG
   if (!policy || !session.state.request) return { ok: true };
   if (await expireIfUncollected(session, policy)) {
     await finishRequest(session);
-    return { ok: false, code: "request_expired", message: `#${session.number} was approved at ${session.state.approved_at ?? "?"} but not collected within ${formatDuration(policy.approvals.collect_within_seconds)}; the approval expired. Open a new request.` };
+    return {
+      ok: false,
+      code: "request_expired",
+      message: `#${session.number} was approved at ${session.state.approved_at ?? "?"} but not collected within ${formatDuration(policy.approvals.collect_within_seconds)}; the approval expired. Open a new request.`,
+    };
   }
   return recheckApprovalsNow(session, policy, "exchange");
 }

@@ -70,8 +70,27 @@ const SWEEP_CONCURRENCY = 6;
  * pending requests escalated and timed out, and live grants (re)scheduled. Run at start-up, by the
  * timers, and by the scheduled sweep workflow; safe to run twice at once (records are idempotent).
  */
-export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort, only?: number): Promise<ReconcileReport> {
-  const report: ReconcileReport = { redispatched: [], checked: 0, revoked: [], failed: [], finished: [], escalated: [], timed_out: [], scheduled: [], restored: [], orphans_revoked: [], orphans_failed: [], resealed: [], unopenable: [], lost_edits: [] };
+export async function reconcileRepository(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  only?: number,
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    redispatched: [],
+    checked: 0,
+    revoked: [],
+    failed: [],
+    finished: [],
+    escalated: [],
+    timed_out: [],
+    scheduled: [],
+    restored: [],
+    orphans_revoked: [],
+    orphans_failed: [],
+    resealed: [],
+    unopenable: [],
+    lost_edits: [],
+  };
   // The app's own index, not labels, open/closed state or titles (all writable by triage): a grant whose
   // issue was closed, unlabelled, locked or flooded is still found. A timer names its one issue.
   const issues = only !== undefined ? [only] : await port.ledger.index();
@@ -87,7 +106,8 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
   let memo = memos.get(deps);
   if (!memo) memos.set(deps, (memo = new Map()));
   let sharedConfig: ReturnType<typeof loadRepoConfig> | undefined;
-  const shared = () => (only === undefined && issues.length > 1 ? (sharedConfig ??= loadRepoConfig(port)) : undefined);
+  const shared = () =>
+    only === undefined && issues.length > 1 ? (sharedConfig ??= loadRepoConfig(port)) : undefined;
   const now = deps.now();
   const one = async (n: number) => {
     report.checked++;
@@ -105,7 +125,14 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
       if (only === undefined && isSettled(session.state)) await port.ledger.setIndexed(n, false);
       const { state } = session;
       const expires = state.grant ? Date.parse(state.grant.expires_at) : NaN;
-      if (tips && session.ledgerTip && LIVE.has(state.status) && state.status !== "revoke_failed" && expires > deps.now()) memo.set(key, { tip: session.ledgerTip, dueAt: expires, checkedAt: now });
+      if (
+        tips &&
+        session.ledgerTip &&
+        LIVE.has(state.status) &&
+        state.status !== "revoke_failed" &&
+        expires > deps.now()
+      )
+        memo.set(key, { tip: session.ledgerTip, dueAt: expires, checkedAt: now });
       else memo.delete(key);
     };
     try {
@@ -119,9 +146,11 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
   // Requests are independent (each under its own lock): a few at a time, well inside GitHub's 100
   // concurrent requests and Octokit's 10, so reading thousands after a restart is not one by one.
   const queue = [...issues];
-  await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, queue.length) }, async () => {
-    for (let n = queue.shift(); n !== undefined; n = queue.shift()) await one(n);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(SWEEP_CONCURRENCY, queue.length) }, async () => {
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) await one(n);
+    }),
+  );
   // Once a month, last month's figures for auditors; it never holds up or fails the sweep.
   if (only === undefined) {
     await openMonthlyMetricsIssue(deps, port).then(
@@ -132,9 +161,14 @@ export async function reconcileRepository(deps: BreakglassDeps, port: GitHubPort
   return report;
 }
 
-export async function reconcileSession(deps: BreakglassDeps, session: RequestSession, report: ReconcileReport): Promise<void> {
+export async function reconcileSession(
+  deps: BreakglassDeps,
+  session: RequestSession,
+  report: ReconcileReport,
+): Promise<void> {
   // A deletion whose webhook was lost (the app was down; GitHub does not redeliver) is found here.
-  if ((await session.restoreMirror(undefined, { settledMs: MIRROR_SETTLED_MS })).length) report.restored.push(session.number);
+  if ((await session.restoreMirror(undefined, { settledMs: MIRROR_SETTLED_MS })).length)
+    report.restored.push(session.number);
   // So is an edit of the body or of an approval comment whose webhook was lost.
   const lost = await catchUpLostEdits(session);
   if (lost.body || lost.withdrawn.length) report.lost_edits.push(session.number);
@@ -148,7 +182,11 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
     const expires = Date.parse(state.grant.expires_at);
     if (expires <= now || state.status === "revoke_failed") {
       const reason = state.grant.ended?.reason ?? (expires <= now ? "expired" : "revoked");
-      const result = await revokeGrant(session, reason === "job_ended" ? "job_ended" : reason, deps.identity.login);
+      const result = await revokeGrant(
+        session,
+        reason === "job_ended" ? "job_ended" : reason,
+        deps.identity.login,
+      );
       (result === "revoked" ? report.revoked : report.failed).push(n);
     } else {
       // While the grant runs, what the provider can see of its use goes to the ledger and the status comment.
@@ -182,34 +220,60 @@ export async function reconcileSession(deps: BreakglassDeps, session: RequestSes
     if (!state.request?.drill) await redispatchIfStuck(deps, session, now, report);
     // Whatever the redispatch timer says, wake up by the collect deadline to record the expiry.
     const deadline = policy ? collectDeadline(session.state, policy) : null;
-    if (deadline !== null) deps.scheduler?.schedule(session.port, n, Math.min(deadline, nextRedispatch(session.state) ?? Infinity));
+    if (deadline !== null)
+      deps.scheduler?.schedule(
+        session.port,
+        n,
+        Math.min(deadline, nextRedispatch(session.state) ?? Infinity),
+      );
     return;
   }
   if ((state.status === "requested" || state.status === "invalid") && policy && state.requested_at) {
     const age = (now - Date.parse(state.requested_at)) / 1000;
     const timeout = policy.approvals.timeout_seconds;
     if (age >= timeout) {
-      await session.record("timed_out", { type: "timed_out", actor: deps.identity.login }, `⌛ Nobody decided within ${Math.round(timeout / 60)} minutes: the request timed out. Open a new one if access is still needed.`);
+      await session.record(
+        "timed_out",
+        { type: "timed_out", actor: deps.identity.login },
+        `⌛ Nobody decided within ${Math.round(timeout / 60)} minutes: the request timed out. Open a new one if access is still needed.`,
+      );
       await finishRequest(session);
       report.timed_out.push(n);
     } else if (age >= timeout / 2 && !state.escalated && state.status === "requested") {
       const owners = session.owners(policy);
       await session.record(
         "escalated",
-        { type: "escalated", actor: deps.identity.login, notified: [...owners, ...policy.notify.map((t) => t.type)] },
+        {
+          type: "escalated",
+          actor: deps.identity.login,
+          notified: [...owners, ...policy.notify.map((t) => t.type)],
+        },
         `⏰ Still waiting for approval after ${Math.round(age / 60)} minutes. ${owners.map((o) => mention(o.replace(/^@/, ""))).join(" ")} please decide: \`/approve\` or \`/deny <reason>\`.`,
       );
-      await deps.notifier.notify(policy.notify, { event: "escalated", repository: `${session.port.owner}/${session.port.repo}`, issue: n, url: session.url, summary: `request waiting ${Math.round(age / 60)} min` });
+      await deps.notifier.notify(policy.notify, {
+        event: "escalated",
+        repository: `${session.port.owner}/${session.port.repo}`,
+        issue: n,
+        url: session.url,
+        summary: `request waiting ${Math.round(age / 60)} min`,
+      });
       report.escalated.push(n);
     }
-    if (session.state.status === "requested") deps.scheduler?.schedule(session.port, n, Date.parse(state.requested_at) + (age >= timeout / 2 ? timeout : timeout / 2) * 1000);
+    if (session.state.status === "requested")
+      deps.scheduler?.schedule(
+        session.port,
+        n,
+        Date.parse(state.requested_at) + (age >= timeout / 2 ? timeout : timeout / 2) * 1000,
+      );
   }
 }
 
 /** When the next automatic redispatch is due (epoch ms), or null when none is left. */
 function nextRedispatch(state: RequestSession["state"]): number | null {
   const attempt = state.dispatch_retries + 1;
-  return attempt > MAX_REDISPATCHES || !state.approved_at || state.request?.drill ? null : Date.parse(state.approved_at) + REDISPATCH_AFTER_MS * attempt;
+  return attempt > MAX_REDISPATCHES || !state.approved_at || state.request?.drill
+    ? null
+    : Date.parse(state.approved_at) + REDISPATCH_AFTER_MS * attempt;
 }
 
 /**
@@ -217,7 +281,12 @@ function nextRedispatch(state: RequestSession["state"]): number | null {
  * runner picked it up, someone cancelled the run): dispatch again, up to MAX_REDISPATCHES times,
  * each recorded. A run that is merely slow is harmless to duplicate: a request is granted once.
  */
-async function redispatchIfStuck(deps: BreakglassDeps, session: RequestSession, now: number, report: ReconcileReport): Promise<void> {
+async function redispatchIfStuck(
+  deps: BreakglassDeps,
+  session: RequestSession,
+  now: number,
+  report: ReconcileReport,
+): Promise<void> {
   const { state } = session;
   const attempt = state.dispatch_retries + 1;
   const due = Date.parse(state.approved_at!) + REDISPATCH_AFTER_MS * attempt;

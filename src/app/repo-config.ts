@@ -18,7 +18,11 @@ export const OWNER_DEFAULTS_REPO = ".github";
  */
 export async function loadIssueForm(port: GitHubPort): Promise<string | null> {
   const own = await port.listDirectory(TEMPLATE_DIR);
-  const source = own.length ? own : port.repo === OWNER_DEFAULTS_REPO ? [] : await port.sibling(OWNER_DEFAULTS_REPO).listDirectory(TEMPLATE_DIR);
+  const source = own.length
+    ? own
+    : port.repo === OWNER_DEFAULTS_REPO
+      ? []
+      : await port.sibling(OWNER_DEFAULTS_REPO).listDirectory(TEMPLATE_DIR);
   const reader = own.length ? port : port.sibling(OWNER_DEFAULTS_REPO);
   for (const name of FORM_NAMES) {
     const entry = source.find((e) => e.name === name);
@@ -40,20 +44,30 @@ export interface RepoConfig {
  * from memory, so every replica decides the same way and a merged policy change applies at once.
  */
 export async function loadRepoConfig(port: GitHubPort): Promise<RepoConfig> {
-  const listed = (await port.listDirectory(POLICY_DIR)).filter((e) => /\.ya?ml$/.test(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const listed = (await port.listDirectory(POLICY_DIR))
+    .filter((e) => /\.ya?ml$/.test(e.name))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
   const entries = listed.filter((e) => !e.symlink);
   const [files, codeowners] = await Promise.all([
-    Promise.all(entries.map(async (e) => ({ path: `${POLICY_DIR}/${e.name}`, text: (await port.readFile(`${POLICY_DIR}/${e.name}`, e.sha)) ?? "" }))),
+    Promise.all(
+      entries.map(async (e) => ({
+        path: `${POLICY_DIR}/${e.name}`,
+        text: (await port.readFile(`${POLICY_DIR}/${e.name}`, e.sha)) ?? "",
+      })),
+    ),
     findCodeowners(port),
   ]);
   const { policies, errors } = loadPolicies(files);
   // Reported, not dropped in silence and not followed: CODEOWNERS reviews a change to the link, not
   // to the file it points at, so a linked policy could change without its owners' review.
-  const linked = listed.filter((e) => e.symlink).map((e) => ({
-    file: `${POLICY_DIR}/${e.name}`,
-    line: null,
-    message: "is a symbolic link. CODEOWNERS reviews changes to the link, not to the file it points at, so Breakglass does not follow it: replace the link with the policy file itself.",
-  }));
+  const linked = listed
+    .filter((e) => e.symlink)
+    .map((e) => ({
+      file: `${POLICY_DIR}/${e.name}`,
+      line: null,
+      message:
+        "is a symbolic link. CODEOWNERS reviews changes to the link, not to the file it points at, so Breakglass does not follow it: replace the link with the policy file itself.",
+    }));
   return {
     policies,
     policyErrors: [...errors, ...linked],

@@ -10,11 +10,18 @@ import { REQUEST_LABEL } from "./request-session.ts";
  * - an issue not recorded yet is a candidate when it carries the request form's label; its body must
  *   still parse as the form, from its author, before anything is recorded.
  */
-export async function isRequestIssue(deps: Pick<BreakglassDeps, "identity">, port: Pick<GitHubPort, "ledger">, issue: Pick<IssueSummary, "number" | "labels" | "user">): Promise<boolean> {
+export async function isRequestIssue(
+  deps: Pick<BreakglassDeps, "identity">,
+  port: Pick<GitHubPort, "ledger">,
+  issue: Pick<IssueSummary, "number" | "labels" | "user">,
+): Promise<boolean> {
   if (opensReview(deps, issue)) return false;
   if ((await port.ledger.read(issue.number)).entries.length > 0) return true;
   return issue.labels.includes(REQUEST_LABEL);
 }
 
 /** A post-event review issue: one the app opened itself (its labels are display only). */
-export const opensReview = (deps: Pick<BreakglassDeps, "identity">, issue: Pick<IssueSummary, "user">): boolean => issue.user.login === deps.identity.login;
+export const opensReview = (
+  deps: Pick<BreakglassDeps, "identity">,
+  issue: Pick<IssueSummary, "user">,
+): boolean => issue.user.login === deps.identity.login;

@@ -1,5 +1,11 @@
 import type { SignedEntry } from "../core/audit-chain.ts";
-import { ownersWithWritableTeams, resolveApprovers, teamsAmong, type Eligibility, type Permission } from "../core/approvers.ts";
+import {
+  ownersWithWritableTeams,
+  resolveApprovers,
+  teamsAmong,
+  type Eligibility,
+  type Permission,
+} from "../core/approvers.ts";
 import type { CommentStamp } from "../core/approval-freshness.ts";
 import { readRecordMarker } from "../core/record-marker.ts";
 import type { Actor } from "../core/approval-rules.ts";
@@ -10,7 +16,13 @@ import type { Refusal } from "../core/refusal.ts";
 import type { Policy } from "../core/types.ts";
 import type { BreakglassDeps } from "./deps.ts";
 import { goneIssue, type GitHubPort, type IssueComment, type IssueSummary } from "../github/github-port.ts";
-import { isAppComment, mirrorBody, readHistory, type History, type MirrorProblem } from "../github/issue-records.ts";
+import {
+  isAppComment,
+  mirrorBody,
+  readHistory,
+  type History,
+  type MirrorProblem,
+} from "../github/issue-records.ts";
 import { LedgerUnavailable, type LedgerLine } from "../github/ledger.ts";
 import { appendEntry } from "../core/audit-chain.ts";
 import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
@@ -63,11 +75,21 @@ export class RequestSession {
    * `issue` and `config` may be passed when the caller just read them (a sweep reads the repository's
    * configuration once for all its requests); otherwise they are read now.
    */
-  static async open(deps: BreakglassDeps, port: GitHubPort, issueNumber: number, issue?: IssueSummary, config?: RepoConfig): Promise<RequestSession> {
+  static async open(
+    deps: BreakglassDeps,
+    port: GitHubPort,
+    issueNumber: number,
+    issue?: IssueSummary,
+    config?: RepoConfig,
+  ): Promise<RequestSession> {
     // An issue that was deleted or transferred away is gone from here, but its ledger entries are not:
     // the request is still read (and a live grant revoked) from the ledger alone.
     const [summary, loaded, comments] = await Promise.all([
-      issue ? Promise.resolve(issue) : port.getIssue(issueNumber).catch((error: unknown) => (isGone(error) ? null : Promise.reject(error))),
+      issue
+        ? Promise.resolve(issue)
+        : port
+            .getIssue(issueNumber)
+            .catch((error: unknown) => (isGone(error) ? null : Promise.reject(error))),
       config ? Promise.resolve(config) : loadRepoConfig(port),
       port.listComments(issueNumber).catch((error: unknown) => (isGone(error) ? [] : Promise.reject(error))),
     ]);
@@ -138,8 +160,13 @@ export class RequestSession {
       const owners = this.owners(policy);
       found = (async () => {
         const teams = teamsAmong(owners);
-        const owning = policy.approvals.from === "codeowners" ? ownersWithWritableTeams(owners, await this.teamPermissions(teams)) : owners;
-        const pairs = await Promise.all(teamsAmong(owning).map(async (t) => [t, await this.port.teamMembers(t)] as const));
+        const owning =
+          policy.approvals.from === "codeowners"
+            ? ownersWithWritableTeams(owners, await this.teamPermissions(teams))
+            : owners;
+        const pairs = await Promise.all(
+          teamsAmong(owning).map(async (t) => [t, await this.port.teamMembers(t)] as const),
+        );
         return resolveApprovers(policy, owning, new Map(pairs));
       })();
       this.approverCache.set(policy.resource, found);
@@ -169,9 +196,13 @@ export class RequestSession {
    * type, or null when there is none or its comment is gone.
    */
   recordStamp(type: LifecycleEvent["type"]): CommentStamp | null {
-    const entry = [...this.history.chain].reverse().find((e) => (e.entry.event as LifecycleEvent).type === type);
+    const entry = [...this.history.chain]
+      .reverse()
+      .find((e) => (e.entry.event as LifecycleEvent).type === type);
     if (!entry) return null;
-    const comment = this.history.comments.find((c) => isAppComment(c, this.deps.identity) && readRecordMarker(c.body) === entry.jws);
+    const comment = this.history.comments.find(
+      (c) => isAppComment(c, this.deps.identity) && readRecordMarker(c.body) === entry.jws,
+    );
     return comment ? { id: comment.id, created_at: comment.created_at } : null;
   }
 
@@ -196,7 +227,12 @@ export class RequestSession {
    * racing the app) no-ops. A ledger that cannot be written throws (LedgerUnavailable): nothing was
    * recorded, and the caller must not act as if it had been.
    */
-  async record(id: string, event: LifecycleEvent, text: string, options: RecordOptions = {}): Promise<{ ok: true; duplicate: boolean } | { ok: false; refusal: Refusal; raced?: boolean }> {
+  async record(
+    id: string,
+    event: LifecycleEvent,
+    text: string,
+    options: RecordOptions = {},
+  ): Promise<{ ok: true; duplicate: boolean } | { ok: false; refusal: Refusal; raced?: boolean }> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (this.hasRecord(id)) return { ok: true, duplicate: true };
       // Asked after every read of the ledger, so what it reads from GitHub is newer than the version
@@ -208,7 +244,11 @@ export class RequestSession {
       const at = last && last > this.nowIso() ? last : this.nowIso();
       const applied = applyEvent(this.state, { ...event, at });
       if (!applied.ok) return { ok: false, refusal: applied.error, raced: attempt > 0 };
-      const signed = await appendEntry(this.history.chain, { at, repo: `${this.port.owner}/${this.port.repo}`, issue: this.number, id, event }, this.deps.signer);
+      const signed = await appendEntry(
+        this.history.chain,
+        { at, repo: `${this.port.owner}/${this.port.repo}`, issue: this.number, id, event },
+        this.deps.signer,
+      );
       const line = { jws: signed.jws, text };
       const written = await this.port.ledger.append(this.number, this.history.ledger, line);
       if (!written.ok) {
@@ -227,7 +267,8 @@ export class RequestSession {
         continue;
       }
       // A settled request that moves again (reopened, say) goes back into the index for the sweep.
-      if (this.history.ledger.tip !== null && isSettled(this.state) && !isSettled(applied.value)) await this.port.ledger.setIndexed(this.number, true);
+      if (this.history.ledger.tip !== null && isSettled(this.state) && !isSettled(applied.value))
+        await this.port.ledger.setIndexed(this.number, true);
       this.history = {
         ...this.history,
         ledger: written.chain,
@@ -242,7 +283,10 @@ export class RequestSession {
       }
       return { ok: true, duplicate: false };
     }
-    throw new LedgerUnavailable(this.port.ledger.location, new Error(`#${this.number}: the ledger kept moving under ${MAX_APPEND_ATTEMPTS} attempts to append`));
+    throw new LedgerUnavailable(
+      this.port.ledger.location,
+      new Error(`#${this.number}: the ledger kept moving under ${MAX_APPEND_ATTEMPTS} attempts to append`),
+    );
   }
 
   private pendingMirrors: LedgerLine[] = [];
@@ -272,7 +316,13 @@ export class RequestSession {
       const created = await this.port.createComment(this.number, body);
       this.history = { ...this.history, comments: [...this.history.comments, { ...created, body }] };
     } catch (error) {
-      this.history = { ...this.history, problems: [...this.history.problems, `the comment of a ledger entry could not be posted: ${(error as Error).message}`] };
+      this.history = {
+        ...this.history,
+        problems: [
+          ...this.history.problems,
+          `the comment of a ledger entry could not be posted: ${(error as Error).message}`,
+        ],
+      };
     }
   }
 
@@ -282,7 +332,12 @@ export class RequestSession {
    * writer's record of the same event got there first, in which case the session now holds the
    * winner's history and the caller undoes its side effect.
    */
-  async recordAndConfirm(id: string, event: LifecycleEvent, text: string, options: RecordOptions = {}): Promise<{ ok: true; won: boolean } | { ok: false; refusal: Refusal }> {
+  async recordAndConfirm(
+    id: string,
+    event: LifecycleEvent,
+    text: string,
+    options: RecordOptions = {},
+  ): Promise<{ ok: true; won: boolean } | { ok: false; refusal: Refusal }> {
     const recorded = await this.record(id, event, text, options);
     // Refused only after another writer's append moved the ledger: that writer's record counts.
     if (!recorded.ok) return recorded.raced ? { ok: true, won: false } : recorded;
@@ -296,14 +351,19 @@ export class RequestSession {
    * missing comment would be someone's deletion, which restoreMirror reports. Returns how many.
    */
   queueUnmirrored(fromId: string): number {
-    const from = this.history.mirror.find((p) => p.id === fromId)?.seq ?? this.history.chain.findIndex((c) => c.entry.id === fromId);
+    const from =
+      this.history.mirror.find((p) => p.id === fromId)?.seq ??
+      this.history.chain.findIndex((c) => c.entry.id === fromId);
     if (from < 0) return 0;
     const unposted = this.history.mirror.filter((p) => p.kind === "missing" && p.seq >= from);
     for (const p of unposted) this.pendingMirrors.push(this.history.ledger.entries[p.seq]!);
     this.history = { ...this.history, mirror: this.history.mirror.filter((p) => !unposted.includes(p)) };
     // Never posted (a crash) and posted-then-deleted while the app was down look the same: say so
     // plainly on the issue, without the tamper alarm and its notification.
-    if (unposted.length) this.pendingNotices.push(`ℹ️ ${unposted.length === 1 ? "A record comment was" : `${unposted.length} record comments were`} missing when the app finished this command after a restart and ${unposted.length === 1 ? "was" : "were"} posted from the ledger (\`${this.port.ledger.location}\`): ${unposted.map((p) => `\`${p.type}\` (entry ${p.seq})`).join(", ")}. Either the app stopped before posting ${unposted.length === 1 ? "it" : "them"}, or someone deleted ${unposted.length === 1 ? "it" : "them"} while the app was down; the request's state is the ledger's either way.`);
+    if (unposted.length)
+      this.pendingNotices.push(
+        `ℹ️ ${unposted.length === 1 ? "A record comment was" : `${unposted.length} record comments were`} missing when the app finished this command after a restart and ${unposted.length === 1 ? "was" : "were"} posted from the ledger (\`${this.port.ledger.location}\`): ${unposted.map((p) => `\`${p.type}\` (entry ${p.seq})`).join(", ")}. Either the app stopped before posting ${unposted.length === 1 ? "it" : "them"}, or someone deleted ${unposted.length === 1 ? "it" : "them"} while the app was down; the request's state is the ledger's either way.`,
+      );
     return unposted.length;
   }
 
@@ -313,23 +373,37 @@ export class RequestSession {
    * notification targets. The request's state never changes: it is the ledger's. Returns what was
    * restored.
    */
-  async restoreMirror(by?: { login: string; change: "edited" | "deleted"; commentId?: number; previousBody?: string }, options: { settledMs?: number } = {}): Promise<MirrorProblem[]> {
+  async restoreMirror(
+    by?: { login: string; change: "edited" | "deleted"; commentId?: number; previousBody?: string },
+    options: { settledMs?: number } = {},
+  ): Promise<MirrorProblem[]> {
     // Without a webhook naming a change, a young entry may simply have a comment still being posted
     // by the replica that wrote it: only entries older than `settledMs` count as tampered with.
-    const settled = (p: MirrorProblem) => options.settledMs === undefined || Date.parse(this.history.chain[p.seq]?.entry.at ?? "") <= this.deps.now() - options.settledMs;
+    const settled = (p: MirrorProblem) =>
+      options.settledMs === undefined ||
+      Date.parse(this.history.chain[p.seq]?.entry.at ?? "") <= this.deps.now() - options.settledMs;
     const problems = this.history.mirror.filter(settled);
     if (problems.length === 0) return [];
     // An edit that took the record out of its comment: the webhook's previous body says which entry it was.
     const editedFrom = by?.change === "edited" && by.previousBody ? readRecordMarker(by.previousBody) : null;
     for (const problem of problems) {
       const line = this.history.ledger.entries[problem.seq]!;
-      const inPlace = problem.kind === "edited" ? problem.commentId : editedFrom === line.jws ? (by?.commentId ?? null) : null;
+      const inPlace =
+        problem.kind === "edited"
+          ? problem.commentId
+          : editedFrom === line.jws
+            ? (by?.commentId ?? null)
+            : null;
       if (inPlace !== null) await this.port.updateComment(inPlace, mirrorBody(line));
       else await this.postMirror(line);
     }
     this.history = { ...this.history, mirror: this.history.mirror.filter((p) => !problems.includes(p)) };
-    const what = problems.map((p) => `\`${p.type}\` (entry ${p.seq}, ${p.kind === "missing" ? "deleted" : "edited"})`).join(", ");
-    const who = by ? `${mention(by.login)} ${by.change} the app's record comment` : "Record comments of the app were missing or changed (found by the sweep)";
+    const what = problems
+      .map((p) => `\`${p.type}\` (entry ${p.seq}, ${p.kind === "missing" ? "deleted" : "edited"})`)
+      .join(", ");
+    const who = by
+      ? `${mention(by.login)} ${by.change} the app's record comment`
+      : "Record comments of the app were missing or changed (found by the sweep)";
     await this.port
       .createComment(
         this.number,
@@ -370,8 +444,17 @@ export class RequestSession {
     const policy = this.policy();
     const approvers = policy ? [...this.owners(policy)] : [];
     const usage = this.state.grant ? summariseUses(await this.uses()) : undefined;
-    const body = renderStatus({ state: this.state, policy, approvers, now: this.deps.now(), issueUrl: this.url, ...(usage ? { usage } : {}) });
-    const existing = this.history.comments.find((c) => isAppComment(c, this.deps.identity) && c.body.startsWith(STATUS_MARKER));
+    const body = renderStatus({
+      state: this.state,
+      policy,
+      approvers,
+      now: this.deps.now(),
+      issueUrl: this.url,
+      ...(usage ? { usage } : {}),
+    });
+    const existing = this.history.comments.find(
+      (c) => isAppComment(c, this.deps.identity) && c.body.startsWith(STATUS_MARKER),
+    );
     if (existing) {
       if (existing.body !== body) {
         await this.port.updateComment(existing.id, body);
@@ -392,8 +475,15 @@ export class RequestSession {
     const wanted = statusLabel(this.state.status);
     const drill = this.state.request?.drill === true;
     const plan = (labels: ReadonlySet<string>) => {
-      const stale = [...ALL_STATUS_LABELS.filter((l) => l !== wanted), AUDIT_LABEL, ...(drill ? [] : [DRILL_LABEL])].filter((l) => labels.has(l));
-      const add = this.state.status === "new" ? [] : [REQUEST_LABEL, wanted, ...(drill ? [DRILL_LABEL] : [])].filter((l) => !labels.has(l));
+      const stale = [
+        ...ALL_STATUS_LABELS.filter((l) => l !== wanted),
+        AUDIT_LABEL,
+        ...(drill ? [] : [DRILL_LABEL]),
+      ].filter((l) => labels.has(l));
+      const add =
+        this.state.status === "new"
+          ? []
+          : [REQUEST_LABEL, wanted, ...(drill ? [DRILL_LABEL] : [])].filter((l) => !labels.has(l));
       return { stale, add, next: [...[...labels].filter((l) => !stale.includes(l)), ...add] };
     };
     let { stale, add, next } = plan(new Set(this.issue.labels));
@@ -401,9 +491,14 @@ export class RequestSession {
     if (closeAs || stale.length > 1 || (stale.length && add.length)) {
       // One write sets the whole list (and closes): read the labels just before it, so a label someone
       // else added meanwhile is kept. A read is not paced; each write saved is a second under load.
-      if (stale.length || add.length) ({ stale, add, next } = plan(new Set((await this.port.getIssue(this.number)).labels)));
+      if (stale.length || add.length)
+        ({ stale, add, next } = plan(new Set((await this.port.getIssue(this.number)).labels)));
       const labels = stale.length || add.length ? { labels: next } : {};
-      if (closeAs || labels.labels) await this.port.updateIssue(this.number, { ...(closeAs ? { state: "closed" as const, state_reason: closeAs } : {}), ...labels });
+      if (closeAs || labels.labels)
+        await this.port.updateIssue(this.number, {
+          ...(closeAs ? { state: "closed" as const, state_reason: closeAs } : {}),
+          ...labels,
+        });
     } else if (stale.length) await this.port.removeLabel(this.number, stale[0]!);
     else if (add.length) await this.port.addLabels(this.number, add);
     this.issue.labels.splice(0, this.issue.labels.length, ...next);

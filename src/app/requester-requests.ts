@@ -21,8 +21,14 @@ export async function* otherRequestsOf(
   const seen = new Set<number>([options.except]);
   const candidates = [...(await port.ledger.index())];
   if (options.since !== undefined) {
-    const opened = await port.listIssues({ state: "all", creator: login, since: new Date(options.since).toISOString() });
-    candidates.push(...opened.filter((i) => i.user.login.toLowerCase() === login.toLowerCase()).map((i) => i.number));
+    const opened = await port.listIssues({
+      state: "all",
+      creator: login,
+      since: new Date(options.since).toISOString(),
+    });
+    candidates.push(
+      ...opened.filter((i) => i.user.login.toLowerCase() === login.toLowerCase()).map((i) => i.number),
+    );
   }
   for (const n of candidates) {
     if (seen.has(n)) continue;

@@ -4,7 +4,8 @@ import { openSealedWithAny, seal } from "../providers/sealed-box.ts";
 import type { RequestSession } from "./request-session.ts";
 
 /** A short public name for a seal key (never the key): which key a record was sealed again under. */
-export const sealKeyId = (key: Buffer): string => createHash("sha256").update("breakglass-seal-key\0").update(key).digest("hex").slice(0, 16);
+export const sealKeyId = (key: Buffer): string =>
+  createHash("sha256").update("breakglass-seal-key\0").update(key).digest("hex").slice(0, 16);
 
 export type ResealOutcome = "resealed" | "current" | "none" | "unopenable";
 
@@ -28,7 +29,12 @@ export async function resealHandle(session: RequestSession): Promise<ResealOutco
   if (opened.keyIndex === 0) return "current";
   const recorded = await session.record(
     `handle_resealed:${grant.grant_id}:${sealKeyId(deps.sealKey)}`,
-    { type: "handle_resealed", actor: deps.identity.login, grant_id: grant.grant_id, sealed_handle: seal(opened.plaintext, deps.sealKey) },
+    {
+      type: "handle_resealed",
+      actor: deps.identity.login,
+      grant_id: grant.grant_id,
+      sealed_handle: seal(opened.plaintext, deps.sealKey),
+    },
     `🔑 The app's seal key was rotated: this grant's revocation handle is now sealed under the new key (\`${sealKeyId(deps.sealKey)}\`). Nothing else changed.`,
   );
   // Refused only when another writer moved the request on (revoked it, say): nothing left to reseal.

@@ -10,7 +10,10 @@ const REVIEW_TITLE = /^\[breakglass audit\] Review #(\d{1,9})(?:\s|$)/;
  * itself opened. The title and labels are anyone's to edit, so this is a hint: {@link openReviewSession}
  * checks it against the request's own signed records.
  */
-export function reviewedRequestNumber(issue: Pick<IssueSummary, "title" | "user">, appLogin: string): number | null {
+export function reviewedRequestNumber(
+  issue: Pick<IssueSummary, "title" | "user">,
+  appLogin: string,
+): number | null {
   if (issue.user.type !== "Bot" || issue.user.login !== appLogin) return null;
   const n = REVIEW_TITLE.exec(issue.title)?.[1];
   return n ? Number(n) : null;
@@ -21,7 +24,11 @@ export function reviewedRequestNumber(issue: Pick<IssueSummary, "title" | "user"
  * must name this very issue as its review (a review retitled to point at another request is not
  * that request's review).
  */
-export async function openReviewSession(deps: BreakglassDeps, port: GitHubPort, issue: IssueSummary): Promise<RequestSession | null> {
+export async function openReviewSession(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  issue: IssueSummary,
+): Promise<RequestSession | null> {
   const n = reviewedRequestNumber(issue, deps.identity.login);
   if (n === null || n === issue.number) return null;
   const session = await RequestSession.open(deps, port, n).catch((error: unknown) => {
@@ -34,5 +41,8 @@ export async function openReviewSession(deps: BreakglassDeps, port: GitHubPort, 
 
 /** The review's items: as recorded when it opened, or (reviews opened before items were recorded) from the policy now. */
 export function itemsOfReview(session: RequestSession): string[] {
-  return session.state.review.items ?? reviewItems(session.policy()?.audit_checklist, session.state.break_glass !== null);
+  return (
+    session.state.review.items ??
+    reviewItems(session.policy()?.audit_checklist, session.state.break_glass !== null)
+  );
 }

@@ -57,15 +57,24 @@ export async function revokeGrant(
     deps.scheduler?.retry(session.port, session.number, attempt);
     return "failed";
   }
-  const words = { expired: "expired", revoked: "was revoked", cancelled: "was cancelled", job_ended: "ended with its job", incident_closed: "was revoked because its incident was closed" }[reason];
+  const words = {
+    expired: "expired",
+    revoked: "was revoked",
+    cancelled: "was cancelled",
+    job_ended: "ended with its job",
+    incident_closed: "was revoked because its incident was closed",
+  }[reason];
   // After revocation (sessions ended), so the collection holds everything the credential did.
-  const usage = session.hasRecord(`revoked:${grant.grant_id}`) ? undefined : await usageSeal(session, await collectGrantUses(session));
+  const usage = session.hasRecord(`revoked:${grant.grant_id}`)
+    ? undefined
+    : await usageSeal(session, await collectGrantUses(session));
   await session.record(
     `revoked:${grant.grant_id}`,
     { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence, ...(usage ? { usage } : {}) },
     `🔒 The grant ${words}${reason === "expired" ? "" : ` (by ${mention(actor)})`}; the credential \`${escapeInline(grant.credential_id, 80)}\` is revoked and verified unusable: ${escapeInline(evidence, 300)}${note ? `\n\n${quoteBlock(note, 500)}` : ""}`,
   );
-  if (session.issue.labels.includes(REVOKE_FAILED_LABEL)) await session.port.removeLabel(session.number, REVOKE_FAILED_LABEL);
+  if (session.issue.labels.includes(REVOKE_FAILED_LABEL))
+    await session.port.removeLabel(session.number, REVOKE_FAILED_LABEL);
   if (policy) {
     await deps.notifier.notify(policy.notify, {
       event: "revoked",
@@ -95,7 +104,11 @@ export async function finishGrant(session: RequestSession): Promise<void> {
   }
   if (session.state.closed) return session.publish();
   // The closing record first; then the status comment, and the labels with the closing in one write.
-  await session.record("closed", { type: "closed", actor: deps.identity.login }, renderClosingSummary(session));
+  await session.record(
+    "closed",
+    { type: "closed", actor: deps.identity.login },
+    renderClosingSummary(session),
+  );
   await session.publish({ closeAs: "completed" });
 }
 
@@ -104,6 +117,13 @@ async function retireDuplicateReview(session: RequestSession, duplicate: number)
   const winner = session.state.checklist_issue;
   if (winner === duplicate) return;
   await session.port.removeLabel(duplicate, AUDIT_LABEL);
-  await session.port.createComment(duplicate, `Duplicate: the post-event review of #${session.number} is ${winner ? `#${winner}` : "the other one"} (two Breakglass replicas finished the grant at the same moment). Nothing to do here.`);
-  await session.port.updateIssue(duplicate, { state: "closed", state_reason: "not_planned", title: `[breakglass audit] duplicate review of #${session.number}` });
+  await session.port.createComment(
+    duplicate,
+    `Duplicate: the post-event review of #${session.number} is ${winner ? `#${winner}` : "the other one"} (two Breakglass replicas finished the grant at the same moment). Nothing to do here.`,
+  );
+  await session.port.updateIssue(duplicate, {
+    state: "closed",
+    state_reason: "not_planned",
+    title: `[breakglass audit] duplicate review of #${session.number}`,
+  });
 }

@@ -2,9 +2,14 @@ import type { GitHubPort } from "../github/github-port.ts";
 import { OidcRefusal, type ActionsClaims } from "./oidc-verifier.ts";
 
 /** One workflow run attempt: the repository by id (names can be re-registered), the run and its attempt. */
-export const runKey = (claims: Pick<ActionsClaims, "repository_id" | "run_id" | "run_attempt">): string => `run-${claims.repository_id}-${claims.run_id}-${claims.run_attempt}`;
+export const runKey = (claims: Pick<ActionsClaims, "repository_id" | "run_id" | "run_attempt">): string =>
+  `run-${claims.repository_id}-${claims.run_id}-${claims.run_attempt}`;
 
-const replayed = () => new OidcRefusal("token_replayed", "This workflow run already exchanged a token; each run gets one grant. Re-run the workflow (a new attempt) if it needs credentials again.");
+const replayed = () =>
+  new OidcRefusal(
+    "token_replayed",
+    "This workflow run already exchanged a token; each run gets one grant. Re-run the workflow (a new attempt) if it needs credentials again.",
+  );
 
 /** A quick refusal before the issue lock for a run the ledger already holds; `reserveRun` is what decides. */
 export async function refuseUsedRun(port: GitHubPort, claims: ActionsClaims): Promise<void> {

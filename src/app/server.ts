@@ -1,4 +1,9 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
@@ -88,7 +93,10 @@ export interface RunningServer {
  * installation (each webhook gets its own) shares the same lane.
  */
 export const WRITE_BURST = 15;
-function throttleFor(mode: boolean | "rate-limits-only", log: { warn(message: string): void }): Record<string, unknown> {
+function throttleFor(
+  mode: boolean | "rate-limits-only",
+  log: { warn(message: string): void },
+): Record<string, unknown> {
   if (mode === false) return { enabled: false };
   const unspaced = () => new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 });
   const lanes = new Bottleneck.Group({
@@ -105,13 +113,21 @@ function throttleFor(mode: boolean | "rate-limits-only", log: { warn(message: st
     key: (id: string) => {
       const lane = lanes.key(id);
       return {
-        schedule: <T>(options: Bottleneck.JobOptions, job: () => Promise<T>) => lane.schedule({ ...options, priority: options.priority ?? writePriority() }, job),
+        schedule: <T>(options: Bottleneck.JobOptions, job: () => Promise<T>) =>
+          lane.schedule({ ...options, priority: options.priority ?? writePriority() }, job),
       };
     },
   };
   return {
-    onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-      log.warn(`Secondary rate limit on ${options.method} ${options.url}; retrying in ${retryAfter} s (attempt ${retryCount + 1} of 2).`);
+    onSecondaryRateLimit: (
+      retryAfter: number,
+      options: { method: string; url: string },
+      _octokit: unknown,
+      retryCount: number,
+    ) => {
+      log.warn(
+        `Secondary rate limit on ${options.method} ${options.url}; retrying in ${retryAfter} s (attempt ${retryCount + 1} of 2).`,
+      );
       return retryCount < 2;
     },
     notifications: unspaced(),
@@ -121,13 +137,23 @@ function throttleFor(mode: boolean | "rate-limits-only", log: { warn(message: st
 
 /** The app's JSON logger (server and Actions mode): tokens and secrets are redacted wherever they appear. */
 export function appLogger(level: ServerConfig["logLevel"] = "info") {
-  return pino({ level, redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" } });
+  return pino({
+    level,
+    redact: { paths: ["token", "secrets", "*.token", "*.secrets"], censor: "[redacted]" },
+  });
 }
 
 /** Every notification that did not arrive: one warning in the log and one count in the metrics. */
-export function reportNotificationFailures(deps: BreakglassDeps, metrics: Pick<AppMetrics, "notificationFailed">, log: { warn(obj: object, msg: string): void }): void {
+export function reportNotificationFailures(
+  deps: BreakglassDeps,
+  metrics: Pick<AppMetrics, "notificationFailed">,
+  log: { warn(obj: object, msg: string): void },
+): void {
   deps.notificationFailures?.onFailure((failure) => {
-    log.warn({ notification_failure: failure }, `notification to ${failure.url_env} failed: ${failure.reason}`);
+    log.warn(
+      { notification_failure: failure },
+      `notification to ${failure.url_env} failed: ${failure.reason}`,
+    );
     metrics.notificationFailed(failure.target);
   });
 }
@@ -142,7 +168,10 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     secret: config.webhookSecret,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     log: log.child({ name: "probot" }),
-    Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), ...throttle } })),
+    Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+      ...options,
+      throttle: { ...(options.throttle as object), ...throttle },
+    })),
   });
   const lock = createIssueLock();
   const installationPorts = new Map<string, Promise<GitHubPort | null>>();
@@ -154,7 +183,12 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
         const appOctokit = await probot.auth();
         try {
           const { data } = await appOctokit.rest.apps.getRepoInstallation({ owner, repo });
-          return octokitPort((await probot.auth(data.id)) as unknown as PortOctokit, owner, repo, config.deps.ledgerRepo);
+          return octokitPort(
+            (await probot.auth(data.id)) as unknown as PortOctokit,
+            owner,
+            repo,
+            config.deps.ledgerRepo,
+          );
         } catch (error) {
           if ((error as { status?: number }).status === 404) return null;
           throw error;
@@ -186,14 +220,21 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
   /** Every repository the app is installed on, as ports. */
   async function installedPorts(): Promise<GitHubPort[]> {
     const appOctokit = await probot.auth();
-    const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+    const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, {
+      per_page: 100,
+    });
     const ports: GitHubPort[] = [];
     for (const installation of installations) {
       const octokit = await probot.auth(installation.id);
-      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
+        per_page: 100,
+      });
       for (const repo of repos as unknown as Array<{ name: string; owner: { login: string } }>) {
-        if (repo.name.toLowerCase() === (config.deps.ledgerRepo ?? DEFAULT_LEDGER_REPO).toLowerCase()) continue;
-        ports.push(octokitPort(octokit as unknown as PortOctokit, repo.owner.login, repo.name, config.deps.ledgerRepo));
+        if (repo.name.toLowerCase() === (config.deps.ledgerRepo ?? DEFAULT_LEDGER_REPO).toLowerCase())
+          continue;
+        ports.push(
+          octokitPort(octokit as unknown as PortOctokit, repo.owner.login, repo.name, config.deps.ledgerRepo),
+        );
       }
     }
     return ports;
@@ -212,7 +253,9 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     onRefusal: (path, code) => metrics.exchangeRefused(path, code),
     extra: [
       dashboardRoute(deps, config.dashboard ?? { mode: "off" }, installedPorts),
-      ...(config.webauthn && config.dashboard?.mode === "github" ? [webauthnRoutes(deps, config.dashboard.signIn, config.webauthn, portFor, installedPorts)] : []),
+      ...(config.webauthn && config.dashboard?.mode === "github"
+        ? [webauthnRoutes(deps, config.dashboard.signIn, config.webauthn, portFor, installedPorts)]
+        : []),
       opsRoutes(deps, config.dashboard ?? { mode: "off" }, metrics, {
         now: () => Date.now(),
         github: async () => {
@@ -229,17 +272,22 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
         const event = req.headers["x-github-event"];
         if (typeof event === "string") {
           const started = process.hrtime.bigint();
-          res.once("finish", () => metrics.webhookHandled(event.slice(0, 64), Number(process.hrtime.bigint() - started) / 1e9));
+          res.once("finish", () =>
+            metrics.webhookHandled(event.slice(0, 64), Number(process.hrtime.bigint() - started) / 1e9),
+          );
         }
         if (await intake.handle(req, res)) return;
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}');
       })
       .catch((error: unknown) => {
         log.error({ err: error }, "request failed");
-        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end('{"error":"internal"}');
+        if (!res.headersSent)
+          res.writeHead(500, { "content-type": "application/json" }).end('{"error":"internal"}');
       });
   });
-  await new Promise<void>((resolve) => server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(config.port ?? 3000, config.host ?? "127.0.0.1", resolve),
+  );
   const address = server.address() as AddressInfo;
   const url = `http://${config.host ?? "127.0.0.1"}:${address.port}`;
   // As Probot's own server does in development: the relay replays GitHub's signed deliveries here.
@@ -247,7 +295,10 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     ? await startWebhookProxy({
         source: config.webhookProxyUrl,
         target: `http://${config.host && config.host !== "0.0.0.0" ? config.host : "127.0.0.1"}:${address.port}/api/github/webhooks`,
-        logger: { info: (m) => log.info(m), error: (m) => log.error(m instanceof Error ? { err: m } : {}, String(m)) },
+        logger: {
+          info: (m) => log.info(m),
+          error: (m) => log.error(m instanceof Error ? { err: m } : {}, String(m)),
+        },
       })
     : null;
 
@@ -264,7 +315,6 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
     }
     return reports;
   }
-
 
   return {
     url,
@@ -283,7 +333,6 @@ export async function startBreakglassServer(config: ServerConfig): Promise<Runni
       }
     },
     async stop() {
-
       intake.stop();
       await proxy?.stop();
       scheduler.stop();

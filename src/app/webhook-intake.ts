@@ -25,7 +25,11 @@ export interface WebhookIntake {
  * its signature checks out, and its work runs afterwards. Work lost to a crash after the answer is
  * found again at start-up (catch-up.ts) and by the sweep (reconcile.ts); see docs/architecture.md.
  */
-export function webhookIntake(probot: Probot, log: { error(obj: object, msg: string): void }, onDone: (event: string, seconds: number, ok: boolean) => void): WebhookIntake {
+export function webhookIntake(
+  probot: Probot,
+  log: { error(obj: object, msg: string): void },
+  onDone: (event: string, seconds: number, ok: boolean) => void,
+): WebhookIntake {
   const running = new Set<Promise<void>>();
   let waiting: Array<() => void> = [];
   let paused = false;
@@ -45,21 +49,28 @@ export function webhookIntake(probot: Probot, log: { error(obj: object, msg: str
     async handle(req, res) {
       const path = new URL(req.url ?? "/", "http://app").pathname;
       if (path !== WEBHOOK_PATH) return false;
-      const answer = (status: number, body: string) => res.writeHead(status, { "content-type": "application/json" }).end(body);
-      if (req.method !== "POST") return answer(404, JSON.stringify({ error: `Unknown route: ${req.method} ${path}` })), true;
-      if (!/^application\/json\b/i.test(String(req.headers["content-type"] ?? ""))) return answer(415, '{"error":"Content-Type must be application/json"}'), true;
+      const answer = (status: number, body: string) =>
+        res.writeHead(status, { "content-type": "application/json" }).end(body);
+      if (req.method !== "POST")
+        return (answer(404, JSON.stringify({ error: `Unknown route: ${req.method} ${path}` })), true);
+      if (!/^application\/json\b/i.test(String(req.headers["content-type"] ?? "")))
+        return (answer(415, '{"error":"Content-Type must be application/json"}'), true);
       const missing = REQUIRED_HEADERS.filter((h) => typeof req.headers[h] !== "string");
-      if (missing.length) return answer(400, JSON.stringify({ error: `Required headers missing: ${missing.join(", ")}` })), true;
+      if (missing.length)
+        return (
+          answer(400, JSON.stringify({ error: `Required headers missing: ${missing.join(", ")}` })),
+          true
+        );
       const body = await readBody(req);
-      if (body === null) return answer(413, '{"error":"payload too large"}'), true;
+      if (body === null) return (answer(413, '{"error":"payload too large"}'), true);
       if (!(await probot.webhooks.verify(body, String(req.headers["x-hub-signature-256"])))) {
-        return answer(400, '{"error":"signature does not match event payload and secret"}'), true;
+        return (answer(400, '{"error":"signature does not match event payload and secret"}'), true);
       }
       let payload: unknown;
       try {
         payload = JSON.parse(body);
       } catch {
-        return answer(400, '{"error":"payload is not JSON"}'), true;
+        return (answer(400, '{"error":"payload is not JSON"}'), true);
       }
       const name = String(req.headers["x-github-event"]);
       const id = String(req.headers["x-github-delivery"]);
@@ -71,7 +82,10 @@ export function webhookIntake(probot: Probot, log: { error(obj: object, msg: str
           await probot.receive({ id, name, payload } as Parameters<Probot["receive"]>[0]);
         } catch (error) {
           ok = false;
-          log.error({ err: error, delivery: id, event: name }, "webhook work failed after it was acknowledged; the start-up catch-up and the sweep pick it up");
+          log.error(
+            { err: error, delivery: id, event: name },
+            "webhook work failed after it was acknowledged; the start-up catch-up and the sweep pick it up",
+          );
         } finally {
           onDone(name.slice(0, 64), Number(process.hrtime.bigint() - started) / 1e9, ok);
         }

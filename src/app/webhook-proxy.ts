@@ -10,11 +10,19 @@ export interface WebhookProxy {
  * delivery with its original headers (the signature included) to `target`, and the app verifies it
  * like any delivery. Nothing is trusted because it came through the relay.
  */
-export async function startWebhookProxy(options: { source: string; target: string; logger: { info(msg: string): void; error(msg: string | Error, ...rest: unknown[]): void } }): Promise<WebhookProxy> {
+export async function startWebhookProxy(options: {
+  source: string;
+  target: string;
+  logger: { info(msg: string): void; error(msg: string | Error, ...rest: unknown[]): void };
+}): Promise<WebhookProxy> {
   const client = new SmeeClient({
     source: options.source,
     target: options.target,
-    logger: { info: (m: string) => options.logger.info(m), error: (m: unknown, ...rest: unknown[]) => options.logger.error(m instanceof Error ? m : String(m), ...rest) } as never,
+    logger: {
+      info: (m: string) => options.logger.info(m),
+      error: (m: unknown, ...rest: unknown[]) =>
+        options.logger.error(m instanceof Error ? m : String(m), ...rest),
+    } as never,
   });
   await client.start();
   return { stop: () => client.stop() };

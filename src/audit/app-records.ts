@@ -20,7 +20,9 @@ export function peekSeq(jws: string): number | null {
 export function decodePayload(jws: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(jws.split(".")[1] ?? "", "base64url").toString("utf8"));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }

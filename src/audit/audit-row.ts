@@ -107,7 +107,11 @@ export interface RowInput {
   now: number;
 }
 
-const ENDED_BY_STATUS: Partial<Record<Status, EndedReason>> = { denied: "denied", cancelled: "cancelled", timed_out: "timed_out" };
+const ENDED_BY_STATUS: Partial<Record<Status, EndedReason>> = {
+  denied: "denied",
+  cancelled: "cancelled",
+  timed_out: "timed_out",
+};
 
 /**
  * Builds the row from a request's folded state. Records read without keys are untrusted, so every
@@ -142,7 +146,12 @@ export function buildAuditRow(input: RowInput): AuditRow {
     justification: text(request?.justification),
     incident: text(request?.incident),
     incident_issue_state: incidentIssueState(events),
-    approvals: state.approvals.map((a) => ({ login: String(a.actor), via: String(a.via) as ApprovalHow, detail: text(a.detail), at: String(a.at) })),
+    approvals: state.approvals.map((a) => ({
+      login: String(a.actor),
+      via: String(a.via) as ApprovalHow,
+      detail: text(a.detail),
+      at: String(a.at),
+    })),
     break_glass: state.break_glass !== null,
     break_glass_reason: text(state.break_glass?.reason),
     requested_at: text(state.requested_at),
@@ -184,8 +193,13 @@ const INCIDENT_STATES = new Set(["open", "closed", "unreadable", "pull_request"]
 /** The incident finding of the request as last recorded (an edit records it again). */
 function incidentIssueState(events: readonly TimedEvent[]): AuditRow["incident_issue_state"] {
   const last = [...events].reverse().find((e) => e.type === "requested");
-  const found = last && last.type === "requested" ? (last.incident_issue as { state?: unknown } | undefined)?.state : undefined;
-  return typeof found === "string" && INCIDENT_STATES.has(found) ? (found as AuditRow["incident_issue_state"]) : null;
+  const found =
+    last && last.type === "requested"
+      ? (last.incident_issue as { state?: unknown } | undefined)?.state
+      : undefined;
+  return typeof found === "string" && INCIDENT_STATES.has(found)
+    ? (found as AuditRow["incident_issue_state"])
+    : null;
 }
 
 function drillResult(state: RequestState): DrillResult {
@@ -195,7 +209,8 @@ function drillResult(state: RequestState): DrillResult {
 }
 
 const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
-const count = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) ? value : null);
+const count = (value: unknown): number | null =>
+  typeof value === "number" && Number.isFinite(value) ? value : null;
 
 function time(value: string | null | undefined): number | null {
   if (typeof value !== "string") return null;

@@ -13,7 +13,8 @@ export function readChartJs(): Promise<string> {
     const entry = createRequire(import.meta.url).resolve("chart.js");
     const source = await readFile(join(dirname(entry), "chart.umd.min.js"), "utf8");
     // Inside <script>, these would end the element or switch the parser into escaped-comment mode.
-    if (/<\/script|<!--/i.test(source)) throw new Error("chart.umd.min.js contains </script or <!--: it cannot be inlined as it is");
+    if (/<\/script|<!--/i.test(source))
+      throw new Error("chart.umd.min.js contains </script or <!--: it cannot be inlined as it is");
     return source;
   })();
   return cached;

@@ -15,12 +15,21 @@ export function countChecklist(body: string): { checked: number; total: number }
  * With the request's recorded review items, only the recorded items count, and an item counts as
  * checked only when the app also recorded who ticked it; older reviews are counted from the body.
  */
-export async function readChecklist(port: GitHubPort, issue: number, review?: ReviewState): Promise<ChecklistSummary> {
+export async function readChecklist(
+  port: GitHubPort,
+  issue: number,
+  review?: ReviewState,
+): Promise<ChecklistSummary> {
   try {
     const summary = await port.getIssue(issue);
     if (review?.items) {
       const total = new Set(review.items).size;
-      return { issue, status: summary.state, checked: total - outstandingItems(review.items, review, summary.body).length, total };
+      return {
+        issue,
+        status: summary.state,
+        checked: total - outstandingItems(review.items, review, summary.body).length,
+        total,
+      };
     }
     return { issue, status: summary.state, ...countChecklist(summary.body) };
   } catch (error) {

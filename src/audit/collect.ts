@@ -52,7 +52,10 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
   const appLogin = options.appLogin ?? DEFAULT_APP_LOGIN;
   // GitHub's `since` is the last update, which is never before the first record was posted.
 
-  const listed = await listRequests(port, { appLogin, ...(since !== null ? { since: new Date(since - SINCE_SLACK_MS).toISOString() } : {}) });
+  const listed = await listRequests(port, {
+    appLogin,
+    ...(since !== null ? { since: new Date(since - SINCE_SLACK_MS).toISOString() } : {}),
+  });
   // A request whose issue is gone has no creation date to filter on: its first record dates it below.
   const issues = listed.filter((i) => until === null || Date.parse(i.created_at) < until);
   let done = 0;
@@ -68,12 +71,18 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
     if (until !== null && !(at < until)) return false;
     return options.resource === undefined || row.resource === options.resource;
   });
-  kept.sort((a, b) => (a.row.requested_at ?? "").localeCompare(b.row.requested_at ?? "") || a.row.issue - b.row.issue);
+  kept.sort(
+    (a, b) => (a.row.requested_at ?? "").localeCompare(b.row.requested_at ?? "") || a.row.issue - b.row.issue,
+  );
   const repository = `${port.owner}/${port.repo}`;
   return {
     repository,
     generated_at: new Date(now).toISOString(),
-    filters: { since: options.since ?? null, until: options.until ?? null, resource: options.resource ?? null },
+    filters: {
+      since: options.since ?? null,
+      until: options.until ?? null,
+      resource: options.resource ?? null,
+    },
     verified: options.jwks !== undefined,
     rows: flagRepeatBreakGlass(kept.map((k) => k.row)),
     records: kept.flatMap((k) => k.records.map((jws) => ({ repo: repository, issue: k.row.issue, jws }))),
@@ -89,10 +98,15 @@ async function readOne(
   try {
     reading = await readRequest(port, issue.number, options);
   } catch (error) {
-    throw new Error(`Could not read the records of #${issue.number}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`Could not read the records of #${issue.number}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const checklistIssue = reading.state.checklist_issue;
-  const checklist = typeof checklistIssue === "number" ? await readChecklist(port, checklistIssue, reading.state.review) : null;
+  const checklist =
+    typeof checklistIssue === "number"
+      ? await readChecklist(port, checklistIssue, reading.state.review)
+      : null;
   const row = buildAuditRow({
     repository: `${port.owner}/${port.repo}`,
     issue: { number: issue.number, html_url: issue.html_url },
@@ -107,7 +121,11 @@ async function readOne(
 }
 
 /** Runs `fn` over the items, at most `limit` at a time, keeping their order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -123,6 +141,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 function parseTime(value: string | undefined, name: string): number | null {
   if (value === undefined) return null;
   const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new TypeError(`collectAudit: ${name} must be an ISO 8601 time, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(ms))
+    throw new TypeError(`collectAudit: ${name} must be an ISO 8601 time, got ${JSON.stringify(value)}`);
   return ms;
 }

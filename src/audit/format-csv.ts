@@ -56,7 +56,10 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** RFC 4180 CSV (CRLF line ends, quotes doubled), safe to open in a spreadsheet. */
 export function formatCsv(collection: AuditCollection): string {
-  const lines = [COLUMNS.map(([name]) => name), ...collection.rows.map((row) => COLUMNS.map(([, get]) => csvCell(get(row))))];
+  const lines = [
+    COLUMNS.map(([name]) => name),
+    ...collection.rows.map((row) => COLUMNS.map(([, get]) => csvCell(get(row)))),
+  ];
   return lines.map((cells) => cells.map(quote).join(",")).join("\r\n") + "\r\n";
 }
 

@@ -10,7 +10,8 @@ import { visibleStrings } from "./format-json.ts";
  * The report forbids itself every network load: it must open the same on an air-gapped laptop, and
  * if some text ever slipped past the escaping, injected markup could still load or send nothing.
  */
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 export { escapeHtml };
 
@@ -33,11 +34,18 @@ export function scriptJson(value: unknown): string {
  * scripts, the charts need them.
  */
 export function formatHtml(collection: AuditCollection, chartJs: string): string {
-  if (/<\/script|<!--/i.test(chartJs)) throw new TypeError("formatHtml: the chart library cannot be inlined (it contains </script or <!--)");
+  if (/<\/script|<!--/i.test(chartJs))
+    throw new TypeError("formatHtml: the chart library cannot be inlined (it contains </script or <!--)");
   const t = reportTotals(collection.rows);
   const charts = chartData(collection.rows);
   const f = collection.filters;
-  const filters = [f.since && `since ${f.since}`, f.until && `until ${f.until}`, f.resource && `resource ${f.resource}`].filter(Boolean).join(" · ");
+  const filters = [
+    f.since && `since ${f.since}`,
+    f.until && `until ${f.until}`,
+    f.resource && `resource ${f.resource}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
   const banner = !collection.verified
     ? `<p class="banner warn"><strong>Audit chains were not verified</strong>: no keys were given, so the rows show what the records claim, not what is proven. Export again with <code>--jwks</code> or run <code>breakglass audit verify</code>.</p>`
     : t.chains.broken > 0
@@ -125,15 +133,25 @@ const HEADERS: Array<[string, "num" | "text"]> = [
 ];
 
 const SEVERITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
-const STATUS_TONE: Record<string, string> = { revoke_failed: "bad", active: "warn", approved: "warn", requested: "warn", expired: "ok", revoked: "ok" };
+const STATUS_TONE: Record<string, string> = {
+  revoke_failed: "bad",
+  active: "warn",
+  approved: "warn",
+  requested: "warn",
+  expired: "ok",
+  revoked: "ok",
+};
 
 function renderRow(r: AuditRow): string {
   const cell = (content: string, sort?: string | number | null, cls = "") =>
     `<td${cls ? ` class="${cls}"` : ""}${sort === undefined || sort === null ? "" : ` data-sort="${escapeHtml(sort)}"`}>${content}</td>`;
-  const link = /^https?:\/\//i.test(r.url) ? `<a href="${escapeHtml(r.url)}" rel="noopener noreferrer">#${r.issue}</a>` : `#${r.issue}`;
+  const link = /^https?:\/\//i.test(r.url)
+    ? `<a href="${escapeHtml(r.url)}" rel="noopener noreferrer">#${r.issue}</a>`
+    : `#${r.issue}`;
   const dur = (s: number | null) => (s === null ? "—" : escapeHtml(formatDuration(s)));
   const justification = r.justification ?? "";
-  const short = justification.length > 200 ? `${Array.from(justification).slice(0, 199).join("")}…` : justification;
+  const short =
+    justification.length > 200 ? `${Array.from(justification).slice(0, 199).join("")}…` : justification;
   const chain = `${r.chain_entries} ${r.chain_status}${r.chain_problem && r.chain_status !== "unverified" ? `: ${r.chain_problem}` : ""}`;
   return `<tr class="${r.flags.length ? "flagged" : ""}">${[
     cell(link, r.issue),
@@ -142,15 +160,26 @@ function renderRow(r: AuditRow): string {
     cell(escapeHtml(r.resource ?? "—")),
     cell(escapeHtml(r.role ?? "—")),
     cell(escapeHtml(r.severity ?? "—"), SEVERITY_RANK[r.severity ?? ""] ?? 0),
-    cell(`<span class="status ${STATUS_TONE[r.status] ?? "muted"}">${escapeHtml(r.status)}</span>${r.ended_reason && r.ended_reason !== r.status ? ` <small>${escapeHtml(r.ended_reason)}</small>` : ""}${r.drill ? ` <small class="drill">drill ${escapeHtml(r.drill_result ?? "")}</small>` : ""}`),
+    cell(
+      `<span class="status ${STATUS_TONE[r.status] ?? "muted"}">${escapeHtml(r.status)}</span>${r.ended_reason && r.ended_reason !== r.status ? ` <small>${escapeHtml(r.ended_reason)}</small>` : ""}${r.drill ? ` <small class="drill">drill ${escapeHtml(r.drill_result ?? "")}</small>` : ""}`,
+    ),
     cell(escapeHtml(r.approvals.map(describeApproval).join(", ") || "—")),
     cell(escapeHtml(describeUse(r)), r.duration_used_seconds),
     cell(dur(r.time_to_approve_seconds), r.time_to_approve_seconds),
     cell(dur(r.time_to_revoke_seconds), r.time_to_revoke_seconds),
-    cell(r.credential_id ? `${escapeHtml(r.provider ?? "")} <code>${escapeHtml(r.credential_id)}</code>` : "—"),
+    cell(
+      r.credential_id ? `${escapeHtml(r.provider ?? "")} <code>${escapeHtml(r.credential_id)}</code>` : "—",
+    ),
     cell(escapeHtml(describeChecklist(r) || "—")),
-    cell(r.flags.map((flag) => `<span class="flag">${escapeHtml(FLAG_LABELS[flag] ?? flag)}</span>`).join(" ") || "—"),
-    cell(escapeHtml(chain), null, r.chain_status === "broken" ? "bad" : r.chain_status === "unverified" ? "muted" : ""),
+    cell(
+      r.flags.map((flag) => `<span class="flag">${escapeHtml(FLAG_LABELS[flag] ?? flag)}</span>`).join(" ") ||
+        "—",
+    ),
+    cell(
+      escapeHtml(chain),
+      null,
+      r.chain_status === "broken" ? "bad" : r.chain_status === "unverified" ? "muted" : "",
+    ),
     `<td title="${escapeHtml(Array.from(justification).slice(0, 2000).join(""))}">${escapeHtml(short || "—")}</td>`,
   ].join("")}</tr>`;
 }

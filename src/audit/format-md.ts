@@ -14,7 +14,9 @@ export function formatMarkdown(collection: AuditCollection): string {
   const e = (value: string | null | undefined, max = 120) => (value ? escapeInline(value, max) : "—");
   const when = (iso: string | null) => (iso ? iso.replace(/(\.\d{3})?Z$/, "").replace("T", " ") : "—");
   const rows = collection.rows.map((r) => [
-    /^https?:\/\//i.test(r.url) ? `[#${r.issue}](${r.url.replace(/[()<>\s]/g, encodeURIComponent)})` : `#${r.issue}`,
+    /^https?:\/\//i.test(r.url)
+      ? `[#${r.issue}](${r.url.replace(/[()<>\s]/g, encodeURIComponent)})`
+      : `#${r.issue}`,
     when(r.requested_at),
     e(r.requester, 40),
     r.resource ? `${e(r.resource, 60)} / ${e(r.role, 40)}` : "—",
@@ -35,7 +37,10 @@ export function formatMarkdown(collection: AuditCollection): string {
     collection.filters.resource ? `resource ${e(collection.filters.resource, 60)}` : "",
   ].filter(Boolean);
   const dur = (s: number | null) => (s === null ? "—" : formatDuration(s));
-  const statuses = Object.entries(t.by_status).map(([status, n]) => `${status} ${n}`).join(", ") || "—";
+  const statuses =
+    Object.entries(t.by_status)
+      .map(([status, n]) => `${status} ${n}`)
+      .join(", ") || "—";
   return [
     `# Break-glass audit: ${e(collection.repository, 100)}`,
     "",
@@ -45,7 +50,25 @@ export function formatMarkdown(collection: AuditCollection): string {
       ? `Audit chains: ${t.chains.verified} verified, ${t.chains.broken} broken.`
       : "**Audit chains were not verified** (no keys given): the rows show what the records claim. Run `breakglass audit export --jwks …` or `breakglass audit verify`.",
     "",
-    table(["Issue", "Requested (UTC)", "Requester", "Resource / role", "Severity", "Drill", "Approved by", "Status", "Used", "Credential", "Review", "Flags", "Chain", "Justification"], rows),
+    table(
+      [
+        "Issue",
+        "Requested (UTC)",
+        "Requester",
+        "Resource / role",
+        "Severity",
+        "Drill",
+        "Approved by",
+        "Status",
+        "Used",
+        "Credential",
+        "Review",
+        "Flags",
+        "Chain",
+        "Justification",
+      ],
+      rows,
+    ),
     "",
     "## Totals",
     "",
@@ -57,10 +80,16 @@ export function formatMarkdown(collection: AuditCollection): string {
         ["Granted", String(t.granted)],
         ["Break-glass self-approvals", String(t.break_glass)],
         ["Requests with flags", String(t.flagged)],
-        ["Drills", `${t.drills.total} (${t.drills.passed} passed, ${t.drills.failed} failed, ${t.drills.in_progress} in progress)`],
+        [
+          "Drills",
+          `${t.drills.total} (${t.drills.passed} passed, ${t.drills.failed} failed, ${t.drills.in_progress} in progress)`,
+        ],
         ["Median time to approve", dur(t.median_time_to_approve_seconds)],
         ["Median time to revoke", dur(t.median_time_to_revoke_seconds)],
-        ["Audit chains", `${t.chains.verified} verified, ${t.chains.broken} broken, ${t.chains.unverified} unverified`],
+        [
+          "Audit chains",
+          `${t.chains.verified} verified, ${t.chains.broken} broken, ${t.chains.unverified} unverified`,
+        ],
       ],
     ),
     "",
@@ -70,13 +99,47 @@ export function formatMarkdown(collection: AuditCollection): string {
 
 /** The monthly metrics issue's figures (monthly-metrics.ts) for each month the export covers. */
 function monthByMonth(collection: AuditCollection, dur: (s: number | null) => string): string[] {
-  const months = [...new Set(collection.rows.map((r) => r.requested_at?.slice(0, 7)).filter((m): m is string => !!m))].sort();
+  const months = [
+    ...new Set(collection.rows.map((r) => r.requested_at?.slice(0, 7)).filter((m): m is string => !!m)),
+  ].sort();
   if (months.length === 0) return [];
   const now = Date.parse(collection.generated_at);
   const rows = months.map((month) => {
     const m = monthlyMetrics(collection.rows, month, now);
     const share = m.break_glass_share === null ? "—" : `${Math.round(m.break_glass_share * 100)} %`;
-    return [month, String(m.requests), String(m.granted), share, dur(m.median_time_to_approve_seconds), dur(m.median_time_to_revoke_seconds), String(m.granted_without_incident.length), String(m.overdue_reviews.length), String(m.revoke_failed.length), String(m.drills.total)];
+    return [
+      month,
+      String(m.requests),
+      String(m.granted),
+      share,
+      dur(m.median_time_to_approve_seconds),
+      dur(m.median_time_to_revoke_seconds),
+      String(m.granted_without_incident.length),
+      String(m.overdue_reviews.length),
+      String(m.revoke_failed.length),
+      String(m.drills.total),
+    ];
   });
-  return ["## Month by month", "", `Reviews are overdue ${REVIEW_DUE_DAYS} days after the grant ended (or when missing), as in the monthly metrics issue.`, "", table(["Month (UTC)", "Requests", "Granted", "Break-glass share", "Median to approve", "Median to revoke", "Without incident", "Overdue reviews", "Failing revocations", "Drills"], rows), ""];
+  return [
+    "## Month by month",
+    "",
+    `Reviews are overdue ${REVIEW_DUE_DAYS} days after the grant ended (or when missing), as in the monthly metrics issue.`,
+    "",
+    table(
+      [
+        "Month (UTC)",
+        "Requests",
+        "Granted",
+        "Break-glass share",
+        "Median to approve",
+        "Median to revoke",
+        "Without incident",
+        "Overdue reviews",
+        "Failing revocations",
+        "Drills",
+      ],
+      rows,
+    ),
+    "",
+  ];
 }

@@ -9,9 +9,19 @@ import { formatMarkdown } from "./format-md.ts";
 export const EXPORT_FORMATS = ["json", "jsonl", "csv", "md", "html"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-const BY_EXTENSION: Record<string, ExportFormat> = { json: "json", jsonl: "jsonl", ndjson: "jsonl", csv: "csv", md: "md", markdown: "md", html: "html", htm: "html" };
+const BY_EXTENSION: Record<string, ExportFormat> = {
+  json: "json",
+  jsonl: "jsonl",
+  ndjson: "jsonl",
+  csv: "csv",
+  md: "md",
+  markdown: "md",
+  html: "html",
+  htm: "html",
+};
 
-export const isExportFormat = (value: string): value is ExportFormat => (EXPORT_FORMATS as readonly string[]).includes(value);
+export const isExportFormat = (value: string): value is ExportFormat =>
+  (EXPORT_FORMATS as readonly string[]).includes(value);
 
 /** The format an output file's extension implies ("report.html" → html), or null. */
 export function formatForPath(path: string): ExportFormat | null {

@@ -8,13 +8,22 @@ import { REQUEST_LABEL } from "./labels.ts";
  * never requests, whatever labels anyone put on them. Oldest first. An issue that is gone is given
  * by number and address only.
  */
-export async function listRequests(port: GitHubPort, options: { appLogin: string; since?: string }): Promise<IssueSummary[]> {
+export async function listRequests(
+  port: GitHubPort,
+  options: { appLogin: string; since?: string },
+): Promise<IssueSummary[]> {
   // The repository first: a bad token or a wrong --repo is named as GitHub's refusal of it.
-  const labelled = await port.listIssues({ labels: REQUEST_LABEL, state: "all", ...(options.since ? { since: options.since } : {}) });
+  const labelled = await port.listIssues({
+    labels: REQUEST_LABEL,
+    state: "all",
+    ...(options.since ? { since: options.since } : {}),
+  });
   const recorded = await port.ledger.requests();
   const found = new Map<number, IssueSummary>();
   for (const issue of labelled) found.set(issue.number, issue);
-  for (const n of recorded) if (!found.has(n)) found.set(n, await port.getIssue(n).catch(() => goneIssue(port, n)));
-  return [...found.values()].filter((i) => i.user.login !== options.appLogin).sort((a, b) => a.number - b.number);
+  for (const n of recorded)
+    if (!found.has(n)) found.set(n, await port.getIssue(n).catch(() => goneIssue(port, n)));
+  return [...found.values()]
+    .filter((i) => i.user.login !== options.appLogin)
+    .sort((a, b) => a.number - b.number);
 }
-

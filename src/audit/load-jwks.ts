@@ -5,7 +5,8 @@ import { exportPublicJwks } from "../core/audit-chain.ts";
 import { err, ok, type Result } from "../core/result.ts";
 
 const FETCH_TIMEOUT_MS = 15_000;
-const HINT = "Give the app's key set: --jwks https://<your app>/breakglass/jwks.json, or a file holding that JSON.";
+const HINT =
+  "Give the app's key set: --jwks https://<your app>/breakglass/jwks.json, or a file holding that JSON.";
 
 /**
  * Reads the app's public key set from a URL or a file. Private members are dropped (a verifier must
@@ -18,7 +19,10 @@ export async function loadJwks(
   let text: string;
   if (/^https?:\/\//i.test(source)) {
     try {
-      const response = await (options.fetch ?? fetch)(source, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: "application/json" } });
+      const response = await (options.fetch ?? fetch)(source, {
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        headers: { accept: "application/json" },
+      });
       if (!response.ok) return err(`${source} answered ${response.status}. ${HINT}`);
       text = await response.text();
     } catch (error) {
@@ -42,7 +46,13 @@ export function parseJwks(text: string, source: string): Result<JSONWebKeySet, s
     return err(`${source} is not JSON. ${HINT}`);
   }
   const keys = (value as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === "object" && k !== null && typeof (k as { kty?: unknown }).kty === "string")) {
+  if (
+    !Array.isArray(keys) ||
+    keys.length === 0 ||
+    !keys.every(
+      (k) => typeof k === "object" && k !== null && typeof (k as { kty?: unknown }).kty === "string",
+    )
+  ) {
     return err(`${source} is not a key set: it needs {"keys": [ … ]} with at least one key. ${HINT}`);
   }
   try {

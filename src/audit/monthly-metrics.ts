@@ -46,13 +46,19 @@ export function monthBounds(month: string): { since: string; until: string } {
   if (!m) throw new Error(`"${month}" is not a month such as 2026-11.`);
   const year = Number(m[1]);
   const index = Number(m[2]) - 1;
-  return { since: new Date(Date.UTC(year, index, 1)).toISOString(), until: new Date(Date.UTC(year, index + 1, 1)).toISOString() };
+  return {
+    since: new Date(Date.UTC(year, index, 1)).toISOString(),
+    until: new Date(Date.UTC(year, index + 1, 1)).toISOString(),
+  };
 }
 
 export function monthlyMetrics(rows: readonly AuditRow[], month: string, nowMs: number): MonthlyMetrics {
   const { since, until } = monthBounds(month);
   // Only what the app recorded: an issue that merely carries the request label (anyone with triage can put it on) is no request.
-  const inMonth = rows.filter((r) => r.chain_entries > 0 && r.requested_at !== null && r.requested_at >= since && r.requested_at < until);
+  const inMonth = rows.filter(
+    (r) =>
+      r.chain_entries > 0 && r.requested_at !== null && r.requested_at >= since && r.requested_at < until,
+  );
   const real = inMonth.filter((r) => !r.drill);
   const drills = inMonth.filter((r) => r.drill);
   const totals = reportTotals(real);
@@ -66,7 +72,11 @@ export function monthlyMetrics(rows: readonly AuditRow[], month: string, nowMs: 
   return {
     month,
     requests: real.length,
-    drills: { total: drills.length, passed: drills.filter((r) => r.drill_result === "passed").length, failed: drills.filter((r) => r.drill_result === "failed").length },
+    drills: {
+      total: drills.length,
+      passed: drills.filter((r) => r.drill_result === "passed").length,
+      failed: drills.filter((r) => r.drill_result === "failed").length,
+    },
     granted: granted.length,
     break_glass: breakGlass,
     break_glass_share: granted.length ? breakGlass / granted.length : null,
@@ -86,10 +96,14 @@ const duration = (seconds: number | null): string => {
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
 };
-const issues = (numbers: readonly number[]): string => (numbers.length ? numbers.map((n) => `#${n}`).join(", ") : "none");
+const issues = (numbers: readonly number[]): string =>
+  numbers.length ? numbers.map((n) => `#${n}`).join(", ") : "none";
 
 /** The metrics issue: a title that names the month, a table, and what to look at. */
-export function renderMetricsIssue(metrics: MonthlyMetrics, repository: string): { title: string; body: string } {
+export function renderMetricsIssue(
+  metrics: MonthlyMetrics,
+  repository: string,
+): { title: string; body: string } {
   const share = metrics.break_glass_share === null ? "—" : `${Math.round(metrics.break_glass_share * 100)} %`;
   const rows: Array<[string, string]> = [
     ["Requests (drills apart)", String(metrics.requests)],
@@ -98,15 +112,29 @@ export function renderMetricsIssue(metrics: MonthlyMetrics, repository: string):
     ["Median time to approve", duration(metrics.median_time_to_approve_seconds)],
     ["Median time to revoke (from the end of the grant)", duration(metrics.median_time_to_revoke_seconds)],
     ["Denied / timed out", `${metrics.denied} / ${metrics.timed_out}`],
-    ["Grants without an incident link", `${metrics.granted_without_incident.length}: ${issues(metrics.granted_without_incident)}`],
-    [`Reviews overdue (open ${REVIEW_DUE_DAYS} days after the grant ended, or missing)`, `${metrics.overdue_reviews.length}: ${issues(metrics.overdue_reviews)}`],
+    [
+      "Grants without an incident link",
+      `${metrics.granted_without_incident.length}: ${issues(metrics.granted_without_incident)}`,
+    ],
+    [
+      `Reviews overdue (open ${REVIEW_DUE_DAYS} days after the grant ended, or missing)`,
+      `${metrics.overdue_reviews.length}: ${issues(metrics.overdue_reviews)}`,
+    ],
     ["Revocations still failing", `${metrics.revoke_failed.length}: ${issues(metrics.revoke_failed)}`],
-    ["Drills (passed / failed)", `${metrics.drills.total} (${metrics.drills.passed} / ${metrics.drills.failed})`],
+    [
+      "Drills (passed / failed)",
+      `${metrics.drills.total} (${metrics.drills.passed} / ${metrics.drills.failed})`,
+    ],
   ];
   const watch: string[] = [];
-  if (metrics.break_glass_share !== null && metrics.break_glass_share > 0.25) watch.push("More than a quarter of the grants broke the glass: is the approval path too slow, or the policy too strict?");
-  if (metrics.granted_without_incident.length) watch.push("Grants without an incident link: emergency access should tie to an incident.");
-  if (metrics.overdue_reviews.length) watch.push("Overdue reviews: each grant's post-event review should be finished within a week.");
+  if (metrics.break_glass_share !== null && metrics.break_glass_share > 0.25)
+    watch.push(
+      "More than a quarter of the grants broke the glass: is the approval path too slow, or the policy too strict?",
+    );
+  if (metrics.granted_without_incident.length)
+    watch.push("Grants without an incident link: emergency access should tie to an incident.");
+  if (metrics.overdue_reviews.length)
+    watch.push("Overdue reviews: each grant's post-event review should be finished within a week.");
   if (metrics.revoke_failed.length) watch.push("Failing revocations: someone may still hold access.");
   if (metrics.drills.total === 0) watch.push("No drill this month: the emergency path was not rehearsed.");
   const body = [
@@ -116,7 +144,9 @@ export function renderMetricsIssue(metrics: MonthlyMetrics, repository: string):
     "| --- | --- |",
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     "",
-    watch.length ? `**To look at**\n\n${watch.map((w) => `- ${w}`).join("\n")}` : "Nothing stands out this month.",
+    watch.length
+      ? `**To look at**\n\n${watch.map((w) => `- ${w}`).join("\n")}`
+      : "Nothing stands out this month.",
   ].join("\n");
   return { title: `[breakglass metrics] ${metrics.month}`, body };
 }

@@ -12,15 +12,27 @@ export function requestFlags(row: AuditRow, events: readonly TimedEvent[]): Audi
   const flags: AuditFlag[] = [];
   const lifetime = secondsBetween(row.granted_at, row.expires_at);
   if (row.break_glass) flags.push("break_glass");
-  if (lifetime !== null && row.duration_used_seconds !== null && row.duration_used_seconds > lifetime + GRACE_SECONDS) {
+  if (
+    lifetime !== null &&
+    row.duration_used_seconds !== null &&
+    row.duration_used_seconds > lifetime + GRACE_SECONDS
+  ) {
     flags.push("outlived_expiry");
   }
-  if (lifetime !== null && row.duration_requested_seconds !== null && lifetime > row.duration_requested_seconds + row.duration_extended_seconds + GRACE_SECONDS) {
+  if (
+    lifetime !== null &&
+    row.duration_requested_seconds !== null &&
+    lifetime > row.duration_requested_seconds + row.duration_extended_seconds + GRACE_SECONDS
+  ) {
     flags.push("longer_than_requested");
   }
   if (row.revocation_failures > 0 || row.status === "revoke_failed") flags.push("revoke_failed");
   if (events.some((e) => e.type === "extended")) flags.push("extended");
-  if (events.some((e) => e.type === "invalid" && Array.isArray(e.errors) && e.errors.some((x) => x?.field === "limits"))) {
+  if (
+    events.some(
+      (e) => e.type === "invalid" && Array.isArray(e.errors) && e.errors.some((x) => x?.field === "limits"),
+    )
+  ) {
     flags.push("limit_refused");
   }
   if (row.chain_status === "broken") flags.push("chain_broken");
@@ -31,10 +43,14 @@ export function requestFlags(row: AuditRow, events: readonly TimedEvent[]): Audi
 export function flagRepeatBreakGlass(rows: readonly AuditRow[]): AuditRow[] {
   const uses = new Map<string, number>();
   for (const row of rows) {
-    if (row.break_glass && row.requester) uses.set(row.requester.toLowerCase(), (uses.get(row.requester.toLowerCase()) ?? 0) + 1);
+    if (row.break_glass && row.requester)
+      uses.set(row.requester.toLowerCase(), (uses.get(row.requester.toLowerCase()) ?? 0) + 1);
   }
   return rows.map((row) =>
-    row.break_glass && row.requester && (uses.get(row.requester.toLowerCase()) ?? 0) > 1 && !row.flags.includes("repeat_break_glass")
+    row.break_glass &&
+    row.requester &&
+    (uses.get(row.requester.toLowerCase()) ?? 0) > 1 &&
+    !row.flags.includes("repeat_break_glass")
       ? { ...row, flags: [...row.flags, "repeat_break_glass"] }
       : row,
   );

@@ -8,7 +8,8 @@ import { readRecordMarker } from "../core/record-marker.ts";
 import type { ChainSummary } from "./audit-row.ts";
 import { verdictOf, type ChainVerdict } from "./verify-issue-chain.ts";
 
-export const UNVERIFIED_PROBLEM = "not checked: no keys were given (pass --jwks with the app's /breakglass/jwks.json)";
+export const UNVERIFIED_PROBLEM =
+  "not checked: no keys were given (pass --jwks with the app's /breakglass/jwks.json)";
 
 export interface RequestReading {
   state: RequestState;
@@ -38,12 +39,19 @@ export async function readRequest(
     return {
       state,
       events,
-      chain: { entries: records.length, status: "unverified", problem: problem ?? refused ?? UNVERIFIED_PROBLEM },
+      chain: {
+        entries: records.length,
+        status: "unverified",
+        problem: problem ?? refused ?? UNVERIFIED_PROBLEM,
+      },
       records,
       verdict: null,
     };
   }
-  const { history, verdict } = await verifyRequest(port, issue, { appLogin: options.appLogin, jwks: options.jwks });
+  const { history, verdict } = await verifyRequest(port, issue, {
+    appLogin: options.appLogin,
+    jwks: options.jwks,
+  });
   const lifecycleProblem = history.problems.find((p) => p.includes("refused by the lifecycle")) ?? null;
   return {
     state: history.state,
@@ -62,14 +70,23 @@ export async function readRequest(
  * The app's own read (readHistory: the ledger, checked against the comments) and the auditor's
  * verdict on it. The CLI knows the app by its login only (see isAppAuthored).
  */
-export async function verifyRequest(port: GitHubPort, issue: number, options: { appLogin: string; jwks: JSONWebKeySet }): Promise<{ history: History; verdict: ChainVerdict }> {
+export async function verifyRequest(
+  port: GitHubPort,
+  issue: number,
+  options: { appLogin: string; jwks: JSONWebKeySet },
+): Promise<{ history: History; verdict: ChainVerdict }> {
   const appLogin = options.appLogin;
   const comments = await port.listComments(issue);
-  const own: IssueComment[] = comments.filter((c) => isAppAuthored(c, appLogin)).map((c) => ({ ...c, app_id: null, user: { login: appLogin, type: "Bot" } }));
+  const own: IssueComment[] = comments
+    .filter((c) => isAppAuthored(c, appLogin))
+    .map((c) => ({ ...c, app_id: null, user: { login: appLogin, type: "Bot" } }));
   const history = await readHistory(port, issue, { appId: 0, login: appLogin }, options.jwks, own);
   const verdict = await verdictOf(history, { repo: `${port.owner}/${port.repo}`, issue });
-  const foreign = comments.filter((c) => !isAppAuthored(c, appLogin) && readRecordMarker(c.body) !== null).length;
-  if (foreign > 0) verdict.notes.push(`${foreign} record marker(s) in comments not written by the app were ignored`);
+  const foreign = comments.filter(
+    (c) => !isAppAuthored(c, appLogin) && readRecordMarker(c.body) !== null,
+  ).length;
+  if (foreign > 0)
+    verdict.notes.push(`${foreign} record marker(s) in comments not written by the app were ignored`);
   return { history, verdict };
 }
 
@@ -79,7 +96,13 @@ function decodeUnverified(chain: readonly string[]): { events: TimedEvent[]; pro
   for (const [index, jws] of chain.entries()) {
     const payload = decodePayload(jws);
     const event = payload?.event as Record<string, unknown> | undefined;
-    if (!payload || typeof payload.at !== "string" || typeof event !== "object" || event === null || typeof event.type !== "string") {
+    if (
+      !payload ||
+      typeof payload.at !== "string" ||
+      typeof event !== "object" ||
+      event === null ||
+      typeof event.type !== "string"
+    ) {
       return { events, problem: `${UNVERIFIED_PROBLEM}; entry ${index} is not a readable record` };
     }
     events.push({ ...event, at: payload.at } as TimedEvent);
@@ -97,7 +120,8 @@ function foldUntrusted(events: readonly TimedEvent[]): { state: RequestState; re
     } catch {
       result = undefined;
     }
-    if (!result?.ok) return { state, refused: `${UNVERIFIED_PROBLEM}; event ${index} is refused by the lifecycle` };
+    if (!result?.ok)
+      return { state, refused: `${UNVERIFIED_PROBLEM}; event ${index} is refused by the lifecycle` };
     state = result.value;
   }
   return { state, refused: null };

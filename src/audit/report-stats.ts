@@ -19,7 +19,11 @@ export interface Histogram {
 
 export interface ChartData {
   /** Requests per resource per period (day, week or month, whichever fits the span). */
-  timeline: { period: "day" | "week" | "month"; labels: string[]; series: Array<{ resource: string; counts: number[] }> };
+  timeline: {
+    period: "day" | "week" | "month";
+    labels: string[];
+    series: Array<{ resource: string; counts: number[] }>;
+  };
   time_to_approve: Histogram;
   time_to_revoke: Histogram;
   flags: Histogram;
@@ -82,23 +86,39 @@ export function reportTotals(rows: readonly AuditRow[]): ReportTotals {
 
 export function chartData(rows: readonly AuditRow[]): ChartData {
   const stillFailing = rows.filter((r) => r.status === "revoke_failed").length;
-  const revoke = histogram(rows.map((r) => r.time_to_revoke_seconds), REVOKE_BUCKETS);
+  const revoke = histogram(
+    rows.map((r) => r.time_to_revoke_seconds),
+    REVOKE_BUCKETS,
+  );
   return {
     timeline: timeline(rows),
-    time_to_approve: histogram(rows.map((r) => r.time_to_approve_seconds), APPROVE_BUCKETS),
-    time_to_revoke: { labels: [...revoke.labels, "not revoked yet (failing)"], counts: [...revoke.counts, stillFailing] },
+    time_to_approve: histogram(
+      rows.map((r) => r.time_to_approve_seconds),
+      APPROVE_BUCKETS,
+    ),
+    time_to_revoke: {
+      labels: [...revoke.labels, "not revoked yet (failing)"],
+      counts: [...revoke.counts, stillFailing],
+    },
     flags: {
       labels: Object.values(FLAG_LABELS),
-      counts: (Object.keys(FLAG_LABELS) as AuditFlag[]).map((flag) => rows.filter((r) => r.flags.includes(flag)).length),
+      counts: (Object.keys(FLAG_LABELS) as AuditFlag[]).map(
+        (flag) => rows.filter((r) => r.flags.includes(flag)).length,
+      ),
     },
     drills: {
       labels: ["passed", "failed", "in progress"],
-      counts: (["passed", "failed", "in_progress"] as const).map((result) => rows.filter((r) => r.drill_result === result).length),
+      counts: (["passed", "failed", "in_progress"] as const).map(
+        (result) => rows.filter((r) => r.drill_result === result).length,
+      ),
     },
   };
 }
 
-function histogram(values: ReadonlyArray<number | null>, buckets: ReadonlyArray<[number, string]>): Histogram {
+function histogram(
+  values: ReadonlyArray<number | null>,
+  buckets: ReadonlyArray<[number, string]>,
+): Histogram {
   const counts = buckets.map(() => 0);
   for (const value of values) {
     if (value === null) continue;
@@ -124,7 +144,13 @@ function timeline(rows: readonly AuditRow[]): ChartData["timeline"] {
   const series = resources.map((resource) => ({
     resource,
     counts: labels.map(
-      (label) => rows.filter((r) => (r.resource ?? "(invalid request)") === resource && Number.isFinite(Date.parse(r.requested_at ?? "")) && keyOf(Date.parse(r.requested_at!)) === label).length,
+      (label) =>
+        rows.filter(
+          (r) =>
+            (r.resource ?? "(invalid request)") === resource &&
+            Number.isFinite(Date.parse(r.requested_at ?? "")) &&
+            keyOf(Date.parse(r.requested_at!)) === label,
+        ).length,
     ),
   }));
   return { period, labels, series };

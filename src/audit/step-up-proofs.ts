@@ -5,25 +5,42 @@ import type { ChainBreak } from "./chain-break.ts";
 import { recheckWebAuthnProof } from "./webauthn-proof.ts";
 
 const KIND = { approved: "approve", break_glass: "break-glass", extension_approved: "extend" } as const;
-const WHAT = { approved: "approval", break_glass: "break-glass", extension_approved: "approval of an extension" } as const;
+const WHAT = {
+  approved: "approval",
+  break_glass: "break-glass",
+  extension_approved: "approval of an extension",
+} as const;
 
 /**
  * Re-verifies every step-up proof in a chain offline: each recorded SSH signature or WebAuthn assertion must verify over the
  * exact request it approved (repository, issue, hash) — or the exact extension with the recorded key. The app's signature on
  * the record says the key was the person's GitHub signing key at the time; this checks the proof itself.
  */
-export async function checkStepUpProofs(entries: readonly AuditEntry[], expect: { repo: string; issue: number }): Promise<{ checked: number; breaks: ChainBreak[] }> {
+export async function checkStepUpProofs(
+  entries: readonly AuditEntry[],
+  expect: { repo: string; issue: number },
+): Promise<{ checked: number; breaks: ChainBreak[] }> {
   const breaks: ChainBreak[] = [];
   let checked = 0;
   for (const entry of entries) {
     const event = entry.event as LifecycleEvent;
-    if ((event.type !== "approved" && event.type !== "break_glass" && event.type !== "extension_approved") || !event.step_up) continue;
+    if (
+      (event.type !== "approved" && event.type !== "break_glass" && event.type !== "extension_approved") ||
+      !event.step_up
+    )
+      continue;
     checked++;
     // An extension's proof signs the extension's own hash (its extension_requested record), not the request's.
     const proof = event.step_up;
     const problem =
-      proof.method === "webauthn" ? await recheckWebAuthnProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash) : recheckStepUpProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash);
-    if (problem) breaks.push({ index: entry.seq, reason: `entry ${entry.seq}: the step-up proof of @${event.actor}'s ${WHAT[event.type]} fails: ${problem}` });
+      proof.method === "webauthn"
+        ? await recheckWebAuthnProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash)
+        : recheckStepUpProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash);
+    if (problem)
+      breaks.push({
+        index: entry.seq,
+        reason: `entry ${entry.seq}: the step-up proof of @${event.actor}'s ${WHAT[event.type]} fails: ${problem}`,
+      });
   }
   return { checked, breaks };
 }

@@ -24,7 +24,10 @@ export interface ChainVerdict {
  * app's own read, which restores what was changed and carries on: a deleted, edited or truncated
  * record, or a record in a comment the ledger does not hold, is evidence an auditor must see.
  */
-export async function verdictOf(history: History, expect: { repo: string; issue: number }): Promise<ChainVerdict> {
+export async function verdictOf(
+  history: History,
+  expect: { repo: string; issue: number },
+): Promise<ChainVerdict> {
   const breaks: ChainBreak[] = [];
   const notes: string[] = [];
   const total = history.ledger.entries.length;
@@ -34,21 +37,36 @@ export async function verdictOf(history: History, expect: { repo: string; issue:
   let tailFrom = total;
   while (tailFrom > 0 && missing.includes(tailFrom - 1)) tailFrom--;
   if (tailFrom < total && tailFrom < history.chain.length) {
-    breaks.push({ index: tailFrom, reason: `entry ${tailFrom}: truncated tail: the issue's comments stop before this entry, the ledger holds ${total} entries (${tailFrom}–${total - 1} deleted)` });
+    breaks.push({
+      index: tailFrom,
+      reason: `entry ${tailFrom}: truncated tail: the issue's comments stop before this entry, the ledger holds ${total} entries (${tailFrom}–${total - 1} deleted)`,
+    });
   }
   for (const m of history.mirror) {
     if (m.kind === "missing" && m.seq >= tailFrom) continue;
     breaks.push({
       index: m.seq,
-      reason: m.kind === "missing" ? `entry ${m.seq}: its ${m.type} record was deleted from the issue's comments; the ledger holds it` : `entry ${m.seq}: its ${m.type} record was edited in comment ${m.commentId}; the ledger holds the original`,
+      reason:
+        m.kind === "missing"
+          ? `entry ${m.seq}: its ${m.type} record was deleted from the issue's comments; the ledger holds it`
+          : `entry ${m.seq}: its ${m.type} record was edited in comment ${m.commentId}; the ledger holds the original`,
     });
   }
   for (const commentId of history.unledgered) {
-    breaks.push({ index: history.chain.length, reason: `comment ${commentId} carries a record the ledger does not hold` });
+    breaks.push({
+      index: history.chain.length,
+      reason: `comment ${commentId} carries a record the ledger does not hold`,
+    });
   }
-  const stepUps = await checkStepUpProofs(history.chain.map((e) => e.entry), expect);
+  const stepUps = await checkStepUpProofs(
+    history.chain.map((e) => e.entry),
+    expect,
+  );
   breaks.push(...stepUps.breaks);
-  if (stepUps.checked > stepUps.breaks.length) notes.push(`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified`);
+  if (stepUps.checked > stepUps.breaks.length)
+    notes.push(
+      `${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified`,
+    );
   const first = breaks.sort((a, b) => a.index - b.index)[0] ?? null;
   if (breaks.length > 1) notes.push(...breaks.slice(1).map((b) => b.reason));
   return {

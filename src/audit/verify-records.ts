@@ -23,7 +23,10 @@ export interface VerifyReport {
  * Verifies records taken away from GitHub. The file is the evidence, so it is read exactly as written:
  * the records of each issue, in file order, must form one whole chain from entry 0.
  */
-export async function verifyChainRecords(records: readonly ChainRecord[], jwks: JSONWebKeySet): Promise<VerifyReport> {
+export async function verifyChainRecords(
+  records: readonly ChainRecord[],
+  jwks: JSONWebKeySet,
+): Promise<VerifyReport> {
   const groups = new Map<string, { repo: string; issue: number; jws: string[] }>();
   for (const record of records) {
     const key = `${record.repo.toLowerCase()}#${record.issue}`;
@@ -42,7 +45,12 @@ export async function verifyChainRecords(records: readonly ChainRecord[], jwks: 
       entries: group.jws.length,
       ok: broken === null,
       break: broken,
-      notes: stepUps.checked > stepUps.breaks.length ? [`${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified`] : [],
+      notes:
+        stepUps.checked > stepUps.breaks.length
+          ? [
+              `${stepUps.checked - stepUps.breaks.length} step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified`,
+            ]
+          : [],
       verified: result.entries,
     });
   }
@@ -51,5 +59,10 @@ export async function verifyChainRecords(records: readonly ChainRecord[], jwks: 
 
 export function summarizeVerdicts(chains: ChainVerdict[]): VerifyReport {
   const firstBroken = chains.find((c) => !c.ok) ?? null;
-  return { ok: firstBroken === null, chains, entries: chains.reduce((sum, c) => sum + c.entries, 0), firstBroken };
+  return {
+    ok: firstBroken === null,
+    chains,
+    entries: chains.reduce((sum, c) => sum + c.entries, 0),
+    firstBroken,
+  };
 }

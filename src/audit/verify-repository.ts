@@ -15,7 +15,8 @@ export async function verifyRepository(
   options.onProgress?.(0, issues.length);
   for (const issue of issues) {
     const { verdict } = await verifyRequest(port, issue.number, options);
-    if (verdict.entries === 0 && verdict.ok) verdict.notes.push("no signed records (the app never recorded anything on this issue)");
+    if (verdict.entries === 0 && verdict.ok)
+      verdict.notes.push("no signed records (the app never recorded anything on this issue)");
     chains.push(verdict);
     options.onProgress?.(chains.length, issues.length);
   }

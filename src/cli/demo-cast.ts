@@ -36,7 +36,9 @@ export function castDemo(files: Record<string, string>): DemoCast {
     .filter(([path]) => /^policies\/[^/]+\.ya?ml$/.test(path))
     .map(([path, text]) => ({ path, text }));
   const { policies } = loadPolicies(policyFiles);
-  const candidates = [...policies.values()].filter((p) => p.resource !== "drill").sort((a, b) => a.resource.localeCompare(b.resource));
+  const candidates = [...policies.values()]
+    .filter((p) => p.resource !== "drill")
+    .sort((a, b) => a.resource.localeCompare(b.resource));
   const policy = candidates.find((p) => Object.values(p.roles).some((r) => r.provider === "jwt"));
   if (!policy) {
     throw new UserError(
@@ -55,7 +57,9 @@ export function castDemo(files: Record<string, string>): DemoCast {
       const [org, slug] = o.slice(1).split("/") as [string, string];
       // A team of another organisation cannot own anything in this one (GitHub ignores it), so it gets no members.
       if (org.toLowerCase() !== owner.toLowerCase()) continue;
-      const members = Array.from({ length: Math.max(1, required) }, (_, i) => `${slug}-${i + 1}`.toLowerCase());
+      const members = Array.from({ length: Math.max(1, required) }, (_, i) =>
+        `${slug}-${i + 1}`.toLowerCase(),
+      );
       teams[`${org}/${slug}`] = members;
       for (const m of members) if (!approvers.includes(m)) approvers.push(m);
     } else {
@@ -75,14 +79,34 @@ export function castDemo(files: Record<string, string>): DemoCast {
     teams[key] = [...new Set([...(teams[key] ?? []), requester])];
     break;
   }
-  const durationSeconds = Math.min(policy.default_duration_seconds, policy.max_duration_seconds, DEMO_MAX_SECONDS);
-  return { owner, resource: policy.resource, role, policy, teams, users: [requester, outsider, ...approvers], requester, approvers: approvers.slice(0, required), outsider, durationSeconds };
+  const durationSeconds = Math.min(
+    policy.default_duration_seconds,
+    policy.max_duration_seconds,
+    DEMO_MAX_SECONDS,
+  );
+  return {
+    owner,
+    resource: policy.resource,
+    role,
+    policy,
+    teams,
+    users: [requester, outsider, ...approvers],
+    requester,
+    approvers: approvers.slice(0, required),
+    outsider,
+    durationSeconds,
+  };
 }
 
 /** The approvers a policy names: its `approvals.from` list, or the CODEOWNERS of its file. */
 function ownersOf(policy: Policy, files: Record<string, string>): string[] {
   if (policy.approvals.from !== "codeowners") return policy.approvals.from.filter((o) => o.startsWith("@"));
   const text = files[".github/CODEOWNERS"] ?? files["CODEOWNERS"] ?? files["docs/CODEOWNERS"];
-  if (text === undefined) throw new UserError("no CODEOWNERS (.github/, the root or docs/): the policy's approvers are its CODEOWNERS, so there is nobody to approve.");
-  return compileCodeowners(text).ownersOf(policy.path).owners.filter((o) => o.startsWith("@"));
+  if (text === undefined)
+    throw new UserError(
+      "no CODEOWNERS (.github/, the root or docs/): the policy's approvers are its CODEOWNERS, so there is nobody to approve.",
+    );
+  return compileCodeowners(text)
+    .ownersOf(policy.path)
+    .owners.filter((o) => o.startsWith("@"));
 }

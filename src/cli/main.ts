@@ -5,18 +5,54 @@ import { processIO, UserError, type CliIO, type Command } from "./io.ts";
 import { closest, flagsIn, usageErrorFrom } from "./usage-error.ts";
 
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  codeowners: { summary: "Show the CODEOWNERS rule and owners for each path", load: async () => (await import("./commands/codeowners.ts")).run },
-  request: { summary: "request --repo o/r --resource R --role X --reason …: open a request (or `request parse`)", load: async () => (await import("./commands/request.ts")).run },
-  credentials: { summary: "credentials owner/repo#N: wait for the grant, fetch and decrypt your credentials", load: async () => (await import("./commands/credentials.ts")).run },
-  done: { summary: "done owner/repo#N: revoke your grant now", load: async () => (await import("./commands/done.ts")).run },
-  validate: { summary: "Check policies, CODEOWNERS coverage and the issue form", load: async () => (await import("./commands/validate.ts")).run },
-  simulate: { summary: "Run a scenario file through the real app in the sandbox", load: async () => (await import("./commands/simulate.ts")).run },
-  demo: { summary: "Run the whole lifecycle locally in the sandbox", load: async () => (await import("./commands/demo.ts")).run },
-  init: { summary: "Scaffold Breakglass into a repository", load: async () => (await import("./commands/init.ts")).run },
-  audit: { summary: "audit export | audit verify: evidence for auditors", load: async () => (await import("./commands/audit.ts")).run },
-  approve: { summary: "approve owner/repo#N: approve with an SSH signature (step-up)", load: async () => (await import("./commands/approve.ts")).command("approve") },
-  "break-glass": { summary: "break-glass owner/repo#N --reason …: self-approve with an SSH signature", load: async () => (await import("./commands/approve.ts")).command("break-glass") },
-  aws: { summary: "aws trust-policy --repo owner/name: the IAM trust policy of a break-glass role", load: async () => (await import("./commands/aws-trust-policy.ts")).run },
+  codeowners: {
+    summary: "Show the CODEOWNERS rule and owners for each path",
+    load: async () => (await import("./commands/codeowners.ts")).run,
+  },
+  request: {
+    summary: "request --repo o/r --resource R --role X --reason …: open a request (or `request parse`)",
+    load: async () => (await import("./commands/request.ts")).run,
+  },
+  credentials: {
+    summary: "credentials owner/repo#N: wait for the grant, fetch and decrypt your credentials",
+    load: async () => (await import("./commands/credentials.ts")).run,
+  },
+  done: {
+    summary: "done owner/repo#N: revoke your grant now",
+    load: async () => (await import("./commands/done.ts")).run,
+  },
+  validate: {
+    summary: "Check policies, CODEOWNERS coverage and the issue form",
+    load: async () => (await import("./commands/validate.ts")).run,
+  },
+  simulate: {
+    summary: "Run a scenario file through the real app in the sandbox",
+    load: async () => (await import("./commands/simulate.ts")).run,
+  },
+  demo: {
+    summary: "Run the whole lifecycle locally in the sandbox",
+    load: async () => (await import("./commands/demo.ts")).run,
+  },
+  init: {
+    summary: "Scaffold Breakglass into a repository",
+    load: async () => (await import("./commands/init.ts")).run,
+  },
+  audit: {
+    summary: "audit export | audit verify: evidence for auditors",
+    load: async () => (await import("./commands/audit.ts")).run,
+  },
+  approve: {
+    summary: "approve owner/repo#N: approve with an SSH signature (step-up)",
+    load: async () => (await import("./commands/approve.ts")).command("approve"),
+  },
+  "break-glass": {
+    summary: "break-glass owner/repo#N --reason …: self-approve with an SSH signature",
+    load: async () => (await import("./commands/approve.ts")).command("break-glass"),
+  },
+  aws: {
+    summary: "aws trust-policy --repo owner/name: the IAM trust policy of a break-glass role",
+    load: async () => (await import("./commands/aws-trust-policy.ts")).run,
+  },
 };
 
 export function usage(): string {
@@ -27,7 +63,9 @@ export function usage(): string {
 }
 
 export function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return manifest.version;
 }
 
@@ -55,8 +93,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   const command = COMMANDS[name];
   if (!command) {
     const guess = closest(name, Object.keys(COMMANDS));
-    const instead = name.startsWith("-") ? "write `breakglass --help` or `breakglass --version`." : guess ? `did you mean \`breakglass ${guess}\`?` : `use one of ${Object.keys(COMMANDS).join(", ")}.`;
-    io.stderr(`breakglass: unknown ${name.startsWith("-") ? "option" : "command"} "${name}": ${instead}\n\n${usage()}`);
+    const instead = name.startsWith("-")
+      ? "write `breakglass --help` or `breakglass --version`."
+      : guess
+        ? `did you mean \`breakglass ${guess}\`?`
+        : `use one of ${Object.keys(COMMANDS).join(", ")}.`;
+    io.stderr(
+      `breakglass: unknown ${name.startsWith("-") ? "option" : "command"} "${name}": ${instead}\n\n${usage()}`,
+    );
     return 2;
   }
   const run = await command.load();

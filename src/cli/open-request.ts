@@ -26,29 +26,44 @@ interface FormElement {
  * input, `None` for an empty dropdown, `- [X]`/`- [ ]` for checkboxes. Dropdown answers must be one
  * of the form's options, as the form itself only offers those.
  */
-export function formBody(formText: string, answers: RequestAnswers): { body: string; title: string; labels: string[] } {
+export function formBody(
+  formText: string,
+  answers: RequestAnswers,
+): { body: string; title: string; labels: string[] } {
   let form: { title?: unknown; labels?: unknown; body?: unknown };
   try {
     form = (yaml.load(formText) ?? {}) as typeof form;
   } catch (error) {
-    throw new UserError(`the repository's request form (${ISSUE_FORM}) is not YAML: ${(error as Error).message.split("\n")[0]}`);
+    throw new UserError(
+      `the repository's request form (${ISSUE_FORM}) is not YAML: ${(error as Error).message.split("\n")[0]}`,
+    );
   }
   const elements = Array.isArray(form.body) ? (form.body as FormElement[]) : [];
-  const values: Record<string, string | undefined> = { ...answers, drill: undefined } as Record<string, string | undefined>;
+  const values: Record<string, string | undefined> = { ...answers, drill: undefined } as Record<
+    string,
+    string | undefined
+  >;
   const sections: string[] = [];
   for (const element of elements) {
     if (element.type === "markdown" || !element.attributes?.label) continue;
     const label = element.attributes.label;
     if (element.type === "checkboxes") {
-      const options = (element.attributes.options ?? []).map((o) => (typeof o === "string" ? o : (o.label ?? "")));
+      const options = (element.attributes.options ?? []).map((o) =>
+        typeof o === "string" ? o : (o.label ?? ""),
+      );
       const checked = element.id === "drill" && answers.drill;
       sections.push(`### ${label}`, "", ...options.map((o) => `- [${checked ? "X" : " "}] ${o}`), "");
       continue;
     }
     const value = element.id ? values[element.id]?.trim() : undefined;
     if (element.type === "dropdown") {
-      const options = (element.attributes.options ?? []).map((o) => (typeof o === "string" ? o : (o.label ?? "")));
-      if (value && !options.includes(value)) throw new UserError(`${label.toLowerCase()} "${value}" is not one of the form's options: ${options.join(", ")}.`);
+      const options = (element.attributes.options ?? []).map((o) =>
+        typeof o === "string" ? o : (o.label ?? ""),
+      );
+      if (value && !options.includes(value))
+        throw new UserError(
+          `${label.toLowerCase()} "${value}" is not one of the form's options: ${options.join(", ")}.`,
+        );
       sections.push(`### ${label}`, "", value || "None", "");
       continue;
     }
@@ -56,15 +71,31 @@ export function formBody(formText: string, answers: RequestAnswers): { body: str
   }
   const titleTemplate = typeof form.title === "string" ? form.title : "[breakglass] <resource> <role>";
   const title = titleTemplate.replace("<resource>", answers.resource).replace("<role>", answers.role);
-  const labels = Array.isArray(form.labels) ? form.labels.filter((l): l is string => typeof l === "string") : typeof form.labels === "string" ? form.labels.split(",").map((l) => l.trim()) : [];
+  const labels = Array.isArray(form.labels)
+    ? form.labels.filter((l): l is string => typeof l === "string")
+    : typeof form.labels === "string"
+      ? form.labels.split(",").map((l) => l.trim())
+      : [];
   return { body: sections.join("\n").trimEnd() + "\n", title, labels };
 }
 
 /** Opens the request issue as the form would: its body, title and labels. */
-export async function openRequestIssue(octokit: Octokit, owner: string, repo: string, answers: RequestAnswers): Promise<{ number: number; url: string }> {
-  const file = await withGitHub(`${owner}/${repo}'s request form ${ISSUE_FORM}`, () => octokit.rest.repos.getContent({ owner, repo, path: ISSUE_FORM, mediaType: { format: "raw" } }));
-  const formText = typeof file.data === "string" ? file.data : Buffer.from((file.data as { content?: string }).content ?? "", "base64").toString("utf8");
+export async function openRequestIssue(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  answers: RequestAnswers,
+): Promise<{ number: number; url: string }> {
+  const file = await withGitHub(`${owner}/${repo}'s request form ${ISSUE_FORM}`, () =>
+    octokit.rest.repos.getContent({ owner, repo, path: ISSUE_FORM, mediaType: { format: "raw" } }),
+  );
+  const formText =
+    typeof file.data === "string"
+      ? file.data
+      : Buffer.from((file.data as { content?: string }).content ?? "", "base64").toString("utf8");
   const { body, title, labels } = formBody(formText, answers);
-  const { data } = await withGitHub(`${owner}/${repo}`, () => octokit.rest.issues.create({ owner, repo, title, body, labels }));
+  const { data } = await withGitHub(`${owner}/${repo}`, () =>
+    octokit.rest.issues.create({ owner, repo, title, body, labels }),
+  );
   return { number: data.number, url: data.html_url };
 }

@@ -24,10 +24,21 @@ export async function readRepoFiles(root: string): Promise<{
       break;
     }
   }
-  const names = (await readdir(join(root, "policies")).catch(() => [] as string[])).filter((n) => /\.ya?ml$/.test(n)).sort();
-  const policyFiles = await Promise.all(names.map(async (n) => ({ path: `policies/${n}`, text: (await read(`policies/${n}`)) ?? "" })));
-  const workflowNames = (await readdir(join(root, ".github/workflows")).catch(() => [] as string[])).filter((n) => /^breakglass-.*\.ya?ml$/.test(n)).sort();
-  const workflowFiles = await Promise.all(workflowNames.map(async (n) => ({ path: `.github/workflows/${n}`, text: (await read(`.github/workflows/${n}`)) ?? "" })));
+  const names = (await readdir(join(root, "policies")).catch(() => [] as string[]))
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort();
+  const policyFiles = await Promise.all(
+    names.map(async (n) => ({ path: `policies/${n}`, text: (await read(`policies/${n}`)) ?? "" })),
+  );
+  const workflowNames = (await readdir(join(root, ".github/workflows")).catch(() => [] as string[]))
+    .filter((n) => /^breakglass-.*\.ya?ml$/.test(n))
+    .sort();
+  const workflowFiles = await Promise.all(
+    workflowNames.map(async (n) => ({
+      path: `.github/workflows/${n}`,
+      text: (await read(`.github/workflows/${n}`)) ?? "",
+    })),
+  );
   const issueFormText = (await read(ISSUE_FORM)) ?? (await read(ISSUE_FORM.replace(/\.yml$/, ".yaml")));
   return { codeownersPath, codeownersText, policyFiles, issueFormText, workflowFiles };
 }

@@ -7,7 +7,14 @@ import type { CliIO } from "./io.ts";
  */
 export function subcommandHelp(args: readonly string[], io: CliIO, help: string): number | null {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help" || rest.includes("--help") || rest.includes("-h")) {
+  if (
+    sub === undefined ||
+    sub === "--help" ||
+    sub === "-h" ||
+    sub === "help" ||
+    rest.includes("--help") ||
+    rest.includes("-h")
+  ) {
     io.stdout(help);
     return sub === undefined ? 1 : 0;
   }

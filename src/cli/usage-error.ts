@@ -20,7 +20,12 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     previous = current;
   }
   return previous[b.length]!;
@@ -40,11 +45,14 @@ export function usageErrorFrom(error: unknown, flags: readonly string[]): UsageE
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const flag = /'([^']+)'/.exec(message)?.[1] ?? "?";
     const guess = closest(flag.startsWith("--") ? flag : `--${flag.replace(/^-+/, "")}`, flags);
-    return new UsageError(guess ? `unknown option ${flag}: did you mean ${guess}?` : `unknown option ${flag}: ${listed}.`);
+    return new UsageError(
+      guess ? `unknown option ${flag}: did you mean ${guess}?` : `unknown option ${flag}: ${listed}.`,
+    );
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     const flag = /'(-[^' <]+)/.exec(message)?.[1] ?? "?";
-    if (/does not take an argument/.test(message)) return new UsageError(`${flag} takes no value: write ${flag.split("=")[0]} alone.`);
+    if (/does not take an argument/.test(message))
+      return new UsageError(`${flag} takes no value: write ${flag.split("=")[0]} alone.`);
     return new UsageError(`${flag} needs a value: write ${flag} VALUE.`);
   }
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {

@@ -11,7 +11,11 @@ export function collectDeadline(state: RequestState, policy: Pick<Policy, "appro
   return Date.parse(state.approved_at) + policy.approvals.collect_within_seconds * 1000;
 }
 
-export function approvalExpired(state: RequestState, policy: Pick<Policy, "approvals">, now: number): boolean {
+export function approvalExpired(
+  state: RequestState,
+  policy: Pick<Policy, "approvals">,
+  now: number,
+): boolean {
   const deadline = collectDeadline(state, policy);
   return deadline !== null && now >= deadline;
 }

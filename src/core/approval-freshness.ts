@@ -16,14 +16,25 @@ export interface CommentStamp {
  * they were written). A tie on both, or facts that disagree, count as "not after": the approver is
  * asked to approve again, which costs a comment; counting it could grant content nobody approved.
  */
-export function approvalPostdatesRecord(approval: CommentStamp, record: CommentStamp | null, hash: string): Result<true, Refusal> {
+export function approvalPostdatesRecord(
+  approval: CommentStamp,
+  record: CommentStamp | null,
+  hash: string,
+): Result<true, Refusal> {
   const again = "Read the request as it is now and approve again in a new comment.";
   if (record === null) {
-    return refuse("approval_predates_request", `The app cannot find its record of the request's current content (\`${hash.slice(0, 16)}\`), so it cannot tell whether you saw it. ${again}`);
+    return refuse(
+      "approval_predates_request",
+      `The app cannot find its record of the request's current content (\`${hash.slice(0, 16)}\`), so it cannot tell whether you saw it. ${again}`,
+    );
   }
   const approvedAt = Date.parse(approval.created_at);
   const recordedAt = Date.parse(record.created_at);
-  const after = Number.isFinite(approvedAt) && Number.isFinite(recordedAt) && approvedAt >= recordedAt && approval.id > record.id;
+  const after =
+    Number.isFinite(approvedAt) &&
+    Number.isFinite(recordedAt) &&
+    approvedAt >= recordedAt &&
+    approval.id > record.id;
   if (!after) {
     return refuse(
       "approval_predates_request",

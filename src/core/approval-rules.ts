@@ -19,7 +19,8 @@ export interface Actor {
 
 const same = (a: string | null, b: string): boolean => a !== null && a.toLowerCase() === b.toLowerCase();
 /** Bots and apps never approve, revoke or start a grant run: GitHub logins ending in `[bot]` are apps too. */
-export const isBot = (actor: Pick<Actor, "type" | "login">): boolean => actor.type !== "User" || /\[bot\]$/i.test(actor.login);
+export const isBot = (actor: Pick<Actor, "type" | "login">): boolean =>
+  actor.type !== "User" || /\[bot\]$/i.test(actor.login);
 
 function checkApprover(state: RequestState, actor: Actor, what: string): Refusal | null {
   if (isBot(actor)) return { code: "bot_approver", message: `Bots and apps cannot ${what}; a person must.` };
@@ -45,9 +46,16 @@ function checkApprover(state: RequestState, actor: Actor, what: string): Refusal
 }
 
 /** Decides an `/approve`: who may approve, and that it binds to the request as it is now. */
-export function decideApproval(state: RequestState, actor: Actor, note?: string): Result<LifecycleEvent, Refusal> {
+export function decideApproval(
+  state: RequestState,
+  actor: Actor,
+  note?: string,
+): Result<LifecycleEvent, Refusal> {
   if (state.status === "invalid") {
-    return refuse("invalid_request", "The request is not valid yet; approve it after the requester fixes it.");
+    return refuse(
+      "invalid_request",
+      "The request is not valid yet; approve it after the requester fixes it.",
+    );
   }
   if (state.status !== "requested" || state.hash === null) {
     return refuse("not_pending", `The request is ${state.status}; there is nothing to approve.`);
@@ -55,7 +63,10 @@ export function decideApproval(state: RequestState, actor: Actor, note?: string)
   const problem = checkApprover(state, actor, "approve");
   if (problem) return { ok: false, error: problem };
   if (state.approvals.some((a) => same(a.actor, actor.login))) {
-    return refuse("duplicate_approval", `@${actor.login} has already approved this request; each person counts once.`);
+    return refuse(
+      "duplicate_approval",
+      `@${actor.login} has already approved this request; each person counts once.`,
+    );
   }
   const eligibility = actor.eligibility!;
   return ok({
@@ -69,9 +80,16 @@ export function decideApproval(state: RequestState, actor: Actor, note?: string)
 }
 
 /** Decides a `/deny`: any eligible approver other than the requester, while the request is undecided. */
-export function decideDenial(state: RequestState, actor: Actor, reason: string): Result<LifecycleEvent, Refusal> {
+export function decideDenial(
+  state: RequestState,
+  actor: Actor,
+  reason: string,
+): Result<LifecycleEvent, Refusal> {
   if (!AWAITING_DECISION.has(state.status)) {
-    return refuse("not_pending", `The request is ${state.status}; it can no longer be denied. Use /revoke on an active grant.`);
+    return refuse(
+      "not_pending",
+      `The request is ${state.status}; it can no longer be denied. Use /revoke on an active grant.`,
+    );
   }
   const problem = checkApprover(state, actor, "deny");
   if (problem) return { ok: false, error: problem };
@@ -79,9 +97,16 @@ export function decideDenial(state: RequestState, actor: Actor, reason: string):
 }
 
 /** Decides a `/cancel`: the requester only. An active grant is revoked instead (see decideRevocation). */
-export function decideCancellation(state: RequestState, actor: Actor, reason?: string): Result<LifecycleEvent, Refusal> {
+export function decideCancellation(
+  state: RequestState,
+  actor: Actor,
+  reason?: string,
+): Result<LifecycleEvent, Refusal> {
   if (!same(state.requester, actor.login)) {
-    return refuse("not_requester", "Only the person who opened the request can cancel it; approvers can /deny it.");
+    return refuse(
+      "not_requester",
+      "Only the person who opened the request can cancel it; approvers can /deny it.",
+    );
   }
   if (!AWAITING_DECISION.has(state.status)) {
     return refuse(
@@ -100,7 +125,8 @@ export function decideRevocation(state: RequestState, actor: Actor): Result<"rev
     return refuse("not_active", `There is no active grant to revoke (the request is ${state.status}).`);
   }
   const approvedIt = state.approvals.some((a) => same(a.actor, actor.login));
-  const allowed = !isBot(actor) && (same(state.requester, actor.login) || approvedIt || actor.eligibility !== null);
+  const allowed =
+    !isBot(actor) && (same(state.requester, actor.login) || approvedIt || actor.eligibility !== null);
   if (!allowed) {
     return refuse(
       "not_allowed_to_revoke",
@@ -120,10 +146,16 @@ export function decideBreakGlass(
   priorUses30d = 0,
 ): Result<LifecycleEvent, Refusal> {
   if (state.status !== "requested" || state.hash === null) {
-    return refuse("not_pending", `The request is ${state.status}; break-glass only applies to a pending request.`);
+    return refuse(
+      "not_pending",
+      `The request is ${state.status}; break-glass only applies to a pending request.`,
+    );
   }
   if (!same(state.requester, actor.login)) {
-    return refuse("not_requester", "Only the requester can break the glass on their own request; approvers use /approve.");
+    return refuse(
+      "not_requester",
+      "Only the requester can break the glass on their own request; approvers use /approve.",
+    );
   }
   if (!policy.break_glass.allowed) {
     return refuse(
@@ -132,9 +164,18 @@ export function decideBreakGlass(
     );
   }
   if (visibleLength(reason) < 10 || !isReadableReason(reason)) {
-    return refuse("invalid_command", "Break-glass needs a reason of at least 10 visible characters, with letters or digits: `/break-glass <why>`.");
+    return refuse(
+      "invalid_command",
+      "Break-glass needs a reason of at least 10 visible characters, with letters or digits: `/break-glass <why>`.",
+    );
   }
-  return ok({ type: "break_glass", actor: actor.login, hash: state.hash, reason, ...(priorUses30d > 0 ? { prior_uses_30d: priorUses30d } : {}) });
+  return ok({
+    type: "break_glass",
+    actor: actor.login,
+    hash: state.hash,
+    reason,
+    ...(priorUses30d > 0 ? { prior_uses_30d: priorUses30d } : {}),
+  });
 }
 
 /**
@@ -149,8 +190,10 @@ export function decideExtensionRequest(
   reason: string,
   hash: string,
 ): Result<LifecycleEvent, Refusal> {
-  if (state.status !== "active" || !state.grant) return refuse("not_active", "Only an active grant can be extended.");
-  if (!same(state.requester, actor.login)) return refuse("not_requester", "Only the requester can ask for an extension.");
+  if (state.status !== "active" || !state.grant)
+    return refuse("not_active", "Only an active grant can be extended.");
+  if (!same(state.requester, actor.login))
+    return refuse("not_requester", "Only the requester can ask for an extension.");
   if (state.extension) return refuse("extension_pending", "An extension is already waiting for approval.");
   const total = (Date.parse(state.grant.expires_at) - Date.parse(state.grant.granted_at)) / 1000 + seconds;
   if (total > policy.max_duration_seconds) {
@@ -182,7 +225,8 @@ export function matchAutoApproveRule(
     if (rule.drill_only && !request.drill) continue;
     if (rule.roles && !rule.roles.includes(request.role)) continue;
     if (rule.severities && !rule.severities.includes(request.severity)) continue;
-    if (rule.max_duration_seconds !== undefined && request.duration_seconds > rule.max_duration_seconds) continue;
+    if (rule.max_duration_seconds !== undefined && request.duration_seconds > rule.max_duration_seconds)
+      continue;
     if (rule.on_call_team && !requesterTeams.has(rule.on_call_team.toLowerCase())) continue;
     return rule.name;
   }

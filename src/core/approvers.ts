@@ -43,13 +43,19 @@ export function teamsAmong(owners: readonly string[]): string[] {
 }
 
 const RANK: Record<Permission, number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
-export const permissionAtLeast = (permission: Permission, needed: Permission): boolean => RANK[permission] >= RANK[needed];
+export const permissionAtLeast = (permission: Permission, needed: Permission): boolean =>
+  RANK[permission] >= RANK[needed];
 export const hasWriteAccess = (permission: Permission): boolean => permissionAtLeast(permission, "write");
 
 /**
  * The owners that can own a path as GitHub sees it: a team counts only when the team itself has
  * write access to the repository, even if each member has it personally.
  */
-export function ownersWithWritableTeams(owners: readonly string[], teamPermissions: ReadonlyMap<string, Permission>): string[] {
-  return owners.filter((o) => !teamsAmong([o]).length || hasWriteAccess(teamPermissions.get(o.toLowerCase()) ?? "none"));
+export function ownersWithWritableTeams(
+  owners: readonly string[],
+  teamPermissions: ReadonlyMap<string, Permission>,
+): string[] {
+  return owners.filter(
+    (o) => !teamsAmong([o]).length || hasWriteAccess(teamPermissions.get(o.toLowerCase()) ?? "none"),
+  );
 }

@@ -67,10 +67,15 @@ export function entryHash(jws: string): string {
   return createHash("sha256").update(jws, "utf8").digest("hex");
 }
 
-export function createSigner(privateKey: CryptoKey | KeyObject, kid: string, alg: AuditAlg = "ES256"): AuditSigner {
+export function createSigner(
+  privateKey: CryptoKey | KeyObject,
+  kid: string,
+  alg: AuditAlg = "ES256",
+): AuditSigner {
   return {
     kid,
-    sign: (payload) => new CompactSign(payload).setProtectedHeader({ alg, kid, typ: AUDIT_TYP }).sign(privateKey),
+    sign: (payload) =>
+      new CompactSign(payload).setProtectedHeader({ alg, kid, typ: AUDIT_TYP }).sign(privateKey),
   };
 }
 
@@ -89,12 +94,20 @@ export async function appendEntry(
 ): Promise<SignedEntry> {
   const last = chain.at(-1);
   if (!ISO_TIME.test(fields.at) || !Number.isFinite(Date.parse(fields.at))) {
-    throw new TypeError(`appendEntry: at must be an ISO 8601 time such as 2024-05-01T12:00:00.000Z, got ${JSON.stringify(fields.at)}`);
+    throw new TypeError(
+      `appendEntry: at must be an ISO 8601 time such as 2024-05-01T12:00:00.000Z, got ${JSON.stringify(fields.at)}`,
+    );
   }
-  if (last && (last.entry.repo.toLowerCase() !== fields.repo.toLowerCase() || last.entry.issue !== fields.issue)) {
-    throw new TypeError(`appendEntry: the chain belongs to ${last.entry.repo}#${last.entry.issue}, not ${fields.repo}#${fields.issue}`);
+  if (
+    last &&
+    (last.entry.repo.toLowerCase() !== fields.repo.toLowerCase() || last.entry.issue !== fields.issue)
+  ) {
+    throw new TypeError(
+      `appendEntry: the chain belongs to ${last.entry.repo}#${last.entry.issue}, not ${fields.repo}#${fields.issue}`,
+    );
   }
-  if (chain.some((e) => e.entry.id === fields.id)) throw new TypeError(`appendEntry: id ${JSON.stringify(fields.id)} is already in the chain`);
+  if (chain.some((e) => e.entry.id === fields.id))
+    throw new TypeError(`appendEntry: id ${JSON.stringify(fields.id)} is already in the chain`);
   const at = last && Date.parse(fields.at) < Date.parse(last.entry.at) ? last.entry.at : fields.at;
   const entry: AuditEntry = {
     v: 1,
@@ -132,12 +145,24 @@ export async function verifyChain(
   try {
     keys = createLocalJWKSet(jwks);
   } catch (error) {
-    return { ok: false, index: 0, reason: `the key set is not a valid JWKS (${(error as Error).message})`, entries: [] };
+    return {
+      ok: false,
+      index: 0,
+      reason: `the key set is not a valid JWKS (${(error as Error).message})`,
+      entries: [],
+    };
   }
-  const knownKids = new Set(jwks.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === "string"));
+  const knownKids = new Set(
+    jwks.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === "string"),
+  );
   const entries: AuditEntry[] = [];
   for (const [index, jws] of jwsList.entries()) {
-    const fail = (reason: string): VerifyResult => ({ ok: false, index, reason: `entry ${index}: ${reason}`, entries });
+    const fail = (reason: string): VerifyResult => ({
+      ok: false,
+      index,
+      reason: `entry ${index}: ${reason}`,
+      entries,
+    });
     const headerProblem = checkHeader(jws, knownKids);
     if (headerProblem) return fail(headerProblem);
     let payload: Uint8Array;
@@ -150,7 +175,8 @@ export async function verifyChain(
     if (typeof parsed === "string") return fail(parsed);
     const entry = parsed;
     const previous = entries.at(-1);
-    if (entry.seq !== index) return fail(`seq is ${entry.seq}, expected ${index} (an entry is missing, duplicated or out of order)`);
+    if (entry.seq !== index)
+      return fail(`seq is ${entry.seq}, expected ${index} (an entry is missing, duplicated or out of order)`);
     const expectedPrev = index === 0 ? GENESIS_PREV : entryHash(jwsList[index - 1]!);
     if (entry.prev !== expectedPrev) {
       return fail(
@@ -160,9 +186,11 @@ export async function verifyChain(
       );
     }
     const repo = expect.repo ?? entries[0]?.repo;
-    if (repo !== undefined && entry.repo.toLowerCase() !== repo.toLowerCase()) return fail(`repo is ${entry.repo}, expected ${repo}`);
+    if (repo !== undefined && entry.repo.toLowerCase() !== repo.toLowerCase())
+      return fail(`repo is ${entry.repo}, expected ${repo}`);
     const issue = expect.issue ?? entries[0]?.issue;
-    if (issue !== undefined && entry.issue !== issue) return fail(`issue is ${entry.issue}, expected ${issue}`);
+    if (issue !== undefined && entry.issue !== issue)
+      return fail(`issue is ${entry.issue}, expected ${issue}`);
     if (previous && Date.parse(entry.at) < Date.parse(previous.at)) {
       return fail(`at ${entry.at} is earlier than entry ${index - 1} (${previous.at}): time cannot go back`);
     }
@@ -173,7 +201,8 @@ export async function verifyChain(
 
 /** Refusals that need no key, phrased precisely before jose gives its generic errors. */
 function checkHeader(jws: string, knownKids: ReadonlySet<string>): string | null {
-  if (typeof jws !== "string" || jws.split(".").length !== 3) return "not a compact JWS (three dot-separated parts)";
+  if (typeof jws !== "string" || jws.split(".").length !== 3)
+    return "not a compact JWS (three dot-separated parts)";
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(jws);
@@ -181,9 +210,12 @@ function checkHeader(jws: string, knownKids: ReadonlySet<string>): string | null
     return `the protected header cannot be read (${(error as Error).message})`;
   }
   const alg = header.alg;
-  if (typeof alg !== "string" || alg.toLowerCase() === "none") return `alg ${JSON.stringify(alg ?? null)} is refused: entries must be signed`;
-  if (!(ALLOWED_ALGS as readonly string[]).includes(alg)) return `alg ${JSON.stringify(alg)} is not allowed (only ${ALLOWED_ALGS.join(", ")})`;
-  if (header.typ !== AUDIT_TYP) return `typ must be ${JSON.stringify(AUDIT_TYP)}, found ${JSON.stringify(header.typ ?? null)}`;
+  if (typeof alg !== "string" || alg.toLowerCase() === "none")
+    return `alg ${JSON.stringify(alg ?? null)} is refused: entries must be signed`;
+  if (!(ALLOWED_ALGS as readonly string[]).includes(alg))
+    return `alg ${JSON.stringify(alg)} is not allowed (only ${ALLOWED_ALGS.join(", ")})`;
+  if (header.typ !== AUDIT_TYP)
+    return `typ must be ${JSON.stringify(AUDIT_TYP)}, found ${JSON.stringify(header.typ ?? null)}`;
   if (typeof header.kid !== "string" || header.kid === "") return "the header has no kid";
   if (!knownKids.has(header.kid)) return `unknown key id ${JSON.stringify(header.kid)}`;
   return null;
@@ -214,22 +246,34 @@ function parseEntry(payload: Uint8Array): AuditEntry | string {
 function entryProblem(value: unknown): string | null {
   if (!isRecord(value)) return "payload is not an object";
   const keys = Object.keys(value).sort();
-  if (keys.join() !== ENTRY_KEYS.join()) return `payload must have exactly the fields ${ENTRY_KEYS.join(", ")} (found ${keys.join(", ")})`;
+  if (keys.join() !== ENTRY_KEYS.join())
+    return `payload must have exactly the fields ${ENTRY_KEYS.join(", ")} (found ${keys.join(", ")})`;
   if (value.v !== 1) return `unsupported version ${JSON.stringify(value.v)}`;
-  if (!Number.isSafeInteger(value.seq) || (value.seq as number) < 0) return "seq must be a whole number from 0";
-  if (typeof value.prev !== "string" || !HEX64.test(value.prev)) return "prev must be 64 lowercase hex digits";
-  if (typeof value.at !== "string" || !ISO_TIME.test(value.at) || !Number.isFinite(Date.parse(value.at))) return "at must be an ISO 8601 time";
+  if (!Number.isSafeInteger(value.seq) || (value.seq as number) < 0)
+    return "seq must be a whole number from 0";
+  if (typeof value.prev !== "string" || !HEX64.test(value.prev))
+    return "prev must be 64 lowercase hex digits";
+  if (typeof value.at !== "string" || !ISO_TIME.test(value.at) || !Number.isFinite(Date.parse(value.at)))
+    return "at must be an ISO 8601 time";
   if (typeof value.repo !== "string" || !REPO.test(value.repo)) return "repo must be owner/name";
-  if (!Number.isSafeInteger(value.issue) || (value.issue as number) < 1) return "issue must be a positive whole number";
-  if (typeof value.id !== "string" || value.id === "" || value.id.length > MAX_ID_LENGTH) return `id must be 1 to ${MAX_ID_LENGTH} characters`;
+  if (!Number.isSafeInteger(value.issue) || (value.issue as number) < 1)
+    return "issue must be a positive whole number";
+  if (typeof value.id !== "string" || value.id === "" || value.id.length > MAX_ID_LENGTH)
+    return `id must be 1 to ${MAX_ID_LENGTH} characters`;
   const event = value.event;
-  if (!isRecord(event) || typeof event.type !== "string" || event.type === "" || typeof event.actor !== "string") {
+  if (
+    !isRecord(event) ||
+    typeof event.type !== "string" ||
+    event.type === "" ||
+    typeof event.actor !== "string"
+  ) {
     return "event must be an object with a type and an actor";
   }
   return null;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 export interface AuditKey {
   privateKey: CryptoKey;
@@ -256,9 +300,13 @@ export function exportPublicJwks(keys: ReadonlyArray<{ publicJwk: JWK } | JWK>):
   return {
     keys: keys.map((key) => {
       const jwk: JWK = "publicJwk" in key && key.publicJwk ? key.publicJwk : (key as JWK);
-      if (jwk.kty === "oct") throw new TypeError("exportPublicJwks: symmetric (oct) keys cannot be published");
-      if (typeof jwk.kid !== "string" || jwk.kid === "") throw new TypeError("exportPublicJwks: every key needs a kid");
-      return Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_MEMBERS.includes(name))) as JWK;
+      if (jwk.kty === "oct")
+        throw new TypeError("exportPublicJwks: symmetric (oct) keys cannot be published");
+      if (typeof jwk.kid !== "string" || jwk.kid === "")
+        throw new TypeError("exportPublicJwks: every key needs a kid");
+      return Object.fromEntries(
+        Object.entries(jwk).filter(([name]) => !PRIVATE_MEMBERS.includes(name)),
+      ) as JWK;
     }),
   };
 }

@@ -20,7 +20,8 @@ function write(value: unknown, path: string, ancestors: Set<object>): string {
     case "boolean":
       return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${path} is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value))
+        throw new TypeError(`canonicalJson: ${path} is ${value}, which JSON cannot represent`);
       return JSON.stringify(value);
     case "object":
       if (value === null) return "null";
@@ -40,7 +41,9 @@ function writeObject(value: object, path: string, ancestors: Set<object>): strin
     }
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw new TypeError(`canonicalJson: ${path} is a ${value.constructor?.name ?? "non-plain object"}, pass plain data`);
+      throw new TypeError(
+        `canonicalJson: ${path} is a ${value.constructor?.name ?? "non-plain object"}, pass plain data`,
+      );
     }
     const record = value as Record<string, unknown>;
     const parts: string[] = [];

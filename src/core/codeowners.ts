@@ -32,7 +32,10 @@ const OWNER = /^(@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9._-]+)?|[^@\s]
  * ranges `[ ]`, an escaped leading `\#`, malformed owners) are reported with their line number
  * rather than silently dropped; a rule with an invalid owner keeps its valid owners.
  */
-export function parseCodeowners(text: string): { rules: CodeownersRule[]; errors: Array<{ line: number; message: string }> } {
+export function parseCodeowners(text: string): {
+  rules: CodeownersRule[];
+  errors: Array<{ line: number; message: string }>;
+} {
   const rules: CodeownersRule[] = [];
   const errors: Array<{ line: number; message: string }> = [];
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -40,13 +43,29 @@ export function parseCodeowners(text: string): { rules: CodeownersRule[]; errors
     const content = raw.replace(/\s+#.*$/, "").trim();
     if (content === "" || content.startsWith("#")) return;
     const [pattern, ...owners] = content.split(/\s+/) as [string, ...string[]];
-    if (pattern.startsWith("\\#")) return void errors.push({ line, message: `"${pattern}": escaping a leading # with \\ does not work in CODEOWNERS; rename the path or match it with a wildcard.` });
-    if (pattern.startsWith("!")) return void errors.push({ line, message: `"${pattern}": negation with ! is not supported in CODEOWNERS; list the owners of the narrower path on a later line instead.` });
-    if (/[[\]]/.test(pattern)) return void errors.push({ line, message: `"${pattern}": character ranges [ ] are not supported in CODEOWNERS; use * or list paths one by one.` });
+    if (pattern.startsWith("\\#"))
+      return void errors.push({
+        line,
+        message: `"${pattern}": escaping a leading # with \\ does not work in CODEOWNERS; rename the path or match it with a wildcard.`,
+      });
+    if (pattern.startsWith("!"))
+      return void errors.push({
+        line,
+        message: `"${pattern}": negation with ! is not supported in CODEOWNERS; list the owners of the narrower path on a later line instead.`,
+      });
+    if (/[[\]]/.test(pattern))
+      return void errors.push({
+        line,
+        message: `"${pattern}": character ranges [ ] are not supported in CODEOWNERS; use * or list paths one by one.`,
+      });
     const valid: string[] = [];
     for (const owner of owners) {
       if (OWNER.test(owner)) valid.push(owner);
-      else errors.push({ line, message: `"${owner}" is not an owner: write @user, @org/team or an email address.` });
+      else
+        errors.push({
+          line,
+          message: `"${owner}" is not an owner: write @user, @org/team or an email address.`,
+        });
     }
     rules.push({ line, pattern, owners: valid });
   });
@@ -95,7 +114,8 @@ const extensionOf = (segment: string): string | null => {
 
 /** One rule's matcher, compiled on first use (most rules of a large file are never tested). */
 function ruleMatcher(pattern: string): (path: string) => boolean {
-  const literal = !/[*?]/.test(pattern) && pattern.startsWith("/") && !pattern.endsWith("/") ? pattern.slice(1) : null;
+  const literal =
+    !/[*?]/.test(pattern) && pattern.startsWith("/") && !pattern.endsWith("/") ? pattern.slice(1) : null;
   if (literal !== null) return (p) => p === literal || p.startsWith(`${literal}/`);
   let compiled: ((p: string) => boolean) | null = null;
   return (p) => (compiled ??= picomatch(patternGlobs(pattern), { dot: true, nocase: false }))(p);
@@ -111,7 +131,10 @@ function ruleMatcher(pattern: string): (path: string) => boolean {
  * the result is exactly that of a linear scan. Unusual paths (empty, `.` or `..` segments,
  * backslashes) skip the index and scan every rule.
  */
-function compileRules(rules: CodeownersRule[], errors: Array<{ line: number; message: string }>): CompiledCodeowners {
+function compileRules(
+  rules: CodeownersRule[],
+  errors: Array<{ line: number; message: string }>,
+): CompiledCodeowners {
   const matchers = rules.map((rule) => ruleMatcher(rule.pattern));
   const always: number[] = [];
   const root = newNode();
@@ -145,7 +168,11 @@ function compileRules(rules: CodeownersRule[], errors: Array<{ line: number; mes
     else node.rules.push(i);
   });
 
-  const found = (i: number): OwnersMatch => ({ owners: rules[i]!.owners, line: rules[i]!.line, pattern: rules[i]!.pattern });
+  const found = (i: number): OwnersMatch => ({
+    owners: rules[i]!.owners,
+    line: rules[i]!.line,
+    pattern: rules[i]!.pattern,
+  });
   const none = (): OwnersMatch => ({ owners: [], line: null, pattern: null });
 
   return {

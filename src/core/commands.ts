@@ -6,7 +6,8 @@ export const MAX_ARGUMENT_LENGTH = 2000;
 /** A break-glass self-approval skips the second person, so its reason must say something. */
 export const MIN_BREAK_GLASS_REASON_LENGTH = 10;
 /** Said by every refusal of a reason that holds no letter or digit once invisible characters are gone. */
-export const UNREADABLE_REASON = "holds no letters or digits once invisible characters are removed (zero-width spaces, dashes and punctuation alone say nothing)";
+export const UNREADABLE_REASON =
+  "holds no letters or digits once invisible characters are removed (zero-width spaces, dashes and punctuation alone say nothing)";
 
 export type ParsedCommand =
   | { kind: "approve"; note: string }
@@ -26,11 +27,27 @@ type CommandName = Exclude<ParsedCommand["kind"], "invalid" | "unknown">;
 
 /** One table for parsing and for help, so the two cannot drift apart. */
 const COMMANDS: ReadonlyArray<{ name: CommandName; usage: string; does: string }> = [
-  { name: "approve", usage: "/approve [note]", does: "approve the request (a CODEOWNER of the policy who is not the requester)." },
+  {
+    name: "approve",
+    usage: "/approve [note]",
+    does: "approve the request (a CODEOWNER of the policy who is not the requester).",
+  },
   { name: "deny", usage: "/deny <reason>", does: "deny the request and say why." },
-  { name: "cancel", usage: "/cancel [reason]", does: "the requester withdraws the request, or ends their own grant early." },
-  { name: "revoke", usage: "/revoke [reason]", does: "end an active grant now (the requester, an approver or an owner)." },
-  { name: "extend", usage: "/extend <duration> <reason>", does: "ask for more time on an active grant, e.g. `/extend 30m migration still running`." },
+  {
+    name: "cancel",
+    usage: "/cancel [reason]",
+    does: "the requester withdraws the request, or ends their own grant early.",
+  },
+  {
+    name: "revoke",
+    usage: "/revoke [reason]",
+    does: "end an active grant now (the requester, an approver or an owner).",
+  },
+  {
+    name: "extend",
+    usage: "/extend <duration> <reason>",
+    does: "ask for more time on an active grant, e.g. `/extend 30m migration still running`.",
+  },
   {
     name: "break-glass",
     usage: "/break-glass <reason>",
@@ -70,7 +87,9 @@ export function parseCommand(body: string): ParsedCommand | null {
  * rules of {@link parseCommand}; `glued` when more characters stick to the word ("/approve!").
  * Shared with the review issue's `/waive`, so both read "the start of a comment" the same way.
  */
-export function leadingCommand(body: string): { name: string; word: string; glued: boolean; args: string } | null {
+export function leadingCommand(
+  body: string,
+): { name: string; word: string; glued: boolean; args: string } | null {
   const text = String(body).replace(/\r\n?/g, "\n");
   const first = /^(?:[ \t]*\n)*([ \t]*)(\S+)([^\n]*)((?:\n[^]*)?)$/.exec(text);
   if (!first) return null;
@@ -78,7 +97,12 @@ export function leadingCommand(body: string): { name: string; word: string; glue
   if (indent.includes("\t") || indent.length >= 4) return null;
   const match = COMMAND_WORD.exec(word);
   if (!match) return null;
-  return { name: match[1]!.toLowerCase(), word, glued: match[2] !== "", args: cap(`${lineRest}${following}`.trim(), MAX_ARGUMENT_LENGTH) };
+  return {
+    name: match[1]!.toLowerCase(),
+    word,
+    glued: match[2] !== "",
+    args: cap(`${lineRest}${following}`.trim(), MAX_ARGUMENT_LENGTH),
+  };
 }
 
 function build(name: CommandName, args: string): ParsedCommand {
@@ -92,8 +116,11 @@ function build(name: CommandName, args: string): ParsedCommand {
       return { kind: name, reason: optional(args) };
     case "deny": {
       const usage = "Write `/deny <reason>`, e.g. `/deny use the read-only role instead`.";
-      if (args === "") return invalid(name, `\`/deny\` needs a reason so the requester knows what to change. ${usage}`);
-      return isReadableReason(args) ? { kind: "deny", reason: args } : invalid(name, `The reason ${UNREADABLE_REASON}. ${usage}`);
+      if (args === "")
+        return invalid(name, `\`/deny\` needs a reason so the requester knows what to change. ${usage}`);
+      return isReadableReason(args)
+        ? { kind: "deny", reason: args }
+        : invalid(name, `The reason ${UNREADABLE_REASON}. ${usage}`);
     }
     case "break-glass":
       return breakGlass(args);
@@ -110,11 +137,21 @@ function breakGlass(reason: string): ParsedCommand {
   // Counted as a reader sees it: ten zero-width spaces are no reason at all.
   const length = visibleLength(reason);
   if (length === 0) {
-    return invalid("break-glass", `\`/break-glass\` needs a reason: it skips the second person, so say why this cannot wait. Write \`/break-glass <reason>\`, ${example}.`);
+    return invalid(
+      "break-glass",
+      `\`/break-glass\` needs a reason: it skips the second person, so say why this cannot wait. Write \`/break-glass <reason>\`, ${example}.`,
+    );
   }
-  if (!isReadableReason(reason)) return invalid("break-glass", `The reason ${UNREADABLE_REASON}. Say in words why this cannot wait for an approver, ${example}.`);
+  if (!isReadableReason(reason))
+    return invalid(
+      "break-glass",
+      `The reason ${UNREADABLE_REASON}. Say in words why this cannot wait for an approver, ${example}.`,
+    );
   if (length < MIN_BREAK_GLASS_REASON_LENGTH) {
-    return invalid("break-glass", `The reason is too short (${length} characters); write at least ${MIN_BREAK_GLASS_REASON_LENGTH} saying why this cannot wait for an approver, ${example}.`);
+    return invalid(
+      "break-glass",
+      `The reason is too short (${length} characters); write at least ${MIN_BREAK_GLASS_REASON_LENGTH} saying why this cannot wait for an approver, ${example}.`,
+    );
   }
   return { kind: "break-glass", reason };
 }
@@ -125,14 +162,22 @@ function extend(args: string): ParsedCommand {
   if (duration === "") return invalid("extend", `\`/extend\` needs a duration and a reason. ${usage}`);
   const seconds = parseDuration(duration);
   if (!seconds.ok) return invalid("extend", `${seconds.error} ${usage}`);
-  if (reason === "") return invalid("extend", `\`/extend\` needs a reason after the duration, for the approvers and the audit trail. ${usage}`);
+  if (reason === "")
+    return invalid(
+      "extend",
+      `\`/extend\` needs a reason after the duration, for the approvers and the audit trail. ${usage}`,
+    );
   if (!isReadableReason(reason)) return invalid("extend", `The reason ${UNREADABLE_REASON}. ${usage}`);
   return { kind: "extend", seconds: seconds.value, reason };
 }
 
 const optional = (text: string): string => (isReadableReason(text) ? text : "");
 
-const invalid = (name: CommandName, message: string): ParsedCommand => ({ kind: "invalid", command: `/${name}`, message });
+const invalid = (name: CommandName, message: string): ParsedCommand => ({
+  kind: "invalid",
+  command: `/${name}`,
+  message,
+});
 
 /** Cuts to `max` code points, never half a surrogate pair. */
 function cap(text: string, max: number): string {

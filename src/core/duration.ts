@@ -27,10 +27,15 @@ export function parseDuration(input: string): Result<number, string> {
   }
   const [d, h, m, s] = match.slice(1, 5).map((g) => (g === undefined ? 0 : Number(g)));
   const seconds =
-    (d ?? 0) * UNIT_SECONDS.d! + (h ?? 0) * UNIT_SECONDS.h! + (m ?? 0) * UNIT_SECONDS.m! + (s ?? 0) * UNIT_SECONDS.s!;
+    (d ?? 0) * UNIT_SECONDS.d! +
+    (h ?? 0) * UNIT_SECONDS.h! +
+    (m ?? 0) * UNIT_SECONDS.m! +
+    (s ?? 0) * UNIT_SECONDS.s!;
   if (seconds <= 0) return err(`The duration "${text}" is zero. ${HINT}`);
   if (seconds > MAX_ANY_DURATION_SECONDS) {
-    return err(`The duration "${text}" is longer than ${formatDuration(MAX_ANY_DURATION_SECONDS)}, the most anything may last.`);
+    return err(
+      `The duration "${text}" is longer than ${formatDuration(MAX_ANY_DURATION_SECONDS)}, the most anything may last.`,
+    );
   }
   return ok(seconds);
 }

@@ -32,10 +32,14 @@ export interface AccessInputs {
 }
 
 /** Every team whose members the access of these policies depends on. */
-export function teamsToExpand(policies: ReadonlyMap<string, Policy>, codeowners: CompiledCodeowners | null): string[] {
+export function teamsToExpand(
+  policies: ReadonlyMap<string, Policy>,
+  codeowners: CompiledCodeowners | null,
+): string[] {
   const teams = new Set<string>();
   for (const p of policies.values()) {
-    const owners = p.approvals.from === "codeowners" ? (codeowners?.ownersOf(p.path).owners ?? []) : p.approvals.from;
+    const owners =
+      p.approvals.from === "codeowners" ? (codeowners?.ownersOf(p.path).owners ?? []) : p.approvals.from;
     for (const t of teamsAmong(owners)) teams.add(t.toLowerCase());
     for (const t of p.requesters.teams ?? []) teams.add(t.toLowerCase());
     for (const r of p.auto_approve) if (r.on_call_team) teams.add(r.on_call_team.toLowerCase());
@@ -57,9 +61,25 @@ export function effectiveAccess(inputs: AccessInputs): Map<string, ResourceAcces
   const out = new Map<string, ResourceAccess>();
   const lowerTeams = new Map([...inputs.teamMembers].map(([k, v]) => [k.toLowerCase(), v]));
   for (const p of [...inputs.policies.values()].sort((a, b) => a.resource.localeCompare(b.resource))) {
-    const codeowners = (inputs.codeowners?.ownersOf(p.path).owners ?? []).filter((o) => !inputs.teamsWithoutWrite?.has(o.toLowerCase()));
-    const eligible = resolveApprovers(p, codeowners, new Map([...teamsAmong(p.approvals.from === "codeowners" ? codeowners : p.approvals.from)].map((t) => [t, lowerTeams.get(t.toLowerCase()) ?? []])));
-    const approvers = [...eligible].map(([login, e]) => `${login}${e.team ? ` (via ${e.team})` : e.via === "codeowner" ? " (CODEOWNERS)" : " (listed)"}`).sort();
+    const codeowners = (inputs.codeowners?.ownersOf(p.path).owners ?? []).filter(
+      (o) => !inputs.teamsWithoutWrite?.has(o.toLowerCase()),
+    );
+    const eligible = resolveApprovers(
+      p,
+      codeowners,
+      new Map(
+        [...teamsAmong(p.approvals.from === "codeowners" ? codeowners : p.approvals.from)].map((t) => [
+          t,
+          lowerTeams.get(t.toLowerCase()) ?? [],
+        ]),
+      ),
+    );
+    const approvers = [...eligible]
+      .map(
+        ([login, e]) =>
+          `${login}${e.team ? ` (via ${e.team})` : e.via === "codeowner" ? " (CODEOWNERS)" : " (listed)"}`,
+      )
+      .sort();
     const requesters = `${p.requesters.min_permission} access or more${p.requesters.teams?.length ? `, and a member of ${p.requesters.teams.map((t) => members(t, inputs)).join(" or ")}` : ""}`;
     const autoApproval = p.auto_approve.map((r) => {
       const terms = [
@@ -80,7 +100,9 @@ export function effectiveAccess(inputs: AccessInputs): Map<string, ResourceAcces
       defaultDuration: formatDuration(p.default_duration_seconds),
       autoApproval,
       stepUp: stepUpText(p.approvals.step_up),
-      breakGlass: p.break_glass.allowed ? `allowed (self-approval), step-up: ${stepUpText(p.break_glass.step_up)}` : "not allowed",
+      breakGlass: p.break_glass.allowed
+        ? `allowed (self-approval), step-up: ${stepUpText(p.break_glass.step_up)}`
+        : "not allowed",
     });
   }
   return out;
@@ -104,9 +126,13 @@ const FIELDS: Array<[keyof ResourceAccess, string]> = [
   ["breakGlass", "Break-glass"],
 ];
 
-const show = (v: ResourceAccess[keyof ResourceAccess] | undefined): string => (v === undefined ? "—" : Array.isArray(v) ? (v.length ? v.join("; ") : "nobody / none") : String(v));
+const show = (v: ResourceAccess[keyof ResourceAccess] | undefined): string =>
+  v === undefined ? "—" : Array.isArray(v) ? (v.length ? v.join("; ") : "nobody / none") : String(v);
 
-export function diffAccess(before: ReadonlyMap<string, ResourceAccess>, after: ReadonlyMap<string, ResourceAccess>): AccessChange[] {
+export function diffAccess(
+  before: ReadonlyMap<string, ResourceAccess>,
+  after: ReadonlyMap<string, ResourceAccess>,
+): AccessChange[] {
   const names = [...new Set([...before.keys(), ...after.keys()])].sort();
   return names.map((resource) => {
     const b = before.get(resource);
@@ -123,25 +149,42 @@ export function diffAccess(before: ReadonlyMap<string, ResourceAccess>, after: R
 }
 
 /** For a list field, who or what appears and disappears (`+ mallory (CODEOWNERS)`, `− bob (via @acme/dba)`). */
-function listDelta(before: ResourceAccess | undefined, after: ResourceAccess | undefined, key: "approvers" | "autoApproval"): string[] {
+function listDelta(
+  before: ResourceAccess | undefined,
+  after: ResourceAccess | undefined,
+  key: "approvers" | "autoApproval",
+): string[] {
   const b = new Set(before?.[key] ?? []);
   const a = new Set(after?.[key] ?? []);
-  return [...[...a].filter((x) => !b.has(x)).map((x) => `+ ${x}`), ...[...b].filter((x) => !a.has(x)).map((x) => `− ${x}`)];
+  return [
+    ...[...a].filter((x) => !b.has(x)).map((x) => `+ ${x}`),
+    ...[...b].filter((x) => !a.has(x)).map((x) => `− ${x}`),
+  ];
 }
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 /** The before/after of effective access as Markdown, changed resources first. */
-export function renderAccessDiff(before: ReadonlyMap<string, ResourceAccess>, after: ReadonlyMap<string, ResourceAccess>): string {
+export function renderAccessDiff(
+  before: ReadonlyMap<string, ResourceAccess>,
+  after: ReadonlyMap<string, ResourceAccess>,
+): string {
   const changes = diffAccess(before, after);
   const lines: string[] = [];
   const touched = changes.filter((c) => c.kind !== "unchanged");
-  if (touched.length === 0) lines.push("No change to who may request or approve anything, durations, auto-approval, step-up or break-glass.");
+  if (touched.length === 0)
+    lines.push(
+      "No change to who may request or approve anything, durations, auto-approval, step-up or break-glass.",
+    );
   for (const c of touched) {
     lines.push(`### \`${c.resource}\` — ${c.kind}`, "");
     for (const key of ["approvers", "autoApproval"] as const) {
       const delta = listDelta(before.get(c.resource), after.get(c.resource), key);
-      if (delta.length) lines.push(`${key === "approvers" ? "Approvers" : "Auto-approval rules"}: ${delta.map((d) => `\`${cell(d)}\``).join(", ")}`, "");
+      if (delta.length)
+        lines.push(
+          `${key === "approvers" ? "Approvers" : "Auto-approval rules"}: ${delta.map((d) => `\`${cell(d)}\``).join(", ")}`,
+          "",
+        );
     }
     lines.push("| | Before | After |", "| --- | --- | --- |");
     for (const [label, x, y] of c.fields) lines.push(`| ${label} | ${cell(x)} | ${cell(y)} |`);

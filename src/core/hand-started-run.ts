@@ -10,8 +10,10 @@ import type { RequestState } from "./lifecycle.ts";
 export function handStartedRunRefusal(state: RequestState, starter: Actor): string | null {
   const login = starter.login.toLowerCase();
   if (isBot(starter)) return `its starter @${starter.login} is not a person.`;
-  if (state.requester !== null && state.requester.toLowerCase() === login) return `its starter @${starter.login} is the requester; an approver must start the workflow.`;
+  if (state.requester !== null && state.requester.toLowerCase() === login)
+    return `its starter @${starter.login} is the requester; an approver must start the workflow.`;
   if (!starter.eligibility) return `its starter @${starter.login} is not an approver of this resource.`;
-  if (!hasWriteAccess(starter.permission)) return `its starter @${starter.login} has no write access to the repository.`;
+  if (!hasWriteAccess(starter.permission))
+    return `its starter @${starter.login} has no write access to the repository.`;
   return null;
 }

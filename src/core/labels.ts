@@ -18,7 +18,11 @@ export interface LabelSpec {
  * before anyone files the form: GitHub adds a form's label only if the repository already has it.
  */
 export const APP_LABELS: readonly LabelSpec[] = [
-  { name: REQUEST_LABEL, color: "b60205", description: "Break-glass access request (added by the request form)" },
+  {
+    name: REQUEST_LABEL,
+    color: "b60205",
+    description: "Break-glass access request (added by the request form)",
+  },
   { name: AUDIT_LABEL, color: "5319e7", description: "Post-event review of a break-glass grant" },
   { name: DRILL_LABEL, color: "c5def5", description: "A break-glass drill, not a real incident" },
   { name: METRICS_LABEL, color: "0e8a16", description: "Monthly break-glass figures for auditors" },

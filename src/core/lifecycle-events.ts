@@ -32,7 +32,12 @@ export type LifecycleEvent =
       /** Digest of the policy the approver approved under (see policy-digest.ts): a widened policy needs fresh approval. */
       policy_digest?: string;
     }
-  | { type: "approval_withdrawn"; actor: string; comment_id: number; reason: "comment_edited" | "comment_deleted" }
+  | {
+      type: "approval_withdrawn";
+      actor: string;
+      comment_id: number;
+      reason: "comment_edited" | "comment_deleted";
+    }
   | { type: "auto_approved"; actor: string; hash: string; rule: string; policy_digest?: string }
   /**
    * Approvals that no longer hold when checked again (the approver left the owning team or lost

@@ -6,7 +6,19 @@ import type { AccessRequest } from "./types.ts";
 import { proofIsHardware, proofKey, type StepUpProof } from "./step-up.ts";
 
 /** Every status a request can be in, in lifecycle order. */
-export const STATUSES = ["new", "invalid", "requested", "approved", "active", "revoke_failed", "expired", "revoked", "denied", "cancelled", "timed_out"] as const;
+export const STATUSES = [
+  "new",
+  "invalid",
+  "requested",
+  "approved",
+  "active",
+  "revoke_failed",
+  "expired",
+  "revoked",
+  "denied",
+  "cancelled",
+  "timed_out",
+] as const;
 export type Status = (typeof STATUSES)[number];
 
 /*
@@ -128,7 +140,10 @@ const EDITABLE = PENDING;
 const WITHDRAWABLE = AWAITING_DECISION;
 
 function invalid(state: RequestState, event: LifecycleEvent): { ok: false; error: Refusal } {
-  return refuse("invalid_transition", `A "${event.type}" event cannot happen while the request is ${state.status}.`);
+  return refuse(
+    "invalid_transition",
+    `A "${event.type}" event cannot happen while the request is ${state.status}.`,
+  );
 }
 
 /**
@@ -184,10 +199,16 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
     case "break_glass": {
       if (state.status !== "requested") return invalid(state, event);
       if (event.hash !== state.hash) {
-        return refuse("stale_request", "The request changed after this approval was given; approve the current request.");
+        return refuse(
+          "stale_request",
+          "The request changed after this approval was given; approve the current request.",
+        );
       }
       if (state.approvals.some((a) => a.actor === event.actor) && event.type === "approved") {
-        return refuse("duplicate_approval", `${event.actor} has already approved this request; it counts once.`);
+        return refuse(
+          "duplicate_approval",
+          `${event.actor} has already approved this request; it counts once.`,
+        );
       }
       const digest = event.policy_digest ? { policy_digest: event.policy_digest } : {};
       const approval: Approval =
@@ -203,7 +224,14 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
             }
           : event.type === "auto_approved"
             ? { actor: event.actor, at, via: "auto", detail: event.rule, ...digest }
-            : { actor: event.actor, at, via: "break_glass", detail: event.reason, ...digest, ...stepUpOfEvent(event.step_up) };
+            : {
+                actor: event.actor,
+                at,
+                via: "break_glass",
+                detail: event.reason,
+                ...digest,
+                ...stepUpOfEvent(event.step_up),
+              };
       const approvals = [...state.approvals, approval];
       const done = event.type !== "approved" || approvals.length >= state.required_approvals;
       return ok({
@@ -213,7 +241,11 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
         approved_at: done ? at : null,
         break_glass:
           event.type === "break_glass"
-            ? { actor: event.actor, reason: event.reason, ...(event.prior_uses_30d ? { prior_uses_30d: event.prior_uses_30d } : {}) }
+            ? {
+                actor: event.actor,
+                reason: event.reason,
+                ...(event.prior_uses_30d ? { prior_uses_30d: event.prior_uses_30d } : {}),
+              }
             : state.break_glass,
       });
     }
@@ -235,7 +267,8 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       if (state.status !== "requested" && state.status !== "approved") return invalid(state, event);
       const gone = new Set(event.voided.map((v) => v.actor.toLowerCase()));
       const voided = state.approvals.filter((a) => gone.has(a.actor.toLowerCase()));
-      if (voided.length === 0 && event.required_approvals === state.required_approvals) return invalid(state, event);
+      if (voided.length === 0 && event.required_approvals === state.required_approvals)
+        return invalid(state, event);
       const approvals = state.approvals.filter((a) => !gone.has(a.actor.toLowerCase()));
       const still = state.status === "approved" && approvalsComplete(approvals, event.required_approvals);
       return ok({
@@ -256,7 +289,12 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       return ok(next);
     case "denied":
       if (!WITHDRAWABLE.has(state.status)) return invalid(state, event);
-      return ok({ ...next, status: "denied", denial: { actor: event.actor, reason: event.reason }, ended_at: at });
+      return ok({
+        ...next,
+        status: "denied",
+        denial: { actor: event.actor, reason: event.reason },
+        ended_at: at,
+      });
     case "cancelled":
       if (!WITHDRAWABLE.has(state.status)) return invalid(state, event);
       return ok({
@@ -266,11 +304,15 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
         ended_at: at,
       });
     case "dispatch_retried":
-      if (state.status !== "approved" || state.grant || event.attempt !== state.dispatch_retries + 1) return invalid(state, event);
+      if (state.status !== "approved" || state.grant || event.attempt !== state.dispatch_retries + 1)
+        return invalid(state, event);
       return ok({ ...next, dispatch_retries: event.attempt });
     case "dispatched":
       if (state.status !== "approved" || state.grant) return invalid(state, event);
-      return ok({ ...next, runs: state.runs.includes(event.run_id) ? state.runs : [...state.runs, event.run_id] });
+      return ok({
+        ...next,
+        runs: state.runs.includes(event.run_id) ? state.runs : [...state.runs, event.run_id],
+      });
     case "exchange_refused":
       // A refusal changes nothing but the record of attempts, whatever state the request is in.
       return ok({ ...next, refused_exchanges: state.refused_exchanges + 1 });
@@ -282,7 +324,9 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       return ok({ ...next, status: "timed_out", ended_at: at });
     case "granted":
       if (state.status !== "approved") {
-        return state.grant ? refuse("already_granted", "This request has already been granted once.") : invalid(state, event);
+        return state.grant
+          ? refuse("already_granted", "This request has already been granted once.")
+          : invalid(state, event);
       }
       return ok({
         ...next,
@@ -301,13 +345,19 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       });
     case "handle_resealed":
       // Only a credential that may still be acted on needs its handle; a grant's identity never changes.
-      if (!state.grant || !LIVE.has(state.status) || state.grant.grant_id !== event.grant_id || !state.grant.sealed_handle) {
+      if (
+        !state.grant ||
+        !LIVE.has(state.status) ||
+        state.grant.grant_id !== event.grant_id ||
+        !state.grant.sealed_handle
+      ) {
         return invalid(state, event);
       }
       return ok({ ...next, grant: { ...state.grant, sealed_handle: event.sealed_handle } });
     case "extension_requested":
       if (state.status !== "active") return refuse("not_active", "Only an active grant can be extended.");
-      if (state.extension) return refuse("extension_pending", "An extension is already waiting for approval.");
+      if (state.extension)
+        return refuse("extension_pending", "An extension is already waiting for approval.");
       return ok({
         ...next,
         extension: { actor: event.actor, seconds: event.seconds, reason: event.reason, hash: event.hash, at },
@@ -348,30 +398,48 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       return ok({
         ...next,
         status: event.reason === "expired" ? "expired" : "revoked",
-        grant: { ...state.grant, ended: { at, reason: event.reason, by: event.actor, evidence: event.evidence } },
+        grant: {
+          ...state.grant,
+          ended: { at, reason: event.reason, by: event.actor, evidence: event.evidence },
+        },
         extension: null,
         ended_at: at,
       });
     case "checklist_opened":
       if (!ENDED.has(state.status) || state.checklist_issue !== null) return invalid(state, event);
-      return ok({ ...next, checklist_issue: event.issue, review: { ...state.review, items: event.items ? [...event.items] : null } });
+      return ok({
+        ...next,
+        checklist_issue: event.issue,
+        review: { ...state.review, items: event.items ? [...event.items] : null },
+      });
     case "review_item_checked":
     case "review_item_unchecked": {
-      if (state.checklist_issue === null || state.checklist_issue !== event.issue) return invalid(state, event);
+      if (state.checklist_issue === null || state.checklist_issue !== event.issue)
+        return invalid(state, event);
       const self = selfReviewers(state).includes(event.actor.toLowerCase());
       if (event.type === "review_item_checked" && self && isSecondPersonItem(event.item)) {
-        return refuse("self_review", "The second-person item must be ticked by someone other than the requester and whoever broke the glass.");
+        return refuse(
+          "self_review",
+          "The second-person item must be ticked by someone other than the requester and whoever broke the glass.",
+        );
       }
       const ticks = state.review.ticks.filter((t) => t.item !== event.item);
       if (event.type === "review_item_checked") ticks.push({ item: event.item, actor: event.actor, at });
       return ok({ ...next, review: { ...state.review, ticks } });
     }
     case "review_waived":
-      if (state.checklist_issue === null || state.checklist_issue !== event.issue || state.review.waiver) return invalid(state, event);
+      if (state.checklist_issue === null || state.checklist_issue !== event.issue || state.review.waiver)
+        return invalid(state, event);
       if (selfReviewers(state).includes(event.actor.toLowerCase())) {
-        return refuse("self_waiver", "A review cannot be waived by the requester or by whoever broke the glass.");
+        return refuse(
+          "self_waiver",
+          "A review cannot be waived by the requester or by whoever broke the glass.",
+        );
       }
-      return ok({ ...next, review: { ...state.review, waiver: { actor: event.actor, reason: event.reason, at } } });
+      return ok({
+        ...next,
+        review: { ...state.review, waiver: { actor: event.actor, reason: event.reason, at } },
+      });
     case "closed":
       if (!ENDED.has(state.status) || state.closed) return invalid(state, event);
       return ok({ ...next, closed: true });

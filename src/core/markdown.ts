@@ -54,7 +54,10 @@ function cut(text: string, maxLength: number): string {
   const chars = Array.from(text);
   const max = Math.max(1, Math.floor(maxLength));
   if (chars.length <= max) return text;
-  return `${chars.slice(0, max - 1).join("").trimEnd()}…`;
+  return `${chars
+    .slice(0, max - 1)
+    .join("")
+    .trimEnd()}…`;
 }
 
 /** Escapes one line of text that contains no line break. */
@@ -70,7 +73,8 @@ function escapeLine(line: string): string {
     else if (ch === "_") out += isWord(i - 1) && isWord(i + 1) ? "_" : "\\_";
     // `#123`, `owner/repo#123` and `GH-123` would link, and leave a cross-reference in that issue.
     else if (ch === "#" && isDigit(i + 1)) out += `#${ZWSP}`;
-    else if (ch === "-" && isDigit(i + 1) && /^gh$/i.test(`${chars[i - 2]}${chars[i - 1]}`)) out += `-${ZWSP}`;
+    else if (ch === "-" && isDigit(i + 1) && /^gh$/i.test(`${chars[i - 2]}${chars[i - 1]}`))
+      out += `-${ZWSP}`;
     else out += ch;
   });
   return neutralizeBlockStart(out);
@@ -126,9 +130,11 @@ export function mention(login: string): string {
  * itself; a value that could break out of the comment is a programming error and throws.
  */
 export function hiddenMarker(kind: string, payload?: string): string {
-  if (!MARKER_KIND.test(kind)) throw new TypeError(`hiddenMarker: kind must match ${MARKER_KIND}, got ${JSON.stringify(kind)}`);
+  if (!MARKER_KIND.test(kind))
+    throw new TypeError(`hiddenMarker: kind must match ${MARKER_KIND}, got ${JSON.stringify(kind)}`);
   if (payload === undefined) return `<!-- breakglass:${kind} -->`;
-  if (!MARKER_PAYLOAD.test(payload)) throw new TypeError("hiddenMarker: payload must be base64url (dots allowed between segments)");
+  if (!MARKER_PAYLOAD.test(payload))
+    throw new TypeError("hiddenMarker: payload must be base64url (dots allowed between segments)");
   return `<!-- breakglass:${kind} ${payload} -->`;
 }
 
@@ -153,7 +159,11 @@ export function truncateComment(body: string, limit = GITHUB_COMMENT_LIMIT, more
   if (body.length <= limit) return body;
   const link = moreLink && /^https:\/\/[^\s<>()[\]`"'\\]+$/.test(moreLink) ? moreLink : null;
   const suffix = `\n\n… (truncated${link ? `, see ${link}` : ""})`;
-  const markers = Array.from(body.matchAll(MARKER), (m) => ({ start: m.index, end: m.index + m[0].length, text: m[0] }));
+  const markers = Array.from(body.matchAll(MARKER), (m) => ({
+    start: m.index,
+    end: m.index + m[0].length,
+    text: m[0],
+  }));
   const CLOSE_FENCE = "\n```";
   let end = limit;
   for (;;) {
@@ -186,6 +196,7 @@ function openFence(text: string): boolean {
  */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const cell = (value: string | undefined) => (value ?? "").replace(/\r\n|[\r\n]/g, " ").trim() || " ";
-  const line = (cells: readonly (string | undefined)[]) => `| ${headers.map((_, i) => cell(cells[i])).join(" | ")} |`;
+  const line = (cells: readonly (string | undefined)[]) =>
+    `| ${headers.map((_, i) => cell(cells[i])).join(" | ")} |`;
   return [line(headers), `|${headers.map(() => " --- ").join("|")}|`, ...rows.map(line)].join("\n");
 }

@@ -19,9 +19,15 @@ export function approvalPolicyDigest(policy: Policy, role: string): string {
     v: POLICY_DIGEST_VERSION,
     resource: policy.resource,
     role,
-    spec: spec ? { provider: spec.provider, settings: spec.settings, delivery: spec.delivery ?? "job" } : null,
+    spec: spec
+      ? { provider: spec.provider, settings: spec.settings, delivery: spec.delivery ?? "job" }
+      : null,
     max_duration_seconds: policy.max_duration_seconds,
-    approvals: { required: policy.approvals.required, from: policy.approvals.from, collect_within_seconds: policy.approvals.collect_within_seconds },
+    approvals: {
+      required: policy.approvals.required,
+      from: policy.approvals.from,
+      collect_within_seconds: policy.approvals.collect_within_seconds,
+    },
     auto_approve: policy.auto_approve,
     break_glass: policy.break_glass.allowed,
     extend_requires_approval: policy.extend.requires_approval,

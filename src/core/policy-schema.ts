@@ -10,13 +10,23 @@
  *   "<field> must be …".
  */
 import { PROVIDERS, PROVIDER_SPECS, type ProviderName } from "./provider-settings/index.ts";
-import { DURATION_PATTERN, DURATION_TITLE, duration, ENV_VAR_PATTERN, envVar, object, type JsonSchema } from "./schema-builders.ts";
+import {
+  DURATION_PATTERN,
+  DURATION_TITLE,
+  duration,
+  ENV_VAR_PATTERN,
+  envVar,
+  object,
+  type JsonSchema,
+} from "./schema-builders.ts";
 import { SEVERITIES } from "./types.ts";
 
 export { DURATION_PATTERN, DURATION_TITLE, ENV_VAR_PATTERN, PROVIDERS, type JsonSchema };
 
 /** Each provider's settings schema, from its own module in provider-settings/. */
-export const PROVIDER_SETTINGS: Record<ProviderName, JsonSchema> = Object.fromEntries(PROVIDERS.map((name) => [name, PROVIDER_SPECS[name].schema])) as Record<ProviderName, JsonSchema>;
+export const PROVIDER_SETTINGS: Record<ProviderName, JsonSchema> = Object.fromEntries(
+  PROVIDERS.map((name) => [name, PROVIDER_SPECS[name].schema]),
+) as Record<ProviderName, JsonSchema>;
 
 export const ROLE_NAME_PATTERN = "^[a-z][a-z0-9-]{0,39}$";
 export const RESOURCE_NAME_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$";
@@ -183,7 +193,6 @@ const notifyTarget = object(
   },
 );
 
-
 const stepUp = (who: string): JsonSchema => ({
   description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey or security key, registered on the app's /breakglass/passkeys page and used on its /breakglass/approve/<owner>/<repo>/<N> page, with Sign in with GitHub; approvals of requests only, not yet extensions or break-glass). A list means any of them.`,
   oneOf: [
@@ -202,7 +211,8 @@ const stepUp = (who: string): JsonSchema => ({
 });
 const requireHardwareKey: JsonSchema = {
   type: "boolean",
-  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) with an attestation statement (no vendor trust list is checked).",
+  description:
+    "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) with an attestation statement (no vendor trust list is checked).",
   default: false,
   examples: [true],
 };

@@ -43,7 +43,15 @@ export interface RecheckResult {
  */
 export function recheckApprovals(state: RequestState, policy: Policy, facts: ApprovalFacts): RecheckResult {
   const voided: VoidedApproval[] = [];
-  const requesterCheck = state.requester ? checkRequester(policy, state.requester, facts.requesterPermission, facts.requesterTeams, state.request?.drill ?? false) : null;
+  const requesterCheck = state.requester
+    ? checkRequester(
+        policy,
+        state.requester,
+        facts.requesterPermission,
+        facts.requesterTeams,
+        state.request?.drill ?? false,
+      )
+    : null;
   const requester = requesterCheck && !requesterCheck.ok ? requesterCheck.error : null;
   for (const approval of state.approvals) {
     const reason = staleReason(approval, state, policy, facts, requester !== null);
@@ -51,7 +59,12 @@ export function recheckApprovals(state: RequestState, policy: Policy, facts: App
   }
   const gone = new Set(voided.map((v) => v.actor.toLowerCase()));
   const left = state.approvals.filter((a) => !gone.has(a.actor.toLowerCase()));
-  return { voided, required: policy.approvals.required, complete: requester === null && approvalsComplete(left, policy.approvals.required), requester };
+  return {
+    voided,
+    required: policy.approvals.required,
+    complete: requester === null && approvalsComplete(left, policy.approvals.required),
+    requester,
+  };
 }
 
 function staleReason(
@@ -66,10 +79,19 @@ function staleReason(
   if (approval.policy_digest !== facts.policyDigest) return "policy_changed";
   if (approval.via === "auto") {
     const rule = policy.auto_approve.find((r) => r.name === approval.detail);
-    const still = rule && state.request && matchAutoApproveRule({ ...policy, auto_approve: [rule] }, state.request, facts.requesterTeams) === rule.name;
+    const still =
+      rule &&
+      state.request &&
+      matchAutoApproveRule({ ...policy, auto_approve: [rule] }, state.request, facts.requesterTeams) ===
+        rule.name;
     return still ? null : "rule_no_longer_matches";
   }
-  if (approval.via === "break_glass") return !policy.break_glass.allowed ? "break_glass_not_allowed" : lacksStepUp(approval, policy.break_glass.step_up) ? "step_up_missing" : null;
+  if (approval.via === "break_glass")
+    return !policy.break_glass.allowed
+      ? "break_glass_not_allowed"
+      : lacksStepUp(approval, policy.break_glass.step_up)
+        ? "step_up_missing"
+        : null;
   // The step-up is not in the policy digest (loosening it needs no fresh approval), so an approval given
   // without the proof the policy in force requires is caught here: turning step-up on, say after a
   // stolen session, must stop approvals already given from that session.
@@ -77,7 +99,9 @@ function staleReason(
   const login = approval.actor.toLowerCase();
   if (!facts.eligible.has(login)) {
     const team = approval.detail?.toLowerCase();
-    return team && !hasWriteAccess(facts.teamPermissions.get(team) ?? "none") ? "team_without_write" : "not_codeowner";
+    return team && !hasWriteAccess(facts.teamPermissions.get(team) ?? "none")
+      ? "team_without_write"
+      : "not_codeowner";
   }
   if (!hasWriteAccess(facts.permissions.get(login) ?? "none")) return "insufficient_permission";
   return null;
@@ -93,13 +117,17 @@ function lacksStepUp(approval: RequestState["approvals"][number], stepUp: StepUp
 
 /** Human words for a voided approval's reason, for the comment on the issue. */
 export const STALE_REASON_TEXT: Record<VoidedApproval["reason"], string> = {
-  not_codeowner: "is no longer a CODEOWNER of the policy file (directly or through a team) on the default branch",
+  not_codeowner:
+    "is no longer a CODEOWNER of the policy file (directly or through a team) on the default branch",
   insufficient_permission: "no longer has write access to the repository",
   team_without_write: "approved through a team that no longer has write access to the repository",
   policy_changed: "approved under policy terms that have changed since",
-  rule_no_longer_matches: "was an auto-approval rule that the policy in force no longer has or that no longer matches",
+  rule_no_longer_matches:
+    "was an auto-approval rule that the policy in force no longer has or that no longer matches",
   break_glass_not_allowed: "was a break-glass self-approval, which the policy in force no longer allows",
   requester_not_allowed: "was given to a requester the policy no longer allows",
-  request_edited_unseen: "was given while the request's body was changed by an edit Breakglass never received",
-  step_up_missing: "was given without the step-up proof (method or hardware key) the policy in force requires",
+  request_edited_unseen:
+    "was given while the request's body was changed by an edit Breakglass never received",
+  step_up_missing:
+    "was given without the step-up proof (method or hardware key) the policy in force requires",
 };

@@ -23,15 +23,25 @@ export function parseRecipients(text: string | null): Recipients {
   const byLogin = new Map<string, string>();
   const errors: string[] = [];
   if (text === null || text.trim() === "") return { byLogin, errors };
-  if (text.length > 64 * 1024) return { byLogin, errors: [`${RECIPIENTS_PATH} is over 64 KiB; it should list one short key per person`] };
+  if (text.length > 64 * 1024)
+    return {
+      byLogin,
+      errors: [`${RECIPIENTS_PATH} is over 64 KiB; it should list one short key per person`],
+    };
   let data: unknown;
   try {
     data = yaml.load(text, { schema: yaml.FAILSAFE_SCHEMA, json: false });
   } catch (error) {
-    return { byLogin, errors: [`${RECIPIENTS_PATH} is not valid YAML: ${(error as Error).message.split("\n")[0]}`] };
+    return {
+      byLogin,
+      errors: [`${RECIPIENTS_PATH} is not valid YAML: ${(error as Error).message.split("\n")[0]}`],
+    };
   }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    return { byLogin, errors: [`${RECIPIENTS_PATH} must be a mapping of GitHub login to age recipient, e.g. \`dave: age1…\``] };
+    return {
+      byLogin,
+      errors: [`${RECIPIENTS_PATH} must be a mapping of GitHub login to age recipient, e.g. \`dave: age1…\``],
+    };
   }
   for (const [login, value] of Object.entries(data as Record<string, unknown>)) {
     if (!LOGIN.test(login)) {
@@ -40,7 +50,9 @@ export function parseRecipients(text: string | null): Recipients {
     }
     const recipient = typeof value === "string" ? value.trim() : "";
     if (!AGE_RECIPIENT.test(recipient)) {
-      errors.push(`the entry for ${login} is not an age recipient (it must start with \`age1\`; \`age-keygen -y key.txt\` prints yours)`);
+      errors.push(
+        `the entry for ${login} is not an age recipient (it must start with \`age1\`; \`age-keygen -y key.txt\` prints yours)`,
+      );
       continue;
     }
     if (byLogin.has(login.toLowerCase())) {

@@ -7,4 +7,5 @@ export const RECORD_MARKER = /<!-- breakglass:record ([A-Za-z0-9_\-.]+) -->/;
 export const recordMarker = (jws: string): string => `<!-- breakglass:record ${jws} -->`;
 
 /** The compact JWS in a comment body, or null. */
-export const readRecordMarker = (body: string | null | undefined): string | null => RECORD_MARKER.exec(body ?? "")?.[1] ?? null;
+export const readRecordMarker = (body: string | null | undefined): string | null =>
+  RECORD_MARKER.exec(body ?? "")?.[1] ?? null;

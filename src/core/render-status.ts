@@ -20,7 +20,6 @@ const BADGE: Record<Status, string> = {
   timed_out: "⌛ timed out",
 };
 
-
 export interface StatusView {
   state: RequestState;
   policy: Policy | null;
@@ -43,7 +42,10 @@ export function renderStatus(view: StatusView): string {
   const rows: string[][] = [["State", `**${BADGE[state.status]}**`]];
   if (r) {
     rows.push(
-      ["Resource", `\`${escapeInline(r.resource, 80)}\`${policy ? ` — ${escapeInline(policy.description, 120)}` : ""}`],
+      [
+        "Resource",
+        `\`${escapeInline(r.resource, 80)}\`${policy ? ` — ${escapeInline(policy.description, 120)}` : ""}`,
+      ],
       ["Role", `\`${escapeInline(r.role, 60)}\``],
       ["Duration", formatDuration(r.duration_seconds)],
       ["Severity", r.severity],
@@ -57,7 +59,12 @@ export function renderStatus(view: StatusView): string {
       "Approvals",
       `${state.approvals.length} of ${state.required_approvals}${state.approvals.length ? `: ${state.approvals.map((a) => mention(a.actor)).join(", ")}` : ""}`,
     ]);
-    rows.push(["Who may approve", view.approvers.length ? view.approvers.map((a) => `\`${escapeInline(a, 60)}\``).join(", ") : "nobody: fix CODEOWNERS"]);
+    rows.push([
+      "Who may approve",
+      view.approvers.length
+        ? view.approvers.map((a) => `\`${escapeInline(a, 60)}\``).join(", ")
+        : "nobody: fix CODEOWNERS",
+    ]);
   } else if (state.approvals.length) {
     rows.push(["Approved by", state.approvals.map(describeApproval).join(", ")]);
   }
@@ -67,18 +74,33 @@ export function renderStatus(view: StatusView): string {
       const left = Math.max(0, Date.parse(state.grant.expires_at) - view.now) / 1000;
       rows.push(["Time left", `about ${formatDuration(left)}`]);
     }
-    rows.push(["Credential", `${escapeInline(state.grant.provider, 20)} \`${escapeInline(state.grant.credential_id, 80)}\``]);
-    if (view.usage) rows.push(["Uses", `${describeUseCount(view.usage)}${view.usage.last ? `, last ${time(view.usage.last)}` : ""}`]);
-    if (state.grant.ended) rows.push(["Ended", `${time(state.grant.ended.at)} (${state.grant.ended.reason.replace("_", " ")})`]);
+    rows.push([
+      "Credential",
+      `${escapeInline(state.grant.provider, 20)} \`${escapeInline(state.grant.credential_id, 80)}\``,
+    ]);
+    if (view.usage)
+      rows.push([
+        "Uses",
+        `${describeUseCount(view.usage)}${view.usage.last ? `, last ${time(view.usage.last)}` : ""}`,
+      ]);
+    if (state.grant.ended)
+      rows.push(["Ended", `${time(state.grant.ended.at)} (${state.grant.ended.reason.replace("_", " ")})`]);
     if (state.grant.last_revocation_error && state.status === "revoke_failed") {
       rows.push(["Revocation error", escapeInline(state.grant.last_revocation_error, 300)]);
     }
   }
   if (state.status === "approved" && !state.grant) {
-    rows.push(["Grant run", state.runs.length ? state.runs.map((id) => `run ${escapeInline(id, 20)}`).join(", ") : "not started yet"]);
+    rows.push([
+      "Grant run",
+      state.runs.length
+        ? state.runs.map((id) => `run ${escapeInline(id, 20)}`).join(", ")
+        : "not started yet",
+    ]);
   }
-  if (state.refused_exchanges) rows.push(["Refused exchanges", `${state.refused_exchanges} (see the 🛑 comments)`]);
-  if (state.extension) rows.push(["Extension asked", `${formatDuration(state.extension.seconds)} — waiting for approval`]);
+  if (state.refused_exchanges)
+    rows.push(["Refused exchanges", `${state.refused_exchanges} (see the 🛑 comments)`]);
+  if (state.extension)
+    rows.push(["Extension asked", `${formatDuration(state.extension.seconds)} — waiting for approval`]);
   if (state.checklist_issue) rows.push(["Post-event review", `#${state.checklist_issue}`]);
   const lines = [STATUS_MARKER, "### Break-glass request", "", table(["", ""], rows), ""];
   if (r) lines.push("**Justification**", "", quoteBlock(r.justification), "");

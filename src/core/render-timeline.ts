@@ -31,7 +31,9 @@ export function describeEvent(e: TimedEvent): string {
     case "dispatch_retried":
       return `grant workflow dispatched again (attempt ${e.attempt + 1}): no run had started`;
     case "dispatched":
-      return e.by_hand ? `grant workflow run ${escapeInline(e.run_id, 20)} (started by hand by an approver) accepted` : `grant workflow dispatched as run ${escapeInline(e.run_id, 20)}`;
+      return e.by_hand
+        ? `grant workflow run ${escapeInline(e.run_id, 20)} (started by hand by an approver) accepted`
+        : `grant workflow dispatched as run ${escapeInline(e.run_id, 20)}`;
     case "exchange_refused":
       return `**exchange refused** for run ${escapeInline(e.run_id, 30)} (\`${escapeInline(e.code, 40)}\`)`;
     case "escalated":
@@ -91,7 +93,8 @@ export function grantFigures(state: RequestState, events: readonly TimedEvent[])
   const granted = state.grant ? Date.parse(state.grant.granted_at) : null;
   const ended = state.grant?.ended ? Date.parse(state.grant.ended.at) : null;
   const expires = state.grant ? Date.parse(state.grant.expires_at) : null;
-  const diff = (a: number | null, b: number | null) => (a !== null && b !== null ? Math.round((b - a) / 1000) : null);
+  const diff = (a: number | null, b: number | null) =>
+    a !== null && b !== null ? Math.round((b - a) / 1000) : null;
   return {
     time_to_approve_seconds: diff(requested, approvedAt),
     time_to_grant_seconds: diff(requested, granted),

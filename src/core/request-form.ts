@@ -116,7 +116,10 @@ export function readRequestBody(body: string, issueFormYaml: string): Result<Req
   const split = splitSections(raw.replace(/\r\n?/g, "\n"), form.value);
   const fields = readFields(split.sections, form.value, new Set(split.errors.map((e) => e.field)));
   if (split.errors.length) {
-    return err({ fields: fields.ok ? fields.value : fields.error.fields, errors: inFormOrder([...split.errors, ...(fields.ok ? [] : fields.error.errors)]) });
+    return err({
+      fields: fields.ok ? fields.value : fields.error.fields,
+      errors: inFormOrder([...split.errors, ...(fields.ok ? [] : fields.error.errors)]),
+    });
   }
   return fields;
 }

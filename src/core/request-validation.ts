@@ -28,7 +28,11 @@ export function validateRequest(
   const problem = (field: keyof RequestFields, message: string) => errors.push({ field, message });
 
   const policy = policies.get(fields.resource);
-  if (!policy) problem("resource", brokenPolicy(fields.resource, policyErrors) ?? unknownResource(fields.resource, policies));
+  if (!policy)
+    problem(
+      "resource",
+      brokenPolicy(fields.resource, policyErrors) ?? unknownResource(fields.resource, policies),
+    );
 
   const role = policy ? checkRole(fields.role, policy) : null;
   if (role) problem("role", role);
@@ -67,7 +71,9 @@ export function validateRequest(
 }
 
 function brokenPolicy(resource: string, policyErrors: readonly PolicyError[]): string | null {
-  const errors = policyErrors.filter((e) => e.file === `policies/${resource}.yml` || e.file === `policies/${resource}.yaml`);
+  const errors = policyErrors.filter(
+    (e) => e.file === `policies/${resource}.yml` || e.file === `policies/${resource}.yaml`,
+  );
   if (!errors.length) return null;
   const shown = errors.slice(0, 3).map(formatPolicyError).join("; ");
   return `The policy ${errors[0]!.file} exists but is invalid, so no request for ${quote(resource)} can be decided until its owners fix it (\`breakglass validate\` shows how): ${shown}${errors.length > 3 ? `; and ${errors.length - 3} more` : ""}`;

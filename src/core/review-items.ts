@@ -1,6 +1,7 @@
 import { escapeInline } from "./markdown.ts";
 
-export const SECOND_PERSON_ITEM = "Second-person review: someone other than the requester confirms this break-glass use was justified";
+export const SECOND_PERSON_ITEM =
+  "Second-person review: someone other than the requester confirms this break-glass use was justified";
 const DEFAULT_ITEM = "Review what was done with the access";
 
 /** The items of a post-event review: the policy's checklist, and for a break-glass use the second-person item first. */
@@ -18,6 +19,15 @@ export const isSecondPersonItem = (item: string): boolean => item === SECOND_PER
  * Who reviews nobody's use but their own: the requester and, after a break-glass, whoever broke the
  * glass. They may neither waive the review nor complete its second-person item.
  */
-export function selfReviewers(state: { requester: string | null; break_glass: { actor: string } | null }): string[] {
-  return [...new Set([state.requester, state.break_glass?.actor].filter((l): l is string => Boolean(l)).map((l) => l.toLowerCase()))];
+export function selfReviewers(state: {
+  requester: string | null;
+  break_glass: { actor: string } | null;
+}): string[] {
+  return [
+    ...new Set(
+      [state.requester, state.break_glass?.actor]
+        .filter((l): l is string => Boolean(l))
+        .map((l) => l.toLowerCase()),
+    ),
+  ];
 }

@@ -21,7 +21,12 @@ export interface ReviewEditChanges {
  * sender only when this very edit changed its box. Task lines that are not one of the review's
  * items (added, reworded) are ignored.
  */
-export function reviewEditChanges(items: readonly string[], review: ReviewState, before: string, after: string): ReviewEditChanges {
+export function reviewEditChanges(
+  items: readonly string[],
+  review: ReviewState,
+  before: string,
+  after: string,
+): ReviewEditChanges {
   const result: ReviewEditChanges = { ticked: [], unticked: [], unattributed: [] };
   for (const item of new Set(items)) {
     const text = reviewItemText(item);
@@ -40,7 +45,11 @@ export function reviewEditChanges(items: readonly string[], review: ReviewState,
  * app recorded who ticked it (only people allowed to tick it are recorded). Deleting or rewording an
  * item's line does not complete it.
  */
-export function outstandingItems(items: readonly string[], review: ReviewState, body: string): Array<{ item: string; why: "unchecked" | "unattributed" }> {
+export function outstandingItems(
+  items: readonly string[],
+  review: ReviewState,
+  body: string,
+): Array<{ item: string; why: "unchecked" | "unattributed" }> {
   const outstanding: Array<{ item: string; why: "unchecked" | "unattributed" }> = [];
   for (const item of new Set(items)) {
     if (!isTaskChecked(body, reviewItemText(item))) outstanding.push({ item, why: "unchecked" });

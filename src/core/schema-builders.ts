@@ -47,7 +47,11 @@ export const DURATION_PATTERN =
   "^\\s*(?:(?:\\d{1,6}[dD])?(?:\\d{1,6}[hH])?(?:\\d{1,6}[mM])?(?:\\d{1,6}[sS])?|[pP](?:\\d{1,6}[dD])?(?:[tT](?:\\d{1,6}[hH])?(?:\\d{1,6}[mM])?(?:\\d{1,6}[sS])?)?)\\s*$";
 export const DURATION_TITLE = "a duration such as `30m`, `4h`, `1h30m` or `PT2H`";
 
-export function duration(description: string, examples: string[], extra: Partial<JsonSchema> = {}): JsonSchema {
+export function duration(
+  description: string,
+  examples: string[],
+  extra: Partial<JsonSchema> = {},
+): JsonSchema {
   return {
     type: "string",
     title: DURATION_TITLE,
@@ -77,4 +81,3 @@ export function object(
 ): JsonSchema {
   return { type: "object", description, additionalProperties: false, properties, ...extra };
 }
-

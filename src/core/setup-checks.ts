@@ -11,8 +11,14 @@ export interface SetupProblem {
 
 /** What `breakglass init` writes where the user must put their own value. */
 export const PLACEHOLDERS: ReadonlyArray<{ text: string; fix: string }> = [
-  { text: "@your-org/", fix: "replace it with the team that approves (`breakglass init --owners @org/team --force`, or edit the line)" },
-  { text: "your-org/breakglass@", fix: "point `uses:` at where you host the Breakglass action (`breakglass init --action owner/repo@ref`)" },
+  {
+    text: "@your-org/",
+    fix: "replace it with the team that approves (`breakglass init --owners @org/team --force`, or edit the line)",
+  },
+  {
+    text: "your-org/breakglass@",
+    fix: "point `uses:` at where you host the Breakglass action (`breakglass init --action owner/repo@ref`)",
+  },
 ];
 
 export const GRANT_WORKFLOW = ".github/workflows/breakglass-grant.yml";
@@ -24,7 +30,13 @@ export function placeholderProblems(files: Array<{ path: string; text: string }>
   for (const file of files) {
     file.text.split("\n").forEach((line, i) => {
       if (/^\s*#/.test(line)) return;
-      for (const p of PLACEHOLDERS) if (line.includes(p.text)) problems.push({ file: file.path, line: i + 1, message: `still has the placeholder \`${p.text}\` from \`breakglass init\`: ${p.fix}.` });
+      for (const p of PLACEHOLDERS)
+        if (line.includes(p.text))
+          problems.push({
+            file: file.path,
+            line: i + 1,
+            message: `still has the placeholder \`${p.text}\` from \`breakglass init\`: ${p.fix}.`,
+          });
     });
   }
   return problems;
@@ -43,11 +55,21 @@ export function reachableEnvironments(workflowText: string): { any: true } | { a
   }
   const root = (doc ?? {}) as { on?: unknown; jobs?: Record<string, { environment?: unknown }> };
   const on = root.on as { workflow_dispatch?: { inputs?: Record<string, unknown> } } | undefined;
-  const hasInput = Boolean(on && typeof on === "object" && on.workflow_dispatch?.inputs && "environment" in on.workflow_dispatch.inputs);
+  const hasInput = Boolean(
+    on &&
+    typeof on === "object" &&
+    on.workflow_dispatch?.inputs &&
+    "environment" in on.workflow_dispatch.inputs,
+  );
   const names: string[] = [];
   for (const job of Object.values(root.jobs ?? {})) {
     const env = job?.environment;
-    const name = typeof env === "string" ? env : env && typeof env === "object" ? (env as { name?: unknown }).name : undefined;
+    const name =
+      typeof env === "string"
+        ? env
+        : env && typeof env === "object"
+          ? (env as { name?: unknown }).name
+          : undefined;
     if (typeof name !== "string") continue;
     if (ENVIRONMENT_INPUT.test(name.trim()) && hasInput) return { any: true };
     names.push(name.trim());
@@ -59,7 +81,14 @@ export function reachableEnvironments(workflowText: string): { any: true } | { a
 export function environmentProblems(policies: Iterable<Policy>, workflowText: string | null): SetupProblem[] {
   const needed = [...policies].filter((p) => p.environment);
   if (!needed.length) return [];
-  if (workflowText === null) return [{ file: GRANT_WORKFLOW, line: null, message: "is missing, so no request can be granted (see `breakglass init`)." }];
+  if (workflowText === null)
+    return [
+      {
+        file: GRANT_WORKFLOW,
+        line: null,
+        message: "is missing, so no request can be granted (see `breakglass init`).",
+      },
+    ];
   const reach = reachableEnvironments(workflowText);
   if (reach.any) return [];
   return needed
@@ -76,8 +105,16 @@ export function mustBeOwned(workflowPaths: string[], codeownersPath: string): st
   return [codeownersPath, RECIPIENTS_PATH, ...workflowPaths];
 }
 
-export function ownershipProblems(rules: CodeownersRule[], paths: string[], codeownersPath: string): SetupProblem[] {
+export function ownershipProblems(
+  rules: CodeownersRule[],
+  paths: string[],
+  codeownersPath: string,
+): SetupProblem[] {
   return paths
     .filter((path) => findOwners(rules, path).owners.length === 0)
-    .map((path) => ({ file: codeownersPath, line: null, message: `does not cover ${path}: add \`/${path} @org/security\` so it cannot change without review.` }));
+    .map((path) => ({
+      file: codeownersPath,
+      line: null,
+      message: `does not cover ${path}: add \`/${path} @org/security\` so it cannot change without review.`,
+    }));
 }

@@ -83,7 +83,8 @@ const unsigned = (mpint: Buffer): Buffer => {
   return mpint.subarray(i);
 };
 const b64url = (b: Buffer): string => b.toString("base64url");
-const pad = (b: Buffer, n: number): Buffer => (b.length >= n ? b.subarray(b.length - n) : Buffer.concat([Buffer.alloc(n - b.length), b]));
+const pad = (b: Buffer, n: number): Buffer =>
+  b.length >= n ? b.subarray(b.length - n) : Buffer.concat([Buffer.alloc(n - b.length), b]);
 
 /** `ssh-keygen -l` style fingerprint of a key blob. */
 export function fingerprintOf(blob: Buffer): string {
@@ -118,7 +119,13 @@ export function parseKeyBlob(blob: Buffer): Result<SshPublicKey, SshSigProblem> 
         return err("unsupported_key");
     }
     if (!r.done()) return err("malformed");
-    return ok({ type, blob, fingerprint: fingerprintOf(blob), hardware: type.startsWith("sk-"), ...(application !== undefined ? { application } : {}) });
+    return ok({
+      type,
+      blob,
+      fingerprint: fingerprintOf(blob),
+      hardware: type.startsWith("sk-"),
+      ...(application !== undefined ? { application } : {}),
+    });
   } catch {
     return err("malformed");
   }
@@ -144,7 +151,10 @@ function keyObject(key: SshPublicKey): KeyObject {
     case "sk-ecdsa-sha2-nistp256@openssh.com": {
       r.text();
       const q = r.string();
-      return createPublicKey({ key: { kty: "EC", crv: "P-256", x: b64url(q.subarray(1, 33)), y: b64url(q.subarray(33, 65)) }, format: "jwk" });
+      return createPublicKey({
+        key: { kty: "EC", crv: "P-256", x: b64url(q.subarray(1, 33)), y: b64url(q.subarray(33, 65)) },
+        format: "jwk",
+      });
     }
     case "ssh-rsa": {
       const e = unsigned(r.string());
@@ -192,7 +202,11 @@ export function hasArmoredSignature(text: string): boolean {
  * the signature: the caller decides whether that key is one it trusts (e.g. the person's GitHub
  * signing keys) by comparing `key.blob`.
  */
-export function verifySshSignature(armored: string, message: string | Buffer, namespace: string): Result<VerifiedSshSignature, SshSigProblem> {
+export function verifySshSignature(
+  armored: string,
+  message: string | Buffer,
+  namespace: string,
+): Result<VerifiedSshSignature, SshSigProblem> {
   const parsed = parseArmoredSignature(armored);
   if (!parsed.ok) return parsed;
   const sig = parsed.value;
@@ -215,7 +229,9 @@ export function verifySshSignature(armored: string, message: string | Buffer, na
         return verify(null, signed, key, raw) ? ok({ key: sig.key }) : err("bad_signature");
       case "ecdsa-sha2-nistp256":
         if (format !== "ecdsa-sha2-nistp256" || !r.done()) return err("bad_signature");
-        return verify("sha256", signed, { key, dsaEncoding: "ieee-p1363" }, ecdsaRaw(raw)) ? ok({ key: sig.key }) : err("bad_signature");
+        return verify("sha256", signed, { key, dsaEncoding: "ieee-p1363" }, ecdsaRaw(raw))
+          ? ok({ key: sig.key })
+          : err("bad_signature");
       case "ssh-rsa": {
         // SHA-1 ("ssh-rsa") signatures are refused, as OpenSSH does for SSHSIG.
         const hash = format === "rsa-sha2-512" ? "sha512" : format === "rsa-sha2-256" ? "sha256" : null;
@@ -232,7 +248,9 @@ export function verifySshSignature(armored: string, message: string | Buffer, na
         const counterBytes = Buffer.alloc(4);
         counterBytes.writeUInt32BE(counter);
         const blob = Buffer.concat([
-          createHash("sha256").update(sig.key.application ?? "").digest(),
+          createHash("sha256")
+            .update(sig.key.application ?? "")
+            .digest(),
           Buffer.from([flags]),
           counterBytes,
           createHash("sha256").update(signed).digest(),

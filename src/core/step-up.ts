@@ -18,7 +18,13 @@ export const STEP_UP_NAMESPACE = "breakglass";
  */
 export type StepUpKind = "approve" | "break-glass" | "extend";
 
-export type StepUpCode = "step_up_required" | "step_up_bad_signature" | "step_up_unknown_key" | "step_up_not_hardware" | "step_up_wrong_request" | "step_up_replayed";
+export type StepUpCode =
+  | "step_up_required"
+  | "step_up_bad_signature"
+  | "step_up_unknown_key"
+  | "step_up_not_hardware"
+  | "step_up_wrong_request"
+  | "step_up_replayed";
 
 export interface StepUpRefusal {
   code: StepUpCode;
@@ -39,8 +45,16 @@ export interface SshSignatureProof {
   counter?: number;
 }
 
-const ACTION: Record<StepUpKind, string> = { approve: "approve", "break-glass": "break the glass", extend: "approve the extension" };
-const SIGNED_FOR: Record<StepUpKind, string> = { approve: "an approval of the request itself", "break-glass": "a break-glass of this request", extend: "an extension of this grant" };
+const ACTION: Record<StepUpKind, string> = {
+  approve: "approve",
+  "break-glass": "break the glass",
+  extend: "approve the extension",
+};
+const SIGNED_FOR: Record<StepUpKind, string> = {
+  approve: "an approval of the request itself",
+  "break-glass": "a break-glass of this request",
+  extend: "an extension of this grant",
+};
 
 /**
  * A WebAuthn assertion on the app's approval page. Its challenge is {@link webauthnChallenge}: the
@@ -64,16 +78,32 @@ export interface WebAuthnProof {
 }
 
 /** The key a proof was made with, as the approval shows it: an SSH key fingerprint or `webauthn:<credential id>`. */
-export const proofKey = (proof: StepUpProof): string => (proof.method === "ssh-signature" ? proof.key_fingerprint : `webauthn:${proof.credential_id}`);
-export const proofIsHardware = (proof: StepUpProof): boolean => (proof.method === "ssh-signature" ? proof.key_type.startsWith("sk-") : proof.hardware);
+export const proofKey = (proof: StepUpProof): string =>
+  proof.method === "ssh-signature" ? proof.key_fingerprint : `webauthn:${proof.credential_id}`;
+export const proofIsHardware = (proof: StepUpProof): boolean =>
+  proof.method === "ssh-signature" ? proof.key_type.startsWith("sk-") : proof.hardware;
 
 /** The WebAuthn challenge (base64url) for approving this request: the step-up message, then a one-time nonce line. */
-export function webauthnChallenge(kind: StepUpKind, repository: string, issue: number, hash: string, nonce: string): string {
-  return Buffer.from(`${stepUpMessage(kind, repository, issue, hash)}${nonce}\n`, "utf8").toString("base64url");
+export function webauthnChallenge(
+  kind: StepUpKind,
+  repository: string,
+  issue: number,
+  hash: string,
+  nonce: string,
+): string {
+  return Buffer.from(`${stepUpMessage(kind, repository, issue, hash)}${nonce}\n`, "utf8").toString(
+    "base64url",
+  );
 }
 
 /** The nonce of a WebAuthn challenge that binds exactly this request, or null when it binds something else. */
-export function challengeNonce(challenge: string, kind: StepUpKind, repository: string, issue: number, hash: string): string | null {
+export function challengeNonce(
+  challenge: string,
+  kind: StepUpKind,
+  repository: string,
+  issue: number,
+  hash: string,
+): string | null {
   const text = Buffer.from(challenge, "base64url").toString("utf8");
   const message = stepUpMessage(kind, repository, issue, hash);
   if (!text.startsWith(message)) return null;
@@ -91,7 +121,8 @@ export function signedLine(kind: StepUpKind, repository: string, issue: number, 
   return `Signed: breakglass-${kind} ${repository}#${issue} ${hash}`;
 }
 
-const SIGNED_LINE = /^Signed: breakglass-(approve|break-glass|extend) ([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})#(\d{1,9}) ([0-9a-f]{64})$/m;
+const SIGNED_LINE =
+  /^Signed: breakglass-(approve|break-glass|extend) ([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})#(\d{1,9}) ([0-9a-f]{64})$/m;
 
 export interface StepUpInput {
   stepUp: StepUp | undefined;
@@ -122,10 +153,16 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
   const methods = input.stepUp!.methods;
   if (!methods.includes("ssh-signature")) {
     // A comment can carry only an SSH signature; a passkey is used on the app's own approval page.
-    return err({ code: "step_up_required", message: `This policy accepts only a passkey (\`webauthn\`) as step-up, which a comment cannot carry. ${input.kind === "approve" && input.approvePage ? `Approve on ${input.approvePage} with your passkey or security key (register one first at its /breakglass/passkeys page).` : "Ask the policy's owners to add `ssh-signature` to its `step_up`."}` });
+    return err({
+      code: "step_up_required",
+      message: `This policy accepts only a passkey (\`webauthn\`) as step-up, which a comment cannot carry. ${input.kind === "approve" && input.approvePage ? `Approve on ${input.approvePage} with your passkey or security key (register one first at its /breakglass/passkeys page).` : "Ask the policy's owners to add `ssh-signature` to its `step_up`."}`,
+    });
   }
   if (!hasArmoredSignature(input.body)) {
-    return err({ code: "step_up_required", message: `This policy requires step-up proof: a plain comment is not enough. To ${ACTION[input.kind]}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}${methods.includes("webauthn") && input.kind === "approve" && input.approvePage ? `; or approve with a passkey on ${input.approvePage}` : ""}.` });
+    return err({
+      code: "step_up_required",
+      message: `This policy requires step-up proof: a plain comment is not enough. To ${ACTION[input.kind]}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}${methods.includes("webauthn") && input.kind === "approve" && input.approvePage ? `; or approve with a passkey on ${input.approvePage}` : ""}.`,
+    });
   }
   const message = stepUpMessage(input.kind, input.repository, input.issue, input.hash);
   const verified = verifySshSignature(input.body, message, STEP_UP_NAMESPACE);
@@ -136,9 +173,19 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
       const [, kind, repository, issue, hash] = stated;
       const other = stepUpMessage(kind as StepUpKind, repository!, Number(issue), hash!);
       if (other !== message && verifySshSignature(input.body, other, STEP_UP_NAMESPACE).ok) {
-        const what = repository !== input.repository || Number(issue) !== input.issue ? `${repository}#${issue}` : kind !== input.kind ? SIGNED_FOR[kind as StepUpKind] : input.kind === "extend" ? "another extension of this grant" : "an earlier version of this request";
+        const what =
+          repository !== input.repository || Number(issue) !== input.issue
+            ? `${repository}#${issue}`
+            : kind !== input.kind
+              ? SIGNED_FOR[kind as StepUpKind]
+              : input.kind === "extend"
+                ? "another extension of this grant"
+                : "an earlier version of this request";
         const current = input.kind === "extend" ? "the extension waiting now" : "this request as it is now";
-        return err({ code: "step_up_wrong_request", message: `The signature is for ${what}, not for ${current} (hash \`${input.hash.slice(0, 16)}\`). Sign again: ${how}.` });
+        return err({
+          code: "step_up_wrong_request",
+          message: `The signature is for ${what}, not for ${current} (hash \`${input.hash.slice(0, 16)}\`). Sign again: ${how}.`,
+        });
       }
     }
     return err({
@@ -147,24 +194,37 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
     });
   }
   const key = verified.value.key;
-  const registered = input.signingKeys.map((line) => parsePublicKeyLine(line)).some((k) => k.ok && k.value.blob.equals(key.blob));
+  const registered = input.signingKeys
+    .map((line) => parsePublicKeyLine(line))
+    .some((k) => k.ok && k.value.blob.equals(key.blob));
   if (!registered) {
-    return err({ code: "step_up_unknown_key", message: `The key that signed (${key.fingerprint}, ${key.type}) is not one of @${input.login}'s SSH signing keys on GitHub. Add it there as a *signing* key, or sign with one that is.` });
+    return err({
+      code: "step_up_unknown_key",
+      message: `The key that signed (${key.fingerprint}, ${key.type}) is not one of @${input.login}'s SSH signing keys on GitHub. Add it there as a *signing* key, or sign with one that is.`,
+    });
   }
   if (hardware && !key.hardware) {
-    return err({ code: "step_up_not_hardware", message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.` });
+    return err({
+      code: "step_up_not_hardware",
+      message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.`,
+    });
   }
   // A security key's signature counts only with a touch, as OpenSSH requires by default: without the
   // user-present flag, malware on the laptop could have had the key sign unattended.
   if (key.hardware && ((verified.value.flags ?? 0) & SK_USER_PRESENT) === 0) {
-    return err({ code: "step_up_bad_signature", message: `The security key ${key.fingerprint} signed without user presence (no touch): sign again and touch the key when it blinks.` });
+    return err({
+      code: "step_up_bad_signature",
+      message: `The security key ${key.fingerprint} signed without user presence (no touch): sign again and touch the key when it blinks.`,
+    });
   }
   return ok({
     method: "ssh-signature",
     key_type: key.type,
     key_fingerprint: key.fingerprint,
     signature: extractArmor(input.body),
-    ...(verified.value.flags !== undefined ? { flags: verified.value.flags, counter: verified.value.counter! } : {}),
+    ...(verified.value.flags !== undefined
+      ? { flags: verified.value.flags, counter: verified.value.counter! }
+      : {}),
   });
 }
 
@@ -180,16 +240,31 @@ function extractArmor(body: string): string {
  */
 export function withoutSignature(text: string): string {
   if (!hasArmoredSignature(text)) return text;
-  return text.replace(/-----BEGIN SSH SIGNATURE-----[\s\S]*?-----END SSH SIGNATURE-----/g, "").replace(SIGNED_LINE, "").replace(/\n{3,}/g, "\n\n").trimEnd();
+  return text
+    .replace(/-----BEGIN SSH SIGNATURE-----[\s\S]*?-----END SSH SIGNATURE-----/g, "")
+    .replace(SIGNED_LINE, "")
+    .replace(/\n{3,}/g, "\n\n")
+    .trimEnd();
 }
 
 /**
  * Re-verifies a recorded step-up offline: the signature over the message the record names, with the
  * key embedded in it, whose fingerprint must be the recorded one. Returns a problem, or null.
  */
-export function recheckStepUpProof(proof: SshSignatureProof, kind: StepUpKind, repository: string, issue: number, hash: string): string | null {
-  const verified = verifySshSignature(proof.signature, stepUpMessage(kind, repository, issue, hash), STEP_UP_NAMESPACE);
+export function recheckStepUpProof(
+  proof: SshSignatureProof,
+  kind: StepUpKind,
+  repository: string,
+  issue: number,
+  hash: string,
+): string | null {
+  const verified = verifySshSignature(
+    proof.signature,
+    stepUpMessage(kind, repository, issue, hash),
+    STEP_UP_NAMESPACE,
+  );
   if (!verified.ok) return `its SSH signature does not verify (${verified.error})`;
-  if (verified.value.key.fingerprint !== proof.key_fingerprint) return `its signature was made by ${verified.value.key.fingerprint}, not the recorded ${proof.key_fingerprint}`;
+  if (verified.value.key.fingerprint !== proof.key_fingerprint)
+    return `its signature was made by ${verified.value.key.fingerprint}, not the recorded ${proof.key_fingerprint}`;
   return null;
 }

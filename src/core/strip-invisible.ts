@@ -32,4 +32,3 @@ const INVISIBLE =
 export function stripInvisible(text: string): string {
   return String(text).replace(INVISIBLE, "");
 }
-

@@ -39,9 +39,15 @@ export function isTaskChecked(body: string, text: string): boolean {
  * changed (line ends kept), so an edit someone else made meanwhile survives.
  */
 export function uncheckTaskItems(body: string, texts: ReadonlySet<string>): string {
-  const targets = new Set(readTaskItems(body).filter((t) => t.checked && texts.has(t.text)).map((t) => t.line));
+  const targets = new Set(
+    readTaskItems(body)
+      .filter((t) => t.checked && texts.has(t.text))
+      .map((t) => t.line),
+  );
   if (targets.size === 0) return body;
   const parts = String(body).split(/(\r?\n)/);
   // split with a capture group interleaves separators: line i is at index 2i.
-  return parts.map((part, i) => (i % 2 === 0 && targets.has(i / 2) ? part.replace(TASK, "$1 $3$4") : part)).join("");
+  return parts
+    .map((part, i) => (i % 2 === 0 && targets.has(i / 2) ? part.replace(TASK, "$1 $3$4") : part))
+    .join("");
 }

@@ -82,7 +82,10 @@ export function summariseUses(uses: readonly UseRecord[], topN = 5): UseSummary 
 }
 
 /** Adds new uses to the kept list: duplicates (same id) dropped, oldest first, at most MAX_USES_KEPT. */
-export function mergeUses(kept: readonly UseRecord[], added: readonly UseRecord[]): { uses: UseRecord[]; added: UseRecord[] } {
+export function mergeUses(
+  kept: readonly UseRecord[],
+  added: readonly UseRecord[],
+): { uses: UseRecord[]; added: UseRecord[] } {
   const ids = new Set(kept.map((u) => u.id));
   const fresh = added.filter((u) => !ids.has(u.id) && (ids.add(u.id), true));
   const room = Math.max(0, MAX_USES_KEPT - kept.length);
@@ -94,9 +97,20 @@ export function mergeUses(kept: readonly UseRecord[], added: readonly UseRecord[
 /** "12 uses (10 introspections, 2 refused) from … to …", or "no use recorded". */
 export function describeUseCount(summary: UseSummary): string {
   if (summary.count === 0) return "no use recorded";
-  const kinds = (Object.entries(summary.by_kind) as Array<[UseKind, number]>).map(([k, n]) => `${n} ${KIND_WORDS[k]}${n === 1 ? "" : "s"}`);
-  const extra = [...kinds, ...(summary.sessions ? [`${summary.sessions} session${summary.sessions === 1 ? "" : "s"}`] : []), ...(summary.refused ? [`${summary.refused} refused`] : [])];
+  const kinds = (Object.entries(summary.by_kind) as Array<[UseKind, number]>).map(
+    ([k, n]) => `${n} ${KIND_WORDS[k]}${n === 1 ? "" : "s"}`,
+  );
+  const extra = [
+    ...kinds,
+    ...(summary.sessions ? [`${summary.sessions} session${summary.sessions === 1 ? "" : "s"}`] : []),
+    ...(summary.refused ? [`${summary.refused} refused`] : []),
+  ];
   return `${summary.count} use${summary.count === 1 ? "" : "s"} (${extra.join(", ")})`;
 }
 
-const KIND_WORDS: Record<UseKind, string> = { introspection: "introspection", statement: "statement", session: "login", api_call: "API call" };
+const KIND_WORDS: Record<UseKind, string> = {
+  introspection: "introspection",
+  statement: "statement",
+  session: "login",
+  api_call: "API call",
+};

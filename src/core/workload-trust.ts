@@ -36,7 +36,13 @@ export interface WorkloadTrustPolicy {
 export const DISPATCH_EVENTS: readonly string[] = ["workflow_dispatch"];
 export const SCHEDULED_EVENTS: readonly string[] = ["schedule", "workflow_dispatch"];
 
-export type WorkloadRefusalCode = "wrong_repository" | "wrong_workflow" | "wrong_ref" | "wrong_event" | "wrong_environment" | "wrong_workflow_sha";
+export type WorkloadRefusalCode =
+  | "wrong_repository"
+  | "wrong_workflow"
+  | "wrong_ref"
+  | "wrong_event"
+  | "wrong_environment"
+  | "wrong_workflow_sha";
 
 export interface WorkloadRefusal {
   code: WorkloadRefusalCode;
@@ -52,25 +58,44 @@ export function parseJobWorkflowRef(ref: string): { repository: string; file: st
 }
 
 /** The workflow file a token's job ran, if it is a workflow of `repository` (exact match), else null. */
-export function workflowFileOf(claims: Pick<WorkloadClaims, "job_workflow_ref">, repository: string): string | null {
+export function workflowFileOf(
+  claims: Pick<WorkloadClaims, "job_workflow_ref">,
+  repository: string,
+): string | null {
   const parsed = parseJobWorkflowRef(claims.job_workflow_ref);
   return parsed && parsed.repository === repository ? parsed.file : null;
 }
 
-const refuse = (code: WorkloadRefusalCode, message: string): { ok: false; error: WorkloadRefusal } => ({ ok: false, error: { code, message } });
+const refuse = (code: WorkloadRefusalCode, message: string): { ok: false; error: WorkloadRefusal } => ({
+  ok: false,
+  error: { code, message },
+});
 
 /** Decides whether a verified workflow token may act for this repository under `policy`. */
-export function checkWorkloadTrust(claims: WorkloadClaims, policy: WorkloadTrustPolicy): Result<true, WorkloadRefusal> {
+export function checkWorkloadTrust(
+  claims: WorkloadClaims,
+  policy: WorkloadTrustPolicy,
+): Result<true, WorkloadRefusal> {
   const repo = policy.repository;
   // Names can be deleted and re-registered by someone else: the numeric ids identify the repository.
-  if (claims.repository_id !== String(repo.id) || claims.repository_owner_id !== String(repo.owner_id) || claims.repository !== repo.full_name) {
-    return refuse("wrong_repository", `The token was issued to ${claims.repository} (id ${claims.repository_id}), not to ${repo.full_name} (id ${repo.id}).`);
+  if (
+    claims.repository_id !== String(repo.id) ||
+    claims.repository_owner_id !== String(repo.owner_id) ||
+    claims.repository !== repo.full_name
+  ) {
+    return refuse(
+      "wrong_repository",
+      `The token was issued to ${claims.repository} (id ${claims.repository_id}), not to ${repo.full_name} (id ${repo.id}).`,
+    );
   }
   const branchRef = `refs/heads/${repo.default_branch}`;
   const expected = `${repo.full_name}/.github/workflows/${policy.workflow}@${branchRef}`;
   const parsed = parseJobWorkflowRef(claims.job_workflow_ref);
   if (!parsed || parsed.repository !== repo.full_name || parsed.file !== policy.workflow) {
-    return refuse("wrong_workflow", `Only ${expected} may do this; the token came from ${claims.job_workflow_ref}.`);
+    return refuse(
+      "wrong_workflow",
+      `Only ${expected} may do this; the token came from ${claims.job_workflow_ref}.`,
+    );
   }
   if (parsed.ref !== branchRef || claims.ref !== branchRef) {
     return refuse(
@@ -79,7 +104,10 @@ export function checkWorkloadTrust(claims: WorkloadClaims, policy: WorkloadTrust
     );
   }
   if (!policy.events.includes(claims.event_name)) {
-    return refuse("wrong_event", `The workflow must run on ${policy.events.join(" or ")}, not on ${claims.event_name}.`);
+    return refuse(
+      "wrong_event",
+      `The workflow must run on ${policy.events.join(" or ")}, not on ${claims.event_name}.`,
+    );
   }
   if (policy.environment !== undefined) {
     const given = claims.environment ? claims.environment : null;
@@ -93,7 +121,10 @@ export function checkWorkloadTrust(claims: WorkloadClaims, policy: WorkloadTrust
     }
   }
   if (policy.workflowSha !== undefined && claims.job_workflow_sha !== policy.workflowSha) {
-    return refuse("wrong_workflow_sha", `The workflow must come from commit ${policy.workflowSha}; this run's came from ${claims.job_workflow_sha ?? "an unknown commit"}.`);
+    return refuse(
+      "wrong_workflow_sha",
+      `The workflow must come from commit ${policy.workflowSha}; this run's came from ${claims.job_workflow_sha ?? "an unknown commit"}.`,
+    );
   }
   return ok(true);
 }

@@ -49,7 +49,8 @@ export function writeZip(files: Record<string, Buffer>): Buffer {
 /** The files of a ZIP archive by name (stored or deflated); throws on anything else, or a bad CRC. */
 export function readZip(zip: Buffer, maxBytes = 16 * 1024 * 1024): Map<string, Buffer> {
   const endAt = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (endAt < 0 || endAt + 22 > zip.length) throw new Error("not a ZIP archive (no end of central directory)");
+  if (endAt < 0 || endAt + 22 > zip.length)
+    throw new Error("not a ZIP archive (no end of central directory)");
   const count = zip.readUInt16LE(endAt + 10);
   let at = zip.readUInt32LE(endAt + 16);
   const files = new Map<string, Buffer>();
@@ -68,7 +69,12 @@ export function readZip(zip: Buffer, maxBytes = 16 * 1024 * 1024): Map<string, B
     if (size > maxBytes) throw new Error(`${name} is larger than ${maxBytes} bytes`);
     const dataAt = localAt + 30 + zip.readUInt16LE(localAt + 26) + zip.readUInt16LE(localAt + 28);
     const packed = zip.subarray(dataAt, dataAt + packedSize);
-    const data = method === 0 ? Buffer.from(packed) : method === 8 ? inflateRawSync(packed, { maxOutputLength: maxBytes }) : null;
+    const data =
+      method === 0
+        ? Buffer.from(packed)
+        : method === 8
+          ? inflateRawSync(packed, { maxOutputLength: maxBytes })
+          : null;
     if (!data) throw new Error(`${name} uses ZIP method ${method}, which is not supported`);
     if (crc32(data) !== crc) throw new Error(`${name} is corrupt (CRC mismatch)`);
     if (!name.endsWith("/")) files.set(name, data);

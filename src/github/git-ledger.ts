@@ -14,7 +14,8 @@ const USE_APPEND_ATTEMPTS = 5;
 /** A ledger file write GitHub failed (5xx, no answer) is tried this many times, as Octokit's retry plugin would. */
 const LEDGER_WRITE_ATTEMPTS = 4;
 
-const status = (error: unknown): number | undefined => (typeof error === "object" && error !== null ? (error as { status?: number }).status : undefined);
+const status = (error: unknown): number | undefined =>
+  typeof error === "object" && error !== null ? (error as { status?: number }).status : undefined;
 
 /**
  * Commits by SHA and the entries they hold. A commit id hashes its tree, so an entry here can never be
@@ -46,7 +47,13 @@ const refPart = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]/g, "-");
  * chain, and nobody without push access to the ledger repository can change it.
  * A reservation is a branch `runs/<owner>/<repo>/<key>`: creating a ref that exists is refused (422).
  */
-export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo: string, requestOwner: string, requestRepo: string): Ledger {
+export function gitLedger(
+  octokit: PortOctokit,
+  ledgerOwner: string,
+  ledgerRepo: string,
+  requestOwner: string,
+  requestRepo: string,
+): Ledger {
   const base = { owner: ledgerOwner, repo: ledgerRepo };
   const location = `${ledgerOwner}/${ledgerRepo}`;
   const scope = `${refPart(requestOwner)}/${refPart(requestRepo)}`;
@@ -57,7 +64,8 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
   const orphanRef = (key: string) => `heads/orphans/${scope}/${refPart(key)}`;
   // Uses live on their own branch: they are many, are not lifecycle entries, and get no comment each.
   const usesRef = (issue: number) => `heads/uses/${scope}/${issue}`;
-  const incidentPrefix = (i: IncidentIssueRef) => `heads/incidents/${refPart(i.owner)}/${refPart(i.repo)}/${i.number}/`;
+  const incidentPrefix = (i: IncidentIssueRef) =>
+    `heads/incidents/${refPart(i.owner)}/${refPart(i.repo)}/${i.number}/`;
   const createIgnoringExisting = async (ref: string, sha: string) => {
     try {
       await octokit.rest.git.createRef({ ...base, ref: `refs/${ref}`, sha });
@@ -68,8 +76,16 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
   const lastTip = new Map<number, string>();
 
   const unavailable = (error: unknown) => {
-    if (status(error) === 409) return new LedgerUnavailable(location, new Error("the ledger repository is empty; create it with an initial commit (README)"));
-    if (status(error) === 404) return new LedgerUnavailable(location, new Error("the ledger repository does not exist or the app is not installed on it"));
+    if (status(error) === 409)
+      return new LedgerUnavailable(
+        location,
+        new Error("the ledger repository is empty; create it with an initial commit (README)"),
+      );
+    if (status(error) === 404)
+      return new LedgerUnavailable(
+        location,
+        new Error("the ledger repository does not exist or the app is not installed on it"),
+      );
     return new LedgerUnavailable(location, error);
   };
 
@@ -92,7 +108,11 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       const file = tree.tree.find((e) => e.path === CHAIN_FILE);
       if (!file?.sha) return [];
       const { data: blob } = await octokit.rest.git.getBlob({ ...base, file_sha: file.sha });
-      const entries = Buffer.from(blob.content, "base64").toString("utf8").split("\n").filter(Boolean).map(parseLine);
+      const entries = Buffer.from(blob.content, "base64")
+        .toString("utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map(parseLine);
       remember(commit, entries, file.sha);
       return entries;
     } catch (error) {
@@ -101,7 +121,8 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
   }
 
   // Passkeys belong to a person across the owner's repositories: one branch per login, outside any repository's scope.
-  const passkeyRef = (login: string) => `heads/passkeys/${refPart(requestOwner)}/${refPart(login.toLowerCase())}`;
+  const passkeyRef = (login: string) =>
+    `heads/passkeys/${refPart(requestOwner)}/${refPart(login.toLowerCase())}`;
 
   return {
     location,
@@ -113,14 +134,30 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       const entries = [...expected.entries, entry];
       let commit: string;
       try {
-        const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: CHAIN_FILE, mode: "100644", type: "blob", content: `${entries.map((e) => JSON.stringify(e)).join("\n")}\n` }] });
-        const { data } = await octokit.rest.git.createCommit({ ...base, message: `passkeys of ${requestOwner}/@${login}: entry ${entries.length - 1}`, tree: tree.sha, parents: expected.tip ? [expected.tip] : [] });
+        const { data: tree } = await octokit.rest.git.createTree({
+          ...base,
+          tree: [
+            {
+              path: CHAIN_FILE,
+              mode: "100644",
+              type: "blob",
+              content: `${entries.map((e) => JSON.stringify(e)).join("\n")}\n`,
+            },
+          ],
+        });
+        const { data } = await octokit.rest.git.createCommit({
+          ...base,
+          message: `passkeys of ${requestOwner}/@${login}: entry ${entries.length - 1}`,
+          tree: tree.sha,
+          parents: expected.tip ? [expected.tip] : [],
+        });
         commit = data.sha;
       } catch (error) {
         throw unavailable(error);
       }
       try {
-        if (expected.tip === null) await octokit.rest.git.createRef({ ...base, ref: `refs/${passkeyRef(login)}`, sha: commit });
+        if (expected.tip === null)
+          await octokit.rest.git.createRef({ ...base, ref: `refs/${passkeyRef(login)}`, sha: commit });
         else await octokit.rest.git.updateRef({ ...base, ref: passkeyRef(login), sha: commit, force: false });
       } catch (error) {
         if (status(error) === 422) return { ok: false, reason: "conflict" };
@@ -151,7 +188,15 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
             // (it retries 409s), each refused the same way, seconds apart. So its retries are off here
             // and a GitHub error (5xx, no answer) is retried below instead: if the failed write was in
             // fact applied, the retry is refused 409 and the re-read finds this entry already there.
-            const { data } = await octokit.rest.repos.createOrUpdateFileContents({ ...base, path: CHAIN_FILE, branch: requestRef(issue).replace(/^heads\//, ""), message, content: Buffer.from(chainText(entries)).toString("base64"), sha: blob, request: { retries: 0 } });
+            const { data } = await octokit.rest.repos.createOrUpdateFileContents({
+              ...base,
+              path: CHAIN_FILE,
+              branch: requestRef(issue).replace(/^heads\//, ""),
+              message,
+              content: Buffer.from(chainText(entries)).toString("base64"),
+              sha: blob,
+              request: { retries: 0 },
+            });
             written = { commit: data.commit.sha ?? "", blob: data.content?.sha ?? "" };
           } catch (error) {
             if (status(error) === 409) return { ok: false, reason: "conflict" };
@@ -168,9 +213,17 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       let commit: string;
       let chainBlob: string | undefined;
       try {
-        const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: CHAIN_FILE, mode: "100644", type: "blob", content: chainText(entries) }] });
+        const { data: tree } = await octokit.rest.git.createTree({
+          ...base,
+          tree: [{ path: CHAIN_FILE, mode: "100644", type: "blob", content: chainText(entries) }],
+        });
         chainBlob = tree.tree.find((e) => e.path === CHAIN_FILE)?.sha;
-        const { data } = await octokit.rest.git.createCommit({ ...base, message, tree: tree.sha, parents: expected.tip ? [expected.tip] : [] });
+        const { data } = await octokit.rest.git.createCommit({
+          ...base,
+          message,
+          tree: tree.sha,
+          parents: expected.tip ? [expected.tip] : [],
+        });
         commit = data.sha;
       } catch (error) {
         throw unavailable(error);
@@ -179,7 +232,8 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       // (the sweep ignores it), never an entry the sweep cannot find.
       if (expected.tip === null) await createIgnoringExisting(openRef(issue), commit);
       try {
-        if (expected.tip === null) await octokit.rest.git.createRef({ ...base, ref: `refs/${requestRef(issue)}`, sha: commit });
+        if (expected.tip === null)
+          await octokit.rest.git.createRef({ ...base, ref: `refs/${requestRef(issue)}`, sha: commit });
         else await octokit.rest.git.updateRef({ ...base, ref: requestRef(issue), sha: commit, force: false });
       } catch (error) {
         // Not a fast-forward, or the branch already exists: someone else appended first.
@@ -193,7 +247,10 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     },
     async reserve(key, issue) {
       // The reservation points at the request's ledger version it was taken for (any existing commit would do).
-      const at = lastTip.get(issue) ?? (await tipOf(requestRef(issue))) ?? (await tipOf("heads/" + (await defaultBranch())));
+      const at =
+        lastTip.get(issue) ??
+        (await tipOf(requestRef(issue))) ??
+        (await tipOf("heads/" + (await defaultBranch())));
       if (!at) throw unavailable(new Error("the ledger repository has no commit to point a reservation at"));
       try {
         await octokit.rest.git.createRef({ ...base, ref: `refs/${runRef(key)}`, sha: at });
@@ -215,22 +272,51 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
         const merged = mergeUses(current.uses, added);
         if (merged.added.length === 0) return [];
         try {
-          const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: USES_FILE, mode: "100644", type: "blob", content: `${merged.uses.map((u) => JSON.stringify(u)).join("\n")}\n` }] });
-          const { data } = await octokit.rest.git.createCommit({ ...base, message: `${requestOwner}/${requestRepo}#${issue}: ${merged.added.length} use(s)`, tree: tree.sha, parents: current.tip ? [current.tip] : [] });
-          if (current.tip === null) await octokit.rest.git.createRef({ ...base, ref: `refs/${usesRef(issue)}`, sha: data.sha });
-          else await octokit.rest.git.updateRef({ ...base, ref: usesRef(issue), sha: data.sha, force: false });
+          const { data: tree } = await octokit.rest.git.createTree({
+            ...base,
+            tree: [
+              {
+                path: USES_FILE,
+                mode: "100644",
+                type: "blob",
+                content: `${merged.uses.map((u) => JSON.stringify(u)).join("\n")}\n`,
+              },
+            ],
+          });
+          const { data } = await octokit.rest.git.createCommit({
+            ...base,
+            message: `${requestOwner}/${requestRepo}#${issue}: ${merged.added.length} use(s)`,
+            tree: tree.sha,
+            parents: current.tip ? [current.tip] : [],
+          });
+          if (current.tip === null)
+            await octokit.rest.git.createRef({ ...base, ref: `refs/${usesRef(issue)}`, sha: data.sha });
+          else
+            await octokit.rest.git.updateRef({ ...base, ref: usesRef(issue), sha: data.sha, force: false });
           return merged.added;
         } catch (error) {
           if (status(error) === 422) continue;
           throw unavailable(error);
         }
       }
-      throw unavailable(new Error(`#${issue}: the list of uses kept moving under ${USE_APPEND_ATTEMPTS} attempts to add to it`));
+      throw unavailable(
+        new Error(
+          `#${issue}: the list of uses kept moving under ${USE_APPEND_ATTEMPTS} attempts to add to it`,
+        ),
+      );
     },
     async keepOrphan(orphan) {
       try {
-        const { data: tree } = await octokit.rest.git.createTree({ ...base, tree: [{ path: ORPHAN_FILE, mode: "100644", type: "blob", content: `${JSON.stringify(orphan)}\n` }] });
-        const { data: commit } = await octokit.rest.git.createCommit({ ...base, message: `${requestOwner}/${requestRepo}#${orphan.issue}: credential ${orphan.credential_id} owes a revocation`, tree: tree.sha, parents: [] });
+        const { data: tree } = await octokit.rest.git.createTree({
+          ...base,
+          tree: [{ path: ORPHAN_FILE, mode: "100644", type: "blob", content: `${JSON.stringify(orphan)}\n` }],
+        });
+        const { data: commit } = await octokit.rest.git.createCommit({
+          ...base,
+          message: `${requestOwner}/${requestRepo}#${orphan.issue}: credential ${orphan.credential_id} owes a revocation`,
+          tree: tree.sha,
+          parents: [],
+        });
         await createIgnoringExisting(orphanRef(orphan.key), commit.sha);
       } catch (error) {
         throw error instanceof LedgerUnavailable ? error : unavailable(error);
@@ -239,7 +325,11 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     async orphans() {
       const prefix = orphanRef("").replace(/\/$/, "/");
       try {
-        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
+        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, {
+          ...base,
+          ref: prefix,
+          per_page: 100,
+        });
         const found: OrphanCredential[] = [];
         for (const ref of refs) {
           const { data: c } = await octokit.rest.git.getCommit({ ...base, commit_sha: ref.object.sha });
@@ -270,7 +360,11 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     async tips() {
       const prefix = `refs/${requestRef(0).replace(/0$/, "")}`;
       try {
-        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: requestRef(0).replace(/0$/, ""), per_page: 100 });
+        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, {
+          ...base,
+          ref: requestRef(0).replace(/0$/, ""),
+          per_page: 100,
+        });
         const tips = new Map<number, string>();
         for (const r of refs) {
           const n = Number(r.ref.slice(prefix.length));
@@ -297,12 +391,18 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     },
   };
 
-
   /** The issue numbers of the refs under `prefix` ("heads/open/<owner>/<repo>/"). */
   async function issuesUnder(prefix: string): Promise<number[]> {
     try {
-      const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
-      return refs.map((r) => Number(r.ref.slice(`refs/${prefix}`.length))).filter((n) => Number.isSafeInteger(n) && n > 0).sort((a, b) => a - b);
+      const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, {
+        ...base,
+        ref: prefix,
+        per_page: 100,
+      });
+      return refs
+        .map((r) => Number(r.ref.slice(`refs/${prefix}`.length)))
+        .filter((n) => Number.isSafeInteger(n) && n > 0)
+        .sort((a, b) => a - b);
     } catch (error) {
       throw unavailable(error);
     }
@@ -317,13 +417,17 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
       const file = tree.tree.find((e) => e.path === USES_FILE);
       if (!file?.sha) return { tip, uses: [] };
       const { data: blob } = await octokit.rest.git.getBlob({ ...base, file_sha: file.sha });
-      const uses = Buffer.from(blob.content, "base64").toString("utf8").split("\n").filter(Boolean).flatMap((line) => {
-        try {
-          return [JSON.parse(line) as UseRecord];
-        } catch {
-          return [];
-        }
-      });
+      const uses = Buffer.from(blob.content, "base64")
+        .toString("utf8")
+        .split("\n")
+        .filter(Boolean)
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as UseRecord];
+          } catch {
+            return [];
+          }
+        });
       return { tip, uses };
     } catch (error) {
       throw unavailable(error);
@@ -335,10 +439,16 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
     if (at) await createIgnoringExisting(`${incidentPrefix(incident)}${scope}/${issue}`, at);
   }
 
-  async function linkedToIncident(incident: IncidentIssueRef): Promise<Array<{ owner: string; repo: string; issue: number }>> {
+  async function linkedToIncident(
+    incident: IncidentIssueRef,
+  ): Promise<Array<{ owner: string; repo: string; issue: number }>> {
     const prefix = incidentPrefix(incident);
     try {
-      const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, { ...base, ref: prefix, per_page: 100 });
+      const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, {
+        ...base,
+        ref: prefix,
+        per_page: 100,
+      });
       return refs.flatMap((r) => {
         const m = /^([^/]+)\/([^/]+)\/(\d+)$/.exec(r.ref.slice(`refs/${prefix}`.length));
         return m ? [{ owner: m[1]!, repo: m[2]!, issue: Number(m[3]) }] : [];
@@ -361,7 +471,10 @@ export function gitLedger(octokit: PortOctokit, ledgerOwner: string, ledgerRepo:
 function parseLine(line: string): LedgerLine {
   try {
     const value = JSON.parse(line) as Partial<LedgerLine>;
-    return { jws: typeof value.jws === "string" ? value.jws : "", text: typeof value.text === "string" ? value.text : "" };
+    return {
+      jws: typeof value.jws === "string" ? value.jws : "",
+      text: typeof value.text === "string" ? value.text : "",
+    };
   } catch {
     return { jws: "", text: "" };
   }

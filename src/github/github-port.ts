@@ -105,11 +105,34 @@ export interface GitHubPort {
    * An issue of any repository, as the app's installation can read it (for incident links): null when
    * GitHub answers 404 or 403 — it does not exist, or the app is not installed there.
    */
-  readIssueAnywhere(owner: string, repo: string, issue: number): Promise<{ state: "open" | "closed"; is_pull_request: boolean } | null>;
-  listIssues(filter: { labels?: string; state?: "open" | "closed" | "all"; creator?: string; since?: string }): Promise<IssueSummary[]>;
-  createIssue(input: { title: string; body: string; labels?: string[]; assignees?: string[] }): Promise<IssueSummary>;
+  readIssueAnywhere(
+    owner: string,
+    repo: string,
+    issue: number,
+  ): Promise<{ state: "open" | "closed"; is_pull_request: boolean } | null>;
+  listIssues(filter: {
+    labels?: string;
+    state?: "open" | "closed" | "all";
+    creator?: string;
+    since?: string;
+  }): Promise<IssueSummary[]>;
+  createIssue(input: {
+    title: string;
+    body: string;
+    labels?: string[];
+    assignees?: string[];
+  }): Promise<IssueSummary>;
   /** `labels` replaces the issue's whole label list (GitHub's "Update an issue"), in the same write as the rest. */
-  updateIssue(issue: number, change: { state?: "open" | "closed"; state_reason?: "completed" | "not_planned" | "reopened"; body?: string; title?: string; labels?: string[] }): Promise<void>;
+  updateIssue(
+    issue: number,
+    change: {
+      state?: "open" | "closed";
+      state_reason?: "completed" | "not_planned" | "reopened";
+      body?: string;
+      title?: string;
+      labels?: string[];
+    },
+  ): Promise<void>;
   listComments(issue: number): Promise<IssueComment[]>;
   /** Comments on every issue of the repository updated at or after `since` (ISO time), oldest first. */
   listRepositoryComments?(since: string): Promise<RepositoryComment[]>;
@@ -131,8 +154,15 @@ export interface GitHubPort {
   /** The team's own permission on this repository ("none" when it has no access): a CODEOWNERS team needs write. */
   teamPermission(team: string): Promise<Permission>;
   /** Dispatches a workflow and returns the id of the run GitHub created (`return_run_details`), or null if GitHub did not say. */
-  dispatchWorkflow(workflow: string, ref: string, inputs: Record<string, string>): Promise<{ run_id: number | null }>;
+  dispatchWorkflow(
+    workflow: string,
+    ref: string,
+    inputs: Record<string, string>,
+  ): Promise<{ run_id: number | null }>;
   /** A workflow run: its title (the grant workflow's `run-name` names the issue), file and who started it. */
   getWorkflowRun(runId: number): Promise<WorkflowRunSummary | null>;
-  reviewDeploymentProtection(runId: number, input: { environment_name: string; state: "approved" | "rejected"; comment: string }): Promise<void>;
+  reviewDeploymentProtection(
+    runId: number,
+    input: { environment_name: string; state: "approved" | "rejected"; comment: string },
+  ): Promise<void>;
 }

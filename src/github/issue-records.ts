@@ -6,7 +6,6 @@ import { foldEvents, initialState, type RequestState } from "../core/lifecycle.t
 import type { GitHubPort, IssueComment } from "./github-port.ts";
 import type { LedgerChain, LedgerLine } from "./ledger.ts";
 
-
 /** Who the app is on GitHub: only comments by this identity can carry records. */
 export interface AppIdentity {
   appId: number;
@@ -42,7 +41,9 @@ export interface MirrorProblem {
 
 /** True only for comments the app itself wrote: the author is the app's bot user, via the app. */
 export const isAppComment = (comment: IssueComment, app: AppIdentity): boolean =>
-  comment.user.type === "Bot" && comment.user.login === app.login && (comment.app_id === null || comment.app_id === app.appId);
+  comment.user.type === "Bot" &&
+  comment.user.login === app.login &&
+  (comment.app_id === null || comment.app_id === app.appId);
 
 /** The comment the app posts for a ledger entry: the human sentence, then the signed record in a hidden marker. */
 export const mirrorBody = (line: LedgerLine): string => `${line.text}\n\n${recordMarker(line.jws)}`;
@@ -60,7 +61,10 @@ export async function readHistory(
   jwks: JSONWebKeySet,
   comments?: IssueComment[],
 ): Promise<History> {
-  const [all, ledger] = await Promise.all([comments ? Promise.resolve(comments) : port.listComments(issue), port.ledger.read(issue)]);
+  const [all, ledger] = await Promise.all([
+    comments ? Promise.resolve(comments) : port.listComments(issue),
+    port.ledger.read(issue),
+  ]);
   const problems: string[] = [];
   const jwsList = ledger.entries.map((e) => e.jws);
   const verified = await verifyChain(jwsList, jwks, { repo: `${port.owner}/${port.repo}`, issue });
@@ -71,9 +75,23 @@ export async function readHistory(
   const folded = foldEvents(events);
   if (!folded.ok) problems.push(`event ${folded.index} refused by the lifecycle: ${folded.refusal.message}`);
   const { mirror, unledgered } = compareMirror(ledger.entries.slice(0, chain.length), chain, all, app);
-  for (const m of mirror) problems.push(`record ${m.seq} (${m.type}) is ${m.kind === "missing" ? "missing from the comments" : `edited in comment ${m.commentId}`}`);
-  if (unledgered.length) problems.push(`comment(s) ${unledgered.join(", ")} carry records the ledger does not hold; ignored`);
-  return { comments: all, chain, events, state: folded.state, problems, ledger, mirror, unledgered, broken: verified.ok ? null : { index: verified.index, reason: verified.reason } };
+  for (const m of mirror)
+    problems.push(
+      `record ${m.seq} (${m.type}) is ${m.kind === "missing" ? "missing from the comments" : `edited in comment ${m.commentId}`}`,
+    );
+  if (unledgered.length)
+    problems.push(`comment(s) ${unledgered.join(", ")} carry records the ledger does not hold; ignored`);
+  return {
+    comments: all,
+    chain,
+    events,
+    state: folded.state,
+    problems,
+    ledger,
+    mirror,
+    unledgered,
+    broken: verified.ok ? null : { index: verified.index, reason: verified.reason },
+  };
 }
 
 /** Which ledger entries the issue's comments no longer show as the app wrote them. */
@@ -97,14 +115,29 @@ export function compareMirror(
   const mirror: MirrorProblem[] = [];
   lines.forEach((line, seq) => {
     const comment = byRecord.get(line.jws);
-    const meta = { seq, id: chain[seq]?.entry.id ?? "?", type: (chain[seq]?.entry.event as { type?: string } | undefined)?.type ?? "?" };
+    const meta = {
+      seq,
+      id: chain[seq]?.entry.id ?? "?",
+      type: (chain[seq]?.entry.event as { type?: string } | undefined)?.type ?? "?",
+    };
     if (!comment) mirror.push({ ...meta, kind: "missing", commentId: null });
-    else if (comment.body !== expected.get(line.jws)) mirror.push({ ...meta, kind: "edited", commentId: comment.id });
+    else if (comment.body !== expected.get(line.jws))
+      mirror.push({ ...meta, kind: "edited", commentId: comment.id });
   });
   return { mirror, unledgered };
 }
 
-export const emptyHistory = (): History => ({ comments: [], chain: [], events: [], state: initialState(), problems: [], ledger: { tip: null, entries: [] }, mirror: [], unledgered: [], broken: null });
+export const emptyHistory = (): History => ({
+  comments: [],
+  chain: [],
+  events: [],
+  state: initialState(),
+  problems: [],
+  ledger: { tip: null, entries: [] },
+  mirror: [],
+  unledgered: [],
+  broken: null,
+});
 
 /**
  * Appends one event outside a session (fixtures, tools): signs it onto the chain, writes it to the

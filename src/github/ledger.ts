@@ -90,7 +90,9 @@ export interface Ledger {
    */
   linkIncident(issue: number, incident: IncidentIssueRef): Promise<void>;
   /** The requests (of any repository of the owner) linked to `incident`; each must still be checked against its own records. */
-  linkedToIncident(incident: IncidentIssueRef): Promise<Array<{ owner: string; repo: string; issue: number }>>;
+  linkedToIncident(
+    incident: IncidentIssueRef,
+  ): Promise<Array<{ owner: string; repo: string; issue: number }>>;
   /**
    * `login`'s passkeys (WebAuthn credentials registered on the app's pages, and removed), one chain
    * for the whole owner of the repository: signed entries like a request's, compare-and-swap appends.
@@ -105,12 +107,19 @@ export class LedgerUnavailable extends Error {
     readonly location: string,
     cause: unknown,
   ) {
-    super(`The Breakglass ledger (${location}) could not be reached: ${(cause as Error)?.message ?? String(cause)}`);
+    super(
+      `The Breakglass ledger (${location}) could not be reached: ${(cause as Error)?.message ?? String(cause)}`,
+    );
   }
 }
 
 /** The same contract in memory, for unit tests and fakes of GitHubPort. */
-export function memoryLedger(location = "memory"): Ledger & { chains: Map<number, LedgerChain>; reservations: Map<string, number>; indexed: Set<number>; orphaned: Map<string, OrphanCredential> } {
+export function memoryLedger(location = "memory"): Ledger & {
+  chains: Map<number, LedgerChain>;
+  reservations: Map<string, number>;
+  indexed: Set<number>;
+  orphaned: Map<string, OrphanCredential>;
+} {
   const chains = new Map<number, LedgerChain>();
   const passkeyChains = new Map<string, LedgerChain>();
   const orphaned = new Map<string, OrphanCredential>();
@@ -138,7 +147,6 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
       return [...indexed].sort((a, b) => a - b);
     },
     async requests() {
-
       return [...chains.keys()].filter((n) => chains.get(n)!.entries.length > 0).sort((a, b) => a - b);
     },
     async tips() {
@@ -176,7 +184,9 @@ export function memoryLedger(location = "memory"): Ledger & { chains: Map<number
       incidents.set(key, list);
     },
     async linkedToIncident(incident) {
-      return (incidents.get(`${incident.owner}/${incident.repo}#${incident.number}`.toLowerCase()) ?? []).map((issue) => ({ owner: "memory", repo: "memory", issue }));
+      return (incidents.get(`${incident.owner}/${incident.repo}#${incident.number}`.toLowerCase()) ?? []).map(
+        (issue) => ({ owner: "memory", repo: "memory", issue }),
+      );
     },
     async reserve(key, issue) {
       if (reservations.has(key)) return false;

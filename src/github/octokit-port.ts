@@ -1,5 +1,12 @@
 import type { Permission } from "../core/approvers.ts";
-import type { GitHubPort, IssueComment, IssueSummary, Reaction, RepositoryComment, RepositoryIdentity } from "./github-port.ts";
+import type {
+  GitHubPort,
+  IssueComment,
+  IssueSummary,
+  Reaction,
+  RepositoryComment,
+  RepositoryIdentity,
+} from "./github-port.ts";
 import { DEFAULT_LEDGER_REPO, gitLedger } from "./git-ledger.ts";
 
 import type { PortOctokit } from "./port-octokit.ts";
@@ -81,16 +88,27 @@ function rememberBlob(sha: string, text: string): void {
  */
 const conditionalCache = new Map<string, { etag: string; data: unknown }>();
 const CONDITIONAL_CACHE_ENTRIES = 500;
-async function getContentConditionally(octokit: PortOctokit, owner: string, repo: string, path: string): Promise<unknown> {
+async function getContentConditionally(
+  octokit: PortOctokit,
+  owner: string,
+  repo: string,
+  path: string,
+): Promise<unknown> {
   const key = `${owner}/${repo}:${path}`.toLowerCase();
   const cached = conditionalCache.get(key);
   try {
-    const response = await octokit.rest.repos.getContent({ owner, repo, path, ...(cached ? { headers: { "if-none-match": cached.etag } } : {}) });
+    const response = await octokit.rest.repos.getContent({
+      owner,
+      repo,
+      path,
+      ...(cached ? { headers: { "if-none-match": cached.etag } } : {}),
+    });
     const etag = (response.headers as Record<string, string> | undefined)?.etag;
     conditionalCache.delete(key);
     if (etag) {
       conditionalCache.set(key, { etag, data: response.data });
-      if (conditionalCache.size > CONDITIONAL_CACHE_ENTRIES) conditionalCache.delete(conditionalCache.keys().next().value!);
+      if (conditionalCache.size > CONDITIONAL_CACHE_ENTRIES)
+        conditionalCache.delete(conditionalCache.keys().next().value!);
     }
     return response.data;
   } catch (error) {
@@ -104,7 +122,12 @@ async function getContentConditionally(octokit: PortOctokit, owner: string, repo
  * `ledgerRepo` names the repository of the same owner that holds the ledger (default
  * `breakglass-ledger`); the installation must cover it with contents: write.
  */
-export function octokitPort(octokit: PortOctokit, owner: string, repo: string, ledgerRepo = DEFAULT_LEDGER_REPO): GitHubPort {
+export function octokitPort(
+  octokit: PortOctokit,
+  owner: string,
+  repo: string,
+  ledgerRepo = DEFAULT_LEDGER_REPO,
+): GitHubPort {
   const base = { owner, repo };
   let identity: Promise<RepositoryIdentity> | null = null;
   return {
@@ -125,11 +148,14 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
       const known = sha === undefined ? undefined : blobCache.get(sha);
       if (known !== undefined) return known;
       try {
-        const data = (await getContentConditionally(octokit, owner, repo, path)) as { type: string; content?: string; encoding?: string; sha: string } | unknown[];
+        const data = (await getContentConditionally(octokit, owner, repo, path)) as
+          { type: string; content?: string; encoding?: string; sha: string } | unknown[];
         if (Array.isArray(data) || data.type !== "file" || typeof data.content !== "string") return null;
         // Over 1 MB GitHub leaves `content` empty (encoding "none"): the blob has it (CODEOWNERS may be 3 MB).
         const inline = data.encoding !== "none";
-        const base64 = inline ? data.content : (await octokit.rest.git.getBlob({ ...base, file_sha: data.sha })).data.content;
+        const base64 = inline
+          ? data.content
+          : (await octokit.rest.git.getBlob({ ...base, file_sha: data.sha })).data.content;
         const text = Buffer.from(base64, "base64").toString("utf8");
         rememberBlob(data.sha, text);
         return text;
@@ -140,9 +166,16 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     },
     async listDirectory(path) {
       try {
-        const data = (await getContentConditionally(octokit, owner, repo, path)) as Array<{ type: string; name: string; sha: string }> | object;
+        const data = (await getContentConditionally(octokit, owner, repo, path)) as
+          Array<{ type: string; name: string; sha: string }> | object;
         if (!Array.isArray(data)) return [];
-        return data.flatMap((e): Array<{ name: string; sha?: string; symlink?: boolean }> => (e.type === "file" ? [{ name: e.name, sha: e.sha }] : e.type === "symlink" ? [{ name: e.name, symlink: true }] : []));
+        return data.flatMap((e): Array<{ name: string; sha?: string; symlink?: boolean }> =>
+          e.type === "file"
+            ? [{ name: e.name, sha: e.sha }]
+            : e.type === "symlink"
+              ? [{ name: e.name, symlink: true }]
+              : [],
+        );
       } catch (error) {
         if (isStatus(error, 404)) return [];
         throw error;
@@ -154,8 +187,15 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     },
     async readIssueAnywhere(issueOwner, issueRepo, issue) {
       try {
-        const { data } = await octokit.rest.issues.get({ owner: issueOwner, repo: issueRepo, issue_number: issue });
-        return { state: data.state === "closed" ? "closed" : "open", is_pull_request: Boolean((data as RawIssue).pull_request) };
+        const { data } = await octokit.rest.issues.get({
+          owner: issueOwner,
+          repo: issueRepo,
+          issue_number: issue,
+        });
+        return {
+          state: data.state === "closed" ? "closed" : "open",
+          is_pull_request: Boolean((data as RawIssue).pull_request),
+        };
       } catch (error) {
         if (isStatus(error, 404) || isStatus(error, 403) || isStatus(error, 410)) return null;
         throw error;
@@ -180,22 +220,42 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
       await octokit.rest.issues.update({ ...base, issue_number: issue, ...change });
     },
     async listComments(issue) {
-      const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...base, issue_number: issue, per_page: 100 });
+      const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+        ...base,
+        issue_number: issue,
+        per_page: 100,
+      });
       return (comments as RawComment[]).map(toComment);
     },
     async listRepositoryComments(since) {
-      const comments = await octokit.paginate(octokit.rest.issues.listCommentsForRepo, { ...base, since, sort: "updated", direction: "asc", per_page: 100 });
-      return (comments as Array<RawComment & { issue_url: string; updated_at: string; reactions?: { rocket?: number; "-1"?: number } }>).map(
-        (c): RepositoryComment => ({
-          ...toComment(c),
-          issue_number: Number(c.issue_url.split("/").pop()),
-          updated_at: c.updated_at,
-          reactions: { rocket: c.reactions?.rocket ?? 0, "-1": c.reactions?.["-1"] ?? 0 },
-        }),
-      );
+      const comments = await octokit.paginate(octokit.rest.issues.listCommentsForRepo, {
+        ...base,
+        since,
+        sort: "updated",
+        direction: "asc",
+        per_page: 100,
+      });
+      return (
+        comments as Array<
+          RawComment & {
+            issue_url: string;
+            updated_at: string;
+            reactions?: { rocket?: number; "-1"?: number };
+          }
+        >
+      ).map((c): RepositoryComment => ({
+        ...toComment(c),
+        issue_number: Number(c.issue_url.split("/").pop()),
+        updated_at: c.updated_at,
+        reactions: { rocket: c.reactions?.rocket ?? 0, "-1": c.reactions?.["-1"] ?? 0 },
+      }));
     },
     async listCommentReactions(commentId) {
-      const reactions = await octokit.paginate(octokit.rest.reactions.listForIssueComment, { ...base, comment_id: commentId, per_page: 100 });
+      const reactions = await octokit.paginate(octokit.rest.reactions.listForIssueComment, {
+        ...base,
+        comment_id: commentId,
+        per_page: 100,
+      });
       return reactions.map((r) => ({ content: r.content, user: r.user?.login ?? "ghost" }));
     },
     async createComment(issue, body) {
@@ -219,7 +279,10 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
       }
     },
     async listLabels() {
-      const labels = await octokit.paginate(octokit.rest.issues.listLabelsForRepo, { ...base, per_page: 100 });
+      const labels = await octokit.paginate(octokit.rest.issues.listLabelsForRepo, {
+        ...base,
+        per_page: 100,
+      });
       return labels.map((l) => l.name);
     },
     async createLabel(label) {
@@ -258,7 +321,17 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
         const found = data as { role_name?: string; permissions?: Record<string, boolean> } | undefined;
         if (found?.role_name && ROLES.has(found.role_name)) return found.role_name as Permission;
         const p = found?.permissions ?? {};
-        return p.admin ? "admin" : p.maintain ? "maintain" : p.push ? "write" : p.triage ? "triage" : p.pull ? "read" : "none";
+        return p.admin
+          ? "admin"
+          : p.maintain
+            ? "maintain"
+            : p.push
+              ? "write"
+              : p.triage
+                ? "triage"
+                : p.pull
+                  ? "read"
+                  : "none";
       } catch (error) {
         if (isStatus(error, 404)) return "none";
         throw error;
@@ -266,7 +339,10 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
     },
     async permission(login) {
       try {
-        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...base, username: login });
+        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+          ...base,
+          username: login,
+        });
         // `permission` is the legacy base role (triage reads as read, maintain as write); `role_name`
         // is the real one unless it is a custom role.
         return (ROLES.has(data.role_name) ? data.role_name : data.permission) as Permission;
@@ -276,20 +352,39 @@ export function octokitPort(octokit: PortOctokit, owner: string, repo: string, l
       }
     },
     async sshSigningKeys(login) {
-      const keys = await octokit.paginate(octokit.rest.users.listSshSigningKeysForUser, { username: login, per_page: 100 });
+      const keys = await octokit.paginate(octokit.rest.users.listSshSigningKeysForUser, {
+        username: login,
+        per_page: 100,
+      });
       return keys.map((k) => k.key);
     },
     async dispatchWorkflow(workflow, ref, inputs) {
       // With return_run_details GitHub answers 200 with the new run's id (since 2026-02), so the app
       // knows exactly which run it started and hands credentials to that run only.
-      const response = await octokit.rest.actions.createWorkflowDispatch({ ...base, workflow_id: workflow, ref, inputs, return_run_details: true });
+      const response = await octokit.rest.actions.createWorkflowDispatch({
+        ...base,
+        workflow_id: workflow,
+        ref,
+        inputs,
+        return_run_details: true,
+      });
       const data = response.data as { workflow_run_id?: unknown } | undefined;
       return { run_id: typeof data?.workflow_run_id === "number" ? data.workflow_run_id : null };
     },
     async getWorkflowRun(runId) {
       try {
         const { data } = await octokit.rest.actions.getWorkflowRun({ ...base, run_id: runId });
-        return { id: data.id, display_title: data.display_title, path: data.path, event: data.event, actor: data.actor?.login ?? "", run_attempt: data.run_attempt ?? 1, triggering_actor: data.triggering_actor?.login ?? data.actor?.login ?? "", head_branch: data.head_branch ?? null, head_sha: data.head_sha };
+        return {
+          id: data.id,
+          display_title: data.display_title,
+          path: data.path,
+          event: data.event,
+          actor: data.actor?.login ?? "",
+          run_attempt: data.run_attempt ?? 1,
+          triggering_actor: data.triggering_actor?.login ?? data.actor?.login ?? "",
+          head_branch: data.head_branch ?? null,
+          head_sha: data.head_sha,
+        };
       } catch (error) {
         if (isStatus(error, 404)) return null;
         throw error;

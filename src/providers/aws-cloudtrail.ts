@@ -11,7 +11,14 @@ const PAGE_SIZE = 50;
  * `Username` lookup attribute is the session name for an assumed-role session). Only the event's
  * name, source, time and error code are kept: request parameters can carry data and are never copied.
  */
-export async function lookupSessionEvents(cloudtrail: Pick<CloudTrailClient, "send">, sessionName: string, credentialId: string, grantedAt: number, now: number, region: string): Promise<UseCollection> {
+export async function lookupSessionEvents(
+  cloudtrail: Pick<CloudTrailClient, "send">,
+  sessionName: string,
+  credentialId: string,
+  grantedAt: number,
+  now: number,
+  region: string,
+): Promise<UseCollection> {
   const uses: UseRecord[] = [];
   let token: string | undefined;
   let pages = 0;
@@ -51,6 +58,9 @@ export async function lookupSessionEvents(cloudtrail: Pick<CloudTrailClient, "se
   const notes = [
     `CloudTrail LookupEvents in ${region} (management events only: data events such as S3 object reads are not in it; events reach it within about 15 minutes, so the last calls before revocation may be missing).`,
   ];
-  if (token) notes.push(`More than ${MAX_PAGES * PAGE_SIZE} events: only the first ${MAX_PAGES * PAGE_SIZE} were collected; look up the rest in CloudTrail with Username = ${sessionName}.`);
+  if (token)
+    notes.push(
+      `More than ${MAX_PAGES * PAGE_SIZE} events: only the first ${MAX_PAGES * PAGE_SIZE} were collected; look up the rest in CloudTrail with Username = ${sessionName}.`,
+    );
   return { uses, source: `AWS CloudTrail (Username = ${sessionName})`, notes };
 }

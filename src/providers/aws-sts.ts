@@ -1,9 +1,29 @@
 import { createHash } from "node:crypto";
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
-import { DeleteRolePolicyCommand, GetRolePolicyCommand, ListRolePoliciesCommand, PutRolePolicyCommand, type IAMClient } from "@aws-sdk/client-iam";
-import { awsMaxSessionSeconds, awsRegion, awsRoleArn, DEFAULT_MAX_SESSION_SECONDS, IAM_MAX_SESSION_SECONDS, ROLE_ARN } from "../core/provider-settings/aws.ts";
+import {
+  DeleteRolePolicyCommand,
+  GetRolePolicyCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  type IAMClient,
+} from "@aws-sdk/client-iam";
+import {
+  awsMaxSessionSeconds,
+  awsRegion,
+  awsRoleArn,
+  DEFAULT_MAX_SESSION_SECONDS,
+  IAM_MAX_SESSION_SECONDS,
+  ROLE_ARN,
+} from "../core/provider-settings/aws.ts";
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
+import type {
+  CredentialProvider,
+  CredentialRef,
+  MintRequest,
+  MintResult,
+  RevocationCheck,
+  UseCollection,
+} from "./provider.ts";
 import { lookupSessionEvents } from "./aws-cloudtrail.ts";
 import { grantAlreadyEnded, messageOf, redact } from "./provider-errors.ts";
 
@@ -44,7 +64,8 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
       const maxSession = awsMaxSessionSeconds(request.settings);
       const secondsLeft = Math.floor((request.expiresAt - request.now) / 1000);
       if (secondsLeft <= 0) throw grantAlreadyEnded(request.grantId, request.expiresAt);
-      if (!request.oidcToken) throw new Error("Could not assume role with OIDC: the workflow run's OIDC token is missing.");
+      if (!request.oidcToken)
+        throw new Error("Could not assume role with OIDC: the workflow run's OIDC token is missing.");
       const durationSeconds = Math.min(Math.max(secondsLeft, MIN_SESSION_SECONDS), maxSession);
       const sessionName = sessionNameFor(request.issue, request.runId, request.grantId);
       let answer;
@@ -58,12 +79,23 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
           }),
         );
       } catch (error) {
-        throw new Error(`Could not assume role with OIDC: ${redact(messageOf(error), [request.oidcToken])}. Check that the trust policy of ${roleArn} accepts token.actions.githubusercontent.com for this repository (sub) and audience (aud), and that max_session is not above the role's MaxSessionDuration.`);
+        throw new Error(
+          `Could not assume role with OIDC: ${redact(messageOf(error), [request.oidcToken])}. Check that the trust policy of ${roleArn} accepts token.actions.githubusercontent.com for this repository (sub) and audience (aud), and that max_session is not above the role's MaxSessionDuration.`,
+        );
       }
       const credentials = answer.Credentials;
       const user = answer.AssumedRoleUser;
-      if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration || !user?.AssumedRoleId || !user.Arn) {
-        throw new Error(`Could not assume role with OIDC: STS answered without credentials or the assumed role's identity for ${roleArn}.`);
+      if (
+        !credentials?.AccessKeyId ||
+        !credentials.SecretAccessKey ||
+        !credentials.SessionToken ||
+        !credentials.Expiration ||
+        !user?.AssumedRoleId ||
+        !user.Arn
+      ) {
+        throw new Error(
+          `Could not assume role with OIDC: STS answered without credentials or the assumed role's identity for ${roleArn}.`,
+        );
       }
       const sessionEnd = credentials.Expiration.getTime();
       const expiresAt = Math.min(sessionEnd, request.expiresAt);
@@ -104,18 +136,36 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
           }),
         );
       } catch (error) {
-        throw new Error(`Could not revoke AWS session ${userId}: adding the deny policy to role ${roleName} failed: ${messageOf(error)}. The app's AWS identity needs iam:PutRolePolicy on that role.`);
+        throw new Error(
+          `Could not revoke AWS session ${userId}: adding the deny policy to role ${roleName} failed: ${messageOf(error)}. The app's AWS identity needs iam:PutRolePolicy on that role.`,
+        );
       }
     },
 
     async collectUses(ref: CredentialRef, grantedAt: number): Promise<UseCollection> {
       const { sessionName } = parseAssumedRoleId(ref.credentialId);
       const region = awsRegion(ref.settings, deps.region ?? "us-east-1");
-      if (!deps.cloudtrail) return { uses: [], source: "AWS CloudTrail", notes: [`CloudTrail was not read (no CloudTrail client configured): look up Username = ${sessionName} in CloudTrail.`] };
+      if (!deps.cloudtrail)
+        return {
+          uses: [],
+          source: "AWS CloudTrail",
+          notes: [
+            `CloudTrail was not read (no CloudTrail client configured): look up Username = ${sessionName} in CloudTrail.`,
+          ],
+        };
       try {
-        return await lookupSessionEvents(deps.cloudtrail, sessionName, ref.credentialId, grantedAt, now(), region);
+        return await lookupSessionEvents(
+          deps.cloudtrail,
+          sessionName,
+          ref.credentialId,
+          grantedAt,
+          now(),
+          region,
+        );
       } catch (error) {
-        throw new Error(`CloudTrail LookupEvents for ${sessionName} failed: ${messageOf(error)}. The app's AWS identity needs cloudtrail:LookupEvents.`);
+        throw new Error(
+          `CloudTrail LookupEvents for ${sessionName} failed: ${messageOf(error)}. The app's AWS identity needs cloudtrail:LookupEvents.`,
+        );
       }
     },
 
@@ -125,15 +175,27 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): CredentialProvid
       const policyName = denyPolicyName(sessionName);
       let document: string | undefined;
       try {
-        document = (await deps.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))).PolicyDocument;
+        document = (
+          await deps.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+        ).PolicyDocument;
       } catch (error) {
-        if (nameOf(error) === "NoSuchEntityException") return { revoked: false, evidence: `role ${roleName} has no inline policy ${policyName}` };
-        return { revoked: false, evidence: `reading inline policy ${policyName} of role ${roleName} failed: ${messageOf(error)}` };
+        if (nameOf(error) === "NoSuchEntityException")
+          return { revoked: false, evidence: `role ${roleName} has no inline policy ${policyName}` };
+        return {
+          revoked: false,
+          evidence: `reading inline policy ${policyName} of role ${roleName} failed: ${messageOf(error)}`,
+        };
       }
       if (document && deniesEverythingTo(decodePolicyDocument(document), userId)) {
-        return { revoked: true, evidence: `role ${roleName} has inline policy ${policyName} denying every action to aws:userid ${userId}` };
+        return {
+          revoked: true,
+          evidence: `role ${roleName} has inline policy ${policyName} denying every action to aws:userid ${userId}`,
+        };
       }
-      return { revoked: false, evidence: `inline policy ${policyName} of role ${roleName} does not deny every action to aws:userid ${userId}` };
+      return {
+        revoked: false,
+        evidence: `inline policy ${policyName} of role ${roleName} does not deny every action to aws:userid ${userId}`,
+      };
     },
   };
 }
@@ -173,11 +235,17 @@ export function denyPolicyDocument(userId: string, revokedAt: number): Record<st
 }
 
 /** Deletes the role's Breakglass deny policies whose recorded end has passed; returns their names. */
-export async function pruneExpiredDenyPolicies(iam: Pick<IAMClient, "send">, roleName: string, now: number): Promise<string[]> {
+export async function pruneExpiredDenyPolicies(
+  iam: Pick<IAMClient, "send">,
+  roleName: string,
+  now: number,
+): Promise<string[]> {
   const deleted: string[] = [];
   let marker: string | undefined;
   do {
-    const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) }));
+    const page = await iam.send(
+      new ListRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) }),
+    );
     for (const policyName of page.PolicyNames ?? []) {
       if (!policyName.startsWith(DENY_POLICY_PREFIX)) continue;
       const got = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
@@ -191,15 +259,16 @@ export async function pruneExpiredDenyPolicies(iam: Pick<IAMClient, "send">, rol
   return deleted;
 }
 
-
 function roleNameOf(roleArn: string): string {
   return ROLE_ARN.exec(roleArn)![1]!;
 }
 
-
 function parseAssumedRoleId(credentialId: string): { userId: string; sessionName: string } {
   const match = ASSUMED_ROLE_ID.exec(credentialId);
-  if (!match) throw new Error(`"${credentialId.slice(0, 200)}" is not an assumed-role id (ROLEID:SESSIONNAME); the grant record is not one this provider wrote.`);
+  if (!match)
+    throw new Error(
+      `"${credentialId.slice(0, 200)}" is not an assumed-role id (ROLEID:SESSIONNAME); the grant record is not one this provider wrote.`,
+    );
   return { userId: credentialId, sessionName: match[2]! };
 }
 
@@ -227,7 +296,8 @@ const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : [v
 
 function deniesEverythingTo(policy: unknown, userId: string): boolean {
   return statementsOf(policy).some((s) => {
-    if (s.Effect !== "Deny" || !asList(s.Action).includes("*") || !asList(s.Resource).includes("*")) return false;
+    if (s.Effect !== "Deny" || !asList(s.Action).includes("*") || !asList(s.Resource).includes("*"))
+      return false;
     const condition = s.Condition as Record<string, Record<string, unknown>> | undefined;
     if (!condition || Object.keys(condition).length !== 1) return false;
     const equals = condition.StringEquals;
@@ -244,8 +314,6 @@ function denyEnd(policy: unknown): number | undefined {
   return undefined;
 }
 
-
 function nameOf(error: unknown): string | undefined {
   return typeof error === "object" && error !== null ? (error as { name?: string }).name : undefined;
 }
-

@@ -59,22 +59,39 @@ const WORKFLOW_FILE = /^[^/@:]+\.ya?ml$/;
 /** Builds the role's trust policy, or throws with what to fix. */
 export function awsTrustPolicy(input: TrustPolicyInput): TrustPolicy {
   const [owner, name, ...rest] = input.repository.split("/");
-  if (!owner || !name || rest.length || !OWNER.test(owner) || !REPO_NAME.test(name)) throw new Error(`"${input.repository}" is not a repository: write owner/name, e.g. acme/ops.`);
-  if (!ACCOUNT.test(input.account)) throw new Error(`"${input.account}" is not an AWS account id (12 digits).`);
-  if (!WORKFLOW_FILE.test(input.workflow)) throw new Error(`"${input.workflow}" is not a workflow file name such as breakglass-grant.yml.`);
+  if (!owner || !name || rest.length || !OWNER.test(owner) || !REPO_NAME.test(name))
+    throw new Error(`"${input.repository}" is not a repository: write owner/name, e.g. acme/ops.`);
+  if (!ACCOUNT.test(input.account))
+    throw new Error(`"${input.account}" is not an AWS account id (12 digits).`);
+  if (!WORKFLOW_FILE.test(input.workflow))
+    throw new Error(`"${input.workflow}" is not a workflow file name such as breakglass-grant.yml.`);
   if (input.formats.length === 0) throw new Error("name at least one subject format (legacy or immutable).");
   if (input.formats.includes("immutable") && (!input.ownerId || !input.repoId)) {
-    throw new Error(`the immutable subject format needs the owner's and the repository's ids (gh api repos/${input.repository} --jq '.owner.id, .id').`);
+    throw new Error(
+      `the immutable subject format needs the owner's and the repository's ids (gh api repos/${input.repository} --jq '.owner.id, .id').`,
+    );
   }
-  for (const id of [input.ownerId, input.repoId]) if (id !== undefined && !ID.test(id)) throw new Error(`"${id}" is not a GitHub id (digits only).`);
-  if (input.environments.length === 0) throw new Error("name at least one environment (or none, for a policy without one).");
+  for (const id of [input.ownerId, input.repoId])
+    if (id !== undefined && !ID.test(id)) throw new Error(`"${id}" is not a GitHub id (digits only).`);
+  if (input.environments.length === 0)
+    throw new Error("name at least one environment (or none, for a policy without one).");
   if (input.environments.includes(null) && !input.pinWorkflow) {
-    throw new Error(`without an environment the grant job's subject is the default branch's (repo:${input.repository}:ref:refs/heads/${input.defaultBranch}), which every workflow on that branch gets: pin the workflow, or give the policy an environment.`);
+    throw new Error(
+      `without an environment the grant job's subject is the default branch's (repo:${input.repository}:ref:refs/heads/${input.defaultBranch}), which every workflow on that branch gets: pin the workflow, or give the policy an environment.`,
+    );
   }
-  const repos = input.formats.map((format) => (format === "legacy" ? input.repository : `${owner}@${input.ownerId}/${name}@${input.repoId}`));
-  const contexts = [...new Set(input.environments)].map((environment) => (environment === null ? `ref:refs/heads/${input.defaultBranch}` : `environment:${environment}`));
+  const repos = input.formats.map((format) =>
+    format === "legacy" ? input.repository : `${owner}@${input.ownerId}/${name}@${input.repoId}`,
+  );
+  const contexts = [...new Set(input.environments)].map((environment) =>
+    environment === null ? `ref:refs/heads/${input.defaultBranch}` : `environment:${environment}`,
+  );
   const workflowRef = `${input.repository}/.github/workflows/${input.workflow}@refs/heads/${input.defaultBranch}`;
-  const subjects = repos.flatMap((repo) => contexts.map((context) => `repo:${repo}:${context}${input.pinWorkflow ? `:job_workflow_ref:${workflowRef}` : ""}`));
+  const subjects = repos.flatMap((repo) =>
+    contexts.map(
+      (context) => `repo:${repo}:${context}${input.pinWorkflow ? `:job_workflow_ref:${workflowRef}` : ""}`,
+    ),
+  );
   const partition = input.partition ?? "aws";
   return {
     document: {
@@ -83,7 +100,9 @@ export function awsTrustPolicy(input: TrustPolicyInput): TrustPolicy {
         {
           Sid: "BreakglassGrantWorkflow",
           Effect: "Allow",
-          Principal: { Federated: `arn:${partition}:iam::${input.account}:oidc-provider/${GITHUB_OIDC_HOST}` },
+          Principal: {
+            Federated: `arn:${partition}:iam::${input.account}:oidc-provider/${GITHUB_OIDC_HOST}`,
+          },
           Action: "sts:AssumeRoleWithWebIdentity",
           Condition: {
             StringEquals: {
@@ -95,6 +114,8 @@ export function awsTrustPolicy(input: TrustPolicyInput): TrustPolicy {
       ],
     },
     subjects,
-    subjectCustomization: input.pinWorkflow ? { use_default: false, include_claim_keys: [...PINNED_CLAIM_KEYS] } : null,
+    subjectCustomization: input.pinWorkflow
+      ? { use_default: false, include_claim_keys: [...PINNED_CLAIM_KEYS] }
+      : null,
   };
 }

@@ -1,8 +1,23 @@
-import { createLocalJWKSet, decodeJwt, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from "jose";
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+} from "jose";
 import { createHash, createPublicKey, KeyObject } from "node:crypto";
 import { jwtAudience, jwtScopes } from "../core/provider-settings/jwt.ts";
 import { grantAlreadyEnded } from "./provider-errors.ts";
-import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
+import type {
+  CredentialProvider,
+  CredentialRef,
+  MintRequest,
+  MintResult,
+  RevocationCheck,
+  UseCollection,
+} from "./provider.ts";
 
 /** Where revoked token ids are kept until the tokens would have expired anyway. */
 export interface RevocationStore {
@@ -47,7 +62,8 @@ export const JWT_TYP = "breakglass+jwt";
 export const JWT_ALG = "ES256";
 
 /** jti from the grant id: stable (revocation can find it) and opaque. */
-export const jtiFor = (grantId: string): string => `bg-${createHash("sha256").update(grantId).digest("hex").slice(0, 24)}`;
+export const jtiFor = (grantId: string): string =>
+  `bg-${createHash("sha256").update(grantId).digest("hex").slice(0, 24)}`;
 
 /**
  * The built-in provider: a short-lived JWT signed by the app (ES256, `typ: breakglass+jwt`) that any
@@ -58,7 +74,9 @@ export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
   const now = deps.now ?? Date.now;
   const alg = deps.alg ?? JWT_ALG;
   // verifyRevoked checks a token the way a relying service would: against the public half of our key.
-  const ownJwks: JSONWebKeySet = deps.verificationJwks ?? { keys: [{ ...publicJwkOf(deps.signingKey), kid: deps.kid, alg, use: "sig" }] };
+  const ownJwks: JSONWebKeySet = deps.verificationJwks ?? {
+    keys: [{ ...publicJwkOf(deps.signingKey), kid: deps.kid, alg, use: "sig" }],
+  };
   return {
     name: "jwt",
     async mint(request: MintRequest): Promise<MintResult> {
@@ -94,14 +112,19 @@ export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
       };
     },
     async revoke(ref: CredentialRef): Promise<void> {
-      await deps.revocations.revoke(ref.credentialId, tokenExpiry(ref.revocationHandle) ?? now() + UNKNOWN_EXPIRY_LISTING_MS);
+      await deps.revocations.revoke(
+        ref.credentialId,
+        tokenExpiry(ref.revocationHandle) ?? now() + UNKNOWN_EXPIRY_LISTING_MS,
+      );
     },
     async collectUses(): Promise<UseCollection> {
       // The uses are the introspections relying services make (recorded by the app's route as they happen).
       return {
         uses: [],
         source: "POST /breakglass/introspect calls by relying services (service, time, scopes, answer)",
-        notes: ["A service that verifies the token against the JWKS alone, without introspection, is not seen."],
+        notes: [
+          "A service that verifies the token against the JWKS alone, without introspection, is not seen.",
+        ],
       };
     },
 
@@ -111,20 +134,53 @@ export function createJwtProvider(deps: JwtProviderDeps): CredentialProvider {
         // The list forgets a token an hour after its own expiry; by then the token itself is dead.
         const handle = ref.revocationHandle;
         const expiry = tokenExpiry(handle);
-        if (handle && expiry !== undefined && expiry + KEEP_AFTER_EXPIRY_MS < now() && tokenJti(handle) === ref.credentialId) {
-          const answer = await introspect(handle, { jwks: ownJwks, issuer: deps.issuer, revocations: null, now: now() });
+        if (
+          handle &&
+          expiry !== undefined &&
+          expiry + KEEP_AFTER_EXPIRY_MS < now() &&
+          tokenJti(handle) === ref.credentialId
+        ) {
+          const answer = await introspect(handle, {
+            jwks: ownJwks,
+            issuer: deps.issuer,
+            revocations: null,
+            now: now(),
+          });
           if (answer.reason === "ERR_JWT_EXPIRED") {
-            return { revoked: true, evidence: `${ref.credentialId} expired at ${new Date(expiry).toISOString()}; introspection answers inactive (ERR_JWT_EXPIRED)` };
+            return {
+              revoked: true,
+              evidence: `${ref.credentialId} expired at ${new Date(expiry).toISOString()}; introspection answers inactive (ERR_JWT_EXPIRED)`,
+            };
           }
         }
         return { revoked: false, evidence: `${ref.credentialId} is not on the revocation list` };
       }
-      if (!ref.revocationHandle) return { revoked: true, evidence: `${ref.credentialId} is on the revocation list (no token kept to introspect)` };
+      if (!ref.revocationHandle)
+        return {
+          revoked: true,
+          evidence: `${ref.credentialId} is on the revocation list (no token kept to introspect)`,
+        };
       const jti = tokenJti(ref.revocationHandle);
-      if (jti !== ref.credentialId) return { revoked: false, evidence: `the kept token is not ${ref.credentialId}, so its revocation cannot be shown` };
-      const answer = await introspect(ref.revocationHandle, { jwks: ownJwks, issuer: deps.issuer, revocations: deps.revocations, now: now() });
-      if (answer.active) return { revoked: false, evidence: `${ref.credentialId} is listed, yet introspection still answers active` };
-      return { revoked: true, evidence: `${ref.credentialId} is on the revocation list; introspection of the token answers inactive (${answer.reason ?? "inactive"})` };
+      if (jti !== ref.credentialId)
+        return {
+          revoked: false,
+          evidence: `the kept token is not ${ref.credentialId}, so its revocation cannot be shown`,
+        };
+      const answer = await introspect(ref.revocationHandle, {
+        jwks: ownJwks,
+        issuer: deps.issuer,
+        revocations: deps.revocations,
+        now: now(),
+      });
+      if (answer.active)
+        return {
+          revoked: false,
+          evidence: `${ref.credentialId} is listed, yet introspection still answers active`,
+        };
+      return {
+        revoked: true,
+        evidence: `${ref.credentialId} is on the revocation list; introspection of the token answers inactive (${answer.reason ?? "inactive"})`,
+      };
     },
   };
 }
@@ -158,15 +214,23 @@ export async function introspect(token: string, options: IntrospectionOptions): 
       currentDate: new Date(options.now),
     });
     if (typeof payload.jti !== "string") return { active: false, reason: "no jti" };
-    if (options.revocations && (await options.revocations.isRevoked(payload.jti))) return { active: false, reason: "revoked", jti: payload.jti };
-    return { active: true, sub: payload.sub as string, scope: payload.scope as string, exp: payload.exp as number, jti: payload.jti };
+    if (options.revocations && (await options.revocations.isRevoked(payload.jti)))
+      return { active: false, reason: "revoked", jti: payload.jti };
+    return {
+      active: true,
+      sub: payload.sub as string,
+      scope: payload.scope as string,
+      exp: payload.exp as number,
+      jti: payload.jti,
+    };
   } catch (error) {
     return { active: false, reason: (error as { code?: string }).code ?? "invalid" };
   }
 }
 
 function publicJwkOf(key: CryptoKey | KeyObject): JWK {
-  const keyObject = key instanceof KeyObject ? key : KeyObject.from(key as Parameters<typeof KeyObject.from>[0]);
+  const keyObject =
+    key instanceof KeyObject ? key : KeyObject.from(key as Parameters<typeof KeyObject.from>[0]);
   const pub = keyObject.type === "private" ? createPublicKey(keyObject) : keyObject;
   return pub.export({ format: "jwk" }) as JWK;
 }

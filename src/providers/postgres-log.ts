@@ -15,17 +15,36 @@ export const CSV_LOG_SETUP =
 /** Most bytes read from the log per collection (the newest files first). */
 const MAX_LOG_BYTES = 64 * 1024 * 1024;
 // csvlog columns (PostgreSQL 15 documentation, "Using CSV-Format Log Output").
-const COL = { time: 0, user: 1, database: 2, session: 5, line: 6, tag: 7, severity: 11, message: 13 } as const;
+const COL = {
+  time: 0,
+  user: 1,
+  database: 2,
+  session: 5,
+  line: 6,
+  tag: 7,
+  severity: 11,
+  message: 13,
+} as const;
 
-export async function readRoleUses(admin: pg.Client, role: string, credentialId: string, sinceMs: number): Promise<UseRecord[]> {
-  const files = await admin.query<{ name: string; size: string; modification: Date }>("SELECT name, size, modification FROM pg_ls_logdir() WHERE name LIKE '%.csv' ORDER BY modification DESC");
+export async function readRoleUses(
+  admin: pg.Client,
+  role: string,
+  credentialId: string,
+  sinceMs: number,
+): Promise<UseRecord[]> {
+  const files = await admin.query<{ name: string; size: string; modification: Date }>(
+    "SELECT name, size, modification FROM pg_ls_logdir() WHERE name LIKE '%.csv' ORDER BY modification DESC",
+  );
   const uses: UseRecord[] = [];
   let budget = MAX_LOG_BYTES;
   for (const file of files.rows) {
     if (file.modification.getTime() < sinceMs - 60_000 || budget <= 0) break;
     const size = Math.min(Number(file.size), budget);
     budget -= size;
-    const { rows } = await admin.query<{ text: string }>("SELECT pg_read_file($1, 0, $2) AS text", [`log/${file.name}`, size]);
+    const { rows } = await admin.query<{ text: string }>("SELECT pg_read_file($1, 0, $2) AS text", [
+      `log/${file.name}`,
+      size,
+    ]);
     for (const row of parseCsv(rows[0]?.text ?? "")) {
       if (row[COL.user] !== role) continue;
       const use = useOf(row, credentialId);
@@ -40,11 +59,23 @@ function useOf(row: string[], credentialId: string): UseRecord | null {
   const ms = Date.parse((row[COL.time] ?? "").replace(" UTC", "Z").replace(" ", "T"));
   if (Number.isNaN(ms)) return null;
   const at = new Date(ms).toISOString();
-  const base = { id: `${row[COL.session]}:${row[COL.line]}`, at, provider: "postgres", credential_id: credentialId, source: `session ${row[COL.session]} on ${row[COL.database] ?? "?"}` };
+  const base = {
+    id: `${row[COL.session]}:${row[COL.line]}`,
+    at,
+    provider: "postgres",
+    credential_id: credentialId,
+    source: `session ${row[COL.session]} on ${row[COL.database] ?? "?"}`,
+  };
   const statement = /^(?:statement|execute [^:]*): ([\s\S]*)$/.exec(message);
   if (statement) return { ...base, kind: "statement", action: normaliseStatement(statement[1]!) };
   if (message.startsWith("connection authorized:")) return { ...base, kind: "session", action: "login" };
-  if (row[COL.severity] === "ERROR" || row[COL.severity] === "FATAL") return { ...base, kind: "statement", action: `${row[COL.severity]} (${row[COL.tag] || "?"})`, result: row[COL.severity]!.toLowerCase() };
+  if (row[COL.severity] === "ERROR" || row[COL.severity] === "FATAL")
+    return {
+      ...base,
+      kind: "statement",
+      action: `${row[COL.severity]} (${row[COL.tag] || "?"})`,
+      result: row[COL.severity]!.toLowerCase(),
+    };
   return null;
 }
 

@@ -2,7 +2,14 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes, randomInt } from "node
 import pg from "pg";
 import { postgresConnectionEnv, postgresGrantRole } from "../core/provider-settings/postgres.ts";
 import { grantAlreadyEnded, messageOf, redact } from "./provider-errors.ts";
-import type { CredentialProvider, CredentialRef, MintRequest, MintResult, RevocationCheck, UseCollection } from "./provider.ts";
+import type {
+  CredentialProvider,
+  CredentialRef,
+  MintRequest,
+  MintResult,
+  RevocationCheck,
+  UseCollection,
+} from "./provider.ts";
 import { CSV_LOG_SETUP, readRoleUses } from "./postgres-log.ts";
 
 const { Client, escapeIdentifier, escapeLiteral } = pg;
@@ -22,11 +29,16 @@ export interface PostgresProviderDeps {
 }
 
 /** Resolves `settings.connection_env` (default BREAKGLASS_PG_ADMIN_URL) from an environment, without ever showing its value. */
-export function adminConnectionFromEnv(env: Record<string, string | undefined>): (settings: Record<string, unknown>) => string {
+export function adminConnectionFromEnv(
+  env: Record<string, string | undefined>,
+): (settings: Record<string, unknown>) => string {
   return (settings) => {
     const name = postgresConnectionEnv(settings);
     const value = env[name];
-    if (!value) throw new Error(`${name} is not set: set it to the admin connection URL (postgresql://breakglass_admin:…@host:5432/db) of a role with CREATEROLE.`);
+    if (!value)
+      throw new Error(
+        `${name} is not set: set it to the admin connection URL (postgresql://breakglass_admin:…@host:5432/db) of a role with CREATEROLE.`,
+      );
     return value;
   };
 }
@@ -62,11 +74,18 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
             "create the temporary login",
             secrets,
           );
-          await run(admin, `GRANT ${escapeIdentifier(grantRole)} TO ${escapeIdentifier(roleName)}`, `grant ${grantRole} to the temporary login`, secrets);
+          await run(
+            admin,
+            `GRANT ${escapeIdentifier(grantRole)} TO ${escapeIdentifier(roleName)}`,
+            `grant ${grantRole} to the temporary login`,
+            secrets,
+          );
           // Every statement of this role goes to the server's log, read back by collectUses. Without the
           // privilege (GRANT SET ON PARAMETER log_statement) the grant still works and the review says so.
           await run(admin, "SAVEPOINT statement_log", "create the temporary login", secrets);
-          await admin.query(`ALTER ROLE ${escapeIdentifier(roleName)} SET log_statement = 'all'`).catch(() => admin.query("ROLLBACK TO SAVEPOINT statement_log"));
+          await admin
+            .query(`ALTER ROLE ${escapeIdentifier(roleName)} SET log_statement = 'all'`)
+            .catch(() => admin.query("ROLLBACK TO SAVEPOINT statement_log"));
           await run(admin, "COMMIT", "create the temporary login", secrets);
         } catch (error) {
           await admin.query("ROLLBACK").catch(() => undefined);
@@ -104,12 +123,28 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
         const exists = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [roleName]);
         if (exists.rowCount === 0) return;
         // First no new logins, then end the sessions already open: VALID UNTIL never ends those.
-        await run(admin, `ALTER ROLE ${role} WITH NOLOGIN PASSWORD NULL`, `stop logins as ${roleName}`, secrets);
+        await run(
+          admin,
+          `ALTER ROLE ${role} WITH NOLOGIN PASSWORD NULL`,
+          `stop logins as ${roleName}`,
+          secrets,
+        );
         // Membership lets a CREATEROLE admin (not a superuser) end its sessions and take over its objects.
         await run(admin, `GRANT ${role} TO CURRENT_USER`, `take membership of ${roleName}`, secrets);
-        await run(admin, "SELECT pg_terminate_backend(pid, $2) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", `end the sessions of ${roleName}`, secrets, [roleName, TERMINATE_WAIT_MS]);
+        await run(
+          admin,
+          "SELECT pg_terminate_backend(pid, $2) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+          `end the sessions of ${roleName}`,
+          secrets,
+          [roleName, TERMINATE_WAIT_MS],
+        );
         // Objects made during the incident are kept (owned by the admin role) for the review, not destroyed.
-        await run(admin, `REASSIGN OWNED BY ${role} TO CURRENT_USER`, `reassign what ${roleName} owns`, secrets);
+        await run(
+          admin,
+          `REASSIGN OWNED BY ${role} TO CURRENT_USER`,
+          `reassign what ${roleName} owns`,
+          secrets,
+        );
         await run(admin, `DROP OWNED BY ${role}`, `drop the privileges of ${roleName}`, secrets);
         try {
           await run(admin, `DROP ROLE ${role}`, `drop ${roleName}`, secrets);
@@ -128,10 +163,21 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
       const secrets = [...target.secrets, ...(ref.revocationHandle ? [ref.revocationHandle] : [])];
       const admin = await connect(target.url, "connect as the admin role", secrets);
       try {
-        const role = await admin.query<{ rolcanlogin: boolean }>("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [roleName]);
-        if (!role.rows[0]?.rolcanlogin) throw new Error(`The temporary login ${roleName} no longer exists or cannot log in; there is nothing to extend.`);
+        const role = await admin.query<{ rolcanlogin: boolean }>(
+          "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1",
+          [roleName],
+        );
+        if (!role.rows[0]?.rolcanlogin)
+          throw new Error(
+            `The temporary login ${roleName} no longer exists or cannot log in; there is nothing to extend.`,
+          );
         // Same password, same sessions: only the date after which new logins are refused moves.
-        await run(admin, `ALTER ROLE ${escapeIdentifier(roleName)} VALID UNTIL ${escapeLiteral(new Date(expiresAt).toISOString())}`, `extend ${roleName}`, secrets);
+        await run(
+          admin,
+          `ALTER ROLE ${escapeIdentifier(roleName)} VALID UNTIL ${escapeLiteral(new Date(expiresAt).toISOString())}`,
+          `extend ${roleName}`,
+          secrets,
+        );
         return expiresAt;
       } finally {
         await admin.end().catch(() => undefined);
@@ -145,15 +191,26 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
       const admin = await connect(target.url, "connect as the admin role", secrets);
       const source = "the server's CSV log (log_statement = all set on the temporary role)";
       try {
-        const csv = await admin.query<{ on: boolean }>("SELECT current_setting('logging_collector') = 'on' AND current_setting('log_destination') LIKE '%csvlog%' AS on");
-        if (!csv.rows[0]?.on) return { uses: [], source, notes: [`The server writes no CSV log, so no statement could be read. ${CSV_LOG_SETUP}`] };
+        const csv = await admin.query<{ on: boolean }>(
+          "SELECT current_setting('logging_collector') = 'on' AND current_setting('log_destination') LIKE '%csvlog%' AS on",
+        );
+        if (!csv.rows[0]?.on)
+          return {
+            uses: [],
+            source,
+            notes: [`The server writes no CSV log, so no statement could be read. ${CSV_LOG_SETUP}`],
+          };
         let uses;
         try {
           uses = await readRoleUses(admin, roleName, ref.credentialId, grantedAt);
         } catch (error) {
           throw failure("read the server's log", error, secrets);
         }
-        const notes = uses.some((u) => u.kind === "statement") ? [] : [`No statement of ${roleName} is in the log. If it did run statements, the role's log_statement could not be set: ${CSV_LOG_SETUP}`];
+        const notes = uses.some((u) => u.kind === "statement")
+          ? []
+          : [
+              `No statement of ${roleName} is in the log. If it did run statements, the role's log_statement could not be set: ${CSV_LOG_SETUP}`,
+            ];
         return { uses, source, notes };
       } finally {
         await admin.end().catch(() => undefined);
@@ -169,14 +226,26 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
       let sessions: number;
       const admin = await connect(target.url, "connect as the admin role", secrets);
       try {
-        const role = await admin.query<{ rolcanlogin: boolean }>("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [roleName]);
+        const role = await admin.query<{ rolcanlogin: boolean }>(
+          "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1",
+          [roleName],
+        );
         roleCanLogIn = role.rows[0] ? role.rows[0].rolcanlogin : null;
-        const open = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [roleName]);
+        const open = await admin.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1",
+          [roleName],
+        );
         sessions = open.rows[0]?.n ?? 0;
       } finally {
         await admin.end().catch(() => undefined);
       }
-      facts.push(roleCanLogIn === null ? "role does not exist" : roleCanLogIn ? "role can still log in" : "role exists with NOLOGIN");
+      facts.push(
+        roleCanLogIn === null
+          ? "role does not exist"
+          : roleCanLogIn
+            ? "role can still log in"
+            : "role exists with NOLOGIN",
+      );
       facts.push(sessions === 0 ? "no sessions left" : `${sessions} session(s) still open`);
       let loginRefused: boolean | null = null;
       if (ref.revocationHandle) {
@@ -186,7 +255,11 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
       } else {
         facts.unshift(`no password kept for ${roleName}, so no login was tried`);
       }
-      const revoked = roleCanLogIn !== true && sessions === 0 && loginRefused !== false && (loginRefused === true || roleCanLogIn === null);
+      const revoked =
+        roleCanLogIn !== true &&
+        sessions === 0 &&
+        loginRefused !== false &&
+        (loginRefused === true || roleCanLogIn === null);
       return { revoked, evidence: facts.join("; ") };
     },
   };
@@ -205,7 +278,11 @@ export function temporaryRoleName(issue: number): string {
  * The verifier PostgreSQL itself stores for a SCRAM-SHA-256 password (RFC 5802/7677), made here so the
  * plaintext never travels. Our passwords are base64url ASCII, which SASLprep leaves unchanged.
  */
-export function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterations = SCRAM_ITERATIONS): string {
+export function scramVerifier(
+  password: string,
+  salt: Buffer = randomBytes(16),
+  iterations = SCRAM_ITERATIONS,
+): string {
   const salted = pbkdf2Sync(password, salt, iterations, 32, "sha256");
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
   const storedKey = createHash("sha256").update(clientKey).digest();
@@ -213,10 +290,11 @@ export function scramVerifier(password: string, salt: Buffer = randomBytes(16), 
   return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }
 
-
 function temporaryRoleOf(credentialId: string): string {
   if (!TEMPORARY_ROLE.test(credentialId)) {
-    throw new Error(`"${credentialId.slice(0, 80)}" is not a temporary login made by Breakglass (bg_<issue>_<random>); refusing to alter it.`);
+    throw new Error(
+      `"${credentialId.slice(0, 80)}" is not a temporary login made by Breakglass (bg_<issue>_<random>); refusing to alter it.`,
+    );
   }
   return credentialId;
 }
@@ -233,10 +311,14 @@ function adminTarget(deps: PostgresProviderDeps, settings: Record<string, unknow
   try {
     url = new URL(raw);
   } catch {
-    throw new Error("The admin connection string is not a URL: write it as postgresql://user:password@host:5432/database.");
+    throw new Error(
+      "The admin connection string is not a URL: write it as postgresql://user:password@host:5432/database.",
+    );
   }
-  if (url.protocol !== "postgresql:" && url.protocol !== "postgres:") throw new Error("The admin connection string must start with postgresql://.");
-  if (typeof settings.database === "string" && settings.database) url.pathname = `/${encodeURIComponent(settings.database)}`;
+  if (url.protocol !== "postgresql:" && url.protocol !== "postgres:")
+    throw new Error("The admin connection string must start with postgresql://.");
+  if (typeof settings.database === "string" && settings.database)
+    url.pathname = `/${encodeURIComponent(settings.database)}`;
   const secrets = [raw, url.toString(), url.password, safeDecode(url.password)].filter((s) => s.length > 0);
   return { url: url.toString(), secrets };
 }
@@ -262,7 +344,13 @@ async function connect(url: string, action: string, secrets: string[]): Promise<
   return client;
 }
 
-async function run(client: pg.Client, sql: string, action: string, secrets: string[], values?: unknown[]): Promise<void> {
+async function run(
+  client: pg.Client,
+  sql: string,
+  action: string,
+  secrets: string[],
+  values?: unknown[],
+): Promise<void> {
   try {
     await client.query(sql, values);
   } catch (error) {
@@ -287,16 +375,27 @@ async function refuseDangerousRole(admin: pg.Client, grantRole: string, secrets:
     throw failure(`look up ${grantRole}`, error, secrets);
   }
   if (rows.length === 0) {
-    throw new Error(`Could not mint a PostgreSQL login: grant_role ${JSON.stringify(grantRole)} does not exist on the server. Create it (CREATE ROLE ${escapeIdentifier(grantRole)} NOLOGIN) and grant it what the break-glass login may do.`);
+    throw new Error(
+      `Could not mint a PostgreSQL login: grant_role ${JSON.stringify(grantRole)} does not exist on the server. Create it (CREATE ROLE ${escapeIdentifier(grantRole)} NOLOGIN) and grant it what the break-glass login may do.`,
+    );
   }
   const danger = rows.find((r) => r.rolsuper || r.rolcreaterole || HOST_ACCESS_ROLES.includes(r.rolname));
   if (danger) {
-    const what = danger.rolsuper ? "a superuser" : danger.rolcreaterole ? "allowed to create roles" : "able to reach the server's files or programs";
-    throw new Error(`Could not mint a PostgreSQL login: grant_role ${JSON.stringify(grantRole)} is or belongs to ${danger.rolname}, which is ${what}; a login granted it could SET ROLE ${danger.rolname}. Grant the break-glass role only the privileges it needs.`);
+    const what = danger.rolsuper
+      ? "a superuser"
+      : danger.rolcreaterole
+        ? "allowed to create roles"
+        : "able to reach the server's files or programs";
+    throw new Error(
+      `Could not mint a PostgreSQL login: grant_role ${JSON.stringify(grantRole)} is or belongs to ${danger.rolname}, which is ${what}; a login granted it could SET ROLE ${danger.rolname}. Grant the break-glass role only the privileges it needs.`,
+    );
   }
 }
 
-async function tryLogin(url: string, secrets: string[]): Promise<{ refused: boolean | null; description: string }> {
+async function tryLogin(
+  url: string,
+  secrets: string[],
+): Promise<{ refused: boolean | null; description: string }> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on("error", () => undefined);
   try {
@@ -318,16 +417,16 @@ function failure(action: string, error: unknown, secrets: string[]): Error {
     code === "42501" && action.includes("server's log")
       ? ` ${CSV_LOG_SETUP}`
       : code === "42501"
-      ? " The admin role needs CREATEROLE (and on PostgreSQL 16 or later, ADMIN OPTION on grant_role)."
-      : code === "28P01" || code === "28000"
-        ? " Check the admin connection URL's user and password."
-        : code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "ETIMEDOUT"
-          ? " Check the admin connection URL's host and port, and that the app can reach the server."
-          : "";
-  return new Error(`Could not ${action}: ${redact(messageOf(error), secrets)}${code ? ` (${code})` : ""}.${hint}`);
+        ? " The admin role needs CREATEROLE (and on PostgreSQL 16 or later, ADMIN OPTION on grant_role)."
+        : code === "28P01" || code === "28000"
+          ? " Check the admin connection URL's user and password."
+          : code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "ETIMEDOUT"
+            ? " Check the admin connection URL's host and port, and that the app can reach the server."
+            : "";
+  return new Error(
+    `Could not ${action}: ${redact(messageOf(error), secrets)}${code ? ` (${code})` : ""}.${hint}`,
+  );
 }
-
-
 
 function safeDecode(text: string): string {
   try {

@@ -61,7 +61,12 @@ export async function runAction(options: {
 }): Promise<ActionRun> {
   const dir = await mkdtemp(join(tmpdir(), "breakglass-runner-"));
   try {
-    const files = { GITHUB_ENV: "env", GITHUB_OUTPUT: "output", GITHUB_STATE: "state", GITHUB_STEP_SUMMARY: "summary" };
+    const files = {
+      GITHUB_ENV: "env",
+      GITHUB_OUTPUT: "output",
+      GITHUB_STATE: "state",
+      GITHUB_STEP_SUMMARY: "summary",
+    };
     for (const name of Object.values(files)) await writeFile(join(dir, name), "");
     const { requestUrl, requestToken } = options.oidc.registerRun(options.claims);
     const base: Record<string, string> = {
@@ -77,11 +82,17 @@ export async function runAction(options: {
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
       ...Object.fromEntries(Object.entries(files).map(([k, v]) => [k, join(dir, v)])),
       ...(options.env ?? {}),
-      ...Object.fromEntries(Object.entries(options.inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, "_").toUpperCase()}`, v])),
+      ...Object.fromEntries(
+        Object.entries(options.inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, "_").toUpperCase()}`, v]),
+      ),
     };
     const step = async (script: string, extra: Record<string, string>): Promise<Omit<ActionRun, "post">> => {
       for (const name of ["env", "output", "summary"]) await writeFile(join(dir, name), "");
-      const { exitCode, stdout, stderr } = await spawnNode(options.node ?? process.execPath, join(ACTION_DIST, script), { ...base, ...extra });
+      const { exitCode, stdout, stderr } = await spawnNode(
+        options.node ?? process.execPath,
+        join(ACTION_DIST, script),
+        { ...base, ...extra },
+      );
       const read = (name: string) => readFile(join(dir, name), "utf8");
       return {
         exitCode,
@@ -104,7 +115,11 @@ export async function runAction(options: {
   }
 }
 
-function spawnNode(node: string, script: string, env: Record<string, string>): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+function spawnNode(
+  node: string,
+  script: string,
+  env: Record<string, string>,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [script], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -14,7 +14,13 @@ export interface SignedApprovalSandbox {
  * hash from the app's records, verifies them against the app's JWKS, signs with the real `ssh-keygen`
  * and posts the comment with the approver's own token). Returns the id of the comment it posted.
  */
-export async function approveSigned(sb: SignedApprovalSandbox, login: string, issue: number, key: string, note?: string): Promise<number> {
+export async function approveSigned(
+  sb: SignedApprovalSandbox,
+  login: string,
+  issue: number,
+  key: string,
+  note?: string,
+): Promise<number> {
   let out = "";
   let err = "";
   const io: CliIO = {
@@ -22,9 +28,20 @@ export async function approveSigned(sb: SignedApprovalSandbox, login: string, is
     stderr: (t) => void (err += t),
     readStdin: async () => "",
     cwd: process.cwd(),
-    env: { GITHUB_TOKEN: sb.emulator.userToken(login), GITHUB_API_URL: sb.emulator.apiUrl, HOME: process.env.HOME ?? "/nonexistent" },
+    env: {
+      GITHUB_TOKEN: sb.emulator.userToken(login),
+      GITHUB_API_URL: sb.emulator.apiUrl,
+      HOME: process.env.HOME ?? "/nonexistent",
+    },
   };
-  const args = [`${sb.repository}#${issue}`, "--key", key, "--jwks", `${sb.app.url}/breakglass/jwks.json`, ...(note ? ["--note", note] : [])];
+  const args = [
+    `${sb.repository}#${issue}`,
+    "--key",
+    key,
+    "--jwks",
+    `${sb.app.url}/breakglass/jwks.json`,
+    ...(note ? ["--note", note] : []),
+  ];
   const code = await command("approve")(args, io);
   if (code !== 0) throw new UserError(`breakglass approve as ${login} failed (exit ${code}): ${err.trim()}`);
   await sb.settle();

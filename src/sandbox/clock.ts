@@ -17,7 +17,8 @@ export class FakeClock implements Clock {
   readonly #listeners = new Set<ClockListener>();
 
   constructor(startMs: number) {
-    if (!Number.isFinite(startMs)) throw new RangeError(`FakeClock needs a finite start time in epoch ms, got ${startMs}`);
+    if (!Number.isFinite(startMs))
+      throw new RangeError(`FakeClock needs a finite start time in epoch ms, got ${startMs}`);
     this.#now = startMs;
   }
 
@@ -27,12 +28,16 @@ export class FakeClock implements Clock {
 
   /** Moves forwards by `ms` (>= 0); use `set` for a jump backwards. */
   advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`FakeClock.advance needs a finite, non-negative number of ms, got ${ms}; use set() to jump backwards`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(
+        `FakeClock.advance needs a finite, non-negative number of ms, got ${ms}; use set() to jump backwards`,
+      );
     this.set(this.#now + ms);
   }
 
   set(ms: number): void {
-    if (!Number.isFinite(ms)) throw new RangeError(`FakeClock.set needs a finite time in epoch ms, got ${ms}`);
+    if (!Number.isFinite(ms))
+      throw new RangeError(`FakeClock.set needs a finite time in epoch ms, got ${ms}`);
     const previous = this.#now;
     this.#now = ms;
     // Every listener hears the move even if an earlier one throws; the first error is rethrown.

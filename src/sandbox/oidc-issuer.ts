@@ -1,9 +1,24 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { base64url, calculateJwkThumbprint, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import {
+  base64url,
+  calculateJwkThumbprint,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from "jose";
 import { systemClock, type Clock } from "./clock.ts";
-import { DEFAULT_BRANCH, DEFAULT_OWNER, DEFAULT_OWNER_ID, DEFAULT_REPO, DEFAULT_REPO_ID } from "./sandbox-identity.ts";
+import {
+  DEFAULT_BRANCH,
+  DEFAULT_OWNER,
+  DEFAULT_OWNER_ID,
+  DEFAULT_REPO,
+  DEFAULT_REPO_ID,
+} from "./sandbox-identity.ts";
 
 /** The claims of a GitHub Actions OIDC token. Ids are strings, as GitHub writes them. */
 export interface ActionsClaims {
@@ -80,10 +95,40 @@ export interface OidcIssuer {
 
 export const TOKEN_LIFETIME_SECONDS = 300;
 const CLAIMS_SUPPORTED = [
-  "sub", "aud", "exp", "iat", "iss", "jti", "nbf", "ref", "sha", "repository", "repository_id", "repository_owner",
-  "repository_owner_id", "enterprise", "enterprise_id", "run_id", "run_number", "run_attempt", "actor", "actor_id",
-  "workflow", "workflow_ref", "workflow_sha", "head_ref", "base_ref", "event_name", "ref_type", "ref_protected",
-  "environment", "environment_node_id", "job_workflow_ref", "job_workflow_sha", "repository_visibility", "runner_environment",
+  "sub",
+  "aud",
+  "exp",
+  "iat",
+  "iss",
+  "jti",
+  "nbf",
+  "ref",
+  "sha",
+  "repository",
+  "repository_id",
+  "repository_owner",
+  "repository_owner_id",
+  "enterprise",
+  "enterprise_id",
+  "run_id",
+  "run_number",
+  "run_attempt",
+  "actor",
+  "actor_id",
+  "workflow",
+  "workflow_ref",
+  "workflow_sha",
+  "head_ref",
+  "base_ref",
+  "event_name",
+  "ref_type",
+  "ref_protected",
+  "environment",
+  "environment_node_id",
+  "job_workflow_ref",
+  "job_workflow_sha",
+  "repository_visibility",
+  "runner_environment",
 ];
 const FIXED_SHA = "6d5c2b1a9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
@@ -109,18 +154,29 @@ export interface SubjectSettings {
 }
 
 /** The format GitHub gives a repository by default: immutable when it was created, renamed or transferred since 2026-07-15. */
-export function defaultSubjectFormat(repository: { createdAt: number; renamedOrTransferredAt?: number | null }): SubjectFormat {
+export function defaultSubjectFormat(repository: {
+  createdAt: number;
+  renamedOrTransferredAt?: number | null;
+}): SubjectFormat {
   const latest = Math.max(repository.createdAt, repository.renamedOrTransferredAt ?? -Infinity);
   return latest >= IMMUTABLE_SUBJECTS_SINCE ? "immutable" : "legacy";
 }
 
-type SubjectClaims = Pick<ActionsClaims, "repository" | "event_name" | "ref"> & { environment?: string | undefined; repository_id?: string; repository_owner_id?: string } & Record<string, unknown>;
+type SubjectClaims = Pick<ActionsClaims, "repository" | "event_name" | "ref"> & {
+  environment?: string | undefined;
+  repository_id?: string;
+  repository_owner_id?: string;
+} & Record<string, unknown>;
 
 /** The `repo` part of a subject: `OWNER/REPO`, or `OWNER@OWNER_ID/REPO@REPO_ID` in the immutable format. */
-export function subjectRepo(claims: Pick<SubjectClaims, "repository" | "repository_id" | "repository_owner_id">, format: SubjectFormat): string {
+export function subjectRepo(
+  claims: Pick<SubjectClaims, "repository" | "repository_id" | "repository_owner_id">,
+  format: SubjectFormat,
+): string {
   if (format === "legacy") return claims.repository;
   const [owner, name] = claims.repository.split("/");
-  if (!claims.repository_owner_id || !claims.repository_id) throw new Error(`immutable subjects need repository_owner_id and repository_id (${claims.repository})`);
+  if (!claims.repository_owner_id || !claims.repository_id)
+    throw new Error(`immutable subjects need repository_owner_id and repository_id (${claims.repository})`);
   return `${owner}@${claims.repository_owner_id}/${name}@${claims.repository_id}`;
 }
 
@@ -149,7 +205,10 @@ export function subjectFor(claims: SubjectClaims, settings: SubjectSettings = {}
  * given is derived (owner from repository, workflow_ref from workflow file and ref, sub from the rest).
  * A key given as `undefined` is left out of the token.
  */
-export function buildActionsClaims(input: ClaimsInput, context: { iss: string; nowSeconds: number; runId: string; subject?: SubjectSettings }): ActionsClaims {
+export function buildActionsClaims(
+  input: ClaimsInput,
+  context: { iss: string; nowSeconds: number; runId: string; subject?: SubjectSettings },
+): ActionsClaims {
   const repository = String(input.repository ?? `${DEFAULT_OWNER}/${DEFAULT_REPO}`);
   const owner = repository.split("/")[0] ?? DEFAULT_OWNER;
   const ref = String(input.ref ?? `refs/heads/${DEFAULT_BRANCH}`);
@@ -191,7 +250,10 @@ export function buildActionsClaims(input: ClaimsInput, context: { iss: string; n
   if (!("sub" in input)) {
     // A forged token that leaves the ids out (attack tests) still gets a subject: the names-only one.
     const idsMissing = merged.repository_id === undefined || merged.repository_owner_id === undefined;
-    const subject = idsMissing && context.subject?.format === "immutable" ? { ...context.subject, format: "legacy" as const } : context.subject;
+    const subject =
+      idsMissing && context.subject?.format === "immutable"
+        ? { ...context.subject, format: "legacy" as const }
+        : context.subject;
     merged.sub = subjectFor(merged as unknown as SubjectClaims, subject);
   }
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
@@ -209,7 +271,9 @@ interface RegisteredRun {
  * the discovery document and JWKS, and mints tokens for registered jobs through the exact protocol
  * `core.getIDToken` speaks (GET ACTIONS_ID_TOKEN_REQUEST_URL&audience=…, Bearer request token, `{value}`).
  */
-export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256"; subjects?: Record<string, SubjectSettings> } = {}): Promise<OidcIssuer> {
+export async function startOidcIssuer(
+  options: { clock?: Clock; alg?: "RS256"; subjects?: Record<string, SubjectSettings> } = {},
+): Promise<OidcIssuer> {
   const clock = options.clock ?? systemClock;
   const alg = options.alg ?? "RS256";
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -219,8 +283,14 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256"; s
   const publicKeyPem = await exportSPKI(publicKey);
   let otherKey: Promise<CryptoKey> | null = null;
   const runs = new Map<string, RegisteredRun>();
-  const subjects = new Map(Object.entries(options.subjects ?? {}).map(([repository, settings]) => [repository.toLowerCase(), settings]));
-  const subjectOf = (input: ClaimsInput) => subjects.get(String(input.repository ?? `${DEFAULT_OWNER}/${DEFAULT_REPO}`).toLowerCase());
+  const subjects = new Map(
+    Object.entries(options.subjects ?? {}).map(([repository, settings]) => [
+      repository.toLowerCase(),
+      settings,
+    ]),
+  );
+  const subjectOf = (input: ClaimsInput) =>
+    subjects.get(String(input.repository ?? `${DEFAULT_OWNER}/${DEFAULT_REPO}`).toLowerCase());
   const issued: ActionsClaims[] = [];
   let runCounter = 7_000_000;
   let url = "";
@@ -238,7 +308,12 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256"; s
   const nowSeconds = () => Math.floor(clock.now() / 1000);
   const claimsFor = (input: ClaimsInput) => {
     const subject = subjectOf(input);
-    return buildActionsClaims(input, { iss: url, nowSeconds: nowSeconds(), runId: String(++runCounter), ...(subject ? { subject } : {}) });
+    return buildActionsClaims(input, {
+      iss: url,
+      nowSeconds: nowSeconds(),
+      runId: String(++runCounter),
+      ...(subject ? { subject } : {}),
+    });
   };
 
   async function sign(claims: ActionsClaims, key: MintKey, headerKid: string): Promise<string> {
@@ -248,9 +323,13 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256"; s
         return new SignJWT(payload).setProtectedHeader({ alg, typ: "JWT", kid: headerKid }).sign(privateKey);
       case "other":
         otherKey ??= generateKeyPair(alg).then((pair) => pair.privateKey);
-        return new SignJWT(payload).setProtectedHeader({ alg, typ: "JWT", kid: headerKid }).sign(await otherKey);
+        return new SignJWT(payload)
+          .setProtectedHeader({ alg, typ: "JWT", kid: headerKid })
+          .sign(await otherKey);
       case "hs256-public-key":
-        return new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT", kid: headerKid }).sign(new TextEncoder().encode(publicKeyPem));
+        return new SignJWT(payload)
+          .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: headerKid })
+          .sign(new TextEncoder().encode(publicKeyPem));
       case "none": {
         const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
         return `${encode({ alg: "none", typ: "JWT" })}.${encode(payload)}.`;
@@ -273,7 +352,10 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256"; s
       });
     }
     if (requestUrl.pathname === "/.well-known/jwks") return send(res, 200, jwks);
-    const job = /^\/_apis\/distributedtask\/hubs\/Actions\/plans\/[0-9a-f-]+\/jobs\/([0-9a-f-]+)\/idtoken$/.exec(requestUrl.pathname);
+    const job =
+      /^\/_apis\/distributedtask\/hubs\/Actions\/plans\/[0-9a-f-]+\/jobs\/([0-9a-f-]+)\/idtoken$/.exec(
+        requestUrl.pathname,
+      );
     if (!job) return send(res, 404, { message: "Not Found" });
     const run = runs.get(job[1]!);
     const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
@@ -300,7 +382,10 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256"; s
       const jobId = randomUUID();
       const requestToken = randomBytes(24).toString("base64url");
       runs.set(jobId, { requestToken, claims: { ...claims }, ended: false });
-      return { requestUrl: `${url}/_apis/distributedtask/hubs/Actions/plans/${randomUUID()}/jobs/${jobId}/idtoken?api-version=2.0`, requestToken };
+      return {
+        requestUrl: `${url}/_apis/distributedtask/hubs/Actions/plans/${randomUUID()}/jobs/${jobId}/idtoken?api-version=2.0`,
+        requestToken,
+      };
     },
     setSubjectSettings(repository, settings) {
       subjects.set(repository.toLowerCase(), { ...settings });
@@ -317,7 +402,10 @@ export async function startOidcIssuer(options: { clock?: Clock; alg?: "RS256"; s
         exp: iat + (mintOptions.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS),
       };
       const subject = subjectOf(input);
-      const full = buildActionsClaims({ ...timing, ...input }, { iss: url, nowSeconds: claims.iat, runId: claims.run_id, ...(subject ? { subject } : {}) });
+      const full = buildActionsClaims(
+        { ...timing, ...input },
+        { iss: url, nowSeconds: claims.iat, runId: claims.run_id, ...(subject ? { subject } : {}) },
+      );
       return sign(full, mintOptions.key ?? "issuer", mintOptions.kid ?? kid);
     },
     close: () =>
@@ -336,5 +424,7 @@ function sameSecret(presented: string, expected: string): boolean {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return;
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
+    .end(JSON.stringify(body));
 }

@@ -10,13 +10,22 @@ export interface RequestFormInput {
 }
 
 export function requestFormBody(form: RequestFormInput): string {
-  const section = (heading: string, value: string | undefined) => [`### ${heading}`, "", value && value.length ? value : "_No response_", ""];
+  const section = (heading: string, value: string | undefined) => [
+    `### ${heading}`,
+    "",
+    value && value.length ? value : "_No response_",
+    "",
+  ];
   return [
     ...section("Resource", form.resource),
     ...section("Role", form.role),
     ...section("Duration", form.duration),
     ...section("Severity", form.severity ?? "high"),
-    ...section("Justification", form.justification ?? "Production incident: the primary is failing over and we need to inspect replication state now."),
+    ...section(
+      "Justification",
+      form.justification ??
+        "Production incident: the primary is failing over and we need to inspect replication state now.",
+    ),
     ...section("Incident", form.incident),
     "### Drill",
     "",

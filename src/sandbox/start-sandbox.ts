@@ -37,10 +37,23 @@ export const SANDBOX_TEAMS: Record<string, string[]> = {
   "acme/security": ["sam"],
   "acme/oncall": ["olga"],
 };
-export const SANDBOX_USERS = ["dave", "mallory", "bob", "carol", "erin", "grace", "heidi", "ivan", "sam", "olga", "rita", "tina", "uma"];
+export const SANDBOX_USERS = [
+  "dave",
+  "mallory",
+  "bob",
+  "carol",
+  "erin",
+  "grace",
+  "heidi",
+  "ivan",
+  "sam",
+  "olga",
+  "rita",
+  "tina",
+  "uma",
+];
 
 export interface SandboxOptions {
-
   /** The organisation owning the repository (default: acme), e.g. the one a repository's CODEOWNERS teams belong to. */
   owner?: string;
   /** A webhook relay channel (smee.io-like) the app forwards deliveries from, as WEBHOOK_PROXY_URL does. */
@@ -63,7 +76,6 @@ export interface SandboxOptions {
   logLevel?: "info" | "warn" | "error" | "silent";
   /** SSH signing keys people added to GitHub (`GET /users/{username}/ssh_signing_keys`), as key lines. */
   signingKeys?: Record<string, string[]>;
-
 
   /** More repositories of the owner (e.g. its public `.github` with default issue forms). */
   extraRepos?: string[];
@@ -138,7 +150,12 @@ export interface Sandbox {
    * old one's public half in the retired list (verification only), and/or a new seal key with the old
    * one retired (opens only). `dropRetiredSeal` / `dropRetiredSigning` then remove the retired keys.
    */
-  rotateKeys(what: { signing?: boolean; seal?: boolean; dropRetiredSeal?: boolean; dropRetiredSigning?: boolean }): Promise<void>;
+  rotateKeys(what: {
+    signing?: boolean;
+    seal?: boolean;
+    dropRetiredSeal?: boolean;
+    dropRetiredSigning?: boolean;
+  }): Promise<void>;
   /** Moves the clock, fires the app's due timers and waits until everything settled. */
   advance(ms: number): Promise<void>;
   /** Waits for webhook deliveries and workflow runs to finish. */
@@ -180,7 +197,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const webhookSecret = randomBytes(16).toString("hex");
   const files = { ...(await repositoryFilesFrom(options.root ?? process.cwd())), ...(options.files ?? {}) };
   const teams = options.teams ?? SANDBOX_TEAMS;
-  const users = options.users ?? [...SANDBOX_USERS.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" as const }];
+  const users = options.users ?? [
+    ...SANDBOX_USERS.map((login) => ({ login })),
+    { login: "github-actions[bot]", type: "Bot" as const },
+  ];
   const emulator = await startGitHubEmulator({
     clock,
     appId: SANDBOX_APP_ID,
@@ -199,18 +219,39 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.permissions ? { permissions: options.permissions } : {}),
     // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
     extraRepos: [SANDBOX_LEDGER_REPO, ...(options.extraRepos ?? [])],
-    installationPermissions: { actions: "write", checks: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read", pull_requests: "read", ...(options.installationPermissions ?? {}) },
+    installationPermissions: {
+      actions: "write",
+      checks: "write",
+      contents: "write",
+      deployments: "write",
+      issues: "write",
+      members: "read",
+      metadata: "read",
+      pull_requests: "read",
+      ...(options.installationPermissions ?? {}),
+    },
     rateLimits: options.rateLimits === "production",
   });
-  for (const [login, lines] of Object.entries(options.signingKeys ?? {})) for (const line of lines) emulator.addSigningKey(login, line);
-  const approverSigningKeys = approverKeys((login, line) => emulator.addSigningKey(login, line, "sandbox signing key"));
+  for (const [login, lines] of Object.entries(options.signingKeys ?? {}))
+    for (const line of lines) emulator.addSigningKey(login, line);
+  const approverSigningKeys = approverKeys((login, line) =>
+    emulator.addSigningKey(login, line, "sandbox signing key"),
+  );
   // Everyone may read the ledger (auditors verify against it); only the app can write it.
   const readers = [...users.map((u) => u.login), ...Object.values(teams).flat()];
-  emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, Object.fromEntries(readers.map((login) => [login, "read" as const])));
+  emulator.initLedgerRepository(
+    SANDBOX_LEDGER_REPO,
+    Object.fromEntries(readers.map((login) => [login, "read" as const])),
+  );
 
   // GitHub's default for a repository created now: immutable subjects since 2026-07-15.
   const repoCreatedAt = emulator.state.repository.created_at;
-  const issuer = await startOidcIssuer({ clock, subjects: { [`${SANDBOX_OWNER}/${SANDBOX_REPO}`]: { format: defaultSubjectFormat({ createdAt: repoCreatedAt }) } } });
+  const issuer = await startOidcIssuer({
+    clock,
+    subjects: {
+      [`${SANDBOX_OWNER}/${SANDBOX_REPO}`]: { format: defaultSubjectFormat({ createdAt: repoCreatedAt }) },
+    },
+  });
   let signingKeyPem = await generateSigningKeyPem();
   let keys = await signingKeysFromPem(signingKeyPem);
   /** Keys rotated out (rotateKeys): retired signing keys still verify, retired seal keys still open. */
@@ -232,7 +273,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Everything a real restart loses (timers, the JWT revocation list, caches) is made anew each start.
   const startApp = async (port = 0) => {
     const revocations = memoryRevocationStore(now);
-    const jwtProvider = createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, verificationJwks: keys.jwks, revocations, now });
+    const jwtProvider = createJwtProvider({
+      issuer: SANDBOX_JWT_ISSUER,
+      signingKey: keys.privateKey,
+      kid: keys.kid,
+      verificationJwks: keys.jwks,
+      revocations,
+      now,
+    });
     return startBreakglassServer({
       appId: SANDBOX_APP_ID,
       privateKey: appKey,
@@ -244,7 +292,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       throttle: options.rateLimits === "production" ? true : options.rateLimits ? "rate-limits-only" : false,
       dashboard: options.dashboard === "github" ? { mode: "github", signIn } : { mode: "loopback" },
       // Passkeys need a domain as relying party id, not an IP address: browsers reach the app as localhost.
-      ...(options.dashboard === "github" ? { webauthn: { rpName: "Breakglass (sandbox)", rpID: "localhost", get origin() { return appUrl.replace("127.0.0.1", "localhost"); } } } : {}),
+      ...(options.dashboard === "github"
+        ? {
+            webauthn: {
+              rpName: "Breakglass (sandbox)",
+              rpID: "localhost",
+              get origin() {
+                return appUrl.replace("127.0.0.1", "localhost");
+              },
+            },
+          }
+        : {}),
       ...(options.webhookProxyUrl ? { webhookProxyUrl: options.webhookProxyUrl } : {}),
       logLevel: options.logLevel ?? "silent",
       deps: {
@@ -260,7 +318,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         sweepWorkflow: "breakglass-sweep.yml",
         drillWorkflow: "breakglass-drill.yml",
         providers: { jwt: jwtProvider, ...(options.providers ?? {}) },
-        introspect: (token) => introspect(token, { jwks: keys.jwks, issuer: SANDBOX_JWT_ISSUER, revocations, now: now() }),
+        introspect: (token) =>
+          introspect(token, { jwks: keys.jwks, issuer: SANDBOX_JWT_ISSUER, revocations, now: now() }),
         notifier,
         retryBaseMs: 60_000,
       },
@@ -301,16 +360,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   /** The real Action, as the job of `run` would run it, with the token GitHub would give that job. */
-  function runActionFor(run: WorkflowRun, issue: number, overrides: Record<string, unknown> = {}): Promise<ActionRun> {
+  function runActionFor(
+    run: WorkflowRun,
+    issue: number,
+    overrides: Record<string, unknown> = {},
+  ): Promise<ActionRun> {
     const result = runAction({
-      inputs: { mode: "grant", "app-url": appUrl, issue: String(issue), audience: SANDBOX_AUDIENCE, "export-env": "true" },
+      inputs: {
+        mode: "grant",
+        "app-url": appUrl,
+        issue: String(issue),
+        audience: SANDBOX_AUDIENCE,
+        "export-env": "true",
+      },
       claims: { ...claimsForRun(run), ...overrides },
       oidc: issuer,
       between: async (env: Record<string, string>) => {
         // The grant workflow's next step: actions/upload-artifact of the encrypted file (retention-days: 1).
         if (env.BREAKGLASS_ENCRYPTED_FILE) {
           const file = env.BREAKGLASS_ENCRYPTED_FILE;
-          emulator.uploadArtifact(run.id, "breakglass-credentials", { [file.split("/").pop()!]: await readFile(file) }, 1);
+          emulator.uploadArtifact(
+            run.id,
+            "breakglass-credentials",
+            { [file.split("/").pop()!]: await readFile(file) },
+            1,
+          );
         }
         if (options.holdJob) await options.holdJob(env, issue);
       },
@@ -330,21 +404,51 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // dispatch); with none queued, a run is started as the app's dispatch would start it, which the
     // app has not recorded: the exchange then checks the run with GitHub.
     const queued = [...repoState.runs.values()]
-      .filter((r) => r.path.endsWith("/breakglass-grant.yml") && r.inputs.issue === String(issue) && r.head_branch === repoState.default_branch && !pickedUp.has(r.id))
+      .filter(
+        (r) =>
+          r.path.endsWith("/breakglass-grant.yml") &&
+          r.inputs.issue === String(issue) &&
+          r.head_branch === repoState.default_branch &&
+          !pickedUp.has(r.id),
+      )
       .sort((a, b) => b.id - a.id)[0];
     const environment = typeof claims.environment === "string" ? claims.environment : undefined;
-    const run = queued ?? emulator.startWorkflowRun({ workflow: "breakglass-grant.yml", actor: appLogin, inputs: { issue: String(issue), ...(environment ? { environment } : {}) } });
+    const run =
+      queued ??
+      emulator.startWorkflowRun({
+        workflow: "breakglass-grant.yml",
+        actor: appLogin,
+        inputs: { issue: String(issue), ...(environment ? { environment } : {}) },
+      });
     pickedUp.add(run.id);
     return runActionFor(run, issue, claims);
   }
 
   async function runDrillWorkflow(timeout = "1m", inputs: Record<string, string> = {}): Promise<ActionRun> {
     return runAction({
-      inputs: { mode: "drill", "app-url": appUrl, audience: SANDBOX_AUDIENCE, "github-token": emulator.actionsToken(), "drill-resource": "drill", "drill-timeout": timeout, ...inputs },
+      inputs: {
+        mode: "drill",
+        "app-url": appUrl,
+        audience: SANDBOX_AUDIENCE,
+        "github-token": emulator.actionsToken(),
+        "drill-resource": "drill",
+        "drill-timeout": timeout,
+        ...inputs,
+      },
       // A scheduled run of the default branch's drill workflow, as GitHub starts it.
-      claims: claimsForRun(emulator.startWorkflowRun({ workflow: "breakglass-drill.yml", actor: "github-actions[bot]", event: "schedule" })),
+      claims: claimsForRun(
+        emulator.startWorkflowRun({
+          workflow: "breakglass-drill.yml",
+          actor: "github-actions[bot]",
+          event: "schedule",
+        }),
+      ),
       oidc: issuer,
-      env: { GITHUB_API_URL: emulator.apiUrl, GITHUB_SERVER_URL: emulator.url, BREAKGLASS_DRILL_POLL_MS: "50" },
+      env: {
+        GITHUB_API_URL: emulator.apiUrl,
+        GITHUB_SERVER_URL: emulator.url,
+        BREAKGLASS_DRILL_POLL_MS: "50",
+      },
       post: false,
     });
   }

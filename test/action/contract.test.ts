@@ -23,7 +23,8 @@ test("action.yml declares exactly the inputs of the typed registry, with the sam
 
 test("action.yml declares exactly the outputs of the typed registry", () => {
   assert.deepEqual(Object.keys(action.outputs).sort(), Object.keys(OUTPUTS).sort());
-  for (const [name, description] of Object.entries(OUTPUTS)) assert.equal(action.outputs[name]!.description, description);
+  for (const [name, description] of Object.entries(OUTPUTS))
+    assert.equal(action.outputs[name]!.description, description);
 });
 
 test("the Action runs on node24 from the committed bundle, with a post step", () => {

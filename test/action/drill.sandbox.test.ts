@@ -16,10 +16,26 @@ test("a drill runs the whole lifecycle end to end and reports its timings", asyn
     };
     assert.equal(report.ok, true, JSON.stringify(report.steps, null, 1));
     const names = report.steps.map((s) => s.name);
-    for (const step of ["request opened", "request acknowledged", "approved", "granted", "credential works", "revoked", "credential no longer works", "issue closed", "review issue opened", "audit chain verifies"]) {
+    for (const step of [
+      "request opened",
+      "request acknowledged",
+      "approved",
+      "granted",
+      "credential works",
+      "revoked",
+      "credential no longer works",
+      "issue closed",
+      "review issue opened",
+      "audit chain verifies",
+    ]) {
       assert.ok(names.includes(step), `missing step ${step}`);
     }
-    for (const t of ["time_to_acknowledge_seconds", "time_to_approval_seconds", "time_to_grant_seconds", "time_to_revoke_seconds"]) {
+    for (const t of [
+      "time_to_acknowledge_seconds",
+      "time_to_approval_seconds",
+      "time_to_grant_seconds",
+      "time_to_revoke_seconds",
+    ]) {
       assert.equal(typeof report.timings[t], "number", t);
     }
     assert.match(run.summary, /Break-glass drill passed/);
@@ -36,7 +52,12 @@ test("a drill runs the whole lifecycle end to end and reports its timings", asyn
 
 test("a failing drill fails the workflow with the reason", async () => {
   // Without the drill policy's auto-approval the request is never approved: the drill must fail, not hang.
-  const sb = await startSandbox({ files: { "policies/drill.yml": "description: Drill without auto-approval\nroles:\n  drill:\n    provider: jwt\n    settings: {}\nmax_duration: 10m\ndrill:\n  enabled: true\n" } });
+  const sb = await startSandbox({
+    files: {
+      "policies/drill.yml":
+        "description: Drill without auto-approval\nroles:\n  drill:\n    provider: jwt\n    settings: {}\nmax_duration: 10m\ndrill:\n  enabled: true\n",
+    },
+  });
   try {
     const run = await sb.runDrillWorkflow("3s");
     assert.equal(run.exitCode, 1);

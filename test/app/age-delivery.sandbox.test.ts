@@ -13,7 +13,10 @@ import type { ActionRun } from "../../src/sandbox/action-runner.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 const RESOURCE = "model-console";
-const policy = readFileSync("policies/model-guardrail-override.yml", "utf8").replace("    provider: jwt\n", "    provider: jwt\n    delivery: age\n");
+const policy = readFileSync("policies/model-guardrail-override.yml", "utf8").replace(
+  "    provider: jwt\n",
+  "    provider: jwt\n    delivery: age\n",
+);
 assert.match(policy, /delivery: age/);
 assert.match(policy, /keep_alive_after_job: true/, "age delivery needs the grant to outlive its job");
 
@@ -33,13 +36,15 @@ before(async () => {
     },
     // The runner's temp directory is gone when the job ends: read the file while the job "runs".
     holdJob: async (env, issue) => {
-      if (env.BREAKGLASS_ENCRYPTED_FILE) ciphertexts.set(issue, await readFile(env.BREAKGLASS_ENCRYPTED_FILE, "utf8"));
+      if (env.BREAKGLASS_ENCRYPTED_FILE)
+        ciphertexts.set(issue, await readFile(env.BREAKGLASS_ENCRYPTED_FILE, "utf8"));
     },
   });
 });
 after(() => sb.close());
 
-const request = (who: string) => openRequest(who, { resource: RESOURCE, role: "override", duration: "30m", severity: "critical" });
+const request = (who: string) =>
+  openRequest(who, { resource: RESOURCE, role: "override", duration: "30m", severity: "critical" });
 async function runOf(n: number): Promise<ActionRun> {
   const run = sb.runs.find((r) => r.issue === n);
   assert.ok(run, "the grant workflow ran");
@@ -58,7 +63,11 @@ it("the run gets only ciphertext; the requester's age identity opens it to a liv
 
   const decrypter = new Decrypter();
   decrypter.addIdentity(identity);
-  const bundle = JSON.parse(await decrypter.decrypt(armor.decode(armored), "text")) as { secrets: Record<string, string>; issue: number; expires_at: string };
+  const bundle = JSON.parse(await decrypter.decrypt(armor.decode(armored), "text")) as {
+    secrets: Record<string, string>;
+    issue: number;
+    expires_at: string;
+  };
   assert.equal(bundle.issue, n);
   const token = bundle.secrets.BREAKGLASS_TOKEN ?? "";
   assert.ok(token.length > 20);
@@ -67,7 +76,14 @@ it("the run gets only ciphertext; the requester's age identity opens it to a liv
   assert.equal(s.status, "active");
   assert.equal(s.grant?.ended, undefined, "the grant outlives the job (keep_alive_after_job)");
 
-  const everywhere = [action.stdout, action.stderr, action.summary, JSON.stringify(action.outputs), JSON.stringify(action.env), ...(await appTexts(n))].join("\n");
+  const everywhere = [
+    action.stdout,
+    action.stderr,
+    action.summary,
+    JSON.stringify(action.outputs),
+    JSON.stringify(action.env),
+    ...(await appTexts(n)),
+  ].join("\n");
   assert.ok(!everywhere.includes(token), "the plaintext token is in no log, output, summary or comment");
   assert.match(action.summary, /encrypted to the requester's age key/);
   assert.match(action.stdout, /age --decrypt --identity/);
@@ -87,7 +103,14 @@ it("a requester with no age recipient gets told how to add one, and nothing is m
   const s = await stateOf(n);
   assert.equal(s.status, "approved", "approved, not granted");
   assert.equal(s.grant, null);
-  assert.ok((await appTexts(n)).some((t) => t.includes("breakglass-recipients.yml") && t.includes("ivan: age1") && t.includes("Nothing was minted")));
+  assert.ok(
+    (await appTexts(n)).some(
+      (t) =>
+        t.includes("breakglass-recipients.yml") &&
+        t.includes("ivan: age1") &&
+        t.includes("Nothing was minted"),
+    ),
+  );
 });
 
 it("a recipient that has the shape of an age key but is not one is refused before minting", async () => {
@@ -97,5 +120,8 @@ it("a recipient that has the shape of an age key but is not one is refused befor
   assert.notEqual(action.exitCode, 0);
   assert.equal((await stateOf(n)).grant, null);
   const texts = await appTexts(n);
-  assert.ok(texts.some((t) => t.includes("is not a valid key")), `a broken checksum is caught by trying the key:\n${texts.join("\n---\n")}`);
+  assert.ok(
+    texts.some((t) => t.includes("is not a valid key")),
+    `a broken checksum is caught by trying the key:\n${texts.join("\n---\n")}`,
+  );
 });

@@ -12,7 +12,9 @@ const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
 
-const { approve, openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(
+  () => sb,
+);
 async function statusComment(n: number): Promise<string> {
   return (await appTexts(n)).find((t) => t.startsWith("<!-- breakglass:status")) ?? "";
 }
@@ -36,7 +38,12 @@ after(() => sb.close());
 describe("who may approve (model-rollback: 1 approval from @acme/ai-governance)", () => {
   let n: number;
   before(async () => {
-    n = await openRequest("dave", { resource: "model-rollback", role: "rollback", duration: "20m", severity: "high" });
+    n = await openRequest("dave", {
+      resource: "model-rollback",
+      role: "rollback",
+      duration: "20m",
+      severity: "high",
+    });
   });
 
   it("the requester cannot approve their own request", async () => {
@@ -77,7 +84,10 @@ describe("who may approve (model-rollback: 1 approval from @acme/ai-governance)"
     const id = await say("grace", n, "/approvee now");
     assert.deepEqual(await reactions(id), ["-1", "eyes"]);
     const replies = (await appTexts(n)).slice(before);
-    assert.ok(replies.some((t) => t.includes("is not a Breakglass command") && t.includes("/approve")), replies.join("\n---\n"));
+    assert.ok(
+      replies.some((t) => t.includes("is not a Breakglass command") && t.includes("/approve")),
+      replies.join("\n---\n"),
+    );
     assert.ok(replies.some((t) => t.includes("`unknown_command`")));
     assert.equal((await stateOf(n)).approvals.length, 0);
   });
@@ -86,19 +96,33 @@ describe("who may approve (model-rollback: 1 approval from @acme/ai-governance)"
     const id = await approve("grace", n, "confirmed with the IC");
     assert.deepEqual(await reactions(id), ["eyes", "rocket"]);
     const texts = await appTexts(n);
-    assert.ok(texts.some((t) => /✅ @grace \(via @\u200b?acme\/ai-governance\) approved request/.test(t)), texts.join("\n---\n"));
+    assert.ok(
+      texts.some((t) => /✅ @grace \(via @\u200b?acme\/ai-governance\) approved request/.test(t)),
+      texts.join("\n---\n"),
+    );
     const s = await stateOf(n);
     assert.equal(s.status, "approved");
-    assert.deepEqual(s.approvals.map((a) => a.actor), ["grace"]);
+    assert.deepEqual(
+      s.approvals.map((a) => a.actor),
+      ["grace"],
+    );
     const labels = await labelsOf(n);
-    assert.ok(labels.includes("breakglass:approved") && !labels.includes("breakglass:requested"), labels.join(", "));
+    assert.ok(
+      labels.includes("breakglass:approved") && !labels.includes("breakglass:requested"),
+      labels.join(", "),
+    );
     assert.match(await statusComment(n), /1 of 1|@grace/);
   });
 });
 
 describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", () => {
   it("one person approving twice counts once; a second person completes it", async () => {
-    const n = await openRequest("erin", { resource: "prod-database", role: "write", duration: "1h", severity: "critical" });
+    const n = await openRequest("erin", {
+      resource: "prod-database",
+      role: "write",
+      duration: "1h",
+      severity: "critical",
+    });
     assert.equal((await stateOf(n)).required_approvals, 2);
     const first = await approve("bob", n);
     assert.deepEqual(await reactions(first), ["eyes", "rocket"]);
@@ -118,13 +142,31 @@ describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", ()
   });
 
   it("editing the request after one approval voids it and says so", async () => {
-    const n = await openRequest("erin", { resource: "prod-database", role: "write", duration: "1h", severity: "critical" });
+    const n = await openRequest("erin", {
+      resource: "prod-database",
+      role: "write",
+      duration: "1h",
+      severity: "critical",
+    });
     await approve("bob", n);
     assert.equal((await stateOf(n)).approvals.length, 1);
-    await sb.as("erin").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "prod-database", role: "write", duration: "4h", severity: "critical" }) });
+    await sb.as("erin").rest.issues.update({
+      owner,
+      repo,
+      issue_number: n,
+      body: requestFormBody({
+        resource: "prod-database",
+        role: "write",
+        duration: "4h",
+        severity: "critical",
+      }),
+    });
     await sb.settle();
     const texts = await appTexts(n);
-    assert.ok(texts.some((t) => /1 earlier approval\(s\) no longer count/.test(t)), texts.join("\n---\n"));
+    assert.ok(
+      texts.some((t) => /1 earlier approval\(s\) no longer count/.test(t)),
+      texts.join("\n---\n"),
+    );
     const s = await stateOf(n);
     assert.equal(s.approvals.length, 0);
     assert.equal(s.voided_approvals.length, 1);
@@ -137,12 +179,21 @@ describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", ()
   });
 
   it("editing an approval comment withdraws that approval; the edited text is no command", async () => {
-    const n = await openRequest("erin", { resource: "prod-database", role: "write", duration: "1h", severity: "critical" });
+    const n = await openRequest("erin", {
+      resource: "prod-database",
+      role: "write",
+      duration: "1h",
+      severity: "critical",
+    });
     const id = await approve("bob", n);
     assert.equal((await stateOf(n)).approvals.length, 1);
     await sb.as("bob").rest.issues.updateComment({ owner, repo, comment_id: id, body: "/approve (edited)" });
     await sb.settle();
-    assert.ok((await appTexts(n)).some((t) => t.includes("approval by @bob no longer counts") && t.includes("edited")));
+    assert.ok(
+      (await appTexts(n)).some(
+        (t) => t.includes("approval by @bob no longer counts") && t.includes("edited"),
+      ),
+    );
     const s = await stateOf(n);
     assert.equal(s.approvals.length, 0);
     assert.match(await statusComment(n), /0 of 2/);
@@ -152,17 +203,31 @@ describe("N-of-M (prod-database write: 2 distinct approvers from @acme/dba)", ()
   });
 
   it("deleting an approval comment withdraws that approval", async () => {
-    const n = await openRequest("ivan", { resource: "prod-database", role: "write", duration: "1h", severity: "critical" });
+    const n = await openRequest("ivan", {
+      resource: "prod-database",
+      role: "write",
+      duration: "1h",
+      severity: "critical",
+    });
     const id = await approve("carol", n);
     assert.equal((await stateOf(n)).approvals.length, 1);
     await sb.as("carol").rest.issues.deleteComment({ owner, repo, comment_id: id });
     await sb.settle();
-    assert.ok((await appTexts(n)).some((t) => t.includes("approval by @carol no longer counts") && t.includes("deleted")));
+    assert.ok(
+      (await appTexts(n)).some(
+        (t) => t.includes("approval by @carol no longer counts") && t.includes("deleted"),
+      ),
+    );
     assert.equal((await stateOf(n)).approvals.length, 0);
   });
 
   it("an edit that turns a plain comment into /approve creates no approval", async () => {
-    const n = await openRequest("ivan", { resource: "prod-database", role: "read", duration: "1h", severity: "critical" });
+    const n = await openRequest("ivan", {
+      resource: "prod-database",
+      role: "read",
+      duration: "1h",
+      severity: "critical",
+    });
     const id = await say("bob", n, "looking at it");
     await sb.as("bob").rest.issues.updateComment({ owner, repo, comment_id: id, body: "/approve" });
     await sb.settle();

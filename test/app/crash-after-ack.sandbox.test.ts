@@ -6,12 +6,22 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
 const { openRequest, stateOf, appTexts, reactions } = sandboxHelpers(() => sb);
-const form = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+const form = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 
 before(async () => {
   sb = await startSandbox();
@@ -27,7 +37,10 @@ async function crashAfterAck(act: () => Promise<void>): Promise<void> {
   await sb.emulator.waitForIdle();
   const answered = sb.emulator.deliveries.slice(before);
   assert.ok(answered.length > 0, "GitHub delivered the event");
-  assert.ok(answered.every((d) => d.status === 202), `every delivery was acknowledged: ${answered.map((d) => `${d.event}.${d.action}=${d.status}`).join(", ")}`);
+  assert.ok(
+    answered.every((d) => d.status === 202),
+    `every delivery was acknowledged: ${answered.map((d) => `${d.event}.${d.action}=${d.status}`).join(", ")}`,
+  );
   assert.equal(sb.app.intake.pending(), answered.length, "and none of their work has started");
   await sb.stopApp();
 }
@@ -37,12 +50,18 @@ it("an /approve acknowledged and then lost to a crash is done by the restarted a
   assert.equal((await stateOf(n)).status, "requested");
   let approval = 0;
   await crashAfterAck(async () => {
-    approval = (await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" })).data.id;
+    approval = (
+      await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" })
+    ).data.id;
   });
   assert.equal((await stateOf(n)).status, "requested", "nothing was done before the crash");
   await sb.startApp();
   const state = await stateOf(n);
-  assert.equal(state.status, "active", "the lost approval was recorded and the grant workflow dispatched and collected");
+  assert.equal(
+    state.status,
+    "active",
+    "the lost approval was recorded and the grant workflow dispatched and collected",
+  );
   assert.deepEqual(await reactions(approval), ["eyes", "rocket"], "the approval is answered once");
   assert.equal(sb.runs.filter((r) => r.issue === n).length, 1, "one grant workflow run");
   // A second restart finds nothing left to do: the answered approval is not handled again.
@@ -56,34 +75,62 @@ it("an /approve acknowledged and then lost to a crash is done by the restarted a
 it("a request opened while its acknowledged work was lost is recorded by the restarted app", async () => {
   let n = 0;
   await crashAfterAck(async () => {
-    n = (await sb.as("dave").rest.issues.create({ owner, repo, title: "[breakglass] model-guardrail-override override", labels: ["breakglass"], body: requestFormBody(form) })).data.number;
+    n = (
+      await sb.as("dave").rest.issues.create({
+        owner,
+        repo,
+        title: "[breakglass] model-guardrail-override override",
+        labels: ["breakglass"],
+        body: requestFormBody(form),
+      })
+    ).data.number;
   });
   assert.equal((await stateOf(n)).status, "new", "no record before the crash");
   await sb.startApp();
   assert.equal((await stateOf(n)).status, "requested", "recorded at start-up");
-  assert.ok((await appTexts(n)).some((t) => /breakglass:status/.test(t) || /Waiting|approv/i.test(t)), "the requester got the status comment");
+  assert.ok(
+    (await appTexts(n)).some((t) => /breakglass:status/.test(t) || /Waiting|approv/i.test(t)),
+    "the requester got the status comment",
+  );
 });
 
 it("an unrecorded request whose issue changed since it was opened is not taken on trust: the requester is asked to save it", async () => {
   let n = 0;
   await crashAfterAck(async () => {
-    n = (await sb.as("dave").rest.issues.create({ owner, repo, title: "[breakglass] model-guardrail-override override", labels: ["breakglass"], body: requestFormBody(form) })).data.number;
+    n = (
+      await sb.as("dave").rest.issues.create({
+        owner,
+        repo,
+        title: "[breakglass] model-guardrail-override override",
+        labels: ["breakglass"],
+        body: requestFormBody(form),
+      })
+    ).data.number;
   });
   // Someone with write access edits the body while the app is down; the listing cannot say who.
   sb.clock.advance(60_000);
-  await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...form, duration: "8h" }) });
+  await sb
+    .as("mallory")
+    .rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...form, duration: "8h" }) });
   await sb.startApp();
   assert.equal((await stateOf(n)).status, "new", "nothing recorded from a body of unknown authorship");
-  assert.ok((await appTexts(n)).some((t) => /cannot tell who wrote the body/.test(t)), "the requester is told to save it themselves");
+  assert.ok(
+    (await appTexts(n)).some((t) => /cannot tell who wrote the body/.test(t)),
+    "the requester is told to save it themselves",
+  );
 });
 
 it("an insider's 🚀 on a lost /approve does not hide it from the catch-up: only the app's own reaction marks a command answered", async () => {
   const n = await openRequest("ivan", form);
   let approval = 0;
   await crashAfterAck(async () => {
-    approval = (await sb.as("heidi").rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" })).data.id;
+    approval = (
+      await sb.as("heidi").rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" })
+    ).data.id;
   });
-  await sb.as("mallory").rest.reactions.createForIssueComment({ owner, repo, comment_id: approval, content: "rocket" });
+  await sb
+    .as("mallory")
+    .rest.reactions.createForIssueComment({ owner, repo, comment_id: approval, content: "rocket" });
   await sb.startApp();
   assert.equal((await stateOf(n)).status, "active", "the approval was handled despite someone else's 🚀");
 });

@@ -48,7 +48,29 @@ function section(html: string, id: string): string | null {
 const hrefs = (html: string) => [...html.matchAll(/<a href="([^"]*)"/g)].map((m) => m[1]!);
 
 /** Every tag the page may contain; anything else means a value escaped into markup. */
-const ALLOWED_TAGS = new Set(["!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "span", "section", "table", "thead", "tbody", "tr", "th", "td", "a", "code", "strong"]);
+const ALLOWED_TAGS = new Set([
+  "!doctype",
+  "html",
+  "head",
+  "meta",
+  "title",
+  "style",
+  "body",
+  "h1",
+  "h2",
+  "p",
+  "span",
+  "section",
+  "table",
+  "thead",
+  "tbody",
+  "tr",
+  "th",
+  "td",
+  "a",
+  "code",
+  "strong",
+]);
 function tagsOf(html: string): string[] {
   const withoutStyle = html.replace(/<style>[\s\S]*?<\/style>/, "<style></style>");
   return [...withoutStyle.matchAll(/<\/?([!a-zA-Z][a-zA-Z0-9-]*)/g)].map((m) => m[1]!.toLowerCase());
@@ -68,16 +90,36 @@ const HOSTILE = [
 describe("renderDashboard escapes hostile values", () => {
   it("resource, role, login, approvers, error, repository and status come out as text", () => {
     for (const evil of HOSTILE) {
-      const hostile = row({ resource: evil, role: evil, requester: evil, approvers: [evil], approvals: [evil], revocation_error: evil, repository: evil, status: evil, severity: evil });
+      const hostile = row({
+        resource: evil,
+        role: evil,
+        requester: evil,
+        approvers: [evil],
+        approvals: [evil],
+        revocation_error: evil,
+        repository: evil,
+        status: evil,
+        severity: evil,
+      });
       const html = renderDashboard(
-        data({ active: [hostile], pending: [{ ...hostile, issue: 8 }], failed: [{ ...hostile, issue: 9 }], recent: [{ ...hostile, issue: 10, ended_at: at(-5) }], last_drill: { ...hostile, issue: 11, drill: true } }),
+        data({
+          active: [hostile],
+          pending: [{ ...hostile, issue: 8 }],
+          failed: [{ ...hostile, issue: 9 }],
+          recent: [{ ...hostile, issue: 10, ended_at: at(-5) }],
+          last_drill: { ...hostile, issue: 11, drill: true },
+        }),
       );
       assert.deepEqual(
         tagsOf(html).filter((t) => !ALLOWED_TAGS.has(t)),
         [],
         `no markup from ${JSON.stringify(evil)}`,
       );
-      assert.doesNotMatch(html, /<script|<img|<iframe|<svg|<[^>]*\son[a-z]+=/i, "no new element and no event handler inside a tag");
+      assert.doesNotMatch(
+        html,
+        /<script|<img|<iframe|<svg|<[^>]*\son[a-z]+=/i,
+        "no new element and no event handler inside a tag",
+      );
       assert.ok(!html.includes(evil), `the raw value ${JSON.stringify(evil)} never appears`);
       // The page stays one document: one <title>, one <style>, no extra </section> from a value.
       assert.equal(html.match(/<title>/g)?.length, 1);
@@ -87,7 +129,9 @@ describe("renderDashboard escapes hostile values", () => {
   });
 
   it("shows the escaped text so people can still read what was written", () => {
-    const html = renderDashboard(data({ active: [row({ resource: "<script>alert(1)</script>", requester: 'o"brien' })] }));
+    const html = renderDashboard(
+      data({ active: [row({ resource: "<script>alert(1)</script>", requester: 'o"brien' })] }),
+    );
     assert.ok(html.includes("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert.ok(html.includes("o&quot;brien"));
     // An already-escaped value is escaped again, not decoded.
@@ -110,7 +154,15 @@ describe("renderDashboard escapes hostile values", () => {
       "file:///etc/passwd",
     ];
     for (const url of bad) {
-      const html = renderDashboard(data({ active: [row({ url })], pending: [row({ url, issue: 8 })], failed: [row({ url, issue: 9 })], recent: [row({ url, issue: 10 })], last_drill: row({ url, issue: 11 }) }));
+      const html = renderDashboard(
+        data({
+          active: [row({ url })],
+          pending: [row({ url, issue: 8 })],
+          failed: [row({ url, issue: 9 })],
+          recent: [row({ url, issue: 10 })],
+          last_drill: row({ url, issue: 11 }),
+        }),
+      );
       const links = hrefs(html);
       assert.equal(links.length, 5, `five links for ${JSON.stringify(url)}`);
       assert.deepEqual(links, ["#", "#", "#", "#", "#"], `${JSON.stringify(url)} is not linked`);
@@ -120,16 +172,23 @@ describe("renderDashboard escapes hostile values", () => {
   it("keeps a good link, with quotes in it escaped so it cannot leave the attribute", () => {
     const good = renderDashboard(data({ active: [row()] }));
     assert.deepEqual(hrefs(good), ["https://github.com/acme/ops/issues/7"]);
-    const html = renderDashboard(data({ active: [row({ url: 'https://github.com/acme/ops/issues/7" onclick="alert(1)' })] }));
+    const html = renderDashboard(
+      data({ active: [row({ url: 'https://github.com/acme/ops/issues/7" onclick="alert(1)' })] }),
+    );
     assert.doesNotMatch(html, /" onclick="/);
-    assert.match(html, /<a href="https:\/\/github\.com\/acme\/ops\/issues\/7&quot; onclick=&quot;alert\(1\)">/);
+    assert.match(
+      html,
+      /<a href="https:\/\/github\.com\/acme\/ops\/issues\/7&quot; onclick=&quot;alert\(1\)">/,
+    );
   });
 
   it("never emits markup from arbitrary strings (property)", () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.string(), fc.string(), (resource, requester, error, url) => {
         const r = row({ resource, requester, revocation_error: error, url, approvers: [requester] });
-        const html = renderDashboard(data({ failed: [{ ...r, status: "revoke_failed" }], active: [r], pending: [r] }));
+        const html = renderDashboard(
+          data({ failed: [{ ...r, status: "revoke_failed" }], active: [r], pending: [r] }),
+        );
         const extra = tagsOf(html).filter((t) => !ALLOWED_TAGS.has(t));
         const badLink = hrefs(html).find((h) => h !== "#" && !/^https?:\/\//.test(h));
         return extra.length === 0 && badLink === undefined && !/<script/i.test(html);
@@ -143,15 +202,26 @@ describe("renderDashboard layout", () => {
   it("shows failed revocations first, in red, with the error, and says FAILED in the title", () => {
     const html = renderDashboard(
       data({
-        failed: [row({ issue: 3, status: "revoke_failed", revocation_error: "AWS said AccessDenied on DeleteRole" })],
+        failed: [
+          row({ issue: 3, status: "revoke_failed", revocation_error: "AWS said AccessDenied on DeleteRole" }),
+        ],
         active: [row({ issue: 4 })],
         pending: [row({ issue: 5, status: "requested", expires_at: null })],
         recent: [row({ issue: 6, status: "expired", ended_at: at(-90) })],
       }),
     );
-    const order = ["failed", "active", "pending", "drill", "recent"].map((id) => html.indexOf(`<section id="${id}">`));
-    assert.ok(order.every((i) => i > 0), `every section present: ${order.join(",")}`);
-    assert.deepEqual([...order].sort((a, b) => a - b), order, "failed first, then active, pending, drills, ended");
+    const order = ["failed", "active", "pending", "drill", "recent"].map((id) =>
+      html.indexOf(`<section id="${id}">`),
+    );
+    assert.ok(
+      order.every((i) => i > 0),
+      `every section present: ${order.join(",")}`,
+    );
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+      "failed first, then active, pending, drills, ended",
+    );
     const failed = section(html, "failed")!;
     assert.match(failed, /Failed revocations/);
     assert.match(failed, /acme\/ops#3/);
@@ -159,7 +229,11 @@ describe("renderDashboard layout", () => {
     assert.match(html, /#failed table \{[^}]*#cf222e/, "the failed table is drawn in red");
     assert.match(html, /#failed h2 \{[^}]*color: #cf222e/);
     assert.match(html, /<title>[^<]*1 FAILED<\/title>/);
-    assert.doesNotMatch(section(html, "active")!, /acme\/ops#3\b/, "a failed revocation is not listed as a normal active grant");
+    assert.doesNotMatch(
+      section(html, "active")!,
+      /acme\/ops#3\b/,
+      "a failed revocation is not listed as a normal active grant",
+    );
   });
 
   it("leaves the red section out and the title calm when nothing failed", () => {
@@ -179,8 +253,13 @@ describe("renderDashboard layout", () => {
     const html = renderDashboard(
       data({
         active: [row({ issue: 4, expires_at: at(95), approvals: ["carol", "bob"], break_glass: true })],
-        pending: [row({ issue: 5, status: "requested", requested_at: at(-12), approvers: ["@acme/dba", "carol"] })],
-        recent: [row({ issue: 6, status: "revoke_failed_then_cleaned", ended_at: at(-90) }), row({ issue: 8, status: "expired", ended_at: at(-3) })],
+        pending: [
+          row({ issue: 5, status: "requested", requested_at: at(-12), approvers: ["@acme/dba", "carol"] }),
+        ],
+        recent: [
+          row({ issue: 6, status: "revoke_failed_then_cleaned", ended_at: at(-90) }),
+          row({ issue: 8, status: "expired", ended_at: at(-3) }),
+        ],
         last_drill: row({ issue: 9, drill: true, status: "expired", requested_at: at(-60 * 26) }),
       }),
     );
@@ -195,9 +274,15 @@ describe("renderDashboard layout", () => {
     assert.match(recent, /1h30m ago/);
     assert.match(recent, /3m ago/);
     assert.match(recent, /<td>expired<\/td>/);
-    assert.match(section(html, "drill")!, /Last drill: <a href="https:\/\/github\.com\/acme\/ops\/issues\/7">acme\/ops#9<\/a> — <strong>expired<\/strong>, 1d2h ago/);
+    assert.match(
+      section(html, "drill")!,
+      /Last drill: <a href="https:\/\/github\.com\/acme\/ops\/issues\/7">acme\/ops#9<\/a> — <strong>expired<\/strong>, 1d2h ago/,
+    );
     // An expiry already past shows 0s, not a negative time.
-    assert.match(section(renderDashboard(data({ active: [row({ expires_at: at(-5) })] })), "active")!, /<strong>0s<\/strong>/);
+    assert.match(
+      section(renderDashboard(data({ active: [row({ expires_at: at(-5) })] })), "active")!,
+      /<strong>0s<\/strong>/,
+    );
   });
 
   it("says so when every list is empty", () => {
@@ -212,7 +297,13 @@ describe("renderDashboard layout", () => {
 describe("hidden characters", () => {
   it("bidi controls and invisible characters in any value never reach the page", () => {
     const sneaky = "prod\u202e-db\u2066x\u2069\u200b\u200d\ufeff\u{e0041}";
-    const r = row({ resource: sneaky, role: sneaky, requester: sneaky, revocation_error: sneaky, status: "revoke_failed" });
+    const r = row({
+      resource: sneaky,
+      role: sneaky,
+      requester: sneaky,
+      revocation_error: sneaky,
+      status: "revoke_failed",
+    });
     const page = renderDashboard(data({ active: [r], pending: [r], failed: [r], recent: [r] }));
     assert.doesNotMatch(page, /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]|\u{e0041}/u);
     assert.ok(page.includes("prod-dbx"), "the visible text stays");

@@ -35,13 +35,23 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
 
   const { openRequest, say } = sandboxHelpers(() => sb);
   const sectionText = (id: string) => page.locator(`section#${id}`).innerText();
-  const rowOf = (id: string, n: number) => page.locator(`section#${id} tr`, { has: page.locator(`a[href$="/issues/${n}"]`) });
+  const rowOf = (id: string, n: number) =>
+    page.locator(`section#${id} tr`, { has: page.locator(`a[href$="/issues/${n}"]`) });
 
   before(async () => {
     sb = await startSandbox();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
 
@@ -60,11 +70,27 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
     assert.equal(action.exitCode, 0, `the Action succeeded:\n${action.stdout}\n${action.stderr}`);
     await sb.settle();
     // A second grant that stays active after the first is revoked, so the screenshot shows every section.
-    second = await openRequest("mallory", { resource: "model-guardrail-override", role: "override", duration: "2h", severity: "high", justification: "Keep the override while the rollback finishes." });
+    second = await openRequest("mallory", {
+      resource: "model-guardrail-override",
+      role: "override",
+      duration: "2h",
+      severity: "high",
+      justification: "Keep the override while the rollback finishes.",
+    });
     await sb.approveSigned("grace", second);
-    assert.equal((await sb.runs.find((r) => r.issue === second)?.result)?.exitCode, 0, "the second grant was issued");
+    assert.equal(
+      (await sb.runs.find((r) => r.issue === second)?.result)?.exitCode,
+      0,
+      "the second grant was issued",
+    );
     await sb.settle();
-    pending = await openRequest("rita", { resource: "model-guardrail-override", role: "override", duration: "1h", severity: "high", justification: "Second look at the classifier." });
+    pending = await openRequest("rita", {
+      resource: "model-guardrail-override",
+      role: "override",
+      duration: "1h",
+      severity: "high",
+      justification: "Second look at the classifier.",
+    });
     await sb.advance(4 * 60 * 1000);
   });
   after(async () => {
@@ -80,7 +106,11 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
     assert.match(await page.title(), /2 active, 1 pending/);
 
     const active = rowOf("active", granted);
-    assert.equal(await active.count(), 1, `the active section lists #${granted}:\n${await sectionText("active")}`);
+    assert.equal(
+      await active.count(),
+      1,
+      `the active section lists #${granted}:\n${await sectionText("active")}`,
+    );
     const activeText = await active.innerText();
     assert.match(activeText, new RegExp(`acme/ops#${granted}\\b`));
     assert.match(activeText, /override/);
@@ -96,14 +126,22 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
     assert.match(href ?? "", new RegExp(`^https?://.+/acme/ops/issues/${granted}$`));
 
     const waiting = rowOf("pending", pending);
-    assert.equal(await waiting.count(), 1, `the pending section lists #${pending}:\n${await sectionText("pending")}`);
+    assert.equal(
+      await waiting.count(),
+      1,
+      `the pending section lists #${pending}:\n${await sectionText("pending")}`,
+    );
     const waitingText = await waiting.innerText();
     assert.match(waitingText, /rita/);
     assert.match(waitingText, /\b4m\b/, "waiting for 4 minutes");
     assert.match(waitingText, /acme\/ai-governance/, "who may approve");
     assert.equal(await rowOf("active", pending).count(), 0);
     assert.equal(await rowOf("pending", granted).count(), 0);
-    assert.equal(await page.locator("section#failed").count(), 0, "no failed-revocations section when nothing failed");
+    assert.equal(
+      await page.locator("section#failed").count(),
+      0,
+      "no failed-revocations section when nothing failed",
+    );
     assert.equal(await page.locator('meta[http-equiv="refresh"]').getAttribute("content"), "15");
   });
 
@@ -111,10 +149,18 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
     await say("grace", granted, "/revoke done");
     await sb.settle();
     await page.reload();
-    assert.equal(await rowOf("active", granted).count(), 0, `#${granted} left the active section:\n${await sectionText("active")}`);
+    assert.equal(
+      await rowOf("active", granted).count(),
+      0,
+      `#${granted} left the active section:\n${await sectionText("active")}`,
+    );
     assert.equal(await rowOf("active", second).count(), 1, "the other grant is still active");
     const ended = rowOf("recent", granted);
-    assert.equal(await ended.count(), 1, `#${granted} is in the ended section:\n${await sectionText("recent")}`);
+    assert.equal(
+      await ended.count(),
+      1,
+      `#${granted} is in the ended section:\n${await sectionText("recent")}`,
+    );
     assert.match(await page.locator("section#recent h2").innerText(), /^Ended/);
     assert.match(await ended.innerText(), /revoked/);
     assert.equal(await rowOf("pending", pending).count(), 1, "the pending request is still waiting");
@@ -132,7 +178,11 @@ describe("dashboard in a real browser", { skip: haveChromium ? false : MISSING }
 
 describe("the dashboard route refuses", () => {
   it("answers 404 from a real server when the dashboard is off (the default)", async () => {
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const { privateKey } = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: "pkcs1", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    });
     const server = await startBreakglassServer({
       appId: 1,
       privateKey,
@@ -180,7 +230,15 @@ describe("the dashboard route refuses", () => {
     assert.equal((await call({ mode: "loopback" }, { remote: "10.0.0.5" })).status, 403);
     assert.equal((await call({ mode: "loopback" }, { remote: "::ffff:10.0.0.5" })).status, 403);
     // A forwarded-for header must not talk its way in.
-    assert.equal((await call({ mode: "loopback" }, { remote: "203.0.113.9", headers: { "x-forwarded-for": "127.0.0.1" } })).status, 403);
+    assert.equal(
+      (
+        await call(
+          { mode: "loopback" },
+          { remote: "203.0.113.9", headers: { "x-forwarded-for": "127.0.0.1" } },
+        )
+      ).status,
+      403,
+    );
     assert.equal((await call({ mode: "loopback" }, { remote: "127.0.0.1" })).status, 200);
     assert.equal((await call({ mode: "loopback" }, { remote: "::1" })).status, 200);
   });
@@ -207,7 +265,12 @@ async function call(
 ): Promise<{ handled: boolean; status: number | null; body: string }> {
   const socket = new Socket();
   Object.defineProperty(socket, "remoteAddress", { value: opts.remote ?? "127.0.0.1" });
-  const req = { url: opts.url ?? "/breakglass", method: opts.method ?? "GET", headers: opts.headers ?? {}, socket } as unknown as IncomingMessage;
+  const req = {
+    url: opts.url ?? "/breakglass",
+    method: opts.method ?? "GET",
+    headers: opts.headers ?? {},
+    socket,
+  } as unknown as IncomingMessage;
   let status: number | null = null;
   let body = "";
   const res = {

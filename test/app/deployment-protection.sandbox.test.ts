@@ -8,7 +8,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import type { WorkflowRun } from "../../src/sandbox/github/emulator.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
@@ -24,7 +29,9 @@ before(async () => {
 after(async () => sb.close());
 
 function runsOf(workflow: string, issue?: number): WorkflowRun[] {
-  return [...sb.emulator.state.workflowRuns.values()].filter((r) => r.path.endsWith(workflow) && (issue === undefined || r.inputs.issue === String(issue)));
+  return [...sb.emulator.state.workflowRuns.values()].filter(
+    (r) => r.path.endsWith(workflow) && (issue === undefined || r.inputs.issue === String(issue)),
+  );
 }
 async function gate(run: WorkflowRun): Promise<{ state: string | null; comment: string | null; by: string }> {
   const before = run.protectionReviews.length;
@@ -33,8 +40,16 @@ async function gate(run: WorkflowRun): Promise<{ state: string | null; comment: 
   assert.equal(run.protectionReviews.length, before + 1, "the app answered the protection rule exactly once");
   return run.protectionReviews.at(-1)!;
 }
-async function dispatchByHand(who: string, workflow: string, issue?: number, ref = "main"): Promise<WorkflowRun> {
-  const inputs = issue === undefined ? {} : { issue: String(issue), ...(workflow === "breakglass-grant.yml" ? { environment: ENV } : {}) };
+async function dispatchByHand(
+  who: string,
+  workflow: string,
+  issue?: number,
+  ref = "main",
+): Promise<WorkflowRun> {
+  const inputs =
+    issue === undefined
+      ? {}
+      : { issue: String(issue), ...(workflow === "breakglass-grant.yml" ? { environment: ENV } : {}) };
   await sb.as(who).rest.actions.createWorkflowDispatch({ owner, repo, workflow_id: workflow, ref, inputs });
   await sb.settle();
   return runsOf(workflow, issue).at(-1)!;
@@ -65,17 +80,29 @@ describe("deployment protection rule", () => {
   it("rejects another workflow that tries to use a breakglass environment while a request is approved", async () => {
     const n = await openRequest("dave", { resource: "model-rollback", role: "rollback", duration: "30m" });
     await say("grace", n, "/approve");
-    assert.equal(runsOf("breakglass-grant.yml", n).length, 1, "the request is approved and its grant run dispatched");
+    assert.equal(
+      runsOf("breakglass-grant.yml", n).length,
+      1,
+      "the request is approved and its grant run dispatched",
+    );
     const run = await dispatchByHand("bob", "breakglass-sweep.yml");
     const review = await gate(run);
     assert.equal(review.state, "rejected");
-    assert.match(review.comment ?? "", /Only acme\/ops\/\.github\/workflows\/breakglass-grant\.yml@refs\/heads\/main may do this.*wrong_workflow/);
+    assert.match(
+      review.comment ?? "",
+      /Only acme\/ops\/\.github\/workflows\/breakglass-grant\.yml@refs\/heads\/main may do this.*wrong_workflow/,
+    );
   });
 
   it("A90 rejects the grant workflow dispatched on a writer's branch (its changed copy) for an approved request", async () => {
     const n = await openRequest("dave", { resource: "model-rollback", role: "rollback", duration: "30m" });
     await say("grace", n, "/approve");
-    sb.emulator.pushBranch("mallory", "evil", { ".github/workflows/breakglass-grant.yml": readFileSync(".github/workflows/breakglass-grant.yml", "utf8").replace("Get break-glass credentials", "Get them and post them somewhere") });
+    sb.emulator.pushBranch("mallory", "evil", {
+      ".github/workflows/breakglass-grant.yml": readFileSync(
+        ".github/workflows/breakglass-grant.yml",
+        "utf8",
+      ).replace("Get break-glass credentials", "Get them and post them somewhere"),
+    });
     const run = await dispatchByHand("mallory", "breakglass-grant.yml", n, "evil");
     assert.equal(run.head_branch, "evil", "GitHub runs the branch's copy");
     const review = await gate(run);
@@ -112,11 +139,20 @@ describe("deployment protection rule", () => {
     await sb.settle();
     const review = run.protectionReviews.at(-1)!;
     assert.equal(review.state, "rejected");
-    assert.match(review.comment ?? "", /requires the job to run in the "breakglass-model-rollback" environment.*wrong_environment/);
+    assert.match(
+      review.comment ?? "",
+      /requires the job to run in the "breakglass-model-rollback" environment.*wrong_environment/,
+    );
   });
 
   it("A94 rejects a grant run whose title names a drill request (drills use the drill workflow only)", async () => {
-    const n = await openRequest("carol", { resource: "drill", role: "drill", duration: "5m", severity: "low", drill: true });
+    const n = await openRequest("carol", {
+      resource: "drill",
+      role: "drill",
+      duration: "5m",
+      severity: "low",
+      drill: true,
+    });
     const run = await dispatchByHand("sam", "breakglass-grant.yml", n);
     const review = await gate(run);
     assert.equal(review.state, "rejected");

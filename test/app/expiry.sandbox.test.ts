@@ -23,7 +23,8 @@ function helpers(get: () => Sandbox) {
   const base = sandboxHelpers(get);
   const h = {
     ...base,
-    open: (who: string, duration = "30m", resource = RESOURCE): Promise<number> => base.openRequest(who, { resource, role: "override", duration, severity: "critical" }),
+    open: (who: string, duration = "30m", resource = RESOURCE): Promise<number> =>
+      base.openRequest(who, { resource, role: "override", duration, severity: "critical" }),
     /** Opens a request and has grace approve it; returns the issue and the credential the Action got. */
     async granted(who: string, duration = "30m", resource = RESOURCE): Promise<{ n: number; token: string }> {
       const n = await h.open(who, duration, resource);
@@ -41,7 +42,13 @@ function helpers(get: () => Sandbox) {
     /** Review issues (any state) that review request #n. */
     async reviewsOf(n: number) {
       const sb = get();
-      const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, labels: "breakglass:audit", state: "all", per_page: 100 });
+      const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listForRepo, {
+        owner,
+        repo,
+        labels: "breakglass:audit",
+        state: "all",
+        per_page: 100,
+      });
       return all.filter((i) => i.title.startsWith(`[breakglass audit] Review #${n} `));
     },
     /** The grant ended, was verified, closed as completed with exactly one assigned review issue. */
@@ -78,13 +85,21 @@ function extendableProvider(now: () => number) {
       const id = `ext_${request.issue}`;
       const secret = `extendable-secret-${request.issue}-${request.now}`;
       live.set(id, { secret, expiresAt: request.expiresAt });
-      return { credentialId: id, expiresAt: request.expiresAt, secrets: { EXTENDABLE_SECRET: secret }, outputs: {} };
+      return {
+        credentialId: id,
+        expiresAt: request.expiresAt,
+        secrets: { EXTENDABLE_SECRET: secret },
+        outputs: {},
+      };
     },
     async revoke(ref) {
       live.delete(ref.credentialId);
     },
     async verifyRevoked(ref) {
-      return { revoked: !live.has(ref.credentialId), evidence: live.has(ref.credentialId) ? "still live" : "gone" };
+      return {
+        revoked: !live.has(ref.credentialId),
+        evidence: live.has(ref.credentialId) ? "still live" : "gone",
+      };
     },
     async extend(ref, expiresAt) {
       if (control.failExtend) throw new Error("the database is not answering");
@@ -94,7 +109,8 @@ function extendableProvider(now: () => number) {
       return expiresAt;
     },
   };
-  const usable = (secret: string) => [...live.values()].some((c) => c.secret === secret && now() < c.expiresAt);
+  const usable = (secret: string) =>
+    [...live.values()].some((c) => c.secret === secret && now() < c.expiresAt);
   return { provider, usable, control };
 }
 const EXTENDABLE = "model-extendable";
@@ -109,7 +125,10 @@ describe("expiry and revocation with the app running", () => {
   before(async () => {
     let clock: () => number = () => 0;
     extendable = extendableProvider(() => clock());
-    sb = await startSandbox({ files: { [`policies/${EXTENDABLE}.yml`]: extendablePolicy }, providers: { postgres: extendable.provider } });
+    sb = await startSandbox({
+      files: { [`policies/${EXTENDABLE}.yml`]: extendablePolicy },
+      providers: { postgres: extendable.provider },
+    });
     clock = () => sb.clock.now();
   });
   after(() => sb.close());
@@ -123,7 +142,10 @@ describe("expiry and revocation with the app running", () => {
     await h.assertEnded(n, "expired");
     assert.equal((await sb.app.deps.introspect!(token)).active, false, "the credential no longer works");
     const review = (await h.reviewsOf(n))[0]!;
-    assert.ok(review.assignees?.some((a) => a.login === "grace"), "the approver is assigned");
+    assert.ok(
+      review.assignees?.some((a) => a.login === "grace"),
+      "the approver is assigned",
+    );
     assert.match(review.body ?? "", /- \[ \] Ethical review/);
     assert.ok(sb.notifier.sent.some((s) => s.notification.event === "revoked" && s.notification.issue === n));
   });
@@ -138,7 +160,10 @@ describe("expiry and revocation with the app running", () => {
     await sb.settle();
     assert.equal((await h.issue(review.number)).state, "open");
     const texts = await h.appTexts(review.number);
-    assert.ok(texts.some((t) => t.includes("unchecked items") && t.includes("reopened")), texts.join("\n---\n"));
+    assert.ok(
+      texts.some((t) => t.includes("unchecked items") && t.includes("reopened")),
+      texts.join("\n---\n"),
+    );
   });
 
   it("/revoke by the approver ends the grant early", async () => {
@@ -166,11 +191,17 @@ describe("expiry and revocation with the app running", () => {
     const id = await h.say("heidi", n, "/extend 30m still rolling back");
     const reactions = await h.reactions(id);
     assert.deepEqual(reactions, ["-1", "eyes"]);
-    assert.ok((await h.appTexts(n)).some((t) => t.includes("`not_extendable`") && t.includes("open a new request")));
+    assert.ok(
+      (await h.appTexts(n)).some((t) => t.includes("`not_extendable`") && t.includes("open a new request")),
+    );
     const s = await h.state(n);
     assert.equal(s.extension, null, "no extension is pending");
     assert.equal(s.grant!.expires_at, before.grant!.expires_at);
-    assert.equal((await sb.app.deps.introspect!(token)).active, true, "the running credential is not disturbed");
+    assert.equal(
+      (await sb.app.deps.introspect!(token)).active,
+      true,
+      "the running credential is not disturbed",
+    );
     await h.say("heidi", n, "/revoke done");
   });
 
@@ -225,7 +256,9 @@ describe("expiry and revocation with the app running", () => {
     let s = await h.state(n);
     assert.equal(Date.parse(s.grant!.expires_at), before, "nothing moved");
     assert.ok(s.extension, "the extension is still pending");
-    assert.ok((await h.appTexts(n)).some((t) => t.includes("`extension_failed`") && t.includes("Approve again")));
+    assert.ok(
+      (await h.appTexts(n)).some((t) => t.includes("`extension_failed`") && t.includes("Approve again")),
+    );
     await h.approve("grace", n);
     s = await h.state(n);
     assert.equal(Date.parse(s.grant!.expires_at), before + 15 * MIN);
@@ -265,13 +298,23 @@ describe("expiry and revocation with the app running", () => {
       await sb.app.reconcileAll();
       await sb.settle();
       const revokes = sb.emulator.deliveries.filter(
-        (d) => d.event === "issue_comment" && (d.payload.comment as { body?: string } | undefined)?.body === "/revoke duplicate test",
+        (d) =>
+          d.event === "issue_comment" &&
+          (d.payload.comment as { body?: string } | undefined)?.body === "/revoke duplicate test",
       );
       assert.equal(revokes.length, 2, "the /revoke comment was delivered twice");
-      assert.ok(revokes.every((d) => d.status !== null && d.status < 300), "both deliveries were accepted");
+      assert.ok(
+        revokes.every((d) => d.status !== null && d.status < 300),
+        "both deliveries were accepted",
+      );
       await sb.emulator.redeliver(revokes[0]!.guid);
       await sb.settle();
-      const closed = sb.emulator.deliveries.filter((d) => d.event === "issues" && d.action === "closed" && (d.payload.issue as { number?: number }).number === n);
+      const closed = sb.emulator.deliveries.filter(
+        (d) =>
+          d.event === "issues" &&
+          d.action === "closed" &&
+          (d.payload.issue as { number?: number }).number === n,
+      );
       assert.ok(closed.length >= 2, "the close was delivered twice as well");
     } finally {
       sb.emulator.faults.clear();
@@ -284,7 +327,10 @@ describe("expiry and revocation with the app running", () => {
     assert.equal(session.chain.filter((e) => e.entry.id === "closed").length, 1);
     assert.equal(session.chain.filter((e) => e.entry.id.startsWith("revoked:")).length, 1);
     assert.deepEqual([...session.problems], []);
-    assert.equal(sb.notifier.sent.filter((s) => s.notification.event === "revoked" && s.notification.issue === n).length, 1);
+    assert.equal(
+      sb.notifier.sent.filter((s) => s.notification.event === "revoked" && s.notification.issue === n).length,
+      1,
+    );
   });
 
   it("with the app's timers stopped, the sweep (reconcileAll) revokes and closes an overdue grant", async () => {
@@ -297,11 +343,17 @@ describe("expiry and revocation with the app running", () => {
     assert.equal((await h.issue(n)).state, "open");
     const reports = await sb.app.reconcileAll();
     await sb.settle();
-    assert.ok(reports.some((r) => r.revoked.includes(n)), JSON.stringify(reports));
+    assert.ok(
+      reports.some((r) => r.revoked.includes(n)),
+      JSON.stringify(reports),
+    );
     await h.assertEnded(n, "expired");
     assert.equal((await sb.app.deps.introspect!(token)).active, false);
     const again = await sb.app.reconcileAll();
-    assert.ok(!again.some((r) => r.revoked.includes(n) || r.finished.includes(n)), "a second sweep does nothing");
+    assert.ok(
+      !again.some((r) => r.revoked.includes(n) || r.finished.includes(n)),
+      "a second sweep does nothing",
+    );
   });
 });
 
@@ -313,7 +365,13 @@ describe("a provider whose revoke fails", () => {
   before(async () => {
     const keys = await signingKeysFromPem(await generateSigningKeyPem());
     let now = () => Date.now();
-    const real = createJwtProvider({ issuer: "http://breakglass.sandbox", signingKey: keys.privateKey, kid: keys.kid, revocations: memoryRevocationStore(() => now()), now: () => now() });
+    const real = createJwtProvider({
+      issuer: "http://breakglass.sandbox",
+      signingKey: keys.privateKey,
+      kid: keys.kid,
+      revocations: memoryRevocationStore(() => now()),
+      now: () => now(),
+    });
     const failing: CredentialProvider = {
       name: "jwt",
       mint: (r) => real.mint(r),
@@ -343,7 +401,11 @@ describe("a provider whose revoke fails", () => {
     const failed = (await h.appTexts(n)).filter((t) => t.startsWith("🚨 **Revocation failed**"));
     assert.equal(failed.length, 1);
     assert.match(failed[0]!, /ECONNREFUSED/);
-    assert.ok(sb.notifier.sent.some((x) => x.notification.event === "revocation_failed" && x.notification.issue === n));
+    assert.ok(
+      sb.notifier.sent.some(
+        (x) => x.notification.event === "revocation_failed" && x.notification.issue === n,
+      ),
+    );
     assert.equal((await h.reviewsOf(n)).length, 0, "no review before the revocation is verified");
 
     // First retry (after the base backoff) fails again; the second succeeds.

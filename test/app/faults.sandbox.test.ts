@@ -24,12 +24,16 @@ async function open(author = "dave"): Promise<number> {
     repo,
     title: "[breakglass] model-guardrail-override override",
     labels: ["breakglass"],
-    body: requestFormBody({ resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" }),
+    body: requestFormBody({
+      resource: "model-guardrail-override",
+      role: "override",
+      duration: "30m",
+      severity: "critical",
+    }),
   });
   await sb.settle();
   return data.number;
 }
-
 
 async function history(issue: number) {
   const port = await sb.app.portFor(owner, repo);
@@ -40,17 +44,29 @@ async function assertInvariants(issue: number): Promise<void> {
   const h = await history(issue);
   assert.deepEqual(h.problems, [], "the chain is complete and verifies");
   const { data } = await sb.as("sam").rest.issues.get({ owner, repo, issue_number: issue });
-  if (data.state === "closed" && h.state.grant) assert.ok(h.state.grant.ended, "no issue closed with a live credential");
-  const reviews = (await sb.as("sam").paginate(sb.as("sam").rest.issues.listForRepo, { owner, repo, labels: "breakglass:audit", state: "all", per_page: 100 })).filter((i) =>
-    i.title.includes(`Review #${issue} `),
-  );
+  if (data.state === "closed" && h.state.grant)
+    assert.ok(h.state.grant.ended, "no issue closed with a live credential");
+  const reviews = (
+    await sb.as("sam").paginate(sb.as("sam").rest.issues.listForRepo, {
+      owner,
+      repo,
+      labels: "breakglass:audit",
+      state: "all",
+      per_page: 100,
+    })
+  ).filter((i) => i.title.includes(`Review #${issue} `));
   assert.equal(reviews.length, h.state.grant?.ended ? 1 : 0, "exactly one review per ended grant");
 }
 
 test("a 502 from GitHub in the middle of handling an approval is retried by Octokit: one approval, one grant", async () => {
   const issue = await open();
   // Only the app writes the ledger, so the fault hits the app's request: the approval's ledger write, before the dispatch.
-  const fault = sb.emulator.faults.add({ method: "PUT", route: "/repos/{owner}/{repo}/contents/{path}", status: 502, times: 1 });
+  const fault = sb.emulator.faults.add({
+    method: "PUT",
+    route: "/repos/{owner}/{repo}/contents/{path}",
+    status: 502,
+    times: 1,
+  });
   await sb.approveSigned("grace", issue);
   assert.equal(fault.hits, 1);
   const h = await history(issue);
@@ -67,7 +83,9 @@ test("dropped webhooks lose nothing once redelivered", async () => {
   await sb.approveSigned("grace", issue);
   assert.equal((await history(issue)).state.status, "requested", "the approval was not seen yet");
   sb.emulator.faults.clear();
-  const dropped = sb.emulator.deliveries.filter((d) => d.event === "issue_comment" && d.action === "created" && d.status === null);
+  const dropped = sb.emulator.deliveries.filter(
+    (d) => d.event === "issue_comment" && d.action === "created" && d.status === null,
+  );
   assert.ok(dropped.length > 0, "the emulator recorded the dropped delivery");
   for (const d of dropped) await sb.emulator.redeliver(d.guid);
   await sb.settle();
@@ -108,7 +126,10 @@ test("a pending request is escalated at half its approval timeout and times out 
   let h = await history(issue);
   assert.equal(h.state.status, "requested");
   assert.ok(h.state.escalated, "escalated at half the timeout");
-  assert.ok(sb.notifier.sent.some((s) => s.notification.event === "escalated" && s.notification.issue === issue) || h.events.some((e) => e.type === "escalated"));
+  assert.ok(
+    sb.notifier.sent.some((s) => s.notification.event === "escalated" && s.notification.issue === issue) ||
+      h.events.some((e) => e.type === "escalated"),
+  );
   await sb.advance(15 * MIN);
   h = await history(issue);
   assert.equal(h.state.status, "timed_out");

@@ -15,28 +15,57 @@ const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
 const { say, appTexts, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
-const statusComments = async (n: number) => (await appTexts(n)).filter((t) => t.startsWith("<!-- breakglass:status"));
+const statusComments = async (n: number) =>
+  (await appTexts(n)).filter((t) => t.startsWith("<!-- breakglass:status"));
 
-async function fileForm(who: string, resource: string, role: string, extra: { severity?: string; duration?: string } = {}): Promise<number> {
-  const { number } = sb.emulator.submitIssueForm(who, { template: "breakglass-request", title: `[breakglass] ${resource} ${role}`, body: requestFormBody({ resource, role, duration: extra.duration ?? "20m", severity: extra.severity ?? "high" }) });
+async function fileForm(
+  who: string,
+  resource: string,
+  role: string,
+  extra: { severity?: string; duration?: string } = {},
+): Promise<number> {
+  const { number } = sb.emulator.submitIssueForm(who, {
+    template: "breakglass-request",
+    title: `[breakglass] ${resource} ${role}`,
+    body: requestFormBody({
+      resource,
+      role,
+      duration: extra.duration ?? "20m",
+      severity: extra.severity ?? "high",
+    }),
+  });
   await sb.settle();
   return number;
 }
 
 describe("labels on a fresh repository", () => {
   before(async () => {
-    sb = await startSandbox({ runWorkflows: false, teamRepoPermissions: { ...Object.fromEntries(Object.keys(SANDBOX_TEAMS).map((t) => [t, "write" as const])), "acme/ai-governance": "read" } });
+    sb = await startSandbox({
+      runWorkflows: false,
+      teamRepoPermissions: {
+        ...Object.fromEntries(Object.keys(SANDBOX_TEAMS).map((t) => [t, "write" as const])),
+        "acme/ai-governance": "read",
+      },
+    });
     withoutStepUp(sb); // this suite is about fresh repository, not step-up
   });
   after(() => sb.close());
 
   it("a request filed through the form before the label exists is recognised by its form: the app creates the label, puts it on, records the request", async () => {
-    assert.equal(sb.emulator.state.repository.labels.has("breakglass"), false, "a fresh repository: no label yet");
+    assert.equal(
+      sb.emulator.state.repository.labels.has("breakglass"),
+      false,
+      "a fresh repository: no label yet",
+    );
     const n = await fileForm("dave", "prod-database", "read");
     assert.equal((await stateOf(n)).status, "requested");
     assert.ok((await labelsOf(n)).includes("breakglass"), "the label is back on the issue");
     const label = sb.emulator.state.repository.labels.get("breakglass")!;
-    assert.equal(label.color, APP_LABELS[0]!.color, "created by the app with its colour, not GitHub's grey auto-label");
+    assert.equal(
+      label.color,
+      APP_LABELS[0]!.color,
+      "created by the app with its colour, not GitHub's grey auto-label",
+    );
     assert.equal((await statusComments(n)).length, 1);
   });
 
@@ -44,7 +73,12 @@ describe("labels on a fresh repository", () => {
     sb.emulator.state.repository.labels.clear();
     sb.emulator.emitInstallationCreated();
     await sb.settle();
-    for (const spec of APP_LABELS) assert.equal(sb.emulator.state.repository.labels.get(spec.name)?.description, spec.description, spec.name);
+    for (const spec of APP_LABELS)
+      assert.equal(
+        sb.emulator.state.repository.labels.get(spec.name)?.description,
+        spec.description,
+        spec.name,
+      );
     // Now the form's label exists, so GitHub applies it and nothing needs repairing.
     const n = await fileForm("dave", "prod-database", "read");
     assert.equal((await stateOf(n)).status, "requested");
@@ -56,14 +90,22 @@ describe("labels on a fresh repository", () => {
     sb.emulator.state.installation.repoIds = sb.emulator.state.installation.repoIds.filter((r) => r !== id);
     sb.emulator.addRepositoriesToInstallation([repo]);
     await sb.settle();
-    for (const spec of APP_LABELS) assert.equal(sb.emulator.state.repository.labels.get(spec.name)?.description, spec.description, spec.name);
+    for (const spec of APP_LABELS)
+      assert.equal(
+        sb.emulator.state.repository.labels.get(spec.name)?.description,
+        spec.description,
+        spec.name,
+      );
   });
 
   it("A150: taking the request label off a request and closing it still ends the request (the label comes back)", async () => {
     const n = await fileForm("dave", "prod-database", "read");
     await sb.as("mallory").rest.issues.removeLabel({ owner, repo, issue_number: n, name: "breakglass" });
     await sb.settle();
-    assert.ok((await labelsOf(n)).includes("breakglass"), "the app puts the label back on a request known by its records");
+    assert.ok(
+      (await labelsOf(n)).includes("breakglass"),
+      "the app puts the label back on a request known by its records",
+    );
     // The repair is not what saves it: with that delivery lost, the label stays off, and closing still counts.
     sb.emulator.setWebhookUrl(null);
     await sb.as("mallory").rest.issues.removeLabel({ owner, repo, issue_number: n, name: "breakglass" });
@@ -72,12 +114,18 @@ describe("labels on a fresh repository", () => {
     assert.equal((await labelsOf(n)).includes("breakglass"), false);
     await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: n, state: "closed" });
     await sb.settle();
-    assert.equal((await stateOf(n)).status, "cancelled", "closed without its label, the request is still cancelled");
+    assert.equal(
+      (await stateOf(n)).status,
+      "cancelled",
+      "closed without its label, the request is still cancelled",
+    );
   });
 
   it("A151: an audit label put on a request by someone else does not hide it from the app", async () => {
     const n = await fileForm("dave", "prod-database", "read");
-    await sb.as("mallory").rest.issues.addLabels({ owner, repo, issue_number: n, labels: ["breakglass:audit"] });
+    await sb
+      .as("mallory")
+      .rest.issues.addLabels({ owner, repo, issue_number: n, labels: ["breakglass:audit"] });
     await sb.settle();
     const id = await say("bob", n, "/approve");
     assert.deepEqual(await reactions(id), ["eyes", "rocket"]);
@@ -91,7 +139,11 @@ describe("labels on a fresh repository", () => {
     assert.ok((await appTexts(n)).some((t) => t.includes("`not_codeowner`")));
     sb.emulator.setTeamPermission("acme/ai-governance", "write");
     const again = await say("grace", n, "/approve");
-    assert.deepEqual(await reactions(again), ["eyes", "rocket"], "given write access, the team owns the policy at once");
+    assert.deepEqual(
+      await reactions(again),
+      ["eyes", "rocket"],
+      "given write access, the team owns the policy at once",
+    );
   });
 });
 
@@ -99,13 +151,21 @@ describe("repository files as GitHub serves them", () => {
   const FORM = ".github/ISSUE_TEMPLATE/breakglass-request.yml";
   const form = readFileSync(FORM, "utf8");
   before(async () => {
-    sb = await startSandbox({ runWorkflows: false, extraRepos: [".github"], publicRepos: [".github"], extraRepoFiles: { ".github": { ".github/ISSUE_TEMPLATE/breakglass-request.yaml": form } } });
+    sb = await startSandbox({
+      runWorkflows: false,
+      extraRepos: [".github"],
+      publicRepos: [".github"],
+      extraRepoFiles: { ".github": { ".github/ISSUE_TEMPLATE/breakglass-request.yaml": form } },
+    });
   });
   after(() => sb.close());
 
   it("a CODEOWNERS over 1 MB (empty `content` from the contents API) is read from its blob: its owners still approve", async () => {
     const codeowners = readFileSync(".github/CODEOWNERS", "utf8");
-    sb.emulator.setFile(".github/CODEOWNERS", `${"# a long header, as generated CODEOWNERS files have\n".repeat(25_000)}${codeowners}`);
+    sb.emulator.setFile(
+      ".github/CODEOWNERS",
+      `${"# a long header, as generated CODEOWNERS files have\n".repeat(25_000)}${codeowners}`,
+    );
     const n = await fileForm("dave", "model-rollback", "rollback");
     const id = await say("grace", n, "/approve");
     assert.deepEqual(await reactions(id), ["eyes", "rocket"]);
@@ -114,14 +174,23 @@ describe("repository files as GitHub serves them", () => {
   it("the request form may be .yaml", async () => {
     sb.emulator.setFile(FORM, null);
     sb.emulator.setFile(FORM.replace(/\.yml$/, ".yaml"), form);
-    const { number } = sb.emulator.submitIssueForm("dave", { template: "breakglass-request.yaml", title: "[breakglass] prod-database read", body: requestFormBody({ resource: "prod-database", role: "read", duration: "20m" }) });
+    const { number } = sb.emulator.submitIssueForm("dave", {
+      template: "breakglass-request.yaml",
+      title: "[breakglass] prod-database read",
+      body: requestFormBody({ resource: "prod-database", role: "read", duration: "20m" }),
+    });
     await sb.settle();
     assert.equal((await stateOf(number)).status, "requested");
   });
 
   it("with no ISSUE_TEMPLATE of its own, the repository uses the organisation's default form from acme/.github", async () => {
-    for (const path of Object.keys(sb.emulator.state.files)) if (path.startsWith(".github/ISSUE_TEMPLATE/")) sb.emulator.setFile(path, null);
-    const { number } = sb.emulator.submitIssueForm("dave", { template: "breakglass-request", title: "[breakglass] prod-database read", body: requestFormBody({ resource: "prod-database", role: "read", duration: "20m" }) });
+    for (const path of Object.keys(sb.emulator.state.files))
+      if (path.startsWith(".github/ISSUE_TEMPLATE/")) sb.emulator.setFile(path, null);
+    const { number } = sb.emulator.submitIssueForm("dave", {
+      template: "breakglass-request",
+      title: "[breakglass] prod-database read",
+      body: requestFormBody({ resource: "prod-database", role: "read", duration: "20m" }),
+    });
     await sb.settle();
     assert.equal((await stateOf(number)).status, "requested");
   });
@@ -132,6 +201,9 @@ describe("repository files as GitHub serves them", () => {
     sb.emulator.setSymlink("policies/drill.yml", "../docs/unreviewed.yml");
     const n = await fileForm("dave", "drill", "drill");
     assert.equal((await stateOf(n)).status, "invalid");
-    assert.ok((await appTexts(n)).some((t) => t.includes("symbolic link")), "the requester is told why");
+    assert.ok(
+      (await appTexts(n)).some((t) => t.includes("symbolic link")),
+      "the requester is told why",
+    );
   });
 });

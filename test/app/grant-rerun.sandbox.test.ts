@@ -11,7 +11,12 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { readHistory } from "../../src/github/issue-records.ts";
 import type { WorkflowRun } from "../../src/sandbox/github/state.ts";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
@@ -21,16 +26,24 @@ before(async () => {
 });
 after(() => sb.close());
 
-const history = async (n: number) => readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
+const history = async (n: number) =>
+  readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
 function appRun(n: number): WorkflowRun {
-  const run = [...sb.emulator.state.repository.runs.values()].find((r) => r.path.endsWith("/breakglass-grant.yml") && r.inputs.issue === String(n) && r.actor.login === sb.appLogin);
+  const run = [...sb.emulator.state.repository.runs.values()].find(
+    (r) =>
+      r.path.endsWith("/breakglass-grant.yml") &&
+      r.inputs.issue === String(n) &&
+      r.actor.login === sb.appLogin,
+  );
   assert.ok(run, `the app dispatched a grant run for #${n}`);
   return run;
 }
 /** `who` presses "Re-run all jobs"; resolves with what the Action printed for that attempt. */
 async function rerun(who: string, run: WorkflowRun) {
   const before = sb.runs.length;
-  const { status } = await sb.as(who).request("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { owner, repo, run_id: run.id });
+  const { status } = await sb
+    .as(who)
+    .request("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { owner, repo, run_id: run.id });
   assert.equal(status, 201);
   await sb.settle();
   assert.equal(sb.runs.length, before + 1, "the attempt's job ran");
@@ -40,7 +53,12 @@ async function rerun(who: string, run: WorkflowRun) {
 }
 
 it("A172: a writer re-runs the app's grant run after it collected: attempt 2 (same claims but run_attempt) gets nothing, the request stays granted once", async () => {
-  const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("erin", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   const first = await sb.runs.at(-1)!.result;
   assert.equal(first.exitCode, 0, first.stdout);
@@ -63,7 +81,12 @@ it("A172: a writer re-runs the app's grant run after it collected: attempt 2 (sa
 it("A173: the first attempt never collected: a re-run by a writer who is no approver, or by the requester, is refused and recorded; an approver's re-run collects, once", async () => {
   // The first attempt cannot reach the app (a runner without network): it fails before exchanging.
   sb.routeActionsTo("http://127.0.0.1:9");
-  const n = await openRequest("ivan", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("ivan", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   const first = await sb.runs.at(-1)!.result;
   await sb.settle();
@@ -106,7 +129,12 @@ it("A173: the first attempt never collected: a re-run by a writer who is no appr
 
 it("A174: a token of an earlier attempt, replayed once the run was re-run, is refused: only the run's current attempt counts", async () => {
   sb.routeActionsTo("http://127.0.0.1:9");
-  const n = await openRequest("dave", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   await sb.runs.at(-1)!.result;
   await sb.settle();
@@ -121,5 +149,11 @@ it("A174: a token of an earlier attempt, replayed once the run was re-run, is re
   const h = await history(n);
   assert.equal(h.state.status, "approved");
   const refusal = h.events.find((e) => e.type === "exchange_refused");
-  assert.ok(refusal && refusal.type === "exchange_refused" && refusal.code === "unknown_run" && /attempt 1 .* at attempt 2/.test(refusal.message), JSON.stringify(refusal));
+  assert.ok(
+    refusal &&
+      refusal.type === "exchange_refused" &&
+      refusal.code === "unknown_run" &&
+      /attempt 1 .* at attempt 2/.test(refusal.message),
+    JSON.stringify(refusal),
+  );
 });

@@ -7,14 +7,22 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, it } from "node:test";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { readHistory } from "../../src/github/issue-records.ts";
 import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 import { run as audit } from "../../src/cli/commands/audit.ts";
 
 const guardrail = `${readFileSync("policies/model-guardrail-override.yml", "utf8")
   .replace("max_requests_per_user_per_day: 2", "max_requests_per_user_per_day: 50")
-  .replace("max_active_grants_per_user: 1", "max_active_grants_per_user: 10")}\nincident:\n  require_open_issue: true\n  revoke_on_close: true\n`;
+  .replace(
+    "max_active_grants_per_user: 1",
+    "max_active_grants_per_user: 10",
+  )}\nincident:\n  require_open_issue: true\n  revoke_on_close: true\n`;
 
 let sb: Sandbox;
 const { openRequest, say, appTexts, stateOf, issueOf } = sandboxHelpers(() => sb);
@@ -33,10 +41,20 @@ const setState = async (who: string, n: number, state: "open" | "closed") => {
   await sb.as(who).rest.issues.update({ owner, repo, issue_number: n, state });
   await sb.settle();
 };
-const override = (who: string, incident?: string) => openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "1h", severity: "critical", ...(incident !== undefined ? { incident } : {}) });
+const override = (who: string, incident?: string) =>
+  openRequest(who, {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "1h",
+    severity: "critical",
+    ...(incident !== undefined ? { incident } : {}),
+  });
 const refusedWith = async (n: number, code: string) => {
   assert.equal((await stateOf(n)).status, "invalid");
-  assert.ok((await appTexts(n)).some((t) => t.includes(`Refused (\`${code}\`)`)), (await appTexts(n)).join("\n---\n"));
+  assert.ok(
+    (await appTexts(n)).some((t) => t.includes(`Refused (\`${code}\`)`)),
+    (await appTexts(n)).join("\n---\n"),
+  );
 };
 
 it("require_open_issue: no link, a closed incident, an issue the app cannot read and a non-issue link are refused, each saying what to fix", async () => {
@@ -45,8 +63,14 @@ it("require_open_issue: no link, a closed incident, an issue the app cannot read
   await setState("sam", closed, "closed");
   await refusedWith(await override("dave", `#${closed}`), "incident_closed");
   // Insider: a repository the requester may see but the app is not installed on (GitHub answers 404).
-  await refusedWith(await override("dave", "https://github.com/acme/secret-incidents/issues/1"), "incident_unreadable");
-  await refusedWith(await override("dave", "https://status.example.com/incidents/42"), "incident_not_an_issue");
+  await refusedWith(
+    await override("dave", "https://github.com/acme/secret-incidents/issues/1"),
+    "incident_unreadable",
+  );
+  await refusedWith(
+    await override("dave", "https://status.example.com/incidents/42"),
+    "incident_not_an_issue",
+  );
 });
 
 it("an open incident issue is accepted, and what the app found is in the signed record", async () => {
@@ -56,7 +80,10 @@ it("an open incident issue is accepted, and what the app found is in the signed 
   const port = (await sb.app.portFor(owner, repo))!;
   const history = await readHistory(port, n, sb.app.deps.identity, sb.app.deps.jwks);
   const requested = history.events.find((e) => e.type === "requested");
-  assert.deepEqual(requested && "incident_issue" in requested ? requested.incident_issue : null, { ref: `${owner}/${repo}#${incident}`, state: "open" });
+  assert.deepEqual(requested && "incident_issue" in requested ? requested.incident_issue : null, {
+    ref: `${owner}/${repo}#${incident}`,
+    state: "open",
+  });
   assert.ok((await appTexts(n)).some((t) => t.includes(`Incident ${owner}/${repo}#${incident} is open.`)));
 });
 
@@ -85,23 +112,48 @@ it("revoke_on_close: closing the incident revokes the live grants tied to it (ev
   // request whose labels a writer stripped (the export reads the ledger, not only the label).
   let out = "";
   let err = "";
-  const code = await audit(["export", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    readStdin: async () => "",
-    cwd: process.cwd(),
-    env: { GITHUB_TOKEN: sb.emulator.userToken("dave"), GITHUB_API_URL: sb.emulator.apiUrl },
-  });
+  const code = await audit(
+    ["export", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`],
+    {
+      stdout: (t) => void (out += t),
+      stderr: (t) => void (err += t),
+      readStdin: async () => "",
+      cwd: process.cwd(),
+      env: { GITHUB_TOKEN: sb.emulator.userToken("dave"), GITHUB_API_URL: sb.emulator.apiUrl },
+    },
+  );
   assert.equal(code, 0, err);
-  const row = (JSON.parse(out) as Array<{ issue: number; incident_issue_state: string | null; ended_reason: string | null; ended_by: string | null }>).find((r) => r.issue === tied)!;
-  assert.deepEqual([row.incident_issue_state, row.ended_reason, row.ended_by], ["open", "incident_closed", "sam"]);
+  const row = (
+    JSON.parse(out) as Array<{
+      issue: number;
+      incident_issue_state: string | null;
+      ended_reason: string | null;
+      ended_by: string | null;
+    }>
+  ).find((r) => r.issue === tied)!;
+  assert.deepEqual(
+    [row.incident_issue_state, row.ended_reason, row.ended_by],
+    ["open", "incident_closed", "sam"],
+  );
 });
 
 it("without those policy settings, other links and unreadable issues are recorded as given", async () => {
-  const link = await openRequest("dave", { resource: "prod-database", role: "read", duration: "30m", severity: "high", incident: "https://status.example.com/incidents/42" });
+  const link = await openRequest("dave", {
+    resource: "prod-database",
+    role: "read",
+    duration: "30m",
+    severity: "high",
+    incident: "https://status.example.com/incidents/42",
+  });
   assert.equal((await stateOf(link)).status, "requested");
   assert.ok((await appTexts(link)).some((t) => t.includes("Incident link recorded as given")));
-  const unreadable = await openRequest("carol", { resource: "prod-database", role: "read", duration: "30m", severity: "high", incident: "acme/secret-incidents#9" });
+  const unreadable = await openRequest("carol", {
+    resource: "prod-database",
+    role: "read",
+    duration: "30m",
+    severity: "high",
+    incident: "acme/secret-incidents#9",
+  });
   assert.equal((await stateOf(unreadable)).status, "requested");
   assert.ok((await appTexts(unreadable)).some((t) => /cannot read acme\/secret-incidents#\u200b?9/.test(t)));
 });

@@ -10,9 +10,20 @@ import { after, before, it } from "node:test";
 import { readHistory } from "../../src/github/issue-records.ts";
 import type { RunningServer } from "../../src/app/server.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { startLoadBalancer } from "../support/load-balancer.ts";
-import { ledgerAppends, ledgerConflicts, sandboxHelpers, slowLedgerWrites, withoutStepUp } from "../support/sandbox-helpers.ts";
+import {
+  ledgerAppends,
+  ledgerConflicts,
+  sandboxHelpers,
+  slowLedgerWrites,
+  withoutStepUp,
+} from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
 let b: RunningServer;
@@ -25,15 +36,19 @@ before(async () => {
   sb = await startSandbox({ runWorkflows: false, webhookDelivery: "concurrent" });
   withoutStepUp(sb);
   b = await sb.startReplica();
-  lb = await startLoadBalancer(sb, (webhook, delivery) => [webhook && delivery && toB(delivery.action, delivery.issue) ? b.url : sb.app.url]);
+  lb = await startLoadBalancer(sb, (webhook, delivery) => [
+    webhook && delivery && toB(delivery.action, delivery.issue) ? b.url : sb.app.url,
+  ]);
 });
 after(async () => {
   await lb.close();
   await sb.close();
 });
 
-const history = async (n: number) => readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
-const statusComments = async (n: number) => (await appTexts(n)).filter((t) => t.startsWith("<!-- breakglass:status"));
+const history = async (n: number) =>
+  readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
+const statusComments = async (n: number) =>
+  (await appTexts(n)).filter((t) => t.startsWith("<!-- breakglass:status"));
 const ledgerCommits = () => ledgerAppends(sb);
 /** Ledger appends refused because another writer moved the request's branch first (or created it first). */
 const casLosses = () => ledgerConflicts(sb);
@@ -68,10 +83,22 @@ it("A170: opened (to replica A, slow) and the requester's edit (to replica B, fi
   toB = (action, issue) => action === "edited" && issue === n;
   const lost = await forceBadOrder(
     async () => {
-      const { data } = await sb.as("dave").rest.issues.create({ owner, repo, title: "[breakglass] prod-database", labels: ["breakglass"], body: requestFormBody({ resource: "prod-database", role: "read", duration: "30m" }) });
+      const { data } = await sb.as("dave").rest.issues.create({
+        owner,
+        repo,
+        title: "[breakglass] prod-database",
+        labels: ["breakglass"],
+        body: requestFormBody({ resource: "prod-database", role: "read", duration: "30m" }),
+      });
       n = data.number;
     },
-    () => sb.as("dave").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "prod-database", role: "write", duration: "45m" }) }),
+    () =>
+      sb.as("dave").rest.issues.update({
+        owner,
+        repo,
+        issue_number: n,
+        body: requestFormBody({ resource: "prod-database", role: "write", duration: "45m" }),
+      }),
   );
   assert.ok(lost >= 1, "replica A lost the compare-and-swap (the race really happened)");
   const h = await history(n);
@@ -84,15 +111,37 @@ it("A170: opened (to replica A, slow) and the requester's edit (to replica B, fi
 
 it("A171: two edits by the requester, the first to the slow replica A, the second to B: the second body is what is requested", async () => {
   toB = () => false;
-  const { data } = await sb.as("dave").rest.issues.create({ owner, repo, title: "[breakglass] prod-database", labels: ["breakglass"], body: requestFormBody({ resource: "prod-database", role: "read", duration: "30m" }) });
+  const { data } = await sb.as("dave").rest.issues.create({
+    owner,
+    repo,
+    title: "[breakglass] prod-database",
+    labels: ["breakglass"],
+    body: requestFormBody({ resource: "prod-database", role: "read", duration: "30m" }),
+  });
   await sb.settle();
   const n = data.number;
   assert.equal((await history(n)).state.request?.role, "read");
   let edits = 0;
   toB = (action, issue) => action === "edited" && issue === n && edits === 2;
   const lost = await forceBadOrder(
-    () => (edits++, sb.as("dave").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "prod-database", role: "write", duration: "30m" }) })),
-    () => (edits++, sb.as("dave").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "prod-database", role: "read", duration: "15m" }) })),
+    () => (
+      edits++,
+      sb.as("dave").rest.issues.update({
+        owner,
+        repo,
+        issue_number: n,
+        body: requestFormBody({ resource: "prod-database", role: "write", duration: "30m" }),
+      })
+    ),
+    () => (
+      edits++,
+      sb.as("dave").rest.issues.update({
+        owner,
+        repo,
+        issue_number: n,
+        body: requestFormBody({ resource: "prod-database", role: "read", duration: "15m" }),
+      })
+    ),
   );
   assert.ok(lost >= 1, "replica A lost the compare-and-swap (the race really happened)");
   const h = await history(n);

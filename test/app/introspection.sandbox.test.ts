@@ -18,16 +18,31 @@ after(() => sb.close());
 
 /** What a freshly started replica answers: same keys and GitHub, an empty revocation list. */
 function freshReplica() {
-  const base = (token: string) => introspect(token, { jwks: sb.app.deps.jwks, issuer: SANDBOX_JWT_ISSUER, revocations: memoryRevocationStore(sb.app.deps.now), now: sb.app.deps.now() });
+  const base = (token: string) =>
+    introspect(token, {
+      jwks: sb.app.deps.jwks,
+      issuer: SANDBOX_JWT_ISSUER,
+      revocations: memoryRevocationStore(sb.app.deps.now),
+      now: sb.app.deps.now(),
+    });
   return { base, withRecords: introspectFromRecords(sb.app.deps, sb.app.portFor, base) };
 }
 async function overHttp(token: string): Promise<{ active: boolean; reason?: string }> {
-  const res = await fetch(`${sb.app.url}/breakglass/introspect`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+  const res = await fetch(`${sb.app.url}/breakglass/introspect`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token }),
+  });
   assert.equal(res.status, 200);
   return (await res.json()) as { active: boolean; reason?: string };
 }
 async function grantedToken(who: string): Promise<{ n: number; token: string }> {
-  const n = await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest(who, {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   const action = await sb.runs.find((r) => r.issue === n)!.result;
   assert.equal(action.exitCode, 0, action.stderr);
@@ -46,7 +61,11 @@ it("after /revoke, a fresh replica with an empty revocation list still answers r
   assert.equal((await stateOf(n)).status, "revoked");
   assert.deepEqual(await overHttp(token), { active: false }, "RFC 7662: an inactive token gets no details");
   const replica = freshReplica();
-  assert.equal((await replica.base(token)).active, true, "the signature and exp alone still look valid: memory was what knew");
+  assert.equal(
+    (await replica.base(token)).active,
+    true,
+    "the signature and exp alone still look valid: memory was what knew",
+  );
   assert.deepEqual(await replica.withRecords(token), { active: false, reason: "revoked" });
 });
 

@@ -16,7 +16,10 @@ test("work on one issue runs one at a time, in arrival order, even when a step f
   const results = await Promise.allSettled([slow("a", 20, true), slow("b", 1), slow("c", 5)]);
   assert.deepEqual(log, ["start a", "end a", "start b", "end b", "start c", "end c"]);
   assert.equal(results[0]!.status, "rejected");
-  assert.deepEqual(results.slice(1).map((r) => (r.status === "fulfilled" ? r.value : null)), ["b", "c"]);
+  assert.deepEqual(
+    results.slice(1).map((r) => (r.status === "fulfilled" ? r.value : null)),
+    ["b", "c"],
+  );
 });
 
 test("different issues do not wait for each other", async () => {

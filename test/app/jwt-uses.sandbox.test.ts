@@ -21,14 +21,23 @@ before(async () => {
 after(() => sb.close());
 
 async function introspectAs(service: string, token: string, scopes: string[]) {
-  const res = await fetch(`${sb.app.url}/breakglass/introspect`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, service, scopes }) });
+  const res = await fetch(`${sb.app.url}/breakglass/introspect`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, service, scopes }),
+  });
   assert.equal(res.status, 200);
   return (await res.json()) as { active: boolean };
 }
 const statusComment = async (n: number) => (await appTexts(n)).find((b) => b.startsWith(STATUS_MARKER)) ?? "";
 
 it("introspections are counted on the status comment and the dashboard while live, reviewed after, and a revoked token's use is recorded as refused", async () => {
-  const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("erin", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await say("grace", n, "/approve");
   const action = await sb.runs.find((r) => r.issue === n)!.result;
   assert.equal(action.exitCode, 0, action.stderr);
@@ -62,7 +71,10 @@ it("introspections are counted on the status comment and the dashboard while liv
   assert.equal(state.status, "revoked");
   const review = await issueOf(state.checklist_issue!);
   const body = review.body ?? "";
-  assert.ok(body.indexOf("### Activity during the grant") > body.indexOf("- [ ]"), "the activity sits after the checklist");
+  assert.ok(
+    body.indexOf("### Activity during the grant") > body.indexOf("- [ ]"),
+    "the activity sits after the checklist",
+  );
   assert.match(body, /\*\*2 uses \(2 introspections\)\*\*, first .*, last /);
   assert.match(body, /\| 2 \| `introspect by guardrail-api` \|/);
   assert.match(body, /without introspection, is not seen/);
@@ -73,14 +85,25 @@ it("introspections are counted on the status comment and the dashboard while liv
   assert.equal(last.result, "inactive: revoked");
 
   // The audit export carries the full list (JSON) and the count (CSV).
-  const exported = await collectAudit((await sb.app.portFor("acme", "ops"))!, { appLogin: sb.appLogin, jwks: sb.app.deps.jwks });
+  const exported = await collectAudit((await sb.app.portFor("acme", "ops"))!, {
+    appLogin: sb.appLogin,
+    jwks: sb.app.deps.jwks,
+  });
   const exportedRow = exported.rows.find((r) => r.issue === n)!;
-  assert.deepEqual(exportedRow.uses.map((u) => u.result), ["active", "active", "inactive: revoked"]);
+  assert.deepEqual(
+    exportedRow.uses.map((u) => u.result),
+    ["active", "active", "inactive: revoked"],
+  );
   assert.match(formatCsv(exported), /,3\r\n/);
 });
 
 it("a forged token naming a request is not recorded as its use (only the app's signature counts)", async () => {
-  const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("erin", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await say("grace", n, "/approve");
   assert.equal((await sb.runs.find((r) => r.issue === n)!.result).exitCode, 0);
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");

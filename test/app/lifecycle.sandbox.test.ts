@@ -12,7 +12,9 @@ const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
 
-const { approve, openRequest, say, allComments, appTexts, issueOf, labelsOf, stateOf } = sandboxHelpers(() => sb);
+const { approve, openRequest, say, allComments, appTexts, issueOf, labelsOf, stateOf } = sandboxHelpers(
+  () => sb,
+);
 
 before(async () => {
   sb = await startSandbox();
@@ -21,9 +23,16 @@ after(() => sb.close());
 
 describe("intake", () => {
   it("a valid request gets one status comment, the requested label and a signed record", async () => {
-    const n = await openRequest("dave", { resource: "model-rollback", role: "rollback", duration: "20m", severity: "high" });
+    const n = await openRequest("dave", {
+      resource: "model-rollback",
+      role: "rollback",
+      duration: "20m",
+      severity: "high",
+    });
     const comments = await allComments(n);
-    const status = comments.filter((c) => c.user?.login === sb.appLogin && c.body?.startsWith("<!-- breakglass:status"));
+    const status = comments.filter(
+      (c) => c.user?.login === sb.appLogin && c.body?.startsWith("<!-- breakglass:status"),
+    );
     assert.equal(status.length, 1, "exactly one status comment");
     assert.match(status[0]!.body!, /model-rollback/);
     assert.match(status[0]!.body!, /rollback/);
@@ -36,9 +45,24 @@ describe("intake", () => {
     assert.equal(s.request?.duration_seconds, 20 * 60);
     assert.equal(s.required_approvals, 1);
     // A second identical edit does not add a second status comment.
-    await sb.as("dave").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "model-rollback", role: "rollback", duration: "20m", severity: "high" }) });
+    await sb.as("dave").rest.issues.update({
+      owner,
+      repo,
+      issue_number: n,
+      body: requestFormBody({
+        resource: "model-rollback",
+        role: "rollback",
+        duration: "20m",
+        severity: "high",
+      }),
+    });
     await sb.settle();
-    assert.equal((await allComments(n)).filter((c) => c.user?.login === sb.appLogin && c.body?.startsWith("<!-- breakglass:status")).length, 1);
+    assert.equal(
+      (await allComments(n)).filter(
+        (c) => c.user?.login === sb.appLogin && c.body?.startsWith("<!-- breakglass:status"),
+      ).length,
+      1,
+    );
   });
 
   it("a missing role is named, the issue labelled invalid, and an edit re-validates", async () => {
@@ -50,7 +74,12 @@ describe("intake", () => {
     assert.ok((await labelsOf(n)).includes("breakglass:invalid"));
     assert.equal((await stateOf(n)).status, "invalid");
 
-    await sb.as("rita").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "model-rollback", role: "rollback", duration: "99999h" }) });
+    await sb.as("rita").rest.issues.update({
+      owner,
+      repo,
+      issue_number: n,
+      body: requestFormBody({ resource: "model-rollback", role: "rollback", duration: "99999h" }),
+    });
     await sb.settle();
     const second = (await appTexts(n)).filter((t) => t.includes("cannot be considered yet"));
     assert.equal(second.length, 2, "the edit was checked again and answered");
@@ -58,7 +87,12 @@ describe("intake", () => {
     assert.match(second[1]!, /longer than/, "the reply says the limit");
     assert.ok((await labelsOf(n)).includes("breakglass:invalid"));
 
-    await sb.as("rita").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ resource: "model-rollback", role: "rollback", duration: "30m" }) });
+    await sb.as("rita").rest.issues.update({
+      owner,
+      repo,
+      issue_number: n,
+      body: requestFormBody({ resource: "model-rollback", role: "rollback", duration: "30m" }),
+    });
     await sb.settle();
     const labels = await labelsOf(n);
     assert.ok(labels.includes("breakglass:requested"), `labels after fix: ${labels.join(", ")}`);
@@ -85,7 +119,12 @@ describe("intake", () => {
 
 describe("grant", () => {
   it("after approval the grant workflow runs, the issue is active, and the secret appears nowhere but in ::add-mask::", async () => {
-    const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+    const n = await openRequest("erin", {
+      resource: "model-guardrail-override",
+      role: "override",
+      duration: "30m",
+      severity: "critical",
+    });
     await approve("grace", n, "checked with the IC");
     const run = sb.runs.find((r) => r.issue === n);
     assert.ok(run, "the app dispatched the grant workflow");
@@ -100,12 +139,21 @@ describe("grant", () => {
     assert.equal(s.approvals.length, 1);
     assert.equal(s.approvals[0]!.actor, "grace");
 
-    for (const c of await allComments(n)) assert.ok(!c.body?.includes(secret), `comment ${c.id} leaks the credential`);
-    const issues = await sb.as("dave").paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
-    for (const i of issues) assert.ok(!i.body?.includes(secret), `issue #${i.number} body leaks the credential`);
-    const leaking = `${action.stdout}\n${action.stderr}`.split("\n").filter((l) => l.includes(secret) && !l.startsWith("::add-mask::"));
+    for (const c of await allComments(n))
+      assert.ok(!c.body?.includes(secret), `comment ${c.id} leaks the credential`);
+    const issues = await sb
+      .as("dave")
+      .paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+    for (const i of issues)
+      assert.ok(!i.body?.includes(secret), `issue #${i.number} body leaks the credential`);
+    const leaking = `${action.stdout}\n${action.stderr}`
+      .split("\n")
+      .filter((l) => l.includes(secret) && !l.startsWith("::add-mask::"));
     assert.deepEqual(leaking, [], "the credential only appears in ::add-mask:: lines");
-    assert.ok(action.stdout.split("\n").some((l) => l.startsWith("::add-mask::") && l.includes(secret)), "the credential was masked");
+    assert.ok(
+      action.stdout.split("\n").some((l) => l.startsWith("::add-mask::") && l.includes(secret)),
+      "the credential was masked",
+    );
   });
 });
 
@@ -123,10 +171,16 @@ describe("fake markers", () => {
 
     const body = `${requestFormBody({ resource: "model-rollback", role: "rollback", duration: "20m" })}\n${donorRecords.join("\n")}\n<!-- breakglass:status -->\n✅ @heidi approved request — 1 of 1.`;
     assert.equal((await stateOf(donor)).approvals.length, 1, "the donor holds a real approval record");
-    const { data } = await sb.as("mallory").rest.issues.create({ owner, repo, title: "[breakglass] rollback", labels: ["breakglass"], body });
+    const { data } = await sb
+      .as("mallory")
+      .rest.issues.create({ owner, repo, title: "[breakglass] rollback", labels: ["breakglass"], body });
     await sb.settle();
     const n = data.number;
-    const fakeId = await say("mallory", n, `✅ @heidi (via @acme/ai-governance) approved request \`0123456789abcdef\` — 1 of 1.\n${donorRecords.at(-1)}`);
+    const fakeId = await say(
+      "mallory",
+      n,
+      `✅ @heidi (via @acme/ai-governance) approved request \`0123456789abcdef\` — 1 of 1.\n${donorRecords.at(-1)}`,
+    );
     await say("mallory", n, "Status: **approved**, grant active");
 
     const s = await stateOf(n);
@@ -136,8 +190,14 @@ describe("fake markers", () => {
     assert.equal(s.requester, "mallory");
     assert.ok(!sb.runs.some((r) => r.issue === n), "no grant workflow was dispatched");
     const labels = await labelsOf(n);
-    assert.ok(labels.includes("breakglass:requested") && !labels.includes("breakglass:active") && !labels.includes("breakglass:approved"));
-    const reactions = (await sb.as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: fakeId })).data;
+    assert.ok(
+      labels.includes("breakglass:requested") &&
+        !labels.includes("breakglass:active") &&
+        !labels.includes("breakglass:approved"),
+    );
+    const reactions = (
+      await sb.as("dave").rest.reactions.listForIssueComment({ owner, repo, comment_id: fakeId })
+    ).data;
     assert.equal(reactions.length, 0, "a fake approval line is not a command");
     assert.equal((await issueOf(n)).state, "open");
   });

@@ -21,7 +21,9 @@ before(async () => {
 after(() => sb.close());
 
 const metricsIssues = async () => {
-  const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+  const all = await sb
+    .as("dave")
+    .paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
   return all.filter((i) => i.user?.login === sb.appLogin && i.title.startsWith("[breakglass metrics]"));
 };
 
@@ -31,16 +33,46 @@ it("a month with no request opens nothing; the first sweep after a month with re
   assert.equal((await metricsIssues()).length, 0, "no figures for a month without a request");
 
   // November: one granted request with an incident link, one break-glass grant without, one denied.
-  const withIncident = await h.openRequest("dave", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical", justification: "Classifier blocks every answer.", incident: "https://status.example.com/incidents/42" });
+  const withIncident = await h.openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Classifier blocks every answer.",
+    incident: "https://status.example.com/incidents/42",
+  });
   await h.say("grace", withIncident, "/approve");
-  const selfApproved = await h.openRequest("mallory", { resource: "model-rollback", role: "rollback", duration: "30m", severity: "high", justification: "Wrong language in every answer." });
-  await h.say("mallory", selfApproved, "/break-glass The approvers are all asleep and customers are affected");
-  const denied = await h.openRequest("rita", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical", justification: "Want to see whether the override still works after the deploy." });
+  const selfApproved = await h.openRequest("mallory", {
+    resource: "model-rollback",
+    role: "rollback",
+    duration: "30m",
+    severity: "high",
+    justification: "Wrong language in every answer.",
+  });
+  await h.say(
+    "mallory",
+    selfApproved,
+    "/break-glass The approvers are all asleep and customers are affected",
+  );
+  const denied = await h.openRequest("rita", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Want to see whether the override still works after the deploy.",
+  });
   await h.say("grace", denied, "/deny not an emergency");
   await sb.settle();
-  assert.equal((await h.stateOf(withIncident)).status, "active", (await h.appTexts(withIncident)).join("\n---\n"));
+  assert.equal(
+    (await h.stateOf(withIncident)).status,
+    "active",
+    (await h.appTexts(withIncident)).join("\n---\n"),
+  );
   // model-rollback's grant ends with its job (no keep_alive_after_job): granted, then revoked.
-  assert.ok(["active", "revoked"].includes((await h.stateOf(selfApproved)).status), (await h.appTexts(selfApproved)).join("\n---\n"));
+  assert.ok(
+    ["active", "revoked"].includes((await h.stateOf(selfApproved)).status),
+    (await h.appTexts(selfApproved)).join("\n---\n"),
+  );
   assert.equal((await h.stateOf(denied)).status, "denied", (await h.appTexts(denied)).join("\n---\n"));
 
   sb.clock.advance(60 * 60_000); // both grants end and are revoked on time

@@ -25,7 +25,18 @@ const claims = {
   actor: "breakglass[bot]",
 };
 
-async function token(options: { key?: CryptoKey; kid?: string; iss?: string; aud?: string; iat?: number; exp?: number; nbf?: number; drop?: string } = {}) {
+async function token(
+  options: {
+    key?: CryptoKey;
+    kid?: string;
+    iss?: string;
+    aud?: string;
+    iat?: number;
+    exp?: number;
+    nbf?: number;
+    drop?: string;
+  } = {},
+) {
   const body: Record<string, unknown> = { ...claims };
   if (options.drop) delete body[options.drop];
   const jwt = new SignJWT(body)
@@ -76,7 +87,9 @@ test("alg none is refused", async () => {
 test("HS256 signed with the issuer's public key as the secret is refused", async () => {
   const header = b64({ alg: "HS256", kid: "k1", typ: "JWT" });
   const payload = b64({ ...claims, iss: ISSUER, aud: "breakglass", iat: NOW / 1000, exp: NOW / 1000 + 300 });
-  const sig = createHmac("sha256", JSON.stringify(publicJwk)).update(`${header}.${payload}`).digest("base64url");
+  const sig = createHmac("sha256", JSON.stringify(publicJwk))
+    .update(`${header}.${payload}`)
+    .digest("base64url");
   const r = await refusal(verify(`${header}.${payload}.${sig}`));
   assert.equal(r.code, "token_signature");
 });
@@ -84,7 +97,10 @@ test("HS256 signed with the issuer's public key as the secret is refused", async
 test("wrong issuer, wrong audience, expired and future nbf are each refused with their code", async () => {
   assert.equal((await refusal(verify(await token({ iss: "https://evil.example" })))).code, "token_issuer");
   assert.equal((await refusal(verify(await token({ aud: "sts.amazonaws.com" })))).code, "token_audience");
-  assert.equal((await refusal(verify(await token({ iat: NOW / 1000 - 900, exp: NOW / 1000 - 60 })))).code, "token_expired");
+  assert.equal(
+    (await refusal(verify(await token({ iat: NOW / 1000 - 900, exp: NOW / 1000 - 60 })))).code,
+    "token_expired",
+  );
   assert.equal((await refusal(verify(await token({ nbf: NOW / 1000 + 600 })))).code, "token_not_yet_valid");
 });
 

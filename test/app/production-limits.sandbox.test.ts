@@ -9,7 +9,12 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { readHistory } from "../../src/github/issue-records.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 
 let sb: Sandbox;
 
@@ -20,14 +25,34 @@ before(async () => {
 after(() => sb.close());
 
 it("two incidents opened and approved at once under GitHub's limits: every delivery answered 202, both granted, every record in place", async () => {
-  const form = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+  const form = {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  } as const;
   const issues = await Promise.all(
-    ["dave", "erin"].map(async (who) => (await sb.as(who).rest.issues.create({ owner, repo, title: `[breakglass] ${form.resource} ${form.role}`, labels: ["breakglass"], body: requestFormBody(form) })).data.number),
+    ["dave", "erin"].map(
+      async (who) =>
+        (
+          await sb.as(who).rest.issues.create({
+            owner,
+            repo,
+            title: `[breakglass] ${form.resource} ${form.role}`,
+            labels: ["breakglass"],
+            body: requestFormBody(form),
+          })
+        ).data.number,
+    ),
   );
   // An approval counts only once the request it approves is on record (approval-freshness), so the
   // approvers answer once they see the app's status comments, both at once.
   await sb.settle();
-  await Promise.all(issues.map((n) => sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" })));
+  await Promise.all(
+    issues.map((n) =>
+      sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" }),
+    ),
+  );
   await sb.settle();
 
   const deliveries = sb.emulator.deliveries.filter((d) => !d.dropped);
@@ -46,7 +71,11 @@ it("two incidents opened and approved at once under GitHub's limits: every deliv
   }
   // The app stayed inside the limits: GitHub never had to refuse its writes for content or concurrency.
   const limiter = sb.emulator.rateLimiter!;
-  assert.equal(limiter.refusals.concurrent + limiter.refusals.contentPerMinute + limiter.refusals.primary, 0, JSON.stringify(limiter.refusals));
+  assert.equal(
+    limiter.refusals.concurrent + limiter.refusals.contentPerMinute + limiter.refusals.primary,
+    0,
+    JSON.stringify(limiter.refusals),
+  );
   // And its requests carried GitHub's rate-limit headers, which the throttling reads.
   assert.ok(limiter.used(`installation ID ${sb.app.deps.identity.appId}`) > 0);
 });

@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { readHistory } from "../../src/github/issue-records.ts";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
@@ -18,7 +23,13 @@ before(async () => {
 after(() => sb.close());
 
 // A requester per test: the policy allows one live grant and two requests a day per person.
-const open = (requester: string) => openRequest(requester, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+const open = (requester: string) =>
+  openRequest(requester, {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
 async function history(issue: number) {
   return readHistory((await sb.app.portFor(owner, repo))!, issue, sb.app.deps.identity, sb.app.deps.jwks);
 }
@@ -34,7 +45,12 @@ async function assertOneGrant(issue: number): Promise<void> {
 it("a 429 with retry-after on the app's status comment is waited out and retried: one approval, one grant", async () => {
   const issue = await open("erin");
   // Only the app edits comments (its status comment): the fault hits the app, not the approver.
-  const fault = sb.emulator.faults.add({ method: "PATCH", route: "/repos/{owner}/{repo}/issues/comments/{comment_id}", rateLimit: { retryAfterSeconds: 1, status: 429 }, times: 1 });
+  const fault = sb.emulator.faults.add({
+    method: "PATCH",
+    route: "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+    rateLimit: { retryAfterSeconds: 1, status: 429 },
+    times: 1,
+  });
   const before = sb.emulator.apiRequests.length;
   const started = performance.now();
   await approve("grace", issue);
@@ -50,7 +66,12 @@ it("a 429 with retry-after on the app's status comment is waited out and retried
 it("a secondary rate limit (403 + retry-after) on labels is waited out and retried (Probot alone gives up): the grant still happens", async () => {
   const issue = await open("ivan");
   // The approval's label change (pending off, approved on) is one issue update.
-  const fault = sb.emulator.faults.add({ method: "PATCH", route: "/repos/{owner}/{repo}/issues/{issue_number}", rateLimit: { retryAfterSeconds: 1, status: 403, kind: "secondary" }, times: 1 });
+  const fault = sb.emulator.faults.add({
+    method: "PATCH",
+    route: "/repos/{owner}/{repo}/issues/{issue_number}",
+    rateLimit: { retryAfterSeconds: 1, status: 403, kind: "secondary" },
+    times: 1,
+  });
   await approve("grace", issue);
   fault.remove();
   assert.equal(fault.hits, 1);
@@ -61,15 +82,27 @@ it("a secondary rate limit (403 + retry-after) on labels is waited out and retri
 
 it("a slow GitHub (1.5 s per comment read) while the approval is delivered twice still records it once", async () => {
   const issue = await open("olga");
-  const slow = sb.emulator.faults.add({ method: "GET", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments", latencyMs: 1500 });
-  sb.emulator.faults.duplicateWebhooks((w) => w.event === "issue_comment" && (w.payload.comment as { body?: string } | undefined)?.body?.startsWith("/approve slowly\n") === true);
+  const slow = sb.emulator.faults.add({
+    method: "GET",
+    route: "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    latencyMs: 1500,
+  });
+  sb.emulator.faults.duplicateWebhooks(
+    (w) =>
+      w.event === "issue_comment" &&
+      (w.payload.comment as { body?: string } | undefined)?.body?.startsWith("/approve slowly\n") === true,
+  );
   try {
     await approve("grace", issue, "slowly");
   } finally {
     slow.remove();
     sb.emulator.faults.clear();
   }
-  const deliveries = sb.emulator.deliveries.filter((d) => d.event === "issue_comment" && (d.payload.comment as { body?: string } | undefined)?.body?.startsWith("/approve slowly\n") === true);
+  const deliveries = sb.emulator.deliveries.filter(
+    (d) =>
+      d.event === "issue_comment" &&
+      (d.payload.comment as { body?: string } | undefined)?.body?.startsWith("/approve slowly\n") === true,
+  );
   assert.equal(deliveries.length, 2, "the approval was delivered twice");
   assert.ok(slow.hits >= 2, "both handlers met the slow reads");
   await assertOneGrant(issue);

@@ -15,10 +15,18 @@ before(async () => {
 });
 after(() => sb.close());
 
-const dispatches = (n: number) => [...sb.emulator.state.workflowRuns.values()].filter((r) => r.path.endsWith("breakglass-grant.yml") && r.inputs.issue === String(n)).length;
+const dispatches = (n: number) =>
+  [...sb.emulator.state.workflowRuns.values()].filter(
+    (r) => r.path.endsWith("breakglass-grant.yml") && r.inputs.issue === String(n),
+  ).length;
 
 it("no run after 10 minutes: dispatched again, recorded; a run that then comes is granted once", async () => {
-  const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("erin", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   assert.equal(dispatches(n), 1);
   await sb.advance(REDISPATCH_AFTER_MS - 60_000);
@@ -37,23 +45,38 @@ it("no run after 10 minutes: dispatched again, recorded; a run that then comes i
 });
 
 it("gives up after the last automatic attempt and says how to run it by hand", async () => {
-  const n = await openRequest("ivan", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("ivan", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   for (let i = 0; i < MAX_REDISPATCHES + 2; i++) await sb.advance(REDISPATCH_AFTER_MS);
   assert.equal(dispatches(n), 1 + MAX_REDISPATCHES);
   const s = await stateOf(n);
   assert.equal(s.status, "approved");
   assert.equal(s.dispatch_retries, MAX_REDISPATCHES);
-  assert.ok((await appTexts(n)).some((t) => t.includes("last automatic attempt") && t.includes(`\`issue: ${n}\``)));
+  assert.ok(
+    (await appTexts(n)).some((t) => t.includes("last automatic attempt") && t.includes(`\`issue: ${n}\``)),
+  );
 });
 
 it("the sweep re-dispatches too, when the app's timers were lost", async () => {
-  const n = await openRequest("olga", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("olga", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   sb.app.scheduler.stop();
   sb.clock.advance(REDISPATCH_AFTER_MS + 1000);
   const reports = await sb.app.reconcileAll();
   await sb.settle();
-  assert.ok(reports.some((r) => r.redispatched.includes(n)), JSON.stringify(reports));
+  assert.ok(
+    reports.some((r) => r.redispatched.includes(n)),
+    JSON.stringify(reports),
+  );
   assert.equal(dispatches(n), 2);
 });

@@ -8,7 +8,15 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, it } from "node:test";
 import { readHistory } from "../../src/github/issue-records.ts";
-import { SANDBOX_APP_ID, SANDBOX_AUDIENCE, SANDBOX_JWT_ISSUER, SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_APP_ID,
+  SANDBOX_AUDIENCE,
+  SANDBOX_JWT_ISSUER,
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { startLoadBalancer } from "../support/load-balancer.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
@@ -50,7 +58,10 @@ before(async () => {
   });
   child.stderr!.on("data", (d: Buffer) => childLog.push(d.toString()));
   childUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the second process did not start:\n${childLog.join("")}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the second process did not start:\n${childLog.join("")}`)),
+      30_000,
+    );
     child.stdout!.on("data", (d: Buffer) => {
       childLog.push(d.toString());
       const m = /listening on (http:\/\/[^"\s]+)/.exec(d.toString());
@@ -78,7 +89,12 @@ after(async () => {
 async function quiet(n: number, until: (status: string) => boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
     await sb.settle();
-    const h = await readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
+    const h = await readHistory(
+      (await sb.app.portFor(owner, repo))!,
+      n,
+      sb.app.deps.identity,
+      sb.app.deps.jwks,
+    );
     if (until(h.state.status) && (h.state.status !== "revoked" || h.state.closed)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -87,7 +103,15 @@ async function quiet(n: number, until: (status: string) => boolean): Promise<voi
 it("every webhook to both processes: each request granted once, revoked once, closed once, one review", async () => {
   const people = ["erin", "ivan", "olga"];
   const issues: number[] = [];
-  for (const who of people) issues.push(await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" }));
+  for (const who of people)
+    issues.push(
+      await openRequest(who, {
+        resource: "model-guardrail-override",
+        role: "override",
+        duration: "30m",
+        severity: "critical",
+      }),
+    );
   for (const n of issues) {
     await approve("grace", n);
     await quiet(n, (s) => s === "active");
@@ -99,20 +123,49 @@ it("every webhook to both processes: each request granted once, revoked once, cl
   await new Promise((r) => setTimeout(r, 500));
   await sb.settle();
   for (const n of issues) {
-    const h = await readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
+    const h = await readHistory(
+      (await sb.app.portFor(owner, repo))!,
+      n,
+      sb.app.deps.identity,
+      sb.app.deps.jwks,
+    );
     const count = (type: string) => h.events.filter((e) => e.type === type).length;
-    assert.ok(h.problems.every((p) => /^record seq \d+ skipped/.test(p)), `#${n}: ${h.problems.join("; ")}\n${childLog.join("")}`);
+    assert.ok(
+      h.problems.every((p) => /^record seq \d+ skipped/.test(p)),
+      `#${n}: ${h.problems.join("; ")}\n${childLog.join("")}`,
+    );
     assert.equal(h.state.status, "revoked", `#${n}`);
     assert.equal(count("granted"), 1, `#${n}: one grant`);
     assert.equal(count("revoked"), 1, `#${n}: one revocation`);
     assert.equal(count("closed"), 1, `#${n}: one close`);
     assert.equal((await issueOf(n)).state, "closed");
-    const reviews = (await sb.as("sam").paginate(sb.as("sam").rest.issues.listForRepo, { owner, repo, labels: "breakglass:audit", state: "all", per_page: 100 })).filter((i) => i.title.includes(`Review #${n} `));
+    const reviews = (
+      await sb.as("sam").paginate(sb.as("sam").rest.issues.listForRepo, {
+        owner,
+        repo,
+        labels: "breakglass:audit",
+        state: "all",
+        per_page: 100,
+      })
+    ).filter((i) => i.title.includes(`Review #${n} `));
     assert.equal(reviews.length, 1, `#${n}: one review issue`);
     const runs = await Promise.all(sb.runs.filter((r) => r.issue === n).map((r) => r.result));
-    assert.equal(runs.filter((r) => r.exitCode === 0).length, 1, `#${n}: one grant workflow run got credentials`);
+    assert.equal(
+      runs.filter((r) => r.exitCode === 0).length,
+      1,
+      `#${n}: one grant workflow run got credentials`,
+    );
   }
-  assert.ok(childAnswers.webhook.length >= 12, `the second process received every webhook (${childAnswers.webhook.length})`);
-  assert.ok(childAnswers.webhook.every((s) => s >= 200 && s < 300), `and handled each without error: ${childAnswers.webhook.join(",")}\n${childLog.join("")}`);
-  assert.ok(childAnswers.action.some((s) => s === 200), `it also served the Action (exchange or release): ${childAnswers.action.join(",")}`);
+  assert.ok(
+    childAnswers.webhook.length >= 12,
+    `the second process received every webhook (${childAnswers.webhook.length})`,
+  );
+  assert.ok(
+    childAnswers.webhook.every((s) => s >= 200 && s < 300),
+    `and handled each without error: ${childAnswers.webhook.join(",")}\n${childLog.join("")}`,
+  );
+  assert.ok(
+    childAnswers.action.some((s) => s === 200),
+    `it also served the Action (exchange or release): ${childAnswers.action.join(",")}`,
+  );
 });

@@ -11,7 +11,12 @@ import type { ActionsClaims } from "../../src/app/oidc-verifier.ts";
 import { readHistory } from "../../src/github/issue-records.ts";
 import { RequestSession } from "../../src/app/request-session.ts";
 import { revokeGrant } from "../../src/app/revoke-grant.ts";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { ledgerConflicts, sandboxHelpers, slowLedgerWrites } from "../support/sandbox-helpers.ts";
 
 const MIN = 60_000;
@@ -43,46 +48,83 @@ function claimsFor(n: number, by = sb.appLogin): ActionsClaims {
   };
 }
 async function reviewsOf(n: number) {
-  const all = await sb.as("sam").paginate(sb.as("sam").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+  const all = await sb
+    .as("sam")
+    .paginate(sb.as("sam").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
   return all.filter((i) => i.title.includes(`#${n}`) && i.title.startsWith("[breakglass audit]"));
 }
 
 it("two replicas exchange tokens for one approved request at once: one credential lives, the other is revoked unused", async () => {
-  const n = await openRequest("erin", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("erin", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   // Slow writes: both replicas have read the approved state before either records its grant.
   const slow = slowLedgerWrites(sb, 150, 2);
   sb.emulator.resetApiRequestLog();
   // Two runs (the app's, and one an approver started by hand), so each passes its own run reservation and the ledger decides.
-  await sb.as("heidi").rest.actions.createWorkflowDispatch({ owner, repo, workflow_id: "breakglass-grant.yml", ref: "main", inputs: { issue: String(n) } });
-  const results = await Promise.allSettled([exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n), exchangeToken(sb.app.deps, await port(), claimsFor(n, "heidi"), "unused", n)]);
+  await sb.as("heidi").rest.actions.createWorkflowDispatch({
+    owner,
+    repo,
+    workflow_id: "breakglass-grant.yml",
+    ref: "main",
+    inputs: { issue: String(n) },
+  });
+  const results = await Promise.allSettled([
+    exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n),
+    exchangeToken(sb.app.deps, await port(), claimsFor(n, "heidi"), "unused", n),
+  ]);
   slow.remove();
   const granted = results.filter((r) => r.status === "fulfilled");
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
   assert.equal(granted.length, 1, "exactly one exchange hands out a credential");
   assert.equal(refused.length, 1);
-  assert.ok(refused[0]!.reason instanceof ExchangeRefusal && refused[0]!.reason.code === "already_granted", String(refused[0]!.reason));
+  assert.ok(
+    refused[0]!.reason instanceof ExchangeRefusal && refused[0]!.reason.code === "already_granted",
+    String(refused[0]!.reason),
+  );
   const h = await readHistory(await port(), n, sb.app.deps.identity, sb.app.deps.jwks);
   assert.equal(h.state.status, "active");
   assert.equal(h.events.filter((e) => e.type === "granted").length, 1, "one grant in the verified chain");
   const winner = (granted[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof exchangeToken>>>).value;
-  assert.equal(h.state.grant?.credential_id, winner.credential_id, "the credential handed out is the one recorded");
+  assert.equal(
+    h.state.grant?.credential_id,
+    winner.credential_id,
+    "the credential handed out is the one recorded",
+  );
   assert.equal((await sb.app.deps.introspect!(winner.secrets.BREAKGLASS_TOKEN!)).active, true);
   const texts = await appTexts(n);
   // Both sessions read before either wrote (the race really happened): the ledger refused the later append.
   assert.deepEqual(h.problems, []);
   // (The hand-started run's acceptance record races the app's run too, so there may be two such refusals.)
   assert.ok(ledgerConflicts(sb) >= 1);
-  assert.ok(texts.some((t) => t.startsWith("↩️") && t.includes("lost a race") && t.includes("revoked before it was handed out")), "the losing write is explained on the issue");
+  assert.ok(
+    texts.some(
+      (t) =>
+        t.startsWith("↩️") && t.includes("lost a race") && t.includes("revoked before it was handed out"),
+    ),
+    "the losing write is explained on the issue",
+  );
 });
 
 it("two replicas expire the same grant at once: one revocation counts, one review issue, the other retired", async () => {
-  const n = await openRequest("ivan", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest("ivan", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   await exchangeToken(sb.app.deps, await port(), claimsFor(n), "unused", n);
   sb.app.scheduler.stop();
   sb.clock.advance(31 * MIN);
-  const [a, b] = await Promise.all([RequestSession.open(sb.app.deps, await port(), n), RequestSession.open(sb.app.deps, await port(), n)]);
+  const [a, b] = await Promise.all([
+    RequestSession.open(sb.app.deps, await port(), n),
+    RequestSession.open(sb.app.deps, await port(), n),
+  ]);
   // Slow ledger writes (each is one write), so both replicas open their review before either records it.
   const slow = slowLedgerWrites(sb, 200, 6);
   await Promise.all([revokeGrant(a, "expired", sb.appLogin), revokeGrant(b, "expired", sb.appLogin)]);
@@ -93,8 +135,14 @@ it("two replicas expire the same grant at once: one revocation counts, one revie
   assert.equal(h.events.filter((e) => e.type === "revoked").length, 1);
   assert.equal(h.events.filter((e) => e.type === "checklist_opened").length, 1);
   const reviews = await reviewsOf(n);
-  const live = reviews.filter((i) => i.labels.some((l) => (typeof l === "string" ? l : l.name) === "breakglass:audit"));
-  assert.equal(live.length, 1, `one review issue counts: ${reviews.map((i) => `#${i.number} ${i.state} ${i.title}`).join("; ")}`);
+  const live = reviews.filter((i) =>
+    i.labels.some((l) => (typeof l === "string" ? l : l.name) === "breakglass:audit"),
+  );
+  assert.equal(
+    live.length,
+    1,
+    `one review issue counts: ${reviews.map((i) => `#${i.number} ${i.state} ${i.title}`).join("; ")}`,
+  );
   assert.equal(live[0]!.number, h.state.checklist_issue, "it is the recorded one");
   assert.equal(reviews.length, 2, "both replicas opened a review issue (the race really happened)");
   for (const other of reviews.filter((i) => i.number !== live[0]!.number)) {

@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { readHistory } from "../../src/github/issue-records.ts";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 const MIN = 60_000;
@@ -25,7 +30,12 @@ before(async () => {
 after(() => sb.close());
 
 async function granted(who: string): Promise<{ n: number; token: string }> {
-  const n = await openRequest(who, { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+  const n = await openRequest(who, {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  });
   await approve("grace", n);
   const run = sb.runs.find((r) => r.issue === n);
   assert.ok(run, "the grant workflow ran");
@@ -33,12 +43,25 @@ async function granted(who: string): Promise<{ n: number; token: string }> {
   return { n, token: action.env.BREAKGLASS_TOKEN ?? "" };
 }
 async function assertInvariants(n: number, status: string): Promise<void> {
-  const h = await readHistory((await sb.app.portFor(owner, repo))!, n, sb.app.deps.identity, sb.app.deps.jwks);
+  const h = await readHistory(
+    (await sb.app.portFor(owner, repo))!,
+    n,
+    sb.app.deps.identity,
+    sb.app.deps.jwks,
+  );
   assert.deepEqual(h.problems, [], "the chain is complete and verifies");
   assert.equal(h.state.status, status);
   const issue = await issueOf(n);
   if (issue.state === "closed") assert.ok(h.state.grant?.ended, "no issue closed with a live credential");
-  const reviews = (await sb.as("sam").paginate(sb.as("sam").rest.issues.listForRepo, { owner, repo, labels: "breakglass:audit", state: "all", per_page: 100 })).filter((i) => i.title.includes(`Review #${n} `));
+  const reviews = (
+    await sb.as("sam").paginate(sb.as("sam").rest.issues.listForRepo, {
+      owner,
+      repo,
+      labels: "breakglass:audit",
+      state: "all",
+      per_page: 100,
+    })
+  ).filter((i) => i.title.includes(`Review #${n} `));
   assert.equal(reviews.length, h.state.grant?.ended ? 1 : 0, "exactly one review per ended grant");
   assert.equal(h.events.filter((e) => e.type === "granted").length, 1, "granted once");
   assert.ok(h.events.filter((e) => e.type === "revoked").length <= 1, "revoked at most once");
@@ -54,7 +77,11 @@ it("restarted while a grant is live: the start-up reconcile re-arms expiry, whic
   await sb.advance(2 * MIN);
   await assertInvariants(n, "expired");
   assert.equal((await issueOf(n)).state, "closed");
-  assert.equal((await sb.app.deps.introspect!(token)).active, false, "revoked by the new process, whose revocation list started empty");
+  assert.equal(
+    (await sb.app.deps.introspect!(token)).active,
+    false,
+    "revoked by the new process, whose revocation list started empty",
+  );
 });
 
 it("down across the expiry: the restarted app revokes the overdue grant at start-up", async () => {
@@ -67,7 +94,12 @@ it("down across the expiry: the restarted app revokes the overdue grant at start
 });
 
 it("killed mid-grant (while the job holds the credential): the job's release is lost, expiry still revokes", async () => {
-  const n = await openRequest("olga", { resource: "model-rollback", role: "rollback", duration: "30m", severity: "critical" });
+  const n = await openRequest("olga", {
+    resource: "model-rollback",
+    role: "rollback",
+    duration: "30m",
+    severity: "critical",
+  });
   killDuringJob = n;
   await approve("heidi", n);
   const action = await sb.runs.find((r) => r.issue === n)!.result;

@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { reconcileRepository } from "../../src/app/reconcile.ts";
-import { SANDBOX_OWNER as owner, SANDBOX_REPO as repo, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_OWNER as owner,
+  SANDBOX_REPO as repo,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
@@ -17,10 +22,16 @@ before(async () => {
 });
 after(() => sb.close());
 
-const appCalls = () => sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
+const appCalls = () =>
+  sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
 
 it("a second sweep over unchanged live grants makes only the two listings; a grant past its expiry or with a new entry is read and acted on", async () => {
-  const form = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+  const form = {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+  } as const;
   const a = await openRequest("erin", form);
   await say("grace", a, "/approve");
   const b = await openRequest("ivan", { ...form, duration: "1h" });
@@ -33,8 +44,15 @@ it("a second sweep over unchanged live grants makes only the two listings; a gra
   const steady = await reconcileRepository(sb.app.deps, port);
   const calls = appCalls().slice(before);
   assert.deepEqual(
-    calls.map((r) => `${r.route} ${decodeURIComponent(r.path).replace(/^.*matching-refs\/heads\/([a-z]+)\/.*$/, "$1")}`),
-    ["/repos/{owner}/{repo}/git/matching-refs/{ref} open", "/repos/{owner}/{repo}/git/matching-refs/{ref} orphans", "/repos/{owner}/{repo}/git/matching-refs/{ref} requests"],
+    calls.map(
+      (r) =>
+        `${r.route} ${decodeURIComponent(r.path).replace(/^.*matching-refs\/heads\/([a-z]+)\/.*$/, "$1")}`,
+    ),
+    [
+      "/repos/{owner}/{repo}/git/matching-refs/{ref} open",
+      "/repos/{owner}/{repo}/git/matching-refs/{ref} orphans",
+      "/repos/{owner}/{repo}/git/matching-refs/{ref} requests",
+    ],
     "the index, the owed credentials and the versions: nothing per grant",
   );
   assert.equal(steady.scheduled.length, 2, "both grants still scheduled");

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { decodePayload, isAppAuthored, peekSeq } from "../../src/audit/app-records.ts";
-import { APP_LOGIN, at, buildRepo, mixedHistory, recordComment, T0, type BuiltRepo } from "./history-fixtures.ts";
+import {
+  APP_LOGIN,
+  at,
+  buildRepo,
+  mixedHistory,
+  recordComment,
+  T0,
+  type BuiltRepo,
+} from "./history-fixtures.ts";
 
 describe("app-records (who wrote a comment, what a record claims)", () => {
   let repo: BuiltRepo;

@@ -5,11 +5,28 @@ import { buildRepo, fakePort, mixedHistory } from "./history-fixtures.ts";
 
 describe("countChecklist", () => {
   it("counts checked and unchecked task items, with any list marker and either x", () => {
-    assert.deepEqual(countChecklist("- [x] a\n- [ ] b\n* [X] c\n+ [ ] d\n   - [x] indented"), { checked: 3, total: 5 });
+    assert.deepEqual(countChecklist("- [x] a\n- [ ] b\n* [X] c\n+ [ ] d\n   - [x] indented"), {
+      checked: 3,
+      total: 5,
+    });
   });
 
   it("ignores items inside fenced code blocks, and text that only looks like an item", () => {
-    const body = ["- [x] real", "```", "- [ ] in code", "~~~", "- [ ] still code (a ~~~ does not close ```)", "```", "~~~~", "- [x] code too", "~~~~", "-[ ] no space", "- [ ]no space after", "- [y] not a box", "        - [ ] nested deeper counts, as on GitHub"].join("\n");
+    const body = [
+      "- [x] real",
+      "```",
+      "- [ ] in code",
+      "~~~",
+      "- [ ] still code (a ~~~ does not close ```)",
+      "```",
+      "~~~~",
+      "- [x] code too",
+      "~~~~",
+      "-[ ] no space",
+      "- [ ]no space after",
+      "- [y] not a box",
+      "        - [ ] nested deeper counts, as on GitHub",
+    ].join("\n");
     assert.deepEqual(countChecklist(body), { checked: 1, total: 2 });
   });
 
@@ -39,11 +56,32 @@ describe("readChecklist", () => {
   it("with the request's recorded items, counts only those, and a checked box only when its tick was recorded", async () => {
     const { reviews } = mixedHistory();
     const port = fakePort(await buildRepo([], reviews));
-    const items = ["Second-person review", "Check the model logs", "Confirm rollback", "Record the root cause"];
+    const items = [
+      "Second-person review",
+      "Check the model logs",
+      "Confirm rollback",
+      "Record the root cause",
+    ];
     const nobody = { items, ticks: [], waiver: null };
-    assert.deepEqual(await readChecklist(port, 21, nobody), { issue: 21, status: "open", checked: 0, total: 4 }, "a box nobody is recorded ticking is not done");
-    const credited = { items, ticks: [{ item: "Check the model logs", actor: "grace", at: "2026-03-02T09:00:00.000Z" }], waiver: null };
-    assert.deepEqual(await readChecklist(port, 21, credited), { issue: 21, status: "open", checked: 1, total: 4 }, "a missing line is an item not done");
-    assert.deepEqual(await readChecklist(port, 21, { items: null, ticks: [], waiver: null }), { issue: 21, status: "open", checked: 1, total: 3 }, "older reviews: the body");
+    assert.deepEqual(
+      await readChecklist(port, 21, nobody),
+      { issue: 21, status: "open", checked: 0, total: 4 },
+      "a box nobody is recorded ticking is not done",
+    );
+    const credited = {
+      items,
+      ticks: [{ item: "Check the model logs", actor: "grace", at: "2026-03-02T09:00:00.000Z" }],
+      waiver: null,
+    };
+    assert.deepEqual(
+      await readChecklist(port, 21, credited),
+      { issue: 21, status: "open", checked: 1, total: 4 },
+      "a missing line is an item not done",
+    );
+    assert.deepEqual(
+      await readChecklist(port, 21, { items: null, ticks: [], waiver: null }),
+      { issue: 21, status: "open", checked: 1, total: 3 },
+      "older reviews: the body",
+    );
   });
 });

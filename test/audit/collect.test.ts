@@ -4,7 +4,21 @@ import { appendEntry, createSigner, generateAuditKey } from "../../src/core/audi
 import { collectAudit, type AuditCollection } from "../../src/audit/collect.ts";
 import type { AuditRow } from "../../src/audit/audit-row.ts";
 import { UNVERIFIED_PROBLEM } from "../../src/audit/read-request.ts";
-import { at, buildRepo, DAY, fakePort, FORMULA, MIN, mixedHistory, recordComment, REPOSITORY, T0, tamperPayload, XSS, type BuiltRepo } from "./history-fixtures.ts";
+import {
+  at,
+  buildRepo,
+  DAY,
+  fakePort,
+  FORMULA,
+  MIN,
+  mixedHistory,
+  recordComment,
+  REPOSITORY,
+  T0,
+  tamperPayload,
+  XSS,
+  type BuiltRepo,
+} from "./history-fixtures.ts";
 
 const NOW = T0 + 30 * DAY;
 
@@ -24,10 +38,16 @@ describe("collectAudit", () => {
   });
 
   it("gives one row per request issue, oldest first, and leaves the review issues out", () => {
-    assert.deepEqual(result.rows.map((r) => r.issue), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(
+      result.rows.map((r) => r.issue),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    );
     assert.equal(result.repository, REPOSITORY);
     assert.equal(result.verified, true);
-    assert.ok(result.rows.slice(0, 10).every((r) => r.chain_status === "verified" && r.chain_problem === null), JSON.stringify(result.rows.map((r) => r.chain_problem)));
+    assert.ok(
+      result.rows.slice(0, 10).every((r) => r.chain_status === "verified" && r.chain_problem === null),
+      JSON.stringify(result.rows.map((r) => r.chain_problem)),
+    );
   });
 
   it("approved by a CODEOWNER, granted and expired: times, durations, credential and the closed review", () => {
@@ -51,7 +71,10 @@ describe("collectAudit", () => {
     assert.equal(r.time_to_revoke_seconds, 60, "revoked one minute after it expired");
     assert.equal(r.provider, "postgres");
     assert.equal(r.credential_id, "bg_dave_1");
-    assert.deepEqual([r.checklist_issue, r.checklist_status, r.checklist_checked, r.checklist_total], [20, "closed", 2, 2]);
+    assert.deepEqual(
+      [r.checklist_issue, r.checklist_status, r.checklist_checked, r.checklist_total],
+      [20, "closed", 2, 2],
+    );
     assert.deepEqual(r.flags, []);
     assert.equal(r.chain_entries, 6);
     assert.equal(r.drill, false);
@@ -75,7 +98,10 @@ describe("collectAudit", () => {
     assert.equal(r.status, "revoked");
     assert.equal(r.ended_reason, "revoked");
     assert.equal(r.ended_by, "bob");
-    assert.deepEqual(r.approvals.map((a) => [a.login, a.via, a.detail]), [["carol", "team", "@acme/ai-governance"]]);
+    assert.deepEqual(
+      r.approvals.map((a) => [a.login, a.via, a.detail]),
+      [["carol", "team", "@acme/ai-governance"]],
+    );
     assert.equal(r.duration_used_seconds, 17 * 60);
     assert.equal(r.time_to_revoke_seconds, null, "a revocation by hand has no due time on record");
     assert.equal(r.justification, XSS);
@@ -98,7 +124,10 @@ describe("collectAudit", () => {
     const five = row(5);
     assert.equal(five.break_glass, true);
     assert.equal(five.break_glass_reason, "No approver reachable in 10 minutes.");
-    assert.deepEqual(five.approvals.map((a) => [a.login, a.via]), [["olga", "break_glass"]]);
+    assert.deepEqual(
+      five.approvals.map((a) => [a.login, a.via]),
+      [["olga", "break_glass"]],
+    );
     assert.equal(five.ended_reason, "job_ended");
     assert.deepEqual(five.flags, ["break_glass", "repeat_break_glass"]);
     const seven = row(7);
@@ -112,7 +141,10 @@ describe("collectAudit", () => {
     const r = row(6);
     assert.equal(r.drill, true);
     assert.equal(r.drill_result, "passed");
-    assert.deepEqual(r.approvals.map((a) => [a.login, a.via, a.detail]), [["breakglass[bot]", "auto", "drills"]]);
+    assert.deepEqual(
+      r.approvals.map((a) => [a.login, a.via, a.detail]),
+      [["breakglass[bot]", "auto", "drills"]],
+    );
   });
 
   it("timed out, refused by limits, extended, and an issue without records", () => {
@@ -131,15 +163,25 @@ describe("collectAudit", () => {
 
   it("exports the records of every chain in order, for verify --file", () => {
     const ofOne = result.records.filter((r) => r.issue === 1);
-    assert.deepEqual(ofOne.map((r) => r.jws), repo.chains.get(1)!.map((e) => e.jws));
-    assert.equal(result.records.length, [...repo.chains.values()].reduce((n, c) => n + c.length, 0));
+    assert.deepEqual(
+      ofOne.map((r) => r.jws),
+      repo.chains.get(1)!.map((e) => e.jws),
+    );
+    assert.equal(
+      result.records.length,
+      [...repo.chains.values()].reduce((n, c) => n + c.length, 0),
+    );
     assert.ok(result.records.every((r) => r.repo === REPOSITORY));
   });
 
   it("without keys reads the same rows but marks every chain unverified", async () => {
     const unverified = await collectAudit(fakePort(repo), { now: NOW });
     assert.equal(unverified.verified, false);
-    assert.ok(unverified.rows.every((r) => r.chain_status === "unverified" && r.chain_problem?.startsWith(UNVERIFIED_PROBLEM)));
+    assert.ok(
+      unverified.rows.every(
+        (r) => r.chain_status === "unverified" && r.chain_problem?.startsWith(UNVERIFIED_PROBLEM),
+      ),
+    );
     const strip = (rows: AuditRow[]) => rows.map(({ chain_status: _s, chain_problem: _p, ...rest }) => rest);
     assert.deepEqual(strip(unverified.rows), strip(result.rows));
   });
@@ -148,29 +190,52 @@ describe("collectAudit", () => {
     const port = fakePort(repo);
     const since = at(T0 + 2 * DAY);
     const until = at(T0 + 6 * DAY);
-    const filtered = await collectAudit(port, { jwks: repo.jwks, now: NOW, since, until, resource: "prod-database" });
-    assert.deepEqual(filtered.rows.map((r) => r.issue), [4, 5, 6]);
+    const filtered = await collectAudit(port, {
+      jwks: repo.jwks,
+      now: NOW,
+      since,
+      until,
+      resource: "prod-database",
+    });
+    assert.deepEqual(
+      filtered.rows.map((r) => r.issue),
+      [4, 5, 6],
+    );
     assert.deepEqual(filtered.filters, { since, until, resource: "prod-database" });
-    const listed = port.calls.find((c) => c.method === "listIssues")!.args[0] as { since?: string; labels?: string; state?: string };
+    const listed = port.calls.find((c) => c.method === "listIssues")!.args[0] as {
+      since?: string;
+      labels?: string;
+      state?: string;
+    };
     assert.equal(listed.labels, "breakglass");
     assert.equal(listed.state, "all");
     assert.equal(listed.since, at(T0 + DAY));
     // Issues opened after `until` are not even read.
     const read = port.calls.filter((c) => c.method === "listComments").map((c) => c.args[0]);
     assert.ok(!read.includes(7) && !read.includes(10), `read ${read.join(",")}`);
-    assert.deepEqual(filtered.records.map((r) => r.issue).filter((v, i, a) => a.indexOf(v) === i), [4, 5, 6]);
+    assert.deepEqual(
+      filtered.records.map((r) => r.issue).filter((v, i, a) => a.indexOf(v) === i),
+      [4, 5, 6],
+    );
   });
 
   it("reports progress for every issue read", async () => {
     const seen: Array<[number, number]> = [];
-    await collectAudit(fakePort(repo), { jwks: repo.jwks, now: NOW, onProgress: (done, total) => seen.push([done, total]) });
+    await collectAudit(fakePort(repo), {
+      jwks: repo.jwks,
+      now: NOW,
+      onProgress: (done, total) => seen.push([done, total]),
+    });
     assert.deepEqual(seen[0], [0, 11]);
     assert.deepEqual(seen.at(-1), [11, 11]);
     assert.equal(seen.length, 12);
   });
 
   it("refuses a time that is not one (programming error, the CLI checks first)", async () => {
-    await assert.rejects(collectAudit(fakePort(repo), { since: "yesterday" }), /since must be an ISO 8601 time/);
+    await assert.rejects(
+      collectAudit(fakePort(repo), { since: "yesterday" }),
+      /since must be an ISO 8601 time/,
+    );
   });
 });
 
@@ -182,8 +247,17 @@ describe("collectAudit on hostile records", () => {
     const chain = repo.chains.get(2)!;
     // A validly signed alternative entry 1 ("approved" instead of "denied"), as a leaked race loser would be.
     const signer = createSigner(repo.key.privateKey, repo.key.kid);
-    const event = { type: "approved" as const, actor: "bob", hash: (chain[0]!.entry.event as unknown as { hash: string }).hash, via: "codeowner" as const };
-    const alternative = await appendEntry(chain.slice(0, 1), { at: at(T0 + MIN), repo: REPOSITORY, issue: 2, id: "alt", event }, signer);
+    const event = {
+      type: "approved" as const,
+      actor: "bob",
+      hash: (chain[0]!.entry.event as unknown as { hash: string }).hash,
+      via: "codeowner" as const,
+    };
+    const alternative = await appendEntry(
+      chain.slice(0, 1),
+      { at: at(T0 + MIN), repo: REPOSITORY, issue: 2, id: "alt", event },
+      signer,
+    );
     repo.comments.set(2, [
       real[0]!,
       recordComment(alternative.jws, at(T0 + MIN), { login: "mallory", type: "User" }),
@@ -207,18 +281,28 @@ describe("collectAudit on hostile records", () => {
     const { specs } = mixedHistory();
     const repo = await buildRepo(specs.filter((s) => s.number === 1));
     const comments = repo.comments.get(1)!;
-    comments[3] = { ...comments[3]!, body: comments[3]!.body.replace(/record (\S+)/, (_m, jws: string) => `record ${tamperPayload(jws)}`) };
+    comments[3] = {
+      ...comments[3]!,
+      body: comments[3]!.body.replace(/record (\S+)/, (_m, jws: string) => `record ${tamperPayload(jws)}`),
+    };
     const result = await collectAudit(fakePort(repo), { jwks: repo.jwks, now: NOW });
     const r = result.rows[0]!;
     assert.equal(r.chain_status, "broken");
-    assert.match(r.chain_problem ?? "", /^entry 3: its \w+ record was deleted from the issue's comments; the ledger holds it/);
+    assert.match(
+      r.chain_problem ?? "",
+      /^entry 3: its \w+ record was deleted from the issue's comments; the ledger holds it/,
+    );
     assert.equal(r.status, "expired", "the comment changed nothing: the ledger's whole chain counts");
     assert.ok(r.flags.includes("chain_broken"));
   });
 
   it("records signed with a key that is not the app's break the chain at entry 0", async () => {
     const { specs } = mixedHistory();
-    const foreign = await buildRepo(specs.filter((s) => s.number === 1), [], await generateAuditKey());
+    const foreign = await buildRepo(
+      specs.filter((s) => s.number === 1),
+      [],
+      await generateAuditKey(),
+    );
     const app = await buildRepo([]);
     const result = await collectAudit(fakePort(foreign), { jwks: app.jwks, now: NOW });
     assert.equal(result.rows[0]!.chain_status, "broken");
@@ -229,14 +313,25 @@ describe("collectAudit on hostile records", () => {
   it("unverified garbage never crashes the export", async () => {
     const { specs } = mixedHistory();
     const repo = await buildRepo(specs.filter((s) => s.number === 1));
-    const junk = (payload: unknown) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.`;
+    const junk = (payload: unknown) =>
+      `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.`;
     const garbage = [
-      junk({ seq: 0, at: at(T0), event: { type: "requested", actor: "x", request: { resource: 5, justification: { evil: true } } } }),
+      junk({
+        seq: 0,
+        at: at(T0),
+        event: { type: "requested", actor: "x", request: { resource: 5, justification: { evil: true } } },
+      }),
       junk({ seq: 1, at: at(T0), event: { type: "no-such-event", actor: "x" } }),
       junk({ seq: 2, at: 7, event: null }),
     ];
-    repo.comments.set(1, garbage.map((j) => recordComment(j, at(T0))));
-    repo.chains.set(1, garbage.map((jws) => ({ jws, entry: {} as never })));
+    repo.comments.set(
+      1,
+      garbage.map((j) => recordComment(j, at(T0))),
+    );
+    repo.chains.set(
+      1,
+      garbage.map((jws) => ({ jws, entry: {} as never })),
+    );
     const result = await collectAudit(fakePort(repo), { now: NOW });
     const r = result.rows[0]!;
     assert.equal(r.chain_status, "unverified");
@@ -257,6 +352,9 @@ describe("collectAudit on hostile records", () => {
     port.listComments = async () => {
       throw Object.assign(new Error("Server Error"), { status: 502 });
     };
-    await assert.rejects(collectAudit(port, { jwks: repo.jwks }), /Could not read the records of #1: Server Error/);
+    await assert.rejects(
+      collectAudit(port, { jwks: repo.jwks }),
+      /Could not read the records of #1: Server Error/,
+    );
   });
 });

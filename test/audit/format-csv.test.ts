@@ -49,7 +49,8 @@ describe("csv export", () => {
   let collection: AuditCollection;
   let table: string[][];
   let header: string[];
-  const cellOf = (issue: number, column: string) => table.find((r) => r[1] === String(issue))![header.indexOf(column)]!;
+  const cellOf = (issue: number, column: string) =>
+    table.find((r) => r[1] === String(issue))![header.indexOf(column)]!;
   before(async () => {
     const { specs, reviews } = mixedHistory();
     const repo = await buildRepo(specs, reviews);
@@ -60,7 +61,16 @@ describe("csv export", () => {
 
   it("has a header and one row per request, every row as wide as the header", () => {
     assert.deepEqual(header.slice(0, 6), ["repository", "issue", "url", "status", "requester", "resource"]);
-    for (const name of ["approvers", "checklist_status", "chain_status", "time_to_revoke_seconds", "credential_id", "flags", "drill"]) assert.ok(header.includes(name), name);
+    for (const name of [
+      "approvers",
+      "checklist_status",
+      "chain_status",
+      "time_to_revoke_seconds",
+      "credential_id",
+      "flags",
+      "drill",
+    ])
+      assert.ok(header.includes(name), name);
     assert.equal(table.length, collection.rows.length);
     assert.ok(table.every((r) => r.length === header.length));
   });

@@ -27,7 +27,8 @@ describe("json and jsonl exports", () => {
     const text = formatJsonl(collection);
     const lines = text.trimEnd().split("\n");
     assert.equal(lines.length, collection.records.length);
-    for (const line of lines) assert.deepEqual(Object.keys(JSON.parse(line) as object), ["repo", "issue", "jws"]);
+    for (const line of lines)
+      assert.deepEqual(Object.keys(JSON.parse(line) as object), ["repo", "issue", "jws"]);
     const parsed = parseChainRecords(text);
     assert.ok(parsed.ok);
     const report = await verifyChainRecords(parsed.value, repo.jwks);

@@ -21,7 +21,10 @@ describe("markdown export", () => {
     const header = lines.findIndex((l) => l.startsWith("| Issue | Requested (UTC) | Requester |"));
     assert.ok(header > 0);
     const body = lines.slice(header + 2, header + 2 + verified.rows.length);
-    assert.ok(body.every((l) => l.startsWith("| [#")), body.join("\n"));
+    assert.ok(
+      body.every((l) => l.startsWith("| [#")),
+      body.join("\n"),
+    );
     assert.equal(lines[header + 2 + verified.rows.length], "");
     assert.match(md, /Audit chains: 11 verified, 0 broken\./);
     assert.match(md, /## Totals/);
@@ -32,19 +35,30 @@ describe("markdown export", () => {
     assert.match(md, /^Generated 2026-04-01 09:00:00 UTC\. 11 request\(s\)\.$/m);
     assert.match(md, /\| revoked \(job_ended\) \|/);
     assert.match(md, /\| denied \|/);
-    assert.match(md, /\| \[#4\]\(https:\/\/github\.com\/acme\/ops\/issues\/4\) \|.*\| revoke_failed \|.*\| outlived expiry, revoke failed \|/);
+    assert.match(
+      md,
+      /\| \[#4\]\(https:\/\/github\.com\/acme\/ops\/issues\/4\) \|.*\| revoke_failed \|.*\| outlived expiry, revoke failed \|/,
+    );
   });
 
   it("escapes what people wrote: no HTML, no table breakout, no mentions", () => {
     const md = formatMarkdown(verified);
     assert.ok(!md.includes("<script>"));
     assert.ok(md.includes("&lt;script&gt;"));
-    const hostile = { ...verified.rows[0]!, justification: "ping @acme/security | evil | cell\nnew line", requester: "dave" };
+    const hostile = {
+      ...verified.rows[0]!,
+      justification: "ping @acme/security | evil | cell\nnew line",
+      requester: "dave",
+    };
     const out = formatMarkdown({ ...verified, rows: [hostile] });
     const row = out.split("\n").find((l) => l.startsWith("| [#1]"))!;
     assert.ok(!/(^|[^\\])\|\s*evil/.test(row), row);
     assert.ok(!row.includes("@acme/security"), "no live mention");
-    assert.equal(out.split("\n").filter((l) => l.startsWith("| [#1]")).length, 1, "a line break cannot split the row");
+    assert.equal(
+      out.split("\n").filter((l) => l.startsWith("| [#1]")).length,
+      1,
+      "a line break cannot split the row",
+    );
   });
 
   it("says loudly when nothing was verified", () => {

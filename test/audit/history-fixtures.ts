@@ -5,7 +5,14 @@
 import type { JSONWebKeySet } from "jose";
 import type { GitHubPort, IssueComment, IssueSummary } from "../../src/github/github-port.ts";
 import { memoryLedger } from "../../src/github/ledger.ts";
-import { appendEntry, createSigner, exportPublicJwks, generateAuditKey, type AuditKey, type SignedEntry } from "../../src/core/audit-chain.ts";
+import {
+  appendEntry,
+  createSigner,
+  exportPublicJwks,
+  generateAuditKey,
+  type AuditKey,
+  type SignedEntry,
+} from "../../src/core/audit-chain.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
 import type { AccessRequest } from "../../src/core/types.ts";
 
@@ -45,7 +52,13 @@ export const request = (over: Partial<AccessRequest> = {}): AccessRequest => ({
   ...over,
 });
 
-const requested = (actor: string, r: AccessRequest, required = 1): LifecycleEvent => ({ type: "requested", actor, request: r, hash: `h-${actor}-${r.resource}-${r.role}`, required_approvals: required });
+const requested = (actor: string, r: AccessRequest, required = 1): LifecycleEvent => ({
+  type: "requested",
+  actor,
+  request: r,
+  hash: `h-${actor}-${r.resource}-${r.role}`,
+  required_approvals: required,
+});
 const hashOf = (e: LifecycleEvent) => (e as { hash: string }).hash;
 const granted = (id: string, provider: string, credential: string, expiresMs: number): LifecycleEvent => ({
   type: "granted",
@@ -61,14 +74,69 @@ const granted = (id: string, provider: string, credential: string, expiresMs: nu
 export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] } {
   const start = (day: number) => T0 + day * DAY;
   const r1 = requested("dave", request());
-  const r2 = requested("erin", request({ role: "write", duration_seconds: 7200, severity: "critical", justification: FORMULA, incident: null }));
-  const r3 = requested("dave", request({ resource: "model-guardrail-override", role: "override", duration_seconds: 1800, severity: "critical", justification: XSS }));
+  const r2 = requested(
+    "erin",
+    request({
+      role: "write",
+      duration_seconds: 7200,
+      severity: "critical",
+      justification: FORMULA,
+      incident: null,
+    }),
+  );
+  const r3 = requested(
+    "dave",
+    request({
+      resource: "model-guardrail-override",
+      role: "override",
+      duration_seconds: 1800,
+      severity: "critical",
+      justification: XSS,
+    }),
+  );
   const r4 = requested("ivan", request({ incident: "INC-104" }));
-  const r5 = requested("olga", request({ role: "admin", duration_seconds: 1800, severity: "critical", justification: "Primary is down and nobody answers the page." }));
-  const r6 = requested("sam", request({ role: "read", duration_seconds: 900, severity: "low", justification: "Monthly break-glass drill.", incident: null, drill: true }));
-  const r7 = requested("olga", request({ role: "admin", duration_seconds: 1800, severity: "critical", justification: "Again: replica lag." }));
-  const r8 = requested("rita", request({ resource: "model-guardrail-override", role: "override", duration_seconds: 1800, severity: "medium" }));
-  const r10 = requested("dave", request({ duration_seconds: 1800, justification: "Long backfill,\nneeds \"more\" time" }));
+  const r5 = requested(
+    "olga",
+    request({
+      role: "admin",
+      duration_seconds: 1800,
+      severity: "critical",
+      justification: "Primary is down and nobody answers the page.",
+    }),
+  );
+  const r6 = requested(
+    "sam",
+    request({
+      role: "read",
+      duration_seconds: 900,
+      severity: "low",
+      justification: "Monthly break-glass drill.",
+      incident: null,
+      drill: true,
+    }),
+  );
+  const r7 = requested(
+    "olga",
+    request({
+      role: "admin",
+      duration_seconds: 1800,
+      severity: "critical",
+      justification: "Again: replica lag.",
+    }),
+  );
+  const r8 = requested(
+    "rita",
+    request({
+      resource: "model-guardrail-override",
+      role: "override",
+      duration_seconds: 1800,
+      severity: "medium",
+    }),
+  );
+  const r10 = requested(
+    "dave",
+    request({ duration_seconds: 1800, justification: 'Long backfill,\nneeds "more" time' }),
+  );
   const d1 = start(0);
   const specs: RequestSpec[] = [
     {
@@ -76,9 +144,21 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
       day: 0,
       steps: [
         { t: 0, event: r1 },
-        { t: 5, event: { type: "approved", actor: "bob", hash: hashOf(r1), via: "codeowner", comment_id: 501 } },
+        {
+          t: 5,
+          event: { type: "approved", actor: "bob", hash: hashOf(r1), via: "codeowner", comment_id: 501 },
+        },
         { t: 7, event: granted("g1", "postgres", "bg_dave_1", d1 + 67 * MIN) },
-        { t: 68, event: { type: "revoked", actor: "breakglass[bot]", grant_id: "g1", reason: "expired", evidence: "role bg_dave_1 dropped" } },
+        {
+          t: 68,
+          event: {
+            type: "revoked",
+            actor: "breakglass[bot]",
+            grant_id: "g1",
+            reason: "expired",
+            evidence: "role bg_dave_1 dropped",
+          },
+        },
         { t: 69, event: { type: "checklist_opened", actor: "breakglass[bot]", issue: 20 } },
         { t: 69, event: { type: "closed", actor: "breakglass[bot]" } },
       ],
@@ -97,9 +177,28 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
       day: 2,
       steps: [
         { t: 0, event: r3 },
-        { t: 2, event: { type: "approved", actor: "carol", hash: hashOf(r3), via: "team", team: "@acme/ai-governance", comment_id: 502 } },
+        {
+          t: 2,
+          event: {
+            type: "approved",
+            actor: "carol",
+            hash: hashOf(r3),
+            via: "team",
+            team: "@acme/ai-governance",
+            comment_id: 502,
+          },
+        },
         { t: 3, event: granted("g3", "jwt", "jti-3", start(2) + 33 * MIN) },
-        { t: 20, event: { type: "revoked", actor: "bob", grant_id: "g3", reason: "revoked", evidence: "jti-3 on the deny list" } },
+        {
+          t: 20,
+          event: {
+            type: "revoked",
+            actor: "bob",
+            grant_id: "g3",
+            reason: "revoked",
+            evidence: "jti-3 on the deny list",
+          },
+        },
         { t: 21, event: { type: "checklist_opened", actor: "breakglass[bot]", issue: 21 } },
       ],
     },
@@ -110,8 +209,26 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
         { t: 0, event: r4 },
         { t: 1, event: { type: "approved", actor: "bob", hash: hashOf(r4), via: "listed" } },
         { t: 2, event: granted("g4", "aws", "arn:aws:sts::1:assumed-role/bg/ivan", start(3) + 62 * MIN) },
-        { t: 63, event: { type: "revocation_failed", actor: "breakglass[bot]", grant_id: "g4", error: "AccessDenied: iam:PutRolePolicy", attempt: 1 } },
-        { t: 70, event: { type: "revocation_failed", actor: "breakglass[bot]", grant_id: "g4", error: "AccessDenied: iam:PutRolePolicy", attempt: 2 } },
+        {
+          t: 63,
+          event: {
+            type: "revocation_failed",
+            actor: "breakglass[bot]",
+            grant_id: "g4",
+            error: "AccessDenied: iam:PutRolePolicy",
+            attempt: 1,
+          },
+        },
+        {
+          t: 70,
+          event: {
+            type: "revocation_failed",
+            actor: "breakglass[bot]",
+            grant_id: "g4",
+            error: "AccessDenied: iam:PutRolePolicy",
+            attempt: 2,
+          },
+        },
       ],
     },
     {
@@ -119,9 +236,26 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
       day: 4,
       steps: [
         { t: 0, event: r5 },
-        { t: 1, event: { type: "break_glass", actor: "olga", hash: hashOf(r5), reason: "No approver reachable in 10 minutes." } },
+        {
+          t: 1,
+          event: {
+            type: "break_glass",
+            actor: "olga",
+            hash: hashOf(r5),
+            reason: "No approver reachable in 10 minutes.",
+          },
+        },
         { t: 2, event: granted("g5", "postgres", "bg_olga_5", start(4) + 32 * MIN) },
-        { t: 15, event: { type: "revoked", actor: "breakglass[bot]", grant_id: "g5", reason: "job_ended", evidence: "role bg_olga_5 dropped" } },
+        {
+          t: 15,
+          event: {
+            type: "revoked",
+            actor: "breakglass[bot]",
+            grant_id: "g5",
+            reason: "job_ended",
+            evidence: "role bg_olga_5 dropped",
+          },
+        },
       ],
     },
     {
@@ -130,9 +264,21 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
       labels: ["breakglass", "breakglass:drill"],
       steps: [
         { t: 0, event: r6 },
-        { t: 0, event: { type: "auto_approved", actor: "breakglass[bot]", hash: hashOf(r6), rule: "drills" } },
+        {
+          t: 0,
+          event: { type: "auto_approved", actor: "breakglass[bot]", hash: hashOf(r6), rule: "drills" },
+        },
         { t: 1, event: granted("g6", "jwt", "jti-6", start(5) + 16 * MIN) },
-        { t: 16, event: { type: "revoked", actor: "breakglass[bot]", grant_id: "g6", reason: "expired", evidence: "jti-6 on the deny list" } },
+        {
+          t: 16,
+          event: {
+            type: "revoked",
+            actor: "breakglass[bot]",
+            grant_id: "g6",
+            reason: "expired",
+            evidence: "jti-6 on the deny list",
+          },
+        },
       ],
     },
     {
@@ -140,7 +286,15 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
       day: 6,
       steps: [
         { t: 0, event: r7 },
-        { t: 1, event: { type: "break_glass", actor: "olga", hash: hashOf(r7), reason: "Replica lag, on-call asleep." } },
+        {
+          t: 1,
+          event: {
+            type: "break_glass",
+            actor: "olga",
+            hash: hashOf(r7),
+            reason: "Replica lag, on-call asleep.",
+          },
+        },
         { t: 3, event: { type: "cancelled", actor: "olga", reason: "fixed itself" } },
       ],
     },
@@ -156,7 +310,16 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
     {
       number: 9,
       day: 8,
-      steps: [{ t: 0, event: { type: "invalid", actor: "mallory", errors: [{ field: "limits", message: "Limit reached: at most 3 requests per person per day." }] } }],
+      steps: [
+        {
+          t: 0,
+          event: {
+            type: "invalid",
+            actor: "mallory",
+            errors: [{ field: "limits", message: "Limit reached: at most 3 requests per person per day." }],
+          },
+        },
+      ],
     },
     {
       number: 10,
@@ -165,10 +328,36 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
         { t: 0, event: r10 },
         { t: 4, event: { type: "approved", actor: "bob", hash: hashOf(r10), via: "codeowner" } },
         { t: 5, event: granted("g10", "postgres", "bg_dave_10", start(9) + 35 * MIN) },
-        { t: 20, event: { type: "extension_requested", actor: "dave", seconds: 1800, reason: "backfill slower", hash: "ext-1" } },
+        {
+          t: 20,
+          event: {
+            type: "extension_requested",
+            actor: "dave",
+            seconds: 1800,
+            reason: "backfill slower",
+            hash: "ext-1",
+          },
+        },
         { t: 22, event: { type: "extension_approved", actor: "bob", hash: "ext-1" } },
-        { t: 22, event: { type: "extended", actor: "breakglass[bot]", grant_id: "g10", expires_at: at(start(9) + 65 * MIN) } },
-        { t: 66, event: { type: "revoked", actor: "breakglass[bot]", grant_id: "g10", reason: "expired", evidence: "role bg_dave_10 dropped" } },
+        {
+          t: 22,
+          event: {
+            type: "extended",
+            actor: "breakglass[bot]",
+            grant_id: "g10",
+            expires_at: at(start(9) + 65 * MIN),
+          },
+        },
+        {
+          t: 66,
+          event: {
+            type: "revoked",
+            actor: "breakglass[bot]",
+            grant_id: "g10",
+            reason: "expired",
+            evidence: "role bg_dave_10 dropped",
+          },
+        },
       ],
     },
     // Opened with the label, but the app never recorded anything on it.
@@ -186,7 +375,11 @@ export function mixedHistory(): { specs: RequestSpec[]; reviews: IssueSummary[] 
     html_url: `https://github.com/${REPOSITORY}/issues/${number}`,
   });
   const reviews = [
-    review(20, "closed", "Post-event review\n\n- [x] Review the queries\n- [X] Rotate the app password\n\n```\n- [ ] not an item inside a code block\n```\n"),
+    review(
+      20,
+      "closed",
+      "Post-event review\n\n- [x] Review the queries\n- [X] Rotate the app password\n\n```\n- [ ] not an item inside a code block\n```\n",
+    ),
     review(21, "open", "- [ ] Second-person review\n- [x] Check the model logs\n* [ ] Confirm rollback\n"),
   ];
   return { specs, reviews };
@@ -205,7 +398,12 @@ let commentIds = 1000;
 const RECORD_TEXT = "Something happened.";
 
 /** The app's comment carrying one record, exactly as appendRecord writes it. */
-export const recordComment = (jws: string, created: string, user = { login: APP_LOGIN, type: "Bot" }, appId: number | null = 4242): IssueComment => ({
+export const recordComment = (
+  jws: string,
+  created: string,
+  user = { login: APP_LOGIN, type: "Bot" },
+  appId: number | null = 4242,
+): IssueComment => ({
   id: ++commentIds,
   body: `${RECORD_TEXT}\n\n<!-- breakglass:record ${jws} -->`,
   user,
@@ -214,7 +412,11 @@ export const recordComment = (jws: string, created: string, user = { login: APP_
   html_url: `https://github.com/${REPOSITORY}/issues/0#issuecomment-${commentIds}`,
 });
 
-export async function buildRepo(specs: RequestSpec[], reviews: IssueSummary[] = [], key?: AuditKey): Promise<BuiltRepo> {
+export async function buildRepo(
+  specs: RequestSpec[],
+  reviews: IssueSummary[] = [],
+  key?: AuditKey,
+): Promise<BuiltRepo> {
   const signingKey = key ?? (await generateAuditKey());
   const signer = createSigner(signingKey.privateKey, signingKey.kid);
   const issues: IssueSummary[] = [];
@@ -224,10 +426,25 @@ export async function buildRepo(specs: RequestSpec[], reviews: IssueSummary[] = 
     const base = T0 + spec.day * DAY;
     const chain: SignedEntry[] = [];
     for (const [i, step] of spec.steps.entries()) {
-      chain.push(await appendEntry(chain, { at: at(base + step.t * MIN), repo: REPOSITORY, issue: spec.number, id: `${step.event.type}:${i}`, event: step.event }, signer));
+      chain.push(
+        await appendEntry(
+          chain,
+          {
+            at: at(base + step.t * MIN),
+            repo: REPOSITORY,
+            issue: spec.number,
+            id: `${step.event.type}:${i}`,
+            event: step.event,
+          },
+          signer,
+        ),
+      );
     }
     chains.set(spec.number, chain);
-    comments.set(spec.number, chain.map((e) => recordComment(e.jws, e.entry.at)));
+    comments.set(
+      spec.number,
+      chain.map((e) => recordComment(e.jws, e.entry.at)),
+    );
     issues.push({
       number: spec.number,
       title: `[breakglass] request ${spec.number}`,
@@ -251,12 +468,18 @@ export interface FakePort extends GitHubPort {
 const notFound = (what: string) => Object.assign(new Error(`Not Found: ${what}`), { status: 404 });
 
 /** Only the reads the audit needs; anything else is a test failure. Issues are filtered like GitHub: by label and last update. */
-export function fakePort(repo: Pick<BuiltRepo, "issues" | "comments"> & Partial<Pick<BuiltRepo, "chains">>): FakePort {
+export function fakePort(
+  repo: Pick<BuiltRepo, "issues" | "comments"> & Partial<Pick<BuiltRepo, "chains">>,
+): FakePort {
   const calls: FakePort["calls"] = [];
   // The ledger holds what the app wrote: each chain as recordComment mirrors it.
   const ledger = memoryLedger();
   let version = 0;
-  for (const [issue, chain] of repo.chains ?? []) ledger.chains.set(issue, { tip: `fixture-${++version}`, entries: chain.map((e) => ({ jws: e.jws, text: RECORD_TEXT })) });
+  for (const [issue, chain] of repo.chains ?? [])
+    ledger.chains.set(issue, {
+      tip: `fixture-${++version}`,
+      entries: chain.map((e) => ({ jws: e.jws, text: RECORD_TEXT })),
+    });
   const unused = (name: string) => () => {
     throw new Error(`the audit must not call ${name}`);
   };

@@ -36,7 +36,11 @@ describe("loadJwks", () => {
     const missing = (async () => new Response("nope", { status: 404 })) as unknown as typeof fetch;
     const refused = await loadJwks("https://app.example/jwks.json", { cwd: "/", fetch: missing });
     assert.deepEqual(refused.ok, false);
-    if (!refused.ok) assert.match(refused.error, /answered 404\. Give the app's key set: --jwks https:\/\/<your app>\/breakglass\/jwks\.json/);
+    if (!refused.ok)
+      assert.match(
+        refused.error,
+        /answered 404\. Give the app's key set: --jwks https:\/\/<your app>\/breakglass\/jwks\.json/,
+      );
   });
 
   it("refuses what is not a public key set", () => {

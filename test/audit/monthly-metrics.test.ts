@@ -1,15 +1,42 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { AuditRow } from "../../src/audit/audit-row.ts";
-import { monthBounds, monthlyMetrics, previousMonth, renderMetricsIssue } from "../../src/audit/monthly-metrics.ts";
+import {
+  monthBounds,
+  monthlyMetrics,
+  previousMonth,
+  renderMetricsIssue,
+} from "../../src/audit/monthly-metrics.ts";
 
 const row = (over: Partial<AuditRow>): AuditRow =>
-  ({ issue: 1, status: "revoked", drill: false, drill_result: null, break_glass: false, incident: "https://x/1", granted_at: "2026-11-03T10:00:00.000Z", ended_at: "2026-11-03T11:00:00.000Z", requested_at: "2026-11-03T09:55:00.000Z", checklist_status: "closed", time_to_approve_seconds: 60, time_to_revoke_seconds: 5, flags: [], approvals: [], uses: [], chain_entries: 3, chain_status: "verified", ...over }) as AuditRow;
+  ({
+    issue: 1,
+    status: "revoked",
+    drill: false,
+    drill_result: null,
+    break_glass: false,
+    incident: "https://x/1",
+    granted_at: "2026-11-03T10:00:00.000Z",
+    ended_at: "2026-11-03T11:00:00.000Z",
+    requested_at: "2026-11-03T09:55:00.000Z",
+    checklist_status: "closed",
+    time_to_approve_seconds: 60,
+    time_to_revoke_seconds: 5,
+    flags: [],
+    approvals: [],
+    uses: [],
+    chain_entries: 3,
+    chain_status: "verified",
+    ...over,
+  }) as AuditRow;
 
 test("months are UTC calendar months, and the previous one crosses the year", () => {
   assert.equal(previousMonth(Date.parse("2026-12-01T00:00:00Z")), "2026-11");
   assert.equal(previousMonth(Date.parse("2027-01-15T12:00:00Z")), "2026-12");
-  assert.deepEqual(monthBounds("2026-12"), { since: "2026-12-01T00:00:00.000Z", until: "2027-01-01T00:00:00.000Z" });
+  assert.deepEqual(monthBounds("2026-12"), {
+    since: "2026-12-01T00:00:00.000Z",
+    until: "2027-01-01T00:00:00.000Z",
+  });
   assert.throws(() => monthBounds("2026-13x"), /not a month/);
 });
 
@@ -17,7 +44,13 @@ test("figures count only the month's requests; drills apart; overdue reviews and
   const now = Date.parse("2026-12-02T00:00:00Z");
   const rows = [
     row({ issue: 1 }),
-    row({ issue: 2, break_glass: true, incident: null, checklist_status: "open", ended_at: "2026-11-20T00:00:00.000Z" }),
+    row({
+      issue: 2,
+      break_glass: true,
+      incident: null,
+      checklist_status: "open",
+      ended_at: "2026-11-20T00:00:00.000Z",
+    }),
     row({ issue: 3, checklist_status: "open", ended_at: "2026-11-30T00:00:00.000Z" }), // open, but not 7 days yet
     row({ issue: 4, status: "denied", granted_at: null, ended_at: null, time_to_approve_seconds: null }),
     row({ issue: 5, drill: true, drill_result: "passed" }),
@@ -50,14 +83,29 @@ test("a repository name cannot inject Markdown or mentions into the issue", () =
 
 test("the Markdown export has the same figures month by month", async () => {
   const { formatMarkdown } = await import("../../src/audit/format-md.ts");
-  const rows = [row({ issue: 1 }), row({ issue: 2, break_glass: true, incident: null }), row({ issue: 3, requested_at: "2026-10-10T00:00:00.000Z", checklist_status: "missing" })];
-  const md = formatMarkdown({ repository: "acme/ops", generated_at: "2026-12-02T00:00:00.000Z", filters: { since: null, until: null, resource: null }, verified: true, rows, records: [] });
+  const rows = [
+    row({ issue: 1 }),
+    row({ issue: 2, break_glass: true, incident: null }),
+    row({ issue: 3, requested_at: "2026-10-10T00:00:00.000Z", checklist_status: "missing" }),
+  ];
+  const md = formatMarkdown({
+    repository: "acme/ops",
+    generated_at: "2026-12-02T00:00:00.000Z",
+    filters: { since: null, until: null, resource: null },
+    verified: true,
+    rows,
+    records: [],
+  });
   assert.match(md, /## Month by month/);
   assert.match(md, /\| 2026-10 \| 1 \| 1 \| 0 % \| .* \| 0 \| 1 \| 0 \| 0 \|/);
   assert.match(md, /\| 2026-11 \| 2 \| 2 \| 50 % \| .* \| 1 \| 0 \| 0 \| 0 \|/);
 });
 
 test("an issue that only carries the request label (no record of the app) is not counted", () => {
-  const m = monthlyMetrics([row({ issue: 1 }), row({ issue: 9, chain_entries: 0, status: "new", granted_at: null })], "2026-11", Date.parse("2026-12-02T00:00:00Z"));
+  const m = monthlyMetrics(
+    [row({ issue: 1 }), row({ issue: 9, chain_entries: 0, status: "new", granted_at: null })],
+    "2026-11",
+    Date.parse("2026-12-02T00:00:00Z"),
+  );
   assert.equal(m.requests, 1);
 });

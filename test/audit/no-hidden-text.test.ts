@@ -10,12 +10,33 @@ import { formatJsonl } from "../../src/audit/format-jsonl.ts";
 import { formatMarkdown } from "../../src/audit/format-md.ts";
 import { buildRepo, DAY, fakePort, mixedHistory, T0 } from "./history-fixtures.ts";
 
-// eslint-disable-next-line no-control-regex, no-misleading-character-class -- these characters are what the test looks for
-const FORBIDDEN = /[\p{Cf}\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u034f\u115f\u1160\u3164\uffa0]|[\u{e0000}-\u{e0fff}]/u;
-const HIDDEN = ["\u202e", "\u202d", "\u2066", "\u2069", "\u200f", "\u061c", "\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u{e0041}", "\u3164", "\u0007"];
+const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- these characters are what the test looks for
+  /[\p{Cf}\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u034f\u115f\u1160\u3164\uffa0]|[\u{e0000}-\u{e0fff}]/u;
+const HIDDEN = [
+  "\u202e",
+  "\u202d",
+  "\u2066",
+  "\u2069",
+  "\u200f",
+  "\u061c",
+  "\u200b",
+  "\u200d",
+  "\u2060",
+  "\ufeff",
+  "\u00ad",
+  "\u{e0041}",
+  "\u3164",
+  "\u0007",
+];
 const hostile = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 40 }),
-  fc.array(fc.constantFrom(...HIDDEN, "a", "1", "=", "@", "#1", "<", "&", ",", '"', "\n", " "), { minLength: 1, maxLength: 30 }).map((a) => a.join("")),
+  fc
+    .array(fc.constantFrom(...HIDDEN, "a", "1", "=", "@", "#1", "<", "&", ",", '"', "\n", " "), {
+      minLength: 1,
+      maxLength: 30,
+    })
+    .map((a) => a.join("")),
 );
 
 /** Every string a person could have written, anywhere in the rows, replaced by `text`. */
@@ -55,7 +76,11 @@ describe("no export carries a bidi or invisible character", () => {
         ];
         for (const [format, out] of outputs) {
           const bad = FORBIDDEN.exec(out);
-          assert.equal(bad, null, `${format}: U+${bad?.[0].codePointAt(0)?.toString(16)} in ${JSON.stringify(out.slice(Math.max(0, (bad?.index ?? 0) - 40), (bad?.index ?? 0) + 40))}`);
+          assert.equal(
+            bad,
+            null,
+            `${format}: U+${bad?.[0].codePointAt(0)?.toString(16)} in ${JSON.stringify(out.slice(Math.max(0, (bad?.index ?? 0) - 40), (bad?.index ?? 0) + 40))}`,
+          );
         }
       }),
       { numRuns: 60 },
@@ -66,7 +91,10 @@ describe("no export carries a bidi or invisible character", () => {
     const out = formatJsonl(collection);
     assert.equal(FORBIDDEN.exec(out), null);
     assert.deepEqual(
-      out.trim().split("\n").map((l) => (JSON.parse(l) as { jws: string }).jws),
+      out
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { jws: string }).jws),
       collection.records.map((r) => r.jws),
     );
     assert.equal(await renderExport("jsonl", collection), out);

@@ -17,7 +17,16 @@ describe("report statistics", () => {
     const t = reportTotals(rows);
     assert.equal(t.requests, 11);
     assert.equal(t.granted, 6);
-    assert.deepEqual(t.by_status, { expired: 3, denied: 1, revoked: 2, revoke_failed: 1, cancelled: 1, timed_out: 1, invalid: 1, new: 1 });
+    assert.deepEqual(t.by_status, {
+      expired: 3,
+      denied: 1,
+      revoked: 2,
+      revoke_failed: 1,
+      cancelled: 1,
+      timed_out: 1,
+      invalid: 1,
+      new: 1,
+    });
     assert.equal(t.break_glass, 2);
     assert.equal(t.flagged, 5);
     assert.deepEqual(t.drills, { total: 1, passed: 1, failed: 0, in_progress: 0 });
@@ -34,7 +43,16 @@ describe("report statistics", () => {
     assert.deepEqual(c.time_to_revoke.counts, [1, 0, 2, 0, 0, 1]);
     assert.deepEqual(c.drills, { labels: ["passed", "failed", "in progress"], counts: [1, 0, 0] });
     const flags = Object.fromEntries(c.flags.labels.map((l, i) => [l, c.flags.counts[i]]));
-    assert.deepEqual(flags, { "break-glass": 2, "repeat break-glass": 2, "outlived expiry": 1, "longer than requested": 0, "revoke failed": 1, extended: 1, "refused by limits": 1, "chain broken": 0 });
+    assert.deepEqual(flags, {
+      "break-glass": 2,
+      "repeat break-glass": 2,
+      "outlived expiry": 1,
+      "longer than requested": 0,
+      "revoke failed": 1,
+      extended: 1,
+      "refused by limits": 1,
+      "chain broken": 0,
+    });
   });
 
   it("requests per resource over time, per day for a short span", () => {
@@ -42,8 +60,14 @@ describe("report statistics", () => {
     assert.equal(timeline.period, "day");
     assert.equal(timeline.labels.length, 11);
     assert.equal(timeline.labels[0], "2026-03-02");
-    const byResource = Object.fromEntries(timeline.series.map((s) => [s.resource, s.counts.reduce((a, b) => a + b, 0)]));
-    assert.deepEqual(byResource, { "(invalid request)": 2, "model-guardrail-override": 2, "prod-database": 7 });
+    const byResource = Object.fromEntries(
+      timeline.series.map((s) => [s.resource, s.counts.reduce((a, b) => a + b, 0)]),
+    );
+    assert.deepEqual(byResource, {
+      "(invalid request)": 2,
+      "model-guardrail-override": 2,
+      "prod-database": 7,
+    });
   });
 
   it("weeks (starting Monday) for a longer span, months beyond a year", () => {

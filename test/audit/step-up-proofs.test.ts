@@ -22,7 +22,9 @@ let fingerprint: string;
 function signFor(message: string): string {
   const file = join(dir, `m${Math.random().toString(36).slice(2)}`);
   writeFileSync(file, message);
-  execFileSync("ssh-keygen", ["-Y", "sign", "-n", "breakglass", "-f", join(dir, "k"), file], { stdio: "ignore" });
+  execFileSync("ssh-keygen", ["-Y", "sign", "-n", "breakglass", "-f", join(dir, "k"), file], {
+    stdio: "ignore",
+  });
   return readFileSync(`${file}.sig`, "utf8");
 }
 
@@ -40,28 +42,65 @@ async function chainWith(signature: string, recordedFingerprint = fingerprint) {
   const signer = createSigner(key.privateKey, key.kid);
   const chain: SignedEntry[] = [];
   const at = "2026-11-24T09:00:00.000Z";
-  chain.push(await appendEntry(chain, { at, repo: REPO, issue: 7, id: "requested", event: { type: "requested", actor: "dave", hash: HASH } as never }, signer));
   chain.push(
     await appendEntry(
       chain,
-      { at, repo: REPO, issue: 7, id: "comment:1", event: { type: "approved", actor: "grace", hash: HASH, via: "codeowner", step_up: { method: "ssh-signature", key_type: "ssh-ed25519", key_fingerprint: recordedFingerprint, signature } } as never },
+      {
+        at,
+        repo: REPO,
+        issue: 7,
+        id: "requested",
+        event: { type: "requested", actor: "dave", hash: HASH } as never,
+      },
       signer,
     ),
   );
-  return verifyChainRecords(chain.map((e) => ({ repo: REPO, issue: 7, jws: e.jws })), { keys: [key.publicJwk] });
+  chain.push(
+    await appendEntry(
+      chain,
+      {
+        at,
+        repo: REPO,
+        issue: 7,
+        id: "comment:1",
+        event: {
+          type: "approved",
+          actor: "grace",
+          hash: HASH,
+          via: "codeowner",
+          step_up: {
+            method: "ssh-signature",
+            key_type: "ssh-ed25519",
+            key_fingerprint: recordedFingerprint,
+            signature,
+          },
+        } as never,
+      },
+      signer,
+    ),
+  );
+  return verifyChainRecords(
+    chain.map((e) => ({ repo: REPO, issue: 7, jws: e.jws })),
+    { keys: [key.publicJwk] },
+  );
 }
 
 describe("step-up proofs in audit verify", () => {
   it("a genuine proof over this request verifies and is counted", async () => {
     const report = await chainWith(signFor(stepUpMessage("approve", REPO, 7, HASH)));
     assert.equal(report.ok, true, JSON.stringify(report.firstBroken));
-    assert.deepEqual(report.chains[0]!.notes, ["1 step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified"]);
+    assert.deepEqual(report.chains[0]!.notes, [
+      "1 step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified",
+    ]);
   });
   it("a proof over another issue breaks the chain at that entry", async () => {
     const report = await chainWith(signFor(stepUpMessage("approve", REPO, 8, HASH)));
     assert.equal(report.ok, false);
     assert.equal(report.firstBroken?.break?.index, 1);
-    assert.match(report.firstBroken!.break!.reason, /step-up proof of @grace's approval fails: its SSH signature does not verify/);
+    assert.match(
+      report.firstBroken!.break!.reason,
+      /step-up proof of @grace's approval fails: its SSH signature does not verify/,
+    );
   });
   it("a proof whose recorded key is not the one that signed breaks the chain", async () => {
     const report = await chainWith(signFor(stepUpMessage("approve", REPO, 7, HASH)), "SHA256:somebodyelse");
@@ -70,7 +109,9 @@ describe("step-up proofs in audit verify", () => {
   });
   it("a mangled signature breaks the chain", async () => {
     const good = signFor(stepUpMessage("approve", REPO, 7, HASH));
-    const report = await chainWith(good.replace(/[A-Za-z](?=[A-Za-z0-9+/=]*\n-----END)/, (c) => (c === "A" ? "B" : "A")));
+    const report = await chainWith(
+      good.replace(/[A-Za-z](?=[A-Za-z0-9+/=]*\n-----END)/, (c) => (c === "A" ? "B" : "A")),
+    );
     assert.equal(report.ok, false);
   });
 });
@@ -82,22 +123,77 @@ describe("step-up proofs of extension approvals in audit verify", () => {
     const signer = createSigner(key.privateKey, key.kid);
     const chain: SignedEntry[] = [];
     const at = "2026-11-24T09:00:00.000Z";
-    chain.push(await appendEntry(chain, { at, repo: REPO, issue: 7, id: "requested", event: { type: "requested", actor: "dave", hash: HASH } as never }, signer));
-    chain.push(await appendEntry(chain, { at, repo: REPO, issue: 7, id: "comment:2", event: { type: "extension_requested", actor: "dave", seconds: 1800, reason: "still rolling back", hash: EXTENSION } as never }, signer));
-    const step_up = { method: "ssh-signature", key_type: "ssh-ed25519", key_fingerprint: fingerprint, signature };
-    chain.push(await appendEntry(chain, { at, repo: REPO, issue: 7, id: "comment:3", event: { type: "extension_approved", actor: "grace", hash: EXTENSION, step_up } as never }, signer));
-    return verifyChainRecords(chain.map((e) => ({ repo: REPO, issue: 7, jws: e.jws })), { keys: [key.publicJwk] });
+    chain.push(
+      await appendEntry(
+        chain,
+        {
+          at,
+          repo: REPO,
+          issue: 7,
+          id: "requested",
+          event: { type: "requested", actor: "dave", hash: HASH } as never,
+        },
+        signer,
+      ),
+    );
+    chain.push(
+      await appendEntry(
+        chain,
+        {
+          at,
+          repo: REPO,
+          issue: 7,
+          id: "comment:2",
+          event: {
+            type: "extension_requested",
+            actor: "dave",
+            seconds: 1800,
+            reason: "still rolling back",
+            hash: EXTENSION,
+          } as never,
+        },
+        signer,
+      ),
+    );
+    const step_up = {
+      method: "ssh-signature",
+      key_type: "ssh-ed25519",
+      key_fingerprint: fingerprint,
+      signature,
+    };
+    chain.push(
+      await appendEntry(
+        chain,
+        {
+          at,
+          repo: REPO,
+          issue: 7,
+          id: "comment:3",
+          event: { type: "extension_approved", actor: "grace", hash: EXTENSION, step_up } as never,
+        },
+        signer,
+      ),
+    );
+    return verifyChainRecords(
+      chain.map((e) => ({ repo: REPO, issue: 7, jws: e.jws })),
+      { keys: [key.publicJwk] },
+    );
   }
   it("a proof over this extension (breakglass-extend, the extension's hash) verifies and is counted", async () => {
     const report = await extensionChain(signFor(stepUpMessage("extend", REPO, 7, EXTENSION)));
     assert.equal(report.ok, true, JSON.stringify(report.firstBroken));
-    assert.deepEqual(report.chains[0]!.notes, ["1 step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified"]);
+    assert.deepEqual(report.chains[0]!.notes, [
+      "1 step-up proof(s) (SSH signatures or WebAuthn assertions over the request) re-verified",
+    ]);
   });
   it("a genuine signature over the request itself, recorded as the extension's proof, breaks the chain", async () => {
     const report = await extensionChain(signFor(stepUpMessage("approve", REPO, 7, HASH)));
     assert.equal(report.ok, false);
     assert.equal(report.firstBroken?.break?.index, 2);
-    assert.match(report.firstBroken!.break!.reason, /@grace's approval of an extension fails: its SSH signature does not verify/);
+    assert.match(
+      report.firstBroken!.break!.reason,
+      /@grace's approval of an extension fails: its SSH signature does not verify/,
+    );
   });
   it("a proof over another extension, or the same extension on another issue, breaks the chain", async () => {
     assert.equal((await extensionChain(signFor(stepUpMessage("extend", REPO, 7, "f".repeat(64))))).ok, false);

@@ -4,7 +4,17 @@ import { verifyRequest } from "../../src/audit/read-request.ts";
 import { verifyRepository } from "../../src/audit/verify-repository.ts";
 import { generateAuditKey } from "../../src/core/audit-chain.ts";
 import type { IssueComment } from "../../src/github/github-port.ts";
-import { APP_LOGIN, at, buildRepo, fakePort, mixedHistory, recordComment, T0, tamperPayload, type BuiltRepo } from "./history-fixtures.ts";
+import {
+  APP_LOGIN,
+  at,
+  buildRepo,
+  fakePort,
+  mixedHistory,
+  recordComment,
+  T0,
+  tamperPayload,
+  type BuiltRepo,
+} from "./history-fixtures.ts";
 
 describe("verifyRequest (the ledger, and the comments checked against it)", () => {
   let repo: BuiltRepo;
@@ -28,7 +38,11 @@ describe("verifyRequest (the ledger, and the comments checked against it)", () =
   });
 
   it("an edited record comment breaks at its entry, though the ledger still holds the original", async () => {
-    const edited = original.map((c, i) => (i === 2 ? { ...c, body: c.body.replace(/record (\S+)/, (_m, j: string) => `record ${tamperPayload(j)}`) } : c));
+    const edited = original.map((c, i) =>
+      i === 2
+        ? { ...c, body: c.body.replace(/record (\S+)/, (_m, j: string) => `record ${tamperPayload(j)}`) }
+        : c,
+    );
     const verdict = await verify(edited);
     assert.equal(verdict.ok, false);
     assert.equal(verdict.break?.index, 2);
@@ -38,10 +52,15 @@ describe("verifyRequest (the ledger, and the comments checked against it)", () =
   });
 
   it("a record comment whose text was changed (the record kept) is reported as edited", async () => {
-    const edited = original.map((c, i) => (i === 1 ? { ...c, body: c.body.replace("Something happened.", "Approved by the CISO.") } : c));
+    const edited = original.map((c, i) =>
+      i === 1 ? { ...c, body: c.body.replace("Something happened.", "Approved by the CISO.") } : c,
+    );
     const verdict = await verify(edited);
     assert.equal(verdict.break?.index, 1);
-    assert.match(verdict.break!.reason, /entry 1: its \w+ record was edited in comment \d+; the ledger holds the original/);
+    assert.match(
+      verdict.break!.reason,
+      /entry 1: its \w+ record was edited in comment \d+; the ledger holds the original/,
+    );
   });
 
   it("a deleted comment in the middle is a break at its entry", async () => {
@@ -53,13 +72,19 @@ describe("verifyRequest (the ledger, and the comments checked against it)", () =
   it("a truncated tail (the last records deleted) is named as such", async () => {
     const verdict = await verify(original.slice(0, 4));
     assert.equal(verdict.break?.index, 4);
-    assert.match(verdict.break!.reason, /entry 4: truncated tail: the issue's comments stop before this entry, the ledger holds 6 entries \(4–5 deleted\)/);
+    assert.match(
+      verdict.break!.reason,
+      /entry 4: truncated tail: the issue's comments stop before this entry, the ledger holds 6 entries \(4–5 deleted\)/,
+    );
   });
 
   it("a ledger entry that does not verify breaks the chain there, whatever the comments say", async () => {
     const verdict = await verify(original, (r) => {
       const chain = r.chains.get(1)!;
-      r.chains.set(1, chain.map((e, i) => (i === 3 ? { ...e, jws: tamperPayload(e.jws) } : e)));
+      r.chains.set(
+        1,
+        chain.map((e, i) => (i === 3 ? { ...e, jws: tamperPayload(e.jws) } : e)),
+      );
     });
     assert.equal(verdict.break?.index, 3);
     assert.match(verdict.break!.reason, /bad signature/);
@@ -67,12 +92,19 @@ describe("verifyRequest (the ledger, and the comments checked against it)", () =
   });
 
   it("copies in other people's comments are never counted", async () => {
-    const verdict = await verify([...original, recordComment(repo.chains.get(1)![0]!.jws, at(T0), { login: "mallory", type: "User" })]);
+    const verdict = await verify([
+      ...original,
+      recordComment(repo.chains.get(1)![0]!.jws, at(T0), { login: "mallory", type: "User" }),
+    ]);
     assert.equal(verdict.ok, true);
   });
 
   it("records of another issue are refused", async () => {
-    const other = await buildRepo(mixedHistory().specs.filter((s) => s.number === 2), [], repo.key);
+    const other = await buildRepo(
+      mixedHistory().specs.filter((s) => s.number === 2),
+      [],
+      repo.key,
+    );
     const verdict = await verify(original, (r) => r.chains.set(1, other.chains.get(2)!));
     assert.equal(verdict.break?.index, 0);
     assert.match(verdict.break!.reason, /issue is 2, expected 1/);
@@ -88,20 +120,33 @@ describe("verifyRepository", () => {
     assert.equal(intact.chains.length, 11, "review issues are not request issues");
     assert.match(intact.chains.find((c) => c.issue === 11)!.notes.join(), /no signed records/);
     const comments = repo.comments.get(5)!;
-    comments[1] = { ...comments[1]!, body: comments[1]!.body.replace(/record (\S+)/, (_m, j: string) => `record ${tamperPayload(j)}`) };
+    comments[1] = {
+      ...comments[1]!,
+      body: comments[1]!.body.replace(/record (\S+)/, (_m, j: string) => `record ${tamperPayload(j)}`),
+    };
     const progress: number[] = [];
-    const broken = await verifyRepository(fakePort(repo), { appLogin: APP_LOGIN, jwks: repo.jwks, onProgress: (done) => progress.push(done) });
+    const broken = await verifyRepository(fakePort(repo), {
+      appLogin: APP_LOGIN,
+      jwks: repo.jwks,
+      onProgress: (done) => progress.push(done),
+    });
     assert.equal(broken.ok, false);
     assert.equal(broken.firstBroken?.issue, 5);
     assert.equal(broken.firstBroken?.break?.index, 1);
-    assert.match(broken.firstBroken!.break!.reason, /entry 1: its \w+ record was deleted from the issue's comments; the ledger holds it/);
+    assert.match(
+      broken.firstBroken!.break!.reason,
+      /entry 1: its \w+ record was deleted from the issue's comments; the ledger holds it/,
+    );
     assert.equal(progress.at(-1), 11);
   });
 
   it("a foreign key set fails every chain", async () => {
     const repo = await buildRepo(mixedHistory().specs.slice(0, 2));
     const stranger = await generateAuditKey();
-    const report = await verifyRepository(fakePort(repo), { appLogin: APP_LOGIN, jwks: { keys: [stranger.publicJwk] } });
+    const report = await verifyRepository(fakePort(repo), {
+      appLogin: APP_LOGIN,
+      jwks: { keys: [stranger.publicJwk] },
+    });
     assert.equal(report.ok, false);
     assert.ok(report.chains.every((c) => c.break?.index === 0 && /unknown key id/.test(c.break.reason)));
   });

@@ -10,7 +10,9 @@ describe("verifyChainRecords (an exported file)", () => {
   let lines: ChainRecord[];
   before(async () => {
     repo = await buildRepo(mixedHistory().specs.filter((s) => [1, 3, 5].includes(s.number)));
-    lines = [...repo.chains.entries()].flatMap(([issue, chain]) => chain.map((e) => ({ repo: REPOSITORY, issue, jws: e.jws })));
+    lines = [...repo.chains.entries()].flatMap(([issue, chain]) =>
+      chain.map((e) => ({ repo: REPOSITORY, issue, jws: e.jws })),
+    );
   });
   const of = (issue: number) => lines.filter((l) => l.issue === issue);
   const others = (issue: number) => lines.filter((l) => l.issue !== issue);
@@ -18,7 +20,14 @@ describe("verifyChainRecords (an exported file)", () => {
   it("intact chains verify", async () => {
     const report = await verifyChainRecords(lines, repo.jwks);
     assert.equal(report.ok, true);
-    assert.deepEqual(report.chains.map((c) => [c.issue, c.entries, c.ok]), [[1, 6, true], [3, 5, true], [5, 4, true]]);
+    assert.deepEqual(
+      report.chains.map((c) => [c.issue, c.entries, c.ok]),
+      [
+        [1, 6, true],
+        [3, 5, true],
+        [5, 4, true],
+      ],
+    );
     assert.equal(report.entries, 15);
     assert.equal(report.firstBroken, null);
   });
@@ -29,7 +38,10 @@ describe("verifyChainRecords (an exported file)", () => {
     assert.equal(report.ok, false);
     assert.equal(report.firstBroken?.issue, 3);
     assert.deepEqual(report.firstBroken?.break, { index: 2, reason: "entry 2: bad signature" });
-    assert.deepEqual(report.chains.map((c) => c.ok), [true, false, true]);
+    assert.deepEqual(
+      report.chains.map((c) => c.ok),
+      [true, false, true],
+    );
   });
 
   it("a dropped middle entry: the next one is out of sequence", async () => {
@@ -37,7 +49,10 @@ describe("verifyChainRecords (an exported file)", () => {
     const report = await verifyChainRecords([...one, ...others(1)], repo.jwks);
     assert.equal(report.firstBroken?.issue, 1);
     assert.equal(report.firstBroken?.break?.index, 2);
-    assert.match(report.firstBroken!.break!.reason, /seq is 3, expected 2 \(an entry is missing, duplicated or out of order\)/);
+    assert.match(
+      report.firstBroken!.break!.reason,
+      /seq is 3, expected 2 \(an entry is missing, duplicated or out of order\)/,
+    );
   });
 
   it("reordered entries break where the order changes", async () => {
@@ -52,19 +67,36 @@ describe("verifyChainRecords (an exported file)", () => {
     const mallory = await generateAuditKey();
     const signer = createSigner(mallory.privateKey, mallory.kid);
     const chain: SignedEntry[] = repo.chains.get(1)!.slice(0, 3);
-    const forged = await appendEntry(chain, { at: chain[2]!.entry.at, repo: REPOSITORY, issue: 1, id: "forged", event: { type: "revoked", actor: "mallory" } }, signer);
-    const report = await verifyChainRecords([...of(1).slice(0, 3), { repo: REPOSITORY, issue: 1, jws: forged.jws }], repo.jwks);
+    const forged = await appendEntry(
+      chain,
+      {
+        at: chain[2]!.entry.at,
+        repo: REPOSITORY,
+        issue: 1,
+        id: "forged",
+        event: { type: "revoked", actor: "mallory" },
+      },
+      signer,
+    );
+    const report = await verifyChainRecords(
+      [...of(1).slice(0, 3), { repo: REPOSITORY, issue: 1, jws: forged.jws }],
+      repo.jwks,
+    );
     assert.deepEqual(report.firstBroken?.break?.index, 3);
     assert.match(report.firstBroken!.break!.reason, /unknown key id/);
   });
 
   it("a line claiming another issue than its payload is refused", async () => {
-    const report = await verifyChainRecords(of(1).map((l) => ({ ...l, issue: 9 })), repo.jwks);
+    const report = await verifyChainRecords(
+      of(1).map((l) => ({ ...l, issue: 9 })),
+      repo.jwks,
+    );
     assert.match(report.firstBroken!.break!.reason, /entry 0: issue is 1, expected 9/);
   });
 
   it("the first broken chain is the first in file order", async () => {
-    const bad = (issue: number) => of(issue).map((l, i) => (i === 1 ? { ...l, jws: tamperPayload(l.jws) } : l));
+    const bad = (issue: number) =>
+      of(issue).map((l, i) => (i === 1 ? { ...l, jws: tamperPayload(l.jws) } : l));
     const report = await verifyChainRecords([...of(1), ...bad(5), ...bad(3)], repo.jwks);
     assert.equal(report.firstBroken?.issue, 5);
     assert.equal(report.chains.filter((c) => !c.ok).length, 2);
@@ -75,7 +107,9 @@ describe("parseChainRecords", () => {
   const good = { repo: "acme/ops", issue: 3, jws: "aGVhZA.cGF5bG9hZA.c2ln" };
 
   it("reads one record per line, skipping blank lines, a BOM and CRLF", () => {
-    const parsed = parseChainRecords(`\uFEFF${JSON.stringify(good)}\r\n\r\n${JSON.stringify({ ...good, issue: 4, extra: "ignored" })}\n`);
+    const parsed = parseChainRecords(
+      `\uFEFF${JSON.stringify(good)}\r\n\r\n${JSON.stringify({ ...good, issue: 4, extra: "ignored" })}\n`,
+    );
     assert.deepEqual(parsed, { ok: true, value: [good, { ...good, issue: 4 }] });
   });
 

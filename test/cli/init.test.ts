@@ -8,7 +8,15 @@ import { run as validate } from "../../src/cli/commands/validate.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 
 const io = (cwd: string) => {
-  const x = { out: "", err: "", stdout: (t: string) => void (x.out += t), stderr: (t: string) => void (x.err += t), readStdin: async () => "", cwd, env: {} };
+  const x = {
+    out: "",
+    err: "",
+    stdout: (t: string) => void (x.out += t),
+    stderr: (t: string) => void (x.err += t),
+    readStdin: async () => "",
+    cwd,
+    env: {},
+  };
   return x as CliIO & { out: string; err: string };
 };
 
@@ -17,9 +25,17 @@ const READY = ["--owners", "@acme/security", "--action", "acme/breakglass@v1"];
 test("init on an empty directory scaffolds a setup that validates", async () => {
   const dir = await mkdtemp(join(tmpdir(), "bg-init-"));
   const out = io(dir);
-  assert.equal(await run(["--provider", "postgres", "--owners", "@acme/dba", "--action", "acme/breakglass@v1"], out), 0, out.err);
+  assert.equal(
+    await run(["--provider", "postgres", "--owners", "@acme/dba", "--action", "acme/breakglass@v1"], out),
+    0,
+    out.err,
+  );
   assert.deepEqual((await readdir(join(dir, "policies"))).sort(), ["drill.yml", "prod-database.yml"]);
-  assert.deepEqual((await readdir(join(dir, ".github/workflows"))).sort(), ["breakglass-drill.yml", "breakglass-grant.yml", "breakglass-sweep.yml"]);
+  assert.deepEqual((await readdir(join(dir, ".github/workflows"))).sort(), [
+    "breakglass-drill.yml",
+    "breakglass-grant.yml",
+    "breakglass-sweep.yml",
+  ]);
   const form = await readFile(join(dir, ".github/ISSUE_TEMPLATE/breakglass-request.yml"), "utf8");
   assert.match(form, /options:\n\s+- prod-database\n\s+- drill\n/);
   assert.doesNotMatch(form, /aws-production/);
@@ -49,7 +65,10 @@ test("init keeps an existing CODEOWNERS file's rules and adds its block", async 
   const dir = await mkdtemp(join(tmpdir(), "bg-init-"));
   await mkdir(join(dir, ".github"), { recursive: true });
   await writeFile(join(dir, ".github/CODEOWNERS"), "*.js @acme/frontend\n/docs/ @acme/writers\n");
-  assert.equal(await run(["--provider", "aws", "--owners", "@acme/platform", "--action", "acme/breakglass@v1"], io(dir)), 0);
+  assert.equal(
+    await run(["--provider", "aws", "--owners", "@acme/platform", "--action", "acme/breakglass@v1"], io(dir)),
+    0,
+  );
   const codeowners = await readFile(join(dir, ".github/CODEOWNERS"), "utf8");
   assert.ok(codeowners.startsWith("*.js @acme/frontend\n/docs/ @acme/writers\n"));
   assert.match(codeowners, /^\/policies\/aws-production\.yml @acme\/platform$/m);
@@ -81,11 +100,20 @@ test("the scaffold's grant workflow reaches every policy environment; CODEOWNERS
   assert.match(codeowners, /^\/\.github\/workflows\/breakglass-\*\.yml @acme\/security$/m);
   assert.match(codeowners, /^\/\.github\/breakglass-recipients\.yml @acme\/security$/m);
   // The finding: the workflow with its environment line commented out cannot grant a policy that names one.
-  await writeFile(join(dir, ".github/workflows/breakglass-grant.yml"), workflow.replace("    environment:\n      name: ${{ inputs.environment }}\n", "    # environment: breakglass-prod-database\n"));
+  await writeFile(
+    join(dir, ".github/workflows/breakglass-grant.yml"),
+    workflow.replace(
+      "    environment:\n      name: ${{ inputs.environment }}\n",
+      "    # environment: breakglass-prod-database\n",
+    ),
+  );
   await writeFile(join(dir, ".github/CODEOWNERS"), codeowners.replace(/^\/\.github\/workflows.*\n/m, ""));
   const out = io(dir);
   assert.equal(await validate(["--root", dir], out), 1);
-  assert.match(out.err, /policies\/prod-database\.yml: requires `environment: breakglass-prod-database`, which .* never runs in/);
+  assert.match(
+    out.err,
+    /policies\/prod-database\.yml: requires `environment: breakglass-prod-database`, which .* never runs in/,
+  );
   assert.match(out.err, /policies\/aws-production\.yml: requires `environment: breakglass-aws-production`/);
   assert.match(out.err, /does not cover \.github\/workflows\/breakglass-grant\.yml/);
 });

@@ -176,14 +176,20 @@ describe("breakglass request parse", () => {
     for (const args of [["--help"], ["parse", "-h"]]) {
       const io = fakeIO(root);
       assert.equal(await run(args, io), 0);
-      assert.match(io.out.join(""), /^Usage: breakglass request --repo OWNER\/REPO .*\n\s+breakglass request parse \[--root DIR\] < body\.md/);
+      assert.match(
+        io.out.join(""),
+        /^Usage: breakglass request --repo OWNER\/REPO .*\n\s+breakglass request parse \[--root DIR\] < body\.md/,
+      );
       assert.match(io.out.join(""), /\{"ok":false,"errors":\[\{"field","message"\}\]\}/);
     }
   });
 
   test("wrong usage is a user error that points at --help", async () => {
     const cases: Array<[string[], RegExp]> = [
-      [[], /say what to do: `breakglass request --repo owner\/repo .*`, or `breakglass request parse < body\.md`/],
+      [
+        [],
+        /say what to do: `breakglass request --repo owner\/repo .*`, or `breakglass request parse < body\.md`/,
+      ],
       [["show"], /unknown subcommand "show"/],
       [["parse", "body.md"], /unexpected argument "body\.md"; the body is read from stdin/],
       [["parse", "--verbose"], /unknown option --verbose: the options are --root, --help/],

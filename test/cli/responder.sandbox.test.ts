@@ -18,7 +18,10 @@ import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 const RESOURCE = "model-guardrail-override";
-const policy = readFileSync(`policies/${RESOURCE}.yml`, "utf8").replace("    provider: jwt\n", "    provider: jwt\n    delivery: age\n");
+const policy = readFileSync(`policies/${RESOURCE}.yml`, "utf8").replace(
+  "    provider: jwt\n",
+  "    provider: jwt\n    delivery: age\n",
+);
 
 let sb: Sandbox;
 let dir = "";
@@ -34,7 +37,13 @@ function io(who: string, extra: Record<string, string> = {}) {
     stderr: (t) => void err.push(t),
     readStdin: async () => "",
     cwd: dir,
-    env: { GITHUB_TOKEN: sb.emulator.userToken(who), GITHUB_API_URL: sb.emulator.apiUrl, BREAKGLASS_APP_LOGIN: sb.appLogin, HOME: dir, ...extra },
+    env: {
+      GITHUB_TOKEN: sb.emulator.userToken(who),
+      GITHUB_API_URL: sb.emulator.apiUrl,
+      BREAKGLASS_APP_LOGIN: sb.appLogin,
+      HOME: dir,
+      ...extra,
+    },
   };
   return { io: value, out, err };
 }
@@ -49,7 +58,11 @@ describe("responder CLI round trip", () => {
     dir = await mkdtemp(join(tmpdir(), "breakglass-responder-"));
     const identity = await generateIdentity();
     identityFile = join(dir, "breakglass.key");
-    await writeFile(identityFile, `# created: test\n# public key: ${await identityToRecipient(identity)}\n${identity}\n`, { mode: 0o600 });
+    await writeFile(
+      identityFile,
+      `# created: test\n# public key: ${await identityToRecipient(identity)}\n${identity}\n`,
+      { mode: 0o600 },
+    );
     otherIdentityFile = join(dir, "other.key");
     await writeFile(otherIdentityFile, `${await generateIdentity()}\n`, { mode: 0o600 });
     sb = await startSandbox({
@@ -62,7 +75,21 @@ describe("responder CLI round trip", () => {
   after(() => sb?.close());
 
   it("request opens the form's body; credentials waits, downloads, decrypts and exports; done revokes", async () => {
-    const opened = await cli("erin", ["request", "--repo", "acme/ops", "--resource", RESOURCE, "--role", "override", "--duration", "30m", "--severity", "critical", "--reason", "Guardrail blocks every checkout since the 14:02 deploy; override while we roll back."]);
+    const opened = await cli("erin", [
+      "request",
+      "--repo",
+      "acme/ops",
+      "--resource",
+      RESOURCE,
+      "--role",
+      "override",
+      "--duration",
+      "30m",
+      "--severity",
+      "critical",
+      "--reason",
+      "Guardrail blocks every checkout since the 14:02 deploy; override while we roll back.",
+    ]);
     assert.equal(opened.code, 0, opened.err);
     const ref = opened.out.trim();
     const n = Number(ref.split("#")[1]);
@@ -70,11 +97,23 @@ describe("responder CLI round trip", () => {
     await sb.settle();
     const issue = await h.issueOf(n);
     assert.equal(issue.title, `[breakglass] ${RESOURCE} override`);
-    assert.match(issue.body ?? "", /^### Resource\n\nmodel-guardrail-override\n\n### Role\n\noverride\n\n### Duration\n\n30m\n\n### Severity\n\ncritical\n\n### Justification\n\nGuardrail blocks .*\n\n### Incident\n\n_No response_\n\n### Drill\n\n- \[ \] This is a drill\n$/);
+    assert.match(
+      issue.body ?? "",
+      /^### Resource\n\nmodel-guardrail-override\n\n### Role\n\noverride\n\n### Duration\n\n30m\n\n### Severity\n\ncritical\n\n### Justification\n\nGuardrail blocks .*\n\n### Incident\n\n_No response_\n\n### Drill\n\n- \[ \] This is a drill\n$/,
+    );
     assert.equal((await h.stateOf(n)).status, "requested", "the app read it as a valid request");
 
     // Approve while `credentials` is waiting: it shows progress, then hands out the credential.
-    const waiting = cli("erin", ["credentials", ref, "--identity", identityFile, "--poll", "100ms", "--timeout", "2m"]);
+    const waiting = cli("erin", [
+      "credentials",
+      ref,
+      "--identity",
+      identityFile,
+      "--poll",
+      "100ms",
+      "--timeout",
+      "2m",
+    ]);
     await new Promise((r) => setTimeout(r, 400));
     await h.approve("grace", n); // the guardrail policy asks for step-up: a signed approval
     const got = await waiting;
@@ -88,12 +127,18 @@ describe("responder CLI round trip", () => {
     const again = await cli("erin", ["credentials", ref, "--identity", identityFile, "--env-file", envFile]);
     assert.equal(again.code, 0, again.err);
     assert.equal((await stat(envFile)).mode & 0o777, 0o600);
-    assert.match(await readFile(envFile, "utf8"), new RegExp(`^BREAKGLASS_TOKEN='${token.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}'$`, "m"));
+    assert.match(
+      await readFile(envFile, "utf8"),
+      new RegExp(`^BREAKGLASS_TOKEN='${token.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}'$`, "m"),
+    );
 
     const wrong = await cli("erin", ["credentials", ref, "--identity", otherIdentityFile]);
     assert.equal(wrong.code, 1);
     assert.equal(wrong.err.trim().split("\n").length, 1, wrong.err);
-    assert.match(wrong.err, /your age identity .* is age1\w+, but \.github\/breakglass-recipients\.yml lists age1\w+ for @erin/);
+    assert.match(
+      wrong.err,
+      /your age identity .* is age1\w+, but \.github\/breakglass-recipients\.yml lists age1\w+ for @erin/,
+    );
 
     const done = await cli("erin", ["done", ref, "--reason", "rolled back"]);
     assert.equal(done.code, 0, done.err);
@@ -108,20 +153,49 @@ describe("responder CLI round trip", () => {
   it("an unknown issue, a requester with no recipient key, and a missing identity each get one line and exit 1", async () => {
     const unknown = await cli("erin", ["credentials", "acme/ops#9999", "--identity", identityFile]);
     assert.equal(unknown.code, 1);
-    assert.equal(unknown.err, "breakglass credentials: acme/ops#9999 does not exist, or your token cannot see it.\n");
+    assert.equal(
+      unknown.err,
+      "breakglass credentials: acme/ops#9999 does not exist, or your token cannot see it.\n",
+    );
 
-    const opened = await cli("heidi", ["request", "--repo", "acme/ops", "--resource", RESOURCE, "--role", "override", "--reason", "Guardrail blocks every checkout since the deploy; override now."]);
+    const opened = await cli("heidi", [
+      "request",
+      "--repo",
+      "acme/ops",
+      "--resource",
+      RESOURCE,
+      "--role",
+      "override",
+      "--reason",
+      "Guardrail blocks every checkout since the deploy; override now.",
+    ]);
     assert.equal(opened.code, 0, opened.err);
     const noKey = await cli("heidi", ["credentials", opened.out.trim(), "--identity", identityFile]);
     assert.equal(noKey.code, 1);
     assert.equal(noKey.err.split("\n").filter(Boolean).length, 1, noKey.err);
-    assert.match(noKey.err, /lists no age recipient for @heidi: add `heidi: age1\w+` in a reviewed pull request/);
+    assert.match(
+      noKey.err,
+      /lists no age recipient for @heidi: add `heidi: age1\w+` in a reviewed pull request/,
+    );
 
     const noIdentity = await cli("erin", ["credentials", opened.out.trim()]);
     assert.equal(noIdentity.code, 1);
-    assert.match(noIdentity.err, /^breakglass credentials: no age identity at .*breakglass\.key: make one with `age-keygen -o /);
+    assert.match(
+      noIdentity.err,
+      /^breakglass credentials: no age identity at .*breakglass\.key: make one with `age-keygen -o /,
+    );
 
-    const wrongForm = await cli("erin", ["request", "--repo", "acme/ops", "--resource", "no-such-thing", "--role", "x", "--reason", "twenty characters or more here"]);
+    const wrongForm = await cli("erin", [
+      "request",
+      "--repo",
+      "acme/ops",
+      "--resource",
+      "no-such-thing",
+      "--role",
+      "x",
+      "--reason",
+      "twenty characters or more here",
+    ]);
     assert.equal(wrongForm.code, 1);
     assert.match(wrongForm.err, /resource "no-such-thing" is not one of the form's options/);
   });

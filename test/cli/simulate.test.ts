@@ -18,8 +18,17 @@ test("happy path: approved, granted through the Action, expired, revoked, closed
   assert.ok(r.issues_opened[0]!.labels.includes("breakglass:audit"));
   assert.equal(r.audit.verified, true);
   assert.ok(r.audit.entries >= 6);
-  assert.ok(r.comments.some((c) => c.author === "grace" && c.body.includes("-----BEGIN SSH SIGNATURE-----")), "grace's approval carries the signature");
-  assert.ok(r.comments.some((c) => c.author === "breakglass[bot]" && /with an SSH signature \(signing key .*\) approved request/.test(c.body)));
+  assert.ok(
+    r.comments.some((c) => c.author === "grace" && c.body.includes("-----BEGIN SSH SIGNATURE-----")),
+    "grace's approval carries the signature",
+  );
+  assert.ok(
+    r.comments.some(
+      (c) =>
+        c.author === "breakglass[bot]" &&
+        /with an SSH signature \(signing key .*\) approved request/.test(c.body),
+    ),
+  );
 });
 
 test("a plain /approve where the policy requires step-up is refused (step_up_required) and nothing is granted", async () => {
@@ -74,19 +83,40 @@ test("an edit after the first of two approvals voids it", async () => {
 
 test("invalid scenarios are refused with the step that is wrong", () => {
   assert.throws(() => parseScenario("steps: nope"), UserError);
-  assert.throws(() => parseScenario("steps:\n  - comment: { author: bob }"), /step 1 \(comment\) needs `body`|first step/);
-  assert.throws(() => parseScenario("steps:\n  - open: { author: dave, form: {resource: x} }\n  - jump: {}"), /step 2 must be exactly one of/);
-  assert.throws(() => parseScenario("steps:\n  - open: { author: dave, body: x }\n  - advance: soon"), /advance/);
+  assert.throws(
+    () => parseScenario("steps:\n  - comment: { author: bob }"),
+    /step 1 \(comment\) needs `body`|first step/,
+  );
+  assert.throws(
+    () => parseScenario("steps:\n  - open: { author: dave, form: {resource: x} }\n  - jump: {}"),
+    /step 2 must be exactly one of/,
+  );
+  assert.throws(
+    () => parseScenario("steps:\n  - open: { author: dave, body: x }\n  - advance: soon"),
+    /advance/,
+  );
   assert.throws(() => parseScenario(": : :"), /not valid YAML/);
-  assert.throws(() => parseScenario("signing_keys: { grace: [nope] }\nsteps:\n  - open: { author: dave, body: x }"), /signing_keys.grace must be a list of SSH public key lines/);
-  assert.throws(() => parseScenario("steps:\n  - open: { author: dave, body: x }\n  - approve_signed: { key: k }"), /step 2 \(approve_signed\) needs `author`/);
+  assert.throws(
+    () => parseScenario("signing_keys: { grace: [nope] }\nsteps:\n  - open: { author: dave, body: x }"),
+    /signing_keys.grace must be a list of SSH public key lines/,
+  );
+  assert.throws(
+    () => parseScenario("steps:\n  - open: { author: dave, body: x }\n  - approve_signed: { key: k }"),
+    /step 2 \(approve_signed\) needs `author`/,
+  );
 });
 
 test("the CLI prints the result as JSON and exits 0; a bad file exits 2 with a message", () => {
-  const ok = spawnSync(process.execPath, ["bin/breakglass.js", "simulate", "test/scenarios/self-approval.yml"], { encoding: "utf8" });
+  const ok = spawnSync(
+    process.execPath,
+    ["bin/breakglass.js", "simulate", "test/scenarios/self-approval.yml"],
+    { encoding: "utf8" },
+  );
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).state, "requested");
-  const bad = spawnSync(process.execPath, ["bin/breakglass.js", "simulate", "package.json"], { encoding: "utf8" });
+  const bad = spawnSync(process.execPath, ["bin/breakglass.js", "simulate", "package.json"], {
+    encoding: "utf8",
+  });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /breakglass simulate: /);
   assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/);

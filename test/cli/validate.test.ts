@@ -22,22 +22,38 @@ test("a policy without a CODEOWNER, CODEOWNERS not covering policies/ or itself,
 });
 
 test("invalid CODEOWNERS lines are reported with their line numbers", () => {
-  const problems = validateRepository({ ...files, codeownersText: `${files.codeownersText}\n!/policies/x.yml @a\n/policies/[ab].yml @b\n` });
+  const problems = validateRepository({
+    ...files,
+    codeownersText: `${files.codeownersText}\n!/policies/x.yml @a\n/policies/[ab].yml @b\n`,
+  });
   assert.ok(problems.some((p) => p.line !== null && /negation/.test(p.message)));
   assert.ok(problems.some((p) => /character ranges/.test(p.message)));
 });
 
 test("the form must offer exactly the policies", () => {
-  const form = files.issueFormText!.replace("        - drill\n", "        - drill\n        - staging-db\n").replace("        - github-admin\n", "");
-  const text = validateRepository({ ...files, issueFormText: form }).map((p) => p.message).join("\n");
+  const form = files
+    .issueFormText!.replace("        - drill\n", "        - drill\n        - staging-db\n")
+    .replace("        - github-admin\n", "");
+  const text = validateRepository({ ...files, issueFormText: form })
+    .map((p) => p.message)
+    .join("\n");
   assert.match(text, /lacks "github-admin"/);
   assert.match(text, /offers "staging-db", which has no policy file/);
 });
 
 test("a broken policy fails validation with file and line; missing pieces are named", () => {
-  const broken = files.policyFiles.map((f) => (f.path.endsWith("drill.yml") ? { ...f, text: f.text.replace("max_duration:", "max_duraton:") } : f));
+  const broken = files.policyFiles.map((f) =>
+    f.path.endsWith("drill.yml") ? { ...f, text: f.text.replace("max_duration:", "max_duraton:") } : f,
+  );
   const problems = validateRepository({ ...files, policyFiles: broken });
-  assert.ok(problems.some((p) => p.file === "policies/drill.yml" && p.line !== null && /max_duraton/.test(p.message)));
-  const empty = validateRepository({ codeownersPath: null, codeownersText: null, policyFiles: [], issueFormText: null });
+  assert.ok(
+    problems.some((p) => p.file === "policies/drill.yml" && p.line !== null && /max_duraton/.test(p.message)),
+  );
+  const empty = validateRepository({
+    codeownersPath: null,
+    codeownersText: null,
+    policyFiles: [],
+    issueFormText: null,
+  });
   assert.equal(empty.length, 3);
 });

@@ -21,7 +21,8 @@ const REPO = "acme/ops";
 const ISSUE = 42;
 const T0 = Date.parse("2024-05-01T12:00:00.000Z");
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
-const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value), "utf8").toString("base64url");
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value), "utf8").toString("base64url");
 const encode = (text: string) => new TextEncoder().encode(text);
 
 const keyA = await generateAuditKey();
@@ -40,15 +41,27 @@ const EVENTS: AuditEntry["event"][] = [
 async function buildChain(signer: AuditSigner = signerA, count = 5): Promise<SignedEntry[]> {
   const chain: SignedEntry[] = [];
   for (let i = 0; i < count; i++) {
-    chain.push(await appendEntry(chain, { at: at(i), repo: REPO, issue: ISSUE, id: `event:${i}`, event: EVENTS[i % EVENTS.length]! }, signer));
+    chain.push(
+      await appendEntry(
+        chain,
+        { at: at(i), repo: REPO, issue: ISSUE, id: `event:${i}`, event: EVENTS[i % EVENTS.length]! },
+        signer,
+      ),
+    );
   }
   return chain;
 }
 
 /** Signs arbitrary payload text with a real key, as an insider holding the key (or another key) could. */
-async function signText(text: string, key: AuditKey = keyA, header: Record<string, unknown> = {}): Promise<string> {
+async function signText(
+  text: string,
+  key: AuditKey = keyA,
+  header: Record<string, unknown> = {},
+): Promise<string> {
   const alg = (key.publicJwk.alg as string) ?? "ES256";
-  return new CompactSign(encode(text)).setProtectedHeader({ alg, kid: key.kid, typ: AUDIT_TYP, ...header }).sign(key.privateKey);
+  return new CompactSign(encode(text))
+    .setProtectedHeader({ alg, kid: key.kid, typ: AUDIT_TYP, ...header })
+    .sign(key.privateKey);
 }
 
 const jwsOf = (chain: readonly SignedEntry[]) => chain.map((e) => e.jws);
@@ -67,7 +80,10 @@ describe("a valid chain", () => {
     const chain = await buildChain();
     const result = await verifyChain(jwsOf(chain), jwks, { repo: REPO, issue: ISSUE });
     assert.equal(result.ok, true);
-    assert.deepEqual(result.entries, chain.map((e) => e.entry));
+    assert.deepEqual(
+      result.entries,
+      chain.map((e) => e.entry),
+    );
     assert.deepEqual(
       result.entries.map((e) => e.seq),
       [0, 1, 2, 3, 4],
@@ -103,7 +119,13 @@ describe("a valid chain", () => {
     assert.equal(ed.publicJwk.use, "sig");
     const edSigner = createSigner(ed.privateKey, ed.kid, "EdDSA");
     const chain = await buildChain(signerA, 2);
-    chain.push(await appendEntry(chain, { at: at(3), repo: REPO, issue: ISSUE, id: "rotated", event: { type: "closed", actor: "x" } }, edSigner));
+    chain.push(
+      await appendEntry(
+        chain,
+        { at: at(3), repo: REPO, issue: ISSUE, id: "rotated", event: { type: "closed", actor: "x" } },
+        edSigner,
+      ),
+    );
     const both = exportPublicJwks([keyA, ed]);
     assert.equal((await verifyChain(jwsOf(chain), both)).ok, true);
     assertBroken(await verifyChain(jwsOf(chain), jwks), 2, /unknown key id/);
@@ -136,7 +158,11 @@ describe("tampering is caught at the right entry", () => {
   test("two entries reordered", async () => {
     const jws = jwsOf(await buildChain());
     [jws[1], jws[2]] = [jws[2]!, jws[1]!];
-    assertBroken(await verifyChain(jws, jwks), 1, /seq is 2, expected 1 \(an entry is missing, duplicated or out of order\)/);
+    assertBroken(
+      await verifyChain(jws, jwks),
+      1,
+      /seq is 2, expected 1 \(an entry is missing, duplicated or out of order\)/,
+    );
   });
 
   test("a duplicated entry", async () => {
@@ -180,7 +206,11 @@ describe("tampering is caught at the right entry", () => {
     const jws = jwsOf(chain);
     for (const alg of ["none", "None", "NONE"]) {
       jws[1] = `${b64({ alg, kid: keyA.kid, typ: AUDIT_TYP })}.${b64(canonicalJson(chain[1]!.entry))}.`;
-      assertBroken(await verifyChain(jws, jwks), 1, /alg "none" is refused|alg "None" is refused|alg "NONE" is refused/);
+      assertBroken(
+        await verifyChain(jws, jwks),
+        1,
+        /alg "none" is refused|alg "None" is refused|alg "NONE" is refused/,
+      );
     }
   });
 
@@ -203,7 +233,9 @@ describe("tampering is caught at the right entry", () => {
     const ed = await generateAuditKey("EdDSA");
     const chain = await buildChain();
     const jws = jwsOf(chain);
-    jws[0] = await new CompactSign(encode(canonicalJson(chain[0]!.entry))).setProtectedHeader({ alg: "EdDSA", kid: keyA.kid, typ: AUDIT_TYP }).sign(ed.privateKey);
+    jws[0] = await new CompactSign(encode(canonicalJson(chain[0]!.entry)))
+      .setProtectedHeader({ alg: "EdDSA", kid: keyA.kid, typ: AUDIT_TYP })
+      .sign(ed.privateKey);
     assertBroken(await verifyChain(jws, jwks), 0, /no key in the key set matches this kid and alg/);
   });
 
@@ -212,21 +244,33 @@ describe("tampering is caught at the right entry", () => {
     const jws = jwsOf(chain);
     jws[4] = await signText(canonicalJson(chain[4]!.entry), keyA, { typ: "JWT" });
     assertBroken(await verifyChain(jws, jwks), 4, /typ must be "breakglass-audit\+jws", found "JWT"/);
-    jws[4] = await new CompactSign(encode(canonicalJson(chain[4]!.entry))).setProtectedHeader({ alg: "ES256", kid: keyA.kid }).sign(keyA.privateKey);
+    jws[4] = await new CompactSign(encode(canonicalJson(chain[4]!.entry)))
+      .setProtectedHeader({ alg: "ES256", kid: keyA.kid })
+      .sign(keyA.privateKey);
     assertBroken(await verifyChain(jws, jwks), 4, /typ must be .*found null/);
   });
 
   test("a missing kid", async () => {
     const chain = await buildChain(signerA, 1);
-    const jws = await new CompactSign(encode(canonicalJson(chain[0]!.entry))).setProtectedHeader({ alg: "ES256", typ: AUDIT_TYP }).sign(keyA.privateKey);
+    const jws = await new CompactSign(encode(canonicalJson(chain[0]!.entry)))
+      .setProtectedHeader({ alg: "ES256", typ: AUDIT_TYP })
+      .sign(keyA.privateKey);
     assertBroken(await verifyChain([jws], jwks), 0, /the header has no kid/);
   });
 
   test("a chain of another repository or issue", async () => {
     const jws = jwsOf(await buildChain());
-    assertBroken(await verifyChain(jws, jwks, { repo: "acme/other" }), 0, /repo is acme\/ops, expected acme\/other/);
+    assertBroken(
+      await verifyChain(jws, jwks, { repo: "acme/other" }),
+      0,
+      /repo is acme\/ops, expected acme\/other/,
+    );
     assertBroken(await verifyChain(jws, jwks, { issue: 43 }), 0, /issue is 42, expected 43/);
-    assert.equal((await verifyChain(jws, jwks, { repo: "ACME/Ops", issue: 42 })).ok, true, "GitHub names are case-insensitive");
+    assert.equal(
+      (await verifyChain(jws, jwks, { repo: "ACME/Ops", issue: 42 })).ok,
+      true,
+      "GitHub names are case-insensitive",
+    );
   });
 
   test("an entry moved in from another issue, signed with the real key and linked", async () => {
@@ -242,7 +286,11 @@ describe("tampering is caught at the right entry", () => {
     const chain = await buildChain();
     const jws = jwsOf(chain);
     jws[3] = await signText(canonicalJson({ ...chain[3]!.entry, at: at(-10) }));
-    assertBroken(await verifyChain(jws, jwks), 3, /at 2024-05-01T11:50:00.000Z is earlier than entry 2 \(2024-05-01T12:02:00.000Z\): time cannot go back/);
+    assertBroken(
+      await verifyChain(jws, jwks),
+      3,
+      /at 2024-05-01T11:50:00.000Z is earlier than entry 2 \(2024-05-01T12:02:00.000Z\): time cannot go back/,
+    );
   });
 
   test("a first entry whose prev is not the genesis value", async () => {
@@ -254,8 +302,19 @@ describe("tampering is caught at the right entry", () => {
   test("a prefix of another chain cannot be spliced onto this one", async () => {
     const a = jwsOf(await buildChain());
     const other: SignedEntry[] = [];
-    for (let i = 0; i < 3; i++) other.push(await appendEntry(other, { at: at(i), repo: REPO, issue: ISSUE, id: `x${i}`, event: { type: "t", actor: "a" } }, signerA));
-    assertBroken(await verifyChain([...a.slice(0, 2), other[2]!.jws], jwks), 2, /prev does not match the hash of entry 1/);
+    for (let i = 0; i < 3; i++)
+      other.push(
+        await appendEntry(
+          other,
+          { at: at(i), repo: REPO, issue: ISSUE, id: `x${i}`, event: { type: "t", actor: "a" } },
+          signerA,
+        ),
+      );
+    assertBroken(
+      await verifyChain([...a.slice(0, 2), other[2]!.jws], jwks),
+      2,
+      /prev does not match the hash of entry 1/,
+    );
   });
 });
 
@@ -264,20 +323,34 @@ describe("payloads that are not a canonical, well-formed entry", () => {
 
   test("JSON with whitespace or reordered keys", async () => {
     const entry = await base();
-    assertBroken(await verifyChain([await signText(JSON.stringify(entry, null, 1))], jwks), 0, /payload is not in canonical JSON form/);
+    assertBroken(
+      await verifyChain([await signText(JSON.stringify(entry, null, 1))], jwks),
+      0,
+      /payload is not in canonical JSON form/,
+    );
     const reordered = JSON.stringify(Object.fromEntries(Object.entries(entry).reverse()));
-    assertBroken(await verifyChain([await signText(reordered)], jwks), 0, /payload is not in canonical JSON form/);
+    assertBroken(
+      await verifyChain([await signText(reordered)], jwks),
+      0,
+      /payload is not in canonical JSON form/,
+    );
   });
 
   test("not JSON, not UTF-8, not an object", async () => {
     assertBroken(await verifyChain([await signText("hello")], jwks), 0, /payload is not JSON/);
-    const badUtf8 = await new CompactSign(new Uint8Array([0x22, 0xff, 0x22])).setProtectedHeader({ alg: "ES256", kid: keyA.kid, typ: AUDIT_TYP }).sign(keyA.privateKey);
+    const badUtf8 = await new CompactSign(new Uint8Array([0x22, 0xff, 0x22]))
+      .setProtectedHeader({ alg: "ES256", kid: keyA.kid, typ: AUDIT_TYP })
+      .sign(keyA.privateKey);
     assertBroken(await verifyChain([badUtf8], jwks), 0, /payload is not JSON/);
     assertBroken(await verifyChain([await signText("[1]")], jwks), 0, /payload is not an object/);
   });
 
   const fieldCases: Array<[string, (e: Record<string, unknown>) => void, RegExp]> = [
-    ["an extra field", (e) => (e.admin = true), /exactly the fields at, event, id, issue, prev, repo, seq, v \(found admin, at/],
+    [
+      "an extra field",
+      (e) => (e.admin = true),
+      /exactly the fields at, event, id, issue, prev, repo, seq, v \(found admin, at/,
+    ],
     ["a missing field", (e) => delete e.id, /exactly the fields/],
     ["version 2", (e) => (e.v = 2), /unsupported version 2/],
     ["a negative seq", (e) => (e.seq = -1), /seq must be a whole number/],
@@ -288,7 +361,11 @@ describe("payloads that are not a canonical, well-formed entry", () => {
     ["a repo without owner", (e) => (e.repo = "ops"), /repo must be owner\/name/],
     ["issue zero", (e) => (e.issue = 0), /issue must be a positive whole number/],
     ["an empty id", (e) => (e.id = ""), /id must be 1 to 200 characters/],
-    ["an event without actor", (e) => (e.event = { type: "approved" }), /event must be an object with a type and an actor/],
+    [
+      "an event without actor",
+      (e) => (e.event = { type: "approved" }),
+      /event must be an object with a type and an actor/,
+    ],
     ["an event that is a list", (e) => (e.event = ["approved"]), /event must be an object/],
   ];
   for (const [name, mutate, reason] of fieldCases) {
@@ -305,7 +382,11 @@ describe("malformed input never throws", () => {
     assertBroken(await verifyChain(["not-a-jws"], jwks), 0, /not a compact JWS/);
     assertBroken(await verifyChain(["a.b.c.d.e"], jwks), 0, /not a compact JWS/);
     assertBroken(await verifyChain(["!!!.e30.sig"], jwks), 0, /protected header cannot be read/);
-    assertBroken(await verifyChain([`${b64({ kid: keyA.kid, typ: AUDIT_TYP })}.e30.sig`], jwks), 0, /alg null is refused/);
+    assertBroken(
+      await verifyChain([`${b64({ kid: keyA.kid, typ: AUDIT_TYP })}.e30.sig`], jwks),
+      0,
+      /alg null is refused/,
+    );
   });
 
   test("a signature that is not base64url", async () => {
@@ -334,7 +415,11 @@ describe("appendEntry", () => {
   });
 
   test("omits undefined event fields so the entry equals what was signed", async () => {
-    const signed = await appendEntry([], fields({ event: { type: "approved", actor: "bob", note: undefined } }), signerA);
+    const signed = await appendEntry(
+      [],
+      fields({ event: { type: "approved", actor: "bob", note: undefined } }),
+      signerA,
+    );
     assert.deepEqual(signed.entry.event, { type: "approved", actor: "bob" });
     assert.equal((await verifyChain([signed.jws], jwks)).ok, true);
   });
@@ -348,18 +433,36 @@ describe("appendEntry", () => {
 
   test("refuses misuse with a TypeError", async () => {
     const first = await appendEntry([], fields(), signerA);
-    await assert.rejects(appendEntry([first], fields({ id: "x", issue: 43 }), signerA), { name: "TypeError", message: /belongs to acme\/ops#42, not acme\/ops#43/ });
-    await assert.rejects(appendEntry([first], fields({ id: "x", repo: "acme/other" }), signerA), /belongs to acme\/ops#42/);
-    await assert.rejects(appendEntry([first], fields(), signerA), /id "comment:1:approve" is already in the chain/);
+    await assert.rejects(appendEntry([first], fields({ id: "x", issue: 43 }), signerA), {
+      name: "TypeError",
+      message: /belongs to acme\/ops#42, not acme\/ops#43/,
+    });
+    await assert.rejects(
+      appendEntry([first], fields({ id: "x", repo: "acme/other" }), signerA),
+      /belongs to acme\/ops#42/,
+    );
+    await assert.rejects(
+      appendEntry([first], fields(), signerA),
+      /id "comment:1:approve" is already in the chain/,
+    );
     await assert.rejects(appendEntry([], fields({ at: "now" }), signerA), /at must be an ISO 8601 time/);
     await assert.rejects(appendEntry([], fields({ repo: "no-owner" }), signerA), /repo must be owner\/name/);
-    await assert.rejects(appendEntry([], fields({ event: { type: "", actor: "bob" } }), signerA), /event must be an object with a type and an actor/);
-    await assert.rejects(appendEntry([], fields({ event: { type: "x", actor: "bob", n: Number.NaN } }), signerA), /canonicalJson: \$\.event\.n is NaN/);
+    await assert.rejects(
+      appendEntry([], fields({ event: { type: "", actor: "bob" } }), signerA),
+      /event must be an object with a type and an actor/,
+    );
+    await assert.rejects(
+      appendEntry([], fields({ event: { type: "x", actor: "bob", n: Number.NaN } }), signerA),
+      /canonicalJson: \$\.event\.n is NaN/,
+    );
   });
 
   test("refuses a signer that signs something else", async () => {
     const liar: AuditSigner = { kid: keyA.kid, sign: () => signText(canonicalJson({ other: true })) };
-    await assert.rejects(appendEntry([], fields(), liar), /signed a different payload|JWS over a different payload/);
+    await assert.rejects(
+      appendEntry([], fields(), liar),
+      /signed a different payload|JWS over a different payload/,
+    );
   });
 });
 
@@ -388,12 +491,15 @@ describe("keys", () => {
 
 describe("canonicalJson", () => {
   test("sorts keys at every depth and writes no whitespace", () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [3, { z: null, y: true }], c: "x" } }), '{"a":{"c":"x","d":[3,{"y":true,"z":null}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [3, { z: null, y: true }], c: "x" } }),
+      '{"a":{"c":"x","d":[3,{"y":true,"z":null}]},"b":1}',
+    );
   });
 
   test("sorts by UTF-16 code units and escapes like JSON.stringify", () => {
-    assert.equal(canonicalJson({ "é": 1, z: 2, "\u{1F600}": 3, A: 4 }), '{"A":4,"z":2,"é":1,"\u{1F600}":3}');
-    assert.equal(canonicalJson("line\n\"quote\"\u2028"), '"line\\n\\"quote\\"\u2028"');
+    assert.equal(canonicalJson({ é: 1, z: 2, "\u{1F600}": 3, A: 4 }), '{"A":4,"z":2,"é":1,"\u{1F600}":3}');
+    assert.equal(canonicalJson('line\n"quote"\u2028'), '"line\\n\\"quote\\"\u2028"');
     assert.equal(canonicalJson("\ud800"), '"\\ud800"');
   });
 
@@ -404,7 +510,10 @@ describe("canonicalJson", () => {
   test("omits undefined properties, keeps shared (non-cyclic) references, accepts null-prototype objects", () => {
     const shared = { k: 1 };
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { b: 2, a: 1 });
-    assert.equal(canonicalJson({ a: undefined, b: shared, c: shared, d: bare }), '{"b":{"k":1},"c":{"k":1},"d":{"a":1,"b":2}}');
+    assert.equal(
+      canonicalJson({ a: undefined, b: shared, c: shared, d: bare }),
+      '{"b":{"k":1},"c":{"k":1},"d":{"a":1,"b":2}}',
+    );
   });
 
   const refused: Array<[string, unknown, RegExp]> = [
@@ -429,7 +538,10 @@ describe("canonicalJson", () => {
   test("refuses cycles", () => {
     const a: Record<string, unknown> = {};
     a.self = { back: a };
-    assert.throws(() => canonicalJson(a), { name: "TypeError", message: /\$\.self\.back refers back to itself/ });
+    assert.throws(() => canonicalJson(a), {
+      name: "TypeError",
+      message: /\$\.self\.back refers back to itself/,
+    });
     const list: unknown[] = [];
     list.push(list);
     assert.throws(() => canonicalJson(list), /refers back to itself/);

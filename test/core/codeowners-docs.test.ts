@@ -53,7 +53,11 @@ test("/build/logs/ only at the root, and everything under it (later lines still 
   const only = compileCodeowners("* @d\n/build/logs/ @doctocat\n");
   assert.deepEqual(only.ownersOf("build/logs/today/x.log").owners, ["@doctocat"]);
   assert.deepEqual(only.ownersOf("src/build/logs/x.log").owners, ["@d"]);
-  assert.deepEqual(owners("build/logs/x.log"), ["@octocat"], "in the full example, **/logs comes later and wins");
+  assert.deepEqual(
+    owners("build/logs/x.log"),
+    ["@octocat"],
+    "in the full example, **/logs comes later and wins",
+  );
 });
 
 test("docs/* matches docs/a.md but not docs/sub/b.md (unlike gitignore)", () => {
@@ -61,7 +65,11 @@ test("docs/* matches docs/a.md but not docs/sub/b.md (unlike gitignore)", () => 
   const only = compileCodeowners("* @d\ndocs/* docs@example.com\n");
   assert.deepEqual(only.ownersOf("docs/getting-started.md").owners, ["docs@example.com"]);
   assert.deepEqual(only.ownersOf("docs/build-app/troubleshooting.md").owners, ["@d"]);
-  assert.deepEqual(only.ownersOf("a/docs/x.md").owners, ["@d"], "a slash in the pattern anchors it to the root");
+  assert.deepEqual(
+    only.ownersOf("a/docs/x.md").owners,
+    ["@d"],
+    "a slash in the pattern anchors it to the root",
+  );
 });
 
 test("apps/ matches an apps directory anywhere; /apps/ only at the root; /apps/github un-owns", () => {
@@ -85,12 +93,27 @@ test("paths are case-sensitive and no match gives nulls", () => {
 
 test("lines GitHub reports as errors are reported, not guessed", () => {
   const { errors, rules } = parseCodeowners("\\#file @a\n!/x @b\n/[ab].md @c\n/ok @d bob @\n");
-  assert.deepEqual(errors.map((e) => e.line), [1, 2, 3, 4, 4]);
-  assert.deepEqual(rules.map((r) => [r.pattern, r.owners]), [["/ok", ["@d"]]]);
+  assert.deepEqual(
+    errors.map((e) => e.line),
+    [1, 2, 3, 4, 4],
+  );
+  assert.deepEqual(
+    rules.map((r) => [r.pattern, r.owners]),
+    [["/ok", ["@d"]]],
+  );
 });
 
 test("the CODEOWNERS file is looked up in .github/, the root, then docs/", () => {
-  assert.equal(locateCodeowners((p) => p === "docs/CODEOWNERS" || p === "CODEOWNERS"), "CODEOWNERS");
-  assert.equal(locateCodeowners((p) => p === "docs/CODEOWNERS"), "docs/CODEOWNERS");
-  assert.equal(locateCodeowners(() => false), null);
+  assert.equal(
+    locateCodeowners((p) => p === "docs/CODEOWNERS" || p === "CODEOWNERS"),
+    "CODEOWNERS",
+  );
+  assert.equal(
+    locateCodeowners((p) => p === "docs/CODEOWNERS"),
+    "docs/CODEOWNERS",
+  );
+  assert.equal(
+    locateCodeowners(() => false),
+    null,
+  );
 });

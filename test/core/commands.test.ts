@@ -20,9 +20,18 @@ describe("each command", () => {
     ["/cancel no longer needed", { kind: "cancel", reason: "no longer needed" }],
     ["/revoke", { kind: "revoke", reason: "" }],
     ["/revoke done early", { kind: "revoke", reason: "done early" }],
-    ["/extend 30m migration still running", { kind: "extend", seconds: 1800, reason: "migration still running" }],
-    ["/extend PT1H  more time\nsecond line", { kind: "extend", seconds: 3600, reason: "more time\nsecond line" }],
-    ["/break-glass prod is down, pager unanswered", { kind: "break-glass", reason: "prod is down, pager unanswered" }],
+    [
+      "/extend 30m migration still running",
+      { kind: "extend", seconds: 1800, reason: "migration still running" },
+    ],
+    [
+      "/extend PT1H  more time\nsecond line",
+      { kind: "extend", seconds: 3600, reason: "more time\nsecond line" },
+    ],
+    [
+      "/break-glass prod is down, pager unanswered",
+      { kind: "break-glass", reason: "prod is down, pager unanswered" },
+    ],
     ["/status", { kind: "status" }],
     ["/status please", { kind: "status" }],
     ["/help", { kind: "help" }],
@@ -33,13 +42,23 @@ describe("each command", () => {
 
   test("command names are case-insensitive", () => {
     assert.deepEqual(parseCommand("/APPROVE ok"), { kind: "approve", note: "ok" });
-    assert.deepEqual(parseCommand("/Break-Glass the database is on fire"), { kind: "break-glass", reason: "the database is on fire" });
+    assert.deepEqual(parseCommand("/Break-Glass the database is on fire"), {
+      kind: "break-glass",
+      reason: "the database is on fire",
+    });
     assert.deepEqual(parseCommand("/StAtUs"), { kind: "status" });
   });
 
   test("the argument continues over the following lines", () => {
-    assert.deepEqual(parseCommand("/deny\nnot during the freeze\n\nsee the calendar"), { kind: "deny", reason: "not during the freeze\n\nsee the calendar" });
-    assert.deepEqual(parseCommand("/approve first\n/deny second"), { kind: "approve", note: "first\n/deny second" }, "only the first line's command counts");
+    assert.deepEqual(parseCommand("/deny\nnot during the freeze\n\nsee the calendar"), {
+      kind: "deny",
+      reason: "not during the freeze\n\nsee the calendar",
+    });
+    assert.deepEqual(
+      parseCommand("/approve first\n/deny second"),
+      { kind: "approve", note: "first\n/deny second" },
+      "only the first line's command counts",
+    );
   });
 
   test("any whitespace may separate the command from its argument", () => {
@@ -53,11 +72,18 @@ describe("each command", () => {
     assert.equal(parsed.reason.length, MAX_ARGUMENT_LENGTH);
     const emoji = parseCommand(`/approve ok ${"😀".repeat(3000)}`);
     assert.ok(emoji?.kind === "approve");
-    assert.equal(Array.from(emoji.note).length, MAX_ARGUMENT_LENGTH, "counted in characters, no half surrogate pair");
+    assert.equal(
+      Array.from(emoji.note).length,
+      MAX_ARGUMENT_LENGTH,
+      "counted in characters, no half surrogate pair",
+    );
   });
 
   test("CRLF and CR line endings", () => {
-    assert.deepEqual(parseCommand("\r\n\r\n/deny too broad\r\nuse read-only\r\n"), { kind: "deny", reason: "too broad\nuse read-only" });
+    assert.deepEqual(parseCommand("\r\n\r\n/deny too broad\r\nuse read-only\r\n"), {
+      kind: "deny",
+      reason: "too broad\nuse read-only",
+    });
     assert.deepEqual(parseCommand("/approve\rnote"), { kind: "approve", note: "note" });
   });
 });
@@ -69,16 +95,35 @@ describe("invalid forms say what to write instead", () => {
   });
 
   test("/break-glass without a reason or with a short one", () => {
-    assert.match(invalidMessage("/break-glass", "/break-glass"), /needs a reason.*Write `\/break-glass <reason>`/);
-    assert.match(invalidMessage("/break-glass urgent!", "/break-glass"), /too short \(7 characters\); write at least 10/);
-    assert.match(invalidMessage("/break-glass a😀😀😀😀😀😀😀😀", "/break-glass"), /too short \(9 characters\)/);
-    assert.equal(parseCommand("/break-glass 0123456789")?.kind, "break-glass", "exactly 10 characters is enough");
+    assert.match(
+      invalidMessage("/break-glass", "/break-glass"),
+      /needs a reason.*Write `\/break-glass <reason>`/,
+    );
+    assert.match(
+      invalidMessage("/break-glass urgent!", "/break-glass"),
+      /too short \(7 characters\); write at least 10/,
+    );
+    assert.match(
+      invalidMessage("/break-glass a😀😀😀😀😀😀😀😀", "/break-glass"),
+      /too short \(9 characters\)/,
+    );
+    assert.equal(
+      parseCommand("/break-glass 0123456789")?.kind,
+      "break-glass",
+      "exactly 10 characters is enough",
+    );
   });
 
   test("/extend needs a valid duration and a reason", () => {
-    assert.match(invalidMessage("/extend", "/extend"), /needs a duration and a reason\. Write `\/extend <duration> <reason>`/);
+    assert.match(
+      invalidMessage("/extend", "/extend"),
+      /needs a duration and a reason\. Write `\/extend <duration> <reason>`/,
+    );
     assert.match(invalidMessage("/extend 30m", "/extend"), /needs a reason after the duration/);
-    assert.match(invalidMessage("/extend soon please", "/extend"), /"soon" is not a duration\. Write it like "90m".*Write `\/extend/);
+    assert.match(
+      invalidMessage("/extend soon please", "/extend"),
+      /"soon" is not a duration\. Write it like "90m".*Write `\/extend/,
+    );
     assert.match(invalidMessage("/extend 0h because", "/extend"), /is zero/);
     assert.match(invalidMessage("/extend -1h because", "/extend"), /is negative/);
     assert.match(invalidMessage("/extend 99999h because", "/extend"), /longer than 7d/);
@@ -91,27 +136,55 @@ describe("a required reason must hold letters or digits (invisible characters do
   const ZW = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u2066", "\u{e0041}"];
 
   test("/break-glass with only zero-width characters, dashes or punctuation is refused", () => {
-    assert.match(invalidMessage(`/break-glass ${ZW.join("").repeat(3)}`, "/break-glass"), /needs a reason/, "nothing visible at all");
-    for (const reason of ["----------", "— — — — — —", "..........!!!", "-\u200b-\u200b-\u200b-\u200b-\u200b-\u200b", "😀😀😀😀😀😀😀😀😀😀"]) {
-      assert.match(invalidMessage(`/break-glass ${reason}`, "/break-glass"), /no letters or digits/, JSON.stringify(reason));
+    assert.match(
+      invalidMessage(`/break-glass ${ZW.join("").repeat(3)}`, "/break-glass"),
+      /needs a reason/,
+      "nothing visible at all",
+    );
+    for (const reason of [
+      "----------",
+      "— — — — — —",
+      "..........!!!",
+      "-\u200b-\u200b-\u200b-\u200b-\u200b-\u200b",
+      "😀😀😀😀😀😀😀😀😀😀",
+    ]) {
+      assert.match(
+        invalidMessage(`/break-glass ${reason}`, "/break-glass"),
+        /no letters or digits/,
+        JSON.stringify(reason),
+      );
     }
   });
 
   test("/break-glass length is counted without invisible characters", () => {
-    assert.match(invalidMessage(`/break-glass ab${"\u200b".repeat(20)}`, "/break-glass"), /too short \(2 characters\)/);
-    assert.equal(parseCommand("/break-glass база данных упала")?.kind, "break-glass", "letters of any script count");
+    assert.match(
+      invalidMessage(`/break-glass ab${"\u200b".repeat(20)}`, "/break-glass"),
+      /too short \(2 characters\)/,
+    );
+    assert.equal(
+      parseCommand("/break-glass база данных упала")?.kind,
+      "break-glass",
+      "letters of any script count",
+    );
     assert.equal(parseCommand("/break-glass 503 503 503")?.kind, "break-glass", "digits count");
   });
 
   test("/deny and /extend refuse a reason that says nothing", () => {
     assert.match(invalidMessage("/deny ---", "/deny"), /no letters or digits.*Write `\/deny <reason>`/);
     assert.match(invalidMessage("/deny \u200b\u200b", "/deny"), /no letters or digits/);
-    assert.match(invalidMessage("/extend 30m ...", "/extend"), /no letters or digits.*Write `\/extend <duration> <reason>`/);
+    assert.match(
+      invalidMessage("/extend 30m ...", "/extend"),
+      /no letters or digits.*Write `\/extend <duration> <reason>`/,
+    );
     assert.deepEqual(parseCommand("/extend 30m 迁移"), { kind: "extend", seconds: 1800, reason: "迁移" });
   });
 
   test("an optional reason or note that says nothing is dropped, never refused", () => {
-    assert.deepEqual(parseCommand("/revoke ---"), { kind: "revoke", reason: "" }, "a revoke must never fail over its wording");
+    assert.deepEqual(
+      parseCommand("/revoke ---"),
+      { kind: "revoke", reason: "" },
+      "a revoke must never fail over its wording",
+    );
     assert.deepEqual(parseCommand("/cancel \u202e\u200b"), { kind: "cancel", reason: "" });
     assert.deepEqual(parseCommand("/approve 👍"), { kind: "approve", note: "" });
     assert.deepEqual(parseCommand("/approve 👍 ok"), { kind: "approve", note: "👍 ok" });
@@ -206,7 +279,16 @@ describe("not a command at all", () => {
 describe("helpText", () => {
   test("lists every command with its usage", () => {
     const help = helpText();
-    for (const usage of ["/approve [note]", "/deny <reason>", "/cancel [reason]", "/revoke [reason]", "/extend <duration> <reason>", "/break-glass <reason>", "/status", "/help"]) {
+    for (const usage of [
+      "/approve [note]",
+      "/deny <reason>",
+      "/cancel [reason]",
+      "/revoke [reason]",
+      "/extend <duration> <reason>",
+      "/break-glass <reason>",
+      "/status",
+      "/help",
+    ]) {
       assert.ok(help.includes(`- \`${usage}\` — `), usage);
     }
     assert.equal(help.split("\n").filter((l) => l.startsWith("- ")).length, 8);
@@ -218,6 +300,15 @@ describe("helpText", () => {
       .filter((l) => l.startsWith("- `"))
       .map((l) => /^- `(\/[a-z-]+)/.exec(l)![1]!);
     const kinds = examples.map((c) => parseCommand(`${c} 30m a good long reason here`)?.kind);
-    assert.deepEqual(kinds, ["approve", "deny", "cancel", "revoke", "extend", "break-glass", "status", "help"]);
+    assert.deepEqual(kinds, [
+      "approve",
+      "deny",
+      "cancel",
+      "revoke",
+      "extend",
+      "break-glass",
+      "status",
+      "help",
+    ]);
   });
 });

@@ -31,25 +31,44 @@ const liveReference = (text: string) => /(?<!&)#\d|GH-\d/i.test(text);
 
 /** Properties every escaped value must have, whatever the input. */
 function assertInert(out: string): void {
-  for (const ch of ["[", "]", "(", ")", "|", "*", "~", "!"]) assert.ok(!hasUnescaped(out, ch), `unescaped ${ch} in ${JSON.stringify(out)}`);
+  for (const ch of ["[", "]", "(", ")", "|", "*", "~", "!"])
+    assert.ok(!hasUnescaped(out, ch), `unescaped ${ch} in ${JSON.stringify(out)}`);
   assert.ok(!/[<>`$]/.test(out), `raw <, >, backtick or $ in ${JSON.stringify(out)}`);
   assert.ok(!/&(?!amp;|lt;|gt;|#96;|#36;)/.test(out), `raw & in ${JSON.stringify(out)}`);
   assert.ok(!liveMention(out), `live mention in ${JSON.stringify(out)}`);
   assert.ok(!liveReference(out), `live reference in ${JSON.stringify(out)}`);
   assert.deepEqual(readHiddenMarkers(out), []);
-  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
-  assert.ok(!/[\u202a-\u202e\u2066-\u2069\u200c-\u200f\u2060\ufeff\u0000-\u0008]/.test(out), `invisible character in ${JSON.stringify(out)}`);
+  assert.ok(
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    !/[\u202a-\u202e\u2066-\u2069\u200c-\u200f\u2060\ufeff\u0000-\u0008]/.test(out),
+    `invisible character in ${JSON.stringify(out)}`,
+  );
 }
 
 describe("escapeInline", () => {
   test("leaves ordinary identifiers readable, also inside code spans", () => {
-    for (const plain of ["prod-database", "read_only", "db.example.com", "aws-production/admin", "1h30m", "Fix login bug", "café 42"]) {
+    for (const plain of [
+      "prod-database",
+      "read_only",
+      "db.example.com",
+      "aws-production/admin",
+      "1h30m",
+      "Fix login bug",
+      "café 42",
+    ]) {
       assert.equal(escapeInline(plain), plain);
     }
   });
 
   test("neutralizes mentions of users, teams and emails", () => {
-    for (const input of ["@alice", "@acme/security", "hey @everyone", "@here", "ping (@bob)", "mail alice@example.com"]) {
+    for (const input of [
+      "@alice",
+      "@acme/security",
+      "hey @everyone",
+      "@here",
+      "ping (@bob)",
+      "mail alice@example.com",
+    ]) {
       const out = escapeInline(input);
       assertInert(out);
       assert.ok(out.includes(`@${ZW}`), out);
@@ -58,14 +77,20 @@ describe("escapeInline", () => {
   });
 
   test("neutralizes issue references and GH- autolinks", () => {
-    assert.equal(escapeInline("see #123 and acme/ops#7 and GH-9 or gh-10"), `see #${ZW}123 and acme/ops#${ZW}7 and GH-${ZW}9 or gh-${ZW}10`);
+    assert.equal(
+      escapeInline("see #123 and acme/ops#7 and GH-9 or gh-10"),
+      `see #${ZW}123 and acme/ops#${ZW}7 and GH-${ZW}9 or gh-${ZW}10`,
+    );
     assert.equal(escapeInline("#123"), `\\#${ZW}123`);
     assert.equal(escapeInline("C# is fine, #hashtag too"), "C# is fine, #hashtag too");
   });
 
   test("turns HTML into visible text", () => {
     assert.equal(escapeInline("<img src=x onerror=alert(1)>"), "&lt;img src=x onerror=alert\\(1\\)&gt;");
-    assert.equal(escapeInline("<details><summary>x</summary>"), "&lt;details&gt;&lt;summary&gt;x&lt;/summary&gt;");
+    assert.equal(
+      escapeInline("<details><summary>x</summary>"),
+      "&lt;details&gt;&lt;summary&gt;x&lt;/summary&gt;",
+    );
     assert.equal(escapeInline("AT&T &amp; &#64;alice"), `AT&amp;T &amp;amp; &amp;#${ZW}64;alice`);
     assertInert(escapeInline('<a href="javascript:alert(1)">click</a>'));
   });
@@ -78,14 +103,20 @@ describe("escapeInline", () => {
 
   test("breaks links, images, reference links and footnotes", () => {
     assert.equal(escapeInline("[click](http://evil.example)"), "\\[click\\]\\(http://evil.example\\)");
-    assert.equal(escapeInline("![x](https://evil.example/pixel.png)"), "\\!\\[x\\]\\(https://evil.example/pixel.png\\)");
+    assert.equal(
+      escapeInline("![x](https://evil.example/pixel.png)"),
+      "\\!\\[x\\]\\(https://evil.example/pixel.png\\)",
+    );
     assert.equal(escapeInline("[x]: http://evil"), "\\[x\\]: http://evil");
     assert.equal(escapeInline("<https://evil.example>"), "&lt;https://evil.example&gt;");
     assertInert(escapeInline("[^1] and [!WARNING]"));
   });
 
   test("bare URLs stay as plain text (GitHub may autolink them; the visible text is the destination)", () => {
-    assert.equal(escapeInline("https://status.example.com/incidents/42"), "https://status.example.com/incidents/42");
+    assert.equal(
+      escapeInline("https://status.example.com/incidents/42"),
+      "https://status.example.com/incidents/42",
+    );
     assert.equal(escapeInline("www.example.com/a_b"), "www.example.com/a_b");
   });
 
@@ -152,10 +183,44 @@ describe("escapeInline", () => {
   test("property: any input comes out inert and on one line", () => {
     const hostile = fc.oneof(
       fc.string({ unit: "grapheme", maxLength: 80 }),
-      fc.array(
-        fc.constantFrom("@", "#1", "GH-2", "<", ">", "&", "[", "]", "(", ")", "!", "|", "`", "$", "*", "_", "~", "\\", "\n", "\r", "\u202e", "\u200b", "-", "=", " ", "a", "1", ".", "<!--", "-->", "breakglass:record "),
-        { maxLength: 40 },
-      ).map((parts) => parts.join("")),
+      fc
+        .array(
+          fc.constantFrom(
+            "@",
+            "#1",
+            "GH-2",
+            "<",
+            ">",
+            "&",
+            "[",
+            "]",
+            "(",
+            ")",
+            "!",
+            "|",
+            "`",
+            "$",
+            "*",
+            "_",
+            "~",
+            "\\",
+            "\n",
+            "\r",
+            "\u202e",
+            "\u200b",
+            "-",
+            "=",
+            " ",
+            "a",
+            "1",
+            ".",
+            "<!--",
+            "-->",
+            "breakglass:record ",
+          ),
+          { maxLength: 40 },
+        )
+        .map((parts) => parts.join("")),
     );
     fc.assert(
       fc.property(hostile, fc.integer({ min: 1, max: 120 }), (input, max) => {
@@ -201,7 +266,10 @@ describe("quoteBlock", () => {
     ].join("\n");
     const out = quoteBlock(hostile);
     const lines = out.split("\n");
-    assert.ok(lines.every((l) => l === ">" || l.startsWith("> ")), out);
+    assert.ok(
+      lines.every((l) => l === ">" || l.startsWith("> ")),
+      out,
+    );
     assert.deepEqual(readHiddenMarkers(out), []);
     assert.ok(!out.includes("<!--") && !out.includes("-->"));
     assert.equal(lines[0], "> \\# I approve");
@@ -256,7 +324,14 @@ describe("mention", () => {
     assert.equal(mention("@@alice"), `@${ZW}alice`);
     assert.equal(mention("acme/team/x"), "acme/team/x");
     assert.equal(mention("al\u202eice"), "alice");
-    for (const hostile of ["x @acme/all", "@acme/all @everyone", "<b>root</b>", "alice\n# heading", "[a](b)", "acme/ops#12"]) {
+    for (const hostile of [
+      "x @acme/all",
+      "@acme/all @everyone",
+      "<b>root</b>",
+      "alice\n# heading",
+      "[a](b)",
+      "acme/ops#12",
+    ]) {
       assertInert(mention(hostile));
     }
     assert.equal(mention("everyone"), "@everyone", "a real login named like this is still a login");
@@ -275,19 +350,28 @@ describe("hidden markers", () => {
   });
 
   test("refuses kinds and payloads that could break out of the comment", () => {
-    for (const kind of ["", "Status", "a b", "x-->", "rec0rd"]) assert.throws(() => hiddenMarker(kind), { name: "TypeError" });
-    for (const payload of ["", "a b", "x-->", "a+b/c=", "-->\n<img>"]) assert.throws(() => hiddenMarker("record", payload), /base64url/);
+    for (const kind of ["", "Status", "a b", "x-->", "rec0rd"])
+      assert.throws(() => hiddenMarker(kind), { name: "TypeError" });
+    for (const payload of ["", "a b", "x-->", "a+b/c=", "-->\n<img>"])
+      assert.throws(() => hiddenMarker("record", payload), /base64url/);
   });
 
   test("near-misses are not markers", () => {
-    for (const body of ["<!--breakglass:status-->", "<!-- breakglass:status", "<!-- Breakglass:status -->", "&lt;!-- breakglass:status --&gt;", "<!-- breakglass:record a b -->"]) {
+    for (const body of [
+      "<!--breakglass:status-->",
+      "<!-- breakglass:status",
+      "<!-- Breakglass:status -->",
+      "&lt;!-- breakglass:status --&gt;",
+      "<!-- breakglass:record a b -->",
+    ]) {
       assert.deepEqual(readHiddenMarkers(body), [], body);
     }
   });
 });
 
 describe("truncateComment", () => {
-  const lines = (n: number, width = 99) => Array.from({ length: n }, (_, i) => `${String(i).padStart(5, "0")}${"x".repeat(width - 5)}`).join("\n");
+  const lines = (n: number, width = 99) =>
+    Array.from({ length: n }, (_, i) => `${String(i).padStart(5, "0")}${"x".repeat(width - 5)}`).join("\n");
 
   test("short comments are untouched", () => {
     assert.equal(truncateComment("hello", 10), "hello");
@@ -342,12 +426,18 @@ describe("truncateComment", () => {
 
   test("property: always within the limit and always keeps every marker", () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 120 }), fc.constant(hiddenMarker("record", "Q".repeat(40)))), { maxLength: 60 }), (parts) => {
-        const body = parts.join("\n");
-        const out = truncateComment(body, 600);
-        assert.ok(out.length <= 600 || readHiddenMarkers(body).length * 60 > 500);
-        assert.equal(readHiddenMarkers(out).length, readHiddenMarkers(body).length);
-      }),
+      fc.property(
+        fc.array(
+          fc.oneof(fc.string({ maxLength: 120 }), fc.constant(hiddenMarker("record", "Q".repeat(40)))),
+          { maxLength: 60 },
+        ),
+        (parts) => {
+          const body = parts.join("\n");
+          const out = truncateComment(body, 600);
+          assert.ok(out.length <= 600 || readHiddenMarkers(body).length * 60 > 500);
+          assert.equal(readHiddenMarkers(out).length, readHiddenMarkers(body).length);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -355,7 +445,10 @@ describe("truncateComment", () => {
 
 describe("table", () => {
   test("renders a header, a delimiter and rows; pads short rows", () => {
-    assert.equal(table(["When", "Who"], [["12:00", "@alice"], ["12:05"]]), "| When | Who |\n| --- | --- |\n| 12:00 | @alice |\n| 12:05 |   |");
+    assert.equal(
+      table(["When", "Who"], [["12:00", "@alice"], ["12:05"]]),
+      "| When | Who |\n| --- | --- |\n| 12:00 | @alice |\n| 12:05 |   |",
+    );
   });
 
   test("empty headers and multi-line cells stay one row each", () => {

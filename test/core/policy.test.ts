@@ -211,7 +211,12 @@ keep_alive_after_job: true
 drill: { enabled: true, targets: { time_to_grant: 90s, time_to_revoke: PT10M } }
 `);
     assert.equal(p.default_duration_seconds, 5400);
-    assert.deepEqual(p.approvals, { required: 2, from: ["@alice", "@acme/dba"], timeout_seconds: 2700, collect_within_seconds: 3600 });
+    assert.deepEqual(p.approvals, {
+      required: 2,
+      from: ["@alice", "@acme/dba"],
+      timeout_seconds: 2700,
+      collect_within_seconds: 3600,
+    });
     assert.deepEqual(p.auto_approve, [
       {
         name: "quick",

@@ -7,10 +7,18 @@ const state = (patch: Partial<ReturnType<typeof initialState>>) => ({ ...initial
 
 test("a request leaves the index only when it ended, is closed and, for a grant, has its review", () => {
   assert.equal(isSettled(state({ status: "requested" })), false);
-  assert.equal(isSettled(state({ status: "active", closed: true })), false, "a live grant stays, even if marked closed");
+  assert.equal(
+    isSettled(state({ status: "active", closed: true })),
+    false,
+    "a live grant stays, even if marked closed",
+  );
   assert.equal(isSettled(state({ status: "revoke_failed" })), false);
   assert.equal(isSettled(state({ status: "denied", closed: false })), false, "not closed yet");
   assert.equal(isSettled(state({ status: "denied", closed: true })), true);
-  assert.equal(isSettled(state({ status: "expired", closed: true, checklist_issue: null })), false, "no review issue yet");
+  assert.equal(
+    isSettled(state({ status: "expired", closed: true, checklist_issue: null })),
+    false,
+    "no review issue yet",
+  );
   assert.equal(isSettled(state({ status: "expired", closed: true, checklist_issue: 12 })), true);
 });

@@ -4,14 +4,27 @@ import fc from "fast-check";
 import type { Actor } from "../../src/core/approval-rules.ts";
 import type { TimedEvent } from "../../src/core/lifecycle-events.ts";
 import { applyEvent, foldEvents, type RequestState } from "../../src/core/lifecycle.ts";
-import { reviewItems, reviewItemText, SECOND_PERSON_ITEM, selfReviewers } from "../../src/core/review-items.ts";
+import {
+  reviewItems,
+  reviewItemText,
+  SECOND_PERSON_ITEM,
+  selfReviewers,
+} from "../../src/core/review-items.ts";
 import { outstandingItems, reviewEditChanges } from "../../src/core/review-progress.ts";
 import { decideReviewTick, decideWaiver } from "../../src/core/review-rules.ts";
 import { isTaskChecked, readTaskItems, uncheckTaskItems } from "../../src/core/task-list.ts";
 import type { AccessRequest } from "../../src/core/types.ts";
 
 const at = "2026-11-24T09:00:00.000Z";
-const request: AccessRequest = { resource: "model-rollback", role: "rollback", duration_seconds: 1800, severity: "critical", justification: "Model serves harmful answers.", incident: null, drill: false };
+const request: AccessRequest = {
+  resource: "model-rollback",
+  role: "rollback",
+  duration_seconds: 1800,
+  severity: "critical",
+  justification: "Model serves harmful answers.",
+  incident: null,
+  drill: false,
+};
 const ITEMS = reviewItems(["Confirm the incident and link it", "Record the root cause"], true);
 const REVIEW = 42;
 
@@ -25,34 +38,70 @@ const reviewed = (extra: Array<Record<string, unknown>> = []) =>
   fold([
     { type: "requested", actor: "ivan", request, hash: "h", required_approvals: 1 },
     { type: "break_glass", actor: "ivan", hash: "h", reason: "model is harmful and nobody answers" },
-    { type: "granted", actor: "app[bot]", grant_id: "g", run_id: "1", provider: "jwt", credential_id: "c", expires_at: at },
+    {
+      type: "granted",
+      actor: "app[bot]",
+      grant_id: "g",
+      run_id: "1",
+      provider: "jwt",
+      credential_id: "c",
+      expires_at: at,
+    },
     { type: "revoked", actor: "app[bot]", grant_id: "g", reason: "job_ended", evidence: "ok" },
     { type: "checklist_opened", actor: "app[bot]", issue: REVIEW, items: ITEMS },
     ...extra,
   ]);
-const person = (login: string, permission: Actor["permission"] = "write"): Actor => ({ login, type: "User", permission, eligibility: null });
-const body = (checked: readonly string[]) => ["Intro", "", ...ITEMS.map((i) => `- [${checked.includes(i) ? "x" : " "}] ${reviewItemText(i)}`), "", "### Timeline"].join("\n");
+const person = (login: string, permission: Actor["permission"] = "write"): Actor => ({
+  login,
+  type: "User",
+  permission,
+  eligibility: null,
+});
+const body = (checked: readonly string[]) =>
+  [
+    "Intro",
+    "",
+    ...ITEMS.map((i) => `- [${checked.includes(i) ? "x" : " "}] ${reviewItemText(i)}`),
+    "",
+    "### Timeline",
+  ].join("\n");
 
 describe("task lists", () => {
   test("reads items outside code fences only, as GitHub renders them", () => {
     const text = "- [x] done\n* [ ] open\n```\n- [x] in code\n```\n+ [X] upper\n- [] not a box\n";
-    assert.deepEqual(readTaskItems(text).map((t) => [t.text, t.checked]), [["done", true], ["open", false], ["upper", true]]);
+    assert.deepEqual(
+      readTaskItems(text).map((t) => [t.text, t.checked]),
+      [
+        ["done", true],
+        ["open", false],
+        ["upper", true],
+      ],
+    );
   });
 
   test("unchecks exactly the named items and keeps every other byte", () => {
     const text = "a\r\n- [x] one\r\n- [x] two\n```\n- [x] one\n```\n- [x] one";
-    assert.equal(uncheckTaskItems(text, new Set(["one"])), "a\r\n- [ ] one\r\n- [x] two\n```\n- [x] one\n```\n- [ ] one");
+    assert.equal(
+      uncheckTaskItems(text, new Set(["one"])),
+      "a\r\n- [ ] one\r\n- [x] two\n```\n- [x] one\n```\n- [ ] one",
+    );
     assert.equal(uncheckTaskItems(text, new Set(["three"])), text);
   });
 
   test("property: after unchecking, none of the named items is checked and the rest are unchanged", () => {
-    const line = fc.tuple(fc.constantFrom("- [x] ", "- [ ] ", "* [X] ", "text ", "```", ""), fc.constantFrom("a", "b", "c"));
+    const line = fc.tuple(
+      fc.constantFrom("- [x] ", "- [ ] ", "* [X] ", "text ", "```", ""),
+      fc.constantFrom("a", "b", "c"),
+    );
     fc.assert(
       fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
         const text = lines.map(([p, t]) => `${p}${t}`).join("\n");
         const out = uncheckTaskItems(text, new Set(["a"]));
         assert.ok(!isTaskChecked(out, "a"));
-        assert.deepEqual(readTaskItems(out).filter((t) => t.text !== "a"), readTaskItems(text).filter((t) => t.text !== "a"));
+        assert.deepEqual(
+          readTaskItems(out).filter((t) => t.text !== "a"),
+          readTaskItems(text).filter((t) => t.text !== "a"),
+        );
       }),
     );
   });
@@ -66,7 +115,10 @@ describe("who ticked what, from one edit", () => {
   });
 
   test("an unchecked box that was recorded is an untick; a recorded box left alone is nothing", () => {
-    const state = reviewed([{ type: "review_item_checked", actor: "grace", issue: REVIEW, item: ITEMS[1] }, { type: "review_item_checked", actor: "grace", issue: REVIEW, item: ITEMS[2] }]);
+    const state = reviewed([
+      { type: "review_item_checked", actor: "grace", issue: REVIEW, item: ITEMS[1] },
+      { type: "review_item_checked", actor: "grace", issue: REVIEW, item: ITEMS[2] },
+    ]);
     const changes = reviewEditChanges(ITEMS, state.review, body([ITEMS[1]!, ITEMS[2]!]), body([ITEMS[2]!]));
     assert.deepEqual(changes, { ticked: [], unticked: [ITEMS[1]], unattributed: [] });
   });
@@ -74,22 +126,40 @@ describe("who ticked what, from one edit", () => {
   test("a reworded or added line is not an item", () => {
     const before = body([]);
     const after = `${before}\n- [x] ${reviewItemText(SECOND_PERSON_ITEM)} (done by me)\n- [x] something else`;
-    assert.deepEqual(reviewEditChanges(ITEMS, reviewed().review, before, after), { ticked: [], unticked: [], unattributed: [] });
+    assert.deepEqual(reviewEditChanges(ITEMS, reviewed().review, before, after), {
+      ticked: [],
+      unticked: [],
+      unattributed: [],
+    });
   });
 });
 
 describe("what is left to do", () => {
   test("an item is done only when checked in the body and recorded", () => {
-    const state = reviewed([{ type: "review_item_checked", actor: "grace", issue: REVIEW, item: SECOND_PERSON_ITEM }]);
+    const state = reviewed([
+      { type: "review_item_checked", actor: "grace", issue: REVIEW, item: SECOND_PERSON_ITEM },
+    ]);
     assert.deepEqual(
-      outstandingItems(ITEMS, state.review, body([SECOND_PERSON_ITEM, ITEMS[1]!])).map((o) => [o.item, o.why]),
-      [[ITEMS[1], "unattributed"], [ITEMS[2], "unchecked"]],
+      outstandingItems(ITEMS, state.review, body([SECOND_PERSON_ITEM, ITEMS[1]!])).map((o) => [
+        o.item,
+        o.why,
+      ]),
+      [
+        [ITEMS[1], "unattributed"],
+        [ITEMS[2], "unchecked"],
+      ],
     );
   });
 
   test("deleting an item's line leaves it outstanding", () => {
-    const text = body(ITEMS).split("\n").filter((l) => !l.includes("Second-person")).join("\n");
-    assert.deepEqual(outstandingItems(ITEMS, reviewed().review, text)[0], { item: SECOND_PERSON_ITEM, why: "unchecked" });
+    const text = body(ITEMS)
+      .split("\n")
+      .filter((l) => !l.includes("Second-person"))
+      .join("\n");
+    assert.deepEqual(outstandingItems(ITEMS, reviewed().review, text)[0], {
+      item: SECOND_PERSON_ITEM,
+      why: "unchecked",
+    });
   });
 });
 
@@ -100,8 +170,14 @@ describe("decisions", () => {
     const self = decideReviewTick(state, SECOND_PERSON_ITEM, person("Ivan"));
     assert.ok(!self.ok && self.error.code === "self_review", "case does not matter");
     assert.match(self.ok ? "" : self.error.message, /other than @ivan/);
-    assert.ok(decideReviewTick(state, ITEMS[1]!, person("ivan")).ok, "the other items are the requester's to tick too");
-    assert.deepEqual(decideReviewTick(state, SECOND_PERSON_ITEM, person("grace")), { ok: true, value: { type: "review_item_checked", actor: "grace", issue: REVIEW, item: SECOND_PERSON_ITEM } });
+    assert.ok(
+      decideReviewTick(state, ITEMS[1]!, person("ivan")).ok,
+      "the other items are the requester's to tick too",
+    );
+    assert.deepEqual(decideReviewTick(state, SECOND_PERSON_ITEM, person("grace")), {
+      ok: true,
+      value: { type: "review_item_checked", actor: "grace", issue: REVIEW, item: SECOND_PERSON_ITEM },
+    });
     const read = decideReviewTick(state, SECOND_PERSON_ITEM, person("sam", "read"));
     assert.ok(!read.ok && read.error.code === "insufficient_permission");
     const bot = decideReviewTick(state, ITEMS[1]!, { ...person("ci[bot]"), type: "Bot" });
@@ -111,7 +187,8 @@ describe("decisions", () => {
   test("whoever broke the glass is excluded too, even when someone else opened the request", () => {
     const state = { ...reviewed(), requester: "olga", break_glass: { actor: "ivan", reason: "x" } };
     assert.deepEqual(selfReviewers(state), ["olga", "ivan"]);
-    for (const who of ["olga", "ivan"]) assert.ok(!decideReviewTick(state, SECOND_PERSON_ITEM, person(who)).ok, who);
+    for (const who of ["olga", "ivan"])
+      assert.ok(!decideReviewTick(state, SECOND_PERSON_ITEM, person(who)).ok, who);
   });
 
   test("waivers: not by the people under review, not without words, once", () => {
@@ -128,21 +205,43 @@ describe("decisions", () => {
     assert.ok(ok.ok);
     const waived = applyEvent(state, { ...ok.value, at });
     assert.ok(waived.ok && waived.value.review.waiver?.actor === "grace");
-    assert.ok(waived.ok && !decideWaiver(waived.value, person("heidi"), "the rollback never ran at all", 8).ok, "one waiver");
+    assert.ok(
+      waived.ok && !decideWaiver(waived.value, person("heidi"), "the rollback never ran at all", 8).ok,
+      "one waiver",
+    );
   });
 });
 
 describe("the lifecycle keeps the invariants even if a caller does not", () => {
   test("a second-person tick or a waiver by the person under review is refused by the fold", () => {
     const state = reviewed();
-    const tick = applyEvent(state, { type: "review_item_checked", actor: "ivan", issue: REVIEW, item: SECOND_PERSON_ITEM, at });
+    const tick = applyEvent(state, {
+      type: "review_item_checked",
+      actor: "ivan",
+      issue: REVIEW,
+      item: SECOND_PERSON_ITEM,
+      at,
+    });
     assert.ok(!tick.ok && tick.error.code === "self_review");
-    const waive = applyEvent(state, { type: "review_waived", actor: "IVAN", issue: REVIEW, reason: "whatever I like", comment_id: 1, at });
+    const waive = applyEvent(state, {
+      type: "review_waived",
+      actor: "IVAN",
+      issue: REVIEW,
+      reason: "whatever I like",
+      comment_id: 1,
+      at,
+    });
     assert.ok(!waive.ok && waive.error.code === "self_waiver");
   });
 
   test("review events name their review: another issue's number is refused", () => {
-    const wrong = applyEvent(reviewed(), { type: "review_item_checked", actor: "grace", issue: REVIEW + 1, item: ITEMS[1]!, at });
+    const wrong = applyEvent(reviewed(), {
+      type: "review_item_checked",
+      actor: "grace",
+      issue: REVIEW + 1,
+      item: ITEMS[1]!,
+      at,
+    });
     assert.ok(!wrong.ok && wrong.error.code === "invalid_transition");
   });
 
@@ -152,7 +251,10 @@ describe("the lifecycle keeps the invariants even if a caller does not", () => {
       { type: "review_item_unchecked", actor: "ivan", issue: REVIEW, item: ITEMS[1] },
       { type: "review_item_checked", actor: "heidi", issue: REVIEW, item: ITEMS[1] },
     ]);
-    assert.deepEqual(state.review.ticks.map((t) => [t.item, t.actor]), [[ITEMS[1], "heidi"]]);
+    assert.deepEqual(
+      state.review.ticks.map((t) => [t.item, t.actor]),
+      [[ITEMS[1], "heidi"]],
+    );
     assert.deepEqual(state.review.items, ITEMS);
     const legacy = fold([
       { type: "requested", actor: "dave", request, hash: "h", required_approvals: 1 },

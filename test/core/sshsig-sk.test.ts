@@ -32,7 +32,22 @@ function opensshVerifies(signature: string, message: string): { ok: boolean; out
   const id = Math.random().toString(36).slice(2);
   writeFileSync(join(dir, `allowed-${id}`), `grace ${key.line}\n`);
   writeFileSync(join(dir, `sig-${id}`), signature);
-  const r = spawnSync("ssh-keygen", ["-Y", "verify", "-f", join(dir, `allowed-${id}`), "-I", "grace", "-n", STEP_UP_NAMESPACE, "-s", join(dir, `sig-${id}`)], { input: message, encoding: "utf8" });
+  const r = spawnSync(
+    "ssh-keygen",
+    [
+      "-Y",
+      "verify",
+      "-f",
+      join(dir, `allowed-${id}`),
+      "-I",
+      "grace",
+      "-n",
+      STEP_UP_NAMESPACE,
+      "-s",
+      join(dir, `sig-${id}`),
+    ],
+    { input: message, encoding: "utf8" },
+  );
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
@@ -45,20 +60,36 @@ describe("sk-ssh-ed25519 signatures (constructed per PROTOCOL.u2f / PROTOCOL.ssh
   });
 
   it("our verifier accepts it, reports the hardware key type, flags and counter", () => {
-    const verified = verifySshSignature(skSign(key, MESSAGE, { flags: SK_USER_PRESENT | SK_USER_VERIFIED, counter: 4242 }), MESSAGE, STEP_UP_NAMESPACE);
+    const verified = verifySshSignature(
+      skSign(key, MESSAGE, { flags: SK_USER_PRESENT | SK_USER_VERIFIED, counter: 4242 }),
+      MESSAGE,
+      STEP_UP_NAMESPACE,
+    );
     assert.ok(verified.ok, JSON.stringify(verified));
     assert.equal(verified.value.key.type, SK_ED25519);
     assert.equal(verified.value.key.hardware, true);
     assert.equal(verified.value.key.application, "ssh:");
     assert.equal(verified.value.flags, SK_USER_PRESENT | SK_USER_VERIFIED);
     assert.equal(verified.value.counter, 4242);
-    const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", "-"], { input: `${key.line}\n`, encoding: "utf8" }).split(/\s+/)[1];
+    const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", "-"], {
+      input: `${key.line}\n`,
+      encoding: "utf8",
+    }).split(/\s+/)[1];
     assert.equal(verified.value.key.fingerprint, fingerprint);
   });
 
   it("a step-up that requires a hardware key accepts the sk signature with user presence, and records flags and counter", () => {
     const body = `/approve\n\n${skSign(key, MESSAGE, { flags: SK_USER_PRESENT, counter: 9 })}`;
-    const checked = checkStepUp({ stepUp: { methods: ["ssh-signature"], require_hardware_key: true }, kind: "approve", body, repository: "acme/ops", issue: 12, hash: HASH, signingKeys: [key.line], login: "grace" });
+    const checked = checkStepUp({
+      stepUp: { methods: ["ssh-signature"], require_hardware_key: true },
+      kind: "approve",
+      body,
+      repository: "acme/ops",
+      issue: 12,
+      hash: HASH,
+      signingKeys: [key.line],
+      login: "grace",
+    });
     assert.ok(checked.ok, JSON.stringify(checked));
     assert.equal(checked.value?.key_type, SK_ED25519);
     assert.equal(checked.value?.flags, SK_USER_PRESENT);
@@ -72,25 +103,49 @@ describe("sk-ssh-ed25519 signatures (constructed per PROTOCOL.u2f / PROTOCOL.ssh
     assert.ok(opensshVerifies(sig, MESSAGE).ok, "the signature is cryptographically valid");
     assert.ok(verifySshSignature(sig, MESSAGE, STEP_UP_NAMESPACE).ok);
     for (const require_hardware_key of [true, false]) {
-      const checked = checkStepUp({ stepUp: { methods: ["ssh-signature"], require_hardware_key }, kind: "approve", body: `/approve\n\n${sig}`, repository: "acme/ops", issue: 12, hash: HASH, signingKeys: [key.line], login: "grace" });
+      const checked = checkStepUp({
+        stepUp: { methods: ["ssh-signature"], require_hardware_key },
+        kind: "approve",
+        body: `/approve\n\n${sig}`,
+        repository: "acme/ops",
+        issue: 12,
+        hash: HASH,
+        signingKeys: [key.line],
+        login: "grace",
+      });
       assert.ok(!checked.ok, "refused");
       assert.equal(checked.error.code, "step_up_bad_signature");
       assert.match(checked.error.message, /without user presence/);
     }
     // User verification (a PIN) without presence is still no touch.
-    const uvOnly = checkStepUp({ stepUp: { methods: ["ssh-signature"], require_hardware_key: true }, kind: "approve", body: skSign(key, MESSAGE, { flags: SK_USER_VERIFIED }), repository: "acme/ops", issue: 12, hash: HASH, signingKeys: [key.line], login: "grace" });
+    const uvOnly = checkStepUp({
+      stepUp: { methods: ["ssh-signature"], require_hardware_key: true },
+      kind: "approve",
+      body: skSign(key, MESSAGE, { flags: SK_USER_VERIFIED }),
+      repository: "acme/ops",
+      issue: 12,
+      hash: HASH,
+      signingKeys: [key.line],
+      login: "grace",
+    });
     assert.ok(!uvOnly.ok);
   });
 
   it("a signature whose authenticator data names another application, or whose flags were flipped afterwards, does not verify", () => {
     const otherApp = skSign(key, MESSAGE, { flags: SK_USER_PRESENT, application: "ssh:other" });
-    assert.deepEqual(verifySshSignature(otherApp, MESSAGE, STEP_UP_NAMESPACE), { ok: false, error: "bad_signature" });
+    assert.deepEqual(verifySshSignature(otherApp, MESSAGE, STEP_UP_NAMESPACE), {
+      ok: false,
+      error: "bad_signature",
+    });
     // Set the user-present bit on a signature made without it: the flags are signed, so it fails.
     const unsigned = skSign(key, MESSAGE, { flags: 0 });
     const raw = Buffer.from(unsigned.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
     raw[raw.length - 5] = SK_USER_PRESENT;
     const forged = `-----BEGIN SSH SIGNATURE-----\n${raw.toString("base64")}\n-----END SSH SIGNATURE-----\n`;
-    assert.deepEqual(verifySshSignature(forged, MESSAGE, STEP_UP_NAMESPACE), { ok: false, error: "bad_signature" });
+    assert.deepEqual(verifySshSignature(forged, MESSAGE, STEP_UP_NAMESPACE), {
+      ok: false,
+      error: "bad_signature",
+    });
     assert.equal(opensshVerifies(forged, MESSAGE).ok, false);
   });
 });

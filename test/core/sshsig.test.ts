@@ -11,18 +11,23 @@ import { after, before, describe, it } from "node:test";
 import { fingerprintOf, parsePublicKeyLine, verifySshSignature } from "../../src/core/sshsig.ts";
 
 let dir: string;
-const MESSAGE = "breakglass-approve\nacme/ops#12\n4b1c0ffee4b1c0ffee4b1c0ffee4b1c0ffee4b1c0ffee4b1c0ffee4b1c0ffee0\n";
+const MESSAGE =
+  "breakglass-approve\nacme/ops#12\n4b1c0ffee4b1c0ffee4b1c0ffee4b1c0ffee4b1c0ffee4b1c0ffee4b1c0ffee0\n";
 
 function keygen(name: string, ...args: string[]): { pub: string; fingerprint: string } {
   execFileSync("ssh-keygen", ["-q", "-N", "", "-C", name, "-f", join(dir, name), ...args]);
   const pub = readFileSync(join(dir, `${name}.pub`), "utf8").trim();
-  const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, `${name}.pub`)], { encoding: "utf8" }).split(/\s+/)[1]!;
+  const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, `${name}.pub`)], {
+    encoding: "utf8",
+  }).split(/\s+/)[1]!;
   return { pub, fingerprint };
 }
 function sign(name: string, message: string, namespace = "breakglass", extra: string[] = []): string {
   const file = join(dir, `msg-${name}-${Math.random().toString(36).slice(2)}`);
   writeFileSync(file, message);
-  execFileSync("ssh-keygen", ["-Y", "sign", "-n", namespace, "-f", join(dir, name), ...extra, file], { stdio: ["ignore", "ignore", "ignore"] });
+  execFileSync("ssh-keygen", ["-Y", "sign", "-n", namespace, "-f", join(dir, name), ...extra, file], {
+    stdio: ["ignore", "ignore", "ignore"],
+  });
   return readFileSync(`${file}.sig`, "utf8");
 }
 
@@ -42,8 +47,15 @@ describe("verifySshSignature with signatures from the real ssh-keygen", () => {
       assert.ok(verified.ok, JSON.stringify(verified));
       const listed = parsePublicKeyLine(keys[type]!.pub);
       assert.ok(listed.ok);
-      assert.ok(verified.value.key.blob.equals(listed.value.blob), "the embedded key is the signer's public key");
-      assert.equal(verified.value.key.fingerprint, keys[type]!.fingerprint, "fingerprint as ssh-keygen -l prints it");
+      assert.ok(
+        verified.value.key.blob.equals(listed.value.blob),
+        "the embedded key is the signer's public key",
+      );
+      assert.equal(
+        verified.value.key.fingerprint,
+        keys[type]!.fingerprint,
+        "fingerprint as ssh-keygen -l prints it",
+      );
       assert.equal(verified.value.key.hardware, false);
     });
   }
@@ -55,13 +67,22 @@ describe("verifySshSignature with signatures from the real ssh-keygen", () => {
 
   it("refuses the signature for another message (another issue, another request hash)", () => {
     const armored = sign("ed25519", MESSAGE);
-    assert.deepEqual(verifySshSignature(armored, MESSAGE.replace("#12", "#13"), "breakglass"), { ok: false, error: "bad_signature" });
-    assert.deepEqual(verifySshSignature(armored, MESSAGE.replace("4b1c", "5b1c"), "breakglass"), { ok: false, error: "bad_signature" });
+    assert.deepEqual(verifySshSignature(armored, MESSAGE.replace("#12", "#13"), "breakglass"), {
+      ok: false,
+      error: "bad_signature",
+    });
+    assert.deepEqual(verifySshSignature(armored, MESSAGE.replace("4b1c", "5b1c"), "breakglass"), {
+      ok: false,
+      error: "bad_signature",
+    });
   });
 
   it("refuses a signature made in another namespace (e.g. a git commit signature)", () => {
     const armored = sign("ecdsa", MESSAGE, "git");
-    assert.deepEqual(verifySshSignature(armored, MESSAGE, "breakglass"), { ok: false, error: "wrong_namespace" });
+    assert.deepEqual(verifySshSignature(armored, MESSAGE, "breakglass"), {
+      ok: false,
+      error: "wrong_namespace",
+    });
   });
 
   it("refuses a signature whose embedded key was swapped for another (the signature no longer verifies)", () => {
@@ -71,9 +92,17 @@ describe("verifySshSignature with signatures from the real ssh-keygen", () => {
     const mine = parsePublicKeyLine(keys.ed25519!.pub);
     assert.ok(mine.ok);
     const body = Buffer.from(armored.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
-    const swapped = Buffer.from(body.toString("latin1").replace(mine.value.blob.toString("latin1"), other.value.blob.toString("latin1")), "latin1");
+    const swapped = Buffer.from(
+      body
+        .toString("latin1")
+        .replace(mine.value.blob.toString("latin1"), other.value.blob.toString("latin1")),
+      "latin1",
+    );
     const forged = `-----BEGIN SSH SIGNATURE-----\n${swapped.toString("base64")}\n-----END SSH SIGNATURE-----\n`;
-    assert.deepEqual(verifySshSignature(forged, MESSAGE, "breakglass"), { ok: false, error: "bad_signature" });
+    assert.deepEqual(verifySshSignature(forged, MESSAGE, "breakglass"), {
+      ok: false,
+      error: "bad_signature",
+    });
   });
 
   it("reports garbage, truncation and unknown formats as malformed, never throws", () => {
@@ -111,7 +140,8 @@ describe("parsePublicKeyLine", () => {
 describe("withoutSignature", () => {
   it("leaves a comment without a signature exactly as written (an indented or quoted command stays one)", async () => {
     const { withoutSignature } = await import("../../src/core/step-up.ts");
-    for (const text of ["    /approve", "> /approve", "LGTM\n/approve", "/approve  \n"]) assert.equal(withoutSignature(text), text);
+    for (const text of ["    /approve", "> /approve", "LGTM\n/approve", "/approve  \n"])
+      assert.equal(withoutSignature(text), text);
   });
   it("removes the signed line and the armored block, keeping the command and its note", async () => {
     const { withoutSignature } = await import("../../src/core/step-up.ts");

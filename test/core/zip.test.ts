@@ -3,7 +3,10 @@ import { it } from "node:test";
 import { readZip, writeZip } from "../../src/core/zip.ts";
 
 it("a written ZIP reads back file for file, and a corrupted one is refused", () => {
-  const files = { "breakglass-7.age": Buffer.from("-----BEGIN AGE ENCRYPTED FILE-----\nabc\n"), "b.txt": Buffer.alloc(5000, 7) };
+  const files = {
+    "breakglass-7.age": Buffer.from("-----BEGIN AGE ENCRYPTED FILE-----\nabc\n"),
+    "b.txt": Buffer.alloc(5000, 7),
+  };
   const zip = writeZip(files);
   assert.equal(zip.readUInt32LE(0), 0x04034b50, "starts with a local file header");
   const read = readZip(zip);

@@ -62,12 +62,18 @@ test("mint narrows the token to the policy's repositories and permissions and en
   const github = fakeGitHub();
   const provider = createGitHubTokenProvider(github.deps);
   const minted = await provider.mint(request());
-  assert.deepEqual(github.created, [{ repositories: ["ops"], permissions: { contents: "write", issues: "read" } }]);
+  assert.deepEqual(github.created, [
+    { repositories: ["ops"], permissions: { contents: "write", issues: "read" } },
+  ]);
   assert.deepEqual(minted.secrets, { BREAKGLASS_GITHUB_TOKEN: TOKEN });
   assert.equal(minted.revocationHandle, TOKEN);
   assert.match(minted.credentialId, /^ghs-fp-[0-9a-f]{12}$/);
   assert.equal(minted.credentialId, tokenFingerprint(TOKEN));
-  assert.equal(minted.expiresAt, NOW + 20 * 60_000, "the grant ends before GitHub's hour: the app revokes at grant end");
+  assert.equal(
+    minted.expiresAt,
+    NOW + 20 * 60_000,
+    "the grant ends before GitHub's hour: the app revokes at grant end",
+  );
   assert.deepEqual(minted.outputs, {
     token_id: minted.credentialId,
     expires_at: "2026-11-24T09:20:00.000Z",
@@ -76,7 +82,10 @@ test("mint narrows the token to the policy's repositories and permissions and en
     permissions: "contents:write,issues:read",
   });
   assert.ok(!JSON.stringify(minted.outputs).includes(TOKEN));
-  assert.ok(!minted.credentialId.includes(TOKEN.slice(4, 16)), "the fingerprint reveals nothing of the token");
+  assert.ok(
+    !minted.credentialId.includes(TOKEN.slice(4, 16)),
+    "the fingerprint reveals nothing of the token",
+  );
 });
 
 test("when the token expires before the grant, the credential ends with the token", async () => {
@@ -96,15 +105,24 @@ test("revoke deletes the token with the token itself, and only then does verifyR
   await provider.revoke(ref);
   assert.equal(github.live.has(TOKEN), false);
   const after = await provider.verifyRevoked(ref);
-  assert.deepEqual(after, { revoked: true, evidence: `GET /installation/repositories with ${minted.credentialId} answered 401 Bad credentials` });
+  assert.deepEqual(after, {
+    revoked: true,
+    evidence: `GET /installation/repositories with ${minted.credentialId} answered 401 Bad credentials`,
+  });
 });
 
 test("revoke without the kept token, or with a token of another credential, refuses and says why", async () => {
   const github = fakeGitHub();
   const provider = createGitHubTokenProvider(github.deps);
   const minted = await provider.mint(request());
-  await assert.rejects(provider.revoke(refOf(minted.credentialId)), /only its holder can revoke it.*expires by itself/);
-  await assert.rejects(provider.revoke(refOf(minted.credentialId, "ghs_someoneelse")), /belongs to another credential/);
+  await assert.rejects(
+    provider.revoke(refOf(minted.credentialId)),
+    /only its holder can revoke it.*expires by itself/,
+  );
+  await assert.rejects(
+    provider.revoke(refOf(minted.credentialId, "ghs_someoneelse")),
+    /belongs to another credential/,
+  );
   assert.equal(github.live.has(TOKEN), true, "nothing was revoked");
   assert.equal((await provider.verifyRevoked(refOf(minted.credentialId))).revoked, false);
   assert.equal((await provider.verifyRevoked(refOf(minted.credentialId, "ghs_someoneelse"))).revoked, false);
@@ -161,7 +179,8 @@ test("bad settings and ended grants are refused before GitHub is called", async 
     [{ repositories: ["ops"], permissions: { contents: "owner" } }, /read, write or admin/],
     [{ repositories: ["ops"], permissions: { "Contents!": "read" } }, /permission name/],
   ];
-  for (const [settings, message] of bad) await assert.rejects(provider.mint(request({ settings })), message, JSON.stringify(settings));
+  for (const [settings, message] of bad)
+    await assert.rejects(provider.mint(request({ settings })), message, JSON.stringify(settings));
   await assert.rejects(provider.mint(request({ expiresAt: NOW })), /already ended/);
   assert.equal(github.created.length, 0);
 });
@@ -173,7 +192,10 @@ test("a refusal from GitHub is rethrown with what the installation must allow", 
       throw new Error("The permissions requested are not granted to this installation.");
     },
   });
-  await assert.rejects(provider.mint(request()), /Could not create a GitHub installation token for ops with contents: write, issues: read: The permissions requested are not granted.*installation must cover/);
+  await assert.rejects(
+    provider.mint(request()),
+    /Could not create a GitHub installation token for ops with contents: write, issues: read: The permissions requested are not granted.*installation must cover/,
+  );
 });
 
 test("githubTokenDepsFromOctokit: the HTTP calls and how their answers are read", async () => {
@@ -187,20 +209,51 @@ test("githubTokenDepsFromOctokit: the HTTP calls and how their answers are read"
   const calls: Array<{ url: string; method: string; authorization: string | null }> = [];
   const statuses = [204, 401, 500, 200];
   const fakeFetch = (async (url: string, init: RequestInit) => {
-    calls.push({ url, method: init.method ?? "GET", authorization: new Headers(init.headers).get("authorization") });
+    calls.push({
+      url,
+      method: init.method ?? "GET",
+      authorization: new Headers(init.headers).get("authorization"),
+    });
     return new Response(null, { status: statuses.shift()! });
   }) as unknown as typeof fetch;
   const deps = githubTokenDepsFromOctokit(octokit, 31, "https://ghe.example.com/api/v3/", fakeFetch);
-  assert.deepEqual(await deps.createInstallationToken({ repositories: ["ops"], permissions: { contents: "read" } }), { token: TOKEN, expiresAt: Date.parse("2026-11-24T10:00:00Z") });
-  assert.deepEqual(requests, [{ route: "POST /app/installations/{installation_id}/access_tokens", parameters: { installation_id: 31, repositories: ["ops"], permissions: { contents: "read" } } }]);
+  assert.deepEqual(
+    await deps.createInstallationToken({ repositories: ["ops"], permissions: { contents: "read" } }),
+    { token: TOKEN, expiresAt: Date.parse("2026-11-24T10:00:00Z") },
+  );
+  assert.deepEqual(requests, [
+    {
+      route: "POST /app/installations/{installation_id}/access_tokens",
+      parameters: { installation_id: 31, repositories: ["ops"], permissions: { contents: "read" } },
+    },
+  ]);
   await deps.revokeInstallationToken(TOKEN);
   await deps.revokeInstallationToken(TOKEN); // 401: already gone, fine
-  await assert.rejects(deps.revokeInstallationToken(TOKEN), (error: Error) => error.message === "DELETE /installation/token answered 500");
+  await assert.rejects(
+    deps.revokeInstallationToken(TOKEN),
+    (error: Error) => error.message === "DELETE /installation/token answered 500",
+  );
   assert.equal(await deps.probe(TOKEN), 200);
-  assert.deepEqual(calls[0], { url: "https://ghe.example.com/api/v3/installation/token", method: "DELETE", authorization: `Bearer ${TOKEN}` });
-  assert.deepEqual(calls[3], { url: "https://ghe.example.com/api/v3/installation/repositories?per_page=1", method: "GET", authorization: `Bearer ${TOKEN}` });
-  const broken = githubTokenDepsFromOctokit({ request: async () => ({ data: { token: "" } }) }, 31, "https://x", fakeFetch);
-  await assert.rejects(broken.createInstallationToken({ repositories: ["ops"], permissions: { contents: "read" } }), /without a token/);
+  assert.deepEqual(calls[0], {
+    url: "https://ghe.example.com/api/v3/installation/token",
+    method: "DELETE",
+    authorization: `Bearer ${TOKEN}`,
+  });
+  assert.deepEqual(calls[3], {
+    url: "https://ghe.example.com/api/v3/installation/repositories?per_page=1",
+    method: "GET",
+    authorization: `Bearer ${TOKEN}`,
+  });
+  const broken = githubTokenDepsFromOctokit(
+    { request: async () => ({ data: { token: "" } }) },
+    31,
+    "https://x",
+    fakeFetch,
+  );
+  await assert.rejects(
+    broken.createInstallationToken({ repositories: ["ops"], permissions: { contents: "read" } }),
+    /without a token/,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -211,43 +264,93 @@ after(() => sandbox.emulator.close());
 
 async function emulatorProvider() {
   const appOctokit = new Octokit({ baseUrl: sandbox.emulator.apiUrl, auth: await sandbox.appJwt() });
-  const deps = githubTokenDepsFromOctokit(appOctokit, sandbox.emulator.state.installation.id, sandbox.emulator.apiUrl);
+  const deps = githubTokenDepsFromOctokit(
+    appOctokit,
+    sandbox.emulator.state.installation.id,
+    sandbox.emulator.apiUrl,
+  );
   return createGitHubTokenProvider(deps);
 }
 
 test("emulator: the minted token reaches only its repositories with only its permissions, until revoked", async () => {
   const provider = await emulatorProvider();
   const now = Date.now();
-  const minted = await provider.mint(request({ settings: { repositories: ["ops"], permissions: { issues: "write" } }, now, expiresAt: now + 10 * 60_000 }));
+  const minted = await provider.mint(
+    request({
+      settings: { repositories: ["ops"], permissions: { issues: "write" } },
+      now,
+      expiresAt: now + 10 * 60_000,
+    }),
+  );
   const token = minted.secrets.BREAKGLASS_GITHUB_TOKEN!;
   assert.match(token, /^ghs_/);
-  assert.equal(token.split(".").length, 3, "GitHub's stateless format (ghs_APPID_JWT): revoke-then-401 must hold for it too");
+  assert.equal(
+    token.split(".").length,
+    3,
+    "GitHub's stateless format (ghs_APPID_JWT): revoke-then-401 must hold for it too",
+  );
   assert.equal(minted.expiresAt, now + 10 * 60_000);
   assert.equal((await sandbox.api("GET", "/repos/acme/ops", token)).status, 200);
-  assert.equal((await sandbox.api("GET", "/repos/acme/infra", token)).status, 404, "outside its repositories");
-  assert.equal((await sandbox.api("POST", "/repos/acme/ops/issues", token, { title: "from the break-glass token" })).status, 201);
-  assert.equal((await sandbox.api("GET", "/repos/acme/ops/contents/policies/model.yml", token)).status, 403, "beyond its permissions (no contents)");
+  assert.equal(
+    (await sandbox.api("GET", "/repos/acme/infra", token)).status,
+    404,
+    "outside its repositories",
+  );
+  assert.equal(
+    (await sandbox.api("POST", "/repos/acme/ops/issues", token, { title: "from the break-glass token" }))
+      .status,
+    201,
+  );
+  assert.equal(
+    (await sandbox.api("GET", "/repos/acme/ops/contents/policies/model.yml", token)).status,
+    403,
+    "beyond its permissions (no contents)",
+  );
 
   const ref = refOf(minted.credentialId, minted.revocationHandle);
   assert.equal((await provider.verifyRevoked(ref)).revoked, false);
   await provider.revoke(ref);
-  assert.equal((await sandbox.api("GET", "/repos/acme/ops", token)).status, 401, "the revoked token is refused");
+  assert.equal(
+    (await sandbox.api("GET", "/repos/acme/ops", token)).status,
+    401,
+    "the revoked token is refused",
+  );
   const check = await provider.verifyRevoked(ref);
   assert.equal(check.revoked, true, check.evidence);
   await provider.revoke(ref); // revoking twice is harmless
-  const deletes = sandbox.emulator.apiRequests.filter((r) => r.method === "DELETE" && r.route === "/installation/token");
-  assert.deepEqual(deletes.map((r) => [r.status, r.tokenKind]), [[204, "installation"], [401, "installation"]]);
+  const deletes = sandbox.emulator.apiRequests.filter(
+    (r) => r.method === "DELETE" && r.route === "/installation/token",
+  );
+  assert.deepEqual(
+    deletes.map((r) => [r.status, r.tokenKind]),
+    [
+      [204, "installation"],
+      [401, "installation"],
+    ],
+  );
 });
 
 test("emulator: permissions the installation lacks are refused with GitHub's reason", async () => {
   const provider = await emulatorProvider();
   const now = Date.now();
   await assert.rejects(
-    provider.mint(request({ settings: { repositories: ["ops"], permissions: { administration: "write" } }, now, expiresAt: now + 600_000 })),
+    provider.mint(
+      request({
+        settings: { repositories: ["ops"], permissions: { administration: "write" } },
+        now,
+        expiresAt: now + 600_000,
+      }),
+    ),
     /Could not create a GitHub installation token for ops with administration: write: The permissions requested are not granted to this installation/,
   );
   await assert.rejects(
-    provider.mint(request({ settings: { repositories: ["elsewhere"], permissions: { issues: "read" } }, now, expiresAt: now + 600_000 })),
+    provider.mint(
+      request({
+        settings: { repositories: ["elsewhere"], permissions: { issues: "read" } },
+        now,
+        expiresAt: now + 600_000,
+      }),
+    ),
     /not accessible to the parent installation/,
   );
 });

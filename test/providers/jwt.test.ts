@@ -37,7 +37,13 @@ const refFor = (credentialId: string, revocationHandle?: string): CredentialRef 
 
 function setup(clock = { now: NOW }) {
   const revocations = memoryRevocationStore(() => clock.now);
-  const provider = createJwtProvider({ issuer: ISSUER, signingKey: keys.privateKey, kid: "k1", revocations, now: () => clock.now });
+  const provider = createJwtProvider({
+    issuer: ISSUER,
+    signingKey: keys.privateKey,
+    kid: "k1",
+    revocations,
+    now: () => clock.now,
+  });
   return { revocations, provider, clock };
 }
 
@@ -73,7 +79,9 @@ test("audience defaults to the resource and scope to the role", async () => {
   const claims = decodeJwt((await provider.mint(request({ settings: {} }))).secrets.BREAKGLASS_TOKEN!);
   assert.equal(claims.aud, "model-guardrail-override");
   assert.equal(claims.scope, "override");
-  const many = decodeJwt((await provider.mint(request({ settings: { scopes: ["a:b", "c:d"] } }))).secrets.BREAKGLASS_TOKEN!);
+  const many = decodeJwt(
+    (await provider.mint(request({ settings: { scopes: ["a:b", "c:d"] } }))).secrets.BREAKGLASS_TOKEN!,
+  );
   assert.equal(many.scope, "a:b c:d");
 });
 
@@ -102,10 +110,20 @@ test("introspection: active before revocation, inactive after; verifyRevoked fol
   const token = minted.secrets.BREAKGLASS_TOKEN!;
   const ref = refFor(minted.credentialId);
   const active = await introspect(token, { jwks, issuer: ISSUER, revocations, now: NOW });
-  assert.deepEqual(active, { active: true, sub: "dave", scope: "guardrail:disable", exp: (NOW + 30 * 60_000) / 1000, jti: minted.credentialId });
+  assert.deepEqual(active, {
+    active: true,
+    sub: "dave",
+    scope: "guardrail:disable",
+    exp: (NOW + 30 * 60_000) / 1000,
+    jti: minted.credentialId,
+  });
   assert.equal((await provider.verifyRevoked(ref)).revoked, false);
   await provider.revoke(ref);
-  assert.deepEqual(await introspect(token, { jwks, issuer: ISSUER, revocations, now: NOW }), { active: false, reason: "revoked", jti: minted.credentialId });
+  assert.deepEqual(await introspect(token, { jwks, issuer: ISSUER, revocations, now: NOW }), {
+    active: false,
+    reason: "revoked",
+    jti: minted.credentialId,
+  });
   assert.equal((await provider.verifyRevoked(ref)).revoked, true);
 });
 
@@ -144,7 +162,12 @@ test("a listing lasts until the token's own expiry plus an hour, then drops off 
   assert.equal(await revocations.isRevoked(minted.credentialId), true);
   clock.now = NOW + 10 * 60_000 + 61 * 60_000;
   assert.equal(await revocations.isRevoked(minted.credentialId), false);
-  const late = await introspect(minted.secrets.BREAKGLASS_TOKEN!, { jwks, issuer: ISSUER, revocations, now: clock.now });
+  const late = await introspect(minted.secrets.BREAKGLASS_TOKEN!, {
+    jwks,
+    issuer: ISSUER,
+    revocations,
+    now: clock.now,
+  });
   assert.deepEqual(late, { active: false, reason: "ERR_JWT_EXPIRED" }, "by then the token is expired anyway");
 });
 
@@ -159,13 +182,28 @@ test("without a kept token the listing lasts longer than any grant can", async (
 test("introspection refuses expired and not-yet-valid tokens, other issuers, other keys and garbage", async () => {
   const { provider, revocations } = setup();
   const token = (await provider.mint(request())).secrets.BREAKGLASS_TOKEN!;
-  const check = (t: string, over: Partial<{ issuer: string; now: number }> = {}) => introspect(t, { jwks, issuer: ISSUER, revocations, now: NOW, ...over });
-  assert.deepEqual(await check(token, { now: NOW + 31 * 60_000 }), { active: false, reason: "ERR_JWT_EXPIRED" });
+  const check = (t: string, over: Partial<{ issuer: string; now: number }> = {}) =>
+    introspect(t, { jwks, issuer: ISSUER, revocations, now: NOW, ...over });
+  assert.deepEqual(await check(token, { now: NOW + 31 * 60_000 }), {
+    active: false,
+    reason: "ERR_JWT_EXPIRED",
+  });
   assert.equal((await check(token, { now: NOW - 60_000 })).active, false);
-  assert.deepEqual(await check(token, { issuer: "https://evil.example" }), { active: false, reason: "ERR_JWT_CLAIM_VALIDATION_FAILED" });
+  assert.deepEqual(await check(token, { issuer: "https://evil.example" }), {
+    active: false,
+    reason: "ERR_JWT_CLAIM_VALIDATION_FAILED",
+  });
   const other = await generateKeyPair("ES256", { extractable: true });
-  const forged = await createJwtProvider({ issuer: ISSUER, signingKey: other.privateKey, kid: "k1", revocations }).mint(request());
-  assert.deepEqual(await check(forged.secrets.BREAKGLASS_TOKEN!), { active: false, reason: "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" });
+  const forged = await createJwtProvider({
+    issuer: ISSUER,
+    signingKey: other.privateKey,
+    kid: "k1",
+    revocations,
+  }).mint(request());
+  assert.deepEqual(await check(forged.secrets.BREAKGLASS_TOKEN!), {
+    active: false,
+    reason: "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+  });
   assert.equal((await check("not-a-token")).active, false);
 });
 
@@ -179,19 +217,45 @@ test("introspection refuses tokens of another type or algorithm signed with the 
     .setIssuedAt(NOW / 1000)
     .setExpirationTime(NOW / 1000 + 600)
     .sign(keys.privateKey);
-  assert.equal((await introspect(otherTyp, { jwks, issuer: ISSUER, revocations, now: NOW })).active, false, "an app JWT of another kind is not a break-glass token");
+  assert.equal(
+    (await introspect(otherTyp, { jwks, issuer: ISSUER, revocations, now: NOW })).active,
+    false,
+    "an app JWT of another kind is not a break-glass token",
+  );
   const header = Buffer.from(JSON.stringify({ alg: "none", typ: "breakglass+jwt" })).toString("base64url");
-  const body = Buffer.from(JSON.stringify({ ...claims, iss: ISSUER, exp: NOW / 1000 + 600 })).toString("base64url");
-  assert.equal((await introspect(`${header}.${body}.`, { jwks, issuer: ISSUER, revocations, now: NOW })).active, false, "alg none");
+  const body = Buffer.from(JSON.stringify({ ...claims, iss: ISSUER, exp: NOW / 1000 + 600 })).toString(
+    "base64url",
+  );
+  assert.equal(
+    (await introspect(`${header}.${body}.`, { jwks, issuer: ISSUER, revocations, now: NOW })).active,
+    false,
+    "alg none",
+  );
 });
 
 test("a node KeyObject signing key works and verifyRevoked derives the public key from it", async () => {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const revocations = memoryRevocationStore(() => NOW);
-  const provider = createJwtProvider({ issuer: ISSUER, signingKey: privateKey, kid: "node", revocations, now: () => NOW });
+  const provider = createJwtProvider({
+    issuer: ISSUER,
+    signingKey: privateKey,
+    kid: "node",
+    revocations,
+    now: () => NOW,
+  });
   const minted = await provider.mint(request());
   const nodeJwks = { keys: [{ ...(publicKey.export({ format: "jwk" }) as JWK), kid: "node", alg: "ES256" }] };
-  assert.equal((await introspect(minted.secrets.BREAKGLASS_TOKEN!, { jwks: nodeJwks, issuer: ISSUER, revocations, now: NOW })).active, true);
+  assert.equal(
+    (
+      await introspect(minted.secrets.BREAKGLASS_TOKEN!, {
+        jwks: nodeJwks,
+        issuer: ISSUER,
+        revocations,
+        now: NOW,
+      })
+    ).active,
+    true,
+  );
   const ref = refFor(minted.credentialId, minted.revocationHandle);
   await provider.revoke(ref);
   assert.equal((await provider.verifyRevoked(ref)).revoked, true);
@@ -200,7 +264,13 @@ test("a node KeyObject signing key works and verifyRevoked derives the public ke
 test("a non-extractable WebCrypto key works too", async () => {
   const locked = await generateKeyPair("ES256", { extractable: false });
   const revocations = memoryRevocationStore(() => NOW);
-  const provider = createJwtProvider({ issuer: ISSUER, signingKey: locked.privateKey, kid: "locked", revocations, now: () => NOW });
+  const provider = createJwtProvider({
+    issuer: ISSUER,
+    signingKey: locked.privateKey,
+    kid: "locked",
+    revocations,
+    now: () => NOW,
+  });
   const minted = await provider.mint(request());
   const ref = refFor(minted.credentialId, minted.revocationHandle);
   await provider.revoke(ref);
@@ -216,13 +286,33 @@ test("once the list has forgotten it, a long-expired token still counts as revok
   const ref = refFor(minted.credentialId, minted.revocationHandle);
   await provider.revoke(ref);
   clock.now = NOW + 10 * 60_000 + 30 * 60_000;
-  assert.match((await provider.verifyRevoked(ref)).evidence, /on the revocation list/, "still listed half an hour after expiry");
+  assert.match(
+    (await provider.verifyRevoked(ref)).evidence,
+    /on the revocation list/,
+    "still listed half an hour after expiry",
+  );
   clock.now = NOW + 10 * 60_000 + 61 * 60_000;
   const late = await provider.verifyRevoked(ref);
-  assert.deepEqual(late, { revoked: true, evidence: `${minted.credentialId} expired at 2026-11-24T09:10:00.000Z; introspection answers inactive (ERR_JWT_EXPIRED)` });
+  assert.deepEqual(late, {
+    revoked: true,
+    evidence: `${minted.credentialId} expired at 2026-11-24T09:10:00.000Z; introspection answers inactive (ERR_JWT_EXPIRED)`,
+  });
   const other = await provider.mint(request({ grantId: "acme/ops#9/x", now: NOW, expiresAt: NOW + 60_000 }));
-  assert.equal((await provider.verifyRevoked(refFor(minted.credentialId, other.revocationHandle))).revoked, false, "another grant's expired token proves nothing");
+  assert.equal(
+    (await provider.verifyRevoked(refFor(minted.credentialId, other.revocationHandle))).revoked,
+    false,
+    "another grant's expired token proves nothing",
+  );
   const stranger = await generateKeyPair("ES256", { extractable: true });
-  const forged = await createJwtProvider({ issuer: ISSUER, signingKey: stranger.privateKey, kid: "k1", revocations: memoryRevocationStore(() => NOW) }).mint(request({ expiresAt: NOW + 60_000 }));
-  assert.equal((await provider.verifyRevoked(refFor(forged.credentialId, forged.revocationHandle))).revoked, false, "a token we did not sign proves nothing");
+  const forged = await createJwtProvider({
+    issuer: ISSUER,
+    signingKey: stranger.privateKey,
+    kid: "k1",
+    revocations: memoryRevocationStore(() => NOW),
+  }).mint(request({ expiresAt: NOW + 60_000 }));
+  assert.equal(
+    (await provider.verifyRevoked(refFor(forged.credentialId, forged.revocationHandle))).revoked,
+    false,
+    "a token we did not sign proves nothing",
+  );
 });

@@ -21,7 +21,10 @@ test("a wrong key, any tampering or a malformed value is refused", () => {
   const parts = sealed.split(".");
   const flipped = Buffer.from(parts[3]!, "base64url");
   flipped[0] = flipped[0]! ^ 1;
-  assert.throws(() => openSealed([parts[0], parts[1], parts[2], flipped.toString("base64url")].join("."), key), /does not open/);
+  assert.throws(
+    () => openSealed([parts[0], parts[1], parts[2], flipped.toString("base64url")].join("."), key),
+    /does not open/,
+  );
   const otherIv = randomBytes(12).toString("base64url");
   assert.throws(() => openSealed([parts[0], otherIv, parts[2], parts[3]].join("."), key), /does not open/);
   assert.throws(() => openSealed("v0.a.b.c", key), /not a sealed value/);

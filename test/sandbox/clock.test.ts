@@ -20,12 +20,17 @@ describe("clock", () => {
     assert.equal(clock.now(), 200, "set may jump backwards (a clock jump)");
     unsubscribe();
     clock.advance(1);
-    assert.deepEqual(heard, [[1_500, 1_000], [1_500, 1_500], [200, 1_500]]);
+    assert.deepEqual(heard, [
+      [1_500, 1_000],
+      [1_500, 1_500],
+      [200, 1_500],
+    ]);
   });
 
   it("refuses moves that are not finite or go backwards through advance", () => {
     const clock = new FakeClock(0);
-    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => clock.advance(bad), RangeError);
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      assert.throws(() => clock.advance(bad), RangeError);
     assert.throws(() => clock.set(Number.NaN), RangeError);
     assert.throws(() => new FakeClock(Number.NaN), RangeError);
     assert.equal(clock.now(), 0);

@@ -15,14 +15,25 @@ import { request } from "@octokit/request";
 const require = createRequire(import.meta.url);
 
 test("the installed content-type is the override, and declares no engine this project's Node range excludes", () => {
-  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { overrides: Record<string, string>; engines: { node: string } };
+  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
+    overrides: Record<string, string>;
+    engines: { node: string };
+  };
   // The copy @octokit/request resolves (its exports map hides package.json, so from its entry point).
   const entry = require.resolve("content-type", { paths: [dirname(require.resolve("@octokit/request"))] });
-  const installed = JSON.parse(readFileSync(join(entry, "..", "..", "package.json"), "utf8")) as { name: string; version: string; engines: { node: string } };
+  const installed = JSON.parse(readFileSync(join(entry, "..", "..", "package.json"), "utf8")) as {
+    name: string;
+    version: string;
+    engines: { node: string };
+  };
   assert.equal(installed.name, "content-type");
   assert.equal(installed.version, pkg.overrides["content-type"]);
   assert.equal(pkg.engines.node, ">=20.18");
-  assert.match(installed.engines.node, /^>=(1[0-9]|20)(\.|$)/, `content-type ${installed.version} must accept Node 20 (engines ${installed.engines.node})`);
+  assert.match(
+    installed.engines.node,
+    /^>=(1[0-9]|20)(\.|$)/,
+    `content-type ${installed.version} must accept Node 20 (engines ${installed.engines.node})`,
+  );
 });
 
 test("Octokit's request reads JSON, text and binary bodies by their content type through the overridden parser", async () => {

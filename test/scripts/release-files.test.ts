@@ -4,7 +4,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 
 const read = (path: string) => readFileSync(path, "utf8");
-const manifest = JSON.parse(read("package.json")) as { license: string; version: string; engines: { node: string } };
+const manifest = JSON.parse(read("package.json")) as {
+  license: string;
+  version: string;
+  engines: { node: string };
+};
 
 test("LICENSE is the MIT licence package.json declares, for the Breakglass contributors", () => {
   assert.equal(manifest.license, "MIT");
@@ -19,7 +23,8 @@ test("SECURITY.md: private reporting through GitHub, supported versions, and wha
   assert.match(text, /Report a\s+vulnerability/);
   assert.match(text, /## Supported versions/);
   assert.match(text, /\*\*Trusted:\*\*[\s\S]*\*\*Not trusted:\*\*/);
-  for (const link of text.match(/\]\((docs\/[^)]+)\)/g) ?? []) assert.ok(existsSync(link.slice(2, -1)), `${link} exists`);
+  for (const link of text.match(/\]\((docs\/[^)]+)\)/g) ?? [])
+    assert.ok(existsSync(link.slice(2, -1)), `${link} exists`);
   assert.match(text, /\(docs\/threat-model\.md\)/);
 });
 
@@ -29,14 +34,21 @@ test("CHANGELOG.md follows Keep a Changelog: an Unreleased section first, every 
   const headings = text.match(/^## .*$/gm) ?? [];
   assert.equal(headings[0], "## [Unreleased]");
   for (const h of headings.slice(1)) assert.match(h, /^## \[\d+\.\d+\.\d+\] - \d{4}-\d{2}-\d{2}$/);
-  for (const h of text.match(/^### .*$/gm) ?? []) assert.match(h, /^### (Added|Changed|Deprecated|Removed|Fixed|Security)$/);
+  for (const h of text.match(/^### .*$/gm) ?? [])
+    assert.match(h, /^### (Added|Changed|Deprecated|Removed|Fixed|Security)$/);
 });
 
 test("the release workflow: tag push or dispatch with a version, least privilege, every CI check before it tags and releases", () => {
   const wf = parse(read(".github/workflows/release.yml")) as {
     on: { push: { tags: string[] }; workflow_dispatch: { inputs: { version: { required: boolean } } } };
     permissions: Record<string, string>;
-    jobs: Record<string, { permissions: Record<string, string>; steps: Array<{ run?: string; uses?: string; env?: Record<string, string> }> }>;
+    jobs: Record<
+      string,
+      {
+        permissions: Record<string, string>;
+        steps: Array<{ run?: string; uses?: string; env?: Record<string, string> }>;
+      }
+    >;
   };
   assert.deepEqual(wf.on.push.tags, ["v[0-9]+.[0-9]+.[0-9]+"]);
   assert.equal(wf.on.workflow_dispatch.inputs.version.required, true);
@@ -45,14 +57,27 @@ test("the release workflow: tag push or dispatch with a version, least privilege
   assert.equal(jobs.length, 1);
   assert.deepEqual(jobs[0]!.permissions, { contents: "write" });
   const runs = jobs[0]!.steps.map((s) => s.run ?? "").join("\n");
-  const order = ["npm ci", "npm run typecheck", "npm run lint", "npm run build", "git diff --exit-code --stat -- dist/", "npm test", 'git tag -a "v$VERSION"', 'git tag -f "$MAJOR"', "gh release create"];
+  const order = [
+    "npm ci",
+    "npm run typecheck",
+    "npm run lint",
+    "npm run build",
+    "git diff --exit-code --stat -- dist/",
+    "npm test",
+    'git tag -a "v$VERSION"',
+    'git tag -f "$MAJOR"',
+    "gh release create",
+  ];
   let at = -1;
   for (const step of order) {
     const i = runs.indexOf(step);
     assert.ok(i > at, `${step} comes after the step before it`);
     at = i;
   }
-  assert.ok(!read(".github/workflows/release.yml").includes("${{ inputs.version }}\n          if"), "the input reaches the shell through env, not by interpolation");
+  assert.ok(
+    !read(".github/workflows/release.yml").includes("${{ inputs.version }}\n          if"),
+    "the input reaches the shell through env, not by interpolation",
+  );
   assert.match(runs, /package\.json says \$manifest/);
 });
 

@@ -12,12 +12,34 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Octokit } from "@octokit/rest";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
-import { repositoryFilesFrom, SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { approve, appTexts, assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest, owner, refusalFor, repo } from "./attack-kit.ts";
+import {
+  repositoryFilesFrom,
+  SANDBOX_TEAMS,
+  startSandbox,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
+import {
+  approve,
+  appTexts,
+  assertNothingGranted,
+  assertRefusedExchange,
+  exchange,
+  grantClaims,
+  historyOf,
+  openRequest,
+  owner,
+  refusalFor,
+  repo,
+} from "./attack-kit.ts";
 
 let sb: Sandbox;
 let guardrailPolicy: string;
-const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+const guardrail = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 const database = { resource: "prod-database", role: "read", duration: "1h", severity: "high" } as const;
 const GUARDRAIL_FILE = "policies/model-guardrail-override.yml";
 
@@ -50,10 +72,26 @@ test("A100 an /approve written before the requester's edit but delivered after i
   const n = await openRequest(sb, "dave", guardrail);
   sb.clock.advance(2_000);
   // GitHub neither orders nor guarantees deliveries: grace's comment reaches the app only after the edit.
-  sb.emulator.faults.holdWebhooks(({ event, action, payload }) => event === "issue_comment" && action === "created" && (payload.comment as { user: { login: string } }).user.login === "grace");
-  const { data: early } = await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve for 30 minutes" });
+  sb.emulator.faults.holdWebhooks(
+    ({ event, action, payload }) =>
+      event === "issue_comment" &&
+      action === "created" &&
+      (payload.comment as { user: { login: string } }).user.login === "grace",
+  );
+  const { data: early } = await sb
+    .as("grace")
+    .rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve for 30 minutes" });
   sb.clock.advance(2_000);
-  await sb.as("dave").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...guardrail, duration: "2h", justification: "Now I need it for the whole evening." }) });
+  await sb.as("dave").rest.issues.update({
+    owner,
+    repo,
+    issue_number: n,
+    body: requestFormBody({
+      ...guardrail,
+      duration: "2h",
+      justification: "Now I need it for the whole evening.",
+    }),
+  });
   await sb.settle();
   const released = await sb.emulator.releaseHeldWebhooks();
   sb.emulator.faults.clear();
@@ -78,9 +116,19 @@ test("A101 a redelivered /approve given for the old content does not count after
   const n = await openRequest(sb, "erin", database);
   sb.clock.advance(2_000);
   await approve(sb, "bob", n, "read is fine");
-  const delivery = sb.emulator.deliveries.findLast((d) => d.event === "issue_comment" && d.action === "created" && (d.payload.comment as { user: { login: string } }).user.login === "bob")!;
+  const delivery = sb.emulator.deliveries.findLast(
+    (d) =>
+      d.event === "issue_comment" &&
+      d.action === "created" &&
+      (d.payload.comment as { user: { login: string } }).user.login === "bob",
+  )!;
   sb.clock.advance(2_000);
-  await sb.as("erin").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...database, role: "write" }) });
+  await sb.as("erin").rest.issues.update({
+    owner,
+    repo,
+    issue_number: n,
+    body: requestFormBody({ ...database, role: "write" }),
+  });
   await sb.settle();
   assert.equal((await historyOf(sb, n)).state.approvals.length, 0, "the edit voided bob's approval");
   await sb.emulator.redeliver(delivery.guid);
@@ -90,19 +138,35 @@ test("A101 a redelivered /approve given for the old content does not count after
   await approve(sb, "carol", n);
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "requested", "only carol's approval counts: 1 of 2");
-  assert.deepEqual(h.state.approvals.map((a) => a.actor), ["carol"]);
+  assert.deepEqual(
+    h.state.approvals.map((a) => a.actor),
+    ["carol"],
+  );
 });
 
 test("A102 an edit of the request by someone other than the requester is refused and recorded with the editor's login", async () => {
   const n = await openRequest(sb, "dave", database);
-  await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...database, role: "write", duration: "4h", justification: "Rewritten by someone else." }) });
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: n,
+    body: requestFormBody({
+      ...database,
+      role: "write",
+      duration: "4h",
+      justification: "Rewritten by someone else.",
+    }),
+  });
   await sb.settle();
   const texts = await appTexts(sb, n);
   const refusal = texts.find((t) => t.includes("(`edit_not_by_requester`)"));
   assert.ok(refusal, `a refusal of the edit; got:\n${texts.map((t) => t.slice(0, 200)).join("\n---\n")}`);
   assert.match(refusal, /@mallory edited this request, but only @dave/);
   assert.match(refusal, /edit the issue yourself/);
-  assert.ok(!texts.some((t) => t.includes("`write`") && t.includes("requests")), "nobody is told that dave requests write");
+  assert.ok(
+    !texts.some((t) => t.includes("`write`") && t.includes("requests")),
+    "nobody is told that dave requests write",
+  );
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.request?.role, "read", "the recorded request stands");
   assert.equal(h.state.request?.duration_seconds, 3600);
@@ -111,9 +175,17 @@ test("A102 an edit of the request by someone other than the requester is refused
   assert.equal(refused.actor, "mallory");
   assert.equal(refused.requester, "dave");
   const status = texts.find((t) => t.startsWith("<!-- breakglass:status"));
-  assert.ok(status?.includes("read") && !status.includes("`write`"), "the status comment shows the recorded request");
+  assert.ok(
+    status?.includes("read") && !status.includes("`write`"),
+    "the status comment shows the recorded request",
+  );
   // The requester's own edit still changes the request.
-  await sb.as("dave").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...database, duration: "2h" }) });
+  await sb.as("dave").rest.issues.update({
+    owner,
+    repo,
+    issue_number: n,
+    body: requestFormBody({ ...database, duration: "2h" }),
+  });
   await sb.settle();
   assert.equal((await historyOf(sb, n)).state.request?.duration_seconds, 2 * 3600);
 });
@@ -126,11 +198,25 @@ test("A103 an approver removed from the owning team before the completing approv
   try {
     await approve(sb, "carol", n);
     const texts = await appTexts(sb, n);
-    assert.ok(texts.some((t) => t.includes("approval(s) no longer count") && t.includes("@bob is no longer a CODEOWNER")), `the app says bob's approval no longer counts; got:\n${texts.map((t) => t.slice(0, 200)).join("\n---\n")}`);
+    assert.ok(
+      texts.some(
+        (t) => t.includes("approval(s) no longer count") && t.includes("@bob is no longer a CODEOWNER"),
+      ),
+      `the app says bob's approval no longer counts; got:\n${texts.map((t) => t.slice(0, 200)).join("\n---\n")}`,
+    );
     const h = await assertNothingGranted(sb, n);
     assert.equal(h.state.status, "requested", "carol alone is 1 of 2");
-    assert.deepEqual(h.state.approvals.map((a) => a.actor), ["carol"]);
-    assert.ok(h.events.some((e) => e.type === "approvals_voided" && e.voided.some((v) => v.actor === "bob" && v.reason === "not_codeowner")));
+    assert.deepEqual(
+      h.state.approvals.map((a) => a.actor),
+      ["carol"],
+    );
+    assert.ok(
+      h.events.some(
+        (e) =>
+          e.type === "approvals_voided" &&
+          e.voided.some((v) => v.actor === "bob" && v.reason === "not_codeowner"),
+      ),
+    );
   } finally {
     sb.emulator.setTeamMembers("acme/dba", SANDBOX_TEAMS["acme/dba"]!);
   }
@@ -146,7 +232,11 @@ test("A104 an approver removed from the owning team after approval stops the gra
     assert.match(answer.body.message!, /approve` again/);
     const h = await assertNothingGranted(sb, n);
     assert.equal(h.state.status, "requested", "the request waits for a fresh approval");
-    assert.ok((await appTexts(sb, n)).some((t) => t.includes("@grace is no longer a CODEOWNER") && t.includes("`/approve` again")));
+    assert.ok(
+      (await appTexts(sb, n)).some(
+        (t) => t.includes("@grace is no longer a CODEOWNER") && t.includes("`/approve` again"),
+      ),
+    );
   } finally {
     resetGuardrail();
   }
@@ -173,7 +263,12 @@ test("A105 an owning team without write access of its own cannot approve, and it
 
 for (const [id, what, edit] of [
   ["A106", "a longer max_duration", (text: string) => text.replace("max_duration: 2h", "max_duration: 8h")],
-  ["A107", "wider role scopes", (text: string) => text.replace("scopes: [guardrail:disable]", "scopes: [guardrail:disable, guardrail:delete]")],
+  [
+    "A107",
+    "wider role scopes",
+    (text: string) =>
+      text.replace("scopes: [guardrail:disable]", "scopes: [guardrail:disable, guardrail:delete]"),
+  ],
 ] as const) {
   test(`${id} a policy widened after approval (${what}) needs fresh approval before anything is minted`, async () => {
     const n = await approvedGuardrail(id === "A106" ? "rita" : "sam");
@@ -186,7 +281,13 @@ for (const [id, what, edit] of [
       assert.match(answer.body.message!, /approved under policy terms that have changed/);
       const h = await assertNothingGranted(sb, n);
       assert.equal(h.state.status, "requested");
-      assert.ok(h.events.some((e) => e.type === "approvals_voided" && e.voided.some((v) => v.actor === "grace" && v.reason === "policy_changed")));
+      assert.ok(
+        h.events.some(
+          (e) =>
+            e.type === "approvals_voided" &&
+            e.voided.some((v) => v.actor === "grace" && v.reason === "policy_changed"),
+        ),
+      );
       // Approved again under the policy in force, the same request is granted.
       sb.clock.advance(2_000);
       await approve(sb, "grace", n, "under the new terms");
@@ -221,7 +322,10 @@ test("A109 an approved request nobody collected expires: the timers record it an
   assert.equal(h.state.status, "timed_out");
   assert.ok(h.events.some((e) => e.type === "approval_expired"));
   const texts = await appTexts(sb, n);
-  assert.ok(texts.some((t) => t.includes("**the approval expired**") && t.includes("Open a new request")), "the issue says why");
+  assert.ok(
+    texts.some((t) => t.includes("**the approval expired**") && t.includes("Open a new request")),
+    "the issue says why",
+  );
   const answer = await exchangeAsGrantRun(n);
   assertRefusedExchange(answer, 409, "request_expired");
   assert.equal((await sb.as("dave").rest.issues.get({ owner, repo, issue_number: n })).data.state, "closed");
@@ -241,8 +345,16 @@ test("A110 the exchange itself refuses an approval past its collect deadline, ev
 test("A111 an /approve an integration posted on the approver's behalf (performed_via_github_app) is not a command", async () => {
   const n = await openRequest(sb, "rita", guardrail);
   sb.clock.advance(2_000);
-  const chatops = new Octokit({ auth: sb.emulator.userToServerToken("grace", "chatops"), baseUrl: sb.emulator.apiUrl });
-  const { data } = await chatops.rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" });
+  const chatops = new Octokit({
+    auth: sb.emulator.userToServerToken("grace", "chatops"),
+    baseUrl: sb.emulator.apiUrl,
+  });
+  const { data } = await chatops.rest.issues.createComment({
+    owner,
+    repo,
+    issue_number: n,
+    body: "/approve",
+  });
   await sb.settle();
   assert.equal(data.user?.login, "grace", "GitHub attributes the comment to the person");
   assert.equal(data.performed_via_github_app?.slug, "chatops", "and names the app that posted it");
@@ -255,15 +367,24 @@ test("A111 an /approve an integration posted on the approver's behalf (performed
 
 test("A112 a policy can opt in to commands posted through a named app", async () => {
   // About the app channel only (step-up is test/security/step-up.test.ts): without step-up, so an app's plain comment can count.
-  sb.emulator.setFile(GUARDRAIL_FILE, `${guardrailPolicy.replace("step_up: ssh-signature", "step_up: none")}\ncommands_via_apps: [chatops]\n`);
+  sb.emulator.setFile(
+    GUARDRAIL_FILE,
+    `${guardrailPolicy.replace("step_up: ssh-signature", "step_up: none")}\ncommands_via_apps: [chatops]\n`,
+  );
   try {
     const n = await openRequest(sb, "erin", guardrail);
     sb.clock.advance(2_000);
-    const other = new Octokit({ auth: sb.emulator.userToServerToken("heidi", "otherbot"), baseUrl: sb.emulator.apiUrl });
+    const other = new Octokit({
+      auth: sb.emulator.userToServerToken("heidi", "otherbot"),
+      baseUrl: sb.emulator.apiUrl,
+    });
     await other.rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" });
     await sb.settle();
     await refusalFor(sb, n, "heidi", "posted_via_app");
-    const chatops = new Octokit({ auth: sb.emulator.userToServerToken("grace", "chatops"), baseUrl: sb.emulator.apiUrl });
+    const chatops = new Octokit({
+      auth: sb.emulator.userToServerToken("grace", "chatops"),
+      baseUrl: sb.emulator.apiUrl,
+    });
     await chatops.rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" });
     await sb.settle();
     assert.equal((await historyOf(sb, n)).state.status, "approved", "only the listed app's comment counts");
@@ -273,9 +394,14 @@ test("A112 a policy can opt in to commands posted through a named app", async ()
 });
 
 test("A113 a read-only outside collaborator's severity: low request is refused, never auto-approved", async () => {
-  const { data: permission } = await sb.as("dave").rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: "oscar" });
+  const { data: permission } = await sb
+    .as("dave")
+    .rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: "oscar" });
   assert.equal(permission.permission, "read", "GitHub's permission API reports read for oscar");
-  const { data: membership } = await sb.as("dave").request("GET /orgs/{org}/members/{username}", { org: owner, username: "oscar" }).catch((e: { status: number }) => ({ data: e.status }));
+  const { data: membership } = await sb
+    .as("dave")
+    .request("GET /orgs/{org}/members/{username}", { org: owner, username: "oscar" })
+    .catch((e: { status: number }) => ({ data: e.status }));
   assert.equal(membership, 404, "oscar is not an organisation member: an outside collaborator");
   // Through the REST API GitHub drops the labels a read-only user sets (the issue form would apply
   // them); a triager labelling it, as the form does, makes it a request by oscar all the same.
@@ -283,7 +409,15 @@ test("A113 a read-only outside collaborator's severity: low request is refused, 
   await sb.as("dave").rest.issues.addLabels({ owner, repo, issue_number: n, labels: ["breakglass"] });
   await sb.settle();
   const texts = await appTexts(sb, n);
-  assert.ok(texts.some((t) => t.includes("(`requester_not_allowed`)") && t.includes("need at least write access") && t.includes("oscar has read")), `the app says why; got:\n${texts.map((t) => t.slice(0, 200)).join("\n---\n")}`);
+  assert.ok(
+    texts.some(
+      (t) =>
+        t.includes("(`requester_not_allowed`)") &&
+        t.includes("need at least write access") &&
+        t.includes("oscar has read"),
+    ),
+    `the app says why; got:\n${texts.map((t) => t.slice(0, 200)).join("\n---\n")}`,
+  );
   assert.ok(!texts.some((t) => t.includes("Auto-approved")), "no auto-approval");
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "invalid");

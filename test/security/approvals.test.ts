@@ -8,10 +8,26 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { approve, appTexts, assertNothingGranted, historyOf, labelsOf, openRequest, owner, refusalFor, repo, say } from "./attack-kit.ts";
+import {
+  approve,
+  appTexts,
+  assertNothingGranted,
+  historyOf,
+  labelsOf,
+  openRequest,
+  owner,
+  refusalFor,
+  repo,
+  say,
+} from "./attack-kit.ts";
 
 let sb: Sandbox;
-const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+const guardrail = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 const database = { resource: "prod-database", role: "read", duration: "1h", severity: "high" } as const;
 
 before(async () => {
@@ -85,7 +101,10 @@ test("A06 an /approve written into an edited comment is ignored", async () => {
   await sb.as("grace").rest.issues.updateComment({ owner, repo, comment_id: id, body: "/approve" });
   await sb.settle();
   const texts = await appTexts(sb, n);
-  assert.ok(texts.some((t) => t.includes("commands in edited comments are ignored") && t.includes("@grace")), `the app says why; got:\n${texts.join("\n---\n")}`);
+  assert.ok(
+    texts.some((t) => t.includes("commands in edited comments are ignored") && t.includes("@grace")),
+    `the app says why; got:\n${texts.join("\n---\n")}`,
+  );
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "requested");
   assert.equal(h.state.approvals.length, 0);
@@ -95,13 +114,18 @@ test("A07 an approval whose comment is edited afterwards no longer counts", asyn
   const n = await openRequest(sb, "dave", database);
   const id = await approve(sb, "bob", n);
   assert.equal((await historyOf(sb, n)).state.approvals.length, 1, "the approval counted at first");
-  await sb.as("bob").rest.issues.updateComment({ owner, repo, comment_id: id, body: "/approve (edited to add a note)" });
+  await sb
+    .as("bob")
+    .rest.issues.updateComment({ owner, repo, comment_id: id, body: "/approve (edited to add a note)" });
   await sb.settle();
   assert.ok((await appTexts(sb, n)).some((t) => t.includes("no longer counts: its comment was edited")));
   await approve(sb, "carol", n);
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "requested", "only carol's approval is left: 1 of 2");
-  assert.deepEqual(h.state.approvals.map((a) => a.actor), ["carol"]);
+  assert.deepEqual(
+    h.state.approvals.map((a) => a.actor),
+    ["carol"],
+  );
 });
 
 test("A08 an approval whose comment is deleted no longer counts", async () => {
@@ -109,21 +133,39 @@ test("A08 an approval whose comment is deleted no longer counts", async () => {
   const id = await approve(sb, "bob", n);
   await sb.as("bob").rest.issues.deleteComment({ owner, repo, comment_id: id });
   await sb.settle();
-  assert.ok((await appTexts(sb, n)).some((t) => t.includes("no longer counts: its comment was deleted") && t.includes("Approve again in a new comment")));
+  assert.ok(
+    (await appTexts(sb, n)).some(
+      (t) =>
+        t.includes("no longer counts: its comment was deleted") &&
+        t.includes("Approve again in a new comment"),
+    ),
+  );
   await approve(sb, "carol", n);
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "requested");
-  assert.deepEqual(h.state.approvals.map((a) => a.actor), ["carol"]);
+  assert.deepEqual(
+    h.state.approvals.map((a) => a.actor),
+    ["carol"],
+  );
 });
 
 test("A09 a command that is not at the start of the comment does nothing", async () => {
   const n = await openRequest(sb, "erin", { ...database, duration: "45m" });
-  for (const body of ["LGTM /approve", "> /approve\n\nquoting bob", "    /approve", "```\n/approve\n```", "Agreed.\n/approve"]) {
+  for (const body of [
+    "LGTM /approve",
+    "> /approve\n\nquoting bob",
+    "    /approve",
+    "```\n/approve\n```",
+    "Agreed.\n/approve",
+  ]) {
     await say(sb, "bob", n, body);
     await say(sb, "carol", n, body);
   }
   const texts = await appTexts(sb, n);
-  assert.ok(!texts.some((t) => t.includes("refused (")), "a non-command is not even answered as a refused command");
+  assert.ok(
+    !texts.some((t) => t.includes("refused (")),
+    "a non-command is not even answered as a refused command",
+  );
   const h = await assertNothingGranted(sb, n);
   assert.equal(h.state.status, "requested");
   assert.equal(h.state.approvals.length, 0);
@@ -152,13 +194,26 @@ for (const [id, field, change] of [
     const n = await openRequest(sb, requester, database);
     await approve(sb, "bob", n, "read access is fine");
     assert.equal((await historyOf(sb, n)).state.approvals.length, 1);
-    await sb.as(requester).rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...database, ...change }) });
+    await sb.as(requester).rest.issues.update({
+      owner,
+      repo,
+      issue_number: n,
+      body: requestFormBody({ ...database, ...change }),
+    });
     await sb.settle();
     const h = await assertNothingGranted(sb, n);
     assert.equal(h.state.approvals.length, 0, "the approval was for the old request");
-    assert.deepEqual(h.state.voided_approvals.map((a) => a.actor), ["bob"]);
+    assert.deepEqual(
+      h.state.voided_approvals.map((a) => a.actor),
+      ["bob"],
+    );
     const texts = await appTexts(sb, n);
-    assert.ok(texts.some((t) => t.includes(`edited by @${requester}`) && t.includes("1 earlier approval(s) no longer count")), `the app says the approval was voided; got:\n${texts.map((t) => t.slice(0, 300)).join("\n---\n")}`);
+    assert.ok(
+      texts.some(
+        (t) => t.includes(`edited by @${requester}`) && t.includes("1 earlier approval(s) no longer count"),
+      ),
+      `the app says the approval was voided; got:\n${texts.map((t) => t.slice(0, 300)).join("\n---\n")}`,
+    );
     if (field !== "resource") {
       // One more approval is still only 1 of 2 for the changed request.
       await approve(sb, "carol", n);

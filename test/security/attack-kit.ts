@@ -12,7 +12,12 @@ import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 export const owner = "acme";
 export const repo = "ops";
 
-export async function openRequest(sb: Sandbox, who: string, form: RequestFormInput | string, labels = ["breakglass"]): Promise<number> {
+export async function openRequest(
+  sb: Sandbox,
+  who: string,
+  form: RequestFormInput | string,
+  labels = ["breakglass"],
+): Promise<number> {
   return sandboxHelpers(() => sb).openRequest(who, form, labels);
 }
 
@@ -51,12 +56,17 @@ export async function historyOf(sb: Sandbox, n: number): Promise<History> {
 }
 
 /** (3) No credential: no `granted` record, no grant in the state, no grant workflow dispatched for the issue. */
-export async function assertNothingGranted(sb: Sandbox, n: number, options: { allowRun?: boolean } = {}): Promise<History> {
+export async function assertNothingGranted(
+  sb: Sandbox,
+  n: number,
+  options: { allowRun?: boolean } = {},
+): Promise<History> {
   const history = await historyOf(sb, n);
   assert.equal(history.state.grant, null, `#${n} must have no grant`);
   assert.ok(!history.events.some((e) => e.type === "granted"), `#${n} must have no granted record`);
   assert.notEqual(history.state.status, "active");
-  if (!options.allowRun) assert.equal(sb.runs.filter((r) => r.issue === n).length, 0, `no grant workflow may run for #${n}`);
+  if (!options.allowRun)
+    assert.equal(sb.runs.filter((r) => r.issue === n).length, 0, `no grant workflow may run for #${n}`);
   const texts = await appTexts(sb, n);
   assert.ok(!texts.some((t) => t.includes("🔓 **Granted**")), "no comment announces a grant");
   return history;
@@ -70,7 +80,10 @@ export async function refusalFor(sb: Sandbox, n: number, who: string, code: stri
   const texts = await appTexts(sb, n);
   const prefix = `👎 @${who} — refused (\`${code}\`): `;
   const found = texts.find((t) => t.startsWith(prefix));
-  assert.ok(found, `expected a "${code}" refusal for @${who} on #${n}; the app wrote:\n${texts.map((t) => t.slice(0, 200)).join("\n---\n")}`);
+  assert.ok(
+    found,
+    `expected a "${code}" refusal for @${who} on #${n}; the app wrote:\n${texts.map((t) => t.slice(0, 200)).join("\n---\n")}`,
+  );
   const message = found.slice(prefix.length);
   assert.ok(message.trim().length > 10, "the refusal explains itself");
   return message;
@@ -81,10 +94,18 @@ export async function refusalFor(sb: Sandbox, n: number, who: string, code: stri
  * for `issue` on the default branch: the run is a real run of the emulator (so the app can check it
  * with GitHub), and `extra` then changes what the token says.
  */
-export function grantClaims(sb: Sandbox, extra: Record<string, unknown> = {}, issue = 0): Record<string, unknown> {
+export function grantClaims(
+  sb: Sandbox,
+  extra: Record<string, unknown> = {},
+  issue = 0,
+): Record<string, unknown> {
   const repository = sb.repository;
   const state = sb.emulator.state.repository;
-  const run = sb.emulator.startWorkflowRun({ workflow: "breakglass-grant.yml", actor: sb.appLogin, inputs: { issue: String(issue) } });
+  const run = sb.emulator.startWorkflowRun({
+    workflow: "breakglass-grant.yml",
+    actor: sb.appLogin,
+    inputs: { issue: String(issue) },
+  });
   const workflowRef = `${repository}/.github/workflows/breakglass-grant.yml@refs/heads/main`;
   return {
     aud: SANDBOX_AUDIENCE,
@@ -110,7 +131,12 @@ export interface ExchangeAnswer {
 }
 
 /** POSTs straight to the app's exchange route, as an attacker with a token in hand would. */
-export async function exchange(sb: Sandbox, token: string, issue: number, repository: string = sb.repository): Promise<ExchangeAnswer> {
+export async function exchange(
+  sb: Sandbox,
+  token: string,
+  issue: number,
+  repository: string = sb.repository,
+): Promise<ExchangeAnswer> {
   const res = await fetch(`${sb.app.url}/breakglass/exchange`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -130,7 +156,10 @@ export async function exchange(sb: Sandbox, token: string, issue: number, reposi
 export function assertRefusedExchange(answer: ExchangeAnswer, status: number, code: string): void {
   assert.equal(answer.body.error, code, `expected ${code}, got ${JSON.stringify(answer.body)}`);
   assert.equal(answer.status, status);
-  assert.ok(typeof answer.body.message === "string" && answer.body.message.length > 10, "the refusal explains itself");
+  assert.ok(
+    typeof answer.body.message === "string" && answer.body.message.length > 10,
+    "the refusal explains itself",
+  );
   assert.equal(answer.body.secrets, undefined, "a refusal carries no credential");
   assert.equal(answer.body.grant_id, undefined);
 }

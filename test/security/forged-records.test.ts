@@ -14,7 +14,12 @@ let credential = "";
 let granted: number;
 let realApproval = "";
 let realGranted = "";
-const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+const guardrail = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 
 before(async () => {
   sb = await startSandbox({
@@ -33,7 +38,10 @@ before(async () => {
   const texts = await appTexts(sb, granted);
   realApproval = texts.find((t) => t.startsWith("✅ @grace"))!;
   realGranted = texts.find((t) => t.includes("🔓 **Granted**"))!;
-  assert.ok(realApproval && realGranted && credential, "the genuine grant left an approval comment, a grant comment and a credential");
+  assert.ok(
+    realApproval && realGranted && credential,
+    "the genuine grant left an approval comment, a grant comment and a credential",
+  );
 });
 after(() => sb.close());
 
@@ -47,7 +55,10 @@ test("A16 a fake status comment, hidden record marker and 'approved by' text in 
   assert.equal(h.state.status, "requested");
   assert.equal(h.state.approvals.length, 0);
   for (const t of await appTexts(sb, n)) {
-    assert.ok(!t.includes(`<!-- breakglass:record ${record}`), "the app never re-publishes a user's marker as a real one");
+    assert.ok(
+      !t.includes(`<!-- breakglass:record ${record}`),
+      "the app never re-publishes a user's marker as a real one",
+    );
     assert.ok(!t.includes("@grace —"), "the quoted 'approved by @grace' is not a live mention");
   }
 });
@@ -86,15 +97,24 @@ test("A60 the credential never appears in any comment, the issue, a notification
   assert.ok(credential.length > 20);
   const texts = (await appTexts(sb, granted)).join("\n");
   assert.ok(!texts.includes(credential), "no app comment carries the credential");
-  const { data: issue } = await sb.as("dave").rest.issues.get({ owner: "acme", repo: "ops", issue_number: granted });
+  const { data: issue } = await sb
+    .as("dave")
+    .rest.issues.get({ owner: "acme", repo: "ops", issue_number: granted });
   assert.ok(!(issue.body ?? "").includes(credential));
   assert.ok(!JSON.stringify(sb.notifier.sent).includes(credential), "no notification carries the credential");
   const run = await sb.runs.find((r) => r.issue === granted)!.result;
   assert.ok(run.masked.includes(credential), "the Action masks the credential");
   const printed = `${run.stdout}\n${run.stderr}`.split("\n").filter((l) => !l.startsWith("::add-mask::"));
-  assert.ok(!printed.some((l) => l.includes(credential)), "the credential is printed only inside ::add-mask::");
+  assert.ok(
+    !printed.some((l) => l.includes(credential)),
+    "the credential is printed only inside ::add-mask::",
+  );
   // A refused exchange never echoes the token it was sent.
-  const res = await fetch(`${sb.app.url}/breakglass/exchange`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: credential, issue: granted }) });
+  const res = await fetch(`${sb.app.url}/breakglass/exchange`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: credential, issue: granted }),
+  });
   const answer = await res.text();
   assert.equal(res.status, 401);
   assert.ok(!answer.includes(credential), "the error does not echo the token");

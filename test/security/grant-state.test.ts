@@ -5,10 +5,26 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { approve, assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest, owner, repo, say } from "./attack-kit.ts";
+import {
+  approve,
+  assertNothingGranted,
+  assertRefusedExchange,
+  exchange,
+  grantClaims,
+  historyOf,
+  openRequest,
+  owner,
+  repo,
+  say,
+} from "./attack-kit.ts";
 
 let sb: Sandbox;
-const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+const guardrail = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 
 before(async () => {
   sb = await startSandbox({ runWorkflows: false });
@@ -44,8 +60,14 @@ test("A42 a grant for a request that timed out waiting for approval is refused",
   await sb.advance(31 * 60 * 1000);
   // The app's own timer times it out; the scheduled sweep (run here as the sweep workflow would) is the backstop.
   const sweepRef = `${sb.repository}/.github/workflows/breakglass-sweep.yml@refs/heads/main`;
-  const sweepToken = await sb.issuer.mint(grantClaims(sb, { job_workflow_ref: sweepRef, workflow_ref: sweepRef, event_name: "schedule" }));
-  const res = await fetch(`${sb.app.url}/breakglass/sweep`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: sweepToken, repository: sb.repository }) });
+  const sweepToken = await sb.issuer.mint(
+    grantClaims(sb, { job_workflow_ref: sweepRef, workflow_ref: sweepRef, event_name: "schedule" }),
+  );
+  const res = await fetch(`${sb.app.url}/breakglass/sweep`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: sweepToken, repository: sb.repository }),
+  });
   const report = (await res.json()) as { timed_out?: number[] };
   assert.equal(res.status, 200, JSON.stringify(report));
   assert.ok(Array.isArray(report.timed_out), JSON.stringify(report));
@@ -73,7 +95,12 @@ test("A44 a grant for an invalid request is refused", async () => {
 });
 
 test("A45 a grant for an issue that is not a break-glass request is refused", async () => {
-  const { data } = await sb.as("mallory").rest.issues.create({ owner, repo, title: "[breakglass] drill drill", body: "### Resource\n\ndrill\n\n### Role\n\ndrill\n" });
+  const { data } = await sb.as("mallory").rest.issues.create({
+    owner,
+    repo,
+    title: "[breakglass] drill drill",
+    body: "### Resource\n\ndrill\n\n### Role\n\ndrill\n",
+  });
   await sb.settle();
   const answer = await genuineExchange(data.number);
   assertRefusedExchange(answer, 404, "not_a_request");
@@ -109,7 +136,10 @@ test("A48 a grant for an approved request whose issue was closed is refused", as
   await sb.settle();
   const answer = await genuineExchange(n);
   assert.equal(answer.status, 409, JSON.stringify(answer.body));
-  assert.ok(["not_approved", "request_expired"].includes(answer.body.error ?? ""), JSON.stringify(answer.body));
+  assert.ok(
+    ["not_approved", "request_expired"].includes(answer.body.error ?? ""),
+    JSON.stringify(answer.body),
+  );
   assertRefusedExchange(answer, 409, answer.body.error!);
   await assertNothingGranted(sb, n);
 });
@@ -119,7 +149,9 @@ test("A49 the drill workflow cannot fetch a grant for a real (non-drill) request
   await approve(sb, "grace", n);
   assert.equal((await historyOf(sb, n)).state.status, "approved");
   const drillRef = `${sb.repository}/.github/workflows/breakglass-drill.yml@refs/heads/main`;
-  const token = await sb.issuer.mint(grantClaims(sb, { job_workflow_ref: drillRef, workflow_ref: drillRef, event_name: "schedule" }));
+  const token = await sb.issuer.mint(
+    grantClaims(sb, { job_workflow_ref: drillRef, workflow_ref: drillRef, event_name: "schedule" }),
+  );
   const answer = await exchange(sb, token, n);
   assertRefusedExchange(answer, 403, "wrong_workflow");
   assert.match(answer.body.message!, /drill requests/);

@@ -8,7 +8,15 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startOidcIssuer, type OidcIssuer } from "../../src/sandbox/oidc-issuer.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { approve, assertNothingGranted, assertRefusedExchange, exchange, grantClaims, historyOf, openRequest } from "./attack-kit.ts";
+import {
+  approve,
+  assertNothingGranted,
+  assertRefusedExchange,
+  exchange,
+  grantClaims,
+  historyOf,
+  openRequest,
+} from "./attack-kit.ts";
 
 let sb: Sandbox;
 let stranger: OidcIssuer;
@@ -18,7 +26,12 @@ let spare: number;
 before(async () => {
   sb = await startSandbox({ runWorkflows: false });
   stranger = await startOidcIssuer({ clock: sb.clock });
-  const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "high" } as const;
+  const guardrail = {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "high",
+  } as const;
   approved = await openRequest(sb, "dave", guardrail);
   spare = await openRequest(sb, "rita", guardrail);
   for (const n of [approved, spare]) {
@@ -56,7 +69,10 @@ test('A21 a token with alg "none" is refused', async () => {
 test("A22 an HS256 token keyed with the issuer's public key (algorithm confusion) is refused", async () => {
   const token = await sb.issuer.mint(grantClaims(sb), { key: "hs256-public-key" });
   const answer = await exchange(sb, token, approved);
-  assert.ok(["token_signature", "token_malformed"].includes(answer.body.error ?? ""), JSON.stringify(answer.body));
+  assert.ok(
+    ["token_signature", "token_malformed"].includes(answer.body.error ?? ""),
+    JSON.stringify(answer.body),
+  );
   assertRefusedExchange(answer, 401, answer.body.error!);
   await assertNothingGranted(sb, approved);
 });
@@ -65,7 +81,10 @@ test("A23 a token from another issuer (a second OIDC issuer with its own valid k
   const token = await stranger.mint(grantClaims(sb));
   const answer = await exchange(sb, token, approved);
   // Its kid is unknown to our issuer's JWKS, or its iss is wrong: either way it is not ours.
-  assert.ok(["token_issuer", "token_signature"].includes(answer.body.error ?? ""), JSON.stringify(answer.body));
+  assert.ok(
+    ["token_issuer", "token_signature"].includes(answer.body.error ?? ""),
+    JSON.stringify(answer.body),
+  );
   assertRefusedExchange(answer, 401, answer.body.error!);
   await assertNothingGranted(sb, approved);
 });
@@ -81,7 +100,10 @@ test("A25 a token for another audience is refused", async () => {
 });
 
 test("A26 an expired token is refused", async () => {
-  const token = await sb.issuer.mint(grantClaims(sb), { issuedAtOffsetSeconds: -3600, expiresInSeconds: 300 });
+  const token = await sb.issuer.mint(grantClaims(sb), {
+    issuedAtOffsetSeconds: -3600,
+    expiresInSeconds: 300,
+  });
   assert.match(await refused(token, 401, "token_expired"), /expired/);
 });
 
@@ -102,7 +124,15 @@ test("A29 the same repository with a different repository_owner_id is refused", 
 
 test("A30 a token from a fork's pull_request workflow is refused", async () => {
   const prRef = `${sb.repository}/.github/workflows/breakglass-grant.yml@refs/pull/7/merge`;
-  const token = await sb.issuer.mint(grantClaims(sb, { event_name: "pull_request", ref: "refs/pull/7/merge", job_workflow_ref: prRef, workflow_ref: prRef, sub: "repo:acme/ops:pull_request" }));
+  const token = await sb.issuer.mint(
+    grantClaims(sb, {
+      event_name: "pull_request",
+      ref: "refs/pull/7/merge",
+      job_workflow_ref: prRef,
+      workflow_ref: prRef,
+      sub: "repo:acme/ops:pull_request",
+    }),
+  );
   // GitHub names the pull request's merge ref in both claims: the run used a copy nobody reviewed.
   assert.match(await refused(token, 403, "wrong_ref"), /refs\/pull\/7\/merge/);
   const onMain = await sb.issuer.mint(grantClaims(sb, { event_name: "pull_request" }));
@@ -140,7 +170,11 @@ test("A35 a garbage token and an oversized token are refused as malformed", asyn
 test("A36 a replayed run: the run that exchanged once cannot exchange again, not even for another issue", async () => {
   const claims = grantClaims(sb, {}, approved);
   const first = await exchange(sb, await sb.issuer.mint(claims), approved);
-  assert.equal(first.status, 200, `the genuine run is granted: ${JSON.stringify({ ...first.body, secrets: undefined })}`);
+  assert.equal(
+    first.status,
+    200,
+    `the genuine run is granted: ${JSON.stringify({ ...first.body, secrets: undefined })}`,
+  );
   const granted = await historyOf(sb, approved);
   assert.equal(granted.state.status, "active");
   const grantId = granted.state.grant?.grant_id;
@@ -151,7 +185,11 @@ test("A36 a replayed run: the run that exchanged once cannot exchange again, not
     assertRefusedExchange(again, 401, "token_replayed");
     assert.match(again.body.message!, /one grant/);
   }
-  assert.equal((await historyOf(sb, approved)).state.grant?.grant_id, grantId, "still the one original grant");
+  assert.equal(
+    (await historyOf(sb, approved)).state.grant?.grant_id,
+    grantId,
+    "still the one original grant",
+  );
   await assertNothingGranted(sb, spare);
 });
 

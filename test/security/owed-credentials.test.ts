@@ -8,10 +8,24 @@ import { after, before, test } from "node:test";
 import type { CredentialRef } from "../../src/providers/provider.ts";
 import { openSealed } from "../../src/providers/sealed-box.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { appTexts, approve, exchange, grantClaims, historyOf, openRequest, owner, repo } from "./attack-kit.ts";
+import {
+  appTexts,
+  approve,
+  exchange,
+  grantClaims,
+  historyOf,
+  openRequest,
+  owner,
+  repo,
+} from "./attack-kit.ts";
 
 let sb: Sandbox;
-const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" } as const;
+const guardrail = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 let refuseRevocations = 0;
 let afterMint: (() => void) | null = null;
 
@@ -50,8 +64,18 @@ test("A141 a credential minted while the grant record cannot be written, whose r
   afterMint = () => {
     // Either way the append is written: its one file write, or the fast-forward of the request's branch.
     faults = [
-      sb.emulator.faults.add({ method: "PUT", route: "/repos/{owner}/{repo}/contents/{path}", status: 403, times: 1 }),
-      sb.emulator.faults.add({ method: "PATCH", route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`), status: 403, times: 1 }),
+      sb.emulator.faults.add({
+        method: "PUT",
+        route: "/repos/{owner}/{repo}/contents/{path}",
+        status: 403,
+        times: 1,
+      }),
+      sb.emulator.faults.add({
+        method: "PATCH",
+        route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`),
+        status: 403,
+        times: 1,
+      }),
     ];
   };
   refuseRevocations = 1;
@@ -68,15 +92,28 @@ test("A141 a credential minted while the grant record cannot be written, whose r
   assert.equal((await historyOf(sb, n)).state.grant, null, "the request's chain has no grant");
 
   const o = owed[0]!;
-  const ref = { grantId: o.grant_id, credentialId: o.credential_id, resource: o.resource, role: o.role, settings: o.settings, ...(o.sealed_handle ? { revocationHandle: openSealed(o.sealed_handle, sb.app.deps.sealKey) } : {}) };
-  assert.equal((await sb.app.deps.providers.jwt!.verifyRevoked(ref)).revoked, false, "the failed undo left it live");
+  const ref = {
+    grantId: o.grant_id,
+    credentialId: o.credential_id,
+    resource: o.resource,
+    role: o.role,
+    settings: o.settings,
+    ...(o.sealed_handle ? { revocationHandle: openSealed(o.sealed_handle, sb.app.deps.sealKey) } : {}),
+  };
+  assert.equal(
+    (await sb.app.deps.providers.jwt!.verifyRevoked(ref)).revoked,
+    false,
+    "the failed undo left it live",
+  );
   // The sweep (here: the start-up reconcile after a restart, which knows nothing in memory) revokes it.
   await sb.stopApp();
   await sb.startApp();
   const check = await sb.app.deps.providers.jwt!.verifyRevoked(ref);
   assert.equal(check.revoked, true, `the provider revoked the owed credential: ${check.evidence}`);
   assert.deepEqual(await port.ledger.orphans(), []);
-  assert.ok((await appTexts(sb, n)).some((t) => t.includes(owed[0]!.credential_id) && t.includes("now revoked")));
+  assert.ok(
+    (await appTexts(sb, n)).some((t) => t.includes(owed[0]!.credential_id) && t.includes("now revoked")),
+  );
 });
 
 test("A142 the ledger cannot be written when a CODEOWNER approves: nothing is recorded, the approver is told on the issue, the request stays requested and approving again later works", async () => {
@@ -88,7 +125,11 @@ test("A142 the ledger cannot be written when a CODEOWNER approves: nothing is re
     // through the contents API) and the fast-forward of the request's branch.
     const faults = [
       sb.emulator.faults.add({ method: "PUT", route: "/repos/{owner}/{repo}/contents/{path}", status: 403 }),
-      sb.emulator.faults.add({ method: "PATCH", route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`), status: 403 }),
+      sb.emulator.faults.add({
+        method: "PATCH",
+        route: new RegExp(`requests(/|%2F)${owner}(/|%2F)${repo}(/|%2F)${n}$`),
+        status: 403,
+      }),
     ];
     try {
       await approve(sb, "grace", n);
@@ -98,14 +139,20 @@ test("A142 the ledger cannot be written when a CODEOWNER approves: nothing is re
     assert.ok(faults[0]!.hits + faults[1]!.hits > 0, "the ledger write was refused");
     const texts = await appTexts(sb, n);
     const notice = texts.find((t) => t.startsWith("⚠️ @grace: Breakglass could not write to its ledger"));
-    assert.ok(notice, `the approver is told; the app wrote:\n${texts.map((t) => t.slice(0, 120)).join("\n")}`);
+    assert.ok(
+      notice,
+      `the approver is told; the app wrote:\n${texts.map((t) => t.slice(0, 120)).join("\n")}`,
+    );
     assert.match(notice, /nothing was recorded/);
     const h = await historyOf(sb, n);
     assert.equal(h.state.status, "requested", "the request stays where it was");
     assert.equal(h.state.approvals.length, 0);
     sb.clock.advance(2_000);
     await approve(sb, "grace", n);
-    assert.ok(["approved", "active"].includes((await historyOf(sb, n)).state.status), "approving again once the ledger answers works");
+    assert.ok(
+      ["approved", "active"].includes((await historyOf(sb, n)).state.status),
+      "approving again once the ledger answers works",
+    );
   } finally {
     stop();
   }

@@ -38,8 +38,13 @@ x6: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
 x7: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 x8: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 ${VALID.replace("scopes: [read]", "scopes: *i")}`;
-const UNKNOWN_KEYS = VALID.replace("  required: 1\n", "  required: 1\n  requierd_approvers: [\"@mallory\"]\n") + "break_glass_allowed: true\n";
-const WRONG_TYPES = VALID.replace("required: 1", 'required: "0"').replace("max_duration: 1h", "max_duration: [1h]");
+const UNKNOWN_KEYS =
+  VALID.replace("  required: 1\n", '  required: 1\n  requierd_approvers: ["@mallory"]\n') +
+  "break_glass_allowed: true\n";
+const WRONG_TYPES = VALID.replace("required: 1", 'required: "0"').replace(
+  "max_duration: 1h",
+  "max_duration: [1h]",
+);
 
 function refusedPolicy(text: string): PolicyError[] {
   const started = performance.now();
@@ -72,7 +77,10 @@ test("A70 a YAML alias bomb in a policy is refused promptly with a message", () 
   const errors = refusedPolicy(ALIAS_BOMB);
   const aliases = errors.filter((e) => /YAML aliases \(`\*[a-i]`\) are not allowed/.test(e.message));
   assert.ok(aliases.length >= 8, errors.map((e) => e.message).join("\n"));
-  assert.ok(aliases.every((e) => e.line !== null && /write the value out in full/.test(e.message)), "each alias is located and the fix is named");
+  assert.ok(
+    aliases.every((e) => e.line !== null && /write the value out in full/.test(e.message)),
+    "each alias is located and the fix is named",
+  );
   // Even one harmless alias is refused: a policy means exactly what it says, line by line.
   const single = refusedPolicy(`x: &a [read]\n${VALID.replace("scopes: [read]", "scopes: *a")}`);
   assert.ok(single.some((e) => /anchors \(`&a`\)/.test(e.message)));
@@ -90,8 +98,14 @@ test("A71 unknown keys in a policy (a typo that would silently drop a rule) are 
 
 test("A72 wrong types in a policy are refused with the line to fix", () => {
   const errors = refusedPolicy(WRONG_TYPES);
-  assert.ok(errors.some((e) => e.line !== null), "at least one problem points at a line");
-  assert.ok(errors.length >= 2, `both wrong types are reported at once: ${errors.map((e) => e.message).join(" | ")}`);
+  assert.ok(
+    errors.some((e) => e.line !== null),
+    "at least one problem points at a line",
+  );
+  assert.ok(
+    errors.length >= 2,
+    `both wrong types are reported at once: ${errors.map((e) => e.message).join(" | ")}`,
+  );
   refusedPolicy("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[");
   refusedPolicy("!!js/function 'function(){ return process.exit(1) }'");
   refusedPolicy("\u0000\u0001binary");
@@ -100,22 +114,52 @@ test("A72 wrong types in a policy are refused with the line to fix", () => {
 test("A73 a setup where one PR could change a policy and its CODEOWNERS without review is flagged", () => {
   const policyFiles = [{ path: "policies/prod.yml", text: VALID }];
   // The attacker's branch: CODEOWNERS makes @mallory the owner of the policy and leaves itself and policies/ unowned.
-  const problems = validateRepository({ codeownersPath: ".github/CODEOWNERS", codeownersText: "/policies/prod.yml @mallory\n", policyFiles, issueFormText: null });
+  const problems = validateRepository({
+    codeownersPath: ".github/CODEOWNERS",
+    codeownersText: "/policies/prod.yml @mallory\n",
+    policyFiles,
+    issueFormText: null,
+  });
   const messages = problems.map((p) => `${p.file}: ${p.message}`).join("\n");
-  assert.match(messages, /does not cover itself/, "CODEOWNERS must own itself so changing approvers needs review");
+  assert.match(
+    messages,
+    /does not cover itself/,
+    "CODEOWNERS must own itself so changing approvers needs review",
+  );
   assert.match(messages, /does not cover new files in policies\//);
   // No CODEOWNERS at all: nobody could approve.
-  assert.match(validateRepository({ codeownersPath: null, codeownersText: null, policyFiles, issueFormText: null }).map((p) => p.message).join("\n"), /nobody could approve/);
+  assert.match(
+    validateRepository({ codeownersPath: null, codeownersText: null, policyFiles, issueFormText: null })
+      .map((p) => p.message)
+      .join("\n"),
+    /nobody could approve/,
+  );
   // A policy line with no owners (un-owns the file) is flagged.
-  const unowned = validateRepository({ codeownersPath: ".github/CODEOWNERS", codeownersText: "* @acme/security\n/policies/prod.yml\n", policyFiles, issueFormText: null });
+  const unowned = validateRepository({
+    codeownersPath: ".github/CODEOWNERS",
+    codeownersText: "* @acme/security\n/policies/prod.yml\n",
+    policyFiles,
+    issueFormText: null,
+  });
   assert.ok(unowned.some((p) => p.file === "policies/prod.yml" && /no CODEOWNER/.test(p.message)));
 });
 
 test("A74 ownership taken away in CODEOWNERS applies at once: the former owner's approval is refused", async () => {
   const original = sb.emulator.state.files![".github/CODEOWNERS"]!;
-  sb.emulator.setFile(".github/CODEOWNERS", original.replace("/policies/model-*.yml               @acme/ai-governance", "/policies/model-*.yml               @acme/oncall"));
+  sb.emulator.setFile(
+    ".github/CODEOWNERS",
+    original.replace(
+      "/policies/model-*.yml               @acme/ai-governance",
+      "/policies/model-*.yml               @acme/oncall",
+    ),
+  );
   try {
-    const n = await openRequest(sb, "dave", { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "critical" });
+    const n = await openRequest(sb, "dave", {
+      resource: "model-guardrail-override",
+      role: "override",
+      duration: "30m",
+      severity: "critical",
+    });
     await say(sb, "grace", n, "/approve");
     const refusal = (await appTexts(sb, n)).find((t) => t.includes("refused (`not_codeowner`)"));
     assert.ok(refusal, "grace no longer owns the policy");
@@ -128,7 +172,11 @@ test("A74 ownership taken away in CODEOWNERS applies at once: the former owner's
 });
 
 test("A75 requests for broken policies in the repository are refused; valid policies keep working", async () => {
-  for (const [who, resource] of [["rita", "bomb"], ["erin", "typo"], ["ivan", "loose"]] as const) {
+  for (const [who, resource] of [
+    ["rita", "bomb"],
+    ["erin", "typo"],
+    ["ivan", "loose"],
+  ] as const) {
     const n = await openRequest(sb, who, { resource, role: "read", duration: "30m", severity: "high" });
     assert.ok((await labelsOf(sb, n)).includes("breakglass:invalid"), `a request for ${resource} is invalid`);
     const fix = (await appTexts(sb, n)).find((t) => t.includes("cannot be considered yet"));
@@ -138,6 +186,11 @@ test("A75 requests for broken policies in the repository are refused; valid poli
     const h = await assertNothingGranted(sb, n);
     assert.equal(h.state.approvals.length, 0);
   }
-  const ok = await openRequest(sb, "olga", { resource: "model-rollback", role: "rollback", duration: "20m", severity: "high" });
+  const ok = await openRequest(sb, "olga", {
+    resource: "model-rollback",
+    role: "rollback",
+    duration: "20m",
+    severity: "high",
+  });
   assert.equal((await historyOf(sb, ok)).state.status, "requested");
 });

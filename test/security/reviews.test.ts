@@ -22,14 +22,20 @@ const FIRST_POLICY_ITEM = reviewItemText("Confirm the incident and link it");
 
 /** A break-glass use by `who`, granted and ended with its job: its review issue is open. */
 async function brokenGlassReview(who: string): Promise<{ n: number; review: number }> {
-  const n = await openRequest(sb, who, { resource: "model-rollback", role: "rollback", duration: "30m", severity: "critical" });
+  const n = await openRequest(sb, who, {
+    resource: "model-rollback",
+    role: "rollback",
+    duration: "30m",
+    severity: "critical",
+  });
   await say(sb, who, n, "/break-glass the model is serving harmful answers and nobody answers the page");
   const review = (await historyOf(sb, n)).state.checklist_issue;
   assert.ok(review, "the post-event review was opened");
   return { n, review };
 }
 
-const issue = async (number: number) => (await sb.as("dave").rest.issues.get({ owner, repo, issue_number: number })).data;
+const issue = async (number: number) =>
+  (await sb.as("dave").rest.issues.get({ owner, repo, issue_number: number })).data;
 
 async function editBody(who: string, number: number, change: (body: string) => string): Promise<void> {
   const body = (await issue(number)).body ?? "";
@@ -50,7 +56,8 @@ async function close(who: string, number: number): Promise<"open" | "closed"> {
   return (await issue(number)).state as "open" | "closed";
 }
 
-const reviewEvents = async (n: number) => (await historyOf(sb, n)).events.filter((e) => e.type.startsWith("review_"));
+const reviewEvents = async (n: number) =>
+  (await historyOf(sb, n)).events.filter((e) => e.type.startsWith("review_"));
 
 test("A124 the requester (who broke the glass) cannot /waive their own review; closing is still refused", async () => {
   const { n, review } = await brokenGlassReview("ivan");
@@ -58,8 +65,16 @@ test("A124 the requester (who broke the glass) cannot /waive their own review; c
   const message = await refusalFor(sb, review, "ivan", "self_waiver");
   assert.match(message, /cannot waive the review of your own access/);
   assert.equal((await historyOf(sb, n)).state.review.waiver, null, "no waiver recorded");
-  assert.equal(await close("ivan", review), "open", "reopened: the items are not done and nothing was waived");
-  assert.ok((await appTexts(sb, review)).some((t) => t.includes("still has unchecked items") && t.includes("Second-person review")));
+  assert.equal(
+    await close("ivan", review),
+    "open",
+    "reopened: the items are not done and nothing was waived",
+  );
+  assert.ok(
+    (await appTexts(sb, review)).some(
+      (t) => t.includes("still has unchecked items") && t.includes("Second-person review"),
+    ),
+  );
   // A waiver that says nothing is refused even from someone allowed to waive.
   await say(sb, "grace", review, "/waive ----------------");
   assert.match(await refusalFor(sb, review, "grace", "invalid_command"), /no letters or digits/);
@@ -79,7 +94,10 @@ test("A125 the requester ticking the second-person item is refused and un-ticked
   assert.deepEqual(await reviewEvents(n), [], "no tick was recorded");
   // The other items are hers to tick, and are credited to her.
   await editBody("olga", review, tick(FIRST_POLICY_ITEM));
-  assert.deepEqual((await reviewEvents(n)).map((e) => [e.type, e.actor]), [["review_item_checked", "olga"]]);
+  assert.deepEqual(
+    (await reviewEvents(n)).map((e) => [e.type, e.actor]),
+    [["review_item_checked", "olga"]],
+  );
   assert.equal(await close("olga", review), "open");
 });
 
@@ -90,8 +108,15 @@ test("A126 an allowed reviewer's tick is accepted and credited to them in a sign
   const [recorded] = await reviewEvents(n);
   assert.equal(recorded?.type, "review_item_checked");
   assert.equal(recorded?.actor, "grace", "credited to the sender of the edit that ticked it");
-  assert.ok(recorded?.type === "review_item_checked" && recorded.item === SECOND_PERSON_ITEM && recorded.issue === review);
-  assert.ok((await appTexts(sb, n)).some((t) => t.startsWith("☑️ @grace ticked “Second-person review")), "announced on the request");
+  assert.ok(
+    recorded?.type === "review_item_checked" &&
+      recorded.item === SECOND_PERSON_ITEM &&
+      recorded.issue === review,
+  );
+  assert.ok(
+    (await appTexts(sb, n)).some((t) => t.startsWith("☑️ @grace ticked “Second-person review")),
+    "announced on the request",
+  );
   // The requester ticks everything else in one edit: those are hers, the second-person item stays grace's.
   await editBody("rita", review, tickAll);
   const state = (await historyOf(sb, n)).state;
@@ -103,16 +128,34 @@ test("A126 an allowed reviewer's tick is accepted and credited to them in a sign
 
 test("A127 deleting the second-person line from the body does not complete it", async () => {
   const { review } = await brokenGlassReview("sam");
-  await editBody("sam", review, (body) => tickAll(body.split("\n").filter((line) => !line.includes(SECOND)).join("\n")));
+  await editBody("sam", review, (body) =>
+    tickAll(
+      body
+        .split("\n")
+        .filter((line) => !line.includes(SECOND))
+        .join("\n"),
+    ),
+  );
   assert.equal(await close("sam", review), "open", "the items are the recorded ones, not the body's lines");
-  assert.ok((await appTexts(sb, review)).some((t) => t.includes("1 not done") && t.includes("Second-person review") && t.includes("not checked")));
+  assert.ok(
+    (await appTexts(sb, review)).some(
+      (t) => t.includes("1 not done") && t.includes("Second-person review") && t.includes("not checked"),
+    ),
+  );
 });
 
 test("A128 an edit of someone else's comment into /waive is no waiver; a new /waive by another person is", async () => {
   const { n, review } = await brokenGlassReview("erin");
-  const { data } = await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: review, body: "Looking at this tomorrow." });
+  const { data } = await sb
+    .as("grace")
+    .rest.issues.createComment({ owner, repo, issue_number: review, body: "Looking at this tomorrow." });
   await sb.settle();
-  await sb.as("erin").rest.issues.updateComment({ owner, repo, comment_id: data.id, body: "/waive grace agreed nothing needs review" });
+  await sb.as("erin").rest.issues.updateComment({
+    owner,
+    repo,
+    comment_id: data.id,
+    body: "/waive grace agreed nothing needs review",
+  });
   await sb.settle();
   assert.equal((await historyOf(sb, n)).state.review.waiver, null, "grace never waived anything");
   assert.equal(await close("erin", review), "open");
@@ -132,6 +175,13 @@ test("A129 a box ticked in an edit the app never saw is credited to nobody: un-t
   const body = (await issue(review)).body;
   assert.ok(!checked(body, SECOND), "the unattributed tick was undone");
   assert.ok(checked(body, FIRST_POLICY_ITEM), "grace's own tick stays");
-  assert.deepEqual((await reviewEvents(n)).map((e) => [e.type, e.actor]), [["review_item_checked", "grace"]]);
-  assert.ok((await appTexts(sb, review)).some((t) => t.startsWith("↩️ @grace: un-ticked") && t.includes("`unattributed_tick`")));
+  assert.deepEqual(
+    (await reviewEvents(n)).map((e) => [e.type, e.actor]),
+    [["review_item_checked", "grace"]],
+  );
+  assert.ok(
+    (await appTexts(sb, review)).some(
+      (t) => t.startsWith("↩️ @grace: un-ticked") && t.includes("`unattributed_tick`"),
+    ),
+  );
 });

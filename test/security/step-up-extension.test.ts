@@ -31,7 +31,12 @@ const extensions: Array<{ id: string; expiresAt: number }> = [];
 const provider: CredentialProvider = {
   name: "postgres",
   async mint(request) {
-    return { credentialId: `ext_${request.issue}`, expiresAt: request.expiresAt, secrets: { EXTENDABLE_SECRET: `s-${request.issue}` }, outputs: {} };
+    return {
+      credentialId: `ext_${request.issue}`,
+      expiresAt: request.expiresAt,
+      secrets: { EXTENDABLE_SECRET: `s-${request.issue}` },
+      outputs: {},
+    };
   },
   async revoke() {},
   async verifyRevoked() {
@@ -45,7 +50,10 @@ const provider: CredentialProvider = {
 
 let sb: Sandbox;
 before(async () => {
-  sb = await startSandbox({ files: { [`policies/${EXTENDABLE}.yml`]: policy }, providers: { postgres: provider } });
+  sb = await startSandbox({
+    files: { [`policies/${EXTENDABLE}.yml`]: policy },
+    providers: { postgres: provider },
+  });
 });
 after(() => sb.close());
 
@@ -67,7 +75,10 @@ async function assertNotExtended(n: number, expires: number): Promise<void> {
   const h = await historyOf(sb, n);
   assert.equal(Date.parse(h.state.grant!.expires_at), expires, "the grant's expiry did not move");
   assert.ok(h.state.extension, "the extension is still waiting");
-  assert.ok(!h.events.some((e) => e.type === "extension_approved" || e.type === "extended"), "no extension record");
+  assert.ok(
+    !h.events.some((e) => e.type === "extension_approved" || e.type === "extended"),
+    "no extension record",
+  );
   assert.ok(!extensions.some((e) => e.id === `ext_${n}`), "the provider was never asked to extend");
 }
 
@@ -80,9 +91,23 @@ async function signedComment(login: string, n: number): Promise<string> {
     stderr: (t) => void (err += t),
     readStdin: async () => "",
     cwd: process.cwd(),
-    env: { GITHUB_TOKEN: sb.emulator.userToken(login), GITHUB_API_URL: sb.emulator.apiUrl, HOME: "/nonexistent" },
+    env: {
+      GITHUB_TOKEN: sb.emulator.userToken(login),
+      GITHUB_API_URL: sb.emulator.apiUrl,
+      HOME: "/nonexistent",
+    },
   };
-  const code = await command("approve")([`${owner}/${repo}#${n}`, "--key", await sb.signingKeyOf(login), "--jwks", `${sb.app.url}/breakglass/jwks.json`, "--dry-run"], io);
+  const code = await command("approve")(
+    [
+      `${owner}/${repo}#${n}`,
+      "--key",
+      await sb.signingKeyOf(login),
+      "--jwks",
+      `${sb.app.url}/breakglass/jwks.json`,
+      "--dry-run",
+    ],
+    io,
+  );
   assert.equal(code, 0, err);
   assert.match(err, /Approving the extension of the live grant/, "the command says it signs the extension");
   return out;
@@ -97,10 +122,15 @@ test("A180 a plain /approve of a pending extension on a step-up policy is refuse
 
 test("A181 the approver's signed approval of the request itself, posted again, does not approve the extension (step_up_wrong_request)", async () => {
   const { n, expires } = await grantWithExtension("rita");
-  const original = (await allComments(sb, n)).find((c) => c.user?.login === "grace" && (c.body ?? "").includes("-----BEGIN SSH SIGNATURE-----"));
+  const original = (await allComments(sb, n)).find(
+    (c) => c.user?.login === "grace" && (c.body ?? "").includes("-----BEGIN SSH SIGNATURE-----"),
+  );
   assert.ok(original?.body, "grace's signed approval of the request");
   await say(sb, "grace", n, original.body);
-  assert.match(await refusalFor(sb, n, "grace", "step_up_wrong_request"), /approval of the request itself, not for the extension waiting now/);
+  assert.match(
+    await refusalFor(sb, n, "grace", "step_up_wrong_request"),
+    /approval of the request itself, not for the extension waiting now/,
+  );
   await assertNotExtended(n, expires);
 });
 
@@ -110,7 +140,10 @@ test("A182 a signature for another issue's extension, copied onto this one, is r
   const forA = await signedComment("heidi", a.n);
   assert.match(forA, new RegExp(`^Signed: breakglass-extend ${owner}/${repo}#${a.n} [0-9a-f]{64}$`, "m"));
   await say(sb, "heidi", b.n, forA);
-  assert.match(await refusalFor(sb, b.n, "heidi", "step_up_wrong_request"), new RegExp(`for ${owner}/${repo}#\u200b?${a.n}, not for the extension`));
+  assert.match(
+    await refusalFor(sb, b.n, "heidi", "step_up_wrong_request"),
+    new RegExp(`for ${owner}/${repo}#\u200b?${a.n}, not for the extension`),
+  );
   await assertNotExtended(b.n, b.expires);
   await assertNotExtended(a.n, a.expires);
 });
@@ -122,24 +155,46 @@ test("A183 a signature over this extension by the approver's signing key extends
   assert.equal(Date.parse(h.state.grant!.expires_at), expires + 30 * MIN);
   assert.equal(h.state.extension, null);
   const record = h.events.find((e) => e.type === "extension_approved");
-  assert.ok(record?.type === "extension_approved" && record.step_up?.method === "ssh-signature", "the signed record holds the step-up");
+  assert.ok(
+    record?.type === "extension_approved" && record.step_up?.method === "ssh-signature",
+    "the signed record holds the step-up",
+  );
   assert.equal(record.actor, "heidi");
   assert.match(record.step_up.signature, /^-----BEGIN SSH SIGNATURE-----/);
 
   // Offline: both proofs (the approval, the extension) re-verify from the records alone.
   const entries: AuditEntry[] = h.chain.map((e) => e.entry);
-  assert.deepEqual(await checkStepUpProofs(entries, { repo: sb.repository, issue: n }), { checked: 2, breaks: [] });
+  assert.deepEqual(await checkStepUpProofs(entries, { repo: sb.repository, issue: n }), {
+    checked: 2,
+    breaks: [],
+  });
   let out = "";
-  const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (out += t), readStdin: async () => "", cwd: process.cwd(), env: { GITHUB_TOKEN: sb.emulator.userToken("sam"), GITHUB_API_URL: sb.emulator.apiUrl } };
-  assert.equal(await audit(["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], io), 0, out);
+  const io: CliIO = {
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (out += t),
+    readStdin: async () => "",
+    cwd: process.cwd(),
+    env: { GITHUB_TOKEN: sb.emulator.userToken("sam"), GITHUB_API_URL: sb.emulator.apiUrl },
+  };
+  assert.equal(
+    await audit(["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], io),
+    0,
+    out,
+  );
 
   // A184: the extension's proof swapped for the approval's (a genuine signature, over the request) fails.
-  const approval = entries.find((e) => (e.event as LifecycleEvent).type === "approved")!.event as Extract<LifecycleEvent, { type: "approved" }>;
+  const approval = entries.find((e) => (e.event as LifecycleEvent).type === "approved")!.event as Extract<
+    LifecycleEvent,
+    { type: "approved" }
+  >;
   const tampered = entries.map((e) => {
     const event = e.event as LifecycleEvent;
     return event.type === "extension_approved" ? { ...e, event: { ...event, step_up: approval.step_up } } : e;
   });
   const checked = await checkStepUpProofs(tampered, { repo: sb.repository, issue: n });
   assert.equal(checked.breaks.length, 1);
-  assert.match(checked.breaks[0]!.reason, /@heidi's approval of an extension fails: its SSH signature does not verify/);
+  assert.match(
+    checked.breaks[0]!.reason,
+    /@heidi's approval of an extension fails: its SSH signature does not verify/,
+  );
 });

@@ -18,11 +18,25 @@ import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { signedLine, stepUpMessage } from "../../src/core/step-up.ts";
 import { SK_ED25519, skKey, skSign } from "../support/sk-signature.ts";
-import { appTexts, assertNothingGranted, historyOf, openRequest, owner, refusalFor, repo, say } from "./attack-kit.ts";
+import {
+  appTexts,
+  assertNothingGranted,
+  historyOf,
+  openRequest,
+  owner,
+  refusalFor,
+  repo,
+  say,
+} from "./attack-kit.ts";
 
 let sb: Sandbox;
 let dir: string;
-const guardrail = { resource: "model-guardrail-override", role: "override", duration: "30m", severity: "high" } as const;
+const guardrail = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "high",
+} as const;
 const rollback = { resource: "model-rollback", role: "rollback", duration: "30m", severity: "high" } as const;
 
 function keygen(name: string): string {
@@ -35,13 +49,17 @@ before(async () => {
   const grace = keygen("grace");
   const heidi = keygen("heidi");
   keygen("unregistered");
-  const withStepUp = (path: string, lines: string) => readFileSync(path, "utf8").replace(/^approvals:\n/m, `approvals:\n${lines}`);
+  const withStepUp = (path: string, lines: string) =>
+    readFileSync(path, "utf8").replace(/^approvals:\n/m, `approvals:\n${lines}`);
   sb = await startSandbox({
     runWorkflows: false,
     signingKeys: { grace: [grace], heidi: [heidi] },
     files: {
       // policies/model-guardrail-override.yml itself requires step_up: ssh-signature.
-      "policies/model-rollback.yml": withStepUp("policies/model-rollback.yml", "  step_up: [ssh-signature]\n  require_hardware_key: true\n"),
+      "policies/model-rollback.yml": withStepUp(
+        "policies/model-rollback.yml",
+        "  step_up: [ssh-signature]\n  require_hardware_key: true\n",
+      ),
     },
   });
 });
@@ -65,12 +83,23 @@ function io(login: string): CliIO & { out: string; err: string } {
 /** `breakglass approve owner/repo#N --key K` as `login`; with dryRun the comment is returned, not posted. */
 async function approveSigned(login: string, n: number, key: string, dryRun = false): Promise<string> {
   const out = io(login);
-  const code = await command("approve")([`${owner}/${repo}#${n}`, "--key", join(dir, key), "--jwks", `${sb.app.url}/breakglass/jwks.json`, ...(dryRun ? ["--dry-run"] : [])], out);
+  const code = await command("approve")(
+    [
+      `${owner}/${repo}#${n}`,
+      "--key",
+      join(dir, key),
+      "--jwks",
+      `${sb.app.url}/breakglass/jwks.json`,
+      ...(dryRun ? ["--dry-run"] : []),
+    ],
+    out,
+  );
   assert.equal(code, 0, out.err);
   await sb.settle();
   return out.out;
 }
-const lastApproval = async (n: number) => (await historyOf(sb, n)).events.filter((e) => e.type === "approved").at(-1);
+const lastApproval = async (n: number) =>
+  (await historyOf(sb, n)).events.filter((e) => e.type === "approved").at(-1);
 
 test("S01 a plain /approve is refused where the policy requires step-up (step_up_required), and says how to sign", async () => {
   const n = await openRequest(sb, "dave", guardrail);
@@ -89,24 +118,39 @@ test("S02 an SSH signature by the approver's registered signing key approves, an
   const h = await historyOf(sb, n);
   assert.equal(h.state.status, "approved");
   const approval = await lastApproval(n);
-  assert.ok(approval?.type === "approved" && approval.step_up?.method === "ssh-signature", "the signed record holds the step-up");
-  const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, "grace.pub")], { encoding: "utf8" }).split(/\s+/)[1]!;
+  assert.ok(
+    approval?.type === "approved" && approval.step_up?.method === "ssh-signature",
+    "the signed record holds the step-up",
+  );
+  const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, "grace.pub")], {
+    encoding: "utf8",
+  }).split(/\s+/)[1]!;
   assert.equal(approval.step_up.key_fingerprint, fingerprint);
   assert.equal(approval.step_up.key_type, "ssh-ed25519");
   assert.match(approval.step_up.signature, /^-----BEGIN SSH SIGNATURE-----/);
-  assert.ok((await appTexts(sb, n)).some((t) => t.includes("approved") && t.includes(fingerprint)), "the approval comment names the key");
+  assert.ok(
+    (await appTexts(sb, n)).some((t) => t.includes("approved") && t.includes(fingerprint)),
+    "the approval comment names the key",
+  );
   assert.equal(approval.note, undefined, "the signature block is proof, not a note");
 
   // Auditors re-verify the step-up offline, from the exported records alone.
   const out = io("sam");
-  assert.equal(await audit(["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], out), 0, out.out + out.err);
+  assert.equal(
+    await audit(["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], out),
+    0,
+    out.out + out.err,
+  );
   assert.match(out.out, /step-up/);
 });
 
 test("S03 a key that is not the approver's own signing key is refused (step_up_unknown_key): another person's, or one never added to GitHub", async () => {
   const n = await openRequest(sb, "ivan", guardrail);
   await approveSigned("grace", n, "heidi");
-  assert.match(await refusalFor(sb, n, "grace", "step_up_unknown_key"), /not one of @\u200b?grace's SSH signing keys/);
+  assert.match(
+    await refusalFor(sb, n, "grace", "step_up_unknown_key"),
+    /not one of @\u200b?grace's SSH signing keys/,
+  );
   await approveSigned("grace", n, "unregistered");
   assert.equal((await historyOf(sb, n)).state.approvals.length, 0);
   await assertNothingGranted(sb, n);
@@ -117,14 +161,22 @@ test("S04 a signature made for another issue, copied onto this one, is refused (
   const target = await openRequest(sb, "carol", guardrail);
   const body = await approveSigned("grace", signedFor, "grace", true);
   await say(sb, "grace", target, body);
-  assert.match(await refusalFor(sb, target, "grace", "step_up_wrong_request"), new RegExp(`for ${owner}/${repo}#\u200b?${signedFor}, not for this request`));
+  assert.match(
+    await refusalFor(sb, target, "grace", "step_up_wrong_request"),
+    new RegExp(`for ${owner}/${repo}#\u200b?${signedFor}, not for this request`),
+  );
   await assertNothingGranted(sb, target);
 });
 
 test("S05 a signature made before the requester edited the request is refused (step_up_wrong_request)", async () => {
   const n = await openRequest(sb, "erin", guardrail);
   const body = await approveSigned("heidi", n, "heidi", true);
-  await sb.as("erin").rest.issues.update({ owner, repo, issue_number: n, body: requestFormBody({ ...guardrail, duration: "2h" }) });
+  await sb.as("erin").rest.issues.update({
+    owner,
+    repo,
+    issue_number: n,
+    body: requestFormBody({ ...guardrail, duration: "2h" }),
+  });
   await sb.settle();
   await say(sb, "heidi", n, body);
   assert.match(await refusalFor(sb, n, "heidi", "step_up_wrong_request"), /earlier version of this request/);
@@ -141,7 +193,13 @@ test("S06 a software key where the policy requires a hardware security key is re
 /** A comment as `breakglass approve` writes it, around a security-key signature CONSTRUCTED per PROTOCOL.u2f (no device here). */
 async function skApprovalBody(n: number, key: ReturnType<typeof skKey>, flags: number): Promise<string> {
   const hash = (await historyOf(sb, n)).state.hash!;
-  return ["/approve", "", signedLine("approve", sb.repository, n, hash), "", skSign(key, stepUpMessage("approve", sb.repository, n, hash), { flags, counter: 31 })].join("\n");
+  return [
+    "/approve",
+    "",
+    signedLine("approve", sb.repository, n, hash),
+    "",
+    skSign(key, stepUpMessage("approve", sb.repository, n, hash), { flags, counter: 31 }),
+  ].join("\n");
 }
 
 test("S10 where a hardware key is required, a security-key (sk-ssh-ed25519) signature with user presence approves, and audit verify re-checks it", async () => {
@@ -157,9 +215,16 @@ test("S10 where a hardware key is required, a security-key (sk-ssh-ed25519) sign
     assert.equal(approval.step_up.key_type, SK_ED25519);
     assert.equal(approval.step_up.flags, 0x01);
     assert.equal(approval.step_up.counter, 31);
-    assert.ok((await appTexts(sb, n)).some((t) => t.includes("hardware security key")), "the approval names a hardware key");
+    assert.ok(
+      (await appTexts(sb, n)).some((t) => t.includes("hardware security key")),
+      "the approval names a hardware key",
+    );
     const out = io("sam");
-    assert.equal(await audit(["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], out), 0, out.out + out.err);
+    assert.equal(
+      await audit(["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`], out),
+      0,
+      out.out + out.err,
+    );
   } finally {
     sb.emulator.removeSigningKey("grace", key.line);
   }
@@ -186,7 +251,10 @@ test("S11 a security-key signature without user presence (no touch: malware coul
 test("S12 a policy whose only step-up is webauthn refuses every comment approval, signed or not (step_up_required), and says why", async () => {
   const original = sb.emulator.state.files?.["policies/model-rollback.yml"];
   assert.ok(original);
-  sb.emulator.setFile("policies/model-rollback.yml", original.replace(/^ {2}step_up: .*\n( {2}require_hardware_key: .*\n)?/m, "  step_up: webauthn\n"));
+  sb.emulator.setFile(
+    "policies/model-rollback.yml",
+    original.replace(/^ {2}step_up: .*\n( {2}require_hardware_key: .*\n)?/m, "  step_up: webauthn\n"),
+  );
   try {
     const n = await openRequest(sb, "rita", rollback);
     await say(sb, "grace", n, "/approve");

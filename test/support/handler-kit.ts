@@ -48,8 +48,15 @@ export interface HandlerKit {
 export async function startHandlerKit(): Promise<HandlerKit> {
   const clock = new FakeClock(Date.parse("2026-11-24T09:00:00Z"));
   const now = () => clock.now();
-  const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
-  const users = [...SANDBOX_USERS.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" as const }];
+  const { publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
+  const users = [
+    ...SANDBOX_USERS.map((login) => ({ login })),
+    { login: "github-actions[bot]", type: "Bot" as const },
+  ];
   const emulator = await startGitHubEmulator({
     clock,
     appId: SANDBOX_APP_ID,
@@ -62,12 +69,27 @@ export async function startHandlerKit(): Promise<HandlerKit> {
     users,
     teams: SANDBOX_TEAMS,
     extraRepos: [SANDBOX_LEDGER_REPO],
-    installationPermissions: { actions: "write", checks: "write", contents: "write", deployments: "write", issues: "write", members: "read", metadata: "read", pull_requests: "read" },
+    installationPermissions: {
+      actions: "write",
+      checks: "write",
+      contents: "write",
+      deployments: "write",
+      issues: "write",
+      members: "read",
+      metadata: "read",
+      pull_requests: "read",
+    },
   });
   emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, {});
   const keys = await signingKeysFromPem(await generateSigningKeyPem());
   const notifier = memoryNotifier();
-  const inProcess = (token: string) => new Octokit({ auth: token, baseUrl: emulator.apiUrl, request: { fetch: emulator.inProcessFetch, retries: 0 }, log: { debug() {}, info() {}, warn() {}, error() {} } });
+  const inProcess = (token: string) =>
+    new Octokit({
+      auth: token,
+      baseUrl: emulator.apiUrl,
+      request: { fetch: emulator.inProcessFetch, retries: 0 },
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+    });
   const deps: BreakglassDeps = {
     identity: { appId: SANDBOX_APP_ID, login: `${SANDBOX_APP_SLUG}[bot]` },
     signer: createSigner(keys.privateKey, keys.kid),
@@ -79,7 +101,16 @@ export async function startHandlerKit(): Promise<HandlerKit> {
     grantWorkflow: "breakglass-grant.yml",
     sweepWorkflow: "breakglass-sweep.yml",
     drillWorkflow: "breakglass-drill.yml",
-    providers: { jwt: createJwtProvider({ issuer: SANDBOX_JWT_ISSUER, signingKey: keys.privateKey, kid: keys.kid, verificationJwks: keys.jwks, revocations: memoryRevocationStore(now), now }) },
+    providers: {
+      jwt: createJwtProvider({
+        issuer: SANDBOX_JWT_ISSUER,
+        signingKey: keys.privateKey,
+        kid: keys.kid,
+        verificationJwks: keys.jwks,
+        revocations: memoryRevocationStore(now),
+        now,
+      }),
+    },
     notifier,
     retryBaseMs: 60_000,
     ledgerRepo: SANDBOX_LEDGER_REPO,
@@ -93,18 +124,32 @@ export async function startHandlerKit(): Promise<HandlerKit> {
     port,
     async open(who, form) {
       const body = typeof form === "string" ? form : requestFormBody(form);
-      const title = typeof form === "string" ? "[breakglass] request" : `[breakglass] ${form.resource} ${form.role}`;
-      const { data } = await inProcess(emulator.userToken(who)).rest.issues.create({ owner, repo, title, labels: ["breakglass"], body });
+      const title =
+        typeof form === "string" ? "[breakglass] request" : `[breakglass] ${form.resource} ${form.role}`;
+      const { data } = await inProcess(emulator.userToken(who)).rest.issues.create({
+        owner,
+        repo,
+        title,
+        labels: ["breakglass"],
+        body,
+      });
       return port.getIssue(data.number);
     },
     async comment(who, issue, body) {
-      const { data } = await inProcess(emulator.userToken(who)).rest.issues.createComment({ owner, repo, issue_number: issue, body });
+      const { data } = await inProcess(emulator.userToken(who)).rest.issues.createComment({
+        owner,
+        repo,
+        issue_number: issue,
+        body,
+      });
       const found = (await port.listComments(issue)).find((c) => c.id === data.id);
       if (!found) throw new Error(`comment ${data.id} not listed`);
       return found;
     },
     async appTexts(issue) {
-      return (await port.listComments(issue)).filter((c) => c.user.login === deps.identity.login).map((c) => c.body);
+      return (await port.listComments(issue))
+        .filter((c) => c.user.login === deps.identity.login)
+        .map((c) => c.body);
     },
     close: () => emulator.close(),
   };

@@ -17,7 +17,8 @@ type ConditionBlock = Record<string, Record<string, string | string[]>>;
 
 function likePattern(pattern: string): RegExp {
   let source = "";
-  for (const ch of pattern) source += ch === "*" ? "[\\s\\S]*" : ch === "?" ? "[\\s\\S]" : ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  for (const ch of pattern)
+    source += ch === "*" ? "[\\s\\S]*" : ch === "?" ? "[\\s\\S]" : ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   return new RegExp(`^${source}$`, "u");
 }
 
@@ -37,7 +38,9 @@ export function evaluateCondition(condition: ConditionBlock | undefined, context
     if (!matcher) throw new Error(`condition operator ${operator} is not modelled by this evaluator`);
     for (const [key, raw] of Object.entries(keys)) {
       const wanted = Array.isArray(raw) ? raw : [raw];
-      for (const value of wanted) if (typeof value !== "string" || value.includes("${")) throw new Error(`condition value ${JSON.stringify(value)} (policy variables) is not modelled`);
+      for (const value of wanted)
+        if (typeof value !== "string" || value.includes("${"))
+          throw new Error(`condition value ${JSON.stringify(value)} (policy variables) is not modelled`);
       const actual = context[key];
       if (actual === undefined) {
         if (!matcher.negated) return false;
@@ -58,13 +61,18 @@ interface Statement {
   [other: string]: unknown;
 }
 
-const list = <T,>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** Would STS let `federated` (the IAM OIDC provider's ARN) call `action` on the role with this request context? */
-export function trustPolicyAllows(policy: { Statement: unknown }, request: { federated: string; action: string; context: RequestContext }): boolean {
+export function trustPolicyAllows(
+  policy: { Statement: unknown },
+  request: { federated: string; action: string; context: RequestContext },
+): boolean {
   const statements = list(policy.Statement as Statement | Statement[]);
   const applies = (s: Statement) => {
-    for (const unsupported of ["NotPrincipal", "NotAction"]) if (unsupported in s) throw new Error(`${unsupported} is not modelled`);
+    for (const unsupported of ["NotPrincipal", "NotAction"])
+      if (unsupported in s) throw new Error(`${unsupported} is not modelled`);
     const principalMatches = list(s.Principal?.Federated).includes(request.federated);
     const actionMatches = list(s.Action).some((a) => likePattern(a).test(request.action));
     return principalMatches && actionMatches && evaluateCondition(s.Condition, request.context);
@@ -74,7 +82,10 @@ export function trustPolicyAllows(policy: { Statement: unknown }, request: { fed
 }
 
 /** The request context AWS builds from a GitHub Actions OIDC token: only `aud` and `sub` become condition keys. */
-export function githubTokenContext(claims: { aud: string | string[]; sub: string }, host = "token.actions.githubusercontent.com"): RequestContext {
+export function githubTokenContext(
+  claims: { aud: string | string[]; sub: string },
+  host = "token.actions.githubusercontent.com",
+): RequestContext {
   const aud = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
   return { [`${host}:aud`]: aud, [`${host}:sub`]: claims.sub };
 }

@@ -10,14 +10,28 @@ export interface Answer {
 }
 
 /** Forwards one request to one backend and returns its answer. */
-function forward(target: string, req: IncomingMessage, body: Buffer): Promise<{ status: number; type: string; body: Buffer }> {
+function forward(
+  target: string,
+  req: IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; type: string; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const url = new URL(req.url ?? "/", target);
-    const out = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 502, type: String(res.headers["content-type"] ?? "application/json"), body: Buffer.concat(chunks) }));
-    });
+    const out = httpRequest(
+      url,
+      { method: req.method, headers: { ...req.headers, host: url.host } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 502,
+            type: String(res.headers["content-type"] ?? "application/json"),
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
     out.on("error", reject);
     out.end(body);
   });
@@ -37,7 +51,11 @@ function deliveryOf(req: IncomingMessage, body: Buffer): Delivery {
   } catch {
     // not JSON: the app answers it
   }
-  return { event: String(req.headers["x-github-event"] ?? ""), action: typeof payload.action === "string" ? payload.action : null, issue: typeof payload.issue?.number === "number" ? payload.issue.number : null };
+  return {
+    event: String(req.headers["x-github-event"] ?? ""),
+    action: typeof payload.action === "string" ? payload.action : null,
+    issue: typeof payload.issue?.number === "number" ? payload.issue.number : null,
+  };
 }
 
 /**
@@ -46,7 +64,11 @@ function deliveryOf(req: IncomingMessage, body: Buffer): Delivery {
  * first backend's answer, and `onAnswer` every backend's. The sandbox's webhooks and the Action's
  * calls are pointed at it.
  */
-export async function startLoadBalancer(sb: Sandbox, route: (webhook: boolean, delivery: Delivery | null) => string[], onAnswer: (answer: Answer) => void = () => undefined) {
+export async function startLoadBalancer(
+  sb: Sandbox,
+  route: (webhook: boolean, delivery: Delivery | null) => string[],
+  onAnswer: (answer: Answer) => void = () => undefined,
+) {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));

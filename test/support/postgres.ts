@@ -1,6 +1,15 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import pg from "pg";
@@ -28,8 +37,14 @@ const INSTALL_HINT =
   "PostgreSQL's server binaries are not installed (no /usr/lib/postgresql/*/bin/initdb). Install them with `apt-get install postgresql`, or point BREAKGLASS_PG_BIN at a directory holding initdb and pg_ctl.";
 
 /** BREAKGLASS_PG_BIN (a directory with initdb and pg_ctl) if set, else Debian's server binaries, newest version first. */
-export function findPostgresBinaries(root = "/usr/lib/postgresql", binDir = process.env.BREAKGLASS_PG_BIN): Binaries | null {
-  if (binDir) return existsSync(join(binDir, "initdb")) && existsSync(join(binDir, "pg_ctl")) ? { initdb: join(binDir, "initdb"), pgCtl: join(binDir, "pg_ctl") } : null;
+export function findPostgresBinaries(
+  root = "/usr/lib/postgresql",
+  binDir = process.env.BREAKGLASS_PG_BIN,
+): Binaries | null {
+  if (binDir)
+    return existsSync(join(binDir, "initdb")) && existsSync(join(binDir, "pg_ctl"))
+      ? { initdb: join(binDir, "initdb"), pgCtl: join(binDir, "pg_ctl") }
+      : null;
   if (!existsSync(root)) return null;
   const versions = readdirSync(root)
     .filter((v) => /^\d+$/.test(v))
@@ -37,7 +52,8 @@ export function findPostgresBinaries(root = "/usr/lib/postgresql", binDir = proc
     .sort((a, b) => b - a);
   for (const version of versions) {
     const bin = join(root, String(version), "bin");
-    if (existsSync(join(bin, "initdb")) && existsSync(join(bin, "pg_ctl"))) return { initdb: join(bin, "initdb"), pgCtl: join(bin, "pg_ctl") };
+    if (existsSync(join(bin, "initdb")) && existsSync(join(bin, "pg_ctl")))
+      return { initdb: join(bin, "initdb"), pgCtl: join(bin, "pg_ctl") };
   }
   return null;
 }
@@ -72,7 +88,9 @@ async function freePort(): Promise<number> {
  * cluster is owned by and run as the `postgres` user (runuser); otherwise as the current user.
  */
 /** `settings`: extra server settings (`-c name=value`), e.g. `{ log_statement: "all" }`; values without spaces. */
-export async function startTestPostgres(options: { settings?: Record<string, string> } = {}): Promise<TestPostgres> {
+export async function startTestPostgres(
+  options: { settings?: Record<string, string> } = {},
+): Promise<TestPostgres> {
   const missing = postgresUnavailable();
   if (missing) throw new Error(missing);
   const binaries = findPostgresBinaries()!;
@@ -96,15 +114,38 @@ export async function startTestPostgres(options: { settings?: Record<string, str
     const result = spawnSync(file, argv, { encoding: "utf8", cwd: dir });
     if (result.status !== 0) {
       const logText = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
-      throw new Error(`${command} ${args[0] ?? ""} failed (${result.status}): ${result.stderr}${result.stdout}\n${logText}`);
+      throw new Error(
+        `${command} ${args[0] ?? ""} failed (${result.status}): ${result.stderr}${result.stdout}\n${logText}`,
+      );
     }
   };
-  run(binaries.initdb, ["-D", dataDir, "-U", superuser, `--pwfile=${pwFile}`, "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"]);
+  run(binaries.initdb, [
+    "-D",
+    dataDir,
+    "-U",
+    superuser,
+    `--pwfile=${pwFile}`,
+    "--auth-local=scram-sha-256",
+    "--auth-host=scram-sha-256",
+    "-E",
+    "UTF8",
+    "--no-locale",
+    "--no-sync",
+  ]);
   rmSync(pwFile, { force: true });
   let port = 0;
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
-    const serverOptions = [`-p ${port}`, "-c listen_addresses=127.0.0.1", `-c unix_socket_directories=${dir}`, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=40", ...Object.entries(options.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`)].join(" ");
+    const serverOptions = [
+      `-p ${port}`,
+      "-c listen_addresses=127.0.0.1",
+      `-c unix_socket_directories=${dir}`,
+      "-c fsync=off",
+      "-c synchronous_commit=off",
+      "-c full_page_writes=off",
+      "-c max_connections=40",
+      ...Object.entries(options.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`),
+    ].join(" ");
     try {
       run(binaries.pgCtl, ["start", "-D", dataDir, "-l", logFile, "-w", "-t", "60", "-o", serverOptions]);
       break;
@@ -119,7 +160,8 @@ export async function startTestPostgres(options: { settings?: Record<string, str
     port,
     superuser,
     superuserPassword,
-    url: (user, password, database = "postgres") => `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    url: (user, password, database = "postgres") =>
+      `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
     log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
     async stop() {
       if (stopped) return;

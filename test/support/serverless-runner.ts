@@ -8,7 +8,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WorkflowRun } from "../../src/sandbox/github/emulator.ts";
-import { SANDBOX_APP_ID, SANDBOX_JWT_ISSUER, SANDBOX_OWNER, SANDBOX_REPO, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import {
+  SANDBOX_APP_ID,
+  SANDBOX_JWT_ISSUER,
+  SANDBOX_OWNER,
+  SANDBOX_REPO,
+  type Sandbox,
+} from "../../src/sandbox/start-sandbox.ts";
 
 export interface EntryResult {
   code: number;
@@ -27,7 +33,13 @@ export interface ServerlessRunner {
 let counter = 0;
 
 /** The job's environment for the entry point: the app's credentials, the event, GitHub's variables. */
-export function entryEnv(sb: Sandbox, name: string, eventPath: string, runId: number, extra: Record<string, string> = {}): Record<string, string> {
+export function entryEnv(
+  sb: Sandbox,
+  name: string,
+  eventPath: string,
+  runId: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const api = new URL(sb.emulator.apiUrl);
   return {
     PATH: process.env.PATH ?? "",
@@ -55,7 +67,10 @@ export function entryEnv(sb: Sandbox, name: string, eventPath: string, runId: nu
 /** Runs the entry point once as a process with this environment. */
 export function runEntry(env: Record<string, string>): Promise<EntryResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/app/actions-main.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/app/actions-main.ts"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -64,7 +79,10 @@ export function runEntry(env: Record<string, string>): Promise<EntryResult> {
   });
 }
 
-export async function startServerlessRunner(sb: Sandbox, workflow = "breakglass-app.yml"): Promise<ServerlessRunner> {
+export async function startServerlessRunner(
+  sb: Sandbox,
+  workflow = "breakglass-app.yml",
+): Promise<ServerlessRunner> {
   const dir = await mkdtemp(join(tmpdir(), "breakglass-serverless-"));
   const finished: ServerlessRunner["finished"] = [];
   let gate: Promise<void> | null = null;

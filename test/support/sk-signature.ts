@@ -41,14 +41,40 @@ export function skKey(application = "ssh:"): SkKey {
  * uint32 counter || SHA256(that data) (PROTOCOL.u2f "SSH U2F signatures"); the signature is
  * string "sk-ssh-ed25519@openssh.com" || string signature || byte flags || uint32 counter.
  */
-export function skSign(key: SkKey, message: string, opts: { flags: number; counter?: number; namespace?: string; application?: string }): string {
+export function skSign(
+  key: SkKey,
+  message: string,
+  opts: { flags: number; counter?: number; namespace?: string; application?: string },
+): string {
   const namespace = opts.namespace ?? STEP_UP_NAMESPACE;
   const counter = opts.counter ?? 7;
-  const signedData = Buffer.concat([Buffer.from("SSHSIG"), str(namespace), str(""), str("sha512"), str(createHash("sha512").update(message).digest())]);
-  const u2f = Buffer.concat([sha256(opts.application ?? "ssh:"), Buffer.from([opts.flags]), u32(counter), sha256(signedData)]);
+  const signedData = Buffer.concat([
+    Buffer.from("SSHSIG"),
+    str(namespace),
+    str(""),
+    str("sha512"),
+    str(createHash("sha512").update(message).digest()),
+  ]);
+  const u2f = Buffer.concat([
+    sha256(opts.application ?? "ssh:"),
+    Buffer.from([opts.flags]),
+    u32(counter),
+    sha256(signedData),
+  ]);
   const signature = edSign(null, u2f, key.privateKey);
   const sigBlob = Buffer.concat([str(SK_ED25519), str(signature), Buffer.from([opts.flags]), u32(counter)]);
-  const envelope = Buffer.concat([Buffer.from("SSHSIG"), u32(1), str(key.blob), str(namespace), str(""), str("sha512"), str(sigBlob)]);
-  const b64 = envelope.toString("base64").match(/.{1,70}/g)!.join("\n");
+  const envelope = Buffer.concat([
+    Buffer.from("SSHSIG"),
+    u32(1),
+    str(key.blob),
+    str(namespace),
+    str(""),
+    str("sha512"),
+    str(sigBlob),
+  ]);
+  const b64 = envelope
+    .toString("base64")
+    .match(/.{1,70}/g)!
+    .join("\n");
   return `-----BEGIN SSH SIGNATURE-----\n${b64}\n-----END SSH SIGNATURE-----\n`;
 }

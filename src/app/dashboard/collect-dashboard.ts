@@ -47,14 +47,24 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 /** What a security lead needs at a glance, read from the records of each repository's request issues. */
 export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]): Promise<DashboardData> {
   const now = deps.now();
-  const data: DashboardData = { generated_at: new Date(now).toISOString(), active: [], pending: [], failed: [], recent: [], last_drill: null, notification_failures: deps.notificationFailures?.recent() ?? [] };
+  const data: DashboardData = {
+    generated_at: new Date(now).toISOString(),
+    active: [],
+    pending: [],
+    failed: [],
+    recent: [],
+    last_drill: null,
+    notification_failures: deps.notificationFailures?.recent() ?? [],
+  };
   for (const port of ports) {
     // Every unsettled request comes from the app's index (a live grant whose issue was unlabelled, closed
     // or transferred is still shown); the week's settled ones from the issues updated since, whatever
     // their labels. Only requests with ledger records are rows: a `breakglass:audit` label or a title
     // makes nothing a request or hides one.
     const since = new Date(now - WEEK_MS).toISOString();
-    const found = new Map<number, IssueSummary | undefined>((await port.ledger.index()).map((n) => [n, undefined]));
+    const found = new Map<number, IssueSummary | undefined>(
+      (await port.ledger.index()).map((n) => [n, undefined]),
+    );
     for (const issue of await port.listIssues({ state: "all", since })) found.set(issue.number, issue);
     for (const [n, summary] of [...found].sort(([a], [b]) => a - b)) {
       if ((await port.ledger.read(n)).entries.length === 0) continue;
@@ -81,10 +91,12 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
         revocation_error: state.grant?.last_revocation_error ?? null,
         ...(await useCounts(session)),
       };
-      if (row.drill && (!data.last_drill || (row.requested_at ?? "") > (data.last_drill.requested_at ?? ""))) data.last_drill = row;
+      if (row.drill && (!data.last_drill || (row.requested_at ?? "") > (data.last_drill.requested_at ?? "")))
+        data.last_drill = row;
       if (state.status === "revoke_failed") data.failed.push(row);
       else if (LIVE.has(state.status)) data.active.push(row);
-      else if (state.status === "requested" || state.status === "approved" || state.status === "invalid") data.pending.push(row);
+      else if (state.status === "requested" || state.status === "approved" || state.status === "invalid")
+        data.pending.push(row);
       else data.recent.push(row);
     }
   }

@@ -18,7 +18,11 @@ export const DASHBOARD_PATH = "/breakglass";
  * - `github`: Sign in with GitHub (the app's own user web flow, github-sign-in.ts); a signed-in person
  *   sees only the repositories they can read.
  */
-export type DashboardAuth = { mode: "off" } | { mode: "loopback" } | { mode: "proxy"; secret: string } | { mode: "github"; signIn: GitHubSignIn };
+export type DashboardAuth =
+  | { mode: "off" }
+  | { mode: "loopback" }
+  | { mode: "proxy"; secret: string }
+  | { mode: "github"; signIn: GitHubSignIn };
 
 const equal = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
@@ -30,21 +34,34 @@ const equal = (a: string, b: string): boolean => {
  * Whether a request may see operator pages (the dashboard, /metrics) under `auth`; null when it may.
  * `off` is the caller's to handle (the route does not exist).
  */
-export function operatorRefusal(req: IncomingMessage, auth: Exclude<DashboardAuth, { mode: "off" }>, what: string): { status: 401 | 403; text: string } | null {
+export function operatorRefusal(
+  req: IncomingMessage,
+  auth: Exclude<DashboardAuth, { mode: "off" }>,
+  what: string,
+): { status: 401 | 403; text: string } | null {
   if (auth.mode === "loopback") {
     const remote = req.socket.remoteAddress ?? "";
-    return ["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(remote) ? null : { status: 403, text: `${what[0]!.toUpperCase()}${what.slice(1)} is only served to this machine.` };
+    return ["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(remote)
+      ? null
+      : { status: 403, text: `${what[0]!.toUpperCase()}${what.slice(1)} is only served to this machine.` };
   }
   if (auth.mode === "github") {
-    return sessionLogin(auth.signIn, req) ? null : { status: 401, text: `Sign in with GitHub at ${LOGIN_PATH} to see ${what}.` };
+    return sessionLogin(auth.signIn, req)
+      ? null
+      : { status: 401, text: `Sign in with GitHub at ${LOGIN_PATH} to see ${what}.` };
   }
   const user = req.headers["x-forwarded-user"];
   const secret = req.headers["x-breakglass-proxy-secret"];
-  if (typeof user !== "string" || !user || typeof secret !== "string" || !equal(secret, auth.secret)) return { status: 401, text: `Sign in through the Breakglass proxy to see ${what}.` };
+  if (typeof user !== "string" || !user || typeof secret !== "string" || !equal(secret, auth.secret))
+    return { status: 401, text: `Sign in through the Breakglass proxy to see ${what}.` };
   return null;
 }
 
-export function dashboardRoute(deps: BreakglassDeps, auth: DashboardAuth, repositories: () => Promise<GitHubPort[]>) {
+export function dashboardRoute(
+  deps: BreakglassDeps,
+  auth: DashboardAuth,
+  repositories: () => Promise<GitHubPort[]>,
+) {
   const signIn = auth.mode === "github" ? signInRoutes(auth.signIn) : null;
   return async function dashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (signIn && (await signIn(req, res))) return true;
@@ -63,7 +80,15 @@ export function dashboardRoute(deps: BreakglassDeps, auth: DashboardAuth, reposi
     }
     const all = await repositories();
     // A signed-in person sees the repositories they can read, as GitHub answers for them now.
-    const ports = login ? (await Promise.all(all.map(async (port) => ((await port.permission(login).catch(() => "none")) === "none" ? null : port)))).filter((p): p is GitHubPort => p !== null) : all;
+    const ports = login
+      ? (
+          await Promise.all(
+            all.map(async (port) =>
+              (await port.permission(login).catch(() => "none")) === "none" ? null : port,
+            ),
+          )
+        ).filter((p): p is GitHubPort => p !== null)
+      : all;
     const data = await collectDashboard(deps, ports);
     res.writeHead(200, {
       "content-type": "text/html; charset=utf-8",

@@ -41,7 +41,12 @@ export function sealed(key: Buffer, purpose: string, value: Record<string, unkno
   const payload = Buffer.from(JSON.stringify(value)).toString("base64url");
   return `${payload}.${mac(key, `${purpose}.${payload}`)}`;
 }
-export function unseal(key: Buffer, purpose: string, text: string | undefined, now: number): Record<string, unknown> | null {
+export function unseal(
+  key: Buffer,
+  purpose: string,
+  text: string | undefined,
+  now: number,
+): Record<string, unknown> | null {
   if (!text) return null;
   const [payload, tag, extra] = text.split(".");
   if (!payload || !tag || extra !== undefined) return null;
@@ -75,7 +80,10 @@ export function sessionLogin(cfg: GitHubSignIn, req: IncomingMessage): string | 
   return typeof value?.login === "string" ? value.login : null;
 }
 
-const text = (res: ServerResponse, status: number, body: string) => void res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }).end(body);
+const text = (res: ServerResponse, status: number, body: string) =>
+  void res
+    .writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" })
+    .end(body);
 
 /** Handles /breakglass/login and /breakglass/auth/callback; false for any other request. */
 export function signInRoutes(cfg: GitHubSignIn) {
@@ -90,42 +98,85 @@ export function signInRoutes(cfg: GitHubSignIn) {
       authorize.searchParams.set("redirect_uri", callbackUrl(cfg));
       authorize.searchParams.set("state", state);
       authorize.searchParams.set("allow_signup", "false");
-      res.writeHead(302, { location: authorize.toString(), "set-cookie": setCookie(cfg, STATE_COOKIE, sealed(cfg.sessionKey, "state", { state, exp: Math.floor(now() / 1000) + STATE_SECONDS }), STATE_SECONDS), "cache-control": "no-store" }).end();
+      res
+        .writeHead(302, {
+          location: authorize.toString(),
+          "set-cookie": setCookie(
+            cfg,
+            STATE_COOKIE,
+            sealed(cfg.sessionKey, "state", { state, exp: Math.floor(now() / 1000) + STATE_SECONDS }),
+            STATE_SECONDS,
+          ),
+          "cache-control": "no-store",
+        })
+        .end();
       return true;
     }
     const expected = unseal(cfg.sessionKey, "state", cookieOf(req, STATE_COOKIE), now());
     const state = url.searchParams.get("state");
     const code = url.searchParams.get("code");
     if (!expected || typeof expected.state !== "string" || state !== expected.state) {
-      text(res, 400, `Sign-in refused (state_mismatch): this sign-in was not started from this browser, or took longer than ${STATE_SECONDS / 60} minutes. Start again at ${LOGIN_PATH}.`);
+      text(
+        res,
+        400,
+        `Sign-in refused (state_mismatch): this sign-in was not started from this browser, or took longer than ${STATE_SECONDS / 60} minutes. Start again at ${LOGIN_PATH}.`,
+      );
       return true;
     }
     if (!code) {
-      text(res, 400, `Sign-in refused (${url.searchParams.get("error") ?? "no_code"}): GitHub did not authorize the sign-in. Start again at ${LOGIN_PATH}.`);
+      text(
+        res,
+        400,
+        `Sign-in refused (${url.searchParams.get("error") ?? "no_code"}): GitHub did not authorize the sign-in. Start again at ${LOGIN_PATH}.`,
+      );
       return true;
     }
     const exchanged = await fetch(new URL("/login/oauth/access_token", cfg.webUrl), {
       method: "POST",
       headers: { accept: "application/json", "content-type": "application/json" },
-      body: JSON.stringify({ client_id: cfg.clientId, client_secret: cfg.clientSecret, code, redirect_uri: callbackUrl(cfg) }),
+      body: JSON.stringify({
+        client_id: cfg.clientId,
+        client_secret: cfg.clientSecret,
+        code,
+        redirect_uri: callbackUrl(cfg),
+      }),
     });
     const token = (await exchanged.json().catch(() => ({}))) as { access_token?: string; error?: string };
     if (!exchanged.ok || !token.access_token) {
-      text(res, 400, `Sign-in refused (${token.error ?? `token_exchange_${exchanged.status}`}): GitHub did not accept the sign-in code. Start again at ${LOGIN_PATH}.`);
+      text(
+        res,
+        400,
+        `Sign-in refused (${token.error ?? `token_exchange_${exchanged.status}`}): GitHub did not accept the sign-in code. Start again at ${LOGIN_PATH}.`,
+      );
       return true;
     }
-    const me = await fetch(`${cfg.apiUrl.replace(/\/+$/, "")}/user`, { headers: { authorization: `Bearer ${token.access_token}`, accept: "application/vnd.github+json" } });
+    const me = await fetch(`${cfg.apiUrl.replace(/\/+$/, "")}/user`, {
+      headers: { authorization: `Bearer ${token.access_token}`, accept: "application/vnd.github+json" },
+    });
     const user = (await me.json().catch(() => ({}))) as { login?: string; type?: string };
     // The token is not kept: it goes out of scope here. The session holds only the login.
     if (!me.ok || typeof user.login !== "string" || user.type === "Bot") {
       text(res, 502, "Sign-in failed: GitHub did not say who you are. Try again later.");
       return true;
     }
-    res.writeHead(302, {
-      location: "/breakglass",
-      "set-cookie": [setCookie(cfg, SESSION_COOKIE, sealed(cfg.sessionKey, "session", { login: user.login, exp: Math.floor(now() / 1000) + SESSION_SECONDS }), SESSION_SECONDS), setCookie(cfg, STATE_COOKIE, "", 0)],
-      "cache-control": "no-store",
-    }).end();
+    res
+      .writeHead(302, {
+        location: "/breakglass",
+        "set-cookie": [
+          setCookie(
+            cfg,
+            SESSION_COOKIE,
+            sealed(cfg.sessionKey, "session", {
+              login: user.login,
+              exp: Math.floor(now() / 1000) + SESSION_SECONDS,
+            }),
+            SESSION_SECONDS,
+          ),
+          setCookie(cfg, STATE_COOKIE, "", 0),
+        ],
+        "cache-control": "no-store",
+      })
+      .end();
     return true;
   };
 }

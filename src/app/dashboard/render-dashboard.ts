@@ -33,7 +33,12 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
     "failed",
     "Failed revocations",
     ["Request", "What", "Requester", "Error"],
-    data.failed.map((r) => [link(r), what(r), esc(r.requester), `<span class="bad">${esc(r.revocation_error)}</span>`]),
+    data.failed.map((r) => [
+      link(r),
+      what(r),
+      esc(r.requester),
+      `<span class="bad">${esc(r.revocation_error)}</span>`,
+    ]),
     "None.",
   );
   const notifyFailures = data.notification_failures ?? [];
@@ -41,7 +46,13 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
     "notification-failures",
     "Notifications that did not arrive",
     ["When", "Target", "Request", "Event", "Reason"],
-    notifyFailures.map((f) => [esc(f.at), `${esc(f.target)} <code>${esc(f.url_env)}</code>`, `${esc(f.repository)}#${f.issue}`, esc(f.event), `<span class="bad">${esc(f.reason)}</span>`]),
+    notifyFailures.map((f) => [
+      esc(f.at),
+      `${esc(f.target)} <code>${esc(f.url_env)}</code>`,
+      `${esc(f.repository)}#${f.issue}`,
+      esc(f.event),
+      `<span class="bad">${esc(f.reason)}</span>`,
+    ]),
     "None.",
   );
   const active = table(
@@ -62,14 +73,26 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
     "pending",
     "Pending requests",
     ["Request", "What", "Requester", "Waiting", "Who may approve"],
-    data.pending.map((r) => [link(r), what(r), esc(r.requester), ago(now, r.requested_at), esc(r.approvers.join(", "))]),
+    data.pending.map((r) => [
+      link(r),
+      what(r),
+      esc(r.requester),
+      ago(now, r.requested_at),
+      esc(r.approvers.join(", ")),
+    ]),
     "Nothing waiting.",
   );
   const recent = table(
     "recent",
     "Ended in the last 7 days",
     ["Request", "What", "Requester", "Outcome", "Ended"],
-    data.recent.map((r) => [link(r), what(r), esc(r.requester), esc(r.status.replace("_", " ")), `${ago(now, r.ended_at)} ago`]),
+    data.recent.map((r) => [
+      link(r),
+      what(r),
+      esc(r.requester),
+      esc(r.status.replace("_", " ")),
+      `${ago(now, r.ended_at)} ago`,
+    ]),
     "Nothing ended recently.",
   );
   const drill = data.last_drill

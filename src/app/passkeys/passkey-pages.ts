@@ -12,14 +12,30 @@ const page = (title: string, body: string, script: string) => `<!doctype html>
 <script src="/breakglass/assets/${script}"></script>
 </body></html>`;
 
-export function renderPasskeysPage(input: { login: string; owner: string; owners: string[]; passkeys: Passkey[]; problem: string | null }): string {
+export function renderPasskeysPage(input: {
+  login: string;
+  owner: string;
+  owners: string[];
+  passkeys: Passkey[];
+  problem: string | null;
+}): string {
   const rows = input.passkeys
-    .map((k) => `<tr data-credential="${h(k.credential_id)}"><td><code>${h(k.credential_id.slice(0, 22))}</code></td><td>${k.hardware ? "security key" : "passkey (synced or unattested)"}</td><td>${h(k.registered_at)}</td><td><button class="remove" data-credential="${h(k.credential_id)}">Remove</button></td></tr>`)
+    .map(
+      (k) =>
+        `<tr data-credential="${h(k.credential_id)}"><td><code>${h(k.credential_id.slice(0, 22))}</code></td><td>${k.hardware ? "security key" : "passkey (synced or unattested)"}</td><td>${h(k.registered_at)}</td><td><button class="remove" data-credential="${h(k.credential_id)}">Remove</button></td></tr>`,
+    )
     .join("");
   return page(
     "Breakglass passkeys",
     `<h1>Passkeys of @${h(input.login)}</h1>
-<p>For <strong>${h(input.owner)}</strong>${input.owners.length > 1 ? ` (also: ${input.owners.filter((o) => o !== input.owner).map((o) => `<a href="?owner=${encodeURIComponent(o)}">${h(o)}</a>`).join(", ")})` : ""}. A registration or removal is recorded in the app's ledger and announced to the policies' notify targets.</p>
+<p>For <strong>${h(input.owner)}</strong>${
+      input.owners.length > 1
+        ? ` (also: ${input.owners
+            .filter((o) => o !== input.owner)
+            .map((o) => `<a href="?owner=${encodeURIComponent(o)}">${h(o)}</a>`)
+            .join(", ")})`
+        : ""
+    }. A registration or removal is recorded in the app's ledger and announced to the policies' notify targets.</p>
 ${input.problem ? `<p id="problem">⚠️ ${h(input.problem)}</p>` : ""}
 <table id="passkeys"><tr><th>Credential</th><th>Kind</th><th>Registered</th><th></th></tr>${rows || '<tr><td colspan="4">None yet.</td></tr>'}</table>
 <p><button id="register" data-owner="${h(input.owner)}">Register a passkey or security key</button></p>
@@ -28,7 +44,13 @@ ${input.problem ? `<p id="problem">⚠️ ${h(input.problem)}</p>` : ""}
   );
 }
 
-export function renderApprovePage(input: { login: string; repository: string; issue: number; url: string; state: RequestState }): string {
+export function renderApprovePage(input: {
+  login: string;
+  repository: string;
+  issue: number;
+  url: string;
+  state: RequestState;
+}): string {
   const { state } = input;
   const r = state.request;
   const waiting = state.status === "requested" && r && state.hash;

@@ -38,7 +38,11 @@ export interface PasskeyRecords {
  * Reads `login`'s passkeys from the ledger: every entry must verify against the app's keys, in one
  * unbroken chain, and name this login (a chain copied from another person's branch counts for nobody).
  */
-export async function readPasskeys(deps: BreakglassDeps, port: GitHubPort, login: string): Promise<PasskeyRecords> {
+export async function readPasskeys(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  login: string,
+): Promise<PasskeyRecords> {
   const ledger = await port.ledger.passkeys(login);
   const jws = ledger.entries.map((e) => e.jws);
   const verified = await verifyChain(jws, deps.jwks, { repo: chainRepo(port.owner), issue: 1 });
@@ -48,7 +52,13 @@ export async function readPasskeys(deps: BreakglassDeps, port: GitHubPort, login
   const keys = new Map<string, Passkey>();
   for (const entry of verified.ok ? entries : []) {
     const event = entry.event as PasskeyEvent;
-    if (event.login?.toLowerCase() !== login.toLowerCase()) return { passkeys: [], chain, ledger, problem: `entry ${entry.seq} names @${event.login}, not @${login}` };
+    if (event.login?.toLowerCase() !== login.toLowerCase())
+      return {
+        passkeys: [],
+        chain,
+        ledger,
+        problem: `entry ${entry.seq} names @${event.login}, not @${login}`,
+      };
     if (event.type === "passkey_registered") {
       const { type: _t, actor: _a, login: _l, ...key } = event;
       keys.set(event.credential_id, { ...key, registered_at: entry.at });
@@ -58,12 +68,24 @@ export async function readPasskeys(deps: BreakglassDeps, port: GitHubPort, login
 }
 
 /** Appends one passkey record (compare-and-swap: read again and retry when another replica wrote first). */
-export async function recordPasskey(deps: BreakglassDeps, port: GitHubPort, login: string, id: string, event: PasskeyEvent, text: string): Promise<{ ok: true } | { ok: false; problem: string }> {
+export async function recordPasskey(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  login: string,
+  id: string,
+  event: PasskeyEvent,
+  text: string,
+): Promise<{ ok: true } | { ok: false; problem: string }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await readPasskeys(deps, port, login);
-    if (current.problem) return { ok: false, problem: `the passkey records of @${login} do not verify (${current.problem})` };
+    if (current.problem)
+      return { ok: false, problem: `the passkey records of @${login} do not verify (${current.problem})` };
     if (current.chain.some((e) => e.entry.id === id)) return { ok: true };
-    const signed = await appendEntry(current.chain, { at: new Date(deps.now()).toISOString(), repo: chainRepo(port.owner), issue: 1, id, event }, deps.signer);
+    const signed = await appendEntry(
+      current.chain,
+      { at: new Date(deps.now()).toISOString(), repo: chainRepo(port.owner), issue: 1, id, event },
+      deps.signer,
+    );
     const written = await port.ledger.appendPasskey(login, current.ledger, { jws: signed.jws, text });
     if (written.ok) return { ok: true };
   }

@@ -21,9 +21,13 @@ ${kind === "approve" ? "Approves" : "Breaks the glass on"} a request with step-u
 app's records, shows you what you are about to ${kind === "approve" ? "approve" : "self-approve"}, signs exactly
   breakglass-${kind}\\n<owner>/<repo>#<N>\\n<request hash>\\n
 with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` (a FIDO2 key asks for a touch), and posts
-\`/${kind}\` with the signature as your comment.${kind === "approve" ? `
+\`/${kind}\` with the signature as your comment.${
+  kind === "approve"
+    ? `
 When the request's grant is live and an extension is waiting, it approves the extension instead,
-signing breakglass-extend\\n<owner>/<repo>#<N>\\n<extension hash>\\n.` : ""}
+signing breakglass-extend\\n<owner>/<repo>#<N>\\n<extension hash>\\n.`
+    : ""
+}
 
 Options:
   --key PATH        Signing key (default: the first of ~/.ssh/id_ed25519_sk, id_ecdsa_sk, id_ed25519, id_ecdsa, id_rsa)
@@ -73,14 +77,23 @@ export function command(kind: CommandKind) {
       io.stdout(HELP(kind));
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError(`give exactly one request as owner/repo#N, e.g. breakglass ${kind} acme/ops#12 (see --help).`);
+    if (positionals.length !== 1)
+      throw new UsageError(
+        `give exactly one request as owner/repo#N, e.g. breakglass ${kind} acme/ops#12 (see --help).`,
+      );
     const ref = REF.exec(positionals[0]!.trim());
-    if (!ref) throw new UsageError(`"${positionals[0]}" is not a request: write it as owner/repo#N, e.g. acme/ops#12.`);
+    if (!ref)
+      throw new UsageError(
+        `"${positionals[0]}" is not a request: write it as owner/repo#N, e.g. acme/ops#12.`,
+      );
     const [, owner, repo, issueText] = ref as unknown as [string, string, string, string];
     const issue = Number(issueText);
-    if (kind === "break-glass" && !values.reason?.trim()) throw new UsageError("--reason is required: say why this cannot wait for an approver.");
-    if (kind === "approve" && values.reason !== undefined) throw new UsageError("--reason is for break-glass; an approval takes --note.");
-    if (kind === "break-glass" && values.note !== undefined) throw new UsageError("--note is for approve; break-glass takes --reason.");
+    if (kind === "break-glass" && !values.reason?.trim())
+      throw new UsageError("--reason is required: say why this cannot wait for an approver.");
+    if (kind === "approve" && values.reason !== undefined)
+      throw new UsageError("--reason is for break-glass; an approval takes --note.");
+    if (kind === "break-glass" && values.note !== undefined)
+      throw new UsageError("--note is for approve; break-glass takes --reason.");
     const key = findKey(values.key, io);
 
     const env = { ...io.env };
@@ -88,22 +101,37 @@ export function command(kind: CommandKind) {
     const repository = `${owner}/${repo}`;
     const port = connect(owner, repo, values["api-url"], { ...io, env }, deps);
     const jwks = values.jwks ? await readKeys(values.jwks, io, deps) : undefined;
-    const reading = await withGitHubErrors(repository, () => readRequest(port, issue, { appLogin: parseAppLogin(values["app-login"]), jwks }));
+    const reading = await withGitHubErrors(repository, () =>
+      readRequest(port, issue, { appLogin: parseAppLogin(values["app-login"]), jwks }),
+    );
     const { state } = reading;
-    if (!state.request || !state.hash) throw new UserError(`${repository}#${issue} has no valid request in the app's records (it is ${state.status}); nothing to sign.`);
+    if (!state.request || !state.hash)
+      throw new UserError(
+        `${repository}#${issue} has no valid request in the app's records (it is ${state.status}); nothing to sign.`,
+      );
     // A live grant with an extension waiting: the approval is of the extension, signed over its own hash.
     const extension = kind === "approve" && state.status === "active" ? state.extension : null;
     if (state.status !== "requested" && !extension) {
-      throw new UserError(`${repository}#${issue} is ${state.status.replace(/_/g, " ")}, not waiting for approval${state.status === "active" ? " (no extension is waiting)" : ""}; nothing to sign.`);
+      throw new UserError(
+        `${repository}#${issue} is ${state.status.replace(/_/g, " ")}, not waiting for approval${state.status === "active" ? " (no extension is waiting)" : ""}; nothing to sign.`,
+      );
     }
-    if (reading.chain.status === "broken") throw new UserError(`the app's records on ${repository}#${issue} do not verify (${reading.chain.problem}); do not sign them.`);
+    if (reading.chain.status === "broken")
+      throw new UserError(
+        `the app's records on ${repository}#${issue} do not verify (${reading.chain.problem}); do not sign them.`,
+      );
     const r = state.request;
     const signing: StepUpKind = extension ? "extend" : kind;
     const hash = extension ? extension.hash : state.hash;
-    const verified = reading.chain.status === "verified" ? " (records verified)" : " (records not verified: pass --jwks to check them)";
+    const verified =
+      reading.chain.status === "verified"
+        ? " (records verified)"
+        : " (records not verified: pass --jwks to check them)";
     io.stderr(
       [
-        extension ? `Approving the extension of the live grant on ${repository}#${issue}${verified}:` : `${kind === "approve" ? "Approving" : "Breaking the glass on"} ${repository}#${issue}${verified}:`,
+        extension
+          ? `Approving the extension of the live grant on ${repository}#${issue}${verified}:`
+          : `${kind === "approve" ? "Approving" : "Breaking the glass on"} ${repository}#${issue}${verified}:`,
         `  requester  @${state.requester}`,
         `  resource   ${r.resource}`,
         `  role       ${r.role}`,
@@ -122,9 +150,20 @@ export function command(kind: CommandKind) {
         "",
       ].join("\n"),
     );
-    const signature = await sign(deps.sshKeygen ?? "ssh-keygen", key, stepUpMessage(signing, repository, issue, hash));
+    const signature = await sign(
+      deps.sshKeygen ?? "ssh-keygen",
+      key,
+      stepUpMessage(signing, repository, issue, hash),
+    );
     const text = kind === "approve" ? values.note?.trim() : values.reason!.trim();
-    const body = [`/${kind}${text ? ` ${text.replace(/\s*\n\s*/g, " ")}` : ""}`, "", signedLine(signing, repository, issue, hash), "", signature.trim(), ""].join("\n");
+    const body = [
+      `/${kind}${text ? ` ${text.replace(/\s*\n\s*/g, " ")}` : ""}`,
+      "",
+      signedLine(signing, repository, issue, hash),
+      "",
+      signature.trim(),
+      "",
+    ].join("\n");
     if (values["dry-run"]) {
       io.stdout(body);
       return 0;
@@ -138,12 +177,18 @@ export function command(kind: CommandKind) {
 function findKey(given: string | undefined, io: CliIO): string {
   if (given !== undefined) {
     const path = resolve(io.cwd, given.replace(/^~(?=\/)/, io.env.HOME ?? homedir()));
-    if (!existsSync(path)) throw new UserError(`no key at ${path}: give the private key file (not the .pub), e.g. --key ~/.ssh/id_ed25519_sk.`);
+    if (!existsSync(path))
+      throw new UserError(
+        `no key at ${path}: give the private key file (not the .pub), e.g. --key ~/.ssh/id_ed25519_sk.`,
+      );
     return path;
   }
   const dir = join(io.env.HOME ?? homedir(), ".ssh");
   const found = DEFAULT_KEYS.map((name) => join(dir, name)).find((p) => existsSync(p));
-  if (!found) throw new UserError(`no signing key found in ${dir}: make one with \`ssh-keygen -t ed25519-sk\` (a security key) and add its .pub to GitHub as a signing key, or pass --key.`);
+  if (!found)
+    throw new UserError(
+      `no signing key found in ${dir}: make one with \`ssh-keygen -t ed25519-sk\` (a security key) and add its .pub to GitHub as a signing key, or pass --key.`,
+    );
   return found;
 }
 
@@ -166,8 +211,13 @@ async function sign(sshKeygen: string, key: string, message: string): Promise<st
     try {
       await run(sshKeygen, ["-Y", "sign", "-n", STEP_UP_NAMESPACE, "-f", key, file], { timeout: 120_000 });
     } catch (error) {
-      const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split("\n").pop();
-      throw new UserError(`ssh-keygen could not sign with ${key}: ${detail}. Is it the private key, and is the security key plugged in?`);
+      const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message)
+        .trim()
+        .split("\n")
+        .pop();
+      throw new UserError(
+        `ssh-keygen could not sign with ${key}: ${detail}. Is it the private key, and is the security key plugged in?`,
+      );
     }
     return await readFile(`${file}.sig`, "utf8");
   } finally {

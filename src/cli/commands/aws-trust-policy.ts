@@ -31,13 +31,18 @@ with: gh api repos/OWNER/REPO --jq '.owner.id, .id'. After a rename or transfer,
 `;
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/[\w+=,.@/-]+$/;
-const FORMATS: Record<string, SubjectFormat[]> = { both: ["legacy", "immutable"], legacy: ["legacy"], immutable: ["immutable"] };
+const FORMATS: Record<string, SubjectFormat[]> = {
+  both: ["legacy", "immutable"],
+  legacy: ["legacy"],
+  immutable: ["immutable"],
+};
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const helped = subcommandHelp(args, io, HELP);
   if (helped !== null) return helped;
   const [sub, ...rest] = args as [string, ...string[]];
-  if (sub !== "trust-policy") throw new UsageError(`unknown subcommand "${sub}": use \`breakglass aws trust-policy\` (see --help).`);
+  if (sub !== "trust-policy")
+    throw new UsageError(`unknown subcommand "${sub}": use \`breakglass aws trust-policy\` (see --help).`);
   return trustPolicyCommand(rest, io);
 }
 
@@ -62,19 +67,33 @@ async function trustPolicyCommand(args: string[], io: CliIO): Promise<number> {
   });
   const repository = values.repo;
   if (!repository) throw new UsageError("--repo is required: write --repo owner/name.");
-  if (!/^[^/\s]+\/[^/\s]+$/.test(repository)) throw new UsageError(`--repo "${repository}" is not owner/name.`);
+  if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
+    throw new UsageError(`--repo "${repository}" is not owner/name.`);
   const ownerId = values["owner-id"];
   const repoId = values["repo-id"];
-  if ((ownerId === undefined) !== (repoId === undefined)) throw new UsageError("--owner-id and --repo-id go together: give both (gh api repos/OWNER/REPO --jq '.owner.id, .id').");
-  for (const [flag, id] of [["--owner-id", ownerId], ["--repo-id", repoId]] as const) if (id !== undefined && !/^[1-9]\d*$/.test(id)) throw new UsageError(`${flag} "${id}" is not a numeric GitHub id.`);
+  if ((ownerId === undefined) !== (repoId === undefined))
+    throw new UsageError(
+      "--owner-id and --repo-id go together: give both (gh api repos/OWNER/REPO --jq '.owner.id, .id').",
+    );
+  for (const [flag, id] of [
+    ["--owner-id", ownerId],
+    ["--repo-id", repoId],
+  ] as const)
+    if (id !== undefined && !/^[1-9]\d*$/.test(id))
+      throw new UsageError(`${flag} "${id}" is not a numeric GitHub id.`);
   const formatName = values.format ?? (ownerId ? "both" : "legacy");
   const formats = FORMATS[formatName];
   if (!formats) throw new UsageError(`--format "${formatName}" is not one of both, legacy, immutable.`);
-  if (formats.includes("immutable") && !ownerId) throw new UsageError(`--format ${formatName} needs --owner-id and --repo-id.`);
+  if (formats.includes("immutable") && !ownerId)
+    throw new UsageError(`--format ${formatName} needs --owner-id and --repo-id.`);
   const roleArn = values["role-arn"];
   const arn = roleArn === undefined ? null : ROLE_ARN.exec(roleArn);
-  if (roleArn !== undefined && !arn) throw new UsageError(`--role-arn "${roleArn}" is not an IAM role ARN such as arn:aws:iam::123456789012:role/breakglass-admin.`);
-  if (values.account !== undefined && !/^\d{12}$/.test(values.account)) throw new UsageError(`--account "${values.account}" is not an AWS account id (12 digits).`);
+  if (roleArn !== undefined && !arn)
+    throw new UsageError(
+      `--role-arn "${roleArn}" is not an IAM role ARN such as arn:aws:iam::123456789012:role/breakglass-admin.`,
+    );
+  if (values.account !== undefined && !/^\d{12}$/.test(values.account))
+    throw new UsageError(`--account "${values.account}" is not an AWS account id (12 digits).`);
 
   let environments: Array<string | null> = values.environment ?? [];
   let account = arn?.[2] ?? values.account;
@@ -84,16 +103,31 @@ async function trustPolicyCommand(args: string[], io: CliIO): Promise<number> {
     const { policies } = loadPolicies((await readRepoFiles(root)).policyFiles);
     const matching = [...policies.values()].flatMap((policy) =>
       Object.values(policy.roles)
-        .filter((role) => role.provider === "aws" && typeof role.settings.role_arn === "string" && (roleArn === undefined || role.settings.role_arn === roleArn))
+        .filter(
+          (role) =>
+            role.provider === "aws" &&
+            typeof role.settings.role_arn === "string" &&
+            (roleArn === undefined || role.settings.role_arn === roleArn),
+        )
         .map((role) => ({ policy, arn: String(role.settings.role_arn) })),
     );
     if (matching.length === 0) {
-      throw new UserError(`no policy under ${root}/policies has an aws role${roleArn ? ` with role_arn ${roleArn}` : ""}: pass --environment (and --account), or --root to where the policies are.`);
+      throw new UserError(
+        `no policy under ${root}/policies has an aws role${roleArn ? ` with role_arn ${roleArn}` : ""}: pass --environment (and --account), or --root to where the policies are.`,
+      );
     }
-    if (environments.length === 0) environments = [...new Set(matching.map((m) => m.policy.environment ?? null))];
+    if (environments.length === 0)
+      environments = [...new Set(matching.map((m) => m.policy.environment ?? null))];
     if (!account) {
-      const accounts = [...new Set(matching.map((m) => ROLE_ARN.exec(m.arn)?.[2]).filter((a): a is string => a !== undefined))];
-      if (accounts.length !== 1) throw new UsageError(`the policies' aws roles are in ${accounts.length} accounts (${accounts.join(", ")}): name one with --role-arn or --account.`);
+      const accounts = [
+        ...new Set(
+          matching.map((m) => ROLE_ARN.exec(m.arn)?.[2]).filter((a): a is string => a !== undefined),
+        ),
+      ];
+      if (accounts.length !== 1)
+        throw new UsageError(
+          `the policies' aws roles are in ${accounts.length} accounts (${accounts.join(", ")}): name one with --role-arn or --account.`,
+        );
       account = accounts[0]!;
     }
   }
@@ -123,10 +157,16 @@ async function trustPolicyCommand(args: string[], io: CliIO): Promise<number> {
     );
   }
   if (!formats.includes("immutable")) {
-    io.stderr(`Only the legacy subject format (repo:${repository}:…): a repository created, renamed or transferred since 2026-07-15 gets immutable subjects that this policy never matches; pass --owner-id and --repo-id.\n`);
+    io.stderr(
+      `Only the legacy subject format (repo:${repository}:…): a repository created, renamed or transferred since 2026-07-15 gets immutable subjects that this policy never matches; pass --owner-id and --repo-id.\n`,
+    );
   } else if (formats.includes("legacy")) {
-    io.stderr(`The legacy subject names the repository only by name: once the repository uses immutable subjects, print the policy again with --format immutable so a recycled name cannot match.\n`);
+    io.stderr(
+      `The legacy subject names the repository only by name: once the repository uses immutable subjects, print the policy again with --format immutable so a recycled name cannot match.\n`,
+    );
   }
-  io.stderr(`Create the IAM OIDC provider for https://${GITHUB_OIDC_HOST} with client ID "${values.audience ?? "breakglass"}" in account ${account} first.\n`);
+  io.stderr(
+    `Create the IAM OIDC provider for https://${GITHUB_OIDC_HOST} with client ID "${values.audience ?? "breakglass"}" in account ${account} first.\n`,
+  );
   return 0;
 }

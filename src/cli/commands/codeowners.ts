@@ -12,12 +12,17 @@ as GitHub applies it. owners [] with line/pattern null when nothing matches.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { file: { type: "string" }, root: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { file: { type: "string" }, root: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
   if (values.help) {
     io.stdout(HELP);
     return 0;
   }
-  if (positionals.length === 0) throw new UserError("give at least one path, e.g. breakglass codeowners policies/prod-database.yml");
+  if (positionals.length === 0)
+    throw new UserError("give at least one path, e.g. breakglass codeowners policies/prod-database.yml");
   const root = resolve(io.cwd, values.root ?? ".");
   let name = values.file ?? null;
   let text: string | null = null;
@@ -27,7 +32,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     name = files.codeownersPath;
     text = files.codeownersText;
   }
-  if (text === null) throw new UserError(values.file ? `cannot read ${values.file}` : `no CODEOWNERS file in .github/, the root or docs/ of ${root}`);
+  if (text === null)
+    throw new UserError(
+      values.file
+        ? `cannot read ${values.file}`
+        : `no CODEOWNERS file in .github/, the root or docs/ of ${root}`,
+    );
   const compiled = compileCodeowners(text);
   for (const e of compiled.errors) io.stderr(`${name}:${e.line}: ${e.message}\n`);
   for (const path of positionals) io.stdout(`${JSON.stringify({ path, ...compiled.ownersOf(path) })}\n`);

@@ -5,7 +5,14 @@ import { parseArgs } from "node:util";
 import { DEFAULT_APP_LOGIN } from "../../audit/app-records.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { parseRecipients, RECIPIENTS_PATH } from "../../core/recipients.ts";
-import { downloadArtifact, findCredentialsArtifact, identityFrom, openBundle, recipientOfIdentity, shellLines } from "../fetch-credentials.ts";
+import {
+  downloadArtifact,
+  findCredentialsArtifact,
+  identityFrom,
+  openBundle,
+  recipientOfIdentity,
+  shellLines,
+} from "../fetch-credentials.ts";
 import { oneRequest, responderGitHub, withGitHub } from "../github-client.ts";
 import { UsageError, UserError, type CliIO } from "../io.ts";
 import { readRequestRecords } from "../request-records.ts";
@@ -37,7 +44,11 @@ const ENDED_WORDS: Record<string, string> = {
   invalid: "is invalid: fix the issue body as the app's comment says",
 };
 
-export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number) => Promise<void>; now?: () => number } = {}): Promise<number> {
+export async function run(
+  args: string[],
+  io: CliIO,
+  deps: { sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
+): Promise<number> {
   // A wrong command line is explained by main (usageErrorFrom with this command's --help).
   const { values, positionals } = parseArgs({
     args,
@@ -59,7 +70,9 @@ export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number
   const { owner, repo, issue, ref } = oneRequest(positionals, "credentials");
   const seconds = (text: string | undefined, fallback: number, flag: string) => {
     if (text === undefined) return fallback;
-    const d = /^\d+ms$/.test(text) ? { ok: true as const, value: Number(text.slice(0, -2)) / 1000 } : parseDuration(text);
+    const d = /^\d+ms$/.test(text)
+      ? { ok: true as const, value: Number(text.slice(0, -2)) / 1000 }
+      : parseDuration(text);
     if (!d.ok) throw new UsageError(`--${flag} "${text}" is not a duration, e.g. 30m or 5s.`);
     return d.value;
   };
@@ -69,9 +82,18 @@ export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number
   const now = deps.now ?? Date.now;
   const appLogin = values["app-login"] ?? io.env.BREAKGLASS_APP_LOGIN ?? DEFAULT_APP_LOGIN;
 
-  const identityPath = resolve(io.cwd, (values.identity ?? io.env.BREAKGLASS_AGE_IDENTITY ?? join(io.env.HOME ?? homedir(), ".config/age/breakglass.key")).replace(/^~(?=\/)/, io.env.HOME ?? homedir()));
+  const identityPath = resolve(
+    io.cwd,
+    (
+      values.identity ??
+      io.env.BREAKGLASS_AGE_IDENTITY ??
+      join(io.env.HOME ?? homedir(), ".config/age/breakglass.key")
+    ).replace(/^~(?=\/)/, io.env.HOME ?? homedir()),
+  );
   const identityText = await readFile(identityPath, "utf8").catch(() => {
-    throw new UserError(`no age identity at ${identityPath}: make one with \`age-keygen -o ${identityPath}\` and list its recipient for you in ${RECIPIENTS_PATH}, or pass --identity.`);
+    throw new UserError(
+      `no age identity at ${identityPath}: make one with \`age-keygen -o ${identityPath}\` and list its recipient for you in ${RECIPIENTS_PATH}, or pass --identity.`,
+    );
   });
   const identity = identityFrom(identityText, identityPath);
   const recipient = await recipientOfIdentity(identity, identityPath);
@@ -83,8 +105,14 @@ export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number
   // Checked before waiting: without a listed key the app cannot encrypt to you, and a wrong key cannot open it.
   const listed = await readRecipientFile(octokit, owner, repo);
   const yours = parseRecipients(listed).byLogin.get(me.toLowerCase());
-  if (!yours) throw new UserError(`${RECIPIENTS_PATH} in ${owner}/${repo} lists no age recipient for @${me}: add \`${me}: ${recipient}\` in a reviewed pull request, then ask again.`);
-  if (yours !== recipient) throw new UserError(`your age identity (${identityPath}) is ${recipient}, but ${RECIPIENTS_PATH} lists ${yours} for @${me}: use the identity of that key (--identity).`);
+  if (!yours)
+    throw new UserError(
+      `${RECIPIENTS_PATH} in ${owner}/${repo} lists no age recipient for @${me}: add \`${me}: ${recipient}\` in a reviewed pull request, then ask again.`,
+    );
+  if (yours !== recipient)
+    throw new UserError(
+      `your age identity (${identityPath}) is ${recipient}, but ${RECIPIENTS_PATH} lists ${yours} for @${me}: use the identity of that key (--identity).`,
+    );
 
   const deadline = now() + timeoutMs;
   let said = "";
@@ -94,14 +122,24 @@ export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number
   };
   for (;;) {
     const { state } = await withGitHub(ref, () => readRequestRecords(octokit, owner, repo, issue, appLogin));
-    if (state.requester && state.requester.toLowerCase() !== me.toLowerCase()) throw new UserError(`${ref} was requested by @${state.requester}, not you (@${me}): only the requester's key opens its credentials.`);
+    if (state.requester && state.requester.toLowerCase() !== me.toLowerCase())
+      throw new UserError(
+        `${ref} was requested by @${state.requester}, not you (@${me}): only the requester's key opens its credentials.`,
+      );
     const ended = ENDED_WORDS[state.status];
     if (ended) throw new UserError(`${ref} ${ended}; no credentials to fetch.`);
     if (state.status === "active" && state.grant) {
       const runId = Number(state.grant.run_id.split("/")[0]);
-      say(`granted (${state.grant.provider} ${state.grant.credential_id}, until ${state.grant.expires_at}); waiting for run ${runId}'s artifact…`);
-      const artifact = await withGitHub(`run ${runId} of ${owner}/${repo}`, () => findCredentialsArtifact(octokit, owner, repo, runId));
-      if (artifact?.expired) throw new UserError("the credentials artifact has expired (they are kept one day): ask for access again.");
+      say(
+        `granted (${state.grant.provider} ${state.grant.credential_id}, until ${state.grant.expires_at}); waiting for run ${runId}'s artifact…`,
+      );
+      const artifact = await withGitHub(`run ${runId} of ${owner}/${repo}`, () =>
+        findCredentialsArtifact(octokit, owner, repo, runId),
+      );
+      if (artifact?.expired)
+        throw new UserError(
+          "the credentials artifact has expired (they are kept one day): ask for access again.",
+        );
       if (artifact) {
         const zip = await downloadArtifact(github.apiUrl, github.token, owner, repo, artifact.id);
         const bundle = await openBundle(zip, identity, identityPath, recipient);
@@ -114,7 +152,9 @@ export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number
             await file.close();
           }
           await chmod(path, 0o600);
-          io.stderr(`${ref}: wrote ${Object.keys(bundle.secrets).length} variable(s) to ${path} (mode 0600). When you are done: breakglass done ${ref}\n`);
+          io.stderr(
+            `${ref}: wrote ${Object.keys(bundle.secrets).length} variable(s) to ${path} (mode 0600). When you are done: breakglass done ${ref}\n`,
+          );
         } else {
           io.stdout(shellLines(bundle.secrets, true));
           io.stderr(`${ref}: credentials ready. When you are done: breakglass done ${ref}\n`);
@@ -124,21 +164,37 @@ export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number
     } else if (state.status === "requested") {
       say(`waiting for approval (${state.approvals.length} of ${state.required_approvals})…`);
     } else if (state.status === "approved") {
-      say(`approved; waiting for the grant run${state.refused_exchanges ? ` (${state.refused_exchanges} run(s) refused so far, see the issue)` : ""}…`);
+      say(
+        `approved; waiting for the grant run${state.refused_exchanges ? ` (${state.refused_exchanges} run(s) refused so far, see the issue)` : ""}…`,
+      );
     } else if (state.status === "revoke_failed") {
       throw new UserError(`${ref}: revocation failed and is being retried; no credentials are handed out.`);
     } else {
       say(`waiting for the app to read the request (${state.status})…`);
     }
-    if (now() >= deadline) throw new UserError(`${ref}: still no credentials after ${Math.round(timeoutMs / 1000)}s (the request is ${state.status.replace("_", " ")}); run the command again to keep waiting.`);
+    if (now() >= deadline)
+      throw new UserError(
+        `${ref}: still no credentials after ${Math.round(timeoutMs / 1000)}s (the request is ${state.status.replace("_", " ")}); run the command again to keep waiting.`,
+      );
     await sleep(pollMs);
   }
 }
 
-async function readRecipientFile(octokit: Awaited<ReturnType<typeof responderGitHub>>["octokit"], owner: string, repo: string): Promise<string | null> {
+async function readRecipientFile(
+  octokit: Awaited<ReturnType<typeof responderGitHub>>["octokit"],
+  owner: string,
+  repo: string,
+): Promise<string | null> {
   try {
-    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: RECIPIENTS_PATH, mediaType: { format: "raw" } });
-    return typeof data === "string" ? data : Buffer.from((data as { content?: string }).content ?? "", "base64").toString("utf8");
+    const { data } = await octokit.rest.repos.getContent({
+      owner,
+      repo,
+      path: RECIPIENTS_PATH,
+      mediaType: { format: "raw" },
+    });
+    return typeof data === "string"
+      ? data
+      : Buffer.from((data as { content?: string }).content ?? "", "base64").toString("utf8");
   } catch (error) {
     if ((error as { status?: number }).status === 404) return null;
     throw error;

@@ -10,12 +10,28 @@ const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'
  * emulator accepts them as GitHub accepts a personal token), the URLs, and commands to copy that
  * open a request, approve it, and export the audit evidence, against this running sandbox.
  */
-export function demoNextSteps(sb: Sandbox, request: { resource: string; role: string; requester: string; approver: string; users: readonly string[]; approverKey?: string }): string {
+export function demoNextSteps(
+  sb: Sandbox,
+  request: {
+    resource: string;
+    role: string;
+    requester: string;
+    approver: string;
+    users: readonly string[];
+    approverKey?: string;
+  },
+): string {
   const [owner, repo] = sb.repository.split("/") as [string, string];
   const api = sb.emulator.apiUrl;
   const issues = `${api}/repos/${owner}/${repo}/issues`;
   const tokenVar = (login: string) => `TOKEN_${login.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-  const body = requestFormBody({ resource: request.resource, role: request.role, duration: "30m", severity: "critical", justification: "Trying Breakglass from demo --keep: open, approve, audit." });
+  const body = requestFormBody({
+    resource: request.resource,
+    role: request.role,
+    duration: "30m",
+    severity: "critical",
+    justification: "Trying Breakglass from demo --keep: open, approve, audit.",
+  });
   const curl = (login: string, url: string, json: Record<string, unknown>) =>
     `curl -sS -H "Authorization: Bearer $${tokenVar(login)}" -H "Accept: application/vnd.github+json" -X POST ${url} -d ${shellQuote(JSON.stringify(json))}`;
   return [
@@ -28,7 +44,10 @@ export function demoNextSteps(sb: Sandbox, request: { resource: string; role: st
     `  App's public keys:     ${sb.app.url}/breakglass/jwks.json`,
     "",
     "A GITHUB_TOKEN per demo user (the emulator accepts each as that person's token):",
-    ...request.users.map((login) => `  export ${tokenVar(login)}=${sb.emulator.userToken(login)}   # ${login}${login === request.requester ? " (requests)" : login === request.approver ? ` (owns policies/${request.resource}.yml: approves)` : ""}`),
+    ...request.users.map(
+      (login) =>
+        `  export ${tokenVar(login)}=${sb.emulator.userToken(login)}   # ${login}${login === request.requester ? " (requests)" : login === request.approver ? ` (owns policies/${request.resource}.yml: approves)` : ""}`,
+    ),
     "",
     `Open a request as ${request.requester} (note the "number" it answers):`,
     `  ${curl(request.requester, issues, { title: `[breakglass] ${request.resource} ${request.role}`, labels: [REQUEST_LABEL], body })}`,

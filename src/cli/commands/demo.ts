@@ -8,7 +8,12 @@ import { verifyChain } from "../../core/audit-chain.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { introspect } from "../../providers/jwt.ts";
 import { requestFormBody } from "../../sandbox/request-body.ts";
-import { repositoryFilesFrom, SANDBOX_JWT_ISSUER, startSandbox, type Sandbox } from "../../sandbox/start-sandbox.ts";
+import {
+  repositoryFilesFrom,
+  SANDBOX_JWT_ISSUER,
+  startSandbox,
+  type Sandbox,
+} from "../../sandbox/start-sandbox.ts";
 import { castDemo } from "../demo-cast.ts";
 import type { CliIO } from "../io.ts";
 import { UserError } from "../io.ts";
@@ -31,9 +36,12 @@ Breakglass app (Probot over HTTP) and the real Action as a separate process. No 
                members who approve, and the organisation is the one those teams belong to
 `;
 
-
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args, options: { keep: { type: "boolean" }, root: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true }).valueOf() as { values: { keep?: boolean; root?: string; help?: boolean } };
+  const { values } = parseArgs({
+    args,
+    options: { keep: { type: "boolean" }, root: { type: "string" }, help: { type: "boolean", short: "h" } },
+    strict: true,
+  }).valueOf() as { values: { keep?: boolean; root?: string; help?: boolean } };
   if (values.help) {
     io.stdout(HELP);
     return 0;
@@ -44,7 +52,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const cast = castDemo(own);
   // The workflows are the product's, not the story's: a repository without them yet gets this project's.
   const missing: Record<string, string> = {};
-  for (const w of WORKFLOWS) if (own[`.github/workflows/${w}`] === undefined) missing[`.github/workflows/${w}`] = await readFile(join(PROJECT_ROOT, ".github/workflows", w), "utf8");
+  for (const w of WORKFLOWS)
+    if (own[`.github/workflows/${w}`] === undefined)
+      missing[`.github/workflows/${w}`] = await readFile(join(PROJECT_ROOT, ".github/workflows", w), "utf8");
   let credential = "";
   let sandbox: Sandbox | null = null;
   const say = (who: string, what: string) => {
@@ -60,7 +70,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       files: missing,
       owner: cast.owner,
       teams: cast.teams,
-      users: [...cast.users.map((login) => ({ login })), { login: "github-actions[bot]", type: "Bot" as const }],
+      users: [
+        ...cast.users.map((login) => ({ login })),
+        { login: "github-actions[bot]", type: "Bot" as const },
+      ],
       holdJob: async (env) => {
         credential = env.BREAKGLASS_TOKEN ?? "";
       },
@@ -69,9 +82,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const [owner, repo] = sb.repository.split("/") as [string, string];
     const { resource, role, requester, outsider } = cast;
     const duration = formatDuration(cast.durationSeconds);
-    io.stdout(`Breakglass demo on ${root}: ${role} on ${resource} (policies/${resource}.yml), approvers ${cast.approvers.join(", ")} (made-up members of its owners)\n`);
-    io.stdout(`Sandbox GitHub at ${sb.emulator.apiUrl}, app at ${sb.app.url}, OIDC issuer at ${sb.issuer.url}\n`);
-    if (Object.keys(missing).length) io.stdout(`(${Object.keys(missing).join(", ")} not in ${root}: this project's copies are used)\n`);
+    io.stdout(
+      `Breakglass demo on ${root}: ${role} on ${resource} (policies/${resource}.yml), approvers ${cast.approvers.join(", ")} (made-up members of its owners)\n`,
+    );
+    io.stdout(
+      `Sandbox GitHub at ${sb.emulator.apiUrl}, app at ${sb.app.url}, OIDC issuer at ${sb.issuer.url}\n`,
+    );
+    if (Object.keys(missing).length)
+      io.stdout(`(${Object.keys(missing).join(", ")} not in ${root}: this project's copies are used)\n`);
 
     step("1. An engineer opens a request issue");
     const person = sb.as(requester);
@@ -80,76 +98,174 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       repo,
       title: `[breakglass] ${resource} ${role}`,
       labels: [REQUEST_LABEL],
-      body: requestFormBody({ resource, role, duration, severity: "critical", justification: "Production incident: customers are down since the 09:00 deploy and we need this access to roll it back.", incident: "https://status.example.com/incidents/42" }),
+      body: requestFormBody({
+        resource,
+        role,
+        duration,
+        severity: "critical",
+        justification:
+          "Production incident: customers are down since the 09:00 deploy and we need this access to roll it back.",
+        incident: "https://status.example.com/incidents/42",
+      }),
     });
     say(requester, `opened #${issue.number}: ${role} on ${resource} for ${duration}`);
     await sb.settle();
     await show(issue.number);
 
     step("2. Wrong people try to approve");
-    for (const [who, body] of [[requester, "/approve"], [outsider, "/approve looks fine"]] as const) {
+    for (const [who, body] of [
+      [requester, "/approve"],
+      [outsider, "/approve looks fine"],
+    ] as const) {
       await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: issue.number, body });
       say(who, `commented ${body}`);
       await sb.settle();
       await show(issue.number);
     }
 
-    step(`3. ${cast.approvers.length === 1 ? "A CODEOWNER of the policy approves" : `${cast.approvers.length} owners of the policy approve`}`);
+    step(
+      `3. ${cast.approvers.length === 1 ? "A CODEOWNER of the policy approves" : `${cast.approvers.length} owners of the policy approve`}`,
+    );
     for (const who of cast.approvers) {
       if (sb.runs.some((r) => r.issue === issue.number)) break;
-      const { data: plain } = await sb.as(who).rest.issues.createComment({ owner, repo, issue_number: issue.number, body: "/approve confirmed with the incident commander" });
+      const { data: plain } = await sb.as(who).rest.issues.createComment({
+        owner,
+        repo,
+        issue_number: issue.number,
+        body: "/approve confirmed with the incident commander",
+      });
       say(who, "commented /approve (a plain comment: a stolen session could write it)");
       await sb.settle();
       await show(issue.number);
       // A policy that asks for step-up refuses the plain comment; the approver then signs.
-      const answers = await sb.as(who).paginate(sb.as(who).rest.issues.listComments, { owner, repo, issue_number: issue.number, since: plain.created_at, per_page: 100 });
-      if (!answers.some((c) => c.user?.login === sb.appLogin && (c.body ?? "").includes("step_up_required"))) continue;
+      const answers = await sb.as(who).paginate(sb.as(who).rest.issues.listComments, {
+        owner,
+        repo,
+        issue_number: issue.number,
+        since: plain.created_at,
+        per_page: 100,
+      });
+      if (!answers.some((c) => c.user?.login === sb.appLogin && (c.body ?? "").includes("step_up_required")))
+        continue;
       const key = await sb.signingKeyOf(who);
-      say(who, "added an SSH key to GitHub as a *signing* key (on a laptop: ssh-keygen -t ed25519-sk, a security key)");
-      say(who, `runs breakglass approve ${sb.repository}#${issue.number}: ssh-keygen -Y sign -n breakglass over the request hash, posted as /approve`);
+      say(
+        who,
+        "added an SSH key to GitHub as a *signing* key (on a laptop: ssh-keygen -t ed25519-sk, a security key)",
+      );
+      say(
+        who,
+        `runs breakglass approve ${sb.repository}#${issue.number}: ssh-keygen -Y sign -n breakglass over the request hash, posted as /approve`,
+      );
       await sb.approveSigned(who, issue.number, { key, note: "confirmed with the incident commander" });
       await show(issue.number);
     }
     const run = sb.runs.find((r) => r.issue === issue.number);
     if (!run) throw new Error("the app did not dispatch the grant workflow");
     const action = await run.result;
-    say("grant workflow", `the Action ran as a real process: exit ${action.exitCode}; exported ${Object.keys(action.env).join(", ") || "nothing"} (masked: ${action.masked.length} value(s))`);
+    say(
+      "grant workflow",
+      `the Action ran as a real process: exit ${action.exitCode}; exported ${Object.keys(action.env).join(", ") || "nothing"} (masked: ${action.masked.length} value(s))`,
+    );
     if (action.exitCode !== 0) throw new Error(`the Action failed:\n${action.stdout}\n${action.stderr}`);
-    const before = await introspect(credential, { jwks: sb.app.deps.jwks, issuer: SANDBOX_JWT_ISSUER, revocations: null, now: sb.clock.now() });
-    say("service", `verifies the break-glass JWT: ${before.active ? "ACTIVE" : `inactive (${before.reason})`}`);
+    const before = await introspect(credential, {
+      jwks: sb.app.deps.jwks,
+      issuer: SANDBOX_JWT_ISSUER,
+      revocations: null,
+      now: sb.clock.now(),
+    });
+    say(
+      "service",
+      `verifies the break-glass JWT: ${before.active ? "ACTIVE" : `inactive (${before.reason})`}`,
+    );
 
     step("4. Time passes: the grant expires");
     await sb.advance((cast.durationSeconds + 60) * 1000);
     await show(issue.number);
     const after = await fetchIntrospection(sb, credential);
-    say("service", `checks the same JWT at the app's introspection route: ${after.active ? "STILL ACTIVE" : "inactive — revoked"}`);
+    say(
+      "service",
+      `checks the same JWT at the app's introspection route: ${after.active ? "STILL ACTIVE" : "inactive — revoked"}`,
+    );
 
     step("5. Closed, reviewed, and provable");
     const { data: closed } = await person.rest.issues.get({ owner, repo, issue_number: issue.number });
     say("github", `#${issue.number} is ${closed.state} (${closed.state_reason ?? "—"})`);
-    const { data: audits } = await person.rest.issues.listForRepo({ owner, repo, labels: AUDIT_LABEL, state: "open" });
-    for (const a of audits) say("github", `post-event review #${a.number} opened: "${a.title}", assigned to ${a.assignees?.map((u) => u.login).join(", ") || "—"}`);
-    const comments = await person.paginate(person.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
-    const records = comments.filter((c) => c.user?.login === sb.appLogin).map((c) => readRecordMarker(c.body)).filter((j): j is string => Boolean(j));
-    const verified = await verifyChain(records, sb.app.deps.jwks, { repo: sb.repository, issue: issue.number });
-    say("auditor", verified.ok ? `audit chain of #${issue.number}: ${verified.entries.length} signed, hash-chained entries — verified` : `audit chain BROKEN at ${verified.index}: ${verified.reason}`);
+    const { data: audits } = await person.rest.issues.listForRepo({
+      owner,
+      repo,
+      labels: AUDIT_LABEL,
+      state: "open",
+    });
+    for (const a of audits)
+      say(
+        "github",
+        `post-event review #${a.number} opened: "${a.title}", assigned to ${a.assignees?.map((u) => u.login).join(", ") || "—"}`,
+      );
+    const comments = await person.paginate(person.rest.issues.listComments, {
+      owner,
+      repo,
+      issue_number: issue.number,
+      per_page: 100,
+    });
+    const records = comments
+      .filter((c) => c.user?.login === sb.appLogin)
+      .map((c) => readRecordMarker(c.body))
+      .filter((j): j is string => Boolean(j));
+    const verified = await verifyChain(records, sb.app.deps.jwks, {
+      repo: sb.repository,
+      issue: issue.number,
+    });
+    say(
+      "auditor",
+      verified.ok
+        ? `audit chain of #${issue.number}: ${verified.entries.length} signed, hash-chained entries — verified`
+        : `audit chain BROKEN at ${verified.index}: ${verified.reason}`,
+    );
 
     const ok =
-      before.active && !after.active && closed.state === "closed" && audits.length > 0 && verified.ok && action.exitCode === 0 && !Object.values(action.env).some((v) => comments.some((c) => c.body?.includes(v)));
-    io.stdout(`\n${ok ? "✅ Demo passed" : "❌ Demo FAILED"} in ${formatDuration(Math.max(1, Math.round((Date.now() - started) / 1000)))} of wall time (${comments.length} comments on #${issue.number}, ${sb.emulator.apiRequests.length} GitHub API calls).\n`);
+      before.active &&
+      !after.active &&
+      closed.state === "closed" &&
+      audits.length > 0 &&
+      verified.ok &&
+      action.exitCode === 0 &&
+      !Object.values(action.env).some((v) => comments.some((c) => c.body?.includes(v)));
+    io.stdout(
+      `\n${ok ? "✅ Demo passed" : "❌ Demo FAILED"} in ${formatDuration(Math.max(1, Math.round((Date.now() - started) / 1000)))} of wall time (${comments.length} comments on #${issue.number}, ${sb.emulator.apiRequests.length} GitHub API calls).\n`,
+    );
     if (values.keep) {
       const approver = cast.approvers[0]!;
-      const stepUp = (await sb.app.portFor(owner, repo).then((port) => (port ? RequestSession.open(sb.app.deps, port, issue.number) : null)))?.policy()?.approvals.step_up ?? "none";
-      const approverKey = stepUp !== "none" && !(Array.isArray(stepUp) && stepUp.length === 0) ? await sb.signingKeyOf(approver) : undefined;
-      io.stdout(demoNextSteps(sb, { resource, role, requester, approver, users: cast.users, ...(approverKey ? { approverKey } : {}) }));
+      const stepUp =
+        (
+          await sb.app
+            .portFor(owner, repo)
+            .then((port) => (port ? RequestSession.open(sb.app.deps, port, issue.number) : null))
+        )?.policy()?.approvals.step_up ?? "none";
+      const approverKey =
+        stepUp !== "none" && !(Array.isArray(stepUp) && stepUp.length === 0)
+          ? await sb.signingKeyOf(approver)
+          : undefined;
+      io.stdout(
+        demoNextSteps(sb, {
+          resource,
+          role,
+          requester,
+          approver,
+          users: cast.users,
+          ...(approverKey ? { approverKey } : {}),
+        }),
+      );
       // From here the sandbox's clock follows the wall clock, so what people do gets real timestamps
       // (an approval is newer than the request it approves) and grants end when they should.
       let stopped = false;
-      const stop = new Promise<void>((resolve) => process.once("SIGINT", () => resolve())).then(() => void (stopped = true));
-      for (let last = Date.now(); !stopped; ) {
+      const stop = new Promise<void>((resolve) => process.once("SIGINT", () => resolve())).then(
+        () => void (stopped = true),
+      );
+      for (let last = Date.now(); !stopped;) {
         await Promise.race([stop, new Promise((r) => setTimeout(r, 1000))]);
         const now = Date.now();
-        if (!stopped) await sb.advance(now - last).catch((error: Error) => io.stderr(`sandbox: ${error.message}\n`));
+        if (!stopped)
+          await sb.advance(now - last).catch((error: Error) => io.stderr(`sandbox: ${error.message}\n`));
         last = now;
       }
     }
@@ -164,18 +280,37 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 /** Prints the app's comments on the issue that were not printed yet (one line each). */
-async function showNew(sb: Sandbox, reader: string, issue: number, say: (who: string, what: string) => void, shown: Set<number>): Promise<void> {
+async function showNew(
+  sb: Sandbox,
+  reader: string,
+  issue: number,
+  say: (who: string, what: string) => void,
+  shown: Set<number>,
+): Promise<void> {
   const [owner, repo] = sb.repository.split("/") as [string, string];
-  const comments = await sb.as(reader).paginate(sb.as(reader).rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 });
+  const comments = await sb
+    .as(reader)
+    .paginate(sb.as(reader).rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 });
   for (const c of comments) {
-    if (shown.has(c.id) || c.user?.login !== sb.appLogin || c.body?.startsWith("<!-- breakglass:status")) continue;
+    if (shown.has(c.id) || c.user?.login !== sb.appLogin || c.body?.startsWith("<!-- breakglass:status"))
+      continue;
     shown.add(c.id);
     const first = (c.body ?? "").split("\n").find((l) => l.trim() && !l.startsWith("<!--")) ?? "";
-    say("breakglass[bot]", first.replace(/<[^>]+>/g, "").replace(/\u200b/g, "").slice(0, 160));
+    say(
+      "breakglass[bot]",
+      first
+        .replace(/<[^>]+>/g, "")
+        .replace(/\u200b/g, "")
+        .slice(0, 160),
+    );
   }
 }
 
 async function fetchIntrospection(sb: Sandbox, token: string): Promise<{ active: boolean }> {
-  const res = await fetch(`${sb.app.url}/breakglass/introspect`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+  const res = await fetch(`${sb.app.url}/breakglass/introspect`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token }),
+  });
   return (await res.json()) as { active: boolean };
 }

@@ -20,12 +20,23 @@ Options:
 The token comes from $GITHUB_TOKEN, $GH_TOKEN or \`gh auth token\`.
 `;
 
-export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number) => Promise<void> } = {}): Promise<number> {
+export async function run(
+  args: string[],
+  io: CliIO,
+  deps: { sleep?: (ms: number) => Promise<void> } = {},
+): Promise<number> {
   // A wrong command line is explained by main (usageErrorFrom with this command's --help).
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { reason: { type: "string" }, "no-wait": { type: "boolean" }, timeout: { type: "string" }, "app-login": { type: "string" }, "api-url": { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      reason: { type: "string" },
+      "no-wait": { type: "boolean" },
+      timeout: { type: "string" },
+      "app-login": { type: "string" },
+      "api-url": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     io.stdout(HELP);
@@ -36,9 +47,14 @@ export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number
   const { octokit } = await responderGitHub(io, values["api-url"]);
   await withGitHub(ref, () => octokit.rest.issues.get({ owner, repo, issue_number: issue }));
   const before = (await readRequestRecords(octokit, owner, repo, issue, appLogin)).state;
-  if (!LIVE.has(before.status)) throw new UserError(`${ref} has no live grant (it is ${before.status.replace("_", " ")}); nothing to revoke.`);
+  if (!LIVE.has(before.status))
+    throw new UserError(
+      `${ref} has no live grant (it is ${before.status.replace("_", " ")}); nothing to revoke.`,
+    );
   const reason = (values.reason ?? "done").replace(/\s*\n\s*/g, " ").trim();
-  const posted = await withGitHub(ref, () => octokit.rest.issues.createComment({ owner, repo, issue_number: issue, body: `/revoke ${reason}` }));
+  const posted = await withGitHub(ref, () =>
+    octokit.rest.issues.createComment({ owner, repo, issue_number: issue, body: `/revoke ${reason}` }),
+  );
   io.stderr(`${ref}: posted /revoke (${posted.data.html_url})\n`);
   if (values["no-wait"]) return 0;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -50,8 +66,14 @@ export async function run(args: string[], io: CliIO, deps: { sleep?: (ms: number
       io.stderr(`${ref}: revoked and verified: ${state.grant.ended.evidence}\n`);
       return 0;
     }
-    if (state.status === "revoke_failed") throw new UserError(`${ref}: revocation FAILED (${state.grant?.last_revocation_error ?? "see the issue"}); the app retries, and the approvers were alerted.`);
-    if (Date.now() >= deadline) throw new UserError(`${ref}: /revoke was posted but the app has not recorded the revocation yet; look at the issue.`);
+    if (state.status === "revoke_failed")
+      throw new UserError(
+        `${ref}: revocation FAILED (${state.grant?.last_revocation_error ?? "see the issue"}); the app retries, and the approvers were alerted.`,
+      );
+    if (Date.now() >= deadline)
+      throw new UserError(
+        `${ref}: /revoke was posted but the app has not recorded the revocation yet; look at the issue.`,
+      );
     await sleep(1000);
   }
 }

@@ -17,17 +17,33 @@ then runs \`breakglass validate\`. Existing files are kept unless --force; runni
 `;
 
 const TEMPLATE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const EXAMPLE_FOR: Record<string, string> = { aws: "aws-production", postgres: "prod-database", github: "github-admin", jwt: "model-guardrail-override" };
+const EXAMPLE_FOR: Record<string, string> = {
+  aws: "aws-production",
+  postgres: "prod-database",
+  github: "github-admin",
+  jwt: "model-guardrail-override",
+};
 const WORKFLOWS = ["breakglass-grant.yml", "breakglass-sweep.yml", "breakglass-drill.yml"];
 const FORM = ".github/ISSUE_TEMPLATE/breakglass-request.yml";
 const CODEOWNERS_MARK = "# Breakglass: who approves break-glass access";
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { dir: { type: "string" }, provider: { type: "string", multiple: true }, owners: { type: "string" }, action: { type: "string" }, force: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      dir: { type: "string" },
+      provider: { type: "string", multiple: true },
+      owners: { type: "string" },
+      action: { type: "string" },
+      force: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     io.stdout(HELP);
@@ -35,12 +51,16 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const dir = resolve(io.cwd, values.dir ?? ".");
   const providers = values.provider ?? Object.keys(EXAMPLE_FOR);
-  for (const p of providers) if (!EXAMPLE_FOR[p]) throw new UserError(`unknown provider "${p}"; choose from ${Object.keys(EXAMPLE_FOR).join(", ")}.`);
+  for (const p of providers)
+    if (!EXAMPLE_FOR[p])
+      throw new UserError(`unknown provider "${p}"; choose from ${Object.keys(EXAMPLE_FOR).join(", ")}.`);
   const owners = values.owners ?? "@your-org/security";
-  if (!/^@[A-Za-z0-9-]+(\/[A-Za-z0-9._-]+)?$/.test(owners)) throw new UserError(`--owners must be @user or @org/team, not "${owners}".`);
+  if (!/^@[A-Za-z0-9-]+(\/[A-Za-z0-9._-]+)?$/.test(owners))
+    throw new UserError(`--owners must be @user or @org/team, not "${owners}".`);
   const resources = [...new Set([...providers.map((p) => EXAMPLE_FOR[p]!), "drill"])];
   const action = values.action ?? "your-org/breakglass@v1";
-  if (!/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+(\/[^@\s]+)?@[^\s]+$/.test(action)) throw new UserError(`--action must be owner/repo@ref, not "${action}".`);
+  if (!/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+(\/[^@\s]+)?@[^\s]+$/.test(action))
+    throw new UserError(`--action must be owner/repo@ref, not "${action}".`);
 
   const wrote: string[] = [];
   const kept: string[] = [];
@@ -58,7 +78,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   for (const r of resources) await put(`policies/${r}.yml`, await template(`policies/${r}.yml`));
   await put(FORM, withResourceOptions(await template(FORM), resources));
-  for (const w of WORKFLOWS) await put(`.github/workflows/${w}`, (await template(`.github/workflows/${w}`)).replaceAll("acme/breakglass@v1", action));
+  for (const w of WORKFLOWS)
+    await put(
+      `.github/workflows/${w}`,
+      (await template(`.github/workflows/${w}`)).replaceAll("acme/breakglass@v1", action),
+    );
 
   const existing = await readRepoFiles(dir);
   const codeownersPath = existing.codeownersPath ?? ".github/CODEOWNERS";
@@ -73,9 +97,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       `/.github/workflows/breakglass-*.yml ${owners}`,
       "",
     ].join("\n");
-    const base = current.includes(CODEOWNERS_MARK) ? current.slice(0, current.indexOf(CODEOWNERS_MARK)) : current;
+    const base = current.includes(CODEOWNERS_MARK)
+      ? current.slice(0, current.indexOf(CODEOWNERS_MARK))
+      : current;
     await mkdir(dirname(join(dir, codeownersPath)), { recursive: true });
-    await writeFile(join(dir, codeownersPath), `${base}${base && !base.endsWith("\n") ? "\n" : ""}${base ? "\n" : ""}${block}`);
+    await writeFile(
+      join(dir, codeownersPath),
+      `${base}${base && !base.endsWith("\n") ? "\n" : ""}${base ? "\n" : ""}${block}`,
+    );
     wrote.push(codeownersPath);
   } else kept.push(codeownersPath);
 
@@ -83,7 +112,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   for (const k of kept) io.stdout(`  kept  ${k} (exists; --force to overwrite)\n`);
   const problems = validateRepository(await readRepoFiles(dir));
   for (const p of problems) io.stderr(`${p.file}${p.line ? `:${p.line}` : ""}: ${p.message}\n`);
-  io.stdout(problems.length ? `\nbreakglass validate found ${problems.length} problem(s) — fix them before merging.\n` : `\n✔ breakglass validate: ready.\n`);
+  io.stdout(
+    problems.length
+      ? `\nbreakglass validate found ${problems.length} problem(s) — fix them before merging.\n`
+      : `\n✔ breakglass validate: ready.\n`,
+  );
   io.stdout(nextSteps(resources, await readRepoFiles(dir)));
   return problems.length ? 1 : 0;
 }
@@ -98,13 +131,24 @@ export function withResourceOptions(form: string, resources: string[]): string {
 
 /** What only the user can do on GitHub: no file in the repository does it for them. */
 export function nextSteps(resources: string[], files: Awaited<ReturnType<typeof readRepoFiles>>): string {
-  const environments = files.policyFiles.map((f) => /^environment:\s*(\S+)/m.exec(f.text)?.[1]).filter((e): e is string => Boolean(e));
+  const environments = files.policyFiles
+    .map((f) => /^environment:\s*(\S+)/m.exec(f.text)?.[1])
+    .filter((e): e is string => Boolean(e));
   const steps = [
     "Deploy the Breakglass app (docs/deployment.md) and install it on this repository: it creates its labels on installation.",
     "Set the repository variable BREAKGLASS_APP_URL to the app's public URL (Settings → Secrets and variables → Actions → Variables).",
-    ...environments.map((e) => `Create the environment \`${e}\` (Settings → Environments) and add the Breakglass app as its custom deployment protection rule (private repositories: GitHub Enterprise only; environments need Pro, Team or Enterprise).`),
-    ...(resources.includes("aws-production") ? ["AWS: create the IAM OIDC provider for token.actions.githubusercontent.com and the role's trust policy (see the policy's comments)."] : []),
-    ...(resources.includes("prod-database") ? ["PostgreSQL: give the app BREAKGLASS_PG_ADMIN_URL and create the roles the policy grants."] : []),
+    ...environments.map(
+      (e) =>
+        `Create the environment \`${e}\` (Settings → Environments) and add the Breakglass app as its custom deployment protection rule (private repositories: GitHub Enterprise only; environments need Pro, Team or Enterprise).`,
+    ),
+    ...(resources.includes("aws-production")
+      ? [
+          "AWS: create the IAM OIDC provider for token.actions.githubusercontent.com and the role's trust policy (see the policy's comments).",
+        ]
+      : []),
+    ...(resources.includes("prod-database")
+      ? ["PostgreSQL: give the app BREAKGLASS_PG_ADMIN_URL and create the roles the policy grants."]
+      : []),
     "Protect the default branch: require review from Code Owners, and make the Breakglass PR check required.",
     "Merge, then file a request with the form and run the drill workflow once.",
   ];

@@ -48,9 +48,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (open.repo !== undefined) {
-    if (subcommand !== undefined) throw new UsageError(`unexpected argument "${subcommand}" with --repo (see --help).`);
+    if (subcommand !== undefined)
+      throw new UsageError(`unexpected argument "${subcommand}" with --repo (see --help).`);
     const { owner, repo } = parseRepo(open.repo);
-    for (const flag of ["resource", "role", "reason"] as const) if (!open[flag]?.trim()) throw new UsageError(`--${flag} is required to open a request (see --help).`);
+    for (const flag of ["resource", "role", "reason"] as const)
+      if (!open[flag]?.trim()) throw new UsageError(`--${flag} is required to open a request (see --help).`);
     const github = await responderGitHub(io, open.apiUrl);
     const created = await openRequestIssue(github.octokit, owner, repo, {
       resource: open.resource!.trim(),
@@ -160,6 +162,20 @@ function parseCommandLine(args: string[]): {
       );
     return { subcommand: positionals[0], root: values.root, help: values.help ?? false, open };
   } catch (error) {
-    throw usageErrorFrom(error, ["--root", "--help", "--repo", "--resource", "--role", "--reason", "--duration", "--severity", "--incident", "--drill", "--api-url"]) ?? error;
+    throw (
+      usageErrorFrom(error, [
+        "--root",
+        "--help",
+        "--repo",
+        "--resource",
+        "--role",
+        "--reason",
+        "--duration",
+        "--severity",
+        "--incident",
+        "--drill",
+        "--api-url",
+      ]) ?? error
+    );
   }
 }

@@ -61,7 +61,16 @@ interface Scenario {
 // GitHub logins: letters, digits and single hyphens, up to 39 characters; apps act as <slug>[bot].
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?$/;
 
-const STEP_KINDS = ["open", "comment", "approve_signed", "edit", "edit_comment", "delete_comment", "run_grant", "advance"];
+const STEP_KINDS = [
+  "open",
+  "comment",
+  "approve_signed",
+  "edit",
+  "edit_comment",
+  "delete_comment",
+  "run_grant",
+  "advance",
+];
 
 /** Checks a scenario's shape and says exactly which step is wrong. */
 export function parseScenario(text: string): Scenario {
@@ -77,59 +86,81 @@ export function parseScenario(text: string): Scenario {
   const scenario = doc as Scenario;
   const keys = scenario.signing_keys;
   if (keys !== undefined) {
-    if (typeof keys !== "object" || keys === null || Array.isArray(keys)) throw new UsageError("`signing_keys` maps logins to lists of public key lines, e.g. { grace: [\"ssh-ed25519 AAAA…\"] }.");
+    if (typeof keys !== "object" || keys === null || Array.isArray(keys))
+      throw new UsageError(
+        '`signing_keys` maps logins to lists of public key lines, e.g. { grace: ["ssh-ed25519 AAAA…"] }.',
+      );
     for (const [login, lines] of Object.entries(keys)) {
-      if (!LOGIN.test(login)) throw new UsageError(`signing_keys: ${JSON.stringify(login)} is not a GitHub login.`);
+      if (!LOGIN.test(login))
+        throw new UsageError(`signing_keys: ${JSON.stringify(login)} is not a GitHub login.`);
       if (!Array.isArray(lines) || !lines.every((l) => typeof l === "string" && parsePublicKeyLine(l).ok)) {
-        throw new UsageError(`signing_keys.${login} must be a list of SSH public key lines (the contents of a .pub file), e.g. ["ssh-ed25519 AAAA… ${login}@laptop"].`);
+        throw new UsageError(
+          `signing_keys.${login} must be a list of SSH public key lines (the contents of a .pub file), e.g. ["ssh-ed25519 AAAA… ${login}@laptop"].`,
+        );
       }
     }
   }
   scenario.steps.forEach((step, i) => {
     const keys = typeof step === "object" && step !== null ? Object.keys(step) : [];
     if (keys.length !== 1 || !STEP_KINDS.includes(keys[0]!)) {
-      throw new UsageError(`step ${i + 1} must be exactly one of ${STEP_KINDS.join(", ")}; found ${keys.join(", ") || JSON.stringify(step)}.`);
+      throw new UsageError(
+        `step ${i + 1} must be exactly one of ${STEP_KINDS.join(", ")}; found ${keys.join(", ") || JSON.stringify(step)}.`,
+      );
     }
     const [kind] = keys as [string];
     const value = (step as Record<string, unknown>)[kind] as Record<string, unknown> | string | null;
     const need = (field: string) => {
-      if (typeof value !== "object" || value === null || value[field] === undefined) throw new UsageError(`step ${i + 1} (${kind}) needs \`${field}\`.`);
+      if (typeof value !== "object" || value === null || value[field] === undefined)
+        throw new UsageError(`step ${i + 1} (${kind}) needs \`${field}\`.`);
     };
     const author = typeof value === "object" && value !== null ? value.author : undefined;
     if (author !== undefined && (typeof author !== "string" || !LOGIN.test(author))) {
-      throw new UsageError(`step ${i + 1} (${kind}): author ${JSON.stringify(author)} is not a GitHub login; write one like bob or renovate[bot].`);
+      throw new UsageError(
+        `step ${i + 1} (${kind}): author ${JSON.stringify(author)} is not a GitHub login; write one like bob or renovate[bot].`,
+      );
     }
     if (kind === "open" || kind === "edit") {
       need("author");
-      if (typeof value === "object" && value && value.body === undefined && value.form === undefined) throw new UsageError(`step ${i + 1} (${kind}) needs \`body\` or \`form\`.`);
+      if (typeof value === "object" && value && value.body === undefined && value.form === undefined)
+        throw new UsageError(`step ${i + 1} (${kind}) needs \`body\` or \`form\`.`);
     }
     if (kind === "comment") for (const f of ["author", "body"]) need(f);
     if (kind === "approve_signed") {
       need("author");
       const key = (value as Record<string, unknown>).key;
-      if (key !== undefined && typeof key !== "string") throw new UsageError(`step ${i + 1} (approve_signed): key must be the path of a private key file.`);
+      if (key !== undefined && typeof key !== "string")
+        throw new UsageError(`step ${i + 1} (approve_signed): key must be the path of a private key file.`);
     }
     if (kind === "edit_comment") for (const f of ["index", "body"]) need(f);
     if (kind === "delete_comment") need("index");
-    if (kind === "advance" && (typeof value !== "string" || !parseDuration(value).ok)) throw new UsageError(`step ${i + 1} (advance) needs a duration like "2h".`);
+    if (kind === "advance" && (typeof value !== "string" || !parseDuration(value).ok))
+      throw new UsageError(`step ${i + 1} (advance) needs a duration like "2h".`);
   });
-  if (!(scenario.steps[0] && "open" in scenario.steps[0])) throw new UsageError("the first step must `open` the request issue.");
+  if (!(scenario.steps[0] && "open" in scenario.steps[0]))
+    throw new UsageError("the first step must `open` the request issue.");
   return scenario;
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { root: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { root: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
   if (values.help) {
     io.stdout(HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError("give one scenario file: breakglass simulate <scenario.yml>");
+  if (positionals.length !== 1)
+    throw new UsageError("give one scenario file: breakglass simulate <scenario.yml>");
   const file = resolve(io.cwd, positionals[0]!);
   const text = await readFile(file, "utf8").catch(() => {
     throw new UsageError(`cannot read ${positionals[0]}`);
   });
   const scenario = parseScenario(text);
-  io.stdout(`${JSON.stringify(await simulate(scenario, resolve(io.cwd, values.root ?? "."), dirname(file)))}\n`);
+  io.stdout(
+    `${JSON.stringify(await simulate(scenario, resolve(io.cwd, values.root ?? "."), dirname(file)))}\n`,
+  );
   return 0;
 }
 
@@ -155,7 +186,11 @@ export function usersOf(scenario: Scenario): Array<{ login: string; type: "User"
 }
 
 /** Plays a scenario in a fresh sandbox and reports the outcome. */
-export async function simulate(scenario: Scenario, root: string, scenarioDir = root): Promise<SimulationResult> {
+export async function simulate(
+  scenario: Scenario,
+  root: string,
+  scenarioDir = root,
+): Promise<SimulationResult> {
   const sb = await startSandbox({
     root,
     users: usersOf(scenario),
@@ -170,32 +205,54 @@ export async function simulate(scenario: Scenario, root: string, scenarioDir = r
     const bodyOf = (s: { body?: string; form?: RequestFormInput }) => s.body ?? requestFormBody(s.form!);
     for (const step of scenario.steps) {
       if ("open" in step) {
-        const { data } = await sb.as(step.open.author).rest.issues.create({ owner, repo, title: step.open.title ?? `[breakglass] ${step.open.form?.resource ?? "request"}`, body: bodyOf(step.open), labels: [REQUEST_LABEL] });
+        const { data } = await sb.as(step.open.author).rest.issues.create({
+          owner,
+          repo,
+          title: step.open.title ?? `[breakglass] ${step.open.form?.resource ?? "request"}`,
+          body: bodyOf(step.open),
+          labels: [REQUEST_LABEL],
+        });
         issueNumber = data.number;
       } else if ("comment" in step) {
-        const { data } = await sb.as(step.comment.author).rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: step.comment.body });
+        const { data } = await sb
+          .as(step.comment.author)
+          .rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: step.comment.body });
         comments.push(data.id);
       } else if ("approve_signed" in step) {
         const { author, key, note } = step.approve_signed;
         const path = key === undefined ? undefined : resolve(scenarioDir, key);
-        if (path !== undefined && !existsSync(path)) throw new UsageError(`approve_signed: no private key at ${path} (paths are relative to the scenario file).`);
+        if (path !== undefined && !existsSync(path))
+          throw new UsageError(
+            `approve_signed: no private key at ${path} (paths are relative to the scenario file).`,
+          );
         // ssh-keygen refuses a private key others can read, and a checkout gives the scenario's key 0644.
         const usable = path === undefined ? undefined : privateCopyOf(path);
         try {
-          comments.push(await sb.approveSigned(author, issueNumber, { ...(usable ? { key: usable } : {}), ...(note ? { note } : {}) }));
+          comments.push(
+            await sb.approveSigned(author, issueNumber, {
+              ...(usable ? { key: usable } : {}),
+              ...(note ? { note } : {}),
+            }),
+          );
         } finally {
           if (usable) rmSync(dirname(usable), { recursive: true, force: true });
         }
       } else if ("edit" in step) {
-        await sb.as(step.edit.author).rest.issues.update({ owner, repo, issue_number: issueNumber, body: bodyOf(step.edit) });
+        await sb
+          .as(step.edit.author)
+          .rest.issues.update({ owner, repo, issue_number: issueNumber, body: bodyOf(step.edit) });
       } else if ("edit_comment" in step) {
         const id = comments[step.edit_comment.index];
-        if (id === undefined) throw new UsageError(`edit_comment: there is no comment ${step.edit_comment.index}`);
+        if (id === undefined)
+          throw new UsageError(`edit_comment: there is no comment ${step.edit_comment.index}`);
         const author = sb.emulator.state.comments.get(id)?.user.login ?? "ghost";
-        await sb.as(author).rest.issues.updateComment({ owner, repo, comment_id: id, body: step.edit_comment.body });
+        await sb
+          .as(author)
+          .rest.issues.updateComment({ owner, repo, comment_id: id, body: step.edit_comment.body });
       } else if ("delete_comment" in step) {
         const id = comments[step.delete_comment.index];
-        if (id === undefined) throw new UsageError(`delete_comment: there is no comment ${step.delete_comment.index}`);
+        if (id === undefined)
+          throw new UsageError(`delete_comment: there is no comment ${step.delete_comment.index}`);
         const author = sb.emulator.state.comments.get(id)?.user.login ?? "ghost";
         await sb.as(author).rest.issues.deleteComment({ owner, repo, comment_id: id });
       } else if ("run_grant" in step) {
@@ -209,16 +266,42 @@ export async function simulate(scenario: Scenario, root: string, scenarioDir = r
     }
     const port = await sb.app.portFor(owner, repo);
     const history = await readHistory(port!, issueNumber, sb.app.deps.identity, sb.app.deps.jwks);
-    const verified = await verifyChain(history.chain.map((e) => e.jws), sb.app.deps.jwks, { repo: sb.repository, issue: issueNumber });
-    const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
-    const opened = await sb.as("dave").paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+    const verified = await verifyChain(
+      history.chain.map((e) => e.jws),
+      sb.app.deps.jwks,
+      { repo: sb.repository, issue: issueNumber },
+    );
+    const all = await sb.as("dave").paginate(sb.as("dave").rest.issues.listComments, {
+      owner,
+      repo,
+      issue_number: issueNumber,
+      per_page: 100,
+    });
+    const opened = await sb
+      .as("dave")
+      .paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
     const s = history.state;
     return {
       state: s.status,
       approvals: s.approvals.map((a) => a.actor),
-      grants: s.grant ? [{ provider: s.grant.provider, credential_id: s.grant.credential_id, expires_at: s.grant.expires_at, revoked: Boolean(s.grant.ended) }] : [],
+      grants: s.grant
+        ? [
+            {
+              provider: s.grant.provider,
+              credential_id: s.grant.credential_id,
+              expires_at: s.grant.expires_at,
+              revoked: Boolean(s.grant.ended),
+            },
+          ]
+        : [],
       comments: all.map((c) => ({ author: c.user?.login ?? "ghost", body: c.body ?? "" })),
-      issues_opened: opened.filter((i) => i.number !== issueNumber).map((i) => ({ number: i.number, title: i.title, labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))) })),
+      issues_opened: opened
+        .filter((i) => i.number !== issueNumber)
+        .map((i) => ({
+          number: i.number,
+          title: i.title,
+          labels: i.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
+        })),
       audit: { entries: history.chain.length, verified: verified.ok && history.problems.length === 0 },
     };
   } finally {

@@ -20,14 +20,18 @@ Prints file:line problems and exits 1 when there are any.
 export { validateRepository, type Problem } from "../../core/validate-setup.ts";
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args, options: { root: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({
+    args,
+    options: { root: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
   if (values.help) {
     io.stdout(HELP);
     return 0;
   }
   const root = values.root ?? io.cwd;
   const problems = validateRepository(await readRepoFiles(root));
-  for (const p of problems) io.stderr(`${formatPolicyError({ file: p.file, line: p.line, message: p.message })}\n`);
+  for (const p of problems)
+    io.stderr(`${formatPolicyError({ file: p.file, line: p.line, message: p.message })}\n`);
   if (problems.length === 0) io.stdout("✔ policies, CODEOWNERS and the request form are consistent.\n");
   return problems.length === 0 ? 0 : 1;
 }

@@ -30,7 +30,8 @@ export function buildPolicy(resource: string, path: string, raw: RawPolicy, seco
       from: raw.approvals?.from ? structuredClone(raw.approvals.from) : d.approvals.from,
       timeout_seconds: seconds.get("approvals.timeout") ?? secondsOf(d.approvals.timeout),
       ...stepUpOf(raw.approvals?.step_up, raw.approvals?.require_hardware_key),
-      collect_within_seconds: seconds.get("approvals.collect_within") ?? secondsOf(d.approvals.collect_within),
+      collect_within_seconds:
+        seconds.get("approvals.collect_within") ?? secondsOf(d.approvals.collect_within),
     },
     requesters: {
       min_permission: raw.requesters?.min_permission ?? d.requesters.min_permission,
@@ -84,7 +85,6 @@ export function secondsOf(text: string): number {
   return parsed.ok ? parsed.value : 0;
 }
 
-
 /**
  * A self-approval is an approval: where approvers need step-up and `break_glass.step_up` says
  * nothing, the person breaking the glass needs the same (a stolen session of an on-call engineer
@@ -93,11 +93,18 @@ export function secondsOf(text: string): number {
 export function breakGlassStepUp(raw: RawPolicy): { step_up?: StepUp } {
   const own = raw.break_glass?.step_up;
   if (own !== undefined) return stepUpOf(own, raw.break_glass?.require_hardware_key);
-  return stepUpOf(raw.approvals?.step_up, raw.break_glass?.require_hardware_key ?? raw.approvals?.require_hardware_key);
+  return stepUpOf(
+    raw.approvals?.step_up,
+    raw.break_glass?.require_hardware_key ?? raw.approvals?.require_hardware_key,
+  );
 }
 
 /** `none` / one method / a list → the methods any of which satisfies the step-up, and the hardware rule; nothing when none. */
-export function stepUpOf(setting: StepUpSetting | undefined, hardware: boolean | undefined): { step_up?: StepUp } {
-  const methods = setting === undefined || setting === "none" ? [] : Array.isArray(setting) ? [...setting] : [setting];
+export function stepUpOf(
+  setting: StepUpSetting | undefined,
+  hardware: boolean | undefined,
+): { step_up?: StepUp } {
+  const methods =
+    setting === undefined || setting === "none" ? [] : Array.isArray(setting) ? [...setting] : [setting];
   return methods.length ? { step_up: { methods, require_hardware_key: hardware ?? false } } : {};
 }

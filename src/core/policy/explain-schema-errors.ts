@@ -179,4 +179,3 @@ export function suggestValue(schema: JsonSchema, value: unknown): string | null 
   );
   return closest(value, options);
 }
-

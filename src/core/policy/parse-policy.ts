@@ -6,7 +6,16 @@ import type { Policy } from "../types.ts";
 import { buildPolicy } from "./build-policy.ts";
 import { explainSchemaErrors, schemaValidator } from "./explain-schema-errors.ts";
 import { type Located, type PolicyError, toPolicyErrors } from "./policy-errors.ts";
-import { checkNesting, duplicateKeyMessage, findAnchorsAndAliases, keysByOffset, locator, toPlain, yamlErrorMessage, yamlWarningMessage } from "./read-yaml.ts";
+import {
+  checkNesting,
+  duplicateKeyMessage,
+  findAnchorsAndAliases,
+  keysByOffset,
+  locator,
+  toPlain,
+  yamlErrorMessage,
+  yamlWarningMessage,
+} from "./read-yaml.ts";
 import { type RawPolicy, checkSemantics } from "./semantic-rules.ts";
 import { code } from "./text.ts";
 
@@ -135,4 +144,3 @@ export function parseUnguarded(path: string, text: string): Result<Policy, Polic
 
   return ok(buildPolicy(resource.value, path, data as RawPolicy, semantics.seconds));
 }
-

@@ -1,6 +1,5 @@
 /** One problem in a policy file: where it is, how it is shown, and the bounded list a reader gets. */
 
-
 export const MAX_REPORTED_ERRORS = 25;
 
 /** One problem in one policy file. `line` is 1-based; null when the problem is the file as a whole. */
@@ -22,7 +21,6 @@ export function formatPolicyError(error: PolicyError): string {
     ? `${error.file}: ${error.message}`
     : `${error.file}:${error.line}: ${error.message}`;
 }
-
 
 export function toPolicyErrors(file: string, problems: Located[]): PolicyError[] {
   const seen = new Set<string>();

@@ -1,5 +1,15 @@
 /** Reading a policy's YAML safely: nesting refused before parsing, YAML's own errors rephrased, anchors refused, lines located. */
-import { isAlias, isCollection, isMap, isScalar, isSeq, visit, type Document, type Pair, type YAMLMap } from "yaml";
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  visit,
+  type Document,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
 import { type Located, type Segment } from "./policy-errors.ts";
 import { code } from "./text.ts";
 
@@ -198,4 +208,3 @@ export function locator(doc: Document, lineAt: (offset: number) => number): Loca
   };
   return { key: (path) => find(path).keyLine, value: (path) => find(path).valueLine };
 }
-

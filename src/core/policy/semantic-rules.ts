@@ -4,7 +4,10 @@ import type { NotifyTarget, Policy, ProviderName, Severity, StepUpMethod } from 
 import { type Located, type Segment } from "./policy-errors.ts";
 import { type Locate } from "./read-yaml.ts";
 import { closest, code, dotted, isRecord, list, show, valueAt } from "./text.ts";
-import { DEFAULT_MAX_SESSION_SECONDS as AWS_MIN_SESSION_SECONDS, IAM_MAX_SESSION_SECONDS as AWS_MAX_SESSION_SECONDS } from "../provider-settings/aws.ts";
+import {
+  DEFAULT_MAX_SESSION_SECONDS as AWS_MIN_SESSION_SECONDS,
+  IAM_MAX_SESSION_SECONDS as AWS_MAX_SESSION_SECONDS,
+} from "../provider-settings/aws.ts";
 
 export type StepUpSetting = "none" | StepUpMethod | StepUpMethod[];
 
@@ -26,7 +29,12 @@ export interface RawRule {
 export interface RawPolicy {
   description: string;
   roles: Record<string, RawRole>;
-  approvals?: { required?: number; from?: "codeowners" | string[]; step_up?: StepUpSetting; require_hardware_key?: boolean };
+  approvals?: {
+    required?: number;
+    from?: "codeowners" | string[];
+    step_up?: StepUpSetting;
+    require_hardware_key?: boolean;
+  };
   requesters?: { min_permission?: Policy["requesters"]["min_permission"]; teams?: string[] };
   commands_via_apps?: string[];
   auto_approve?: RawRule[];
@@ -147,7 +155,12 @@ export function checkSemantics(data: unknown, locate: Locate): { problems: Locat
 }
 
 export function durationPaths(data: Record<string, unknown>): Segment[][] {
-  const paths: Segment[][] = [["max_duration"], ["default_duration"], ["approvals", "timeout"], ["approvals", "collect_within"]];
+  const paths: Segment[][] = [
+    ["max_duration"],
+    ["default_duration"],
+    ["approvals", "timeout"],
+    ["approvals", "collect_within"],
+  ];
   paths.push(["drill", "targets", "time_to_grant"], ["drill", "targets", "time_to_revoke"]);
   if (Array.isArray(data.auto_approve))
     data.auto_approve.forEach((_, i) => paths.push(["auto_approve", i, "max_duration"]));
@@ -158,4 +171,3 @@ export function durationPaths(data: Record<string, unknown>): Segment[][] {
   }
   return paths;
 }
-

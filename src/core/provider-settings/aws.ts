@@ -39,12 +39,18 @@ const schema: JsonSchema = object(
   { required: ["role_arn"], examples: [{ role_arn: "arn:aws:iam::123456789012:role/breakglass-admin" }] },
 );
 
-export const AWS_SETTINGS: ProviderSettingsSpec = { schema, defaults: { max_session: DEFAULT_AWS_MAX_SESSION }, settingsRequired: true };
+export const AWS_SETTINGS: ProviderSettingsSpec = {
+  schema,
+  defaults: { max_session: DEFAULT_AWS_MAX_SESSION },
+  settingsRequired: true,
+};
 
 export function awsRoleArn(settings: Record<string, unknown>): string {
   const arn = settings.role_arn;
   if (typeof arn !== "string" || !ROLE_ARN.test(arn)) {
-    throw new Error("The role's settings.role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/breakglass-admin.");
+    throw new Error(
+      "The role's settings.role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/breakglass-admin.",
+    );
   }
   return arn;
 }
@@ -63,9 +69,16 @@ export function awsMaxSessionSeconds(settings: Record<string, unknown>): number 
     const parsed = parseDuration(raw);
     if (!parsed.ok) throw new Error(`The role's settings.max_session is not a duration: ${parsed.error}`);
     seconds = parsed.value;
-  } else if (raw !== undefined) throw new Error('The role\'s settings.max_session must be a duration such as "1h".');
-  if (!Number.isInteger(seconds) || seconds < DEFAULT_MAX_SESSION_SECONDS || seconds > IAM_MAX_SESSION_SECONDS) {
-    throw new Error("The role's settings.max_session must be between 1h and 12h, the range IAM allows for a role's MaxSessionDuration.");
+  } else if (raw !== undefined)
+    throw new Error('The role\'s settings.max_session must be a duration such as "1h".');
+  if (
+    !Number.isInteger(seconds) ||
+    seconds < DEFAULT_MAX_SESSION_SECONDS ||
+    seconds > IAM_MAX_SESSION_SECONDS
+  ) {
+    throw new Error(
+      "The role's settings.max_session must be between 1h and 12h, the range IAM allows for a role's MaxSessionDuration.",
+    );
   }
   return seconds;
 }

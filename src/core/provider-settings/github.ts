@@ -55,21 +55,46 @@ const schema: JsonSchema = object(
 export const GITHUB_SETTINGS: ProviderSettingsSpec = { schema, defaults: {}, settingsRequired: true };
 
 /** The repositories and permissions the token is narrowed to; throws on settings the schema would refuse. */
-export function githubTokenScope(settings: Record<string, unknown>): { repositories: string[]; permissions: Record<string, string> } {
+export function githubTokenScope(settings: Record<string, unknown>): {
+  repositories: string[];
+  permissions: Record<string, string>;
+} {
   const repositories = settings.repositories;
   const repositoryName = new RegExp(REPOSITORY_NAME);
-  if (!Array.isArray(repositories) || repositories.length === 0 || repositories.some((r) => typeof r !== "string" || !repositoryName.test(r))) {
-    throw new Error("The role's settings.repositories must list repository names without the owner, such as [ops].");
+  if (
+    !Array.isArray(repositories) ||
+    repositories.length === 0 ||
+    repositories.some((r) => typeof r !== "string" || !repositoryName.test(r))
+  ) {
+    throw new Error(
+      "The role's settings.repositories must list repository names without the owner, such as [ops].",
+    );
   }
   const permissions = settings.permissions;
-  if (typeof permissions !== "object" || permissions === null || Array.isArray(permissions) || Object.keys(permissions).length === 0) {
-    throw new Error("The role's settings.permissions must map GitHub App permissions to levels, such as { contents: write }.");
+  if (
+    typeof permissions !== "object" ||
+    permissions === null ||
+    Array.isArray(permissions) ||
+    Object.keys(permissions).length === 0
+  ) {
+    throw new Error(
+      "The role's settings.permissions must map GitHub App permissions to levels, such as { contents: write }.",
+    );
   }
   const permissionName = new RegExp(PERMISSION_NAME);
   for (const [name, level] of Object.entries(permissions)) {
-    if (!permissionName.test(name) || typeof level !== "string" || !(LEVELS as readonly string[]).includes(level)) {
-      throw new Error(`The role's settings.permissions has "${name.slice(0, 64)}: ${String(level).slice(0, 20)}"; write a GitHub App permission name with read, write or admin.`);
+    if (
+      !permissionName.test(name) ||
+      typeof level !== "string" ||
+      !(LEVELS as readonly string[]).includes(level)
+    ) {
+      throw new Error(
+        `The role's settings.permissions has "${name.slice(0, 64)}: ${String(level).slice(0, 20)}"; write a GitHub App permission name with read, write or admin.`,
+      );
     }
   }
-  return { repositories: [...repositories] as string[], permissions: { ...(permissions as Record<string, string>) } };
+  return {
+    repositories: [...repositories] as string[],
+    permissions: { ...(permissions as Record<string, string>) },
+  };
 }

@@ -20,6 +20,9 @@ export const PROVIDER_SPECS: Record<ProviderName, ProviderSettingsSpec> = {
 };
 
 /** A role's settings with the provider's defaults filled in (a copy; the policy's own values win). */
-export function withProviderDefaults(provider: ProviderName, settings: Record<string, unknown>): Record<string, unknown> {
+export function withProviderDefaults(
+  provider: ProviderName,
+  settings: Record<string, unknown>,
+): Record<string, unknown> {
   return { ...structuredClone(PROVIDER_SPECS[provider].defaults), ...structuredClone(settings) };
 }

@@ -42,5 +42,7 @@ export function jwtAudience(settings: Record<string, unknown>, resource: string)
 
 /** The token's scopes, in the order the policy lists them. */
 export function jwtScopes(settings: Record<string, unknown>): string[] {
-  return Array.isArray(settings.scopes) ? settings.scopes.filter((s): s is string => typeof s === "string") : [];
+  return Array.isArray(settings.scopes)
+    ? settings.scopes.filter((s): s is string => typeof s === "string")
+    : [];
 }

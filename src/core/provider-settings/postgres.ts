@@ -32,7 +32,11 @@ const schema: JsonSchema = object(
   { required: ["grant_role"], examples: [{ grant_role: "bg_readonly" }] },
 );
 
-export const POSTGRES_SETTINGS: ProviderSettingsSpec = { schema, defaults: { connection_env: DEFAULT_PG_CONNECTION_ENV }, settingsRequired: true };
+export const POSTGRES_SETTINGS: ProviderSettingsSpec = {
+  schema,
+  defaults: { connection_env: DEFAULT_PG_CONNECTION_ENV },
+  settingsRequired: true,
+};
 
 /** The name of the environment variable holding the admin connection URL. */
 export function postgresConnectionEnv(settings: Record<string, unknown>): string {
@@ -42,10 +46,15 @@ export function postgresConnectionEnv(settings: Record<string, unknown>): string
 /** The existing role the temporary login is granted; throws on a name PostgreSQL would cut or misread. */
 export function postgresGrantRole(settings: Record<string, unknown>): string {
   const role = settings.grant_role;
-  if (typeof role !== "string" || role === "") throw new Error("The role's settings.grant_role must name an existing PostgreSQL role, such as bg_readonly.");
+  if (typeof role !== "string" || role === "")
+    throw new Error(
+      "The role's settings.grant_role must name an existing PostgreSQL role, such as bg_readonly.",
+    );
   // eslint-disable-next-line no-control-regex
   if (Buffer.byteLength(role) > MAX_IDENTIFIER_BYTES || /[\u0000-\u001f]/.test(role)) {
-    throw new Error(`The role's settings.grant_role is longer than ${MAX_IDENTIFIER_BYTES} bytes or has control characters; name the PostgreSQL role exactly.`);
+    throw new Error(
+      `The role's settings.grant_role is longer than ${MAX_IDENTIFIER_BYTES} bytes or has control characters; name the PostgreSQL role exactly.`,
+    );
   }
   return role;
 }

@@ -68,28 +68,70 @@ export class TokenStore {
     this.#appKey.catch(() => undefined);
   }
 
-  issueInstallationToken(input: { actor: UserRecord; app: AppRecord; repoIds: number[]; permissions: Record<string, AccessLevel> }): TokenRecord {
+  issueInstallationToken(input: {
+    actor: UserRecord;
+    app: AppRecord;
+    repoIds: number[];
+    permissions: Record<string, AccessLevel>;
+  }): TokenRecord {
     const now = this.clock.now();
     const expires = now + INSTALLATION_TOKEN_TTL_MS;
-    const token = this.installationTokenFormat === "stateless" ? this.#statelessToken(input.app.id, input.repoIds, input.permissions, now, expires) : randomToken("ghs_");
-    const record: TokenRecord = { token, kind: "installation", ...input, created_at: now, expires_at: expires, revoked: false };
+    const token =
+      this.installationTokenFormat === "stateless"
+        ? this.#statelessToken(input.app.id, input.repoIds, input.permissions, now, expires)
+        : randomToken("ghs_");
+    const record: TokenRecord = {
+      token,
+      kind: "installation",
+      ...input,
+      created_at: now,
+      expires_at: expires,
+      revoked: false,
+    };
     this.tokens.set(record.token, record);
     return record;
   }
 
   /** `ghs_<APPID>_<header>.<claims>.<signature>`: a signed token of GitHub's stateless format and size. */
-  #statelessToken(appId: number, repoIds: number[], permissions: Record<string, AccessLevel>, now: number, expires: number): string {
+  #statelessToken(
+    appId: number,
+    repoIds: number[],
+    permissions: Record<string, AccessLevel>,
+    now: number,
+    expires: number,
+  ): string {
     const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
     const header = part({ alg: "HS256", typ: "JWT", kid: "sandbox" });
-    const claims = part({ iss: String(appId), iat: Math.floor(now / 1000), exp: Math.floor(expires / 1000), rid: repoIds, per: permissions, jti: randomBytes(40).toString("base64url") });
-    const signature = createHmac("sha256", this.#statelessKey).update(`${header}.${claims}`).digest("base64url");
+    const claims = part({
+      iss: String(appId),
+      iat: Math.floor(now / 1000),
+      exp: Math.floor(expires / 1000),
+      rid: repoIds,
+      per: permissions,
+      jti: randomBytes(40).toString("base64url"),
+    });
+    const signature = createHmac("sha256", this.#statelessKey)
+      .update(`${header}.${claims}`)
+      .digest("base64url");
     return `ghs_${appId}_${header}.${claims}.${signature}`;
   }
 
   /** One stable token per person, like a personal access token that never expires. */
   userToken(actor: UserRecord): TokenRecord {
-    for (const record of this.tokens.values()) if (record.kind === "user" && record.app === null && record.actor.id === actor.id && !record.revoked) return record;
-    const record: TokenRecord = { token: randomToken("ghp_"), kind: "user", actor, app: null, repoIds: "all", permissions: {}, created_at: this.clock.now(), expires_at: null, revoked: false };
+    for (const record of this.tokens.values())
+      if (record.kind === "user" && record.app === null && record.actor.id === actor.id && !record.revoked)
+        return record;
+    const record: TokenRecord = {
+      token: randomToken("ghp_"),
+      kind: "user",
+      actor,
+      app: null,
+      repoIds: "all",
+      permissions: {},
+      created_at: this.clock.now(),
+      expires_at: null,
+      revoked: false,
+    };
     this.tokens.set(record.token, record);
     return record;
   }
@@ -97,7 +139,17 @@ export class TokenStore {
   /** A GitHub App's user-to-server token (`ghu_`, 8 hours): acts as the person, through the app. */
   userToServerToken(actor: UserRecord, app: AppRecord): TokenRecord {
     const now = this.clock.now();
-    const record: TokenRecord = { token: randomToken("ghu_"), kind: "user", actor, app, repoIds: "all", permissions: {}, created_at: now, expires_at: now + 8 * 3600_000, revoked: false };
+    const record: TokenRecord = {
+      token: randomToken("ghu_"),
+      kind: "user",
+      actor,
+      app,
+      repoIds: "all",
+      permissions: {},
+      created_at: now,
+      expires_at: now + 8 * 3600_000,
+      revoked: false,
+    };
     this.tokens.set(record.token, record);
     return record;
   }
@@ -114,13 +166,18 @@ export class TokenStore {
     const m = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header);
     if (!m) return { ok: false, kind: "invalid", error: badCredentials() };
     const credential = m[1]!;
-    if (!TOKEN_PREFIX.test(credential) && credential.split(".").length === 3) return this.#verifyAppJwt(credential);
+    if (!TOKEN_PREFIX.test(credential) && credential.split(".").length === 3)
+      return this.#verifyAppJwt(credential);
     const record = this.tokens.get(credential);
     if (!record) return { ok: false, kind: "invalid", error: badCredentials() };
     if (record.revoked || (record.expires_at !== null && this.clock.now() >= record.expires_at)) {
       return { ok: false, kind: record.kind, error: badCredentials() };
     }
-    if (record.kind === "installation") return { ok: true, caller: { kind: "installation", token: record, actor: record.actor, app: record.app! } };
+    if (record.kind === "installation")
+      return {
+        ok: true,
+        caller: { kind: "installation", token: record, actor: record.actor, app: record.app! },
+      };
     return { ok: true, caller: { kind: "user", token: record, actor: record.actor } };
   }
 
@@ -138,13 +195,25 @@ export class TokenStore {
     const { iat, exp, iss } = payload;
     // GitHub's own messages: @octokit/auth-app recognises them and corrects for clock skew.
     if (typeof iat !== "number" || !Number.isInteger(iat) || iat > now + CLOCK_DRIFT_SECONDS) {
-      return fail(new HttpError(401, "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"));
+      return fail(
+        new HttpError(
+          401,
+          "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+        ),
+      );
     }
     if (typeof exp !== "number" || exp <= now) {
-      return fail(new HttpError(401, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"));
+      return fail(
+        new HttpError(
+          401,
+          "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+        ),
+      );
     }
-    if (exp - iat > MAX_APP_JWT_SECONDS) return fail(new HttpError(401, "'Expiration time' claim ('exp') is too far in the future"));
-    if (String(iss) !== String(this.app.id)) return fail(new HttpError(401, "'Issuer' claim ('iss') must be an Integer"));
+    if (exp - iat > MAX_APP_JWT_SECONDS)
+      return fail(new HttpError(401, "'Expiration time' claim ('exp') is too far in the future"));
+    if (String(iss) !== String(this.app.id))
+      return fail(new HttpError(401, "'Issuer' claim ('iss') must be an Integer"));
     return { ok: true, caller: { kind: "app", app: this.app } };
   }
 }

@@ -14,7 +14,12 @@ export interface EmulatorContext {
   credentialClock: Clock;
   tokens: TokenStore;
   /** Queues the webhook GitHub would send; repository, organization, sender and installation are added. */
-  emit(event: string, payload: Record<string, unknown>, repo: RepoRecord | null, sender: UserRecord): DeliveryRecord;
+  emit(
+    event: string,
+    payload: Record<string, unknown>,
+    repo: RepoRecord | null,
+    sender: UserRecord,
+  ): DeliveryRecord;
   /** A workflow run started (its concurrency group let it): hand it to whatever runs its job. */
   runStarted(run: WorkflowRun): void;
 }
@@ -33,7 +38,11 @@ export function appOf(caller: Caller): AppRecord | null {
 }
 
 /** The fields every repository webhook carries, in GitHub's order after the event's own. */
-export function webhookEnvelope(ctx: Pick<EmulatorContext, "state" | "urls">, repo: RepoRecord | null, sender: UserRecord) {
+export function webhookEnvelope(
+  ctx: Pick<EmulatorContext, "state" | "urls">,
+  repo: RepoRecord | null,
+  sender: UserRecord,
+) {
   return {
     ...(repo ? { repository: repositoryJson(ctx.urls, ctx.state, repo) } : {}),
     organization: organizationJson(ctx.urls, ctx.state.org),

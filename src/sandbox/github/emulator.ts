@@ -5,12 +5,35 @@ import { Readable } from "node:stream";
 import { Octokit } from "@octokit/rest";
 import { systemClock, type Clock } from "../clock.ts";
 import { DEFAULT_OWNER, DEFAULT_REPO } from "../sandbox-identity.ts";
-import { jwtUndecodable, TokenStore, type Authentication, type Caller, type InstallationTokenFormat, type TokenKind } from "./auth.ts";
+import {
+  jwtUndecodable,
+  TokenStore,
+  type Authentication,
+  type Caller,
+  type InstallationTokenFormat,
+  type TokenKind,
+} from "./auth.ts";
 import { actorOf, webhookEnvelope, type EmulatorContext } from "./context.ts";
 import { Faults, type FaultRule } from "./faults.ts";
 import { submitIssueForm } from "./issue-form-submit.ts";
-import { compileRoutes, HttpError, matchRoute, notFound, templateFor, type CompiledRoute, type RouteRequest, type RouteResult } from "./router.ts";
-import { actionRoutes, completeRun, requestProtection, runEnvironment, startRun, startRunsForEvent } from "./routes/actions.ts";
+import {
+  compileRoutes,
+  HttpError,
+  matchRoute,
+  notFound,
+  templateFor,
+  type CompiledRoute,
+  type RouteRequest,
+  type RouteResult,
+} from "./router.ts";
+import {
+  actionRoutes,
+  completeRun,
+  requestProtection,
+  runEnvironment,
+  startRun,
+  startRunsForEvent,
+} from "./routes/actions.ts";
 import { appRoutes } from "./routes/apps.ts";
 import { commentRoutes, MAX_ISSUE_COMMENTS } from "./routes/comments.ts";
 import { gitRoutes, seedGitRepository } from "./routes/git.ts";
@@ -198,7 +221,10 @@ export interface GitHubEmulator {
    */
   pushBranch(login: string, branch: string, changes: Record<string, string | null>): void;
   /** A person opens a pull request from `head` (a pushed branch) into the default branch: `pull_request.opened`. */
-  openPullRequest(login: string, options: { head: string; title: string; body?: string }): { number: number; head_sha: string; base_sha: string };
+  openPullRequest(
+    login: string,
+    options: { head: string; title: string; body?: string },
+  ): { number: number; head_sha: string; base_sha: string };
   /** A person closes or reopens a pull request: `pull_request.closed` / `pull_request.reopened`. */
   setPullRequestState(login: string, number: number, state: "open" | "closed"): void;
   /**
@@ -210,7 +236,13 @@ export interface GitHubEmulator {
    * Starts a workflow run the way an event would (the file and inputs read from `ref`), without
    * running the dispatch handlers: for tests that run the job themselves.
    */
-  startWorkflowRun(options: { workflow: string; ref?: string; inputs?: Record<string, string>; actor: string; event?: WorkflowRun["event"] }): WorkflowRun;
+  startWorkflowRun(options: {
+    workflow: string;
+    ref?: string;
+    inputs?: Record<string, string>;
+    actor: string;
+    event?: WorkflowRun["event"];
+  }): WorkflowRun;
   /** What a run's `actions/upload-artifact` step does: the files, zipped, as the run's artifact `name`. Returns its id. */
   uploadArtifact(runId: number, name: string, files: Record<string, Buffer>, retentionDays?: number): number;
   /** The environment a run's job names (evaluated), as its OIDC token's `environment` claim would say; null for none. */
@@ -222,7 +254,11 @@ export interface GitHubEmulator {
    * `.github/ISSUE_TEMPLATE/`): the template's labels are applied only if they exist. Resolves once
    * the issue exists; its webhooks are queued.
    */
-  submitIssueForm(login: string, input: { template: string; title?: string; body: string }, repo?: string): { number: number; labels: string[] };
+  submitIssueForm(
+    login: string,
+    input: { template: string; title?: string; body: string },
+    repo?: string,
+  ): { number: number; labels: string[] };
   close(): Promise<void>;
 }
 
@@ -291,7 +327,12 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     if (!repo) throw new Error(`publicRepos names "${name}", which is not a repository of the emulator`);
     repo.private = false;
   }
-  const tokens = new TokenStore(state.app, options.appPublicKeyPem, credentialClock, options.installationTokenFormat ?? "stateless");
+  const tokens = new TokenStore(
+    state.app,
+    options.appPublicKeyPem,
+    credentialClock,
+    options.installationTokenFormat ?? "stateless",
+  );
   const faults = new Faults();
   const apiRequests: ApiRequestRecord[] = [];
   // Limits are per wall-clock minute and hour (as the app's throttling measures them), not the scenario clock.
@@ -316,7 +357,10 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
   });
   webhooks.setUrl(options.webhookUrl ?? null);
 
-  const oauthClient = { clientId: `Iv23${randomBytes(8).toString("hex")}`, clientSecret: randomBytes(20).toString("hex") };
+  const oauthClient = {
+    clientId: `Iv23${randomBytes(8).toString("hex")}`,
+    clientSecret: randomBytes(20).toString("hex"),
+  };
   let callbackUrls: string[] = [];
   const webSessions = new Map<string, UserRecord>();
   const oauth = oauthWebFlow({
@@ -328,7 +372,9 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     revokeToken: (token) => void tokens.revoke(token),
   });
 
-  const server = createServer((req, res) => void (isWebFlow(req) ? handleWebFlow(req, res) : handle(req, res)));
+  const server = createServer(
+    (req, res) => void (isWebFlow(req) ? handleWebFlow(req, res) : handle(req, res)),
+  );
   // Keep idle connections open longer than any client pause between calls (Node closes them after 5 s,
   // which races a client reusing the socket: ECONNRESET); GitHub keeps them far longer.
   server.keepAliveTimeout = 65_000;
@@ -345,7 +391,8 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     emit(event, payload, repo, sender) {
       const full = { ...payload, ...webhookEnvelope(ctx, repo, sender) };
       const delivery = webhooks.enqueue(event, full);
-      if (repo && (event === "issues" || event === "issue_comment")) startRunsForEvent(ctx, repo, event, full, sender);
+      if (repo && (event === "issues" || event === "issue_comment"))
+        startRunsForEvent(ctx, repo, event, full, sender);
       return delivery;
     },
     runStarted(run) {
@@ -379,7 +426,12 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       } else if (url.pathname === "/login/oauth/access_token" && req.method === "POST") {
         const type = headerValue(req.headers["content-type"]) ?? "";
         const params: Record<string, string | undefined> = type.includes("json")
-          ? Object.fromEntries(Object.entries((parseJson(raw) as Record<string, unknown>) ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : undefined]))
+          ? Object.fromEntries(
+              Object.entries((parseJson(raw) as Record<string, unknown>) ?? {}).map(([k, v]) => [
+                k,
+                typeof v === "string" ? v : undefined,
+              ]),
+            )
           : Object.fromEntries(new URLSearchParams(raw));
         for (const [k, v] of url.searchParams) params[k] ??= v;
         result = oauth.accessToken(params, headerValue(req.headers.accept));
@@ -390,7 +442,18 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       result = { status: 400, body: (error as Error).message };
     }
     res.writeHead(result.status, result.headers ?? { "content-type": "text/plain" }).end(result.body);
-    apiRequests.push({ method: req.method ?? "GET", route: url.pathname, path: url.pathname, status: result.status, tokenKind: "none", actor: null, at: clock.now(), durationMs: 0, answeredAt: performance.now(), createdId: null });
+    apiRequests.push({
+      method: req.method ?? "GET",
+      route: url.pathname,
+      path: url.pathname,
+      status: result.status,
+      tokenKind: "none",
+      actor: null,
+      at: clock.now(),
+      durationMs: 0,
+      answeredAt: performance.now(),
+      createdId: null,
+    });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -400,14 +463,23 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     const at = clock.now();
     const method = (req.method ?? "GET").toUpperCase();
     const url = new URL(req.url ?? "/", origin);
-    const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) || "/" : url.pathname;
+    const path = url.pathname.startsWith(API_PREFIX)
+      ? url.pathname.slice(API_PREFIX.length) || "/"
+      : url.pathname;
     let route = path;
     let tokenKind: TokenKind = "none";
     let actor: string | null = null;
     let result: RouteResult;
-    const download = method === "GET" && !url.pathname.startsWith(API_PREFIX) ? serveArtifactDownload(ctx, url.pathname) : null;
+    const download =
+      method === "GET" && !url.pathname.startsWith(API_PREFIX)
+        ? serveArtifactDownload(ctx, url.pathname)
+        : null;
     if (download) {
-      res.writeHead(download.status, { "content-type": download.status === 200 ? "application/zip" : "text/plain" }).end(download.body);
+      res
+        .writeHead(download.status, {
+          "content-type": download.status === 200 ? "application/zip" : "text/plain",
+        })
+        .end(download.body);
       requestsInFlight--;
       notify();
       return;
@@ -423,7 +495,12 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       actor = auth.ok ? actorOf(auth.caller).login : null;
       if (rateLimiter && auth.ok && url.pathname.startsWith(API_PREFIX)) {
         const c = auth.caller;
-        const key = c.kind === "app" ? `app ID ${c.app.id}` : c.kind === "installation" ? `installation ID ${c.app.id}` : `user ${c.actor.login}`;
+        const key =
+          c.kind === "app"
+            ? `app ID ${c.app.id}`
+            : c.kind === "installation"
+              ? `installation ID ${c.app.id}`
+              : `user ${c.actor.login}`;
         const admitted = rateLimiter.admit(key, method, route);
         if (!admitted.ok) throw new LimitRefusal(admitted.result);
         admission = admitted.admission;
@@ -436,7 +513,13 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       } else if (!match) {
         throw notFound();
       } else {
-        const request: RouteRequest = { method, path, query: url.searchParams, body: parseJson(raw), headers: req.headers };
+        const request: RouteRequest = {
+          method,
+          path,
+          query: url.searchParams,
+          body: parseJson(raw),
+          headers: req.headers,
+        };
         const { caller, repo } = authorize(match.route, match.params, auth);
         result = await match.route.handle({ req: request, params: match.params, caller, repo: repo!, ctx });
       }
@@ -446,19 +529,44 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       } else if (error instanceof HttpError) {
         result = { status: error.status, body: error.body(), headers: error.headers };
       } else {
-        result = { status: 500, body: { message: `Emulator error: ${(error as Error).message}`, documentation_url: "https://docs.github.com/rest" } };
+        result = {
+          status: 500,
+          body: {
+            message: `Emulator error: ${(error as Error).message}`,
+            documentation_url: "https://docs.github.com/rest",
+          },
+        };
       }
     }
     result = conditional(method, req, result);
     if (admission) result = { ...result, headers: { ...result.headers, ...admission.finish(result.status) } };
     send(res, result);
-    const created = method === "POST" && result.body && typeof result.body === "object" ? ((result.body as { id?: unknown; workflow_run_id?: unknown }).workflow_run_id ?? (result.body as { id?: unknown }).id) : null;
-    apiRequests.push({ method, route, path, status: result.status, tokenKind, actor, at, durationMs: performance.now() - started, answeredAt: performance.now(), createdId: typeof created === "number" ? created : null });
+    const created =
+      method === "POST" && result.body && typeof result.body === "object"
+        ? ((result.body as { id?: unknown; workflow_run_id?: unknown }).workflow_run_id ??
+          (result.body as { id?: unknown }).id)
+        : null;
+    apiRequests.push({
+      method,
+      route,
+      path,
+      status: result.status,
+      tokenKind,
+      actor,
+      at,
+      durationMs: performance.now() - started,
+      answeredAt: performance.now(),
+      createdId: typeof created === "number" ? created : null,
+    });
     requestsInFlight--;
     notify();
   }
 
-  function authorize(route: CompiledRoute, params: Record<string, string>, auth: Authentication): { caller: Caller; repo: RepoRecord | null } {
+  function authorize(
+    route: CompiledRoute,
+    params: Record<string, string>,
+    auth: Authentication,
+  ): { caller: Caller; repo: RepoRecord | null } {
     if (!auth.ok) throw auth.error;
     const caller = auth.caller;
     if (route.auth === "app") {
@@ -468,16 +576,23 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     // A JWT only authenticates as the app itself, for the /app endpoints.
     if (caller.kind === "app") throw new HttpError(401, "Bad credentials");
     if (route.auth === "installation" && caller.kind !== "installation") {
-      throw new HttpError(403, "You must authenticate with an installation access token in order to use this endpoint.");
+      throw new HttpError(
+        403,
+        "You must authenticate with an installation access token in order to use this endpoint.",
+      );
     }
     let repo: RepoRecord | null = null;
     if (route.auth === "repo") {
-      repo = params.repository_id !== undefined ? (state.repositories.get(Number(params.repository_id)) ?? null) : (findRepo(state, params.owner ?? "", params.repo ?? "") ?? null);
+      repo =
+        params.repository_id !== undefined
+          ? (state.repositories.get(Number(params.repository_id)) ?? null)
+          : (findRepo(state, params.owner ?? "", params.repo ?? "") ?? null);
       if (!repo) throw notFound();
       if (caller.kind === "installation") {
         // A public repository can be read by any token; only what the installation covers can be written.
         const readsPublic = !repo.private && route.method === "GET";
-        if (caller.token.repoIds !== "all" && !caller.token.repoIds.includes(repo.id) && !readsPublic) throw notFound();
+        if (caller.token.repoIds !== "all" && !caller.token.repoIds.includes(repo.id) && !readsPublic)
+          throw notFound();
       } else if (!hasRole(state, caller.actor.login, "read", repo)) {
         // A private repository does not exist for people who cannot see it.
         throw notFound();
@@ -486,12 +601,22 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       }
     }
     // A user-to-server token reaches only what both the person and the app's permissions allow.
-    const appPermissions = caller.kind === "installation" ? caller.token.permissions : caller.kind === "user" && caller.token.app ? caller.token.app.permissions : null;
+    const appPermissions =
+      caller.kind === "installation"
+        ? caller.token.permissions
+        : caller.kind === "user" && caller.token.app
+          ? caller.token.app.permissions
+          : null;
     if (appPermissions && route.permission) {
       const { name, level } = route.permission;
       const granted = name === "metadata" ? "read" : appPermissions[name];
       if (!levelCovers(granted, level)) {
-        throw new HttpError(403, "Resource not accessible by integration", {}, { "x-accepted-github-permissions": `${name}=${level}` });
+        throw new HttpError(
+          403,
+          "Resource not accessible by integration",
+          {},
+          { "x-accepted-github-permissions": `${name}=${level}` },
+        );
       }
     }
     return { caller, repo };
@@ -512,7 +637,9 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`emulator not idle after ${timeoutMs} ms: ${webhooks.describe()}, ${requestsInFlight} API request(s) in flight, ${handlersRunning} dispatch handler(s) running`);
+        throw new Error(
+          `emulator not idle after ${timeoutMs} ms: ${webhooks.describe()}, ${requestsInFlight} API request(s) in flight, ${handlersRunning} dispatch handler(s) running`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, Math.min(left, 250));
@@ -528,7 +655,10 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
 
   const knownUser = (login: string) => {
     const user = findUser(state, login);
-    if (!user) throw new Error(`unknown user "${login}": list it in the emulator's \`users\` (or \`teams\`/\`permissions\`) options`);
+    if (!user)
+      throw new Error(
+        `unknown user "${login}": list it in the emulator's \`users\` (or \`teams\`/\`permissions\`) options`,
+      );
     return user;
   };
 
@@ -541,9 +671,25 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     if (!app) {
       const id = 77_000 + integrations.size;
       const owner = state.users.get(slug) ?? state.org;
-      const bot = findUser(state, `${slug}[bot]`) ?? { login: `${slug}[bot]`, id: state.nextId("user"), node_id: `BOT_${slug}`, type: "Bot" as const, created_at: clock.now() };
+      const bot = findUser(state, `${slug}[bot]`) ?? {
+        login: `${slug}[bot]`,
+        id: state.nextId("user"),
+        node_id: `BOT_${slug}`,
+        type: "Bot" as const,
+        created_at: clock.now(),
+      };
       state.users.set(bot.login.toLowerCase(), bot);
-      app = { id, slug, node_id: `A_${slug}`, name: slug, owner, permissions: { issues: "write", metadata: "read" }, events: [], created_at: clock.now(), bot };
+      app = {
+        id,
+        slug,
+        node_id: `A_${slug}`,
+        name: slug,
+        owner,
+        permissions: { issues: "write", metadata: "read" },
+        events: [],
+        created_at: clock.now(),
+        bot,
+      };
       integrations.set(slug, app);
     }
     return app;
@@ -556,7 +702,13 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     return webhooks.enqueue("installation", {
       action: "created",
       installation: installationJson(urls, state, state.installation),
-      repositories: repos.map((r) => ({ id: r.id, node_id: r.node_id, name: r.name, full_name: r.full_name, private: r.private })),
+      repositories: repos.map((r) => ({
+        id: r.id,
+        node_id: r.node_id,
+        name: r.name,
+        full_name: r.full_name,
+        private: r.private,
+      })),
       requester: null,
       ...envelope,
     });
@@ -577,7 +729,9 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       const res = {
         writeHead(code: number, given: Record<string, string | number | readonly string[]> = {}) {
           status = code;
-          headers = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]));
+          headers = Object.fromEntries(
+            Object.entries(given).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]),
+          );
           return res;
         },
         end(chunk?: string | Buffer) {
@@ -602,7 +756,13 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       action: "added",
       installation: installationJson(urls, state, state.installation),
       repository_selection: state.installation.repository_selection,
-      repositories_added: added.map((r) => ({ id: r.id, node_id: r.node_id, name: r.name, full_name: r.full_name, private: r.private })),
+      repositories_added: added.map((r) => ({
+        id: r.id,
+        node_id: r.node_id,
+        name: r.name,
+        full_name: r.full_name,
+        private: r.private,
+      })),
       repositories_removed: [],
       requester: null,
       ...envelope,
@@ -641,11 +801,21 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
             return repo.id;
           })
         : state.installation.repoIds;
-      return tokens.issueInstallationToken({ actor: state.app.bot, app: state.app, repoIds, permissions: permissions ?? state.installation.permissions }).token;
+      return tokens.issueInstallationToken({
+        actor: state.app.bot,
+        app: state.app,
+        repoIds,
+        permissions: permissions ?? state.installation.permissions,
+      }).token;
     },
     actionsToken({ permissions } = {}) {
       const app = state.actionsApp;
-      return tokens.issueInstallationToken({ actor: app.bot, app, repoIds: [state.repository.id], permissions: permissions ?? app.permissions }).token;
+      return tokens.issueInstallationToken({
+        actor: app.bot,
+        app,
+        repoIds: [state.repository.id],
+        permissions: permissions ?? app.permissions,
+      }).token;
     },
     octokitFor: (login) => new Octokit({ auth: tokens.userToken(knownUser(login)).token, baseUrl: urls.api }),
     onWorkflowDispatch(handler) {
@@ -704,7 +874,9 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     initLedgerRepository(name, collaborators = {}) {
       const repo = findRepo(state, state.org.login, name);
       if (!repo) throw new Error(`no repository "${name}": list it in the emulator's \`extraRepos\` option`);
-      repo.collaborators = new Map(Object.entries(collaborators).map(([login, role]) => [login.toLowerCase(), role]));
+      repo.collaborators = new Map(
+        Object.entries(collaborators).map(([login, role]) => [login.toLowerCase(), role]),
+      );
       seedGitRepository(repo, clock.now());
     },
     setSymlink(path, target) {
@@ -718,18 +890,30 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     addSigningKey(login, key, title) {
       const user = knownUser(login);
       const list = state.signingKeys.get(user.login.toLowerCase()) ?? [];
-      list.push({ id: state.nextId("signing_key"), key: key.trim().split(/\s+/).slice(0, 2).join(" "), title: title ?? `key ${list.length + 1}`, created_at: clock.now() });
+      list.push({
+        id: state.nextId("signing_key"),
+        key: key.trim().split(/\s+/).slice(0, 2).join(" "),
+        title: title ?? `key ${list.length + 1}`,
+        created_at: clock.now(),
+      });
       state.signingKeys.set(user.login.toLowerCase(), list);
     },
     removeSigningKey(login, key) {
       const wanted = key.trim().split(/\s+/).slice(0, 2).join(" ");
       const list = state.signingKeys.get(knownUser(login).login.toLowerCase()) ?? [];
-      state.signingKeys.set(login.toLowerCase(), list.filter((k) => k.key !== wanted));
+      state.signingKeys.set(
+        login.toLowerCase(),
+        list.filter((k) => k.key !== wanted),
+      );
     },
     pushBranch(login, branch, changes) {
       const user = knownUser(login);
-      if (!hasRole(state, user.login, "write")) throw new Error(`@${login} cannot push to ${state.repository.full_name}: pushing needs write access`);
-      if (branch === state.repository.default_branch) throw new Error("pushBranch is for other branches; the default branch changes through setFile (a reviewed merge)");
+      if (!hasRole(state, user.login, "write"))
+        throw new Error(`@${login} cannot push to ${state.repository.full_name}: pushing needs write access`);
+      if (branch === state.repository.default_branch)
+        throw new Error(
+          "pushBranch is for other branches; the default branch changes through setFile (a reviewed merge)",
+        );
       const repo = state.repository;
       const files = { ...(repo.refs.get(branch) ?? repo.files) };
       for (const [path, content] of Object.entries(changes)) {
@@ -742,7 +926,8 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     },
     openPullRequest(login, options) {
       const user = knownUser(login);
-      if (!hasRole(state, user.login, "read")) throw new Error(`@${login} cannot see ${state.repository.full_name}`);
+      if (!hasRole(state, user.login, "read"))
+        throw new Error(`@${login} cannot see ${state.repository.full_name}`);
       const pull = openPull(ctx, state.repository, user, options);
       return { number: pull.number, head_sha: pull.head.sha, base_sha: pull.base.sha };
     },
@@ -756,12 +941,29 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       for (let i = 0; i < count && issue.commentIds.length < MAX_ISSUE_COMMENTS; i++) {
         const id = state.nextId("comment");
         const now = clock.now();
-        state.comments.set(id, { id, node_id: nodeId("IC", id), repoId: state.repository.id, issueNumber, body: `spam ${i}`, user: { ...user }, created_at: now, updated_at: now, performed_via_github_app: null, reactions: [] });
+        state.comments.set(id, {
+          id,
+          node_id: nodeId("IC", id),
+          repoId: state.repository.id,
+          issueNumber,
+          body: `spam ${i}`,
+          user: { ...user },
+          created_at: now,
+          updated_at: now,
+          performed_via_github_app: null,
+          reactions: [],
+        });
         issue.commentIds.push(id);
       }
     },
     startWorkflowRun({ workflow, ref, inputs, actor, event }) {
-      return startRun(ctx, state.repository, { workflow, ref: ref ?? state.repository.default_branch, inputs, actor: knownUser(actor), event: event ?? "workflow_dispatch" });
+      return startRun(ctx, state.repository, {
+        workflow,
+        ref: ref ?? state.repository.default_branch,
+        inputs,
+        actor: knownUser(actor),
+        event: event ?? "workflow_dispatch",
+      });
     },
     runEnvironment: (run) => runEnvironment(state.repository, run),
 
@@ -771,7 +973,8 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
       const issue = submitIssueForm(ctx, repo, knownUser(login), input);
       return { number: issue.number, labels: [...issue.labels] };
     },
-    uploadArtifact: (runId, name, files, retentionDays) => uploadArtifact(ctx, state.repository, runId, name, files, retentionDays),
+    uploadArtifact: (runId, name, files, retentionDays) =>
+      uploadArtifact(ctx, state.repository, runId, name, files, retentionDays),
     async close() {
       webhooks.close();
       server.closeAllConnections();
@@ -795,7 +998,9 @@ function conditional(method: string, req: IncomingMessage, result: RouteResult):
   if (method !== "GET" || result.status !== 200 || result.body === undefined) return result;
   const etag = `W/"${createHash("sha256").update(JSON.stringify(result.body)).digest("hex").slice(0, 40)}"`;
   const sent = headerValue(req.headers["if-none-match"]);
-  const matches = sent !== undefined && sent.split(",").some((tag) => tag.trim() === etag || tag.trim() === etag.slice(2) || tag.trim() === "*");
+  const matches =
+    sent !== undefined &&
+    sent.split(",").some((tag) => tag.trim() === etag || tag.trim() === etag.slice(2) || tag.trim() === "*");
   const headers = { ...result.headers, etag };
   return matches ? { status: 304, headers } : { ...result, headers };
 }
@@ -842,19 +1047,46 @@ function faultResponse(rule: FaultRule, credentialClock: Clock): RouteResult | n
       const reset = Math.ceil(credentialClock.now() / 1000) + retryAfterSeconds;
       return {
         status,
-        body: { message: "API rate limit exceeded for installation.", documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api", status: String(status) },
-        headers: { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000", "x-ratelimit-reset": String(reset), "x-ratelimit-resource": "core" },
+        body: {
+          message: "API rate limit exceeded for installation.",
+          documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api",
+          status: String(status),
+        },
+        headers: {
+          "x-ratelimit-limit": "5000",
+          "x-ratelimit-remaining": "0",
+          "x-ratelimit-used": "5000",
+          "x-ratelimit-reset": String(reset),
+          "x-ratelimit-resource": "core",
+        },
       };
     }
     return {
       status,
-      body: { message: `${SECONDARY_LIMIT_MESSAGE} ${requestId}.`, documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits", status: String(status) },
+      body: {
+        message: `${SECONDARY_LIMIT_MESSAGE} ${requestId}.`,
+        documentation_url:
+          "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        status: String(status),
+      },
       headers: { "retry-after": String(retryAfterSeconds), "x-github-request-id": requestId },
     };
   }
   if (rule.status) {
-    const messages: Record<number, string> = { 403: "Resource not accessible by integration", 500: "Server Error", 502: "Bad Gateway", 503: "Service Unavailable" };
-    return { status: rule.status, body: { message: messages[rule.status] ?? "Server Error", documentation_url: "https://docs.github.com/rest", status: String(rule.status) } };
+    const messages: Record<number, string> = {
+      403: "Resource not accessible by integration",
+      500: "Server Error",
+      502: "Bad Gateway",
+      503: "Service Unavailable",
+    };
+    return {
+      status: rule.status,
+      body: {
+        message: messages[rule.status] ?? "Server Error",
+        documentation_url: "https://docs.github.com/rest",
+        status: String(rule.status),
+      },
+    };
   }
   return null;
 }
@@ -874,6 +1106,9 @@ function send(res: ServerResponse, result: RouteResult): void {
     res.writeHead(result.status, headers).end();
     return;
   }
-  const body = result.body ?? new HttpError(result.status, result.status === 404 ? "Not Found" : "Error").body();
-  res.writeHead(result.status, { ...headers, "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+  const body =
+    result.body ?? new HttpError(result.status, result.status === 404 ? "Not Found" : "Error").body();
+  res
+    .writeHead(result.status, { ...headers, "content-type": "application/json; charset=utf-8" })
+    .end(JSON.stringify(body));
 }

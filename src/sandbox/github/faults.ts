@@ -46,8 +46,10 @@ export class Faults {
   #hold: Array<{ selector: WebhookSelector; remaining: number }> = [];
 
   add(rule: FaultRule): ActiveFault {
-    if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 1)) throw new RangeError(`fault times must be a positive integer, got ${rule.times}`);
-    if (rule.latencyMs !== undefined && (!Number.isFinite(rule.latencyMs) || rule.latencyMs < 0)) throw new RangeError(`fault latencyMs must be >= 0, got ${rule.latencyMs}`);
+    if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 1))
+      throw new RangeError(`fault times must be a positive integer, got ${rule.times}`);
+    if (rule.latencyMs !== undefined && (!Number.isFinite(rule.latencyMs) || rule.latencyMs < 0))
+      throw new RangeError(`fault latencyMs must be >= 0, got ${rule.latencyMs}`);
     const state: RuleState = { rule, remaining: rule.times ?? Infinity, hits: 0 };
     this.#rules.push(state);
     return {
@@ -68,7 +70,10 @@ export class Faults {
       const { rule } = state;
       if (rule.method && rule.method.toUpperCase() !== method) continue;
       if (rule.route !== undefined) {
-        const hit = typeof rule.route === "string" ? rule.route === template : rule.route.test(template) || rule.route.test(path);
+        const hit =
+          typeof rule.route === "string"
+            ? rule.route === template
+            : rule.route.test(template) || rule.route.test(path);
         if (!hit) continue;
       }
       state.remaining--;
@@ -114,7 +119,10 @@ export class Faults {
   }
 }
 
-function takeSelector(list: Array<{ selector: WebhookSelector; remaining: number }>, webhook: WebhookView): boolean {
+function takeSelector(
+  list: Array<{ selector: WebhookSelector; remaining: number }>,
+  webhook: WebhookView,
+): boolean {
   for (const entry of list) {
     if (entry.remaining <= 0) continue;
     if (typeof entry.selector === "function" && !entry.selector(webhook)) continue;

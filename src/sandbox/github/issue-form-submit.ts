@@ -2,7 +2,14 @@ import { parse } from "yaml";
 import type { EmulatorContext } from "./context.ts";
 import { HttpError } from "./router.ts";
 import { openIssue } from "./routes/issues.ts";
-import { findRepo, hasRole, type IssueRecord, type LabelRecord, type RepoRecord, type UserRecord } from "./state.ts";
+import {
+  findRepo,
+  hasRole,
+  type IssueRecord,
+  type LabelRecord,
+  type RepoRecord,
+  type UserRecord,
+} from "./state.ts";
 
 const TEMPLATE_DIR = ".github/ISSUE_TEMPLATE/";
 
@@ -18,7 +25,11 @@ export interface FoundTemplate {
  * (`.yml` and `.yaml` are both templates). A repository with any file in its own
  * `.github/ISSUE_TEMPLATE/` (a `config.yml` too) uses none of the owner's defaults.
  */
-export function findIssueTemplate(ctx: EmulatorContext, repo: RepoRecord, name: string): FoundTemplate | null {
+export function findIssueTemplate(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  name: string,
+): FoundTemplate | null {
   const candidates = /\.ya?ml$/.test(name) ? [name] : [`${name}.yml`, `${name}.yaml`];
   const own = Object.keys(repo.files).some((p) => p.startsWith(TEMPLATE_DIR));
   const source = own ? repo : findRepo(ctx.state, repo.owner.login, ".github");
@@ -32,9 +43,13 @@ export function findIssueTemplate(ctx: EmulatorContext, repo: RepoRecord, name: 
 
 /** A template's `labels:`, written as a list or a comma-separated string. */
 function templateLabels(template: unknown): string[] {
-  const labels = template && typeof template === "object" ? (template as { labels?: unknown }).labels : undefined;
+  const labels =
+    template && typeof template === "object" ? (template as { labels?: unknown }).labels : undefined;
   const list = Array.isArray(labels) ? labels : typeof labels === "string" ? labels.split(",") : [];
-  return list.filter((l): l is string => typeof l === "string").map((l) => l.trim()).filter(Boolean);
+  return list
+    .filter((l): l is string => typeof l === "string")
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -50,7 +65,10 @@ export function submitIssueForm(
 ): IssueRecord {
   if (!hasRole(ctx.state, author.login, "read")) throw new HttpError(404, "Not Found");
   const found = findIssueTemplate(ctx, repo, input.template);
-  if (!found) throw new Error(`no issue template "${input.template}" for ${repo.full_name} (looked in its ${TEMPLATE_DIR} and the owner's public .github repository)`);
+  if (!found)
+    throw new Error(
+      `no issue template "${input.template}" for ${repo.full_name} (looked in its ${TEMPLATE_DIR} and the owner's public .github repository)`,
+    );
   let template: unknown;
   try {
     template = parse(found.text);
@@ -60,8 +78,14 @@ export function submitIssueForm(
   const labels = templateLabels(template)
     .map((name) => repo.labels.get(name.toLowerCase()))
     .filter((l): l is LabelRecord => l !== undefined);
-  const defaultTitle = template && typeof template === "object" && typeof (template as { title?: unknown }).title === "string" ? (template as { title: string }).title : "";
+  const defaultTitle =
+    template && typeof template === "object" && typeof (template as { title?: unknown }).title === "string"
+      ? (template as { title: string }).title
+      : "";
   const title = input.title ?? defaultTitle;
-  if (!title) throw new HttpError(422, "Validation Failed", { errors: [{ resource: "Issue", field: "title", code: "missing_field" }] });
+  if (!title)
+    throw new HttpError(422, "Validation Failed", {
+      errors: [{ resource: "Issue", field: "title", code: "missing_field" }],
+    });
   return openIssue(ctx, repo, { title, body: input.body, author, app: null, labels });
 }

@@ -59,25 +59,37 @@ function cookie(header: string | undefined, name: string): string | undefined {
   return undefined;
 }
 
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const same = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export function oauthWebFlow(deps: OAuthWebFlowDeps) {
   const codes = new Map<string, IssuedCode>();
 
   function authorize(query: URLSearchParams, cookieHeader: string | undefined): WebResult {
-    if (query.get("client_id") !== deps.clientId) return html(404, "Not Found", "No application has this client_id.");
+    if (query.get("client_id") !== deps.clientId)
+      return html(404, "Not Found", "No application has this client_id.");
     const registered = deps.callbackUrls();
     const given = query.get("redirect_uri");
     const redirectUri = given ?? registered[0];
     // GitHub Apps: the redirect_uri must be one of the callback URLs. Stricter than redirecting an
     // error to it: an unregistered URI is never redirected to at all.
     if (!redirectUri || !registered.includes(redirectUri)) {
-      return html(400, "Redirect URI mismatch", "The redirect_uri MUST match the registered callback URL for this application.");
+      return html(
+        400,
+        "Redirect URI mismatch",
+        "The redirect_uri MUST match the registered callback URL for this application.",
+      );
     }
     const user = deps.userOf(cookie(cookieHeader, SESSION_COOKIE) ?? "");
     if (!user) return html(401, "Sign in to GitHub", "Sign in to GitHub to continue to the application.");
     const code = randomBytes(10).toString("hex");
-    codes.set(code, { user, redirectUri, named: given !== null, expires: deps.clock.now() + CODE_TTL_MS, used: false });
+    codes.set(code, {
+      user,
+      redirectUri,
+      named: given !== null,
+      expires: deps.clock.now() + CODE_TTL_MS,
+      used: false,
+    });
     const target = new URL(redirectUri);
     target.searchParams.set("code", code);
     const state = query.get("state");
@@ -88,24 +100,54 @@ export function oauthWebFlow(deps: OAuthWebFlowDeps) {
   function accessToken(params: Record<string, string | undefined>, accept: string | undefined): WebResult {
     const answer = (body: Record<string, string | number>): WebResult =>
       /application\/json/.test(accept ?? "")
-        ? { status: 200, headers: { "content-type": "application/json; charset=utf-8" }, body: JSON.stringify(body) }
-        : { status: 200, headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body: new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)] as [string, string])).toString() };
+        ? {
+            status: 200,
+            headers: { "content-type": "application/json; charset=utf-8" },
+            body: JSON.stringify(body),
+          }
+        : {
+            status: 200,
+            headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+            body: new URLSearchParams(
+              Object.entries(body).map(([k, v]) => [k, String(v)] as [string, string]),
+            ).toString(),
+          };
     if (params.client_id !== deps.clientId || !same(params.client_secret ?? "", deps.clientSecret)) {
-      return answer({ error: "incorrect_client_credentials", error_description: "The client_id and/or client_secret passed are incorrect." });
+      return answer({
+        error: "incorrect_client_credentials",
+        error_description: "The client_id and/or client_secret passed are incorrect.",
+      });
     }
     const issued = codes.get(params.code ?? "");
-    if (!issued || issued.expires <= deps.clock.now()) return answer({ error: "bad_verification_code", error_description: "The code passed is incorrect or expired." });
+    if (!issued || issued.expires <= deps.clock.now())
+      return answer({
+        error: "bad_verification_code",
+        error_description: "The code passed is incorrect or expired.",
+      });
     if (issued.used) {
       if (issued.token) deps.revokeToken(issued.token);
-      return answer({ error: "bad_verification_code", error_description: "The code passed is incorrect or expired." });
+      return answer({
+        error: "bad_verification_code",
+        error_description: "The code passed is incorrect or expired.",
+      });
     }
     if ((issued.named || params.redirect_uri !== undefined) && params.redirect_uri !== issued.redirectUri) {
-      return answer({ error: "redirect_uri_mismatch", error_description: "The redirect_uri MUST match the registered callback URL for this application." });
+      return answer({
+        error: "redirect_uri_mismatch",
+        error_description: "The redirect_uri MUST match the registered callback URL for this application.",
+      });
     }
     issued.used = true;
     const token = deps.issueToken(issued.user);
     issued.token = token.token;
-    return answer({ access_token: token.token, expires_in: 28_800, refresh_token: `ghr_${randomBytes(30).toString("base64url")}`, refresh_token_expires_in: 15_897_600, scope: "", token_type: "bearer" });
+    return answer({
+      access_token: token.token,
+      expires_in: 28_800,
+      refresh_token: `ghr_${randomBytes(30).toString("base64url")}`,
+      refresh_token_expires_in: 15_897_600,
+      scope: "",
+      token_type: "bearer",
+    });
   }
 
   return { authorize, accessToken };

@@ -24,12 +24,15 @@ export type RateLimits = { [K in keyof typeof GITHUB_REST_LIMITS]: number };
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DOCS = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api";
-const SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID";
+const SECONDARY_MESSAGE =
+  "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID";
 
-export const isMutating = (method: string): boolean => method === "POST" || method === "PATCH" || method === "PUT" || method === "DELETE";
+export const isMutating = (method: string): boolean =>
+  method === "POST" || method === "PATCH" || method === "PUT" || method === "DELETE";
 
 /** A write GitHub may count as content-generating: every mutating request but minting an installation token. */
-export const isContentCreating = (method: string, route: string): boolean => isMutating(method) && route !== "/app/installations/{installation_id}/access_tokens";
+export const isContentCreating = (method: string, route: string): boolean =>
+  isMutating(method) && route !== "/app/installations/{installation_id}/access_tokens";
 
 interface Bucket {
   windowStart: number;
@@ -94,9 +97,12 @@ export class RateLimiter {
     const wait = (oldest: number, span: number) => Math.max(1, Math.ceil((oldest + span - now) / 1000));
     let secondary: { kind: keyof RateLimiter["refusals"]; retryAfter: number } | null = null;
     if (bucket.inFlight >= this.limits.concurrent) secondary = { kind: "concurrent", retryAfter: 1 };
-    else if (pointsUsed + points > this.limits.pointsPerMinute) secondary = { kind: "points", retryAfter: wait(bucket.points[0]!.at, MINUTE_MS) };
-    else if (content && contentLastMinute.length >= this.limits.contentPerMinute) secondary = { kind: "contentPerMinute", retryAfter: wait(contentLastMinute[0]!, MINUTE_MS) };
-    else if (content && bucket.content.length >= this.limits.contentPerHour) secondary = { kind: "contentPerHour", retryAfter: wait(bucket.content[0]!, HOUR_MS) };
+    else if (pointsUsed + points > this.limits.pointsPerMinute)
+      secondary = { kind: "points", retryAfter: wait(bucket.points[0]!.at, MINUTE_MS) };
+    else if (content && contentLastMinute.length >= this.limits.contentPerMinute)
+      secondary = { kind: "contentPerMinute", retryAfter: wait(contentLastMinute[0]!, MINUTE_MS) };
+    else if (content && bucket.content.length >= this.limits.contentPerHour)
+      secondary = { kind: "contentPerHour", retryAfter: wait(bucket.content[0]!, HOUR_MS) };
     if (secondary) {
       this.refusals[secondary.kind]++;
       const requestId = randomUUID().toUpperCase();
@@ -104,8 +110,16 @@ export class RateLimiter {
         ok: false,
         result: {
           status: 403,
-          body: { message: `${SECONDARY_MESSAGE} ${requestId}.`, documentation_url: `${DOCS}#about-secondary-rate-limits`, status: "403" },
-          headers: { "retry-after": String(secondary.retryAfter), "x-github-request-id": requestId, ...primaryHeaders() },
+          body: {
+            message: `${SECONDARY_MESSAGE} ${requestId}.`,
+            documentation_url: `${DOCS}#about-secondary-rate-limits`,
+            status: "403",
+          },
+          headers: {
+            "retry-after": String(secondary.retryAfter),
+            "x-github-request-id": requestId,
+            ...primaryHeaders(),
+          },
         },
       };
     }
@@ -135,7 +149,13 @@ export class RateLimiter {
     let bucket = this.#buckets.get(key);
     if (!bucket || now >= bucket.windowStart + HOUR_MS) {
       const carried = bucket ?? { points: [], content: [], inFlight: 0 };
-      bucket = { windowStart: now, used: 0, inFlight: carried.inFlight, points: carried.points, content: carried.content };
+      bucket = {
+        windowStart: now,
+        used: 0,
+        inFlight: carried.inFlight,
+        points: carried.points,
+        content: carried.content,
+      };
       this.#buckets.set(key, bucket);
     }
     return bucket;

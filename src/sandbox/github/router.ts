@@ -8,7 +8,9 @@ export { DOCS, HttpError };
 export const notFound = () => new HttpError(404, "Not Found");
 
 export function validationFailed(resource: string, field: string, code: string, message?: string): HttpError {
-  return new HttpError(422, "Validation Failed", { errors: [{ resource, field, code, ...(message ? { message } : {}) }] });
+  return new HttpError(422, "Validation Failed", {
+    errors: [{ resource, field, code, ...(message ? { message } : {}) }],
+  });
 }
 
 export interface RouteRequest {
@@ -72,7 +74,11 @@ export function compileRoutes(routes: Route[]): CompiledRoute[] {
   });
 }
 
-export function matchRoute(routes: CompiledRoute[], method: string, path: string): { route: CompiledRoute; params: Record<string, string> } | null {
+export function matchRoute(
+  routes: CompiledRoute[],
+  method: string,
+  path: string,
+): { route: CompiledRoute; params: Record<string, string> } | null {
   for (const route of routes) {
     if (route.method !== method) continue;
     const m = route.regex.exec(path);
@@ -94,7 +100,11 @@ export function templateFor(routes: CompiledRoute[], path: string): string | nul
 }
 
 /** Reads page/per_page like GitHub (per_page at most 100, default 30) and builds the Link header. */
-export function paginate<T>(items: T[], req: RouteRequest, apiBase: string): { page: T[]; headers: Record<string, string> } {
+export function paginate<T>(
+  items: T[],
+  req: RouteRequest,
+  apiBase: string,
+): { page: T[]; headers: Record<string, string> } {
   const perPage = Math.min(100, Math.max(1, intParam(req.query.get("per_page")) ?? 30));
   const page = Math.max(1, intParam(req.query.get("page")) ?? 1);
   const last = Math.max(1, Math.ceil(items.length / perPage));
@@ -108,7 +118,10 @@ export function paginate<T>(items: T[], req: RouteRequest, apiBase: string): { p
   if (page > 1) rels.push(`${link(Math.min(page - 1, last))}; rel="prev"`);
   if (page < last) rels.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
   if (page > 1) rels.push(`${link(1)}; rel="first"`);
-  return { page: items.slice((page - 1) * perPage, page * perPage), headers: rels.length ? { link: rels.join(", ") } : {} };
+  return {
+    page: items.slice((page - 1) * perPage, page * perPage),
+    headers: rels.length ? { link: rels.join(", ") } : {},
+  };
 }
 
 function intParam(value: string | null): number | null {
@@ -119,22 +132,40 @@ function intParam(value: string | null): number | null {
 /** Reads a JSON object body, or says what GitHub says about anything else. */
 export function objectBody(req: RouteRequest): Record<string, unknown> {
   if (req.body === undefined || req.body === null) return {};
-  if (typeof req.body !== "object" || Array.isArray(req.body)) throw new HttpError(400, "Problems parsing JSON");
+  if (typeof req.body !== "object" || Array.isArray(req.body))
+    throw new HttpError(400, "Problems parsing JSON");
   return req.body as Record<string, unknown>;
 }
 
-export function optionalString(body: Record<string, unknown>, field: string, resource: string): string | undefined {
+export function optionalString(
+  body: Record<string, unknown>,
+  field: string,
+  resource: string,
+): string | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new HttpError(422, `Invalid request.\n\nFor '${field}', ${JSON.stringify(value)} is not a string.`, { errors: [{ resource, field, code: "invalid" }] });
+  if (typeof value !== "string")
+    throw new HttpError(
+      422,
+      `Invalid request.\n\nFor '${field}', ${JSON.stringify(value)} is not a string.`,
+      { errors: [{ resource, field, code: "invalid" }] },
+    );
   return value;
 }
 
-export function stringList(body: Record<string, unknown>, field: string, resource: string): string[] | undefined {
+export function stringList(
+  body: Record<string, unknown>,
+  field: string,
+  resource: string,
+): string[] | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
-    throw new HttpError(422, `Invalid request.\n\nFor '${field}', ${JSON.stringify(value)} is not an array of strings.`, { errors: [{ resource, field, code: "invalid" }] });
+    throw new HttpError(
+      422,
+      `Invalid request.\n\nFor '${field}', ${JSON.stringify(value)} is not an array of strings.`,
+      { errors: [{ resource, field, code: "invalid" }] },
+    );
   }
   return value as string[];
 }
@@ -144,6 +175,11 @@ export const MAX_BODY_CHARS = 65_536;
 
 export function checkBodyLength(body: string | undefined | null, resource: "Issue" | "IssueComment"): void {
   if (body && [...body].length > MAX_BODY_CHARS) {
-    throw validationFailed(resource, "body", "custom", `body is too long (maximum is ${MAX_BODY_CHARS} characters)`);
+    throw validationFailed(
+      resource,
+      "body",
+      "custom",
+      `body is too long (maximum is ${MAX_BODY_CHARS} characters)`,
+    );
   }
 }

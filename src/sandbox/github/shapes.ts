@@ -42,7 +42,10 @@ export function userJson(urls: Urls, user: UserRecord) {
     avatar_url: `${urls.web}/avatars/u/${user.id}?v=4`,
     gravatar_id: "",
     url: api,
-    html_url: user.type === "Bot" ? `${urls.web}/apps/${enc(user.login.replace(/\[bot\]$/, ""))}` : `${urls.web}/${enc(user.login)}`,
+    html_url:
+      user.type === "Bot"
+        ? `${urls.web}/apps/${enc(user.login.replace(/\[bot\]$/, ""))}`
+        : `${urls.web}/${enc(user.login)}`,
     followers_url: `${api}/followers`,
     following_url: `${api}/following{/other_user}`,
     gists_url: `${api}/gists{/gist_id}`,
@@ -96,7 +99,12 @@ export function organizationJson(urls: Urls, org: UserRecord) {
   };
 }
 
-export function repositoryJson(urls: Urls, state: EmulatorState, repo: RepoRecord, extra: { permissions?: Record<string, boolean> } = {}) {
+export function repositoryJson(
+  urls: Urls,
+  state: EmulatorState,
+  repo: RepoRecord,
+  extra: { permissions?: Record<string, boolean> } = {},
+) {
   const api = `${urls.api}/repos/${repo.full_name}`;
   let openIssues = 0;
   let pushed = repo.created_at;
@@ -205,12 +213,20 @@ export function labelJson(urls: Urls, repo: RepoRecord, label: LabelRecord) {
 }
 
 export function reactionRollup(url: string, reactions: ReactionRecord[]) {
-  const counts = Object.fromEntries(REACTIONS.map((r) => [r, reactions.filter((x) => x.content === r).length])) as Record<string, number>;
+  const counts = Object.fromEntries(
+    REACTIONS.map((r) => [r, reactions.filter((x) => x.content === r).length]),
+  ) as Record<string, number>;
   return { url, total_count: reactions.length, ...counts };
 }
 
 export function reactionJson(urls: Urls, reaction: ReactionRecord) {
-  return { id: reaction.id, node_id: reaction.node_id, user: userJson(urls, reaction.user), content: reaction.content, created_at: ts(reaction.created_at) };
+  return {
+    id: reaction.id,
+    node_id: reaction.node_id,
+    user: userJson(urls, reaction.user),
+    content: reaction.content,
+    created_at: ts(reaction.created_at),
+  };
 }
 
 export function appJson(urls: Urls, app: AppRecord, extra: Record<string, unknown> = {}) {
@@ -259,7 +275,9 @@ export function installationJson(urls: Urls, state: EmulatorState, installation:
 
 export function issueJson(urls: Urls, state: EmulatorState, repo: RepoRecord, issue: IssueRecord) {
   const api = `${urls.api}/repos/${repo.full_name}/issues/${issue.number}`;
-  const labels = issue.labels.map((name) => repo.labels.get(name.toLowerCase())).filter((l): l is LabelRecord => Boolean(l));
+  const labels = issue.labels
+    .map((name) => repo.labels.get(name.toLowerCase()))
+    .filter((l): l is LabelRecord => Boolean(l));
   return {
     url: api,
     repository_url: `${urls.api}/repos/${repo.full_name}`,
@@ -288,7 +306,9 @@ export function issueJson(urls: Urls, state: EmulatorState, repo: RepoRecord, is
     body: issue.body,
     reactions: reactionRollup(`${api}/reactions`, issue.reactions),
     timeline_url: `${api}/timeline`,
-    performed_via_github_app: issue.performed_via_github_app ? appJson(urls, issue.performed_via_github_app) : null,
+    performed_via_github_app: issue.performed_via_github_app
+      ? appJson(urls, issue.performed_via_github_app)
+      : null,
     state_reason: issue.state_reason,
   };
 }
@@ -306,7 +326,9 @@ export function commentJson(urls: Urls, state: EmulatorState, repo: RepoRecord, 
     updated_at: ts(comment.updated_at),
     issue_url: `${urls.api}/repos/${repo.full_name}/issues/${comment.issueNumber}`,
     author_association: authorAssociation(state, comment.user),
-    performed_via_github_app: comment.performed_via_github_app ? appJson(urls, comment.performed_via_github_app) : null,
+    performed_via_github_app: comment.performed_via_github_app
+      ? appJson(urls, comment.performed_via_github_app)
+      : null,
     reactions: reactionRollup(`${api}/reactions`, comment.reactions),
   };
 }
@@ -317,7 +339,14 @@ export function blobSha(content: string): string {
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
 
-function contentLinks(urls: Urls, repo: RepoRecord, path: string, sha: string, type: "file" | "dir", ref: string) {
+function contentLinks(
+  urls: Urls,
+  repo: RepoRecord,
+  path: string,
+  sha: string,
+  type: "file" | "dir",
+  ref: string,
+) {
   const self = `${urls.api}/repos/${repo.full_name}/contents/${path.split("/").map(enc).join("/")}?ref=${enc(ref)}`;
   const git = `${urls.api}/repos/${repo.full_name}/git/${type === "file" ? "blobs" : "trees"}/${sha}`;
   const html = `${urls.web}/${repo.full_name}/${type === "file" ? "blob" : "tree"}/${enc(ref)}/${path}`;
@@ -346,8 +375,15 @@ export function contentFileJson(urls: Urls, repo: RepoRecord, path: string, cont
   };
 }
 
-export function contentEntryJson(urls: Urls, repo: RepoRecord, path: string, entry: { type: "file"; content: string } | { type: "dir" }, ref: string) {
-  const sha = entry.type === "file" ? blobSha(entry.content) : createHash("sha1").update(`tree ${path}`).digest("hex");
+export function contentEntryJson(
+  urls: Urls,
+  repo: RepoRecord,
+  path: string,
+  entry: { type: "file"; content: string } | { type: "dir" },
+  ref: string,
+) {
+  const sha =
+    entry.type === "file" ? blobSha(entry.content) : createHash("sha1").update(`tree ${path}`).digest("hex");
   return {
     type: entry.type,
     size: entry.type === "file" ? Buffer.byteLength(entry.content) : 0,
@@ -359,7 +395,13 @@ export function contentEntryJson(urls: Urls, repo: RepoRecord, path: string, ent
   };
 }
 
-export function workflowRunJson(urls: Urls, state: EmulatorState, repo: RepoRecord, run: WorkflowRun, displayTitle: string) {
+export function workflowRunJson(
+  urls: Urls,
+  state: EmulatorState,
+  repo: RepoRecord,
+  run: WorkflowRun,
+  displayTitle: string,
+) {
   const api = `${urls.api}/repos/${repo.full_name}/actions/runs/${run.id}`;
   const repoJson = repositoryJson(urls, state, repo);
   const actor = userJson(urls, run.actor);
@@ -418,7 +460,9 @@ export function pullRequestJson(urls: Urls, state: EmulatorState, repo: RepoReco
     sha: s.sha,
     user: userJson(urls, repo.owner),
     // A pull request's head and base repositories carry no `organization` (the full repository does).
-    repo: (({ organization: _org, network_count: _n, subscribers_count: _s, ...rest }) => rest)(repositoryJson(urls, state, repo)),
+    repo: (({ organization: _org, network_count: _n, subscribers_count: _s, ...rest }) => rest)(
+      repositoryJson(urls, state, repo),
+    ),
   });
   const changed = changedFiles(filesAt(repo, pull.base.sha) ?? {}, filesAt(repo, pull.head.sha) ?? {});
   return {
@@ -483,7 +527,16 @@ export function pullRequestJson(urls: Urls, state: EmulatorState, repo: RepoReco
 }
 
 /** What `GET /pulls/{n}/files` lists: each path that differs between two trees, with line counts. */
-export function changedFiles(base: FileTree, head: FileTree): Array<{ filename: string; status: "added" | "removed" | "modified"; additions: number; deletions: number; content: string | null }> {
+export function changedFiles(
+  base: FileTree,
+  head: FileTree,
+): Array<{
+  filename: string;
+  status: "added" | "removed" | "modified";
+  additions: number;
+  deletions: number;
+  content: string | null;
+}> {
   const lines = (text: string) => (text === "" ? 0 : text.split("\n").length);
   const paths = [...new Set([...Object.keys(base), ...Object.keys(head)])].sort();
   const out: ReturnType<typeof changedFiles> = [];
@@ -491,18 +544,31 @@ export function changedFiles(base: FileTree, head: FileTree): Array<{ filename: 
     const before = base[filename];
     const after = head[filename];
     if (before === after) continue;
-    if (before === undefined) out.push({ filename, status: "added", additions: lines(after!), deletions: 0, content: after! });
-    else if (after === undefined) out.push({ filename, status: "removed", additions: 0, deletions: lines(before), content: null });
+    if (before === undefined)
+      out.push({ filename, status: "added", additions: lines(after!), deletions: 0, content: after! });
+    else if (after === undefined)
+      out.push({ filename, status: "removed", additions: 0, deletions: lines(before), content: null });
     else {
       const a = new Set(after.split("\n"));
       const b = new Set(before.split("\n"));
-      out.push({ filename, status: "modified", additions: [...a].filter((l) => !b.has(l)).length, deletions: [...b].filter((l) => !a.has(l)).length, content: after });
+      out.push({
+        filename,
+        status: "modified",
+        additions: [...a].filter((l) => !b.has(l)).length,
+        deletions: [...b].filter((l) => !a.has(l)).length,
+        content: after,
+      });
     }
   }
   return out;
 }
 
-export function pullFileJson(urls: Urls, repo: RepoRecord, headSha: string, file: ReturnType<typeof changedFiles>[number]) {
+export function pullFileJson(
+  urls: Urls,
+  repo: RepoRecord,
+  headSha: string,
+  file: ReturnType<typeof changedFiles>[number],
+) {
   const sha = file.content === null ? "0000000000000000000000000000000000000000" : blobSha(file.content);
   return {
     sha,
@@ -546,13 +612,26 @@ export function checkRunJson(urls: Urls, state: EmulatorState, repo: RepoRecord,
       id: p.id,
       number: p.number,
       url: `${urls.api}/repos/${repo.full_name}/pulls/${p.number}`,
-      head: { ref: p.head.ref, sha: p.head.sha, repo: { id: repo.id, url: `${urls.api}/repos/${repo.full_name}`, name: repo.name } },
-      base: { ref: p.base.ref, sha: p.base.sha, repo: { id: repo.id, url: `${urls.api}/repos/${repo.full_name}`, name: repo.name } },
+      head: {
+        ref: p.head.ref,
+        sha: p.head.sha,
+        repo: { id: repo.id, url: `${urls.api}/repos/${repo.full_name}`, name: repo.name },
+      },
+      base: {
+        ref: p.base.ref,
+        sha: p.base.sha,
+        repo: { id: repo.id, url: `${urls.api}/repos/${repo.full_name}`, name: repo.name },
+      },
     })),
   };
 }
 
-export function checkAnnotationJson(urls: Urls, repo: RepoRecord, run: CheckRunRecord, a: CheckAnnotationRecord) {
+export function checkAnnotationJson(
+  urls: Urls,
+  repo: RepoRecord,
+  run: CheckRunRecord,
+  a: CheckAnnotationRecord,
+) {
   return {
     path: a.path,
     start_line: a.start_line,

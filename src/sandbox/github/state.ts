@@ -4,7 +4,16 @@ import { DEFAULT_BRANCH, DEFAULT_OWNER_ID, DEFAULT_REPO_ID } from "../sandbox-id
 export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 export type AccessLevel = "read" | "write" | "admin";
 export type ReactionContent = "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes";
-export const REACTIONS: readonly ReactionContent[] = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"];
+export const REACTIONS: readonly ReactionContent[] = [
+  "+1",
+  "-1",
+  "laugh",
+  "confused",
+  "heart",
+  "hooray",
+  "rocket",
+  "eyes",
+];
 
 export interface UserRecord {
   login: string;
@@ -104,7 +113,8 @@ export interface WorkflowRun {
   run_attempt: number;
   /** `pending`: held by its concurrency group behind a run in progress. */
   status: "queued" | "in_progress" | "waiting" | "pending" | "completed";
-  conclusion: "success" | "failure" | "cancelled" | "skipped" | "timed_out" | "action_required" | "neutral" | null;
+  conclusion:
+    "success" | "failure" | "cancelled" | "skipped" | "timed_out" | "action_required" | "neutral" | null;
   created_at: number;
   updated_at: number;
   /** The workflow's `concurrency.group`, evaluated and lower-cased (GitHub compares them case-insensitively); null without one. */
@@ -113,7 +123,13 @@ export interface WorkflowRun {
   payload: Record<string, unknown> | null;
   /** Environments waiting for a deployment protection rule review, and the reviews received. */
   pendingProtection: string[];
-  protectionReviews: Array<{ environment_name: string; state: "approved" | "rejected" | null; comment: string | null; by: string; at: number }>;
+  protectionReviews: Array<{
+    environment_name: string;
+    state: "approved" | "rejected" | null;
+    comment: string | null;
+    by: string;
+    at: number;
+  }>;
 }
 
 export interface FileTree {
@@ -192,7 +208,16 @@ export interface CheckRunRecord {
   details_url: string | null;
   external_id: string;
   status: "queued" | "in_progress" | "completed";
-  conclusion: "action_required" | "cancelled" | "failure" | "neutral" | "success" | "skipped" | "stale" | "timed_out" | null;
+  conclusion:
+    | "action_required"
+    | "cancelled"
+    | "failure"
+    | "neutral"
+    | "success"
+    | "skipped"
+    | "stale"
+    | "timed_out"
+    | null;
   started_at: number;
   completed_at: number | null;
   output: { title: string | null; summary: string | null; text: string | null };
@@ -202,13 +227,22 @@ export interface CheckRunRecord {
 
 /** The commit SHA the emulator gives a tree of files (stable: the same files give the same SHA). */
 export function commitShaOf(files: FileTree): string {
-  return createHash("sha1").update(JSON.stringify(Object.entries(files).sort())).digest("hex");
+  return createHash("sha1")
+    .update(JSON.stringify(Object.entries(files).sort()))
+    .digest("hex");
 }
 
 export type GitObject =
   | { type: "blob"; content: Buffer }
   | { type: "tree"; entries: Array<{ path: string; mode: string; type: "blob" | "tree"; sha: string }> }
-  | { type: "commit"; tree: string; parents: string[]; message: string; author: { name: string; email: string; date: string }; committer: { name: string; email: string; date: string } };
+  | {
+      type: "commit";
+      tree: string;
+      parents: string[];
+      message: string;
+      author: { name: string; email: string; date: string };
+      committer: { name: string; email: string; date: string };
+    };
 
 export interface GitDatabase {
   /** By SHA-1, computed as git computes object ids. */
@@ -277,7 +311,20 @@ export interface SigningKeyRecord {
   created_at: number;
 }
 
-type IdKind = "user" | "issue" | "comment" | "label" | "reaction" | "run" | "team" | "repo" | "workflow" | "signing_key" | "pull" | "check_run" | "check_suite";
+type IdKind =
+  | "user"
+  | "issue"
+  | "comment"
+  | "label"
+  | "reaction"
+  | "run"
+  | "team"
+  | "repo"
+  | "workflow"
+  | "signing_key"
+  | "pull"
+  | "check_run"
+  | "check_suite";
 
 const ID_BASES: Record<IdKind, number> = {
   user: 500_001,
@@ -327,7 +374,13 @@ export function createState(options: StateOptions): EmulatorState {
   const addUser = (login: string, type: UserRecord["type"], id = nextId("user")): UserRecord => {
     const existing = users.get(login.toLowerCase());
     if (existing) return existing;
-    const user: UserRecord = { login, id, node_id: nodeId(type === "Bot" ? "BOT" : type === "Organization" ? "O" : "U", id), type, created_at: options.now };
+    const user: UserRecord = {
+      login,
+      id,
+      node_id: nodeId(type === "Bot" ? "BOT" : type === "Organization" ? "O" : "U", id),
+      type,
+      created_at: options.now,
+    };
     users.set(login.toLowerCase(), user);
     return user;
   };
@@ -353,7 +406,15 @@ export function createState(options: StateOptions): EmulatorState {
     node_id: nodeId("A", 15_368),
     name: "GitHub Actions",
     owner: addUser("github", "Organization", 9_919),
-    permissions: { actions: "write", checks: "write", contents: "write", issues: "write", metadata: "read", deployments: "write", pull_requests: "write" },
+    permissions: {
+      actions: "write",
+      checks: "write",
+      contents: "write",
+      issues: "write",
+      metadata: "read",
+      deployments: "write",
+      pull_requests: "write",
+    },
     events: [],
     created_at: options.now,
     bot: actionsBot,
@@ -370,13 +431,22 @@ export function createState(options: StateOptions): EmulatorState {
   const teams = new Map<string, TeamRecord>();
   for (const [key, members] of Object.entries(options.teams)) {
     const [teamOrg, slug] = key.replace(/^@/, "").split("/");
-    if (!teamOrg || !slug) throw new Error(`team "${key}" must be written "org/slug", e.g. "${options.owner}/dba"`);
+    if (!teamOrg || !slug)
+      throw new Error(`team "${key}" must be written "org/slug", e.g. "${options.owner}/dba"`);
     for (const m of members) {
       addUser(m, "User");
       if (!permissions.has(m.toLowerCase())) permissions.set(m.toLowerCase(), "write");
     }
     const id = nextId("team");
-    teams.set(key.toLowerCase().replace(/^@/, ""), { id, node_id: nodeId("T", id), org: teamOrg, slug, name: slug, members: [...members], repoPermission: "write" });
+    teams.set(key.toLowerCase().replace(/^@/, ""), {
+      id,
+      node_id: nodeId("T", id),
+      org: teamOrg,
+      slug,
+      name: slug,
+      members: [...members],
+      repoPermission: "write",
+    });
   }
   const repositories = new Map<number, RepoRecord>();
   const makeRepo = (name: string, id: number, files: FileTree): RepoRecord => {
@@ -422,7 +492,8 @@ export function createState(options: StateOptions): EmulatorState {
   if (options.members) for (const login of options.members) members.add(login.toLowerCase());
   else {
     for (const team of teams.values()) for (const m of team.members) members.add(m.toLowerCase());
-    for (const [login, role] of permissions) if (ROLE_RANK[role] >= ROLE_RANK.write && users.get(login)?.type === "User") members.add(login);
+    for (const [login, role] of permissions)
+      if (ROLE_RANK[role] >= ROLE_RANK.write && users.get(login)?.type === "User") members.add(login);
   }
   return {
     org,
@@ -459,9 +530,21 @@ export function permissionOf(state: EmulatorState, login: string, repo?: RepoRec
   return state.permissions.get(login.toLowerCase()) ?? "none";
 }
 
-const ROLE_RANK: Record<RepoPermission, number> = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 };
+const ROLE_RANK: Record<RepoPermission, number> = {
+  none: 0,
+  read: 1,
+  triage: 2,
+  write: 3,
+  maintain: 4,
+  admin: 5,
+};
 
-export function hasRole(state: EmulatorState, login: string, needed: RepoPermission, repo?: RepoRecord): boolean {
+export function hasRole(
+  state: EmulatorState,
+  login: string,
+  needed: RepoPermission,
+  repo?: RepoRecord,
+): boolean {
   return ROLE_RANK[permissionOf(state, login, repo)] >= ROLE_RANK[needed];
 }
 
@@ -476,7 +559,10 @@ export function isOrgMember(state: EmulatorState, login: string): boolean {
 }
 
 /** GitHub's author_association for someone writing in the owner's repositories. */
-export function authorAssociation(state: EmulatorState, user: UserRecord): "OWNER" | "MEMBER" | "COLLABORATOR" | "NONE" {
+export function authorAssociation(
+  state: EmulatorState,
+  user: UserRecord,
+): "OWNER" | "MEMBER" | "COLLABORATOR" | "NONE" {
   if (user.type === "Bot") return "NONE";
   if (user.id === state.org.id) return "OWNER";
   if (isOrgMember(state, user.login)) return "MEMBER";
@@ -484,7 +570,13 @@ export function authorAssociation(state: EmulatorState, user: UserRecord): "OWNE
 }
 
 export function filesAt(repo: RepoRecord, ref: string | null): FileTree | undefined {
-  if (ref === null || ref === "" || ref === repo.default_branch || ref === `refs/heads/${repo.default_branch}`) return repo.files;
+  if (
+    ref === null ||
+    ref === "" ||
+    ref === repo.default_branch ||
+    ref === `refs/heads/${repo.default_branch}`
+  )
+    return repo.files;
   if (/^[0-9a-f]{40}$/.test(ref)) {
     const known = repo.snapshots.get(ref);
     if (known) return known;

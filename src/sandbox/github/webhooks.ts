@@ -107,14 +107,24 @@ export class WebhookQueue {
   /** Sends every held delivery now, in the order they were held; resolves when they were delivered. */
   releaseHeld(): Promise<DeliveryRecord[]> {
     const held = this.#held.splice(0);
-    return Promise.all(held.map((record) => new Promise<DeliveryRecord>((resolve) => this.#push(record, resolve))));
+    return Promise.all(
+      held.map((record) => new Promise<DeliveryRecord>((resolve) => this.#push(record, resolve))),
+    );
   }
 
   /** Sends a recorded delivery again (same GUID, `redelivery` set), like the "Redeliver" button. */
   redeliver(idOrGuid: number | string): Promise<DeliveryRecord> {
     const original = this.deliveries.find((d) => d.id === idOrGuid || d.guid === idOrGuid);
-    if (!original) return Promise.reject(new Error(`no delivery ${idOrGuid}: see emulator.deliveries for ids and GUIDs`));
-    const copy = this.#record({ guid: original.guid, event: original.event, action: original.action, payload: original.payload, duplicate: false, redelivery: true });
+    if (!original)
+      return Promise.reject(new Error(`no delivery ${idOrGuid}: see emulator.deliveries for ids and GUIDs`));
+    const copy = this.#record({
+      guid: original.guid,
+      event: original.event,
+      action: original.action,
+      payload: original.payload,
+      duplicate: false,
+      redelivery: true,
+    });
     this.deliveries.push(copy);
     return new Promise((resolve) => this.#push(copy, resolve));
   }
@@ -128,8 +138,19 @@ export class WebhookQueue {
     this.options.onChange();
   }
 
-  #record(fields: Pick<DeliveryRecord, "guid" | "event" | "action" | "payload" | "duplicate" | "redelivery">): DeliveryRecord {
-    return { id: this.#nextId++, ...fields, queuedAt: this.options.clock.now(), status: null, durationMs: null, error: null, dropped: false, held: false };
+  #record(
+    fields: Pick<DeliveryRecord, "guid" | "event" | "action" | "payload" | "duplicate" | "redelivery">,
+  ): DeliveryRecord {
+    return {
+      id: this.#nextId++,
+      ...fields,
+      queuedAt: this.options.clock.now(),
+      status: null,
+      durationMs: null,
+      error: null,
+      dropped: false,
+      held: false,
+    };
   }
 
   #push(record: DeliveryRecord, done: (record: DeliveryRecord) => void = () => undefined): void {
@@ -205,7 +226,10 @@ export class WebhookQueue {
       await res.arrayBuffer();
       record.status = res.status;
     } catch (error) {
-      record.error = (error as Error).name === "TimeoutError" ? `timed out after ${this.options.timeoutMs} ms` : (error as Error).message;
+      record.error =
+        (error as Error).name === "TimeoutError"
+          ? `timed out after ${this.options.timeoutMs} ms`
+          : (error as Error).message;
     } finally {
       record.durationMs = performance.now() - started;
     }

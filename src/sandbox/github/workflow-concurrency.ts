@@ -16,7 +16,10 @@ export interface ConcurrencySpec {
 const EXPRESSION = /\$\{\{\s*([^}]*?)\s*\}\}/g;
 
 /** The `concurrency` of a workflow file (workflow level), evaluated for a run with these contexts, or null when it has none. */
-export function concurrencyOf(text: string, contexts: { github: Record<string, unknown>; inputs: Record<string, string> }): ConcurrencySpec | null {
+export function concurrencyOf(
+  text: string,
+  contexts: { github: Record<string, unknown>; inputs: Record<string, string> },
+): ConcurrencySpec | null {
   let doc: unknown;
   try {
     doc = yaml.load(text);
@@ -25,15 +28,28 @@ export function concurrencyOf(text: string, contexts: { github: Record<string, u
   }
   const raw = doc && typeof doc === "object" ? (doc as { concurrency?: unknown }).concurrency : undefined;
   if (raw === undefined || raw === null) return null;
-  const group = typeof raw === "string" ? raw : typeof raw === "object" && typeof (raw as { group?: unknown }).group === "string" ? (raw as { group: string }).group : null;
+  const group =
+    typeof raw === "string"
+      ? raw
+      : typeof raw === "object" && typeof (raw as { group?: unknown }).group === "string"
+        ? (raw as { group: string }).group
+        : null;
   if (group === null) return null;
-  const cancel = typeof raw === "object" ? (raw as { "cancel-in-progress"?: unknown })["cancel-in-progress"] : false;
-  const evaluate = (s: string) => s.replace(EXPRESSION, (_, expr: string) => String(evaluateExpression(expr, contexts) ?? ""));
-  return { group: evaluate(group), cancelInProgress: cancel === true || (typeof cancel === "string" && evaluate(cancel) === "true") };
+  const cancel =
+    typeof raw === "object" ? (raw as { "cancel-in-progress"?: unknown })["cancel-in-progress"] : false;
+  const evaluate = (s: string) =>
+    s.replace(EXPRESSION, (_, expr: string) => String(evaluateExpression(expr, contexts) ?? ""));
+  return {
+    group: evaluate(group),
+    cancelInProgress: cancel === true || (typeof cancel === "string" && evaluate(cancel) === "true"),
+  };
 }
 
 /** `a || b || 'literal'` over `github.*` and `inputs.*` paths: the first truthy operand, as GitHub's `||` does. */
-export function evaluateExpression(expression: string, contexts: { github: Record<string, unknown>; inputs: Record<string, string> }): unknown {
+export function evaluateExpression(
+  expression: string,
+  contexts: { github: Record<string, unknown>; inputs: Record<string, string> },
+): unknown {
   let last: unknown = null;
   for (const operand of expression.split("||").map((s) => s.trim())) {
     const literal = /^'((?:[^']|'')*)'$/.exec(operand);
@@ -42,9 +58,17 @@ export function evaluateExpression(expression: string, contexts: { github: Recor
     else if (/^\d+$/.test(operand)) value = Number(operand);
     else {
       const path = operand.split(".");
-      const root = path[0] === "inputs" ? contexts.inputs : path[0] === "github" ? contexts.github : undefined;
-      if (root === undefined) throw new Error(`the emulator does not evaluate \`${operand}\` in a concurrency group`);
-      value = path.slice(1).reduce<unknown>((node, key) => (node && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), root);
+      const root =
+        path[0] === "inputs" ? contexts.inputs : path[0] === "github" ? contexts.github : undefined;
+      if (root === undefined)
+        throw new Error(`the emulator does not evaluate \`${operand}\` in a concurrency group`);
+      value = path
+        .slice(1)
+        .reduce<unknown>(
+          (node, key) =>
+            node && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined,
+          root,
+        );
     }
     last = value;
     if (value !== undefined && value !== null && value !== "" && value !== 0 && value !== false) return value;
@@ -61,7 +85,12 @@ export interface Admission {
 const active = (run: WorkflowRun) => run.status !== "completed" && run.status !== "pending";
 
 /** Puts a new run into its group (run.concurrency_group already set), following GitHub's rule. */
-export function admitRun(repo: RepoRecord, run: WorkflowRun, cancelInProgress: boolean, now: number): Admission {
+export function admitRun(
+  repo: RepoRecord,
+  run: WorkflowRun,
+  cancelInProgress: boolean,
+  now: number,
+): Admission {
   const cancelled: WorkflowRun[] = [];
   const cancel = (other: WorkflowRun) => {
     other.status = "completed";

@@ -2,7 +2,11 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { importPKCS8, SignJWT } from "jose";
-import { startGitHubEmulator, type EmulatorOptions, type GitHubEmulator } from "../../../src/sandbox/github/emulator.ts";
+import {
+  startGitHubEmulator,
+  type EmulatorOptions,
+  type GitHubEmulator,
+} from "../../../src/sandbox/github/emulator.ts";
 
 export const APP_ID = 4242;
 
@@ -18,9 +22,18 @@ export interface TestEmulator {
   emulator: GitHubEmulator;
   secret: string;
   /** Signs an app JWT like @octokit/auth-app does (iat 30 s in the past, 10 minutes' life), at `nowMs`. */
-  appJwt(claims?: { iat?: number; exp?: number; iss?: string | number }, privateKeyPem?: string, nowMs?: number): Promise<string>;
+  appJwt(
+    claims?: { iat?: number; exp?: number; iss?: string | number },
+    privateKeyPem?: string,
+    nowMs?: number,
+  ): Promise<string>;
   /** fetch against the REST API with an optional token. */
-  api(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; headers: Headers; json: unknown }>;
+  api(
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+  ): Promise<{ status: number; headers: Headers; json: unknown }>;
 }
 
 export async function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Promise<TestEmulator> {
@@ -29,14 +42,21 @@ export async function startTestEmulator(overrides: Partial<EmulatorOptions> = {}
     appId: APP_ID,
     appPublicKeyPem: APP_PUBLIC_KEY,
     webhookSecret: secret,
-    users: [{ login: "dave" }, { login: "bob" }, { login: "carol" }, { login: "mallory" }, { login: "olivia" }],
+    users: [
+      { login: "dave" },
+      { login: "bob" },
+      { login: "carol" },
+      { login: "mallory" },
+      { login: "olivia" },
+    ],
     teams: { "acme/dba": ["bob", "carol"] },
     permissions: { mallory: "read", olivia: "none" },
     files: {
       ".github/CODEOWNERS": "policies/prod-database.yml @acme/dba\n",
       "policies/prod-database.yml": "description: Production database\n",
       "policies/model.yml": "description: Model\n",
-      ".github/workflows/breakglass-grant.yml": "name: breakglass-grant\nrun-name: \"Break-glass grant for #${{ inputs.issue }}\"\non:\n  workflow_dispatch:\n    inputs:\n      issue:\n        required: true\n      mode:\n        type: choice\n        options: [grant, drill]\n        default: grant\n",
+      ".github/workflows/breakglass-grant.yml":
+        'name: breakglass-grant\nrun-name: "Break-glass grant for #${{ inputs.issue }}"\non:\n  workflow_dispatch:\n    inputs:\n      issue:\n        required: true\n      mode:\n        type: choice\n        options: [grant, drill]\n        default: grant\n',
       ".github/workflows/push-only.yml": "name: ci\non: push\n",
     },
     ...overrides,
@@ -57,7 +77,11 @@ export async function startTestEmulator(overrides: Partial<EmulatorOptions> = {}
     async api(method, path, token, body) {
       const res = await fetch(`${emulator.apiUrl}${path}`, {
         method,
-        headers: { accept: "application/vnd.github+json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        headers: {
+          accept: "application/vnd.github+json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        },
         ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
       });
       const text = await res.text();
@@ -72,7 +96,9 @@ export interface ReceivedWebhook {
 }
 
 /** A tiny webhook receiver; `respond` decides the status (and may delay). */
-export async function startReceiver(respond: (hook: ReceivedWebhook) => number | Promise<number> = () => 200): Promise<{ url: string; received: ReceivedWebhook[]; close(): Promise<void> }> {
+export async function startReceiver(
+  respond: (hook: ReceivedWebhook) => number | Promise<number> = () => 200,
+): Promise<{ url: string; received: ReceivedWebhook[]; close(): Promise<void> }> {
   const received: ReceivedWebhook[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -15,12 +15,27 @@ after(() => t.emulator.close());
 async function both(method: string, path: string, token?: string, body?: unknown) {
   const init = (): RequestInit => ({
     method,
-    headers: { accept: "application/vnd.github+json", ...(token ? { authorization: `token ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+    headers: {
+      accept: "application/vnd.github+json",
+      ...(token ? { authorization: `token ${token}` } : {}),
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const overHttp = await fetch(`${t.emulator.apiUrl}${path}`, init());
   const inProcess = await t.emulator.inProcessFetch(`${t.emulator.apiUrl}${path}`, init());
-  return { http: { status: overHttp.status, text: await overHttp.text(), type: overHttp.headers.get("content-type") }, local: { status: inProcess.status, text: await inProcess.text(), type: inProcess.headers.get("content-type") } };
+  return {
+    http: {
+      status: overHttp.status,
+      text: await overHttp.text(),
+      type: overHttp.headers.get("content-type"),
+    },
+    local: {
+      status: inProcess.status,
+      text: await inProcess.text(),
+      type: inProcess.headers.get("content-type"),
+    },
+  };
 }
 
 describe("emulator in-process fetch", () => {
@@ -42,10 +57,18 @@ describe("emulator in-process fetch", () => {
 
   it("writes go through the same permission rules and change the same state", async () => {
     const reader = t.emulator.userToken("mallory"); // read access only
-    const refused = await t.emulator.inProcessFetch(`${t.emulator.apiUrl}/repos/acme/ops/labels`, { method: "POST", headers: { authorization: `token ${reader}`, "content-type": "application/json" }, body: JSON.stringify({ name: "x", color: "ffffff" }) });
+    const refused = await t.emulator.inProcessFetch(`${t.emulator.apiUrl}/repos/acme/ops/labels`, {
+      method: "POST",
+      headers: { authorization: `token ${reader}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "x", color: "ffffff" }),
+    });
     assert.equal(refused.status, 403);
     assert.equal(t.emulator.state.repository.labels.has("x"), false);
-    const created = await t.emulator.inProcessFetch(`${t.emulator.apiUrl}/repos/acme/ops/issues`, { method: "POST", headers: { authorization: `token ${t.emulator.userToken("dave")}`, "content-type": "application/json" }, body: JSON.stringify({ title: "in process" }) });
+    const created = await t.emulator.inProcessFetch(`${t.emulator.apiUrl}/repos/acme/ops/issues`, {
+      method: "POST",
+      headers: { authorization: `token ${t.emulator.userToken("dave")}`, "content-type": "application/json" },
+      body: JSON.stringify({ title: "in process" }),
+    });
     assert.equal(created.status, 201);
     const { number } = (await created.json()) as { number: number };
     assert.equal(t.emulator.state.repository.issues.get(number)?.title, "in process");

@@ -26,11 +26,18 @@ after(() => t.emulator.close());
 async function authorize(params: Record<string, string>, login: string | null = "dave") {
   const url = new URL(`${t.emulator.url}/login/oauth/authorize`);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  const res = await fetch(url, { redirect: "manual", headers: login ? { cookie: `${SESSION_COOKIE}=${t.emulator.webSessionFor(login)}` } : {} });
+  const res = await fetch(url, {
+    redirect: "manual",
+    headers: login ? { cookie: `${SESSION_COOKIE}=${t.emulator.webSessionFor(login)}` } : {},
+  });
   return { status: res.status, location: res.headers.get("location"), text: await res.text() };
 }
 async function exchange(params: Record<string, string>) {
-  const res = await fetch(`${t.emulator.url}/login/oauth/access_token`, { method: "POST", headers: { accept: "application/json", "content-type": "application/json" }, body: JSON.stringify(params) });
+  const res = await fetch(`${t.emulator.url}/login/oauth/access_token`, {
+    method: "POST",
+    headers: { accept: "application/json", "content-type": "application/json" },
+    body: JSON.stringify(params),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, string> };
 }
 const codeFrom = (location: string | null) => new URL(location!).searchParams.get("code")!;
@@ -41,7 +48,12 @@ describe("GitHub App user authorization (web application flow) in the emulator",
     assert.equal(a.status, 302);
     assert.equal(new URL(a.location!).origin + new URL(a.location!).pathname, CALLBACK);
     assert.equal(new URL(a.location!).searchParams.get("state"), "s-123");
-    const token = await exchange({ client_id: clientId, client_secret: clientSecret, code: codeFrom(a.location), redirect_uri: CALLBACK });
+    const token = await exchange({
+      client_id: clientId,
+      client_secret: clientSecret,
+      code: codeFrom(a.location),
+      redirect_uri: CALLBACK,
+    });
     assert.equal(token.status, 200);
     assert.match(token.json.access_token!, /^ghu_/);
     assert.equal(token.json.token_type, "bearer");
@@ -51,7 +63,11 @@ describe("GitHub App user authorization (web application flow) in the emulator",
   });
 
   it("never redirects to an unregistered redirect_uri, and refuses an unknown client_id", async () => {
-    const evil = await authorize({ client_id: clientId, redirect_uri: "https://evil.example/steal", state: "x" });
+    const evil = await authorize({
+      client_id: clientId,
+      redirect_uri: "https://evil.example/steal",
+      state: "x",
+    });
     assert.equal(evil.status, 400);
     assert.equal(evil.location, null);
     const prefix = await authorize({ client_id: clientId, redirect_uri: `${CALLBACK}/../../x` });
@@ -68,22 +84,64 @@ describe("GitHub App user authorization (web application flow) in the emulator",
 
   it("a code works once; using it again fails and revokes the token it gave", async () => {
     const code = codeFrom((await authorize({ client_id: clientId, redirect_uri: CALLBACK })).location);
-    const first = await exchange({ client_id: clientId, client_secret: clientSecret, code, redirect_uri: CALLBACK });
+    const first = await exchange({
+      client_id: clientId,
+      client_secret: clientSecret,
+      code,
+      redirect_uri: CALLBACK,
+    });
     assert.match(first.json.access_token!, /^ghu_/);
-    const again = await exchange({ client_id: clientId, client_secret: clientSecret, code, redirect_uri: CALLBACK });
+    const again = await exchange({
+      client_id: clientId,
+      client_secret: clientSecret,
+      code,
+      redirect_uri: CALLBACK,
+    });
     assert.equal(again.status, 200, "GitHub answers token errors with 200");
     assert.equal(again.json.error, "bad_verification_code");
-    assert.equal((await t.api("GET", "/user", first.json.access_token)).status, 401, "the token from a replayed code is revoked");
+    assert.equal(
+      (await t.api("GET", "/user", first.json.access_token)).status,
+      401,
+      "the token from a replayed code is revoked",
+    );
   });
 
   it("refuses a wrong client secret, a different redirect_uri at the exchange, and an expired code", async () => {
     const code = codeFrom((await authorize({ client_id: clientId, redirect_uri: CALLBACK })).location);
-    assert.equal((await exchange({ client_id: clientId, client_secret: "wrong", code, redirect_uri: CALLBACK })).json.error, "incorrect_client_credentials");
-    assert.equal((await exchange({ client_id: clientId, client_secret: clientSecret, code, redirect_uri: "http://127.0.0.1:9/other" })).json.error, "redirect_uri_mismatch");
-    assert.equal((await exchange({ client_id: clientId, client_secret: clientSecret, code })).json.error, "redirect_uri_mismatch", "named at authorize, so required at the exchange");
+    assert.equal(
+      (await exchange({ client_id: clientId, client_secret: "wrong", code, redirect_uri: CALLBACK })).json
+        .error,
+      "incorrect_client_credentials",
+    );
+    assert.equal(
+      (
+        await exchange({
+          client_id: clientId,
+          client_secret: clientSecret,
+          code,
+          redirect_uri: "http://127.0.0.1:9/other",
+        })
+      ).json.error,
+      "redirect_uri_mismatch",
+    );
+    assert.equal(
+      (await exchange({ client_id: clientId, client_secret: clientSecret, code })).json.error,
+      "redirect_uri_mismatch",
+      "named at authorize, so required at the exchange",
+    );
     const late = codeFrom((await authorize({ client_id: clientId, redirect_uri: CALLBACK })).location);
     clock.advance(CODE_TTL_MS + 1);
-    assert.equal((await exchange({ client_id: clientId, client_secret: clientSecret, code: late, redirect_uri: CALLBACK })).json.error, "bad_verification_code");
+    assert.equal(
+      (
+        await exchange({
+          client_id: clientId,
+          client_secret: clientSecret,
+          code: late,
+          redirect_uri: CALLBACK,
+        })
+      ).json.error,
+      "bad_verification_code",
+    );
   });
 
   it("GET /user is for a person's token: an installation token gets 403", async () => {

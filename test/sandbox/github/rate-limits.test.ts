@@ -10,8 +10,17 @@ import { GITHUB_REST_LIMITS, RateLimiter } from "../../../src/sandbox/github/rat
 import { startTestEmulator, type TestEmulator } from "./helpers.ts";
 
 describe("RateLimiter", () => {
-  const clock = { t: 1_000_000, now() { return this.t; } };
-  const admitted = (l: RateLimiter, method: string, route = "/repos/{owner}/{repo}/issues/{issue_number}/comments") => {
+  const clock = {
+    t: 1_000_000,
+    now() {
+      return this.t;
+    },
+  };
+  const admitted = (
+    l: RateLimiter,
+    method: string,
+    route = "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  ) => {
     const r = l.admit("installation ID 1", method, route);
     if (r.ok) r.admission.finish(200);
     return r;
@@ -28,7 +37,11 @@ describe("RateLimiter", () => {
       assert.equal(refused.result.headers?.["retry-after"], "60");
     }
     assert.equal(admitted(l, "GET").ok, true, "reads are not content");
-    assert.equal(admitted(l, "POST", "/app/installations/{installation_id}/access_tokens").ok, true, "minting a token is not content");
+    assert.equal(
+      admitted(l, "POST", "/app/installations/{installation_id}/access_tokens").ok,
+      true,
+      "minting a token is not content",
+    );
     clock.t += 60_001;
     assert.equal(admitted(l, "POST").ok, true);
   });
@@ -105,17 +118,35 @@ describe("emulator with rate limits", () => {
 
   it("answers the 81st comment of a minute 403 with retry-after and does not create it", async () => {
     const bob = t.emulator.octokitFor("bob");
-    const { data: issue } = await bob.rest.issues.create({ owner: "acme", repo: "ops", title: "t", body: "b" });
-    for (let i = 0; i < 79; i++) await bob.rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: issue.number, body: `c${i}` });
-    const error = await bob.rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: issue.number, body: "one too many" }).then(
-      () => null,
-      (e: { status: number; response: { headers: Record<string, string> }; message: string }) => e,
-    );
+    const { data: issue } = await bob.rest.issues.create({
+      owner: "acme",
+      repo: "ops",
+      title: "t",
+      body: "b",
+    });
+    for (let i = 0; i < 79; i++)
+      await bob.rest.issues.createComment({
+        owner: "acme",
+        repo: "ops",
+        issue_number: issue.number,
+        body: `c${i}`,
+      });
+    const error = await bob.rest.issues
+      .createComment({ owner: "acme", repo: "ops", issue_number: issue.number, body: "one too many" })
+      .then(
+        () => null,
+        (e: { status: number; response: { headers: Record<string, string> }; message: string }) => e,
+      );
     assert.ok(error, "refused");
     assert.equal(error.status, 403);
     assert.match(error.message, /secondary rate limit/);
     assert.ok(Number(error.response.headers["retry-after"]) >= 1);
-    const comments = await bob.paginate(bob.rest.issues.listComments, { owner: "acme", repo: "ops", issue_number: issue.number, per_page: 100 });
+    const comments = await bob.paginate(bob.rest.issues.listComments, {
+      owner: "acme",
+      repo: "ops",
+      issue_number: issue.number,
+      per_page: 100,
+    });
     assert.equal(comments.length, 79, "the refused comment was not created");
   });
 });

@@ -18,8 +18,13 @@ function assertExampleKeys(event: string, action: string, payload: Payload): boo
   const optional = new Set(["installation", "organization", "enterprise"]);
   const alwaysThere = [...examples[0]!].filter((k) => !optional.has(k) && examples.every((e) => e.has(k)));
   const seen = new Set(examples.flatMap((e) => [...e]));
-  for (const key of alwaysThere) assert.ok(key in payload, `${event}.${action} lacks "${key}", which every GitHub example has`);
-  for (const key of Object.keys(payload)) assert.ok(seen.has(key) || optional.has(key), `${event}.${action} has "${key}", which no GitHub example has`);
+  for (const key of alwaysThere)
+    assert.ok(key in payload, `${event}.${action} lacks "${key}", which every GitHub example has`);
+  for (const key of Object.keys(payload))
+    assert.ok(
+      seen.has(key) || optional.has(key),
+      `${event}.${action} has "${key}", which no GitHub example has`,
+    );
   return true;
 }
 
@@ -37,14 +42,47 @@ describe("webhooks", () => {
     try {
       const dave = t.emulator.octokitFor("dave");
       const bob = t.emulator.octokitFor("bob");
-      const { data: issue } = await dave.rest.issues.create({ owner: "acme", repo: "ops", title: "Need prod access", body: "v1", labels: ["breakglass"], assignees: ["bob"] });
+      const { data: issue } = await dave.rest.issues.create({
+        owner: "acme",
+        repo: "ops",
+        title: "Need prod access",
+        body: "v1",
+        labels: ["breakglass"],
+        assignees: ["bob"],
+      });
       await dave.rest.issues.update({ owner: "acme", repo: "ops", issue_number: issue.number, body: "v2" });
-      const { data: comment } = await bob.rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: issue.number, body: "/approve" });
-      await bob.rest.issues.updateComment({ owner: "acme", repo: "ops", comment_id: comment.id, body: "/deny" });
+      const { data: comment } = await bob.rest.issues.createComment({
+        owner: "acme",
+        repo: "ops",
+        issue_number: issue.number,
+        body: "/approve",
+      });
+      await bob.rest.issues.updateComment({
+        owner: "acme",
+        repo: "ops",
+        comment_id: comment.id,
+        body: "/deny",
+      });
       await bob.rest.issues.deleteComment({ owner: "acme", repo: "ops", comment_id: comment.id });
-      await bob.rest.issues.removeLabel({ owner: "acme", repo: "ops", issue_number: issue.number, name: "breakglass" });
-      await bob.rest.issues.update({ owner: "acme", repo: "ops", issue_number: issue.number, state: "closed", state_reason: "completed" });
-      await dave.rest.issues.update({ owner: "acme", repo: "ops", issue_number: issue.number, state: "open" });
+      await bob.rest.issues.removeLabel({
+        owner: "acme",
+        repo: "ops",
+        issue_number: issue.number,
+        name: "breakglass",
+      });
+      await bob.rest.issues.update({
+        owner: "acme",
+        repo: "ops",
+        issue_number: issue.number,
+        state: "closed",
+        state_reason: "completed",
+      });
+      await dave.rest.issues.update({
+        owner: "acme",
+        repo: "ops",
+        issue_number: issue.number,
+        state: "open",
+      });
       await t.emulator.waitForIdle();
 
       assert.deepEqual(receiver.received.map(eventOf), [
@@ -64,9 +102,16 @@ describe("webhooks", () => {
       for (const hook of receiver.received) {
         const signature = String(hook.headers["x-hub-signature-256"]);
         assert.match(signature, /^sha256=[0-9a-f]{64}$/);
-        assert.equal(await verify(t.secret, hook.body, signature), true, "signature verifies with the webhook secret");
+        assert.equal(
+          await verify(t.secret, hook.body, signature),
+          true,
+          "signature verifies with the webhook secret",
+        );
         assert.equal(await verify("wrong-secret", hook.body, signature), false);
-        assert.match(String(hook.headers["x-github-delivery"]), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        assert.match(
+          String(hook.headers["x-github-delivery"]),
+          /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+        );
         guids.add(String(hook.headers["x-github-delivery"]));
         assert.match(String(hook.headers["x-github-hook-id"]), /^\d+$/);
         assert.match(String(hook.headers["user-agent"]), /^GitHub-Hookshot\//);
@@ -98,12 +143,18 @@ describe("webhooks", () => {
     t.emulator.setWebhookUrl(receiver.url);
     try {
       const token = t.emulator.installationToken();
-      const issue = await t.api("POST", "/repos/acme/ops/issues", token, { title: "audit", body: "checklist" });
+      const issue = await t.api("POST", "/repos/acme/ops/issues", token, {
+        title: "audit",
+        body: "checklist",
+      });
       const n = (issue.json as { number: number }).number;
       await t.api("POST", `/repos/acme/ops/issues/${n}/comments`, token, { body: "status" });
       await t.emulator.waitForIdle();
       const created = receiver.received.map(payloadOf).find((p) => p.action === "created")!;
-      const comment = created.comment as { user: { login: string; type: string }; performed_via_github_app: { id: number; slug: string } };
+      const comment = created.comment as {
+        user: { login: string; type: string };
+        performed_via_github_app: { id: number; slug: string };
+      };
       assert.equal(comment.user.login, "breakglass[bot]");
       assert.equal(comment.user.type, "Bot");
       assert.equal(comment.performed_via_github_app.id, t.emulator.state.app.id);
@@ -135,10 +186,23 @@ describe("webhooks", () => {
     try {
       const dave = t.emulator.octokitFor("dave");
       const { data: issue } = await dave.rest.issues.create({ owner: "acme", repo: "ops", title: "ping" });
-      await dave.rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: issue.number, body: "/ping" });
-      await dave.rest.issues.createComment({ owner: "acme", repo: "ops", issue_number: issue.number, body: "second" });
+      await dave.rest.issues.createComment({
+        owner: "acme",
+        repo: "ops",
+        issue_number: issue.number,
+        body: "/ping",
+      });
+      await dave.rest.issues.createComment({
+        owner: "acme",
+        repo: "ops",
+        issue_number: issue.number,
+        body: "second",
+      });
       await t.emulator.waitForIdle();
-      const bodies = receiver.received.map(payloadOf).filter((p) => p.comment).map((p) => (p.comment as { body: string }).body);
+      const bodies = receiver.received
+        .map(payloadOf)
+        .filter((p) => p.comment)
+        .map((p) => (p.comment as { body: string }).body);
       assert.deepEqual(bodies, ["/ping", "second", "pong"]);
       assert.equal(maxInFlight, 1);
     } finally {
@@ -151,7 +215,9 @@ describe("webhooks", () => {
     const receiver = await startReceiver(() => status);
     t.emulator.setWebhookUrl(receiver.url);
     try {
-      await t.emulator.octokitFor("dave").rest.issues.create({ owner: "acme", repo: "ops", title: "flaky app" });
+      await t.emulator
+        .octokitFor("dave")
+        .rest.issues.create({ owner: "acme", repo: "ops", title: "flaky app" });
       await t.emulator.waitForIdle();
       const failed = t.emulator.deliveries.at(-1)!;
       assert.equal(failed.status, 500);
@@ -191,7 +257,10 @@ describe("webhooks", () => {
       assertWebhookSchema("installation", "created", payload);
       assert.ok(assertExampleKeys("installation", "created", payload));
       assert.equal((payload.installation as { id: number }).id, t.emulator.state.installation.id);
-      assert.deepEqual((payload.repositories as Array<{ full_name: string }>).map((r) => r.full_name), ["acme/ops"]);
+      assert.deepEqual(
+        (payload.repositories as Array<{ full_name: string }>).map((r) => r.full_name),
+        ["acme/ops"],
+      );
     } finally {
       await receiver.close();
     }
@@ -202,7 +271,9 @@ describe("webhooks", () => {
     const receiver = await startReceiver(() => new Promise((r) => setTimeout(() => r(200), 300)));
     slow.emulator.setWebhookUrl(receiver.url);
     try {
-      await slow.emulator.octokitFor("dave").rest.issues.create({ owner: "acme", repo: "ops", title: "slow" });
+      await slow.emulator
+        .octokitFor("dave")
+        .rest.issues.create({ owner: "acme", repo: "ops", title: "slow" });
       await slow.emulator.waitForIdle();
       assert.equal(slow.emulator.deliveries[0]!.status, null);
       assert.match(slow.emulator.deliveries[0]!.error!, /timed out after 50 ms/);

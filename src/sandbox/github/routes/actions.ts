@@ -2,8 +2,25 @@ import yaml from "js-yaml";
 import { githubTimestamp as ts } from "../../clock.ts";
 import { actorOf, type EmulatorContext } from "../context.ts";
 import { userJson, workflowRunJson } from "../shapes.ts";
-import { HttpError, notFound, objectBody, paginate, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
-import { commitShaOf, filesAt, nodeId, type FileTree, type RepoRecord, type UserRecord, type WorkflowRun } from "../state.ts";
+import {
+  HttpError,
+  notFound,
+  objectBody,
+  paginate,
+  validationFailed,
+  type Route,
+  type RouteHandlerInput,
+  type RouteResult,
+} from "../router.ts";
+import {
+  commitShaOf,
+  filesAt,
+  nodeId,
+  type FileTree,
+  type RepoRecord,
+  type UserRecord,
+  type WorkflowRun,
+} from "../state.ts";
 import type { DeliveryRecord } from "../webhooks.ts";
 import { admitRun, concurrencyOf, groupKey, promotePending } from "../workflow-concurrency.ts";
 
@@ -45,8 +62,25 @@ function parseWorkflow(ctx: EmulatorContext, repo: RepoRecord, path: string, tex
     /* an unparsable workflow has no triggers */
   }
   const on = doc.on;
-  const dispatch = typeof on === "string" ? (on === "workflow_dispatch" ? {} : undefined) : Array.isArray(on) ? (on.includes("workflow_dispatch") ? {} : undefined) : on && typeof on === "object" && "workflow_dispatch" in on ? ((on as Record<string, unknown>).workflow_dispatch ?? {}) : undefined;
-  const inputs = dispatch && typeof dispatch === "object" && (dispatch as { inputs?: unknown }).inputs && typeof (dispatch as { inputs?: unknown }).inputs === "object" ? ((dispatch as { inputs: Record<string, WorkflowInputSpec | null> }).inputs) : {};
+  const dispatch =
+    typeof on === "string"
+      ? on === "workflow_dispatch"
+        ? {}
+        : undefined
+      : Array.isArray(on)
+        ? on.includes("workflow_dispatch")
+          ? {}
+          : undefined
+        : on && typeof on === "object" && "workflow_dispatch" in on
+          ? ((on as Record<string, unknown>).workflow_dispatch ?? {})
+          : undefined;
+  const inputs =
+    dispatch &&
+    typeof dispatch === "object" &&
+    (dispatch as { inputs?: unknown }).inputs &&
+    typeof (dispatch as { inputs?: unknown }).inputs === "object"
+      ? (dispatch as { inputs: Record<string, WorkflowInputSpec | null> }).inputs
+      : {};
   const fileName = path.slice(WORKFLOWS_DIR.length);
   return {
     path,
@@ -67,7 +101,12 @@ function workflowsIn(ctx: EmulatorContext, repo: RepoRecord, files: FileTree): W
 }
 
 /** `workflow_id` is a file name or GitHub's numeric id. */
-function findWorkflow(ctx: EmulatorContext, repo: RepoRecord, files: FileTree, idParam: string): WorkflowFile {
+function findWorkflow(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  files: FileTree,
+  idParam: string,
+): WorkflowFile {
   const found = workflowsIn(ctx, repo, files).find((w) => w.fileName === idParam || String(w.id) === idParam);
   if (!found) throw notFound();
   return found;
@@ -91,24 +130,36 @@ function workflowJson(ctx: EmulatorContext, repo: RepoRecord, w: WorkflowFile) {
 
 /** Checks inputs as GitHub does against the workflow's `on.workflow_dispatch.inputs`, filling defaults. */
 function checkInputs(w: WorkflowFile, given: unknown): Record<string, string> {
-  if (given !== undefined && (given === null || typeof given !== "object" || Array.isArray(given))) throw new HttpError(422, "Invalid request.\n\nFor 'inputs', an object is expected.");
+  if (given !== undefined && (given === null || typeof given !== "object" || Array.isArray(given)))
+    throw new HttpError(422, "Invalid request.\n\nFor 'inputs', an object is expected.");
   const inputs = (given ?? {}) as Record<string, unknown>;
-  if (Object.keys(inputs).length > MAX_INPUTS) throw new HttpError(422, `Invalid request.\n\nNo more than ${MAX_INPUTS} properties are allowed; ${Object.keys(inputs).length} were supplied.`);
+  if (Object.keys(inputs).length > MAX_INPUTS)
+    throw new HttpError(
+      422,
+      `Invalid request.\n\nNo more than ${MAX_INPUTS} properties are allowed; ${Object.keys(inputs).length} were supplied.`,
+    );
   const unexpected = Object.keys(inputs).filter((k) => !(k in w.inputs));
-  if (unexpected.length) throw new HttpError(422, `Unexpected inputs provided: ${JSON.stringify(unexpected)}`);
+  if (unexpected.length)
+    throw new HttpError(422, `Unexpected inputs provided: ${JSON.stringify(unexpected)}`);
   const out: Record<string, string> = {};
   for (const [name, spec] of Object.entries(w.inputs)) {
     const raw = inputs[name];
     if (raw === undefined || raw === null || raw === "") {
-      if (spec.required && (spec.default === undefined || spec.default === null || spec.default === "")) throw new HttpError(422, `Required input '${name}' not provided`);
+      if (spec.required && (spec.default === undefined || spec.default === null || spec.default === ""))
+        throw new HttpError(422, `Required input '${name}' not provided`);
       if (spec.default !== undefined && spec.default !== null) out[name] = String(spec.default);
       continue;
     }
-    if (typeof raw === "object") throw new HttpError(422, `Invalid request.\n\nFor 'inputs.${name}', a string is expected.`);
+    if (typeof raw === "object")
+      throw new HttpError(422, `Invalid request.\n\nFor 'inputs.${name}', a string is expected.`);
     const value = String(raw);
-    if (spec.type === "boolean" && value !== "true" && value !== "false") throw new HttpError(422, `Provided value '${value}' for input '${name}' is not a boolean`);
+    if (spec.type === "boolean" && value !== "true" && value !== "false")
+      throw new HttpError(422, `Provided value '${value}' for input '${name}' is not a boolean`);
     if (spec.type === "choice" && Array.isArray(spec.options) && !spec.options.map(String).includes(value)) {
-      throw new HttpError(422, `Provided value '${value}' for input '${name}' not in the list of allowed values`);
+      throw new HttpError(
+        422,
+        `Provided value '${value}' for input '${name}' not in the list of allowed values`,
+      );
     }
     out[name] = value;
   }
@@ -117,7 +168,10 @@ function checkInputs(w: WorkflowFile, given: unknown): Record<string, string> {
 
 function displayTitle(run: WorkflowRun, runName: string | null): string {
   if (!runName) return run.name;
-  return runName.replace(/\$\{\{\s*(?:github\.event\.)?inputs\.([A-Za-z0-9_-]+)\s*\}\}/g, (_, name: string) => run.inputs[name] ?? "");
+  return runName.replace(
+    /\$\{\{\s*(?:github\.event\.)?inputs\.([A-Za-z0-9_-]+)\s*\}\}/g,
+    (_, name: string) => run.inputs[name] ?? "",
+  );
 }
 
 function runJson(ctx: EmulatorContext, repo: RepoRecord, run: WorkflowRun) {
@@ -128,12 +182,28 @@ function runJson(ctx: EmulatorContext, repo: RepoRecord, run: WorkflowRun) {
 
 function dispatch({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteResult {
   const body = objectBody(req);
-  if (body.ref === undefined) throw new HttpError(422, "Invalid request.\n\n\"ref\" wasn't supplied.");
-  if (typeof body.ref !== "string") throw new HttpError(422, "Invalid request.\n\nFor 'ref', a string is expected.");
-  if (body.return_run_details !== undefined && typeof body.return_run_details !== "boolean") throw new HttpError(422, "Invalid request.\n\nFor 'return_run_details', a boolean is expected.");
-  const run = startRun(ctx, repo, { workflow: params.workflow_id!, ref: body.ref, inputs: body.inputs, actor: actorOf(caller), event: "workflow_dispatch", announce: true });
+  if (body.ref === undefined) throw new HttpError(422, 'Invalid request.\n\n"ref" wasn\'t supplied.');
+  if (typeof body.ref !== "string")
+    throw new HttpError(422, "Invalid request.\n\nFor 'ref', a string is expected.");
+  if (body.return_run_details !== undefined && typeof body.return_run_details !== "boolean")
+    throw new HttpError(422, "Invalid request.\n\nFor 'return_run_details', a boolean is expected.");
+  const run = startRun(ctx, repo, {
+    workflow: params.workflow_id!,
+    ref: body.ref,
+    inputs: body.inputs,
+    actor: actorOf(caller),
+    event: "workflow_dispatch",
+    announce: true,
+  });
   if (body.return_run_details === true) {
-    return { status: 200, body: { workflow_run_id: run.id, run_url: `${ctx.urls.api}/repos/${repo.full_name}/actions/runs/${run.id}`, html_url: `${ctx.urls.web}/${repo.full_name}/actions/runs/${run.id}` } };
+    return {
+      status: 200,
+      body: {
+        workflow_run_id: run.id,
+        run_url: `${ctx.urls.api}/repos/${repo.full_name}/actions/runs/${run.id}`,
+        html_url: `${ctx.urls.web}/${repo.full_name}/actions/runs/${run.id}`,
+      },
+    };
   }
   return { status: 204 };
 }
@@ -146,12 +216,21 @@ function dispatch({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteR
 export function startRun(
   ctx: EmulatorContext,
   repo: RepoRecord,
-  options: { workflow: string; ref: string; inputs?: unknown; actor: UserRecord; event: WorkflowRun["event"]; payload?: Record<string, unknown>; announce?: boolean },
+  options: {
+    workflow: string;
+    ref: string;
+    inputs?: unknown;
+    actor: UserRecord;
+    event: WorkflowRun["event"];
+    payload?: Record<string, unknown>;
+    announce?: boolean;
+  },
 ): WorkflowRun {
   const files = filesAt(repo, options.ref);
   if (!files) throw new HttpError(422, `No ref found for: ${options.ref}`);
   const workflow = findWorkflow(ctx, repo, files, options.workflow);
-  if (options.event === "workflow_dispatch" && !workflow.dispatchable) throw new HttpError(422, "Workflow does not have 'workflow_dispatch' trigger");
+  if (options.event === "workflow_dispatch" && !workflow.dispatchable)
+    throw new HttpError(422, "Workflow does not have 'workflow_dispatch' trigger");
   const inputs = checkInputs(workflow, options.inputs);
   const now = ctx.clock.now();
   const id = ctx.state.nextId("run");
@@ -183,7 +262,15 @@ export function startRun(
     pendingProtection: [],
     protectionReviews: [],
   };
-  const github = { event: options.payload ?? { inputs }, event_name: options.event, ref: run.ref, ref_name: branch, workflow: workflow.name, repository: repo.full_name, actor: options.actor.login };
+  const github = {
+    event: options.payload ?? { inputs },
+    event_name: options.event,
+    ref: run.ref,
+    ref_name: branch,
+    workflow: workflow.name,
+    repository: repo.full_name,
+    actor: options.actor.login,
+  };
   const concurrency = concurrencyOf(files[workflow.path]!, { github, inputs });
   run.concurrency_group = concurrency ? groupKey(concurrency.group) : null;
   repo.runs.set(id, run);
@@ -195,7 +282,12 @@ export function startRun(
 }
 
 /** A run ended (its job finished, failed or was cancelled): its group's pending run starts. */
-export function completeRun(ctx: EmulatorContext, repo: RepoRecord, run: WorkflowRun, conclusion: NonNullable<WorkflowRun["conclusion"]>): void {
+export function completeRun(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  run: WorkflowRun,
+  conclusion: NonNullable<WorkflowRun["conclusion"]>,
+): void {
   if (run.status === "completed") return;
   run.status = "completed";
   run.conclusion = conclusion;
@@ -227,14 +319,29 @@ function triggerTypes(text: string, event: string): string[] | null | undefined 
  * GITHUB_TOKEN, with the exception of workflow_dispatch and repository_dispatch, will not create a new
  * workflow run"); an app installation token's or a person's do.
  */
-export function startRunsForEvent(ctx: EmulatorContext, repo: RepoRecord, event: "issues" | "issue_comment", payload: Record<string, unknown>, sender: UserRecord): WorkflowRun[] {
+export function startRunsForEvent(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  event: "issues" | "issue_comment",
+  payload: Record<string, unknown>,
+  sender: UserRecord,
+): WorkflowRun[] {
   if (sender.id === ctx.state.actionsApp.bot.id) return [];
   const action = typeof payload.action === "string" ? payload.action : null;
   const started: WorkflowRun[] = [];
   for (const workflow of workflowsIn(ctx, repo, repo.files)) {
     const types = triggerTypes(repo.files[workflow.path]!, event);
     if (types === undefined || (types !== null && (action === null || !types.includes(action)))) continue;
-    started.push(startRun(ctx, repo, { workflow: workflow.fileName, ref: repo.default_branch, actor: sender, event, payload, announce: true }));
+    started.push(
+      startRun(ctx, repo, {
+        workflow: workflow.fileName,
+        ref: repo.default_branch,
+        actor: sender,
+        event,
+        payload,
+        announce: true,
+      }),
+    );
   }
   return started;
 }
@@ -256,9 +363,16 @@ export function runEnvironment(repo: RepoRecord, run: WorkflowRun): string | nul
     return null;
   }
   const jobs = doc && typeof doc === "object" ? (doc as { jobs?: unknown }).jobs : undefined;
-  const first = jobs && typeof jobs === "object" ? Object.values(jobs as Record<string, unknown>)[0] : undefined;
-  const raw = first && typeof first === "object" ? (first as { environment?: unknown }).environment : undefined;
-  const name = typeof raw === "string" ? raw : raw && typeof raw === "object" && typeof (raw as { name?: unknown }).name === "string" ? (raw as { name: string }).name : null;
+  const first =
+    jobs && typeof jobs === "object" ? Object.values(jobs as Record<string, unknown>)[0] : undefined;
+  const raw =
+    first && typeof first === "object" ? (first as { environment?: unknown }).environment : undefined;
+  const name =
+    typeof raw === "string"
+      ? raw
+      : raw && typeof raw === "object" && typeof (raw as { name?: unknown }).name === "string"
+        ? (raw as { name: string }).name
+        : null;
   if (name === null) return null;
   const evaluated = name.replace(EXPRESSION, (_, input: string) => run.inputs[input] ?? "").trim();
   return evaluated === "" ? null : evaluated;
@@ -276,7 +390,11 @@ function listRuns(input: RouteHandlerInput, onlyPath: string | null): RouteResul
     .filter((r) => !q.get("branch") || r.head_branch === q.get("branch"))
     .sort((a, b) => b.id - a.id);
   const { page, headers } = paginate(runs, req, ctx.urls.api);
-  return { status: 200, body: { total_count: runs.length, workflow_runs: page.map((r) => runJson(ctx, repo, r)) }, headers };
+  return {
+    status: 200,
+    body: { total_count: runs.length, workflow_runs: page.map((r) => runJson(ctx, repo, r)) },
+    headers,
+  };
 }
 
 function runFrom(repo: RepoRecord, idParam: string | undefined): WorkflowRun {
@@ -286,17 +404,31 @@ function runFrom(repo: RepoRecord, idParam: string | undefined): WorkflowRun {
 }
 
 function reviewProtection({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteResult {
-  if (caller.kind !== "installation") throw new HttpError(403, "Resource not accessible by personal access token");
+  if (caller.kind !== "installation")
+    throw new HttpError(403, "Resource not accessible by personal access token");
   const run = runFrom(repo, params.run_id);
   const body = objectBody(req);
   const environment = body.environment_name;
-  if (typeof environment !== "string" || !environment) throw new HttpError(422, "Invalid request.\n\n\"environment_name\" wasn't supplied.");
+  if (typeof environment !== "string" || !environment)
+    throw new HttpError(422, 'Invalid request.\n\n"environment_name" wasn\'t supplied.');
   const state = body.state;
   const comment = typeof body.comment === "string" ? body.comment : null;
-  if (state !== undefined && state !== "approved" && state !== "rejected") throw validationFailed("DeploymentProtectionRule", "state", "invalid");
-  if (state === undefined && comment === null) throw new HttpError(422, "Invalid request.\n\n\"state\" or \"comment\" must be supplied.");
-  if (!run.pendingProtection.includes(environment)) throw new HttpError(422, `No pending deployment protection rule for environment '${environment}' on this run.`);
-  run.protectionReviews.push({ environment_name: environment, state: state ?? null, comment, by: caller.actor.login, at: ctx.clock.now() });
+  if (state !== undefined && state !== "approved" && state !== "rejected")
+    throw validationFailed("DeploymentProtectionRule", "state", "invalid");
+  if (state === undefined && comment === null)
+    throw new HttpError(422, 'Invalid request.\n\n"state" or "comment" must be supplied.');
+  if (!run.pendingProtection.includes(environment))
+    throw new HttpError(
+      422,
+      `No pending deployment protection rule for environment '${environment}' on this run.`,
+    );
+  run.protectionReviews.push({
+    environment_name: environment,
+    state: state ?? null,
+    comment,
+    by: caller.actor.login,
+    at: ctx.clock.now(),
+  });
   if (state !== undefined) {
     run.pendingProtection = run.pendingProtection.filter((e) => e !== environment);
     run.updated_at = ctx.clock.now();
@@ -311,7 +443,12 @@ function reviewProtection({ ctx, repo, caller, req, params }: RouteHandlerInput)
 }
 
 /** Puts a run on hold for an environment and sends `deployment_protection_rule.requested` to the app. */
-export function requestProtection(ctx: EmulatorContext, repo: RepoRecord, run: WorkflowRun, environment: string): DeliveryRecord {
+export function requestProtection(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  run: WorkflowRun,
+  environment: string,
+): DeliveryRecord {
   if (!run.pendingProtection.includes(environment)) run.pendingProtection.push(environment);
   run.status = "waiting";
   run.updated_at = ctx.clock.now();
@@ -366,7 +503,8 @@ function rerun({ ctx, repo, caller, params }: RouteHandlerInput): RouteResult {
   const run = runFrom(repo, params.run_id);
   const now = ctx.clock.now();
   if (run.status !== "completed") throw new HttpError(403, "This workflow is already running");
-  if (now - run.created_at > RERUN_WINDOW_MS) throw new HttpError(403, "Unable to retry this workflow run because it was created over a month ago");
+  if (now - run.created_at > RERUN_WINDOW_MS)
+    throw new HttpError(403, "Unable to retry this workflow run because it was created over a month ago");
   if (run.run_attempt > MAX_RERUNS) throw new HttpError(403, "This workflow run cannot be retried");
   run.run_attempt += 1;
   run.triggering_actor = actorOf(caller);
@@ -391,7 +529,11 @@ export const actionRoutes: Route[] = [
     handle: ({ ctx, repo, req }) => {
       const all = workflowsIn(ctx, repo, repo.files);
       const { page, headers } = paginate(all, req, ctx.urls.api);
-      return { status: 200, body: { total_count: all.length, workflows: page.map((w) => workflowJson(ctx, repo, w)) }, headers };
+      return {
+        status: 200,
+        body: { total_count: all.length, workflows: page.map((w) => workflowJson(ctx, repo, w)) },
+        headers,
+      };
     },
   },
   {
@@ -399,14 +541,18 @@ export const actionRoutes: Route[] = [
     template: "/repos/{owner}/{repo}/actions/workflows/{workflow_id}",
     auth: "repo",
     permission: actionsRead,
-    handle: ({ ctx, repo, params }) => ({ status: 200, body: workflowJson(ctx, repo, findWorkflow(ctx, repo, repo.files, params.workflow_id!)) }),
+    handle: ({ ctx, repo, params }) => ({
+      status: 200,
+      body: workflowJson(ctx, repo, findWorkflow(ctx, repo, repo.files, params.workflow_id!)),
+    }),
   },
   {
     method: "GET",
     template: "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
     auth: "repo",
     permission: actionsRead,
-    handle: (input) => listRuns(input, findWorkflow(input.ctx, input.repo, input.repo.files, input.params.workflow_id!).path),
+    handle: (input) =>
+      listRuns(input, findWorkflow(input.ctx, input.repo, input.repo.files, input.params.workflow_id!).path),
   },
   {
     method: "POST",
@@ -416,13 +562,22 @@ export const actionRoutes: Route[] = [
     userRole: "write",
     handle: dispatch,
   },
-  { method: "GET", template: "/repos/{owner}/{repo}/actions/runs", auth: "repo", permission: actionsRead, handle: (input) => listRuns(input, null) },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/actions/runs",
+    auth: "repo",
+    permission: actionsRead,
+    handle: (input) => listRuns(input, null),
+  },
   {
     method: "GET",
     template: "/repos/{owner}/{repo}/actions/runs/{run_id}",
     auth: "repo",
     permission: actionsRead,
-    handle: ({ ctx, repo, params }) => ({ status: 200, body: runJson(ctx, repo, runFrom(repo, params.run_id)) }),
+    handle: ({ ctx, repo, params }) => ({
+      status: 200,
+      body: runJson(ctx, repo, runFrom(repo, params.run_id)),
+    }),
   },
   {
     method: "POST",

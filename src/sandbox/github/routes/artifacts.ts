@@ -28,12 +28,27 @@ const artifactsOf = (repo: RepoRecord) => {
 };
 
 /** What `actions/upload-artifact` does at the end of a step: one artifact of a run, kept `retentionDays`. */
-export function uploadArtifact(ctx: EmulatorContext, repo: RepoRecord, runId: number, name: string, files: Record<string, Buffer>, retentionDays = 90): number {
+export function uploadArtifact(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  runId: number,
+  name: string,
+  files: Record<string, Buffer>,
+  retentionDays = 90,
+): number {
   const artifacts = artifactsOf(repo);
-  if ([...artifacts.values()].some((a) => a.runId === runId && a.name === name)) throw new Error(`an artifact named ${name} already exists for run ${runId}`);
+  if ([...artifacts.values()].some((a) => a.runId === runId && a.name === name))
+    throw new Error(`an artifact named ${name} already exists for run ${runId}`);
   const id = nextArtifactId++;
   const now = ctx.clock.now();
-  artifacts.set(id, { id, name, runId, zip: writeZip(files), createdAt: now, expiresAt: now + retentionDays * 24 * 3600 * 1000 });
+  artifacts.set(id, {
+    id,
+    name,
+    runId,
+    zip: writeZip(files),
+    createdAt: now,
+    expiresAt: now + retentionDays * 24 * 3600 * 1000,
+  });
   return id;
 }
 
@@ -50,7 +65,12 @@ function artifactJson(ctx: EmulatorContext, repo: RepoRecord, a: Artifact) {
     created_at: ts(a.createdAt),
     updated_at: ts(a.createdAt),
     expires_at: ts(a.expiresAt),
-    workflow_run: { id: a.runId, repository_id: repo.id, head_repository_id: repo.id, head_branch: repo.default_branch },
+    workflow_run: {
+      id: a.runId,
+      repository_id: repo.id,
+      head_repository_id: repo.id,
+      head_branch: repo.default_branch,
+    },
   };
 }
 
@@ -61,11 +81,15 @@ function artifactFrom(repo: RepoRecord, idParam: string | undefined): Artifact {
 }
 
 /** The pre-signed URL the download route redirects to (outside the API; no token needed, short-lived). */
-export function serveArtifactDownload(ctx: EmulatorContext, path: string): { status: number; body: Buffer } | null {
+export function serveArtifactDownload(
+  ctx: EmulatorContext,
+  path: string,
+): { status: number; body: Buffer } | null {
   const match = /^\/_artifacts\/([A-Za-z0-9_-]{20,})$/.exec(path);
   if (!match) return null;
   const found = downloads.get(match[1]!);
-  if (!found || found.until <= ctx.clock.now()) return { status: 403, body: Buffer.from("AuthenticationFailed: the signed URL has expired") };
+  if (!found || found.until <= ctx.clock.now())
+    return { status: 403, body: Buffer.from("AuthenticationFailed: the signed URL has expired") };
   return { status: 200, body: found.zip };
 }
 
@@ -81,9 +105,15 @@ export const artifactRoutes: Route[] = [
       const runId = Number(params.run_id);
       if (!repo.runs.has(runId)) throw notFound();
       const name = req.query.get("name");
-      const all = [...artifactsOf(repo).values()].filter((a) => a.runId === runId && (!name || a.name === name)).sort((a, b) => b.id - a.id);
+      const all = [...artifactsOf(repo).values()]
+        .filter((a) => a.runId === runId && (!name || a.name === name))
+        .sort((a, b) => b.id - a.id);
       const { page, headers } = paginate(all, req, ctx.urls.api);
-      return { status: 200, body: { total_count: all.length, artifacts: page.map((a) => artifactJson(ctx, repo, a)) }, headers };
+      return {
+        status: 200,
+        body: { total_count: all.length, artifacts: page.map((a) => artifactJson(ctx, repo, a)) },
+        headers,
+      };
     },
   },
   {
@@ -91,7 +121,10 @@ export const artifactRoutes: Route[] = [
     template: "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}",
     auth: "repo",
     permission: actionsRead,
-    handle: ({ ctx, repo, params }) => ({ status: 200, body: artifactJson(ctx, repo, artifactFrom(repo, params.artifact_id)) }),
+    handle: ({ ctx, repo, params }) => ({
+      status: 200,
+      body: artifactJson(ctx, repo, artifactFrom(repo, params.artifact_id)),
+    }),
   },
   {
     method: "GET",

@@ -1,10 +1,24 @@
 import { actorOf, appOf, type EmulatorContext } from "../context.ts";
 import { commentJson, issueJson } from "../shapes.ts";
-import { checkBodyLength, HttpError, notFound, objectBody, paginate, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
+import {
+  checkBodyLength,
+  HttpError,
+  notFound,
+  objectBody,
+  paginate,
+  validationFailed,
+  type Route,
+  type RouteHandlerInput,
+  type RouteResult,
+} from "../router.ts";
 import { nodeId, type CommentRecord, type RepoRecord } from "../state.ts";
 import { callerHas, forbidden, issueFrom } from "./issue-helpers.ts";
 
-export function commentFrom(ctx: EmulatorContext, repo: RepoRecord, idParam: string | undefined): CommentRecord {
+export function commentFrom(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  idParam: string | undefined,
+): CommentRecord {
   if (!idParam || !/^\d+$/.test(idParam)) throw notFound();
   const comment = ctx.state.comments.get(Number(idParam));
   if (!comment || comment.repoId !== repo.id) throw notFound();
@@ -13,22 +27,42 @@ export function commentFrom(ctx: EmulatorContext, repo: RepoRecord, idParam: str
 
 function requiredBody(req: RouteHandlerInput["req"]): string {
   const body = objectBody(req).body;
-  if (body === undefined || body === null) throw new HttpError(422, "Invalid request.\n\n\"body\" wasn't supplied.");
-  if (typeof body !== "string") throw new HttpError(422, `Invalid request.\n\nFor 'body', ${JSON.stringify(body)} is not a string.`);
+  if (body === undefined || body === null)
+    throw new HttpError(422, 'Invalid request.\n\n"body" wasn\'t supplied.');
+  if (typeof body !== "string")
+    throw new HttpError(422, `Invalid request.\n\nFor 'body', ${JSON.stringify(body)} is not a string.`);
   if (body.trim() === "") throw validationFailed("IssueComment", "body", "missing_field");
   checkBodyLength(body, "IssueComment");
   return body;
 }
 
-function emitComment(ctx: EmulatorContext, action: string, repo: RepoRecord, comment: CommentRecord, extra: Record<string, unknown>, sender = comment.user): void {
+function emitComment(
+  ctx: EmulatorContext,
+  action: string,
+  repo: RepoRecord,
+  comment: CommentRecord,
+  extra: Record<string, unknown>,
+  sender = comment.user,
+): void {
   const issue = repo.issues.get(comment.issueNumber)!;
-  ctx.emit("issue_comment", { action, issue: issueJson(ctx.urls, ctx.state, repo, issue), comment: commentJson(ctx.urls, ctx.state, repo, comment), ...extra }, repo, sender);
+  ctx.emit(
+    "issue_comment",
+    {
+      action,
+      issue: issueJson(ctx.urls, ctx.state, repo, issue),
+      comment: commentJson(ctx.urls, ctx.state, repo, comment),
+      ...extra,
+    },
+    repo,
+    sender,
+  );
 }
 
 function mayModify(ctx: EmulatorContext, input: RouteHandlerInput, comment: CommentRecord): void {
   const { caller } = input;
   const isAuthor = caller.kind === "user" && caller.actor.id === comment.user.id;
-  if (!isAuthor && !callerHas(ctx, caller, "write")) throw forbidden("Must have push access to modify another user's comment.");
+  if (!isAuthor && !callerHas(ctx, caller, "write"))
+    throw forbidden("Must have push access to modify another user's comment.");
 }
 
 /** GitHub refuses new comments on an issue that already holds 2,500 (NOTES.md). */
@@ -38,7 +72,11 @@ function createComment(input: RouteHandlerInput): RouteResult {
   const { ctx, repo, caller, req, params } = input;
   const issue = issueFrom(repo, params.issue_number);
   const body = requiredBody(req);
-  if (issue.commentIds.length >= MAX_ISSUE_COMMENTS) throw new HttpError(422, `Commenting is disabled on issues with more than ${MAX_ISSUE_COMMENTS} comments`);
+  if (issue.commentIds.length >= MAX_ISSUE_COMMENTS)
+    throw new HttpError(
+      422,
+      `Commenting is disabled on issues with more than ${MAX_ISSUE_COMMENTS} comments`,
+    );
   const now = ctx.clock.now();
   const id = ctx.state.nextId("comment");
   const comment: CommentRecord = {
@@ -57,10 +95,18 @@ function createComment(input: RouteHandlerInput): RouteResult {
   issue.commentIds.push(id);
   issue.updated_at = now;
   emitComment(ctx, "created", repo, comment, {});
-  return { status: 201, body: commentJson(ctx.urls, ctx.state, repo, comment), headers: { location: commentJson(ctx.urls, ctx.state, repo, comment).url } };
+  return {
+    status: 201,
+    body: commentJson(ctx.urls, ctx.state, repo, comment),
+    headers: { location: commentJson(ctx.urls, ctx.state, repo, comment).url },
+  };
 }
 
-function listComments(comments: CommentRecord[], { ctx, repo, req }: RouteHandlerInput, sortable: boolean): RouteResult {
+function listComments(
+  comments: CommentRecord[],
+  { ctx, repo, req }: RouteHandlerInput,
+  sortable: boolean,
+): RouteResult {
   const since = req.query.get("since");
   const sinceMs = since === null ? null : Date.parse(since);
   if (sinceMs !== null && Number.isNaN(sinceMs)) throw validationFailed("IssueComment", "since", "invalid");
@@ -80,14 +126,22 @@ export const commentRoutes: Route[] = [
     template: "/repos/{owner}/{repo}/issues/comments",
     auth: "repo",
     permission: { name: "issues", level: "read" },
-    handle: (input) => listComments([...input.ctx.state.comments.values()].filter((c) => c.repoId === input.repo.id), input, true),
+    handle: (input) =>
+      listComments(
+        [...input.ctx.state.comments.values()].filter((c) => c.repoId === input.repo.id),
+        input,
+        true,
+      ),
   },
   {
     method: "GET",
     template: "/repos/{owner}/{repo}/issues/comments/{comment_id}",
     auth: "repo",
     permission: { name: "issues", level: "read" },
-    handle: ({ ctx, repo, params }) => ({ status: 200, body: commentJson(ctx.urls, ctx.state, repo, commentFrom(ctx, repo, params.comment_id)) }),
+    handle: ({ ctx, repo, params }) => ({
+      status: 200,
+      body: commentJson(ctx.urls, ctx.state, repo, commentFrom(ctx, repo, params.comment_id)),
+    }),
   },
   {
     method: "PATCH",
@@ -122,7 +176,12 @@ export const commentRoutes: Route[] = [
       ctx.state.comments.delete(comment.id);
       const issue = repo.issues.get(comment.issueNumber)!;
       issue.commentIds = issue.commentIds.filter((id) => id !== comment.id);
-      ctx.emit("issue_comment", { action: "deleted", issue: issueJson(ctx.urls, ctx.state, repo, issue), comment: snapshot }, repo, actorOf(caller));
+      ctx.emit(
+        "issue_comment",
+        { action: "deleted", issue: issueJson(ctx.urls, ctx.state, repo, issue), comment: snapshot },
+        repo,
+        actorOf(caller),
+      );
       return { status: 204 };
     },
   },
@@ -133,9 +192,17 @@ export const commentRoutes: Route[] = [
     permission: { name: "issues", level: "read" },
     handle: (input) => {
       const issue = issueFrom(input.repo, input.params.issue_number);
-      const comments = issue.commentIds.map((id) => input.ctx.state.comments.get(id)).filter((c) => c !== undefined);
+      const comments = issue.commentIds
+        .map((id) => input.ctx.state.comments.get(id))
+        .filter((c) => c !== undefined);
       return listComments(comments, input, false);
     },
   },
-  { method: "POST", template: "/repos/{owner}/{repo}/issues/{issue_number}/comments", auth: "repo", permission: { name: "issues", level: "write" }, handle: createComment },
+  {
+    method: "POST",
+    template: "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    auth: "repo",
+    permission: { name: "issues", level: "write" },
+    handle: createComment,
+  },
 ];

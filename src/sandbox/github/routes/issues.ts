@@ -1,8 +1,36 @@
 import { actorOf, appOf, type EmulatorContext } from "../context.ts";
 import { issueJson, labelJson, userJson } from "../shapes.ts";
-import { checkBodyLength, HttpError, objectBody, optionalString, paginate, stringList, validationFailed, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
-import { findUser, hasRole, nodeId, type IssueRecord, type LabelRecord, type RepoRecord, type UserRecord } from "../state.ts";
-import { addLabels, callerHas, emitIssueEvent, ensureLabel, forbidden, issueFrom, labelNames, removeLabel } from "./issue-helpers.ts";
+import {
+  checkBodyLength,
+  HttpError,
+  objectBody,
+  optionalString,
+  paginate,
+  stringList,
+  validationFailed,
+  type Route,
+  type RouteHandlerInput,
+  type RouteResult,
+} from "../router.ts";
+import {
+  findUser,
+  hasRole,
+  nodeId,
+  type IssueRecord,
+  type LabelRecord,
+  type RepoRecord,
+  type UserRecord,
+} from "../state.ts";
+import {
+  addLabels,
+  callerHas,
+  emitIssueEvent,
+  ensureLabel,
+  forbidden,
+  issueFrom,
+  labelNames,
+  removeLabel,
+} from "./issue-helpers.ts";
 
 const STATE_REASONS = new Set(["completed", "not_planned", "reopened", "duplicate"]);
 
@@ -11,20 +39,30 @@ function assignable(ctx: EmulatorContext, logins: string[]): UserRecord[] {
   return logins.map((login) => {
     const user = findUser(ctx.state, login);
     if (!user || user.type === "Organization" || !hasRole(ctx.state, user.login, "read")) {
-      throw new HttpError(422, "Validation Failed", { errors: [{ value: login, resource: "Issue", field: "assignees", code: "invalid" }] });
+      throw new HttpError(422, "Validation Failed", {
+        errors: [{ value: login, resource: "Issue", field: "assignees", code: "invalid" }],
+      });
     }
     return user;
   });
 }
 
-function setAssignees(ctx: EmulatorContext, repo: RepoRecord, issue: IssueRecord, next: UserRecord[], sender: UserRecord): void {
+function setAssignees(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  issue: IssueRecord,
+  next: UserRecord[],
+  sender: UserRecord,
+): void {
   const removed = issue.assignees.filter((a) => !next.some((n) => n.id === a.id));
   const added = next.filter((n) => !issue.assignees.some((a) => a.id === n.id));
   if (!removed.length && !added.length) return;
   issue.assignees = [...issue.assignees.filter((a) => !removed.includes(a)), ...added];
   issue.updated_at = ctx.clock.now();
-  for (const user of removed) emitIssueEvent(ctx, "unassigned", repo, issue, sender, { assignee: userJson(ctx.urls, user) });
-  for (const user of added) emitIssueEvent(ctx, "assigned", repo, issue, sender, { assignee: userJson(ctx.urls, user) });
+  for (const user of removed)
+    emitIssueEvent(ctx, "unassigned", repo, issue, sender, { assignee: userJson(ctx.urls, user) });
+  for (const user of added)
+    emitIssueEvent(ctx, "assigned", repo, issue, sender, { assignee: userJson(ctx.urls, user) });
 }
 
 /**
@@ -34,11 +72,20 @@ function setAssignees(ctx: EmulatorContext, repo: RepoRecord, issue: IssueRecord
 export function openIssue(
   ctx: EmulatorContext,
   repo: RepoRecord,
-  input: { title: string; body: string | null; author: UserRecord; app: IssueRecord["performed_via_github_app"]; labels: LabelRecord[]; assignees?: UserRecord[] },
+  input: {
+    title: string;
+    body: string | null;
+    author: UserRecord;
+    app: IssueRecord["performed_via_github_app"];
+    labels: LabelRecord[];
+    assignees?: UserRecord[];
+  },
 ): IssueRecord {
   const now = ctx.clock.now();
   const id = ctx.state.nextId("issue");
-  const labels = input.labels.filter((l, i, all) => all.findIndex((o) => o.name.toLowerCase() === l.name.toLowerCase()) === i);
+  const labels = input.labels.filter(
+    (l, i, all) => all.findIndex((o) => o.name.toLowerCase() === l.name.toLowerCase()) === i,
+  );
   const issue: IssueRecord = {
     id,
     node_id: nodeId("I", id),
@@ -62,19 +109,24 @@ export function openIssue(
   };
   repo.issues.set(issue.number, issue);
   emitIssueEvent(ctx, "opened", repo, issue, input.author);
-  for (const label of labels) emitIssueEvent(ctx, "labeled", repo, issue, input.author, { label: labelJson(ctx.urls, repo, label) });
+  for (const label of labels)
+    emitIssueEvent(ctx, "labeled", repo, issue, input.author, { label: labelJson(ctx.urls, repo, label) });
   if (input.assignees) setAssignees(ctx, repo, issue, input.assignees, input.author);
   return issue;
 }
 
 function createIssue({ ctx, repo, caller, req }: RouteHandlerInput): RouteResult {
   const body = objectBody(req);
-  if (body.title === undefined || body.title === null || body.title === "") throw new HttpError(422, "Invalid request.\n\n\"title\" wasn't supplied.");
+  if (body.title === undefined || body.title === null || body.title === "")
+    throw new HttpError(422, 'Invalid request.\n\n"title" wasn\'t supplied.');
   const title = typeof body.title === "number" ? String(body.title) : optionalString(body, "title", "Issue")!;
   const text = body.body === null ? null : (optionalString(body, "body", "Issue") ?? null);
   checkBodyLength(text, "Issue");
   const labels = body.labels === undefined ? [] : labelNames(body.labels);
-  const assigneeLogins = [...(stringList(body, "assignees", "Issue") ?? []), ...(typeof body.assignee === "string" ? [body.assignee] : [])];
+  const assigneeLogins = [
+    ...(stringList(body, "assignees", "Issue") ?? []),
+    ...(typeof body.assignee === "string" ? [body.assignee] : []),
+  ];
   // "Only users with push access can set labels/assignees for new issues. They are silently dropped otherwise."
   // With push access, a label the repository lacks is created (colour ededed, no description).
   const mayTriage = callerHas(ctx, caller, "write");
@@ -87,7 +139,11 @@ function createIssue({ ctx, repo, caller, req }: RouteHandlerInput): RouteResult
     labels: mayTriage ? labels.map((name) => ensureLabel(ctx, repo, name)) : [],
     assignees,
   });
-  return { status: 201, body: issueJson(ctx.urls, ctx.state, repo, issue), headers: { location: `${ctx.urls.api}/repos/${repo.full_name}/issues/${issue.number}` } };
+  return {
+    status: 201,
+    body: issueJson(ctx.urls, ctx.state, repo, issue),
+    headers: { location: `${ctx.urls.api}/repos/${repo.full_name}/issues/${issue.number}` },
+  };
 }
 
 function updateIssue({ ctx, repo, caller, req, params }: RouteHandlerInput): RouteResult {
@@ -95,20 +151,38 @@ function updateIssue({ ctx, repo, caller, req, params }: RouteHandlerInput): Rou
   const body = objectBody(req);
   const actor = actorOf(caller);
   const isAuthor = caller.kind === "user" && issue.user.id === caller.actor.id;
-  const title = body.title === undefined ? undefined : typeof body.title === "number" ? String(body.title) : body.title === null ? null : optionalString(body, "title", "Issue");
+  const title =
+    body.title === undefined
+      ? undefined
+      : typeof body.title === "number"
+        ? String(body.title)
+        : body.title === null
+          ? null
+          : optionalString(body, "title", "Issue");
   if (title === null || title === "") throw validationFailed("Issue", "title", "missing_field");
   const text = body.body === null ? null : optionalString(body, "body", "Issue");
   checkBodyLength(text, "Issue");
   const state = optionalString(body, "state", "Issue");
-  if (state !== undefined && state !== "open" && state !== "closed") throw validationFailed("Issue", "state", "invalid");
+  if (state !== undefined && state !== "open" && state !== "closed")
+    throw validationFailed("Issue", "state", "invalid");
   const reason = body.state_reason === null ? null : optionalString(body, "state_reason", "Issue");
-  if (reason !== undefined && reason !== null && !STATE_REASONS.has(reason)) throw validationFailed("Issue", "state_reason", "invalid");
+  if (reason !== undefined && reason !== null && !STATE_REASONS.has(reason))
+    throw validationFailed("Issue", "state_reason", "invalid");
   const wantsContent = title !== undefined || text !== undefined;
-  if (wantsContent && !isAuthor && !callerHas(ctx, caller, "write")) throw forbidden("Must have push access to update this issue.");
-  if ((state !== undefined || reason !== undefined) && !isAuthor && !callerHas(ctx, caller, "triage")) throw forbidden("Must have triage access to close or reopen this issue.");
+  if (wantsContent && !isAuthor && !callerHas(ctx, caller, "write"))
+    throw forbidden("Must have push access to update this issue.");
+  if ((state !== undefined || reason !== undefined) && !isAuthor && !callerHas(ctx, caller, "triage"))
+    throw forbidden("Must have triage access to close or reopen this issue.");
   const mayTriage = callerHas(ctx, caller, "triage");
   const labels = body.labels === undefined ? undefined : labelNames(body.labels);
-  const assigneeLogins = body.assignees !== undefined ? (stringList(body, "assignees", "Issue") ?? []) : body.assignee !== undefined ? (body.assignee === null ? [] : [String(body.assignee)]) : undefined;
+  const assigneeLogins =
+    body.assignees !== undefined
+      ? (stringList(body, "assignees", "Issue") ?? [])
+      : body.assignee !== undefined
+        ? body.assignee === null
+          ? []
+          : [String(body.assignee)]
+        : undefined;
   const assignees = mayTriage && assigneeLogins !== undefined ? assignable(ctx, assigneeLogins) : undefined;
 
   const now = ctx.clock.now();
@@ -145,7 +219,9 @@ function updateIssue({ ctx, repo, caller, req, params }: RouteHandlerInput): Rou
     issue.updated_at = now;
   }
   if (mayTriage && labels !== undefined) {
-    for (const name of [...issue.labels]) if (!labels.some((l) => l.toLowerCase() === name.toLowerCase())) removeLabel(ctx, repo, issue, name, actor);
+    for (const name of [...issue.labels])
+      if (!labels.some((l) => l.toLowerCase() === name.toLowerCase()))
+        removeLabel(ctx, repo, issue, name, actor);
     addLabels(ctx, repo, issue, labels, actor);
   }
   if (assignees !== undefined) setAssignees(ctx, repo, issue, assignees, actor);
@@ -156,7 +232,10 @@ function listIssues({ ctx, repo, req }: RouteHandlerInput): RouteResult {
   const q = req.query;
   const state = q.get("state") ?? "open";
   if (!["open", "closed", "all"].includes(state)) throw validationFailed("Issue", "state", "invalid");
-  const labels = (q.get("labels") ?? "").split(",").map((l) => l.trim().toLowerCase()).filter(Boolean);
+  const labels = (q.get("labels") ?? "")
+    .split(",")
+    .map((l) => l.trim().toLowerCase())
+    .filter(Boolean);
   const creator = q.get("creator")?.toLowerCase();
   const assignee = q.get("assignee");
   const since = q.get("since");
@@ -166,7 +245,8 @@ function listIssues({ ctx, repo, req }: RouteHandlerInput): RouteResult {
   const direction = q.get("direction") ?? "desc";
   if (!["created", "updated", "comments"].includes(sort)) throw validationFailed("Issue", "sort", "invalid");
   if (!["asc", "desc"].includes(direction)) throw validationFailed("Issue", "direction", "invalid");
-  const key = (issue: IssueRecord) => (sort === "updated" ? issue.updated_at : sort === "comments" ? issue.commentIds.length : issue.created_at);
+  const key = (issue: IssueRecord) =>
+    sort === "updated" ? issue.updated_at : sort === "comments" ? issue.commentIds.length : issue.created_at;
   const issues = [...repo.issues.values()]
     .filter((i) => state === "all" || i.state === state)
     .filter((i) => labels.every((l) => i.labels.some((name) => name.toLowerCase() === l)))
@@ -184,16 +264,37 @@ function listIssues({ ctx, repo, req }: RouteHandlerInput): RouteResult {
 }
 
 export const issueRoutes: Route[] = [
-  { method: "GET", template: "/repos/{owner}/{repo}/issues", auth: "repo", permission: { name: "issues", level: "read" }, handle: listIssues },
-  { method: "POST", template: "/repos/{owner}/{repo}/issues", auth: "repo", permission: { name: "issues", level: "write" }, handle: createIssue },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/issues",
+    auth: "repo",
+    permission: { name: "issues", level: "read" },
+    handle: listIssues,
+  },
+  {
+    method: "POST",
+    template: "/repos/{owner}/{repo}/issues",
+    auth: "repo",
+    permission: { name: "issues", level: "write" },
+    handle: createIssue,
+  },
   {
     method: "GET",
     template: "/repos/{owner}/{repo}/issues/{issue_number}",
     auth: "repo",
     permission: { name: "issues", level: "read" },
-    handle: ({ ctx, repo, params }) => ({ status: 200, body: issueJson(ctx.urls, ctx.state, repo, issueFrom(repo, params.issue_number)) }),
+    handle: ({ ctx, repo, params }) => ({
+      status: 200,
+      body: issueJson(ctx.urls, ctx.state, repo, issueFrom(repo, params.issue_number)),
+    }),
   },
-  { method: "PATCH", template: "/repos/{owner}/{repo}/issues/{issue_number}", auth: "repo", permission: { name: "issues", level: "write" }, handle: updateIssue },
+  {
+    method: "PATCH",
+    template: "/repos/{owner}/{repo}/issues/{issue_number}",
+    auth: "repo",
+    permission: { name: "issues", level: "write" },
+    handle: updateIssue,
+  },
   {
     method: "POST",
     template: "/repos/{owner}/{repo}/issues/{issue_number}/assignees",
@@ -203,7 +304,13 @@ export const issueRoutes: Route[] = [
     handle: ({ ctx, repo, caller, req, params }) => {
       const issue = issueFrom(repo, params.issue_number);
       const add = assignable(ctx, stringList(objectBody(req), "assignees", "Issue") ?? []);
-      setAssignees(ctx, repo, issue, [...issue.assignees, ...add.filter((u) => !issue.assignees.some((a) => a.id === u.id))], actorOf(caller));
+      setAssignees(
+        ctx,
+        repo,
+        issue,
+        [...issue.assignees, ...add.filter((u) => !issue.assignees.some((a) => a.id === u.id))],
+        actorOf(caller),
+      );
       return { status: 201, body: issueJson(ctx.urls, ctx.state, repo, issue) };
     },
   },
@@ -216,7 +323,13 @@ export const issueRoutes: Route[] = [
     handle: ({ ctx, repo, caller, req, params }) => {
       const issue = issueFrom(repo, params.issue_number);
       const remove = (stringList(objectBody(req), "assignees", "Issue") ?? []).map((l) => l.toLowerCase());
-      setAssignees(ctx, repo, issue, issue.assignees.filter((a) => !remove.includes(a.login.toLowerCase())), actorOf(caller));
+      setAssignees(
+        ctx,
+        repo,
+        issue,
+        issue.assignees.filter((a) => !remove.includes(a.login.toLowerCase())),
+        actorOf(caller),
+      );
       return { status: 200, body: issueJson(ctx.urls, ctx.state, repo, issue) };
     },
   },

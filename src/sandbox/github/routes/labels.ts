@@ -1,7 +1,15 @@
 import { actorOf } from "../context.ts";
 import { labelJson } from "../shapes.ts";
 import { HttpError, notFound, objectBody, optionalString, paginate, type Route } from "../router.ts";
-import { addLabels, callerHas, createLabel, issueFrom, issueLabelsJson, labelNames, removeLabel } from "./issue-helpers.ts";
+import {
+  addLabels,
+  callerHas,
+  createLabel,
+  issueFrom,
+  issueLabelsJson,
+  labelNames,
+  removeLabel,
+} from "./issue-helpers.ts";
 
 const read = { name: "issues", level: "read" } as const;
 const write = { name: "issues", level: "write" } as const;
@@ -14,7 +22,11 @@ export const labelRoutes: Route[] = [
     auth: "repo",
     permission: read,
     handle: ({ ctx, repo, req }) => {
-      const { page, headers } = paginate([...repo.labels.values()].map((l) => labelJson(ctx.urls, repo, l)), req, ctx.urls.api);
+      const { page, headers } = paginate(
+        [...repo.labels.values()].map((l) => labelJson(ctx.urls, repo, l)),
+        req,
+        ctx.urls.api,
+      );
       return { status: 200, body: page, headers };
     },
   },
@@ -27,8 +39,14 @@ export const labelRoutes: Route[] = [
     handle: ({ ctx, repo, req }) => {
       const body = objectBody(req);
       const name = optionalString(body, "name", "Label");
-      if (!name) throw new HttpError(422, "Validation Failed", { errors: [{ resource: "Label", field: "name", code: "missing_field" }] });
-      if (repo.labels.has(name.toLowerCase())) throw new HttpError(422, "Validation Failed", { errors: [{ resource: "Label", field: "name", code: "already_exists" }] });
+      if (!name)
+        throw new HttpError(422, "Validation Failed", {
+          errors: [{ resource: "Label", field: "name", code: "missing_field" }],
+        });
+      if (repo.labels.has(name.toLowerCase()))
+        throw new HttpError(422, "Validation Failed", {
+          errors: [{ resource: "Label", field: "name", code: "already_exists" }],
+        });
       const color = (optionalString(body, "color", "Label") ?? "ededed").replace(/^#/, "");
       const label = createLabel(ctx, repo, name, color, optionalString(body, "description", "Label") ?? null);
       return { status: 201, body: labelJson(ctx.urls, repo, label) };
@@ -51,7 +69,11 @@ export const labelRoutes: Route[] = [
     auth: "repo",
     permission: read,
     handle: ({ ctx, repo, params, req }) => {
-      const { page, headers } = paginate(issueLabelsJson(ctx, repo, issueFrom(repo, params.issue_number)), req, ctx.urls.api);
+      const { page, headers } = paginate(
+        issueLabelsJson(ctx, repo, issueFrom(repo, params.issue_number)),
+        req,
+        ctx.urls.api,
+      );
       return { status: 200, body: page, headers };
     },
   },
@@ -77,7 +99,9 @@ export const labelRoutes: Route[] = [
       const issue = issueFrom(repo, params.issue_number);
       const names = labelNames(req.body ?? []);
       const actor = actorOf(caller);
-      for (const name of [...issue.labels]) if (!names.some((n) => n.toLowerCase() === name.toLowerCase())) removeLabel(ctx, repo, issue, name, actor);
+      for (const name of [...issue.labels])
+        if (!names.some((n) => n.toLowerCase() === name.toLowerCase()))
+          removeLabel(ctx, repo, issue, name, actor);
       addLabels(ctx, repo, issue, names, actor);
       return { status: 200, body: issueLabelsJson(ctx, repo, issue) };
     },
@@ -102,7 +126,8 @@ export const labelRoutes: Route[] = [
     userRole: "triage",
     handle: ({ ctx, repo, params, caller }) => {
       const issue = issueFrom(repo, params.issue_number);
-      if (!callerHas(ctx, caller, "triage") || !removeLabel(ctx, repo, issue, params.name!, actorOf(caller))) throw new HttpError(404, "Label does not exist");
+      if (!callerHas(ctx, caller, "triage") || !removeLabel(ctx, repo, issue, params.name!, actorOf(caller)))
+        throw new HttpError(404, "Label does not exist");
       return { status: 200, body: issueLabelsJson(ctx, repo, issue) };
     },
   },

@@ -22,9 +22,19 @@ export const orgRoutes: Route[] = [
     handle: ({ ctx, caller, params, req }) => {
       const team = visibleTeam(ctx, caller, params.org!, params.team_slug!);
       const role = req.query.get("role") ?? "all";
-      if (!["all", "member", "maintainer"].includes(role)) throw new HttpError(422, "Validation Failed", { errors: [{ resource: "Team", field: "role", code: "invalid" }] });
-      const members = role === "maintainer" ? [] : team.members.map((login) => findUser(ctx.state, login)).filter((u) => u !== undefined);
-      const { page, headers } = paginate(members.map((u) => userJson(ctx.urls, u)), req, ctx.urls.api);
+      if (!["all", "member", "maintainer"].includes(role))
+        throw new HttpError(422, "Validation Failed", {
+          errors: [{ resource: "Team", field: "role", code: "invalid" }],
+        });
+      const members =
+        role === "maintainer"
+          ? []
+          : team.members.map((login) => findUser(ctx.state, login)).filter((u) => u !== undefined);
+      const { page, headers } = paginate(
+        members.map((u) => userJson(ctx.urls, u)),
+        req,
+        ctx.urls.api,
+      );
       return { status: 200, body: page, headers };
     },
   },
@@ -39,7 +49,11 @@ export const orgRoutes: Route[] = [
       if (!team.members.some((m) => m.toLowerCase() === username)) throw notFound();
       return {
         status: 200,
-        body: { url: `${ctx.urls.api}/teams/${team.id}/memberships/${encodeURIComponent(params.username!)}`, role: "member", state: "active" },
+        body: {
+          url: `${ctx.urls.api}/teams/${team.id}/memberships/${encodeURIComponent(params.username!)}`,
+          role: "member",
+          state: "active",
+        },
       };
     },
   },
@@ -53,7 +67,13 @@ export const orgRoutes: Route[] = [
     handle: ({ ctx, caller, params, req }) => {
       const team = visibleTeam(ctx, caller, params.org!, params.team_slug!);
       const repo = findRepo(ctx.state, params.owner!, params.repo!);
-      if (!repo || repo.owner.login.toLowerCase() !== team.org.toLowerCase() || team.repoPermission === null || team.repoPermission === "none") throw notFound();
+      if (
+        !repo ||
+        repo.owner.login.toLowerCase() !== team.org.toLowerCase() ||
+        team.repoPermission === null ||
+        team.repoPermission === "none"
+      )
+        throw notFound();
       const accept = String(req.headers.accept ?? "");
       if (!accept.includes("application/vnd.github.v3.repository+json")) return { status: 204 };
       const rank = ["none", "read", "triage", "write", "maintain", "admin"];
@@ -62,7 +82,13 @@ export const orgRoutes: Route[] = [
         status: 200,
         body: {
           ...repositoryJson(ctx.urls, ctx.state, repo, {
-            permissions: { admin: has("admin"), maintain: has("maintain"), push: has("write"), triage: has("triage"), pull: has("read") },
+            permissions: {
+              admin: has("admin"),
+              maintain: has("maintain"),
+              push: has("write"),
+              triage: has("triage"),
+              pull: has("read"),
+            },
           }),
           role_name: team.repoPermission,
         },

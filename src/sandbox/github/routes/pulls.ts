@@ -4,7 +4,9 @@ import { notFound, paginate, type Route, type RouteHandlerInput, type RouteResul
 import { commitShaOf, filesAt, nodeId, type PullRecord, type RepoRecord, type UserRecord } from "../state.ts";
 
 function pullOf({ repo, params }: RouteHandlerInput): PullRecord {
-  const pull = /^\d+$/.test(params.pull_number ?? "") ? repo.pulls.get(Number(params.pull_number)) : undefined;
+  const pull = /^\d+$/.test(params.pull_number ?? "")
+    ? repo.pulls.get(Number(params.pull_number))
+    : undefined;
   if (!pull) throw notFound();
   return pull;
 }
@@ -19,12 +21,29 @@ function snapshot(repo: RepoRecord, ref: string): string {
   return sha;
 }
 
-function emitPull(ctx: EmulatorContext, repo: RepoRecord, pull: PullRecord, action: string, sender: UserRecord, extra: Record<string, unknown> = {}): void {
-  ctx.emit("pull_request", { action, number: pull.number, ...extra, pull_request: pullRequestJson(ctx.urls, ctx.state, repo, pull) }, repo, sender);
+function emitPull(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  pull: PullRecord,
+  action: string,
+  sender: UserRecord,
+  extra: Record<string, unknown> = {},
+): void {
+  ctx.emit(
+    "pull_request",
+    { action, number: pull.number, ...extra, pull_request: pullRequestJson(ctx.urls, ctx.state, repo, pull) },
+    repo,
+    sender,
+  );
 }
 
 /** A person opens a pull request from `head` into the default branch (`pull_request.opened`). */
-export function openPull(ctx: EmulatorContext, repo: RepoRecord, user: UserRecord, options: { head: string; title: string; body?: string }): PullRecord {
+export function openPull(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  user: UserRecord,
+  options: { head: string; title: string; body?: string },
+): PullRecord {
   const now = ctx.clock.now();
   const id = ctx.state.nextId("pull");
   const pull: PullRecord = {
@@ -47,7 +66,12 @@ export function openPull(ctx: EmulatorContext, repo: RepoRecord, user: UserRecor
 }
 
 /** A push to the head branch of open pull requests (`pull_request.synchronize`, with before/after). */
-export function synchronizePulls(ctx: EmulatorContext, repo: RepoRecord, branch: string, sender: UserRecord): void {
+export function synchronizePulls(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  branch: string,
+  sender: UserRecord,
+): void {
   for (const pull of repo.pulls.values()) {
     if (pull.state !== "open" || pull.head.ref !== branch) continue;
     const before = pull.head.sha;
@@ -60,7 +84,13 @@ export function synchronizePulls(ctx: EmulatorContext, repo: RepoRecord, branch:
   }
 }
 
-export function setPullState(ctx: EmulatorContext, repo: RepoRecord, number: number, state: "open" | "closed", sender: UserRecord): PullRecord {
+export function setPullState(
+  ctx: EmulatorContext,
+  repo: RepoRecord,
+  number: number,
+  state: "open" | "closed",
+  sender: UserRecord,
+): PullRecord {
   const pull = repo.pulls.get(number);
   if (!pull) throw new Error(`no pull request #${number}`);
   if (pull.state === state) return pull;
@@ -80,6 +110,21 @@ function listFiles(input: RouteHandlerInput): RouteResult {
 }
 
 export const pullRoutes: Route[] = [
-  { method: "GET", template: "/repos/{owner}/{repo}/pulls/{pull_number}", auth: "repo", permission: { name: "pull_requests", level: "read" }, handle: (input) => ({ status: 200, body: pullRequestJson(input.ctx.urls, input.ctx.state, input.repo, pullOf(input)) }) },
-  { method: "GET", template: "/repos/{owner}/{repo}/pulls/{pull_number}/files", auth: "repo", permission: { name: "pull_requests", level: "read" }, handle: listFiles },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/pulls/{pull_number}",
+    auth: "repo",
+    permission: { name: "pull_requests", level: "read" },
+    handle: (input) => ({
+      status: 200,
+      body: pullRequestJson(input.ctx.urls, input.ctx.state, input.repo, pullOf(input)),
+    }),
+  },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/pulls/{pull_number}/files",
+    auth: "repo",
+    permission: { name: "pull_requests", level: "read" },
+    handle: listFiles,
+  },
 ];

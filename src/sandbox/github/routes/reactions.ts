@@ -1,6 +1,14 @@
 import { actorOf } from "../context.ts";
 import { reactionJson } from "../shapes.ts";
-import { HttpError, notFound, objectBody, paginate, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
+import {
+  HttpError,
+  notFound,
+  objectBody,
+  paginate,
+  type Route,
+  type RouteHandlerInput,
+  type RouteResult,
+} from "../router.ts";
 import { nodeId, REACTIONS, type ReactionContent, type ReactionRecord } from "../state.ts";
 import { commentFrom } from "./comments.ts";
 import { issueFrom } from "./issue-helpers.ts";
@@ -12,7 +20,9 @@ const onIssue: Target = ({ repo, params }) => issueFrom(repo, params.issue_numbe
 
 function contentOf(value: unknown): ReactionContent {
   if (typeof value !== "string" || !REACTIONS.includes(value as ReactionContent)) {
-    throw new HttpError(422, "Validation Failed", { errors: [{ resource: "Reaction", field: "content", code: "invalid", value }] });
+    throw new HttpError(422, "Validation Failed", {
+      errors: [{ resource: "Reaction", field: "content", code: "invalid", value }],
+    });
   }
   return value as ReactionContent;
 }
@@ -26,7 +36,13 @@ function create(target: Target) {
     const existing = subject.reactions.find((r) => r.user.id === user.id && r.content === content);
     if (existing) return { status: 200, body: reactionJson(input.ctx.urls, existing) };
     const id = input.ctx.state.nextId("reaction");
-    const reaction: ReactionRecord = { id, node_id: nodeId("REA", id), user, content, created_at: input.ctx.clock.now() };
+    const reaction: ReactionRecord = {
+      id,
+      node_id: nodeId("REA", id),
+      user,
+      content,
+      created_at: input.ctx.clock.now(),
+    };
     subject.reactions.push(reaction);
     return { status: 201, body: reactionJson(input.ctx.urls, reaction) };
   };
@@ -58,10 +74,46 @@ const read = { name: "issues", level: "read" } as const;
 const write = { name: "issues", level: "write" } as const;
 
 export const reactionRoutes: Route[] = [
-  { method: "GET", template: "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", auth: "repo", permission: read, handle: list(onComment) },
-  { method: "POST", template: "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", auth: "repo", permission: write, handle: create(onComment) },
-  { method: "DELETE", template: "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}", auth: "repo", permission: write, handle: remove(onComment) },
-  { method: "GET", template: "/repos/{owner}/{repo}/issues/{issue_number}/reactions", auth: "repo", permission: read, handle: list(onIssue) },
-  { method: "POST", template: "/repos/{owner}/{repo}/issues/{issue_number}/reactions", auth: "repo", permission: write, handle: create(onIssue) },
-  { method: "DELETE", template: "/repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}", auth: "repo", permission: write, handle: remove(onIssue) },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+    auth: "repo",
+    permission: read,
+    handle: list(onComment),
+  },
+  {
+    method: "POST",
+    template: "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+    auth: "repo",
+    permission: write,
+    handle: create(onComment),
+  },
+  {
+    method: "DELETE",
+    template: "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}",
+    auth: "repo",
+    permission: write,
+    handle: remove(onComment),
+  },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/issues/{issue_number}/reactions",
+    auth: "repo",
+    permission: read,
+    handle: list(onIssue),
+  },
+  {
+    method: "POST",
+    template: "/repos/{owner}/{repo}/issues/{issue_number}/reactions",
+    auth: "repo",
+    permission: write,
+    handle: create(onIssue),
+  },
+  {
+    method: "DELETE",
+    template: "/repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}",
+    auth: "repo",
+    permission: write,
+    handle: remove(onIssue),
+  },
 ];

@@ -1,6 +1,13 @@
 import { blobSha, contentEntryJson, contentFileJson, repositoryJson, userJson } from "../shapes.ts";
 import { HttpError, notFound, type Route, type RouteHandlerInput, type RouteResult } from "../router.ts";
-import { filesAt, findUser, hasRole, permissionOf, type EmulatorState, type RepoPermission } from "../state.ts";
+import {
+  filesAt,
+  findUser,
+  hasRole,
+  permissionOf,
+  type EmulatorState,
+  type RepoPermission,
+} from "../state.ts";
 import type { Caller } from "../auth.ts";
 import { getGitBlob } from "./git.ts";
 
@@ -33,13 +40,26 @@ function getContent({ ctx, repo, params, req }: RouteHandlerInput): RouteResult 
     // GitHub: a link to a file of the repository answers with that file; any other link describes itself.
     const target = resolveLink(path, link);
     const text = target === null ? undefined : files[target];
-    if (target !== null && text !== undefined) return { status: 200, body: contentFileJson(ctx.urls, repo, target, text, refName) };
-    return { status: 200, body: { ...contentEntryJson(ctx.urls, repo, path, { type: "file", content: link }, refName), type: "symlink", target: link } };
+    if (target !== null && text !== undefined)
+      return { status: 200, body: contentFileJson(ctx.urls, repo, target, text, refName) };
+    return {
+      status: 200,
+      body: {
+        ...contentEntryJson(ctx.urls, repo, path, { type: "file", content: link }, refName),
+        type: "symlink",
+        target: link,
+      },
+    };
   }
   const content = files[path];
   if (path && content !== undefined) {
     // The raw media type answers with the file itself, whatever its size (the JSON leaves `content` empty over 1 MB).
-    if (/application\/vnd\.github(\.v3)?\.raw/.test(String(req.headers.accept ?? ""))) return { status: 200, raw: content, headers: { "content-type": "application/vnd.github.raw; charset=utf-8" } };
+    if (/application\/vnd\.github(\.v3)?\.raw/.test(String(req.headers.accept ?? "")))
+      return {
+        status: 200,
+        raw: content,
+        headers: { "content-type": "application/vnd.github.raw; charset=utf-8" },
+      };
     return { status: 200, body: contentFileJson(ctx.urls, repo, path, content, refName) };
   }
   const prefix = path ? `${path}/` : "";
@@ -51,11 +71,22 @@ function getContent({ ctx, repo, params, req }: RouteHandlerInput): RouteResult 
     if (slash === -1) entries.set(filePath, { type: "file", content: text });
     else entries.set(prefix + rest.slice(0, slash), { type: "dir" });
   }
-  const linked = [...links.entries()].filter(([p]) => p.startsWith(prefix) && !p.slice(prefix.length).includes("/"));
+  const linked = [...links.entries()].filter(
+    ([p]) => p.startsWith(prefix) && !p.slice(prefix.length).includes("/"),
+  );
   if (entries.size === 0 && linked.length === 0 && path) throw notFound();
   const listing = [
-    ...[...entries.entries()].map(([p, entry]) => ({ p, json: contentEntryJson(ctx.urls, repo, p, entry, refName) as Record<string, unknown> })),
-    ...linked.map(([p, target]) => ({ p, json: { ...contentEntryJson(ctx.urls, repo, p, { type: "file", content: target }, refName), type: "symlink" } })),
+    ...[...entries.entries()].map(([p, entry]) => ({
+      p,
+      json: contentEntryJson(ctx.urls, repo, p, entry, refName) as Record<string, unknown>,
+    })),
+    ...linked.map(([p, target]) => ({
+      p,
+      json: {
+        ...contentEntryJson(ctx.urls, repo, p, { type: "file", content: target }, refName),
+        type: "symlink",
+      },
+    })),
   ]
     .sort((a, b) => a.p.localeCompare(b.p))
     .map((e) => e.json);
@@ -63,7 +94,14 @@ function getContent({ ctx, repo, params, req }: RouteHandlerInput): RouteResult 
 }
 
 /** GitHub's legacy base role: maintain counts as write, triage as read. */
-const BASE_ROLE: Record<RepoPermission, "admin" | "write" | "read" | "none"> = { admin: "admin", maintain: "write", write: "write", triage: "read", read: "read", none: "none" };
+const BASE_ROLE: Record<RepoPermission, "admin" | "write" | "read" | "none"> = {
+  admin: "admin",
+  maintain: "write",
+  write: "write",
+  triage: "read",
+  read: "read",
+  none: "none",
+};
 
 function collaboratorPermission({ ctx, params }: RouteHandlerInput): RouteResult {
   const user = findUser(ctx.state, params.username!);
@@ -78,7 +116,13 @@ function collaboratorPermission({ ctx, params }: RouteHandlerInput): RouteResult
       role_name: role,
       user: {
         ...userJson(ctx.urls, user),
-        permissions: { admin: has("admin"), maintain: has("maintain"), push: has("write"), triage: has("triage"), pull: has("read") },
+        permissions: {
+          admin: has("admin"),
+          maintain: has("maintain"),
+          push: has("write"),
+          triage: has("triage"),
+          pull: has("read"),
+        },
         role_name: role,
       },
     },
@@ -112,18 +156,58 @@ function getBlob(input: RouteHandlerInput): RouteResult {
     for (const text of Object.values(files)) {
       if (blobSha(text) !== sha) continue;
       const bytes = Buffer.from(text, "utf8");
-      return { status: 200, body: { sha, node_id: `B_${sha.slice(0, 20)}`, size: bytes.length, url: "", content: `${bytes.toString("base64").replace(/(.{60})/g, "$1\n")}\n`, encoding: "base64" } };
+      return {
+        status: 200,
+        body: {
+          sha,
+          node_id: `B_${sha.slice(0, 20)}`,
+          size: bytes.length,
+          url: "",
+          content: `${bytes.toString("base64").replace(/(.{60})/g, "$1\n")}\n`,
+          encoding: "base64",
+        },
+      };
     }
   }
   throw notFound();
 }
 
 export const repoRoutes: Route[] = [
-  { method: "GET", template: "/repos/{owner}/{repo}/git/blobs/{file_sha}", auth: "repo", permission: { name: "contents", level: "read" }, handle: getBlob },
-  { method: "GET", template: "/repos/{owner}/{repo}", auth: "repo", permission: { name: "metadata", level: "read" }, handle: getRepository },
-  { method: "GET", template: "/repositories/{repository_id}", auth: "repo", permission: { name: "metadata", level: "read" }, handle: getRepository },
-  { method: "GET", template: "/repos/{owner}/{repo}/contents", auth: "repo", permission: { name: "contents", level: "read" }, handle: getContent },
-  { method: "GET", template: "/repos/{owner}/{repo}/contents/{path}", auth: "repo", permission: { name: "contents", level: "read" }, handle: getContent },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/git/blobs/{file_sha}",
+    auth: "repo",
+    permission: { name: "contents", level: "read" },
+    handle: getBlob,
+  },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}",
+    auth: "repo",
+    permission: { name: "metadata", level: "read" },
+    handle: getRepository,
+  },
+  {
+    method: "GET",
+    template: "/repositories/{repository_id}",
+    auth: "repo",
+    permission: { name: "metadata", level: "read" },
+    handle: getRepository,
+  },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/contents",
+    auth: "repo",
+    permission: { name: "contents", level: "read" },
+    handle: getContent,
+  },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/contents/{path}",
+    auth: "repo",
+    permission: { name: "contents", level: "read" },
+    handle: getContent,
+  },
   {
     method: "GET",
     template: "/repos/{owner}/{repo}/collaborators/{username}/permission",
@@ -142,4 +226,3 @@ export const repoRoutes: Route[] = [
     },
   },
 ];
-

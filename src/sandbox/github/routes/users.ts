@@ -9,7 +9,6 @@ import { findUser } from "../state.ts";
  */
 export const userRoutes: Route[] = [
   {
-
     // The authenticated user: a person's token (their own, or a user-to-server token of an app acting
     // for them). An installation token or the app's JWT is no user: GitHub answers 403.
     method: "GET",
@@ -27,7 +26,12 @@ export const userRoutes: Route[] = [
     handle: ({ ctx, params, req }) => {
       const user = findUser(ctx.state, params.username!);
       if (!user) throw notFound();
-      const keys = (ctx.state.signingKeys.get(user.login.toLowerCase()) ?? []).map((k) => ({ id: k.id, key: k.key, title: k.title, created_at: ts(k.created_at) }));
+      const keys = (ctx.state.signingKeys.get(user.login.toLowerCase()) ?? []).map((k) => ({
+        id: k.id,
+        key: k.key,
+        title: k.title,
+        created_at: ts(k.created_at),
+      }));
       const { page, headers } = paginate(keys, req, ctx.urls.api);
       return { status: 200, body: page, headers };
     },
