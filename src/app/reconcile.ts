@@ -44,7 +44,13 @@ export interface ReconcileReport {
 }
 
 /** How old a ledger entry must be before a missing comment counts as deleted rather than not yet posted. */
-const MIRROR_SETTLED_MS = 60_000;
+/**
+ * A record comment is missing "for real" only this long after its entry: mirror comments are deferred
+ * behind every critical write, and with 20 incidents at once under GitHub's pacing they trail their
+ * entries by minutes (bench: /approve → dispatch p95 78 s, the mirrors after it). A sweep on another
+ * replica must not take a comment still queued for a deleted one (a false alarm, then a duplicate).
+ */
+const MIRROR_SETTLED_MS = 10 * 60_000;
 
 /**
  * What a sweep learnt about a live grant: at ledger version `tip` nothing is due before `dueAt`. A

@@ -135,7 +135,7 @@ test("A133 a record deleted while the app is down (the webhook fails and is neve
     ),
     "the delivery failed",
   );
-  sb.clock.advance(2 * 60 * 1000);
+  sb.clock.advance(11 * 60 * 1000); // past the time a record comment may still be queued (MIRROR_SETTLED_MS)
   await sb.startApp();
   const h = await historyOf(sb, n);
   assert.equal(h.state.status, "active");
@@ -276,8 +276,9 @@ test("A136 breakglass audit verify finds a deleted, an edited and a truncated re
   for (const n of [live, ...denied])
     assert.notEqual((await historyOf(sb, n)).state.status, "new", "the ledger still holds every request");
 
-  // Back up: the sweep restores the live request's records from the ledger.
-  sb.clock.advance(2 * 60 * 1000);
+  // Back up: the sweep restores the live request's records from the ledger (once they are past the
+  // time a record comment may still be queued, MIRROR_SETTLED_MS).
+  sb.clock.advance(11 * 60 * 1000);
   await sb.startApp();
   assert.equal(
     (await verifyRepository(auditor, { appLogin: sb.appLogin, jwks: sb.app.deps.jwks })).chains.find(
