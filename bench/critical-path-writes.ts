@@ -12,14 +12,7 @@ import { isMutating } from "../src/sandbox/github/rate-limits.ts";
 import type { ApiRequestRecord } from "../src/sandbox/github/emulator.ts";
 import { requestFormBody } from "../src/sandbox/request-body.ts";
 import { SANDBOX_USERS, startSandbox, type Sandbox } from "../src/sandbox/start-sandbox.ts";
-import { dispatchAnswered, statusCommentAnswered, withoutStepUp } from "./limits.ts";
-
-const FORM = {
-  resource: "model-guardrail-override",
-  role: "override",
-  duration: "30m",
-  severity: "critical",
-} as const;
+import { dispatchAnswered, FORM, statusCommentAnswered, warmUp, withoutStepUp } from "./limits.ts";
 
 export interface TracedCall {
   /** ms from what the person did (issue or comment stored) to the call's start. */
@@ -102,21 +95,8 @@ export async function traceCriticalPaths(): Promise<CriticalPathTrace[]> {
     }),
   );
   try {
-    // Warm: the installation token and the configuration's etags, as a running app has them; then let the lane rest.
-    const warm = (
-      await sb.as("dave").rest.issues.create({
-        owner: "acme",
-        repo: "ops",
-        title: `[breakglass] ${FORM.resource} ${FORM.role}`,
-        labels: ["breakglass"],
-        body: requestFormBody(FORM),
-      })
-    ).data.number;
-    await sb.settle();
-    await sb
-      .as("dave")
-      .rest.issues.update({ owner: "acme", repo: "ops", issue_number: warm, state: "closed" });
-    await sb.settle();
+    // Warm, as a running app is; then let the lane rest.
+    await warmUp(sb);
     await new Promise((r) => setTimeout(r, 16_000));
     const rested = await traceIncident(sb, "oncall1", "rested lane (burst available)");
     const next = await traceIncident(sb, "oncall2", "right after the previous incident");

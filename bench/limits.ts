@@ -17,7 +17,8 @@ export const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 };
 
-const FORM = {
+/** The incident every bench files. */
+export const FORM = {
   resource: "model-guardrail-override",
   role: "override",
   duration: "30m",
@@ -229,25 +230,30 @@ export interface LifecycleCalls {
   criticalWrites: { open: string[]; approve: string[] };
 }
 
+/**
+ * Warms the app as a running one is: its installation token and the repository's configuration (and
+ * their etags), by one request filed and closed.
+ */
+export async function warmUp(sb: Sandbox): Promise<void> {
+  const warm = (
+    await sb.as("dave").rest.issues.create({
+      owner: "acme",
+      repo: "ops",
+      title: `[breakglass] ${FORM.resource} ${FORM.role}`,
+      labels: ["breakglass"],
+      body: requestFormBody(FORM),
+    })
+  ).data.number;
+  await sb.settle();
+  await sb.as("dave").rest.issues.update({ owner: "acme", repo: "ops", issue_number: warm, state: "closed" });
+  await sb.settle();
+}
+
 /** One whole lifecycle in production-limits mode: open, approve, the grant job's exchange, expiry. */
 export async function benchLifecycleCalls(): Promise<LifecycleCalls> {
   const sb = await productionSandbox(0, true);
   try {
-    // Warm: the installation token and the repository's configuration, as a running app has them.
-    const warm = (
-      await sb.as("dave").rest.issues.create({
-        owner: "acme",
-        repo: "ops",
-        title: `[breakglass] ${FORM.resource} ${FORM.role}`,
-        labels: ["breakglass"],
-        body: requestFormBody(FORM),
-      })
-    ).data.number;
-    await sb.settle();
-    await sb
-      .as("dave")
-      .rest.issues.update({ owner: "acme", repo: "ops", issue_number: warm, state: "closed" });
-    await sb.settle();
+    await warmUp(sb);
     const app = () =>
       sb.emulator.apiRequests.filter((r) => r.tokenKind === "installation" || r.tokenKind === "app");
     const mark = () => app().length;
