@@ -122,4 +122,30 @@ export default tseslint.config(
       ],
     },
   },
+  // The Action runs on the runner from its own bundle (dist/): it talks to the app over HTTP only, in the
+  // shapes of core/app-wire.ts, so it imports nothing of the app, the providers or the GitHub layer.
+  {
+    files: ["src/action/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "**/app/**",
+                "**/providers/**",
+                "**/github/**",
+                "**/sandbox/**",
+                "**/cli/**",
+                "**/audit/**",
+              ],
+              message:
+                "src/action imports only src/core: what it shares with the app (routes, bodies, answers) is in core/app-wire.ts.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -8,8 +8,8 @@
  */
 import { existsSync } from "node:fs";
 import { run } from "probot";
-import { ConfigError, configErrorLine } from "../src/app/config-error.ts";
-import { localDevelopmentFromEnv } from "../src/app/local-development.ts";
+import { ConfigError, configErrorLine } from "../src/app/infra/config-error.ts";
+import { localDevelopmentFromEnv } from "../src/app/infra/local-development.ts";
 
 if (existsSync(".env")) process.loadEnvFile(".env");
 try {

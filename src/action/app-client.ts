@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { RefusalBody } from "../core/app-wire.ts";
 
 /** Calls the Breakglass app's routes; errors carry the app's reason code and message. */
 export class AppRefusal extends Error {
@@ -51,10 +52,10 @@ export function retryDelayMs(
   return Math.min(asked ?? backoff, options.maxDelayMs);
 }
 
-export async function postToApp<T>(
+export async function postToApp<T, B extends object = Record<string, unknown>>(
   appUrl: string,
   path: string,
-  body: Record<string, unknown>,
+  body: B,
   options: PostOptions = {},
 ): Promise<T> {
   const {
@@ -96,7 +97,7 @@ export async function postToApp<T>(
       /* reported below */
     }
     if (!res.ok) {
-      const err = (json ?? {}) as { error?: string; message?: string };
+      const err = (json ?? {}) as Partial<RefusalBody>;
       const id = res.headers.get("x-request-id") ?? requestId;
       const refusal = new AppRefusal(
         res.status,

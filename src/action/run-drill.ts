@@ -2,7 +2,14 @@ import { REQUEST_LABEL, DRILL_LABEL, AUDIT_LABEL, statusLabel } from "../core/la
 import { readRecordMarker } from "../core/record-marker.ts";
 import { Octokit } from "@octokit/rest";
 import type { JSONWebKeySet } from "jose";
-import type { ExchangeResult } from "../app/grant-exchange.ts";
+import {
+  APP_ROUTES,
+  relativeRoute,
+  type ExchangeResult,
+  type GrantRunRequest,
+  type IntrospectResult,
+  type ReleaseResult,
+} from "../core/app-wire.ts";
 import { verifyChain } from "../core/audit-chain.ts";
 import { formatDuration, parseDuration } from "../core/duration.ts";
 import { parsePolicy } from "../core/policy.ts";
@@ -183,18 +190,22 @@ export async function runDrill(
     step("approved", true, "auto-approved by the drill policy");
 
     const token = await idToken(core, inputs.audience);
-    const grant = await postToApp<ExchangeResult>(inputs.appUrl, "breakglass/exchange", {
-      token,
-      repository: inputs.repository,
-      issue: issue.number,
-    });
+    const grant = await postToApp<ExchangeResult, GrantRunRequest>(
+      inputs.appUrl,
+      relativeRoute(APP_ROUTES.exchange),
+      {
+        token,
+        repository: inputs.repository,
+        issue: issue.number,
+      },
+    );
     for (const value of Object.values(grant.secrets)) core.setSecret(value);
     report.timings.time_to_grant_seconds = since();
     step("granted", true, `${grant.provider} credential ${grant.credential_id} until ${grant.expires_at}`);
 
     const credential = grant.secrets.BREAKGLASS_TOKEN;
     if (credential) {
-      const before = await postToApp<{ active: boolean }>(inputs.appUrl, "breakglass/introspect", {
+      const before = await postToApp<IntrospectResult>(inputs.appUrl, relativeRoute(APP_ROUTES.introspect), {
         token: credential,
       });
       step(
@@ -212,15 +223,19 @@ export async function runDrill(
 
     const revokeStart = Date.now();
     const releaseToken = await idToken(core, inputs.audience);
-    const { outcome } = await postToApp<{ outcome: string }>(inputs.appUrl, "breakglass/release", {
-      token: releaseToken,
-      repository: inputs.repository,
-      issue: issue.number,
-    });
+    const { outcome } = await postToApp<ReleaseResult, GrantRunRequest>(
+      inputs.appUrl,
+      relativeRoute(APP_ROUTES.release),
+      {
+        token: releaseToken,
+        repository: inputs.repository,
+        issue: issue.number,
+      },
+    );
     report.timings.time_to_revoke_seconds = (Date.now() - revokeStart) / 1000;
     step("revoked", outcome === "revoked", `release answered ${outcome}`);
     if (credential) {
-      const after = await postToApp<{ active: boolean }>(inputs.appUrl, "breakglass/introspect", {
+      const after = await postToApp<IntrospectResult>(inputs.appUrl, relativeRoute(APP_ROUTES.introspect), {
         token: credential,
       });
       step(
@@ -248,7 +263,10 @@ export async function runDrill(
 
     const jwks = (await (
       await fetch(
-        new URL("breakglass/jwks.json", inputs.appUrl.endsWith("/") ? inputs.appUrl : `${inputs.appUrl}/`),
+        new URL(
+          relativeRoute(APP_ROUTES.jwks),
+          inputs.appUrl.endsWith("/") ? inputs.appUrl : `${inputs.appUrl}/`,
+        ),
       )
     ).json()) as JSONWebKeySet;
     const comments = await octokit.paginate(octokit.rest.issues.listComments, {

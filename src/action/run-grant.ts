@@ -1,4 +1,10 @@
-import type { ExchangeResult } from "../app/grant-exchange.ts";
+import {
+  APP_ROUTES,
+  relativeRoute,
+  type ExchangeResult,
+  type GrantRunRequest,
+  type ReleaseResult,
+} from "../core/app-wire.ts";
 import { postToApp } from "./app-client.ts";
 import type { ActionCore } from "./action-core.ts";
 import { decryptInstructions, writeEncryptedBundle } from "./write-encrypted.ts";
@@ -15,11 +21,15 @@ export async function runGrant(
   inputs: { appUrl: string; issue: number; audience: string; exportEnv: boolean; repository: string },
 ): Promise<ExchangeResult> {
   const token = await idToken(core, inputs.audience);
-  const result = await postToApp<ExchangeResult>(inputs.appUrl, "breakglass/exchange", {
-    token,
-    repository: inputs.repository,
-    issue: inputs.issue,
-  });
+  const result = await postToApp<ExchangeResult, GrantRunRequest>(
+    inputs.appUrl,
+    relativeRoute(APP_ROUTES.exchange),
+    {
+      token,
+      repository: inputs.repository,
+      issue: inputs.issue,
+    },
+  );
   for (const value of Object.values(result.secrets)) core.setSecret(value);
   if (inputs.exportEnv)
     for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
@@ -110,11 +120,15 @@ export async function runRelease(core: ActionCore): Promise<string> {
     return "kept";
   }
   const token = await idToken(core, state.audience);
-  const { outcome } = await postToApp<{ outcome: string }>(state.appUrl, "breakglass/release", {
-    token,
-    repository: state.repository,
-    issue: state.issue,
-  });
+  const { outcome } = await postToApp<ReleaseResult, GrantRunRequest>(
+    state.appUrl,
+    relativeRoute(APP_ROUTES.release),
+    {
+      token,
+      repository: state.repository,
+      issue: state.issue,
+    },
+  );
   core.info(`Grant for #${state.issue}: ${outcome}.`);
   if (outcome === "failed")
     core.setFailed(

@@ -1,4 +1,4 @@
-import type { ReconcileReport } from "../app/reconcile.ts";
+import { APP_ROUTES, relativeRoute, type ReconcileReport, type SweepRequest } from "../core/app-wire.ts";
 import type { ActionCore } from "./action-core.ts";
 import { postToApp } from "./app-client.ts";
 import { idToken } from "./id-token.ts";
@@ -9,9 +9,9 @@ export async function runSweep(
   inputs: { appUrl: string; audience: string; repository: string },
 ): Promise<ReconcileReport> {
   const token = await idToken(core, inputs.audience);
-  const report = await postToApp<ReconcileReport>(
+  const report = await postToApp<ReconcileReport, SweepRequest>(
     inputs.appUrl,
-    "breakglass/sweep",
+    relativeRoute(APP_ROUTES.sweep),
     { token, repository: inputs.repository },
     { timeoutMs: 120_000 },
   );

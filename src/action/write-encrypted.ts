@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { EncryptedDelivery } from "../app/encrypt-for-requester.ts";
+import type { EncryptedDelivery } from "../core/app-wire.ts";
 
 /**
  * Writes the app's age-encrypted credential bundle to the runner's temp directory, for the workflow

@@ -1,12 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { Probot, ProbotOctokit } from "probot";
 import { breakglassApp, commentFromPayload, issueFromPayload, type RawIssuePayload } from "./app.ts";
-import { catchUpIssue, type CatchUpReport } from "./catch-up-issue.ts";
-import { serverConfigFromEnv } from "./config-from-env.ts";
-import type { BreakglassDeps } from "./deps.ts";
-import { createIssueLock } from "./issue-lock.ts";
+import { catchUpIssue, type CatchUpReport } from "./webhooks/catch-up-issue.ts";
+import { serverConfigFromEnv } from "./infra/config-from-env.ts";
+import type { BreakglassDeps } from "./infra/deps.ts";
+import { createIssueLock } from "./infra/issue-lock.ts";
 import { octokitPort, type PortOctokit } from "../github/octokit-port.ts";
-import { reconcileRepository, type ReconcileReport } from "./reconcile.ts";
+import { reconcileRepository } from "./grant/reconcile.ts";
+import type { ReconcileReport } from "../core/app-wire.ts";
 import { appLogger } from "./server.ts";
 
 /** Events the app handles in a workflow run; `schedule` and `workflow_dispatch` run the sweep. */

@@ -1,27 +1,27 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
-import type { BreakglassDeps } from "./deps.ts";
+import type { BreakglassDeps } from "./infra/deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "../github/github-port.ts";
-import { handleReviewClose } from "./handle-review-close.ts";
-import { handleCommand } from "./handle-command.ts";
-import { handleCommentChange } from "./handle-comment-change.ts";
-import { handleRecordTampering } from "./handle-record-tampering.ts";
+import { handleReviewClose } from "./webhooks/handle-review-close.ts";
+import { handleCommand } from "./webhooks/handle-command.ts";
+import { handleCommentChange } from "./webhooks/handle-comment-change.ts";
+import { handleRecordTampering } from "./webhooks/handle-record-tampering.ts";
 import { isAppComment } from "../github/issue-records.ts";
-import { handleLabelChange } from "./handle-label-change.ts";
-import { sayWhenLedgerUnavailable } from "./ledger-unavailable-notice.ts";
-import { handleRequestIssue } from "./handle-request-issue.ts";
-import { handleRequestClosed } from "./handle-request-closed.ts";
-import { handleIncidentClosed } from "./handle-incident-closed.ts";
-import { handleDeploymentProtection } from "./handle-deployment-protection.ts";
-import { handleReviewComment, mayBeReviewCommand } from "./handle-review-comment.ts";
-import { handleReviewEdit } from "./handle-review-edit.ts";
-import { reviewedRequestNumber } from "./review-issue.ts";
-import type { IssueLock } from "./issue-lock.ts";
+import { handleLabelChange } from "./webhooks/handle-label-change.ts";
+import { sayWhenLedgerUnavailable } from "./infra/ledger-unavailable-notice.ts";
+import { handleRequestIssue } from "./webhooks/handle-request-issue.ts";
+import { handleRequestClosed } from "./webhooks/handle-request-closed.ts";
+import { handleIncidentClosed } from "./webhooks/handle-incident-closed.ts";
+import { handleDeploymentProtection } from "./webhooks/handle-deployment-protection.ts";
+import { handleReviewComment, mayBeReviewCommand } from "./webhooks/handle-review-comment.ts";
+import { handleReviewEdit } from "./webhooks/handle-review-edit.ts";
+import { reviewedRequestNumber } from "./webhooks/review-issue.ts";
+import type { IssueLock } from "./infra/issue-lock.ts";
 import { octokitPort, type PortOctokit } from "../github/octokit-port.ts";
 
-import { ensureAppLabels } from "./recognise-request.ts";
+import { ensureAppLabels } from "./webhooks/recognise-request.ts";
 import { REQUEST_LABEL } from "../core/labels.ts";
-import { handlePolicyPullRequest } from "./handle-policy-pull-request.ts";
-import { octokitPolicyCheckPort } from "./policy-check-port.ts";
+import { handlePolicyPullRequest } from "./webhooks/handle-policy-pull-request.ts";
+import { octokitPolicyCheckPort } from "./webhooks/policy-check-port.ts";
 
 export interface RawIssuePayload {
   number: number;

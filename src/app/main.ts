@@ -3,8 +3,8 @@
  * the server, then the start-up catch-up and reconcile. Library code lives in server.ts.
  */
 import { existsSync } from "node:fs";
-import { ConfigError, configErrorLine } from "./config-error.ts";
-import { serverConfigFromEnv } from "./config-from-env.ts";
+import { ConfigError, configErrorLine } from "./infra/config-error.ts";
+import { serverConfigFromEnv } from "./infra/config-from-env.ts";
 import { startBreakglassServer } from "./server.ts";
 
 // `npm run setup` (Probot's manifest flow) writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to .env.

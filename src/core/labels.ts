@@ -3,7 +3,7 @@ import { STATUSES, type Status } from "./lifecycle.ts";
 /** The labels Breakglass puts on issues: every label string the app writes or reads is defined here. */
 export const REQUEST_LABEL = "breakglass";
 export const AUDIT_LABEL = "breakglass:audit";
-/** The monthly metrics issue (app/open-metrics-issue.ts). */
+/** The monthly metrics issue (app/grant/open-metrics-issue.ts). */
 export const METRICS_LABEL = "breakglass:metrics";
 export const DRILL_LABEL = "breakglass:drill";
 

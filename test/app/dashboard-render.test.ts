@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { DashboardData, DashboardRow } from "../../src/app/dashboard/collect-dashboard.ts";
-import { renderDashboard } from "../../src/app/dashboard/render-dashboard.ts";
+import type { DashboardData, DashboardRow } from "../../src/app/http/dashboard/collect-dashboard.ts";
+import { renderDashboard } from "../../src/app/http/dashboard/render-dashboard.ts";
 
 const NOW = "2026-03-01T12:00:00.000Z";
 const at = (minutesFromNow: number) => new Date(Date.parse(NOW) + minutesFromNow * 60_000).toISOString();

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { RequestSession } from "../../src/app/request-session.ts";
-import { generateSigningKeyPem, signingKeysFromPem } from "../../src/app/signing-keys.ts";
+import { RequestSession } from "../../src/app/infra/request-session.ts";
+import { generateSigningKeyPem, signingKeysFromPem } from "../../src/app/infra/signing-keys.ts";
 import { createJwtProvider, memoryRevocationStore } from "../../src/providers/jwt.ts";
 import type { CredentialProvider } from "../../src/providers/provider.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";

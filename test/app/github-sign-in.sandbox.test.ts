@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SESSION_COOKIE as GITHUB_SESSION } from "../../src/sandbox/github/oauth-web-flow.ts";
-import { SESSION_COOKIE } from "../../src/app/dashboard/github-sign-in.ts";
+import { SESSION_COOKIE } from "../../src/app/http/dashboard/github-sign-in.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { introspectFromRecords } from "../../src/app/introspect-from-records.ts";
+import { introspectFromRecords } from "../../src/app/grant/introspect-from-records.ts";
 import { introspect, memoryRevocationStore } from "../../src/providers/jwt.ts";
 import { SANDBOX_JWT_ISSUER, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { notificationFailureLog } from "../../src/app/notification-failures.ts";
+import { notificationFailureLog } from "../../src/app/infra/notification-failures.ts";
 import { reportNotificationFailures } from "../../src/app/server.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 

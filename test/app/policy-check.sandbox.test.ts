@@ -12,7 +12,7 @@ import {
   startSandbox,
   type Sandbox,
 } from "../../src/sandbox/start-sandbox.ts";
-import { POLICY_CHECK_NAME } from "../../src/app/handle-policy-pull-request.ts";
+import { POLICY_CHECK_NAME } from "../../src/app/webhooks/handle-policy-pull-request.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;

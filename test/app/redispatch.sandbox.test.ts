@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "../../src/app/dispatch-grant.ts";
+import { MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "../../src/app/grant/dispatch-grant.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 

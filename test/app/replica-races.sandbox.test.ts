@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { exchangeToken, ExchangeRefusal } from "../../src/app/grant-exchange.ts";
-import type { ActionsClaims } from "../../src/app/oidc-verifier.ts";
+import { exchangeToken, ExchangeRefusal } from "../../src/app/grant/grant-exchange.ts";
+import type { ActionsClaims } from "../../src/app/grant/oidc-verifier.ts";
 import { readHistory } from "../../src/github/issue-records.ts";
-import { RequestSession } from "../../src/app/request-session.ts";
-import { revokeGrant } from "../../src/app/revoke-grant.ts";
+import { RequestSession } from "../../src/app/infra/request-session.ts";
+import { revokeGrant } from "../../src/app/grant/revoke-grant.ts";
 import {
   SANDBOX_OWNER as owner,
   SANDBOX_REPO as repo,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { reconcileRepository } from "../../src/app/reconcile.ts";
+import { reconcileRepository } from "../../src/app/grant/reconcile.ts";
 import {
   SANDBOX_OWNER as owner,
   SANDBOX_REPO as repo,

@@ -6,7 +6,7 @@ import { escapeInline, quoteBlock } from "../../src/core/markdown.ts";
 import { isReadableReason, visibleLength, visibleReason } from "../../src/core/reason-text.ts";
 import { stripInvisible } from "../../src/core/strip-invisible.ts";
 import { csvCell } from "../../src/audit/format-csv.ts";
-import { escapeSlack, visibleNotification } from "../../src/app/notifier.ts";
+import { escapeSlack, visibleNotification } from "../../src/app/infra/notifier.ts";
 
 /** Written out independently of the module's pattern, from the Unicode categories and the list. */
 const BIDI = [

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { octokitPort } from "../../src/github/octokit-port.ts";
 import { verifyRepository } from "../../src/audit/verify-repository.ts";
 import { SANDBOX_LEDGER_REPO, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { collectDashboard } from "../../src/app/dashboard/collect-dashboard.ts";
+import { collectDashboard } from "../../src/app/http/dashboard/collect-dashboard.ts";
 import {
   approve,
   allComments,

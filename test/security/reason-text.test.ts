@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { slackText } from "../../src/app/notifier.ts";
+import { slackText } from "../../src/app/infra/notifier.ts";
 import { run } from "../../src/cli/commands/audit.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";

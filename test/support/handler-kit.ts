@@ -6,11 +6,11 @@
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { Octokit } from "@octokit/rest";
-import type { BreakglassDeps } from "../../src/app/deps.ts";
+import type { BreakglassDeps } from "../../src/app/infra/deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "../../src/github/github-port.ts";
-import { memoryNotifier } from "../../src/app/notifier.ts";
+import { memoryNotifier } from "../../src/app/infra/notifier.ts";
 import { octokitPort } from "../../src/github/octokit-port.ts";
-import { generateSigningKeyPem, signingKeysFromPem } from "../../src/app/signing-keys.ts";
+import { generateSigningKeyPem, signingKeysFromPem } from "../../src/app/infra/signing-keys.ts";
 import { createSigner } from "../../src/core/audit-chain.ts";
 import { createJwtProvider, memoryRevocationStore } from "../../src/providers/jwt.ts";
 import { FakeClock } from "../../src/sandbox/clock.ts";

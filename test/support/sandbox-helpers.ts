@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RequestSession } from "../../src/app/request-session.ts";
+import { RequestSession } from "../../src/app/infra/request-session.ts";
 import type { RequestState } from "../../src/core/lifecycle.ts";
 import { requestFormBody, type RequestFormInput } from "../../src/sandbox/request-body.ts";
 import {

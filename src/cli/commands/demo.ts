@@ -17,7 +17,7 @@ import {
 import { castDemo } from "../demo-cast.ts";
 import type { CliIO } from "../io.ts";
 import { UserError } from "../io.ts";
-import { RequestSession } from "../../app/request-session.ts";
+import { RequestSession } from "../../app/infra/request-session.ts";
 import { demoNextSteps } from "./demo-next-steps.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));

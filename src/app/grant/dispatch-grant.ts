@@ -1,0 +1,62 @@
+import { collectDeadline } from "../../core/approval-expiry.ts";
+import { escapeInline } from "../../core/markdown.ts";
+import type { RequestSession } from "../infra/request-session.ts";
+import { runUrl } from "./trusted-run.ts";
+
+/** With no run exchanging its token this long after a dispatch, the workflow is dispatched again. */
+export const REDISPATCH_AFTER_MS = 10 * 60_000;
+/** At most this many extra dispatches; then the request waits for an owner (and its comment says so). */
+export const MAX_REDISPATCHES = 3;
+
+/**
+ * Starts the grant workflow for an approved request. Credentials are only ever handed to that
+ * workflow's run (through the OIDC exchange), never to a comment.
+ */
+export async function dispatchGrant(
+  session: RequestSession,
+  options: { deferMirror?: boolean } = {},
+): Promise<void> {
+  const { deps, port } = session;
+  // A drill's own workflow run exchanges its token: that is the rehearsal.
+  if (session.state.request?.drill) return;
+  const repo = await port.repository();
+  const policy = session.policy();
+  const environment = policy?.environment;
+  let runId: number | null;
+  try {
+    // Always the default branch: its copy of the workflow is the reviewed one, and the exchange
+    // accepts no other. One workflow serves every policy: the job's environment comes as an input.
+    ({ run_id: runId } = await port.dispatchWorkflow(deps.grantWorkflow, repo.default_branch, {
+      issue: String(session.number),
+      ...(environment ? { environment } : {}),
+    }));
+    // If no run ever exchanges its token (no runner, a cancelled run), reconcile dispatches again.
+    // The timer fires no later than the approval's collect deadline, so an expiry is recorded on time.
+    const deadline = policy ? collectDeadline(session.state, policy) : null;
+    deps.scheduler?.schedule(
+      port,
+      session.number,
+      Math.min(deps.now() + REDISPATCH_AFTER_MS, deadline ?? Infinity),
+    );
+  } catch (error) {
+    await port.createComment(
+      session.number,
+      `🚨 Approved, but the grant workflow \`${escapeInline(deps.grantWorkflow, 80)}\` could not be started: ${escapeInline((error as Error).message, 300)}. Check that \`.github/workflows/${escapeInline(deps.grantWorkflow, 80)}\` exists on ${escapeInline(repo.default_branch, 80)}; an approver (not the requester) can run it by hand on ${escapeInline(repo.default_branch, 80)} with input \`issue: ${session.number}\`.`,
+    );
+    return;
+  }
+  if (runId === null) {
+    await port.createComment(
+      session.number,
+      `⚠️ The grant workflow was dispatched, but GitHub did not say which run it started, so no run can be trusted with the credentials yet. An approver (not the requester) can run \`${escapeInline(deps.grantWorkflow, 80)}\` by hand on ${escapeInline(repo.default_branch, 80)} with input \`issue: ${session.number}\`; that run is accepted because an approver started it.`,
+    );
+    return;
+  }
+  // Recorded before any run can exchange: only runs in the request's records receive credentials.
+  await session.record(
+    `dispatched:${runId}`,
+    { type: "dispatched", actor: deps.identity.login, run_id: String(runId) },
+    `🏃 Started the grant workflow as [run ${runId}](${runUrl(session, runId)}) on \`${escapeInline(repo.default_branch, 80)}\`. Only this run receives the credentials; runs on other branches, or started by anyone but an approver, are refused.`,
+    options,
+  );
+}

@@ -1,0 +1,14 @@
+import { ENDED_WITHOUT_GRANT } from "../../core/lifecycle.ts";
+import type { RequestSession } from "../infra/request-session.ts";
+
+/** A request that ended without a grant (denied, cancelled, timed out) is closed as not planned. */
+export async function finishRequest(session: RequestSession): Promise<void> {
+  if (session.state.closed || !ENDED_WITHOUT_GRANT.has(session.state.status)) return session.publish();
+  // The closing record first; then the status comment, and the labels with the closing in one write.
+  await session.record(
+    "closed",
+    { type: "closed", actor: session.deps.identity.login },
+    "🔒 Closing: this request ended without a grant.",
+  );
+  await session.publish({ closeAs: "not_planned" });
+}

@@ -1,0 +1,127 @@
+import { formatDuration } from "../../../core/duration.ts";
+import { escapeHtml as h } from "../../../core/escape-html.ts";
+import type { RequestState } from "../../../core/lifecycle.ts";
+import type { Passkey } from "./passkey-records.ts";
+
+const page = (title: string, body: string, script: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${h(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:860px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}#result{margin-top:1em;font-weight:600}button{font-size:1em;padding:.4em 1em}</style>
+</head><body>${body}
+<script src="/breakglass/assets/webauthn-browser.js"></script>
+<script src="/breakglass/assets/${script}"></script>
+</body></html>`;
+
+export function renderPasskeysPage(input: {
+  login: string;
+  owner: string;
+  owners: string[];
+  passkeys: Passkey[];
+  problem: string | null;
+}): string {
+  const rows = input.passkeys
+    .map(
+      (k) =>
+        `<tr data-credential="${h(k.credential_id)}"><td><code>${h(k.credential_id.slice(0, 22))}</code></td><td>${k.hardware ? "security key" : "passkey (synced or unattested)"}</td><td>${h(k.registered_at)}</td><td><button class="remove" data-credential="${h(k.credential_id)}">Remove</button></td></tr>`,
+    )
+    .join("");
+  return page(
+    "Breakglass passkeys",
+    `<h1>Passkeys of @${h(input.login)}</h1>
+<p>For <strong>${h(input.owner)}</strong>${
+      input.owners.length > 1
+        ? ` (also: ${input.owners
+            .filter((o) => o !== input.owner)
+            .map((o) => `<a href="?owner=${encodeURIComponent(o)}">${h(o)}</a>`)
+            .join(", ")})`
+        : ""
+    }. A registration or removal is recorded in the app's ledger and announced to the policies' notify targets.</p>
+${input.problem ? `<p id="problem">⚠️ ${h(input.problem)}</p>` : ""}
+<table id="passkeys"><tr><th>Credential</th><th>Kind</th><th>Registered</th><th></th></tr>${rows || '<tr><td colspan="4">None yet.</td></tr>'}</table>
+<p><button id="register" data-owner="${h(input.owner)}">Register a passkey or security key</button></p>
+<p id="result" role="status"></p>`,
+    "passkeys.js",
+  );
+}
+
+export function renderApprovePage(input: {
+  login: string;
+  repository: string;
+  issue: number;
+  url: string;
+  state: RequestState;
+}): string {
+  const { state } = input;
+  const r = state.request;
+  const waiting = state.status === "requested" && r && state.hash;
+  const details = r
+    ? `<table id="request">
+<tr><th>Requester</th><td>@${h(state.requester)}</td></tr>
+<tr><th>Resource</th><td>${h(r.resource)}</td></tr>
+<tr><th>Role</th><td>${h(r.role)}</td></tr>
+<tr><th>Duration</th><td>${h(formatDuration(r.duration_seconds))}</td></tr>
+<tr><th>Severity</th><td>${h(r.severity)}</td></tr>
+<tr><th>Justification</th><td>${h(r.justification)}</td></tr>
+<tr><th>Incident</th><td>${h(r.incident ?? "—")}</td></tr>
+<tr><th>Request hash</th><td><code id="hash">${h(state.hash)}</code></td></tr>
+<tr><th>Approvals</th><td>${state.approvals.length} of ${state.required_approvals}</td></tr>
+</table>`
+    : "<p>No valid request is recorded on this issue.</p>";
+  return page(
+    `Approve ${input.repository}#${input.issue}`,
+    `<h1>Approve <a href="${h(input.url)}">${h(input.repository)}#${input.issue}</a></h1>
+<p>Signed in as @${h(input.login)}. This is the request exactly as the app recorded it; your security key signs its hash.</p>
+${details}
+<p>Status: <strong id="status">${h(state.status.replace(/_/g, " "))}</strong></p>
+${waiting ? `<p><button id="approve" data-path="/breakglass/approve/${h(input.repository)}/${input.issue}">Approve with a security key</button></p>` : ""}
+<p id="result" role="status"></p>`,
+    "approve.js",
+  );
+}
+
+/** The passkeys page's script (served from the app, so the CSP allows no inline script). */
+export const PASSKEYS_SCRIPT = `"use strict";
+const show = (text) => { document.getElementById("result").textContent = text; };
+async function post(path, body) {
+  const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
+  const data = await res.json();
+  if (!res.ok) throw new Error((data.error ? data.error + ": " : "") + (data.message || res.status));
+  return data;
+}
+document.getElementById("register").addEventListener("click", async (event) => {
+  const owner = event.target.dataset.owner;
+  try {
+    const optionsJSON = await post("/breakglass/passkeys/options", { owner });
+    const response = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON });
+    const done = await post("/breakglass/passkeys/register", { owner, response });
+    show("Registered " + (done.hardware ? "a security key" : "a passkey") + " " + done.credential_id.slice(0, 16));
+  } catch (error) { show("Refused: " + error.message); }
+});
+for (const button of document.querySelectorAll("button.remove")) {
+  button.addEventListener("click", async () => {
+    try {
+      await post("/breakglass/passkeys/remove", { owner: document.getElementById("register").dataset.owner, credential_id: button.dataset.credential });
+      show("Removed " + button.dataset.credential.slice(0, 16));
+    } catch (error) { show("Refused: " + error.message); }
+  });
+}
+`;
+
+export const APPROVE_SCRIPT = `"use strict";
+const show = (text) => { document.getElementById("result").textContent = text; };
+async function post(path, body) {
+  const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
+  const data = await res.json();
+  if (!res.ok) throw new Error((data.error ? data.error + ": " : "") + (data.message || res.status));
+  return data;
+}
+const button = document.getElementById("approve");
+if (button) button.addEventListener("click", async () => {
+  try {
+    const optionsJSON = await post(button.dataset.path + "/options", {});
+    const response = await SimpleWebAuthnBrowser.startAuthentication({ optionsJSON });
+    const done = await post(button.dataset.path, { response });
+    show("Approved: the request is " + done.status);
+  } catch (error) { show("Refused: " + error.message); }
+});
+`;

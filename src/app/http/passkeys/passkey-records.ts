@@ -1,0 +1,93 @@
+import { appendEntry, verifyChain, type SignedEntry } from "../../../core/audit-chain.ts";
+import type { BreakglassDeps } from "../../infra/deps.ts";
+import type { GitHubPort } from "../../../github/github-port.ts";
+import type { LedgerChain } from "../../../github/ledger.ts";
+
+/** A passkey (WebAuthn credential) as registered on /breakglass/passkeys, recorded in the ledger. */
+export interface Passkey {
+  credential_id: string;
+  /** base64url COSE public key. */
+  public_key: string;
+  counter: number;
+  transports?: string[];
+  /** WebAuthn's credential device type: `singleDevice` keys cannot be synced (backup-eligible flag clear). */
+  device_type: "singleDevice" | "multiDevice";
+  /** The attestation statement format (`packed`, `fido-u2f`, `tpm`, … or `none`). */
+  attestation: string;
+  aaguid: string;
+  /** Device-bound and attested: what `require_hardware_key` accepts. */
+  hardware: boolean;
+  registered_at: string;
+}
+
+export type PasskeyEvent =
+  | ({ type: "passkey_registered"; actor: string; login: string } & Omit<Passkey, "registered_at">)
+  | { type: "passkey_removed"; actor: string; login: string; credential_id: string };
+
+/** The chain's fixed name in its signed entries: the owner's passkey records (issue 1 of `<owner>/.passkeys`). */
+const chainRepo = (owner: string) => `${owner}/.passkeys`;
+
+export interface PasskeyRecords {
+  passkeys: Passkey[];
+  chain: SignedEntry[];
+  ledger: LedgerChain;
+  problem: string | null;
+}
+
+/**
+ * Reads `login`'s passkeys from the ledger: every entry must verify against the app's keys, in one
+ * unbroken chain, and name this login (a chain copied from another person's branch counts for nobody).
+ */
+export async function readPasskeys(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  login: string,
+): Promise<PasskeyRecords> {
+  const ledger = await port.ledger.passkeys(login);
+  const jws = ledger.entries.map((e) => e.jws);
+  const verified = await verifyChain(jws, deps.jwks, { repo: chainRepo(port.owner), issue: 1 });
+  const entries = verified.entries;
+  const chain = entries.map((entry, i) => ({ entry, jws: jws[i]! }));
+  const problem = verified.ok ? null : verified.reason;
+  const keys = new Map<string, Passkey>();
+  for (const entry of verified.ok ? entries : []) {
+    const event = entry.event as PasskeyEvent;
+    if (event.login?.toLowerCase() !== login.toLowerCase())
+      return {
+        passkeys: [],
+        chain,
+        ledger,
+        problem: `entry ${entry.seq} names @${event.login}, not @${login}`,
+      };
+    if (event.type === "passkey_registered") {
+      const { type: _t, actor: _a, login: _l, ...key } = event;
+      keys.set(event.credential_id, { ...key, registered_at: entry.at });
+    } else if (event.type === "passkey_removed") keys.delete(event.credential_id);
+  }
+  return { passkeys: [...keys.values()], chain, ledger, problem };
+}
+
+/** Appends one passkey record (compare-and-swap: read again and retry when another replica wrote first). */
+export async function recordPasskey(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  login: string,
+  id: string,
+  event: PasskeyEvent,
+  text: string,
+): Promise<{ ok: true } | { ok: false; problem: string }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await readPasskeys(deps, port, login);
+    if (current.problem)
+      return { ok: false, problem: `the passkey records of @${login} do not verify (${current.problem})` };
+    if (current.chain.some((e) => e.entry.id === id)) return { ok: true };
+    const signed = await appendEntry(
+      current.chain,
+      { at: new Date(deps.now()).toISOString(), repo: chainRepo(port.owner), issue: 1, id, event },
+      deps.signer,
+    );
+    const written = await port.ledger.appendPasskey(login, current.ledger, { jws: signed.jws, text });
+    if (written.ok) return { ok: true };
+  }
+  return { ok: false, problem: "the ledger kept moving; try again" };
+}

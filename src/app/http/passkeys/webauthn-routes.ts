@@ -1,0 +1,555 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+} from "@simplewebauthn/server";
+import { decideApproval } from "../../../core/approval-rules.ts";
+import type { Refusal } from "../../../core/refusal.ts";
+import { challengeNonce, webauthnChallenge, type WebAuthnProof } from "../../../core/step-up.ts";
+import type { NotifyTarget } from "../../../core/types.ts";
+import {
+  cookieOf,
+  sealed,
+  sessionLogin,
+  setCookie,
+  unseal,
+  type GitHubSignIn,
+} from "../dashboard/github-sign-in.ts";
+import type { BreakglassDeps } from "../../infra/deps.ts";
+import type { GitHubPort } from "../../../github/github-port.ts";
+import { recheckApprovalsNow } from "../../grant/recheck-approvals.ts";
+import { recordApproval } from "../../webhooks/record-approval.ts";
+import { loadRepoConfig } from "../../infra/repo-config.ts";
+import { RequestSession } from "../../infra/request-session.ts";
+import { APPROVE_SCRIPT, PASSKEYS_SCRIPT, renderApprovePage, renderPasskeysPage } from "./passkey-pages.ts";
+import { readPasskeys, recordPasskey } from "./passkey-records.ts";
+
+/**
+ * WebAuthn on the app's own pages, for people signed in with GitHub: /breakglass/passkeys registers
+ * and removes passkeys (recorded in the ledger, announced to the notify targets), and
+ * /breakglass/approve/<owner>/<repo>/<N> approves a request with an assertion whose challenge binds
+ * the request hash and a one-time nonce. The eligibility rules are those of a comment approval.
+ */
+export interface WebAuthnConfig {
+  rpName: string;
+  /** The relying party id: the app's host name (a domain, not an IP address). */
+  rpID: string;
+  /** The app's origin as browsers see it, e.g. https://breakglass.example.com. */
+  origin: string;
+}
+
+const CHALLENGE_SECONDS = 300;
+const ASSET = "/breakglass/assets/";
+const require = createRequire(import.meta.url);
+let browserBundle: string | null = null;
+// The package's own browser bundle (its `unpkg` file; not in its exports map, so found from the package root).
+const bundle = () =>
+  (browserBundle ??= readFileSync(
+    join(dirname(require.resolve("@simplewebauthn/browser")), "..", "dist", "bundle", "index.umd.min.js"),
+    "utf8",
+  ));
+
+const HTML_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+};
+
+function json(res: ServerResponse, status: number, body: unknown, cookie?: string): void {
+  res
+    .writeHead(status, {
+      "content-type": "application/json",
+      "cache-control": "no-store",
+      ...(cookie ? { "set-cookie": cookie } : {}),
+    })
+    .end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 64 * 1024) throw new Error("body too large");
+    chunks.push(chunk as Buffer);
+  }
+  const value = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as unknown;
+  return value && typeof value === "object" ? (value as Record<string, unknown>) : {};
+}
+
+const refusal = (res: ServerResponse, status: number, r: Refusal | { code: string; message: string }) =>
+  json(res, status, { error: r.code, message: r.message });
+
+export function webauthnRoutes(
+  deps: BreakglassDeps,
+  signIn: GitHubSignIn,
+  webauthn: WebAuthnConfig,
+  portFor: (owner: string, repo: string) => Promise<GitHubPort | null>,
+  installed: () => Promise<GitHubPort[]>,
+) {
+  const now = () => deps.now();
+  const CHALLENGE_COOKIE = "breakglass_webauthn";
+
+  /** A port on one of `owner`'s repositories, for the owner-wide passkey records. */
+  async function ownerPort(owner: string): Promise<GitHubPort | null> {
+    return (await installed()).find((p) => p.owner.toLowerCase() === owner.toLowerCase()) ?? null;
+  }
+
+  /** The notify targets of every policy of the owner's repositories, each once. */
+  async function ownerTargets(owner: string): Promise<NotifyTarget[]> {
+    const seen = new Map<string, NotifyTarget>();
+    for (const port of (await installed()).filter((p) => p.owner.toLowerCase() === owner.toLowerCase())) {
+      for (const policy of (await loadRepoConfig(port)).policies.values())
+        for (const t of policy.notify) seen.set(JSON.stringify(t), t);
+    }
+    return [...seen.values()];
+  }
+
+  const sameOrigin = (req: IncomingMessage) =>
+    req.headers.origin === webauthn.origin &&
+    (req.headers["content-type"] ?? "").startsWith("application/json");
+
+  return async function routes(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? "/", "http://app");
+    const path = url.pathname;
+    if (req.method === "GET" && path === `${ASSET}webauthn-browser.js`) {
+      res
+        .writeHead(200, {
+          "content-type": "text/javascript; charset=utf-8",
+          "cache-control": "public, max-age=3600",
+        })
+        .end(bundle());
+      return true;
+    }
+    if (req.method === "GET" && (path === `${ASSET}passkeys.js` || path === `${ASSET}approve.js`)) {
+      res
+        .writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" })
+        .end(path.endsWith("passkeys.js") ? PASSKEYS_SCRIPT : APPROVE_SCRIPT);
+      return true;
+    }
+    const passkeys = path === "/breakglass/passkeys" || path.startsWith("/breakglass/passkeys/");
+    const approve =
+      /^\/breakglass\/approve\/([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100})\/(\d{1,9})(\/options)?$/.exec(
+        path,
+      );
+    if (!passkeys && !approve) return false;
+    const login = sessionLogin(signIn, req);
+    if (!login) {
+      if (req.method === "GET")
+        res.writeHead(302, { location: "/breakglass/login", "cache-control": "no-store" }).end();
+      else
+        refusal(res, 401, {
+          code: "not_signed_in",
+          message: "Sign in with GitHub at /breakglass/login first.",
+        });
+      return true;
+    }
+    if (req.method === "POST" && !sameOrigin(req)) {
+      refusal(res, 403, {
+        code: "cross_origin",
+        message: `Only the app's own pages (${webauthn.origin}) may post here, as JSON.`,
+      });
+      return true;
+    }
+    if (passkeys) return passkeyRoute(req, res, url, login);
+    const [, owner, repo, n, options] = approve!;
+    return approveRoute(req, res, login, owner!, repo!, Number(n), options !== undefined);
+  };
+
+  async function passkeyRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    login: string,
+  ): Promise<boolean> {
+    const path = url.pathname;
+    if (req.method === "GET" && path === "/breakglass/passkeys") {
+      const owners = [...new Set((await installed()).map((p) => p.owner))];
+      const owner = url.searchParams.get("owner") ?? owners[0] ?? "";
+      const port = await ownerPort(owner);
+      const records = port ? await readPasskeys(deps, port, login) : null;
+      res.writeHead(200, HTML_HEADERS).end(
+        renderPasskeysPage({
+          login,
+          owner,
+          owners,
+          passkeys: records?.passkeys ?? [],
+          problem: records?.problem ?? (port ? null : `the app is not installed on ${owner}`),
+        }),
+      );
+      return true;
+    }
+    if (req.method !== "POST") return false;
+    const body = await readJson(req).catch(() => null);
+    const owner = typeof body?.owner === "string" ? body.owner : "";
+    const port = await ownerPort(owner);
+    if (!body || !port) {
+      refusal(res, 400, { code: "unknown_owner", message: `The app is not installed on "${owner}".` });
+      return true;
+    }
+    const records = await readPasskeys(deps, port, login);
+    if (records.problem) {
+      refusal(res, 409, {
+        code: "records_tampered",
+        message: `Your passkey records do not verify (${records.problem}); tell the app's operators.`,
+      });
+      return true;
+    }
+    if (path === "/breakglass/passkeys/options") {
+      const options = await generateRegistrationOptions({
+        rpName: webauthn.rpName,
+        rpID: webauthn.rpID,
+        userName: login,
+        userID: new TextEncoder().encode(login.toLowerCase()),
+        attestationType: "direct",
+        excludeCredentials: records.passkeys.map((k) => ({
+          id: k.credential_id,
+          ...(k.transports ? { transports: k.transports } : {}),
+        })),
+        authenticatorSelection: { residentKey: "required", userVerification: "preferred" },
+      });
+      const cookie = sealed(signIn.sessionKey, "webauthn-register", {
+        login,
+        owner,
+        challenge: options.challenge,
+        exp: Math.floor(now() / 1000) + CHALLENGE_SECONDS,
+      });
+      json(res, 200, options, setCookie(signIn, CHALLENGE_COOKIE, cookie, CHALLENGE_SECONDS));
+      return true;
+    }
+    if (path === "/breakglass/passkeys/register") {
+      const expected = unseal(signIn.sessionKey, "webauthn-register", cookieOf(req, CHALLENGE_COOKIE), now());
+      if (!expected || expected.login !== login || expected.owner !== owner) {
+        refusal(res, 400, {
+          code: "challenge_expired",
+          message: "Start the registration again from this page.",
+        });
+        return true;
+      }
+      let verified;
+      try {
+        verified = await verifyRegistrationResponse({
+          response: body.response as RegistrationResponseJSON,
+          expectedChallenge: String(expected.challenge),
+          expectedOrigin: webauthn.origin,
+          expectedRPID: webauthn.rpID,
+          requireUserVerification: false,
+        });
+      } catch (error) {
+        refusal(res, 400, {
+          code: "registration_refused",
+          message: `The passkey could not be registered: ${(error as Error).message.slice(0, 200)}`,
+        });
+        return true;
+      }
+      if (!verified.verified) {
+        refusal(res, 400, {
+          code: "registration_refused",
+          message: "The passkey's registration does not verify.",
+        });
+        return true;
+      }
+      const info = verified.registrationInfo;
+      // Hardware-backed as far as attestation can tell: the credential cannot leave the device (not
+      // backup-eligible) and the authenticator made an attestation statement. There is no trust list
+      // of vendors here, so a software authenticator that attests and stays on one device passes too.
+      const hardware = info.credentialDeviceType === "singleDevice" && info.fmt !== "none";
+      const credential_id = info.credential.id;
+      const event = {
+        type: "passkey_registered" as const,
+        actor: login,
+        login,
+        credential_id,
+        public_key: Buffer.from(info.credential.publicKey).toString("base64url"),
+        counter: info.credential.counter,
+        ...(info.credential.transports ? { transports: [...info.credential.transports] } : {}),
+        device_type: info.credentialDeviceType,
+        attestation: info.fmt,
+        aaguid: info.aaguid,
+        hardware,
+      };
+      const written = await recordPasskey(
+        deps,
+        port,
+        login,
+        `passkey:${credential_id}:registered`,
+        event,
+        `🔑 @${login} registered a passkey (${hardware ? "security key" : "synced or unattested passkey"}, \`${credential_id.slice(0, 16)}\`).`,
+      );
+      if (!written.ok) {
+        refusal(res, 503, { code: "ledger_unavailable", message: written.problem });
+        return true;
+      }
+      await deps.notifier.notify(await ownerTargets(owner), {
+        event: "passkey_registered",
+        repository: owner,
+        issue: 0,
+        url: `${webauthn.origin}/breakglass/passkeys`,
+        summary: `${login} registered a passkey (${hardware ? "security key" : "passkey"}, ${credential_id.slice(0, 16)})`,
+      });
+      json(res, 200, { ok: true, credential_id, hardware });
+      return true;
+    }
+    if (path === "/breakglass/passkeys/remove") {
+      const credential_id = typeof body.credential_id === "string" ? body.credential_id : "";
+      if (!records.passkeys.some((k) => k.credential_id === credential_id)) {
+        refusal(res, 404, { code: "unknown_passkey", message: "That is not one of your passkeys." });
+        return true;
+      }
+      const written = await recordPasskey(
+        deps,
+        port,
+        login,
+        `passkey:${credential_id}:removed:${records.chain.length}`,
+        { type: "passkey_removed", actor: login, login, credential_id },
+        `🗑️ @${login} removed a passkey (\`${credential_id.slice(0, 16)}\`).`,
+      );
+      if (!written.ok) {
+        refusal(res, 503, { code: "ledger_unavailable", message: written.problem });
+        return true;
+      }
+      await deps.notifier.notify(await ownerTargets(owner), {
+        event: "passkey_removed",
+        repository: owner,
+        issue: 0,
+        url: `${webauthn.origin}/breakglass/passkeys`,
+        summary: `${login} removed a passkey (${credential_id.slice(0, 16)})`,
+      });
+      json(res, 200, { ok: true });
+      return true;
+    }
+    return false;
+  }
+
+  async function approveRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    login: string,
+    owner: string,
+    repo: string,
+    n: number,
+    options: boolean,
+  ): Promise<boolean> {
+    const port = await portFor(owner, repo);
+    if (!port || (await port.permission(login).catch(() => "none")) === "none") {
+      refusal(res, 404, {
+        code: "not_found",
+        message: `No request ${owner}/${repo}#${n} that you can read.`,
+      });
+      return true;
+    }
+    const repository = `${port.owner}/${port.repo}`;
+    if (req.method === "GET" && !options) {
+      const session = await RequestSession.open(deps, port, n);
+      res
+        .writeHead(200, HTML_HEADERS)
+        .end(renderApprovePage({ login, repository, issue: n, url: session.url, state: session.state }));
+      return true;
+    }
+    if (req.method !== "POST") return false;
+    const body = await readJson(req).catch(() => null);
+    if (!body) {
+      refusal(res, 400, { code: "bad_request", message: "Send JSON." });
+      return true;
+    }
+    const run = () =>
+      options
+        ? approvalOptions(res, port, login, repository, n)
+        : approveWithAssertion(req, res, port, login, repository, n, body);
+    const lock = deps.lock;
+    await (lock ? lock(`${port.owner}/${port.repo}#${n}`, run) : run());
+    return true;
+  }
+
+  /** The checks a comment approval gets, before anything is signed or recorded; the session, or the refusal. */
+  async function eligible(
+    port: GitHubPort,
+    login: string,
+    n: number,
+  ): Promise<{ session: RequestSession } | { refusal: Refusal | { code: string; message: string } }> {
+    const session = await RequestSession.open(deps, port, n);
+    const policy = session.policy();
+    if (!policy || !session.state.hash)
+      return { refusal: { code: "invalid_request", message: "The request is not valid." } };
+    const methods = policy.approvals.step_up?.methods ?? [];
+    if (methods.length > 0 && !methods.includes("webauthn"))
+      return {
+        refusal: {
+          code: "step_up_required",
+          message: `This policy's step-up is ${methods.join(", ")}, not a passkey: approve with \`breakglass approve\`.`,
+        },
+      };
+    const decided = decideApproval(session.state, await session.actor({ login, type: "User" }));
+    if (!decided.ok) return { refusal: decided.error };
+    return { session };
+  }
+
+  async function approvalOptions(
+    res: ServerResponse,
+    port: GitHubPort,
+    login: string,
+    repository: string,
+    n: number,
+  ): Promise<void> {
+    const checked = await eligible(port, login, n);
+    if ("refusal" in checked) return refusal(res, 403, checked.refusal);
+    const hash = checked.session.state.hash!;
+    const nonce = randomBytes(18).toString("base64url");
+    const challenge = webauthnChallenge("approve", repository, n, hash, nonce);
+    const options = await generateAuthenticationOptions({
+      rpID: webauthn.rpID,
+      challenge: Buffer.from(challenge, "base64url"),
+      userVerification: "preferred",
+      allowCredentials: [],
+    });
+    const cookie = sealed(signIn.sessionKey, "webauthn-approve", {
+      login,
+      repository,
+      n,
+      hash,
+      challenge: options.challenge,
+      exp: Math.floor(now() / 1000) + CHALLENGE_SECONDS,
+    });
+    json(res, 200, { ...options, hash }, setCookie(signIn, CHALLENGE_COOKIE, cookie, CHALLENGE_SECONDS));
+  }
+
+  async function approveWithAssertion(
+    req: IncomingMessage,
+    res: ServerResponse,
+    port: GitHubPort,
+    login: string,
+    repository: string,
+    n: number,
+    body: Record<string, unknown>,
+  ): Promise<void> {
+    const response = body.response as AuthenticationResponseJSON | undefined;
+    if (!response || typeof response.id !== "string" || typeof response.response?.clientDataJSON !== "string")
+      return refusal(res, 400, { code: "bad_request", message: "Send the assertion as `response`." });
+    let clientChallenge = "";
+    try {
+      clientChallenge = String(
+        (
+          JSON.parse(Buffer.from(response.response.clientDataJSON, "base64url").toString("utf8")) as {
+            challenge?: unknown;
+          }
+        ).challenge ?? "",
+      );
+    } catch {
+      return refusal(res, 400, {
+        code: "step_up_bad_signature",
+        message: "The assertion's client data is not JSON.",
+      });
+    }
+    // The challenge must be one this app gave this person for this request (kept in a sealed cookie).
+    const given = unseal(signIn.sessionKey, "webauthn-approve", cookieOf(req, CHALLENGE_COOKIE), now());
+    if (
+      !given ||
+      given.login !== login ||
+      given.repository !== repository ||
+      given.n !== n ||
+      given.challenge !== clientChallenge
+    ) {
+      return refusal(res, 403, {
+        code: "step_up_wrong_request",
+        message:
+          "The assertion answers no challenge this page gave you for this request (or it is older than 5 minutes): reload the page and approve again.",
+      });
+    }
+    // A replayed assertion is refused as such, whatever the request's state now.
+    const givenNonce = challengeNonce(clientChallenge, "approve", repository, n, String(given.hash));
+    if (givenNonce && (await port.ledger.reserved(`webauthn-${givenNonce}`)))
+      return refusal(res, 409, {
+        code: "step_up_replayed",
+        message: "This assertion was used already: approve again from the page.",
+      });
+    // Approvals that no longer hold go first, as for a comment; then the rules of a comment approval.
+    const opened = await RequestSession.open(deps, port, n);
+    if (opened.policy()) {
+      const rechecked = await recheckApprovalsNow(opened, opened.policy()!, "approval");
+      if (!rechecked.ok) return refusal(res, 403, { code: rechecked.code, message: rechecked.message });
+    }
+    const checked = await eligible(port, login, n);
+    if ("refusal" in checked) return refusal(res, 403, checked.refusal);
+    const { session } = checked;
+    const policy = session.policy()!;
+    const hash = session.state.hash!;
+    const nonce = challengeNonce(clientChallenge, "approve", repository, n, hash);
+    if (!nonce)
+      return refusal(res, 403, {
+        code: "step_up_wrong_request",
+        message: `The assertion is not for ${repository}#${n} as it is now (hash \`${hash.slice(0, 16)}\`): the request changed after you started. Reload the page and approve again.`,
+      });
+    const records = await readPasskeys(deps, port, login);
+    const passkey = records.passkeys.find((k) => k.credential_id === response.id);
+    if (!passkey)
+      return refusal(res, 403, {
+        code: "step_up_unknown_key",
+        message: `The passkey that answered (\`${response.id.slice(0, 16)}\`) is not one of @${login}'s registered passkeys. Register yours at /breakglass/passkeys.`,
+      });
+    if (policy.approvals.step_up?.require_hardware_key && !passkey.hardware)
+      return refusal(res, 403, {
+        code: "step_up_not_hardware",
+        message:
+          "This policy accepts only hardware security keys; this passkey can be synced or made no attestation.",
+      });
+    let verified;
+    try {
+      verified = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge: clientChallenge,
+        expectedOrigin: webauthn.origin,
+        expectedRPID: webauthn.rpID,
+        credential: {
+          id: passkey.credential_id,
+          publicKey: new Uint8Array(Buffer.from(passkey.public_key, "base64url")),
+          counter: passkey.counter,
+        },
+        requireUserVerification: false,
+      });
+    } catch (error) {
+      return refusal(res, 403, {
+        code: "step_up_bad_signature",
+        message: `The assertion does not verify: ${(error as Error).message.slice(0, 200)}`,
+      });
+    }
+    if (!verified.verified)
+      return refusal(res, 403, { code: "step_up_bad_signature", message: "The assertion does not verify." });
+    // One assertion, one approval, ever: the nonce is taken in the ledger, whichever replica sees it.
+    if (!(await port.ledger.reserve(`webauthn-${nonce}`, n)))
+      return refusal(res, 409, {
+        code: "step_up_replayed",
+        message: "This assertion was used already: approve again from the page.",
+      });
+    const decided = decideApproval(session.state, await session.actor({ login, type: "User" }));
+    if (!decided.ok) return refusal(res, 403, decided.error);
+    const proof: WebAuthnProof = {
+      method: "webauthn",
+      credential_id: passkey.credential_id,
+      public_key: passkey.public_key,
+      hardware: passkey.hardware,
+      rp_id: webauthn.rpID,
+      origin: webauthn.origin,
+      counter: verified.authenticationInfo.newCounter,
+      assertion: response as unknown as Record<string, unknown>,
+    };
+    const recorded = await recordApproval(session, {
+      id: `webauthn:${nonce}`,
+      actor: await session.actor({ login, type: "User" }),
+      decided: decided.value,
+      proof,
+    });
+    if (recorded !== "done") return refusal(res, 403, recorded);
+    await session.publish();
+    json(res, 200, { ok: true, status: session.state.status });
+  }
+}

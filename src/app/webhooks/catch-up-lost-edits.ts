@@ -1,0 +1,122 @@
+import { createHash } from "node:crypto";
+import { checkRequestBody } from "../../core/check-request.ts";
+import { mention } from "../../core/markdown.ts";
+import { requestHash } from "../../core/request-hash.ts";
+import { loadIssueForm } from "../infra/repo-config.ts";
+import type { RequestSession } from "../infra/request-session.ts";
+
+/**
+ * How long GitHub's last change of the issue must be past before a body that differs from the records
+ * counts as an edit whose delivery was lost, not one whose delivery is still on its way.
+ */
+export const LOST_EDIT_SETTLED_MS = 60_000;
+
+export interface LostEdits {
+  /** The body was changed by an edit the app never received: the requester was asked to save it again. */
+  body: boolean;
+  /** Approval comments edited or deleted without the app hearing of it: those approvals withdrawn. */
+  withdrawn: number[];
+}
+
+/**
+ * GitHub never sends a failed delivery again, so an `issues.edited` or an `issue_comment.edited` /
+ * `.deleted` can be lost for good. This compares GitHub with the records and does what the lost
+ * delivery would have done, as far as it can be told from GitHub now:
+ *
+ * - an approval whose comment is gone, or was edited since it was posted (GitHub's `updated_at`), is
+ *   withdrawn with the record id and reason handle-comment-change.ts uses, so a late delivery of the
+ *   same change is a no-op;
+ * - a body whose request differs from the recorded one was edited, but by whom is not in the listing
+ *   (only the lost delivery's sender said). The edit is not taken as the requester's (a writer's edit
+ *   would then change their request) nor ignored (approvers read the body): the recorded request
+ *   stands, every approval given so far stops counting, and the requester is asked to save the edit
+ *   again, which arrives as an ordinary `edited` with its sender.
+ *
+ * Run by the start-up and per-issue catch-up and by every sweep; records are idempotent.
+ */
+export async function catchUpLostEdits(
+  session: RequestSession,
+  options: { settledMs?: number } = {},
+): Promise<LostEdits> {
+  const found: LostEdits = { body: false, withdrawn: [] };
+  const { state, issue, deps } = session;
+  if (
+    session.gone ||
+    issue.state !== "open" ||
+    (state.status !== "requested" && state.status !== "approved") ||
+    !state.request
+  )
+    return found;
+
+  for (const approval of state.approvals) {
+    if (approval.comment_id === undefined) continue;
+    const comment = session.comments.find((c) => c.id === approval.comment_id);
+    const change = !comment
+      ? "deleted"
+      : comment.updated_at !== undefined && comment.updated_at !== comment.created_at
+        ? "edited"
+        : null;
+    if (!change) continue;
+    const recorded = await session.record(
+      `withdrawn:${approval.comment_id}`,
+      {
+        type: "approval_withdrawn",
+        actor: approval.actor,
+        comment_id: approval.comment_id,
+        reason: change === "edited" ? "comment_edited" : "comment_deleted",
+      },
+      `↩️ The approval by ${mention(approval.actor)} no longer counts: its comment was ${change} (found by Breakglass's catch-up; the change's webhook never arrived). Approve again in a new comment.`,
+    );
+    if (recorded.ok && !recorded.duplicate) found.withdrawn.push(approval.comment_id);
+  }
+
+  const settledMs = options.settledMs ?? LOST_EDIT_SETTLED_MS;
+  const quiet = issue.updated_at === undefined || Date.parse(issue.updated_at) <= deps.now() - settledMs;
+  const current = session.state;
+  if (quiet && (current.status === "requested" || current.status === "approved")) {
+    const form = await loadIssueForm(session.port);
+    const parsed = form
+      ? checkRequestBody(issue.body, form, session.config.policies, session.config.policyErrors)
+      : null;
+    const hash = parsed?.ok ? requestHash(parsed.value) : null;
+    if (parsed && hash !== current.hash && !alreadyRefused(session, hash)) {
+      const id = `unseen_edit:${createHash("sha256").update(issue.body).digest("hex").slice(0, 16)}`;
+      const approvals = current.approvals.filter((a) => a.via !== "auto");
+      if (approvals.length && !session.hasRecord(`${id}:voided`)) {
+        await session.record(
+          `${id}:voided`,
+          {
+            type: "approvals_voided",
+            actor: deps.identity.login,
+            voided: approvals.map((a) => ({ actor: a.actor, reason: "request_edited_unseen" as const })),
+            required_approvals: current.required_approvals,
+          },
+          `↩️ ${approvals.length} approval(s) no longer count: ${approvals.map((a) => mention(a.actor)).join(", ")} approved while the request's body was changed by an edit Breakglass never received.`,
+        );
+      }
+      const requester = current.requester ?? issue.user.login;
+      const text = [
+        `⚠️ **The request's body was changed, but Breakglass never received that edit** (GitHub does not send a failed delivery again), so it cannot tell who made it.`,
+        "",
+        `The request stays as recorded (hash \`${(current.hash ?? "").slice(0, 16)}\`, shown in the status comment)${approvals.length ? ", and the approvals given so far no longer count" : ""}. ${mention(requester)}: if the change is yours, edit the issue again (any change, saved by you) and it is checked as your request.`,
+      ].join("\n");
+      const refused = await session.record(
+        id,
+        { type: "edit_refused", actor: deps.identity.login, requester, hash },
+        text,
+      );
+      found.body = refused.ok && !refused.duplicate;
+    }
+  }
+  if (found.body || found.withdrawn.length) await session.publish();
+  return found;
+}
+
+/** The body's request is one an edit refusal since the last request record already answered. */
+function alreadyRefused(session: RequestSession, hash: string | null): boolean {
+  for (const event of [...session.events].reverse()) {
+    if (event.type === "requested") return false;
+    if (event.type === "edit_refused" && event.hash === hash) return true;
+  }
+  return false;
+}

@@ -1,0 +1,397 @@
+import {
+  decideApproval,
+  decideBreakGlass,
+  decideCancellation,
+  decideDenial,
+  decideExtensionApproval,
+  decideExtensionRequest,
+  decideRevocation,
+} from "../../core/approval-rules.ts";
+import { helpText, parseCommand, type ParsedCommand } from "../../core/commands.ts";
+import { formatDuration } from "../../core/duration.ts";
+import { LIVE } from "../../core/lifecycle.ts";
+import type { LifecycleEvent } from "../../core/lifecycle-events.ts";
+import { escapeInline, mention, quoteBlock } from "../../core/markdown.ts";
+import type { Refusal } from "../../core/refusal.ts";
+import type { ProviderName, StepUp } from "../../core/types.ts";
+import {
+  checkStepUp,
+  stepUpRequired,
+  withoutSignature,
+  type StepUpKind,
+  type StepUpProof,
+} from "../../core/step-up.ts";
+import { createHash } from "node:crypto";
+import type { BreakglassDeps } from "../infra/deps.ts";
+import { dispatchGrant } from "../grant/dispatch-grant.ts";
+import type { GitHubPort, IssueComment, IssueSummary } from "../../github/github-port.ts";
+import { isRequestIssue } from "../infra/request-recognition.ts";
+import { RequestSession } from "../infra/request-session.ts";
+import { deferWrites } from "../infra/write-priority.ts";
+import { revokeGrant } from "../grant/revoke-grant.ts";
+import { credentialOf } from "../grant/credential-ref.ts";
+import { priorBreakGlassUses } from "./break-glass-usage.ts";
+import { approvalPostdatesRecord } from "../../core/approval-freshness.ts";
+import { approvalPolicyDigest } from "../../core/policy-digest.ts";
+import { finishRequest } from "../grant/finish-request.ts";
+import { recheckApprovalsNow } from "../grant/recheck-approvals.ts";
+import { notifyPolicy, provenWith, recordApproval } from "./record-approval.ts";
+
+const refusalText = (who: string, r: Refusal): string =>
+  `👎 ${mention(who)} — refused (\`${r.code}\`): ${escapeInline(r.message, 600)}`;
+
+/**
+ * `issue_comment.created` on a request issue: the only way a command can take effect. A command
+ * counts only at the start of a new comment by its real author; edited and deleted comments are
+ * handled in handle-comment-change.ts and can only ever withdraw.
+ */
+export async function handleCommand(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  issue: IssueSummary,
+  comment: IssueComment,
+): Promise<void> {
+  if (comment.user.login === deps.identity.login) return; // our own comments
+  // A step-up signature block below a command is proof, not part of its note or reason.
+  const command = parseCommand(withoutSignature(comment.body));
+  if (!command || !(await isRequestIssue(deps, port, issue))) return;
+  // 👀 is shown as soon as the write lane has room, never ahead of a record or a dispatch.
+  const seen = deferWrites(() => port.react(comment.id, "eyes")).catch(() => undefined);
+  const session = await RequestSession.open(deps, port, issue.number, issue);
+  const who = comment.user.login;
+  const result = recordedInForce(session, comment.id)
+    ? await finishRecorded(session, comment.id)
+    : comment.app_id !== null && !viaAllowedApp(session, comment)
+      ? viaAppRefusal(who, comment)
+      : await run(session, command, comment);
+  await seen;
+  // The app's own 🚀 or 👎 comes last: it is what the start-up catch-up reads as "answered", so a
+  // crash before it (deferred mirror comments, status, labels not yet written) is finished there.
+  if (result === "done") {
+    await session.publish();
+    await deferWrites(() => port.react(comment.id, "rocket"));
+  } else if (result === "replied") {
+    await deferWrites(() => port.react(comment.id, "rocket"));
+  } else {
+    await port.createComment(issue.number, refusalText(who, result));
+    await deferWrites(() => port.react(comment.id, "-1"));
+  }
+}
+
+/**
+ * Whether this comment's command is recorded and still in force. An approval that an edit of the
+ * request voided since is not: a redelivery of it is decided again (and refused as older than the
+ * content), never answered as if it counted.
+ */
+function recordedInForce(session: RequestSession, commentId: number): boolean {
+  const entry = session.chain.find((e) => e.entry.id === `comment:${commentId}`);
+  if (!entry) return false;
+  return (
+    (entry.entry.event as LifecycleEvent).type !== "approved" ||
+    session.state.approvals.some((a) => a.comment_id === commentId)
+  );
+}
+
+/**
+ * The command is in the ledger already: a handler recorded it and did not finish (a crash, or GitHub
+ * refusing a later write), and the start-up catch-up handles it again. Nothing is decided twice; a
+ * completing approval whose dispatch was lost is dispatched now, the rest (status, labels, 🚀) follows.
+ */
+async function finishRecorded(session: RequestSession, commentId: number): Promise<"done"> {
+  // What the process that recorded it never posted (it died first) is posted now, without a tamper alarm.
+  session.queueUnmirrored(`comment:${commentId}`);
+  const dispatched = session.events.some((e) => e.type === "dispatched");
+  if (session.state.status === "approved" && !dispatched && !session.state.request?.drill)
+    await dispatchGrant(session, { deferMirror: true });
+  return "done";
+}
+
+async function run(
+  session: RequestSession,
+  command: ParsedCommand,
+  comment: IssueComment,
+): Promise<"done" | "replied" | Refusal> {
+  const { port, deps } = session;
+  const id = `comment:${comment.id}`;
+  const who = comment.user.login;
+  const policy = session.policy();
+  switch (command.kind) {
+    case "help":
+    case "unknown": {
+      const intro =
+        command.kind === "unknown"
+          ? `🤔 \`${escapeInline(command.command, 40)}\` is not a Breakglass command.\n\n`
+          : "";
+      await port.createComment(session.number, `${intro}${helpText()}`);
+      return command.kind === "unknown"
+        ? { code: "unknown_command", message: "See the list of commands above." }
+        : "replied";
+    }
+    case "invalid":
+      return { code: "invalid_command", message: command.message };
+    case "status":
+      await session.publish();
+      await port.createComment(
+        session.number,
+        `ℹ️ ${mention(who)}: the request is **${session.state.status.replace("_", " ")}**; the status comment above is up to date.`,
+      );
+      return "replied";
+    case "approve": {
+      if (policy && !session.state.extension) {
+        // Approvals that no longer hold (owner removed, permission lost, policy changed) go first,
+        // so this one is counted against what is true now.
+        const rechecked = await recheckApprovalsNow(session, policy, "approval");
+        if (!rechecked.ok) return { code: rechecked.code, message: rechecked.message };
+      }
+      const actor = await session.actor(comment.user);
+      if (session.state.extension) {
+        const decided = decideExtensionApproval(session.state, actor);
+        if (!decided.ok) return decided.error;
+        // A late-delivered /approve written for the request itself must not approve an extension asked for afterwards.
+        const seenExtension = approvalPostdatesRecord(
+          comment,
+          session.recordStamp("extension_requested"),
+          session.state.extension.hash,
+        );
+        if (!seenExtension.ok) return seenExtension.error;
+        // An extension is more access, so it takes the same step-up as the approval of the grant,
+        // over the extension itself: a stolen session must not stretch a live grant.
+        const proof = await stepUpProof(
+          session,
+          "extend",
+          policy?.approvals.step_up,
+          comment,
+          session.state.extension.hash,
+        );
+        if (proof && "code" in proof) return proof;
+        // The credential moves first: if the provider cannot, nothing is recorded and the extension
+        // stays pending, so the approval can be given again once the provider answers.
+        const moved = await extendCredential(session);
+        if (typeof moved !== "string") return moved;
+        const event =
+          decided.value.type === "extension_approved"
+            ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) }
+            : decided.value;
+        const recorded = await session.record(
+          id,
+          event,
+          `✅ ${mention(who)}${provenWith(proof)} approved the extension.`,
+        );
+        if (!recorded.ok) return recorded.refusal;
+        return recordExtension(session, who, moved);
+      }
+      const decided = decideApproval(session.state, actor, command.note || undefined);
+      if (!decided.ok) return decided.error;
+      // Bound to what the approver could have seen: written after the current content was recorded.
+      const seen = approvalPostdatesRecord(
+        comment,
+        session.recordStamp("requested"),
+        session.state.hash ?? "",
+      );
+      if (!seen.ok) return seen.error;
+      const proof = await stepUpProof(session, "approve", policy?.approvals.step_up, comment);
+      if (proof && "code" in proof) return proof;
+      return recordApproval(session, {
+        id,
+        actor,
+        decided: decided.value,
+        proof,
+        note: command.note || undefined,
+        commentId: comment.id,
+      });
+    }
+    case "deny": {
+      const decided = decideDenial(session.state, await session.actor(comment.user), command.reason);
+      if (!decided.ok) return decided.error;
+      const recorded = await session.record(
+        id,
+        decided.value,
+        `⛔ ${mention(who)} denied the request.\n\n${quoteBlock(command.reason, 1000)}`,
+      );
+      if (!recorded.ok) return recorded.refusal;
+      await finishRequest(session);
+      return "done";
+    }
+    case "cancel": {
+      if (LIVE.has(session.state.status)) {
+        if (who.toLowerCase() !== session.state.requester?.toLowerCase())
+          return { code: "not_requester", message: "Only the requester can cancel; approvers use /revoke." };
+        await revokeGrant(session, "cancelled", who);
+        return "done";
+      }
+      const decided = decideCancellation(
+        session.state,
+        await session.actor(comment.user),
+        command.reason || undefined,
+      );
+      if (!decided.ok) return decided.error;
+      const recorded = await session.record(id, decided.value, `🚫 ${mention(who)} cancelled the request.`);
+      if (!recorded.ok) return recorded.refusal;
+      await finishRequest(session);
+      return "done";
+    }
+    case "revoke": {
+      const decided = decideRevocation(session.state, await session.actor(comment.user));
+      if (!decided.ok) return decided.error;
+      await revokeGrant(session, "revoked", who, command.reason || undefined);
+      return "done";
+    }
+    case "break-glass": {
+      if (!policy) return { code: "invalid_request", message: "The request is not valid yet." };
+      const actor = await session.actor(comment.user);
+      // Counted only when the request may break the glass at all, so a refusal costs no extra reads.
+      const allowed = decideBreakGlass(session.state, policy, actor, command.reason);
+      if (!allowed.ok) return allowed.error;
+      const prior = await priorBreakGlassUses(deps, session, who);
+      const bg = decideBreakGlass(session.state, policy, actor, command.reason, prior);
+      if (!bg.ok) return bg.error;
+      const proof = await stepUpProof(session, "break-glass", policy.break_glass.step_up, comment);
+      if (proof && "code" in proof) return proof;
+      const decided = {
+        ...bg,
+        value: {
+          ...bg.value,
+          policy_digest: approvalPolicyDigest(policy, session.state.request!.role),
+          ...(proof && bg.value.type === "break_glass" ? { step_up: proof } : {}),
+        },
+      };
+      const repeated =
+        prior > 0
+          ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.`
+          : "";
+      const recorded = await session.recordAndConfirm(
+        id,
+        decided.value,
+        `🚨 ${mention(who)} **broke the glass**: self-approved without a second person. A post-event review by someone else is mandatory.${repeated}\n\n${quoteBlock(command.reason, 1000)}`,
+        { deferMirror: true },
+      );
+      if (!recorded.ok) return recorded.refusal;
+      if (!recorded.won) return "done";
+      // As for /approve: the dispatch first, the mirror comments, status and labels after it.
+      await dispatchGrant(session, { deferMirror: true });
+      await notifyPolicy(
+        session,
+        "break_glass",
+        `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`,
+      );
+      return "done";
+    }
+    case "extend": {
+      if (!policy) return { code: "not_active", message: "Only an active grant can be extended." };
+      const hash = createHash("sha256")
+        .update(`${comment.id}:${command.seconds}:${command.reason}`)
+        .digest("hex");
+      const decided = decideExtensionRequest(
+        session.state,
+        policy,
+        await session.actor(comment.user),
+        command.seconds,
+        command.reason,
+        hash,
+      );
+      if (!decided.ok) return decided.error;
+      const grant = session.state.grant!;
+      if (!deps.providers[grant.provider as ProviderName]?.extend) {
+        return {
+          code: "not_extendable",
+          message: `A ${grant.provider} credential has a fixed lifetime (its expiry is signed into it), so it cannot be extended without replacing what the job is using. Let this grant end at ${grant.expires_at} and open a new request for the time you still need.`,
+        };
+      }
+      const recorded = await session.record(
+        id,
+        decided.value,
+        `⏱️ ${mention(who)} asks to extend the grant by ${formatDuration(command.seconds)}.${policy.extend.requires_approval ? " An approver must `/approve` the extension; the running grant is not disturbed meanwhile." : ""}\n\n${quoteBlock(command.reason, 1000)}`,
+      );
+      if (!recorded.ok) return recorded.refusal;
+      if (!policy.extend.requires_approval) {
+        const moved = await extendCredential(session);
+        return typeof moved === "string" ? recordExtension(session, deps.identity.login, moved) : moved;
+      }
+      return "done";
+    }
+  }
+  return { code: "unknown_command", message: "Unknown command." };
+}
+
+/**
+ * The step-up a policy requires for this command: null when none is required, the proof to record,
+ * or the refusal. The signing keys are read only when a proof is needed and present.
+ */
+async function stepUpProof(
+  session: RequestSession,
+  kind: StepUpKind,
+  stepUp: StepUp | undefined,
+  comment: IssueComment,
+  hash = session.state.hash ?? "",
+): Promise<StepUpProof | Refusal | null> {
+  if (!stepUpRequired(stepUp)) return null;
+  const login = comment.user.login;
+  const signingKeys = comment.body.includes("-----BEGIN SSH SIGNATURE-----")
+    ? await session.port.sshSigningKeys(login)
+    : [];
+  const checked = checkStepUp({
+    stepUp,
+    kind,
+    body: comment.body,
+    repository: `${session.port.owner}/${session.port.repo}`,
+    issue: session.number,
+    hash,
+    signingKeys,
+    login,
+    approvePage: `the app's page /breakglass/approve/${session.port.owner}/${session.port.repo}/${session.number}`,
+  });
+  return checked.ok ? checked.value : checked.error;
+}
+
+/** Whether the policy lets comments posted through this app (on the author's behalf) be commands. */
+function viaAllowedApp(session: RequestSession, comment: IssueComment): boolean {
+  const slug = comment.app_slug;
+  return !!slug && (session.policy()?.commands_via_apps ?? []).includes(slug);
+}
+
+function viaAppRefusal(who: string, comment: IssueComment): Refusal {
+  const app = comment.app_slug ? `the app ${comment.app_slug}` : `an app (id ${comment.app_id})`;
+  return {
+    code: "posted_via_app",
+    message: `This comment was posted through ${app} on @${who}'s behalf, so it is not taken as a command: an integration can post in a person's name without them writing it. Write the command yourself in a new comment on GitHub${comment.app_slug ? `, or ask the policy owners to list ${comment.app_slug} under commands_via_apps in the policy` : ""}.`,
+  };
+}
+
+/** Moves the live credential's own expiry by the pending extension; returns the new expiry (ISO). */
+async function extendCredential(session: RequestSession): Promise<string | Refusal> {
+  const { grant, extension } = session.state;
+  if (!grant || !extension)
+    return { code: "no_extension_pending", message: "There is no extension waiting." };
+  try {
+    const { provider, ref } = credentialOf(session);
+    if (!provider.extend) throw new Error(`the ${grant.provider} provider cannot extend credentials`);
+    const wanted = Date.parse(grant.expires_at) + extension.seconds * 1000;
+    return new Date(Math.min(wanted, await provider.extend(ref, wanted))).toISOString();
+  } catch (error) {
+    return {
+      code: "extension_failed",
+      message: `The credential could not be extended (${(error as Error).message.slice(0, 300)}); the grant is unchanged and still ends at ${grant.expires_at}. Approve again once the provider answers.`,
+    };
+  }
+}
+
+/** Records the extension the credential already received; other grants, even for the same resource, are untouched. */
+async function recordExtension(
+  session: RequestSession,
+  approvedBy: string,
+  expires: string,
+): Promise<"done" | Refusal> {
+  const { grant, extension } = session.state;
+  if (!grant || !extension)
+    return { code: "no_extension_pending", message: "There is no extension waiting." };
+  const recorded = await session.record(
+    `extended:${grant.grant_id}:${session.state.extensions.length}`,
+    { type: "extended", actor: approvedBy, grant_id: grant.grant_id, expires_at: expires },
+    `⏱️ The grant now expires at ${expires} (${formatDuration(extension.seconds)} more).`,
+  );
+  if (!recorded.ok) return recorded.refusal;
+  session.deps.scheduler?.schedule(session.port, session.number, Date.parse(expires));
+  return "done";
+}
+
+export type { IssueComment };

@@ -1,0 +1,349 @@
+import { checkLimits, matchAutoApproveRule } from "../../core/approval-rules.ts";
+import { checkRequestBody } from "../../core/check-request.ts";
+import { formatDuration } from "../../core/duration.ts";
+import { ENDED, LIVE } from "../../core/lifecycle.ts";
+import { escapeInline, mention, quoteBlock } from "../../core/markdown.ts";
+import { requestHash } from "../../core/request-hash.ts";
+import type { FieldError } from "../../core/result.ts";
+import type { Policy } from "../../core/types.ts";
+import { approvalPolicyDigest } from "../../core/policy-digest.ts";
+import { checkRequester } from "../../core/requester-eligibility.ts";
+import { teamsOfMember } from "../grant/recheck-approvals.ts";
+import type { BreakglassDeps } from "../infra/deps.ts";
+import { dispatchGrant } from "../grant/dispatch-grant.ts";
+import { findIncident, incidentRefusal, type IncidentFinding } from "./check-incident.ts";
+import { formatIssueRef } from "../../core/incident-issue.ts";
+import { loadIssueForm } from "../infra/repo-config.ts";
+import { otherRequestsOf } from "../infra/requester-requests.ts";
+import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
+import { looksLikeRequest, repairRequestLabel } from "./recognise-request.ts";
+import { isRequestIssue, opensReview } from "../infra/request-recognition.ts";
+import { REQUEST_LABEL, RequestSession, type RecordOptions } from "../infra/request-session.ts";
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * `issues.opened` / `issues.edited` / `issues.reopened`: parse the body, validate it against the
+ * policy, record the request (an edit that changes it voids earlier approvals), apply auto-approval,
+ * and publish the status. The requester is always the issue's author, and only their own edits
+ * change the request: anyone else's is refused and recorded (see refuseEditByOther).
+ */
+export async function handleRequestIssue(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  delivered: IssueSummary,
+  editor: string,
+  action = "edited",
+): Promise<void> {
+  if (delivered.state !== "open" || opensReview(deps, delivered)) return;
+  // Read the form while the session loads: one round trip less before the requester sees an answer.
+  const form = loadIssueForm(port);
+  form.catch(() => undefined); // awaited below; not an unhandled rejection if we return before that
+  // The ledger says what is a request (or the label, for one not recorded yet); an issue with neither
+  // may still be one filed through the form in a repository without the label (GitHub drops a form
+  // label that does not exist). The label itself is display only: put back where it is missing.
+  if (!(await isRequestIssue(deps, port, delivered)) && !looksLikeRequest(delivered, await form)) return;
+  if (!delivered.labels.includes(REQUEST_LABEL)) await repairRequestLabel(port, delivered);
+  // Deliveries arrive out of order: an `opened` handled after an `edited` must not record the older
+  // body. The body recorded is the delivered one (its sender is who wrote it, which decides whether
+  // it is the requester's); a delivery whose body is no longer the issue's, once anything is
+  // recorded, is older than an edit whose own delivery (with its own sender) decides.
+  const session = await RequestSession.open(deps, port, delivered.number);
+  const current = session.issue;
+  if (current.state !== "open") return;
+  if (delivered.body !== current.body && session.state.status !== "new") return;
+  const issue = delivered;
+  const stillCurrent = deliveredBodyIsCurrent(port, delivered);
+  const { state } = session;
+  const requester = issue.user.login;
+  if (LIVE.has(state.status) || (state.request && ENDED.has(state.status))) {
+    return; // A granted or finished request is frozen: its records, not its body, say what was granted.
+  }
+  if (session.config.policyErrors.length && session.config.policies.size === 0) {
+    await port.createComment(
+      issue.number,
+      policyBrokenText(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)),
+    );
+    return;
+  }
+  const issueForm = await form;
+  const validated = issueForm
+    ? checkRequestBody(issue.body, issueForm, session.config.policies, session.config.policyErrors)
+    : {
+        ok: false as const,
+        error: [
+          {
+            field: "form",
+            message:
+              "The repository has no .github/ISSUE_TEMPLATE/breakglass-request.yml; ask its owners to run `breakglass init`.",
+          },
+        ],
+      };
+  // GitHub lets anyone with write access edit the body; it stays the author's request only if
+  // the author wrote it. A body first seen on `labeled`/`reopened` is the author's as opened.
+  const byOther =
+    editor.toLowerCase() !== requester.toLowerCase() && (action === "edited" || state.status !== "new");
+  if (byOther) {
+    const unchanged = validated.ok
+      ? state.hash === requestHash(validated.value) && state.status !== "invalid"
+      : state.status === "invalid" && lastInvalidKey(session) === errorsKey(validated.error);
+    if (!unchanged)
+      await refuseEditByOther(session, editor, requester, validated.ok ? requestHash(validated.value) : null);
+    return;
+  }
+  if (!validated.ok) {
+    const errors = validated.error;
+    const id = `invalid:${errorsKey(errors)}:${session.chain.length}`;
+    if (state.status === "invalid" && lastInvalidKey(session) === errorsKey(errors)) return;
+    const recorded = await session.recordAndConfirm(
+      id,
+      { type: "invalid", actor: requester, errors },
+      invalidText(requester, errors),
+      { stillCurrent },
+    );
+    // Another process handling a concurrent delivery recorded first: it publishes, not this one.
+    if (recorded.ok && recorded.won) await session.publish();
+    return;
+  }
+  const request = validated.value;
+  const hash = requestHash(request);
+  if (state.hash === hash && state.status !== "invalid") return; // re-save of identical content
+  const policy = session.policy(request.resource)!;
+  const isNew =
+    state.status === "new" ||
+    (state.status === "invalid" && state.request === null && session.chain.length <= 1);
+  if (isNew) {
+    const usage = await usageOf(deps, session, requester, request.resource);
+    const limit = checkLimits(policy, usage, "request");
+    if (!limit.ok) return refuseIntake(session, requester, "limits", limit.error, 400, stillCurrent);
+  }
+  const allowed = await requesterAllowed(session, policy, requester, request.drill);
+  if (!allowed.ok) return refuseIntake(session, requester, "requester", allowed.error, 500, stillCurrent);
+  const incident = await findIncident(port, request);
+  const incidentRefused = incidentRefusal(policy, request, incident);
+  if (incidentRefused)
+    return refuseIntake(session, requester, "incident", incidentRefused, 500, stillCurrent);
+  const voided = state.approvals.length;
+  const text = [
+    voided && state.hash !== hash
+      ? `✏️ The request was edited by ${mention(editor)}; **${voided} earlier approval(s) no longer count** and must be given again for the new content.`
+      : `📝 ${mention(requester)} requests \`${escapeInline(request.role, 60)}\` on \`${escapeInline(request.resource, 80)}\` for ${formatDuration(request.duration_seconds)} (severity ${request.severity}${request.drill ? ", drill" : ""}).`,
+    "",
+    quoteBlock(request.justification, 1000),
+    "",
+    `Request hash \`${hash.slice(0, 16)}\`: approvals bind to exactly this content.`,
+    ...(incident
+      ? ["", incidentLine(incident)]
+      : request.incident
+        ? ["", "Incident link recorded as given (it names no GitHub issue)."]
+        : []),
+  ].join("\n");
+  const recorded = await session.recordAndConfirm(
+    `requested:${hash}:${session.chain.length}`,
+    {
+      type: "requested",
+      actor: requester,
+      request,
+      hash,
+      required_approvals: policy.approvals.required,
+      ...(incident ? { incident_issue: { ref: formatIssueRef(incident.ref), state: incident.state } } : {}),
+    },
+    text,
+    { stillCurrent },
+  );
+  if (!recorded.ok) {
+    await port.createComment(
+      issue.number,
+      `👎 **Refused (\`${recorded.refusal.code}\`)**: ${escapeInline(recorded.refusal.message, 400)}`,
+    );
+    return;
+  }
+  // Closing the incident finds this request through the ledger (an issue of the ledger's owner only).
+  if (
+    incident &&
+    incident.state !== "unreadable" &&
+    incident.ref.owner.toLowerCase() === port.owner.toLowerCase()
+  )
+    await port.ledger.linkIncident(issue.number, incident.ref);
+
+  // Two deliveries of one issue (opened and labeled, say) handled at once by two processes: the
+  // first-written record counts and its writer goes on; the other stops here.
+  if (!recorded.won) return;
+  const teams = new Set<string>();
+  for (const rule of policy.auto_approve) {
+    if (
+      rule.on_call_team &&
+      (await port.teamMembers(rule.on_call_team)).some((m) => m.toLowerCase() === requester.toLowerCase())
+    ) {
+      teams.add(rule.on_call_team.toLowerCase());
+    }
+  }
+  const rule = matchAutoApproveRule(policy, request, teams);
+  if (rule) {
+    const approved = await session.recordAndConfirm(
+      `auto_approved:${hash}`,
+      {
+        type: "auto_approved",
+        actor: deps.identity.login,
+        hash,
+        rule,
+        policy_digest: approvalPolicyDigest(policy, request.role),
+      },
+      `🤖 Auto-approved by the policy rule \`${escapeInline(rule, 60)}\` of \`${request.resource}\`.`,
+    );
+    // Another replica handling the same event recorded it first: it dispatches the grant, not this one.
+    if (approved.ok && !approved.won) return;
+  } else {
+    await deps.notifier.notify(policy.notify, {
+      event: "requested",
+      repository: `${port.owner}/${port.repo}`,
+      issue: issue.number,
+      url: issue.html_url,
+      summary: `${requester} requests ${request.role} on ${request.resource} (${request.severity})`,
+    });
+  }
+  await session.publish();
+  if (session.state.status === "approved") await dispatchGrant(session);
+  // Escalate at half the approval timeout, time out at the end (reconcile reschedules the second step).
+  else
+    deps.scheduler?.schedule(port, issue.number, deps.now() + (policy.approvals.timeout_seconds * 1000) / 2);
+}
+
+/** A valid body refused for who asks (limits, requester rules): recorded as invalid under `field`, and said. */
+async function refuseIntake(
+  session: RequestSession,
+  requester: string,
+  field: "limits" | "requester" | "incident",
+  refusal: { code: string; message: string },
+  maxLength: number,
+  stillCurrent: RecordOptions["stillCurrent"],
+): Promise<void> {
+  const recorded = await session.record(
+    `invalid:${field === "limits" ? "limit" : field}:${session.chain.length}`,
+    { type: "invalid", actor: requester, errors: [{ field, message: refusal.message }] },
+    `👎 **Refused (\`${refusal.code}\`)**: ${escapeInline(refusal.message, maxLength)}`,
+    { stillCurrent },
+  );
+  if (recorded.ok) await session.publish();
+}
+
+/**
+ * The body a delivery carries may be older than the issue's by the time its record is appended: two
+ * replicas handle `opened` and `edited` (or two edits) at once, and the one with the older body can
+ * lose the ledger's compare-and-swap to the newer one and be re-decided on top of it. So before each
+ * append, once anything is recorded, GitHub is asked again (after the ledger was read): only a body
+ * that is still the issue's is recorded; an older one stops, and the newer delivery decides. A first
+ * record needs no check: whatever comes later is appended after it.
+ */
+function deliveredBodyIsCurrent(
+  port: GitHubPort,
+  delivered: IssueSummary,
+): NonNullable<RecordOptions["stillCurrent"]> {
+  return async (session) => {
+    if (session.state.status === "new") return null;
+    const now = await port.getIssue(delivered.number);
+    if (now.state === "open" && now.body === delivered.body) return null;
+    return {
+      code: "stale_delivery",
+      message: `#${delivered.number} changed on GitHub after this delivery's body; the newer delivery is recorded instead.`,
+    };
+  };
+}
+
+/** The requester passes the policy's `requesters` (minimum permission, teams), read from GitHub now. */
+async function requesterAllowed(session: RequestSession, policy: Policy, requester: string, drill: boolean) {
+  const teams = policy.requesters.teams ?? [];
+  return checkRequester(
+    policy,
+    requester,
+    await session.port.permission(requester),
+    await teamsOfMember(session, requester, teams),
+    drill,
+  );
+}
+
+/**
+ * Someone other than the requester changed the request's body. The recorded request stands (the
+ * status comment keeps showing it), the edit is recorded with the editor's login, and both are told.
+ */
+async function refuseEditByOther(
+  session: RequestSession,
+  editor: string,
+  requester: string,
+  hash: string | null,
+): Promise<void> {
+  const recorded = session.state.hash;
+  const text = [
+    `👎 **Refused (\`edit_not_by_requester\`)**: ${mention(editor)} edited this request, but only ${mention(requester)}, who opened it, can change it.`,
+    "",
+    recorded
+      ? `The request stays as recorded (hash \`${recorded.slice(0, 16)}\`, shown in the status comment); approvals count for that, not for the edited text.`
+      : "Nothing was recorded from the edited text.",
+    `${mention(requester)}: if the request should change, edit the issue yourself. ${mention(editor)}: to ask for other access, open your own request.`,
+  ].join("\n");
+  const done = await session.record(
+    `edit_refused:${editor.toLowerCase()}:${hash ?? "invalid"}:${session.chain.length}`,
+    { type: "edit_refused", actor: editor, requester, hash },
+    text,
+  );
+  if (done.ok) await session.publish();
+}
+
+function incidentLine(f: IncidentFinding): string {
+  const name = formatIssueRef(f.ref);
+  return {
+    open: `Incident ${name} is open.`,
+    closed: `⚠️ Incident ${name} is closed.`,
+    pull_request: `⚠️ ${name} is a pull request, not an issue.`,
+    unreadable: `⚠️ Breakglass cannot read ${name} (it does not exist, or the app is not installed there): recorded as given.`,
+  }[f.state];
+}
+
+function errorsKey(errors: FieldError[]): string {
+  return Buffer.from(JSON.stringify(errors)).toString("base64url").slice(0, 40);
+}
+
+function lastInvalidKey(session: RequestSession): string | null {
+  const last = [...session.events].reverse().find((e) => e.type === "invalid");
+  return last && last.type === "invalid" ? errorsKey(last.errors) : null;
+}
+
+function invalidText(requester: string, errors: FieldError[]): string {
+  return [
+    `✏️ ${mention(requester)}, this request cannot be considered yet. Edit the issue body to fix:`,
+    "",
+    ...errors.map((e) => `- **${escapeInline(e.field, 40)}**: ${escapeInline(e.message, 500)}`),
+    "",
+    "_Nothing is lost: the request is checked again each time you edit it._",
+  ].join("\n");
+}
+
+function policyBrokenText(lines: string[]): string {
+  return [
+    "🚨 The repository's Breakglass policies are invalid, so no request can be decided. Policy owners must fix:",
+    "",
+    ...lines.map((l) => `- ${escapeInline(l, 300)}`),
+  ].join("\n");
+}
+
+/**
+ * How much the requester uses a resource now: requests for it opened in the last day (this one
+ * included) and live grants. Found through the app's index and the requester's own issues, counted
+ * from each request's ledger records: not from titles, labels or issue state, which triage can change.
+ */
+async function usageOf(deps: BreakglassDeps, current: RequestSession, requester: string, resource: string) {
+  const dayAgo = deps.now() - DAY_MS;
+  let activeGrants = 0;
+  let requestsToday = 1;
+  for await (const s of otherRequestsOf(deps, current.port, requester, {
+    except: current.number,
+    since: dayAgo,
+    config: current.config,
+  })) {
+    if (s.state.request?.resource !== resource) continue;
+    if (LIVE.has(s.state.status)) activeGrants++;
+    // When it was requested is the app's record, not the issue's (an issue can be reused or transferred).
+    if (s.state.requested_at && Date.parse(s.state.requested_at) >= dayAgo) requestsToday++;
+  }
+  return { activeGrants, requestsToday };
+}
