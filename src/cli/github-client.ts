@@ -48,6 +48,13 @@ export function parseRequestRef(text: string | undefined): { owner: string; repo
   return { owner: match[1]!, repo: match[2]!, issue: Number(match[3]) };
 }
 
+/** The options every responder command (approve, credentials, done) takes besides its own. */
+export const RESPONDER_OPTIONS = {
+  "app-login": { type: "string" },
+  "api-url": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** The one request (owner/repo#N) a responder command takes as its argument. */
 export function oneRequest(
   positionals: readonly string[],

@@ -114,12 +114,8 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
     },
 
     async revoke(ref: CredentialRef): Promise<void> {
-      const roleName = temporaryRoleOf(ref.credentialId);
-      const target = adminTarget(deps, ref.settings);
-      const secrets = [...target.secrets, ...(ref.revocationHandle ? [ref.revocationHandle] : [])];
-      const admin = await connect(target.url, "connect as the admin role", secrets);
-      const role = escapeIdentifier(roleName);
-      try {
+      await asAdmin(deps, ref, async (admin, { roleName, secrets }) => {
+        const role = escapeIdentifier(roleName);
         const exists = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [roleName]);
         if (exists.rowCount === 0) return;
         // First no new logins, then end the sessions already open: VALID UNTIL never ends those.
@@ -152,17 +148,11 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
           // Objects it owns in another database keep the role; it can no longer log in, which is the revocation.
           if ((error as { code?: string }).code !== "2BP01") throw error;
         }
-      } finally {
-        await admin.end().catch(() => undefined);
-      }
+      });
     },
 
     async extend(ref: CredentialRef, expiresAt: number): Promise<number> {
-      const roleName = temporaryRoleOf(ref.credentialId);
-      const target = adminTarget(deps, ref.settings);
-      const secrets = [...target.secrets, ...(ref.revocationHandle ? [ref.revocationHandle] : [])];
-      const admin = await connect(target.url, "connect as the admin role", secrets);
-      try {
+      return asAdmin(deps, ref, async (admin, { roleName, secrets }) => {
         const role = await admin.query<{ rolcanlogin: boolean }>(
           "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1",
           [roleName],
@@ -179,18 +169,12 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
           secrets,
         );
         return expiresAt;
-      } finally {
-        await admin.end().catch(() => undefined);
-      }
+      });
     },
 
     async collectUses(ref: CredentialRef, grantedAt: number): Promise<UseCollection> {
-      const roleName = temporaryRoleOf(ref.credentialId);
-      const target = adminTarget(deps, ref.settings);
-      const secrets = [...target.secrets, ...(ref.revocationHandle ? [ref.revocationHandle] : [])];
-      const admin = await connect(target.url, "connect as the admin role", secrets);
       const source = "the server's CSV log (log_statement = all set on the temporary role)";
-      try {
+      return asAdmin(deps, ref, async (admin, { roleName, secrets }) => {
         const csv = await admin.query<{ on: boolean }>(
           "SELECT current_setting('logging_collector') = 'on' AND current_setting('log_destination') LIKE '%csvlog%' AS on",
         );
@@ -212,33 +196,26 @@ export function createPostgresProvider(deps: PostgresProviderDeps): CredentialPr
               `No statement of ${roleName} is in the log. If it did run statements, the role's log_statement could not be set: ${CSV_LOG_SETUP}`,
             ];
         return { uses, source, notes };
-      } finally {
-        await admin.end().catch(() => undefined);
-      }
+      });
     },
 
     async verifyRevoked(ref: CredentialRef): Promise<RevocationCheck> {
-      const roleName = temporaryRoleOf(ref.credentialId);
-      const target = adminTarget(deps, ref.settings);
-      const secrets = [...target.secrets, ...(ref.revocationHandle ? [ref.revocationHandle] : [])];
+      const { roleName, target, secrets } = roleOf(deps, ref);
       const facts: string[] = [];
-      let roleCanLogIn: boolean | null;
-      let sessions: number;
-      const admin = await connect(target.url, "connect as the admin role", secrets);
-      try {
+      const { roleCanLogIn, sessions } = await asAdmin(deps, ref, async (admin) => {
         const role = await admin.query<{ rolcanlogin: boolean }>(
           "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1",
           [roleName],
         );
-        roleCanLogIn = role.rows[0] ? role.rows[0].rolcanlogin : null;
         const open = await admin.query<{ n: number }>(
           "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1",
           [roleName],
         );
-        sessions = open.rows[0]?.n ?? 0;
-      } finally {
-        await admin.end().catch(() => undefined);
-      }
+        return {
+          roleCanLogIn: role.rows[0] ? role.rows[0].rolcanlogin : null,
+          sessions: open.rows[0]?.n ?? 0,
+        };
+      });
       facts.push(
         roleCanLogIn === null
           ? "role does not exist"
@@ -303,6 +280,31 @@ interface AdminTarget {
   url: string;
   /** Strings that must never appear in a message: the URL and the password in it. */
   secrets: string[];
+}
+
+/** A granted credential's temporary role, where its admin connects, and what must never be printed. */
+function roleOf(deps: PostgresProviderDeps, ref: CredentialRef) {
+  const target = adminTarget(deps, ref.settings);
+  return {
+    roleName: temporaryRoleOf(ref.credentialId),
+    target,
+    secrets: [...target.secrets, ...(ref.revocationHandle ? [ref.revocationHandle] : [])],
+  };
+}
+
+/** Runs `work` on an admin connection for a granted credential's role, and closes it whatever happens. */
+async function asAdmin<T>(
+  deps: PostgresProviderDeps,
+  ref: CredentialRef,
+  work: (admin: pg.Client, role: ReturnType<typeof roleOf>) => Promise<T>,
+): Promise<T> {
+  const role = roleOf(deps, ref);
+  const admin = await connect(role.target.url, "connect as the admin role", role.secrets);
+  try {
+    return await work(admin, role);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
 }
 
 function adminTarget(deps: PostgresProviderDeps, settings: Record<string, unknown>): AdminTarget {

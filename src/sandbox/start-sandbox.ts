@@ -2,7 +2,6 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Octokit } from "@octokit/rest";
-import { createSigner } from "../core/audit-chain.ts";
 import { memoryNotifier } from "../app/infra/notifier.ts";
 import { startBreakglassServer, type RunningServer } from "../app/server.ts";
 import type { GitHubSignIn } from "../app/http/dashboard/github-sign-in.ts";
@@ -10,23 +9,25 @@ import { DEFAULT_LEDGER_REPO } from "../github/git-ledger.ts";
 import { generateSigningKeyPem, signingKeysFromPem } from "../app/infra/signing-keys.ts";
 import type { CredentialProvider } from "../providers/provider.ts";
 import type { ProviderName } from "../core/types.ts";
-import { createJwtProvider, introspect, memoryRevocationStore } from "../providers/jwt.ts";
 import { runAction, type ActionRun } from "./action-runner.ts";
 import { approveSigned } from "./approve-signed.ts";
 import { approverKeys } from "./approver-keys.ts";
+import {
+  SANDBOX_APP_ID,
+  SANDBOX_APP_SLUG,
+  SANDBOX_AUDIENCE,
+  SANDBOX_INSTALLATION_PERMISSIONS,
+  sandboxDeps,
+} from "./sandbox-deps.ts";
 import { FakeClock } from "./clock.ts";
 import { startGitHubEmulator, type GitHubEmulator, type WorkflowRun } from "./github/emulator.ts";
 import { defaultSubjectFormat, startOidcIssuer, type OidcIssuer } from "./oidc-issuer.ts";
 
 export const SANDBOX_OWNER = "acme";
 export const SANDBOX_REPO = "ops";
-export const SANDBOX_APP_ID = 4242;
-export const SANDBOX_APP_SLUG = "breakglass";
-export const SANDBOX_AUDIENCE = "breakglass";
+export { SANDBOX_APP_ID, SANDBOX_APP_SLUG, SANDBOX_AUDIENCE, SANDBOX_JWT_ISSUER } from "./sandbox-deps.ts";
 /** The repository of the sandbox organisation that holds the app's ledger (no human collaborators). */
 export const SANDBOX_LEDGER_REPO = DEFAULT_LEDGER_REPO;
-/** The sandbox app's public URL, as its JWT grants name it (`iss`). */
-export const SANDBOX_JWT_ISSUER = "http://breakglass.sandbox";
 
 /** The people of the sandbox organisation, matching .github/CODEOWNERS of this repository. */
 export const SANDBOX_TEAMS: Record<string, string[]> = {
@@ -220,14 +221,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // The ledger lives in its own repository that no person can push to (see docs/architecture.md).
     extraRepos: [SANDBOX_LEDGER_REPO, ...(options.extraRepos ?? [])],
     installationPermissions: {
-      actions: "write",
-      checks: "write",
-      contents: "write",
-      deployments: "write",
-      issues: "write",
-      members: "read",
-      metadata: "read",
-      pull_requests: "read",
+      ...SANDBOX_INSTALLATION_PERMISSIONS,
       ...(options.installationPermissions ?? {}),
     },
     rateLimits: options.rateLimits === "production",
@@ -272,15 +266,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   // Everything a real restart loses (timers, the JWT revocation list, caches) is made anew each start.
   const startApp = async (port = 0) => {
-    const revocations = memoryRevocationStore(now);
-    const jwtProvider = createJwtProvider({
-      issuer: SANDBOX_JWT_ISSUER,
-      signingKey: keys.privateKey,
-      kid: keys.kid,
-      verificationJwks: keys.jwks,
-      revocations,
-      now,
-    });
     return startBreakglassServer({
       appId: SANDBOX_APP_ID,
       privateKey: appKey,
@@ -305,24 +290,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         : {}),
       ...(options.webhookProxyUrl ? { webhookProxyUrl: options.webhookProxyUrl } : {}),
       logLevel: options.logLevel ?? "silent",
-      deps: {
-        identity: { appId: SANDBOX_APP_ID, login: appLogin },
-        signer: createSigner(keys.privateKey, keys.kid),
-        jwks: keys.jwks,
-        sealKey,
-        ...(retiredSealKeys.length ? { retiredSealKeys } : {}),
+      deps: sandboxDeps({
+        keys,
         now,
-        publicUrl: SANDBOX_JWT_ISSUER,
-        oidc: { issuer: issuer.url, audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
-        grantWorkflow: "breakglass-grant.yml",
-        sweepWorkflow: "breakglass-sweep.yml",
-        drillWorkflow: "breakglass-drill.yml",
-        providers: { jwt: jwtProvider, ...(options.providers ?? {}) },
-        introspect: (token) =>
-          introspect(token, { jwks: keys.jwks, issuer: SANDBOX_JWT_ISSUER, revocations, now: now() }),
+        sealKey,
+        retiredSealKeys,
+        oidcIssuer: issuer.url,
         notifier,
-        retryBaseMs: 60_000,
-      },
+        providers: options.providers,
+      }),
     });
   };
   let app = await startApp();

@@ -11,17 +11,14 @@ import type { GitHubPort, IssueComment, IssueSummary } from "../../src/github/gi
 import { memoryNotifier } from "../../src/app/infra/notifier.ts";
 import { octokitPort } from "../../src/github/octokit-port.ts";
 import { generateSigningKeyPem, signingKeysFromPem } from "../../src/app/infra/signing-keys.ts";
-import { createSigner } from "../../src/core/audit-chain.ts";
-import { createJwtProvider, memoryRevocationStore } from "../../src/providers/jwt.ts";
 import { FakeClock } from "../../src/sandbox/clock.ts";
+import { SANDBOX_INSTALLATION_PERMISSIONS, sandboxDeps } from "../../src/sandbox/sandbox-deps.ts";
 import { startGitHubEmulator, type GitHubEmulator } from "../../src/sandbox/github/emulator.ts";
 import { requestFormBody, type RequestFormInput } from "../../src/sandbox/request-body.ts";
 import {
   repositoryFilesFrom,
   SANDBOX_APP_ID,
   SANDBOX_APP_SLUG,
-  SANDBOX_AUDIENCE,
-  SANDBOX_JWT_ISSUER,
   SANDBOX_LEDGER_REPO,
   SANDBOX_OWNER as owner,
   SANDBOX_REPO as repo,
@@ -69,16 +66,7 @@ export async function startHandlerKit(): Promise<HandlerKit> {
     users,
     teams: SANDBOX_TEAMS,
     extraRepos: [SANDBOX_LEDGER_REPO],
-    installationPermissions: {
-      actions: "write",
-      checks: "write",
-      contents: "write",
-      deployments: "write",
-      issues: "write",
-      members: "read",
-      metadata: "read",
-      pull_requests: "read",
-    },
+    installationPermissions: SANDBOX_INSTALLATION_PERMISSIONS,
   });
   emulator.initLedgerRepository(SANDBOX_LEDGER_REPO, {});
   const keys = await signingKeysFromPem(await generateSigningKeyPem());
@@ -90,31 +78,15 @@ export async function startHandlerKit(): Promise<HandlerKit> {
       request: { fetch: emulator.inProcessFetch, retries: 0 },
       log: { debug() {}, info() {}, warn() {}, error() {} },
     });
-  const deps: BreakglassDeps = {
-    identity: { appId: SANDBOX_APP_ID, login: `${SANDBOX_APP_SLUG}[bot]` },
-    signer: createSigner(keys.privateKey, keys.kid),
-    jwks: keys.jwks,
-    sealKey: randomBytes(32),
+  // The app's deps as startSandbox() wires them; no OIDC issuer runs, handlers never verify tokens.
+  const deps: BreakglassDeps = sandboxDeps({
+    keys,
     now,
-    publicUrl: SANDBOX_JWT_ISSUER,
-    oidc: { issuer: "http://oidc.invalid", audience: SANDBOX_AUDIENCE, clockToleranceSeconds: 30 },
-    grantWorkflow: "breakglass-grant.yml",
-    sweepWorkflow: "breakglass-sweep.yml",
-    drillWorkflow: "breakglass-drill.yml",
-    providers: {
-      jwt: createJwtProvider({
-        issuer: SANDBOX_JWT_ISSUER,
-        signingKey: keys.privateKey,
-        kid: keys.kid,
-        verificationJwks: keys.jwks,
-        revocations: memoryRevocationStore(now),
-        now,
-      }),
-    },
+    sealKey: randomBytes(32),
+    oidcIssuer: "http://oidc.invalid",
     notifier,
-    retryBaseMs: 60_000,
     ledgerRepo: SANDBOX_LEDGER_REPO,
-  };
+  });
   const port = octokitPort(inProcess(emulator.installationToken()), owner, repo, SANDBOX_LEDGER_REPO);
   return {
     emulator,

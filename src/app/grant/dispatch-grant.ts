@@ -2,6 +2,7 @@ import { collectDeadline } from "../../core/approval-expiry.ts";
 import { escapeInline } from "../../core/markdown.ts";
 import type { RequestSession } from "../infra/request-session.ts";
 import { runUrl } from "./trusted-run.ts";
+import { dispatchFailed, dispatchRunUnknown } from "../../core/messages/grant-messages.ts";
 
 /** With no run exchanging its token this long after a dispatch, the workflow is dispatched again. */
 export const REDISPATCH_AFTER_MS = 10 * 60_000;
@@ -41,14 +42,23 @@ export async function dispatchGrant(
   } catch (error) {
     await port.createComment(
       session.number,
-      `🚨 Approved, but the grant workflow \`${escapeInline(deps.grantWorkflow, 80)}\` could not be started: ${escapeInline((error as Error).message, 300)}. Check that \`.github/workflows/${escapeInline(deps.grantWorkflow, 80)}\` exists on ${escapeInline(repo.default_branch, 80)}; an approver (not the requester) can run it by hand on ${escapeInline(repo.default_branch, 80)} with input \`issue: ${session.number}\`.`,
+      dispatchFailed({
+        workflow: deps.grantWorkflow,
+        error: (error as Error).message,
+        defaultBranch: repo.default_branch,
+        issue: session.number,
+      }),
     );
     return;
   }
   if (runId === null) {
     await port.createComment(
       session.number,
-      `⚠️ The grant workflow was dispatched, but GitHub did not say which run it started, so no run can be trusted with the credentials yet. An approver (not the requester) can run \`${escapeInline(deps.grantWorkflow, 80)}\` by hand on ${escapeInline(repo.default_branch, 80)} with input \`issue: ${session.number}\`; that run is accepted because an approver started it.`,
+      dispatchRunUnknown({
+        workflow: deps.grantWorkflow,
+        defaultBranch: repo.default_branch,
+        issue: session.number,
+      }),
     );
     return;
   }

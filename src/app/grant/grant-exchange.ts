@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { checkLimits } from "../../core/approval-rules.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { LIVE } from "../../core/lifecycle.ts";
-import { escapeInline, mention } from "../../core/markdown.ts";
+import { escapeInline } from "../../core/markdown.ts";
 import {
   checkWorkloadTrust,
   DISPATCH_EVENTS,
@@ -27,6 +27,7 @@ import { otherRequestsOf } from "../infra/requester-requests.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { acceptRun } from "./trusted-run.ts";
 import { revokeUnrecorded } from "./orphan-credentials.ts";
+import { exchangeRefused, mintFailed, noRecipient } from "../../core/messages/grant-messages.ts";
 
 export type ExchangeRefusalCode =
   | OidcRefusal["code"]
@@ -155,7 +156,14 @@ async function recordRefusal(
         code: refusal.code,
         message: refusal.message.slice(0, 500),
       },
-      `🛑 A workflow run asked for this request's credentials and was **refused** (\`${refusal.code}\`): ${escapeInline(refusal.message, 500)}\n\nRun ${escapeInline(run, 40)} of \`${escapeInline(claims.job_workflow_ref, 200)}\`, started by ${mention(claims.actor)}. Nothing was minted.${last ? `\n\nThis is the ${MAX_RECORDED_REFUSALS}th refusal recorded here; further ones are only logged by the app.` : ""}`,
+      exchangeRefused({
+        code: refusal.code,
+        message: refusal.message,
+        run,
+        workflowRef: claims.job_workflow_ref,
+        actor: claims.actor,
+        lastRecorded: last ? MAX_RECORDED_REFUSALS : null,
+      }),
     )
     // The refusal itself stands either way; failing to record it must not turn a 4xx into a 5xx.
     .catch(() => undefined);
@@ -235,7 +243,7 @@ async function exchangeForRequest(
   if (role.delivery === "age") {
     const found = await recipientOf(port, state.requester!);
     if (!found.ok) {
-      await port.createComment(issueNumber, `🔑 ${escapeInline(found.message, 600)}\n\nNothing was minted.`);
+      await port.createComment(issueNumber, noRecipient(found.message));
       throw new ExchangeRefusal("no_recipient", found.message, 409);
     }
     recipient = found.recipient;
@@ -261,10 +269,7 @@ async function exchangeForRequest(
       now,
     });
   } catch (error) {
-    await port.createComment(
-      issueNumber,
-      `🚨 Minting ${role.provider} credentials failed: ${escapeInline(scrub((error as Error).message), 400)}. Nothing was granted; the workflow can be re-run.`,
-    );
+    await port.createComment(issueNumber, mintFailed(role.provider, scrub((error as Error).message)));
     throw new ExchangeRefusal(
       "mint_failed",
       `The ${role.provider} provider could not mint credentials.`,

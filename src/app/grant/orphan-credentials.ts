@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { escapeInline } from "../../core/markdown.ts";
 import { openSealed } from "../../providers/sealed-box.ts";
 import type { CredentialProvider, CredentialRef } from "../../providers/provider.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
 import type { OrphanCredential } from "../../github/ledger.ts";
+import { orphanRevoked } from "../../core/messages/grant-messages.ts";
 
 /**
  * A credential minted for a request but not in its chain (the grant lost a race to another replica, or
@@ -69,10 +69,7 @@ export async function revokeOwedCredentials(
       await port.ledger.dropOrphan(orphan.key);
       result.revoked.push(orphan.credential_id);
       await port
-        .createComment(
-          orphan.issue,
-          `🔒 The unrecorded credential \`${escapeInline(orphan.credential_id, 80)}\` (${escapeInline(orphan.provider, 20)}), minted for this request and never handed out, is now revoked.`,
-        )
+        .createComment(orphan.issue, orphanRevoked(orphan.credential_id, orphan.provider))
         .catch(() => undefined); // the issue may be gone or full; the ledger no longer owes it
     } catch {
       result.failed.push(orphan.credential_id);

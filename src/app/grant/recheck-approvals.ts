@@ -1,7 +1,6 @@
 import { collectDeadline } from "../../core/approval-expiry.ts";
 import { teamsAmong, type Permission } from "../../core/approvers.ts";
 import { formatDuration } from "../../core/duration.ts";
-import { escapeInline, mention } from "../../core/markdown.ts";
 import { approvalPolicyDigest } from "../../core/policy-digest.ts";
 import {
   recheckApprovals,
@@ -12,6 +11,7 @@ import {
 import type { Policy } from "../../core/types.ts";
 import { finishRequest } from "./finish-request.ts";
 import type { RequestSession } from "../infra/request-session.ts";
+import { approvalExpired, approvalsVoided } from "../../core/messages/approval-messages.ts";
 
 /** The teams whose membership decides something about the requester: `requesters.teams` and on-call rules. */
 export function requesterTeamsOf(policy: Policy): string[] {
@@ -89,7 +89,7 @@ export async function recheckApprovalsNow(
         voided: result.voided,
         required_approvals: result.required,
       },
-      voidedText(result, state.required_approvals),
+      approvalsVoided(result, state.required_approvals),
     );
     if (recorded.ok) await session.publish();
   }
@@ -108,29 +108,6 @@ function describe(result: RecheckResult): string {
   return result.voided.map((v) => `@${v.actor} ${STALE_REASON_TEXT[v.reason]}`).join("; ");
 }
 
-function voidedText(result: RecheckResult, before: number): string {
-  const lines = result.voided.map((v) => `- ${mention(v.actor)} ${STALE_REASON_TEXT[v.reason]}.`);
-  const more =
-    result.required !== before
-      ? [`- The policy in force now asks for **${result.required}** approval(s) (it was ${before}).`]
-      : [];
-  const requester = result.requester ? [``, `⛔ ${escapeInline(result.requester.message, 400)}`] : [];
-  const head = result.voided.length
-    ? `↩️ **${result.voided.length} approval(s) no longer count**, checked again against the CODEOWNERS, team memberships, permissions and policy on the default branch:`
-    : "↩️ **The policy on the default branch changed how many approvals this request needs:**";
-  return [
-    head,
-    "",
-    ...lines,
-    ...more,
-    ...requester,
-    "",
-    result.complete
-      ? "What is left still approves the request."
-      : "Approvers who still may: read the request and `/approve` again in a new comment.",
-  ].join("\n");
-}
-
 /**
  * An approved request that no run collected within the policy's `collect_within` expires: recorded
  * once (it ends as timed out), said on the issue. Returns whether it is expired now.
@@ -142,7 +119,7 @@ export async function expireIfUncollected(session: RequestSession, policy: Polic
   await session.record(
     "approval_expired",
     { type: "approval_expired", actor: session.deps.identity.login, collect_within_seconds: within },
-    `⌛ Approved at ${session.state.approved_at}, but no grant workflow run collected the credentials within ${formatDuration(within)}: **the approval expired** and nothing can be granted from it. Open a new request if access is still needed.`,
+    approvalExpired(session.state.approved_at ?? "", within),
   );
   return true;
 }

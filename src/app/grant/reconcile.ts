@@ -2,7 +2,6 @@ import { openMonthlyMetricsIssue } from "./open-metrics-issue.ts";
 import { collectDeadline } from "../../core/approval-expiry.ts";
 import { revokeOwedCredentials } from "./orphan-credentials.ts";
 import { ENDED_WITHOUT_GRANT, LIVE, GRANT_ENDED } from "../../core/lifecycle.ts";
-import { mention } from "../../core/markdown.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
@@ -16,6 +15,8 @@ import { collectGrantUses } from "./collect-uses.ts";
 import { expireIfUncollected } from "./recheck-approvals.ts";
 import { resealHandle } from "./reseal-handle.ts";
 import type { ReconcileReport } from "../../core/app-wire.ts";
+import { dispatchRetried } from "../../core/messages/grant-messages.ts";
+import { escalated, timedOut } from "../../core/messages/approval-messages.ts";
 
 /** How old a ledger entry must be before a missing comment counts as deleted rather than not yet posted. */
 /**
@@ -212,11 +213,7 @@ export async function reconcileSession(
     const age = (now - Date.parse(state.requested_at)) / 1000;
     const timeout = policy.approvals.timeout_seconds;
     if (age >= timeout) {
-      await session.record(
-        "timed_out",
-        { type: "timed_out", actor: deps.identity.login },
-        `⌛ Nobody decided within ${Math.round(timeout / 60)} minutes: the request timed out. Open a new one if access is still needed.`,
-      );
+      await session.record("timed_out", { type: "timed_out", actor: deps.identity.login }, timedOut(timeout));
       await finishRequest(session);
       report.timed_out.push(n);
     } else if (age >= timeout / 2 && !state.escalated && state.status === "requested") {
@@ -228,7 +225,7 @@ export async function reconcileSession(
           actor: deps.identity.login,
           notified: [...owners, ...policy.notify.map((t) => t.type)],
         },
-        `⏰ Still waiting for approval after ${Math.round(age / 60)} minutes. ${owners.map((o) => mention(o.replace(/^@/, ""))).join(" ")} please decide: \`/approve\` or \`/deny <reason>\`.`,
+        escalated(age, owners),
       );
       await deps.notifier.notify(policy.notify, {
         event: "escalated",
@@ -279,7 +276,13 @@ async function redispatchIfStuck(
   const recorded = await session.record(
     `dispatch_retried:${attempt}`,
     { type: "dispatch_retried", actor: deps.identity.login, attempt },
-    `🔁 Approved ${Math.round((now - Date.parse(state.approved_at!)) / 60_000)} minutes ago, but no grant workflow run has collected the credentials: dispatching \`${deps.grantWorkflow}\` again (attempt ${attempt + 1}).${last ? " This is the last automatic attempt; after it an owner can run the workflow by hand with input `issue: " + session.number + "`." : ""}`,
+    dispatchRetried({
+      minutesSinceApproval: Math.round((now - Date.parse(state.approved_at!)) / 60_000),
+      workflow: deps.grantWorkflow,
+      attempt,
+      last,
+      issue: session.number,
+    }),
   );
   if (!recorded.ok) return;
   report.redispatched.push(session.number);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { LIVE } from "../../core/lifecycle.ts";
 import { openSealedWithAny, seal } from "../../providers/sealed-box.ts";
 import type { RequestSession } from "../infra/request-session.ts";
+import { resealed } from "../../core/messages/grant-messages.ts";
 
 /** A short public name for a seal key (never the key): which key a record was sealed again under. */
 export const sealKeyId = (key: Buffer): string =>
@@ -35,7 +36,7 @@ export async function resealHandle(session: RequestSession): Promise<ResealOutco
       grant_id: grant.grant_id,
       sealed_handle: seal(opened.plaintext, deps.sealKey),
     },
-    `🔑 The app's seal key was rotated: this grant's revocation handle is now sealed under the new key (\`${sealKeyId(deps.sealKey)}\`). Nothing else changed.`,
+    resealed(sealKeyId(deps.sealKey)),
   );
   // Refused only when another writer moved the request on (revoked it, say): nothing left to reseal.
   return recorded.ok ? "resealed" : "none";

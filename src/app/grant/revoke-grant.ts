@@ -1,12 +1,17 @@
 import { REVOKE_FAILED_LABEL } from "../../core/labels.ts";
 import { GRANT_ENDED } from "../../core/lifecycle.ts";
 import type { RevocationReason } from "../../core/lifecycle-events.ts";
-import { escapeInline, mention, quoteBlock } from "../../core/markdown.ts";
 import { credentialOf } from "./credential-ref.ts";
 import { collectGrantUses, usageSeal } from "./collect-uses.ts";
 import { openReview } from "./open-review.ts";
 import { AUDIT_LABEL, type RequestSession } from "../infra/request-session.ts";
-import { renderClosingSummary } from "./closing-summary.ts";
+import { renderClosingSummary } from "../../core/messages/closing-summary.ts";
+import {
+  REVOCATION_WORDS,
+  revocationFailed,
+  revoked as revokedText,
+  reviewOpened,
+} from "../../core/messages/grant-messages.ts";
 
 /**
  * The one revocation path, for expiry, /revoke, /cancel, the Action's post step and the sweep:
@@ -40,7 +45,7 @@ export async function revokeGrant(
     await session.record(
       `revocation_failed:${grant.grant_id}:${attempt}`,
       { type: "revocation_failed", actor, grant_id: grant.grant_id, error: error.slice(0, 500), attempt },
-      `🚨 **Revocation failed** (attempt ${attempt}): ${escapeInline(error, 500)}\n\nThe issue stays open and revocation is retried until it is verified. ${policy?.notify.length ? "Notify targets were alerted." : ""}`,
+      revocationFailed(attempt, error, !!policy?.notify.length),
     );
     await session.publish();
     await session.port.addLabels(session.number, [REVOKE_FAILED_LABEL]);
@@ -57,13 +62,7 @@ export async function revokeGrant(
     deps.scheduler?.retry(session.port, session.number, attempt);
     return "failed";
   }
-  const words = {
-    expired: "expired",
-    revoked: "was revoked",
-    cancelled: "was cancelled",
-    job_ended: "ended with its job",
-    incident_closed: "was revoked because its incident was closed",
-  }[reason];
+  const words = REVOCATION_WORDS[reason];
   // After revocation (sessions ended), so the collection holds everything the credential did.
   const usage = session.hasRecord(`revoked:${grant.grant_id}`)
     ? undefined
@@ -71,7 +70,7 @@ export async function revokeGrant(
   await session.record(
     `revoked:${grant.grant_id}`,
     { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence, ...(usage ? { usage } : {}) },
-    `🔒 The grant ${words}${reason === "expired" ? "" : ` (by ${mention(actor)})`}; the credential \`${escapeInline(grant.credential_id, 80)}\` is revoked and verified unusable: ${escapeInline(evidence, 300)}${note ? `\n\n${quoteBlock(note, 500)}` : ""}`,
+    revokedText({ reason, actor, credentialId: grant.credential_id, evidence, note }),
   );
   if (session.issue.labels.includes(REVOKE_FAILED_LABEL))
     await session.port.removeLabel(session.number, REVOKE_FAILED_LABEL);
@@ -97,7 +96,7 @@ export async function finishGrant(session: RequestSession): Promise<void> {
     const claimed = await session.recordAndConfirm(
       "checklist_opened",
       { type: "checklist_opened", actor: deps.identity.login, issue: checklist, items },
-      `📋 Post-event review opened: #${checklist}. It cannot be closed with unchecked items.`,
+      reviewOpened(checklist),
     );
     // Another replica finished this grant at the same moment and its review issue counts: retire ours.
     if (claimed.ok && !claimed.won) await retireDuplicateReview(session, checklist);
@@ -107,7 +106,7 @@ export async function finishGrant(session: RequestSession): Promise<void> {
   await session.record(
     "closed",
     { type: "closed", actor: deps.identity.login },
-    renderClosingSummary(session),
+    renderClosingSummary({ state: session.state, events: session.events, entries: session.chain.length }),
   );
   await session.publish({ closeAs: "completed" });
 }

@@ -1,7 +1,7 @@
 import { handStartedRunRefusal } from "../../core/hand-started-run.ts";
-import { escapeInline, mention } from "../../core/markdown.ts";
 import type { RepositoryIdentity, WorkflowRunSummary } from "../../github/github-port.ts";
 import type { RequestSession } from "../infra/request-session.ts";
+import { runCollecting } from "../../core/messages/grant-messages.ts";
 
 export interface RunRefusal {
   code: "unknown_run" | "not_approved";
@@ -101,9 +101,12 @@ export async function acceptRun(
       run_id: String(runId),
       ...(decided.byApp ? {} : { by_hand: true }),
     },
-    decided.byApp
-      ? `🏃 Grant workflow [run ${runId}](${runUrl(session, runId)}), started by Breakglass, is collecting the credentials.`
-      : `🏃 ${mention(starter)}, an approver of this request, started grant workflow [run ${runId}](${runUrl(session, runId)}) by hand on \`${escapeInline(repository.default_branch, 80)}\`; it is accepted as the run that receives the credentials.`,
+    runCollecting({
+      runId,
+      runUrl: runUrl(session, runId),
+      startedBy: decided.byApp ? undefined : starter,
+      defaultBranch: repository.default_branch,
+    }),
   );
   return recorded.ok ? null : { code: "not_approved", message: recorded.refusal.message };
 }

@@ -1,6 +1,6 @@
-import { escapeInline, mention } from "../../core/markdown.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
 import { LedgerUnavailable } from "../../github/ledger.ts";
+import { ledgerUnavailable } from "../../core/messages/record-messages.ts";
 
 /**
  * Runs a handler's work; when the ledger cannot be written (LedgerUnavailable), nothing was recorded
@@ -17,12 +17,7 @@ export async function sayWhenLedgerUnavailable(
     await work();
   } catch (error) {
     if (!(error instanceof LedgerUnavailable)) throw error;
-    await port
-      .createComment(
-        issue,
-        `⚠️ ${mention(who)}: Breakglass could not write to its ledger (${escapeInline(error.message, 300)}), so **nothing was recorded**: the request stays as it was and nothing was granted. Try again in a few minutes; the app's log has the details for its operators.`,
-      )
-      .catch(() => undefined);
+    await port.createComment(issue, ledgerUnavailable(who, error.message)).catch(() => undefined);
     throw error;
   }
 }

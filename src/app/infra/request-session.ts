@@ -46,9 +46,9 @@ import {
   ALL_STATUS_LABELS,
   statusLabel,
 } from "../../core/labels.ts";
-import { mention } from "../../core/markdown.ts";
 import { isSettled } from "../../core/request-index.ts";
 import { summariseUses, type UseRecord } from "../../core/usage.ts";
+import { recordsTampered, tamperedList, unpostedRecordsPosted } from "../../core/messages/record-messages.ts";
 
 export interface RecordOptions {
   /**
@@ -371,10 +371,7 @@ export class RequestSession {
     this.history = { ...this.history, mirror: this.history.mirror.filter((p) => !unposted.includes(p)) };
     // Never posted (a crash) and posted-then-deleted while the app was down look the same: say so
     // plainly on the issue, without the tamper alarm and its notification.
-    if (unposted.length)
-      this.pendingNotices.push(
-        `ℹ️ ${unposted.length === 1 ? "A record comment was" : `${unposted.length} record comments were`} missing when the app finished this command after a restart and ${unposted.length === 1 ? "was" : "were"} posted from the ledger (\`${this.port.ledger.location}\`): ${unposted.map((p) => `\`${p.type}\` (entry ${p.seq})`).join(", ")}. Either the app stopped before posting ${unposted.length === 1 ? "it" : "them"}, or someone deleted ${unposted.length === 1 ? "it" : "them"} while the app was down; the request's state is the ledger's either way.`,
-      );
+    if (unposted.length) this.pendingNotices.push(unpostedRecordsPosted(this.port.ledger.location, unposted));
     return unposted.length;
   }
 
@@ -409,16 +406,16 @@ export class RequestSession {
       else await this.postMirror(line);
     }
     this.history = { ...this.history, mirror: this.history.mirror.filter((p) => !problems.includes(p)) };
-    const what = problems
-      .map((p) => `\`${p.type}\` (entry ${p.seq}, ${p.kind === "missing" ? "deleted" : "edited"})`)
-      .join(", ");
-    const who = by
-      ? `${mention(by.login)} ${by.change} the app's record comment`
-      : "Record comments of the app were missing or changed (found by the sweep)";
+    const what = tamperedList(problems);
     await this.port
       .createComment(
         this.number,
-        `🛡️ **Records tampered with.** ${who}: ${what}. The records live in the app's ledger (\`${this.port.ledger.location}\`), which people with access to this repository cannot change, so nothing about this request changed: it is still **${this.state.status}**. The record${problems.length > 1 ? "s were" : " was"} restored from the ledger.`,
+        recordsTampered({
+          by,
+          problems,
+          ledgerLocation: this.port.ledger.location,
+          status: this.state.status,
+        }),
       )
       .catch(() => undefined);
     const policy = this.policy();

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { checkRequestBody } from "../../core/check-request.ts";
-import { mention } from "../../core/markdown.ts";
 import { requestHash } from "../../core/request-hash.ts";
 import { loadIssueForm } from "../infra/repo-config.ts";
 import type { RequestSession } from "../infra/request-session.ts";
+import { approvalWithdrawn, approvalsVoidedByUnseenEdit } from "../../core/messages/approval-messages.ts";
+import { lostBodyEdit } from "../../core/messages/record-messages.ts";
 
 /**
  * How long GitHub's last change of the issue must be past before a body that differs from the records
@@ -65,7 +66,7 @@ export async function catchUpLostEdits(
         comment_id: approval.comment_id,
         reason: change === "edited" ? "comment_edited" : "comment_deleted",
       },
-      `↩️ The approval by ${mention(approval.actor)} no longer counts: its comment was ${change} (found by Breakglass's catch-up; the change's webhook never arrived). Approve again in a new comment.`,
+      approvalWithdrawn(approval.actor, change, true),
     );
     if (recorded.ok && !recorded.duplicate) found.withdrawn.push(approval.comment_id);
   }
@@ -91,15 +92,15 @@ export async function catchUpLostEdits(
             voided: approvals.map((a) => ({ actor: a.actor, reason: "request_edited_unseen" as const })),
             required_approvals: current.required_approvals,
           },
-          `↩️ ${approvals.length} approval(s) no longer count: ${approvals.map((a) => mention(a.actor)).join(", ")} approved while the request's body was changed by an edit Breakglass never received.`,
+          approvalsVoidedByUnseenEdit(approvals.map((a) => a.actor)),
         );
       }
       const requester = current.requester ?? issue.user.login;
-      const text = [
-        `⚠️ **The request's body was changed, but Breakglass never received that edit** (GitHub does not send a failed delivery again), so it cannot tell who made it.`,
-        "",
-        `The request stays as recorded (hash \`${(current.hash ?? "").slice(0, 16)}\`, shown in the status comment)${approvals.length ? ", and the approvals given so far no longer count" : ""}. ${mention(requester)}: if the change is yours, edit the issue again (any change, saved by you) and it is checked as your request.`,
-      ].join("\n");
+      const text = lostBodyEdit({
+        hash: current.hash ?? "",
+        approvalsVoided: approvals.length > 0,
+        requester,
+      });
       const refused = await session.record(
         id,
         { type: "edit_refused", actor: deps.identity.login, requester, hash },

@@ -1,11 +1,11 @@
 import { parseCommand } from "../../core/commands.ts";
 import { withoutSignature } from "../../core/step-up.ts";
-import { mention } from "../../core/markdown.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import type { GitHubPort, IssueSummary, RepositoryComment } from "../../github/github-port.ts";
 import { handleCommand } from "./handle-command.ts";
 import { handleRequestIssue } from "./handle-request-issue.ts";
 import { isRequestIssue } from "../infra/request-recognition.ts";
+import { resubmitAfterOutage } from "../../core/messages/record-messages.ts";
 
 /** How far back the start-up catch-up looks for work a previous process acknowledged but never did. */
 export const CATCH_UP_WINDOW_MS = 24 * 3600_000;
@@ -57,10 +57,7 @@ export async function catchUp(
       await lock(() => handleRequestIssue(deps, port, issue, issue.user.login, "opened"));
       report.opened.push(issue.number);
     } else {
-      await port.createComment(
-        issue.number,
-        `⚠️ ${mention(issue.user.login)}: Breakglass was not running when this request was opened, and the issue has changed since, so it cannot tell who wrote the body. Edit the issue (any change, saved by you) to submit it.`,
-      );
+      await port.createComment(issue.number, resubmitAfterOutage(issue.user.login));
       report.askedToResubmit.push(issue.number);
     }
   }

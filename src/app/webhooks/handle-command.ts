@@ -8,10 +8,8 @@ import {
   decideRevocation,
 } from "../../core/approval-rules.ts";
 import { helpText, parseCommand, type ParsedCommand } from "../../core/commands.ts";
-import { formatDuration } from "../../core/duration.ts";
 import { LIVE } from "../../core/lifecycle.ts";
 import type { LifecycleEvent } from "../../core/lifecycle-events.ts";
-import { escapeInline, mention, quoteBlock } from "../../core/markdown.ts";
 import type { Refusal } from "../../core/refusal.ts";
 import type { ProviderName, StepUp } from "../../core/types.ts";
 import {
@@ -35,10 +33,19 @@ import { approvalPostdatesRecord } from "../../core/approval-freshness.ts";
 import { approvalPolicyDigest } from "../../core/policy-digest.ts";
 import { finishRequest } from "../grant/finish-request.ts";
 import { recheckApprovalsNow } from "../grant/recheck-approvals.ts";
-import { notifyPolicy, provenWith, recordApproval } from "./record-approval.ts";
-
-const refusalText = (who: string, r: Refusal): string =>
-  `👎 ${mention(who)} — refused (\`${r.code}\`): ${escapeInline(r.message, 600)}`;
+import { notifyPolicy, recordApproval } from "./record-approval.ts";
+import {
+  brokeGlass,
+  brokeGlassSummary,
+  cancelled,
+  commandRefused,
+  denied,
+  extended,
+  extensionApproved,
+  extensionAsked,
+  statusPointer,
+  unknownCommandIntro,
+} from "../../core/messages/command-messages.ts";
 
 /**
  * `issue_comment.created` on a request issue: the only way a command can take effect. A command
@@ -73,7 +80,7 @@ export async function handleCommand(
   } else if (result === "replied") {
     await deferWrites(() => port.react(comment.id, "rocket"));
   } else {
-    await port.createComment(issue.number, refusalText(who, result));
+    await port.createComment(issue.number, commandRefused(who, result));
     await deferWrites(() => port.react(comment.id, "-1"));
   }
 }
@@ -118,10 +125,7 @@ async function run(
   switch (command.kind) {
     case "help":
     case "unknown": {
-      const intro =
-        command.kind === "unknown"
-          ? `🤔 \`${escapeInline(command.command, 40)}\` is not a Breakglass command.\n\n`
-          : "";
+      const intro = command.kind === "unknown" ? unknownCommandIntro(command.command) : "";
       await port.createComment(session.number, `${intro}${helpText()}`);
       return command.kind === "unknown"
         ? { code: "unknown_command", message: "See the list of commands above." }
@@ -131,10 +135,7 @@ async function run(
       return { code: "invalid_command", message: command.message };
     case "status":
       await session.publish();
-      await port.createComment(
-        session.number,
-        `ℹ️ ${mention(who)}: the request is **${session.state.status.replace("_", " ")}**; the status comment above is up to date.`,
-      );
+      await port.createComment(session.number, statusPointer(who, session.state.status));
       return "replied";
     case "approve": {
       if (policy && !session.state.extension) {
@@ -172,11 +173,7 @@ async function run(
           decided.value.type === "extension_approved"
             ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) }
             : decided.value;
-        const recorded = await session.record(
-          id,
-          event,
-          `✅ ${mention(who)}${provenWith(proof)} approved the extension.`,
-        );
+        const recorded = await session.record(id, event, extensionApproved(who, proof));
         if (!recorded.ok) return recorded.refusal;
         return recordExtension(session, who, moved);
       }
@@ -203,11 +200,7 @@ async function run(
     case "deny": {
       const decided = decideDenial(session.state, await session.actor(comment.user), command.reason);
       if (!decided.ok) return decided.error;
-      const recorded = await session.record(
-        id,
-        decided.value,
-        `⛔ ${mention(who)} denied the request.\n\n${quoteBlock(command.reason, 1000)}`,
-      );
+      const recorded = await session.record(id, decided.value, denied(who, command.reason));
       if (!recorded.ok) return recorded.refusal;
       await finishRequest(session);
       return "done";
@@ -225,7 +218,7 @@ async function run(
         command.reason || undefined,
       );
       if (!decided.ok) return decided.error;
-      const recorded = await session.record(id, decided.value, `🚫 ${mention(who)} cancelled the request.`);
+      const recorded = await session.record(id, decided.value, cancelled(who));
       if (!recorded.ok) return recorded.refusal;
       await finishRequest(session);
       return "done";
@@ -255,25 +248,17 @@ async function run(
           ...(proof && bg.value.type === "break_glass" ? { step_up: proof } : {}),
         },
       };
-      const repeated =
-        prior > 0
-          ? `\n\n⚠️ **Repeated use**: ${mention(who)} broke the glass ${prior} other time${prior === 1 ? "" : "s"} in the last 30 days. This is flagged in the audit record and to every notify target.`
-          : "";
       const recorded = await session.recordAndConfirm(
         id,
         decided.value,
-        `🚨 ${mention(who)} **broke the glass**: self-approved without a second person. A post-event review by someone else is mandatory.${repeated}\n\n${quoteBlock(command.reason, 1000)}`,
+        brokeGlass(who, command.reason, prior),
         { deferMirror: true },
       );
       if (!recorded.ok) return recorded.refusal;
       if (!recorded.won) return "done";
       // As for /approve: the dispatch first, the mirror comments, status and labels after it.
       await dispatchGrant(session, { deferMirror: true });
-      await notifyPolicy(
-        session,
-        "break_glass",
-        `${who} self-approved (break-glass)${prior > 0 ? ` — REPEATED USE: ${prior} earlier in 30 days` : ""}: ${command.reason.slice(0, 200)}`,
-      );
+      await notifyPolicy(session, "break_glass", brokeGlassSummary(who, command.reason, prior));
       return "done";
     }
     case "extend": {
@@ -300,7 +285,7 @@ async function run(
       const recorded = await session.record(
         id,
         decided.value,
-        `⏱️ ${mention(who)} asks to extend the grant by ${formatDuration(command.seconds)}.${policy.extend.requires_approval ? " An approver must `/approve` the extension; the running grant is not disturbed meanwhile." : ""}\n\n${quoteBlock(command.reason, 1000)}`,
+        extensionAsked(who, command.seconds, policy.extend.requires_approval, command.reason),
       );
       if (!recorded.ok) return recorded.refusal;
       if (!policy.extend.requires_approval) {
@@ -387,7 +372,7 @@ async function recordExtension(
   const recorded = await session.record(
     `extended:${grant.grant_id}:${session.state.extensions.length}`,
     { type: "extended", actor: approvedBy, grant_id: grant.grant_id, expires_at: expires },
-    `⏱️ The grant now expires at ${expires} (${formatDuration(extension.seconds)} more).`,
+    extended(expires, extension.seconds),
   );
   if (!recorded.ok) return recorded.refusal;
   session.deps.scheduler?.schedule(session.port, session.number, Date.parse(expires));

@@ -1,9 +1,9 @@
 import { parseCommand } from "../../core/commands.ts";
-import { mention } from "../../core/markdown.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "../../github/github-port.ts";
 import { isRequestIssue } from "../infra/request-recognition.ts";
 import { RequestSession } from "../infra/request-session.ts";
+import { approvalWithdrawn, editedCommandIgnored } from "../../core/messages/approval-messages.ts";
 
 /**
  * `issue_comment.edited` / `.deleted`: a changed or removed comment never creates an approval, and an
@@ -29,15 +29,12 @@ export async function handleCommentChange(
         comment_id: comment.id,
         reason: change === "edited" ? "comment_edited" : "comment_deleted",
       },
-      `↩️ The approval by ${mention(approval.actor)} no longer counts: its comment was ${change}. Approve again in a new comment.`,
+      approvalWithdrawn(approval.actor, change, false),
     );
     await session.publish();
     return;
   }
   if (change === "edited" && parseCommand(comment.body)) {
-    await port.createComment(
-      issue.number,
-      `ℹ️ ${mention(comment.user.login)}: commands in edited comments are ignored. Post a new comment instead.`,
-    );
+    await port.createComment(issue.number, editedCommandIgnored(comment.user.login));
   }
 }

@@ -1,10 +1,10 @@
 import { AWAITING_DECISION, LIVE } from "../../core/lifecycle.ts";
-import { mention } from "../../core/markdown.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import { isRequestIssue } from "../infra/request-recognition.ts";
 import { RequestSession } from "../infra/request-session.ts";
 import { revokeGrant } from "../grant/revoke-grant.ts";
+import { cancelledByClosing, closedWhileLive } from "../../core/messages/record-messages.ts";
 
 /**
  * `issues.closed` on a request issue by a person: closing ends it. A live grant is revoked now (a
@@ -21,10 +21,7 @@ export async function handleRequestClosed(
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const { state } = session;
   if (LIVE.has(state.status)) {
-    await port.createComment(
-      issue.number,
-      `🔒 ${mention(closer)} closed the issue while the grant was live: revoking it now.`,
-    );
+    await port.createComment(issue.number, closedWhileLive(closer));
     await revokeGrant(session, "revoked", closer, "The request issue was closed by hand.");
     if (!session.state.closed)
       await port.updateIssue(issue.number, { state: "open", state_reason: "reopened" });
@@ -34,7 +31,7 @@ export async function handleRequestClosed(
     await session.record(
       `closed-by-hand:${state.eventCount}`,
       { type: "cancelled", actor: closer, reason: "issue closed by hand" },
-      `🚫 ${mention(closer)} closed the issue: the request is cancelled.`,
+      cancelledByClosing(closer),
     );
     await session.publish();
   }

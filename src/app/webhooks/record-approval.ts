@@ -1,6 +1,6 @@
 import type { Actor } from "../../core/approval-rules.ts";
 import type { LifecycleEvent } from "../../core/lifecycle-events.ts";
-import { escapeInline, mention, quoteBlock } from "../../core/markdown.ts";
+import { approvalRecorded } from "../../core/messages/command-messages.ts";
 import { approvalPolicyDigest } from "../../core/policy-digest.ts";
 import type { Refusal } from "../../core/refusal.ts";
 import type { StepUpProof } from "../../core/step-up.ts";
@@ -17,13 +17,6 @@ export interface ApprovalToRecord {
   note?: string;
   /** The comment that carried it, so editing or deleting the comment withdraws it. */
   commentId?: number;
-}
-
-/** How the approval comment names the proof. */
-export function provenWith(proof: StepUpProof | null): string {
-  if (!proof) return "";
-  if (proof.method === "webauthn") return ` with a ${proof.hardware ? "security key" : "passkey"}`;
-  return ` with an SSH signature (${proof.key_type.startsWith("sk-") ? "hardware security key" : "signing key"} \`${proof.key_fingerprint}\`)`;
 }
 
 /**
@@ -53,12 +46,15 @@ export async function recordApproval(
       : input.decided;
   const s = session.state;
   const count = s.approvals.length + 1;
-  const via = actor.eligibility?.team ? ` (via ${escapeInline(actor.eligibility.team, 60)})` : "";
-  const head =
-    proof?.method === "webauthn"
-      ? `✅ ${mention(who)}${via} approved${provenWith(proof)}: request`
-      : `✅ ${mention(who)}${via}${provenWith(proof)} approved request`;
-  const text = `${head} \`${(s.hash ?? "").slice(0, 16)}\` — ${count} of ${s.required_approvals}.${input.note ? `\n\n${quoteBlock(input.note, 500)}` : ""}`;
+  const text = approvalRecorded({
+    who,
+    team: actor.eligibility?.team,
+    proof,
+    hash: s.hash ?? "",
+    count,
+    required: s.required_approvals,
+    note: input.note,
+  });
   const completes = count >= s.required_approvals;
   // The dispatch is what everyone waits for: the approval's mirror comment, the status comment and
   // the labels follow it (the caller publishes once this returns "done"), the ledger record precedes it.

@@ -10,6 +10,7 @@ import { readRequest } from "../../audit/read-request.ts";
 import { UsageError, UserError, type CliIO } from "../io.ts";
 import { flagsIn, usageErrorFrom } from "../usage-error.ts";
 import { connect, parseAppLogin, readKeys, withGitHubErrors, type AuditCommandDeps } from "./audit.ts";
+import { RESPONDER_OPTIONS } from "../github-client.ts";
 
 const run = promisify(execFile);
 
@@ -63,10 +64,8 @@ export function command(kind: CommandKind) {
           note: { type: "string" },
           reason: { type: "string" },
           jwks: { type: "string" },
-          "app-login": { type: "string" },
-          "api-url": { type: "string" },
           "dry-run": { type: "boolean" },
-          help: { type: "boolean", short: "h" },
+          ...RESPONDER_OPTIONS,
         },
       });
     } catch (error) {

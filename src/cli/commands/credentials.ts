@@ -13,7 +13,7 @@ import {
   recipientOfIdentity,
   shellLines,
 } from "../fetch-credentials.ts";
-import { oneRequest, responderGitHub, withGitHub } from "../github-client.ts";
+import { oneRequest, RESPONDER_OPTIONS, responderGitHub, withGitHub } from "../github-client.ts";
 import { UsageError, UserError, type CliIO } from "../io.ts";
 import { readRequestRecords } from "../request-records.ts";
 
@@ -58,9 +58,7 @@ export async function run(
       "env-file": { type: "string" },
       timeout: { type: "string" },
       poll: { type: "string" },
-      "app-login": { type: "string" },
-      "api-url": { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...RESPONDER_OPTIONS,
     },
   });
   if (values.help) {

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_APP_LOGIN } from "../../audit/app-records.ts";
 import { LIVE } from "../../core/lifecycle.ts";
-import { oneRequest, responderGitHub, withGitHub } from "../github-client.ts";
+import { oneRequest, RESPONDER_OPTIONS, responderGitHub, withGitHub } from "../github-client.ts";
 import { UserError, type CliIO } from "../io.ts";
 import { readRequestRecords } from "../request-records.ts";
 
@@ -33,9 +33,7 @@ export async function run(
       reason: { type: "string" },
       "no-wait": { type: "boolean" },
       timeout: { type: "string" },
-      "app-login": { type: "string" },
-      "api-url": { type: "string" },
-      help: { type: "boolean", short: "h" },
+      ...RESPONDER_OPTIONS,
     },
   });
   if (values.help) {

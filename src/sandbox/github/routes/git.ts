@@ -114,10 +114,20 @@ function createBlob(input: RouteHandlerInput): RouteResult {
   return { status: 201, body: { sha, url: `${apiOf(input)}/git/blobs/${sha}` } };
 }
 
-export function getGitBlob(input: RouteHandlerInput): RouteResult {
-  const sha = input.params.file_sha ?? "";
+/** The object a route's sha parameter names, of the type the route serves; 404 otherwise, as GitHub answers. */
+function objectAt<T extends GitObject["type"]>(
+  input: RouteHandlerInput,
+  param: string,
+  type: T,
+): { sha: string; object: Extract<GitObject, { type: T }> } {
+  const sha = input.params[param] ?? "";
   const object = input.repo.git.objects.get(sha);
-  if (!object || object.type !== "blob") throw notFound();
+  if (!object || object.type !== type) throw notFound();
+  return { sha, object: object as Extract<GitObject, { type: T }> };
+}
+
+export function getGitBlob(input: RouteHandlerInput): RouteResult {
+  const { sha, object } = objectAt(input, "file_sha", "blob");
   return {
     status: 200,
     body: {
@@ -189,9 +199,7 @@ function createTree(input: RouteHandlerInput): RouteResult {
 }
 
 function getTree(input: RouteHandlerInput): RouteResult {
-  const sha = input.params.tree_sha ?? "";
-  const object = input.repo.git.objects.get(sha);
-  if (!object || object.type !== "tree") throw notFound();
+  const { sha, object } = objectAt(input, "tree_sha", "tree");
   return { status: 200, body: treeJson(input, sha, object) };
 }
 
@@ -251,9 +259,7 @@ function createCommit(input: RouteHandlerInput): RouteResult {
 }
 
 function getCommit(input: RouteHandlerInput): RouteResult {
-  const sha = input.params.commit_sha ?? "";
-  const object = input.repo.git.objects.get(sha);
-  if (!object || object.type !== "commit") throw notFound();
+  const { sha, object } = objectAt(input, "commit_sha", "commit");
   return { status: 200, body: commitJson(input, sha, object) };
 }
 

@@ -1,13 +1,19 @@
-import { formatDuration } from "../../core/duration.ts";
-import { escapeInline, mention, quoteBlock } from "../../core/markdown.ts";
-import { grantFigures, renderTimeline } from "../../core/render-timeline.ts";
-import type { RequestSession } from "../infra/request-session.ts";
+import { formatDuration } from "../duration.ts";
+import type { RequestState } from "../lifecycle.ts";
+import { escapeInline, mention, quoteBlock } from "../markdown.ts";
+import type { TimedEvent } from "../lifecycle-events.ts";
+import { grantFigures, renderTimeline } from "../render-timeline.ts";
 
 /** The auditor-readable closing comment: who, what, when, why, how long, what was checked. */
-export function renderClosingSummary(session: RequestSession): string {
-  const { state } = session;
+export function renderClosingSummary(input: {
+  state: RequestState;
+  events: readonly TimedEvent[];
+  /** Signed entries on the request before the closing one. */
+  entries: number;
+}): string {
+  const { state, events } = input;
   const r = state.request;
-  const f = grantFigures(state, session.events);
+  const f = grantFigures(state, events);
   const lines = [
     "## 🔒 Break-glass access ended",
     "",
@@ -24,12 +30,12 @@ export function renderClosingSummary(session: RequestSession): string {
       : "",
     f.time_to_grant_seconds !== null ? `- **Time to grant**: ${formatDuration(f.time_to_grant_seconds)}` : "",
     state.checklist_issue ? `- **Post-event review**: #${state.checklist_issue}` : "",
-    `- **Audit chain**: ${session.chain.length + 1} signed entries on this issue`,
+    `- **Audit chain**: ${input.entries + 1} signed entries on this issue`,
     "",
     r ? `**Why**\n\n${quoteBlock(r.justification, 1500)}\n` : "",
     "<details><summary>Timeline</summary>",
     "",
-    renderTimeline(session.events),
+    renderTimeline(events),
     "",
     "</details>",
   ];
