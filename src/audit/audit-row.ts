@@ -176,7 +176,7 @@ export function buildAuditRow(input: RowInput): AuditRow {
     credential_id: text(grant?.credential_id),
     revocation_failures: count(grant?.revocation_failures) ?? 0,
     last_revocation_error: text(grant?.last_revocation_error),
-    checklist_issue: checklist?.issue ?? count(state.checklist_issue),
+    checklist_issue: checklist?.issue ?? count(state.review_issue),
     checklist_status: checklist?.status ?? null,
     checklist_checked: checklist ? checklist.checked : null,
     checklist_total: checklist ? checklist.total : null,

@@ -102,7 +102,7 @@ async function readOne(
       cause: error,
     });
   }
-  const checklistIssue = reading.state.checklist_issue;
+  const checklistIssue = reading.state.review_issue;
   const checklist =
     typeof checklistIssue === "number"
       ? await readChecklist(port, checklistIssue, reading.state.review)

@@ -91,7 +91,7 @@ export interface RequestState {
   refused_exchanges: number;
   denial: { actor: string; reason: string } | null;
   cancellation: { actor: string; reason?: string } | null;
-  checklist_issue: number | null;
+  review_issue: number | null;
   /** The post-event review: its items, who ticked which (from the edits' senders), and a waiver. */
   review: ReviewState;
   closed: boolean;
@@ -128,7 +128,7 @@ export function initialState(): RequestState {
     refused_exchanges: 0,
     denial: null,
     cancellation: null,
-    checklist_issue: null,
+    review_issue: null,
     review: { items: null, ticks: [], waiver: null },
     closed: false,
     ended_at: null,
@@ -406,16 +406,15 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
         ended_at: at,
       });
     case "checklist_opened":
-      if (!ENDED.has(state.status) || state.checklist_issue !== null) return invalid(state, event);
+      if (!ENDED.has(state.status) || state.review_issue !== null) return invalid(state, event);
       return ok({
         ...next,
-        checklist_issue: event.issue,
+        review_issue: event.issue,
         review: { ...state.review, items: event.items ? [...event.items] : null },
       });
     case "review_item_checked":
     case "review_item_unchecked": {
-      if (state.checklist_issue === null || state.checklist_issue !== event.issue)
-        return invalid(state, event);
+      if (state.review_issue === null || state.review_issue !== event.issue) return invalid(state, event);
       const self = selfReviewers(state).includes(event.actor.toLowerCase());
       if (event.type === "review_item_checked" && self && isSecondPersonItem(event.item)) {
         return refuse(
@@ -428,7 +427,7 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       return ok({ ...next, review: { ...state.review, ticks } });
     }
     case "review_waived":
-      if (state.checklist_issue === null || state.checklist_issue !== event.issue || state.review.waiver)
+      if (state.review_issue === null || state.review_issue !== event.issue || state.review.waiver)
         return invalid(state, event);
       if (selfReviewers(state).includes(event.actor.toLowerCase())) {
         return refuse(

@@ -101,7 +101,7 @@ export function renderStatus(view: StatusView): string {
     rows.push(["Refused exchanges", `${state.refused_exchanges} (see the 🛑 comments)`]);
   if (state.extension)
     rows.push(["Extension asked", `${formatDuration(state.extension.seconds)} — waiting for approval`]);
-  if (state.checklist_issue) rows.push(["Post-event review", `#${state.checklist_issue}`]);
+  if (state.review_issue) rows.push(["Post-event review", `#${state.review_issue}`]);
   const lines = [STATUS_MARKER, "### Break-glass request", "", table(["", ""], rows), ""];
   if (r) lines.push("**Justification**", "", quoteBlock(r.justification), "");
   lines.push(nextStep(state));

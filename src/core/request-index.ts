@@ -8,6 +8,6 @@ import { ENDED, type RequestState, GRANT_ENDED } from "./lifecycle.ts";
  */
 export function isSettled(state: RequestState): boolean {
   if (!ENDED.has(state.status) || !state.closed) return false;
-  if (GRANT_ENDED.has(state.status) && state.checklist_issue === null) return false;
+  if (GRANT_ENDED.has(state.status) && state.review_issue === null) return false;
   return true;
 }

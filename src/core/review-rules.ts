@@ -34,7 +34,7 @@ export function decideReviewTick(
   item: string,
   actor: Actor,
 ): Result<LifecycleEvent, Refusal> {
-  const issue = state.checklist_issue;
+  const issue = state.review_issue;
   if (issue === null) return refuse("invalid_transition", "This request has no post-event review.");
   const who = `Only ${whoMayTick(state, item)} may tick it`;
   if (!isPerson(actor)) return refuse("bot_reviewer", `${who}; a bot or app cannot review.`);
@@ -56,7 +56,7 @@ export function decideWaiver(
   reason: string,
   commentId: number,
 ): Result<LifecycleEvent, Refusal> {
-  const issue = state.checklist_issue;
+  const issue = state.review_issue;
   if (issue === null) return refuse("invalid_transition", "This request has no post-event review.");
   if (state.review.waiver)
     return refuse("invalid_transition", `The review was already waived by ${state.review.waiver.actor}.`);

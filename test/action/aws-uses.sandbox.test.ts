@@ -143,7 +143,7 @@ it("at /revoke the session's CloudTrail events (looked up by session name) are c
       ["ec2:TerminateInstances", "AccessDenied"],
     ],
   );
-  const review = (await h.issueOf(state.checklist_issue!)).body ?? "";
+  const review = (await h.issueOf(state.review_issue!)).body ?? "";
   assert.match(review, /\*\*4 uses \(4 API calls, 1 refused\)\*\*/);
   assert.match(review, /\| 2 \| `s3:GetObject` \|/);
   assert.ok(

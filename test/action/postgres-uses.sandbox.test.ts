@@ -120,7 +120,7 @@ describe("PostgreSQL uses: statements from the server's log, live and at review"
       assert.ok(statements.includes("SELECT id, item FROM orders WHERE item <> ?"), statements.join("\n"));
       assert.equal(statements.filter((a) => a === "SELECT id FROM orders WHERE item = ?").length, 2);
 
-      const review = (await h.issueOf(s.checklist_issue!)).body ?? "";
+      const review = (await h.issueOf(s.review_issue!)).body ?? "";
       assert.match(review, /### Activity during the grant/);
       assert.match(review, /\| 2 \| `SELECT id FROM orders WHERE item = \?` \|/);
       assert.match(review, /the server's CSV log/);

@@ -62,7 +62,7 @@ function helpers(get: () => Sandbox) {
       assert.ok((await h.labels(n)).includes(`breakglass:${status}`));
       const reviews = await h.reviewsOf(n);
       assert.equal(reviews.length, 1, `one review issue for #${n}`);
-      assert.equal(s.checklist_issue, reviews[0]!.number);
+      assert.equal(s.review_issue, reviews[0]!.number);
       assert.ok(reviews[0]!.assignees?.length, "the review issue is assigned");
       const texts = await h.appTexts(n);
       assert.equal(texts.filter((t) => t.includes("Post-event review opened")).length, 1);

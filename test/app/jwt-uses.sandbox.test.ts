@@ -69,7 +69,7 @@ it("introspections are counted on the status comment and the dashboard while liv
   await say("grace", n, "/revoke incident over");
   const state = await stateOf(n);
   assert.equal(state.status, "revoked");
-  const review = await issueOf(state.checklist_issue!);
+  const review = await issueOf(state.review_issue!);
   const body = review.body ?? "";
   assert.ok(
     body.indexOf("### Activity during the grant") > body.indexOf("- [ ]"),

@@ -143,7 +143,7 @@ it("two replicas expire the same grant at once: one revocation counts, one revie
     1,
     `one review issue counts: ${reviews.map((i) => `#${i.number} ${i.state} ${i.title}`).join("; ")}`,
   );
-  assert.equal(live[0]!.number, h.state.checklist_issue, "it is the recorded one");
+  assert.equal(live[0]!.number, h.state.review_issue, "it is the recorded one");
   assert.equal(reviews.length, 2, "both replicas opened a review issue (the race really happened)");
   for (const other of reviews.filter((i) => i.number !== live[0]!.number)) {
     assert.equal(other.state, "closed", "a duplicate review is closed");

@@ -75,7 +75,7 @@ async function assertOnce(n: number, ended: "expired" | "revoked"): Promise<void
     })
   ).filter((i) => i.title.includes(`Review #${n} `));
   assert.equal(reviews.length, 1, `#${n}: exactly one review issue`);
-  assert.equal(reviews[0]!.number, h.state.checklist_issue);
+  assert.equal(reviews[0]!.number, h.state.review_issue);
   const runs = sb.runs.filter((r) => r.issue === n);
   const exits = await Promise.all(runs.map(async (r) => (await r.result).exitCode));
   assert.equal(exits.filter((e) => e === 0).length, 1, `#${n}: one grant workflow run got credentials`);

@@ -16,9 +16,9 @@ test("a request leaves the index only when it ended, is closed and, for a grant,
   assert.equal(isSettled(state({ status: "denied", closed: false })), false, "not closed yet");
   assert.equal(isSettled(state({ status: "denied", closed: true })), true);
   assert.equal(
-    isSettled(state({ status: "expired", closed: true, checklist_issue: null })),
+    isSettled(state({ status: "expired", closed: true, review_issue: null })),
     false,
     "no review issue yet",
   );
-  assert.equal(isSettled(state({ status: "expired", closed: true, checklist_issue: 12 })), true);
+  assert.equal(isSettled(state({ status: "expired", closed: true, review_issue: 12 })), true);
 });

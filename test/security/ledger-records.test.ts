@@ -369,7 +369,7 @@ test("A139 a live grant's issue flooded to GitHub's 2,500-comment limit: nobody 
   );
   assert.equal(h.events.filter((e) => e.type === "revoked").length, 1, "one revocation record");
   assert.ok(h.mirror.length > 0, "the records missing from the comments are known");
-  assert.ok(typeof h.state.checklist_issue === "number", "the review issue was opened");
+  assert.ok(typeof h.state.review_issue === "number", "the review issue was opened");
   const port = (await sb.app.portFor(owner, repo))!;
   const board = await collectDashboard(sb.app.deps, [port]);
   assert.ok(

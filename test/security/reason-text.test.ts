@@ -132,7 +132,7 @@ test("A123 bidi and invisible characters in a justification and a break-glass re
       !BIDI.test(body) && !hiddenOutsideDefusing(body),
       `app comment with a hidden character: ${JSON.stringify(body.slice(0, 300))}`,
     );
-  const review = state.checklist_issue;
+  const review = state.review_issue;
   assert.ok(review, "the review issue was opened");
   const reviewBody =
     (await sb.as("dave").rest.issues.get({ owner: "acme", repo: "ops", issue_number: review })).data.body ??

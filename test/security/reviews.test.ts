@@ -29,7 +29,7 @@ async function brokenGlassReview(who: string): Promise<{ n: number; review: numb
     severity: "critical",
   });
   await say(sb, who, n, "/break-glass the model is serving harmful answers and nobody answers the page");
-  const review = (await historyOf(sb, n)).state.checklist_issue;
+  const review = (await historyOf(sb, n)).state.review_issue;
   assert.ok(review, "the post-event review was opened");
   return { n, review };
 }

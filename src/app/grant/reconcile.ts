@@ -178,7 +178,7 @@ export async function reconcileSession(
     return;
   }
   if (GRANT_ENDED.has(state.status)) {
-    if (!state.closed || state.checklist_issue === null) {
+    if (!state.closed || state.review_issue === null) {
       await finishGrant(session);
       report.finished.push(n);
     }

@@ -91,7 +91,7 @@ export async function revokeGrant(
 export async function finishGrant(session: RequestSession): Promise<void> {
   const { state, deps } = session;
   if (!GRANT_ENDED.has(state.status)) return;
-  if (state.checklist_issue === null) {
+  if (state.review_issue === null) {
     const { number: checklist, items } = await openReview(session);
     const claimed = await session.recordAndConfirm(
       "checklist_opened",
@@ -113,7 +113,7 @@ export async function finishGrant(session: RequestSession): Promise<void> {
 
 /** A review issue that lost the race to another replica's: unlabelled (so it is no review), then closed. */
 async function retireDuplicateReview(session: RequestSession, duplicate: number): Promise<void> {
-  const winner = session.state.checklist_issue;
+  const winner = session.state.review_issue;
   if (winner === duplicate) return;
   await session.port.removeLabel(duplicate, AUDIT_LABEL);
   await session.port.createComment(

@@ -36,7 +36,7 @@ export async function openReviewSession(
     if (status === 404 || status === 410) return null;
     throw error;
   });
-  return session && session.state.checklist_issue === issue.number ? session : null;
+  return session && session.state.review_issue === issue.number ? session : null;
 }
 
 /** The review's items: as recorded when it opened, or (reviews opened before items were recorded) from the policy now. */

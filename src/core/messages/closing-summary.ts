@@ -29,7 +29,7 @@ export function renderClosingSummary(input: {
       ? `- **How long**: used ${formatDuration(f.duration_used_seconds)} of ${formatDuration(f.requested_seconds ?? 0)} requested${state.extensions.length ? `, extended ${state.extensions.length} time(s)` : ""}`
       : "",
     f.time_to_grant_seconds !== null ? `- **Time to grant**: ${formatDuration(f.time_to_grant_seconds)}` : "",
-    state.checklist_issue ? `- **Post-event review**: #${state.checklist_issue}` : "",
+    state.review_issue ? `- **Post-event review**: #${state.review_issue}` : "",
     `- **Audit chain**: ${input.entries + 1} signed entries on this issue`,
     "",
     r ? `**Why**\n\n${quoteBlock(r.justification, 1500)}\n` : "",
