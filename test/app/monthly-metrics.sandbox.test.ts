@@ -105,3 +105,75 @@ it("a month with no request opens nothing; the first sweep after a month with re
   await sb.settle();
   assert.equal((await metricsIssues()).length, 1);
 });
+
+it("a sweep that fails to open the issue (GitHub refuses, or the process dies) does not lose the month: the next sweep opens it, once", async () => {
+  // December: one request, so its figures are due in January.
+  const n = await h.openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Classifier blocks every answer again.",
+  });
+  await h.say("grace", n, "/deny handled without access");
+  await sb.settle();
+  sb.clock.advance(31 * DAY); // 2027-01-02
+  await sb.app.runDue();
+  await sb.settle();
+  const refuse = sb.emulator.faults.add({
+    method: "POST",
+    route: "/repos/{owner}/{repo}/issues",
+    status: 500,
+  });
+  const failed = await sb.app.reconcileAll();
+  refuse.remove();
+  await sb.settle();
+  assert.ok(refuse.hits > 0, "the sweep tried to open the issue");
+  const december = async () =>
+    (await metricsIssues()).filter((i) => i.title === "[breakglass metrics] 2026-12");
+  assert.equal((await december()).length, 0, JSON.stringify(failed));
+  await sb.app.reconcileAll();
+  await sb.settle();
+  assert.equal((await december()).length, 1, "the next sweep opened it");
+  // A restart (its memo gone) and another sweep find the month taken and open nothing more.
+  await sb.stopApp();
+  await sb.startApp();
+  await sb.app.reconcileAll();
+  await sb.settle();
+  assert.equal((await december()).length, 1);
+});
+
+it("an issue opened by a sweep that died before its reservation is adopted by the next sweep, not opened again", async () => {
+  const n = await h.openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Classifier blocks every answer, January.",
+  });
+  await h.say("grace", n, "/deny handled without access");
+  await sb.settle();
+  sb.clock.advance(31 * DAY); // 2027-02-02
+  await sb.app.runDue();
+  await sb.settle();
+  // The reservation is a ref in the ledger repository: refusing its creation is the crash after the issue.
+  const refuse = sb.emulator.faults.add({
+    method: "POST",
+    route: "/repos/{owner}/{repo}/git/refs",
+    status: 500,
+  });
+  await sb.app.reconcileAll();
+  refuse.remove();
+  await sb.settle();
+  assert.ok(refuse.hits > 0, "the sweep tried to take the reservation");
+  const january = async () =>
+    (await metricsIssues()).filter((i) => i.title === "[breakglass metrics] 2027-01");
+  assert.equal((await january()).length, 1, "opened, its reservation not taken");
+  await sb.stopApp();
+  await sb.startApp();
+  await sb.app.reconcileAll();
+  await sb.settle();
+  const after = await january();
+  assert.equal(after.length, 1, "adopted, not opened again");
+  assert.equal(after[0]!.state, "open");
+});

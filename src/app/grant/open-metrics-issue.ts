@@ -14,8 +14,14 @@ const handled = new WeakMap<BreakglassDeps, Set<string>>();
 
 /**
  * Once a month, the first sweep opens an issue with last month's figures (audit/monthly-metrics.ts). The
- * ledger's reservation `metrics-<YYYY-MM>` decides which process opens it, so two replicas, a restart or
- * a second sweep never open it twice; nobody with write access can take it (the ledger is the app's).
+ * ledger's reservation `metrics-<YYYY-MM>` decides which issue counts, so two replicas, a restart or a
+ * second sweep never leave two; nobody with write access can take it (the ledger is the app's).
+ *
+ * The issue is opened before the reservation is taken, so a process that dies in between leaves an
+ * issue and no reservation: the next sweep finds that issue (the app's own, by label and exact title)
+ * and takes the reservation for it instead of opening another. The other order would lose the month:
+ * a reservation with no issue behind it, that no later sweep may fill. Two replicas that both open
+ * one: the reservation's loser closes its own as a duplicate.
  * A month with no request and no drill opens nothing. Returns the new issue's number, or null.
  */
 export async function openMonthlyMetricsIssue(
@@ -41,15 +47,39 @@ export async function openMonthlyMetricsIssue(
     jwks: deps.jwks,
     now: deps.now(),
   });
-  if (!(await port.ledger.reserve(key, 0))) {
+  const metrics = monthlyMetrics(collection.rows, month, deps.now());
+  // A month without a request or a drill (before the first use, say) has no figures: nothing to open.
+  if (metrics.requests === 0 && metrics.drills.total === 0) {
+    await port.ledger.reserve(key, 0);
     seen.add(memo);
     return null;
   }
-  seen.add(memo);
-  const metrics = monthlyMetrics(collection.rows, month, deps.now());
-  // A month without a request or a drill (before the first use, say) has no figures: nothing to open.
-  if (metrics.requests === 0 && metrics.drills.total === 0) return null;
   const { title, body } = renderMetricsIssue(metrics, `${port.owner}/${port.repo}`);
-  const issue = await port.createIssue({ title, body, labels: [METRICS_LABEL] });
-  return issue.number;
+  const left = await openedEarlier(deps, port, title);
+  const issue = left ?? (await port.createIssue({ title, body, labels: [METRICS_LABEL] }));
+  const won = await port.ledger.reserve(key, 0);
+  seen.add(memo);
+  if (won) return issue.number;
+  if (!left) await retireDuplicate(port, issue.number, month);
+  return null;
+}
+
+/** This month's issue, opened by the app (never a person's issue given the label) before a crash. */
+async function openedEarlier(deps: BreakglassDeps, port: GitHubPort, title: string) {
+  const open = await port.listIssues({ labels: METRICS_LABEL, state: "all", creator: deps.identity.login });
+  return open.find((i) => i.user.login === deps.identity.login && i.title === title) ?? null;
+}
+
+/** Another replica's issue for the month counts: ours loses the label (so it is no metrics issue) and is closed. */
+async function retireDuplicate(port: GitHubPort, issue: number, month: string): Promise<void> {
+  await port.removeLabel(issue, METRICS_LABEL);
+  await port.createComment(
+    issue,
+    `Duplicate: two Breakglass replicas opened the figures of ${month} at the same moment; the other issue counts. Nothing to do here.`,
+  );
+  await port.updateIssue(issue, {
+    state: "closed",
+    state_reason: "not_planned",
+    title: `[breakglass metrics] duplicate for ${month}`,
+  });
 }
