@@ -30,7 +30,7 @@ export function renderPasskeysPage(input: {
   const rows = input.passkeys
     .map(
       (k) =>
-        `<tr data-credential="${h(k.credential_id)}"><td><code>${h(k.credential_id.slice(0, 22))}</code></td><td>${k.hardware ? "device-bound, attested" : "passkey (synced or unattested)"}<br><small>model ${h(k.aaguid)}</small></td><td>${h(k.registered_at)}</td><td class="status">${status(k)}</td><td><button class="remove" data-credential="${h(k.credential_id)}">Remove</button></td></tr>${
+        `<tr class="passkey" data-credential="${h(k.credential_id)}"><td><code>${h(k.credential_id.slice(0, 22))}</code></td><td>${k.hardware ? "device-bound, attested" : "passkey (synced or unattested)"}<br><small>model ${h(k.aaguid)}</small></td><td>${h(k.registered_at)}</td><td class="status">${status(k)}</td><td><button class="remove" data-credential="${h(k.credential_id)}">Remove</button></td></tr>${
           pending(k)
             ? `<tr class="confirm" data-credential="${h(k.credential_id)}"><td colspan="5">Activate now with an SSH signature by one of your GitHub <em>signing</em> keys: run<br><code>breakglass passkey confirm ${h(input.owner)} ${h(k.credential_id)} --login ${h(input.login)}</code><br>(or sign <code>breakglass-passkey\n${h(input.owner.toLowerCase())}\n${h(input.login.toLowerCase())}\n${h(k.credential_id)}\n</code> with <code>ssh-keygen -Y sign -n breakglass</code>) and paste the signature:<br><textarea class="signature" data-credential="${h(k.credential_id)}" rows="7" cols="72" placeholder="-----BEGIN SSH SIGNATURE-----"></textarea><br><button class="activate" data-credential="${h(k.credential_id)}">Activate</button></td></tr>`
             : ""

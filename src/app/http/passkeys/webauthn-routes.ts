@@ -12,6 +12,7 @@ import {
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { decideApproval } from "../../../core/approval-rules.ts";
+import { hasWriteAccess } from "../../../core/approvers.ts";
 import type { Refusal } from "../../../core/refusal.ts";
 import {
   checkPasskeyActivation,
@@ -136,14 +137,16 @@ export function webauthnRoutes(
   }
 
   /**
-   * Whether `login` has access to at least one repository of the owner's installation (GitHub's
-   * collaborator permission API, asked with the installation's token for each repository it was
-   * given): only they may register or remove passkeys there, so strangers cannot fill the owner's
-   * notify targets with announcements.
+   * Whether `login` has write access to at least one repository of the owner's installation (the
+   * repositories the installation lists, `GET /installation/repositories`, each asked with GitHub's
+   * collaborator permission API under the installation's token): only they may register or remove
+   * passkeys there, so strangers cannot fill the owner's notify targets with announcements. Write,
+   * not read: a passkey only approves, an approver needs write, and in a public repository GitHub
+   * reports read for anyone.
    */
   async function hasAccess(owner: string, login: string): Promise<boolean> {
     for (const port of (await installed()).filter((p) => p.owner.toLowerCase() === owner.toLowerCase()))
-      if ((await port.permission(login).catch(() => "none")) !== "none") return true;
+      if (hasWriteAccess(await port.permission(login).catch(() => "none" as const))) return true;
     return false;
   }
   const waitSeconds = webauthn.activationWaitSeconds ?? DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS;
@@ -234,7 +237,7 @@ export function webauthnRoutes(
     if (!(await hasAccess(owner, login))) {
       refusal(res, 403, {
         code: "no_repository_access",
-        message: `@${login} has access to none of the repositories the app is installed on in ${owner}: only people who can read one of them may register or remove passkeys there.`,
+        message: `@${login} has write access to none of the repositories the app is installed on in ${owner}: only people who can push to one of them (approvers need write) may register or remove passkeys there.`,
       });
       return true;
     }
@@ -463,8 +466,9 @@ export function webauthnRoutes(
         ? await approvalOptions(res, port, login, repository, n)
         : await approveWithAssertion(req, res, port, login, repository, n, body);
       if (refused) {
-        refusal(res, refused.status, refused);
+        // Recorded before the page hears of it, so whoever reads the issue next sees it.
         if (!UNRECORDED.has(refused.code)) await recordPageRefusal(port, login, n, refused);
+        refusal(res, refused.status, refused);
       }
     };
     const lock = deps.lock;
@@ -486,8 +490,9 @@ export function webauthnRoutes(
       await session.record(
         `page_refused:${login.toLowerCase()}:${r.code}:${session.state.hash ?? "none"}`,
         { type: "approval_page_refused", actor: login, code: r.code, message: r.message.slice(0, 500) },
-        `🛑 @${login}'s approval on the app's passkey page was **refused** (\`${r.code}\`): ${escapeInline(r.message, 500)}${last ? `\n\nThis is the ${MAX_RECORDED_PAGE_REFUSALS}th refusal recorded here; further ones are only shown on the page.` : ""}`,
+        `👎 @${login} — refused (\`${r.code}\`): ${escapeInline(r.message, 500)} _(an approval with a passkey on the app's approval page)_${last ? `\n\nThis is the ${MAX_RECORDED_PAGE_REFUSALS}th refusal of a passkey approval recorded here; further ones are only shown on the page.` : ""}`,
       );
+      await session.publish();
     } catch {
       // The refusal stands on the page either way; failing to record it must not turn a 403 into a 500.
     }
