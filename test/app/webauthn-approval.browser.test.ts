@@ -47,7 +47,7 @@ const policy = readFileSync("policies/model-guardrail-override.yml", "utf8")
   )
   // More requests per person than the file allows: each case opens its own.
   .replace(
-    /max_active_grants_per_user: 1\n  max_requests_per_user_per_day: 2/,
+    /max_active_grants_per_user: 1\n {2}max_requests_per_user_per_day: 2/,
     "max_active_grants_per_user: 10\n  max_requests_per_user_per_day: 20",
   );
 // Rollback with a passkey that must be a hardware security key of another model (a YubiKey 5 NFC).
