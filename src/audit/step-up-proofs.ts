@@ -1,6 +1,7 @@
 import type { AuditEntry } from "../core/audit-chain.ts";
 import type { LifecycleEvent } from "../core/lifecycle-events.ts";
-import { recheckStepUpProof } from "../core/step-up.ts";
+import { recheckPasskeyActivation } from "../core/passkey-activation.ts";
+import { recheckStepUpProof, type WebAuthnProof } from "../core/step-up.ts";
 import type { ChainBreak } from "./chain-break.ts";
 import { recheckWebAuthnProof } from "./webauthn-proof.ts";
 
@@ -34,7 +35,8 @@ export async function checkStepUpProofs(
     const proof = event.step_up;
     const problem =
       proof.method === "webauthn"
-        ? await recheckWebAuthnProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash)
+        ? ((await recheckWebAuthnProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash)) ??
+          recheckActivation(proof, expect.repo.split("/")[0]!, event.actor, entry.at))
         : recheckStepUpProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash);
     if (problem)
       breaks.push({
@@ -43,4 +45,23 @@ export async function checkStepUpProofs(
       });
   }
   return { checked, breaks };
+}
+
+/**
+ * A passkey counts only once active: the approval must carry how it became active before the
+ * approval — an SSH signature over this owner, login and credential id (re-verified here), or a
+ * waiting period that ended before the approval's time.
+ */
+function recheckActivation(proof: WebAuthnProof, owner: string, login: string, at: string): string | null {
+  const activation = proof.activation;
+  if (!activation)
+    return "it records no activation of its passkey: the passkey may have been registered with a stolen session and used at once";
+  if (activation.method === "waiting-period")
+    return Date.parse(activation.active_from) <= Date.parse(at) &&
+      Date.parse(activation.registered_at) < Date.parse(activation.active_from)
+      ? null
+      : `its passkey's waiting period (registered ${activation.registered_at}, active from ${activation.active_from}) had not ended at ${at}`;
+  if (Date.parse(activation.at) > Date.parse(at))
+    return `its passkey was activated at ${activation.at}, after the approval`;
+  return recheckPasskeyActivation(activation.proof, owner, login, proof.credential_id);
 }

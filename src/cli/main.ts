@@ -49,6 +49,11 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: "break-glass owner/repo#N --reason …: self-approve with an SSH signature",
     load: async () => (await import("./commands/approve.ts")).command("break-glass"),
   },
+  passkey: {
+    summary:
+      "passkey confirm <owner> <credential-id> --login you: activate a new passkey with an SSH signature",
+    load: async () => (await import("./commands/passkey.ts")).run,
+  },
   aws: {
     summary: "aws trust-policy --repo owner/name: the IAM trust policy of a break-glass role",
     load: async () => (await import("./commands/aws-trust-policy.ts")).run,

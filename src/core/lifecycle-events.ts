@@ -72,6 +72,8 @@ export type LifecycleEvent =
   | { type: "dispatched"; actor: string; run_id: string; by_hand?: boolean }
   /** A workflow run asked for this request's credentials and was refused: who, which run, why. */
   | { type: "exchange_refused"; actor: string; run_id: string; code: string; message: string }
+  /** An approval on the app's passkey page was refused: who, why (bounded per request, see MAX_RECORDED_PAGE_REFUSALS). */
+  | { type: "approval_page_refused"; actor: string; code: string; message: string }
   | {
       type: "granted";
       actor: string;

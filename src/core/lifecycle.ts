@@ -89,6 +89,8 @@ export interface RequestState {
   runs: string[];
   /** Exchanges refused for this request (each one recorded). */
   refused_exchanges: number;
+  /** Refusals of approvals on the app's passkey page (each one recorded, up to a bound). */
+  refused_page_approvals: number;
   denial: { actor: string; reason: string } | null;
   cancellation: { actor: string; reason?: string } | null;
   review_issue: number | null;
@@ -126,6 +128,7 @@ export function initialState(): RequestState {
     dispatch_retries: 0,
     runs: [],
     refused_exchanges: 0,
+    refused_page_approvals: 0,
     denial: null,
     cancellation: null,
     review_issue: null,
@@ -316,6 +319,8 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
     case "exchange_refused":
       // A refusal changes nothing but the record of attempts, whatever state the request is in.
       return ok({ ...next, refused_exchanges: state.refused_exchanges + 1 });
+    case "approval_page_refused":
+      return ok({ ...next, refused_page_approvals: state.refused_page_approvals + 1 });
     case "escalated":
       if (state.status !== "requested" && state.status !== "invalid") return invalid(state, event);
       return ok({ ...next, escalated: true });

@@ -212,7 +212,7 @@ const stepUp = (who: string): JsonSchema => ({
 const requireHardwareKey: JsonSchema = {
   type: "boolean",
   description:
-    "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) with an attestation statement (no vendor trust list is checked).",
+    "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) with a verified attestation statement from an authenticator model listed in `approvals.hardware_aaguids` (without that list no passkey counts as hardware).",
   default: false,
   examples: [true],
 };
@@ -297,6 +297,23 @@ export const POLICY_SCHEMA: JsonSchema = {
         ),
         step_up: stepUp("each approver"),
         require_hardware_key: requireHardwareKey,
+        hardware_aaguids: {
+          type: "array",
+          title: "a list of AAGUIDs such as `cb69481e-8ff7-4039-93ec-0a2729a154a8`",
+          description:
+            "The authenticator models (AAGUIDs, from the vendor or the FIDO Metadata Service) whose passkeys count as hardware security keys for `require_hardware_key` (here and in `break_glass`). A passkey counts only when it was registered device-bound (not backup-eligible) with an attestation statement @simplewebauthn/server verified, and its AAGUID is listed. An AAGUID is what the authenticator says it is: with self or unchained attestation a software authenticator can claim any model, so list models whose attestation chains to the vendor.",
+          items: {
+            type: "string",
+            title: "an AAGUID: 8-4-4-4-12 hexadecimal digits",
+            description: "One authenticator model.",
+            pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            examples: ["cb69481e-8ff7-4039-93ec-0a2729a154a8"],
+          },
+          minItems: 1,
+          maxItems: 100,
+          uniqueItems: true,
+          examples: [["cb69481e-8ff7-4039-93ec-0a2729a154a8"]],
+        },
         collect_within: duration(
           "How long an approved request may wait for its grant workflow to collect the credentials. After that the approval expires (recorded, said on the issue, refused at the exchange with `request_expired`) and a new request is needed.",
           ["15m"],

@@ -33,6 +33,8 @@ export type ReasonCode =
   | "step_up_not_hardware"
   | "step_up_wrong_request"
   | "step_up_replayed"
+  | "step_up_passkey_not_active"
+  | "step_up_passkey_cloned"
   | "approval_predates_request"
   | "approval_stale"
   | "requester_not_allowed"

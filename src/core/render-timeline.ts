@@ -36,6 +36,8 @@ export function describeEvent(e: TimedEvent): string {
         : `grant workflow dispatched as run ${escapeInline(e.run_id, 20)}`;
     case "exchange_refused":
       return `**exchange refused** for run ${escapeInline(e.run_id, 30)} (\`${escapeInline(e.code, 40)}\`)`;
+    case "approval_page_refused":
+      return `**passkey approval refused** (\`${escapeInline(e.code, 40)}\`)`;
     case "escalated":
       return `escalated to ${e.notified.length} target(s)`;
     case "timed_out":

@@ -1,6 +1,12 @@
 import type { StepUp } from "./types.ts";
 import { ok, err, type Result } from "./result.ts";
-import { hasArmoredSignature, parsePublicKeyLine, SK_USER_PRESENT, verifySshSignature } from "./sshsig.ts";
+import {
+  hasArmoredSignature,
+  parsePublicKeyLine,
+  SK_USER_PRESENT,
+  verifySshSignature,
+  type VerifiedSshSignature,
+} from "./sshsig.ts";
 
 /**
  * Step-up authentication for approvals and break-glass: beyond a comment from a GitHub session, an
@@ -24,7 +30,9 @@ export type StepUpCode =
   | "step_up_unknown_key"
   | "step_up_not_hardware"
   | "step_up_wrong_request"
-  | "step_up_replayed";
+  | "step_up_replayed"
+  | "step_up_passkey_not_active"
+  | "step_up_passkey_cloned";
 
 export interface StepUpRefusal {
   code: StepUpCode;
@@ -73,9 +81,18 @@ export interface WebAuthnProof {
   origin: string;
   /** The authenticator's signature counter in this assertion. */
   counter: number;
+  /** The authenticator model the registration attested (checked against the policy's `hardware_aaguids`). */
+  aaguid?: string;
+  /** How the passkey became active before this assertion (see core/passkey-activation.ts). */
+  activation?: PasskeyActivation;
   /** The assertion as the browser returned it (WebAuthn AuthenticationResponseJSON). */
   assertion: Record<string, unknown>;
 }
+
+/** How a passkey became active, as its records and every approval it makes keep it. */
+export type PasskeyActivation =
+  | { method: "ssh-signature"; at: string; proof: SshSignatureProof }
+  | { method: "waiting-period"; registered_at: string; active_from: string };
 
 /** The key a proof was made with, as the approval shows it: an SSH key fingerprint or `webauthn:<credential id>`. */
 export const proofKey = (proof: StepUpProof): string =>
@@ -193,30 +210,9 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
       message: `The SSH signature does not verify for this request as it is now (${verified.error.replace("_", " ")}): it must be made with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` over this repository, issue and request hash. ${how[0]!.toUpperCase()}${how.slice(1)}.`,
     });
   }
+  const checked = signedByGitHubSigningKey(verified.value, input.signingKeys, input.login, hardware);
+  if (!checked.ok) return checked;
   const key = verified.value.key;
-  const registered = input.signingKeys
-    .map((line) => parsePublicKeyLine(line))
-    .some((k) => k.ok && k.value.blob.equals(key.blob));
-  if (!registered) {
-    return err({
-      code: "step_up_unknown_key",
-      message: `The key that signed (${key.fingerprint}, ${key.type}) is not one of @${input.login}'s SSH signing keys on GitHub. Add it there as a *signing* key, or sign with one that is.`,
-    });
-  }
-  if (hardware && !key.hardware) {
-    return err({
-      code: "step_up_not_hardware",
-      message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.`,
-    });
-  }
-  // A security key's signature counts only with a touch, as OpenSSH requires by default: without the
-  // user-present flag, malware on the laptop could have had the key sign unattended.
-  if (key.hardware && ((verified.value.flags ?? 0) & SK_USER_PRESENT) === 0) {
-    return err({
-      code: "step_up_bad_signature",
-      message: `The security key ${key.fingerprint} signed without user presence (no touch): sign again and touch the key when it blinks.`,
-    });
-  }
   return ok({
     method: "ssh-signature",
     key_type: key.type,
@@ -228,7 +224,46 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
   });
 }
 
-function extractArmor(body: string): string {
+/**
+ * The rules an SSH step-up signature that verified must also meet, shared by approvals and passkey
+ * activation: made by one of the person's GitHub *signing* keys, a hardware key where required, and a
+ * security key's signature only with a touch.
+ */
+export function signedByGitHubSigningKey(
+  verified: VerifiedSshSignature,
+  signingKeys: readonly string[],
+  login: string,
+  hardware: boolean,
+): Result<null, StepUpRefusal> {
+  const key = verified.key;
+  const registered = signingKeys
+    .map((line) => parsePublicKeyLine(line))
+    .some((k) => k.ok && k.value.blob.equals(key.blob));
+  if (!registered) {
+    return err({
+      code: "step_up_unknown_key",
+      message: `The key that signed (${key.fingerprint}, ${key.type}) is not one of @${login}'s SSH signing keys on GitHub. Add it there as a *signing* key, or sign with one that is.`,
+    });
+  }
+  if (hardware && !key.hardware) {
+    return err({
+      code: "step_up_not_hardware",
+      message: `This policy accepts only hardware security keys; ${key.fingerprint} is a ${key.type} key stored on disk. Sign with an \`ed25519-sk\` or \`ecdsa-sk\` key.`,
+    });
+  }
+  // A security key's signature counts only with a touch, as OpenSSH requires by default: without the
+  // user-present flag, malware on the laptop could have had the key sign unattended.
+  if (key.hardware && ((verified.flags ?? 0) & SK_USER_PRESENT) === 0) {
+    return err({
+      code: "step_up_bad_signature",
+      message: `The security key ${key.fingerprint} signed without user presence (no touch): sign again and touch the key when it blinks.`,
+    });
+  }
+  return ok(null);
+}
+
+/** The armored SSHSIG block of a text (the first), or "". */
+export function extractArmor(body: string): string {
   const match = /-----BEGIN SSH SIGNATURE-----[\s\S]*?-----END SSH SIGNATURE-----/.exec(body);
   return match ? match[0] : "";
 }

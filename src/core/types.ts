@@ -104,4 +104,6 @@ export interface StepUp {
   methods: StepUpMethod[];
   /** Only hardware-backed keys (FIDO2 security keys) count. */
   require_hardware_key: boolean;
+  /** AAGUIDs (authenticator models) whose attested, device-bound passkeys count as hardware keys. */
+  hardware_aaguids?: string[];
 }

@@ -9,6 +9,7 @@ import {
   ownershipProblems,
   placeholderProblems,
 } from "./setup-checks.ts";
+import { stepUpProblems } from "./step-up-checks.ts";
 
 export const ISSUE_FORM_PATH = ".github/ISSUE_TEMPLATE/breakglass-request.yml";
 
@@ -41,6 +42,7 @@ export function validateRepository(files: SetupFiles): Problem[] {
   const problems: Problem[] = [];
   const { policies, errors } = loadPolicies(files.policyFiles);
   for (const e of errors) problems.push({ file: e.file, line: e.line, message: e.message });
+  problems.push(...stepUpProblems(policies.values(), files.policyFiles));
   if (files.policyFiles.length === 0)
     problems.push({
       file: "policies/",

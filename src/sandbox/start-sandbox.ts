@@ -99,6 +99,8 @@ export interface SandboxOptions {
   rateLimits?: boolean | "production";
   /** How the dashboard is protected: `loopback` (default) or `github` (Sign in with GitHub through the emulator's web flow). */
   dashboard?: "loopback" | "github";
+  /** How long a new passkey waits before it counts without an SSH-signature activation (seconds; default 24 h). */
+  passkeyActivationWaitSeconds?: number;
 }
 
 export interface Sandbox {
@@ -282,6 +284,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             webauthn: {
               rpName: "Breakglass (sandbox)",
               rpID: "localhost",
+              ...(options.passkeyActivationWaitSeconds !== undefined
+                ? { activationWaitSeconds: options.passkeyActivationWaitSeconds }
+                : {}),
               get origin() {
                 return appUrl.replace("127.0.0.1", "localhost");
               },

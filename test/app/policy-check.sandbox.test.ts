@@ -200,3 +200,40 @@ it("when GitHub fails while the check reads the pull request, the check is faile
   );
   assert.match(run.output.summary ?? "", /Push again/);
 });
+
+it("a policy whose only step-up is a passkey fails the check: passkeys approve neither break-glass nor extensions, and hardware needs hardware_aaguids", async () => {
+  const rollback = readFileSync("policies/model-rollback.yml", "utf8").replace(
+    "  timeout: 15m\n",
+    "  timeout: 15m\n  step_up: webauthn\n  require_hardware_key: true\n",
+  );
+  const pr = await openPull("dave", "passkey-only", { "policies/model-rollback.yml": rollback });
+  const run = (await checkRunsOf(pr.head_sha))[0]!;
+  assert.deepEqual([run.status, run.conclusion], ["completed", "failure"]);
+  const { data: annotations } = await sb
+    .as("dave")
+    .rest.checks.listAnnotations({ owner, repo, check_run_id: run.id });
+  const text = annotations
+    .filter((a) => a.path === "policies/model-rollback.yml")
+    .map((a) => `${a.start_line}: ${a.message}`)
+    .join("\n");
+  const lineOf = (prefix: string) => rollback.split("\n").findIndex((l) => l.startsWith(prefix)) + 1;
+  assert.match(
+    text,
+    new RegExp(`^${lineOf("break_glass:")}: allows break-glass with \`webauthn\` as the only step-up`, "m"),
+  );
+  assert.match(text, /no `\/extend` could ever be approved/);
+  assert.match(text, /lists no `approvals.hardware_aaguids`, so no passkey counts as a hardware key/);
+  // With an SSH signature beside the passkey, a hardware list, and no break-glass, it passes.
+  sb.emulator.pushBranch("dave", "passkey-only", {
+    "policies/model-rollback.yml": rollback
+      .replace(
+        "step_up: webauthn",
+        "step_up: [webauthn, ssh-signature]\n  hardware_aaguids: [cb69481e-8ff7-4039-93ec-0a2729a154a8]",
+      )
+      .replace("break_glass:\n  allowed: true", "break_glass:\n  allowed: false"),
+  });
+  await sb.settle();
+  const fixed = (await sb.as("dave").rest.pulls.get({ owner, repo, pull_number: pr.number })).data.head.sha;
+  const again = (await checkRunsOf(fixed))[0]!;
+  assert.equal(again.conclusion, "success", JSON.stringify(again.output));
+});

@@ -4,12 +4,24 @@
  * (recorded in the ledger, announced), approves a request on /breakglass/approve/<owner>/<repo>/<N>
  * with an assertion whose challenge binds the request hash, and `audit verify` re-checks it offline.
  * Refused: another user's passkey, a replayed assertion. Attack IDs A188, A189 (docs/attack-catalogue.md).
+ * A new passkey counts only once active (A200–A202): confirmed with an SSH signature made by the real
+ * `breakglass passkey confirm` (real ssh-keygen, a GitHub signing key) pasted on the page, or after
+ * its waiting period. `require_hardware_key` takes only AAGUIDs the policy lists (A203); a cloned
+ * authenticator's counter is refused (A204); registering needs write access to a repository of the
+ * installation (A205); a refusal on the page is said on the issue, bounded (A206).
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
 import { checkStepUpProofs } from "../../src/audit/step-up-proofs.ts";
+import { run as passkeyCommand } from "../../src/cli/commands/passkey.ts";
+import type { CliIO } from "../../src/cli/io.ts";
+import type { AuditEntry } from "../../src/core/audit-chain.ts";
+import type { WebAuthnProof } from "../../src/core/step-up.ts";
 import { SESSION_COOKIE } from "../../src/app/http/dashboard/github-sign-in.ts";
 import { readPasskeys } from "../../src/app/http/passkeys/passkey-records.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
@@ -23,16 +35,27 @@ const MISSING = "install chromium (apt-get install chromium)";
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`${MISSING}: nothing at ${CHROMIUM}`);
 
-// The guardrail policy with a passkey as step-up (an SSH signature still counts too).
-const policy = readFileSync("policies/model-guardrail-override.yml", "utf8").replace(
-  "step_up: ssh-signature",
-  "step_up: [webauthn, ssh-signature]",
-);
-// Rollback with a passkey that must be a hardware security key.
+/** The AAGUID Chromium's virtual CTAP2 authenticator attests (device/fido/virtual_ctap2_device.cc). */
+const CHROMIUM_VIRTUAL_AAGUID = "01020304-0506-0708-0102-030405060708";
+const WAIT_SECONDS = 2 * 3600;
+// The guardrail policy with a passkey as step-up (an SSH signature still counts too), hardware keys
+// only, and Chromium's virtual authenticator on its list of hardware models.
+const policy = readFileSync("policies/model-guardrail-override.yml", "utf8")
+  .replace(
+    "step_up: ssh-signature",
+    `step_up: [webauthn, ssh-signature]\n  require_hardware_key: true\n  hardware_aaguids: [${CHROMIUM_VIRTUAL_AAGUID}]`,
+  )
+  // More requests per person than the file allows: each case opens its own.
+  .replace(
+    /max_active_grants_per_user: 1\n {2}max_requests_per_user_per_day: 2/,
+    "max_active_grants_per_user: 10\n  max_requests_per_user_per_day: 20",
+  );
+// Rollback with a passkey that must be a hardware security key of another model (a YubiKey 5 NFC).
 const hardwarePolicy = readFileSync("policies/model-rollback.yml", "utf8").replace(
   /^approvals:\n/m,
-  "approvals:\n  step_up: webauthn\n  require_hardware_key: true\n",
+  "approvals:\n  step_up: webauthn\n  require_hardware_key: true\n  hardware_aaguids: [cb69481e-8ff7-4039-93ec-0a2729a154a8]\n",
 );
+const rollback = { resource: "model-rollback", role: "rollback", duration: "30m", severity: "high" } as const;
 const form = {
   resource: "model-guardrail-override",
   role: "override",
@@ -50,12 +73,27 @@ interface Person {
 describe("passkey approvals in a real browser", { skip: haveChromium ? false : MISSING }, () => {
   let sb: Sandbox;
   let browser: Browser;
+  let keys: string;
   const local = (path: string) => `${sb.app.url.replace("127.0.0.1", "localhost")}${path}`;
 
+  const keygen = (name: string) => {
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", join(keys, name)]);
+    return readFileSync(join(keys, `${name}.pub`), "utf8").trim();
+  };
+
   before(async () => {
+    keys = mkdtempSync(join(tmpdir(), "breakglass-passkey-keys-"));
+    const signingKeys = Object.fromEntries(
+      ["grace", "heidi", "dave"].map((login) => [login, [keygen(login)]]),
+    );
+    keygen("unregistered");
     sb = await startSandbox({
       runWorkflows: false,
       dashboard: "github",
+      signingKeys,
+      passkeyActivationWaitSeconds: WAIT_SECONDS,
+      // uma can sign in with GitHub but has no access to the installation's repository.
+      permissions: { uma: "none" },
       files: {
         "policies/model-guardrail-override.yml": policy,
         "policies/model-rollback.yml": hardwarePolicy,
@@ -78,6 +116,7 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
   after(async () => {
     await browser?.close();
     await sb?.close();
+    rmSync(keys, { recursive: true, force: true });
   });
 
   /** A browser signed in to GitHub (the emulator) and then to the app as `login`, with a virtual security key. */
@@ -121,6 +160,49 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     return result;
   }
 
+  /** The credential id (base64url) of the person's virtual authenticator's newest credential. */
+  async function credentialOf(p: Person): Promise<string> {
+    const { credentials } = await p.cdp.send("WebAuthn.getCredentials", { authenticatorId: p.authenticator });
+    return Buffer.from(credentials.at(-1)!.credentialId, "base64").toString("base64url");
+  }
+
+  /** `breakglass passkey confirm acme <credential> --login <login> --key <key>`: the signature it prints. */
+  async function confirmSignature(login: string, credential: string, key = login): Promise<string> {
+    const out = { text: "", err: "" };
+    const io: CliIO = {
+      stdout: (t) => void (out.text += t),
+      stderr: (t) => void (out.err += t),
+      readStdin: async () => "",
+      cwd: keys,
+      env: { HOME: keys },
+    };
+    const code = await passkeyCommand(
+      ["confirm", owner, credential, "--login", login, "--key", join(keys, key)],
+      io,
+    );
+    assert.equal(code, 0, out.err);
+    assert.match(out.text, /^-----BEGIN SSH SIGNATURE-----/);
+    return out.text;
+  }
+
+  /** Pastes an activation signature into the passkey's box on the passkeys page; the page's result. */
+  async function pasteActivation(p: Person, credential: string, signature: string): Promise<string> {
+    await p.page.goto(local("/breakglass/passkeys"));
+    await p.page.locator(`textarea.signature[data-credential="${credential}"]`).fill(signature);
+    await p.page.click(`button.activate[data-credential="${credential}"]`);
+    await p.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
+    return p.page.locator("#result").innerText();
+  }
+
+  /** Registers a passkey and activates it at once with the person's SSH signing key; its credential id. */
+  async function registerActive(p: Person, login: string): Promise<string> {
+    await register(p);
+    const credential = await credentialOf(p);
+    const result = await pasteActivation(p, credential, await confirmSignature(login, credential));
+    assert.match(result, /^Activated /, result);
+    return credential;
+  }
+
   /** Clicks "Approve with a security key" on the request's page; returns the page's result and what was posted. */
   async function approveOnPage(
     p: Person,
@@ -148,7 +230,7 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
   let approved = 0;
   let replay: { posted: string; cookie: string } | null = null;
 
-  it("registers a passkey for the signed-in login: recorded in the ledger and announced to the notify targets", async () => {
+  it("registers a passkey for the signed-in login: recorded in the ledger, announced to the notify targets, not active until confirmed", async () => {
     grace = await person("grace");
     await register(grace);
     const port = (await sb.app.portFor(owner, repo))!;
@@ -164,19 +246,94 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       graceCredential,
       "the authenticator's credential is the recorded one",
     );
-    assert.ok(
-      sb.notifier.sent.some(
-        (s) =>
-          s.notification.event === "passkey_registered" &&
-          s.notification.summary.startsWith("grace registered"),
-      ),
-      "announced",
+    const announced = sb.notifier.sent.find(
+      (s) =>
+        s.notification.event === "passkey_registered" &&
+        s.notification.summary.startsWith("grace registered"),
     );
+    assert.ok(announced, "announced");
+    const activeFrom = new Date(sb.clock.now() + WAIT_SECONDS * 1000).toISOString();
+    assert.equal(records.passkeys[0]!.active_from, activeFrom);
+    assert.match(announced.notification.summary, new RegExp(`becomes active for approvals at ${activeFrom}`));
+    assert.match(announced.notification.summary, /if grace did not register it, remove it at once/);
+    assert.equal(records.passkeys[0]!.aaguid, CHROMIUM_VIRTUAL_AAGUID, "the virtual authenticator's model");
     await grace.page.goto(local("/breakglass/passkeys"));
     assert.equal(
-      await grace.page.locator(`tr[data-credential="${graceCredential}"]`).count(),
+      await grace.page.locator(`tr.passkey[data-credential="${graceCredential}"]`).count(),
       1,
       "the page lists it",
+    );
+    assert.match(
+      await grace.page.locator(`tr.passkey[data-credential="${graceCredential}"] td.status`).innerText(),
+      /not active yet: counts for approvals from/,
+    );
+    assert.match(
+      await grace.page.locator(`tr.confirm[data-credential="${graceCredential}"]`).innerText(),
+      new RegExp(`breakglass passkey confirm acme ${graceCredential} --login grace`),
+      "the page shows the command that confirms it",
+    );
+  });
+
+  it("A200 a passkey registered a moment ago does not approve (step_up_passkey_not_active), and the refusal is said on the issue", async () => {
+    const n = await openRequest(sb, "dave", form);
+    const done = await approveOnPage(grace, n);
+    assert.match(done.result, /step_up_passkey_not_active/, done.result);
+    assert.match(done.result, /is not active yet: it becomes active at /);
+    const h = await historyOf(sb, n);
+    assert.equal(h.state.approvals.length, 0);
+    assert.match(await refusalFor(sb, n, "grace", "step_up_passkey_not_active"), /passkey/);
+    assert.ok(
+      h.events.some((e) => e.type === "approval_page_refused" && e.code === "step_up_passkey_not_active"),
+      "the refusal is a signed record",
+    );
+  });
+
+  it("A201 a stolen session cannot activate its passkey: a signature by a key not on GitHub, or over another passkey, is refused", async () => {
+    const unknown = await pasteActivation(
+      grace,
+      graceCredential,
+      await confirmSignature("grace", graceCredential, "unregistered"),
+    );
+    assert.match(unknown, /step_up_unknown_key/, unknown);
+    assert.match(unknown, /not one of @grace's SSH signing keys/);
+    // A genuine signature of grace's, over another passkey (say, one she confirmed earlier), does not carry over.
+    const other = await pasteActivation(
+      grace,
+      graceCredential,
+      await confirmSignature("grace", "AAAAAAAAAAAAAAAAAAAAAA"),
+    );
+    assert.match(other, /step_up_bad_signature/, other);
+    const signedAsHeidi = await pasteActivation(
+      grace,
+      graceCredential,
+      await confirmSignature("heidi", graceCredential, "heidi"),
+    );
+    assert.match(signedAsHeidi, /step_up_bad_signature/, signedAsHeidi);
+    const port = (await sb.app.portFor(owner, repo))!;
+    assert.equal((await readPasskeys(sb.app.deps, port, "grace")).passkeys[0]!.activated, undefined);
+  });
+
+  it("A202 the passkey's owner activates it at once with `breakglass passkey confirm` (an SSH signature by a GitHub signing key), recorded in the ledger", async () => {
+    const result = await pasteActivation(
+      grace,
+      graceCredential,
+      await confirmSignature("grace", graceCredential),
+    );
+    assert.match(result, /^Activated /, result);
+    const port = (await sb.app.portFor(owner, repo))!;
+    const records = await readPasskeys(sb.app.deps, port, "grace");
+    const activation = records.chain.at(-1)!.entry.event as unknown as { type: string; method: string };
+    assert.equal(activation.type, "passkey_activated");
+    assert.equal(activation.method, "ssh-signature");
+    assert.ok(records.passkeys[0]!.activated, "the passkey is active");
+    assert.ok(
+      sb.notifier.sent.some((s) => s.notification.event === "passkey_activated"),
+      "the activation is announced",
+    );
+    await grace.page.goto(local("/breakglass/passkeys"));
+    assert.match(
+      await grace.page.locator(`tr.passkey[data-credential="${graceCredential}"] td.status`).innerText(),
+      /^active \(confirmed with SSH key SHA256:/,
     );
   });
 
@@ -234,6 +391,44 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const broken = await checkStepUpProofs(tampered, { repo: sb.repository, issue: n });
     assert.equal(broken.breaks.length, 1);
     assert.match(broken.breaks[0]!.reason, /@grace's approval fails: its WebAuthn assertion does not verify/);
+
+    // The record carries the passkey's activation, which audit verify re-checks: stripped or forged, it fails.
+    assert.equal(record.step_up.activation?.method, "ssh-signature");
+    const withActivation = (change: (proof: WebAuthnProof) => WebAuthnProof): AuditEntry[] =>
+      entries.map((e) => {
+        const event = e.event as LifecycleEvent;
+        if (event.type !== "approved" || event.step_up?.method !== "webauthn") return e;
+        return { ...e, event: { ...event, step_up: change(event.step_up) } };
+      });
+    const stripped = await checkStepUpProofs(
+      withActivation(({ activation: _a, ...proof }) => proof),
+      { repo: sb.repository, issue: n },
+    );
+    assert.match(stripped.breaks[0]?.reason ?? "", /records no activation of its passkey/);
+    const early = await checkStepUpProofs(
+      withActivation((proof) => ({
+        ...proof,
+        activation: {
+          method: "waiting-period",
+          registered_at: h.chain[0]!.entry.at,
+          active_from: "2099-01-01T00:00:00.000Z",
+        },
+      })),
+      { repo: sb.repository, issue: n },
+    );
+    assert.match(early.breaks[0]?.reason ?? "", /waiting period .* had not ended/);
+    const elsewhere = await confirmSignature("grace", "AAAAAAAAAAAAAAAAAAAAAA");
+    const otherKey = await checkStepUpProofs(
+      withActivation((proof) => ({
+        ...proof,
+        activation:
+          proof.activation?.method === "ssh-signature"
+            ? { ...proof.activation, proof: { ...proof.activation.proof, signature: elsewhere.trim() } }
+            : proof.activation,
+      })),
+      { repo: sb.repository, issue: n },
+    );
+    assert.match(otherKey.breaks[0]?.reason ?? "", /activation signature does not verify/);
   });
 
   it("A188 a replayed assertion is refused (step_up_replayed)", async () => {
@@ -280,6 +475,11 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       /Registered a passkey/,
       "registered, as a passkey rather than a security key",
     );
+    const credential = await credentialOf(heidi);
+    assert.match(
+      await pasteActivation(heidi, credential, await confirmSignature("heidi", credential)),
+      /^Activated /,
+    );
     const n = await openRequest(sb, "olga", {
       resource: "model-rollback",
       role: "rollback",
@@ -299,7 +499,11 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const port = (await sb.app.portFor(owner, repo))!;
     const records = await readPasskeys(sb.app.deps, port, "grace");
     assert.deepEqual(records.passkeys, []);
-    assert.equal(records.chain.length, 2, "the registration and the removal are both in the ledger");
+    assert.deepEqual(
+      records.chain.map((e) => (e.entry.event as { type: string }).type),
+      ["passkey_registered", "passkey_activated", "passkey_used", "passkey_removed"],
+      "the registration, its activation, its use and the removal are all in the ledger",
+    );
     assert.ok(
       sb.notifier.sent.some(
         (s) =>
@@ -326,7 +530,7 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
 
   it("an assertion over the request as it was before the requester edited it is refused (step_up_wrong_request)", async () => {
     const heidi = await person("heidi");
-    await register(heidi);
+    await registerActive(heidi, "heidi");
     const n = await openRequest(sb, "ivan", form);
     // The requester changes the request between the challenge and the approval reaching the app.
     await heidi.page.route(`**/breakglass/approve/${owner}/${repo}/${n}`, async (route) => {
@@ -350,5 +554,151 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const h = await historyOf(sb, n);
     assert.equal(h.state.approvals.length, 0);
     assert.equal(h.state.request?.duration_seconds, 2 * 3600, "the edit was recorded");
+  });
+  it("A203 require_hardware_key takes a device-bound, attested passkey only when the policy lists its AAGUID (step_up_not_hardware)", async () => {
+    const heidi = await person("heidi");
+    const credential = await registerActive(heidi, "heidi");
+    const port = (await sb.app.portFor(owner, repo))!;
+    const key = (await readPasskeys(sb.app.deps, port, "heidi")).passkeys.find(
+      (k) => k.credential_id === credential,
+    )!;
+    assert.equal(key.device_type, "singleDevice");
+    assert.notEqual(key.attestation, "none");
+    assert.equal(key.aaguid, CHROMIUM_VIRTUAL_AAGUID);
+    // Rollback lists another model only: Chromium's virtual (software) key is not hardware there.
+    const n = await openRequest(sb, "olga", rollback);
+    const refused = await approveOnPage(heidi, n);
+    assert.match(refused.result, /step_up_not_hardware/, refused.result);
+    assert.match(refused.result, new RegExp(`model ${CHROMIUM_VIRTUAL_AAGUID}, which is not listed`));
+    assert.equal((await historyOf(sb, n)).state.approvals.length, 0);
+    // The guardrail policy lists it: the same key approves there, recorded as hardware.
+    const m = await openRequest(sb, "olga", form);
+    const done = await approveOnPage(heidi, m);
+    assert.match(done.result, /^Approved/, done.result);
+    const record = (await historyOf(sb, m)).events.find((e) => e.type === "approved");
+    assert.ok(record?.type === "approved" && record.step_up?.method === "webauthn");
+    assert.equal(record.step_up.hardware, true);
+    assert.equal(record.step_up.aaguid, CHROMIUM_VIRTUAL_AAGUID);
+  });
+
+  it("A204 the signature counter is recorded after each assertion, and a cloned authenticator's lower counter is refused (step_up_passkey_cloned)", async () => {
+    const heidi = await person("heidi");
+    const credential = await registerActive(heidi, "heidi");
+    const { credentials } = await heidi.cdp.send("WebAuthn.getCredentials", {
+      authenticatorId: heidi.authenticator,
+    });
+    const copied = credentials.find(
+      (c) => Buffer.from(c.credentialId, "base64").toString("base64url") === credential,
+    )!;
+    const n = await openRequest(sb, "ivan", form);
+    assert.match((await approveOnPage(heidi, n)).result, /^Approved/);
+    const { credentials: after } = await heidi.cdp.send("WebAuthn.getCredentials", {
+      authenticatorId: heidi.authenticator,
+    });
+    const counter = after.find((c) => c.credentialId === copied.credentialId)!.signCount;
+    assert.ok(counter > 0, "the virtual authenticator counts");
+    const port = (await sb.app.portFor(owner, repo))!;
+    const records = await readPasskeys(sb.app.deps, port, "heidi");
+    assert.equal(records.passkeys.find((k) => k.credential_id === credential)!.counter, counter, "recorded");
+    // The key material copied before that approval, in another browser, signed in as heidi.
+    const clone = await person("heidi");
+    await clone.cdp.send("WebAuthn.addCredential", {
+      authenticatorId: clone.authenticator,
+      credential: { ...copied, signCount: 0 },
+    });
+    const m = await openRequest(sb, "ivan", form);
+    const done = await approveOnPage(clone, m);
+    assert.match(done.result, /step_up_passkey_cloned/, done.result);
+    assert.match(done.result, new RegExp(`not above the ${counter} it reached before`));
+    assert.equal((await historyOf(sb, m)).state.approvals.length, 0);
+    assert.match(await refusalFor(sb, m, "heidi", "step_up_passkey_cloned"), /cloned/);
+  });
+
+  it("A205 someone without write access to any repository of the installation cannot register (or remove) passkeys there (no_repository_access)", async () => {
+    const uma = await person("uma");
+    await uma.page.goto(local("/breakglass/passkeys"));
+    await uma.page.click("#register");
+    await uma.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
+    assert.match(await uma.page.locator("#result").innerText(), /^Refused: no_repository_access: /);
+    const port = (await sb.app.portFor(owner, repo))!;
+    assert.deepEqual((await readPasskeys(sb.app.deps, port, "uma")).chain, []);
+    assert.ok(!sb.notifier.sent.some((s) => s.notification.summary.startsWith("uma ")), "nothing announced");
+  });
+
+  it("A206 refusals on the page are said on the issue once per person and reason, and at most 10 per request", async () => {
+    const n = await openRequest(sb, "dave", form);
+    const url = local(`/breakglass/approve/${owner}/${repo}/${n}`);
+    const garbage = async (p: Person) => {
+      const cookie = (await p.context.cookies(local("/breakglass")))
+        .map((c) => `${c.name}=${c.value}`)
+        .join("; ");
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: local(""), cookie },
+        body: JSON.stringify({ response: { id: "x", response: { clientDataJSON: "e30" } } }),
+      });
+      assert.equal(res.status, 403);
+    };
+    const heidi = await person("heidi");
+    for (let i = 0; i < 3; i++) await garbage(heidi);
+    await sb.settle();
+    const refusals = () =>
+      appTexts(sb, n).then((texts) => texts.filter((t) => / — refused \(`step_up_wrong_request`\)/.test(t)));
+    assert.equal((await refusals()).length, 1, "one comment for one person and reason");
+    for (const login of ["bob", "carol", "erin", "ivan", "sam", "olga", "rita", "tina", "mallory", "grace"])
+      await garbage(await person(login));
+    await sb.settle();
+    const posted = await refusals();
+    assert.equal(posted.length, 10, "bounded");
+    assert.match(posted.at(-1)!, /further ones are only shown on the page/);
+    assert.equal((await historyOf(sb, n)).state.refused_page_approvals, 10);
+  });
+
+  it("A202 without confirmation a passkey becomes active when its waiting period ends; the activation is recorded and audit verify checks it", async () => {
+    const first = await person("heidi");
+    await register(first);
+    const credential = await credentialOf(first);
+    const { credentials } = await first.cdp.send("WebAuthn.getCredentials", {
+      authenticatorId: first.authenticator,
+    });
+    const early = await openRequest(sb, "rita", form);
+    assert.match((await approveOnPage(first, early)).result, /step_up_passkey_not_active/);
+    await sb.advance(WAIT_SECONDS * 1000 + 60_000);
+    // A fresh sign-in (sessions last 8 hours), holding the same authenticator.
+    const heidi = await person("heidi");
+    await heidi.cdp.send("WebAuthn.addCredential", {
+      authenticatorId: heidi.authenticator,
+      credential: credentials.find(
+        (c) => Buffer.from(c.credentialId, "base64").toString("base64url") === credential,
+      )!,
+    });
+    const n = await openRequest(sb, "rita", form);
+    const done = await approveOnPage(heidi, n);
+    assert.match(done.result, /^Approved/, done.result);
+    const h = await historyOf(sb, n);
+    const record = h.events.find((e) => e.type === "approved");
+    assert.ok(record?.type === "approved" && record.step_up?.method === "webauthn");
+    assert.equal(record.step_up.activation?.method, "waiting-period");
+    const port = (await sb.app.portFor(owner, repo))!;
+    const records = await readPasskeys(sb.app.deps, port, "heidi");
+    assert.ok(
+      records.chain.some((e) => {
+        const ev = e.entry.event as { type: string; method?: string; credential_id?: string };
+        return (
+          ev.type === "passkey_activated" && ev.method === "waiting-period" && ev.credential_id === credential
+        );
+      }),
+      "the waiting period's end is recorded as the activation",
+    );
+    assert.deepEqual(
+      await checkStepUpProofs(
+        h.chain.map((e) => e.entry),
+        { repo: sb.repository, issue: n },
+      ),
+      {
+        checked: 1,
+        breaks: [],
+      },
+    );
   });
 });

@@ -1,5 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { getPrivateKey } from "@probot/get-private-key";
+import { DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS } from "../../core/passkey-activation.ts";
+import { parseDuration } from "../../core/duration.ts";
 import { ConfigError } from "./config-error.ts";
 import { localDevelopmentFromEnv } from "./local-development.ts";
 import { ProbotOctokit } from "probot";
@@ -180,6 +182,7 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
             rpName: "Breakglass",
             rpID: new URL(publicUrl).hostname,
             origin: new URL(publicUrl).origin,
+            activationWaitSeconds: passkeyActivationWait(env.BREAKGLASS_PASSKEY_ACTIVATION_WAIT),
           },
         }
       : {}),
@@ -242,4 +245,16 @@ function dashboardFromEnv(
   return env.BREAKGLASS_DASHBOARD_PROXY_SECRET
     ? { mode: "proxy", secret: env.BREAKGLASS_DASHBOARD_PROXY_SECRET }
     : { mode: "off" };
+}
+
+/** `BREAKGLASS_PASSKEY_ACTIVATION_WAIT` (a duration such as `24h` or `3d`): how long a new passkey waits unless confirmed by SSH signature. */
+function passkeyActivationWait(value: string | undefined): number {
+  if (value === undefined || value.trim() === "") return DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS;
+  const parsed = parseDuration(value.trim());
+  if (!parsed.ok || parsed.value < 3600)
+    throw new ConfigError(
+      "BREAKGLASS_PASSKEY_ACTIVATION_WAIT",
+      `BREAKGLASS_PASSKEY_ACTIVATION_WAIT must be a duration of at least 1h, such as 24h or 3d (got "${value}"): long enough for the person and the notify targets to see an announcement of a passkey nobody expected and remove it.`,
+    );
+  return parsed.value;
 }

@@ -16,7 +16,8 @@ export interface Notification {
     | "records_tampered"
     | "first_use"
     | "passkey_registered"
-    | "passkey_removed";
+    | "passkey_removed"
+    | "passkey_activated";
   repository: string;
   issue: number;
   url: string;

@@ -173,7 +173,7 @@ export function command(kind: CommandKind) {
   };
 }
 
-function findKey(given: string | undefined, io: CliIO): string {
+export function findKey(given: string | undefined, io: CliIO): string {
   if (given !== undefined) {
     const path = resolve(io.cwd, given.replace(/^~(?=\/)/, io.env.HOME ?? homedir()));
     if (!existsSync(path))
@@ -202,7 +202,7 @@ async function ghToken(): Promise<string> {
   throw new UserError("no GitHub token: set GITHUB_TOKEN (or GH_TOKEN), or log in with `gh auth login`.");
 }
 
-async function sign(sshKeygen: string, key: string, message: string): Promise<string> {
+export async function sign(sshKeygen: string, key: string, message: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "breakglass-sign-"));
   try {
     const file = join(dir, "request");

@@ -29,7 +29,11 @@ export function buildPolicy(resource: string, path: string, raw: RawPolicy, seco
       required: raw.approvals?.required ?? d.approvals.required,
       from: raw.approvals?.from ? structuredClone(raw.approvals.from) : d.approvals.from,
       timeout_seconds: seconds.get("approvals.timeout") ?? secondsOf(d.approvals.timeout),
-      ...stepUpOf(raw.approvals?.step_up, raw.approvals?.require_hardware_key),
+      ...stepUpOf(
+        raw.approvals?.step_up,
+        raw.approvals?.require_hardware_key,
+        raw.approvals?.hardware_aaguids,
+      ),
       collect_within_seconds:
         seconds.get("approvals.collect_within") ?? secondsOf(d.approvals.collect_within),
     },
@@ -92,10 +96,12 @@ export function secondsOf(text: string): number {
  */
 export function breakGlassStepUp(raw: RawPolicy): { step_up?: StepUp } {
   const own = raw.break_glass?.step_up;
-  if (own !== undefined) return stepUpOf(own, raw.break_glass?.require_hardware_key);
+  const aaguids = raw.approvals?.hardware_aaguids;
+  if (own !== undefined) return stepUpOf(own, raw.break_glass?.require_hardware_key, aaguids);
   return stepUpOf(
     raw.approvals?.step_up,
     raw.break_glass?.require_hardware_key ?? raw.approvals?.require_hardware_key,
+    aaguids,
   );
 }
 
@@ -103,8 +109,17 @@ export function breakGlassStepUp(raw: RawPolicy): { step_up?: StepUp } {
 export function stepUpOf(
   setting: StepUpSetting | undefined,
   hardware: boolean | undefined,
+  aaguids?: readonly string[],
 ): { step_up?: StepUp } {
   const methods =
     setting === undefined || setting === "none" ? [] : Array.isArray(setting) ? [...setting] : [setting];
-  return methods.length ? { step_up: { methods, require_hardware_key: hardware ?? false } } : {};
+  return methods.length
+    ? {
+        step_up: {
+          methods,
+          require_hardware_key: hardware ?? false,
+          ...(aaguids?.length ? { hardware_aaguids: aaguids.map((a) => a.toLowerCase()) } : {}),
+        },
+      }
+    : {};
 }

@@ -34,6 +34,7 @@ export interface RawPolicy {
     from?: "codeowners" | string[];
     step_up?: StepUpSetting;
     require_hardware_key?: boolean;
+    hardware_aaguids?: string[];
   };
   requesters?: { min_permission?: Policy["requesters"]["min_permission"]; teams?: string[] };
   commands_via_apps?: string[];

@@ -145,3 +145,28 @@ test("the dashboard signs people in with GitHub when the app's OAuth client and 
   const proxy = await serverConfigFromEnv({ ...env, BREAKGLASS_DASHBOARD_PROXY_SECRET: "p" });
   assert.deepEqual(proxy.dashboard, { mode: "proxy", secret: "p" });
 });
+
+test("a new passkey waits 24 hours by default before it counts; BREAKGLASS_PASSKEY_ACTIVATION_WAIT sets it, at least 1h", async () => {
+  const { ConfigError } = await import("../../../src/app/infra/config-error.ts");
+  const env = {
+    ...(await base()),
+    GITHUB_CLIENT_ID: "Iv23abc",
+    GITHUB_CLIENT_SECRET: "s3cret",
+    BREAKGLASS_SESSION_KEY: Buffer.alloc(32, 7).toString("base64"),
+  };
+  assert.equal((await serverConfigFromEnv(env)).webauthn?.activationWaitSeconds, 24 * 3600);
+  assert.equal(
+    (await serverConfigFromEnv({ ...env, BREAKGLASS_PASSKEY_ACTIVATION_WAIT: "3d" })).webauthn
+      ?.activationWaitSeconds,
+    3 * 86400,
+  );
+  for (const bad of ["10m", "soon"])
+    await assert.rejects(
+      serverConfigFromEnv({ ...env, BREAKGLASS_PASSKEY_ACTIVATION_WAIT: bad }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.variable === "BREAKGLASS_PASSKEY_ACTIVATION_WAIT" &&
+        /at least 1h/.test(e.message),
+      bad,
+    );
+});

@@ -16,13 +16,25 @@ export function renderPasskeysPage(input: {
   login: string;
   owner: string;
   owners: string[];
+  now: number;
   passkeys: Passkey[];
   problem: string | null;
 }): string {
+  const status = (k: Passkey) =>
+    k.activated
+      ? `active (confirmed with SSH key ${h(k.activated.proof.key_fingerprint)} at ${h(k.activated.at)})`
+      : Date.parse(k.active_from) <= input.now
+        ? `active (waiting period ended ${h(k.active_from)})`
+        : `<strong>not active yet</strong>: counts for approvals from ${h(k.active_from)} unless removed — did you register it? If not, remove it now.`;
+  const pending = (k: Passkey) => !k.activated && Date.parse(k.active_from) > input.now;
   const rows = input.passkeys
     .map(
       (k) =>
-        `<tr data-credential="${h(k.credential_id)}"><td><code>${h(k.credential_id.slice(0, 22))}</code></td><td>${k.hardware ? "security key" : "passkey (synced or unattested)"}</td><td>${h(k.registered_at)}</td><td><button class="remove" data-credential="${h(k.credential_id)}">Remove</button></td></tr>`,
+        `<tr class="passkey" data-credential="${h(k.credential_id)}"><td><code>${h(k.credential_id.slice(0, 22))}</code></td><td>${k.hardware ? "device-bound, attested" : "passkey (synced or unattested)"}<br><small>model ${h(k.aaguid)}</small></td><td>${h(k.registered_at)}</td><td class="status">${status(k)}</td><td><button class="remove" data-credential="${h(k.credential_id)}">Remove</button></td></tr>${
+          pending(k)
+            ? `<tr class="confirm" data-credential="${h(k.credential_id)}"><td colspan="5">Activate now with an SSH signature by one of your GitHub <em>signing</em> keys: run<br><code>breakglass passkey confirm ${h(input.owner)} ${h(k.credential_id)} --login ${h(input.login)}</code><br>(or sign <code>breakglass-passkey\n${h(input.owner.toLowerCase())}\n${h(input.login.toLowerCase())}\n${h(k.credential_id)}\n</code> with <code>ssh-keygen -Y sign -n breakglass</code>) and paste the signature:<br><textarea class="signature" data-credential="${h(k.credential_id)}" rows="7" cols="72" placeholder="-----BEGIN SSH SIGNATURE-----"></textarea><br><button class="activate" data-credential="${h(k.credential_id)}">Activate</button></td></tr>`
+            : ""
+        }`,
     )
     .join("");
   return page(
@@ -35,9 +47,9 @@ export function renderPasskeysPage(input: {
             .map((o) => `<a href="?owner=${encodeURIComponent(o)}">${h(o)}</a>`)
             .join(", ")})`
         : ""
-    }. A registration or removal is recorded in the app's ledger and announced to the policies' notify targets.</p>
+    }. A registration or removal is recorded in the app's ledger and announced to the policies' notify targets. A new passkey counts for approvals only once it is active: at once when you confirm it with an SSH signature, otherwise when its waiting period has passed.</p>
 ${input.problem ? `<p id="problem">⚠️ ${h(input.problem)}</p>` : ""}
-<table id="passkeys"><tr><th>Credential</th><th>Kind</th><th>Registered</th><th></th></tr>${rows || '<tr><td colspan="4">None yet.</td></tr>'}</table>
+<table id="passkeys"><tr><th>Credential</th><th>Kind</th><th>Registered</th><th>Status</th><th></th></tr>${rows || '<tr><td colspan="5">None yet.</td></tr>'}</table>
 <p><button id="register" data-owner="${h(input.owner)}">Register a passkey or security key</button></p>
 <p id="result" role="status"></p>`,
     "passkeys.js",
@@ -94,9 +106,19 @@ document.getElementById("register").addEventListener("click", async (event) => {
     const optionsJSON = await post("/breakglass/passkeys/options", { owner });
     const response = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON });
     const done = await post("/breakglass/passkeys/register", { owner, response });
-    show("Registered " + (done.hardware ? "a security key" : "a passkey") + " " + done.credential_id.slice(0, 16));
+    show("Registered " + (done.hardware ? "a security key" : "a passkey") + " " + done.credential_id.slice(0, 16) + "; active from " + done.active_from + " unless confirmed earlier with an SSH signature (reload to see how)");
   } catch (error) { show("Refused: " + error.message); }
 });
+for (const button of document.querySelectorAll("button.activate")) {
+  button.addEventListener("click", async () => {
+    const credential = button.dataset.credential;
+    const signature = document.querySelector('textarea.signature[data-credential="' + credential + '"]').value;
+    try {
+      await post("/breakglass/passkeys/activate", { owner: document.getElementById("register").dataset.owner, credential_id: credential, signature });
+      show("Activated " + credential.slice(0, 16));
+    } catch (error) { show("Refused: " + error.message); }
+  });
+}
 for (const button of document.querySelectorAll("button.remove")) {
   button.addEventListener("click", async () => {
     try {

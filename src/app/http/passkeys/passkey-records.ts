@@ -1,4 +1,5 @@
 import { appendEntry, verifyChain, type SignedEntry } from "../../../core/audit-chain.ts";
+import type { SshSignatureProof } from "../../../core/step-up.ts";
 import type { BreakglassDeps } from "../../infra/deps.ts";
 import type { GitHubPort } from "../../../github/github-port.ts";
 import type { LedgerChain } from "../../../github/ledger.ts";
@@ -15,14 +16,39 @@ export interface Passkey {
   /** The attestation statement format (`packed`, `fido-u2f`, `tpm`, … or `none`). */
   attestation: string;
   aaguid: string;
-  /** Device-bound and attested: what `require_hardware_key` accepts. */
+  /**
+   * Device-bound and attested, as the registration verified: necessary for `require_hardware_key`,
+   * which also needs the AAGUID on the policy's `hardware_aaguids`.
+   */
   hardware: boolean;
   registered_at: string;
+  /** When the waiting period ends and the passkey counts without an SSH-signature activation. */
+  active_from: string;
+  /** An activation by SSH signature, recorded in the ledger. */
+  activated?: { at: string; proof: SshSignatureProof };
+  /** Set once the waiting period's activation is recorded (at the first approval after it). */
+  waited?: string;
 }
 
 export type PasskeyEvent =
-  | ({ type: "passkey_registered"; actor: string; login: string } & Omit<Passkey, "registered_at">)
-  | { type: "passkey_removed"; actor: string; login: string; credential_id: string };
+  | ({ type: "passkey_registered"; actor: string; login: string } & Omit<
+      Passkey,
+      "registered_at" | "activated" | "waited"
+    >)
+  | { type: "passkey_removed"; actor: string; login: string; credential_id: string }
+  | ({ type: "passkey_activated"; actor: string; login: string; credential_id: string } & (
+      | { method: "ssh-signature"; proof: SshSignatureProof }
+      | { method: "waiting-period"; registered_at: string; active_from: string }
+    ))
+  /** An assertion the app accepted: its signature counter, which the next one must exceed. */
+  | {
+      type: "passkey_used";
+      actor: string;
+      login: string;
+      credential_id: string;
+      counter: number;
+      request: string;
+    };
 
 /** The chain's fixed name in its signed entries: the owner's passkey records (issue 1 of `<owner>/.passkeys`). */
 const chainRepo = (owner: string) => `${owner}/.passkeys`;
@@ -61,8 +87,26 @@ export async function readPasskeys(
       };
     if (event.type === "passkey_registered") {
       const { type: _t, actor: _a, login: _l, ...key } = event;
-      keys.set(event.credential_id, { ...key, registered_at: entry.at });
+      // A registration recorded before activation existed has no waiting period: it waits from its own time.
+      keys.set(event.credential_id, {
+        ...key,
+        active_from: key.active_from ?? entry.at,
+        registered_at: entry.at,
+      });
     } else if (event.type === "passkey_removed") keys.delete(event.credential_id);
+    else {
+      const key = keys.get(event.credential_id);
+      if (!key) continue;
+      if (event.type === "passkey_activated")
+        keys.set(
+          event.credential_id,
+          event.method === "ssh-signature"
+            ? { ...key, activated: { at: entry.at, proof: event.proof } }
+            : { ...key, waited: entry.at },
+        );
+      else if (event.type === "passkey_used")
+        keys.set(event.credential_id, { ...key, counter: event.counter });
+    }
   }
   return { passkeys: [...keys.values()], chain, ledger, problem };
 }
@@ -75,12 +119,16 @@ export async function recordPasskey(
   id: string,
   event: PasskeyEvent,
   text: string,
-): Promise<{ ok: true } | { ok: false; problem: string }> {
+  /** Checked on every fresh read before writing: a refusal stops the write (e.g. a counter another replica moved). */
+  guard?: (current: PasskeyRecords) => { code: string; message: string } | null,
+): Promise<{ ok: true } | { ok: false; problem: string; code?: string }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await readPasskeys(deps, port, login);
     if (current.problem)
       return { ok: false, problem: `the passkey records of @${login} do not verify (${current.problem})` };
     if (current.chain.some((e) => e.entry.id === id)) return { ok: true };
+    const refused = guard?.(current);
+    if (refused) return { ok: false, problem: refused.message, code: refused.code };
     const signed = await appendEntry(
       current.chain,
       { at: new Date(deps.now()).toISOString(), repo: chainRepo(port.owner), issue: 1, id, event },

@@ -12,7 +12,16 @@ import {
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { decideApproval } from "../../../core/approval-rules.ts";
+import { hasWriteAccess } from "../../../core/approvers.ts";
 import type { Refusal } from "../../../core/refusal.ts";
+import {
+  checkPasskeyActivation,
+  checkSignatureCounter,
+  DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS,
+  isHardwarePasskey,
+  passkeyActivation,
+} from "../../../core/passkey-activation.ts";
+import { escapeInline } from "../../../core/markdown.ts";
 import { challengeNonce, webauthnChallenge, type WebAuthnProof } from "../../../core/step-up.ts";
 import type { NotifyTarget } from "../../../core/types.ts";
 import {
@@ -44,9 +53,16 @@ export interface WebAuthnConfig {
   rpID: string;
   /** The app's origin as browsers see it, e.g. https://breakglass.example.com. */
   origin: string;
+  /**
+   * How long a new passkey waits before it counts for approvals without an SSH-signature activation
+   * (default 24 h; `BREAKGLASS_PASSKEY_ACTIVATION_WAIT`).
+   */
+  activationWaitSeconds?: number;
 }
 
 const CHALLENGE_SECONDS = 300;
+/** Refusals on the approval page recorded (and posted) per request; further ones are only answered on the page. */
+export const MAX_RECORDED_PAGE_REFUSALS = 10;
 const ASSET = "/breakglass/assets/";
 const require = createRequire(import.meta.url);
 let browserBundle: string | null = null;
@@ -87,6 +103,11 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return value && typeof value === "object" ? (value as Record<string, unknown>) : {};
 }
 
+/** A refusal on the approval page, with its HTTP status. */
+type PageRefusal = { status: number; code: string; message: string };
+/** Refusals that concern no request attempt (a malformed post): answered on the page only. */
+const UNRECORDED = new Set(["bad_request", "not_found", "invalid_request"]);
+
 const refusal = (res: ServerResponse, status: number, r: Refusal | { code: string; message: string }) =>
   json(res, status, { error: r.code, message: r.message });
 
@@ -114,6 +135,21 @@ export function webauthnRoutes(
     }
     return [...seen.values()];
   }
+
+  /**
+   * Whether `login` has write access to at least one repository of the owner's installation (the
+   * repositories the installation lists, `GET /installation/repositories`, each asked with GitHub's
+   * collaborator permission API under the installation's token): only they may register or remove
+   * passkeys there, so strangers cannot fill the owner's notify targets with announcements. Write,
+   * not read: a passkey only approves, an approver needs write, and in a public repository GitHub
+   * reports read for anyone.
+   */
+  async function hasAccess(owner: string, login: string): Promise<boolean> {
+    for (const port of (await installed()).filter((p) => p.owner.toLowerCase() === owner.toLowerCase()))
+      if (hasWriteAccess(await port.permission(login).catch(() => "none" as const))) return true;
+    return false;
+  }
+  const waitSeconds = webauthn.activationWaitSeconds ?? DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS;
 
   const sameOrigin = (req: IncomingMessage) =>
     req.headers.origin === webauthn.origin &&
@@ -183,6 +219,7 @@ export function webauthnRoutes(
           login,
           owner,
           owners,
+          now: now(),
           passkeys: records?.passkeys ?? [],
           problem: records?.problem ?? (port ? null : `the app is not installed on ${owner}`),
         }),
@@ -195,6 +232,13 @@ export function webauthnRoutes(
     const port = await ownerPort(owner);
     if (!body || !port) {
       refusal(res, 400, { code: "unknown_owner", message: `The app is not installed on "${owner}".` });
+      return true;
+    }
+    if (!(await hasAccess(owner, login))) {
+      refusal(res, 403, {
+        code: "no_repository_access",
+        message: `@${login} has write access to none of the repositories the app is installed on in ${owner}: only people who can push to one of them (approvers need write) may register or remove passkeys there.`,
+      });
       return true;
     }
     const records = await readPasskeys(deps, port, login);
@@ -260,11 +304,11 @@ export function webauthnRoutes(
         return true;
       }
       const info = verified.registrationInfo;
-      // Hardware-backed as far as attestation can tell: the credential cannot leave the device (not
-      // backup-eligible) and the authenticator made an attestation statement. There is no trust list
-      // of vendors here, so a software authenticator that attests and stays on one device passes too.
+      // Device-bound and attested (the library verified the statement): necessary for a hardware key,
+      // not sufficient — a software authenticator can do both; `hardware_aaguids` in the policy decides.
       const hardware = info.credentialDeviceType === "singleDevice" && info.fmt !== "none";
       const credential_id = info.credential.id;
+      const active_from = new Date(now() + waitSeconds * 1000).toISOString();
       const event = {
         type: "passkey_registered" as const,
         actor: login,
@@ -277,6 +321,7 @@ export function webauthnRoutes(
         attestation: info.fmt,
         aaguid: info.aaguid,
         hardware,
+        active_from,
       };
       const written = await recordPasskey(
         deps,
@@ -284,7 +329,7 @@ export function webauthnRoutes(
         login,
         `passkey:${credential_id}:registered`,
         event,
-        `🔑 @${login} registered a passkey (${hardware ? "security key" : "synced or unattested passkey"}, \`${credential_id.slice(0, 16)}\`).`,
+        `🔑 @${login} registered a passkey (${hardware ? "device-bound, attested" : "synced or unattested"}, model ${info.aaguid}, \`${credential_id.slice(0, 16)}\`); it counts for approvals from ${active_from} unless removed, or once confirmed by an SSH signature.`,
       );
       if (!written.ok) {
         refusal(res, 503, { code: "ledger_unavailable", message: written.problem });
@@ -295,9 +340,60 @@ export function webauthnRoutes(
         repository: owner,
         issue: 0,
         url: `${webauthn.origin}/breakglass/passkeys`,
-        summary: `${login} registered a passkey (${hardware ? "security key" : "passkey"}, ${credential_id.slice(0, 16)})`,
+        summary: `${login} registered a passkey (${hardware ? "security key" : "passkey"}, ${credential_id.slice(0, 16)}); it becomes active for approvals at ${active_from} unless removed or confirmed earlier with an SSH signature — if ${login} did not register it, remove it at once`,
       });
-      json(res, 200, { ok: true, credential_id, hardware });
+      json(res, 200, { ok: true, credential_id, hardware, active_from });
+      return true;
+    }
+    if (path === "/breakglass/passkeys/activate") {
+      const credential_id = typeof body.credential_id === "string" ? body.credential_id : "";
+      const passkey = records.passkeys.find((k) => k.credential_id === credential_id);
+      if (!passkey) {
+        refusal(res, 404, { code: "unknown_passkey", message: "That is not one of your passkeys." });
+        return true;
+      }
+      if (passkey.activated) {
+        json(res, 200, { ok: true, activated_at: passkey.activated.at });
+        return true;
+      }
+      const checked = checkPasskeyActivation({
+        owner: port.owner,
+        login,
+        credentialId: credential_id,
+        signature: typeof body.signature === "string" ? body.signature.slice(0, 8192) : "",
+        signingKeys: await port.sshSigningKeys(login),
+      });
+      if (!checked.ok) {
+        refusal(res, 403, checked.error);
+        return true;
+      }
+      const written = await recordPasskey(
+        deps,
+        port,
+        login,
+        `passkey:${credential_id}:activated`,
+        {
+          type: "passkey_activated",
+          actor: login,
+          login,
+          credential_id,
+          method: "ssh-signature",
+          proof: checked.value,
+        },
+        `✅ @${login} confirmed the passkey \`${credential_id.slice(0, 16)}\` with the SSH signing key ${checked.value.key_fingerprint}: it counts for approvals from now.`,
+      );
+      if (!written.ok) {
+        refusal(res, 503, { code: "ledger_unavailable", message: written.problem });
+        return true;
+      }
+      await deps.notifier.notify(await ownerTargets(owner), {
+        event: "passkey_activated",
+        repository: owner,
+        issue: 0,
+        url: `${webauthn.origin}/breakglass/passkeys`,
+        summary: `${login} confirmed a passkey (${credential_id.slice(0, 16)}) with the SSH signing key ${checked.value.key_fingerprint}`,
+      });
+      json(res, 200, { ok: true, activated_at: new Date(now()).toISOString() });
       return true;
     }
     if (path === "/breakglass/passkeys/remove") {
@@ -362,13 +458,44 @@ export function webauthnRoutes(
       refusal(res, 400, { code: "bad_request", message: "Send JSON." });
       return true;
     }
-    const run = () =>
-      options
-        ? approvalOptions(res, port, login, repository, n)
-        : approveWithAssertion(req, res, port, login, repository, n, body);
+    // Every refusal of an approval attempt is also recorded and said on the request's issue, so the
+    // requester and the other approvers see it (bounded: one per person, code and request version,
+    // and at most MAX_RECORDED_PAGE_REFUSALS per request).
+    const run = async () => {
+      const refused = options
+        ? await approvalOptions(res, port, login, repository, n)
+        : await approveWithAssertion(req, res, port, login, repository, n, body);
+      if (refused) {
+        // Recorded before the page hears of it, so whoever reads the issue next sees it.
+        if (!UNRECORDED.has(refused.code)) await recordPageRefusal(port, login, n, refused);
+        refusal(res, refused.status, refused);
+      }
+    };
     const lock = deps.lock;
     await (lock ? lock(`${port.owner}/${port.repo}#${n}`, run) : run());
     return true;
+  }
+
+  async function recordPageRefusal(
+    port: GitHubPort,
+    login: string,
+    n: number,
+    r: PageRefusal,
+  ): Promise<void> {
+    try {
+      const session = await RequestSession.open(deps, port, n);
+      if (!session.state.request || session.state.refused_page_approvals >= MAX_RECORDED_PAGE_REFUSALS)
+        return;
+      const last = session.state.refused_page_approvals + 1 === MAX_RECORDED_PAGE_REFUSALS;
+      await session.record(
+        `page_refused:${login.toLowerCase()}:${r.code}:${session.state.hash ?? "none"}`,
+        { type: "approval_page_refused", actor: login, code: r.code, message: r.message.slice(0, 500) },
+        `👎 @${login} — refused (\`${r.code}\`): ${escapeInline(r.message, 500)} _(an approval with a passkey on the app's approval page)_${last ? `\n\nThis is the ${MAX_RECORDED_PAGE_REFUSALS}th refusal of a passkey approval recorded here; further ones are only shown on the page.` : ""}`,
+      );
+      await session.publish();
+    } catch {
+      // The refusal stands on the page either way; failing to record it must not turn a 403 into a 500.
+    }
   }
 
   /** The checks a comment approval gets, before anything is signed or recorded; the session, or the refusal. */
@@ -400,9 +527,9 @@ export function webauthnRoutes(
     login: string,
     repository: string,
     n: number,
-  ): Promise<void> {
+  ): Promise<PageRefusal | null> {
     const checked = await eligible(port, login, n);
-    if ("refusal" in checked) return refusal(res, 403, checked.refusal);
+    if ("refusal" in checked) return { status: 403, ...checked.refusal };
     const hash = checked.session.state.hash!;
     const nonce = randomBytes(18).toString("base64url");
     const challenge = webauthnChallenge("approve", repository, n, hash, nonce);
@@ -421,6 +548,7 @@ export function webauthnRoutes(
       exp: Math.floor(now() / 1000) + CHALLENGE_SECONDS,
     });
     json(res, 200, { ...options, hash }, setCookie(signIn, CHALLENGE_COOKIE, cookie, CHALLENGE_SECONDS));
+    return null;
   }
 
   async function approveWithAssertion(
@@ -431,10 +559,15 @@ export function webauthnRoutes(
     repository: string,
     n: number,
     body: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<PageRefusal | null> {
+    const refuse = (status: number, r: { code: string; message: string }): PageRefusal => ({
+      status,
+      code: r.code,
+      message: r.message,
+    });
     const response = body.response as AuthenticationResponseJSON | undefined;
     if (!response || typeof response.id !== "string" || typeof response.response?.clientDataJSON !== "string")
-      return refusal(res, 400, { code: "bad_request", message: "Send the assertion as `response`." });
+      return refuse(400, { code: "bad_request", message: "Send the assertion as `response`." });
     let clientChallenge = "";
     try {
       clientChallenge = String(
@@ -445,7 +578,7 @@ export function webauthnRoutes(
         ).challenge ?? "",
       );
     } catch {
-      return refusal(res, 400, {
+      return refuse(400, {
         code: "step_up_bad_signature",
         message: "The assertion's client data is not JSON.",
       });
@@ -459,7 +592,7 @@ export function webauthnRoutes(
       given.n !== n ||
       given.challenge !== clientChallenge
     ) {
-      return refusal(res, 403, {
+      return refuse(403, {
         code: "step_up_wrong_request",
         message:
           "The assertion answers no challenge this page gave you for this request (or it is older than 5 minutes): reload the page and approve again.",
@@ -468,7 +601,7 @@ export function webauthnRoutes(
     // A replayed assertion is refused as such, whatever the request's state now.
     const givenNonce = challengeNonce(clientChallenge, "approve", repository, n, String(given.hash));
     if (givenNonce && (await port.ledger.reserved(`webauthn-${givenNonce}`)))
-      return refusal(res, 409, {
+      return refuse(409, {
         code: "step_up_replayed",
         message: "This assertion was used already: approve again from the page.",
       });
@@ -476,31 +609,34 @@ export function webauthnRoutes(
     const opened = await RequestSession.open(deps, port, n);
     if (opened.policy()) {
       const rechecked = await recheckApprovalsNow(opened, opened.policy()!, "approval");
-      if (!rechecked.ok) return refusal(res, 403, { code: rechecked.code, message: rechecked.message });
+      if (!rechecked.ok) return refuse(403, { code: rechecked.code, message: rechecked.message });
     }
     const checked = await eligible(port, login, n);
-    if ("refusal" in checked) return refusal(res, 403, checked.refusal);
+    if ("refusal" in checked) return refuse(403, checked.refusal);
     const { session } = checked;
     const policy = session.policy()!;
     const hash = session.state.hash!;
     const nonce = challengeNonce(clientChallenge, "approve", repository, n, hash);
     if (!nonce)
-      return refusal(res, 403, {
+      return refuse(403, {
         code: "step_up_wrong_request",
         message: `The assertion is not for ${repository}#${n} as it is now (hash \`${hash.slice(0, 16)}\`): the request changed after you started. Reload the page and approve again.`,
       });
     const records = await readPasskeys(deps, port, login);
     const passkey = records.passkeys.find((k) => k.credential_id === response.id);
     if (!passkey)
-      return refusal(res, 403, {
+      return refuse(403, {
         code: "step_up_unknown_key",
         message: `The passkey that answered (\`${response.id.slice(0, 16)}\`) is not one of @${login}'s registered passkeys. Register yours at /breakglass/passkeys.`,
       });
-    if (policy.approvals.step_up?.require_hardware_key && !passkey.hardware)
-      return refusal(res, 403, {
+    const activation = passkeyActivation(passkey, now());
+    if (!activation.ok) return refuse(403, activation.error);
+    const stepUp = policy.approvals.step_up;
+    const hardware = isHardwarePasskey(passkey, stepUp?.hardware_aaguids);
+    if (stepUp?.require_hardware_key && !hardware)
+      return refuse(403, {
         code: "step_up_not_hardware",
-        message:
-          "This policy accepts only hardware security keys; this passkey can be synced or made no attestation.",
+        message: `This policy accepts only hardware security keys: a device-bound passkey with a verified attestation from an authenticator model on the policy's \`hardware_aaguids\`. This one is ${passkey.device_type === "singleDevice" ? "device-bound" : "synced (backup-eligible)"}, attestation \`${passkey.attestation}\`, model ${passkey.aaguid}${stepUp.hardware_aaguids?.length ? ", which is not listed" : "; the policy lists no models, so no passkey counts as hardware"}.`,
       });
     let verified;
     try {
@@ -509,37 +645,95 @@ export function webauthnRoutes(
         expectedChallenge: clientChallenge,
         expectedOrigin: webauthn.origin,
         expectedRPID: webauthn.rpID,
+        // The counter is checked below against the recorded one, with its own reason code.
         credential: {
           id: passkey.credential_id,
           publicKey: new Uint8Array(Buffer.from(passkey.public_key, "base64url")),
-          counter: passkey.counter,
+          counter: 0,
         },
         requireUserVerification: false,
       });
     } catch (error) {
-      return refusal(res, 403, {
+      return refuse(403, {
         code: "step_up_bad_signature",
         message: `The assertion does not verify: ${(error as Error).message.slice(0, 200)}`,
       });
     }
     if (!verified.verified)
-      return refusal(res, 403, { code: "step_up_bad_signature", message: "The assertion does not verify." });
+      return refuse(403, { code: "step_up_bad_signature", message: "The assertion does not verify." });
+    const newCounter = verified.authenticationInfo.newCounter;
+    const counted = checkSignatureCounter(passkey.counter, newCounter, passkey.credential_id);
+    if (!counted.ok) return refuse(403, counted.error);
     // One assertion, one approval, ever: the nonce is taken in the ledger, whichever replica sees it.
     if (!(await port.ledger.reserve(`webauthn-${nonce}`, n)))
-      return refusal(res, 409, {
+      return refuse(409, {
         code: "step_up_replayed",
         message: "This assertion was used already: approve again from the page.",
       });
+    // The counter moves in the passkey's records (checked again on the fresh read, so two replicas
+    // cannot both accept one counter value), and a waiting period that ended is recorded as the activation.
+    const cid = passkey.credential_id;
+    if (activation.value.method === "waiting-period" && !passkey.waited) {
+      const waited = await recordPasskey(
+        deps,
+        port,
+        login,
+        `passkey:${cid}:waited`,
+        {
+          type: "passkey_activated",
+          actor: deps.identity.login,
+          login,
+          credential_id: cid,
+          method: "waiting-period",
+          registered_at: activation.value.registered_at,
+          active_from: activation.value.active_from,
+        },
+        `⏳ The passkey \`${cid.slice(0, 16)}\` of @${login} became active when its waiting period ended (${activation.value.active_from}).`,
+      );
+      if (!waited.ok) return refuse(503, { code: "ledger_unavailable", message: waited.problem });
+    }
+    const used = await recordPasskey(
+      deps,
+      port,
+      login,
+      `passkey:${cid}:used:${nonce}`,
+      {
+        type: "passkey_used",
+        actor: login,
+        login,
+        credential_id: cid,
+        counter: newCounter,
+        request: `${repository}#${n}`,
+      },
+      `🔏 @${login}'s passkey \`${cid.slice(0, 16)}\` approved ${repository}#${n} (signature counter ${newCounter}).`,
+      (current) => {
+        const now = current.passkeys.find((k) => k.credential_id === cid);
+        if (!now)
+          return {
+            code: "step_up_unknown_key",
+            message: `The passkey \`${cid.slice(0, 16)}\` was removed meanwhile.`,
+          };
+        const again = checkSignatureCounter(now.counter, newCounter, cid);
+        return again.ok ? null : again.error;
+      },
+    );
+    if (!used.ok)
+      return refuse(used.code ? 403 : 503, {
+        code: used.code ?? "ledger_unavailable",
+        message: used.problem,
+      });
     const decided = decideApproval(session.state, await session.actor({ login, type: "User" }));
-    if (!decided.ok) return refusal(res, 403, decided.error);
+    if (!decided.ok) return refuse(403, decided.error);
     const proof: WebAuthnProof = {
       method: "webauthn",
-      credential_id: passkey.credential_id,
+      credential_id: cid,
       public_key: passkey.public_key,
-      hardware: passkey.hardware,
+      hardware,
       rp_id: webauthn.rpID,
       origin: webauthn.origin,
-      counter: verified.authenticationInfo.newCounter,
+      counter: newCounter,
+      aaguid: passkey.aaguid,
+      activation: activation.value,
       assertion: response as unknown as Record<string, unknown>,
     };
     const recorded = await recordApproval(session, {
@@ -548,8 +742,9 @@ export function webauthnRoutes(
       decided: decided.value,
       proof,
     });
-    if (recorded !== "done") return refusal(res, 403, recorded);
+    if (recorded !== "done") return refuse(403, recorded);
     await session.publish();
     json(res, 200, { ok: true, status: session.state.status });
+    return null;
   }
 }

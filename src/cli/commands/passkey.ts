@@ -1,0 +1,80 @@
+import { parseArgs } from "node:util";
+import { isCredentialId, passkeyActivationMessage } from "../../core/passkey-activation.ts";
+import { STEP_UP_NAMESPACE } from "../../core/step-up.ts";
+import { UsageError, type CliIO } from "../io.ts";
+import { flagsIn, usageErrorFrom } from "../usage-error.ts";
+import { findKey, sign, type ApproveDeps } from "./approve.ts";
+
+const HELP = `Usage: breakglass passkey confirm <owner> <credential-id> --login <you> [--key PATH]
+
+Activates a passkey you registered on the app's /breakglass/passkeys page at once, instead of after its
+waiting period: signs exactly
+  breakglass-passkey\\n<owner>\\n<login>\\n<credential id>\\n
+with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` (a FIDO2 key asks for a touch) and prints the signature.
+Paste it into the passkey's box on the page and press Activate. The page shows this command with your
+owner, credential id and login filled in.
+
+Options:
+  --login NAME      Your GitHub login, as signed in on the page (required)
+  --key PATH        Signing key (default: the first of ~/.ssh/id_ed25519_sk, id_ecdsa_sk, id_ed25519, id_ecdsa, id_rsa)
+  -h, --help        This help
+
+The key must be on your GitHub account as a *signing* key (Settings → SSH and GPG keys → New SSH key →
+Key type: Signing Key), exactly as for \`breakglass approve\`.
+`;
+
+const OWNER = /^[A-Za-z0-9-]{1,39}$/;
+const LOGIN = /^[A-Za-z0-9-]{1,39}$/;
+
+export async function run(args: string[], io: CliIO, deps: ApproveDeps = {}): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        login: { type: "string" },
+        key: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw usageErrorFrom(error, flagsIn(HELP)) ?? error;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const [sub, owner, credential, ...extra] = positionals;
+  if (sub !== "confirm")
+    throw new UsageError(
+      `${sub === undefined ? "say what to do" : `unknown passkey command "${sub}"`}: breakglass passkey confirm <owner> <credential-id> --login <you> (see --help).`,
+    );
+  if (owner === undefined || credential === undefined || extra.length > 0)
+    throw new UsageError(
+      "give the owner and the passkey's credential id, as the passkeys page shows them: breakglass passkey confirm acme AbC…xyz --login you.",
+    );
+  if (!OWNER.test(owner))
+    throw new UsageError(`"${owner}" is not a GitHub owner (user or organisation) name.`);
+  if (!isCredentialId(credential))
+    throw new UsageError(
+      `"${credential.slice(0, 40)}" is not a credential id: copy it from the passkeys page (base64url, 16 characters or more).`,
+    );
+  const login = values.login?.trim() ?? "";
+  if (!LOGIN.test(login))
+    throw new UsageError("--login is required: your GitHub login, as signed in on the passkeys page.");
+  const key = findKey(values.key, io);
+  io.stderr(
+    `Confirming passkey ${credential.slice(0, 16)}… of @${login} for ${owner}.\nSigning with ${key} (touch your security key if it blinks)…\n`,
+  );
+  const signature = await sign(
+    deps.sshKeygen ?? "ssh-keygen",
+    key,
+    passkeyActivationMessage(owner, login, credential),
+  );
+  io.stdout(signature.trim() + "\n");
+  io.stderr("Paste the signature above into the passkey's box on /breakglass/passkeys and press Activate.\n");
+  return 0;
+}

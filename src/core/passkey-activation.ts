@@ -1,0 +1,142 @@
+import { err, ok, type Result } from "./result.ts";
+import {
+  extractArmor,
+  signedByGitHubSigningKey,
+  type PasskeyActivation,
+  STEP_UP_NAMESPACE,
+  type SshSignatureProof,
+  type StepUpRefusal,
+} from "./step-up.ts";
+import { hasArmoredSignature, verifySshSignature } from "./sshsig.ts";
+
+/**
+ * A passkey registered on the app's page proves only that someone held the person's GitHub sign-in
+ * session, which is exactly what step-up must not rest on. So a new passkey counts for nothing until
+ * it is *activated*: at once by an SSH signature (`ssh-keygen -Y sign -n breakglass`, as for an
+ * approval) by one of the person's GitHub *signing* keys over {@link passkeyActivationMessage}, or
+ * else when its waiting period has passed — announced to the notify targets and shown on the
+ * passkeys page meanwhile, so the person can remove a passkey they did not register.
+ */
+export const DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS = 24 * 3600;
+
+/** The exact bytes signed to activate a passkey (UTF-8, LF line ends): owner, login (lower case), credential id. */
+export function passkeyActivationMessage(owner: string, login: string, credentialId: string): string {
+  return `breakglass-passkey\n${owner.toLowerCase()}\n${login.toLowerCase()}\n${credentialId}\n`;
+}
+
+const CREDENTIAL_ID = /^[A-Za-z0-9_-]{16,1365}$/;
+export const isCredentialId = (id: string): boolean => CREDENTIAL_ID.test(id);
+
+/**
+ * Checks an activation signature: it must verify over this owner, login and credential id, with a key
+ * that is one of the person's GitHub signing keys (the rules of an SSH-signature approval).
+ */
+export function checkPasskeyActivation(input: {
+  owner: string;
+  login: string;
+  credentialId: string;
+  /** The pasted text holding the armored signature. */
+  signature: string;
+  signingKeys: readonly string[];
+}): Result<SshSignatureProof, StepUpRefusal> {
+  const how = `run \`breakglass passkey confirm ${input.owner} ${input.credentialId} --login ${input.login}\` and paste what it prints`;
+  if (!hasArmoredSignature(input.signature))
+    return err({
+      code: "step_up_required",
+      message: `Paste an SSH signature (-----BEGIN SSH SIGNATURE----- …): ${how}.`,
+    });
+  const message = passkeyActivationMessage(input.owner, input.login, input.credentialId);
+  const verified = verifySshSignature(input.signature, message, STEP_UP_NAMESPACE);
+  if (!verified.ok)
+    return err({
+      code: "step_up_bad_signature",
+      message: `The SSH signature does not verify for this passkey (${verified.error.replace("_", " ")}): it must be made with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` over this owner, login and credential id; ${how}.`,
+    });
+  const checked = signedByGitHubSigningKey(verified.value, input.signingKeys, input.login, false);
+  if (!checked.ok) return checked;
+  const key = verified.value.key;
+  return ok({
+    method: "ssh-signature",
+    key_type: key.type,
+    key_fingerprint: key.fingerprint,
+    signature: extractArmor(input.signature),
+    ...(verified.value.flags !== undefined
+      ? { flags: verified.value.flags, counter: verified.value.counter! }
+      : {}),
+  });
+}
+
+/** Re-verifies a recorded activation signature offline; a problem, or null. */
+export function recheckPasskeyActivation(
+  proof: SshSignatureProof,
+  owner: string,
+  login: string,
+  credentialId: string,
+): string | null {
+  const verified = verifySshSignature(
+    proof.signature,
+    passkeyActivationMessage(owner, login, credentialId),
+    STEP_UP_NAMESPACE,
+  );
+  if (!verified.ok) return `its activation signature does not verify (${verified.error})`;
+  if (verified.value.key.fingerprint !== proof.key_fingerprint)
+    return `its activation was signed by ${verified.value.key.fingerprint}, not the recorded ${proof.key_fingerprint}`;
+  return null;
+}
+
+/** What the records say of one passkey's activation. */
+export interface PasskeyActivationState {
+  registered_at: string;
+  /** When the waiting period ends (recorded with the registration). */
+  active_from: string;
+  /** An SSH-signature activation recorded before the waiting period ended. */
+  activated?: { at: string; proof: SshSignatureProof };
+}
+
+/** The activation in force at `now`, or the refusal `step_up_passkey_not_active`. */
+export function passkeyActivation(
+  key: PasskeyActivationState & { credential_id: string },
+  now: number,
+): Result<PasskeyActivation, StepUpRefusal> {
+  if (key.activated) return ok({ method: "ssh-signature", ...key.activated });
+  if (Date.parse(key.active_from) <= now)
+    return ok({ method: "waiting-period", registered_at: key.registered_at, active_from: key.active_from });
+  return err({
+    code: "step_up_passkey_not_active",
+    message: `The passkey \`${key.credential_id.slice(0, 16)}\` was registered at ${key.registered_at} and is not active yet: it becomes active at ${key.active_from} unless removed, or at once when you confirm it with an SSH signature on the /breakglass/passkeys page.`,
+  });
+}
+
+/**
+ * A WebAuthn signature counter must grow from one assertion to the next once it is not zero (an
+ * authenticator that keeps no counter always says 0): a counter that does not is a cloned
+ * authenticator, or an assertion kept back and replayed out of order.
+ */
+export function checkSignatureCounter(
+  stored: number,
+  received: number,
+  credentialId: string,
+): Result<null, StepUpRefusal> {
+  if ((stored > 0 || received > 0) && received <= stored)
+    return err({
+      code: "step_up_passkey_cloned",
+      message: `The passkey \`${credentialId.slice(0, 16)}\` answered with signature counter ${received}, not above the ${stored} it reached before: it may have been cloned. It is refused; remove it on /breakglass/passkeys and tell the app's operators if you did not expect this.`,
+    });
+  return ok(null);
+}
+
+/** Normalises an AAGUID for comparison (lower case, with dashes). */
+export const normalAaguid = (aaguid: string): string => aaguid.trim().toLowerCase();
+
+/**
+ * Whether a passkey is a hardware security key for `require_hardware_key`: device-bound, with an
+ * attestation statement the registration verified, and an AAGUID (authenticator model) on the
+ * policy's trust list. No list: no passkey is hardware.
+ */
+export function isHardwarePasskey(
+  key: { device_type: string; attestation: string; aaguid: string },
+  trusted: readonly string[] | undefined,
+): boolean {
+  if (key.device_type !== "singleDevice" || key.attestation === "none") return false;
+  return (trusted ?? []).some((a) => normalAaguid(a) === normalAaguid(key.aaguid));
+}

@@ -1,0 +1,168 @@
+/**
+ * The pure rules of passkey activation: an SSH signature (real ssh-keygen) over owner, login and
+ * credential id by one of the person's GitHub signing keys; otherwise the end of the waiting period;
+ * the signature counter of a cloned authenticator; the hardware trust list of AAGUIDs.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  checkPasskeyActivation,
+  checkSignatureCounter,
+  isCredentialId,
+  isHardwarePasskey,
+  passkeyActivation,
+  passkeyActivationMessage,
+  recheckPasskeyActivation,
+} from "../../src/core/passkey-activation.ts";
+import { STEP_UP_NAMESPACE } from "../../src/core/step-up.ts";
+
+const CREDENTIAL = "bGV0IG1lIGluIHBsZWFzZQ";
+let dir: string;
+let pub: string;
+const sign = (message: string): string => {
+  rmSync(join(dir, "msg.sig"), { force: true });
+  writeFileSync(join(dir, "msg"), message);
+  execFileSync("ssh-keygen", [
+    "-q",
+    "-Y",
+    "sign",
+    "-n",
+    STEP_UP_NAMESPACE,
+    "-f",
+    join(dir, "key"),
+    join(dir, "msg"),
+  ]);
+  return readFileSync(join(dir, "msg.sig"), "utf8");
+};
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "breakglass-passkey-activation-"));
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "key")]);
+  pub = readFileSync(join(dir, "key.pub"), "utf8").trim();
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("passkey activation by SSH signature", () => {
+  const input = (signature: string, signingKeys = [pub]) => ({
+    owner: "Acme",
+    login: "Grace",
+    credentialId: CREDENTIAL,
+    signature,
+    signingKeys,
+  });
+
+  it("binds owner, login (both in lower case) and credential id", () => {
+    assert.equal(
+      passkeyActivationMessage("Acme", "Grace", CREDENTIAL),
+      `breakglass-passkey\nacme\ngrace\n${CREDENTIAL}\n`,
+    );
+  });
+
+  it("accepts a signature by a GitHub signing key over this passkey, and audit re-checks it", () => {
+    const checked = checkPasskeyActivation(
+      input(sign(passkeyActivationMessage("acme", "grace", CREDENTIAL))),
+    );
+    assert.ok(checked.ok, JSON.stringify(checked));
+    assert.equal(checked.value.key_type, "ssh-ed25519");
+    assert.equal(recheckPasskeyActivation(checked.value, "acme", "grace", CREDENTIAL), null);
+    assert.match(
+      recheckPasskeyActivation(checked.value, "acme", "heidi", CREDENTIAL) ?? "",
+      /does not verify/,
+    );
+    assert.match(
+      recheckPasskeyActivation(
+        { ...checked.value, key_fingerprint: "SHA256:other" },
+        "acme",
+        "grace",
+        CREDENTIAL,
+      ) ?? "",
+      /not the recorded SHA256:other/,
+    );
+  });
+
+  it("refuses no signature, a signature over another passkey or person, and a key not on GitHub", () => {
+    const none = checkPasskeyActivation(input("just trust me"));
+    assert.ok(!none.ok && none.error.code === "step_up_required");
+    assert.match(none.ok ? "" : none.error.message, /breakglass passkey confirm Acme bGV0/);
+    const other = checkPasskeyActivation(
+      input(sign(passkeyActivationMessage("acme", "grace", "QUFBQUFBQUFBQUFBQUFBQQ"))),
+    );
+    assert.ok(!other.ok && other.error.code === "step_up_bad_signature");
+    const heidi = checkPasskeyActivation(input(sign(passkeyActivationMessage("acme", "heidi", CREDENTIAL))));
+    assert.ok(!heidi.ok && heidi.error.code === "step_up_bad_signature");
+    const unknown = checkPasskeyActivation(
+      input(sign(passkeyActivationMessage("acme", "grace", CREDENTIAL)), []),
+    );
+    assert.ok(!unknown.ok && unknown.error.code === "step_up_unknown_key");
+  });
+
+  it("credential ids are base64url of a sensible length", () => {
+    assert.ok(isCredentialId(CREDENTIAL));
+    assert.ok(!isCredentialId("short"));
+    assert.ok(!isCredentialId("not base64url!!!!!!!!!"));
+  });
+});
+
+describe("passkey activation state", () => {
+  const key = {
+    credential_id: CREDENTIAL,
+    registered_at: "2026-11-24T09:00:00.000Z",
+    active_from: "2026-11-25T09:00:00.000Z",
+  };
+  it("is not active during the waiting period (step_up_passkey_not_active)", () => {
+    const r = passkeyActivation(key, Date.parse("2026-11-25T08:59:59Z"));
+    assert.ok(!r.ok && r.error.code === "step_up_passkey_not_active");
+    assert.match(r.ok ? "" : r.error.message, /becomes active at 2026-11-25T09:00:00.000Z unless removed/);
+  });
+  it("is active once the waiting period ended, or at once when confirmed", () => {
+    assert.deepEqual(passkeyActivation(key, Date.parse(key.active_from)), {
+      ok: true,
+      value: { method: "waiting-period", registered_at: key.registered_at, active_from: key.active_from },
+    });
+    const proof = {
+      method: "ssh-signature" as const,
+      key_type: "ssh-ed25519",
+      key_fingerprint: "SHA256:x",
+      signature: "",
+    };
+    const confirmed = passkeyActivation(
+      { ...key, activated: { at: key.registered_at, proof } },
+      Date.parse(key.registered_at),
+    );
+    assert.ok(confirmed.ok && confirmed.value.method === "ssh-signature");
+  });
+});
+
+describe("signature counter", () => {
+  it("must grow once either side is not zero (step_up_passkey_cloned)", () => {
+    assert.ok(checkSignatureCounter(0, 0, CREDENTIAL).ok, "authenticators without a counter");
+    assert.ok(checkSignatureCounter(0, 1, CREDENTIAL).ok);
+    assert.ok(checkSignatureCounter(5, 6, CREDENTIAL).ok);
+    for (const [stored, received] of [
+      [5, 5],
+      [5, 2],
+      [5, 0],
+    ] as const) {
+      const r = checkSignatureCounter(stored, received, CREDENTIAL);
+      assert.ok(!r.ok && r.error.code === "step_up_passkey_cloned", `${stored} → ${received}`);
+    }
+  });
+});
+
+describe("hardware passkeys", () => {
+  const key = {
+    device_type: "singleDevice",
+    attestation: "packed",
+    aaguid: "01020304-0506-0708-0102-030405060708",
+  };
+  it("needs device-bound, attested and an AAGUID on the list", () => {
+    assert.equal(isHardwarePasskey(key, undefined), false, "no list: nothing is hardware");
+    assert.equal(isHardwarePasskey(key, ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]), false);
+    assert.equal(isHardwarePasskey(key, ["01020304-0506-0708-0102-030405060708".toUpperCase()]), true);
+    assert.equal(isHardwarePasskey({ ...key, device_type: "multiDevice" }, [key.aaguid]), false);
+    assert.equal(isHardwarePasskey({ ...key, attestation: "none" }, [key.aaguid]), false);
+  });
+});
