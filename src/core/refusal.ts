@@ -42,7 +42,10 @@ export type ReasonCode =
   | "self_waiver"
   | "bot_reviewer"
   | "unattributed_tick"
-  | "stale_delivery";
+  | "stale_delivery"
+  | "unknown_resource"
+  | "already_confirmed"
+  | "review_completed";
 
 export interface Refusal {
   code: ReasonCode;

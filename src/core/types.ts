@@ -76,6 +76,12 @@ export interface Policy {
   limits: { max_active_grants_per_user: number; max_requests_per_user_per_day: number };
   notify: NotifyTarget[];
   audit_checklist: string[];
+  /** The periodic access review of who may request and approve (core/access-review.ts); absent: the defaults. */
+  access_review?: {
+    every: "monthly" | "quarterly" | "off";
+    confirm_within_days: number;
+    unused_after_days: number;
+  };
   /** OIDC `environment` claim required at grant time, if any. */
   environment?: string;
   /** Keep the grant after the grant job ends (default: the Action's post step revokes it). */

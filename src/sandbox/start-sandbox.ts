@@ -54,6 +54,8 @@ export const SANDBOX_USERS = [
 ];
 
 export interface SandboxOptions {
+  /** Whether the sweep opens the periodic access reviews (default off here, on in a real deployment). */
+  accessReviews?: boolean;
   /** The organisation owning the repository (default: acme), e.g. the one a repository's CODEOWNERS teams belong to. */
   owner?: string;
   /** A webhook relay channel (smee.io-like) the app forwards deliveries from, as WEBHOOK_PROXY_URL does. */
@@ -322,6 +324,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           introspect(token, { jwks: keys.jwks, issuer: SANDBOX_JWT_ISSUER, revocations, now: now() }),
         notifier,
         retryBaseMs: 60_000,
+        accessReviews: options.accessReviews ?? false,
       },
     });
   };

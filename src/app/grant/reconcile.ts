@@ -1,4 +1,5 @@
 import { openMonthlyMetricsIssue } from "./open-metrics-issue.ts";
+import { openAccessReview } from "./open-access-review.ts";
 import { collectDeadline } from "../../core/approval-expiry.ts";
 import { revokeOwedCredentials } from "./orphan-credentials.ts";
 import { ENDED_WITHOUT_GRANT, LIVE, GRANT_ENDED } from "../../core/lifecycle.ts";
@@ -136,6 +137,11 @@ export async function reconcileRepository(
     await openMonthlyMetricsIssue(deps, port).then(
       (n) => void (n !== null && (report.metrics_issue = n)),
       (error: unknown) => void (report.metrics_error = (error as Error).message.slice(0, 300)),
+    );
+    // Once a period, the review of who may request and approve; it never holds up or fails the sweep either.
+    await openAccessReview(deps, port).then(
+      (n) => void (n !== null && (report.access_review_issue = n)),
+      (error: unknown) => void (report.access_review_error = (error as Error).message.slice(0, 300)),
     );
   }
   return report;
