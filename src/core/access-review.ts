@@ -296,3 +296,43 @@ export function peopleOf(input: {
 
 export const dueAt = (openedAtMs: number, days: number): string =>
   new Date(openedAtMs + days * DAY_MS).toISOString();
+
+/** One resource of one review, as the dashboard and `breakglass audit export --access-reviews` show it. */
+export interface AccessReviewRow {
+  repository: string;
+  period: string;
+  issue: number | null;
+  resource: string;
+  status: "confirmed" | "to_confirm" | "overdue";
+  due_at: string;
+  confirmed_by: string | null;
+  confirmed_at: string | null;
+  /** Who may approve it, when the review opened. */
+  approvers: string[];
+  /** Eligible people flagged unused. */
+  unused: string[];
+  started_at: string | null;
+}
+
+export function accessReviewRows(
+  state: AccessReviewState,
+  repository: string,
+  nowMs: number,
+): AccessReviewRow[] {
+  return state.resources.map((r) => {
+    const c = state.confirmations.get(r.resource) ?? null;
+    return {
+      repository,
+      period: state.period,
+      issue: state.issue,
+      resource: r.resource,
+      status: c ? "confirmed" : Date.parse(r.due_at) <= nowMs ? "overdue" : "to_confirm",
+      due_at: r.due_at,
+      confirmed_by: c?.actor ?? null,
+      confirmed_at: c?.at ?? null,
+      approvers: r.people.filter((p) => p.may_approve).map((p) => p.login),
+      unused: r.people.filter((p) => p.unused).map((p) => p.login),
+      started_at: state.started_at,
+    };
+  });
+}

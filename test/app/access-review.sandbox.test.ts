@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { readAccessReview } from "../../src/app/infra/access-review-records.ts";
+import { run as audit } from "../../src/cli/commands/audit.ts";
+import type { CliIO } from "../../src/cli/io.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
@@ -117,13 +119,67 @@ it("A222: closing the review before every resource is confirmed reopens it", asy
   assert.match((await h.appTexts(review)).at(-1)!, /6 resource\(s\) nobody confirmed/);
 });
 
+const exportAs = async (...args: string[]): Promise<string> => {
+  const io: CliIO & { out: string; err: string } = {
+    out: "",
+    err: "",
+    stdout: (t: string) => void (io.out += t),
+    stderr: (t: string) => void (io.err += t),
+    readStdin: async () => "",
+    cwd: process.cwd(),
+    env: { GITHUB_TOKEN: sb.emulator.userToken("dave"), GITHUB_API_URL: sb.emulator.apiUrl },
+  };
+  const code = await audit(
+    ["export", "--repo", `${owner}/${repo}`, "--jwks", `${sb.app.url}/breakglass/jwks.json`, ...args],
+    io,
+    { now: () => sb.clock.now() },
+  );
+  assert.equal(code, 0, io.err);
+  return io.out;
+};
+
+it("a review not confirmed within 14 days is overdue on the dashboard and in every audit export format", async () => {
+  assert.doesNotMatch(await (await fetch(`${sb.app.url}/breakglass`)).text(), /overdue since/);
+  sb.clock.advance(15 * 86_400_000);
+  await sb.app.runDue();
+  await sb.settle();
+  const dashboard = await (await fetch(`${sb.app.url}/breakglass`)).text();
+  assert.match(dashboard, /Access reviews to confirm \(6 overdue\)/);
+  assert.match(
+    dashboard,
+    /<code>prod-database<\/code><\/td><td><span class="bad">overdue since 2026-12-08<\/span>/,
+  );
+
+  const md = await exportAs("--format", "md");
+  assert.match(md, /## Access reviews/);
+  assert.match(md, /\*\*6 resource\(s\) overdue\*\*/);
+  assert.match(md, new RegExp(`\\| ${PERIOD} \\| #${review} \\| prod-database \\| \\*\\*OVERDUE\\*\\* \\|`));
+  const html = await exportAs("--format", "html");
+  assert.match(html, /<h2>Access reviews <span class="bad">6 overdue<\/span><\/h2>/);
+  const json = JSON.parse(await exportAs("--access-reviews", "--format", "json")) as Array<{
+    resource: string;
+    status: string;
+    issue: number;
+  }>;
+  assert.equal(json.length, 6);
+  assert.ok(json.every((r) => r.status === "overdue" && r.issue === review));
+  const csv = await exportAs("--access-reviews", "--format", "csv");
+  assert.match(csv, /^repository,period,issue,resource,status,due_at,/);
+  assert.match(csv, new RegExp(`acme/ops,${PERIOD},${review},prod-database,overdue,`));
+  assert.match(await exportAs("--access-reviews", "--format", "md"), /OVERDUE/);
+  assert.match(await exportAs("--access-reviews", "--format", "html"), /6 overdue/);
+  // The review's signed records travel with the jsonl evidence and verify offline as their own chain.
+  const jsonl = await exportAs("--format", "jsonl");
+  assert.ok(jsonl.split("\n").some((l) => l.includes(`"repo":"acme/.access-review.ops.${PERIOD}"`)));
+});
+
 it("owners confirm their resources with /confirm; the body shows it from the records and the last confirmation closes the review", async () => {
   const id = await h.say("grace", review, "/confirm model-rollback model-guardrail-override");
   assert.deepEqual(await h.reactions(id), ["eyes", "rocket"]);
   let body = (await h.issueOf(review)).body ?? "";
-  assert.match(body, /### `model-rollback` — ✅ confirmed by @grace on 2026-11-24/);
+  assert.match(body, /### `model-rollback` — ✅ confirmed by @grace on 2026-12-09/);
   assert.match(body, /- \[x\] Confirmed by @grace/);
-  assert.match(body, /### `prod-database` — ⏳/);
+  assert.match(body, /### `prod-database` — 🚨 overdue \(was due 2026-12-08\)/);
   const again = await h.say("heidi", review, "/confirm model-rollback");
   assert.match((await h.appTexts(review)).at(-1)!, /`already_confirmed`/);
   assert.deepEqual(await h.reactions(again), ["-1", "eyes"]);

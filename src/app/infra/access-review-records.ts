@@ -1,44 +1,8 @@
-import {
-  foldAccessReview,
-  type AccessReviewEvent,
-  type AccessReviewState,
-} from "../../core/access-review.ts";
-import { appendEntry, verifyChain, type SignedEntry } from "../../core/audit-chain.ts";
+import type { AccessReviewEvent } from "../../core/access-review.ts";
+import { appendEntry } from "../../core/audit-chain.ts";
+import { chainRepo, readAccessReview, type AccessReviewRecords } from "../../github/access-review-records.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
-import type { LedgerChain } from "../../github/ledger.ts";
 import type { BreakglassDeps } from "./deps.ts";
-
-/** The chain's name in its signed entries: entries of one period's review count for that period only. */
-const chainRepo = (port: GitHubPort, period: string) => `${port.owner}/.access-review.${port.repo}.${period}`;
-
-export interface AccessReviewRecords {
-  state: AccessReviewState;
-  chain: SignedEntry[];
-  ledger: LedgerChain;
-  /** Why the records do not verify (then nothing in them counts), or null. */
-  problem: string | null;
-}
-
-/** A period's access review from the ledger: every entry verified against the app's keys, in one unbroken chain. */
-export async function readAccessReview(
-  deps: Pick<BreakglassDeps, "jwks">,
-  port: GitHubPort,
-  period: string,
-): Promise<AccessReviewRecords> {
-  const ledger = await port.ledger.accessReview(period);
-  const jws = ledger.entries.map((e) => e.jws);
-  const verified = await verifyChain(jws, deps.jwks, { repo: chainRepo(port, period), issue: 1 });
-  const chain = verified.entries.map((entry, i) => ({ entry, jws: jws[i]! }));
-  const events = verified.ok
-    ? verified.entries.map((e) => ({ at: e.at, event: e.event as AccessReviewEvent }))
-    : [];
-  return {
-    state: foldAccessReview(period, events),
-    chain,
-    ledger,
-    problem: verified.ok ? null : verified.reason,
-  };
-}
 
 export type RecordOutcome =
   | { ok: true; records: AccessReviewRecords; recorded: boolean }
@@ -78,3 +42,5 @@ export async function recordAccessReview(
   }
   return { ok: false, problem: "the ledger kept moving; try again" };
 }
+
+export { readAccessReview, type AccessReviewRecords };
