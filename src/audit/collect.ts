@@ -7,7 +7,7 @@ import { readChecklist } from "./checklist-status.ts";
 import { flagRepeatBreakGlass, requestFlags } from "./overuse-flags.ts";
 import { readRequest } from "./read-request.ts";
 import type { ChainRecord } from "./verify-records.ts";
-import { collectAccessReviews, type AccessReviewExport } from "./access-review-export.ts";
+import { collectAccessReviews, type AccessReviewExport } from "./collect-access-reviews.ts";
 
 export interface CollectOptions {
   /** Requests made at or after this time (ISO 8601). */

@@ -45,7 +45,8 @@ export type ReasonCode =
   | "stale_delivery"
   | "unknown_resource"
   | "already_confirmed"
-  | "review_completed";
+  | "review_completed"
+  | "retroactive_record";
 
 export interface Refusal {
   code: ReasonCode;

@@ -101,6 +101,11 @@ export interface AccessRequest {
   justification: string;
   incident: string | null;
   drill: boolean;
+  /**
+   * A retroactive record of access taken outside Breakglass (GitHub or the app was down): when it
+   * started and ended (ISO 8601, UTC). Nothing is ever granted from it; it needs approval after the fact.
+   */
+  retroactive?: { started_at: string; ended_at: string };
 }
 
 export type StepUpMethod = "ssh-signature" | "webauthn";

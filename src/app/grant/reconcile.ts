@@ -2,7 +2,7 @@ import { openMonthlyMetricsIssue } from "./open-metrics-issue.ts";
 import { openAccessReview } from "./open-access-review.ts";
 import { collectDeadline } from "../../core/approval-expiry.ts";
 import { revokeOwedCredentials } from "./orphan-credentials.ts";
-import { ENDED_WITHOUT_GRANT, LIVE, GRANT_ENDED } from "../../core/lifecycle.ts";
+import { ENDED_WITHOUT_GRANT, LIVE, needsReview } from "../../core/lifecycle.ts";
 import { mention } from "../../core/markdown.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
@@ -182,7 +182,7 @@ export async function reconcileSession(
     }
     return;
   }
-  if (GRANT_ENDED.has(state.status)) {
+  if (needsReview(state)) {
     if (!state.closed || state.checklist_issue === null) {
       await finishGrant(session);
       report.finished.push(n);
