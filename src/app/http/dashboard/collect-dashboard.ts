@@ -16,6 +16,8 @@ export interface DashboardRow {
   role: string | null;
   severity: string | null;
   drill: boolean;
+  /** A retroactive record of access taken outside Breakglass (nothing granted). */
+  retroactive?: boolean;
   break_glass: boolean;
   requested_at: string | null;
   expires_at: string | null;
@@ -94,6 +96,7 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
         role: state.request?.role ?? null,
         severity: state.request?.severity ?? null,
         drill: state.request?.drill ?? false,
+        retroactive: state.request?.retroactive !== undefined,
         break_glass: state.break_glass !== null,
         requested_at: state.requested_at,
         expires_at: state.grant?.expires_at ?? null,

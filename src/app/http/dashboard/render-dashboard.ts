@@ -11,7 +11,7 @@ function link(r: DashboardRow): string {
 }
 
 function what(r: DashboardRow): string {
-  return `<code>${esc(r.role)}</code> on <code>${esc(r.resource)}</code>${r.drill ? ' <span class="tag">drill</span>' : ""}${r.break_glass ? ' <span class="tag bad">break-glass</span>' : ""}`;
+  return `<code>${esc(r.role)}</code> on <code>${esc(r.resource)}</code>${r.drill ? ' <span class="tag">drill</span>' : ""}${r.retroactive ? ' <span class="tag bad">retroactive</span>' : ""}${r.break_glass ? ' <span class="tag bad">break-glass</span>' : ""}`;
 }
 
 function ago(now: number, iso: string | null): string {
