@@ -14,6 +14,13 @@ import { handleIncidentClosed } from "./webhooks/handle-incident-closed.ts";
 import { handleDeploymentProtection } from "./webhooks/handle-deployment-protection.ts";
 import { handleReviewComment, mayBeReviewCommand } from "./webhooks/handle-review-comment.ts";
 import { handleReviewEdit } from "./webhooks/handle-review-edit.ts";
+import { accessReviewLockKey, accessReviewPeriodOf } from "./webhooks/access-review-issue.ts";
+import { handleAccessReviewClose } from "./webhooks/handle-access-review-close.ts";
+import { handleAccessReviewEdit } from "./webhooks/handle-access-review-edit.ts";
+import {
+  handleAccessReviewComment,
+  mayBeAccessReviewCommand,
+} from "./webhooks/handle-access-review-comment.ts";
 import { reviewedRequestNumber } from "./webhooks/review-issue.ts";
 import type { IssueLock } from "./infra/issue-lock.ts";
 import { octokitPort, type PortOctokit } from "../github/octokit-port.ts";
@@ -125,6 +132,14 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
     app.on("issues.closed", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
 
+      const accessReview = accessReviewPeriodOf(deps, issue);
+      if (accessReview !== null) {
+        const port = portOf(context);
+        await lock(accessReviewLockKey(port, accessReview), () =>
+          handleAccessReviewClose(deps, port, issue, context.payload.sender.login),
+        );
+        return;
+      }
       if (issue.user.login === deps.identity.login) {
         const review = reviewedRequestNumber(issue, deps.identity.login) ?? issue.number;
         await lock(key(context, review), () =>
@@ -212,6 +227,35 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
         return;
       await lock(key(context, reviewedRequestNumber(issue, deps.identity.login)!), () =>
         handleReviewComment(deps, portOf(context), issue, comment),
+      );
+    });
+
+    // Access reviews live in their own ledger chain, one per period: they run under that period's lock.
+    app.on("issues.edited", async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const formerTitle = (context.payload as { changes?: { title?: { from?: string } } }).changes?.title
+        ?.from;
+      const period = accessReviewPeriodOf(deps, issue, formerTitle);
+      if (period === null) return;
+      const port = portOf(context);
+      await lock(accessReviewLockKey(port, period), () =>
+        handleAccessReviewEdit(deps, port, issue, context.payload.sender.login, formerTitle),
+      );
+    });
+
+    app.on("issue_comment.created", async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const comment = commentFromPayload(
+        context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0],
+      );
+      if (
+        comment.user.login !== context.payload.sender.login ||
+        !mayBeAccessReviewCommand(deps, issue, comment)
+      )
+        return;
+      const port = portOf(context);
+      await lock(accessReviewLockKey(port, accessReviewPeriodOf(deps, issue)!), () =>
+        handleAccessReviewComment(deps, port, issue, comment),
       );
     });
 

@@ -19,7 +19,8 @@ export type AuditFlag =
   | "revoke_failed"
   | "extended"
   | "limit_refused"
-  | "chain_broken";
+  | "chain_broken"
+  | "retroactive";
 
 export interface AuditApproval {
   login: string;
@@ -55,6 +56,9 @@ export interface AuditRow {
   severity: Severity | null;
   drill: boolean;
   drill_result: DrillResult | null;
+  /** A retroactive record of access taken outside Breakglass: when it started and ended (nothing was granted). */
+  retroactive_started_at?: string | null;
+  retroactive_ended_at?: string | null;
   justification: string | null;
   incident: string | null;
   /** When the incident link names a GitHub issue: what the app found when the request was recorded. */
@@ -143,6 +147,8 @@ export function buildAuditRow(input: RowInput): AuditRow {
     severity: (text(request?.severity) as Severity | null) ?? null,
     drill,
     drill_result: drill ? drillResult(state) : null,
+    retroactive_started_at: text(request?.retroactive?.started_at),
+    retroactive_ended_at: text(request?.retroactive?.ended_at),
     justification: text(request?.justification),
     incident: text(request?.incident),
     incident_issue_state: incidentIssueState(events),

@@ -7,6 +7,7 @@ import { readChecklist } from "./checklist-status.ts";
 import { flagRepeatBreakGlass, requestFlags } from "./overuse-flags.ts";
 import { readRequest } from "./read-request.ts";
 import type { ChainRecord } from "./verify-records.ts";
+import { collectAccessReviews, type AccessReviewExport } from "./collect-access-reviews.ts";
 
 export interface CollectOptions {
   /** Requests made at or after this time (ISO 8601). */
@@ -24,6 +25,8 @@ export interface CollectOptions {
   /** Issues read at once (default 4: GitHub's secondary rate limits punish bursts). */
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Read the periodic access reviews too (the CLI's export does; the app's metrics do not need them). */
+  accessReviews?: boolean;
 }
 
 export interface AuditCollection {
@@ -35,6 +38,8 @@ export interface AuditCollection {
   rows: AuditRow[];
   /** Every record of the exported requests, chain by chain, for `audit verify --file`. */
   records: ChainRecord[];
+  /** The periodic access reviews that started in the window (access-review-export.ts). */
+  access_reviews?: AccessReviewExport;
 }
 
 /** A day of slack on GitHub's `since` (last update) so a request recorded a moment after the issue's last update is not missed. */
@@ -75,6 +80,15 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
     (a, b) => (a.row.requested_at ?? "").localeCompare(b.row.requested_at ?? "") || a.row.issue - b.row.issue,
   );
   const repository = `${port.owner}/${port.repo}`;
+  const accessReviews = options.accessReviews
+    ? await collectAccessReviews(port, {
+        jwks: options.jwks,
+        since,
+        until,
+        ...(options.resource !== undefined ? { resource: options.resource } : {}),
+        now,
+      })
+    : undefined;
   return {
     repository,
     generated_at: new Date(now).toISOString(),
@@ -86,6 +100,7 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
     verified: options.jwks !== undefined,
     rows: flagRepeatBreakGlass(kept.map((k) => k.row)),
     records: kept.flatMap((k) => k.records.map((jws) => ({ repo: repository, issue: k.row.issue, jws }))),
+    ...(accessReviews ? { access_reviews: accessReviews } : {}),
   };
 }
 

@@ -49,6 +49,8 @@ const COLUMNS: Array<[string, (row: AuditRow) => Cell]> = [
   ["chain_status", (r) => r.chain_status],
   ["chain_problem", (r) => r.chain_problem],
   ["uses", (r) => r.uses.length],
+  ["retroactive_started_at", (r) => r.retroactive_started_at ?? null],
+  ["retroactive_ended_at", (r) => r.retroactive_ended_at ?? null],
 ];
 
 /** Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection"). */

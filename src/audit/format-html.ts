@@ -1,3 +1,4 @@
+import { accessReviewsHtml } from "./access-review-export.ts";
 import { formatDuration } from "../core/duration.ts";
 import { escapeHtml } from "../core/escape-html.ts";
 import type { AuditRow } from "./audit-row.ts";
@@ -103,6 +104,7 @@ ${collection.rows.map(renderRow).join("\n")}
 </div>
 ${collection.rows.length === 0 ? `<p class="empty">No requests match.</p>` : ""}
 </section>
+${collection.access_reviews ? accessReviewsHtml(collection.access_reviews.rows) : ""}
 </main>
 <footer>Flags: ${(Object.entries(FLAG_LABELS) as Array<[string, string]>).map(([key, label]) => `<code>${escapeHtml(key)}</code> ${escapeHtml(label)}`).join(" · ")}</footer>
 <script type="application/json" id="report-data">${scriptJson(charts)}</script>

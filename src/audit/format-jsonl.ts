@@ -6,7 +6,7 @@ import { visibleStrings } from "./format-json.ts";
  * A JWS is base64url, so passing it through the shared replacer never changes it.
  */
 export function formatJsonl(collection: AuditCollection): string {
-  return collection.records
+  return [...collection.records, ...(collection.access_reviews?.records ?? [])]
     .map((r) => `${JSON.stringify({ repo: r.repo, issue: r.issue, jws: r.jws }, visibleStrings)}\n`)
     .join("");
 }

@@ -4,6 +4,7 @@ import type { AuditCollection } from "./collect.ts";
 import { monthlyMetrics, REVIEW_DUE_DAYS } from "./monthly-metrics.ts";
 import { FLAG_LABELS, reportTotals } from "./report-stats.ts";
 import { describeApproval, describeChecklist, describeUse } from "./row-text.ts";
+import { accessReviewsMarkdown } from "./access-review-export.ts";
 
 /**
  * A Markdown table of the requests and their totals. Everything people wrote is escaped with the
@@ -94,6 +95,7 @@ export function formatMarkdown(collection: AuditCollection): string {
     ),
     "",
     ...monthByMonth(collection, dur),
+    ...(collection.access_reviews ? [accessReviewsMarkdown(collection.access_reviews.rows)] : []),
   ].join("\n");
 }
 

@@ -12,6 +12,7 @@ export function requestFlags(row: AuditRow, events: readonly TimedEvent[]): Audi
   const flags: AuditFlag[] = [];
   const lifetime = secondsBetween(row.granted_at, row.expires_at);
   if (row.break_glass) flags.push("break_glass");
+  if (row.retroactive_started_at) flags.push("retroactive");
   if (
     lifetime !== null &&
     row.duration_used_seconds !== null &&

@@ -39,6 +39,7 @@ export const FLAG_LABELS: Record<AuditFlag, string> = {
   extended: "extended",
   limit_refused: "refused by limits",
   chain_broken: "chain broken",
+  retroactive: "retroactive (taken outside Breakglass)",
 };
 
 const APPROVE_BUCKETS: Array<[number, string]> = [

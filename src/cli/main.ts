@@ -13,6 +13,11 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: "request --repo o/r --resource R --role X --reason …: open a request (or `request parse`)",
     load: async () => (await import("./commands/request.ts")).run,
   },
+  retro: {
+    summary:
+      "retro --repo o/r --resource R --role X --started T --ended T --reason …: record access taken outside Breakglass",
+    load: async () => (await import("./commands/retro.ts")).run,
+  },
   credentials: {
     summary: "credentials owner/repo#N: wait for the grant, fetch and decrypt your credentials",
     load: async () => (await import("./commands/credentials.ts")).run,

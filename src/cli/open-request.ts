@@ -12,6 +12,8 @@ export interface RequestAnswers {
   justification: string;
   incident?: string | undefined;
   drill: boolean;
+  /** A retroactive record (`breakglass retro`): when the access taken outside Breakglass started and ended. */
+  retroactive?: { started: string; ended: string } | undefined;
 }
 
 interface FormElement {
@@ -39,10 +41,17 @@ export function formBody(
     );
   }
   const elements = Array.isArray(form.body) ? (form.body as FormElement[]) : [];
-  const values: Record<string, string | undefined> = { ...answers, drill: undefined } as Record<
-    string,
-    string | undefined
-  >;
+  const values: Record<string, string | undefined> = {
+    ...answers,
+    drill: undefined,
+    retroactive: undefined,
+    started: answers.retroactive?.started,
+    ended: answers.retroactive?.ended,
+  } as Record<string, string | undefined>;
+  if (answers.retroactive && !elements.some((e) => e.id === "retroactive"))
+    throw new UserError(
+      `the repository's request form (${ISSUE_FORM}) has no \`retroactive\` field, so it cannot record access taken outside Breakglass: add the Retroactive record, Started and Ended fields of \`breakglass init\`'s form.`,
+    );
   const sections: string[] = [];
   for (const element of elements) {
     if (element.type === "markdown" || !element.attributes?.label) continue;
@@ -51,7 +60,8 @@ export function formBody(
       const options = (element.attributes.options ?? []).map((o) =>
         typeof o === "string" ? o : (o.label ?? ""),
       );
-      const checked = element.id === "drill" && answers.drill;
+      const checked =
+        (element.id === "drill" && answers.drill) || (element.id === "retroactive" && !!answers.retroactive);
       sections.push(`### ${label}`, "", ...options.map((o) => `- [${checked ? "X" : " "}] ${o}`), "");
       continue;
     }

@@ -98,6 +98,9 @@ export interface ReconcileReport {
   /** The monthly metrics issue this sweep opened (app/grant/open-metrics-issue.ts), and why it could not, if so. */
   metrics_issue?: number;
   metrics_error?: string;
+  /** The access review issue this sweep opened (app/grant/open-access-review.ts), and why it could not, if so. */
+  access_review_issue?: number;
+  access_review_error?: string;
   /** Live grants whose handle no configured seal key opens (a retired key removed too early). */
   unopenable: number[];
   /** Requests where an edit whose webhook was lost (body or approval comment) was found and handled (app/webhooks/catch-up-lost-edits.ts). */

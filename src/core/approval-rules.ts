@@ -151,6 +151,11 @@ export function decideBreakGlass(
       `The request is ${state.status}; break-glass only applies to a pending request.`,
     );
   }
+  if (state.request?.retroactive)
+    return refuse(
+      "retroactive_record",
+      "This is a retroactive record of access already taken: it needs the policy's approvals after the fact, and nothing is granted from it, so `/break-glass` does not apply.",
+    );
   if (!same(state.requester, actor.login)) {
     return refuse(
       "not_requester",

@@ -15,9 +15,11 @@ export function checkRequestBody(
   issueFormYaml: string,
   policies: ReadonlyMap<string, Policy>,
   policyErrors: readonly PolicyError[] = [],
+  /** Now (epoch ms): a retroactive record's times must be in the past. */
+  nowMs: number = Date.now(),
 ): Result<AccessRequest, FieldError[]> {
   const read = readRequestBody(body, issueFormYaml);
-  if (read.ok) return validateRequest(read.value, policies, policyErrors);
+  if (read.ok) return validateRequest(read.value, policies, policyErrors, nowMs);
   const { errors, fields } = read.error;
   if (errors.some((e) => e.field === "body" || e.field === "form")) return err(errors);
   const reported = new Set(errors.map((e) => e.field));
@@ -30,9 +32,12 @@ export function checkRequestBody(
       justification: fields.justification ?? "",
       incident: fields.incident ?? null,
       drill: fields.drill ?? false,
+      ...(fields.started !== undefined ? { started: fields.started } : {}),
+      ...(fields.ended !== undefined ? { ended: fields.ended } : {}),
     },
     policies,
     policyErrors,
+    nowMs,
   );
   // Fields the form already reported were stand-ins above: only the others' policy errors are news.
   const more = checked.ok ? [] : checked.error.filter((e) => !reported.has(e.field));

@@ -6,6 +6,8 @@ export const AUDIT_LABEL = "breakglass:audit";
 /** The monthly metrics issue (app/grant/open-metrics-issue.ts). */
 export const METRICS_LABEL = "breakglass:metrics";
 export const DRILL_LABEL = "breakglass:drill";
+/** The periodic access review issue (app/grant/open-access-review.ts). */
+export const ACCESS_REVIEW_LABEL = "breakglass:access-review";
 
 export interface LabelSpec {
   name: string;
@@ -26,6 +28,11 @@ export const APP_LABELS: readonly LabelSpec[] = [
   { name: AUDIT_LABEL, color: "5319e7", description: "Post-event review of a break-glass grant" },
   { name: DRILL_LABEL, color: "c5def5", description: "A break-glass drill, not a real incident" },
   { name: METRICS_LABEL, color: "0e8a16", description: "Monthly break-glass figures for auditors" },
+  {
+    name: ACCESS_REVIEW_LABEL,
+    color: "fbca04",
+    description: "Periodic review of who may request and approve",
+  },
 ];
 
 /** The display label of a status (`breakglass:revoke-failed`); "new" has none. */

@@ -18,6 +18,7 @@ export const STATUSES = [
   "denied",
   "cancelled",
   "timed_out",
+  "recorded",
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
@@ -34,8 +35,30 @@ export const LIVE: ReadonlySet<Status> = new Set(["active", "revoke_failed"]);
 export const GRANT_ENDED: ReadonlySet<Status> = new Set(["expired", "revoked"]);
 /** Ended without any grant: denied, withdrawn or never collected. */
 export const ENDED_WITHOUT_GRANT: ReadonlySet<Status> = new Set(["denied", "cancelled", "timed_out"]);
+/**
+ * A retroactive record (access taken outside Breakglass while GitHub or the app was down) that got its
+ * approvals after the fact: nothing was or will ever be granted from it.
+ */
+export const RECORDED_AFTER_THE_FACT: ReadonlySet<Status> = new Set(["recorded"]);
 /** States from which nothing can be granted any more. */
-export const ENDED: ReadonlySet<Status> = new Set([...GRANT_ENDED, ...ENDED_WITHOUT_GRANT]);
+export const ENDED: ReadonlySet<Status> = new Set([
+  ...GRANT_ENDED,
+  ...ENDED_WITHOUT_GRANT,
+  ...RECORDED_AFTER_THE_FACT,
+]);
+
+/** Whether the request is a retroactive record: no credential is ever minted for it. */
+export const isRetroactive = (state: Pick<RequestState, "request">): boolean =>
+  state.request?.retroactive !== undefined;
+
+/**
+ * Whether an ended request gets a post-event review: an ended grant, and a retroactive record once
+ * decided (approved after the fact, or denied: the access was taken either way).
+ */
+export const needsReview = (state: Pick<RequestState, "status" | "request">): boolean =>
+  GRANT_ENDED.has(state.status) ||
+  RECORDED_AFTER_THE_FACT.has(state.status) ||
+  (isRetroactive(state) && state.status === "denied");
 
 export interface Approval {
   actor: string;
@@ -201,6 +224,8 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
     case "auto_approved":
     case "break_glass": {
       if (state.status !== "requested") return invalid(state, event);
+      // A retroactive record needs the policy's approvals after the fact: no rule and no self-approval.
+      if (event.type !== "approved" && isRetroactive(state)) return invalid(state, event);
       if (event.hash !== state.hash) {
         return refuse(
           "stale_request",
@@ -240,8 +265,9 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       return ok({
         ...next,
         approvals,
-        status: done ? "approved" : "requested",
+        status: done ? (isRetroactive(state) ? "recorded" : "approved") : "requested",
         approved_at: done ? at : null,
+        ended_at: done && isRetroactive(state) ? at : state.ended_at,
         break_glass:
           event.type === "break_glass"
             ? {

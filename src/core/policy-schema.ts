@@ -55,6 +55,7 @@ export const POLICY_DEFAULTS = {
   audit_checklist: DEFAULT_AUDIT_CHECKLIST,
   keep_alive_after_job: false,
   drill: { enabled: false, targets: { time_to_grant: "2m", time_to_revoke: "5m" } },
+  access_review: { every: "monthly", confirm_within_days: 14, unused_after_days: 90 },
 } as const;
 
 const role = object(
@@ -494,6 +495,37 @@ export const POLICY_SCHEMA: JsonSchema = {
       default: POLICY_DEFAULTS.keep_alive_after_job,
       examples: [false],
     },
+    access_review: object(
+      "The periodic access review: the sweep opens one `[breakglass access review]` issue per repository per period listing, per resource, who may request and approve it, each person's last use, and eligibility left unused. The resource's owners (who approve its requests) confirm it with `/confirm <resource>`.",
+      {
+        every: {
+          enum: ["monthly", "quarterly", "off"],
+          description:
+            "How often this resource is reviewed: `monthly`, `quarterly` (in January, April, July and October) or `off`. A repository's review is monthly when any of its resources is.",
+          default: POLICY_DEFAULTS.access_review.every,
+          examples: ["quarterly"],
+        },
+        confirm_within_days: {
+          type: "integer",
+          description:
+            "Days the owners have to confirm after the review opens; later, the resource is overdue on the dashboard and in `breakglass audit export`.",
+          minimum: 1,
+          maximum: 90,
+          default: POLICY_DEFAULTS.access_review.confirm_within_days,
+          examples: [14],
+        },
+        unused_after_days: {
+          type: "integer",
+          description:
+            "Eligibility to request or approve that was not used (no request, no approval recorded) within this many days is flagged for removal.",
+          minimum: 7,
+          maximum: 730,
+          default: POLICY_DEFAULTS.access_review.unused_after_days,
+          examples: [90],
+        },
+      },
+      { examples: [{ every: "monthly", confirm_within_days: 14, unused_after_days: 90 }] },
+    ),
     drill: object(
       "Scheduled drills that prove access can be granted and revoked in time.",
       {

@@ -44,7 +44,11 @@ export type ReasonCode =
   | "self_waiver"
   | "bot_reviewer"
   | "unattributed_tick"
-  | "stale_delivery";
+  | "stale_delivery"
+  | "unknown_resource"
+  | "already_confirmed"
+  | "review_completed"
+  | "retroactive_record";
 
 export interface Refusal {
   code: ReasonCode;

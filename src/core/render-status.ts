@@ -18,6 +18,7 @@ const BADGE: Record<Status, string> = {
   denied: "⛔ denied",
   cancelled: "🚫 cancelled",
   timed_out: "⌛ timed out",
+  recorded: "📝 recorded after the fact (retroactive, nothing granted)",
 };
 
 export interface StatusView {
@@ -52,6 +53,11 @@ export function renderStatus(view: StatusView): string {
       ["Incident", r.incident ? escapeInline(r.incident, 200) : "—"],
       ["Drill", r.drill ? "yes" : "no"],
     );
+    if (r.retroactive)
+      rows.push([
+        "Retroactive",
+        `**yes** — access taken outside Breakglass from ${time(r.retroactive.started_at)} to ${time(r.retroactive.ended_at)}; no credentials are issued`,
+      ]);
   }
   if (state.requester) rows.push(["Requester", mention(state.requester)]);
   if (state.status === "requested" || state.status === "approved") {
@@ -126,7 +132,11 @@ function nextStep(state: RequestState): string {
     case "invalid":
       return "_Edit the issue body to fix the problems listed below; the request is checked again on every edit._";
     case "requested":
-      return "_An approver comments `/approve` (or `/deny <reason>`). The requester can `/cancel`._";
+      return state.request?.retroactive
+        ? "_A retroactive record: **no credentials are issued for it**. An approver confirms after the fact with `/approve` (or `/deny <reason>`); either way it closes and its post-event review opens._"
+        : "_An approver comments `/approve` (or `/deny <reason>`). The requester can `/cancel`._";
+    case "recorded":
+      return "_Recorded after the fact and approved: nothing was granted by Breakglass. The post-event review reviews what was done._";
     case "approved":
       return "_Approved. The grant workflow is running; credentials are delivered only to the run listed above (the default branch's workflow, started by Breakglass), never to a comment. If it never starts, an approver other than the requester can run the grant workflow by hand on the default branch with this issue's number: that run is accepted because an approver started it._";
     case "active":

@@ -11,6 +11,11 @@ export interface RequestFields {
   justification: string;
   incident: string | null;
   drill: boolean;
+  /** Ticked "Retroactive record" (forms without the field: never). */
+  retroactive?: boolean;
+  /** When a retroactive record's access started and ended, as written (checked by request-validation). */
+  started?: string | null;
+  ended?: string | null;
 }
 
 /** A request is a few lines; this bounds the work done on a hostile body (GitHub allows 65,536 characters). */
@@ -22,6 +27,8 @@ interface FieldSpec {
   id: FieldId;
   required: boolean;
   singleLine: boolean;
+  /** A form may leave the field out (a repository's form from before retroactive records existed). */
+  optionalInForm?: boolean;
   /** What to write under the heading, for messages. */
   example: string;
 }
@@ -57,6 +64,27 @@ const FIELDS: readonly FieldSpec[] = [
     required: false,
     singleLine: false,
     example: "`- [x] This is a drill` or `- [ ] This is a drill`",
+  },
+  {
+    id: "retroactive",
+    required: false,
+    singleLine: false,
+    optionalInForm: true,
+    example: "`- [x]` on its option for a retroactive record, or `- [ ]`",
+  },
+  {
+    id: "started",
+    required: false,
+    singleLine: true,
+    optionalInForm: true,
+    example: "when the access started, e.g. `2026-11-24T08:00Z` (UTC)",
+  },
+  {
+    id: "ended",
+    required: false,
+    singleLine: true,
+    optionalInForm: true,
+    example: "when the access ended, e.g. `2026-11-24T09:30Z` (UTC)",
   },
 ];
 
@@ -130,6 +158,8 @@ interface FormLabels {
   /** Our field id → the label as written in the form. */
   labelOf: Map<FieldId, string>;
   drillOption: string;
+  /** The retroactive field's one option, when the form has the field. */
+  retroactiveOption: string | null;
 }
 
 function readForm(yaml: string): Result<FormLabels, FieldError[]> {
@@ -161,7 +191,7 @@ function readForm(yaml: string): Result<FormLabels, FieldError[]> {
   for (const spec of FIELDS) {
     const field = Object.hasOwn(template, spec.id) ? template[spec.id] : undefined;
     if (field) labelOf.set(spec.id, field.label);
-    else missing.push(`\`${spec.id}\``);
+    else if (!spec.optionalInForm) missing.push(`\`${spec.id}\``);
   }
   if (missing.length) return problem(`The request issue form has no field with id ${missing.join(", ")}.`);
   const drill = template.drill!;
@@ -169,7 +199,19 @@ function readForm(yaml: string): Result<FormLabels, FieldError[]> {
   if (drill.options?.length !== 1 || typeof option !== "object" || typeof option.label !== "string") {
     return problem("The issue form field `drill` must be checkboxes with exactly one option.");
   }
-  return ok({ byLabel, labelOf, drillOption: option.label });
+  const retro = Object.hasOwn(template, "retroactive") ? template.retroactive : undefined;
+  const retroOption = retro?.type === "checkboxes" ? retro.options?.[0] : undefined;
+  if (
+    retro &&
+    (retro.options?.length !== 1 || typeof retroOption !== "object" || typeof retroOption.label !== "string")
+  )
+    return problem("The issue form field `retroactive` must be checkboxes with exactly one option.");
+  return ok({
+    byLabel,
+    labelOf,
+    drillOption: option.label,
+    retroactiveOption: retroOption && typeof retroOption === "object" ? retroOption.label : null,
+  });
 }
 
 interface Section {
@@ -269,7 +311,7 @@ function readFields(
   const errors: FieldError[] = [];
   const values = new Map<FieldId, string | null>();
   for (const spec of FIELDS) {
-    if (reported.has(spec.id)) continue;
+    if (reported.has(spec.id) || !form.labelOf.has(spec.id)) continue;
     const label = form.labelOf.get(spec.id)!;
     const section = sections.get(spec.id);
     const value = section ? section.lines.join("\n").trim() : null;
@@ -298,14 +340,25 @@ function readFields(
     }
     values.set(spec.id, empty ? null : value);
   }
-  const drill = reported.has("drill") ? ok(false) : readDrill(values.get("drill") ?? null, form);
+  const drill = reported.has("drill")
+    ? ok(false)
+    : readBox("drill", values.get("drill") ?? null, form.drillOption, ["for a drill", "for a real request"]);
   if (!drill.ok) errors.push(drill.error);
-  if (errors.length || reported.size || !drill.ok) {
+  const retroactive =
+    reported.has("retroactive") || form.retroactiveOption === null
+      ? ok(false)
+      : readBox("retroactive", values.get("retroactive") ?? null, form.retroactiveOption, [
+          "for a retroactive record",
+          "for a request",
+        ]);
+  if (!retroactive.ok) errors.push(retroactive.error);
+  if (errors.length || reported.size || !drill.ok || !retroactive.ok) {
     const fields: Partial<RequestFields> = {};
     for (const spec of FIELDS) {
-      if (spec.id === "drill" || !values.has(spec.id)) continue;
+      if (spec.id === "drill" || spec.id === "retroactive" || !values.has(spec.id)) continue;
       const value = values.get(spec.id) ?? null;
-      if (spec.id === "duration" || spec.id === "incident") fields[spec.id] = value;
+      if (spec.id === "duration" || spec.id === "incident" || spec.id === "started" || spec.id === "ended")
+        fields[spec.id] = value;
       else if (value !== null) fields[spec.id] = value;
     }
     if (drill.ok && !reported.has("drill")) fields.drill = drill.value;
@@ -319,12 +372,25 @@ function readFields(
     justification: values.get("justification")!,
     incident: values.get("incident") ?? null,
     drill: drill.value,
+    ...(retroactive.value || values.get("started") || values.get("ended")
+      ? {
+          retroactive: retroactive.value,
+          started: values.get("started") ?? null,
+          ended: values.get("ended") ?? null,
+        }
+      : {}),
   });
 }
 
-function readDrill(section: string | null, form: FormLabels): Result<boolean, FieldError> {
+/** A one-option checkboxes field: ticked or not, and nothing else ticked. */
+function readBox(
+  id: "drill" | "retroactive",
+  section: string | null,
+  optionLabel: string,
+  [yes, no]: [string, string],
+): Result<boolean, FieldError> {
   if (section === null) return ok(false);
-  const option = normalizeLabel(form.drillOption);
+  const option = normalizeLabel(optionLabel);
   const states = new Set<boolean>();
   for (const line of section.split("\n")) {
     const box = CHECKBOX.exec(line);
@@ -333,15 +399,15 @@ function readDrill(section: string | null, form: FormLabels): Result<boolean, Fi
     if (normalizeLabel(box[2] ?? "") === option) states.add(checked);
     else if (checked) {
       return err({
-        field: "drill",
-        message: `The ticked box "${(box[2] ?? "").slice(0, 60)}" is not an option of this form. Write \`- [x] ${form.drillOption}\` for a drill, or \`- [ ] ${form.drillOption}\` for a real request.`,
+        field: id,
+        message: `The ticked box "${(box[2] ?? "").slice(0, 60)}" is not an option of this form. Write \`- [x] ${optionLabel}\` ${yes}, or \`- [ ] ${optionLabel}\` ${no}.`,
       });
     }
   }
   if (states.size > 1) {
     return err({
-      field: "drill",
-      message: `"${form.drillOption}" is both ticked and unticked. Keep one line: \`- [x] ${form.drillOption}\` for a drill, \`- [ ] ${form.drillOption}\` for a real request.`,
+      field: id,
+      message: `"${optionLabel}" is both ticked and unticked. Keep one line: \`- [x] ${optionLabel}\` ${yes}, \`- [ ] ${optionLabel}\` ${no}.`,
     });
   }
   return ok(states.has(true));

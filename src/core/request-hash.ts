@@ -25,6 +25,15 @@ export function requestHash(request: AccessRequest): string {
     justification: normalizeText(request.justification),
     incident: request.incident === null ? null : normalizeText(request.incident),
     drill: request.drill,
+    // Only present on retroactive records, so every other request keeps the hash it always had.
+    ...(request.retroactive
+      ? {
+          retroactive: {
+            started_at: normalizeText(request.retroactive.started_at),
+            ended_at: normalizeText(request.retroactive.ended_at),
+          },
+        }
+      : {}),
   };
   return createHash("sha256").update(canonicalJson(content), "utf8").digest("hex");
 }

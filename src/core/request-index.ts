@@ -1,4 +1,4 @@
-import { ENDED, type RequestState, GRANT_ENDED } from "./lifecycle.ts";
+import { ENDED, needsReview, type RequestState } from "./lifecycle.ts";
 
 /**
  * Whether a request needs nothing more from the app: it ended, it is closed, and an ended grant has
@@ -8,6 +8,6 @@ import { ENDED, type RequestState, GRANT_ENDED } from "./lifecycle.ts";
  */
 export function isSettled(state: RequestState): boolean {
   if (!ENDED.has(state.status) || !state.closed) return false;
-  if (GRANT_ENDED.has(state.status) && state.review_issue === null) return false;
+  if (needsReview(state) && state.review_issue === null) return false;
   return true;
 }

@@ -23,6 +23,8 @@ export function validateRequest(
   policies: ReadonlyMap<string, Policy>,
   /** Errors of policy files that failed to load: a request for one of them is told why. */
   policyErrors: readonly PolicyError[] = [],
+  /** Now (epoch ms), which a retroactive record's times must precede; default the system clock. */
+  nowMs: number = Date.now(),
 ): Result<AccessRequest, FieldError[]> {
   const errors: FieldError[] = [];
   const problem = (field: keyof RequestFields, message: string) => errors.push({ field, message });
@@ -37,7 +39,18 @@ export function validateRequest(
   const role = policy ? checkRole(fields.role, policy) : null;
   if (role) problem("role", role);
 
-  const duration = checkDuration(fields.duration, policy);
+  const retro = checkRetroactive(fields, nowMs);
+  for (const e of retro.ok ? [] : retro.error) errors.push(e);
+  // A retroactive record's duration is the time it covers; the form's duration field does not apply.
+  const duration =
+    retro.ok && retro.value
+      ? ok(
+          Math.max(
+            1,
+            Math.round((Date.parse(retro.value.ended_at) - Date.parse(retro.value.started_at)) / 1000),
+          ),
+        )
+      : checkDuration(fields.duration, policy);
   if (!duration.ok) problem("duration", duration.error);
 
   const severity = SEVERITIES.find((s) => s === fields.severity.trim().toLowerCase());
@@ -58,7 +71,7 @@ export function validateRequest(
     if (drill) problem("drill", drill);
   }
 
-  if (errors.length || !policy || !duration.ok || !severity || !incident.ok) return err(errors);
+  if (errors.length || !policy || !duration.ok || !severity || !incident.ok || !retro.ok) return err(errors);
   return ok({
     resource: fields.resource,
     role: fields.role,
@@ -67,7 +80,73 @@ export function validateRequest(
     justification: fields.justification.trim(),
     incident: incident.value,
     drill: fields.drill,
+    ...(retro.value ? { retroactive: retro.value } : {}),
   });
+}
+
+/** How far back a retroactive record may go: older access belongs in an incident report. */
+export const MAX_RETROACTIVE_DAYS = 90;
+const ZONED_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** A retroactive record's times: both given, with a time zone, in order, in the past, within MAX_RETROACTIVE_DAYS. */
+function checkRetroactive(
+  fields: RequestFields,
+  nowMs: number,
+): Result<{ started_at: string; ended_at: string } | null, FieldError[]> {
+  const started = fields.started?.trim() || null;
+  const ended = fields.ended?.trim() || null;
+  if (!fields.retroactive) {
+    if (started === null && ended === null) return ok(null);
+    return err([
+      {
+        field: started !== null ? "started" : "ended",
+        message:
+          "Started and Ended are only for a retroactive record (access already taken outside Breakglass). Tick the Retroactive record box, or leave them empty for a request.",
+      },
+    ]);
+  }
+  const errors: FieldError[] = [];
+  if (fields.drill)
+    errors.push({
+      field: "retroactive",
+      message: "A retroactive record cannot be a drill: untick one of the two.",
+    });
+  const read = (id: "started" | "ended", value: string | null): number | null => {
+    if (value === null) {
+      errors.push({
+        field: id,
+        message: `A retroactive record needs when the access ${id}, in UTC or with an offset, e.g. \`2026-11-24T08:00Z\`.`,
+      });
+      return null;
+    }
+    const ms = ZONED_TIME.test(value) ? Date.parse(value.replace(" ", "T")) : NaN;
+    if (!Number.isFinite(ms)) {
+      errors.push({
+        field: id,
+        message: `"${quote(value)}" is not a time with a zone: write it as \`2026-11-24T08:00Z\` (UTC) or \`2026-11-24T09:00+01:00\`.`,
+      });
+      return null;
+    }
+    return ms;
+  };
+  const from = read("started", started);
+  const to = read("ended", ended);
+  if (from !== null && to !== null) {
+    if (to < from)
+      errors.push({ field: "ended", message: "The access ended before it started: check the two times." });
+    if (to > nowMs + 60_000)
+      errors.push({
+        field: "ended",
+        message: "The access ends in the future: a retroactive record is written after the access ended.",
+      });
+    if (from < nowMs - MAX_RETROACTIVE_DAYS * 86_400_000)
+      errors.push({
+        field: "started",
+        message: `The access started more than ${MAX_RETROACTIVE_DAYS} days ago: record it in the incident report instead.`,
+      });
+  }
+  if (errors.length || from === null || to === null) return err(errors);
+  return ok({ started_at: new Date(from).toISOString(), ended_at: new Date(to).toISOString() });
 }
 
 function brokenPolicy(resource: string, policyErrors: readonly PolicyError[]): string | null {

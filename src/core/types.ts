@@ -76,6 +76,12 @@ export interface Policy {
   limits: { max_active_grants_per_user: number; max_requests_per_user_per_day: number };
   notify: NotifyTarget[];
   audit_checklist: string[];
+  /** The periodic access review of who may request and approve (core/access-review.ts); absent: the defaults. */
+  access_review?: {
+    every: "monthly" | "quarterly" | "off";
+    confirm_within_days: number;
+    unused_after_days: number;
+  };
   /** OIDC `environment` claim required at grant time, if any. */
   environment?: string;
   /** Keep the grant after the grant job ends (default: the Action's post step revokes it). */
@@ -95,6 +101,11 @@ export interface AccessRequest {
   justification: string;
   incident: string | null;
   drill: boolean;
+  /**
+   * A retroactive record of access taken outside Breakglass (GitHub or the app was down): when it
+   * started and ended (ISO 8601, UTC). Nothing is ever granted from it; it needs approval after the fact.
+   */
+  retroactive?: { started_at: string; ended_at: string };
 }
 
 export type StepUpMethod = "ssh-signature" | "webauthn";

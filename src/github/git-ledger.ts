@@ -124,6 +124,45 @@ export function gitLedger(
   const passkeyRef = (login: string) =>
     `heads/passkeys/${refPart(requestOwner)}/${refPart(login.toLowerCase())}`;
 
+  // Access reviews are the repository's, one branch per period.
+  const reviewRef = (period: string) => `heads/access-reviews/${scope}/${refPart(period)}`;
+
+  /** A chain outside any request (passkeys, access reviews): tree, commit, then a fast-forward of its branch. */
+  async function appendSideChain(
+    ref: string,
+    what: string,
+    expected: LedgerChain,
+    entry: LedgerLine,
+  ): Promise<AppendResult> {
+    const entries = [...expected.entries, entry];
+    let commit: string;
+    try {
+      const { data: tree } = await octokit.rest.git.createTree({
+        ...base,
+        tree: [{ path: CHAIN_FILE, mode: "100644", type: "blob", content: chainText(entries) }],
+      });
+      const { data } = await octokit.rest.git.createCommit({
+        ...base,
+        message: `${what}: entry ${entries.length - 1}`,
+        tree: tree.sha,
+        parents: expected.tip ? [expected.tip] : [],
+      });
+      commit = data.sha;
+    } catch (error) {
+      throw unavailable(error);
+    }
+    try {
+      if (expected.tip === null)
+        await octokit.rest.git.createRef({ ...base, ref: `refs/${ref}`, sha: commit });
+      else await octokit.rest.git.updateRef({ ...base, ref, sha: commit, force: false });
+    } catch (error) {
+      if (status(error) === 422) return { ok: false, reason: "conflict" };
+      throw unavailable(error);
+    }
+    remember(commit, entries);
+    return { ok: true, chain: { tip: commit, entries } };
+  }
+
   return {
     location,
     async passkeys(login) {
@@ -131,40 +170,32 @@ export function gitLedger(
       return tip === null ? { tip: null, entries: [] } : { tip, entries: await entriesAt(tip) };
     },
     async appendPasskey(login, expected, entry): Promise<AppendResult> {
-      const entries = [...expected.entries, entry];
-      let commit: string;
+      return appendSideChain(passkeyRef(login), `passkeys of ${requestOwner}/@${login}`, expected, entry);
+    },
+    async accessReview(period) {
+      const tip = await tipOf(reviewRef(period));
+      return tip === null ? { tip: null, entries: [] } : { tip, entries: await entriesAt(tip) };
+    },
+    async appendAccessReview(period, expected, entry): Promise<AppendResult> {
+      return appendSideChain(
+        reviewRef(period),
+        `access review ${period} of ${requestOwner}/${requestRepo}`,
+        expected,
+        entry,
+      );
+    },
+    async accessReviewPeriods() {
+      const prefix = reviewRef("");
       try {
-        const { data: tree } = await octokit.rest.git.createTree({
+        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, {
           ...base,
-          tree: [
-            {
-              path: CHAIN_FILE,
-              mode: "100644",
-              type: "blob",
-              content: `${entries.map((e) => JSON.stringify(e)).join("\n")}\n`,
-            },
-          ],
+          ref: prefix,
+          per_page: 100,
         });
-        const { data } = await octokit.rest.git.createCommit({
-          ...base,
-          message: `passkeys of ${requestOwner}/@${login}: entry ${entries.length - 1}`,
-          tree: tree.sha,
-          parents: expected.tip ? [expected.tip] : [],
-        });
-        commit = data.sha;
+        return refs.map((r) => r.ref.slice(`refs/${prefix}`.length).replace(/-q/, "-Q")).sort();
       } catch (error) {
         throw unavailable(error);
       }
-      try {
-        if (expected.tip === null)
-          await octokit.rest.git.createRef({ ...base, ref: `refs/${passkeyRef(login)}`, sha: commit });
-        else await octokit.rest.git.updateRef({ ...base, ref: passkeyRef(login), sha: commit, force: false });
-      } catch (error) {
-        if (status(error) === 422) return { ok: false, reason: "conflict" };
-        throw unavailable(error);
-      }
-      remember(commit, entries);
-      return { ok: true, chain: { tip: commit, entries } };
     },
     async read(issue) {
       const tip = await tipOf(requestRef(issue));

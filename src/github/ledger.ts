@@ -99,6 +99,14 @@ export interface Ledger {
    */
   passkeys(login: string): Promise<LedgerChain>;
   appendPasskey(login: string, expected: LedgerChain, entry: LedgerLine): Promise<AppendResult>;
+  /**
+   * This repository's access review of `period` (`2026-12`, `2026-Q4`): signed entries like a request's,
+   * compare-and-swap appends; the first append is refused (conflict) when another process opened it.
+   */
+  accessReview(period: string): Promise<LedgerChain>;
+  appendAccessReview(period: string, expected: LedgerChain, entry: LedgerLine): Promise<AppendResult>;
+  /** Every period this repository has an access review of, oldest first. */
+  accessReviewPeriods(): Promise<string[]>;
 }
 
 /** The ledger could not be read or written: nothing was recorded, nothing may be decided. */
@@ -122,6 +130,7 @@ export function memoryLedger(location = "memory"): Ledger & {
 } {
   const chains = new Map<number, LedgerChain>();
   const passkeyChains = new Map<string, LedgerChain>();
+  const reviewChains = new Map<string, LedgerChain>();
   const orphaned = new Map<string, OrphanCredential>();
   const used = new Map<number, UseRecord[]>();
   const reservations = new Map<string, number>();
@@ -168,6 +177,19 @@ export function memoryLedger(location = "memory"): Ledger & {
       const chain = { tip: `p${++version}`, entries: [...current.entries, entry] };
       passkeyChains.set(login.toLowerCase(), chain);
       return { ok: true, chain };
+    },
+    async accessReview(period) {
+      return reviewChains.get(period) ?? { tip: null, entries: [] };
+    },
+    async appendAccessReview(period, expected, entry) {
+      const current = reviewChains.get(period) ?? { tip: null, entries: [] };
+      if (current.tip !== expected.tip) return { ok: false, reason: "conflict" };
+      const chain = { tip: `r${++version}`, entries: [...current.entries, entry] };
+      reviewChains.set(period, chain);
+      return { ok: true, chain };
+    },
+    async accessReviewPeriods() {
+      return [...reviewChains.keys()].sort();
     },
     async append(issue, expected, entry) {
       const current = chains.get(issue) ?? { tip: null, entries: [] };

@@ -7,6 +7,8 @@ export interface RequestFormInput {
   justification?: string;
   incident?: string;
   drill?: boolean;
+  /** A retroactive record: when the access taken outside Breakglass started and ended. */
+  retroactive?: { started: string; ended: string };
 }
 
 export function requestFormBody(form: RequestFormInput): string {
@@ -31,5 +33,15 @@ export function requestFormBody(form: RequestFormInput): string {
     "",
     `- [${form.drill ? "x" : " "}] This is a drill`,
     "",
+    ...(form.retroactive
+      ? [
+          "### Retroactive record",
+          "",
+          "- [x] This records access already taken outside Breakglass",
+          "",
+          ...section("Started (retroactive only)", form.retroactive.started),
+          ...section("Ended (retroactive only)", form.retroactive.ended),
+        ]
+      : []),
   ].join("\n");
 }

@@ -55,6 +55,8 @@ export const SANDBOX_USERS = [
 ];
 
 export interface SandboxOptions {
+  /** Whether the sweep opens the periodic access reviews (default off here, on in a real deployment). */
+  accessReviews?: boolean;
   /** The organisation owning the repository (default: acme), e.g. the one a repository's CODEOWNERS teams belong to. */
   owner?: string;
   /** A webhook relay channel (smee.io-like) the app forwards deliveries from, as WEBHOOK_PROXY_URL does. */
@@ -295,15 +297,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         : {}),
       ...(options.webhookProxyUrl ? { webhookProxyUrl: options.webhookProxyUrl } : {}),
       logLevel: options.logLevel ?? "silent",
-      deps: sandboxDeps({
-        keys,
-        now,
-        sealKey,
-        retiredSealKeys,
-        oidcIssuer: issuer.url,
-        notifier,
-        providers: options.providers,
-      }),
+      deps: {
+        ...sandboxDeps({
+          keys,
+          now,
+          sealKey,
+          retiredSealKeys,
+          oidcIssuer: issuer.url,
+          notifier,
+          providers: options.providers,
+        }),
+        accessReviews: options.accessReviews ?? false,
+      },
     });
   };
   let app = await startApp();

@@ -52,6 +52,7 @@ describe("report statistics", () => {
       extended: 1,
       "refused by limits": 1,
       "chain broken": 0,
+      "retroactive (taken outside Breakglass)": 0,
     });
   });
 

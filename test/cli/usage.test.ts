@@ -29,6 +29,7 @@ const NO_STACK = /\n\s+at .*:\d+/;
 const WRONG_FLAG: Record<string, string[][]> = {
   codeowners: [["--no-such-flag", "policies/x.yml"]],
   request: [["parse", "--no-such-flag"]],
+  retro: [["--no-such-flag"]],
   credentials: [["acme/ops#1", "--no-such-flag"]],
   done: [["acme/ops#1", "--no-such-flag"]],
   validate: [["--no-such-flag"]],
@@ -110,7 +111,7 @@ test("an unknown command names the one meant, or lists them; no command at all p
 
   assert.match(
     unknown.err(),
-    /^breakglass: unknown command "frobnicate": use one of codeowners, request, credentials, done, validate, simulate, demo, init, audit, approve, break-glass, aws\.\n/,
+    /^breakglass: unknown command "frobnicate": use one of codeowners, request, retro, credentials, done, validate, simulate, demo, init, audit, approve, break-glass, aws\.\n/,
   );
   const flag = fakeIO();
   assert.equal(await main(["--verbose"], flag), 2);

@@ -161,6 +161,7 @@ describe("defaults", () => {
         notify: [],
         audit_checklist: [...DEFAULT_AUDIT_CHECKLIST],
         keep_alive_after_job: false,
+        access_review: { every: "monthly", confirm_within_days: 14, unused_after_days: 90 },
         drill: { enabled: false, targets: { time_to_grant_seconds: 120, time_to_revoke_seconds: 300 } },
       },
     );
@@ -679,7 +680,7 @@ describe("hostile input", () => {
 
   test("merge keys are not special: `<<` is an unknown key", () => {
     assert.deepEqual(refusals(`${BASE}<<: { environment: x }\n`), [
-      "6: unknown key `<<`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+      "6: unknown key `<<`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job`, `access_review` or `drill`",
     ]);
   });
 
@@ -726,7 +727,7 @@ describe("hostile input", () => {
     assert.deepEqual(
       refusals(`${BASE}__proto__: { polluted: true, roles: { admin: { provider: jwt } } }\n`),
       [
-        "6: unknown key `__proto__`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+        "6: unknown key `__proto__`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job`, `access_review` or `drill`",
       ],
     );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -837,7 +838,7 @@ describe("resource names come from the file name", () => {
     ]);
     assert.deepEqual(refusals(`${BASE}x: 1\n`, "policies/-x.yml"), [
       "-: `-x` is not a valid resource name: rename the file using lowercase letters, digits and dashes (at most 63 characters), e.g. `prod-database.yml`",
-      "6: unknown key `x`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job` or `drill`",
+      "6: unknown key `x`; the keys allowed here are `description`, `roles`, `max_duration`, `default_duration`, `approvals`, `requesters`, `commands_via_apps`, `auto_approve`, `break_glass`, `extend`, `incident`, `limits`, `notify`, `audit_checklist`, `environment`, `keep_alive_after_job`, `access_review` or `drill`",
     ]);
     assert.deepEqual(refusals(BASE, "policies/notes.txt"), [
       "-: `notes.txt` is not a policy file name: name it `<resource>.yml`, e.g. `prod-database.yml`",

@@ -36,6 +36,7 @@ export type ExchangeRefusalCode =
   | "policy_missing"
   | "not_a_request"
   | "not_approved"
+  | "retroactive_record"
   | "already_granted"
   | "request_expired"
   | "approval_stale"
@@ -198,6 +199,13 @@ async function exchangeForRequest(
       409,
     );
   }
+  // Whatever its status: a retroactive record is access already taken, and nothing is ever minted for it.
+  if (state.request?.retroactive)
+    throw new ExchangeRefusal(
+      "retroactive_record",
+      `#${issueNumber} is a retroactive record of access taken outside Breakglass: no credentials are issued for it.`,
+      409,
+    );
   if (state.status !== "approved" || !state.request || session.issue.state !== "open") {
     throw new ExchangeRefusal(
       state.status === "expired" || state.status === "timed_out" ? "request_expired" : "not_approved",

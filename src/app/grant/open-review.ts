@@ -26,6 +26,12 @@ export async function openReview(session: RequestSession): Promise<{ number: num
   const body = [
     `Post-event review of #${session.number}: ${r ? `\`${escapeInline(r.role, 40)}\` on \`${escapeInline(r.resource, 60)}\`` : "request"} for ${state.requester ? mention(state.requester) : "—"}.`,
     "",
+    ...(r?.retroactive
+      ? [
+          `**Retroactive record**: access taken outside Breakglass (GitHub or the app was down) from ${r.retroactive.started_at} to ${r.retroactive.ended_at}; Breakglass issued no credentials, so review what was done from the provider's own logs.`,
+          "",
+        ]
+      : []),
     `Check every item, or have a person with write access other than ${selves || "the requester"} comment \`/waive <reason>\` before closing: closing with unchecked items is refused. The app records who ticks each item${state.break_glass ? `; the second-person item counts only when ticked by someone other than ${selves}` : ""}.`,
     "",
     ...items.map((i) => `- [ ] ${reviewItemText(i)}`),

@@ -1,7 +1,8 @@
 import { openMonthlyMetricsIssue } from "./open-metrics-issue.ts";
+import { openAccessReview } from "./open-access-review.ts";
 import { collectDeadline } from "../../core/approval-expiry.ts";
 import { revokeOwedCredentials } from "./orphan-credentials.ts";
-import { ENDED_WITHOUT_GRANT, LIVE, GRANT_ENDED } from "../../core/lifecycle.ts";
+import { ENDED_WITHOUT_GRANT, LIVE, needsReview } from "../../core/lifecycle.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
@@ -138,6 +139,11 @@ export async function reconcileRepository(
       (n) => void (n !== null && (report.metrics_issue = n)),
       (error: unknown) => void (report.metrics_error = (error as Error).message.slice(0, 300)),
     );
+    // Once a period, the review of who may request and approve; it never holds up or fails the sweep either.
+    await openAccessReview(deps, port).then(
+      (n) => void (n !== null && (report.access_review_issue = n)),
+      (error: unknown) => void (report.access_review_error = (error as Error).message.slice(0, 300)),
+    );
   }
   return report;
 }
@@ -177,7 +183,7 @@ export async function reconcileSession(
     }
     return;
   }
-  if (GRANT_ENDED.has(state.status)) {
+  if (needsReview(state)) {
     if (!state.closed || state.review_issue === null) {
       await finishGrant(session);
       report.finished.push(n);

@@ -1,5 +1,5 @@
 import { REVOKE_FAILED_LABEL } from "../../core/labels.ts";
-import { GRANT_ENDED } from "../../core/lifecycle.ts";
+import { needsReview } from "../../core/lifecycle.ts";
 import type { RevocationReason } from "../../core/lifecycle-events.ts";
 import { credentialOf } from "./credential-ref.ts";
 import { collectGrantUses, usageSeal } from "./collect-uses.ts";
@@ -90,7 +90,8 @@ export async function revokeGrant(
 /** After a verified revocation: open the post-event review, post the summary, close the issue. Idempotent. */
 export async function finishGrant(session: RequestSession): Promise<void> {
   const { state, deps } = session;
-  if (!GRANT_ENDED.has(state.status)) return;
+  // An ended grant, or a retroactive record once decided: both get their post-event review.
+  if (!needsReview(state)) return;
   if (state.review_issue === null) {
     const { number: checklist, items } = await openReview(session);
     const claimed = await session.recordAndConfirm(
@@ -108,7 +109,7 @@ export async function finishGrant(session: RequestSession): Promise<void> {
     { type: "closed", actor: deps.identity.login },
     renderClosingSummary({ state: session.state, events: session.events, entries: session.chain.length }),
   );
-  await session.publish({ closeAs: "completed" });
+  await session.publish({ closeAs: session.state.status === "denied" ? "not_planned" : "completed" });
 }
 
 /** A review issue that lost the race to another replica's: unlabelled (so it is no review), then closed. */

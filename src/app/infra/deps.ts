@@ -57,6 +57,11 @@ export interface BreakglassDeps {
   portFor?: (owner: string, repo: string) => Promise<GitHubPort | null>;
   /** The repository (of each request repository's owner) that holds the ledger; default `breakglass-ledger`. */
   ledgerRepo?: string;
+  /**
+   * Whether the sweep opens the periodic access reviews (default true). The sandbox turns them off
+   * unless a suite asks for them, so suites about other things do not get an extra issue on every sweep.
+   */
+  accessReviews?: boolean;
 }
 
 /** What a relying service says about the use it is checking (recorded as a use of the credential). */

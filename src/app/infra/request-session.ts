@@ -1,11 +1,6 @@
 import type { SignedEntry } from "../../core/audit-chain.ts";
-import {
-  ownersWithWritableTeams,
-  resolveApprovers,
-  teamsAmong,
-  type Eligibility,
-  type Permission,
-} from "../../core/approvers.ts";
+import type { Eligibility, Permission } from "../../core/approvers.ts";
+import { eligibleApprovers, policyOwners } from "./policy-approvers.ts";
 import type { CommentStamp } from "../../core/approval-freshness.ts";
 import { readRecordMarker } from "../../core/record-marker.ts";
 import type { Actor } from "../../core/approval-rules.ts";
@@ -30,7 +25,7 @@ import {
 } from "../../github/issue-records.ts";
 import { LedgerUnavailable, type LedgerLine } from "../../github/ledger.ts";
 import { appendEntry } from "../../core/audit-chain.ts";
-import { loadRepoConfig, POLICY_DIR, type RepoConfig } from "./repo-config.ts";
+import { loadRepoConfig, type RepoConfig } from "./repo-config.ts";
 import { deferWrites } from "./write-priority.ts";
 
 export { AUDIT_LABEL, DRILL_LABEL, REQUEST_LABEL } from "../../core/labels.ts";
@@ -156,30 +151,15 @@ export class RequestSession {
 
   /** The owners of the policy file, from CODEOWNERS (or the policy's explicit list). */
   owners(policy: Policy): string[] {
-    if (policy.approvals.from !== "codeowners") return policy.approvals.from;
-    return this.config.codeowners?.ownersOf(`${POLICY_DIR}/${policy.path.split("/").pop()}`).owners ?? [];
+    return policyOwners(this.config, policy);
   }
 
   private approverCache = new Map<string, Promise<Map<string, Eligibility>>>();
-  /**
-   * Who may approve this policy's requests, teams expanded through the API (cached per session). A
-   * CODEOWNERS team counts only while the team itself has write access, as GitHub requires.
-   */
+  /** Who may approve this policy's requests (infra/policy-approvers.ts), cached per session. */
   approvers(policy: Policy): Promise<Map<string, Eligibility>> {
     let found = this.approverCache.get(policy.resource);
     if (!found) {
-      const owners = this.owners(policy);
-      found = (async () => {
-        const teams = teamsAmong(owners);
-        const owning =
-          policy.approvals.from === "codeowners"
-            ? ownersWithWritableTeams(owners, await this.teamPermissions(teams))
-            : owners;
-        const pairs = await Promise.all(
-          teamsAmong(owning).map(async (t) => [t, await this.port.teamMembers(t)] as const),
-        );
-        return resolveApprovers(policy, owning, new Map(pairs));
-      })();
+      found = eligibleApprovers(this.port, this.config, policy, (teams) => this.teamPermissions(teams));
       this.approverCache.set(policy.resource, found);
     }
     return found;

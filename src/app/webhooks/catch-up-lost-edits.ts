@@ -77,7 +77,14 @@ export async function catchUpLostEdits(
   if (quiet && (current.status === "requested" || current.status === "approved")) {
     const form = await loadIssueForm(session.port);
     const parsed = form
-      ? checkRequestBody(issue.body, form, session.config.policies, session.config.policyErrors)
+      ? checkRequestBody(
+          issue.body,
+          form,
+          session.config.policies,
+          session.config.policyErrors,
+          // A retroactive record's times were checked against when the edit came; a lost one, against now.
+          deps.now(),
+        )
       : null;
     const hash = parsed?.ok ? requestHash(parsed.value) : null;
     if (parsed && hash !== current.hash && !alreadyRefused(session, hash)) {

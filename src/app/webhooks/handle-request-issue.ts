@@ -68,7 +68,13 @@ export async function handleRequestIssue(
   }
   const issueForm = await form;
   const validated = issueForm
-    ? checkRequestBody(issue.body, issueForm, session.config.policies, session.config.policyErrors)
+    ? checkRequestBody(
+        issue.body,
+        issueForm,
+        session.config.policies,
+        session.config.policyErrors,
+        deps.now(),
+      )
     : {
         ok: false as const,
         error: [
@@ -127,7 +133,9 @@ export async function handleRequestIssue(
   const text = [
     voided && state.hash !== hash
       ? `✏️ The request was edited by ${mention(editor)}; **${voided} earlier approval(s) no longer count** and must be given again for the new content.`
-      : `📝 ${mention(requester)} requests \`${escapeInline(request.role, 60)}\` on \`${escapeInline(request.resource, 80)}\` for ${formatDuration(request.duration_seconds)} (severity ${request.severity}${request.drill ? ", drill" : ""}).`,
+      : request.retroactive
+        ? `📝 ${mention(requester)} records **retroactively** access taken outside Breakglass: \`${escapeInline(request.role, 60)}\` on \`${escapeInline(request.resource, 80)}\` from ${request.retroactive.started_at} to ${request.retroactive.ended_at} (severity ${request.severity}). **No credentials are issued for a retroactive record**; it needs the policy's approvals after the fact, then its post-event review opens.`
+        : `📝 ${mention(requester)} requests \`${escapeInline(request.role, 60)}\` on \`${escapeInline(request.resource, 80)}\` for ${formatDuration(request.duration_seconds)} (severity ${request.severity}${request.drill ? ", drill" : ""}).`,
     "",
     quoteBlock(request.justification, 1000),
     "",
@@ -178,7 +186,8 @@ export async function handleRequestIssue(
       teams.add(rule.on_call_team.toLowerCase());
     }
   }
-  const rule = matchAutoApproveRule(policy, request, teams);
+  // A retroactive record needs the policy's approvals after the fact: no auto-approval rule applies.
+  const rule = request.retroactive ? null : matchAutoApproveRule(policy, request, teams);
   if (rule) {
     const approved = await session.recordAndConfirm(
       `auto_approved:${hash}`,

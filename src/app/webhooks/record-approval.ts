@@ -5,6 +5,7 @@ import { approvalPolicyDigest } from "../../core/policy-digest.ts";
 import type { Refusal } from "../../core/refusal.ts";
 import type { StepUpProof } from "../../core/step-up.ts";
 import { dispatchGrant } from "../grant/dispatch-grant.ts";
+import { finishGrant } from "../grant/revoke-grant.ts";
 import type { RequestSession } from "../infra/request-session.ts";
 
 export interface ApprovalToRecord {
@@ -67,6 +68,8 @@ export async function recordApproval(
     await dispatchGrant(session, { deferMirror: true });
     await notifyPolicy(session, "approved", `${who} approved; granting`);
   }
+  // A retroactive record approved after the fact: nothing to grant; it closes and its review opens.
+  if (session.state.status === "recorded") await finishGrant(session);
   return "done";
 }
 

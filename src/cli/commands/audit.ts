@@ -10,6 +10,7 @@ import type { GitHubPort } from "../../github/github-port.ts";
 import { octokitPort } from "../../github/octokit-port.ts";
 import { DEFAULT_APP_LOGIN } from "../../audit/app-records.ts";
 import { collectAudit } from "../../audit/collect.ts";
+import { renderAccessReviewExport } from "../../audit/access-review-export.ts";
 import {
   EXPORT_FORMATS,
   formatForPath,
@@ -37,6 +38,9 @@ export: one row per break-glass request, read from the app's signed records.
   --out FILE             write to FILE instead of standard output
   --jwks URL|FILE        the app's public keys (https://<app>/breakglass/jwks.json); without them the
                          records are read but marked unverified
+  --access-reviews       export the periodic access reviews instead (one row per resource of each
+                         review started in the window; status confirmed, to_confirm or overdue);
+                         md and html reports include them as a section anyway
   --app-login LOGIN      the app's bot login (default ${DEFAULT_APP_LOGIN})
   --api-url URL          GitHub API (default: $GITHUB_API_URL or https://api.github.com)
 
@@ -89,6 +93,7 @@ async function exportCommand(args: string[], io: CliIO, deps: AuditCommandDeps):
     jwks: { type: "string" },
     "app-login": { type: "string" },
     "api-url": { type: "string" },
+    "access-reviews": { type: "boolean" },
   });
   const { owner, repo } = parseRepo(values.repo);
   const since = values.since === undefined ? undefined : parseDate(values.since, "since", "start");
@@ -115,10 +120,14 @@ async function exportCommand(args: string[], io: CliIO, deps: AuditCommandDeps):
       ...(jwks ? { jwks } : {}),
       now: (deps.now ?? Date.now)(),
       onProgress: progress.update,
+      accessReviews: true,
     }),
   );
   progress.done();
-  const text = await renderExport(format, collection);
+  const text =
+    (values as Record<string, unknown>)["access-reviews"] === true
+      ? renderAccessReviewExport(format, collection.repository, collection.access_reviews!)
+      : await renderExport(format, collection);
   if (values.out) {
     const file = resolve(io.cwd, values.out);
     await mkdir(dirname(file), { recursive: true });
@@ -225,7 +234,7 @@ const entries = (n: number): string => `${n} ${n === 1 ? "entry" : "entries"}`;
 const stripEntryPrefix = (reason: string, index: number): string =>
   reason.replace(new RegExp(`^entry ${index}: `), "");
 
-function parse<T extends Record<string, { type: "string" }>>(
+function parse<T extends Record<string, { type: "string" | "boolean" }>>(
   args: string[],
   options: T,
 ): Record<keyof T, string | undefined> {

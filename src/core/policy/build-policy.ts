@@ -61,6 +61,11 @@ export function buildPolicy(resource: string, path: string, raw: RawPolicy, seco
     audit_checklist: [...(raw.audit_checklist ?? d.audit_checklist)],
     ...(raw.environment !== undefined ? { environment: raw.environment } : {}),
     keep_alive_after_job: raw.keep_alive_after_job ?? d.keep_alive_after_job,
+    access_review: {
+      every: raw.access_review?.every ?? d.access_review.every,
+      confirm_within_days: raw.access_review?.confirm_within_days ?? d.access_review.confirm_within_days,
+      unused_after_days: raw.access_review?.unused_after_days ?? d.access_review.unused_after_days,
+    },
     drill: {
       enabled: raw.drill?.enabled ?? d.drill.enabled,
       targets: {

@@ -48,6 +48,11 @@ export interface RawPolicy {
   environment?: string;
   keep_alive_after_job?: boolean;
   drill?: { enabled?: boolean };
+  access_review?: {
+    every?: "monthly" | "quarterly" | "off";
+    confirm_within_days?: number;
+    unused_after_days?: number;
+  };
 }
 
 /** Seconds of every duration that parsed, keyed by its dotted path. */

@@ -1,4 +1,6 @@
+import { accessReviewRows, type AccessReviewRow } from "../../../core/access-review.ts";
 import { LIVE } from "../../../core/lifecycle.ts";
+import { listAccessReviews } from "../../../github/access-review-records.ts";
 import type { BreakglassDeps } from "../../infra/deps.ts";
 import type { GitHubPort, IssueSummary } from "../../../github/github-port.ts";
 import type { NotificationFailure } from "../../infra/notification-failures.ts";
@@ -14,6 +16,8 @@ export interface DashboardRow {
   role: string | null;
   severity: string | null;
   drill: boolean;
+  /** A retroactive record of access taken outside Breakglass (nothing granted). */
+  retroactive?: boolean;
   break_glass: boolean;
   requested_at: string | null;
   expires_at: string | null;
@@ -35,6 +39,8 @@ export interface DashboardData {
   last_drill: DashboardRow | null;
   /** The latest notifications that did not arrive (this process's, newest first). */
   notification_failures?: NotificationFailure[];
+  /** Resources of access reviews not confirmed yet (overdue ones first), from the reviews' ledger records. */
+  access_reviews?: AccessReviewRow[];
 }
 
 async function useCounts(session: RequestSession): Promise<{ uses: number; last_use: string | null }> {
@@ -55,8 +61,16 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
     recent: [],
     last_drill: null,
     notification_failures: deps.notificationFailures?.recent() ?? [],
+    access_reviews: [],
   };
   for (const port of ports) {
+    for (const review of await listAccessReviews(deps, port, 12))
+      if (!review.problem)
+        data.access_reviews!.push(
+          ...accessReviewRows(review.state, `${port.owner}/${port.repo}`, now).filter(
+            (r) => r.status !== "confirmed",
+          ),
+        );
     // Every unsettled request comes from the app's index (a live grant whose issue was unlabelled, closed
     // or transferred is still shown); the week's settled ones from the issues updated since, whatever
     // their labels. Only requests with ledger records are rows: a `breakglass:audit` label or a title
@@ -82,6 +96,7 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
         role: state.request?.role ?? null,
         severity: state.request?.severity ?? null,
         drill: state.request?.drill ?? false,
+        retroactive: state.request?.retroactive !== undefined,
         break_glass: state.break_glass !== null,
         requested_at: state.requested_at,
         expires_at: state.grant?.expires_at ?? null,
@@ -100,6 +115,10 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
       else data.recent.push(row);
     }
   }
+  data.access_reviews!.sort(
+    (a, b) =>
+      Number(b.status === "overdue") - Number(a.status === "overdue") || a.due_at.localeCompare(b.due_at),
+  );
   data.active.sort((a, b) => (a.expires_at ?? "").localeCompare(b.expires_at ?? ""));
   data.pending.sort((a, b) => (a.requested_at ?? "").localeCompare(b.requested_at ?? ""));
   data.recent.sort((a, b) => (b.ended_at ?? "").localeCompare(a.ended_at ?? ""));

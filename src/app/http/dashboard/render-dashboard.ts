@@ -11,7 +11,7 @@ function link(r: DashboardRow): string {
 }
 
 function what(r: DashboardRow): string {
-  return `<code>${esc(r.role)}</code> on <code>${esc(r.resource)}</code>${r.drill ? ' <span class="tag">drill</span>' : ""}${r.break_glass ? ' <span class="tag bad">break-glass</span>' : ""}`;
+  return `<code>${esc(r.role)}</code> on <code>${esc(r.resource)}</code>${r.drill ? ' <span class="tag">drill</span>' : ""}${r.retroactive ? ' <span class="tag bad">retroactive</span>' : ""}${r.break_glass ? ' <span class="tag bad">break-glass</span>' : ""}`;
 }
 
 function ago(now: number, iso: string | null): string {
@@ -95,6 +95,25 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
     ]),
     "Nothing ended recently.",
   );
+  const reviews = data.access_reviews ?? [];
+  const overdueReviews = reviews.filter((r) => r.status === "overdue").length;
+  const accessReviews = table(
+    "access-reviews",
+    `Access reviews to confirm${overdueReviews ? ` (${overdueReviews} overdue)` : ""}`,
+    ["Review", "Resource", "Due", "Who may confirm", "Unused eligibility"],
+    reviews.map((r) => [
+      r.issue !== null
+        ? `<a href="https://github.com/${esc(r.repository)}/issues/${r.issue}">${esc(r.repository)}#${r.issue}</a> ${esc(r.period)}`
+        : `${esc(r.repository)} ${esc(r.period)}`,
+      `<code>${esc(r.resource)}</code>`,
+      r.status === "overdue"
+        ? `<span class="bad">overdue since ${esc(r.due_at.slice(0, 10))}</span>`
+        : esc(r.due_at.slice(0, 10)),
+      esc(r.approvers.join(", ")),
+      esc(r.unused.join(", ")) || "—",
+    ]),
+    "Every access review is confirmed.",
+  );
   const drill = data.last_drill
     ? `<p>Last drill: ${link(data.last_drill)} — <strong>${esc(data.last_drill.status)}</strong>, ${ago(now, data.last_drill.requested_at)} ago.</p>`
     : `<p class="empty">No drill in the last 7 days.</p>`;
@@ -121,6 +140,7 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
 <p class="meta">Updated ${esc(data.generated_at)} · refreshes every ${refreshSeconds} s</p>
 ${data.failed.length ? failed : ""}
 ${notifyFailures.length ? notifications : ""}
+${reviews.length ? accessReviews : ""}
 ${active}
 ${pending}
 <section id="drill"><h2>Drills</h2>${drill}</section>

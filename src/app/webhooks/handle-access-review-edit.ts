@@ -1,0 +1,32 @@
+import { mention } from "../../core/markdown.ts";
+import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
+import type { BreakglassDeps } from "../infra/deps.ts";
+import {
+  accessReviewPeriodOf,
+  openAccessReviewRecords,
+  renderAccessReviewIssue,
+} from "./access-review-issue.ts";
+
+/**
+ * `issues.edited` on an access review by anyone but the app: its title and body are the app's, written
+ * from the records, so an edit (a ticked box, a removed line, a retitle) is put back and confirms nothing.
+ */
+export async function handleAccessReviewEdit(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  issue: IssueSummary,
+  sender: string,
+  formerTitle?: string,
+): Promise<void> {
+  if (sender === deps.identity.login) return;
+  const period = accessReviewPeriodOf(deps, issue, formerTitle);
+  if (period === null) return;
+  const records = await openAccessReviewRecords(deps, port, issue, period);
+  if (!records) return;
+  const current = await port.getIssue(issue.number);
+  if (!(await renderAccessReviewIssue(deps, port, current, records))) return;
+  await port.createComment(
+    issue.number,
+    `↩️ ${mention(sender)}: this review's text is written by the app from its records, so your edit was put back. Ticking a box confirms nothing: an owner of a resource comments \`/confirm <resource>\` (or \`/confirm all\`).`,
+  );
+}

@@ -1,0 +1,199 @@
+/**
+ * The periodic access review (issue 21): the sweep opens one review issue per repository per period,
+ * listing per resource who may request and approve and when each person last used it; only a resource's
+ * owners confirm it, with `/confirm`, recorded in the ledger. Ticks, edits and early closes count for nothing.
+ */
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { readAccessReview } from "../../src/app/infra/access-review-records.ts";
+import { run as audit } from "../../src/cli/commands/audit.ts";
+import type { CliIO } from "../../src/cli/io.ts";
+import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
+
+const owner = "acme";
+const repo = "ops";
+const PERIOD = "2026-11";
+
+let sb: Sandbox;
+const h = sandboxHelpers(() => sb);
+before(async () => {
+  sb = await startSandbox({ accessReviews: true }); // the clock starts on 2026-11-24
+  withoutStepUp(sb);
+});
+after(() => sb.close());
+
+const reviewIssues = async () => {
+  const all = await sb
+    .as("dave")
+    .paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+  return all.filter((i) => i.user?.login === sb.appLogin && i.title.startsWith("[breakglass access review]"));
+};
+const records = async () => {
+  const port = await sb.app.portFor(owner, repo);
+  assert.ok(port);
+  return readAccessReview(sb.app.deps, port, PERIOD);
+};
+
+let review = 0;
+
+it("the first sweep of a period opens one review listing who may request and approve each resource, and their last use; no second one across sweeps, replicas and restarts", async () => {
+  const n = await h.openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Classifier blocks every answer.",
+    incident: "https://status.example.com/incidents/42",
+  });
+  await h.say("grace", n, "/approve");
+  assert.equal((await h.stateOf(n)).status, "active", (await h.appTexts(n)).join("\n---\n"));
+
+  const reports = await sb.app.reconcileAll();
+  await sb.settle();
+  const opened = await reviewIssues();
+  assert.equal(opened.length, 1, JSON.stringify(reports));
+  review = opened[0]!.number;
+  assert.equal(opened[0]!.title, `[breakglass access review] ${PERIOD}`);
+  const body = opened[0]!.body ?? "";
+  for (const resource of [
+    "aws-production",
+    "drill",
+    "github-admin",
+    "model-guardrail-override",
+    "model-rollback",
+    "prod-database",
+  ])
+    assert.match(body, new RegExp(`### \`${resource}\` — ⏳ to confirm by 2026-12-08`), resource);
+  // grace approved and dave requested today; heidi (same team) never did: flagged.
+  assert.match(body, /\| grace \| — \| via @\u200Bacme\/ai-governance \| never \| 2026-11-24 \| \s*\|/);
+  assert.match(body, /\| dave \| yes \| — \| 2026-11-24 \| never \|/);
+  assert.match(
+    body,
+    /\| heidi \| — \| via @\u200Bacme\/ai-governance \| never \| never \| ⚠️ unused: remove\? \|/,
+  );
+  assert.match(body, /Who may request: write access or more/);
+  assert.match(
+    body,
+    /\[open a PR to remove access\]\(https:\/\/github\.com\/acme\/ops\/edit\/main\/policies\/prod-database\.yml\)/,
+  );
+
+  const replica = await sb.startReplica();
+  await Promise.all([sb.app.reconcileAll(), replica.reconcileAll()]);
+  await sb.stopApp();
+  await sb.startApp();
+  await sb.app.reconcileAll();
+  await sb.settle();
+  assert.equal((await reviewIssues()).length, 1);
+  assert.equal((await records()).state.issue, review);
+});
+
+it("A220: a writer who is not a resource's owner cannot confirm it", async () => {
+  const id = await h.say("mallory", review, "/confirm model-rollback");
+  assert.deepEqual(await h.reactions(id), ["-1", "eyes"]);
+  assert.match((await h.appTexts(review)).at(-1)!, /refused \(`not_codeowner`\)/);
+  const all = await h.say("mallory", review, "/confirm all");
+  assert.deepEqual(await h.reactions(all), ["-1", "eyes"]);
+  assert.equal((await records()).state.confirmations.size, 0);
+});
+
+it("A221: ticking every box in the body (or rewriting it) confirms nothing, and the text is put back from the records", async () => {
+  const before = (await h.issueOf(review)).body ?? "";
+  const ticked = before
+    .replace(/- \[ \]/g, "- [x]")
+    .replace(/⏳ to confirm by \S+/g, "✅ confirmed by @mallory");
+  await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: review, body: ticked });
+  await sb.settle();
+  assert.equal((await h.issueOf(review)).body, before);
+  assert.match((await h.appTexts(review)).at(-1)!, /@mallory: this review's text is written by the app/);
+  await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: review, title: "done" });
+  await sb.settle();
+  assert.equal((await h.issueOf(review)).title, `[breakglass access review] ${PERIOD}`);
+  assert.equal((await records()).state.confirmations.size, 0);
+});
+
+it("A222: closing the review before every resource is confirmed reopens it", async () => {
+  await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: review, state: "closed" });
+  await sb.settle();
+  assert.equal((await h.issueOf(review)).state, "open");
+  assert.match((await h.appTexts(review)).at(-1)!, /6 resource\(s\) nobody confirmed/);
+});
+
+const exportAs = async (...args: string[]): Promise<string> => {
+  const io: CliIO & { out: string; err: string } = {
+    out: "",
+    err: "",
+    stdout: (t: string) => void (io.out += t),
+    stderr: (t: string) => void (io.err += t),
+    readStdin: async () => "",
+    cwd: process.cwd(),
+    env: { GITHUB_TOKEN: sb.emulator.userToken("dave"), GITHUB_API_URL: sb.emulator.apiUrl },
+  };
+  const code = await audit(
+    ["export", "--repo", `${owner}/${repo}`, "--jwks", `${sb.app.url}/breakglass/jwks.json`, ...args],
+    io,
+    { now: () => sb.clock.now() },
+  );
+  assert.equal(code, 0, io.err);
+  return io.out;
+};
+
+it("a review not confirmed within 14 days is overdue on the dashboard and in every audit export format", async () => {
+  assert.doesNotMatch(await (await fetch(`${sb.app.url}/breakglass`)).text(), /overdue since/);
+  sb.clock.advance(15 * 86_400_000);
+  await sb.app.runDue();
+  await sb.settle();
+  const dashboard = await (await fetch(`${sb.app.url}/breakglass`)).text();
+  assert.match(dashboard, /Access reviews to confirm \(6 overdue\)/);
+  assert.match(
+    dashboard,
+    /<code>prod-database<\/code><\/td><td><span class="bad">overdue since 2026-12-08<\/span>/,
+  );
+
+  const md = await exportAs("--format", "md");
+  assert.match(md, /## Access reviews/);
+  assert.match(md, /\*\*6 resource\(s\) overdue\*\*/);
+  assert.match(md, new RegExp(`\\| ${PERIOD} \\| #${review} \\| prod-database \\| \\*\\*OVERDUE\\*\\* \\|`));
+  const html = await exportAs("--format", "html");
+  assert.match(html, /<h2>Access reviews <span class="bad">6 overdue<\/span><\/h2>/);
+  const json = JSON.parse(await exportAs("--access-reviews", "--format", "json")) as Array<{
+    resource: string;
+    status: string;
+    issue: number;
+  }>;
+  assert.equal(json.length, 6);
+  assert.ok(json.every((r) => r.status === "overdue" && r.issue === review));
+  const csv = await exportAs("--access-reviews", "--format", "csv");
+  assert.match(csv, /^repository,period,issue,resource,status,due_at,/);
+  assert.match(csv, new RegExp(`acme/ops,${PERIOD},${review},prod-database,overdue,`));
+  assert.match(await exportAs("--access-reviews", "--format", "md"), /OVERDUE/);
+  assert.match(await exportAs("--access-reviews", "--format", "html"), /6 overdue/);
+  // The review's signed records travel with the jsonl evidence and verify offline as their own chain.
+  const jsonl = await exportAs("--format", "jsonl");
+  assert.ok(jsonl.split("\n").some((l) => l.includes(`"repo":"acme/.access-review.ops.${PERIOD}"`)));
+});
+
+it("owners confirm their resources with /confirm; the body shows it from the records and the last confirmation closes the review", async () => {
+  const id = await h.say("grace", review, "/confirm model-rollback model-guardrail-override");
+  assert.deepEqual(await h.reactions(id), ["eyes", "rocket"]);
+  let body = (await h.issueOf(review)).body ?? "";
+  assert.match(body, /### `model-rollback` — ✅ confirmed by @grace on 2026-12-09/);
+  assert.match(body, /- \[x\] Confirmed by @grace/);
+  assert.match(body, /### `prod-database` — 🚨 overdue \(was due 2026-12-08\)/);
+  const again = await h.say("heidi", review, "/confirm model-rollback");
+  assert.match((await h.appTexts(review)).at(-1)!, /`already_confirmed`/);
+  assert.deepEqual(await h.reactions(again), ["-1", "eyes"]);
+
+  await h.say("bob", review, "/confirm all"); // prod-database (dba) and drill (sre)
+  body = (await h.issueOf(review)).body ?? "";
+  assert.match(body, /### `prod-database` — ✅ confirmed by @bob/);
+  assert.match(body, /### `drill` — ✅ confirmed by @bob/);
+  assert.equal((await h.issueOf(review)).state, "open");
+  await h.say("erin", review, "/confirm all");
+  const state = (await records()).state;
+  assert.equal(state.confirmations.size, 6);
+  assert.ok(state.completed_at);
+  const issue = await h.issueOf(review);
+  assert.equal(issue.state, "closed");
+  assert.match(issue.body ?? "", /Every resource was confirmed/);
+});
