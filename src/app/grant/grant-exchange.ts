@@ -27,7 +27,12 @@ import { otherRequestsOf } from "../infra/requester-requests.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { acceptRun } from "./trusted-run.ts";
 import { revokeUnrecorded } from "./orphan-credentials.ts";
-import { exchangeRefused, mintFailed, noRecipient } from "../../core/messages/grant-messages.ts";
+import {
+  exchangeRefused,
+  grantLostRace,
+  mintFailed,
+  noRecipient,
+} from "../../core/messages/grant-messages.ts";
 
 export type ExchangeRefusalCode =
   | OidcRefusal["code"]
@@ -349,7 +354,12 @@ async function exchangeForRequest(
     await port
       .createComment(
         issueNumber,
-        `↩️ The grant to run ${escapeInline(claims.run_id, 30)} (credential \`${escapeInline(minted.credentialId, 80)}\`) lost a race with ${session.state.grant ? `run ${escapeInline(session.state.grant.run_id, 40)}` : "another run"} and was ${undone === "revoked at once" ? "revoked before it was handed out" : `never handed out; it was ${escapeInline(undone, 300)}`}. The request is granted once.`,
+        grantLostRace({
+          runId: claims.run_id,
+          credentialId: minted.credentialId,
+          winnerRun: session.state.grant?.run_id ?? null,
+          undone,
+        }),
       )
       .catch(() => undefined);
     throw new ExchangeRefusal(

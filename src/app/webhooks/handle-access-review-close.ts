@@ -1,8 +1,8 @@
 import { unconfirmed } from "../../core/access-review.ts";
-import { mention } from "../../core/markdown.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { accessReviewPeriodOf, openAccessReviewRecords } from "./access-review-issue.ts";
+import { accessReviewReopened } from "../../core/messages/review-messages.ts";
 
 /**
  * `issues.closed` on an access review by anyone but the app: refused (reopened with a comment) while a
@@ -24,6 +24,9 @@ export async function handleAccessReviewClose(
   await port.updateIssue(issue.number, { state: "open", state_reason: "reopened" });
   await port.createComment(
     issue.number,
-    `↩️ ${mention(closer)}: this access review still has ${left.length} resource(s) nobody confirmed (${left.map((r) => `\`${r.resource}\``).join(", ")}), so it was reopened. Each resource's owners comment \`/confirm <resource>\`; the app closes the review after the last one.`,
+    accessReviewReopened(
+      closer,
+      left.map((r) => r.resource),
+    ),
   );
 }

@@ -1,7 +1,6 @@
 import { decideConfirm, unconfirmed, type AccessReviewEvent } from "../../core/access-review.ts";
 import type { Eligibility } from "../../core/approvers.ts";
 import { leadingCommand } from "../../core/commands.ts";
-import { escapeInline, mention } from "../../core/markdown.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "../../github/github-port.ts";
 import { recordAccessReview } from "../infra/access-review-records.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
@@ -12,6 +11,8 @@ import {
   openAccessReviewRecords,
   renderAccessReviewIssue,
 } from "./access-review-issue.ts";
+import { accessReviewConfirmed } from "../../core/messages/review-messages.ts";
+import { commandRefused } from "../../core/messages/command-messages.ts";
 
 /** True when a new comment could be a `/confirm` on an access review (cheap, before any lock or read). */
 export const mayBeAccessReviewCommand = (
@@ -41,13 +42,9 @@ export async function handleAccessReviewComment(
   const records = await openAccessReviewRecords(deps, port, issue, period);
   if (!records) return;
   await port.react(comment.id, "eyes");
-  const who = mention(comment.user.login);
   const refuse = async (code: string, message: string) => {
     await port.react(comment.id, "-1");
-    await port.createComment(
-      issue.number,
-      `👎 ${who} — refused (\`${code}\`): ${escapeInline(message, 600)}`,
-    );
+    await port.createComment(issue.number, commandRefused(comment.user.login, { code, message }));
   };
   if (command.glued)
     return refuse("unknown_command", "Write `/confirm <resource>` with a space after `/confirm`.");
@@ -113,14 +110,11 @@ export async function handleAccessReviewComment(
   await port.react(comment.id, "rocket");
   await port.createComment(
     issue.number,
-    [
-      confirmed.length
-        ? `✅ ${who} confirmed ${confirmed.map((r) => `\`${r}\``).join(", ")}.`
-        : `${who}: someone else confirmed these first.`,
-      left.length
-        ? `Still to confirm: ${left.map((r) => `\`${r.resource}\``).join(", ")}.`
-        : "Every resource is confirmed: the review is complete.",
-    ].join(" "),
+    accessReviewConfirmed(
+      comment.user.login,
+      confirmed,
+      left.map((r) => r.resource),
+    ),
   );
   if (left.length === 0 && current.state === "open")
     await port.updateIssue(issue.number, { state: "closed", state_reason: "completed" });

@@ -1,4 +1,3 @@
-import { mention } from "../../core/markdown.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import {
@@ -6,6 +5,7 @@ import {
   openAccessReviewRecords,
   renderAccessReviewIssue,
 } from "./access-review-issue.ts";
+import { accessReviewEditPutBack } from "../../core/messages/review-messages.ts";
 
 /**
  * `issues.edited` on an access review by anyone but the app: its title and body are the app's, written
@@ -25,8 +25,5 @@ export async function handleAccessReviewEdit(
   if (!records) return;
   const current = await port.getIssue(issue.number);
   if (!(await renderAccessReviewIssue(deps, port, current, records))) return;
-  await port.createComment(
-    issue.number,
-    `↩️ ${mention(sender)}: this review's text is written by the app from its records, so your edit was put back. Ticking a box confirms nothing: an owner of a resource comments \`/confirm <resource>\` (or \`/confirm all\`).`,
-  );
+  await port.createComment(issue.number, accessReviewEditPutBack(sender));
 }

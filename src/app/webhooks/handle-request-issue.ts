@@ -1,8 +1,7 @@
 import { checkLimits, matchAutoApproveRule } from "../../core/approval-rules.ts";
 import { checkRequestBody } from "../../core/check-request.ts";
-import { formatDuration } from "../../core/duration.ts";
 import { ENDED, LIVE } from "../../core/lifecycle.ts";
-import { escapeInline, mention, quoteBlock } from "../../core/markdown.ts";
+import { escapeInline } from "../../core/markdown.ts";
 import { requestHash } from "../../core/request-hash.ts";
 import type { FieldError } from "../../core/result.ts";
 import type { Policy } from "../../core/types.ts";
@@ -11,8 +10,15 @@ import { checkRequester } from "../../core/requester-eligibility.ts";
 import { teamsOfMember } from "../grant/recheck-approvals.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant } from "../grant/dispatch-grant.ts";
-import { findIncident, incidentRefusal, type IncidentFinding } from "./check-incident.ts";
+import { findIncident, incidentRefusal } from "./check-incident.ts";
 import { formatIssueRef } from "../../core/incident-issue.ts";
+import {
+  editNotByRequester,
+  intakeRefused,
+  invalidRequest,
+  policiesBroken,
+  requestRecorded,
+} from "../../core/messages/request-messages.ts";
 import { loadIssueForm } from "../infra/repo-config.ts";
 import { otherRequestsOf } from "../infra/requester-requests.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
@@ -62,7 +68,7 @@ export async function handleRequestIssue(
   if (session.config.policyErrors.length && session.config.policies.size === 0) {
     await port.createComment(
       issue.number,
-      policyBrokenText(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)),
+      policiesBroken(session.config.policyErrors.map((e) => `${e.file}:${e.line ?? "?"}: ${e.message}`)),
     );
     return;
   }
@@ -104,7 +110,7 @@ export async function handleRequestIssue(
     const recorded = await session.recordAndConfirm(
       id,
       { type: "invalid", actor: requester, errors },
-      invalidText(requester, errors),
+      invalidRequest(requester, errors),
       { stillCurrent },
     );
     // Another process handling a concurrent delivery recorded first: it publishes, not this one.
@@ -130,22 +136,13 @@ export async function handleRequestIssue(
   if (incidentRefused)
     return refuseIntake(session, requester, "incident", incidentRefused, 500, stillCurrent);
   const voided = state.approvals.length;
-  const text = [
-    voided && state.hash !== hash
-      ? `✏️ The request was edited by ${mention(editor)}; **${voided} earlier approval(s) no longer count** and must be given again for the new content.`
-      : request.retroactive
-        ? `📝 ${mention(requester)} records **retroactively** access taken outside Breakglass: \`${escapeInline(request.role, 60)}\` on \`${escapeInline(request.resource, 80)}\` from ${request.retroactive.started_at} to ${request.retroactive.ended_at} (severity ${request.severity}). **No credentials are issued for a retroactive record**; it needs the policy's approvals after the fact, then its post-event review opens.`
-        : `📝 ${mention(requester)} requests \`${escapeInline(request.role, 60)}\` on \`${escapeInline(request.resource, 80)}\` for ${formatDuration(request.duration_seconds)} (severity ${request.severity}${request.drill ? ", drill" : ""}).`,
-    "",
-    quoteBlock(request.justification, 1000),
-    "",
-    `Request hash \`${hash.slice(0, 16)}\`: approvals bind to exactly this content.`,
-    ...(incident
-      ? ["", incidentLine(incident)]
-      : request.incident
-        ? ["", "Incident link recorded as given (it names no GitHub issue)."]
-        : []),
-  ].join("\n");
+  const text = requestRecorded({
+    requester,
+    request,
+    hash,
+    ...(voided && state.hash !== hash ? { voidedBy: { editor, approvals: voided } } : {}),
+    incident,
+  });
   const recorded = await session.recordAndConfirm(
     `requested:${hash}:${session.chain.length}`,
     {
@@ -160,10 +157,7 @@ export async function handleRequestIssue(
     { stillCurrent },
   );
   if (!recorded.ok) {
-    await port.createComment(
-      issue.number,
-      `👎 **Refused (\`${recorded.refusal.code}\`)**: ${escapeInline(recorded.refusal.message, 400)}`,
-    );
+    await port.createComment(issue.number, intakeRefused(recorded.refusal.code, recorded.refusal.message));
     return;
   }
   // Closing the incident finds this request through the ledger (an issue of the ledger's owner only).
@@ -230,7 +224,7 @@ async function refuseIntake(
   const recorded = await session.record(
     `invalid:${field === "limits" ? "limit" : field}:${session.chain.length}`,
     { type: "invalid", actor: requester, errors: [{ field, message: refusal.message }] },
-    `👎 **Refused (\`${refusal.code}\`)**: ${escapeInline(refusal.message, maxLength)}`,
+    intakeRefused(refusal.code, refusal.message, maxLength),
     { stillCurrent },
   );
   if (recorded.ok) await session.publish();
@@ -282,30 +276,13 @@ async function refuseEditByOther(
   hash: string | null,
 ): Promise<void> {
   const recorded = session.state.hash;
-  const text = [
-    `👎 **Refused (\`edit_not_by_requester\`)**: ${mention(editor)} edited this request, but only ${mention(requester)}, who opened it, can change it.`,
-    "",
-    recorded
-      ? `The request stays as recorded (hash \`${recorded.slice(0, 16)}\`, shown in the status comment); approvals count for that, not for the edited text.`
-      : "Nothing was recorded from the edited text.",
-    `${mention(requester)}: if the request should change, edit the issue yourself. ${mention(editor)}: to ask for other access, open your own request.`,
-  ].join("\n");
+  const text = editNotByRequester({ editor, requester, recordedHash: recorded ?? null });
   const done = await session.record(
     `edit_refused:${editor.toLowerCase()}:${hash ?? "invalid"}:${session.chain.length}`,
     { type: "edit_refused", actor: editor, requester, hash },
     text,
   );
   if (done.ok) await session.publish();
-}
-
-function incidentLine(f: IncidentFinding): string {
-  const name = formatIssueRef(f.ref);
-  return {
-    open: `Incident ${name} is open.`,
-    closed: `⚠️ Incident ${name} is closed.`,
-    pull_request: `⚠️ ${name} is a pull request, not an issue.`,
-    unreadable: `⚠️ Breakglass cannot read ${name} (it does not exist, or the app is not installed there): recorded as given.`,
-  }[f.state];
 }
 
 function errorsKey(errors: FieldError[]): string {
@@ -315,24 +292,6 @@ function errorsKey(errors: FieldError[]): string {
 function lastInvalidKey(session: RequestSession): string | null {
   const last = [...session.events].reverse().find((e) => e.type === "invalid");
   return last && last.type === "invalid" ? errorsKey(last.errors) : null;
-}
-
-function invalidText(requester: string, errors: FieldError[]): string {
-  return [
-    `✏️ ${mention(requester)}, this request cannot be considered yet. Edit the issue body to fix:`,
-    "",
-    ...errors.map((e) => `- **${escapeInline(e.field, 40)}**: ${escapeInline(e.message, 500)}`),
-    "",
-    "_Nothing is lost: the request is checked again each time you edit it._",
-  ].join("\n");
-}
-
-function policyBrokenText(lines: string[]): string {
-  return [
-    "🚨 The repository's Breakglass policies are invalid, so no request can be decided. Policy owners must fix:",
-    "",
-    ...lines.map((l) => `- ${escapeInline(l, 300)}`),
-  ].join("\n");
 }
 
 /**

@@ -1,4 +1,4 @@
-import { escapeInline, mention } from "../../core/markdown.ts";
+import { mention } from "../../core/markdown.ts";
 import { outstandingItems } from "../../core/review-progress.ts";
 import { whoMayTick } from "../../core/review-rules.ts";
 import { selfReviewers } from "../../core/review-items.ts";
@@ -7,6 +7,7 @@ import type { BreakglassDeps } from "../infra/deps.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import { opensReview } from "../infra/request-recognition.ts";
 import { itemsOfReview, openReviewSession } from "./review-issue.ts";
+import { reviewReopened, reviewReopenedWithoutTitle } from "../../core/messages/review-messages.ts";
 
 /**
  * `issues.closed` on a post-event review the app opened: refused (reopened with a comment) while an
@@ -26,11 +27,7 @@ export async function handleReviewClose(
   if (!session) {
     // Our review issue whose title no longer names its request: the body is all there is to go by.
     if (!readTaskItems(issue.body).some((t) => !t.checked)) return;
-    await reopen(
-      port,
-      issue,
-      `↩️ ${mention(closer)}: this review still has unchecked items, so it was reopened. Its title no longer names the request it reviews (\`[breakglass audit] Review #<request> …\`): restore the title, then check the items or have someone else \`/waive\` them.`,
-    );
+    await reopen(port, issue, reviewReopenedWithoutTitle(closer));
     return;
   }
   const { state } = session;
@@ -41,16 +38,11 @@ export async function handleReviewClose(
   await reopen(
     port,
     issue,
-    [
-      `↩️ ${mention(closer)}: this review still has unchecked items (${outstanding.length} not done), so it was reopened.`,
-      "",
-      ...outstanding.map(
-        ({ item, why }) =>
-          `- “${escapeInline(item, 200)}”: ${why === "unchecked" ? "not checked" : "checked, but nobody is recorded as ticking it"}. ${escapeInline(`Only ${whoMayTick(state, item)} may tick it.`, 300)}`,
-      ),
-      "",
-      `Tick them, or have a person with write access other than ${selves} comment \`/waive <why they do not apply>\` first.`,
-    ].join("\n"),
+    reviewReopened({
+      closer,
+      outstanding: outstanding.map(({ item, why }) => ({ item, why, whoMayTick: whoMayTick(state, item) })),
+      selves,
+    }),
   );
 }
 

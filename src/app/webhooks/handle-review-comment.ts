@@ -1,9 +1,10 @@
 import { leadingCommand } from "../../core/commands.ts";
-import { escapeInline, mention, quoteBlock } from "../../core/markdown.ts";
 import { decideWaiver } from "../../core/review-rules.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "../../github/github-port.ts";
 import { openReviewSession, reviewedRequestNumber } from "./review-issue.ts";
+import { reviewWaived, reviewWaiverAccepted } from "../../core/messages/review-messages.ts";
+import { commandRefused } from "../../core/messages/command-messages.ts";
 
 /** True when a new comment on this issue could be a review command (cheap, before any lock or read). */
 export const mayBeReviewCommand = (
@@ -31,7 +32,6 @@ export async function handleReviewComment(
   const session = await openReviewSession(deps, port, issue);
   if (!session) return;
   await port.react(comment.id, "eyes");
-  const who = mention(comment.user.login);
   const decided = command.glued
     ? {
         ok: false as const,
@@ -45,20 +45,14 @@ export async function handleReviewComment(
     ? await session.record(
         `comment:${comment.id}`,
         decided.value,
-        `🟰 ${who} waived the rest of the post-event review #${issue.number}.\n\n${quoteBlock(command.args, 1000)}`,
+        reviewWaived(comment.user.login, issue.number, command.args),
       )
     : { ok: false as const, refusal: decided.error };
   if (!recorded.ok) {
     await port.react(comment.id, "-1");
-    await port.createComment(
-      issue.number,
-      `👎 ${who} — refused (\`${recorded.refusal.code}\`): ${escapeInline(recorded.refusal.message, 600)}`,
-    );
+    await port.createComment(issue.number, commandRefused(comment.user.login, recorded.refusal));
     return;
   }
   await port.react(comment.id, "rocket");
-  await port.createComment(
-    issue.number,
-    `✅ ${who} waived the remaining items: this review may be closed. The waiver is recorded on #${session.number}.`,
-  );
+  await port.createComment(issue.number, reviewWaiverAccepted(comment.user.login, session.number));
 }

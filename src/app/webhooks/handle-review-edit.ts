@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { escapeInline, mention } from "../../core/markdown.ts";
 import type { Refusal } from "../../core/refusal.ts";
 import { reviewItemText } from "../../core/review-items.ts";
 import { reviewEditChanges } from "../../core/review-progress.ts";
@@ -8,6 +7,11 @@ import { uncheckTaskItems } from "../../core/task-list.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import { itemsOfReview, openReviewSession } from "./review-issue.ts";
+import {
+  reviewItemTicked,
+  reviewItemUnticked,
+  reviewTicksUndone,
+} from "../../core/messages/review-messages.ts";
 
 export interface ReviewEdit {
   /** `sender` of the `issues.edited` webhook: who GitHub says made this edit. */
@@ -38,7 +42,6 @@ export async function handleReviewEdit(
   const changes = reviewEditChanges(items, session.state.review, edit.before, issue.body);
   if (!changes.ticked.length && !changes.unticked.length && !changes.unattributed.length) return;
   const actor = await session.actor(edit.sender);
-  const who = mention(edit.sender.login);
   const id = (what: string, item: string) =>
     `review:${issue.number}:${what}:${createHash("sha256").update(`${edit.editKey}\n${edit.sender.login}\n${item}`).digest("hex").slice(0, 24)}`;
   const refused: Array<{ item: string; refusal: Refusal }> = [];
@@ -48,7 +51,7 @@ export async function handleReviewEdit(
       ? await session.record(
           id("checked", item),
           decided.value,
-          `☑️ ${who} ticked “${escapeInline(item, 200)}” on the post-event review #${issue.number}.`,
+          reviewItemTicked(edit.sender.login, item, issue.number),
         )
       : { ok: false as const, refusal: decided.error };
     if (!recorded.ok) refused.push({ item, refusal: recorded.refusal });
@@ -57,7 +60,7 @@ export async function handleReviewEdit(
     await session.record(
       id("unchecked", item),
       { type: "review_item_unchecked", actor: edit.sender.login, issue: issue.number, item },
-      `⬜ ${who} unticked “${escapeInline(item, 200)}” on the post-event review #${issue.number}.`,
+      reviewItemUnticked(edit.sender.login, item, issue.number),
     );
   }
   const undo = [...refused.map((r) => r.item), ...changes.unattributed];
@@ -66,18 +69,15 @@ export async function handleReviewEdit(
   const current = await port.getIssue(issue.number);
   const unticked = uncheckTaskItems(current.body, new Set(undo.map(reviewItemText)));
   if (unticked !== current.body) await port.updateIssue(issue.number, { body: unticked });
-  const lines = [
-    ...refused.map(
-      (r) =>
-        `- “${escapeInline(r.item, 200)}” — refused (\`${r.refusal.code}\`): ${escapeInline(r.refusal.message, 400)}`,
-    ),
-    ...changes.unattributed.map(
-      (item) =>
-        `- “${escapeInline(item, 200)}” — refused (\`unattributed_tick\`): nobody is recorded as ticking it, so it does not count. ${escapeInline(`Only ${whoMayTick(session.state, item)} may tick it`, 300)}: tick it again.`,
-    ),
-  ];
   await port.createComment(
     issue.number,
-    `↩️ ${who}: un-ticked ${undo.length === 1 ? "an item" : `${undo.length} items`} of this review.\n\n${lines.join("\n")}`,
+    reviewTicksUndone({
+      who: edit.sender.login,
+      refused: refused.map((r) => ({ item: r.item, code: r.refusal.code, message: r.refusal.message })),
+      unattributed: changes.unattributed.map((item) => ({
+        item,
+        whoMayTick: whoMayTick(session.state, item),
+      })),
+    }),
   );
 }

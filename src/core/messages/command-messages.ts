@@ -6,11 +6,10 @@
  */
 import { formatDuration } from "../duration.ts";
 import { escapeInline, mention, quoteBlock } from "../markdown.ts";
-import type { Refusal } from "../refusal.ts";
 import type { StepUpProof } from "../step-up.ts";
 
 /** The answer to a command the rules refused: who, the reason code, what to do. */
-export const commandRefused = (who: string, refusal: Refusal): string =>
+export const commandRefused = (who: string, refusal: { code: string; message: string }): string =>
   `👎 ${mention(who)} — refused (\`${refusal.code}\`): ${escapeInline(refusal.message, 600)}`;
 
 /** The line before the command list when a comment's command is not one of ours. */

@@ -97,3 +97,13 @@ export const orphanRevoked = (credentialId: string, provider: string): string =>
 
 export const resealed = (keyId: string): string =>
   `🔑 The app's seal key was rotated: this grant's revocation handle is now sealed under the new key (\`${keyId}\`). Nothing else changed.`;
+
+/** Two replicas granted at the same moment: this run's credential lost and never left the app. */
+export const grantLostRace = (input: {
+  runId: string;
+  credentialId: string;
+  /** The run whose grant counts, when known. */
+  winnerRun: string | null;
+  undone: string;
+}): string =>
+  `↩️ The grant to run ${escapeInline(input.runId, 30)} (credential \`${escapeInline(input.credentialId, 80)}\`) lost a race with ${input.winnerRun !== null ? `run ${escapeInline(input.winnerRun, 40)}` : "another run"} and was ${input.undone === "revoked at once" ? "revoked before it was handed out" : `never handed out; it was ${escapeInline(input.undone, 300)}`}. The request is granted once.`;

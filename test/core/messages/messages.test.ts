@@ -4,6 +4,8 @@ import * as approval from "../../../src/core/messages/approval-messages.ts";
 import * as command from "../../../src/core/messages/command-messages.ts";
 import * as grant from "../../../src/core/messages/grant-messages.ts";
 import * as record from "../../../src/core/messages/record-messages.ts";
+import * as request from "../../../src/core/messages/request-messages.ts";
+import * as review from "../../../src/core/messages/review-messages.ts";
 import type { StepUpProof } from "../../../src/core/step-up.ts";
 
 /** Text a writer controls: a reason, a note, an error a provider echoed, a branch name. */
@@ -126,6 +128,80 @@ describe("messages the app posts", () => {
     );
   });
 
+  it("says what a request asks for, or what a retroactive record records, and the hash approvals bind to", () => {
+    const base = {
+      resource: "prod-db",
+      role: "read",
+      duration_seconds: 1800,
+      severity: "high" as const,
+      justification: "Disk full.",
+      incident: null,
+      drill: false,
+    };
+    assert.equal(
+      request.requestRecorded({
+        requester: "dave",
+        request: base,
+        hash: "0123456789abcdef99",
+        incident: null,
+      }),
+      "📝 @dave requests `read` on `prod-db` for 30m (severity high).\n\n> Disk full.\n\nRequest hash `0123456789abcdef`: approvals bind to exactly this content.",
+    );
+    const retro = request.requestRecorded({
+      requester: "dave",
+      request: {
+        ...base,
+        retroactive: { started_at: "2026-12-01T00:00:00Z", ended_at: "2026-12-01T01:00:00Z" },
+      },
+      hash: "ab",
+      incident: null,
+    });
+    assert.match(
+      retro,
+      /^📝 @dave records \*\*retroactively\*\* access taken outside Breakglass: `read` on `prod-db` from 2026-12-01T00:00:00Z to 2026-12-01T01:00:00Z .*\*\*No credentials are issued/,
+    );
+    assert.match(
+      request.requestRecorded({
+        requester: "dave",
+        request: base,
+        hash: "ab",
+        voidedBy: { editor: "erin", approvals: 2 },
+        incident: null,
+      }),
+      /^✏️ The request was edited by @erin; \*\*2 earlier approval\(s\) no longer count\*\*/,
+    );
+  });
+
+  it("says singular and plural right for ticks put back on a review", () => {
+    assert.match(
+      review.reviewTicksUndone({
+        who: "erin",
+        refused: [{ item: "Rotate keys", code: "self_review", message: "not yours" }],
+        unattributed: [],
+      }),
+      /^↩️ @erin: un-ticked an item of this review\.\n\n- “Rotate keys” — refused \(`self_review`\): not yours$/,
+    );
+    assert.match(
+      review.reviewTicksUndone({
+        who: "erin",
+        refused: [],
+        unattributed: [
+          { item: "a", whoMayTick: "@sam" },
+          { item: "b", whoMayTick: "@sam" },
+        ],
+      }),
+      /un-ticked 2 items of this review/,
+    );
+    assert.equal(
+      review.accessReviewConfirmed("sam", [], ["prod-db"]),
+      "@sam: someone else confirmed these first. Still to confirm: `prod-db`.",
+    );
+    assert.equal(
+      review.accessReviewConfirmed("sam", ["prod-db"], []),
+      "✅ @sam confirmed `prod-db`. Every resource is confirmed: the review is complete.",
+    );
+  });
+
   it("lists voided approvals with their reasons and what is left", () => {
     const text = approval.approvalsVoided(
       { voided: [{ actor: "erin", reason: "not_codeowner" }], required: 2, complete: false } as never,
@@ -220,6 +296,72 @@ describe("messages the app posts", () => {
           ledgerLocation: "L",
           status: "active",
         }),
+      ],
+      [
+        "requestRecorded",
+        request.requestRecorded({
+          requester: HOSTILE,
+          request: {
+            resource: HOSTILE,
+            role: HOSTILE,
+            duration_seconds: 600,
+            severity: "high",
+            justification: HOSTILE,
+            incident: HOSTILE,
+            drill: false,
+          },
+          hash: "h",
+          voidedBy: { editor: HOSTILE, approvals: 1 },
+          incident: null,
+        }),
+      ],
+      [
+        "requestRecorded retro",
+        request.requestRecorded({
+          requester: HOSTILE,
+          request: {
+            resource: HOSTILE,
+            role: HOSTILE,
+            duration_seconds: 600,
+            severity: "high",
+            justification: HOSTILE,
+            incident: null,
+            drill: false,
+            retroactive: { started_at: "2026-12-01T00:00:00Z", ended_at: "2026-12-01T01:00:00Z" },
+          },
+          hash: "h",
+          incident: null,
+        }),
+      ],
+      ["intakeRefused", request.intakeRefused("c", HOSTILE)],
+      [
+        "editNotByRequester",
+        request.editNotByRequester({ editor: HOSTILE, requester: HOSTILE, recordedHash: "abc" }),
+      ],
+      ["invalidRequest", request.invalidRequest(HOSTILE, [{ field: HOSTILE, message: HOSTILE }])],
+      ["policiesBroken", request.policiesBroken([HOSTILE])],
+      [
+        "reviewReopened",
+        review.reviewReopened({
+          closer: HOSTILE,
+          outstanding: [{ item: HOSTILE, why: "unattributed", whoMayTick: HOSTILE }],
+          selves: "@a",
+        }),
+      ],
+      [
+        "reviewTicksUndone",
+        review.reviewTicksUndone({
+          who: HOSTILE,
+          refused: [{ item: HOSTILE, code: "c", message: HOSTILE }],
+          unattributed: [{ item: HOSTILE, whoMayTick: HOSTILE }],
+        }),
+      ],
+      ["reviewWaived", review.reviewWaived(HOSTILE, 3, HOSTILE)],
+      ["accessReviewConfirmed", review.accessReviewConfirmed(HOSTILE, [HOSTILE], [HOSTILE])],
+      ["accessReviewReopened", review.accessReviewReopened(HOSTILE, [HOSTILE])],
+      [
+        "grantLostRace",
+        grant.grantLostRace({ runId: HOSTILE, credentialId: HOSTILE, winnerRun: HOSTILE, undone: HOSTILE }),
       ],
     ];
     for (const [name, text] of cases) assertNeutral(text, name);
