@@ -24,7 +24,11 @@ import type { AuditEntry } from "../../src/core/audit-chain.ts";
 import type { WebAuthnProof } from "../../src/core/step-up.ts";
 import type { CredentialProvider } from "../../src/providers/provider.ts";
 import { SESSION_COOKIE } from "../../src/app/http/dashboard/github-sign-in.ts";
-import { readPasskeys } from "../../src/app/http/passkeys/passkey-records.ts";
+import {
+  readPasskeys,
+  recordPasskey,
+  type PasskeyEvent,
+} from "../../src/app/http/passkeys/passkey-records.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
 import { SESSION_COOKIE as GITHUB_SESSION } from "../../src/sandbox/github/oauth-web-flow.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
@@ -726,6 +730,27 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       checked: 2,
       breaks: [],
     });
+  });
+
+  it("a passkey registered before activation existed (its record names no waiting period) waits the default 24 hours from its registration", async () => {
+    const port = (await sb.app.portFor(owner, repo))!;
+    const legacy = {
+      type: "passkey_registered",
+      actor: "mallory",
+      login: "mallory",
+      credential_id: "bGVnYWN5LXBhc3NrZXktaWQ",
+      public_key: "AA",
+      counter: 0,
+      device_type: "singleDevice",
+      attestation: "packed",
+      aaguid: CHROMIUM_VIRTUAL_AAGUID,
+      hardware: true,
+    } as unknown as PasskeyEvent;
+    assert.deepEqual(await recordPasskey(sb.app.deps, port, "mallory", "legacy", legacy, "legacy"), {
+      ok: true,
+    });
+    const [key] = (await readPasskeys(sb.app.deps, port, "mallory")).passkeys;
+    assert.equal(Date.parse(key!.active_from) - Date.parse(key!.registered_at), 24 * 3600 * 1000);
   });
 
   it("A202 without confirmation a passkey becomes active when its waiting period ends; the activation is recorded and audit verify checks it", async () => {

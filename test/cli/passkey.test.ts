@@ -47,6 +47,14 @@ test("prints an SSH signature (namespace breakglass) over owner, login and crede
   assert.match(verified, /Good "breakglass" signature for grace/);
 });
 
+test("a credential id that starts with a dash is the credential, not an option", async () => {
+  const { x, cli } = io();
+  const dashed = "-6Jx_ZQm2l3zP0qsVbL9aw";
+  assert.equal(await run(["confirm", "acme", dashed, "--login", "grace", "--key", join(dir, "key")], cli), 0);
+  assert.match(x.out, /^-----BEGIN SSH SIGNATURE-----/);
+  assert.match(x.err, /Confirming passkey -6Jx_ZQm2l3zP0qs/);
+});
+
 test("each wrong use says what to write", async () => {
   const cases: Array<[string[], RegExp]> = [
     [[], /say what to do: breakglass passkey confirm/],
