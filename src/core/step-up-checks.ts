@@ -30,16 +30,17 @@ export function stepUpProblems(
         message:
           "allows break-glass with `webauthn` as the only step-up, but a self-approval cannot be made with a passkey (only a comment can break the glass): every `/break-glass` would be refused `step_up_required`. Add `ssh-signature` to `break_glass.step_up` (or `approvals.step_up`, which it inherits), or set `break_glass.allowed: false`.",
       });
-    for (const [where, s] of [
-      ["approvals", approvals],
-      ["break_glass", p.break_glass.allowed ? p.break_glass.step_up : undefined],
-    ] as const)
-      if (s?.require_hardware_key && s.methods.includes("webauthn") && !s.hardware_aaguids?.length)
-        problems.push({
-          file: p.path,
-          line: line(/^\s+require_hardware_key:/),
-          message: `requires hardware keys with \`webauthn\` in \`${where}.step_up\` but lists no \`approvals.hardware_aaguids\`, so no passkey counts as a hardware key (\`step_up_not_hardware\`): list the AAGUIDs of the security-key models you trust${s.methods.includes("ssh-signature") ? ", or approve with `ssh-keygen -t ed25519-sk` keys only" : ""}.`,
-        });
+    // Only approvals take passkeys (break-glass is a comment), so only their hardware rule needs the list.
+    if (
+      approvals?.require_hardware_key &&
+      approvals.methods.includes("webauthn") &&
+      !approvals.hardware_aaguids?.length
+    )
+      problems.push({
+        file: p.path,
+        line: line(/^\s+require_hardware_key:/),
+        message: `requires hardware keys with \`webauthn\` in \`approvals.step_up\` but lists no \`approvals.hardware_aaguids\`, so no passkey counts as a hardware key (\`step_up_not_hardware\`): list the AAGUIDs of the security-key models you trust${approvals.methods.includes("ssh-signature") ? ", or approve with `ssh-keygen -t ed25519-sk` keys only" : ""}.`,
+      });
   }
   return problems;
 }
