@@ -195,7 +195,7 @@ const notifyTarget = object(
 );
 
 const stepUp = (who: string): JsonSchema => ({
-  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey or security key, registered on the app's /breakglass/passkeys page and used on its /breakglass/approve/<owner>/<repo>/<N> page, with Sign in with GitHub; approvals of requests only, not yet extensions or break-glass). A list means any of them.`,
+  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey or security key, registered on the app's /breakglass/passkeys page and used on its /breakglass/approve/<owner>/<repo>/<N> page, with Sign in with GitHub; approvals of requests and of pending extensions, not break-glass, which only a comment can carry). A list means any of them.`,
   oneOf: [
     { enum: ["none", "ssh-signature", "webauthn"], description: "One method, or none." },
     {

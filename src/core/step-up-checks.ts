@@ -6,9 +6,9 @@ const passkeyOnly = (s: StepUp | undefined): boolean =>
 
 /**
  * Step-up settings that cannot work as written, for `breakglass validate` and the policy PR check. A
- * passkey approves requests on the app's page only: not an `/extend` nor a break-glass
- * self-approval, so a policy that allows those with `webauthn` as the only method fails closed on
- * them; and `require_hardware_key` with passkeys needs the models it trusts (`hardware_aaguids`).
+ * passkey approves requests and extensions on the app's page, but a break-glass self-approval is a
+ * comment, so a policy that allows break-glass with `webauthn` as the only method fails closed on it;
+ * and `require_hardware_key` with passkeys needs the models it trusts (`hardware_aaguids`).
  */
 export function stepUpProblems(
   policies: Iterable<Policy>,
@@ -30,23 +30,17 @@ export function stepUpProblems(
         message:
           "allows break-glass with `webauthn` as the only step-up, but a self-approval cannot be made with a passkey (only a comment can break the glass): every `/break-glass` would be refused `step_up_required`. Add `ssh-signature` to `break_glass.step_up` (or `approvals.step_up`, which it inherits), or set `break_glass.allowed: false`.",
       });
-    if (p.extend.requires_approval && passkeyOnly(approvals))
+    // Only approvals take passkeys (break-glass is a comment), so only their hardware rule needs the list.
+    if (
+      approvals?.require_hardware_key &&
+      approvals.methods.includes("webauthn") &&
+      !approvals.hardware_aaguids?.length
+    )
       problems.push({
         file: p.path,
-        line: line(/^\s+step_up:/),
-        message:
-          "requires approval of extensions with `webauthn` as the only step-up, but the passkey page approves requests, not extensions: no `/extend` could ever be approved. Add `ssh-signature` to `approvals.step_up` (`breakglass approve` signs a waiting extension), or set `extend.requires_approval: false`.",
+        line: line(/^\s+require_hardware_key:/),
+        message: `requires hardware keys with \`webauthn\` in \`approvals.step_up\` but lists no \`approvals.hardware_aaguids\`, so no passkey counts as a hardware key (\`step_up_not_hardware\`): list the AAGUIDs of the security-key models you trust${approvals.methods.includes("ssh-signature") ? ", or approve with `ssh-keygen -t ed25519-sk` keys only" : ""}.`,
       });
-    for (const [where, s] of [
-      ["approvals", approvals],
-      ["break_glass", p.break_glass.allowed ? p.break_glass.step_up : undefined],
-    ] as const)
-      if (s?.require_hardware_key && s.methods.includes("webauthn") && !s.hardware_aaguids?.length)
-        problems.push({
-          file: p.path,
-          line: line(/^\s+require_hardware_key:/),
-          message: `requires hardware keys with \`webauthn\` in \`${where}.step_up\` but lists no \`approvals.hardware_aaguids\`, so no passkey counts as a hardware key (\`step_up_not_hardware\`): list the AAGUIDs of the security-key models you trust${s.methods.includes("ssh-signature") ? ", or approve with `ssh-keygen -t ed25519-sk` keys only" : ""}.`,
-        });
   }
   return problems;
 }

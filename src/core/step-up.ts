@@ -172,13 +172,13 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
     // A comment can carry only an SSH signature; a passkey is used on the app's own approval page.
     return err({
       code: "step_up_required",
-      message: `This policy accepts only a passkey (\`webauthn\`) as step-up, which a comment cannot carry. ${input.kind === "approve" && input.approvePage ? `Approve on ${input.approvePage} with your passkey or security key (register one first at its /breakglass/passkeys page).` : "Ask the policy's owners to add `ssh-signature` to its `step_up`."}`,
+      message: `This policy accepts only a passkey (\`webauthn\`) as step-up, which a comment cannot carry. ${input.kind !== "break-glass" && input.approvePage ? `Approve ${input.kind === "extend" ? "the extension " : ""}on ${input.approvePage} with your passkey or security key (register one first at its /breakglass/passkeys page).` : "A break-glass self-approval cannot be made with a passkey: ask the policy's owners to add `ssh-signature` to its `step_up`."}`,
     });
   }
   if (!hasArmoredSignature(input.body)) {
     return err({
       code: "step_up_required",
-      message: `This policy requires step-up proof: a plain comment is not enough. To ${ACTION[input.kind]}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}${methods.includes("webauthn") && input.kind === "approve" && input.approvePage ? `; or approve with a passkey on ${input.approvePage}` : ""}.`,
+      message: `This policy requires step-up proof: a plain comment is not enough. To ${ACTION[input.kind]}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}${methods.includes("webauthn") && input.kind !== "break-glass" && input.approvePage ? `; or approve with a passkey on ${input.approvePage}` : ""}.`,
     });
   }
   const message = stepUpMessage(input.kind, input.repository, input.issue, input.hash);

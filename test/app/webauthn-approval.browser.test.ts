@@ -22,8 +22,13 @@ import { run as passkeyCommand } from "../../src/cli/commands/passkey.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import type { AuditEntry } from "../../src/core/audit-chain.ts";
 import type { WebAuthnProof } from "../../src/core/step-up.ts";
+import type { CredentialProvider } from "../../src/providers/provider.ts";
 import { SESSION_COOKIE } from "../../src/app/http/dashboard/github-sign-in.ts";
-import { readPasskeys } from "../../src/app/http/passkeys/passkey-records.ts";
+import {
+  readPasskeys,
+  recordPasskey,
+  type PasskeyEvent,
+} from "../../src/app/http/passkeys/passkey-records.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
 import { SESSION_COOKIE as GITHUB_SESSION } from "../../src/sandbox/github/oauth-web-flow.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
@@ -55,6 +60,31 @@ const hardwarePolicy = readFileSync("policies/model-rollback.yml", "utf8").repla
   /^approvals:\n/m,
   "approvals:\n  step_up: webauthn\n  require_hardware_key: true\n  hardware_aaguids: [cb69481e-8ff7-4039-93ec-0a2729a154a8]\n",
 );
+// The guardrail policy on a provider that extends credentials in place, so an /extend can be approved.
+const EXTENDABLE = "model-extendable";
+const extendablePolicy = policy
+  .replace("provider: jwt", "provider: postgres")
+  .replace(/settings:\n(?: {6}.*\n)+/, "settings:\n      grant_role: bg_model_ops\n");
+const extended: Array<{ id: string; expiresAt: number }> = [];
+const extendable: CredentialProvider = {
+  name: "postgres",
+  async mint(request) {
+    return {
+      credentialId: `ext_${request.issue}`,
+      expiresAt: request.expiresAt,
+      secrets: { EXTENDABLE_SECRET: `s-${request.issue}` },
+      outputs: {},
+    };
+  },
+  async revoke() {},
+  async verifyRevoked() {
+    return { revoked: true, evidence: "gone" };
+  },
+  async extend(ref, expiresAt) {
+    extended.push({ id: ref.credentialId, expiresAt });
+    return expiresAt;
+  },
+};
 const rollback = { resource: "model-rollback", role: "rollback", duration: "30m", severity: "high" } as const;
 const form = {
   resource: "model-guardrail-override",
@@ -97,7 +127,9 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       files: {
         "policies/model-guardrail-override.yml": policy,
         "policies/model-rollback.yml": hardwarePolicy,
+        [`policies/${EXTENDABLE}.yml`]: extendablePolicy,
       },
+      providers: { postgres: extendable },
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -652,6 +684,73 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     assert.equal(posted.length, 10, "bounded");
     assert.match(posted.at(-1)!, /further ones are only shown on the page/);
     assert.equal((await historyOf(sb, n)).state.refused_page_approvals, 10);
+  });
+
+  it("A208 a pending /extend of a live grant is approved on the page with a passkey, signed over the extension's hash; audit verify re-checks it", async () => {
+    const heidi = await person("heidi");
+    await registerActive(heidi, "heidi");
+    const n = await openRequest(sb, "tina", { ...form, resource: EXTENDABLE });
+    assert.match((await approveOnPage(heidi, n)).result, /^Approved/);
+    const run = await sb.runGrantWorkflow(n);
+    assert.equal(run.exitCode, 0, run.stderr);
+    await say(sb, "tina", n, "/extend 30m the rollback is still running");
+    const before = await historyOf(sb, n);
+    assert.equal(before.state.status, "active");
+    const extension = before.state.extension!;
+    assert.ok(extension, "an extension is waiting");
+    await heidi.page.goto(local(`/breakglass/approve/${owner}/${repo}/${n}`));
+    assert.equal(await heidi.page.locator("#extension-hash").innerText(), extension.hash);
+    assert.equal(
+      await heidi.page.locator("#approve").innerText(),
+      "Approve the extension with a security key",
+    );
+    const done = await approveOnPage(heidi, n);
+    assert.match(done.result, /^Approved: the request is active/, done.result);
+    const h = await historyOf(sb, n);
+    const record = h.events.find((e) => e.type === "extension_approved");
+    assert.ok(
+      record?.type === "extension_approved" && record.step_up?.method === "webauthn",
+      "recorded with the assertion",
+    );
+    assert.equal(record.hash, extension.hash);
+    assert.ok(
+      h.events.some((e) => e.type === "extended"),
+      "the grant was extended",
+    );
+    assert.equal(
+      Date.parse(h.state.grant!.expires_at),
+      Date.parse(before.state.grant!.expires_at) + 30 * 60_000,
+    );
+    assert.equal(extended.at(-1)?.id, `ext_${n}`, "the provider moved the credential's own expiry");
+    assert.ok(
+      (await appTexts(sb, n)).some((t) => /^✅ @heidi with a security key approved the extension\./.test(t)),
+    );
+    const entries = h.chain.map((e) => e.entry);
+    assert.deepEqual(await checkStepUpProofs(entries, { repo: sb.repository, issue: n }), {
+      checked: 2,
+      breaks: [],
+    });
+  });
+
+  it("a passkey registered before activation existed (its record names no waiting period) waits the default 24 hours from its registration", async () => {
+    const port = (await sb.app.portFor(owner, repo))!;
+    const legacy = {
+      type: "passkey_registered",
+      actor: "mallory",
+      login: "mallory",
+      credential_id: "bGVnYWN5LXBhc3NrZXktaWQ",
+      public_key: "AA",
+      counter: 0,
+      device_type: "singleDevice",
+      attestation: "packed",
+      aaguid: CHROMIUM_VIRTUAL_AAGUID,
+      hardware: true,
+    } as unknown as PasskeyEvent;
+    assert.deepEqual(await recordPasskey(sb.app.deps, port, "mallory", "legacy", legacy, "legacy"), {
+      ok: true,
+    });
+    const [key] = (await readPasskeys(sb.app.deps, port, "mallory")).passkeys;
+    assert.equal(Date.parse(key!.active_from) - Date.parse(key!.registered_at), 24 * 3600 * 1000);
   });
 
   it("A202 without confirmation a passkey becomes active when its waiting period ends; the activation is recorded and audit verify checks it", async () => {

@@ -43,6 +43,7 @@ const WRONG_FLAG: Record<string, string[][]> = {
   aws: [["trust-policy", "--no-such-flag"]],
   approve: [["acme/ops#1", "--no-such-flag"]],
   "break-glass": [["acme/ops#1", "--no-such-flag"]],
+  passkey: [["confirm", "acme", "AAAAAAAAAAAAAAAAAAAAAA", "--no-such-flag"]],
 };
 
 test("every command answers a wrong flag with one line saying what to write, then its usage, exit 2", async () => {
@@ -111,7 +112,7 @@ test("an unknown command names the one meant, or lists them; no command at all p
 
   assert.match(
     unknown.err(),
-    /^breakglass: unknown command "frobnicate": use one of codeowners, request, retro, credentials, done, validate, simulate, demo, init, audit, approve, break-glass, aws\.\n/,
+    /^breakglass: unknown command "frobnicate": use one of codeowners, request, retro, credentials, done, validate, simulate, demo, init, audit, approve, break-glass, passkey, aws\.\n/,
   );
   const flag = fakeIO();
   assert.equal(await main(["--verbose"], flag), 2);

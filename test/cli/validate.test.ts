@@ -57,3 +57,32 @@ test("a broken policy fails validation with file and line; missing pieces are na
   });
   assert.equal(empty.length, 3);
 });
+
+test("step-up that cannot work as written: break-glass with passkeys only, hardware passkeys with no AAGUID list", () => {
+  const withRollback = (text: string) =>
+    validateRepository({
+      ...files,
+      policyFiles: files.policyFiles.map((f) =>
+        f.path === "policies/model-rollback.yml" ? { ...f, text } : f,
+      ),
+    })
+      .filter((p) => p.file === "policies/model-rollback.yml")
+      .map((p) => p.message);
+  const rollback = files.policyFiles.find((f) => f.path === "policies/model-rollback.yml")!.text;
+  const passkeyOnly = withRollback(
+    rollback.replace(
+      "  timeout: 15m\n",
+      "  timeout: 15m\n  step_up: webauthn\n  require_hardware_key: true\n",
+    ),
+  );
+  assert.equal(passkeyOnly.length, 2, passkeyOnly.join("\n"));
+  assert.match(passkeyOnly[0]!, /allows break-glass with `webauthn` as the only step-up/);
+  assert.match(passkeyOnly[1]!, /lists no `approvals.hardware_aaguids`/);
+  const listed = withRollback(
+    rollback.replace(
+      "  timeout: 15m\n",
+      "  timeout: 15m\n  step_up: [webauthn, ssh-signature]\n  require_hardware_key: true\n  hardware_aaguids: [cb69481e-8ff7-4039-93ec-0a2729a154a8]\n",
+    ),
+  );
+  assert.deepEqual(listed, []);
+});

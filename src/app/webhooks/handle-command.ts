@@ -27,7 +27,6 @@ import { isRequestIssue } from "../infra/request-recognition.ts";
 import { RequestSession } from "../infra/request-session.ts";
 import { deferWrites } from "../infra/write-priority.ts";
 import { revokeGrant } from "../grant/revoke-grant.ts";
-import { credentialOf } from "../grant/credential-ref.ts";
 import { priorBreakGlassUses } from "./break-glass-usage.ts";
 import { approvalPostdatesRecord } from "../../core/approval-freshness.ts";
 import { approvalPolicyDigest } from "../../core/policy-digest.ts";
@@ -40,12 +39,11 @@ import {
   cancelled,
   commandRefused,
   denied,
-  extended,
-  extensionApproved,
   extensionAsked,
   statusPointer,
   unknownCommandIntro,
 } from "../../core/messages/command-messages.ts";
+import { approveExtension, extendCredential, recordExtension } from "./approve-extension.ts";
 
 /**
  * `issue_comment.created` on a request issue: the only way a command can take effect. A command
@@ -165,17 +163,7 @@ async function run(
           session.state.extension.hash,
         );
         if (proof && "code" in proof) return proof;
-        // The credential moves first: if the provider cannot, nothing is recorded and the extension
-        // stays pending, so the approval can be given again once the provider answers.
-        const moved = await extendCredential(session);
-        if (typeof moved !== "string") return moved;
-        const event =
-          decided.value.type === "extension_approved"
-            ? { ...decided.value, comment_id: comment.id, ...(proof ? { step_up: proof } : {}) }
-            : decided.value;
-        const recorded = await session.record(id, event, extensionApproved(who, proof));
-        if (!recorded.ok) return recorded.refusal;
-        return recordExtension(session, who, moved);
+        return approveExtension(session, { id, who, decided: decided.value, proof, commentId: comment.id });
       }
       const decided = decideApproval(session.state, actor, command.note || undefined);
       if (!decided.ok) return decided.error;
@@ -340,43 +328,6 @@ function viaAppRefusal(who: string, comment: IssueComment): Refusal {
     code: "posted_via_app",
     message: `This comment was posted through ${app} on @${who}'s behalf, so it is not taken as a command: an integration can post in a person's name without them writing it. Write the command yourself in a new comment on GitHub${comment.app_slug ? `, or ask the policy owners to list ${comment.app_slug} under commands_via_apps in the policy` : ""}.`,
   };
-}
-
-/** Moves the live credential's own expiry by the pending extension; returns the new expiry (ISO). */
-async function extendCredential(session: RequestSession): Promise<string | Refusal> {
-  const { grant, extension } = session.state;
-  if (!grant || !extension)
-    return { code: "no_extension_pending", message: "There is no extension waiting." };
-  try {
-    const { provider, ref } = credentialOf(session);
-    if (!provider.extend) throw new Error(`the ${grant.provider} provider cannot extend credentials`);
-    const wanted = Date.parse(grant.expires_at) + extension.seconds * 1000;
-    return new Date(Math.min(wanted, await provider.extend(ref, wanted))).toISOString();
-  } catch (error) {
-    return {
-      code: "extension_failed",
-      message: `The credential could not be extended (${(error as Error).message.slice(0, 300)}); the grant is unchanged and still ends at ${grant.expires_at}. Approve again once the provider answers.`,
-    };
-  }
-}
-
-/** Records the extension the credential already received; other grants, even for the same resource, are untouched. */
-async function recordExtension(
-  session: RequestSession,
-  approvedBy: string,
-  expires: string,
-): Promise<"done" | Refusal> {
-  const { grant, extension } = session.state;
-  if (!grant || !extension)
-    return { code: "no_extension_pending", message: "There is no extension waiting." };
-  const recorded = await session.record(
-    `extended:${grant.grant_id}:${session.state.extensions.length}`,
-    { type: "extended", actor: approvedBy, grant_id: grant.grant_id, expires_at: expires },
-    extended(expires, extension.seconds),
-  );
-  if (!recorded.ok) return recorded.refusal;
-  session.deps.scheduler?.schedule(session.port, session.number, Date.parse(expires));
-  return "done";
 }
 
 export type { IssueComment };

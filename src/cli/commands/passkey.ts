@@ -26,7 +26,15 @@ Key type: Signing Key), exactly as for \`breakglass approve\`.
 const OWNER = /^[A-Za-z0-9-]{1,39}$/;
 const LOGIN = /^[A-Za-z0-9-]{1,39}$/;
 
+const KNOWN_OPTION = /^(--login|--key|--help|-h)(=|$)/;
+
 export async function run(args: string[], io: CliIO, deps: ApproveDeps = {}): Promise<number> {
+  // A credential id is base64url and may start with "-": in its place after the owner it is never an option.
+  let given: string | undefined;
+  if (args[0] === "confirm" && args.length >= 3 && args[2] !== "--" && !KNOWN_OPTION.test(args[2]!)) {
+    given = args[2];
+    args = [args[0], args[1]!, ...args.slice(3)];
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -47,7 +55,8 @@ export async function run(args: string[], io: CliIO, deps: ApproveDeps = {}): Pr
     io.stdout(HELP);
     return 0;
   }
-  const [sub, owner, credential, ...extra] = positionals;
+  const [sub, owner, ...rest] = positionals;
+  const [credential, ...extra] = given === undefined ? rest : [given, ...rest];
   if (sub !== "confirm")
     throw new UsageError(
       `${sub === undefined ? "say what to do" : `unknown passkey command "${sub}"`}: breakglass passkey confirm <owner> <credential-id> --login <you> (see --help).`,

@@ -65,7 +65,8 @@ export function renderApprovePage(input: {
 }): string {
   const { state } = input;
   const r = state.request;
-  const waiting = state.status === "requested" && r && state.hash;
+  const extension = state.status === "active" ? state.extension : null;
+  const waiting = (state.status === "requested" || extension) && r && state.hash;
   const details = r
     ? `<table id="request">
 <tr><th>Requester</th><td>@${h(state.requester)}</td></tr>
@@ -77,7 +78,13 @@ export function renderApprovePage(input: {
 <tr><th>Incident</th><td>${h(r.incident ?? "—")}</td></tr>
 <tr><th>Request hash</th><td><code id="hash">${h(state.hash)}</code></td></tr>
 <tr><th>Approvals</th><td>${state.approvals.length} of ${state.required_approvals}</td></tr>
-</table>`
+${
+  extension
+    ? `<tr><th>Extension waiting</th><td>${h(formatDuration(extension.seconds))} more, asked by @${h(extension.actor)}: ${h(extension.reason)}</td></tr>
+<tr><th>Grant ends</th><td>${h(state.grant?.expires_at ?? "—")}</td></tr>
+<tr><th>Extension hash</th><td><code id="extension-hash">${h(extension.hash)}</code></td></tr>`
+    : ""
+}</table>`
     : "<p>No valid request is recorded on this issue.</p>";
   return page(
     `Approve ${input.repository}#${input.issue}`,
@@ -85,7 +92,7 @@ export function renderApprovePage(input: {
 <p>Signed in as @${h(input.login)}. This is the request exactly as the app recorded it; your security key signs its hash.</p>
 ${details}
 <p>Status: <strong id="status">${h(state.status.replace(/_/g, " "))}</strong></p>
-${waiting ? `<p><button id="approve" data-path="/breakglass/approve/${h(input.repository)}/${input.issue}">Approve with a security key</button></p>` : ""}
+${waiting ? `<p><button id="approve" data-path="/breakglass/approve/${h(input.repository)}/${input.issue}">${extension ? "Approve the extension with a security key" : "Approve with a security key"}</button></p>` : ""}
 <p id="result" role="status"></p>`,
     "approve.js",
   );

@@ -1,4 +1,5 @@
 import { appendEntry, verifyChain, type SignedEntry } from "../../../core/audit-chain.ts";
+import { DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS } from "../../../core/passkey-activation.ts";
 import type { SshSignatureProof } from "../../../core/step-up.ts";
 import type { BreakglassDeps } from "../../infra/deps.ts";
 import type { GitHubPort } from "../../../github/github-port.ts";
@@ -87,10 +88,13 @@ export async function readPasskeys(
       };
     if (event.type === "passkey_registered") {
       const { type: _t, actor: _a, login: _l, ...key } = event;
-      // A registration recorded before activation existed has no waiting period: it waits from its own time.
+      // A registration recorded before activation existed names no end of its waiting period: it waits
+      // the default from its own time, so one made with a stolen session just before the upgrade waits too.
       keys.set(event.credential_id, {
         ...key,
-        active_from: key.active_from ?? entry.at,
+        active_from:
+          key.active_from ??
+          new Date(Date.parse(entry.at) + DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS * 1000).toISOString(),
         registered_at: entry.at,
       });
     } else if (event.type === "passkey_removed") keys.delete(event.credential_id);

@@ -11,7 +11,8 @@ import {
   type AuthenticationResponseJSON,
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
-import { decideApproval } from "../../../core/approval-rules.ts";
+import { decideApproval, decideExtensionApproval } from "../../../core/approval-rules.ts";
+import type { LifecycleEvent } from "../../../core/lifecycle-events.ts";
 import { hasWriteAccess } from "../../../core/approvers.ts";
 import type { Refusal } from "../../../core/refusal.ts";
 import {
@@ -22,7 +23,12 @@ import {
   passkeyActivation,
 } from "../../../core/passkey-activation.ts";
 import { escapeInline } from "../../../core/markdown.ts";
-import { challengeNonce, webauthnChallenge, type WebAuthnProof } from "../../../core/step-up.ts";
+import {
+  challengeNonce,
+  webauthnChallenge,
+  type StepUpKind,
+  type WebAuthnProof,
+} from "../../../core/step-up.ts";
 import type { NotifyTarget } from "../../../core/types.ts";
 import {
   cookieOf,
@@ -35,6 +41,7 @@ import {
 import type { BreakglassDeps } from "../../infra/deps.ts";
 import type { GitHubPort } from "../../../github/github-port.ts";
 import { recheckApprovalsNow } from "../../grant/recheck-approvals.ts";
+import { approveExtension } from "../../webhooks/approve-extension.ts";
 import { recordApproval } from "../../webhooks/record-approval.ts";
 import { loadRepoConfig } from "../../infra/repo-config.ts";
 import { RequestSession } from "../../infra/request-session.ts";
@@ -102,6 +109,16 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   const value = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as unknown;
   return value && typeof value === "object" ? (value as Record<string, unknown>) : {};
 }
+
+/** What the page approves: the request, or the extension waiting on its live grant (signed over the extension's hash). */
+interface Target {
+  kind: StepUpKind;
+  hash: string;
+}
+const targetOf = (session: RequestSession): Target =>
+  session.state.status === "active" && session.state.extension
+    ? { kind: "extend", hash: session.state.extension.hash }
+    : { kind: "approve", hash: session.state.hash ?? "" };
 
 /** A refusal on the approval page, with its HTTP status. */
 type PageRefusal = { status: number; code: string; message: string };
@@ -503,11 +520,15 @@ export function webauthnRoutes(
     port: GitHubPort,
     login: string,
     n: number,
-  ): Promise<{ session: RequestSession } | { refusal: Refusal | { code: string; message: string } }> {
+  ): Promise<
+    | { session: RequestSession; target: Target; decided: LifecycleEvent }
+    | { refusal: Refusal | { code: string; message: string } }
+  > {
     const session = await RequestSession.open(deps, port, n);
     const policy = session.policy();
     if (!policy || !session.state.hash)
       return { refusal: { code: "invalid_request", message: "The request is not valid." } };
+    const target = targetOf(session);
     const methods = policy.approvals.step_up?.methods ?? [];
     if (methods.length > 0 && !methods.includes("webauthn"))
       return {
@@ -516,9 +537,14 @@ export function webauthnRoutes(
           message: `This policy's step-up is ${methods.join(", ")}, not a passkey: approve with \`breakglass approve\`.`,
         },
       };
-    const decided = decideApproval(session.state, await session.actor({ login, type: "User" }));
+    const actor = await session.actor({ login, type: "User" });
+    // A live grant with an extension waiting: the page approves the extension, as `/approve` would.
+    const decided =
+      target.kind === "extend"
+        ? decideExtensionApproval(session.state, actor)
+        : decideApproval(session.state, actor);
     if (!decided.ok) return { refusal: decided.error };
-    return { session };
+    return { session, target, decided: decided.value };
   }
 
   async function approvalOptions(
@@ -530,9 +556,9 @@ export function webauthnRoutes(
   ): Promise<PageRefusal | null> {
     const checked = await eligible(port, login, n);
     if ("refusal" in checked) return { status: 403, ...checked.refusal };
-    const hash = checked.session.state.hash!;
+    const { kind, hash } = checked.target;
     const nonce = randomBytes(18).toString("base64url");
-    const challenge = webauthnChallenge("approve", repository, n, hash, nonce);
+    const challenge = webauthnChallenge(kind, repository, n, hash, nonce);
     const options = await generateAuthenticationOptions({
       rpID: webauthn.rpID,
       challenge: Buffer.from(challenge, "base64url"),
@@ -543,6 +569,7 @@ export function webauthnRoutes(
       login,
       repository,
       n,
+      kind,
       hash,
       challenge: options.challenge,
       exp: Math.floor(now() / 1000) + CHALLENGE_SECONDS,
@@ -599,7 +626,8 @@ export function webauthnRoutes(
       });
     }
     // A replayed assertion is refused as such, whatever the request's state now.
-    const givenNonce = challengeNonce(clientChallenge, "approve", repository, n, String(given.hash));
+    const givenKind: StepUpKind = given.kind === "extend" ? "extend" : "approve";
+    const givenNonce = challengeNonce(clientChallenge, givenKind, repository, n, String(given.hash));
     if (givenNonce && (await port.ledger.reserved(`webauthn-${givenNonce}`)))
       return refuse(409, {
         code: "step_up_replayed",
@@ -607,20 +635,20 @@ export function webauthnRoutes(
       });
     // Approvals that no longer hold go first, as for a comment; then the rules of a comment approval.
     const opened = await RequestSession.open(deps, port, n);
-    if (opened.policy()) {
+    if (opened.policy() && targetOf(opened).kind === "approve") {
       const rechecked = await recheckApprovalsNow(opened, opened.policy()!, "approval");
       if (!rechecked.ok) return refuse(403, { code: rechecked.code, message: rechecked.message });
     }
     const checked = await eligible(port, login, n);
     if ("refusal" in checked) return refuse(403, checked.refusal);
-    const { session } = checked;
+    const { session, target } = checked;
     const policy = session.policy()!;
-    const hash = session.state.hash!;
-    const nonce = challengeNonce(clientChallenge, "approve", repository, n, hash);
+    const { kind, hash } = target;
+    const nonce = challengeNonce(clientChallenge, kind, repository, n, hash);
     if (!nonce)
       return refuse(403, {
         code: "step_up_wrong_request",
-        message: `The assertion is not for ${repository}#${n} as it is now (hash \`${hash.slice(0, 16)}\`): the request changed after you started. Reload the page and approve again.`,
+        message: `The assertion is not for ${kind === "extend" ? `the extension waiting on ${repository}#${n}` : `${repository}#${n} as it is now`} (hash \`${hash.slice(0, 16)}\`): the request changed after you started. Reload the page and approve again.`,
       });
     const records = await readPasskeys(deps, port, login);
     const passkey = records.passkeys.find((k) => k.credential_id === response.id);
@@ -722,8 +750,13 @@ export function webauthnRoutes(
         code: used.code ?? "ledger_unavailable",
         message: used.problem,
       });
-    const decided = decideApproval(session.state, await session.actor({ login, type: "User" }));
-    if (!decided.ok) return refuse(403, decided.error);
+    const again = await eligible(port, login, n);
+    if ("refusal" in again) return refuse(403, again.refusal);
+    if (again.target.kind !== kind || again.target.hash !== hash)
+      return refuse(403, {
+        code: "step_up_wrong_request",
+        message: "The request changed while you approved: reload the page and approve again.",
+      });
     const proof: WebAuthnProof = {
       method: "webauthn",
       credential_id: cid,
@@ -736,15 +769,24 @@ export function webauthnRoutes(
       activation: activation.value,
       assertion: response as unknown as Record<string, unknown>,
     };
-    const recorded = await recordApproval(session, {
-      id: `webauthn:${nonce}`,
-      actor: await session.actor({ login, type: "User" }),
-      decided: decided.value,
-      proof,
-    });
+    const current = again.session;
+    const recorded =
+      kind === "extend"
+        ? await approveExtension(current, {
+            id: `webauthn:${nonce}`,
+            who: login,
+            decided: again.decided,
+            proof,
+          })
+        : await recordApproval(current, {
+            id: `webauthn:${nonce}`,
+            actor: await current.actor({ login, type: "User" }),
+            decided: again.decided,
+            proof,
+          });
     if (recorded !== "done") return refuse(403, recorded);
-    await session.publish();
-    json(res, 200, { ok: true, status: session.state.status });
+    await current.publish();
+    json(res, 200, { ok: true, status: current.state.status });
     return null;
   }
 }
