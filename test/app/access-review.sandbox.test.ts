@@ -119,6 +119,24 @@ it("A222: closing the review before every resource is confirmed reopens it", asy
   assert.match((await h.appTexts(review)).at(-1)!, /6 resource\(s\) nobody confirmed/);
 });
 
+it("A226: an edit and a close while the app is down (webhooks lost) are undone by the next sweep", async () => {
+  const before = (await h.issueOf(review)).body ?? "";
+  await sb.stopApp();
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: review,
+    body: before.replace(/- \[ \]/g, "- [x]"),
+    state: "closed",
+  });
+  await sb.startApp(); // its start-up reconcile is a sweep
+  await sb.settle();
+  const issue = await h.issueOf(review);
+  assert.equal(issue.body, before);
+  assert.equal(issue.state, "open");
+  assert.equal((await records()).state.confirmations.size, 0);
+});
+
 const exportAs = async (...args: string[]): Promise<string> => {
   const io: CliIO & { out: string; err: string } = {
     out: "",
