@@ -17,7 +17,11 @@ import { readAccessReview, recordAccessReview } from "../infra/access-review-rec
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { eligibleApprovers } from "../infra/policy-approvers.ts";
 import { loadRepoConfig, type RepoConfig } from "../infra/repo-config.ts";
-import { renderAccessReviewIssue } from "../webhooks/access-review-issue.ts";
+import { accessReviewLockKey, renderAccessReviewIssue } from "../webhooks/access-review-issue.ts";
+import {
+  handleAccessReviewComment,
+  mayBeAccessReviewCommand,
+} from "../webhooks/handle-access-review-comment.ts";
 
 /** Months this process already saw handled, per repository: after the first sweep of a month, no API call. */
 const handled = new WeakMap<BreakglassDeps, Set<string>>();
@@ -144,15 +148,30 @@ async function catchUpAccessReview(
   port: GitHubPort,
   records: Awaited<ReturnType<typeof readAccessReview>>,
 ): Promise<void> {
-  const issue = await port.getIssue(records.state.issue!);
-  await renderAccessReviewIssue(deps, port, issue, records);
-  if (issue.state === "closed") {
-    await port.updateIssue(issue.number, { state: "open", state_reason: "reopened" });
-    await port.createComment(
-      issue.number,
-      "↩️ This access review was closed before every resource was confirmed, so it was reopened. Each resource's owners comment `/confirm <resource>`; the app closes the review after the last one.",
-    );
-  }
+  const work = async () => {
+    const issue = await port.getIssue(records.state.issue!);
+    // A `/confirm` whose webhook was lost: handled now, once (the app reacts to every command it handles).
+    const handled = new Set([...records.state.confirmations.values()].map((c) => c.comment_id));
+    const comments = await port.listComments(issue.number);
+    for (const comment of comments) {
+      if (handled.has(comment.id) || !mayBeAccessReviewCommand(deps, issue, comment)) continue;
+      const reactions = (await port.listCommentReactions?.(comment.id)) ?? [];
+      if (reactions.some((r) => r.user === deps.identity.login)) continue;
+      await handleAccessReviewComment(deps, port, issue, comment);
+    }
+    const fresh = await readAccessReview(deps, port, records.state.period);
+    const current = await port.getIssue(issue.number);
+    await renderAccessReviewIssue(deps, port, current, fresh);
+    if (current.state === "closed" && !fresh.state.completed_at) {
+      await port.updateIssue(issue.number, { state: "open", state_reason: "reopened" });
+      await port.createComment(
+        issue.number,
+        "↩️ This access review was closed before every resource was confirmed, so it was reopened. Each resource's owners comment `/confirm <resource>`; the app closes the review after the last one.",
+      );
+    }
+  };
+  const key = accessReviewLockKey(port, records.state.period);
+  await (deps.lock ? deps.lock(key, work) : work());
 }
 
 /** What the review lists, per resource: who may request and approve now, and each person's last recorded use. */
