@@ -119,6 +119,40 @@ it("A222: closing the review before every resource is confirmed reopens it", asy
   assert.match((await h.appTexts(review)).at(-1)!, /6 resource\(s\) nobody confirmed/);
 });
 
+it("A226: an edit and a close while the app is down (webhooks lost) are undone by the next sweep, and an owner's /confirm is taken then", async () => {
+  const before = (await h.issueOf(review)).body ?? "";
+  await sb.stopApp();
+  const lost = await h.say("bob", review, "/confirm prod-database");
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: review,
+    body: before.replace(/- \[ \]/g, "- [x]"),
+    state: "closed",
+  });
+  await sb.startApp(); // its start-up reconcile is a sweep
+  await sb.settle();
+  const issue = await h.issueOf(review);
+  assert.equal(issue.state, "open");
+  assert.equal(
+    issue.body,
+    before
+      .replace(
+        /### `prod-database` — ⏳ to confirm by \S+/,
+        "### `prod-database` — ✅ confirmed by @bob on 2026-11-24",
+      )
+      .replace("- [ ] Confirmed (comment `/confirm prod-database`)", "- [x] Confirmed by @bob")
+      .replace("**6 of 6** still to confirm", "**5 of 6** still to confirm"),
+  );
+  assert.deepEqual([...(await records()).state.confirmations.keys()], ["prod-database"]);
+  assert.deepEqual(await h.reactions(lost), ["eyes", "rocket"]);
+  // A second sweep handles nothing twice.
+  const comments = (await h.appTexts(review)).length;
+  await sb.app.reconcileAll();
+  await sb.settle();
+  assert.equal((await h.appTexts(review)).length, comments);
+});
+
 const exportAs = async (...args: string[]): Promise<string> => {
   const io: CliIO & { out: string; err: string } = {
     out: "",
@@ -144,30 +178,34 @@ it("a review not confirmed within 14 days is overdue on the dashboard and in eve
   await sb.app.runDue();
   await sb.settle();
   const dashboard = await (await fetch(`${sb.app.url}/breakglass`)).text();
-  assert.match(dashboard, /Access reviews to confirm \(6 overdue\)/);
+  assert.match(dashboard, /Access reviews to confirm \(5 overdue\)/);
   assert.match(
     dashboard,
-    /<code>prod-database<\/code><\/td><td><span class="bad">overdue since 2026-12-08<\/span>/,
+    /<code>aws-production<\/code><\/td><td><span class="bad">overdue since 2026-12-08<\/span>/,
   );
 
   const md = await exportAs("--format", "md");
   assert.match(md, /## Access reviews/);
-  assert.match(md, /\*\*6 resource\(s\) overdue\*\*/);
-  assert.match(md, new RegExp(`\\| ${PERIOD} \\| #${review} \\| prod-database \\| \\*\\*OVERDUE\\*\\* \\|`));
+  assert.match(md, /\*\*5 resource\(s\) overdue\*\*/);
+  assert.match(md, new RegExp(`\\| ${PERIOD} \\| #${review} \\| aws-production \\| \\*\\*OVERDUE\\*\\* \\|`));
   const html = await exportAs("--format", "html");
-  assert.match(html, /<h2>Access reviews <span class="bad">6 overdue<\/span><\/h2>/);
+  assert.match(html, /<h2>Access reviews <span class="bad">5 overdue<\/span><\/h2>/);
   const json = JSON.parse(await exportAs("--access-reviews", "--format", "json")) as Array<{
     resource: string;
     status: string;
     issue: number;
   }>;
   assert.equal(json.length, 6);
-  assert.ok(json.every((r) => r.status === "overdue" && r.issue === review));
+  assert.deepEqual(
+    json.filter((r) => r.status !== "overdue").map((r) => [r.resource, r.status]),
+    [["prod-database", "confirmed"]],
+  );
+  assert.ok(json.every((r) => r.issue === review));
   const csv = await exportAs("--access-reviews", "--format", "csv");
   assert.match(csv, /^repository,period,issue,resource,status,due_at,/);
-  assert.match(csv, new RegExp(`acme/ops,${PERIOD},${review},prod-database,overdue,`));
+  assert.match(csv, new RegExp(`acme/ops,${PERIOD},${review},aws-production,overdue,`));
   assert.match(await exportAs("--access-reviews", "--format", "md"), /OVERDUE/);
-  assert.match(await exportAs("--access-reviews", "--format", "html"), /6 overdue/);
+  assert.match(await exportAs("--access-reviews", "--format", "html"), /5 overdue/);
   // The review's signed records travel with the jsonl evidence and verify offline as their own chain.
   const jsonl = await exportAs("--format", "jsonl");
   assert.ok(jsonl.split("\n").some((l) => l.includes(`"repo":"acme/.access-review.ops.${PERIOD}"`)));
@@ -179,12 +217,12 @@ it("owners confirm their resources with /confirm; the body shows it from the rec
   let body = (await h.issueOf(review)).body ?? "";
   assert.match(body, /### `model-rollback` — ✅ confirmed by @grace on 2026-12-09/);
   assert.match(body, /- \[x\] Confirmed by @grace/);
-  assert.match(body, /### `prod-database` — 🚨 overdue \(was due 2026-12-08\)/);
+  assert.match(body, /### `aws-production` — 🚨 overdue \(was due 2026-12-08\)/);
   const again = await h.say("heidi", review, "/confirm model-rollback");
   assert.match((await h.appTexts(review)).at(-1)!, /`already_confirmed`/);
   assert.deepEqual(await h.reactions(again), ["-1", "eyes"]);
 
-  await h.say("bob", review, "/confirm all"); // prod-database (dba) and drill (sre)
+  await h.say("bob", review, "/confirm all"); // drill (sre): prod-database (dba) he confirmed already
   body = (await h.issueOf(review)).body ?? "";
   assert.match(body, /### `prod-database` — ✅ confirmed by @bob/);
   assert.match(body, /### `drill` — ✅ confirmed by @bob/);

@@ -17,9 +17,16 @@ import { readAccessReview, recordAccessReview } from "../infra/access-review-rec
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { eligibleApprovers } from "../infra/policy-approvers.ts";
 import { loadRepoConfig, type RepoConfig } from "../infra/repo-config.ts";
+import { accessReviewLockKey, renderAccessReviewIssue } from "../webhooks/access-review-issue.ts";
+import {
+  handleAccessReviewComment,
+  mayBeAccessReviewCommand,
+} from "../webhooks/handle-access-review-comment.ts";
 
 /** Months this process already saw handled, per repository: after the first sweep of a month, no API call. */
 const handled = new WeakMap<BreakglassDeps, Set<string>>();
+/** The period of a review still open, per repository and month, so later sweeps skip the configuration. */
+const openPeriods = new Map<string, string>();
 /** A review started this long ago whose issue is not recorded was left by a crash: the next sweep opens it. */
 const RESUME_AFTER_MS = 10 * 60_000;
 
@@ -39,6 +46,17 @@ export async function openAccessReview(deps: BreakglassDeps, port: GitHubPort): 
   if (!seen) handled.set(deps, (seen = new Set()));
   const memo = `${port.owner}/${port.repo}#${month}`.toLowerCase();
   if (seen.has(memo)) return null;
+  // A review this process saw open: only its records and its issue are read again (no configuration).
+  const open = openPeriods.get(memo);
+  if (open) {
+    const records = await readAccessReview(deps, port, open);
+    if (records.state.issue !== null || records.problem) {
+      if (records.state.completed_at || records.problem) seen.add(memo);
+      else await catchUpAccessReview(deps, port, records);
+      return null;
+    }
+    openPeriods.delete(memo); // started but not opened yet: the path below opens it when it is due
+  }
   const config = await loadRepoConfig(port);
   const policies = [...config.policies.values()];
   const period = accessReviewPeriod(
@@ -51,7 +69,11 @@ export async function openAccessReview(deps: BreakglassDeps, port: GitHubPort): 
   }
   const existing = await readAccessReview(deps, port, period);
   if (existing.state.issue !== null || existing.problem) {
-    seen.add(memo);
+    if (existing.state.completed_at || existing.problem) seen.add(memo);
+    else {
+      openPeriods.set(memo, period);
+      await catchUpAccessReview(deps, port, existing);
+    }
     return null;
   }
   let records = existing;
@@ -79,12 +101,12 @@ export async function openAccessReview(deps: BreakglassDeps, port: GitHubPort): 
     );
     if (!started.ok || !started.recorded) {
       // Another process started it first: it opens the issue.
-      seen.add(memo);
+      openPeriods.set(memo, period);
       return null;
     }
     records = started.records;
   } else if (deps.now() - Date.parse(existing.state.started_at) < RESUME_AFTER_MS) return null;
-  seen.add(memo);
+  openPeriods.set(memo, period);
   const body = renderAccessReview(records.state, `${port.owner}/${port.repo}`, deps.now());
   const owners = [
     ...new Set(
@@ -115,6 +137,41 @@ export async function openAccessReview(deps: BreakglassDeps, port: GitHubPort): 
     return null;
   }
   return issue.number;
+}
+
+/**
+ * An open review whose webhooks were lost (the app was down): a writer's edit of its text is put back
+ * (and an overdue resource shown as such), and a close before the last confirmation is reopened.
+ */
+async function catchUpAccessReview(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  records: Awaited<ReturnType<typeof readAccessReview>>,
+): Promise<void> {
+  const work = async () => {
+    const issue = await port.getIssue(records.state.issue!);
+    // A `/confirm` whose webhook was lost: handled now, once (the app reacts to every command it handles).
+    const handled = new Set([...records.state.confirmations.values()].map((c) => c.comment_id));
+    const comments = await port.listComments(issue.number);
+    for (const comment of comments) {
+      if (handled.has(comment.id) || !mayBeAccessReviewCommand(deps, issue, comment)) continue;
+      const reactions = (await port.listCommentReactions?.(comment.id)) ?? [];
+      if (reactions.some((r) => r.user === deps.identity.login)) continue;
+      await handleAccessReviewComment(deps, port, issue, comment);
+    }
+    const fresh = await readAccessReview(deps, port, records.state.period);
+    const current = await port.getIssue(issue.number);
+    await renderAccessReviewIssue(deps, port, current, fresh);
+    if (current.state === "closed" && !fresh.state.completed_at) {
+      await port.updateIssue(issue.number, { state: "open", state_reason: "reopened" });
+      await port.createComment(
+        issue.number,
+        "↩️ This access review was closed before every resource was confirmed, so it was reopened. Each resource's owners comment `/confirm <resource>`; the app closes the review after the last one.",
+      );
+    }
+  };
+  const key = accessReviewLockKey(port, records.state.period);
+  await (deps.lock ? deps.lock(key, work) : work());
 }
 
 /** What the review lists, per resource: who may request and approve now, and each person's last recorded use. */

@@ -124,7 +124,8 @@ export async function handleRequestIssue(
   const isNew =
     state.status === "new" ||
     (state.status === "invalid" && state.request === null && session.chain.length <= 1);
-  if (isNew) {
+  // Access already taken must always be recordable: the overuse limits apply to requests for access.
+  if (isNew && !request.retroactive) {
     const usage = await usageOf(deps, session, requester, request.resource);
     const limit = checkLimits(policy, usage, "request");
     if (!limit.ok) return refuseIntake(session, requester, "limits", limit.error, 400, stillCurrent);
@@ -311,7 +312,9 @@ async function usageOf(deps: BreakglassDeps, current: RequestSession, requester:
     if (s.state.request?.resource !== resource) continue;
     if (LIVE.has(s.state.status)) activeGrants++;
     // When it was requested is the app's record, not the issue's (an issue can be reused or transferred).
-    if (s.state.requested_at && Date.parse(s.state.requested_at) >= dayAgo) requestsToday++;
+    // A retroactive record is not a request for access: it neither counts nor is counted against the limit.
+    if (s.state.requested_at && Date.parse(s.state.requested_at) >= dayAgo && !s.state.request?.retroactive)
+      requestsToday++;
   }
   return { activeGrants, requestsToday };
 }

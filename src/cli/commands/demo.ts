@@ -1,4 +1,4 @@
-import { REQUEST_LABEL, AUDIT_LABEL } from "../../core/labels.ts";
+import { REQUEST_LABEL, AUDIT_LABEL, ACCESS_REVIEW_LABEL } from "../../core/labels.ts";
 import { readRecordMarker } from "../../core/record-marker.ts";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -77,6 +77,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       holdJob: async (env) => {
         credential = env.BREAKGLASS_TOKEN ?? "";
       },
+      accessReviews: true,
     });
     const sb = sandbox;
     const [owner, repo] = sb.repository.split("/") as [string, string];
@@ -126,39 +127,47 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     step(
       `3. ${cast.approvers.length === 1 ? "A CODEOWNER of the policy approves" : `${cast.approvers.length} owners of the policy approve`}`,
     );
-    for (const who of cast.approvers) {
-      if (sb.runs.some((r) => r.issue === issue.number)) break;
-      const { data: plain } = await sb.as(who).rest.issues.createComment({
-        owner,
-        repo,
-        issue_number: issue.number,
-        body: "/approve confirmed with the incident commander",
-      });
-      say(who, "commented /approve (a plain comment: a stolen session could write it)");
-      await sb.settle();
-      await show(issue.number);
-      // A policy that asks for step-up refuses the plain comment; the approver then signs.
-      const answers = await sb.as(who).paginate(sb.as(who).rest.issues.listComments, {
-        owner,
-        repo,
-        issue_number: issue.number,
-        since: plain.created_at,
-        per_page: 100,
-      });
-      if (!answers.some((c) => c.user?.login === sb.appLogin && (c.body ?? "").includes("step_up_required")))
-        continue;
-      const key = await sb.signingKeyOf(who);
-      say(
-        who,
-        "added an SSH key to GitHub as a *signing* key (on a laptop: ssh-keygen -t ed25519-sk, a security key)",
-      );
-      say(
-        who,
-        `runs breakglass approve ${sb.repository}#${issue.number}: ssh-keygen -Y sign -n breakglass over the request hash, posted as /approve`,
-      );
-      await sb.approveSigned(who, issue.number, { key, note: "confirmed with the incident commander" });
-      await show(issue.number);
-    }
+    /** Each owner approves in turn (signing where the policy asks for step-up) until `done`. */
+    const approveAll = async (n: number, note: string, done: () => Promise<boolean>) => {
+      for (const who of cast.approvers) {
+        if (await done()) break;
+        const { data: plain } = await sb.as(who).rest.issues.createComment({
+          owner,
+          repo,
+          issue_number: n,
+          body: `/approve ${note}`,
+        });
+        say(who, "commented /approve (a plain comment: a stolen session could write it)");
+        await sb.settle();
+        await show(n);
+        // A policy that asks for step-up refuses the plain comment; the approver then signs.
+        const answers = await sb.as(who).paginate(sb.as(who).rest.issues.listComments, {
+          owner,
+          repo,
+          issue_number: n,
+          since: plain.created_at,
+          per_page: 100,
+        });
+        if (
+          !answers.some((c) => c.user?.login === sb.appLogin && (c.body ?? "").includes("step_up_required"))
+        )
+          continue;
+        const key = await sb.signingKeyOf(who);
+        say(
+          who,
+          "added an SSH key to GitHub as a *signing* key (on a laptop: ssh-keygen -t ed25519-sk, a security key)",
+        );
+        say(
+          who,
+          `runs breakglass approve ${sb.repository}#${n}: ssh-keygen -Y sign -n breakglass over the request hash, posted as /approve`,
+        );
+        await sb.approveSigned(who, n, { key, note });
+        await show(n);
+      }
+    };
+    await approveAll(issue.number, "confirmed with the incident commander", async () =>
+      sb.runs.some((r) => r.issue === issue.number),
+    );
     const run = sb.runs.find((r) => r.issue === issue.number);
     if (!run) throw new Error("the app did not dispatch the grant workflow");
     const action = await run.result;
@@ -222,7 +231,84 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         : `audit chain BROKEN at ${verified.index}: ${verified.reason}`,
     );
 
+    step("6. Governance: a retroactive record, and the access review");
+    // A retroactive record needs the form's Retroactive record field (a repository's older form may lack it).
+    const form = own[".github/ISSUE_TEMPLATE/breakglass-request.yml"] ?? "";
+    let retroOk = true;
+    if (/id:\s*retroactive\b/.test(form)) {
+      const at = (hoursAgo: number) =>
+        new Date(sb.clock.now() - hoursAgo * 3600_000).toISOString().slice(0, 16) + "Z";
+      const { data: retro } = await person.rest.issues.create({
+        owner,
+        repo,
+        title: `[breakglass] ${resource} ${role}`,
+        labels: [REQUEST_LABEL],
+        body: requestFormBody({
+          resource,
+          role,
+          severity: "critical",
+          justification:
+            "GitHub was down during the incident: used the sealed fallback credential, then rotated it.",
+          retroactive: { started: at(3), ended: at(2) },
+        }),
+      });
+      say(
+        requester,
+        `recorded #${retro.number} retroactively (breakglass retro): access taken ${at(3)}–${at(2)} while GitHub was down`,
+      );
+      await sb.settle();
+      await show(retro.number);
+      await approveAll(
+        retro.number,
+        "seen in the incident channel",
+        async () =>
+          (await person.rest.issues.get({ owner, repo, issue_number: retro.number })).data.state === "closed",
+      );
+      const port = await sb.app.portFor(owner, repo);
+      const recorded = port ? (await RequestSession.open(sb.app.deps, port, retro.number)).state : null;
+      retroOk =
+        recorded?.status === "recorded" && recorded.grant === null && recorded.checklist_issue !== null;
+      say(
+        "github",
+        `#${retro.number} is ${recorded?.status ?? "?"}: no credential was issued for it; post-event review #${recorded?.checklist_issue ?? "—"} opened`,
+      );
+    } else
+      say(
+        "demo",
+        "the repository's request form has no Retroactive record field: skipped (see breakglass init's form)",
+      );
+    await sb.app.reconcileAll();
+    await sb.settle();
+    const { data: reviews } = await person.rest.issues.listForRepo({
+      owner,
+      repo,
+      labels: ACCESS_REVIEW_LABEL,
+      state: "all",
+    });
+    const accessReview = reviews[0];
+    let reviewOk = false;
+    if (accessReview) {
+      say(
+        "github",
+        `the sweep opened "${accessReview.title}" (#${accessReview.number}): who may request and approve each resource, last uses, unused eligibility`,
+      );
+      const confirmer = cast.approvers[0]!;
+      await sb.as(confirmer).rest.issues.createComment({
+        owner,
+        repo,
+        issue_number: accessReview.number,
+        body: `/confirm ${resource}`,
+      });
+      say(confirmer, `commented /confirm ${resource} (ticking the box would confirm nothing)`);
+      await sb.settle();
+      await show(accessReview.number);
+      const { data: body } = await person.rest.issues.get({ owner, repo, issue_number: accessReview.number });
+      reviewOk = new RegExp(`\`${resource}\` — ✅ confirmed`).test(body.body ?? "");
+    }
+
     const ok =
+      retroOk &&
+      reviewOk &&
       before.active &&
       !after.active &&
       closed.state === "closed" &&
