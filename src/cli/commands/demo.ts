@@ -266,11 +266,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       );
       const port = await sb.app.portFor(owner, repo);
       const recorded = port ? (await RequestSession.open(sb.app.deps, port, retro.number)).state : null;
-      retroOk =
-        recorded?.status === "recorded" && recorded.grant === null && recorded.checklist_issue !== null;
+      retroOk = recorded?.status === "recorded" && recorded.grant === null && recorded.review_issue !== null;
       say(
         "github",
-        `#${retro.number} is ${recorded?.status ?? "?"}: no credential was issued for it; post-event review #${recorded?.checklist_issue ?? "—"} opened`,
+        `#${retro.number} is ${recorded?.status ?? "?"}: no credential was issued for it; post-event review #${recorded?.review_issue ?? "—"} opened`,
       );
     } else
       say(
