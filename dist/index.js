@@ -19247,6 +19247,23 @@ var init_app_client = __esm({
   }
 });
 
+// src/core/app-wire.ts
+var APP_ROUTES, relativeRoute;
+var init_app_wire = __esm({
+  "src/core/app-wire.ts"() {
+    "use strict";
+    APP_ROUTES = {
+      health: "/healthz",
+      jwks: "/breakglass/jwks.json",
+      exchange: "/breakglass/exchange",
+      release: "/breakglass/release",
+      sweep: "/breakglass/sweep",
+      introspect: "/breakglass/introspect"
+    };
+    relativeRoute = (route) => route.slice(1);
+  }
+});
+
 // src/action/write-encrypted.ts
 import { mkdir as mkdir2, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join3 } from "node:path";
@@ -19315,11 +19332,15 @@ __export(run_grant_exports, {
 });
 async function runGrant(core, inputs) {
   const token = await idToken(core, inputs.audience);
-  const result = await postToApp(inputs.appUrl, "breakglass/exchange", {
-    token,
-    repository: inputs.repository,
-    issue: inputs.issue
-  });
+  const result = await postToApp(
+    inputs.appUrl,
+    relativeRoute(APP_ROUTES.exchange),
+    {
+      token,
+      repository: inputs.repository,
+      issue: inputs.issue
+    }
+  );
   for (const value of Object.values(result.secrets)) core.setSecret(value);
   if (inputs.exportEnv)
     for (const [name, value] of Object.entries(result.secrets)) core.exportVariable(name, value);
@@ -19400,11 +19421,15 @@ async function runRelease(core) {
     return "kept";
   }
   const token = await idToken(core, state.audience);
-  const { outcome } = await postToApp(state.appUrl, "breakglass/release", {
-    token,
-    repository: state.repository,
-    issue: state.issue
-  });
+  const { outcome } = await postToApp(
+    state.appUrl,
+    relativeRoute(APP_ROUTES.release),
+    {
+      token,
+      repository: state.repository,
+      issue: state.issue
+    }
+  );
   core.info(`Grant for #${state.issue}: ${outcome}.`);
   if (outcome === "failed")
     core.setFailed(
@@ -19416,6 +19441,7 @@ var GRANT_STATE;
 var init_run_grant = __esm({
   "src/action/run-grant.ts"() {
     "use strict";
+    init_app_wire();
     init_app_client();
     init_write_encrypted();
     init_id_token();
@@ -36080,13 +36106,14 @@ var MODES = ["grant", "revoke", "sweep", "drill"];
 init_run_grant();
 
 // src/action/run-sweep.ts
+init_app_wire();
 init_app_client();
 init_id_token();
 async function runSweep(core, inputs) {
   const token = await idToken(core, inputs.audience);
   const report = await postToApp(
     inputs.appUrl,
-    "breakglass/sweep",
+    relativeRoute(APP_ROUTES.sweep),
     { token, repository: inputs.repository },
     { timeoutMs: 12e4 }
   );
@@ -36152,11 +36179,17 @@ var STATUSES = [
   "revoked",
   "denied",
   "cancelled",
-  "timed_out"
+  "timed_out",
+  "recorded"
 ];
 var GRANT_ENDED = /* @__PURE__ */ new Set(["expired", "revoked"]);
 var ENDED_WITHOUT_GRANT = /* @__PURE__ */ new Set(["denied", "cancelled", "timed_out"]);
-var ENDED = /* @__PURE__ */ new Set([...GRANT_ENDED, ...ENDED_WITHOUT_GRANT]);
+var RECORDED_AFTER_THE_FACT = /* @__PURE__ */ new Set(["recorded"]);
+var ENDED = /* @__PURE__ */ new Set([
+  ...GRANT_ENDED,
+  ...ENDED_WITHOUT_GRANT,
+  ...RECORDED_AFTER_THE_FACT
+]);
 
 // src/core/labels.ts
 var REQUEST_LABEL = "breakglass";
@@ -40039,6 +40072,9 @@ var Octokit2 = Octokit.plugin(requestLog, legacyRestEndpointMethods, paginateRes
   }
 );
 
+// src/action/run-drill.ts
+init_app_wire();
+
 // src/core/audit-chain.ts
 import { createHash } from "node:crypto";
 
@@ -41095,7 +41131,8 @@ var POLICY_DEFAULTS = {
   limits: { max_active_grants_per_user: 1, max_requests_per_user_per_day: 10 },
   audit_checklist: DEFAULT_AUDIT_CHECKLIST,
   keep_alive_after_job: false,
-  drill: { enabled: false, targets: { time_to_grant: "2m", time_to_revoke: "5m" } }
+  drill: { enabled: false, targets: { time_to_grant: "2m", time_to_revoke: "5m" } },
+  access_review: { every: "monthly", confirm_within_days: 14, unused_after_days: 90 }
 };
 var role = object(
   "One role: which provider mints its credentials and how.",
@@ -41226,7 +41263,7 @@ var notifyTarget = object(
   }
 );
 var stepUp = (who) => ({
-  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey or security key, registered on the app's /breakglass/passkeys page and used on its /breakglass/approve/<owner>/<repo>/<N> page, with Sign in with GitHub; approvals of requests only, not yet extensions or break-glass). A list means any of them.`,
+  description: `Extra proof, beyond a GitHub session, that ${who} is at the keyboard: \`none\`; \`ssh-signature\` (an \`ssh-keygen -Y sign\` signature over the exact request, by a key the person added to GitHub as a *signing* key; \`breakglass approve\` makes it); or \`webauthn\` (a passkey or security key, registered on the app's /breakglass/passkeys page and used on its /breakglass/approve/<owner>/<repo>/<N> page, with Sign in with GitHub; approvals of requests and of pending extensions, not break-glass, which only a comment can carry). A list means any of them.`,
   oneOf: [
     { enum: ["none", "ssh-signature", "webauthn"], description: "One method, or none." },
     {
@@ -41243,7 +41280,7 @@ var stepUp = (who) => ({
 });
 var requireHardwareKey = {
   type: "boolean",
-  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) with an attestation statement (no vendor trust list is checked).",
+  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) with a verified attestation statement from an authenticator model listed in `approvals.hardware_aaguids` (without that list no passkey counts as hardware).",
   default: false,
   examples: [true]
 };
@@ -41323,6 +41360,22 @@ var POLICY_SCHEMA = {
         ),
         step_up: stepUp("each approver"),
         require_hardware_key: requireHardwareKey,
+        hardware_aaguids: {
+          type: "array",
+          title: "a list of AAGUIDs such as `cb69481e-8ff7-4039-93ec-0a2729a154a8`",
+          description: "The authenticator models (AAGUIDs, from the vendor or the FIDO Metadata Service) whose passkeys count as hardware security keys for `require_hardware_key` (here and in `break_glass`). A passkey counts only when it was registered device-bound (not backup-eligible) with an attestation statement @simplewebauthn/server verified, and its AAGUID is listed. An AAGUID is what the authenticator says it is: with self or unchained attestation a software authenticator can claim any model, so list models whose attestation chains to the vendor.",
+          items: {
+            type: "string",
+            title: "an AAGUID: 8-4-4-4-12 hexadecimal digits",
+            description: "One authenticator model.",
+            pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            examples: ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]
+          },
+          minItems: 1,
+          maxItems: 100,
+          uniqueItems: true,
+          examples: [["cb69481e-8ff7-4039-93ec-0a2729a154a8"]]
+        },
         collect_within: duration(
           "How long an approved request may wait for its grant workflow to collect the credentials. After that the approval expires (recorded, said on the issue, refused at the exchange with `request_expired`) and a new request is needed.",
           ["15m"],
@@ -41493,6 +41546,34 @@ var POLICY_SCHEMA = {
       default: POLICY_DEFAULTS.keep_alive_after_job,
       examples: [false]
     },
+    access_review: object(
+      "The periodic access review: the sweep opens one `[breakglass access review]` issue per repository per period listing, per resource, who may request and approve it, each person's last use, and eligibility left unused. The resource's owners (who approve its requests) confirm it with `/confirm <resource>`.",
+      {
+        every: {
+          enum: ["monthly", "quarterly", "off"],
+          description: "How often this resource is reviewed: `monthly`, `quarterly` (in January, April, July and October) or `off`. A repository's review is monthly when any of its resources is.",
+          default: POLICY_DEFAULTS.access_review.every,
+          examples: ["quarterly"]
+        },
+        confirm_within_days: {
+          type: "integer",
+          description: "Days the owners have to confirm after the review opens; later, the resource is overdue on the dashboard and in `breakglass audit export`.",
+          minimum: 1,
+          maximum: 90,
+          default: POLICY_DEFAULTS.access_review.confirm_within_days,
+          examples: [14]
+        },
+        unused_after_days: {
+          type: "integer",
+          description: "Eligibility to request or approve that was not used (no request, no approval recorded) within this many days is flagged for removal.",
+          minimum: 7,
+          maximum: 730,
+          default: POLICY_DEFAULTS.access_review.unused_after_days,
+          examples: [90]
+        }
+      },
+      { examples: [{ every: "monthly", confirm_within_days: 14, unused_after_days: 90 }] }
+    ),
     drill: object(
       "Scheduled drills that prove access can be granted and revoked in time.",
       {
@@ -41545,7 +41626,11 @@ function buildPolicy(resource, path6, raw, seconds) {
       required: raw.approvals?.required ?? d.approvals.required,
       from: raw.approvals?.from ? structuredClone(raw.approvals.from) : d.approvals.from,
       timeout_seconds: seconds.get("approvals.timeout") ?? secondsOf(d.approvals.timeout),
-      ...stepUpOf(raw.approvals?.step_up, raw.approvals?.require_hardware_key),
+      ...stepUpOf(
+        raw.approvals?.step_up,
+        raw.approvals?.require_hardware_key,
+        raw.approvals?.hardware_aaguids
+      ),
       collect_within_seconds: seconds.get("approvals.collect_within") ?? secondsOf(d.approvals.collect_within)
     },
     requesters: {
@@ -41570,6 +41655,11 @@ function buildPolicy(resource, path6, raw, seconds) {
     audit_checklist: [...raw.audit_checklist ?? d.audit_checklist],
     ...raw.environment !== void 0 ? { environment: raw.environment } : {},
     keep_alive_after_job: raw.keep_alive_after_job ?? d.keep_alive_after_job,
+    access_review: {
+      every: raw.access_review?.every ?? d.access_review.every,
+      confirm_within_days: raw.access_review?.confirm_within_days ?? d.access_review.confirm_within_days,
+      unused_after_days: raw.access_review?.unused_after_days ?? d.access_review.unused_after_days
+    },
     drill: {
       enabled: raw.drill?.enabled ?? d.drill.enabled,
       targets: {
@@ -41595,15 +41685,23 @@ function secondsOf(text) {
 }
 function breakGlassStepUp(raw) {
   const own = raw.break_glass?.step_up;
-  if (own !== void 0) return stepUpOf(own, raw.break_glass?.require_hardware_key);
+  const aaguids = raw.approvals?.hardware_aaguids;
+  if (own !== void 0) return stepUpOf(own, raw.break_glass?.require_hardware_key, aaguids);
   return stepUpOf(
     raw.approvals?.step_up,
-    raw.break_glass?.require_hardware_key ?? raw.approvals?.require_hardware_key
+    raw.break_glass?.require_hardware_key ?? raw.approvals?.require_hardware_key,
+    aaguids
   );
 }
-function stepUpOf(setting, hardware) {
+function stepUpOf(setting, hardware, aaguids) {
   const methods = setting === void 0 || setting === "none" ? [] : Array.isArray(setting) ? [...setting] : [setting];
-  return methods.length ? { step_up: { methods, require_hardware_key: hardware ?? false } } : {};
+  return methods.length ? {
+    step_up: {
+      methods,
+      require_hardware_key: hardware ?? false,
+      ...aaguids?.length ? { hardware_aaguids: aaguids.map((a) => a.toLowerCase()) } : {}
+    }
+  } : {};
 }
 
 // src/core/policy/explain-schema-errors.ts
@@ -42328,17 +42426,21 @@ async function runDrill(core, env, inputs) {
     report.timings.time_to_approval_seconds = since();
     step("approved", true, "auto-approved by the drill policy");
     const token = await idToken(core, inputs.audience);
-    const grant = await postToApp(inputs.appUrl, "breakglass/exchange", {
-      token,
-      repository: inputs.repository,
-      issue: issue2.number
-    });
+    const grant = await postToApp(
+      inputs.appUrl,
+      relativeRoute(APP_ROUTES.exchange),
+      {
+        token,
+        repository: inputs.repository,
+        issue: issue2.number
+      }
+    );
     for (const value of Object.values(grant.secrets)) core.setSecret(value);
     report.timings.time_to_grant_seconds = since();
     step("granted", true, `${grant.provider} credential ${grant.credential_id} until ${grant.expires_at}`);
     const credential = grant.secrets.BREAKGLASS_TOKEN;
     if (credential) {
-      const before = await postToApp(inputs.appUrl, "breakglass/introspect", {
+      const before = await postToApp(inputs.appUrl, relativeRoute(APP_ROUTES.introspect), {
         token: credential
       });
       step(
@@ -42355,15 +42457,19 @@ async function runDrill(core, env, inputs) {
     }
     const revokeStart = Date.now();
     const releaseToken = await idToken(core, inputs.audience);
-    const { outcome } = await postToApp(inputs.appUrl, "breakglass/release", {
-      token: releaseToken,
-      repository: inputs.repository,
-      issue: issue2.number
-    });
+    const { outcome } = await postToApp(
+      inputs.appUrl,
+      relativeRoute(APP_ROUTES.release),
+      {
+        token: releaseToken,
+        repository: inputs.repository,
+        issue: issue2.number
+      }
+    );
     report.timings.time_to_revoke_seconds = (Date.now() - revokeStart) / 1e3;
     step("revoked", outcome === "revoked", `release answered ${outcome}`);
     if (credential) {
-      const after = await postToApp(inputs.appUrl, "breakglass/introspect", {
+      const after = await postToApp(inputs.appUrl, relativeRoute(APP_ROUTES.introspect), {
         token: credential
       });
       step(
@@ -42389,7 +42495,10 @@ async function runDrill(core, env, inputs) {
     });
     if (checklist) step("review issue opened", true, `#${checklist}`);
     const jwks = await (await fetch(
-      new URL("breakglass/jwks.json", inputs.appUrl.endsWith("/") ? inputs.appUrl : `${inputs.appUrl}/`)
+      new URL(
+        relativeRoute(APP_ROUTES.jwks),
+        inputs.appUrl.endsWith("/") ? inputs.appUrl : `${inputs.appUrl}/`
+      )
     )).json();
     const comments = await octokit.paginate(octokit.rest.issues.listComments, {
       owner,

@@ -21506,6 +21506,17 @@ async function postToApp(appUrl, path6, body, options = {}) {
   }
 }
 
+// src/core/app-wire.ts
+var APP_ROUTES = {
+  health: "/healthz",
+  jwks: "/breakglass/jwks.json",
+  exchange: "/breakglass/exchange",
+  release: "/breakglass/release",
+  sweep: "/breakglass/sweep",
+  introspect: "/breakglass/introspect"
+};
+var relativeRoute = (route) => route.slice(1);
+
 // src/action/id-token.ts
 async function idToken(core, audience, env = process.env) {
   try {
@@ -21543,11 +21554,15 @@ async function runRelease(core) {
     return "kept";
   }
   const token = await idToken(core, state.audience);
-  const { outcome } = await postToApp(state.appUrl, "breakglass/release", {
-    token,
-    repository: state.repository,
-    issue: state.issue
-  });
+  const { outcome } = await postToApp(
+    state.appUrl,
+    relativeRoute(APP_ROUTES.release),
+    {
+      token,
+      repository: state.repository,
+      issue: state.issue
+    }
+  );
   core.info(`Grant for #${state.issue}: ${outcome}.`);
   if (outcome === "failed")
     core.setFailed(
