@@ -309,3 +309,34 @@ describe("hidden characters", () => {
     assert.ok(page.includes("prod-dbx"), "the visible text stays");
   });
 });
+
+describe("governance on the dashboard", () => {
+  it("tags a retroactive record, and lists unconfirmed access reviews with the overdue ones in red, every value escaped", () => {
+    const html = renderDashboard(
+      data({
+        pending: [row({ status: "requested", retroactive: true, expires_at: null })],
+        access_reviews: [
+          {
+            repository: "acme/ops",
+            period: "2026-02",
+            issue: 12,
+            resource: "<b>prod</b>",
+            status: "overdue",
+            due_at: "2026-02-15T00:00:00.000Z",
+            confirmed_by: null,
+            confirmed_at: null,
+            approvers: ["bob", "carol"],
+            unused: ["carol"],
+            started_at: "2026-02-01T00:00:00.000Z",
+          },
+        ],
+      }),
+    );
+    assert.match(section(html, "pending")!, /<span class="tag bad">retroactive<\/span>/);
+    const reviews = section(html, "access-reviews")!;
+    assert.match(reviews, /Access reviews to confirm \(1 overdue\)/);
+    assert.match(reviews, /<code>&lt;b&gt;prod&lt;\/b&gt;<\/code>/);
+    assert.match(reviews, /<span class="bad">overdue since 2026-02-15<\/span>/);
+    assert.equal(section(renderDashboard(data()), "access-reviews"), null, "nothing to confirm: no section");
+  });
+});
