@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import * as approval from "../../../src/core/messages/approval-messages.ts";
 import * as command from "../../../src/core/messages/command-messages.ts";
 import * as grant from "../../../src/core/messages/grant-messages.ts";
+import * as passkeyText from "../../../src/core/messages/passkey-messages.ts";
 import * as record from "../../../src/core/messages/record-messages.ts";
 import * as request from "../../../src/core/messages/request-messages.ts";
 import * as review from "../../../src/core/messages/review-messages.ts";
@@ -199,6 +200,27 @@ describe("messages the app posts", () => {
     assert.equal(
       review.accessReviewConfirmed("sam", ["prod-db"], []),
       "✅ @sam confirmed `prod-db`. Every resource is confirmed: the review is complete.",
+    );
+  });
+
+  it("says when a new passkey starts to count, and marks the last recorded page refusal", () => {
+    assert.equal(
+      passkeyText.passkeyRegistered({
+        login: "grace",
+        attested: false,
+        aaguid: "00000000-0000-0000-0000-000000000000",
+        credentialId: "-AbCdEfGhIjKlMnOpQr",
+        activeFrom: "2026-12-04T11:00:00.000Z",
+      }),
+      "🔑 @grace registered a passkey (synced or unattested, model 00000000-0000-0000-0000-000000000000, `-AbCdEfGhIjKlMnO`); it counts for approvals from 2026-12-04T11:00:00.000Z unless removed, or once confirmed by an SSH signature.",
+    );
+    assert.doesNotMatch(
+      passkeyText.pageApprovalRefused("grace", { code: "step_up_passkey_not_active", message: "wait" }, null),
+      /only shown on the page/,
+    );
+    assert.match(
+      passkeyText.pageApprovalRefused("grace", { code: "x", message: "y" }, 10),
+      /\n\nThis is the 10th refusal of a passkey approval recorded here/,
     );
   });
 

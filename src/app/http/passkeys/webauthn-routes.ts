@@ -22,7 +22,6 @@ import {
   isHardwarePasskey,
   passkeyActivation,
 } from "../../../core/passkey-activation.ts";
-import { escapeInline } from "../../../core/markdown.ts";
 import {
   challengeNonce,
   webauthnChallenge,
@@ -47,6 +46,11 @@ import { loadRepoConfig } from "../../infra/repo-config.ts";
 import { RequestSession } from "../../infra/request-session.ts";
 import { APPROVE_SCRIPT, PASSKEYS_SCRIPT, renderApprovePage, renderPasskeysPage } from "./passkey-pages.ts";
 import { readPasskeys, recordPasskey } from "./passkey-records.ts";
+import {
+  pageApprovalRefused,
+  passkeyConfirmed,
+  passkeyRegistered,
+} from "../../../core/messages/passkey-messages.ts";
 
 /**
  * WebAuthn on the app's own pages, for people signed in with GitHub: /breakglass/passkeys registers
@@ -346,7 +350,13 @@ export function webauthnRoutes(
         login,
         `passkey:${credential_id}:registered`,
         event,
-        `🔑 @${login} registered a passkey (${hardware ? "device-bound, attested" : "synced or unattested"}, model ${info.aaguid}, \`${credential_id.slice(0, 16)}\`); it counts for approvals from ${active_from} unless removed, or once confirmed by an SSH signature.`,
+        passkeyRegistered({
+          login,
+          attested: hardware,
+          aaguid: info.aaguid,
+          credentialId: credential_id,
+          activeFrom: active_from,
+        }),
       );
       if (!written.ok) {
         refusal(res, 503, { code: "ledger_unavailable", message: written.problem });
@@ -397,7 +407,7 @@ export function webauthnRoutes(
           method: "ssh-signature",
           proof: checked.value,
         },
-        `✅ @${login} confirmed the passkey \`${credential_id.slice(0, 16)}\` with the SSH signing key ${checked.value.key_fingerprint}: it counts for approvals from now.`,
+        passkeyConfirmed(login, credential_id, checked.value.key_fingerprint),
       );
       if (!written.ok) {
         refusal(res, 503, { code: "ledger_unavailable", message: written.problem });
@@ -507,7 +517,7 @@ export function webauthnRoutes(
       await session.record(
         `page_refused:${login.toLowerCase()}:${r.code}:${session.state.hash ?? "none"}`,
         { type: "approval_page_refused", actor: login, code: r.code, message: r.message.slice(0, 500) },
-        `👎 @${login} — refused (\`${r.code}\`): ${escapeInline(r.message, 500)} _(an approval with a passkey on the app's approval page)_${last ? `\n\nThis is the ${MAX_RECORDED_PAGE_REFUSALS}th refusal of a passkey approval recorded here; further ones are only shown on the page.` : ""}`,
+        pageApprovalRefused(login, r, last ? MAX_RECORDED_PAGE_REFUSALS : null),
       );
       await session.publish();
     } catch {
