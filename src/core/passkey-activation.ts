@@ -2,6 +2,7 @@ import { err, ok, type Result } from "./result.ts";
 import {
   extractArmor,
   signedByGitHubSigningKey,
+  sshProof,
   type PasskeyActivation,
   STEP_UP_NAMESPACE,
   type SshSignatureProof,
@@ -54,16 +55,7 @@ export function checkPasskeyActivation(input: {
     });
   const checked = signedByGitHubSigningKey(verified.value, input.signingKeys, input.login, false);
   if (!checked.ok) return checked;
-  const key = verified.value.key;
-  return ok({
-    method: "ssh-signature",
-    key_type: key.type,
-    key_fingerprint: key.fingerprint,
-    signature: extractArmor(input.signature),
-    ...(verified.value.flags !== undefined
-      ? { flags: verified.value.flags, counter: verified.value.counter! }
-      : {}),
-  });
+  return ok(sshProof(verified.value, extractArmor(input.signature)));
 }
 
 /** Re-verifies a recorded activation signature offline; a problem, or null. */

@@ -212,16 +212,18 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
   }
   const checked = signedByGitHubSigningKey(verified.value, input.signingKeys, input.login, hardware);
   if (!checked.ok) return checked;
-  const key = verified.value.key;
-  return ok({
+  return ok(sshProof(verified.value, extractArmor(input.body)));
+}
+
+/** What is recorded of an SSH signature that verified: the key, the armored signature, a security key's flags and counter. */
+export function sshProof(verified: VerifiedSshSignature, armored: string): SshSignatureProof {
+  return {
     method: "ssh-signature",
-    key_type: key.type,
-    key_fingerprint: key.fingerprint,
-    signature: extractArmor(input.body),
-    ...(verified.value.flags !== undefined
-      ? { flags: verified.value.flags, counter: verified.value.counter! }
-      : {}),
-  });
+    key_type: verified.key.type,
+    key_fingerprint: verified.key.fingerprint,
+    signature: armored,
+    ...(verified.flags !== undefined ? { flags: verified.flags, counter: verified.counter! } : {}),
+  };
 }
 
 /**

@@ -3,8 +3,9 @@ import { checkRequestBody } from "../../core/check-request.ts";
 import { requestHash } from "../../core/request-hash.ts";
 import { loadIssueForm } from "../infra/repo-config.ts";
 import type { RequestSession } from "../infra/request-session.ts";
-import { approvalWithdrawn, approvalsVoidedByUnseenEdit } from "../../core/messages/approval-messages.ts";
+import { approvalsVoidedByUnseenEdit } from "../../core/messages/approval-messages.ts";
 import { lostBodyEdit } from "../../core/messages/record-messages.ts";
+import { withdrawApproval } from "./withdraw-approval.ts";
 
 /**
  * How long GitHub's last change of the issue must be past before a body that differs from the records
@@ -58,15 +59,11 @@ export async function catchUpLostEdits(
         ? "edited"
         : null;
     if (!change) continue;
-    const recorded = await session.record(
-      `withdrawn:${approval.comment_id}`,
-      {
-        type: "approval_withdrawn",
-        actor: approval.actor,
-        comment_id: approval.comment_id,
-        reason: change === "edited" ? "comment_edited" : "comment_deleted",
-      },
-      approvalWithdrawn(approval.actor, change, true),
+    const recorded = await withdrawApproval(
+      session,
+      { actor: approval.actor, commentId: approval.comment_id },
+      change,
+      true,
     );
     if (recorded.ok && !recorded.duplicate) found.withdrawn.push(approval.comment_id);
   }

@@ -3,7 +3,8 @@ import type { BreakglassDeps } from "../infra/deps.ts";
 import type { GitHubPort, IssueComment, IssueSummary } from "../../github/github-port.ts";
 import { isRequestIssue } from "../infra/request-recognition.ts";
 import { RequestSession } from "../infra/request-session.ts";
-import { approvalWithdrawn, editedCommandIgnored } from "../../core/messages/approval-messages.ts";
+import { editedCommandIgnored } from "../../core/messages/approval-messages.ts";
+import { withdrawApproval } from "./withdraw-approval.ts";
 
 /**
  * `issue_comment.edited` / `.deleted`: a changed or removed comment never creates an approval, and an
@@ -21,16 +22,7 @@ export async function handleCommentChange(
   const session = await RequestSession.open(deps, port, issue.number, issue);
   const approval = session.state.approvals.find((a) => a.comment_id === comment.id);
   if (approval && (session.state.status === "requested" || session.state.status === "approved")) {
-    await session.record(
-      `withdrawn:${comment.id}`,
-      {
-        type: "approval_withdrawn",
-        actor: approval.actor,
-        comment_id: comment.id,
-        reason: change === "edited" ? "comment_edited" : "comment_deleted",
-      },
-      approvalWithdrawn(approval.actor, change, false),
-    );
+    await withdrawApproval(session, { actor: approval.actor, commentId: comment.id }, change, false);
     await session.publish();
     return;
   }
