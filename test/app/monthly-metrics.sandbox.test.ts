@@ -177,3 +177,31 @@ it("an issue opened by a sweep that died before its reservation is adopted by th
   assert.equal(after.length, 1, "adopted, not opened again");
   assert.equal(after[0]!.state, "open");
 });
+
+it("two replicas sweeping the first day of a month at once leave one metrics issue; a duplicate, if both opened one, is closed and unlabelled", async () => {
+  const n = await h.openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Classifier blocks every answer, February.",
+  });
+  await h.say("grace", n, "/deny handled without access");
+  await sb.settle();
+  sb.clock.advance(28 * DAY); // 2027-03-02
+  await sb.app.runDue();
+  await sb.settle();
+  const replica = await sb.startReplica();
+  await Promise.all([sb.app.reconcileAll(), replica.reconcileAll()]);
+  await sb.settle();
+  const february = (await metricsIssues()).filter((i) => i.title === "[breakglass metrics] 2027-02");
+  assert.equal(february.length, 1, "exactly one issue carries the month's title");
+  assert.equal(february[0]!.state, "open");
+  const all = await sb
+    .as("dave")
+    .paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+  for (const duplicate of all.filter((i) => i.title === "[breakglass metrics] duplicate for 2027-02")) {
+    assert.equal(duplicate.state, "closed");
+    assert.ok(!duplicate.labels.some((l) => (typeof l === "string" ? l : l.name) === "breakglass:metrics"));
+  }
+});

@@ -22,7 +22,6 @@ import { run as passkeyCommand } from "../../src/cli/commands/passkey.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import type { AuditEntry } from "../../src/core/audit-chain.ts";
 import type { WebAuthnProof } from "../../src/core/step-up.ts";
-import type { CredentialProvider } from "../../src/providers/provider.ts";
 import { SESSION_COOKIE } from "../../src/app/http/dashboard/github-sign-in.ts";
 import {
   readPasskeys,
@@ -34,6 +33,7 @@ import { SESSION_COOKIE as GITHUB_SESSION } from "../../src/sandbox/github/oauth
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { appTexts, historyOf, openRequest, owner, refusalFor, repo, say } from "../security/attack-kit.ts";
+import { extendableProvider } from "../support/extendable-provider.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const MISSING = "install chromium (apt-get install chromium)";
@@ -65,26 +65,7 @@ const EXTENDABLE = "model-extendable";
 const extendablePolicy = policy
   .replace("provider: jwt", "provider: postgres")
   .replace(/settings:\n(?: {6}.*\n)+/, "settings:\n      grant_role: bg_model_ops\n");
-const extended: Array<{ id: string; expiresAt: number }> = [];
-const extendable: CredentialProvider = {
-  name: "postgres",
-  async mint(request) {
-    return {
-      credentialId: `ext_${request.issue}`,
-      expiresAt: request.expiresAt,
-      secrets: { EXTENDABLE_SECRET: `s-${request.issue}` },
-      outputs: {},
-    };
-  },
-  async revoke() {},
-  async verifyRevoked() {
-    return { revoked: true, evidence: "gone" };
-  },
-  async extend(ref, expiresAt) {
-    extended.push({ id: ref.credentialId, expiresAt });
-    return expiresAt;
-  },
-};
+const { provider: extendable, extensions: extended } = extendableProvider();
 const rollback = { resource: "model-rollback", role: "rollback", duration: "30m", severity: "high" } as const;
 const form = {
   resource: "model-guardrail-override",

@@ -14,9 +14,9 @@ import { command } from "../../src/cli/commands/approve.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import type { AuditEntry } from "../../src/core/audit-chain.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
-import type { CredentialProvider } from "../../src/providers/provider.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { allComments, approve, historyOf, openRequest, owner, refusalFor, repo, say } from "./attack-kit.ts";
+import { extendableProvider } from "../support/extendable-provider.ts";
 
 const EXTENDABLE = "model-extendable";
 // The guardrail policy (approvals.step_up: ssh-signature, extend.requires_approval: true) on a provider
@@ -27,26 +27,7 @@ const policy = readFileSync("policies/model-guardrail-override.yml", "utf8")
 const form = { resource: EXTENDABLE, role: "override", duration: "30m", severity: "high" } as const;
 const MIN = 60_000;
 
-const extensions: Array<{ id: string; expiresAt: number }> = [];
-const provider: CredentialProvider = {
-  name: "postgres",
-  async mint(request) {
-    return {
-      credentialId: `ext_${request.issue}`,
-      expiresAt: request.expiresAt,
-      secrets: { EXTENDABLE_SECRET: `s-${request.issue}` },
-      outputs: {},
-    };
-  },
-  async revoke() {},
-  async verifyRevoked() {
-    return { revoked: true, evidence: "gone" };
-  },
-  async extend(ref, expiresAt) {
-    extensions.push({ id: ref.credentialId, expiresAt });
-    return expiresAt;
-  },
-};
+const { provider, extensions } = extendableProvider();
 
 let sb: Sandbox;
 before(async () => {

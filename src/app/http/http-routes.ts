@@ -18,8 +18,6 @@ import { reconcileRepository } from "../grant/reconcile.ts";
 import { introspectionContext } from "../grant/introspect-from-records.ts";
 import { refuseUsedRun } from "../grant/run-reservation.ts";
 
-export const ROUTES = APP_ROUTES;
-
 export interface RouteContext {
   deps: BreakglassDeps;
   verify: (token: string) => Promise<ActionsClaims>;
@@ -48,16 +46,16 @@ export function createRoutes(ctx: RouteContext) {
       warn: (o: object, m?: string) => ctx.log.warn({ req_id: reqId, ...o }, m),
     };
     try {
-      if (req.method === "GET" && path === ROUTES.health) {
+      if (req.method === "GET" && path === APP_ROUTES.health) {
         sendJson(res, 200, { ok: true });
         return true;
       }
-      if (req.method === "GET" && path === ROUTES.jwks) {
+      if (req.method === "GET" && path === APP_ROUTES.jwks) {
         res.setHeader("cache-control", "public, max-age=300");
         sendJson(res, 200, ctx.deps.jwks);
         return true;
       }
-      if (req.method === "POST" && path === ROUTES.introspect && ctx.deps.introspect) {
+      if (req.method === "POST" && path === APP_ROUTES.introspect && ctx.deps.introspect) {
         const body = await readJson(req);
         const result = await ctx.deps.introspect(
           typeof body.token === "string" ? body.token : "",
@@ -68,7 +66,7 @@ export function createRoutes(ctx: RouteContext) {
       }
       if (
         req.method === "POST" &&
-        (path === ROUTES.exchange || path === ROUTES.release || path === ROUTES.sweep)
+        (path === APP_ROUTES.exchange || path === APP_ROUTES.release || path === APP_ROUTES.sweep)
       ) {
         const body = await readJson(req);
         const token = typeof body.token === "string" ? body.token : "";
@@ -79,7 +77,7 @@ export function createRoutes(ctx: RouteContext) {
         const port = await ctx.portFor(match[1]!, match[2]!);
         if (!port)
           throw new HttpError(404, "not_installed", `The Breakglass app is not installed on ${repository}.`);
-        if (path === ROUTES.sweep) {
+        if (path === APP_ROUTES.sweep) {
           await checkWorkflowIdentity(port, claims, {
             workflow: ctx.deps.sweepWorkflow,
             events: SCHEDULED_EVENTS,
@@ -93,7 +91,7 @@ export function createRoutes(ctx: RouteContext) {
         if (!Number.isSafeInteger(issue) || issue <= 0)
           throw new HttpError(400, "bad_issue", "`issue` must be a positive issue number.");
         const key = `${repository}#${issue}`;
-        if (path === ROUTES.release) {
+        if (path === APP_ROUTES.release) {
           const outcome = await ctx.lock(key, () => releaseGrant(ctx.deps, port, claims, issue));
           sendJson(res, 200, { outcome } satisfies ReleaseResult);
           return true;

@@ -21,7 +21,7 @@ export const statusPointer = (who: string, status: string): string =>
   `ℹ️ ${mention(who)}: the request is **${status.replace("_", " ")}**; the status comment above is up to date.`;
 
 /** How an approval names the step-up proof that came with it ("" without one). */
-export function provenWith(proof: StepUpProof | null): string {
+function provenWith(proof: StepUpProof | null): string {
   if (!proof) return "";
   if (proof.method === "webauthn") return ` with a ${proof.hardware ? "security key" : "passkey"}`;
   return ` with an SSH signature (${proof.key_type.startsWith("sk-") ? "hardware security key" : "signing key"} \`${proof.key_fingerprint}\`)`;

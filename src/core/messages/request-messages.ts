@@ -15,7 +15,7 @@ export interface IncidentSeen {
   state: "open" | "closed" | "unreadable" | "pull_request";
 }
 
-export function incidentLine(incident: IncidentSeen): string {
+function incidentLine(incident: IncidentSeen): string {
   const name = formatIssueRef(incident.ref);
   return {
     open: `Incident ${name} is open.`,

@@ -98,16 +98,19 @@ ${waiting ? `<p><button id="approve" data-path="/breakglass/approve/${h(input.re
   );
 }
 
-/** The passkeys page's script (served from the app, so the CSP allows no inline script). */
-export const PASSKEYS_SCRIPT = `"use strict";
-const show = (text) => { document.getElementById("result").textContent = text; };
+/** What both pages' scripts start with: a status line and a JSON POST that throws the app's refusal. */
+const PAGE_SCRIPT_HELPERS = `const show = (text) => { document.getElementById("result").textContent = text; };
 async function post(path, body) {
   const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
   const data = await res.json();
   if (!res.ok) throw new Error((data.error ? data.error + ": " : "") + (data.message || res.status));
   return data;
 }
-document.getElementById("register").addEventListener("click", async (event) => {
+`;
+
+/** The passkeys page's script (served from the app, so the CSP allows no inline script). */
+export const PASSKEYS_SCRIPT = `"use strict";
+${PAGE_SCRIPT_HELPERS}document.getElementById("register").addEventListener("click", async (event) => {
   const owner = event.target.dataset.owner;
   try {
     const optionsJSON = await post("/breakglass/passkeys/options", { owner });
@@ -137,14 +140,7 @@ for (const button of document.querySelectorAll("button.remove")) {
 `;
 
 export const APPROVE_SCRIPT = `"use strict";
-const show = (text) => { document.getElementById("result").textContent = text; };
-async function post(path, body) {
-  const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
-  const data = await res.json();
-  if (!res.ok) throw new Error((data.error ? data.error + ": " : "") + (data.message || res.status));
-  return data;
-}
-const button = document.getElementById("approve");
+${PAGE_SCRIPT_HELPERS}const button = document.getElementById("approve");
 if (button) button.addEventListener("click", async () => {
   try {
     const optionsJSON = await post(button.dataset.path + "/options", {});
