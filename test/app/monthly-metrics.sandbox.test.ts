@@ -205,3 +205,29 @@ it("two replicas sweeping the first day of a month at once leave one metrics iss
     assert.ok(!duplicate.labels.some((l) => (typeof l === "string" ? l : l.name) === "breakglass:metrics"));
   }
 });
+
+it("an older app issue a writer retitled and labelled as this month's is not taken for it: the sweep opens the month's own", async () => {
+  const n = await h.openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Classifier blocks every answer, March.",
+  });
+  await h.say("grace", n, "/deny handled without access");
+  await sb.settle();
+  // A writer takes February's issue (the app's, labelled) and renames it to March's before April's first sweep.
+  const [feb] = (await metricsIssues()).filter((i) => i.title === "[breakglass metrics] 2027-02");
+  await sb
+    .as("dave")
+    .rest.issues.update({ owner, repo, issue_number: feb!.number, title: "[breakglass metrics] 2027-03" });
+  sb.clock.advance(31 * DAY); // 2027-04-02
+  await sb.app.runDue();
+  await sb.settle();
+  await sb.app.reconcileAll();
+  await sb.settle();
+  const march = (await metricsIssues()).filter((i) => i.title === "[breakglass metrics] 2027-03");
+  assert.equal(march.length, 2, "the retitled one and the month's own");
+  const own = march.find((i) => i.number !== feb!.number)!;
+  assert.match(own.body ?? "", /\| Requests \(drills apart\) \| 1 \|/);
+});

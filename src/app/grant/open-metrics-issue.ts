@@ -55,7 +55,7 @@ export async function openMonthlyMetricsIssue(
     return null;
   }
   const { title, body } = renderMetricsIssue(metrics, `${port.owner}/${port.repo}`);
-  const left = await openedEarlier(deps, port, title);
+  const left = await openedEarlier(deps, port, title, body);
   const issue = left ?? (await port.createIssue({ title, body, labels: [METRICS_LABEL] }));
   const won = await port.ledger.reserve(key, 0);
   seen.add(memo);
@@ -64,10 +64,17 @@ export async function openMonthlyMetricsIssue(
   return null;
 }
 
-/** This month's issue, opened by the app (never a person's issue given the label) before a crash. */
-async function openedEarlier(deps: BreakglassDeps, port: GitHubPort, title: string) {
-  const open = await port.listIssues({ labels: METRICS_LABEL, state: "all", creator: deps.identity.login });
-  return open.find((i) => i.user.login === deps.identity.login && i.title === title) ?? null;
+/**
+ * This month's issue, opened by the app before a crash: the app's own issue with the label, the title
+ * and exactly the figures it would write now. Title and label are anyone's with write access (a writer
+ * could retitle another of the app's issues), so only the body the app would write makes it this
+ * month's; anything else and a new one is opened.
+ */
+async function openedEarlier(deps: BreakglassDeps, port: GitHubPort, title: string, body: string) {
+  const mine = await port.listIssues({ labels: METRICS_LABEL, state: "all", creator: deps.identity.login });
+  return (
+    mine.find((i) => i.user.login === deps.identity.login && i.title === title && i.body === body) ?? null
+  );
 }
 
 /** Another replica's issue for the month counts: ours loses the label (so it is no metrics issue) and is closed. */
