@@ -122,13 +122,15 @@ export const normalAaguid = (aaguid: string): string => aaguid.trim().toLowerCas
 
 /**
  * Whether a passkey is a hardware security key for `require_hardware_key`: device-bound, with an
- * attestation statement the registration verified, and an AAGUID (authenticator model) on the
- * policy's trust list. No list: no passkey is hardware.
+ * attestation chain to a trusted root (core/attestation-trust.ts: checked again at each approval,
+ * against the roots configured then), and an AAGUID (authenticator model) on the policy's trust
+ * list. No list, or no trusted attestation: no passkey is hardware.
  */
 export function isHardwarePasskey(
-  key: { device_type: string; attestation: string; aaguid: string },
+  key: { device_type: string; aaguid: string },
   trusted: readonly string[] | undefined,
+  attestationTrusted: boolean,
 ): boolean {
-  if (key.device_type !== "singleDevice" || key.attestation === "none") return false;
+  if (key.device_type !== "singleDevice" || !attestationTrusted) return false;
   return (trusted ?? []).some((a) => normalAaguid(a) === normalAaguid(key.aaguid));
 }

@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Octokit } from "@octokit/rest";
 import { memoryNotifier } from "../app/infra/notifier.ts";
+import { attestationRootsLoader } from "../app/infra/attestation-roots.ts";
 import { startBreakglassServer, type RunningServer } from "../app/server.ts";
 import type { GitHubSignIn } from "../app/http/dashboard/github-sign-in.ts";
 import { DEFAULT_LEDGER_REPO } from "../github/git-ledger.ts";
@@ -103,6 +104,8 @@ export interface SandboxOptions {
   dashboard?: "loopback" | "github";
   /** How long a new passkey waits before it counts without an SSH-signature activation (seconds; default 24 h). */
   passkeyActivationWaitSeconds?: number;
+  /** A PEM file of attestation trust roots (as `BREAKGLASS_ATTESTATION_ROOTS`), read at each registration and approval. */
+  attestationRootsFile?: string;
 }
 
 export interface Sandbox {
@@ -288,6 +291,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
               rpID: "localhost",
               ...(options.passkeyActivationWaitSeconds !== undefined
                 ? { activationWaitSeconds: options.passkeyActivationWaitSeconds }
+                : {}),
+              ...(options.attestationRootsFile
+                ? { attestationRoots: attestationRootsLoader({ roots: options.attestationRootsFile }) }
                 : {}),
               get origin() {
                 return appUrl.replace("127.0.0.1", "localhost");

@@ -12,7 +12,8 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -103,6 +104,8 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       dashboard: "github",
       signingKeys,
       passkeyActivationWaitSeconds: WAIT_SECONDS,
+      // No file yet: no attestation is trusted until the test writes Chromium's certificate there (A230).
+      attestationRootsFile: join(keys, "attestation-roots.pem"),
       // uma can sign in with GitHub but has no access to the installation's repository.
       permissions: { uma: "none" },
       files: {
@@ -350,6 +353,29 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     );
   });
 
+  it("A230 with no attestation roots configured no passkey is a hardware key: require_hardware_key is refused (step_up_not_hardware), said on the issue", async () => {
+    const n = await openRequest(sb, "dave", form);
+    const done = await approveOnPage(grace, n);
+    assert.match(done.result, /step_up_not_hardware/, done.result);
+    assert.match(
+      done.result,
+      /no attestation trust roots configured .*attestation-roots\.pem cannot be read/,
+    );
+    assert.equal((await historyOf(sb, n)).state.approvals.length, 0);
+    assert.match(await refusalFor(sb, n, "grace", "step_up_not_hardware"), /trust roots/);
+    // The operator configures the root of Chromium's virtual authenticator: its packed attestation is
+    // signed with a fixed test certificate (device/fido/virtual_fido_device.cc), taken here from the
+    // registration the app recorded.
+    const port = (await sb.app.portFor(owner, repo))!;
+    const [key] = (await readPasskeys(sb.app.deps, port, "grace")).passkeys;
+    assert.equal(key!.attestation, "packed");
+    const chain = key!.attestation_chain ?? [];
+    assert.ok(chain.length > 0, "a full (x5c) attestation, not self-attestation");
+    const issuer = new X509Certificate(Buffer.from(chain.at(-1)!, "base64"));
+    assert.match(issuer.subject, /O=Chromium/);
+    writeFileSync(join(keys, "attestation-roots.pem"), issuer.toString());
+  });
+
   it("approves a request with the passkey: the app posts the approval, the record keeps the assertion, audit verify re-checks it", async () => {
     const n = await openRequest(sb, "dave", form);
     const done = await approveOnPage(grace, n);
@@ -592,6 +618,29 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     assert.ok(record?.type === "approved" && record.step_up?.method === "webauthn");
     assert.equal(record.step_up.hardware, true);
     assert.equal(record.step_up.aaguid, CHROMIUM_VIRTUAL_AAGUID);
+  });
+
+  it("A230 a passkey registered without attestation (`none`) claiming a listed model is not a hardware key (step_up_not_hardware)", async () => {
+    const mallory = await person("heidi");
+    // The page asks for direct attestation; a software authenticator (here the browser, told `none`)
+    // gives none, keeping whatever AAGUID it likes.
+    await mallory.page.route("**/breakglass/passkeys/options", async (route) => {
+      const answer = await route.fetch();
+      const options = (await answer.json()) as Record<string, unknown>;
+      await route.fulfill({ response: answer, json: { ...options, attestation: "none" } });
+    });
+    const credential = await registerActive(mallory, "heidi");
+    const port = (await sb.app.portFor(owner, repo))!;
+    const key = (await readPasskeys(sb.app.deps, port, "heidi")).passkeys.find(
+      (k) => k.credential_id === credential,
+    )!;
+    assert.equal(key.attestation, "none");
+    assert.equal(key.hardware, false);
+    const n = await openRequest(sb, "olga", form);
+    const done = await approveOnPage(mallory, n);
+    assert.match(done.result, /step_up_not_hardware/, done.result);
+    assert.match(done.result, /attestation `none` — not trusted: the authenticator gave no attestation/);
+    assert.equal((await historyOf(sb, n)).state.approvals.length, 0);
   });
 
   it("A204 the signature counter is recorded after each assertion, and a cloned authenticator's lower counter is refused (step_up_passkey_cloned)", async () => {

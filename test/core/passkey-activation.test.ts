@@ -159,10 +159,10 @@ describe("hardware passkeys", () => {
     aaguid: "01020304-0506-0708-0102-030405060708",
   };
   it("needs device-bound, attested and an AAGUID on the list", () => {
-    assert.equal(isHardwarePasskey(key, undefined), false, "no list: nothing is hardware");
-    assert.equal(isHardwarePasskey(key, ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]), false);
-    assert.equal(isHardwarePasskey(key, ["01020304-0506-0708-0102-030405060708".toUpperCase()]), true);
-    assert.equal(isHardwarePasskey({ ...key, device_type: "multiDevice" }, [key.aaguid]), false);
-    assert.equal(isHardwarePasskey({ ...key, attestation: "none" }, [key.aaguid]), false);
+    assert.equal(isHardwarePasskey(key, undefined, true), false, "no list: nothing is hardware");
+    assert.equal(isHardwarePasskey(key, ["cb69481e-8ff7-4039-93ec-0a2729a154a8"], true), false);
+    assert.equal(isHardwarePasskey(key, ["01020304-0506-0708-0102-030405060708".toUpperCase()], true), true);
+    assert.equal(isHardwarePasskey({ ...key, device_type: "multiDevice" }, [key.aaguid], true), false);
+    assert.equal(isHardwarePasskey(key, [key.aaguid], false), false, "no trusted attestation: not hardware");
   });
 });

@@ -1,5 +1,6 @@
 import { createPrivateKey } from "node:crypto";
 import { getPrivateKey } from "@probot/get-private-key";
+import { attestationRootsLoader } from "./attestation-roots.ts";
 import { DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS } from "../../core/passkey-activation.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { ConfigError } from "./config-error.ts";
@@ -183,6 +184,10 @@ export async function serverConfigFromEnv(env: Record<string, string | undefined
             rpID: new URL(publicUrl).hostname,
             origin: new URL(publicUrl).origin,
             activationWaitSeconds: passkeyActivationWait(env.BREAKGLASS_PASSKEY_ACTIVATION_WAIT),
+            attestationRoots: attestationRootsLoader({
+              roots: env.BREAKGLASS_ATTESTATION_ROOTS?.trim() || undefined,
+              mds: env.BREAKGLASS_ATTESTATION_MDS?.trim() || undefined,
+            }),
           },
         }
       : {}),

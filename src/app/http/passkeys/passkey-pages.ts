@@ -116,7 +116,7 @@ ${PAGE_SCRIPT_HELPERS}document.getElementById("register").addEventListener("clic
     const optionsJSON = await post("/breakglass/passkeys/options", { owner });
     const response = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON });
     const done = await post("/breakglass/passkeys/register", { owner, response });
-    show("Registered " + (done.hardware ? "a security key" : "a passkey") + " " + done.credential_id.slice(0, 16) + "; active from " + done.active_from + " unless confirmed earlier with an SSH signature (reload to see how)");
+    show("Registered " + (done.hardware ? "a security key" : "a passkey") + " " + done.credential_id.slice(0, 16) + "; active from " + done.active_from + " unless confirmed earlier with an SSH signature (reload to see how)" + (done.not_hardware ? ". Not a verified hardware key: " + done.not_hardware : ""));
   } catch (error) { show("Refused: " + error.message); }
 });
 for (const button of document.querySelectorAll("button.activate")) {

@@ -17,9 +17,13 @@ export interface Passkey {
   /** The attestation statement format (`packed`, `fido-u2f`, `tpm`, … or `none`). */
   attestation: string;
   aaguid: string;
+  /** The attestation statement's certificates (base64 DER, leaf first), checked against the trust roots at each approval. */
+  attestation_chain?: string[];
+  /** The SHA-256 fingerprint of the trusted root the chain ended at when registered. */
+  attestation_root?: string;
   /**
-   * Device-bound and attested, as the registration verified: necessary for `require_hardware_key`,
-   * which also needs the AAGUID on the policy's `hardware_aaguids`.
+   * Device-bound with an attestation chain to a trusted root, as the registration verified: shown on
+   * the page; `require_hardware_key` checks the chain again and needs the AAGUID on `hardware_aaguids`.
    */
   hardware: boolean;
   registered_at: string;

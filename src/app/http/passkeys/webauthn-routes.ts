@@ -11,6 +11,8 @@ import {
   type AuthenticationResponseJSON,
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
+import { decodeAttestationObject } from "@simplewebauthn/server/helpers";
+import { checkAttestationTrust, type AttestationRoots } from "../../../core/attestation-trust.ts";
 import { decideApproval, decideExtensionApproval } from "../../../core/approval-rules.ts";
 import type { LifecycleEvent } from "../../../core/lifecycle-events.ts";
 import { hasWriteAccess } from "../../../core/approvers.ts";
@@ -69,6 +71,11 @@ export interface WebAuthnConfig {
    * (default 24 h; `BREAKGLASS_PASSKEY_ACTIVATION_WAIT`).
    */
   activationWaitSeconds?: number;
+  /**
+   * The attestation trust roots (`BREAKGLASS_ATTESTATION_ROOTS`, `BREAKGLASS_ATTESTATION_MDS`; see
+   * infra/attestation-roots.ts), read at each registration and approval. None: no passkey is hardware.
+   */
+  attestationRoots?: () => Promise<AttestationRoots | null>;
 }
 
 const CHALLENGE_SECONDS = 300;
@@ -128,6 +135,16 @@ const targetOf = (session: RequestSession): Target =>
 type PageRefusal = { status: number; code: string; message: string };
 /** Refusals that concern no request attempt (a malformed post): answered on the page only. */
 const UNRECORDED = new Set(["bad_request", "not_found", "invalid_request"]);
+
+/** The attestation statement's certificate chain (`x5c`, leaf first) as base64 DER; none for `none` or self-attestation. */
+function attestationChain(attestationObject: Uint8Array<ArrayBuffer>): string[] {
+  try {
+    const x5c = decodeAttestationObject(attestationObject).get("attStmt").get("x5c") ?? [];
+    return x5c.map((c) => Buffer.from(c).toString("base64"));
+  } catch {
+    return [];
+  }
+}
 
 const refusal = (res: ServerResponse, status: number, r: Refusal | { code: string; message: string }) =>
   json(res, status, { error: r.code, message: r.message });
@@ -325,9 +342,18 @@ export function webauthnRoutes(
         return true;
       }
       const info = verified.registrationInfo;
-      // Device-bound and attested (the library verified the statement): necessary for a hardware key,
-      // not sufficient — a software authenticator can do both; `hardware_aaguids` in the policy decides.
-      const hardware = info.credentialDeviceType === "singleDevice" && info.fmt !== "none";
+      // The library verified that the attestation statement signs this registration; who vouches for
+      // its certificate is checked here, against the operator's roots (none, self or an unknown root:
+      // not hardware, whatever AAGUID it claims). The chain is kept, to be checked again at each approval.
+      const chain = attestationChain(info.attestationObject);
+      const trust = checkAttestationTrust({
+        fmt: info.fmt,
+        chain,
+        aaguid: info.aaguid,
+        roots: (await webauthn.attestationRoots?.()) ?? null,
+        now: now(),
+      });
+      const hardware = info.credentialDeviceType === "singleDevice" && trust.ok;
       const credential_id = info.credential.id;
       const active_from = new Date(now() + waitSeconds * 1000).toISOString();
       const event = {
@@ -341,6 +367,8 @@ export function webauthnRoutes(
         device_type: info.credentialDeviceType,
         attestation: info.fmt,
         aaguid: info.aaguid,
+        ...(chain.length ? { attestation_chain: chain } : {}),
+        ...(trust.ok ? { attestation_root: trust.value.root_fingerprint } : {}),
         hardware,
         active_from,
       };
@@ -369,7 +397,13 @@ export function webauthnRoutes(
         url: `${webauthn.origin}/breakglass/passkeys`,
         summary: `${login} registered a passkey (${hardware ? "security key" : "passkey"}, ${credential_id.slice(0, 16)}); it becomes active for approvals at ${active_from} unless removed or confirmed earlier with an SSH signature — if ${login} did not register it, remove it at once`,
       });
-      json(res, 200, { ok: true, credential_id, hardware, active_from });
+      json(res, 200, {
+        ok: true,
+        credential_id,
+        hardware,
+        active_from,
+        ...(trust.ok ? {} : { not_hardware: trust.error.message }),
+      });
       return true;
     }
     if (path === "/breakglass/passkeys/activate") {
@@ -670,11 +704,19 @@ export function webauthnRoutes(
     const activation = passkeyActivation(passkey, now());
     if (!activation.ok) return refuse(403, activation.error);
     const stepUp = policy.approvals.step_up;
-    const hardware = isHardwarePasskey(passkey, stepUp?.hardware_aaguids);
+    // The attestation is checked again against the roots configured now (a root withdrawn counts no more).
+    const trust = checkAttestationTrust({
+      fmt: passkey.attestation,
+      chain: passkey.attestation_chain ?? [],
+      aaguid: passkey.aaguid,
+      roots: (await webauthn.attestationRoots?.()) ?? null,
+      now: now(),
+    });
+    const hardware = isHardwarePasskey(passkey, stepUp?.hardware_aaguids, trust.ok);
     if (stepUp?.require_hardware_key && !hardware)
       return refuse(403, {
         code: "step_up_not_hardware",
-        message: `This policy accepts only hardware security keys: a device-bound passkey with a verified attestation from an authenticator model on the policy's \`hardware_aaguids\`. This one is ${passkey.device_type === "singleDevice" ? "device-bound" : "synced (backup-eligible)"}, attestation \`${passkey.attestation}\`, model ${passkey.aaguid}${stepUp.hardware_aaguids?.length ? ", which is not listed" : "; the policy lists no models, so no passkey counts as hardware"}.`,
+        message: `This policy accepts only hardware security keys: a device-bound passkey whose attestation chains to a trusted root, from an authenticator model on the policy's \`hardware_aaguids\`. This one is ${passkey.device_type === "singleDevice" ? "device-bound" : "synced (backup-eligible)"}, attestation \`${passkey.attestation}\`${trust.ok ? ` (vouched for by ${trust.value.root_subject})` : ` — not trusted: ${trust.error.message}`}; model ${passkey.aaguid}${stepUp.hardware_aaguids?.length ? (stepUp.hardware_aaguids.some((a) => a.toLowerCase() === passkey.aaguid.toLowerCase()) ? "" : ", which is not listed") : "; the policy lists no models, so no passkey counts as hardware"}.`,
       });
     let verified;
     try {
