@@ -49,7 +49,7 @@ export async function checkStepUpProofs(
 
 /**
  * A passkey counts only once active: the approval must carry how it became active before the
- * approval — an SSH signature over this owner, login and credential id (re-verified here), or a
+ * approval — an SSH signature over this owner, login, credential id and binding (re-verified here), or a
  * waiting period that ended before the approval's time.
  */
 function recheckActivation(proof: WebAuthnProof, owner: string, login: string, at: string): string | null {
@@ -63,5 +63,14 @@ function recheckActivation(proof: WebAuthnProof, owner: string, login: string, a
       : `its passkey's waiting period (registered ${activation.registered_at}, active from ${activation.active_from}) had not ended at ${at}`;
   if (Date.parse(activation.at) > Date.parse(at))
     return `its passkey was activated at ${activation.at}, after the approval`;
-  return recheckPasskeyActivation(activation.proof, owner, login, proof.credential_id);
+  // Bound activations (the page's nonce, the registered public key's hash) are checked over what they bound,
+  // whose key hash must be this passkey's; activations recorded before the binding existed over the first message.
+  return recheckPasskeyActivation(
+    activation.proof,
+    owner,
+    login,
+    proof.credential_id,
+    activation.binding,
+    proof.public_key,
+  );
 }

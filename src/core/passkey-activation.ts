@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { err, ok, type Result } from "./result.ts";
 import {
   extractArmor,
@@ -20,54 +21,100 @@ import { hasArmoredSignature, verifySshSignature } from "./sshsig.ts";
  */
 export const DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS = 24 * 3600;
 
-/** The exact bytes signed to activate a passkey (UTF-8, LF line ends): owner, login (lower case), credential id. */
-export function passkeyActivationMessage(owner: string, login: string, credentialId: string): string {
-  return `breakglass-passkey\n${owner.toLowerCase()}\n${login.toLowerCase()}\n${credentialId}\n`;
+/**
+ * What an activation signature binds besides owner, login and credential id: the registered public
+ * key (SHA-256 of its base64url COSE form, hex), the registration's time, and a one-time nonce the
+ * page gives only after that very passkey answered an assertion in the signer's session — so the page
+ * never hands a person a ready command that activates a passkey someone else registered in their name.
+ */
+export interface ActivationBinding {
+  public_key_sha256: string;
+  registered_at: string;
+  nonce: string;
+}
+
+/** The SHA-256 (hex) of a passkey's registered public key (base64url COSE), as activation binds it. */
+export const publicKeySha256 = (publicKey: string): string =>
+  createHash("sha256").update(publicKey, "utf8").digest("hex");
+
+/**
+ * The exact bytes signed to activate a passkey (UTF-8, LF line ends): owner, login (lower case),
+ * credential id, then the binding. Without a binding, the first version's message, which activations
+ * recorded before the binding existed were signed over (audit verify still reads them; the app no
+ * longer takes it).
+ */
+export function passkeyActivationMessage(
+  owner: string,
+  login: string,
+  credentialId: string,
+  binding?: ActivationBinding,
+): string {
+  const head = `${owner.toLowerCase()}\n${login.toLowerCase()}\n${credentialId}\n`;
+  if (!binding) return `breakglass-passkey\n${head}`;
+  return `breakglass-passkey-v2\n${head}${binding.public_key_sha256}\n${binding.registered_at}\n${binding.nonce}\n`;
 }
 
 const CREDENTIAL_ID = /^[A-Za-z0-9_-]{16,1365}$/;
 export const isCredentialId = (id: string): boolean => CREDENTIAL_ID.test(id);
+export const isActivationNonce = (nonce: string): boolean => /^[A-Za-z0-9_-]{16,64}$/.test(nonce);
+
+/** The command that signs an activation, as the page shows it once the passkey answered in this session. */
+export const passkeyConfirmCommand = (
+  owner: string,
+  login: string,
+  credentialId: string,
+  binding: ActivationBinding,
+): string =>
+  `breakglass passkey confirm ${owner} ${credentialId} --login ${login} --passkey-sha256 ${binding.public_key_sha256} --registered-at ${binding.registered_at} --nonce ${binding.nonce}`;
 
 /**
- * Checks an activation signature: it must verify over this owner, login and credential id, with a key
- * that is one of the person's GitHub signing keys (the rules of an SSH-signature approval).
+ * Checks an activation signature: it must verify over this owner, login, credential id and binding,
+ * with a key that is one of the person's GitHub signing keys (the rules of an SSH-signature approval).
  */
 export function checkPasskeyActivation(input: {
   owner: string;
   login: string;
   credentialId: string;
+  binding: ActivationBinding;
   /** The pasted text holding the armored signature. */
   signature: string;
   signingKeys: readonly string[];
 }): Result<SshSignatureProof, StepUpRefusal> {
-  const how = `run \`breakglass passkey confirm ${input.owner} ${input.credentialId} --login ${input.login}\` and paste what it prints`;
+  const how = `run \`${passkeyConfirmCommand(input.owner, input.login, input.credentialId, input.binding)}\` and paste what it prints`;
   if (!hasArmoredSignature(input.signature))
     return err({
       code: "step_up_required",
       message: `Paste an SSH signature (-----BEGIN SSH SIGNATURE----- …): ${how}.`,
     });
-  const message = passkeyActivationMessage(input.owner, input.login, input.credentialId);
+  const message = passkeyActivationMessage(input.owner, input.login, input.credentialId, input.binding);
   const verified = verifySshSignature(input.signature, message, STEP_UP_NAMESPACE);
   if (!verified.ok)
     return err({
       code: "step_up_bad_signature",
-      message: `The SSH signature does not verify for this passkey (${verified.error.replace("_", " ")}): it must be made with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` over this owner, login and credential id; ${how}.`,
+      message: `The SSH signature does not verify for this passkey (${verified.error.replace("_", " ")}): it must be made with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` over this owner, login, credential id, the passkey's public key, its registration time and the nonce this page gave you now; ${how}.`,
     });
   const checked = signedByGitHubSigningKey(verified.value, input.signingKeys, input.login, false);
   if (!checked.ok) return checked;
   return ok(sshProof(verified.value, extractArmor(input.signature)));
 }
 
-/** Re-verifies a recorded activation signature offline; a problem, or null. */
+/**
+ * Re-verifies a recorded activation signature offline; a problem, or null. With a binding, its public
+ * key hash must be that of the passkey that approved (`publicKey`, base64url COSE).
+ */
 export function recheckPasskeyActivation(
   proof: SshSignatureProof,
   owner: string,
   login: string,
   credentialId: string,
+  binding?: ActivationBinding,
+  publicKey?: string,
 ): string | null {
+  if (binding && publicKey !== undefined && binding.public_key_sha256 !== publicKeySha256(publicKey))
+    return `its activation was signed over public key ${binding.public_key_sha256.slice(0, 16)}…, not the passkey's own (${publicKeySha256(publicKey).slice(0, 16)}…)`;
   const verified = verifySshSignature(
     proof.signature,
-    passkeyActivationMessage(owner, login, credentialId),
+    passkeyActivationMessage(owner, login, credentialId, binding),
     STEP_UP_NAMESPACE,
   );
   if (!verified.ok) return `its activation signature does not verify (${verified.error})`;
@@ -82,7 +129,7 @@ export interface PasskeyActivationState {
   /** When the waiting period ends (recorded with the registration). */
   active_from: string;
   /** An SSH-signature activation recorded before the waiting period ended. */
-  activated?: { at: string; proof: SshSignatureProof };
+  activated?: { at: string; proof: SshSignatureProof; binding?: ActivationBinding };
 }
 
 /** The activation in force at `now`, or the refusal `step_up_passkey_not_active`. */

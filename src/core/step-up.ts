@@ -91,7 +91,13 @@ export interface WebAuthnProof {
 
 /** How a passkey became active, as its records and every approval it makes keep it. */
 export type PasskeyActivation =
-  | { method: "ssh-signature"; at: string; proof: SshSignatureProof }
+  | {
+      method: "ssh-signature";
+      at: string;
+      proof: SshSignatureProof;
+      /** What the activation signature bound besides owner, login and credential id (absent: the first version). */
+      binding?: { public_key_sha256: string; registered_at: string; nonce: string };
+    }
   | { method: "waiting-period"; registered_at: string; active_from: string };
 
 /** The key a proof was made with, as the approval shows it: an SSH key fingerprint or `webauthn:<credential id>`. */

@@ -23,6 +23,7 @@ import { run as passkeyCommand } from "../../src/cli/commands/passkey.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import type { AuditEntry } from "../../src/core/audit-chain.ts";
 import type { WebAuthnProof } from "../../src/core/step-up.ts";
+import { publicKeySha256, type ActivationBinding } from "../../src/core/passkey-activation.ts";
 import { SESSION_COOKIE } from "../../src/app/http/dashboard/github-sign-in.ts";
 import {
   readPasskeys,
@@ -182,8 +183,33 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     return Buffer.from(credentials.at(-1)!.credentialId, "base64").toString("base64url");
   }
 
-  /** `breakglass passkey confirm acme <credential> --login <login> --key <key>`: the signature it prints. */
-  async function confirmSignature(login: string, credential: string, key = login): Promise<string> {
+  /**
+   * Presses "This is my passkey" for a pending passkey: the browser's authenticator answers, and the
+   * page shows the confirm command; its binding (public-key hash, registration time, nonce).
+   */
+  async function prove(p: Person, credential: string): Promise<ActivationBinding> {
+    await p.page.goto(local("/breakglass/passkeys"));
+    await p.page.click(`button.prove[data-credential="${credential}"]`);
+    await p.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
+    const result = await p.page.locator("#result").innerText();
+    assert.match(result, /^Proven: /, result);
+    const command = await p.page.locator(`code.command[data-credential="${credential}"]`).innerText();
+    const flag = (name: string) => new RegExp(`--${name} (\\S+)`).exec(command)?.[1] ?? "";
+    assert.match(command, new RegExp(`^breakglass passkey confirm acme ${credential} --login `));
+    return {
+      public_key_sha256: flag("passkey-sha256"),
+      registered_at: flag("registered-at"),
+      nonce: flag("nonce"),
+    };
+  }
+
+  /** `breakglass passkey confirm acme <credential> --login <login> … --key <key>`: the signature it prints. */
+  async function confirmSignature(
+    login: string,
+    credential: string,
+    binding: ActivationBinding,
+    key = login,
+  ): Promise<string> {
     const out = { text: "", err: "" };
     const io: CliIO = {
       stdout: (t) => void (out.text += t),
@@ -193,7 +219,21 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       env: { HOME: keys },
     };
     const code = await passkeyCommand(
-      ["confirm", owner, credential, "--login", login, "--key", join(keys, key)],
+      [
+        "confirm",
+        owner,
+        credential,
+        "--login",
+        login,
+        "--passkey-sha256",
+        binding.public_key_sha256,
+        "--registered-at",
+        binding.registered_at,
+        "--nonce",
+        binding.nonce,
+        "--key",
+        join(keys, key),
+      ],
       io,
     );
     assert.equal(code, 0, out.err);
@@ -214,7 +254,8 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
   async function registerActive(p: Person, login: string): Promise<string> {
     await register(p);
     const credential = await credentialOf(p);
-    const result = await pasteActivation(p, credential, await confirmSignature(login, credential));
+    const binding = await prove(p, credential);
+    const result = await pasteActivation(p, credential, await confirmSignature(login, credential, binding));
     assert.match(result, /^Activated /, result);
     return credential;
   }
@@ -283,11 +324,17 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       await grace.page.locator(`tr.passkey[data-credential="${graceCredential}"] td.status`).innerText(),
       /not active yet: counts for approvals from/,
     );
-    assert.match(
-      await grace.page.locator(`tr.confirm[data-credential="${graceCredential}"]`).innerText(),
-      new RegExp(`breakglass passkey confirm acme ${graceCredential} --login grace`),
-      "the page shows the command that confirms it",
+    const confirmRow = await grace.page
+      .locator(`tr.confirm[data-credential="${graceCredential}"]`)
+      .innerText();
+    assert.ok(
+      confirmRow.includes(publicKeySha256(records.passkeys[0]!.public_key)),
+      "the page shows the passkey's public-key hash",
     );
+    assert.doesNotMatch(confirmRow, /--nonce/, "no ready command before the passkey answers in this browser");
+    const binding = await prove(grace, graceCredential);
+    assert.equal(binding.public_key_sha256, publicKeySha256(records.passkeys[0]!.public_key));
+    assert.equal(binding.registered_at, records.passkeys[0]!.registered_at);
   });
 
   it("A200 a passkey registered a moment ago does not approve (step_up_passkey_not_active), and the refusal is said on the issue", async () => {
@@ -305,10 +352,12 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
   });
 
   it("A201 a stolen session cannot activate its passkey: a signature by a key not on GitHub, or over another passkey, is refused", async () => {
+    const stale = await prove(grace, graceCredential);
+    const binding = await prove(grace, graceCredential);
     const unknown = await pasteActivation(
       grace,
       graceCredential,
-      await confirmSignature("grace", graceCredential, "unregistered"),
+      await confirmSignature("grace", graceCredential, binding, "unregistered"),
     );
     assert.match(unknown, /step_up_unknown_key/, unknown);
     assert.match(unknown, /not one of @grace's SSH signing keys/);
@@ -316,31 +365,50 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const other = await pasteActivation(
       grace,
       graceCredential,
-      await confirmSignature("grace", "AAAAAAAAAAAAAAAAAAAAAA"),
+      await confirmSignature("grace", "AAAAAAAAAAAAAAAAAAAAAA", binding),
     );
     assert.match(other, /step_up_bad_signature/, other);
     const signedAsHeidi = await pasteActivation(
       grace,
       graceCredential,
-      await confirmSignature("heidi", graceCredential, "heidi"),
+      await confirmSignature("heidi", graceCredential, binding, "heidi"),
     );
     assert.match(signedAsHeidi, /step_up_bad_signature/, signedAsHeidi);
+    // Over another public key (a passkey registered in her name with the same id), or an older nonce.
+    const otherKey = await pasteActivation(
+      grace,
+      graceCredential,
+      await confirmSignature("grace", graceCredential, { ...binding, public_key_sha256: "ab".repeat(32) }),
+    );
+    assert.match(otherKey, /step_up_bad_signature/, otherKey);
+    const older = await pasteActivation(
+      grace,
+      graceCredential,
+      await confirmSignature("grace", graceCredential, stale),
+    );
+    assert.match(older, /step_up_bad_signature/, older);
     const port = (await sb.app.portFor(owner, repo))!;
     assert.equal((await readPasskeys(sb.app.deps, port, "grace")).passkeys[0]!.activated, undefined);
   });
 
   it("A202 the passkey's owner activates it at once with `breakglass passkey confirm` (an SSH signature by a GitHub signing key), recorded in the ledger", async () => {
+    const binding = await prove(grace, graceCredential);
     const result = await pasteActivation(
       grace,
       graceCredential,
-      await confirmSignature("grace", graceCredential),
+      await confirmSignature("grace", graceCredential, binding),
     );
     assert.match(result, /^Activated /, result);
     const port = (await sb.app.portFor(owner, repo))!;
     const records = await readPasskeys(sb.app.deps, port, "grace");
-    const activation = records.chain.at(-1)!.entry.event as unknown as { type: string; method: string };
+    const activation = records.chain.at(-1)!.entry.event as unknown as {
+      type: string;
+      method: string;
+      binding: ActivationBinding;
+    };
     assert.equal(activation.type, "passkey_activated");
     assert.equal(activation.method, "ssh-signature");
+    assert.deepEqual(activation.binding, binding, "the activation keeps what it bound");
     assert.ok(records.passkeys[0]!.activated, "the passkey is active");
     assert.ok(
       sb.notifier.sent.some((s) => s.notification.event === "passkey_activated"),
@@ -351,6 +419,29 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       await grace.page.locator(`tr.passkey[data-credential="${graceCredential}"] td.status`).innerText(),
       /^active \(confirmed with SSH key SHA256:/,
     );
+  });
+
+  it("A231 the page gives no ready activation command for a passkey someone else registered in your name, and an activation without that passkey answering in your session is refused (passkey_not_proven)", async () => {
+    // A stolen session registers a passkey in heidi's name; heidi, in her own browser, sees it pending.
+    const thief = await person("heidi");
+    await register(thief);
+    const planted = await credentialOf(thief);
+    const theirs = await prove(thief, planted);
+    const heidi = await person("heidi");
+    await heidi.page.goto(local("/breakglass/passkeys"));
+    const row = await heidi.page.locator(`tr.confirm[data-credential="${planted}"]`).innerText();
+    assert.doesNotMatch(row, /--nonce/, "no command to copy");
+    assert.ok(row.includes(theirs.public_key_sha256), "the planted passkey's public-key hash is shown");
+    // Even a genuine signature of heidi's over the planted passkey (a command the thief sent her) does not
+    // activate it in her session: her browser never proved it holds that passkey.
+    const result = await pasteActivation(heidi, planted, await confirmSignature("heidi", planted, theirs));
+    assert.match(result, /passkey_not_proven/, result);
+    assert.match(result, /If you did not register it, remove it now/);
+    const port = (await sb.app.portFor(owner, repo))!;
+    const key = (await readPasskeys(sb.app.deps, port, "heidi")).passkeys.find(
+      (k) => k.credential_id === planted,
+    );
+    assert.equal(key?.activated, undefined, "still not active");
   });
 
   it("A230 with no attestation roots configured no passkey is a hardware key: require_hardware_key is refused (step_up_not_hardware), said on the issue", async () => {
@@ -456,7 +547,10 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       { repo: sb.repository, issue: n },
     );
     assert.match(early.breaks[0]?.reason ?? "", /waiting period .* had not ended/);
-    const elsewhere = await confirmSignature("grace", "AAAAAAAAAAAAAAAAAAAAAA");
+    const bound =
+      record.step_up.activation?.method === "ssh-signature" ? record.step_up.activation.binding : undefined;
+    assert.ok(bound, "the approval keeps the activation's binding");
+    const elsewhere = await confirmSignature("grace", "AAAAAAAAAAAAAAAAAAAAAA", bound);
     const otherKey = await checkStepUpProofs(
       withActivation((proof) => ({
         ...proof,
@@ -516,7 +610,11 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     );
     const credential = await credentialOf(heidi);
     assert.match(
-      await pasteActivation(heidi, credential, await confirmSignature("heidi", credential)),
+      await pasteActivation(
+        heidi,
+        credential,
+        await confirmSignature("heidi", credential, await prove(heidi, credential)),
+      ),
       /^Activated /,
     );
     const n = await openRequest(sb, "olga", {

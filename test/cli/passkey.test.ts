@@ -10,6 +10,19 @@ import { UsageError, type CliIO } from "../../src/cli/io.ts";
 import { passkeyActivationMessage } from "../../src/core/passkey-activation.ts";
 
 const CREDENTIAL = "bGV0IG1lIGluIHBsZWFzZQ";
+const binding = {
+  public_key_sha256: "ab".repeat(32),
+  registered_at: "2026-11-24T09:00:00.000Z",
+  nonce: "bm9uY2Utb2YtdGhlLXBhZ2U",
+};
+const BOUND = [
+  "--passkey-sha256",
+  binding.public_key_sha256,
+  "--registered-at",
+  binding.registered_at,
+  "--nonce",
+  binding.nonce,
+];
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "breakglass-passkey-cli-"));
@@ -29,12 +42,13 @@ const io = () => {
   return { x, cli };
 };
 
-test("prints an SSH signature (namespace breakglass) over owner, login and credential id, which ssh-keygen verifies", async () => {
+test("prints an SSH signature (namespace breakglass) over owner, login, credential id and the page's binding, which ssh-keygen verifies", async () => {
   const { x, cli } = io();
   assert.equal(
-    await run(["confirm", "Acme", CREDENTIAL, "--login", "Grace", "--key", join(dir, "key")], cli),
+    await run(["confirm", "Acme", CREDENTIAL, "--login", "Grace", ...BOUND, "--key", join(dir, "key")], cli),
     0,
   );
+  assert.match(x.err, /public key abababababababab…, registered 2026-11-24T09:00:00.000Z/);
   assert.match(x.out, /^-----BEGIN SSH SIGNATURE-----/);
   assert.match(x.err, /Paste the signature above/);
   writeFileSync(join(dir, "sig"), x.out);
@@ -42,7 +56,7 @@ test("prints an SSH signature (namespace breakglass) over owner, login and crede
   const verified = execFileSync(
     "ssh-keygen",
     ["-Y", "verify", "-f", join(dir, "allowed"), "-I", "grace", "-n", "breakglass", "-s", join(dir, "sig")],
-    { input: passkeyActivationMessage("acme", "grace", CREDENTIAL), encoding: "utf8" },
+    { input: passkeyActivationMessage("acme", "grace", CREDENTIAL, binding), encoding: "utf8" },
   );
   assert.match(verified, /Good "breakglass" signature for grace/);
 });
@@ -50,7 +64,10 @@ test("prints an SSH signature (namespace breakglass) over owner, login and crede
 test("a credential id that starts with a dash is the credential, not an option", async () => {
   const { x, cli } = io();
   const dashed = "-6Jx_ZQm2l3zP0qsVbL9aw";
-  assert.equal(await run(["confirm", "acme", dashed, "--login", "grace", "--key", join(dir, "key")], cli), 0);
+  assert.equal(
+    await run(["confirm", "acme", dashed, "--login", "grace", ...BOUND, "--key", join(dir, "key")], cli),
+    0,
+  );
   assert.match(x.out, /^-----BEGIN SSH SIGNATURE-----/);
   assert.match(x.err, /Confirming passkey -6Jx_ZQm2l3zP0qs/);
 });
@@ -63,6 +80,12 @@ test("each wrong use says what to write", async () => {
     [["confirm", "acme", "short", "--login", "grace"], /is not a credential id/],
     [["confirm", "ac me", CREDENTIAL, "--login", "grace"], /is not a GitHub owner/],
     [["confirm", "acme", CREDENTIAL], /--login is required/],
+    [["confirm", "acme", CREDENTIAL, "--login", "grace"], /--passkey-sha256 is required/],
+    [
+      ["confirm", "acme", CREDENTIAL, "--login", "grace", ...BOUND.slice(0, 2)],
+      /--registered-at is required/,
+    ],
+    [["confirm", "acme", CREDENTIAL, "--login", "grace", ...BOUND.slice(0, 4)], /--nonce is required/],
   ];
   for (const [args, message] of cases)
     await assert.rejects(

@@ -16,6 +16,7 @@ import {
   isHardwarePasskey,
   passkeyActivation,
   passkeyActivationMessage,
+  publicKeySha256,
   recheckPasskeyActivation,
 } from "../../src/core/passkey-activation.ts";
 import { STEP_UP_NAMESPACE } from "../../src/core/step-up.ts";
@@ -46,31 +47,52 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("passkey activation by SSH signature", () => {
+  const PUBLIC_KEY = "pQECAyYgASFYIBM";
+  const binding = {
+    public_key_sha256: publicKeySha256(PUBLIC_KEY),
+    registered_at: "2026-11-24T09:00:00.000Z",
+    nonce: "bm9uY2Utb2YtdGhlLXBhZ2U",
+  };
   const input = (signature: string, signingKeys = [pub]) => ({
     owner: "Acme",
     login: "Grace",
     credentialId: CREDENTIAL,
+    binding,
     signature,
     signingKeys,
   });
 
-  it("binds owner, login (both in lower case) and credential id", () => {
+  it("A231 binds owner, login (both in lower case), credential id, the public key's hash, the registration time and the page's nonce", () => {
+    assert.equal(
+      passkeyActivationMessage("Acme", "Grace", CREDENTIAL, binding),
+      `breakglass-passkey-v2\nacme\ngrace\n${CREDENTIAL}\n${binding.public_key_sha256}\n2026-11-24T09:00:00.000Z\n${binding.nonce}\n`,
+    );
     assert.equal(
       passkeyActivationMessage("Acme", "Grace", CREDENTIAL),
       `breakglass-passkey\nacme\ngrace\n${CREDENTIAL}\n`,
+      "the first version's message, for activations recorded before the binding",
     );
+    assert.match(binding.public_key_sha256, /^[0-9a-f]{64}$/);
   });
 
   it("accepts a signature by a GitHub signing key over this passkey, and audit re-checks it", () => {
     const checked = checkPasskeyActivation(
-      input(sign(passkeyActivationMessage("acme", "grace", CREDENTIAL))),
+      input(sign(passkeyActivationMessage("acme", "grace", CREDENTIAL, binding))),
     );
     assert.ok(checked.ok, JSON.stringify(checked));
     assert.equal(checked.value.key_type, "ssh-ed25519");
-    assert.equal(recheckPasskeyActivation(checked.value, "acme", "grace", CREDENTIAL), null);
+    assert.equal(
+      recheckPasskeyActivation(checked.value, "acme", "grace", CREDENTIAL, binding, PUBLIC_KEY),
+      null,
+    );
     assert.match(
-      recheckPasskeyActivation(checked.value, "acme", "heidi", CREDENTIAL) ?? "",
+      recheckPasskeyActivation(checked.value, "acme", "heidi", CREDENTIAL, binding, PUBLIC_KEY) ?? "",
       /does not verify/,
+    );
+    assert.match(
+      recheckPasskeyActivation(checked.value, "acme", "grace", CREDENTIAL, binding, "b3RoZXIta2V5") ?? "",
+      /signed over public key .* not the passkey's own/,
+      "A231 an activation bound to another public key does not activate this one",
     );
     assert.match(
       recheckPasskeyActivation(
@@ -78,23 +100,43 @@ describe("passkey activation by SSH signature", () => {
         "acme",
         "grace",
         CREDENTIAL,
+        binding,
+        PUBLIC_KEY,
       ) ?? "",
       /not the recorded SHA256:other/,
     );
+    // An activation recorded before the binding existed is re-checked over the first message.
+    const v1 = checkPasskeyActivation(input(sign(passkeyActivationMessage("acme", "grace", CREDENTIAL))));
+    assert.ok(!v1.ok && v1.error.code === "step_up_bad_signature", "the app takes only the bound message");
   });
 
-  it("refuses no signature, a signature over another passkey or person, and a key not on GitHub", () => {
+  it("refuses no signature, a signature over another passkey, person, key hash or nonce, and a key not on GitHub", () => {
     const none = checkPasskeyActivation(input("just trust me"));
     assert.ok(!none.ok && none.error.code === "step_up_required");
-    assert.match(none.ok ? "" : none.error.message, /breakglass passkey confirm Acme bGV0/);
-    const other = checkPasskeyActivation(
-      input(sign(passkeyActivationMessage("acme", "grace", "QUFBQUFBQUFBQUFBQUFBQQ"))),
-    );
-    assert.ok(!other.ok && other.error.code === "step_up_bad_signature");
-    const heidi = checkPasskeyActivation(input(sign(passkeyActivationMessage("acme", "heidi", CREDENTIAL))));
-    assert.ok(!heidi.ok && heidi.error.code === "step_up_bad_signature");
+    assert.match(none.ok ? "" : none.error.message, /breakglass passkey confirm Acme bGV0.* --nonce /);
+    for (const [what, message] of [
+      ["another passkey", passkeyActivationMessage("acme", "grace", "QUFBQUFBQUFBQUFBQUFBQQ", binding)],
+      ["another person", passkeyActivationMessage("acme", "heidi", CREDENTIAL, binding)],
+      [
+        "another key",
+        passkeyActivationMessage("acme", "grace", CREDENTIAL, {
+          ...binding,
+          public_key_sha256: "0".repeat(64),
+        }),
+      ],
+      [
+        "another nonce",
+        passkeyActivationMessage("acme", "grace", CREDENTIAL, {
+          ...binding,
+          nonce: "YW5vdGhlci1ub25jZS14eA",
+        }),
+      ],
+    ] as const) {
+      const r = checkPasskeyActivation(input(sign(message)));
+      assert.ok(!r.ok && r.error.code === "step_up_bad_signature", what);
+    }
     const unknown = checkPasskeyActivation(
-      input(sign(passkeyActivationMessage("acme", "grace", CREDENTIAL)), []),
+      input(sign(passkeyActivationMessage("acme", "grace", CREDENTIAL, binding)), []),
     );
     assert.ok(!unknown.ok && unknown.error.code === "step_up_unknown_key");
   });

@@ -1,6 +1,7 @@
 import { formatDuration } from "../../../core/duration.ts";
 import { escapeHtml as h } from "../../../core/escape-html.ts";
 import type { RequestState } from "../../../core/lifecycle.ts";
+import { publicKeySha256 } from "../../../core/passkey-activation.ts";
 import type { Passkey } from "./passkey-records.ts";
 
 const page = (title: string, body: string, script: string) => `<!doctype html>
@@ -32,7 +33,7 @@ export function renderPasskeysPage(input: {
       (k) =>
         `<tr class="passkey" data-credential="${h(k.credential_id)}"><td><code>${h(k.credential_id.slice(0, 22))}</code></td><td>${k.hardware ? "device-bound, attested" : "passkey (synced or unattested)"}<br><small>model ${h(k.aaguid)}</small></td><td>${h(k.registered_at)}</td><td class="status">${status(k)}</td><td><button class="remove" data-credential="${h(k.credential_id)}">Remove</button></td></tr>${
           pending(k)
-            ? `<tr class="confirm" data-credential="${h(k.credential_id)}"><td colspan="5">Activate now with an SSH signature by one of your GitHub <em>signing</em> keys: run<br><code>breakglass passkey confirm ${h(input.owner)} ${h(k.credential_id)} --login ${h(input.login)}</code><br>(or sign <code>breakglass-passkey\n${h(input.owner.toLowerCase())}\n${h(input.login.toLowerCase())}\n${h(k.credential_id)}\n</code> with <code>ssh-keygen -Y sign -n breakglass</code>) and paste the signature:<br><textarea class="signature" data-credential="${h(k.credential_id)}" rows="7" cols="72" placeholder="-----BEGIN SSH SIGNATURE-----"></textarea><br><button class="activate" data-credential="${h(k.credential_id)}">Activate</button></td></tr>`
+            ? `<tr class="confirm" data-credential="${h(k.credential_id)}"><td colspan="5">Public key <code class="fingerprint">${h(publicKeySha256(k.public_key))}</code>. To activate it now, first show that this browser holds it: <button class="prove" data-credential="${h(k.credential_id)}">This is my passkey</button> (it answers a challenge; a passkey someone else registered in your name cannot). The page then shows the <code>breakglass passkey confirm</code> command to sign with one of your GitHub <em>signing</em> keys, for this public key and a one-time nonce: <code class="command" data-credential="${h(k.credential_id)}"></code><br>Paste the signature:<br><textarea class="signature" data-credential="${h(k.credential_id)}" rows="7" cols="72" placeholder="-----BEGIN SSH SIGNATURE-----"></textarea><br><button class="activate" data-credential="${h(k.credential_id)}">Activate</button></td></tr>`
             : ""
         }`,
     )
@@ -119,6 +120,19 @@ ${PAGE_SCRIPT_HELPERS}document.getElementById("register").addEventListener("clic
     show("Registered " + (done.hardware ? "a security key" : "a passkey") + " " + done.credential_id.slice(0, 16) + "; active from " + done.active_from + " unless confirmed earlier with an SSH signature (reload to see how)" + (done.not_hardware ? ". Not a verified hardware key: " + done.not_hardware : ""));
   } catch (error) { show("Refused: " + error.message); }
 });
+for (const button of document.querySelectorAll("button.prove")) {
+  button.addEventListener("click", async () => {
+    const owner = document.getElementById("register").dataset.owner;
+    const credential_id = button.dataset.credential;
+    try {
+      const optionsJSON = await post("/breakglass/passkeys/prove-options", { owner, credential_id });
+      const response = await SimpleWebAuthnBrowser.startAuthentication({ optionsJSON });
+      const done = await post("/breakglass/passkeys/prove", { owner, credential_id, response });
+      document.querySelector('code.command[data-credential="' + credential_id + '"]').textContent = done.command;
+      show("Proven: sign the command shown for " + credential_id.slice(0, 16) + " within 10 minutes");
+    } catch (error) { show("Refused: " + error.message); }
+  });
+}
 for (const button of document.querySelectorAll("button.activate")) {
   button.addEventListener("click", async () => {
     const credential = button.dataset.credential;

@@ -1,5 +1,8 @@
 import { appendEntry, verifyChain, type SignedEntry } from "../../../core/audit-chain.ts";
-import { DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS } from "../../../core/passkey-activation.ts";
+import {
+  DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS,
+  type ActivationBinding,
+} from "../../../core/passkey-activation.ts";
 import type { SshSignatureProof } from "../../../core/step-up.ts";
 import type { BreakglassDeps } from "../../infra/deps.ts";
 import type { GitHubPort } from "../../../github/github-port.ts";
@@ -30,7 +33,7 @@ export interface Passkey {
   /** When the waiting period ends and the passkey counts without an SSH-signature activation. */
   active_from: string;
   /** An activation by SSH signature, recorded in the ledger. */
-  activated?: { at: string; proof: SshSignatureProof };
+  activated?: { at: string; proof: SshSignatureProof; binding?: ActivationBinding };
   /** Set once the waiting period's activation is recorded (at the first approval after it). */
   waited?: string;
 }
@@ -42,7 +45,7 @@ export type PasskeyEvent =
     >)
   | { type: "passkey_removed"; actor: string; login: string; credential_id: string }
   | ({ type: "passkey_activated"; actor: string; login: string; credential_id: string } & (
-      | { method: "ssh-signature"; proof: SshSignatureProof }
+      | { method: "ssh-signature"; proof: SshSignatureProof; binding?: ActivationBinding }
       | { method: "waiting-period"; registered_at: string; active_from: string }
     ))
   /** An assertion the app accepted: its signature counter, which the next one must exceed. */
@@ -109,7 +112,14 @@ export async function readPasskeys(
         keys.set(
           event.credential_id,
           event.method === "ssh-signature"
-            ? { ...key, activated: { at: entry.at, proof: event.proof } }
+            ? {
+                ...key,
+                activated: {
+                  at: entry.at,
+                  proof: event.proof,
+                  ...(event.binding ? { binding: event.binding } : {}),
+                },
+              }
             : { ...key, waited: entry.at },
         );
       else if (event.type === "passkey_used")

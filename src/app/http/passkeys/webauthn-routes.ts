@@ -23,6 +23,9 @@ import {
   DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS,
   isHardwarePasskey,
   passkeyActivation,
+  passkeyActivationMessage,
+  passkeyConfirmCommand,
+  publicKeySha256,
 } from "../../../core/passkey-activation.ts";
 import {
   challengeNonce,
@@ -79,6 +82,9 @@ export interface WebAuthnConfig {
 }
 
 const CHALLENGE_SECONDS = 300;
+/** How long the page's activation nonce stays good after the passkey answered (long enough to sign with ssh-keygen). */
+const CONFIRM_SECONDS = 600;
+const CONFIRM_COOKIE = "breakglass_passkey_confirm";
 /** Refusals on the approval page recorded (and posted) per request; further ones are only answered on the page. */
 export const MAX_RECORDED_PAGE_REFUSALS = 10;
 const ASSET = "/breakglass/assets/";
@@ -406,6 +412,92 @@ export function webauthnRoutes(
       });
       return true;
     }
+    if (path === "/breakglass/passkeys/prove-options" || path === "/breakglass/passkeys/prove") {
+      // Before the page shows how to activate a pending passkey, that passkey must answer an assertion
+      // in this session: a person never gets a ready command for one registered by someone else.
+      const credential_id = typeof body.credential_id === "string" ? body.credential_id : "";
+      const passkey = records.passkeys.find((k) => k.credential_id === credential_id);
+      if (!passkey) {
+        refusal(res, 404, { code: "unknown_passkey", message: "That is not one of your passkeys." });
+        return true;
+      }
+      if (path.endsWith("/prove-options")) {
+        const options = await generateAuthenticationOptions({
+          rpID: webauthn.rpID,
+          userVerification: "preferred",
+          allowCredentials: [
+            { id: credential_id, ...(passkey.transports ? { transports: passkey.transports as never } : {}) },
+          ],
+        });
+        const cookie = sealed(signIn.sessionKey, "webauthn-prove", {
+          login,
+          owner,
+          credential_id,
+          challenge: options.challenge,
+          exp: Math.floor(now() / 1000) + CHALLENGE_SECONDS,
+        });
+        json(res, 200, options, setCookie(signIn, CHALLENGE_COOKIE, cookie, CHALLENGE_SECONDS));
+        return true;
+      }
+      const given = unseal(signIn.sessionKey, "webauthn-prove", cookieOf(req, CHALLENGE_COOKIE), now());
+      const response = body.response as AuthenticationResponseJSON | undefined;
+      if (!given || given.login !== login || given.owner !== owner || given.credential_id !== credential_id) {
+        refusal(res, 400, { code: "challenge_expired", message: "Start again from this page." });
+        return true;
+      }
+      let proven;
+      try {
+        proven =
+          response?.id === credential_id &&
+          (
+            await verifyAuthenticationResponse({
+              response,
+              expectedChallenge: String(given.challenge),
+              expectedOrigin: webauthn.origin,
+              expectedRPID: webauthn.rpID,
+              credential: {
+                id: credential_id,
+                publicKey: new Uint8Array(Buffer.from(passkey.public_key, "base64url")),
+                counter: 0,
+              },
+              requireUserVerification: false,
+            })
+          ).verified;
+      } catch {
+        proven = false;
+      }
+      if (!proven) {
+        refusal(res, 403, {
+          code: "passkey_not_proven",
+          message: `This browser did not answer with the passkey \`${credential_id.slice(0, 16)}\`: if you did not register it, remove it now.`,
+        });
+        return true;
+      }
+      const binding = {
+        public_key_sha256: publicKeySha256(passkey.public_key),
+        registered_at: passkey.registered_at,
+        nonce: randomBytes(18).toString("base64url"),
+      };
+      const confirm = sealed(signIn.sessionKey, "passkey-confirm", {
+        login,
+        owner,
+        credential_id,
+        nonce: binding.nonce,
+        exp: Math.floor(now() / 1000) + CONFIRM_SECONDS,
+      });
+      json(
+        res,
+        200,
+        {
+          ok: true,
+          binding,
+          command: passkeyConfirmCommand(port.owner, login, credential_id, binding),
+          message: passkeyActivationMessage(port.owner, login, credential_id, binding),
+        },
+        setCookie(signIn, CONFIRM_COOKIE, confirm, CONFIRM_SECONDS),
+      );
+      return true;
+    }
     if (path === "/breakglass/passkeys/activate") {
       const credential_id = typeof body.credential_id === "string" ? body.credential_id : "";
       const passkey = records.passkeys.find((k) => k.credential_id === credential_id);
@@ -417,10 +509,30 @@ export function webauthnRoutes(
         json(res, 200, { ok: true, activated_at: passkey.activated.at });
         return true;
       }
+      const confirm = unseal(signIn.sessionKey, "passkey-confirm", cookieOf(req, CONFIRM_COOKIE), now());
+      if (
+        !confirm ||
+        confirm.login !== login ||
+        confirm.owner !== owner ||
+        confirm.credential_id !== credential_id ||
+        typeof confirm.nonce !== "string"
+      ) {
+        refusal(res, 403, {
+          code: "passkey_not_proven",
+          message: `First show that this browser holds the passkey \`${credential_id.slice(0, 16)}\` ("This is my passkey" on /breakglass/passkeys, within ${CONFIRM_SECONDS / 60} minutes), then sign the command it shows. If you did not register it, remove it now.`,
+        });
+        return true;
+      }
+      const binding = {
+        public_key_sha256: publicKeySha256(passkey.public_key),
+        registered_at: passkey.registered_at,
+        nonce: confirm.nonce,
+      };
       const checked = checkPasskeyActivation({
         owner: port.owner,
         login,
         credentialId: credential_id,
+        binding,
         signature: typeof body.signature === "string" ? body.signature.slice(0, 8192) : "",
         signingKeys: await port.sshSigningKeys(login),
       });
@@ -440,6 +552,7 @@ export function webauthnRoutes(
           credential_id,
           method: "ssh-signature",
           proof: checked.value,
+          binding,
         },
         passkeyConfirmed(login, credential_id, checked.value.key_fingerprint),
       );
