@@ -1,6 +1,6 @@
 import type { AuditEntry } from "../core/audit-chain.ts";
 import type { LifecycleEvent } from "../core/lifecycle-events.ts";
-import { recheckPasskeyActivation } from "../core/passkey-activation.ts";
+import { recheckPasskeyActivation, waitingPeriodProblem } from "../core/passkey-activation.ts";
 import { recheckStepUpProof, type WebAuthnProof } from "../core/step-up.ts";
 import type { ChainBreak } from "./chain-break.ts";
 import { recheckWebAuthnProof } from "./webauthn-proof.ts";
@@ -56,11 +56,8 @@ function recheckActivation(proof: WebAuthnProof, owner: string, login: string, a
   const activation = proof.activation;
   if (!activation)
     return "it records no activation of its passkey: the passkey may have been registered with a stolen session and used at once";
-  if (activation.method === "waiting-period")
-    return Date.parse(activation.active_from) <= Date.parse(at) &&
-      Date.parse(activation.registered_at) < Date.parse(activation.active_from)
-      ? null
-      : `its passkey's waiting period (registered ${activation.registered_at}, active from ${activation.active_from}) had not ended at ${at}`;
+  // The app's own rule (core/passkey-activation.ts): the recorded length, and over at the approval's time.
+  if (activation.method === "waiting-period") return waitingPeriodProblem(activation, Date.parse(at));
   if (Date.parse(activation.at) > Date.parse(at))
     return `its passkey was activated at ${activation.at}, after the approval`;
   // Bound activations (the page's nonce, the registered public key's hash) are checked over what they bound,

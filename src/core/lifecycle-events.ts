@@ -73,7 +73,18 @@ export type LifecycleEvent =
   /** A workflow run asked for this request's credentials and was refused: who, which run, why. */
   | { type: "exchange_refused"; actor: string; run_id: string; code: string; message: string }
   /** An approval on the app's passkey page was refused: who, why (bounded per request, see MAX_RECORDED_PAGE_REFUSALS). */
-  | { type: "approval_page_refused"; actor: string; code: string; message: string }
+  | {
+      type: "approval_page_refused";
+      actor: string;
+      code: string;
+      message: string;
+      /**
+       * Whether the person could approve this request (an approver with write access, not the
+       * requester): their refusals have their own bound, which other readers cannot fill. Absent
+       * (recorded before this was): counted as an approver's.
+       */
+      eligible?: boolean;
+    }
   | {
       type: "granted";
       actor: string;

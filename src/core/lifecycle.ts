@@ -112,8 +112,10 @@ export interface RequestState {
   runs: string[];
   /** Exchanges refused for this request (each one recorded). */
   refused_exchanges: number;
-  /** Refusals of approvals on the app's passkey page (each one recorded, up to a bound). */
+  /** Refusals of approvals on the app's passkey page to people who could approve (each one recorded, up to a bound). */
   refused_page_approvals: number;
+  /** The same for anyone else who can read the repository (their own bound, so they cannot hide an approver's). */
+  refused_page_approvals_others: number;
   denial: { actor: string; reason: string } | null;
   cancellation: { actor: string; reason?: string } | null;
   review_issue: number | null;
@@ -152,6 +154,7 @@ export function initialState(): RequestState {
     runs: [],
     refused_exchanges: 0,
     refused_page_approvals: 0,
+    refused_page_approvals_others: 0,
     denial: null,
     cancellation: null,
     review_issue: null,
@@ -346,7 +349,11 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       // A refusal changes nothing but the record of attempts, whatever state the request is in.
       return ok({ ...next, refused_exchanges: state.refused_exchanges + 1 });
     case "approval_page_refused":
-      return ok({ ...next, refused_page_approvals: state.refused_page_approvals + 1 });
+      return ok(
+        event.eligible === false
+          ? { ...next, refused_page_approvals_others: state.refused_page_approvals_others + 1 }
+          : { ...next, refused_page_approvals: state.refused_page_approvals + 1 },
+      );
     case "escalated":
       if (state.status !== "requested" && state.status !== "invalid") return invalid(state, event);
       return ok({ ...next, escalated: true });

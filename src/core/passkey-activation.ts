@@ -123,13 +123,67 @@ export function recheckPasskeyActivation(
   return null;
 }
 
+/** The shortest waiting period the app may be configured with (`BREAKGLASS_PASSKEY_ACTIVATION_WAIT`). */
+export const MIN_PASSKEY_ACTIVATION_WAIT_SECONDS = 3600;
+
 /** What the records say of one passkey's activation. */
 export interface PasskeyActivationState {
   registered_at: string;
   /** When the waiting period ends (recorded with the registration). */
   active_from: string;
+  /**
+   * The waiting period the app was configured with when the passkey was registered (recorded with it
+   * since audit verify checks it); absent for registrations recorded before it was.
+   */
+  activation_wait_seconds?: number;
   /** An SSH-signature activation recorded before the waiting period ended. */
   activated?: { at: string; proof: SshSignatureProof; binding?: ActivationBinding };
+}
+
+/**
+ * The waiting period of a registration as recorded. One recorded before activation existed names no
+ * end: it waits the default from its own time (so one made with a stolen session just before the
+ * upgrade waits too), whatever the app is configured with now. The app (reading the records) and audit
+ * verify (reading an approval's activation, which carries what this returns) use this one rule.
+ */
+export function recordedWaitingPeriod(
+  registeredAt: string,
+  recorded: { active_from?: string; activation_wait_seconds?: number },
+): { active_from: string; activation_wait_seconds?: number } {
+  if (recorded.active_from === undefined)
+    return {
+      active_from: new Date(
+        Date.parse(registeredAt) + DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS * 1000,
+      ).toISOString(),
+      activation_wait_seconds: DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS,
+    };
+  return {
+    active_from: recorded.active_from,
+    ...(recorded.activation_wait_seconds !== undefined
+      ? { activation_wait_seconds: recorded.activation_wait_seconds }
+      : {}),
+  };
+}
+
+/**
+ * What is wrong with a waiting period at time `at`, or null when it has ended: it must be as long as
+ * the setting recorded with the registration (no setting recorded: at least the minimum the app takes),
+ * and over. The same rule for an approval on the page and for `breakglass audit verify`.
+ */
+export function waitingPeriodProblem(
+  period: { registered_at: string; active_from: string; activation_wait_seconds?: number },
+  at: number,
+): string | null {
+  const length = (Date.parse(period.active_from) - Date.parse(period.registered_at)) / 1000;
+  const wanted = period.activation_wait_seconds;
+  if (!Number.isFinite(length)) return "its waiting period names no valid times";
+  if (wanted !== undefined && (wanted < MIN_PASSKEY_ACTIVATION_WAIT_SECONDS || length !== wanted))
+    return `its waiting period (registered ${period.registered_at}, active from ${period.active_from}: ${length} s) is not the ${wanted} s recorded with its registration${wanted < MIN_PASSKEY_ACTIVATION_WAIT_SECONDS ? ", nor the 1 h minimum" : ""}`;
+  if (wanted === undefined && length < MIN_PASSKEY_ACTIVATION_WAIT_SECONDS)
+    return `its waiting period (registered ${period.registered_at}, active from ${period.active_from}) is shorter than the 1 h minimum`;
+  if (Date.parse(period.active_from) > at)
+    return `its passkey's waiting period (registered ${period.registered_at}, active from ${period.active_from}) had not ended at ${new Date(at).toISOString()}`;
+  return null;
 }
 
 /** The activation in force at `now`, or the refusal `step_up_passkey_not_active`. */
@@ -138,11 +192,21 @@ export function passkeyActivation(
   now: number,
 ): Result<PasskeyActivation, StepUpRefusal> {
   if (key.activated) return ok({ method: "ssh-signature", ...key.activated });
-  if (Date.parse(key.active_from) <= now)
-    return ok({ method: "waiting-period", registered_at: key.registered_at, active_from: key.active_from });
+  const period = {
+    registered_at: key.registered_at,
+    active_from: key.active_from,
+    ...(key.activation_wait_seconds !== undefined
+      ? { activation_wait_seconds: key.activation_wait_seconds }
+      : {}),
+  };
+  const problem = waitingPeriodProblem(period, now);
+  if (problem === null) return ok({ method: "waiting-period", ...period });
   return err({
     code: "step_up_passkey_not_active",
-    message: `The passkey \`${key.credential_id.slice(0, 16)}\` was registered at ${key.registered_at} and is not active yet: it becomes active at ${key.active_from} unless removed, or at once when you confirm it with an SSH signature on the /breakglass/passkeys page.`,
+    message:
+      Date.parse(key.active_from) > now
+        ? `The passkey \`${key.credential_id.slice(0, 16)}\` was registered at ${key.registered_at} and is not active yet: it becomes active at ${key.active_from} unless removed, or at once when you confirm it with an SSH signature on the /breakglass/passkeys page.`
+        : `The passkey \`${key.credential_id.slice(0, 16)}\` is not active: ${problem}. Confirm it with an SSH signature on the /breakglass/passkeys page.`,
   });
 }
 
@@ -180,4 +244,45 @@ export function isHardwarePasskey(
 ): boolean {
   if (key.device_type !== "singleDevice" || !attestationTrusted) return false;
   return (trusted ?? []).some((a) => normalAaguid(a) === normalAaguid(key.aaguid));
+}
+
+/**
+ * A change to a person's passkeys that needs step-up once they have an active passkey: registering
+ * another, or removing one — else a stolen sign-in session could remove the victim's passkeys or add
+ * its own beside them. What is signed (by an active passkey's assertion, as its challenge, or by an
+ * SSH signing key with `ssh-keygen -Y sign -n breakglass`): owner, login, the change and a one-time nonce.
+ */
+export type PasskeyChange = "register" | `remove:${string}`;
+
+export const isPasskeyChange = (change: string): change is PasskeyChange =>
+  change === "register" || (change.startsWith("remove:") && isCredentialId(change.slice(7)));
+
+export function passkeyChangeMessage(
+  owner: string,
+  login: string,
+  change: PasskeyChange,
+  nonce: string,
+): string {
+  return `breakglass-passkey-change\n${owner.toLowerCase()}\n${login.toLowerCase()}\n${change}\n${nonce}\n`;
+}
+
+/** Checks an SSH-signature step-up for a passkey change (the rules of an approval's signature). */
+export function checkPasskeyChangeSignature(input: {
+  owner: string;
+  login: string;
+  change: PasskeyChange;
+  nonce: string;
+  signature: string;
+  signingKeys: readonly string[];
+}): Result<SshSignatureProof, StepUpRefusal> {
+  const message = passkeyChangeMessage(input.owner, input.login, input.change, input.nonce);
+  const verified = verifySshSignature(input.signature, message, STEP_UP_NAMESPACE);
+  if (!verified.ok)
+    return err({
+      code: "step_up_bad_signature",
+      message: `The SSH signature does not verify over this change (${verified.error.replace("_", " ")}): sign exactly the message the page shows, with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\`.`,
+    });
+  const checked = signedByGitHubSigningKey(verified.value, input.signingKeys, input.login, false);
+  if (!checked.ok) return checked;
+  return ok(sshProof(verified.value, extractArmor(input.signature)));
 }

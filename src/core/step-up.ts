@@ -98,7 +98,13 @@ export type PasskeyActivation =
       /** What the activation signature bound besides owner, login and credential id (absent: the first version). */
       binding?: { public_key_sha256: string; registered_at: string; nonce: string };
     }
-  | { method: "waiting-period"; registered_at: string; active_from: string };
+  | {
+      method: "waiting-period";
+      registered_at: string;
+      active_from: string;
+      /** The waiting period recorded with the registration (absent: registered before it was recorded). */
+      activation_wait_seconds?: number;
+    };
 
 /** The key a proof was made with, as the approval shows it: an SSH key fingerprint or `webauthn:<credential id>`. */
 export const proofKey = (proof: StepUpProof): string =>

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Octokit } from "@octokit/rest";
 import { memoryNotifier } from "../app/infra/notifier.ts";
 import { attestationRootsLoader } from "../app/infra/attestation-roots.ts";
+import { requestLimits } from "../app/http/passkeys/request-limits.ts";
 import { startBreakglassServer, type RunningServer } from "../app/server.ts";
 import type { GitHubSignIn } from "../app/http/dashboard/github-sign-in.ts";
 import { DEFAULT_LEDGER_REPO } from "../github/git-ledger.ts";
@@ -106,6 +107,11 @@ export interface SandboxOptions {
   passkeyActivationWaitSeconds?: number;
   /** A PEM file of attestation trust roots (as `BREAKGLASS_ATTESTATION_ROOTS`), read at each registration and approval. */
   attestationRootsFile?: string;
+  /**
+   * Request limits of the passkey pages (per login and client address, per minute, on the sandbox's
+   * clock). Default: none to speak of — every suite's browser is 127.0.0.1 — with the minute's access cache.
+   */
+  passkeyRequestLimits?: { perLogin: number; perAddress: number };
 }
 
 export interface Sandbox {
@@ -295,6 +301,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
               ...(options.attestationRootsFile
                 ? { attestationRoots: attestationRootsLoader({ roots: options.attestationRootsFile }) }
                 : {}),
+              limits: requestLimits(
+                () => clock.now(),
+                options.passkeyRequestLimits ?? { perLogin: 1_000_000, perAddress: 1_000_000 },
+              ),
               get origin() {
                 return appUrl.replace("127.0.0.1", "localhost");
               },

@@ -77,6 +77,7 @@ const form = {
 } as const;
 
 interface Person {
+  login: string;
   context: BrowserContext;
   page: Page;
   cdp: CDPSession;
@@ -165,11 +166,38 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
         ...(synced ? { defaultBackupEligibility: true, defaultBackupState: true } : {}),
       },
     });
-    return { context, page, cdp, authenticator: authenticatorId };
+    return { login, context, page, cdp, authenticator: authenticatorId };
   }
 
+  /** An SSH signature (namespace breakglass) by the named key in the test's key directory, as ssh-keygen makes it. */
+  const sshSign = (key: string, message: string): string => {
+    const file = join(keys, `message-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, message);
+    execFileSync("ssh-keygen", ["-q", "-Y", "sign", "-n", "breakglass", "-f", join(keys, key), file]);
+    return readFileSync(`${file}.sig`, "utf8");
+  };
+
+  /** What this session is given to step up a change to its passkeys (POST change-options, with its cookies). */
+  async function changeOptions(
+    p: Person,
+    change: string,
+  ): Promise<{ status: number; required?: boolean; message?: string; error?: string }> {
+    const res = await p.context.request.post(local("/breakglass/passkeys/change-options"), {
+      data: { owner, change },
+      headers: { origin: local("") },
+    });
+    return { status: res.status(), ...((await res.json()) as object) };
+  }
+
+  /**
+   * Registers a passkey on the page. Once the person has an active passkey elsewhere (another browser
+   * here), the registration needs step-up: an SSH signature by their signing key over the change, pasted.
+   */
   async function register(p: Person): Promise<string> {
     await p.page.goto(local("/breakglass/passkeys"));
+    const given = await changeOptions(p, "register");
+    if (given.required && existsSync(join(keys, p.login)))
+      await p.page.locator("#change-signature").fill(sshSign(p.login, given.message!));
     await p.page.click("#register");
     await p.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
     const result = await p.page.locator("#result").innerText();
@@ -432,6 +460,11 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const row = await heidi.page.locator(`tr.confirm[data-credential="${planted}"]`).innerText();
     assert.doesNotMatch(row, /--nonce/, "no command to copy");
     assert.ok(row.includes(theirs.public_key_sha256), "the planted passkey's public-key hash is shown");
+    assert.match(
+      await heidi.page.locator("li.change.elsewhere").first().innerText(),
+      new RegExp(`registered ${planted.slice(0, 16)} — ⚠️ in another sign-in session`),
+      "the page tells her the registration came from another session",
+    );
     // Even a genuine signature of heidi's over the planted passkey (a command the thief sent her) does not
     // activate it in her session: her browser never proved it holds that passkey.
     const result = await pasteActivation(heidi, planted, await confirmSignature("heidi", planted, theirs));
@@ -442,6 +475,43 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       (k) => k.credential_id === planted,
     );
     assert.equal(key?.activated, undefined, "still not active");
+  });
+
+  it("A232 once a person has an active passkey, a stolen session can neither remove it nor register its own beside it (passkey_step_up_required)", async () => {
+    const thief = await person("grace");
+    const post = async (path: string, data: Record<string, unknown>) => {
+      const res = await thief.context.request.post(local(path), { data, headers: { origin: local("") } });
+      return { status: res.status(), ...((await res.json()) as { error?: string; message?: string }) };
+    };
+    const removed = await post("/breakglass/passkeys/remove", { owner, credential_id: graceCredential });
+    assert.equal(removed.status, 403);
+    assert.equal(removed.error, "passkey_step_up_required", removed.message);
+    assert.match(removed.message ?? "", /A signed-in session alone cannot change your passkeys/);
+    assert.equal((await post("/breakglass/passkeys/options", { owner })).status, 200);
+    const registered = await post("/breakglass/passkeys/register", { owner, response: {} });
+    assert.equal(registered.error, "passkey_step_up_required", registered.message);
+    // A signature over the change by a key that is not grace's, or over another change, does not do.
+    const given = await changeOptions(thief, `remove:${graceCredential}`);
+    assert.equal(given.required, true);
+    const unknown = await post("/breakglass/passkeys/remove", {
+      owner,
+      credential_id: graceCredential,
+      step_up: { signature: sshSign("unregistered", given.message!) },
+    });
+    assert.equal(unknown.error, "step_up_unknown_key", unknown.message);
+    const otherChange = await post("/breakglass/passkeys/remove", {
+      owner,
+      credential_id: "AAAAAAAAAAAAAAAAAAAAAA",
+      step_up: { signature: sshSign("grace", given.message!) },
+    });
+    assert.equal(otherChange.status, 404, "not hers; and the signature names another change anyway");
+    const port = (await sb.app.portFor(owner, repo))!;
+    const records = await readPasskeys(sb.app.deps, port, "grace");
+    assert.deepEqual(
+      records.passkeys.map((k) => k.credential_id),
+      [graceCredential],
+      "nothing removed or added",
+    );
   });
 
   it("A230 with no attestation roots configured no passkey is a hardware key: require_hardware_key is refused (step_up_not_hardware), said on the issue", async () => {
@@ -641,11 +711,22 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       ["passkey_registered", "passkey_activated", "passkey_used", "passkey_removed"],
       "the registration, its activation, its use and the removal are all in the ledger",
     );
-    assert.ok(
-      sb.notifier.sent.some(
-        (s) =>
-          s.notification.event === "passkey_removed" && s.notification.summary.startsWith("grace removed"),
+    const announced = sb.notifier.sent.find(
+      (s) => s.notification.event === "passkey_removed" && s.notification.summary.startsWith("grace removed"),
+    );
+    assert.ok(announced, "announced to the notify targets");
+    assert.match(
+      announced.notification.summary,
+      new RegExp(`confirmed with passkey ${graceCredential.slice(0, 16)}`),
+      "her active passkey answered for the removal",
+    );
+    await grace.page.goto(local("/breakglass/passkeys"));
+    assert.match(
+      await grace.page.locator("li.change").first().innerText(),
+      new RegExp(
+        `removed ${graceCredential.slice(0, 16)} \\(confirmed with passkey .*\\) — in this browser session`,
       ),
+      "the page lists the removal for her",
     );
     const n = await openRequest(sb, "erin", form);
     const done = await approveOnPage(grace, n);
@@ -785,7 +866,7 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     assert.ok(!sb.notifier.sent.some((s) => s.notification.summary.startsWith("uma ")), "nothing announced");
   });
 
-  it("A206 refusals on the page are said on the issue once per person and reason, and at most 10 per request", async () => {
+  it("A206 A235 refusals on the page are said on the issue once per person and reason, at most 10 per request by approvers and 10 by others", async () => {
     const n = await openRequest(sb, "dave", form);
     const url = local(`/breakglass/approve/${owner}/${repo}/${n}`);
     const garbage = async (p: Person) => {
@@ -805,13 +886,25 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const refusals = () =>
       appTexts(sb, n).then((texts) => texts.filter((t) => / — refused \(`step_up_wrong_request`\)/.test(t)));
     assert.equal((await refusals()).length, 1, "one comment for one person and reason");
-    for (const login of ["bob", "carol", "erin", "ivan", "sam", "olga", "rita", "tina", "mallory", "grace"])
+    // Ten readers who cannot approve this request (not in its CODEOWNERS team, or its requester) fill
+    // their own bound; an approver's refusal after them is still said on the issue.
+    for (const login of ["bob", "carol", "erin", "ivan", "sam", "olga", "rita", "tina", "mallory", "dave"])
       await garbage(await person(login));
     await sb.settle();
     const posted = await refusals();
-    assert.equal(posted.length, 10, "bounded");
-    assert.match(posted.at(-1)!, /further ones are only shown on the page/);
-    assert.equal((await historyOf(sb, n)).state.refused_page_approvals, 10);
+    assert.equal(posted.length, 11, "heidi's, and ten by readers who cannot approve");
+    assert.match(
+      posted.at(-1)!,
+      /by someone who cannot approve this request recorded here; further ones by such readers are only shown on the page/,
+    );
+    await garbage(await person("grace"));
+    await sb.settle();
+    const after = await refusals();
+    assert.equal(after.length, 12, "an approver's refusal is still recorded (A235)");
+    assert.match(after.at(-1)!, /^👎 @grace — refused/);
+    const state = (await historyOf(sb, n)).state;
+    assert.equal(state.refused_page_approvals, 2, "heidi's and grace's");
+    assert.equal(state.refused_page_approvals_others, 10);
   });
 
   it("A208 a pending /extend of a live grant is approved on the page with a passkey, signed over the extension's hash; audit verify re-checks it", async () => {
@@ -879,6 +972,7 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     });
     const [key] = (await readPasskeys(sb.app.deps, port, "mallory")).passkeys;
     assert.equal(Date.parse(key!.active_from) - Date.parse(key!.registered_at), 24 * 3600 * 1000);
+    assert.equal(key!.activation_wait_seconds, 24 * 3600, "the rule audit verify applies to its approvals");
   });
 
   it("A202 without confirmation a passkey becomes active when its waiting period ends; the activation is recorded and audit verify checks it", async () => {
@@ -906,6 +1000,12 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const record = h.events.find((e) => e.type === "approved");
     assert.ok(record?.type === "approved" && record.step_up?.method === "webauthn");
     assert.equal(record.step_up.activation?.method, "waiting-period");
+    assert.equal(
+      record.step_up.activation?.method === "waiting-period" &&
+        record.step_up.activation.activation_wait_seconds,
+      WAIT_SECONDS,
+      "the approval carries the waiting period's recorded length",
+    );
     const port = (await sb.app.portFor(owner, repo))!;
     const records = await readPasskeys(sb.app.deps, port, "heidi");
     assert.ok(
@@ -927,5 +1027,27 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
         breaks: [],
       },
     );
+    // A233: audit verify checks the waiting period's length against the setting recorded with it.
+    const shortened = h.chain.map((e) => {
+      const event = e.entry.event as LifecycleEvent;
+      if (event.type !== "approved" || event.step_up?.method !== "webauthn") return e.entry;
+      const activation = event.step_up.activation!;
+      if (activation.method !== "waiting-period") return e.entry;
+      return {
+        ...e.entry,
+        event: {
+          ...event,
+          step_up: {
+            ...event.step_up,
+            activation: {
+              ...activation,
+              active_from: new Date(Date.parse(activation.registered_at) + 3600_000).toISOString(),
+            },
+          },
+        },
+      };
+    });
+    const audited = await checkStepUpProofs(shortened, { repo: sb.repository, issue: n });
+    assert.match(audited.breaks[0]?.reason ?? "", /is not the 7200 s recorded with its registration/);
   });
 });

@@ -16,8 +16,11 @@ import {
   isHardwarePasskey,
   passkeyActivation,
   passkeyActivationMessage,
+  DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS,
   publicKeySha256,
   recheckPasskeyActivation,
+  recordedWaitingPeriod,
+  waitingPeriodProblem,
 } from "../../src/core/passkey-activation.ts";
 import { STEP_UP_NAMESPACE } from "../../src/core/step-up.ts";
 
@@ -206,5 +209,50 @@ describe("hardware passkeys", () => {
     assert.equal(isHardwarePasskey(key, ["01020304-0506-0708-0102-030405060708".toUpperCase()], true), true);
     assert.equal(isHardwarePasskey({ ...key, device_type: "multiDevice" }, [key.aaguid], true), false);
     assert.equal(isHardwarePasskey(key, [key.aaguid], false), false, "no trusted attestation: not hardware");
+  });
+});
+
+describe("the waiting period: one rule for the app and audit verify", () => {
+  const registered_at = "2026-11-24T09:00:00.000Z";
+  const at = (hours: number) => Date.parse(registered_at) + hours * 3600_000;
+  it("A233 a registration recorded before activation existed waits the default 24 h from its own time, whatever the app is configured with", () => {
+    const period = recordedWaitingPeriod(registered_at, {});
+    assert.deepEqual(period, {
+      active_from: "2026-11-25T09:00:00.000Z",
+      activation_wait_seconds: DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS,
+    });
+    assert.match(waitingPeriodProblem({ registered_at, ...period }, at(23)) ?? "", /had not ended/);
+    assert.equal(waitingPeriodProblem({ registered_at, ...period }, at(24)), null);
+    // The app reads its records with this rule, and the approval carries what it gave to audit verify.
+    const key = { credential_id: CREDENTIAL, registered_at, ...period };
+    const activation = passkeyActivation(key, at(24));
+    assert.ok(activation.ok && activation.value.method === "waiting-period");
+    assert.equal(waitingPeriodProblem(activation.value as never, at(24)), null);
+    assert.ok(!passkeyActivation(key, at(23)).ok);
+  });
+  it("A233 the length must be the setting recorded with the registration (and no less than 1 h), and over", () => {
+    const recorded = {
+      registered_at,
+      active_from: new Date(at(2)).toISOString(),
+      activation_wait_seconds: 7200,
+    };
+    assert.equal(waitingPeriodProblem(recorded, at(2)), null);
+    assert.match(
+      waitingPeriodProblem({ ...recorded, active_from: new Date(at(1)).toISOString() }, at(2)) ?? "",
+      /is not the 7200 s recorded with its registration/,
+    );
+    assert.match(
+      waitingPeriodProblem(
+        { ...recorded, active_from: new Date(at(0.01)).toISOString(), activation_wait_seconds: 36 },
+        at(2),
+      ) ?? "",
+      /nor the 1 h minimum/,
+    );
+    const unrecorded = { registered_at, active_from: new Date(at(0.5)).toISOString() };
+    assert.match(waitingPeriodProblem(unrecorded, at(2)) ?? "", /shorter than the 1 h minimum/);
+    const shortKey = { credential_id: CREDENTIAL, ...unrecorded };
+    const refused = passkeyActivation(shortKey, at(2));
+    assert.ok(!refused.ok && refused.error.code === "step_up_passkey_not_active");
+    assert.match(refused.ok ? "" : refused.error.message, /shorter than the 1 h minimum/);
   });
 });

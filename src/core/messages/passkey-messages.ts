@@ -24,5 +24,7 @@ export const pageApprovalRefused = (
   login: string,
   refusal: { code: string; message: string },
   lastRecorded: number | null,
+  /** Whether the person could approve this request; others' refusals are bounded apart. */
+  approver = true,
 ): string =>
-  `👎 ${mention(login)} — refused (\`${refusal.code}\`): ${escapeInline(refusal.message, 500)} _(an approval with a passkey on the app's approval page)_${lastRecorded !== null ? `\n\nThis is the ${lastRecorded}th refusal of a passkey approval recorded here; further ones are only shown on the page.` : ""}`;
+  `👎 ${mention(login)} — refused (\`${refusal.code}\`): ${escapeInline(refusal.message, 500)} _(an approval with a passkey on the app's approval page)_${lastRecorded !== null ? `\n\nThis is the ${lastRecorded}th refusal of a passkey approval ${approver ? "by an approver" : "by someone who cannot approve this request"} recorded here; further ones ${approver ? "by approvers" : "by such readers"} are only shown on the page.` : ""}`;

@@ -220,7 +220,11 @@ describe("messages the app posts", () => {
     );
     assert.match(
       passkeyText.pageApprovalRefused("grace", { code: "x", message: "y" }, 10),
-      /\n\nThis is the 10th refusal of a passkey approval recorded here/,
+      /\n\nThis is the 10th refusal of a passkey approval by an approver recorded here; further ones by approvers/,
+    );
+    assert.match(
+      passkeyText.pageApprovalRefused("uma", { code: "x", message: "y" }, 10, false),
+      /by someone who cannot approve this request recorded here; further ones by such readers/,
     );
   });
 

@@ -168,6 +168,8 @@ export function signInRoutes(cfg: GitHubSignIn) {
             SESSION_COOKIE,
             sealed(cfg.sessionKey, "session", {
               login: user.login,
+              // One id per sign-in, so two sessions of one login (say, a stolen one) are told apart.
+              sid: randomBytes(9).toString("base64url"),
               exp: Math.floor(now() / 1000) + SESSION_SECONDS,
             }),
             SESSION_SECONDS,

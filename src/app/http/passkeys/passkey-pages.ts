@@ -2,7 +2,7 @@ import { formatDuration } from "../../../core/duration.ts";
 import { escapeHtml as h } from "../../../core/escape-html.ts";
 import type { RequestState } from "../../../core/lifecycle.ts";
 import { publicKeySha256 } from "../../../core/passkey-activation.ts";
-import type { Passkey } from "./passkey-records.ts";
+import type { Passkey, PasskeyChangeNotice } from "./passkey-records.ts";
 
 const page = (title: string, body: string, script: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${h(title)}</title>
@@ -20,7 +20,18 @@ export function renderPasskeysPage(input: {
   now: number;
   passkeys: Passkey[];
   problem: string | null;
+  /** Registrations, removals and activations, oldest first, and the tag of the session viewing the page. */
+  changes?: PasskeyChangeNotice[];
+  session?: string;
 }): string {
+  const changes = (input.changes ?? [])
+    .slice(-20)
+    .reverse()
+    .map(
+      (c) =>
+        `<li class="change${c.session && c.session !== input.session ? " elsewhere" : ""}">${h(c.at)}: ${c.what} <code>${h(c.credential_id.slice(0, 16))}</code>${c.confirmed_by ? ` (confirmed with ${h(c.confirmed_by)})` : ""}${c.session ? (c.session === input.session ? " — in this browser session" : " — <strong>⚠️ in another sign-in session</strong>: if that was not you, your GitHub sign-in may be stolen") : ""}</li>`,
+    )
+    .join("");
   const status = (k: Passkey) =>
     k.activated
       ? `active (confirmed with SSH key ${h(k.activated.proof.key_fingerprint)} at ${h(k.activated.at)})`
@@ -52,7 +63,10 @@ export function renderPasskeysPage(input: {
 ${input.problem ? `<p id="problem">⚠️ ${h(input.problem)}</p>` : ""}
 <table id="passkeys"><tr><th>Credential</th><th>Kind</th><th>Registered</th><th>Status</th><th></th></tr>${rows || '<tr><td colspan="5">None yet.</td></tr>'}</table>
 <p><button id="register" data-owner="${h(input.owner)}">Register a passkey or security key</button></p>
-<p id="result" role="status"></p>`,
+<p id="result" role="status"></p>
+<p id="change-step-up">While you have an active passkey, registering another or removing one needs that passkey, or an SSH signature by one of your GitHub signing keys over <code id="change-message"></code> (<code>ssh-keygen -Y sign -n breakglass -f ~/.ssh/your_key</code>): paste it here and press the button again:<br><textarea id="change-signature" rows="7" cols="72" placeholder="-----BEGIN SSH SIGNATURE-----"></textarea></p>
+<h2>Changes to your passkeys</h2>
+<ul id="changes">${changes || "<li>None yet.</li>"}</ul>`,
     "passkeys.js",
   );
 }
@@ -111,12 +125,29 @@ async function post(path, body) {
 
 /** The passkeys page's script (served from the app, so the CSP allows no inline script). */
 export const PASSKEYS_SCRIPT = `"use strict";
-${PAGE_SCRIPT_HELPERS}document.getElementById("register").addEventListener("click", async (event) => {
-  const owner = event.target.dataset.owner;
+${PAGE_SCRIPT_HELPERS}const ownerName = () => document.getElementById("register").dataset.owner;
+// Registering another passkey or removing one, once one is active: an assertion by an active passkey over
+// the change (or, pasted, an SSH signature over the message shown). Returns the step_up to post, or null.
+async function changeStepUp(change) {
+  // A pasted signature answers the message shown before (its nonce is in this session's cookie).
+  const pasted = document.getElementById("change-signature").value.trim();
+  if (pasted) return { signature: pasted };
+  const given = await post("/breakglass/passkeys/change-options", { owner: ownerName(), change });
+  if (!given.required) return null;
   try {
+    return { assertion: await SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: given.options }) };
+  } catch (error) {
+    document.getElementById("change-message").textContent = JSON.stringify(given.message);
+    throw new Error("passkey_step_up_required: use one of your active passkeys, or paste an SSH signature below (" + error.message + ")");
+  }
+}
+document.getElementById("register").addEventListener("click", async () => {
+  const owner = ownerName();
+  try {
+    const step_up = await changeStepUp("register");
     const optionsJSON = await post("/breakglass/passkeys/options", { owner });
     const response = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON });
-    const done = await post("/breakglass/passkeys/register", { owner, response });
+    const done = await post("/breakglass/passkeys/register", { owner, response, step_up });
     show("Registered " + (done.hardware ? "a security key" : "a passkey") + " " + done.credential_id.slice(0, 16) + "; active from " + done.active_from + " unless confirmed earlier with an SSH signature (reload to see how)" + (done.not_hardware ? ". Not a verified hardware key: " + done.not_hardware : ""));
   } catch (error) { show("Refused: " + error.message); }
 });
@@ -146,7 +177,8 @@ for (const button of document.querySelectorAll("button.activate")) {
 for (const button of document.querySelectorAll("button.remove")) {
   button.addEventListener("click", async () => {
     try {
-      await post("/breakglass/passkeys/remove", { owner: document.getElementById("register").dataset.owner, credential_id: button.dataset.credential });
+      const step_up = await changeStepUp("remove:" + button.dataset.credential);
+      await post("/breakglass/passkeys/remove", { owner: ownerName(), credential_id: button.dataset.credential, step_up });
       show("Removed " + button.dataset.credential.slice(0, 16));
     } catch (error) { show("Refused: " + error.message); }
   });

@@ -1,8 +1,5 @@
 import { appendEntry, verifyChain, type SignedEntry } from "../../../core/audit-chain.ts";
-import {
-  DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS,
-  type ActivationBinding,
-} from "../../../core/passkey-activation.ts";
+import { recordedWaitingPeriod, type ActivationBinding } from "../../../core/passkey-activation.ts";
 import type { SshSignatureProof } from "../../../core/step-up.ts";
 import type { BreakglassDeps } from "../../infra/deps.ts";
 import type { GitHubPort } from "../../../github/github-port.ts";
@@ -32,10 +29,24 @@ export interface Passkey {
   registered_at: string;
   /** When the waiting period ends and the passkey counts without an SSH-signature activation. */
   active_from: string;
+  /** The waiting period the app was configured with at registration (audit verify checks the length against it). */
+  activation_wait_seconds?: number;
   /** An activation by SSH signature, recorded in the ledger. */
   activated?: { at: string; proof: SshSignatureProof; binding?: ActivationBinding };
   /** Set once the waiting period's activation is recorded (at the first approval after it). */
   waited?: string;
+  /** The sign-in session that registered it (a tag of its cookie), and the step-up that allowed it, if one was needed. */
+  session?: string;
+  confirmed_by?: string;
+}
+
+/** A change to a person's passkeys, as the passkeys page lists it for them. */
+export interface PasskeyChangeNotice {
+  at: string;
+  what: "registered" | "removed" | "activated";
+  credential_id: string;
+  session?: string;
+  confirmed_by?: string;
 }
 
 export type PasskeyEvent =
@@ -43,10 +54,22 @@ export type PasskeyEvent =
       Passkey,
       "registered_at" | "activated" | "waited"
     >)
-  | { type: "passkey_removed"; actor: string; login: string; credential_id: string }
+  | {
+      type: "passkey_removed";
+      actor: string;
+      login: string;
+      credential_id: string;
+      session?: string;
+      confirmed_by?: string;
+    }
   | ({ type: "passkey_activated"; actor: string; login: string; credential_id: string } & (
       | { method: "ssh-signature"; proof: SshSignatureProof; binding?: ActivationBinding }
-      | { method: "waiting-period"; registered_at: string; active_from: string }
+      | {
+          method: "waiting-period";
+          registered_at: string;
+          active_from: string;
+          activation_wait_seconds?: number;
+        }
     ))
   /** An assertion the app accepted: its signature counter, which the next one must exceed. */
   | {
@@ -66,6 +89,8 @@ export interface PasskeyRecords {
   chain: SignedEntry[];
   ledger: LedgerChain;
   problem: string | null;
+  /** Every registration, removal and SSH activation, oldest first: shown to the person on the page. */
+  changes: PasskeyChangeNotice[];
 }
 
 /**
@@ -84,24 +109,43 @@ export async function readPasskeys(
   const chain = entries.map((entry, i) => ({ entry, jws: jws[i]! }));
   const problem = verified.ok ? null : verified.reason;
   const keys = new Map<string, Passkey>();
+  const changes: PasskeyChangeNotice[] = [];
   for (const entry of verified.ok ? entries : []) {
     const event = entry.event as PasskeyEvent;
+    if (
+      event.type === "passkey_registered" ||
+      event.type === "passkey_removed" ||
+      (event.type === "passkey_activated" && event.method === "ssh-signature")
+    ) {
+      const e = event as { session?: string; confirmed_by?: string };
+      changes.push({
+        at: entry.at,
+        what:
+          event.type === "passkey_registered"
+            ? "registered"
+            : event.type === "passkey_removed"
+              ? "removed"
+              : "activated",
+        credential_id: event.credential_id,
+        ...(e.session ? { session: e.session } : {}),
+        ...(e.confirmed_by ? { confirmed_by: e.confirmed_by } : {}),
+      });
+    }
     if (event.login?.toLowerCase() !== login.toLowerCase())
       return {
         passkeys: [],
         chain,
         ledger,
         problem: `entry ${entry.seq} names @${event.login}, not @${login}`,
+        changes: [],
       };
     if (event.type === "passkey_registered") {
       const { type: _t, actor: _a, login: _l, ...key } = event;
-      // A registration recorded before activation existed names no end of its waiting period: it waits
-      // the default from its own time, so one made with a stolen session just before the upgrade waits too.
+      // The waiting period as recorded, or the default for a registration from before activation existed
+      // (core/passkey-activation.ts: the rule audit verify applies to the approvals too).
       keys.set(event.credential_id, {
         ...key,
-        active_from:
-          key.active_from ??
-          new Date(Date.parse(entry.at) + DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS * 1000).toISOString(),
+        ...recordedWaitingPeriod(entry.at, key),
         registered_at: entry.at,
       });
     } else if (event.type === "passkey_removed") keys.delete(event.credential_id);
@@ -126,7 +170,7 @@ export async function readPasskeys(
         keys.set(event.credential_id, { ...key, counter: event.counter });
     }
   }
-  return { passkeys: [...keys.values()], chain, ledger, problem };
+  return { passkeys: [...keys.values()], chain, ledger, problem, changes };
 }
 
 /** Appends one passkey record (compare-and-swap: read again and retry when another replica wrote first). */

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
@@ -19,7 +19,11 @@ import { hasWriteAccess } from "../../../core/approvers.ts";
 import type { Refusal } from "../../../core/refusal.ts";
 import {
   checkPasskeyActivation,
+  checkPasskeyChangeSignature,
   checkSignatureCounter,
+  isPasskeyChange,
+  passkeyChangeMessage,
+  type PasskeyChange,
   DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS,
   isHardwarePasskey,
   passkeyActivation,
@@ -38,6 +42,7 @@ import {
   cookieOf,
   sealed,
   sessionLogin,
+  SESSION_COOKIE,
   setCookie,
   unseal,
   type GitHubSignIn,
@@ -50,7 +55,8 @@ import { recordApproval } from "../../webhooks/record-approval.ts";
 import { loadRepoConfig } from "../../infra/repo-config.ts";
 import { RequestSession } from "../../infra/request-session.ts";
 import { APPROVE_SCRIPT, PASSKEYS_SCRIPT, renderApprovePage, renderPasskeysPage } from "./passkey-pages.ts";
-import { readPasskeys, recordPasskey } from "./passkey-records.ts";
+import { readPasskeys, recordPasskey, type PasskeyRecords } from "./passkey-records.ts";
+import { requestLimits, type RequestLimits } from "./request-limits.ts";
 import {
   pageApprovalRefused,
   passkeyConfirmed,
@@ -79,12 +85,15 @@ export interface WebAuthnConfig {
    * infra/attestation-roots.ts), read at each registration and approval. None: no passkey is hardware.
    */
   attestationRoots?: () => Promise<AttestationRoots | null>;
+  /** Request limits and the access cache (request-limits.ts); default: the production limits on the app's clock. */
+  limits?: RequestLimits;
 }
 
 const CHALLENGE_SECONDS = 300;
 /** How long the page's activation nonce stays good after the passkey answered (long enough to sign with ssh-keygen). */
 const CONFIRM_SECONDS = 600;
 const CONFIRM_COOKIE = "breakglass_passkey_confirm";
+const CHANGE_COOKIE = "breakglass_passkey_change";
 /** Refusals on the approval page recorded (and posted) per request; further ones are only answered on the page. */
 export const MAX_RECORDED_PAGE_REFUSALS = 10;
 const ASSET = "/breakglass/assets/";
@@ -152,6 +161,13 @@ function attestationChain(attestationObject: Uint8Array<ArrayBuffer>): string[] 
   }
 }
 
+/** A short tag of the sign-in session that made a change (its cookie's hash): the page tells the person's own session from another. */
+export const sessionTag = (req: IncomingMessage): string =>
+  createHash("sha256")
+    .update(cookieOf(req, SESSION_COOKIE) ?? "")
+    .digest("base64url")
+    .slice(0, 12);
+
 const refusal = (res: ServerResponse, status: number, r: Refusal | { code: string; message: string }) =>
   json(res, status, { error: r.code, message: r.message });
 
@@ -160,10 +176,13 @@ export function webauthnRoutes(
   signIn: GitHubSignIn,
   webauthn: WebAuthnConfig,
   portFor: (owner: string, repo: string) => Promise<GitHubPort | null>,
-  installed: () => Promise<GitHubPort[]>,
+  installedNow: () => Promise<GitHubPort[]>,
 ) {
   const now = () => deps.now();
   const CHALLENGE_COOKIE = "breakglass_webauthn";
+  const limits = webauthn.limits ?? requestLimits(now);
+  // The installed repositories, asked of GitHub at most once a minute for all the pages' requests.
+  const installed = () => limits.cached("installed", installedNow);
 
   /** A port on one of `owner`'s repositories, for the owner-wide passkey records. */
   async function ownerPort(owner: string): Promise<GitHubPort | null> {
@@ -189,11 +208,112 @@ export function webauthnRoutes(
    * reports read for anyone.
    */
   async function hasAccess(owner: string, login: string): Promise<boolean> {
-    for (const port of (await installed()).filter((p) => p.owner.toLowerCase() === owner.toLowerCase()))
-      if (hasWriteAccess(await port.permission(login).catch(() => "none" as const))) return true;
-    return false;
+    // Cached per login and owner for a minute: a reload loop costs GitHub nothing more.
+    return limits.cached(`access:${owner.toLowerCase()}:${login.toLowerCase()}`, async () => {
+      for (const port of (await installed()).filter((p) => p.owner.toLowerCase() === owner.toLowerCase()))
+        if (hasWriteAccess(await port.permission(login).catch(() => "none" as const))) return true;
+      return false;
+    });
   }
   const waitSeconds = webauthn.activationWaitSeconds ?? DEFAULT_PASSKEY_ACTIVATION_WAIT_SECONDS;
+
+  /**
+   * The step-up a change to `login`'s passkeys needs once one of them is active (core/passkey-activation.ts,
+   * passkeyChangeMessage): an assertion by an active passkey over the change and the nonce this session
+   * was given (`/breakglass/passkeys/change-options`), or an SSH signature over the same. No active
+   * passkey: nothing a session could take over, so the change goes ahead. What proved it, or the refusal.
+   */
+  async function changeStepUp(
+    req: IncomingMessage,
+    body: Record<string, unknown>,
+    port: GitHubPort,
+    records: PasskeyRecords,
+    login: string,
+    owner: string,
+    change: PasskeyChange,
+  ): Promise<{ ok: true; by: string | null } | { ok: false; status: number; code: string; message: string }> {
+    const active = records.passkeys.filter((k) => passkeyActivation(k, now()).ok);
+    if (active.length === 0) return { ok: true, by: null };
+    const given = unseal(signIn.sessionKey, "passkey-change", cookieOf(req, CHANGE_COOKIE), now());
+    const stepUp = (body.step_up ?? null) as {
+      assertion?: AuthenticationResponseJSON;
+      signature?: unknown;
+    } | null;
+    const required = {
+      ok: false as const,
+      status: 403,
+      code: "passkey_step_up_required",
+      message: `@${login} has an active passkey: ${change === "register" ? "registering another" : "removing one"} needs an assertion by one of your active passkeys, or an SSH signature by one of your GitHub signing keys over the change this page shows. A signed-in session alone cannot change your passkeys.`,
+    };
+    if (
+      !given ||
+      given.login !== login ||
+      given.owner !== owner ||
+      given.change !== change ||
+      typeof given.nonce !== "string" ||
+      !stepUp ||
+      typeof stepUp !== "object"
+    )
+      return required;
+    const message = passkeyChangeMessage(port.owner, login, change, given.nonce);
+    if (typeof stepUp.signature === "string") {
+      const checked = checkPasskeyChangeSignature({
+        owner: port.owner,
+        login,
+        change,
+        nonce: given.nonce,
+        signature: stepUp.signature.slice(0, 8192),
+        signingKeys: await port.sshSigningKeys(login),
+      });
+      return checked.ok
+        ? { ok: true, by: `SSH signing key ${checked.value.key_fingerprint}` }
+        : { ok: false, status: 403, ...checked.error };
+    }
+    const assertion = stepUp.assertion;
+    const key = active.find((k) => k.credential_id === assertion?.id);
+    if (!assertion || !key)
+      return {
+        ...required,
+        code: "step_up_unknown_key",
+        message: `The passkey that answered is not one of @${login}'s active passkeys.`,
+      };
+    let verified;
+    try {
+      verified = await verifyAuthenticationResponse({
+        response: assertion,
+        expectedChallenge: Buffer.from(message, "utf8").toString("base64url"),
+        expectedOrigin: webauthn.origin,
+        expectedRPID: webauthn.rpID,
+        credential: {
+          id: key.credential_id,
+          publicKey: new Uint8Array(Buffer.from(key.public_key, "base64url")),
+          counter: 0,
+        },
+        requireUserVerification: false,
+      });
+    } catch (error) {
+      return {
+        ok: false,
+        status: 403,
+        code: "step_up_bad_signature",
+        message: `The assertion does not verify: ${(error as Error).message.slice(0, 200)}`,
+      };
+    }
+    if (!verified.verified)
+      return {
+        ok: false,
+        status: 403,
+        code: "step_up_bad_signature",
+        message: "The assertion does not verify.",
+      };
+    const counted = checkSignatureCounter(
+      key.counter,
+      verified.authenticationInfo.newCounter,
+      key.credential_id,
+    );
+    if (!counted.ok) return { ok: false, status: 403, ...counted.error };
+    return { ok: true, by: `passkey ${key.credential_id.slice(0, 16)}` };
+  }
 
   const sameOrigin = (req: IncomingMessage) =>
     req.headers.origin === webauthn.origin &&
@@ -234,6 +354,22 @@ export function webauthnRoutes(
         });
       return true;
     }
+    const admitted = limits.admit(login, req.socket.remoteAddress ?? "unknown");
+    if (!admitted.ok) {
+      res
+        .writeHead(429, {
+          "content-type": "application/json",
+          "cache-control": "no-store",
+          "retry-after": String(admitted.retryAfterSeconds),
+        })
+        .end(
+          JSON.stringify({
+            error: "too_many_requests",
+            message: `Too many requests to the passkey pages from you: try again in ${admitted.retryAfterSeconds} s.`,
+          }),
+        );
+      return true;
+    }
     if (req.method === "POST" && !sameOrigin(req)) {
       refusal(res, 403, {
         code: "cross_origin",
@@ -265,6 +401,8 @@ export function webauthnRoutes(
           owners,
           now: now(),
           passkeys: records?.passkeys ?? [],
+          changes: records?.changes ?? [],
+          session: sessionTag(req),
           problem: records?.problem ?? (port ? null : `the app is not installed on ${owner}`),
         }),
       );
@@ -291,6 +429,46 @@ export function webauthnRoutes(
         code: "records_tampered",
         message: `Your passkey records do not verify (${records.problem}); tell the app's operators.`,
       });
+      return true;
+    }
+    if (path === "/breakglass/passkeys/change-options") {
+      const change = typeof body.change === "string" ? body.change : "";
+      if (!isPasskeyChange(change)) {
+        refusal(res, 400, {
+          code: "bad_request",
+          message: "Say which change: `register` or `remove:<credential id>`.",
+        });
+        return true;
+      }
+      const active = records.passkeys.filter((k) => passkeyActivation(k, now()).ok);
+      if (active.length === 0) {
+        json(res, 200, { required: false });
+        return true;
+      }
+      const nonce = randomBytes(18).toString("base64url");
+      const message = passkeyChangeMessage(port.owner, login, change, nonce);
+      const options = await generateAuthenticationOptions({
+        rpID: webauthn.rpID,
+        challenge: Buffer.from(message, "utf8"),
+        userVerification: "preferred",
+        allowCredentials: active.map((k) => ({
+          id: k.credential_id,
+          ...(k.transports ? { transports: k.transports as never } : {}),
+        })),
+      });
+      const cookie = sealed(signIn.sessionKey, "passkey-change", {
+        login,
+        owner,
+        change,
+        nonce,
+        exp: Math.floor(now() / 1000) + CHALLENGE_SECONDS,
+      });
+      json(
+        res,
+        200,
+        { required: true, options, message },
+        setCookie(signIn, CHANGE_COOKIE, cookie, CHALLENGE_SECONDS),
+      );
       return true;
     }
     if (path === "/breakglass/passkeys/options") {
@@ -322,6 +500,11 @@ export function webauthnRoutes(
           code: "challenge_expired",
           message: "Start the registration again from this page.",
         });
+        return true;
+      }
+      const stepped = await changeStepUp(req, body, port, records, login, owner, "register");
+      if (!stepped.ok) {
+        refusal(res, stepped.status, stepped);
         return true;
       }
       let verified;
@@ -361,6 +544,13 @@ export function webauthnRoutes(
       });
       const hardware = info.credentialDeviceType === "singleDevice" && trust.ok;
       const credential_id = info.credential.id;
+      if (records.chain.some((e) => e.entry.id === `passkey:${credential_id}:registered`)) {
+        refusal(res, 409, {
+          code: "passkey_registered_before",
+          message: `The credential \`${credential_id.slice(0, 16)}\` was registered here before${records.passkeys.some((k) => k.credential_id === credential_id) ? "" : " and removed"}: a removed passkey is not registered again. Create a new passkey on your authenticator (or reset it) and register that.`,
+        });
+        return true;
+      }
       const active_from = new Date(now() + waitSeconds * 1000).toISOString();
       const event = {
         type: "passkey_registered" as const,
@@ -377,6 +567,9 @@ export function webauthnRoutes(
         ...(trust.ok ? { attestation_root: trust.value.root_fingerprint } : {}),
         hardware,
         active_from,
+        activation_wait_seconds: waitSeconds,
+        session: sessionTag(req),
+        ...(stepped.by ? { confirmed_by: stepped.by } : {}),
       };
       const written = await recordPasskey(
         deps,
@@ -476,7 +669,8 @@ export function webauthnRoutes(
       const binding = {
         public_key_sha256: publicKeySha256(passkey.public_key),
         registered_at: passkey.registered_at,
-        nonce: randomBytes(18).toString("base64url"),
+        // Hex, so it never starts with "-" (which a command line would take for an option).
+        nonce: randomBytes(16).toString("hex"),
       };
       const confirm = sealed(signIn.sessionKey, "passkey-confirm", {
         login,
@@ -576,12 +770,24 @@ export function webauthnRoutes(
         refusal(res, 404, { code: "unknown_passkey", message: "That is not one of your passkeys." });
         return true;
       }
+      const stepped = await changeStepUp(req, body, port, records, login, owner, `remove:${credential_id}`);
+      if (!stepped.ok) {
+        refusal(res, stepped.status, stepped);
+        return true;
+      }
       const written = await recordPasskey(
         deps,
         port,
         login,
         `passkey:${credential_id}:removed:${records.chain.length}`,
-        { type: "passkey_removed", actor: login, login, credential_id },
+        {
+          type: "passkey_removed",
+          actor: login,
+          login,
+          credential_id,
+          session: sessionTag(req),
+          ...(stepped.by ? { confirmed_by: stepped.by } : {}),
+        },
         `🗑️ @${login} removed a passkey (\`${credential_id.slice(0, 16)}\`).`,
       );
       if (!written.ok) {
@@ -593,7 +799,7 @@ export function webauthnRoutes(
         repository: owner,
         issue: 0,
         url: `${webauthn.origin}/breakglass/passkeys`,
-        summary: `${login} removed a passkey (${credential_id.slice(0, 16)})`,
+        summary: `${login} removed a passkey (${credential_id.slice(0, 16)})${stepped.by ? `, confirmed with ${stepped.by}` : ""} — if ${login} did not, their GitHub sign-in may be stolen`,
       });
       json(res, 200, { ok: true });
       return true;
@@ -658,13 +864,29 @@ export function webauthnRoutes(
   ): Promise<void> {
     try {
       const session = await RequestSession.open(deps, port, n);
-      if (!session.state.request || session.state.refused_page_approvals >= MAX_RECORDED_PAGE_REFUSALS)
-        return;
-      const last = session.state.refused_page_approvals + 1 === MAX_RECORDED_PAGE_REFUSALS;
+      if (!session.state.request) return;
+      // Approvers' refusals and everyone else's are bounded apart: readers who could never approve
+      // (anyone, in a public repository) must not fill the bound and hide an approver's refusal.
+      const actor = await session.actor({ login, type: "User" });
+      const eligible =
+        actor.eligibility !== null &&
+        hasWriteAccess(actor.permission) &&
+        login.toLowerCase() !== (session.state.requester ?? "").toLowerCase();
+      const count = eligible
+        ? session.state.refused_page_approvals
+        : session.state.refused_page_approvals_others;
+      if (count >= MAX_RECORDED_PAGE_REFUSALS) return;
+      const last = count + 1 === MAX_RECORDED_PAGE_REFUSALS;
       await session.record(
         `page_refused:${login.toLowerCase()}:${r.code}:${session.state.hash ?? "none"}`,
-        { type: "approval_page_refused", actor: login, code: r.code, message: r.message.slice(0, 500) },
-        pageApprovalRefused(login, r, last ? MAX_RECORDED_PAGE_REFUSALS : null),
+        {
+          type: "approval_page_refused",
+          actor: login,
+          code: r.code,
+          message: r.message.slice(0, 500),
+          eligible,
+        },
+        pageApprovalRefused(login, r, last ? MAX_RECORDED_PAGE_REFUSALS : null, eligible),
       );
       await session.publish();
     } catch {
@@ -880,6 +1102,9 @@ export function webauthnRoutes(
           method: "waiting-period",
           registered_at: activation.value.registered_at,
           active_from: activation.value.active_from,
+          ...(activation.value.activation_wait_seconds !== undefined
+            ? { activation_wait_seconds: activation.value.activation_wait_seconds }
+            : {}),
         },
         `⏳ The passkey \`${cid.slice(0, 16)}\` of @${login} became active when its waiting period ended (${activation.value.active_from}).`,
       );
