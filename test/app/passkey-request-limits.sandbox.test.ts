@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { SESSION_COOKIE } from "../../src/app/http/dashboard/github-sign-in.ts";
-import { SESSION_COOKIE as GITHUB_SESSION } from "../../src/sandbox/github/oauth-web-flow.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sessionOf as webSession } from "../support/web-sign-in.ts";
 
 let sb: Sandbox;
 before(async () => {
@@ -20,36 +19,7 @@ before(async () => {
 });
 after(() => sb.close());
 
-/** The app's session cookie for `login`, through the emulator's Sign in with GitHub (redirects by hand). */
-async function sessionOf(login: string): Promise<string> {
-  let url = `${sb.app.url}/breakglass/login`;
-  let appCookie = "";
-  for (let hop = 0; hop < 10; hop++) {
-    const onGitHub = url.startsWith(sb.emulator.url);
-    const res = await fetch(url, {
-      redirect: "manual",
-      headers: onGitHub
-        ? { cookie: `${GITHUB_SESSION}=${sb.emulator.webSessionFor(login)}` }
-        : appCookie
-          ? { cookie: appCookie }
-          : {},
-    });
-    if (!onGitHub)
-      for (const line of res.headers.getSetCookie()) {
-        const pair = line.split(";")[0]!;
-        appCookie = [
-          ...appCookie.split("; ").filter((c) => c && !c.startsWith(pair.split("=")[0]!)),
-          pair,
-        ].join("; ");
-      }
-    const location = res.headers.get("location");
-    if (!location || res.status < 300 || res.status >= 400) break;
-    url = new URL(location, url).toString();
-  }
-  const session = appCookie.split("; ").find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-  assert.ok(session, `signed in as ${login}`);
-  return session;
-}
+const sessionOf = (login: string) => webSession(sb, login);
 
 const options = (cookie: string) =>
   fetch(`${sb.app.url}/breakglass/passkeys/options`, {

@@ -189,7 +189,8 @@ export interface GitHubEmulator {
   releaseHeldWebhooks(): Promise<DeliveryRecord[]>;
   /** Resolves once no delivery is queued or in flight, no API request is in flight and no dispatch handler is running. */
   waitForIdle(options?: { timeoutMs?: number }): Promise<void>;
-  setPermission(login: string, role: RepoPermission): void;
+  /** The person's role on the owner's repositories, or with `repository` (a name) on that one only. */
+  setPermission(login: string, role: RepoPermission, repository?: string): void;
   setTeamMembers(team: string, logins: string[]): void;
   /** The team's own role on the owner's repositories (null: none), as an org owner sets it under the team's repositories. */
   setTeamPermission(team: string, role: RepoPermission | null): void;
@@ -853,9 +854,17 @@ export async function startGitHubEmulator(options: EmulatorOptions): Promise<Git
     redeliver: (idOrGuid) => webhooks.redeliver(idOrGuid),
     releaseHeldWebhooks: () => webhooks.releaseHeld(),
     waitForIdle,
-    setPermission(login, role) {
+    setPermission(login, role, repository) {
       knownUser(login);
-      state.permissions.set(login.toLowerCase(), role);
+      if (repository === undefined) {
+        state.permissions.set(login.toLowerCase(), role);
+        return;
+      }
+      const repo = [...state.repositories.values()].find(
+        (r) => r.name.toLowerCase() === repository.toLowerCase(),
+      );
+      if (!repo) throw new Error(`no repository "${repository}" in the emulator`);
+      repo.permissionOverrides.set(login.toLowerCase(), role);
     },
     setTeamMembers(team, logins) {
       const record = state.teams.get(team.replace(/^@/, "").toLowerCase());

@@ -156,6 +156,8 @@ export interface RepoRecord {
    * repository of the owner otherwise). A ledger repository has no human collaborators.
    */
   collaborators: Map<string, RepoPermission> | null;
+  /** One person's role on this repository only, over the owner-wide one (a repository invitation, a team on it alone). */
+  permissionOverrides: Map<string, RepoPermission>;
   /** Symbolic links on the default branch: path → target as written in the link (relative to its folder). */
   symlinks: Map<string, string>;
   issues: Map<number, IssueRecord>;
@@ -463,6 +465,7 @@ export function createState(options: StateOptions): EmulatorState {
       refs: new Map(),
       git: { objects: new Map(), refs: new Map() },
       collaborators: null,
+      permissionOverrides: new Map(),
       symlinks: new Map(),
       issues: new Map(),
       labels: new Map(),
@@ -526,6 +529,8 @@ export function findUser(state: EmulatorState, login: string): UserRecord | unde
 }
 
 export function permissionOf(state: EmulatorState, login: string, repo?: RepoRecord): RepoPermission {
+  const own = repo?.permissionOverrides?.get(login.toLowerCase());
+  if (own) return own;
   if (repo?.collaborators) return repo.collaborators.get(login.toLowerCase()) ?? "none";
   return state.permissions.get(login.toLowerCase()) ?? "none";
 }

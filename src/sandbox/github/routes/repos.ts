@@ -103,12 +103,14 @@ const BASE_ROLE: Record<RepoPermission, "admin" | "write" | "read" | "none"> = {
   none: "none",
 };
 
-function collaboratorPermission({ ctx, params }: RouteHandlerInput): RouteResult {
+function collaboratorPermission({ ctx, params, repo }: RouteHandlerInput): RouteResult {
   const user = findUser(ctx.state, params.username!);
   if (!user || user.type === "Organization") throw new HttpError(404, `${params.username} is not a user`);
-  // A GitHub App's bot user is never a collaborator: GitHub answers "none" for it.
-  const role = user.type === "Bot" ? "none" : permissionOf(ctx.state, user.login);
-  const has = (r: RepoPermission) => user.type !== "Bot" && hasRole(ctx.state, user.login, r);
+  // The person's role on this repository (GitHub answers per repository): a ledger repository's
+  // collaborators, a role on this repository only, else the owner-wide one. A GitHub App's bot user
+  // is never a collaborator: GitHub answers "none" for it.
+  const role = user.type === "Bot" ? "none" : permissionOf(ctx.state, user.login, repo);
+  const has = (r: RepoPermission) => user.type !== "Bot" && hasRole(ctx.state, user.login, r, repo);
   return {
     status: 200,
     body: {
@@ -220,9 +222,9 @@ export const repoRoutes: Route[] = [
     template: "/repos/{owner}/{repo}/collaborators/{username}",
     auth: "repo",
     permission: { name: "metadata", level: "read" },
-    handle: ({ ctx, params }) => {
+    handle: ({ ctx, params, repo }) => {
       const user = findUser(ctx.state, params.username!);
-      return { status: user && hasRole(ctx.state, user.login, "read") ? 204 : 404 };
+      return { status: user && hasRole(ctx.state, user.login, "read", repo) ? 204 : 404 };
     },
   },
 ];

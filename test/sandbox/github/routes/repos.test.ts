@@ -168,6 +168,25 @@ describe("repository contents, teams, users and permissions", () => {
     assert.equal((await t.api("GET", "/users/nobody", app)).status, 404);
   });
 
+  it("A237 answers collaborator permission per repository, as GitHub does (GET /repos/{owner}/{repo}/collaborators/{username}/permission)", async () => {
+    const e = await startTestEmulator({ extraRepos: ["ops-ledger"] });
+    after(() => e.emulator.close());
+    e.emulator.initLedgerRepository("ops-ledger");
+    const token = e.emulator.installationToken();
+    const level = async (repo: string, login: string) =>
+      (
+        (await e.api("GET", `/repos/acme/${repo}/collaborators/${login}/permission`, token)).json as {
+          permission: string;
+        }
+      ).permission;
+    assert.equal(await level("ops", "dave"), "write");
+    assert.equal(await level("ops-ledger", "dave"), "none", "a repository dave is no collaborator of");
+    assert.equal((await e.api("GET", "/repos/acme/ops-ledger/collaborators/dave", token)).status, 404);
+    e.emulator.setPermission("mallory", "write", "ops");
+    assert.equal(await level("ops", "mallory"), "write", "a role on this repository only");
+    assert.equal(await level("ops-ledger", "mallory"), "none");
+  });
+
   it("answers unknown routes with 404 and GitHub's error body", async () => {
     const res = await t.api("GET", "/repos/acme/ops/pulls", app);
     assert.equal(res.status, 404);
