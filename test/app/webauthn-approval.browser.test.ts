@@ -8,7 +8,10 @@
  * `breakglass passkey confirm` (real ssh-keygen, a GitHub signing key) pasted on the page, or after
  * its waiting period. `require_hardware_key` takes only AAGUIDs the policy lists (A203); a cloned
  * authenticator's counter is refused (A204); registering needs write access to a repository of the
- * installation (A205); a refusal on the page is said on the issue, bounded (A206).
+ * installation (A205); a refusal on the page is said on the issue, bounded apart for approvers and
+ * others (A206, A235). Hardware needs an attestation chain to a configured root (A230); activation binds
+ * the passkey's public key and a nonce given only after it answered in the browser (A231); changing
+ * one's passkeys once one is active needs step-up (A232); the waiting period's length is checked (A233).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

@@ -170,3 +170,18 @@ test("a new passkey waits 24 hours by default before it counts; BREAKGLASS_PASSK
       bad,
     );
 });
+
+test("A230 BREAKGLASS_ATTESTATION_ROOTS names the attestation roots file, read when needed; unset, no passkey is hardware", async () => {
+  const env = {
+    ...(await base()),
+    GITHUB_CLIENT_ID: "Iv23abc",
+    GITHUB_CLIENT_SECRET: "s3cret",
+    BREAKGLASS_SESSION_KEY: Buffer.alloc(32, 7).toString("base64"),
+  };
+  assert.equal(await (await serverConfigFromEnv(env)).webauthn?.attestationRoots?.(), null);
+  const roots = await (
+    await serverConfigFromEnv({ ...env, BREAKGLASS_ATTESTATION_ROOTS: "/nonexistent/roots.pem" })
+  ).webauthn?.attestationRoots?.();
+  assert.match(roots?.source ?? "", /BREAKGLASS_ATTESTATION_ROOTS \/nonexistent\/roots\.pem cannot be read/);
+  assert.equal(roots?.any.length, 0);
+});
