@@ -508,6 +508,15 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       step_up: { signature: sshSign("grace", given.message!) },
     });
     assert.equal(otherChange.status, 404, "not hers; and the signature names another change anyway");
+    // A step-up counts for one change: a captured signature of grace's over a registration, used again, is refused.
+    const registering = await changeOptions(thief, "register");
+    const captured = { signature: sshSign("grace", registering.message!) };
+    assert.equal((await post("/breakglass/passkeys/options", { owner })).status, 200);
+    const used = await post("/breakglass/passkeys/register", { owner, response: {}, step_up: captured });
+    assert.equal(used.error, "registration_refused", "the step-up held; the (empty) registration did not");
+    const replayed = await post("/breakglass/passkeys/register", { owner, response: {}, step_up: captured });
+    assert.equal(replayed.status, 409);
+    assert.equal(replayed.error, "step_up_replayed", replayed.message);
     const port = (await sb.app.portFor(owner, repo))!;
     const records = await readPasskeys(sb.app.deps, port, "grace");
     assert.deepEqual(

@@ -256,6 +256,16 @@ export function webauthnRoutes(
     )
       return required;
     const message = passkeyChangeMessage(port.owner, login, change, given.nonce);
+    // One step-up, one change: the nonce is taken in the ledger once it proved the change.
+    const once = async (by: string) =>
+      (await port.ledger.reserve(`passkey-change-${given.nonce}`, 0))
+        ? { ok: true as const, by }
+        : {
+            ok: false as const,
+            status: 409,
+            code: "step_up_replayed",
+            message: "This step-up was used already: start the change again from the page.",
+          };
     if (typeof stepUp.signature === "string") {
       const checked = checkPasskeyChangeSignature({
         owner: port.owner,
@@ -266,7 +276,7 @@ export function webauthnRoutes(
         signingKeys: await port.sshSigningKeys(login),
       });
       return checked.ok
-        ? { ok: true, by: `SSH signing key ${checked.value.key_fingerprint}` }
+        ? once(`SSH signing key ${checked.value.key_fingerprint}`)
         : { ok: false, status: 403, ...checked.error };
     }
     const assertion = stepUp.assertion;
@@ -312,7 +322,7 @@ export function webauthnRoutes(
       key.credential_id,
     );
     if (!counted.ok) return { ok: false, status: 403, ...counted.error };
-    return { ok: true, by: `passkey ${key.credential_id.slice(0, 16)}` };
+    return once(`passkey ${key.credential_id.slice(0, 16)}`);
   }
 
   const sameOrigin = (req: IncomingMessage) =>
