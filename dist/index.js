@@ -41280,7 +41280,7 @@ var stepUp = (who) => ({
 });
 var requireHardwareKey = {
   type: "boolean",
-  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) with a verified attestation statement from an authenticator model listed in `approvals.hardware_aaguids` (without that list no passkey counts as hardware).",
+  description: "Accept only hardware-backed proof: an SSH key of type `sk-ssh-ed25519@openssh.com` or `sk-ecdsa-sha2-nistp256@openssh.com` (a FIDO2 security key, touched when signing), or a passkey registered as device-bound (not backup-eligible) whose attestation chains to a trust root the app's operator configured, from an authenticator model listed in `approvals.hardware_aaguids` (without that list, or without roots, no passkey counts as hardware).",
   default: false,
   examples: [true]
 };
@@ -41363,7 +41363,7 @@ var POLICY_SCHEMA = {
         hardware_aaguids: {
           type: "array",
           title: "a list of AAGUIDs such as `cb69481e-8ff7-4039-93ec-0a2729a154a8`",
-          description: "The authenticator models (AAGUIDs, from the vendor or the FIDO Metadata Service) whose passkeys count as hardware security keys for `require_hardware_key` (here and in `break_glass`). A passkey counts only when it was registered device-bound (not backup-eligible) with an attestation statement @simplewebauthn/server verified, and its AAGUID is listed. An AAGUID is what the authenticator says it is: with self or unchained attestation a software authenticator can claim any model, so list models whose attestation chains to the vendor.",
+          description: "The authenticator models (AAGUIDs, from the vendor or the FIDO Metadata Service) whose passkeys count as hardware security keys for `require_hardware_key` (here and in `break_glass`). A passkey counts only when it was registered device-bound (not backup-eligible), its attestation certificate chain ends at one of the trust roots the app's operator configured (`BREAKGLASS_ATTESTATION_ROOTS`, `BREAKGLASS_ATTESTATION_MDS`), and its AAGUID is listed. An AAGUID is what the authenticator says it is: `none` and self-attestation never count, and without configured roots no passkey is hardware.",
           items: {
             type: "string",
             title: "an AAGUID: 8-4-4-4-12 hexadecimal digits",
