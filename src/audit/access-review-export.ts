@@ -28,6 +28,18 @@ const COLUMNS: Array<[string, (r: AccessReviewRow) => string | number | null]> =
   ["approvers", (r) => r.approvers.join(";")],
   ["unused", (r) => r.unused.join(";")],
   ["started_at", (r) => r.started_at],
+  ["overdue_notified_at", (r) => r.overdue_notified_at],
+];
+
+const HEADERS = [
+  "Period",
+  "Issue",
+  "Resource",
+  "Status",
+  "Due",
+  "Confirmed by",
+  "Unused eligibility",
+  "Owners told overdue",
 ];
 
 /** A Markdown section: overdue resources named first, then every row. */
@@ -45,7 +57,7 @@ export function accessReviewsMarkdown(rows: readonly AccessReviewRow[]): string 
     ...(rows.length
       ? [
           table(
-            ["Period", "Issue", "Resource", "Status", "Due", "Confirmed by", "Unused eligibility"],
+            HEADERS,
             rows.map((r) => [
               escapeInline(r.period, 20),
               r.issue === null ? "—" : `#${r.issue}`,
@@ -56,6 +68,7 @@ export function accessReviewsMarkdown(rows: readonly AccessReviewRow[]): string 
                 ? `${escapeInline(r.confirmed_by, 40)} (${(r.confirmed_at ?? "").slice(0, 10)})`
                 : "—",
               r.unused.map((u) => escapeInline(u, 40)).join(", ") || "—",
+              r.overdue_notified_at?.slice(0, 10) ?? "—",
             ]),
           ),
           "",
@@ -72,11 +85,11 @@ export function accessReviewsHtml(rows: readonly AccessReviewRow[]): string {
 ${
   rows.length === 0
     ? `<p class="empty">No access review in this period.</p>`
-    : `<table><thead><tr>${["Period", "Issue", "Resource", "Status", "Due", "Confirmed by", "Unused eligibility"].map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
+    : `<table><thead><tr>${HEADERS.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
 ${rows
   .map(
     (r) =>
-      `<tr class="${r.status === "overdue" ? "bad" : ""}"><td>${escapeHtml(r.period)}</td><td>${r.issue ?? "—"}</td><td><code>${escapeHtml(r.resource)}</code></td><td>${escapeHtml(STATUS_TEXT[r.status])}</td><td>${escapeHtml(r.due_at.slice(0, 10))}</td><td>${escapeHtml(r.confirmed_by ?? "—")}</td><td>${escapeHtml(r.unused.join(", ") || "—")}</td></tr>`,
+      `<tr class="${r.status === "overdue" ? "bad" : ""}"><td>${escapeHtml(r.period)}</td><td>${r.issue ?? "—"}</td><td><code>${escapeHtml(r.resource)}</code></td><td>${escapeHtml(STATUS_TEXT[r.status])}</td><td>${escapeHtml(r.due_at.slice(0, 10))}</td><td>${escapeHtml(r.confirmed_by ?? "—")}</td><td>${escapeHtml(r.unused.join(", ") || "—")}</td><td>${escapeHtml(r.overdue_notified_at?.slice(0, 10) ?? "—")}</td></tr>`,
   )
   .join("\n")}
 </tbody></table>`

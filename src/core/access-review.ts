@@ -94,7 +94,9 @@ export type AccessReviewEvent =
       via: Eligibility["via"];
       team?: string;
     }
-  | { type: "access_review_completed"; actor: string };
+  | { type: "access_review_completed"; actor: string }
+  /** The sweep found these resources past their due date unconfirmed, and told their owners (once). */
+  | { type: "access_review_overdue"; actor: string; resources: string[]; owners: string[] };
 
 export interface AccessReviewConfirmation {
   actor: string;
@@ -119,6 +121,8 @@ export interface AccessReviewState {
   resources: AccessReviewResource[];
   confirmations: Map<string, AccessReviewConfirmation>;
   completed_at: string | null;
+  /** When each resource's owners were told it is overdue (ISO). */
+  overdue_notified: Map<string, string>;
 }
 
 /** The review as its records say, oldest first. */
@@ -134,6 +138,7 @@ export function foldAccessReview(
     resources: [],
     confirmations: new Map(),
     completed_at: null,
+    overdue_notified: new Map(),
   };
   for (const { at, event } of entries) {
     if (event.type === "access_review_started" && state.started_at === null) {
@@ -144,6 +149,8 @@ export function foldAccessReview(
     else if (event.type === "access_review_confirmed" && !state.confirmations.has(event.resource)) {
       state.confirmations.set(event.resource, { actor: event.actor, at, comment_id: event.comment_id });
     } else if (event.type === "access_review_completed") state.completed_at ??= at;
+    else if (event.type === "access_review_overdue")
+      for (const r of event.resources) if (!state.overdue_notified.has(r)) state.overdue_notified.set(r, at);
   }
   return state;
 }
@@ -154,6 +161,26 @@ export const unconfirmed = (state: AccessReviewState): AccessReviewResource[] =>
 /** Resources not confirmed by their due date. */
 export function overdueResources(state: AccessReviewState, nowMs: number): AccessReviewResource[] {
   return unconfirmed(state).filter((r) => Date.parse(r.due_at) <= nowMs);
+}
+
+/**
+ * What the sweep tells about now: resources overdue whose owners were not told yet, and those owners
+ * (who may approve them; none of them confirmed, or the resource would not be overdue). Null when nothing.
+ */
+export function overdueNotice(
+  state: AccessReviewState,
+  nowMs: number,
+): { resources: string[]; owners: string[] } | null {
+  if (state.completed_at || state.issue === null) return null;
+  const due = overdueResources(state, nowMs).filter((r) => !state.overdue_notified.has(r.resource));
+  if (due.length === 0) return null;
+  const owners = new Map<string, string>();
+  for (const r of due)
+    for (const p of r.people) if (p.may_approve) owners.set(p.login.toLowerCase(), p.login);
+  return {
+    resources: due.map((r) => r.resource),
+    owners: [...owners.values()].sort((a, b) => a.localeCompare(b)),
+  };
 }
 
 /** The person behind a `/confirm`, with how they own each resource under the policy in force. */
@@ -312,6 +339,8 @@ export interface AccessReviewRow {
   /** Eligible people flagged unused. */
   unused: string[];
   started_at: string | null;
+  /** When its owners were told it is overdue (on the issue and the policy's notify targets), or null. */
+  overdue_notified_at: string | null;
 }
 
 export function accessReviewRows(
@@ -333,6 +362,7 @@ export function accessReviewRows(
       approvers: r.people.filter((p) => p.may_approve).map((p) => p.login),
       unused: r.people.filter((p) => p.unused).map((p) => p.login),
       started_at: state.started_at,
+      overdue_notified_at: state.overdue_notified.get(r.resource) ?? null,
     };
   });
 }

@@ -18,7 +18,8 @@ const PERIOD = "2026-11";
 let sb: Sandbox;
 const h = sandboxHelpers(() => sb);
 before(async () => {
-  sb = await startSandbox({ accessReviews: true }); // the clock starts on 2026-11-24
+  // No option: the sandbox opens access reviews as a deployment does. The clock starts on 2026-11-24.
+  sb = await startSandbox();
   withoutStepUp(sb);
 });
 after(() => sb.close());
@@ -153,6 +154,36 @@ it("A226: an edit and a close while the app is down (webhooks lost) are undone b
   assert.equal((await h.appTexts(review)).length, comments);
 });
 
+it("A250: a retitle and an edit of the review while the app is down are put back at restart and said so, and a /confirm posted meanwhile is still read", async () => {
+  const before = (await h.issueOf(review)).body ?? "";
+  const earlier = (await h.appTexts(review)).length;
+  await sb.stopApp();
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: review,
+    title: "old review, nothing to do",
+    body: "All confirmed.",
+  });
+  const lost = await h.say("mallory", review, "/confirm all");
+  await sb.startApp();
+  const issue = await h.issueOf(review);
+  assert.equal(issue.title, `[breakglass access review] ${PERIOD}`);
+  assert.equal(issue.body, before);
+  // Read on the review as the app wrote it (a retitle does not hide it), and refused: mallory owns nothing.
+  assert.deepEqual(await h.reactions(lost), ["-1", "eyes"]);
+  const texts = await h.appTexts(review);
+  assert.equal(
+    texts.slice(earlier).filter((t) => /changed while the app was not running, so it was put back/.test(t))
+      .length,
+    1,
+  );
+  // Overdue status changes are the app's own writes, not edits: a second restart says nothing more.
+  await sb.stopApp();
+  await sb.startApp();
+  assert.equal((await h.appTexts(review)).length, texts.length);
+});
+
 const exportAs = async (...args: string[]): Promise<string> => {
   const io: CliIO & { out: string; err: string } = {
     out: "",
@@ -211,6 +242,46 @@ it("a review not confirmed within 14 days is overdue on the dashboard and in eve
   assert.ok(jsonl.split("\n").some((l) => l.includes(`"repo":"acme/.access-review.ops.${PERIOD}"`)));
 });
 
+it("A251: past its due date, the sweep tells the owners of the unconfirmed resources once, on the issue and the policies' notify targets, and records it; no second sweep or replica tells again", async () => {
+  const sent = sb.notifier.sent.length;
+  const replica = await sb.startReplica();
+  await Promise.all([sb.app.reconcileAll(), replica.reconcileAll()]);
+  await sb.app.reconcileAll();
+  await sb.settle();
+  const notes = (await h.appTexts(review)).filter((t) => t.startsWith("🚨 Overdue"));
+  assert.equal(notes.length, 1, notes.join("\n---\n"));
+  assert.match(
+    notes[0]!,
+    /`aws-production`, `drill`, `github-admin`, `model-guardrail-override`, `model-rollback` were not confirmed in time/,
+  );
+  assert.match(notes[0]!, /@grace\b.*@heidi\b/);
+  assert.doesNotMatch(notes[0]!, /mallory|prod-database/);
+  const told = sb.notifier.sent
+    .slice(sent)
+    .filter((m) => m.notification.event === "access_review_overdue" && m.notification.issue === review);
+  assert.equal(told.length, 1, "model-rollback's notify targets, once");
+  assert.match(told[0]!.notification.summary, /aws-production, drill, github-admin/);
+  const state = (await records()).state;
+  assert.deepEqual([...state.overdue_notified.keys()].sort(), [
+    "aws-production",
+    "drill",
+    "github-admin",
+    "model-guardrail-override",
+    "model-rollback",
+  ]);
+  assert.match(
+    await (await fetch(`${sb.app.url}/breakglass`)).text(),
+    /overdue since 2026-12-08<\/span> · owners told 2026-12-09/,
+  );
+  const json = JSON.parse(await exportAs("--access-reviews", "--format", "json")) as Array<{
+    resource: string;
+    overdue_notified_at: string | null;
+  }>;
+  assert.ok(json.find((r) => r.resource === "aws-production")?.overdue_notified_at?.startsWith("2026-12-09"));
+  assert.equal(json.find((r) => r.resource === "prod-database")?.overdue_notified_at, null);
+  assert.match(await exportAs("--access-reviews", "--format", "csv"), /,overdue_notified_at\r\n/);
+});
+
 it("owners confirm their resources with /confirm; the body shows it from the records and the last confirmation closes the review", async () => {
   const id = await h.say("grace", review, "/confirm model-rollback model-guardrail-override");
   assert.deepEqual(await h.reactions(id), ["eyes", "rocket"]);
@@ -234,4 +305,18 @@ it("owners confirm their resources with /confirm; the body shows it from the rec
   const issue = await h.issueOf(review);
   assert.equal(issue.state, "closed");
   assert.match(issue.body ?? "", /Every resource was confirmed/);
+});
+
+it("A252: an edit of a completed review while the app is down is put back at restart", async () => {
+  const before = (await h.issueOf(review)).body ?? "";
+  await sb.stopApp();
+  await sb
+    .as("mallory")
+    .rest.issues.update({ owner, repo, issue_number: review, body: "Nobody confirmed anything." });
+  await sb.startApp();
+  assert.equal((await h.issueOf(review)).body, before);
+  assert.match(
+    (await h.appTexts(review)).at(-1)!,
+    /changed while the app was not running, so it was put back/,
+  );
 });

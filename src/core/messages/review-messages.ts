@@ -62,9 +62,25 @@ export const reviewWaiverAccepted = (who: string, request: number): string =>
 const resources = (names: readonly string[]): string =>
   names.map((r) => `\`${escapeInline(r, 80)}\``).join(", ");
 
-/** An access review's body is the app's, from its records: a person's edit was put back. */
-export const accessReviewEditPutBack = (editor: string): string =>
-  `↩️ ${mention(editor)}: this review's text is written by the app from its records, so your edit was put back. Ticking a box confirms nothing: an owner of a resource comments \`/confirm <resource>\` (or \`/confirm all\`).`;
+const CONFIRM_HOW =
+  "Ticking a box confirms nothing: an owner of a resource comments `/confirm <resource>` (or `/confirm all`).";
+
+/**
+ * An access review's body is the app's, from its records: a person's edit was put back. `null`: the
+ * edit was made while the app was not running, and GitHub's listing does not say by whom.
+ */
+export const accessReviewEditPutBack = (editor: string | null): string =>
+  editor === null
+    ? `↩️ This review's title or text was changed while the app was not running, so it was put back from the app's records. ${CONFIRM_HOW}`
+    : `↩️ ${mention(editor)}: this review's text is written by the app from its records, so your edit was put back. ${CONFIRM_HOW}`;
+
+/** Resources of an access review past their due date unconfirmed: their owners are asked (once). */
+export const accessReviewOverdue = (overdue: readonly string[], owners: readonly string[]): string =>
+  `🚨 Overdue: ${resources(overdue)} ${overdue.length === 1 ? "was" : "were"} not confirmed in time. ${
+    owners.length
+      ? `${owners.map(mention).join(", ")}: as an owner, check who may request and approve, and comment \`/confirm <resource>\` (or open a pull request to remove access).`
+      : "Nobody may approve them: their policies have no owner."
+  }`;
 
 /** `/confirm` on an access review: what this person confirmed, and what is left. */
 export const accessReviewConfirmed = (
