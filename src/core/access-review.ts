@@ -5,7 +5,8 @@
  * with a `/confirm <resource>` comment; the review's state is a fold over the app's own signed
  * records, never the issue body (a writer can edit it and tick its boxes). Pure: no I/O.
  */
-import { hasWriteAccess, type Eligibility, type Permission } from "./approvers.ts";
+import { hasWriteAccess, permissionAtLeast, type Eligibility, type Permission } from "./approvers.ts";
+import type { Policy } from "./types.ts";
 import { isBot } from "./approval-rules.ts";
 import { ok, type Result } from "./result.ts";
 import { refuse, type Refusal } from "./refusal.ts";
@@ -269,14 +270,42 @@ export interface RecordedUse {
 }
 
 /**
+ * Who may request a resource, in words: the policy's rule as it is. Without requester teams that is
+ * everyone who can open an issue in the repository with the policy's least permission, who are not
+ * listed one by one (GitHub has no list of who can open an issue); with teams, their members.
+ */
+export function requestersInWords(
+  policy: Pick<Policy, "requesters">,
+  repository: string,
+  /** The teams' sentence, members expanded (`write access or more, and a member of @acme/oncall (olga)`). */
+  withTeams: string,
+): string {
+  const min = policy.requesters.min_permission;
+  return policy.requesters.teams?.length
+    ? withTeams
+    : `anyone who can open an issue in ${repository} and has ${min} access or more to it, not listed one by one: the table checks each person who may approve or has requested`;
+}
+
+/** Whether a person may request under the policy: the least permission and, when teams are listed, a member of one. */
+export const mayRequestUnder = (
+  policy: Pick<Policy, "requesters">,
+  permission: Permission,
+  memberOf: (team: string) => boolean,
+): boolean =>
+  permissionAtLeast(permission, policy.requesters.min_permission) &&
+  (!policy.requesters.teams?.length || policy.requesters.teams.some(memberOf));
+
+/**
  * The people of one resource: its eligible approvers, the members of its requester teams, and whoever
  * the records show using it; each with their last request and approval, flagged when eligible but unused.
  */
 export function peopleOf(input: {
   resource: string;
   approvers: ReadonlyMap<string, Eligibility>;
-  /** Members of the policy's requester teams; null when any writer may request (not listed one by one). */
-  requesterTeamMembers: readonly string[] | null;
+  /** Members of the policy's requester teams (listed whatever their use); empty without teams. */
+  requesterTeamMembers: readonly string[];
+  /** Whether this person (lower case) may request the resource now ({@link mayRequestUnder}). */
+  mayRequest: (login: string) => boolean;
   uses: readonly RecordedUse[];
   nowMs: number;
   unusedAfterDays: number;
@@ -286,7 +315,7 @@ export function peopleOf(input: {
   const add = (login: string) =>
     void (logins.has(login.toLowerCase()) || logins.set(login.toLowerCase(), login));
   for (const login of input.approvers.keys()) add(login);
-  for (const login of input.requesterTeamMembers ?? []) add(login);
+  for (const login of input.requesterTeamMembers) add(login);
   for (const u of mine) add(u.login);
   const latest = (login: string, kind: RecordedUse["kind"]) =>
     mine
@@ -300,10 +329,7 @@ export function peopleOf(input: {
       const e = input.approvers.get(key) ?? null;
       const last_requested = latest(key, "requested");
       const last_approved = latest(key, "approved");
-      const may_request =
-        input.requesterTeamMembers === null
-          ? last_requested !== null
-          : input.requesterTeamMembers.some((m) => m.toLowerCase() === key);
+      const may_request = input.mayRequest(key);
       const eligible = may_request || e !== null;
       const lastUse = [last_requested, last_approved]
         .filter((x): x is string => x !== null)

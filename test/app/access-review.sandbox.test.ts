@@ -49,6 +49,12 @@ it("the first sweep of a period opens one review listing who may request and app
   });
   await h.say("grace", n, "/approve");
   assert.equal((await h.stateOf(n)).status, "active", (await h.appTexts(n)).join("\n---\n"));
+  // github-admin may be requested by two teams' members only; olga (on call) has only read access.
+  sb.emulator.setFile(
+    "policies/github-admin.yml",
+    `${sb.emulator.state.repository.files["policies/github-admin.yml"]}\nrequesters:\n  teams: ["@acme/oncall", "@acme/sre"]\n`,
+  );
+  sb.emulator.setPermission("olga", "read");
 
   const reports = await sb.app.reconcileAll();
   await sb.settle();
@@ -66,14 +72,29 @@ it("the first sweep of a period opens one review listing who may request and app
     "prod-database",
   ])
     assert.match(body, new RegExp(`### \`${resource}\` — ⏳ to confirm by 2026-12-08`), resource);
-  // grace approved and dave requested today; heidi (same team) never did: flagged.
-  assert.match(body, /\| grace \| — \| via @\u200Bacme\/ai-governance \| never \| 2026-11-24 \| \s*\|/);
+  // grace approved and dave requested today; heidi (same team) never did: flagged. Each may request
+  // (write access, and the policy names no requester team).
+  assert.match(body, /\| grace \| yes \| via @\u200Bacme\/ai-governance \| never \| 2026-11-24 \| \s*\|/);
   assert.match(body, /\| dave \| yes \| — \| 2026-11-24 \| never \|/);
   assert.match(
     body,
-    /\| heidi \| — \| via @\u200Bacme\/ai-governance \| never \| never \| ⚠️ unused: remove\? \|/,
+    /\| heidi \| yes \| via @\u200Bacme\/ai-governance \| never \| never \| ⚠️ unused: remove\? \|/,
   );
-  assert.match(body, /Who may request: write access or more/);
+  const section = (resource: string) => body.split("### ").find((s) => s.startsWith(`\`${resource}\``)) ?? "";
+  assert.match(
+    section("model-rollback"),
+    /Who may request: anyone who can open an issue in acme\/ops and has write access or more to it, not listed one by one: the table checks each person/,
+  );
+  // Requester teams are expanded with the API, and each member checked against the policy's permission.
+  const admin = section("github-admin");
+  assert.match(
+    admin,
+    /Who may request: write access or more, and a member of @\u200Bacme\/oncall \\\(olga\\\) or @\u200Bacme\/sre \\\(bob, ivan\\\)\./,
+  );
+  assert.match(admin, /\| ivan \| yes \| — \|/);
+  assert.match(admin, /\| olga \| — \| — \|/);
+  assert.match(admin, /\| erin \| — \| via @\u200Bacme\/platform \|/);
+  sb.emulator.setPermission("olga", "write");
   assert.match(
     body,
     /\[open a PR to remove access\]\(https:\/\/github\.com\/acme\/ops\/edit\/main\/policies\/prod-database\.yml\)/,

@@ -3,7 +3,9 @@ import {
   ACCESS_REVIEW_DEFAULTS,
   accessReviewPeriod,
   dueAt,
+  mayRequestUnder,
   peopleOf,
+  requestersInWords,
   reviewedIn,
   type AccessReviewResource,
   type RecordedUse,
@@ -12,6 +14,7 @@ import { effectiveAccess, teamsToExpand } from "../../core/effective-access.ts";
 import { ACCESS_REVIEW_LABEL } from "../../core/labels.ts";
 import { accessReviewTitle, renderAccessReview } from "../../core/render-access-review.ts";
 import type { Policy } from "../../core/types.ts";
+import type { Permission } from "../../core/approvers.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
 import { readAccessReview, recordAccessReview } from "../infra/access-review-records.ts";
 import { listAccessReviews } from "../../github/access-review-records.ts";
@@ -182,22 +185,37 @@ async function snapshot(
     ]);
   const now = deps.now();
   const out: AccessReviewResource[] = [];
+  const permissions = new Map<string, Permission>();
   for (const policy of [...due].sort((a, b) => a.resource.localeCompare(b.resource))) {
     const terms = schedule(policy);
     const approvers = await eligibleApprovers(port, config, policy);
-    const requesterTeams = policy.requesters.teams;
+    const members = (team: string) => teamMembers.get(team.toLowerCase()) ?? [];
+    const requesterTeamMembers = (policy.requesters.teams ?? []).flatMap(members);
+    // Each person the review lists is checked against the policy's requester rule, as a request would be.
+    const listed = [
+      ...approvers.keys(),
+      ...requesterTeamMembers,
+      ...uses.filter((u) => u.resource === policy.resource).map((u) => u.login),
+    ].map((l) => l.toLowerCase());
+    for (const login of listed)
+      if (!permissions.has(login)) permissions.set(login, await port.permission(login));
     out.push({
       resource: policy.resource,
       policy_path: policy.path,
-      requesters:
-        access.get(policy.resource)?.requesters ?? `${policy.requesters.min_permission} access or more`,
+      requesters: requestersInWords(
+        policy,
+        `${port.owner}/${port.repo}`,
+        access.get(policy.resource)?.requesters ?? "",
+      ),
       approvals_required: policy.approvals.required,
       people: peopleOf({
         resource: policy.resource,
         approvers,
-        requesterTeamMembers: requesterTeams?.length
-          ? requesterTeams.flatMap((t) => teamMembers.get(t.toLowerCase()) ?? [])
-          : null,
+        requesterTeamMembers,
+        mayRequest: (login) =>
+          mayRequestUnder(policy, permissions.get(login) ?? "none", (team) =>
+            members(team).some((m) => m.toLowerCase() === login),
+          ),
         uses,
         nowMs: now,
         unusedAfterDays: terms.unused_after_days,
