@@ -17,6 +17,7 @@ import { handleReviewEdit } from "./webhooks/handle-review-edit.ts";
 import { accessReviewLockKey, accessReviewPeriodOf } from "./webhooks/access-review-issue.ts";
 import { handleAccessReviewClose } from "./webhooks/handle-access-review-close.ts";
 import { handleAccessReviewEdit } from "./webhooks/handle-access-review-edit.ts";
+import { handleMetricsEdit, metricsLockKey, metricsMonthOf } from "./webhooks/handle-metrics-edit.ts";
 import {
   handleAccessReviewComment,
   mayBeAccessReviewCommand,
@@ -157,6 +158,19 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
         context.payload.sender.login,
         lock,
         async (owner, repo) => (deps.portFor ? deps.portFor(owner, repo) : null),
+      );
+    });
+
+    // A monthly metrics issue's figures are the app's, signed in the ledger: an edit is put back.
+    app.on("issues.edited", async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const formerTitle = (context.payload as { changes?: { title?: { from?: string } } }).changes?.title
+        ?.from;
+      const month = metricsMonthOf(deps, issue, formerTitle);
+      if (month === null) return;
+      const port = portOf(context);
+      await lock(metricsLockKey(port, month), () =>
+        handleMetricsEdit(deps, port, issue, context.payload.sender.login, formerTitle),
       );
     });
 

@@ -6,8 +6,9 @@
 import { ACCESS_REVIEW_DEFAULTS, type AccessReviewRow } from "../core/access-review.ts";
 import { escapeHtml } from "../core/escape-html.ts";
 import { escapeInline, table } from "../core/markdown.ts";
-import { csvCell } from "./format-csv.ts";
-import { visibleStrings } from "./format-json.ts";
+import { csvTable } from "./format-csv.ts";
+import { jsonArray } from "./format-json.ts";
+import { jsonLines } from "./format-jsonl.ts";
 import type { AccessReviewExport } from "./collect-access-reviews.ts";
 
 const STATUS_TEXT: Record<AccessReviewRow["status"], string> = {
@@ -105,17 +106,11 @@ export function renderAccessReviewExport(
 ): string {
   switch (format) {
     case "json":
-      return `${JSON.stringify(data.rows, visibleStrings, 2)}\n`;
+      return jsonArray(data.rows);
     case "jsonl":
-      return data.records.map((r) => `${JSON.stringify(r, visibleStrings)}\n`).join("");
-    case "csv": {
-      const quote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell);
-      const lines = [
-        COLUMNS.map(([name]) => name),
-        ...data.rows.map((r) => COLUMNS.map(([, get]) => csvCell(get(r)))),
-      ];
-      return lines.map((cells) => cells.map(quote).join(",")).join("\r\n") + "\r\n";
-    }
+      return jsonLines(data.records);
+    case "csv":
+      return csvTable(COLUMNS, data.rows);
     case "md":
       return `# Access reviews: ${escapeInline(repository, 100)}\n\n${accessReviewsMarkdown(data.rows)}`;
     case "html":

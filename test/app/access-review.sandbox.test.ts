@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { readAccessReview } from "../../src/app/infra/access-review-records.ts";
-import { run as audit } from "../../src/cli/commands/audit.ts";
-import type { CliIO } from "../../src/cli/io.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { auditExport } from "../support/audit-export.ts";
 import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 const owner = "acme";
@@ -131,6 +130,15 @@ it("A221: ticking every box in the body (or rewriting it) confirms nothing, and 
   await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: review, title: "done" });
   await sb.settle();
   assert.equal((await h.issueOf(review)).title, `[breakglass access review] ${PERIOD}`);
+  // A253b: retitled as another period's review, it is still this one (the former title says which).
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: review,
+    title: "[breakglass access review] 2026-10",
+  });
+  await sb.settle();
+  assert.equal((await h.issueOf(review)).title, `[breakglass access review] ${PERIOD}`);
   assert.equal((await records()).state.confirmations.size, 0);
 });
 
@@ -205,24 +213,7 @@ it("A250: a retitle and an edit of the review while the app is down are put back
   assert.equal((await h.appTexts(review)).length, texts.length);
 });
 
-const exportAs = async (...args: string[]): Promise<string> => {
-  const io: CliIO & { out: string; err: string } = {
-    out: "",
-    err: "",
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-    readStdin: async () => "",
-    cwd: process.cwd(),
-    env: { GITHUB_TOKEN: sb.emulator.userToken("dave"), GITHUB_API_URL: sb.emulator.apiUrl },
-  };
-  const code = await audit(
-    ["export", "--repo", `${owner}/${repo}`, "--jwks", `${sb.app.url}/breakglass/jwks.json`, ...args],
-    io,
-    { now: () => sb.clock.now() },
-  );
-  assert.equal(code, 0, io.err);
-  return io.out;
-};
+const exportAs = (...args: string[]) => auditExport(sb, `${owner}/${repo}`, ...args);
 
 it("a review not confirmed within 14 days is overdue on the dashboard and in every audit export format", async () => {
   assert.doesNotMatch(await (await fetch(`${sb.app.url}/breakglass`)).text(), /overdue since/);

@@ -1,5 +1,8 @@
 import { renderAccessReview, accessReviewTitle } from "../../core/render-access-review.ts";
-import { accessReviewEditPutBack } from "../../core/messages/review-messages.ts";
+import {
+  accessReviewEditPutBack,
+  accessReviewReopenedAfterOutage,
+} from "../../core/messages/review-messages.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import { notifyOverdueAccessReview } from "../grant/notify-overdue-access-review.ts";
 import { readAccessReview, type AccessReviewRecords } from "../infra/access-review-records.ts";
@@ -45,10 +48,7 @@ export async function catchUpAccessReview(
     await renderAccessReviewIssue(deps, port, current, fresh);
     if (current.state === "closed" && !fresh.state.completed_at) {
       await port.updateIssue(number, { state: "open", state_reason: "reopened" });
-      await port.createComment(
-        number,
-        "↩️ This access review was closed before every resource was confirmed, so it was reopened. Each resource's owners comment `/confirm <resource>`; the app closes the review after the last one.",
-      );
+      await port.createComment(number, accessReviewReopenedAfterOutage);
     }
     await notifyOverdueAccessReview(deps, port, fresh);
   };

@@ -70,9 +70,22 @@ const CONFIRM_HOW =
  * edit was made while the app was not running, and GitHub's listing does not say by whom.
  */
 export const accessReviewEditPutBack = (editor: string | null): string =>
-  editor === null
-    ? `↩️ This review's title or text was changed while the app was not running, so it was put back from the app's records. ${CONFIRM_HOW}`
-    : `↩️ ${mention(editor)}: this review's text is written by the app from its records, so your edit was put back. ${CONFIRM_HOW}`;
+  issueTextPutBack(editor, "review", CONFIRM_HOW);
+
+/** The monthly metrics issue's figures are the app's, signed in the ledger: an edit was put back. */
+export const metricsEditPutBack = (editor: string | null): string =>
+  issueTextPutBack(
+    editor,
+    "issue",
+    "The figures are the app's signed records (`breakglass audit export --metrics` gives them from the ledger); an edit of this issue changes nothing in them.",
+  );
+
+/** An issue the app writes from its records (`what`: how it calls itself) was edited: put back. */
+function issueTextPutBack(editor: string | null, what: string, tail: string): string {
+  return editor === null
+    ? `↩️ This ${what}'s title or text was changed while the app was not running, so it was put back from the app's records. ${tail}`
+    : `↩️ ${mention(editor)}: this ${what}'s text is written by the app from its records, so your edit was put back. ${tail}`;
+}
 
 /** Resources of an access review past their due date unconfirmed: their owners are asked (once). */
 export const accessReviewOverdue = (overdue: readonly string[], owners: readonly string[]): string =>
@@ -100,3 +113,7 @@ export const accessReviewConfirmed = (
 /** An access review closed before every resource was confirmed: reopened. */
 export const accessReviewReopened = (closer: string, left: readonly string[]): string =>
   `↩️ ${mention(closer)}: this access review still has ${left.length} resource(s) nobody confirmed (${resources(left)}), so it was reopened. Each resource's owners comment \`/confirm <resource>\`; the app closes the review after the last one.`;
+
+/** An access review closed (while the app was not running, by someone the listing does not name) before its last confirmation. */
+export const accessReviewReopenedAfterOutage =
+  "↩️ This access review was closed before every resource was confirmed, so it was reopened. Each resource's owners comment `/confirm <resource>`; the app closes the review after the last one.";
