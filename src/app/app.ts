@@ -19,6 +19,10 @@ import { handleAccessReviewClose } from "./webhooks/handle-access-review-close.t
 import { handleAccessReviewEdit } from "./webhooks/handle-access-review-edit.ts";
 import { handleMetricsEdit, metricsLockKey, metricsMonthOf } from "./webhooks/handle-metrics-edit.ts";
 import {
+  handleGovernanceCommentChange,
+  isGovernanceIssue,
+} from "./webhooks/handle-governance-comment-change.ts";
+import {
   handleAccessReviewComment,
   mayBeAccessReviewCommand,
 } from "./webhooks/handle-access-review-comment.ts";
@@ -195,6 +199,23 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
         context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0],
       );
       const change = context.payload.action === "edited" ? "edited" : "deleted";
+      const previousBody = (context.payload as { changes?: { body?: { from?: unknown } } }).changes?.body
+        ?.from;
+      if (isAppComment(comment, deps.identity) && isGovernanceIssue(deps, issue)) {
+        await handleGovernanceCommentChange(
+          deps,
+          portOf(context),
+          issue,
+          change,
+          context.payload.sender.login,
+          {
+            id: comment.id,
+            body: comment.body,
+            ...(typeof previousBody === "string" ? { previousBody } : {}),
+          },
+        );
+        return;
+      }
       if (isAppComment(comment, deps.identity)) {
         await lock(key(context, issue.number), () =>
           handleRecordTampering(deps, portOf(context), issue, change, context.payload.sender.login, {

@@ -213,6 +213,61 @@ it("A250: a retitle and an edit of the review while the app is down are put back
   assert.equal((await h.appTexts(review)).length, texts.length);
 });
 
+it("A255: a writer who edits or deletes a comment of the app on the review gets it put back (or posted again, quoted) with their name; one edited while the app is down is flagged at restart, once", async () => {
+  const appComments = async () =>
+    (
+      await sb.as("mallory").paginate(sb.as("mallory").rest.issues.listComments, {
+        owner,
+        repo,
+        issue_number: review,
+        per_page: 100,
+      })
+    ).filter((c) => c.user?.login === sb.appLogin);
+  const [first, second, third] = await appComments();
+  assert.ok(first && second && third);
+  sb.clock.advance(5_000); // GitHub's updated_at (1-second grain) then tells an edit from the post
+  await sb.as("mallory").rest.issues.updateComment({
+    owner,
+    repo,
+    comment_id: first.id,
+    body: "All resources confirmed by the owners.",
+  });
+  await sb.settle();
+  assert.equal((await appComments()).find((c) => c.id === first.id)?.body, first.body);
+  assert.match(
+    (await h.appTexts(review)).at(-1)!,
+    new RegExp(`@mallory edited a comment of the app here \\(${first.id}\\); it was put back`),
+  );
+
+  await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: second.id });
+  await sb.settle();
+  const reposted = (await h.appTexts(review)).at(-1)!;
+  assert.match(
+    reposted,
+    new RegExp(`@mallory deleted a comment of the app here \\(${second.id}\\)\\. It said:`),
+  );
+  assert.ok(reposted.includes("> "), reposted);
+
+  await sb.stopApp();
+  await sb.as("mallory").rest.issues.updateComment({
+    owner,
+    repo,
+    comment_id: third.id,
+    body: "Nothing to do here: the review is void.",
+  });
+  await sb.startApp();
+  const flags = (await h.appTexts(review)).filter((t) =>
+    t.includes(`A comment of the app here (${third.id}) was edited while the app was not running`),
+  );
+  assert.equal(flags.length, 1);
+  // The app's own put-back of the first comment is not taken for an edit, and a second restart flags nothing more.
+  assert.ok(!(await h.appTexts(review)).some((t) => t.includes(`(${first.id}) was edited while`)));
+  const count = (await h.appTexts(review)).length;
+  await sb.stopApp();
+  await sb.startApp();
+  assert.equal((await h.appTexts(review)).length, count);
+});
+
 const exportAs = (...args: string[]) => auditExport(sb, `${owner}/${repo}`, ...args);
 
 it("a review not confirmed within 14 days is overdue on the dashboard and in every audit export format", async () => {

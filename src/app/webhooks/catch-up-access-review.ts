@@ -9,6 +9,7 @@ import { readAccessReview, type AccessReviewRecords } from "../infra/access-revi
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { accessReviewLockKey, renderAccessReviewIssue } from "./access-review-issue.ts";
 import { handleAccessReviewComment, mayBeAccessReviewCommand } from "./handle-access-review-comment.ts";
+import { flagEditedAppComments } from "./handle-governance-comment-change.ts";
 
 /**
  * A review whose webhooks were lost (the app was down; GitHub does not redeliver), run by every sweep
@@ -18,6 +19,7 @@ import { handleAccessReviewComment, mayBeAccessReviewCommand } from "./handle-ac
  *   review as the app wrote it) and, since the sender is not in GitHub's listing, said so without a name;
  * - a `/confirm` whose webhook was lost is handled now, once (the app reacts to every command it handles);
  * - a close before the last confirmation is reopened;
+ * - a comment of the app someone edited is flagged, once (handle-governance-comment-change.ts);
  * - resources past their due date unconfirmed are told to their owners, once (notify-overdue-access-review.ts).
  *
  * A completed review only gets its text put back.
@@ -32,10 +34,12 @@ export async function catchUpAccessReview(
     const issue = await port.getIssue(number);
     if (!appWrote(deps, port, issue, records) && (await renderAccessReviewIssue(deps, port, issue, records)))
       await port.createComment(number, accessReviewEditPutBack(null));
+    const comments = await port.listComments(number);
+    await flagEditedAppComments(deps, port, number, comments);
     if (records.state.completed_at) return;
     const handled = new Set([...records.state.confirmations.values()].map((c) => c.comment_id));
     let confirmed = false;
-    for (const comment of await port.listComments(number)) {
+    for (const comment of comments) {
       if (handled.has(comment.id) || !mayBeAccessReviewCommand(deps, issue, comment)) continue;
       const reactions = (await port.listCommentReactions?.(comment.id)) ?? [];
       if (reactions.some((r) => r.user === deps.identity.login)) continue;

@@ -3,7 +3,7 @@
  * waivers, an early close) and the periodic access review (confirmations, edits put back, an early
  * close). Pure text, tested in test/core/messages.
  */
-import { escapeInline, mention, quoteBlock } from "../markdown.ts";
+import { escapeInline, hiddenMarker, mention, quoteBlock } from "../markdown.ts";
 
 /** A closed review whose title no longer names its request: reopened, with how to put it right. */
 export const reviewReopenedWithoutTitle = (closer: string): string =>
@@ -117,3 +117,20 @@ export const accessReviewReopened = (closer: string, left: readonly string[]): s
 /** An access review closed (while the app was not running, by someone the listing does not name) before its last confirmation. */
 export const accessReviewReopenedAfterOutage =
   "↩️ This access review was closed before every resource was confirmed, so it was reopened. Each resource's owners comment `/confirm <resource>`; the app closes the review after the last one.";
+
+/**
+ * A comment of the app on an access review or a metrics issue was changed by someone else: put back
+ * (edited, its former text known), posted again (deleted, its text quoted), or, changed while the app
+ * was not running, flagged (its first text is not kept). The marker names the comment, so it is said once.
+ */
+export const appCommentChanged = (
+  commentId: number,
+  change: { by: string; edited: boolean; text: string | null } | null,
+): string =>
+  `${hiddenMarker("comment-changed", String(commentId))}\n${
+    change === null
+      ? `⚠️ A comment of the app here (${commentId}) was edited while the app was not running. What this issue says is the app's text above, from its signed records; that comment's text is not.`
+      : change.edited
+        ? `↩️ ${mention(change.by)} edited a comment of the app here (${commentId}); it was put back.`
+        : `↩️ ${mention(change.by)} deleted a comment of the app here (${commentId}). It said:\n\n${quoteBlock(change.text ?? "", 4000)}`
+  }`;
