@@ -17,6 +17,11 @@ import { handleReviewEdit } from "./webhooks/handle-review-edit.ts";
 import { accessReviewLockKey, accessReviewPeriodOf } from "./webhooks/access-review-issue.ts";
 import { handleAccessReviewClose } from "./webhooks/handle-access-review-close.ts";
 import { handleAccessReviewEdit } from "./webhooks/handle-access-review-edit.ts";
+import { handleMetricsEdit, metricsLockKey, metricsMonthOf } from "./webhooks/handle-metrics-edit.ts";
+import {
+  handleGovernanceCommentChange,
+  isGovernanceIssue,
+} from "./webhooks/handle-governance-comment-change.ts";
 import {
   handleAccessReviewComment,
   mayBeAccessReviewCommand,
@@ -160,6 +165,19 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
       );
     });
 
+    // A monthly metrics issue's figures are the app's, signed in the ledger: an edit is put back.
+    app.on("issues.edited", async (context) => {
+      const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
+      const formerTitle = (context.payload as { changes?: { title?: { from?: string } } }).changes?.title
+        ?.from;
+      const month = metricsMonthOf(deps, issue, formerTitle);
+      if (month === null) return;
+      const port = portOf(context);
+      await lock(metricsLockKey(port, month), () =>
+        handleMetricsEdit(deps, port, issue, context.payload.sender.login, formerTitle),
+      );
+    });
+
     app.on("issue_comment.created", async (context) => {
       const issue = issueFromPayload(context.payload.issue as RawIssuePayload);
       const comment = commentFromPayload(
@@ -181,6 +199,23 @@ export function breakglassApp(deps: BreakglassDeps, lock: IssueLock): Applicatio
         context.payload.comment as unknown as Parameters<typeof commentFromPayload>[0],
       );
       const change = context.payload.action === "edited" ? "edited" : "deleted";
+      const previousBody = (context.payload as { changes?: { body?: { from?: unknown } } }).changes?.body
+        ?.from;
+      if (isAppComment(comment, deps.identity) && isGovernanceIssue(deps, issue)) {
+        await handleGovernanceCommentChange(
+          deps,
+          portOf(context),
+          issue,
+          change,
+          context.payload.sender.login,
+          {
+            id: comment.id,
+            body: comment.body,
+            ...(typeof previousBody === "string" ? { previousBody } : {}),
+          },
+        );
+        return;
+      }
       if (isAppComment(comment, deps.identity)) {
         await lock(key(context, issue.number), () =>
           handleRecordTampering(deps, portOf(context), issue, change, context.payload.sender.login, {

@@ -6,8 +6,9 @@
 import { ACCESS_REVIEW_DEFAULTS, type AccessReviewRow } from "../core/access-review.ts";
 import { escapeHtml } from "../core/escape-html.ts";
 import { escapeInline, table } from "../core/markdown.ts";
-import { csvCell } from "./format-csv.ts";
-import { visibleStrings } from "./format-json.ts";
+import { csvTable } from "./format-csv.ts";
+import { jsonArray } from "./format-json.ts";
+import { jsonLines } from "./format-jsonl.ts";
 import type { AccessReviewExport } from "./collect-access-reviews.ts";
 
 const STATUS_TEXT: Record<AccessReviewRow["status"], string> = {
@@ -28,6 +29,18 @@ const COLUMNS: Array<[string, (r: AccessReviewRow) => string | number | null]> =
   ["approvers", (r) => r.approvers.join(";")],
   ["unused", (r) => r.unused.join(";")],
   ["started_at", (r) => r.started_at],
+  ["overdue_notified_at", (r) => r.overdue_notified_at],
+];
+
+const HEADERS = [
+  "Period",
+  "Issue",
+  "Resource",
+  "Status",
+  "Due",
+  "Confirmed by",
+  "Unused eligibility",
+  "Owners told overdue",
 ];
 
 /** A Markdown section: overdue resources named first, then every row. */
@@ -45,7 +58,7 @@ export function accessReviewsMarkdown(rows: readonly AccessReviewRow[]): string 
     ...(rows.length
       ? [
           table(
-            ["Period", "Issue", "Resource", "Status", "Due", "Confirmed by", "Unused eligibility"],
+            HEADERS,
             rows.map((r) => [
               escapeInline(r.period, 20),
               r.issue === null ? "—" : `#${r.issue}`,
@@ -56,6 +69,7 @@ export function accessReviewsMarkdown(rows: readonly AccessReviewRow[]): string 
                 ? `${escapeInline(r.confirmed_by, 40)} (${(r.confirmed_at ?? "").slice(0, 10)})`
                 : "—",
               r.unused.map((u) => escapeInline(u, 40)).join(", ") || "—",
+              r.overdue_notified_at?.slice(0, 10) ?? "—",
             ]),
           ),
           "",
@@ -72,11 +86,11 @@ export function accessReviewsHtml(rows: readonly AccessReviewRow[]): string {
 ${
   rows.length === 0
     ? `<p class="empty">No access review in this period.</p>`
-    : `<table><thead><tr>${["Period", "Issue", "Resource", "Status", "Due", "Confirmed by", "Unused eligibility"].map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
+    : `<table><thead><tr>${HEADERS.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
 ${rows
   .map(
     (r) =>
-      `<tr class="${r.status === "overdue" ? "bad" : ""}"><td>${escapeHtml(r.period)}</td><td>${r.issue ?? "—"}</td><td><code>${escapeHtml(r.resource)}</code></td><td>${escapeHtml(STATUS_TEXT[r.status])}</td><td>${escapeHtml(r.due_at.slice(0, 10))}</td><td>${escapeHtml(r.confirmed_by ?? "—")}</td><td>${escapeHtml(r.unused.join(", ") || "—")}</td></tr>`,
+      `<tr class="${r.status === "overdue" ? "bad" : ""}"><td>${escapeHtml(r.period)}</td><td>${r.issue ?? "—"}</td><td><code>${escapeHtml(r.resource)}</code></td><td>${escapeHtml(STATUS_TEXT[r.status])}</td><td>${escapeHtml(r.due_at.slice(0, 10))}</td><td>${escapeHtml(r.confirmed_by ?? "—")}</td><td>${escapeHtml(r.unused.join(", ") || "—")}</td><td>${escapeHtml(r.overdue_notified_at?.slice(0, 10) ?? "—")}</td></tr>`,
   )
   .join("\n")}
 </tbody></table>`
@@ -92,17 +106,11 @@ export function renderAccessReviewExport(
 ): string {
   switch (format) {
     case "json":
-      return `${JSON.stringify(data.rows, visibleStrings, 2)}\n`;
+      return jsonArray(data.rows);
     case "jsonl":
-      return data.records.map((r) => `${JSON.stringify(r, visibleStrings)}\n`).join("");
-    case "csv": {
-      const quote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell);
-      const lines = [
-        COLUMNS.map(([name]) => name),
-        ...data.rows.map((r) => COLUMNS.map(([, get]) => csvCell(get(r)))),
-      ];
-      return lines.map((cells) => cells.map(quote).join(",")).join("\r\n") + "\r\n";
-    }
+      return jsonLines(data.records);
+    case "csv":
+      return csvTable(COLUMNS, data.rows);
     case "md":
       return `# Access reviews: ${escapeInline(repository, 100)}\n\n${accessReviewsMarkdown(data.rows)}`;
     case "html":

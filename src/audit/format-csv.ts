@@ -3,7 +3,7 @@ import type { AuditRow } from "./audit-row.ts";
 import type { AuditCollection } from "./collect.ts";
 import { describeApproval } from "./row-text.ts";
 
-type Cell = string | number | boolean | null;
+export type Cell = string | number | boolean | null;
 
 const COLUMNS: Array<[string, (row: AuditRow) => Cell]> = [
   ["repository", (r) => r.repository],
@@ -58,9 +58,17 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** RFC 4180 CSV (CRLF line ends, quotes doubled), safe to open in a spreadsheet. */
 export function formatCsv(collection: AuditCollection): string {
+  return csvTable(COLUMNS, collection.rows);
+}
+
+/** Any rows as RFC 4180 CSV, one column per `[name, value]`, every cell through {@link csvCell}. */
+export function csvTable<R>(
+  columns: ReadonlyArray<readonly [string, (row: R) => Cell]>,
+  rows: readonly R[],
+): string {
   const lines = [
-    COLUMNS.map(([name]) => name),
-    ...collection.rows.map((row) => COLUMNS.map(([, get]) => csvCell(get(row)))),
+    columns.map(([name]) => name),
+    ...rows.map((row) => columns.map(([, get]) => csvCell(get(row)))),
   ];
   return lines.map((cells) => cells.map(quote).join(",")).join("\r\n") + "\r\n";
 }

@@ -7,5 +7,8 @@ export const visibleStrings = (_key: string, value: unknown): unknown =>
 
 /** The rows as a pretty JSON array: every field of every request, nothing summarised away. */
 export function formatJson(collection: AuditCollection): string {
-  return `${JSON.stringify(collection.rows, visibleStrings, 2)}\n`;
+  return jsonArray(collection.rows);
 }
+
+/** Any rows as a pretty JSON array, every string visible. */
+export const jsonArray = (rows: readonly unknown[]): string => `${JSON.stringify(rows, visibleStrings, 2)}\n`;

@@ -5,7 +5,8 @@
  * with a `/confirm <resource>` comment; the review's state is a fold over the app's own signed
  * records, never the issue body (a writer can edit it and tick its boxes). Pure: no I/O.
  */
-import { hasWriteAccess, type Eligibility, type Permission } from "./approvers.ts";
+import { hasWriteAccess, permissionAtLeast, type Eligibility, type Permission } from "./approvers.ts";
+import type { Policy } from "./types.ts";
 import { isBot } from "./approval-rules.ts";
 import { ok, type Result } from "./result.ts";
 import { refuse, type Refusal } from "./refusal.ts";
@@ -94,7 +95,9 @@ export type AccessReviewEvent =
       via: Eligibility["via"];
       team?: string;
     }
-  | { type: "access_review_completed"; actor: string };
+  | { type: "access_review_completed"; actor: string }
+  /** The sweep found these resources past their due date unconfirmed, and told their owners (once). */
+  | { type: "access_review_overdue"; actor: string; resources: string[]; owners: string[] };
 
 export interface AccessReviewConfirmation {
   actor: string;
@@ -119,6 +122,8 @@ export interface AccessReviewState {
   resources: AccessReviewResource[];
   confirmations: Map<string, AccessReviewConfirmation>;
   completed_at: string | null;
+  /** When each resource's owners were told it is overdue (ISO). */
+  overdue_notified: Map<string, string>;
 }
 
 /** The review as its records say, oldest first. */
@@ -134,6 +139,7 @@ export function foldAccessReview(
     resources: [],
     confirmations: new Map(),
     completed_at: null,
+    overdue_notified: new Map(),
   };
   for (const { at, event } of entries) {
     if (event.type === "access_review_started" && state.started_at === null) {
@@ -144,6 +150,8 @@ export function foldAccessReview(
     else if (event.type === "access_review_confirmed" && !state.confirmations.has(event.resource)) {
       state.confirmations.set(event.resource, { actor: event.actor, at, comment_id: event.comment_id });
     } else if (event.type === "access_review_completed") state.completed_at ??= at;
+    else if (event.type === "access_review_overdue")
+      for (const r of event.resources) if (!state.overdue_notified.has(r)) state.overdue_notified.set(r, at);
   }
   return state;
 }
@@ -154,6 +162,26 @@ export const unconfirmed = (state: AccessReviewState): AccessReviewResource[] =>
 /** Resources not confirmed by their due date. */
 export function overdueResources(state: AccessReviewState, nowMs: number): AccessReviewResource[] {
   return unconfirmed(state).filter((r) => Date.parse(r.due_at) <= nowMs);
+}
+
+/**
+ * What the sweep tells about now: resources overdue whose owners were not told yet, and those owners
+ * (who may approve them; none of them confirmed, or the resource would not be overdue). Null when nothing.
+ */
+export function overdueNotice(
+  state: AccessReviewState,
+  nowMs: number,
+): { resources: string[]; owners: string[] } | null {
+  if (state.completed_at || state.issue === null) return null;
+  const due = overdueResources(state, nowMs).filter((r) => !state.overdue_notified.has(r.resource));
+  if (due.length === 0) return null;
+  const owners = new Map<string, string>();
+  for (const r of due)
+    for (const p of r.people) if (p.may_approve) owners.set(p.login.toLowerCase(), p.login);
+  return {
+    resources: due.map((r) => r.resource),
+    owners: [...owners.values()].sort((a, b) => a.localeCompare(b)),
+  };
 }
 
 /** The person behind a `/confirm`, with how they own each resource under the policy in force. */
@@ -242,14 +270,42 @@ export interface RecordedUse {
 }
 
 /**
+ * Who may request a resource, in words: the policy's rule as it is. Without requester teams that is
+ * everyone who can open an issue in the repository with the policy's least permission, who are not
+ * listed one by one (GitHub has no list of who can open an issue); with teams, their members.
+ */
+export function requestersInWords(
+  policy: Pick<Policy, "requesters">,
+  repository: string,
+  /** The teams' sentence, members expanded (`write access or more, and a member of @acme/oncall (olga)`). */
+  withTeams: string,
+): string {
+  const min = policy.requesters.min_permission;
+  return policy.requesters.teams?.length
+    ? withTeams
+    : `anyone who can open an issue in ${repository} and has ${min} access or more to it, not listed one by one: the table checks each person who may approve or has requested`;
+}
+
+/** Whether a person may request under the policy: the least permission and, when teams are listed, a member of one. */
+export const mayRequestUnder = (
+  policy: Pick<Policy, "requesters">,
+  permission: Permission,
+  memberOf: (team: string) => boolean,
+): boolean =>
+  permissionAtLeast(permission, policy.requesters.min_permission) &&
+  (!policy.requesters.teams?.length || policy.requesters.teams.some(memberOf));
+
+/**
  * The people of one resource: its eligible approvers, the members of its requester teams, and whoever
  * the records show using it; each with their last request and approval, flagged when eligible but unused.
  */
 export function peopleOf(input: {
   resource: string;
   approvers: ReadonlyMap<string, Eligibility>;
-  /** Members of the policy's requester teams; null when any writer may request (not listed one by one). */
-  requesterTeamMembers: readonly string[] | null;
+  /** Members of the policy's requester teams (listed whatever their use); empty without teams. */
+  requesterTeamMembers: readonly string[];
+  /** Whether this person (lower case) may request the resource now ({@link mayRequestUnder}). */
+  mayRequest: (login: string) => boolean;
   uses: readonly RecordedUse[];
   nowMs: number;
   unusedAfterDays: number;
@@ -259,7 +315,7 @@ export function peopleOf(input: {
   const add = (login: string) =>
     void (logins.has(login.toLowerCase()) || logins.set(login.toLowerCase(), login));
   for (const login of input.approvers.keys()) add(login);
-  for (const login of input.requesterTeamMembers ?? []) add(login);
+  for (const login of input.requesterTeamMembers) add(login);
   for (const u of mine) add(u.login);
   const latest = (login: string, kind: RecordedUse["kind"]) =>
     mine
@@ -273,10 +329,7 @@ export function peopleOf(input: {
       const e = input.approvers.get(key) ?? null;
       const last_requested = latest(key, "requested");
       const last_approved = latest(key, "approved");
-      const may_request =
-        input.requesterTeamMembers === null
-          ? last_requested !== null
-          : input.requesterTeamMembers.some((m) => m.toLowerCase() === key);
+      const may_request = input.mayRequest(key);
       const eligible = may_request || e !== null;
       const lastUse = [last_requested, last_approved]
         .filter((x): x is string => x !== null)
@@ -312,6 +365,8 @@ export interface AccessReviewRow {
   /** Eligible people flagged unused. */
   unused: string[];
   started_at: string | null;
+  /** When its owners were told it is overdue (on the issue and the policy's notify targets), or null. */
+  overdue_notified_at: string | null;
 }
 
 export function accessReviewRows(
@@ -333,6 +388,7 @@ export function accessReviewRows(
       approvers: r.people.filter((p) => p.may_approve).map((p) => p.login),
       unused: r.people.filter((p) => p.unused).map((p) => p.login),
       started_at: state.started_at,
+      overdue_notified_at: state.overdue_notified.get(r.resource) ?? null,
     };
   });
 }

@@ -1,8 +1,9 @@
 import { foldAccessReview, type AccessReviewEvent, type AccessReviewState } from "../core/access-review.ts";
-import { verifyChain, type SignedEntry } from "../core/audit-chain.ts";
+import type { SignedEntry } from "../core/audit-chain.ts";
 import type { JSONWebKeySet } from "jose";
 import type { GitHubPort } from "./github-port.ts";
 import type { LedgerChain } from "./ledger.ts";
+import { readSideChain } from "./side-chain.ts";
 
 /** The chain's name in its signed entries: entries of one period's review count for that period only. */
 export const chainRepo = (port: GitHubPort, period: string) =>
@@ -35,40 +36,15 @@ export async function readAccessReview(
   period: string,
 ): Promise<AccessReviewRecords> {
   const ledger = await port.ledger.accessReview(period);
-  const jws = ledger.entries.map((e) => e.jws);
-  if (!deps.jwks) {
-    // Without the app's keys (an auditor who gave none): what the records claim, proving nothing.
-    const entries = jws.flatMap((j) => {
-      try {
-        return [
-          JSON.parse(
-            Buffer.from(j.split(".")[1] ?? "", "base64url").toString("utf8"),
-          ) as SignedEntry["entry"],
-        ];
-      } catch {
-        return [];
-      }
-    });
-    return {
-      state: foldAccessReview(
-        period,
-        entries.map((e) => ({ at: e.at, event: e.event as AccessReviewEvent })),
-      ),
-      chain: entries.map((entry, i) => ({ entry, jws: jws[i]! })),
-      ledger,
-      problem: "not checked: no keys were given",
-      unverified: true,
-    };
-  }
-  const verified = await verifyChain(jws, deps.jwks, { repo: chainRepo(port, period), issue: 1 });
-  const chain = verified.entries.map((entry, i) => ({ entry, jws: jws[i]! }));
-  const events = verified.ok
-    ? verified.entries.map((e) => ({ at: e.at, event: e.event as AccessReviewEvent }))
-    : [];
+  const read = await readSideChain(deps, ledger, chainRepo(port, period));
   return {
-    state: foldAccessReview(period, events),
-    chain,
+    state: foldAccessReview(
+      period,
+      read.entries.map((e) => ({ at: e.at, event: e.event as AccessReviewEvent })),
+    ),
+    chain: read.chain,
     ledger,
-    problem: verified.ok ? null : verified.reason,
+    problem: read.problem,
+    ...(read.unverified ? { unverified: true } : {}),
   };
 }

@@ -126,6 +126,20 @@ export function gitLedger(
 
   // Access reviews are the repository's, one branch per period.
   const reviewRef = (period: string) => `heads/access-reviews/${scope}/${refPart(period)}`;
+  // So are the monthly metrics, one branch per month.
+  const metricsRef = (month: string) => `heads/metrics/${scope}/${refPart(month)}`;
+  const listBranches = async (prefix: string): Promise<string[]> => {
+    try {
+      const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, {
+        ...base,
+        ref: prefix,
+        per_page: 100,
+      });
+      return refs.map((r) => r.ref.slice(`refs/${prefix}`.length));
+    } catch (error) {
+      throw unavailable(error);
+    }
+  };
 
   /** A chain outside any request (passkeys, access reviews): tree, commit, then a fast-forward of its branch. */
   async function appendSideChain(
@@ -185,17 +199,22 @@ export function gitLedger(
       );
     },
     async accessReviewPeriods() {
-      const prefix = reviewRef("");
-      try {
-        const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, {
-          ...base,
-          ref: prefix,
-          per_page: 100,
-        });
-        return refs.map((r) => r.ref.slice(`refs/${prefix}`.length).replace(/-q/, "-Q")).sort();
-      } catch (error) {
-        throw unavailable(error);
-      }
+      return (await listBranches(reviewRef(""))).map((p) => p.replace(/-q/, "-Q")).sort();
+    },
+    async metrics(month) {
+      const tip = await tipOf(metricsRef(month));
+      return tip === null ? { tip: null, entries: [] } : { tip, entries: await entriesAt(tip) };
+    },
+    async appendMetrics(month, expected, entry): Promise<AppendResult> {
+      return appendSideChain(
+        metricsRef(month),
+        `metrics ${month} of ${requestOwner}/${requestRepo}`,
+        expected,
+        entry,
+      );
+    },
+    async metricsMonths() {
+      return (await listBranches(metricsRef(""))).sort();
     },
     async read(issue) {
       const tip = await tipOf(requestRef(issue));

@@ -107,6 +107,14 @@ export interface Ledger {
   appendAccessReview(period: string, expected: LedgerChain, entry: LedgerLine): Promise<AppendResult>;
   /** Every period this repository has an access review of, oldest first. */
   accessReviewPeriods(): Promise<string[]>;
+  /**
+   * This repository's monthly metrics of `month` (`2026-11`): the figures the app posted, signed, so an
+   * edit of the issue cannot change what an auditor reads. Compare-and-swap appends, like a review's.
+   */
+  metrics(month: string): Promise<LedgerChain>;
+  appendMetrics(month: string, expected: LedgerChain, entry: LedgerLine): Promise<AppendResult>;
+  /** Every month this repository has recorded metrics of, oldest first. */
+  metricsMonths(): Promise<string[]>;
 }
 
 /** The ledger could not be read or written: nothing was recorded, nothing may be decided. */
@@ -131,6 +139,7 @@ export function memoryLedger(location = "memory"): Ledger & {
   const chains = new Map<number, LedgerChain>();
   const passkeyChains = new Map<string, LedgerChain>();
   const reviewChains = new Map<string, LedgerChain>();
+  const metricsChains = new Map<string, LedgerChain>();
   const orphaned = new Map<string, OrphanCredential>();
   const used = new Map<number, UseRecord[]>();
   const reservations = new Map<string, number>();
@@ -190,6 +199,19 @@ export function memoryLedger(location = "memory"): Ledger & {
     },
     async accessReviewPeriods() {
       return [...reviewChains.keys()].sort();
+    },
+    async metrics(month) {
+      return metricsChains.get(month) ?? { tip: null, entries: [] };
+    },
+    async appendMetrics(month, expected, entry) {
+      const current = metricsChains.get(month) ?? { tip: null, entries: [] };
+      if (current.tip !== expected.tip) return { ok: false, reason: "conflict" };
+      const chain = { tip: `m${++version}`, entries: [...current.entries, entry] };
+      metricsChains.set(month, chain);
+      return { ok: true, chain };
+    },
+    async metricsMonths() {
+      return [...metricsChains.keys()].sort();
     },
     async append(issue, expected, entry) {
       const current = chains.get(issue) ?? { tip: null, entries: [] };

@@ -57,7 +57,7 @@ export const SANDBOX_USERS = [
 ];
 
 export interface SandboxOptions {
-  /** Whether the sweep opens the periodic access reviews (default off here, on in a real deployment). */
+  /** Whether the sweep opens the periodic access reviews (default on, as in a real deployment). */
   accessReviews?: boolean;
   /** The organisation owning the repository (default: acme), e.g. the one a repository's CODEOWNERS teams belong to. */
   owner?: string;
@@ -323,7 +323,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           notifier,
           providers: options.providers,
         }),
-        accessReviews: options.accessReviews ?? false,
+        accessReviews: options.accessReviews ?? true,
       },
     });
   };

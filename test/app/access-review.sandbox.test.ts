@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { readAccessReview } from "../../src/app/infra/access-review-records.ts";
-import { run as audit } from "../../src/cli/commands/audit.ts";
-import type { CliIO } from "../../src/cli/io.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { auditExport } from "../support/audit-export.ts";
 import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 const owner = "acme";
@@ -18,7 +17,8 @@ const PERIOD = "2026-11";
 let sb: Sandbox;
 const h = sandboxHelpers(() => sb);
 before(async () => {
-  sb = await startSandbox({ accessReviews: true }); // the clock starts on 2026-11-24
+  // No option: the sandbox opens access reviews as a deployment does. The clock starts on 2026-11-24.
+  sb = await startSandbox();
   withoutStepUp(sb);
 });
 after(() => sb.close());
@@ -48,6 +48,12 @@ it("the first sweep of a period opens one review listing who may request and app
   });
   await h.say("grace", n, "/approve");
   assert.equal((await h.stateOf(n)).status, "active", (await h.appTexts(n)).join("\n---\n"));
+  // github-admin may be requested by two teams' members only; olga (on call) has only read access.
+  sb.emulator.setFile(
+    "policies/github-admin.yml",
+    `${sb.emulator.state.repository.files["policies/github-admin.yml"]}\nrequesters:\n  teams: ["@acme/oncall", "@acme/sre"]\n`,
+  );
+  sb.emulator.setPermission("olga", "read");
 
   const reports = await sb.app.reconcileAll();
   await sb.settle();
@@ -65,14 +71,29 @@ it("the first sweep of a period opens one review listing who may request and app
     "prod-database",
   ])
     assert.match(body, new RegExp(`### \`${resource}\` — ⏳ to confirm by 2026-12-08`), resource);
-  // grace approved and dave requested today; heidi (same team) never did: flagged.
-  assert.match(body, /\| grace \| — \| via @\u200Bacme\/ai-governance \| never \| 2026-11-24 \| \s*\|/);
+  // grace approved and dave requested today; heidi (same team) never did: flagged. Each may request
+  // (write access, and the policy names no requester team).
+  assert.match(body, /\| grace \| yes \| via @\u200Bacme\/ai-governance \| never \| 2026-11-24 \| \s*\|/);
   assert.match(body, /\| dave \| yes \| — \| 2026-11-24 \| never \|/);
   assert.match(
     body,
-    /\| heidi \| — \| via @\u200Bacme\/ai-governance \| never \| never \| ⚠️ unused: remove\? \|/,
+    /\| heidi \| yes \| via @\u200Bacme\/ai-governance \| never \| never \| ⚠️ unused: remove\? \|/,
   );
-  assert.match(body, /Who may request: write access or more/);
+  const section = (resource: string) => body.split("### ").find((s) => s.startsWith(`\`${resource}\``)) ?? "";
+  assert.match(
+    section("model-rollback"),
+    /Who may request: anyone who can open an issue in acme\/ops and has write access or more to it, not listed one by one: the table checks each person/,
+  );
+  // Requester teams are expanded with the API, and each member checked against the policy's permission.
+  const admin = section("github-admin");
+  assert.match(
+    admin,
+    /Who may request: write access or more, and a member of @\u200Bacme\/oncall \\\(olga\\\) or @\u200Bacme\/sre \\\(bob, ivan\\\)\./,
+  );
+  assert.match(admin, /\| ivan \| yes \| — \|/);
+  assert.match(admin, /\| olga \| — \| — \|/);
+  assert.match(admin, /\| erin \| — \| via @\u200Bacme\/platform \|/);
+  sb.emulator.setPermission("olga", "write");
   assert.match(
     body,
     /\[open a PR to remove access\]\(https:\/\/github\.com\/acme\/ops\/edit\/main\/policies\/prod-database\.yml\)/,
@@ -107,6 +128,15 @@ it("A221: ticking every box in the body (or rewriting it) confirms nothing, and 
   assert.equal((await h.issueOf(review)).body, before);
   assert.match((await h.appTexts(review)).at(-1)!, /@mallory: this review's text is written by the app/);
   await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: review, title: "done" });
+  await sb.settle();
+  assert.equal((await h.issueOf(review)).title, `[breakglass access review] ${PERIOD}`);
+  // A253b: retitled as another period's review, it is still this one (the former title says which).
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: review,
+    title: "[breakglass access review] 2026-10",
+  });
   await sb.settle();
   assert.equal((await h.issueOf(review)).title, `[breakglass access review] ${PERIOD}`);
   assert.equal((await records()).state.confirmations.size, 0);
@@ -153,24 +183,92 @@ it("A226: an edit and a close while the app is down (webhooks lost) are undone b
   assert.equal((await h.appTexts(review)).length, comments);
 });
 
-const exportAs = async (...args: string[]): Promise<string> => {
-  const io: CliIO & { out: string; err: string } = {
-    out: "",
-    err: "",
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-    readStdin: async () => "",
-    cwd: process.cwd(),
-    env: { GITHUB_TOKEN: sb.emulator.userToken("dave"), GITHUB_API_URL: sb.emulator.apiUrl },
-  };
-  const code = await audit(
-    ["export", "--repo", `${owner}/${repo}`, "--jwks", `${sb.app.url}/breakglass/jwks.json`, ...args],
-    io,
-    { now: () => sb.clock.now() },
+it("A250: a retitle and an edit of the review while the app is down are put back at restart and said so, and a /confirm posted meanwhile is still read", async () => {
+  const before = (await h.issueOf(review)).body ?? "";
+  const earlier = (await h.appTexts(review)).length;
+  await sb.stopApp();
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: review,
+    title: "old review, nothing to do",
+    body: "All confirmed.",
+  });
+  const lost = await h.say("mallory", review, "/confirm all");
+  await sb.startApp();
+  const issue = await h.issueOf(review);
+  assert.equal(issue.title, `[breakglass access review] ${PERIOD}`);
+  assert.equal(issue.body, before);
+  // Read on the review as the app wrote it (a retitle does not hide it), and refused: mallory owns nothing.
+  assert.deepEqual(await h.reactions(lost), ["-1", "eyes"]);
+  const texts = await h.appTexts(review);
+  assert.equal(
+    texts.slice(earlier).filter((t) => /changed while the app was not running, so it was put back/.test(t))
+      .length,
+    1,
   );
-  assert.equal(code, 0, io.err);
-  return io.out;
-};
+  // Overdue status changes are the app's own writes, not edits: a second restart says nothing more.
+  await sb.stopApp();
+  await sb.startApp();
+  assert.equal((await h.appTexts(review)).length, texts.length);
+});
+
+it("A255: a writer who edits or deletes a comment of the app on the review gets it put back (or posted again, quoted) with their name; one edited while the app is down is flagged at restart, once", async () => {
+  const appComments = async () =>
+    (
+      await sb.as("mallory").paginate(sb.as("mallory").rest.issues.listComments, {
+        owner,
+        repo,
+        issue_number: review,
+        per_page: 100,
+      })
+    ).filter((c) => c.user?.login === sb.appLogin);
+  const [first, second, third] = await appComments();
+  assert.ok(first && second && third);
+  sb.clock.advance(5_000); // GitHub's updated_at (1-second grain) then tells an edit from the post
+  await sb.as("mallory").rest.issues.updateComment({
+    owner,
+    repo,
+    comment_id: first.id,
+    body: "All resources confirmed by the owners.",
+  });
+  await sb.settle();
+  assert.equal((await appComments()).find((c) => c.id === first.id)?.body, first.body);
+  assert.match(
+    (await h.appTexts(review)).at(-1)!,
+    new RegExp(`@mallory edited a comment of the app here \\(${first.id}\\); it was put back`),
+  );
+
+  await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: second.id });
+  await sb.settle();
+  const reposted = (await h.appTexts(review)).at(-1)!;
+  assert.match(
+    reposted,
+    new RegExp(`@mallory deleted a comment of the app here \\(${second.id}\\)\\. It said:`),
+  );
+  assert.ok(reposted.includes("> "), reposted);
+
+  await sb.stopApp();
+  await sb.as("mallory").rest.issues.updateComment({
+    owner,
+    repo,
+    comment_id: third.id,
+    body: "Nothing to do here: the review is void.",
+  });
+  await sb.startApp();
+  const flags = (await h.appTexts(review)).filter((t) =>
+    t.includes(`A comment of the app here (${third.id}) was edited while the app was not running`),
+  );
+  assert.equal(flags.length, 1);
+  // The app's own put-back of the first comment is not taken for an edit, and a second restart flags nothing more.
+  assert.ok(!(await h.appTexts(review)).some((t) => t.includes(`(${first.id}) was edited while`)));
+  const count = (await h.appTexts(review)).length;
+  await sb.stopApp();
+  await sb.startApp();
+  assert.equal((await h.appTexts(review)).length, count);
+});
+
+const exportAs = (...args: string[]) => auditExport(sb, `${owner}/${repo}`, ...args);
 
 it("a review not confirmed within 14 days is overdue on the dashboard and in every audit export format", async () => {
   assert.doesNotMatch(await (await fetch(`${sb.app.url}/breakglass`)).text(), /overdue since/);
@@ -211,6 +309,46 @@ it("a review not confirmed within 14 days is overdue on the dashboard and in eve
   assert.ok(jsonl.split("\n").some((l) => l.includes(`"repo":"acme/.access-review.ops.${PERIOD}"`)));
 });
 
+it("A251: past its due date, the sweep tells the owners of the unconfirmed resources once, on the issue and the policies' notify targets, and records it; no second sweep or replica tells again", async () => {
+  const sent = sb.notifier.sent.length;
+  const replica = await sb.startReplica();
+  await Promise.all([sb.app.reconcileAll(), replica.reconcileAll()]);
+  await sb.app.reconcileAll();
+  await sb.settle();
+  const notes = (await h.appTexts(review)).filter((t) => t.startsWith("🚨 Overdue"));
+  assert.equal(notes.length, 1, notes.join("\n---\n"));
+  assert.match(
+    notes[0]!,
+    /`aws-production`, `drill`, `github-admin`, `model-guardrail-override`, `model-rollback` were not confirmed in time/,
+  );
+  assert.match(notes[0]!, /@grace\b.*@heidi\b/);
+  assert.doesNotMatch(notes[0]!, /mallory|prod-database/);
+  const told = sb.notifier.sent
+    .slice(sent)
+    .filter((m) => m.notification.event === "access_review_overdue" && m.notification.issue === review);
+  assert.equal(told.length, 1, "model-rollback's notify targets, once");
+  assert.match(told[0]!.notification.summary, /aws-production, drill, github-admin/);
+  const state = (await records()).state;
+  assert.deepEqual([...state.overdue_notified.keys()].sort(), [
+    "aws-production",
+    "drill",
+    "github-admin",
+    "model-guardrail-override",
+    "model-rollback",
+  ]);
+  assert.match(
+    await (await fetch(`${sb.app.url}/breakglass`)).text(),
+    /overdue since 2026-12-08<\/span> · owners told 2026-12-09/,
+  );
+  const json = JSON.parse(await exportAs("--access-reviews", "--format", "json")) as Array<{
+    resource: string;
+    overdue_notified_at: string | null;
+  }>;
+  assert.ok(json.find((r) => r.resource === "aws-production")?.overdue_notified_at?.startsWith("2026-12-09"));
+  assert.equal(json.find((r) => r.resource === "prod-database")?.overdue_notified_at, null);
+  assert.match(await exportAs("--access-reviews", "--format", "csv"), /,overdue_notified_at\r\n/);
+});
+
 it("owners confirm their resources with /confirm; the body shows it from the records and the last confirmation closes the review", async () => {
   const id = await h.say("grace", review, "/confirm model-rollback model-guardrail-override");
   assert.deepEqual(await h.reactions(id), ["eyes", "rocket"]);
@@ -234,4 +372,18 @@ it("owners confirm their resources with /confirm; the body shows it from the rec
   const issue = await h.issueOf(review);
   assert.equal(issue.state, "closed");
   assert.match(issue.body ?? "", /Every resource was confirmed/);
+});
+
+it("A252: an edit of a completed review while the app is down is put back at restart", async () => {
+  const before = (await h.issueOf(review)).body ?? "";
+  await sb.stopApp();
+  await sb
+    .as("mallory")
+    .rest.issues.update({ owner, repo, issue_number: review, body: "Nobody confirmed anything." });
+  await sb.startApp();
+  assert.equal((await h.issueOf(review)).body, before);
+  assert.match(
+    (await h.appTexts(review)).at(-1)!,
+    /changed while the app was not running, so it was put back/,
+  );
 });

@@ -328,6 +328,7 @@ describe("governance on the dashboard", () => {
             approvers: ["bob", "carol"],
             unused: ["carol"],
             started_at: "2026-02-01T00:00:00.000Z",
+            overdue_notified_at: "2026-02-16T08:00:00.000Z",
           },
         ],
       }),
@@ -336,7 +337,7 @@ describe("governance on the dashboard", () => {
     const reviews = section(html, "access-reviews")!;
     assert.match(reviews, /Access reviews to confirm \(1 overdue\)/);
     assert.match(reviews, /<code>&lt;b&gt;prod&lt;\/b&gt;<\/code>/);
-    assert.match(reviews, /<span class="bad">overdue since 2026-02-15<\/span>/);
+    assert.match(reviews, /<span class="bad">overdue since 2026-02-15<\/span> · owners told 2026-02-16/);
     assert.equal(section(renderDashboard(data()), "access-reviews"), null, "nothing to confirm: no section");
   });
 });

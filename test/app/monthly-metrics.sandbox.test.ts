@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { auditExport } from "../support/audit-export.ts";
 import { sandboxHelpers, withoutStepUp } from "../support/sandbox-helpers.ts";
 
 const owner = "acme";
@@ -104,6 +105,60 @@ it("a month with no request opens nothing; the first sweep after a month with re
   await sb.app.reconcileAll();
   await sb.settle();
   assert.equal((await metricsIssues()).length, 1);
+});
+
+it("A253: a writer who edits the metrics issue's figures or title gets them put back from the ledger, with a note; the export gives the figures as posted", async () => {
+  const [issue] = await metricsIssues();
+  const posted = issue!.body ?? "";
+  const forged = posted.replace(/\| Requests \(drills apart\) \| 3 \|/, "| Requests (drills apart) | 0 |");
+  assert.notEqual(forged, posted);
+  await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: issue!.number, body: forged });
+  await sb.settle();
+  assert.equal((await h.issueOf(issue!.number)).body, posted);
+  assert.match(
+    (await h.appTexts(issue!.number)).at(-1)!,
+    /@mallory: this issue's text is written by the app from its records, so your edit was put back/,
+  );
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: issue!.number,
+    title: "[breakglass metrics] nothing to see",
+  });
+  await sb.settle();
+  assert.equal((await h.issueOf(issue!.number)).title, "[breakglass metrics] 2026-11");
+  const rows = JSON.parse(await auditExport(sb, `${owner}/${repo}`, "--metrics")) as Array<{
+    month: string;
+    issue: number;
+    requests: number;
+    verified: boolean;
+  }>;
+  assert.deepEqual(
+    rows.map((r) => [r.month, r.issue, r.requests, r.verified]),
+    [["2026-11", issue!.number, 3, true]],
+  );
+});
+
+it("A254: figures forged while the app is down are not what the export gives, and are put back at restart, said so", async () => {
+  const [issue] = await metricsIssues();
+  const posted = issue!.body ?? "";
+  await sb.stopApp();
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: issue!.number,
+    body: posted.replace(/\| Granted \| \d+ \|/, "| Granted | 0 |"),
+  });
+  await sb.startApp();
+  assert.equal((await h.issueOf(issue!.number)).body, posted);
+  assert.match(
+    (await h.appTexts(issue!.number)).at(-1)!,
+    /changed while the app was not running, so it was put back/,
+  );
+  assert.match(
+    await auditExport(sb, `${owner}/${repo}`, "--metrics", "--format", "csv"),
+    /^repository,month,issue,posted_at,verified,requests,granted,/,
+  );
 });
 
 it("a sweep that fails to open the issue (GitHub refuses, or the process dies) does not lose the month: the next sweep opens it, once", async () => {
@@ -206,7 +261,7 @@ it("two replicas sweeping the first day of a month at once leave one metrics iss
   }
 });
 
-it("an older app issue a writer retitled and labelled as this month's is not taken for it: the sweep opens the month's own", async () => {
+it("an older app issue a writer retitles as this month's is put back and not taken for it: the sweep opens the month's own", async () => {
   const n = await h.openRequest("dave", {
     resource: "model-guardrail-override",
     role: "override",
@@ -227,7 +282,9 @@ it("an older app issue a writer retitled and labelled as this month's is not tak
   await sb.app.reconcileAll();
   await sb.settle();
   const march = (await metricsIssues()).filter((i) => i.title === "[breakglass metrics] 2027-03");
-  assert.equal(march.length, 2, "the retitled one and the month's own");
+  // February's title was put back from its ledger record at once (A253): only the month's own is March's.
+  assert.equal((await h.issueOf(feb!.number)).title, "[breakglass metrics] 2027-02");
+  assert.equal(march.length, 1, "the month's own");
   const own = march.find((i) => i.number !== feb!.number)!;
   assert.match(own.body ?? "", /\| Requests \(drills apart\) \| 1 \|/);
 });

@@ -52,8 +52,13 @@ it("a second sweep over unchanged live grants makes only the two listings; a gra
       "/repos/{owner}/{repo}/git/matching-refs/{ref} open",
       "/repos/{owner}/{repo}/git/matching-refs/{ref} orphans",
       "/repos/{owner}/{repo}/git/matching-refs/{ref} requests",
+      // The month's access review is open (the sandbox opens them as a deployment does): every sweep
+      // reads its records and its issue to catch up what a lost webhook missed; nothing per grant.
+      "/repos/{owner}/{repo}/git/ref/{ref} /repos/acme/breakglass-ledger/git/ref/heads/access-reviews/acme/ops/2026-11",
+      "/repos/{owner}/{repo}/issues/{issue_number} /repos/acme/ops/issues/3",
+      "/repos/{owner}/{repo}/issues/{issue_number}/comments /repos/acme/ops/issues/3/comments",
     ],
-    "the index, the owed credentials and the versions: nothing per grant",
+    "the index, the owed credentials and the versions, and the open access review: nothing per grant",
   );
   assert.equal(steady.scheduled.length, 2, "both grants still scheduled");
 

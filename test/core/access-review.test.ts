@@ -4,6 +4,8 @@ import {
   accessReviewPeriod,
   decideConfirm,
   foldAccessReview,
+  mayRequestUnder,
+  requestersInWords,
   overdueResources,
   peopleOf,
   reviewedIn,
@@ -135,6 +137,8 @@ describe("peopleOf", () => {
         ["carol", { via: "codeowner" }],
       ]),
       requesterTeamMembers: ["olga"],
+      // olga is in the requester team with write; dave requested once but has lost his access since.
+      mayRequest: (login) => login === "olga",
       uses: [
         { resource: "db", login: "bob", kind: "approved", at: "2026-11-01T00:00:00Z" },
         { resource: "db", login: "carol", kind: "approved", at: "2026-07-01T00:00:00Z" },
@@ -152,6 +156,39 @@ describe("peopleOf", () => {
         ["dave", false, null, false],
         ["olga", true, null, true],
       ],
+    );
+  });
+});
+
+describe("who may request", () => {
+  const open = { requesters: { min_permission: "write" as const } };
+  const teams = { requesters: { min_permission: "write" as const, teams: ["@acme/oncall"] } };
+  it("says without teams that anyone who can open an issue with the permission may, not only those seen", () => {
+    assert.match(
+      requestersInWords(open, "acme/ops", "unused"),
+      /^anyone who can open an issue in acme\/ops and has write access or more/,
+    );
+    assert.equal(
+      requestersInWords(teams, "acme/ops", "write access or more, and a member of @acme/oncall (olga)"),
+      "write access or more, and a member of @acme/oncall (olga)",
+    );
+  });
+  it("checks the permission, and team membership when the policy lists teams", () => {
+    assert.equal(
+      mayRequestUnder(open, "write", () => false),
+      true,
+    );
+    assert.equal(
+      mayRequestUnder(open, "read", () => true),
+      false,
+    );
+    assert.equal(
+      mayRequestUnder(teams, "admin", () => false),
+      false,
+    );
+    assert.equal(
+      mayRequestUnder(teams, "write", (t) => t === "@acme/oncall"),
+      true,
     );
   });
 });

@@ -3,7 +3,9 @@ import {
   ACCESS_REVIEW_DEFAULTS,
   accessReviewPeriod,
   dueAt,
+  mayRequestUnder,
   peopleOf,
+  requestersInWords,
   reviewedIn,
   type AccessReviewResource,
   type RecordedUse,
@@ -12,21 +14,23 @@ import { effectiveAccess, teamsToExpand } from "../../core/effective-access.ts";
 import { ACCESS_REVIEW_LABEL } from "../../core/labels.ts";
 import { accessReviewTitle, renderAccessReview } from "../../core/render-access-review.ts";
 import type { Policy } from "../../core/types.ts";
+import type { Permission } from "../../core/approvers.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
 import { readAccessReview, recordAccessReview } from "../infra/access-review-records.ts";
+import { listAccessReviews } from "../../github/access-review-records.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { eligibleApprovers } from "../infra/policy-approvers.ts";
 import { loadRepoConfig, type RepoConfig } from "../infra/repo-config.ts";
-import { accessReviewLockKey, renderAccessReviewIssue } from "../webhooks/access-review-issue.ts";
-import {
-  handleAccessReviewComment,
-  mayBeAccessReviewCommand,
-} from "../webhooks/handle-access-review-comment.ts";
+import { catchUpAccessReview } from "../webhooks/catch-up-access-review.ts";
 
 /** Months this process already saw handled, per repository: after the first sweep of a month, no API call. */
 const handled = new WeakMap<BreakglassDeps, Set<string>>();
-/** The period of a review still open, per repository and month, so later sweeps skip the configuration. */
-const openPeriods = new Map<string, string>();
+/**
+ * Per process and repository, the periods whose reviews are open: caught up on every sweep, whatever
+ * period it is now (a review left open past its month is still watched, and told overdue). Listed from
+ * the ledger on the process's first sweep of the repository, which also catches up every review once.
+ */
+const openReviews = new WeakMap<BreakglassDeps, Map<string, Set<string>>>();
 /** A review started this long ago whose issue is not recorded was left by a crash: the next sweep opens it. */
 const RESUME_AFTER_MS = 10 * 60_000;
 
@@ -36,27 +40,17 @@ const schedule = (p: Policy) => p.access_review ?? ACCESS_REVIEW_DEFAULTS;
  * The periodic access review (core/access-review.ts): the first sweep of a period opens one issue for the
  * repository listing every resource due for review. Its first ledger record (`access_review_started`,
  * with what the issue lists) decides which process opens it, so two replicas, a restart or a second
- * sweep never open two; nobody with write access can write it (the ledger is the app's). Returns the
- * new issue's number, or null.
+ * sweep never open two; nobody with write access can write it (the ledger is the app's). Every sweep
+ * then catches up the open reviews (catch-up-access-review.ts). Returns the new issue's number, or null.
  */
 export async function openAccessReview(deps: BreakglassDeps, port: GitHubPort): Promise<number | null> {
   if (deps.accessReviews === false) return null;
+  const open = await catchUpOpenReviews(deps, port);
   const month = new Date(deps.now()).toISOString().slice(0, 7);
   let seen = handled.get(deps);
   if (!seen) handled.set(deps, (seen = new Set()));
   const memo = `${port.owner}/${port.repo}#${month}`.toLowerCase();
   if (seen.has(memo)) return null;
-  // A review this process saw open: only its records and its issue are read again (no configuration).
-  const open = openPeriods.get(memo);
-  if (open) {
-    const records = await readAccessReview(deps, port, open);
-    if (records.state.issue !== null || records.problem) {
-      if (records.state.completed_at || records.problem) seen.add(memo);
-      else await catchUpAccessReview(deps, port, records);
-      return null;
-    }
-    openPeriods.delete(memo); // started but not opened yet: the path below opens it when it is due
-  }
   const config = await loadRepoConfig(port);
   const policies = [...config.policies.values()];
   const period = accessReviewPeriod(
@@ -69,11 +63,16 @@ export async function openAccessReview(deps: BreakglassDeps, port: GitHubPort): 
   }
   const existing = await readAccessReview(deps, port, period);
   if (existing.state.issue !== null || existing.problem) {
-    if (existing.state.completed_at || existing.problem) seen.add(memo);
-    else {
-      openPeriods.set(memo, period);
+    if (
+      !open.has(period) &&
+      existing.state.issue !== null &&
+      !existing.problem &&
+      !existing.state.completed_at
+    ) {
+      open.add(period);
       await catchUpAccessReview(deps, port, existing);
     }
+    seen.add(memo);
     return null;
   }
   let records = existing;
@@ -99,14 +98,10 @@ export async function openAccessReview(deps: BreakglassDeps, port: GitHubPort): 
       `Access review ${period} started: ${resources.length} resource(s).`,
       { firstOnly: true },
     );
-    if (!started.ok || !started.recorded) {
-      // Another process started it first: it opens the issue.
-      openPeriods.set(memo, period);
-      return null;
-    }
+    // Another process started it first: it opens the issue (a later sweep finds it recorded).
+    if (!started.ok || !started.recorded) return null;
     records = started.records;
   } else if (deps.now() - Date.parse(existing.state.started_at) < RESUME_AFTER_MS) return null;
-  openPeriods.set(memo, period);
   const body = renderAccessReview(records.state, `${port.owner}/${port.repo}`, deps.now());
   const owners = [
     ...new Set(
@@ -136,42 +131,29 @@ export async function openAccessReview(deps: BreakglassDeps, port: GitHubPort): 
     await port.updateIssue(issue.number, { state: "closed", state_reason: "not_planned" });
     return null;
   }
+  open.add(period);
+  seen.add(memo);
   return issue.number;
 }
 
-/**
- * An open review whose webhooks were lost (the app was down): a writer's edit of its text is put back
- * (and an overdue resource shown as such), and a close before the last confirmation is reopened.
- */
-async function catchUpAccessReview(
-  deps: BreakglassDeps,
-  port: GitHubPort,
-  records: Awaited<ReturnType<typeof readAccessReview>>,
-): Promise<void> {
-  const work = async () => {
-    const issue = await port.getIssue(records.state.issue!);
-    // A `/confirm` whose webhook was lost: handled now, once (the app reacts to every command it handles).
-    const handled = new Set([...records.state.confirmations.values()].map((c) => c.comment_id));
-    const comments = await port.listComments(issue.number);
-    for (const comment of comments) {
-      if (handled.has(comment.id) || !mayBeAccessReviewCommand(deps, issue, comment)) continue;
-      const reactions = (await port.listCommentReactions?.(comment.id)) ?? [];
-      if (reactions.some((r) => r.user === deps.identity.login)) continue;
-      await handleAccessReviewComment(deps, port, issue, comment);
-    }
-    const fresh = await readAccessReview(deps, port, records.state.period);
-    const current = await port.getIssue(issue.number);
-    await renderAccessReviewIssue(deps, port, current, fresh);
-    if (current.state === "closed" && !fresh.state.completed_at) {
-      await port.updateIssue(issue.number, { state: "open", state_reason: "reopened" });
-      await port.createComment(
-        issue.number,
-        "↩️ This access review was closed before every resource was confirmed, so it was reopened. Each resource's owners comment `/confirm <resource>`; the app closes the review after the last one.",
-      );
-    }
-  };
-  const key = accessReviewLockKey(port, records.state.period);
-  await (deps.lock ? deps.lock(key, work) : work());
+/** Catches up this repository's open reviews (all of its reviews on the process's first sweep); returns the open periods. */
+async function catchUpOpenReviews(deps: BreakglassDeps, port: GitHubPort): Promise<Set<string>> {
+  let byRepository = openReviews.get(deps);
+  if (!byRepository) openReviews.set(deps, (byRepository = new Map()));
+  const key = `${port.owner}/${port.repo}`.toLowerCase();
+  let open = byRepository.get(key);
+  const first = open === undefined;
+  if (!open) byRepository.set(key, (open = new Set()));
+  const reviews = first
+    ? await listAccessReviews(deps, port)
+    : await Promise.all([...open].map((period) => readAccessReview(deps, port, period)));
+  for (const records of reviews) {
+    const { period, issue, completed_at } = records.state;
+    if (records.problem || issue === null || completed_at) open.delete(period);
+    else open.add(period);
+    if (!records.problem && issue !== null) await catchUpAccessReview(deps, port, records);
+  }
+  return open;
 }
 
 /** What the review lists, per resource: who may request and approve now, and each person's last recorded use. */
@@ -203,22 +185,37 @@ async function snapshot(
     ]);
   const now = deps.now();
   const out: AccessReviewResource[] = [];
+  const permissions = new Map<string, Permission>();
   for (const policy of [...due].sort((a, b) => a.resource.localeCompare(b.resource))) {
     const terms = schedule(policy);
     const approvers = await eligibleApprovers(port, config, policy);
-    const requesterTeams = policy.requesters.teams;
+    const members = (team: string) => teamMembers.get(team.toLowerCase()) ?? [];
+    const requesterTeamMembers = (policy.requesters.teams ?? []).flatMap(members);
+    // Each person the review lists is checked against the policy's requester rule, as a request would be.
+    const listed = [
+      ...approvers.keys(),
+      ...requesterTeamMembers,
+      ...uses.filter((u) => u.resource === policy.resource).map((u) => u.login),
+    ].map((l) => l.toLowerCase());
+    for (const login of listed)
+      if (!permissions.has(login)) permissions.set(login, await port.permission(login));
     out.push({
       resource: policy.resource,
       policy_path: policy.path,
-      requesters:
-        access.get(policy.resource)?.requesters ?? `${policy.requesters.min_permission} access or more`,
+      requesters: requestersInWords(
+        policy,
+        `${port.owner}/${port.repo}`,
+        access.get(policy.resource)?.requesters ?? "",
+      ),
       approvals_required: policy.approvals.required,
       people: peopleOf({
         resource: policy.resource,
         approvers,
-        requesterTeamMembers: requesterTeams?.length
-          ? requesterTeams.flatMap((t) => teamMembers.get(t.toLowerCase()) ?? [])
-          : null,
+        requesterTeamMembers,
+        mayRequest: (login) =>
+          mayRequestUnder(policy, permissions.get(login) ?? "none", (team) =>
+            members(team).some((m) => m.toLowerCase() === login),
+          ),
         uses,
         nowMs: now,
         unusedAfterDays: terms.unused_after_days,

@@ -8,9 +8,13 @@ import {
 import { METRICS_LABEL } from "../../core/labels.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
+import { recordMetricsPosted } from "../infra/metrics-records.ts";
+import { catchUpMetricsIssues } from "../webhooks/catch-up-metrics-issues.ts";
 
 /** Months this process already saw handled, per repository: after the first sweep of a month, no API call. */
 const handled = new WeakMap<BreakglassDeps, Set<string>>();
+/** Repositories whose metrics issues this process caught up (on its first sweep of each). */
+const caughtUp = new WeakMap<BreakglassDeps, Set<string>>();
 
 /**
  * Once a month, the first sweep opens an issue with last month's figures (audit/monthly-metrics.ts). The
@@ -22,12 +26,22 @@ const handled = new WeakMap<BreakglassDeps, Set<string>>();
  * and takes the reservation for it instead of opening another. The other order would lose the month:
  * a reservation with no issue behind it, that no later sweep may fill. Two replicas that both open
  * one: the reservation's loser closes its own as a duplicate.
- * A month with no request and no drill opens nothing. Returns the new issue's number, or null.
+ * A month with no request and no drill opens nothing. The winner records the figures, and the issue's
+ * exact title and body, in the month's ledger chain (metrics-records.ts): an edit of the issue is put back
+ * from it (handle-metrics-edit.ts, and catch-up-metrics-issues.ts on a process's first sweep). Returns the
+ * new issue's number, or null.
  */
 export async function openMonthlyMetricsIssue(
   deps: BreakglassDeps,
   port: GitHubPort,
 ): Promise<number | null> {
+  let checked = caughtUp.get(deps);
+  if (!checked) caughtUp.set(deps, (checked = new Set()));
+  const repository = `${port.owner}/${port.repo}`.toLowerCase();
+  if (!checked.has(repository)) {
+    await catchUpMetricsIssues(deps, port);
+    checked.add(repository);
+  }
   const month = previousMonth(deps.now());
   const key = `metrics-${month}`;
   let seen = handled.get(deps);
@@ -59,7 +73,20 @@ export async function openMonthlyMetricsIssue(
   const issue = left ?? (await port.createIssue({ title, body, labels: [METRICS_LABEL] }));
   const won = await port.ledger.reserve(key, 0);
   seen.add(memo);
-  if (won) return issue.number;
+  if (won) {
+    // The figures as posted, signed: what an auditor reads, and what an edit of the issue is put back to.
+    const recorded = await recordMetricsPosted(deps, port, {
+      type: "metrics_posted",
+      actor: deps.identity.login,
+      month,
+      issue: issue.number,
+      metrics,
+      title,
+      body,
+    });
+    if (!recorded.ok) throw new Error(`metrics ${month}: ${recorded.problem}`);
+    return issue.number;
+  }
   if (!left) await retireDuplicate(port, issue.number, month);
   return null;
 }

@@ -58,8 +58,8 @@ export interface BreakglassDeps {
   /** The repository (of each request repository's owner) that holds the ledger; default `breakglass-ledger`. */
   ledgerRepo?: string;
   /**
-   * Whether the sweep opens the periodic access reviews (default true). The sandbox turns them off
-   * unless a suite asks for them, so suites about other things do not get an extra issue on every sweep.
+   * Whether the sweep opens the periodic access reviews (default true, in the sandbox too). A suite
+   * whose issue counts an access review would confuse turns them off, and says why.
    */
   accessReviews?: boolean;
 }

@@ -17,7 +17,8 @@ export interface Notification {
     | "first_use"
     | "passkey_registered"
     | "passkey_removed"
-    | "passkey_activated";
+    | "passkey_activated"
+    | "access_review_overdue";
   repository: string;
   issue: number;
   url: string;

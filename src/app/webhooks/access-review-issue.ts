@@ -3,6 +3,7 @@ import { accessReviewTitle, renderAccessReview } from "../../core/render-access-
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import { readAccessReview, type AccessReviewRecords } from "../infra/access-review-records.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
+import { putBackIssueText } from "./put-back-issue-text.ts";
 
 /**
  * The period of an access-review issue, as its title says — only for issues the app opened itself. The
@@ -40,13 +41,10 @@ export async function renderAccessReviewIssue(
   issue: IssueSummary,
   records: AccessReviewRecords,
 ): Promise<boolean> {
-  const body = renderAccessReview(records.state, `${port.owner}/${port.repo}`, deps.now());
-  const title = accessReviewTitle(records.state.period);
-  if (issue.body === body && issue.title === title) return false;
-  await port.updateIssue(issue.number, { body, title });
-  issue.body = body;
-  issue.title = title;
-  return true;
+  return putBackIssueText(port, issue, {
+    title: accessReviewTitle(records.state.period),
+    body: renderAccessReview(records.state, `${port.owner}/${port.repo}`, deps.now()),
+  });
 }
 
 export const accessReviewLockKey = (port: GitHubPort, period: string): string =>

@@ -19,9 +19,14 @@ export async function handleAccessReviewEdit(
   formerTitle?: string,
 ): Promise<void> {
   if (sender === deps.identity.login) return;
-  const period = accessReviewPeriodOf(deps, issue, formerTitle);
-  if (period === null) return;
-  const records = await openAccessReviewRecords(deps, port, issue, period);
+  // A retitle to another period's title: the review the issue is, is the former title's.
+  let records = null;
+  for (const period of new Set([
+    accessReviewPeriodOf(deps, issue),
+    formerTitle ? accessReviewPeriodOf(deps, { ...issue, title: formerTitle }) : null,
+  ])) {
+    if (period !== null) records ??= await openAccessReviewRecords(deps, port, issue, period);
+  }
   if (!records) return;
   const current = await port.getIssue(issue.number);
   if (!(await renderAccessReviewIssue(deps, port, current, records))) return;

@@ -23,6 +23,7 @@ import { parseChainRecords } from "../../audit/parse-jsonl.ts";
 import { renderProgressBar } from "../../audit/progress-bar.ts";
 import { verifyChainRecords, type VerifyReport } from "../../audit/verify-records.ts";
 import { verifyRepository } from "../../audit/verify-repository.ts";
+import { collectMetricsExport, renderMetricsExport } from "../../audit/metrics-export.ts";
 import { UsageError, UserError, type CliIO } from "../io.ts";
 import { usageErrorFrom } from "../usage-error.ts";
 
@@ -41,6 +42,8 @@ export: one row per break-glass request, read from the app's signed records.
   --access-reviews       export the periodic access reviews instead (one row per resource of each
                          review started in the window; status confirmed, to_confirm or overdue);
                          md and html reports include them as a section anyway
+  --metrics              export the monthly metrics instead, as the app posted them: the figures
+                         from their signed ledger records (an edit of the issue changes nothing)
   --app-login LOGIN      the app's bot login (default ${DEFAULT_APP_LOGIN})
   --api-url URL          GitHub API (default: $GITHUB_API_URL or https://api.github.com)
 
@@ -94,6 +97,7 @@ async function exportCommand(args: string[], io: CliIO, deps: AuditCommandDeps):
     "app-login": { type: "string" },
     "api-url": { type: "string" },
     "access-reviews": { type: "boolean" },
+    metrics: { type: "boolean" },
   });
   const { owner, repo } = parseRepo(values.repo);
   const since = values.since === undefined ? undefined : parseDate(values.since, "since", "start");
@@ -127,7 +131,19 @@ async function exportCommand(args: string[], io: CliIO, deps: AuditCommandDeps):
   const text =
     (values as Record<string, unknown>)["access-reviews"] === true
       ? renderAccessReviewExport(format, collection.repository, collection.access_reviews!)
-      : await renderExport(format, collection);
+      : (values as Record<string, unknown>).metrics === true
+        ? renderMetricsExport(
+            format,
+            collection.repository,
+            await withGitHubErrors(`${owner}/${repo}`, () =>
+              collectMetricsExport(port, {
+                jwks,
+                since: since ? Date.parse(since) : null,
+                until: until ? Date.parse(until) : null,
+              }),
+            ),
+          )
+        : await renderExport(format, collection);
   if (values.out) {
     const file = resolve(io.cwd, values.out);
     await mkdir(dirname(file), { recursive: true });

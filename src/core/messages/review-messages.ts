@@ -3,7 +3,7 @@
  * waivers, an early close) and the periodic access review (confirmations, edits put back, an early
  * close). Pure text, tested in test/core/messages.
  */
-import { escapeInline, mention, quoteBlock } from "../markdown.ts";
+import { escapeInline, hiddenMarker, mention, quoteBlock } from "../markdown.ts";
 
 /** A closed review whose title no longer names its request: reopened, with how to put it right. */
 export const reviewReopenedWithoutTitle = (closer: string): string =>
@@ -62,9 +62,38 @@ export const reviewWaiverAccepted = (who: string, request: number): string =>
 const resources = (names: readonly string[]): string =>
   names.map((r) => `\`${escapeInline(r, 80)}\``).join(", ");
 
-/** An access review's body is the app's, from its records: a person's edit was put back. */
-export const accessReviewEditPutBack = (editor: string): string =>
-  `↩️ ${mention(editor)}: this review's text is written by the app from its records, so your edit was put back. Ticking a box confirms nothing: an owner of a resource comments \`/confirm <resource>\` (or \`/confirm all\`).`;
+const CONFIRM_HOW =
+  "Ticking a box confirms nothing: an owner of a resource comments `/confirm <resource>` (or `/confirm all`).";
+
+/**
+ * An access review's body is the app's, from its records: a person's edit was put back. `null`: the
+ * edit was made while the app was not running, and GitHub's listing does not say by whom.
+ */
+export const accessReviewEditPutBack = (editor: string | null): string =>
+  issueTextPutBack(editor, "review", CONFIRM_HOW);
+
+/** The monthly metrics issue's figures are the app's, signed in the ledger: an edit was put back. */
+export const metricsEditPutBack = (editor: string | null): string =>
+  issueTextPutBack(
+    editor,
+    "issue",
+    "The figures are the app's signed records (`breakglass audit export --metrics` gives them from the ledger); an edit of this issue changes nothing in them.",
+  );
+
+/** An issue the app writes from its records (`what`: how it calls itself) was edited: put back. */
+function issueTextPutBack(editor: string | null, what: string, tail: string): string {
+  return editor === null
+    ? `↩️ This ${what}'s title or text was changed while the app was not running, so it was put back from the app's records. ${tail}`
+    : `↩️ ${mention(editor)}: this ${what}'s text is written by the app from its records, so your edit was put back. ${tail}`;
+}
+
+/** Resources of an access review past their due date unconfirmed: their owners are asked (once). */
+export const accessReviewOverdue = (overdue: readonly string[], owners: readonly string[]): string =>
+  `🚨 Overdue: ${resources(overdue)} ${overdue.length === 1 ? "was" : "were"} not confirmed in time. ${
+    owners.length
+      ? `${owners.map(mention).join(", ")}: as an owner, check who may request and approve, and comment \`/confirm <resource>\` (or open a pull request to remove access).`
+      : "Nobody may approve them: their policies have no owner."
+  }`;
 
 /** `/confirm` on an access review: what this person confirmed, and what is left. */
 export const accessReviewConfirmed = (
@@ -84,3 +113,24 @@ export const accessReviewConfirmed = (
 /** An access review closed before every resource was confirmed: reopened. */
 export const accessReviewReopened = (closer: string, left: readonly string[]): string =>
   `↩️ ${mention(closer)}: this access review still has ${left.length} resource(s) nobody confirmed (${resources(left)}), so it was reopened. Each resource's owners comment \`/confirm <resource>\`; the app closes the review after the last one.`;
+
+/** An access review closed (while the app was not running, by someone the listing does not name) before its last confirmation. */
+export const accessReviewReopenedAfterOutage =
+  "↩️ This access review was closed before every resource was confirmed, so it was reopened. Each resource's owners comment `/confirm <resource>`; the app closes the review after the last one.";
+
+/**
+ * A comment of the app on an access review or a metrics issue was changed by someone else: put back
+ * (edited, its former text known), posted again (deleted, its text quoted), or, changed while the app
+ * was not running, flagged (its first text is not kept). The marker names the comment, so it is said once.
+ */
+export const appCommentChanged = (
+  commentId: number,
+  change: { by: string; edited: boolean; text: string | null } | null,
+): string =>
+  `${hiddenMarker("comment-changed", String(commentId))}\n${
+    change === null
+      ? `⚠️ A comment of the app here (${commentId}) was edited while the app was not running. What this issue says is the app's text above, from its signed records; that comment's text is not.`
+      : change.edited
+        ? `↩️ ${mention(change.by)} edited a comment of the app here (${commentId}); it was put back.`
+        : `↩️ ${mention(change.by)} deleted a comment of the app here (${commentId}). It said:\n\n${quoteBlock(change.text ?? "", 4000)}`
+  }`;

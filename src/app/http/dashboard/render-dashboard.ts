@@ -107,7 +107,7 @@ export function renderDashboard(data: DashboardData, refreshSeconds = 15): strin
         : `${esc(r.repository)} ${esc(r.period)}`,
       `<code>${esc(r.resource)}</code>`,
       r.status === "overdue"
-        ? `<span class="bad">overdue since ${esc(r.due_at.slice(0, 10))}</span>`
+        ? `<span class="bad">overdue since ${esc(r.due_at.slice(0, 10))}</span>${r.overdue_notified_at ? ` · owners told ${esc(r.overdue_notified_at.slice(0, 10))}` : ""}`
         : esc(r.due_at.slice(0, 10)),
       esc(r.approvers.join(", ")),
       esc(r.unused.join(", ")) || "—",
