@@ -171,6 +171,11 @@ export function initialState(): RequestState {
 }
 
 const EDITABLE = PENDING;
+/**
+ * A request naming several resources takes edits while each of its parts is in one of these: still
+ * being decided, or withdrawn (by an edit that removed it, or by the requester), which grants nothing.
+ */
+export const EDITABLE_PARTS: ReadonlySet<Status> = new Set([...EDITABLE, "cancelled"]);
 const WITHDRAWABLE = AWAITING_DECISION;
 
 function invalid(state: RequestState, event: LifecycleEvent): { ok: false; error: Refusal } {
@@ -501,6 +506,9 @@ const ISSUE_EVENTS: ReadonlySet<LifecycleEvent["type"]> = new Set([
   "edit_refused",
 ]);
 
+/** Whether an event of a request naming several resources is the issue's rather than one part's. */
+export const isIssueEvent = (type: LifecycleEvent["type"]): boolean => ISSUE_EVENTS.has(type);
+
 /**
  * Folds one event into the part it names. A part starts with its `requested` (or `invalid`) event,
  * only while the request is still being decided: a resource cannot be added once anything was
@@ -522,7 +530,7 @@ function applyPartEvent(
     if (state.requester !== null && state.requester !== event.actor) {
       return refuse("not_requester", "Only the person who opened the request can change it.");
     }
-    if (state.parts !== null && !Object.values(state.parts).every((p) => EDITABLE.has(p.status))) {
+    if (state.parts !== null && !Object.values(state.parts).every((p) => EDITABLE_PARTS.has(p.status))) {
       return refuse(
         "not_editable",
         "A resource can be added only while every resource of the request is still being decided.",

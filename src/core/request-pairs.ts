@@ -1,4 +1,8 @@
+import { createHash } from "node:crypto";
+import { canonicalJson } from "./canonical-json.ts";
+import { PENDING, type RequestState } from "./lifecycle.ts";
 import type { PolicyError } from "./policy.ts";
+import { requestHash } from "./request-hash.ts";
 import type { RequestFields } from "./request-form.ts";
 import { validateRequest } from "./request-validation.ts";
 import { err, ok, type FieldError, type Result } from "./result.ts";
@@ -115,4 +119,30 @@ const PAIR_FIELDS = new Set(["resource", "role", "duration", "drill"]);
 function clip(text: string): string {
   const trimmed = text.trim();
   return trimmed.length > 60 ? `${trimmed.slice(0, 60)}…` : trimmed;
+}
+
+/**
+ * One digest of what an issue asks for, to tell whether a body changes anything: the request's own
+ * hash for one resource; for several, a hash of each resource's hash (in resource order, so the order
+ * of the lines does not matter). Approvals never bind to it: each binds to its part's hash.
+ */
+export function combinedHash(requests: readonly AccessRequest[]): string {
+  if (requests.length === 1) return requestHash(requests[0]!);
+  return combine(requests.map((r) => [r.resource, requestHash(r)] as const));
+}
+
+/** combinedHash of what the request's records hold now (its parts still being decided); null: nothing valid. */
+export function recordedCombinedHash(state: RequestState): string | null {
+  if (state.parts === null) return state.status === "invalid" ? null : state.hash;
+  const open = Object.values(state.parts).filter((p) => PENDING.has(p.status));
+  if (open.length === 0 || open.some((p) => p.hash === null || p.status === "invalid")) return null;
+  if (open.length === 1) return open[0]!.hash;
+  return combine(open.map((p) => [p.request!.resource, p.hash!] as const));
+}
+
+function combine(pairs: ReadonlyArray<readonly [string, string]>): string {
+  const sorted = [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash("sha256")
+    .update(canonicalJson({ type: "breakglass.requests", v: 1, parts: sorted }), "utf8")
+    .digest("hex");
 }
