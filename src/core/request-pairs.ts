@@ -64,7 +64,11 @@ export function validateRequests(
 
   const errors: FieldError[] = first.ok ? [] : [...first.error];
   const { pairs, errors: unreadable } = readPairLines(more);
-  errors.push(...unreadable);
+  // Each line's problems, told in line order whatever check found them.
+  const byLine: Array<{ line: number; error: FieldError }> = unreadable.map((error) => ({
+    line: Number(/^Line (\d+)/.exec(error.message)?.[1] ?? 0),
+    error,
+  }));
   if (fields.retroactive) {
     errors.push({
       field: "more",
@@ -84,9 +88,12 @@ export function validateRequests(
     const key = pair.resource.toLowerCase();
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      errors.push({
-        field: "more",
-        message: `Line ${pair.line} of More resources names \`${clip(pair.resource)}\` again (${earlier === 0 ? "it is the Resource above" : `line ${earlier} names it`}). Ask for one role per resource: the one you need most.`,
+      byLine.push({
+        line: pair.line,
+        error: {
+          field: "more",
+          message: `Line ${pair.line} of More resources names \`${clip(pair.resource)}\` again (${earlier === 0 ? "it is the Resource above" : `line ${earlier} names it`}). Ask for one role per resource: the one you need most.`,
+        },
       });
       continue;
     }
@@ -104,12 +111,16 @@ export function validateRequests(
     // The shared fields are reported once, from the form's own pair; a line reports what is its own.
     for (const problem of checked.error) {
       if (!PAIR_FIELDS.has(problem.field)) continue;
-      errors.push({
-        field: "more",
-        message: `Line ${pair.line} of More resources (\`${clip(pair.resource)}\`): ${problem.message}`,
+      byLine.push({
+        line: pair.line,
+        error: {
+          field: "more",
+          message: `Line ${pair.line} of More resources (\`${clip(pair.resource)}\`): ${problem.message}`,
+        },
       });
     }
   }
+  errors.push(...byLine.sort((a, b) => a.line - b.line).map((e) => e.error));
   return errors.length ? err(errors) : ok(requests);
 }
 
