@@ -1,35 +1,17 @@
-import { checkLimits, matchAutoApproveRule } from "../../core/approval-rules.ts";
 import { checkRequestBody } from "../../core/check-request.ts";
 import { ENDED, LIVE } from "../../core/lifecycle.ts";
-import { escapeInline } from "../../core/markdown.ts";
 import { requestHash } from "../../core/request-hash.ts";
 import { combinedHash, recordedCombinedHash } from "../../core/request-pairs.ts";
-import type { FieldError } from "../../core/result.ts";
-import type { AccessRequest, Policy } from "../../core/types.ts";
-import { approvalPolicyDigest } from "../../core/policy-digest.ts";
-import { checkRequester } from "../../core/requester-eligibility.ts";
-import { teamsOfMember } from "../grant/recheck-approvals.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant } from "../grant/dispatch-grant.ts";
-import { findIncident, incidentRefusal } from "./check-incident.ts";
-import { formatIssueRef } from "../../core/incident-issue.ts";
-import {
-  editNotByRequester,
-  intakeRefused,
-  invalidRequest,
-  policiesBroken,
-  requestRecorded,
-} from "../../core/messages/request-messages.ts";
+import { editNotByRequester, invalidRequest, policiesBroken } from "../../core/messages/request-messages.ts";
 import { loadIssueForm } from "../infra/repo-config.ts";
-import { otherRequestsOf } from "../infra/requester-requests.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import { looksLikeRequest, repairRequestLabel } from "./recognise-request.ts";
 import { recordSeveralResources } from "./record-several-resources.ts";
 import { errorsKey, lastInvalidKey, recordRequest } from "./record-request.ts";
 import { isRequestIssue, opensReview } from "../infra/request-recognition.ts";
 import { REQUEST_LABEL, RequestSession, type RecordOptions } from "../infra/request-session.ts";
-
-const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * `issues.opened` / `issues.edited` / `issues.reopened`: parse the body, validate it against the
