@@ -157,5 +157,8 @@ export type ApprovalStaleReason =
 export type RevocationReason = "expired" | "revoked" | "cancelled" | "job_ended" | "incident_closed";
 export type LifecycleEventType = LifecycleEvent["type"];
 
-/** An event as stored: with the time it happened (ISO). */
-export type TimedEvent = LifecycleEvent & { at: string };
+/**
+ * An event as stored: with the time it happened (ISO), and for a request naming several resources,
+ * the resource whose part it moves (`part`; see lifecycle.ts). Events without a part are the issue's.
+ */
+export type TimedEvent = LifecycleEvent & { at: string; part?: string };

@@ -125,6 +125,13 @@ export interface RequestState {
   ended_at: string | null;
   /** Number of events folded. */
   eventCount: number;
+  /**
+   * A request naming several resources: one state per resource (by policy name), each folded from
+   * the events tagged with its `part` exactly as a one-resource request. The request's own status is
+   * then what its parts add up to (partsStatus); its review and closing are the issue's, kept here.
+   * null: a request for one resource, whose events carry no part.
+   */
+  parts: Record<string, RequestState> | null;
 }
 
 export interface ReviewState {
@@ -162,10 +169,16 @@ export function initialState(): RequestState {
     closed: false,
     ended_at: null,
     eventCount: 0,
+    parts: null,
   };
 }
 
 const EDITABLE = PENDING;
+/**
+ * A request naming several resources takes edits while each of its parts is in one of these: still
+ * being decided, or withdrawn (by an edit that removed it, or by the requester), which grants nothing.
+ */
+export const EDITABLE_PARTS: ReadonlySet<Status> = new Set([...EDITABLE, "cancelled"]);
 const WITHDRAWABLE = AWAITING_DECISION;
 
 function invalid(state: RequestState, event: LifecycleEvent): { ok: false; error: Refusal } {
@@ -181,7 +194,14 @@ function invalid(state: RequestState, event: LifecycleEvent): { ok: false; error
  * that contains one.
  */
 export function applyEvent(state: RequestState, timed: TimedEvent): Result<RequestState, Refusal> {
-  const { at, ...event } = timed;
+  if (timed.part !== undefined) return applyPartEvent(state, timed as TimedEvent & { part: string });
+  if (state.parts !== null && !ISSUE_EVENTS.has(timed.type)) {
+    return refuse(
+      "part_required",
+      `A "${timed.type}" event of a request naming several resources must name the resource it is for.`,
+    );
+  }
+  const { at, part: _part, ...event } = timed;
   const next: RequestState = { ...state, eventCount: state.eventCount + 1 };
   switch (event.type) {
     case "requested": {
@@ -481,6 +501,110 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       if (!ENDED.has(state.status) || state.closed) return invalid(state, event);
       return ok({ ...next, closed: true });
   }
+}
+
+/** What a request naming several resources records for the issue as a whole rather than one resource. */
+const ISSUE_EVENTS: ReadonlySet<LifecycleEvent["type"]> = new Set([
+  "closed",
+  "checklist_opened",
+  "review_item_checked",
+  "review_item_unchecked",
+  "review_waived",
+  "edit_refused",
+]);
+
+/** Whether an event of a request naming several resources is the issue's rather than one part's. */
+export const isIssueEvent = (type: LifecycleEvent["type"]): boolean => ISSUE_EVENTS.has(type);
+
+/**
+ * Folds one event into the part it names. A part starts with its `requested` (or `invalid`) event,
+ * only while the request is still being decided: a resource cannot be added once anything was
+ * granted or ended. A one-resource request never becomes a several-resource one, nor back.
+ */
+function applyPartEvent(
+  state: RequestState,
+  timed: TimedEvent & { part: string },
+): Result<RequestState, Refusal> {
+  const { part, ...event } = timed;
+  if (state.parts === null && state.status !== "new" && state.status !== "invalid") {
+    return refuse("not_several", "This request names one resource; its events name no part.");
+  }
+  const current = state.parts?.[part];
+  if (!current) {
+    if (event.type !== "requested" && event.type !== "invalid") {
+      return refuse("unknown_part", `This request names no resource "${part}".`);
+    }
+    if (state.requester !== null && state.requester !== event.actor) {
+      return refuse("not_requester", "Only the person who opened the request can change it.");
+    }
+    if (state.parts !== null && !Object.values(state.parts).every((p) => EDITABLE_PARTS.has(p.status))) {
+      return refuse(
+        "not_editable",
+        "A resource can be added only while every resource of the request is still being decided.",
+      );
+    }
+    if (event.type === "requested" && event.request.resource !== part) {
+      return refuse("wrong_part", `The part "${part}" must request the resource of that name.`);
+    }
+  } else if (event.type === "requested" && event.request.resource !== part) {
+    return refuse("wrong_part", `The part "${part}" must request the resource of that name.`);
+  }
+  const applied = applyEvent(current ?? initialState(), event);
+  if (!applied.ok) return applied;
+  const parts = { ...(state.parts ?? {}), [part]: applied.value };
+  return ok({ ...state, ...partsSummary(parts), parts, eventCount: state.eventCount + 1 });
+}
+
+/** The statuses a request of several resources shows, most urgent first: a live grant outranks a decision. */
+const PART_STATUS_ORDER: readonly Status[] = [
+  "revoke_failed",
+  "active",
+  "invalid",
+  "requested",
+  "approved",
+  "revoked",
+  "expired",
+  "recorded",
+  "denied",
+  "timed_out",
+  "cancelled",
+  "new",
+];
+
+/**
+ * What the parts add up to for the request as a whole: a credential alive in any part keeps it live,
+ * anything still being decided keeps it pending, and it has ended only once every part has. An ended
+ * request that granted anything is `revoked` or `expired`, so it gets its (one) review.
+ */
+export function partsStatus(parts: Readonly<Record<string, Pick<RequestState, "status">>>): Status {
+  const statuses = new Set(Object.values(parts).map((p) => p.status));
+  return PART_STATUS_ORDER.find((s) => statuses.has(s)) ?? "new";
+}
+
+function partsSummary(parts: Record<string, RequestState>): Partial<RequestState> {
+  const list = Object.values(parts);
+  const status = partsStatus(parts);
+  const times = (pick: (p: RequestState) => string | null) =>
+    list
+      .map(pick)
+      .filter((t): t is string => t !== null)
+      .sort();
+  const ended = ENDED.has(status);
+  return {
+    status,
+    requester: list.find((p) => p.requester !== null)?.requester ?? null,
+    requested_at: times((p) => p.requested_at)[0] ?? null,
+    ended_at: ended ? (times((p) => p.ended_at).at(-1) ?? null) : null,
+    // Whoever broke the glass in any part cannot do the review's second-person item.
+    break_glass: list.find((p) => p.break_glass !== null)?.break_glass ?? null,
+  };
+}
+
+/** The parts of a request (one resource: the request itself), in the order they were first recorded. */
+export function partsOf(state: RequestState): Array<{ part: string | null; state: RequestState }> {
+  return state.parts === null
+    ? [{ part: null, state }]
+    : Object.entries(state.parts).map(([part, s]) => ({ part, state: s }));
 }
 
 /** Enough approvals to grant: any auto or break-glass approval, or `required` human ones. */

@@ -4,6 +4,13 @@
  */
 export type ReasonCode =
   | "invalid_transition"
+  /* A request naming several resources (lifecycle.ts parts). */
+  | "part_required"
+  | "not_supported"
+  | "not_several"
+  | "unknown_part"
+  | "not_editable"
+  | "wrong_part"
   | "not_pending"
   | "invalid_request"
   | "self_approval"

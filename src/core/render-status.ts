@@ -29,6 +29,8 @@ export interface StatusView {
   issueUrl?: string;
   /** What the credential was used for so far (from the ledger); shown once there is a grant. */
   usage?: UseSummary;
+  /** A request naming several resources: each part's policy, approvers and uses, by resource. */
+  parts?: Record<string, { policy: Policy | null; approvers: string[]; usage?: UseSummary }>;
 }
 
 const time = (iso: string | null | undefined): string => (iso ? `${iso.replace(/\.\d{3}Z$/, "Z")}` : "—");
@@ -38,9 +40,63 @@ const time = (iso: string | null | undefined): string => (iso ? `${iso.replace(/
  * are mentioned only where the app resolved them itself.
  */
 export function renderStatus(view: StatusView): string {
-  const { state, policy } = view;
+  const { state } = view;
+  if (state.parts !== null) return renderSeveral(view, state.parts);
   const r = state.request;
+  const rows: string[][] = [["State", `**${BADGE[state.status]}**`], ...partRows(view, state, view.policy)];
+  if (state.review_issue) rows.push(["Post-event review", `#${state.review_issue}`]);
+  const lines = [STATUS_MARKER, "### Break-glass request", "", table(["", ""], rows), ""];
+  if (r) lines.push("**Justification**", "", quoteBlock(r.justification), "");
+  lines.push(nextStep(state));
+  return lines.join("\n");
+}
+
+/**
+ * A request naming several resources: what they share (severity, justification, incident), then one
+ * table per resource with its own state, approvals and grant, since each is decided on its own.
+ */
+function renderSeveral(view: StatusView, parts: Record<string, RequestState>): string {
+  const { state } = view;
+  const first = Object.values(parts).find((p) => p.request)?.request ?? null;
   const rows: string[][] = [["State", `**${BADGE[state.status]}**`]];
+  rows.push(["Resources", String(Object.keys(parts).length)]);
+  if (first)
+    rows.push(
+      ["Severity", first.severity],
+      ["Incident", first.incident ? escapeInline(first.incident, 200) : "—"],
+      ["Drill", first.drill ? "yes" : "no"],
+    );
+  if (state.requester) rows.push(["Requester", mention(state.requester)]);
+  if (state.review_issue) rows.push(["Post-event review", `#${state.review_issue}`]);
+  const lines = [STATUS_MARKER, "### Break-glass request (several resources)", "", table(["", ""], rows), ""];
+  for (const [resource, part] of Object.entries(parts)) {
+    const of = view.parts?.[resource];
+    const partView: StatusView = {
+      ...view,
+      policy: of?.policy ?? null,
+      approvers: of?.approvers ?? [],
+      ...(of?.usage ? { usage: of.usage } : {}),
+    };
+    lines.push(
+      `#### \`${escapeInline(resource, 80)}\` — ${BADGE[part.status]}`,
+      "",
+      table(["", ""], partRows(partView, part, partView.policy)),
+      "",
+      `_${nextStep(part).replace(/^_|_$/g, "")}_`,
+      "",
+    );
+  }
+  if (first) lines.push("**Justification**", "", quoteBlock(first.justification), "");
+  lines.push(
+    "_Each resource is approved by the owners of its own policy: `/approve` approves every resource you may approve, and `/deny <reason>` denies those. The requester can `/cancel` all of them._",
+  );
+  return lines.join("\n");
+}
+
+/** The rows of one request (or one part of a request naming several): what, who approves, the grant. */
+function partRows(view: StatusView, state: RequestState, policy: Policy | null): string[][] {
+  const r = state.request;
+  const rows: string[][] = [];
   if (r) {
     rows.push(
       [
@@ -49,17 +105,20 @@ export function renderStatus(view: StatusView): string {
       ],
       ["Role", `\`${escapeInline(r.role, 60)}\``],
       ["Duration", formatDuration(r.duration_seconds)],
-      ["Severity", r.severity],
-      ["Incident", r.incident ? escapeInline(r.incident, 200) : "—"],
-      ["Drill", r.drill ? "yes" : "no"],
     );
+    if (view.state.parts === null)
+      rows.push(
+        ["Severity", r.severity],
+        ["Incident", r.incident ? escapeInline(r.incident, 200) : "—"],
+        ["Drill", r.drill ? "yes" : "no"],
+      );
     if (r.retroactive)
       rows.push([
         "Retroactive",
         `**yes** — access taken outside Breakglass from ${time(r.retroactive.started_at)} to ${time(r.retroactive.ended_at)}; no credentials are issued`,
       ]);
   }
-  if (state.requester) rows.push(["Requester", mention(state.requester)]);
+  if (state.requester && view.state.parts === null) rows.push(["Requester", mention(state.requester)]);
   if (state.status === "requested" || state.status === "approved") {
     rows.push([
       "Approvals",
@@ -107,11 +166,7 @@ export function renderStatus(view: StatusView): string {
     rows.push(["Refused exchanges", `${state.refused_exchanges} (see the 🛑 comments)`]);
   if (state.extension)
     rows.push(["Extension asked", `${formatDuration(state.extension.seconds)} — waiting for approval`]);
-  if (state.review_issue) rows.push(["Post-event review", `#${state.review_issue}`]);
-  const lines = [STATUS_MARKER, "### Break-glass request", "", table(["", ""], rows), ""];
-  if (r) lines.push("**Justification**", "", quoteBlock(r.justification), "");
-  lines.push(nextStep(state));
-  return lines.join("\n");
+  return rows;
 }
 
 function describeApproval(a: RequestState["approvals"][number]): string {

@@ -16,6 +16,11 @@ export interface RequestFields {
   /** When a retroactive record's access started and ended, as written (checked by request-validation). */
   started?: string | null;
   ended?: string | null;
+  /**
+   * More resource/role pairs in the same request, one a line (`<resource> <role> [duration]`), as
+   * written (checked by request-pairs.ts). Forms without the field, or the field left empty: null.
+   */
+  more?: string | null;
 }
 
 /** A request is a few lines; this bounds the work done on a hostile body (GitHub allows 65,536 characters). */
@@ -85,6 +90,13 @@ const FIELDS: readonly FieldSpec[] = [
     singleLine: true,
     optionalInForm: true,
     example: "when the access ended, e.g. `2026-11-24T09:30Z` (UTC)",
+  },
+  {
+    id: "more",
+    required: false,
+    singleLine: false,
+    optionalInForm: true,
+    example: "one more resource a line, as `<resource> <role> [duration]`, e.g. `aws-production read 30m`",
   },
 ];
 
@@ -357,7 +369,13 @@ function readFields(
     for (const spec of FIELDS) {
       if (spec.id === "drill" || spec.id === "retroactive" || !values.has(spec.id)) continue;
       const value = values.get(spec.id) ?? null;
-      if (spec.id === "duration" || spec.id === "incident" || spec.id === "started" || spec.id === "ended")
+      if (
+        spec.id === "duration" ||
+        spec.id === "incident" ||
+        spec.id === "started" ||
+        spec.id === "ended" ||
+        spec.id === "more"
+      )
         fields[spec.id] = value;
       else if (value !== null) fields[spec.id] = value;
     }
@@ -372,6 +390,7 @@ function readFields(
     justification: values.get("justification")!,
     incident: values.get("incident") ?? null,
     drill: drill.value,
+    ...(values.get("more") ? { more: values.get("more")! } : {}),
     ...(retroactive.value || values.get("started") || values.get("ended")
       ? {
           retroactive: retroactive.value,

@@ -9,6 +9,8 @@ export interface RequestFormInput {
   drill?: boolean;
   /** A retroactive record: when the access taken outside Breakglass started and ended. */
   retroactive?: { started: string; ended: string };
+  /** More resources in the same request, one `<resource> <role> [duration]` a line. */
+  more?: string[];
 }
 
 export function requestFormBody(form: RequestFormInput): string {
@@ -22,6 +24,7 @@ export function requestFormBody(form: RequestFormInput): string {
     ...section("Resource", form.resource),
     ...section("Role", form.role),
     ...section("Duration", form.duration),
+    ...(form.more ? section("More resources", form.more.join("\n")) : []),
     ...section("Severity", form.severity ?? "high"),
     ...section(
       "Justification",

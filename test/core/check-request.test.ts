@@ -21,7 +21,8 @@ test("a valid body passes both the form and the policy", () => {
     policies,
   );
   assert.ok(result.ok, JSON.stringify(result));
-  assert.equal(result.value.duration_seconds, 1800);
+  assert.equal(result.value.length, 1);
+  assert.equal(result.value[0]!.duration_seconds, 1800);
 });
 
 test("form errors and policy errors come together: empty role plus a duration over the maximum", () => {

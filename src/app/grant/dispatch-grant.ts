@@ -30,6 +30,8 @@ export async function dispatchGrant(
     ({ run_id: runId } = await port.dispatchWorkflow(deps.grantWorkflow, repo.default_branch, {
       issue: String(session.number),
       ...(environment ? { environment } : {}),
+      // A request naming several resources: one run per resource, each in its own concurrency group.
+      ...(session.part !== null ? { resource: session.part } : {}),
     }));
     // If no run ever exchanges its token (no runner, a cancelled run), reconcile dispatches again.
     // The timer fires no later than the approval's collect deadline, so an expiry is recorded on time.

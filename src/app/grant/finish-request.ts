@@ -6,7 +6,9 @@ import { finishGrant } from "./revoke-grant.ts";
  * A request that ended without a grant (denied, cancelled, timed out) is closed as not planned; a
  * denied retroactive record gets its post-event review too (the access was taken all the same).
  */
-export async function finishRequest(session: RequestSession): Promise<void> {
+export async function finishRequest(part: RequestSession): Promise<void> {
+  // The to finish: a request naming several resources ends when every one of them has.
+  const session = part.whole();
   if (needsReview(session.state)) return finishGrant(session);
   if (session.state.closed || !ENDED_WITHOUT_GRANT.has(session.state.status)) return session.publish();
   // The closing record first; then the status comment, and the labels with the closing in one write.

@@ -23,6 +23,7 @@ import { isRequestIssue } from "../infra/request-recognition.ts";
 import { checkBeforeGrant } from "./recheck-approvals.ts";
 import { reserveRun } from "./run-reservation.ts";
 import { RequestSession } from "../infra/request-session.ts";
+import { partForRun } from "./part-for-run.ts";
 import { otherRequestsOf } from "../infra/requester-requests.ts";
 import { revokeGrant } from "./revoke-grant.ts";
 import { acceptRun } from "./trusted-run.ts";
@@ -35,6 +36,8 @@ import {
 } from "../../core/messages/grant-messages.ts";
 
 export type ExchangeRefusalCode =
+  /* A request naming several resources: this run is recorded for none, and more than one waits. */
+  | "ambiguous_part"
   | OidcRefusal["code"]
   | WorkloadRefusalCode
   | "unknown_run"
@@ -133,9 +136,13 @@ export async function exchangeToken(
       `#${issueNumber} is not a break-glass request in ${port.owner}/${port.repo}.`,
       404,
     );
-  const session = await RequestSession.open(deps, port, issueNumber, issue);
+  const opened = await RequestSession.open(deps, port, issueNumber, issue);
+  // A request naming several resources: the run collects the one part it was dispatched for.
+  const target = partForRun(opened, String(claims.run_id));
+  const session = target.ok ? target.part : opened.parts()[0]!;
   try {
     if (!identity.ok) throw new ExchangeRefusal(identity.error.code, identity.error.message);
+    if (!target.ok) throw new ExchangeRefusal(target.code, target.message, 409);
     return await exchangeForRequest(deps, session, repository, expected, claims, token);
   } catch (error) {
     if (error instanceof ExchangeRefusal) await recordRefusal(session, claims, error);
@@ -407,9 +414,11 @@ export async function releaseGrant(
   const repository = await port.repository();
   const { workflow, events, drill: fromDrill } = expectedWorkflow(deps, claims, repository.full_name);
   assertTrusted(claims, { repository, workflow, events });
-  const session = await RequestSession.open(deps, port, issueNumber);
-  if (!session.state.grant || session.state.grant.run_id !== `${claims.run_id}/${claims.run_attempt}`)
-    return "nothing";
+  const opened = await RequestSession.open(deps, port, issueNumber);
+  const run = `${claims.run_id}/${claims.run_attempt}`;
+  // The part (of a request naming several resources) this run collected; the request itself otherwise.
+  const session = opened.parts().find((p) => p.state.grant?.run_id === run);
+  if (!session) return "nothing";
   if (session.policy()?.keep_alive_after_job && !fromDrill) return "kept";
   return revokeGrant(session, "job_ended", claims.actor);
 }
@@ -426,7 +435,8 @@ async function countLiveGrants(
     except: current.number,
     config: current.config,
   })) {
-    if (LIVE.has(session.state.status) && session.state.request?.resource === resource) live++;
+    for (const part of session.parts())
+      if (LIVE.has(part.state.status) && part.state.request?.resource === resource) live++;
   }
   return live;
 }

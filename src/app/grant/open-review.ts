@@ -14,17 +14,28 @@ import { AUDIT_LABEL, DRILL_LABEL, type RequestSession } from "../infra/request-
  */
 export async function openReview(session: RequestSession): Promise<{ number: number; items: string[] }> {
   const { state } = session;
-  const policy = session.policy();
-  const items = reviewItems(policy?.audit_checklist, state.break_glass !== null);
+  // One review for the whole request: a request naming several resources has every part's checklist,
+  // approvers and activity in it.
+  const views = session.parts();
+  const policies = views.map((v) => v.policy()).filter((p) => p !== null);
+  const checklist = policies.length ? [...new Set(policies.flatMap((p) => p.audit_checklist))] : undefined;
+  const items = reviewItems(checklist, state.break_glass !== null);
   const selves = selfReviewers(state).map(mention).join(" or ");
-  const approvers = state.approvals
+  const approvers = views
+    .flatMap((v) => v.state.approvals)
     .filter((a) => a.via !== "auto" && a.actor !== state.requester)
     .map((a) => a.actor);
-  const owners = policy ? [...(await session.approvers(policy)).keys()] : [];
+  const owners = (
+    await Promise.all(policies.map(async (p) => [...(await session.approvers(p)).keys()]))
+  ).flat();
   const assignees = [...new Set([...approvers, ...owners])].slice(0, 10);
+  const requests = views.map((v) => v.state.request).filter((r) => r !== null);
   const r = state.request;
+  const what = requests.length
+    ? requests.map((q) => `\`${escapeInline(q.role, 40)}\` on \`${escapeInline(q.resource, 60)}\``).join(", ")
+    : "request";
   const body = [
-    `Post-event review of #${session.number}: ${r ? `\`${escapeInline(r.role, 40)}\` on \`${escapeInline(r.resource, 60)}\`` : "request"} for ${state.requester ? mention(state.requester) : "—"}.`,
+    `Post-event review of #${session.number}: ${what} for ${state.requester ? mention(state.requester) : "—"}.`,
     "",
     ...(r?.retroactive
       ? [
@@ -38,7 +49,11 @@ export async function openReview(session: RequestSession): Promise<{ number: num
     "",
     "### Activity during the grant",
     "",
-    await activity(session),
+    ...(views.length === 1
+      ? [await activity(session)]
+      : await Promise.all(
+          views.map(async (v) => `#### \`${escapeInline(v.part ?? "", 60)}\`\n\n${await activity(v)}`),
+        )),
     "",
     "### Timeline",
     "",
@@ -53,9 +68,9 @@ export async function openReview(session: RequestSession): Promise<{ number: num
     "</details>",
   ].join("\n");
   const created = await session.port.createIssue({
-    title: `[breakglass audit] Review #${session.number}${r ? ` ${r.resource} ${r.role}` : ""}`,
+    title: `[breakglass audit] Review #${session.number}${r ? ` ${r.resource} ${r.role}` : requests.length > 1 ? ` ${requests.length} resources` : ""}`,
     body,
-    labels: [AUDIT_LABEL, ...(r?.drill ? [DRILL_LABEL] : [])],
+    labels: [AUDIT_LABEL, ...(requests.some((q) => q.drill) ? [DRILL_LABEL] : [])],
     assignees,
   });
   return { number: created.number, items };

@@ -2,7 +2,7 @@ import { openMonthlyMetricsIssue } from "./open-metrics-issue.ts";
 import { openAccessReview } from "./open-access-review.ts";
 import { collectDeadline } from "../../core/approval-expiry.ts";
 import { revokeOwedCredentials } from "./orphan-credentials.ts";
-import { ENDED_WITHOUT_GRANT, LIVE, needsReview } from "../../core/lifecycle.ts";
+import { ENDED_WITHOUT_GRANT, LIVE, needsReview, PENDING } from "../../core/lifecycle.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
@@ -159,6 +159,26 @@ export async function reconcileSession(
   // So is an edit of the body or of an approval comment whose webhook was lost.
   const lost = await catchUpLostEdits(session);
   if (lost.body || lost.withdrawn.length) report.lost_edits.push(session.number);
+  if (session.wholeState.parts === null) return reconcileRequest(deps, session, report);
+  // A request naming several resources: each part's grant, approval and timeout on its own clock;
+  // the issue is finished (reviewed once, closed) when every part has ended.
+  for (const part of session.parts()) await reconcileRequest(deps, part, report);
+  const whole = session.whole();
+  if (needsReview(whole.state) && (!whole.state.closed || whole.state.review_issue === null)) {
+    await finishGrant(whole);
+    report.finished.push(session.number);
+  } else if (ENDED_WITHOUT_GRANT.has(whole.state.status) && !whole.state.closed) {
+    await finishRequest(whole);
+    report.finished.push(session.number);
+  }
+}
+
+/** One request (or one part of a request naming several resources) brought in line with the clock. */
+async function reconcileRequest(
+  deps: BreakglassDeps,
+  session: RequestSession,
+  report: ReconcileReport,
+): Promise<void> {
   const { state } = session;
   const now = deps.now();
   const n = session.number;
@@ -183,14 +203,16 @@ export async function reconcileSession(
     }
     return;
   }
-  if (needsReview(state)) {
+  // A part's ending is the issue's to finish (reconcileSession), once every part has ended.
+  if (session.part !== null) {
+    if (!PENDING.has(state.status)) return;
+  } else if (needsReview(state)) {
     if (!state.closed || state.review_issue === null) {
       await finishGrant(session);
       report.finished.push(n);
     }
     return;
-  }
-  if (ENDED_WITHOUT_GRANT.has(state.status)) {
+  } else if (ENDED_WITHOUT_GRANT.has(state.status)) {
     if (!state.closed) {
       await finishRequest(session);
       report.finished.push(n);

@@ -10,7 +10,11 @@ const counts = (u: UseRecord) => !u.result || u.result === "active";
  */
 export async function recordUses(session: RequestSession, uses: readonly UseRecord[]): Promise<UseRecord[]> {
   if (uses.length === 0) return [];
-  const before = await session.port.ledger.uses(session.number);
+  // Of this credential only: a request naming several resources keeps every part's uses together.
+  const credential = session.state.grant?.credential_id;
+  const before = (await session.port.ledger.uses(session.number)).filter(
+    (u) => credential === undefined || u.credential_id === credential,
+  );
   const added = await session.port.ledger.addUses(session.number, uses);
   if (added.length === 0) return [];
   session.forgetUses();

@@ -72,7 +72,8 @@ export async function revokeGrant(
     { type: "revoked", actor, grant_id: grant.grant_id, reason, evidence, ...(usage ? { usage } : {}) },
     revokedText({ reason, actor, credentialId: grant.credential_id, evidence, note }),
   );
-  if (session.issue.labels.includes(REVOKE_FAILED_LABEL))
+  // Another resource of the same request whose revocation still fails keeps the label.
+  if (session.issue.labels.includes(REVOKE_FAILED_LABEL) && session.wholeState.status !== "revoke_failed")
     await session.port.removeLabel(session.number, REVOKE_FAILED_LABEL);
   if (policy) {
     await deps.notifier.notify(policy.notify, {
@@ -88,7 +89,9 @@ export async function revokeGrant(
 }
 
 /** After a verified revocation: open the post-event review, post the summary, close the issue. Idempotent. */
-export async function finishGrant(session: RequestSession): Promise<void> {
+export async function finishGrant(part: RequestSession): Promise<void> {
+  // The issue's to finish: a request naming several resources ends, and is reviewed once, when every one of them has.
+  const session = part.whole();
   const { state, deps } = session;
   // An ended grant, or a retroactive record once decided: both get their post-event review.
   if (!needsReview(state)) return;

@@ -5,7 +5,7 @@ import type { CommentStamp } from "../../core/approval-freshness.ts";
 import { readRecordMarker } from "../../core/record-marker.ts";
 import type { Actor } from "../../core/approval-rules.ts";
 import type { LifecycleEvent, TimedEvent } from "../../core/lifecycle-events.ts";
-import { applyEvent, type RequestState } from "../../core/lifecycle.ts";
+import { applyEvent, initialState, isIssueEvent, type RequestState } from "../../core/lifecycle.ts";
 import { renderStatus, STATUS_MARKER } from "../../core/render-status.ts";
 import type { Refusal } from "../../core/refusal.ts";
 import type { Policy } from "../../core/types.ts";
@@ -60,6 +60,14 @@ export interface RecordOptions {
   deferMirror?: boolean;
 }
 
+/** What every view of one issue's session shares (RequestSession.forPart). */
+interface SessionStore {
+  history: History;
+  pendingMirrors: LedgerLine[];
+  pendingNotices: string[];
+  gone: boolean;
+}
+
 /** How publish closes the issue, in the same write as its labels. */
 export type CloseAs = "completed" | "not_planned";
 
@@ -74,8 +82,60 @@ export class RequestSession {
     readonly port: GitHubPort,
     readonly issue: IssueSummary,
     readonly config: RepoConfig,
-    private history: History,
+    private readonly store: SessionStore,
+    /**
+     * For a request naming several resources: the resource (part) this view acts on. Its `state`,
+     * `events` and records are that part's; everything about the issue (comments, status comment,
+     * labels, closing) is shared with the other views of the same issue. null: the request itself.
+     */
+    readonly part: string | null = null,
   ) {}
+
+  private get history(): History {
+    return this.store.history;
+  }
+  private set history(history: History) {
+    this.store.history = history;
+  }
+  private get pendingMirrors(): LedgerLine[] {
+    return this.store.pendingMirrors;
+  }
+  private set pendingMirrors(lines: LedgerLine[]) {
+    this.store.pendingMirrors = lines;
+  }
+  /** Notices to post after the deferred mirror comments (queueUnmirrored). */
+  private get pendingNotices(): string[] {
+    return this.store.pendingNotices;
+  }
+  private set pendingNotices(notices: string[]) {
+    this.store.pendingNotices = notices;
+  }
+
+  /** The view of one resource of a request naming several (see `part`); sharing this session's issue. */
+  forPart(part: string): RequestSession {
+    return new RequestSession(this.deps, this.port, this.issue, this.config, this.store, part);
+  }
+
+  /** The view of the whole request (the issue), whichever part this one acts on. */
+  whole(): RequestSession {
+    return this.part === null
+      ? this
+      : new RequestSession(this.deps, this.port, this.issue, this.config, this.store);
+  }
+
+  /**
+   * The request's parts, each as a view acting on it: one per resource of a request naming several,
+   * or the session itself for a request of one resource.
+   */
+  parts(): RequestSession[] {
+    const parts = this.history.state.parts;
+    return parts === null ? [this] : Object.keys(parts).map((part) => this.forPart(part));
+  }
+
+  /** The whole request's state, whatever part this view acts on. */
+  get wholeState(): RequestState {
+    return this.history.state;
+  }
 
   /**
    * `issue` and `config` may be passed when the caller just read them (a sweep reads the repository's
@@ -100,13 +160,21 @@ export class RequestSession {
       port.listComments(issueNumber).catch((error: unknown) => (isGone(error) ? [] : Promise.reject(error))),
     ]);
     const history = await readHistory(port, issueNumber, deps.identity, deps.jwks, comments);
-    const session = new RequestSession(deps, port, summary ?? goneIssue(port, issueNumber), loaded, history);
-    session.gone = summary === null;
-    return session;
+    return new RequestSession(deps, port, summary ?? goneIssue(port, issueNumber), loaded, {
+      history,
+      pendingMirrors: [],
+      pendingNotices: [],
+      gone: summary === null,
+    });
   }
 
   /** The issue no longer exists here (deleted or transferred): nothing can be shown on it, the ledger still works. */
-  gone = false;
+  get gone(): boolean {
+    return this.store.gone;
+  }
+  set gone(gone: boolean) {
+    this.store.gone = gone;
+  }
 
   get number(): number {
     return this.issue.number;
@@ -116,14 +184,17 @@ export class RequestSession {
     return this.history.ledger.tip;
   }
 
+  /** This view's request: the part it acts on, or the request itself. */
   get state(): RequestState {
-    return this.history.state;
+    const whole = this.history.state;
+    return this.part === null ? whole : (whole.parts?.[this.part] ?? initialState());
   }
   get chain(): readonly SignedEntry[] {
     return this.history.chain;
   }
+  /** The events of this view's request (a part's own events only, for a part). */
   get events(): readonly TimedEvent[] {
-    return this.history.events;
+    return this.part === null ? this.history.events : this.history.events.filter((e) => e.part === this.part);
   }
   get problems(): readonly string[] {
     return this.history.problems;
@@ -189,7 +260,11 @@ export class RequestSession {
   recordStamp(type: LifecycleEvent["type"]): CommentStamp | null {
     const entry = [...this.history.chain]
       .reverse()
-      .find((e) => (e.entry.event as LifecycleEvent).type === type);
+      .find(
+        (e) =>
+          (e.entry.event as LifecycleEvent).type === type &&
+          (this.part === null || (e.entry.event as { part?: string }).part === this.part),
+      );
     if (!entry) return null;
     const comment = this.history.comments.find(
       (c) => isAppComment(c, this.deps.identity) && readRecordMarker(c.body) === entry.jws,
@@ -233,11 +308,16 @@ export class RequestSession {
       const last = this.history.chain.at(-1)?.entry.at;
       // Records never go back in time, even if this replica's clock is behind the last writer's.
       const at = last && last > this.nowIso() ? last : this.nowIso();
-      const applied = applyEvent(this.state, { ...event, at });
+      // A part's own events name it; what is the issue's (its closing, its review) does not.
+      const tagged: LifecycleEvent =
+        this.part !== null && !isIssueEvent(event.type)
+          ? ({ ...event, part: this.part } as unknown as LifecycleEvent)
+          : event;
+      const applied = applyEvent(this.history.state, { ...tagged, at });
       if (!applied.ok) return { ok: false, refusal: applied.error, raced: attempt > 0 };
       const signed = await appendEntry(
         this.history.chain,
-        { at, repo: `${this.port.owner}/${this.port.repo}`, issue: this.number, id, event },
+        { at, repo: `${this.port.owner}/${this.port.repo}`, issue: this.number, id, event: tagged },
         this.deps.signer,
       );
       const line = { jws: signed.jws, text };
@@ -258,13 +338,13 @@ export class RequestSession {
         continue;
       }
       // A settled request that moves again (reopened, say) goes back into the index for the sweep.
-      if (this.history.ledger.tip !== null && isSettled(this.state) && !isSettled(applied.value))
+      if (this.history.ledger.tip !== null && isSettled(this.history.state) && !isSettled(applied.value))
         await this.port.ledger.setIndexed(this.number, true);
       this.history = {
         ...this.history,
         ledger: written.chain,
         chain: [...this.history.chain, signed],
-        events: [...this.history.events, { ...event, at }],
+        events: [...this.history.events, { ...tagged, at }],
         state: applied.value,
       };
       if (options.deferMirror) this.pendingMirrors.push(line);
@@ -280,9 +360,6 @@ export class RequestSession {
     );
   }
 
-  private pendingMirrors: LedgerLine[] = [];
-  /** Notices to post after the deferred mirror comments (queueUnmirrored). */
-  private pendingNotices: string[] = [];
   /** Posts the mirror comments that were deferred (RecordOptions.deferMirror), in the ledger's order, behind every critical write. */
   async flushMirrors(): Promise<void> {
     if (this.pendingMirrors.length === 0 && this.pendingNotices.length === 0) return;
@@ -412,8 +489,14 @@ export class RequestSession {
   private usesRead: Promise<UseRecord[]> | null = null;
   /** What the grant's credential was used for, from the ledger (read once per session, see forgetUses). */
   uses(): Promise<UseRecord[]> {
-    if (!this.state.grant) return Promise.resolve([]);
-    this.usesRead ??= this.port.ledger.uses(this.number);
+    const grant = this.state.grant;
+    if (!grant) return Promise.resolve([]);
+    // The ledger keeps an issue's uses together: a part's are those of its own credential.
+    this.usesRead ??= this.port.ledger
+      .uses(this.number)
+      .then((uses) =>
+        this.part === null ? uses : uses.filter((u) => u.credential_id === grant.credential_id),
+      );
     return this.usesRead;
   }
   forgetUses(): void {
@@ -429,16 +512,34 @@ export class RequestSession {
   async publish(options: { closeAs?: CloseAs } = {}): Promise<void> {
     await this.flushMirrors();
     if (this.gone) return;
-    const policy = this.policy();
-    const approvers = policy ? [...this.owners(policy)] : [];
-    const usage = this.state.grant ? summariseUses(await this.uses()) : undefined;
+    // The status comment is the issue's: the whole request, each part of one naming several resources.
+    const whole = this.history.state;
+    const root =
+      this.part === null
+        ? this
+        : new RequestSession(this.deps, this.port, this.issue, this.config, this.store);
+    const about = async (view: RequestSession) => {
+      const policy = view.policy();
+      const usage = view.state.grant ? summariseUses(await view.uses()) : undefined;
+      return { policy, approvers: policy ? [...view.owners(policy)] : [], ...(usage ? { usage } : {}) };
+    };
+    const own = await about(root);
+    const parts =
+      whole.parts === null
+        ? {}
+        : {
+            parts: Object.fromEntries(
+              await Promise.all(root.parts().map(async (v) => [v.part!, await about(v)] as const)),
+            ),
+          };
     const body = renderStatus({
-      state: this.state,
-      policy,
-      approvers,
+      state: whole,
+      policy: own.policy,
+      approvers: own.approvers,
       now: this.deps.now(),
       issueUrl: this.url,
-      ...(usage ? { usage } : {}),
+      ...(own.usage ? { usage: own.usage } : {}),
+      ...parts,
     });
     const existing = this.history.comments.find(
       (c) => isAppComment(c, this.deps.identity) && c.body.startsWith(STATUS_MARKER),
@@ -460,8 +561,12 @@ export class RequestSession {
    * triage access added or took off (a `breakglass:audit` on a request, a status label changed by hand).
    */
   private async publishLabels(closeAs: CloseAs | undefined): Promise<void> {
-    const wanted = statusLabel(this.state.status);
-    const drill = this.state.request?.drill === true;
+    const whole = this.history.state;
+    const wanted = statusLabel(whole.status);
+    const drill =
+      whole.parts === null
+        ? whole.request?.drill === true
+        : Object.values(whole.parts).some((p) => p.request?.drill === true);
     const plan = (labels: ReadonlySet<string>) => {
       const stale = [
         ...ALL_STATUS_LABELS.filter((l) => l !== wanted),
@@ -469,7 +574,7 @@ export class RequestSession {
         ...(drill ? [] : [DRILL_LABEL]),
       ].filter((l) => labels.has(l));
       const add =
-        this.state.status === "new"
+        whole.status === "new"
           ? []
           : [REQUEST_LABEL, wanted, ...(drill ? [DRILL_LABEL] : [])].filter((l) => !labels.has(l));
       return { stale, add, next: [...[...labels].filter((l) => !stale.includes(l)), ...add] };

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { checkRequestBody } from "../../core/check-request.ts";
-import { requestHash } from "../../core/request-hash.ts";
+import { PENDING } from "../../core/lifecycle.ts";
+import { combinedHash, recordedCombinedHash } from "../../core/request-pairs.ts";
 import { loadIssueForm } from "../infra/repo-config.ts";
 import type { RequestSession } from "../infra/request-session.ts";
 import { approvalsVoidedByUnseenEdit } from "../../core/messages/approval-messages.ts";
@@ -46,27 +47,29 @@ export async function catchUpLostEdits(
     session.gone ||
     issue.state !== "open" ||
     (state.status !== "requested" && state.status !== "approved") ||
-    !state.request
+    (!state.request && !state.parts)
   )
     return found;
 
-  for (const approval of state.approvals) {
-    if (approval.comment_id === undefined) continue;
-    const comment = session.comments.find((c) => c.id === approval.comment_id);
-    const change = !comment
-      ? "deleted"
-      : comment.updated_at !== undefined && comment.updated_at !== comment.created_at
-        ? "edited"
-        : null;
-    if (!change) continue;
-    const recorded = await withdrawApproval(
-      session,
-      { actor: approval.actor, commentId: approval.comment_id },
-      change,
-      true,
-    );
-    if (recorded.ok && !recorded.duplicate) found.withdrawn.push(approval.comment_id);
-  }
+  // Each part of a request naming several resources has its own approvals.
+  for (const view of session.parts())
+    for (const approval of view.state.approvals) {
+      if (approval.comment_id === undefined) continue;
+      const comment = session.comments.find((c) => c.id === approval.comment_id);
+      const change = !comment
+        ? "deleted"
+        : comment.updated_at !== undefined && comment.updated_at !== comment.created_at
+          ? "edited"
+          : null;
+      if (!change) continue;
+      const recorded = await withdrawApproval(
+        view,
+        { actor: approval.actor, commentId: approval.comment_id },
+        change,
+        true,
+      );
+      if (recorded.ok && !recorded.duplicate) found.withdrawn.push(approval.comment_id);
+    }
 
   const settledMs = options.settledMs ?? LOST_EDIT_SETTLED_MS;
   const quiet = issue.updated_at === undefined || Date.parse(issue.updated_at) <= deps.now() - settledMs;
@@ -83,26 +86,32 @@ export async function catchUpLostEdits(
           deps.now(),
         )
       : null;
-    const hash = parsed?.ok ? requestHash(parsed.value) : null;
-    if (parsed && hash !== current.hash && !alreadyRefused(session, hash)) {
+    const hash = parsed?.ok ? combinedHash(parsed.value) : null;
+    const recordedHash = recordedCombinedHash(current);
+    if (parsed && hash !== recordedHash && !alreadyRefused(session, hash)) {
       const id = `unseen_edit:${createHash("sha256").update(issue.body).digest("hex").slice(0, 16)}`;
-      const approvals = current.approvals.filter((a) => a.via !== "auto");
-      if (approvals.length && !session.hasRecord(`${id}:voided`)) {
-        await session.record(
-          `${id}:voided`,
+      let voidedAny = false;
+      for (const view of session.parts()) {
+        const approvals = view.state.approvals.filter((a) => a.via !== "auto");
+        const voidId = view.part === null ? `${id}:voided` : `${id}:voided:${view.part}`;
+        if (!approvals.length || !PENDING.has(view.state.status)) continue;
+        voidedAny = true;
+        if (session.hasRecord(voidId)) continue;
+        await view.record(
+          voidId,
           {
             type: "approvals_voided",
             actor: deps.identity.login,
             voided: approvals.map((a) => ({ actor: a.actor, reason: "request_edited_unseen" as const })),
-            required_approvals: current.required_approvals,
+            required_approvals: view.state.required_approvals,
           },
           approvalsVoidedByUnseenEdit(approvals.map((a) => a.actor)),
         );
       }
       const requester = current.requester ?? issue.user.login;
       const text = lostBodyEdit({
-        hash: current.hash ?? "",
-        approvalsVoided: approvals.length > 0,
+        hash: recordedHash ?? "",
+        approvalsVoided: voidedAny,
         requester,
       });
       const refused = await session.record(

@@ -68,7 +68,9 @@ export async function handleCommand(
     ? await finishRecorded(session, comment.id)
     : comment.app_id !== null && !viaAllowedApp(session, comment)
       ? viaAppRefusal(who, comment)
-      : await run(session, command, comment);
+      : session.wholeState.parts !== null
+        ? await runOnParts(session, command, comment)
+        : await run(session, command, comment);
   await seen;
   // The app's own 🚀 or 👎 comes last: it is what the start-up catch-up reads as "answered", so a
   // crash before it (deferred mirror comments, status, labels not yet written) is finished there.
@@ -89,11 +91,59 @@ export async function handleCommand(
  * content), never answered as if it counted.
  */
 function recordedInForce(session: RequestSession, commentId: number): boolean {
-  const entry = session.chain.find((e) => e.entry.id === `comment:${commentId}`);
-  if (!entry) return false;
+  // A command on a request naming several resources is recorded once per part it applied to.
+  const entries = session.chain.filter(
+    (e) => e.entry.id === `comment:${commentId}` || e.entry.id.startsWith(`comment:${commentId}:`),
+  );
+  if (!entries.length) return false;
+  return entries.some((entry) => {
+    const event = entry.entry.event as LifecycleEvent & { part?: string };
+    if (event.type !== "approved") return true;
+    const state = event.part ? session.forPart(event.part).state : session.state;
+    return state.approvals.some((a) => a.comment_id === commentId);
+  });
+}
+
+/** The commands that act on each resource of a request naming several; the others act on the issue. */
+const PART_COMMANDS: ReadonlySet<ParsedCommand["kind"]> = new Set([
+  "approve",
+  "deny",
+  "cancel",
+  "revoke",
+  "break-glass",
+]);
+
+/**
+ * A command on a request naming several resources applies to every resource it can: `/approve` and
+ * `/deny` to those the commenter may decide (the owners of each policy decide its own part),
+ * `/cancel` and `/revoke` to every part still open or live. Each part's record carries its own id
+ * (`comment:<id>:<resource>`), so a redelivery records nothing twice. Refused everywhere: the first
+ * refusal that is about the commenter rather than a part already decided is what they are told.
+ */
+async function runOnParts(
+  session: RequestSession,
+  command: ParsedCommand,
+  comment: IssueComment,
+): Promise<"done" | "replied" | Refusal> {
+  if (command.kind === "extend")
+    return {
+      code: "not_supported",
+      message:
+        "`/extend` is not supported yet on a request naming several resources: let the grants end, and open a new request for the time you still need.",
+    };
+  if (!PART_COMMANDS.has(command.kind)) return run(session, command, comment);
+  const refusals: Refusal[] = [];
+  let applied = false;
+  for (const view of session.parts()) {
+    const result = await run(view, command, comment);
+    if (result === "done" || result === "replied") applied = true;
+    else refusals.push(result);
+  }
+  if (applied) return "done";
+  const already = new Set(["invalid_transition", "not_pending", "not_active", "duplicate_approval"]);
   return (
-    (entry.entry.event as LifecycleEvent).type !== "approved" ||
-    session.state.approvals.some((a) => a.comment_id === commentId)
+    refusals.find((r) => !already.has(r.code)) ??
+    refusals[0] ?? { code: "invalid_command", message: "Nothing to do." }
   );
 }
 
@@ -105,9 +155,12 @@ function recordedInForce(session: RequestSession, commentId: number): boolean {
 async function finishRecorded(session: RequestSession, commentId: number): Promise<"done"> {
   // What the process that recorded it never posted (it died first) is posted now, without a tamper alarm.
   session.queueUnmirrored(`comment:${commentId}`);
-  const dispatched = session.events.some((e) => e.type === "dispatched");
-  if (session.state.status === "approved" && !dispatched && !session.state.request?.drill)
-    await dispatchGrant(session, { deferMirror: true });
+  // Each part of a request naming several resources is dispatched on its own.
+  for (const view of session.parts()) {
+    const dispatched = view.events.some((e) => e.type === "dispatched");
+    if (view.state.status === "approved" && !dispatched && !view.state.request?.drill)
+      await dispatchGrant(view, { deferMirror: true });
+  }
   return "done";
 }
 
@@ -117,7 +170,7 @@ async function run(
   comment: IssueComment,
 ): Promise<"done" | "replied" | Refusal> {
   const { port, deps } = session;
-  const id = `comment:${comment.id}`;
+  const id = session.part === null ? `comment:${comment.id}` : `comment:${comment.id}:${session.part}`;
   const who = comment.user.login;
   const policy = session.policy();
   switch (command.kind) {

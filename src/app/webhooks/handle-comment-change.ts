@@ -20,9 +20,15 @@ export async function handleCommentChange(
 ): Promise<void> {
   if (comment.user.login === deps.identity.login || !(await isRequestIssue(deps, port, issue))) return;
   const session = await RequestSession.open(deps, port, issue.number, issue);
-  const approval = session.state.approvals.find((a) => a.comment_id === comment.id);
-  if (approval && (session.state.status === "requested" || session.state.status === "approved")) {
-    await withdrawApproval(session, { actor: approval.actor, commentId: comment.id }, change, false);
+  // Each part of a request naming several resources the comment approved loses that approval.
+  let withdrew = false;
+  for (const part of session.parts()) {
+    const approval = part.state.approvals.find((a) => a.comment_id === comment.id);
+    if (!approval || (part.state.status !== "requested" && part.state.status !== "approved")) continue;
+    await withdrawApproval(part, { actor: approval.actor, commentId: comment.id }, change, false);
+    withdrew = true;
+  }
+  if (withdrew) {
     await session.publish();
     return;
   }

@@ -1,32 +1,17 @@
-import { checkLimits, matchAutoApproveRule } from "../../core/approval-rules.ts";
 import { checkRequestBody } from "../../core/check-request.ts";
 import { ENDED, LIVE } from "../../core/lifecycle.ts";
-import { escapeInline } from "../../core/markdown.ts";
 import { requestHash } from "../../core/request-hash.ts";
-import type { FieldError } from "../../core/result.ts";
-import type { Policy } from "../../core/types.ts";
-import { approvalPolicyDigest } from "../../core/policy-digest.ts";
-import { checkRequester } from "../../core/requester-eligibility.ts";
-import { teamsOfMember } from "../grant/recheck-approvals.ts";
+import { combinedHash, recordedCombinedHash } from "../../core/request-pairs.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant } from "../grant/dispatch-grant.ts";
-import { findIncident, incidentRefusal } from "./check-incident.ts";
-import { formatIssueRef } from "../../core/incident-issue.ts";
-import {
-  editNotByRequester,
-  intakeRefused,
-  invalidRequest,
-  policiesBroken,
-  requestRecorded,
-} from "../../core/messages/request-messages.ts";
+import { editNotByRequester, invalidRequest, policiesBroken } from "../../core/messages/request-messages.ts";
 import { loadIssueForm } from "../infra/repo-config.ts";
-import { otherRequestsOf } from "../infra/requester-requests.ts";
 import type { GitHubPort, IssueSummary } from "../../github/github-port.ts";
 import { looksLikeRequest, repairRequestLabel } from "./recognise-request.ts";
+import { recordSeveralResources } from "./record-several-resources.ts";
+import { errorsKey, lastInvalidKey, recordRequest } from "./record-request.ts";
 import { isRequestIssue, opensReview } from "../infra/request-recognition.ts";
 import { REQUEST_LABEL, RequestSession, type RecordOptions } from "../infra/request-session.ts";
-
-const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * `issues.opened` / `issues.edited` / `issues.reopened`: parse the body, validate it against the
@@ -62,7 +47,7 @@ export async function handleRequestIssue(
   const stillCurrent = deliveredBodyIsCurrent(port, delivered);
   const { state } = session;
   const requester = issue.user.login;
-  if (LIVE.has(state.status) || (state.request && ENDED.has(state.status))) {
+  if (LIVE.has(state.status) || ((state.request || state.parts) && ENDED.has(state.status))) {
     return; // A granted or finished request is frozen: its records, not its body, say what was granted.
   }
   if (session.config.policyErrors.length && session.config.policies.size === 0) {
@@ -97,10 +82,19 @@ export async function handleRequestIssue(
     editor.toLowerCase() !== requester.toLowerCase() && (action === "edited" || state.status !== "new");
   if (byOther) {
     const unchanged = validated.ok
-      ? state.hash === requestHash(validated.value) && state.status !== "invalid"
+      ? recordedCombinedHash(state) === combinedHash(validated.value)
       : state.status === "invalid" && lastInvalidKey(session) === errorsKey(validated.error);
     if (!unchanged)
-      await refuseEditByOther(session, editor, requester, validated.ok ? requestHash(validated.value) : null);
+      await refuseEditByOther(
+        session,
+        editor,
+        requester,
+        validated.ok ? combinedHash(validated.value) : null,
+      );
+    return;
+  }
+  if (state.parts !== null || (validated.ok && validated.value.length > 1)) {
+    await recordSeveralResources(session, validated, { requester, editor, stillCurrent });
     return;
   }
   if (!validated.ok) {
@@ -117,118 +111,16 @@ export async function handleRequestIssue(
     if (recorded.ok && recorded.won) await session.publish();
     return;
   }
-  const request = validated.value;
-  const hash = requestHash(request);
-  if (state.hash === hash && state.status !== "invalid") return; // re-save of identical content
+  const request = validated.value[0]!;
+  if (state.hash === requestHash(request) && state.status !== "invalid") return; // re-save of identical content
+  const recorded = await recordRequest(session, request, { requester, editor, stillCurrent });
+  if (recorded !== "recorded") return;
   const policy = session.policy(request.resource)!;
-  const isNew =
-    state.status === "new" ||
-    (state.status === "invalid" && state.request === null && session.chain.length <= 1);
-  // Access already taken must always be recordable: the overuse limits apply to requests for access.
-  if (isNew && !request.retroactive) {
-    const usage = await usageOf(deps, session, requester, request.resource);
-    const limit = checkLimits(policy, usage, "request");
-    if (!limit.ok) return refuseIntake(session, requester, "limits", limit.error, 400, stillCurrent);
-  }
-  const allowed = await requesterAllowed(session, policy, requester, request.drill);
-  if (!allowed.ok) return refuseIntake(session, requester, "requester", allowed.error, 500, stillCurrent);
-  const incident = await findIncident(port, request);
-  const incidentRefused = incidentRefusal(policy, request, incident);
-  if (incidentRefused)
-    return refuseIntake(session, requester, "incident", incidentRefused, 500, stillCurrent);
-  const voided = state.approvals.length;
-  const text = requestRecorded({
-    requester,
-    request,
-    hash,
-    ...(voided && state.hash !== hash ? { voidedBy: { editor, approvals: voided } } : {}),
-    incident,
-  });
-  const recorded = await session.recordAndConfirm(
-    `requested:${hash}:${session.chain.length}`,
-    {
-      type: "requested",
-      actor: requester,
-      request,
-      hash,
-      required_approvals: policy.approvals.required,
-      ...(incident ? { incident_issue: { ref: formatIssueRef(incident.ref), state: incident.state } } : {}),
-    },
-    text,
-    { stillCurrent },
-  );
-  if (!recorded.ok) {
-    await port.createComment(issue.number, intakeRefused(recorded.refusal.code, recorded.refusal.message));
-    return;
-  }
-  // Closing the incident finds this request through the ledger (an issue of the ledger's owner only).
-  if (
-    incident &&
-    incident.state !== "unreadable" &&
-    incident.ref.owner.toLowerCase() === port.owner.toLowerCase()
-  )
-    await port.ledger.linkIncident(issue.number, incident.ref);
-
-  // Two deliveries of one issue (opened and labeled, say) handled at once by two processes: the
-  // first-written record counts and its writer goes on; the other stops here.
-  if (!recorded.won) return;
-  const teams = new Set<string>();
-  for (const rule of policy.auto_approve) {
-    if (
-      rule.on_call_team &&
-      (await port.teamMembers(rule.on_call_team)).some((m) => m.toLowerCase() === requester.toLowerCase())
-    ) {
-      teams.add(rule.on_call_team.toLowerCase());
-    }
-  }
-  // A retroactive record needs the policy's approvals after the fact: no auto-approval rule applies.
-  const rule = request.retroactive ? null : matchAutoApproveRule(policy, request, teams);
-  if (rule) {
-    const approved = await session.recordAndConfirm(
-      `auto_approved:${hash}`,
-      {
-        type: "auto_approved",
-        actor: deps.identity.login,
-        hash,
-        rule,
-        policy_digest: approvalPolicyDigest(policy, request.role),
-      },
-      `🤖 Auto-approved by the policy rule \`${escapeInline(rule, 60)}\` of \`${request.resource}\`.`,
-    );
-    // Another replica handling the same event recorded it first: it dispatches the grant, not this one.
-    if (approved.ok && !approved.won) return;
-  } else {
-    await deps.notifier.notify(policy.notify, {
-      event: "requested",
-      repository: `${port.owner}/${port.repo}`,
-      issue: issue.number,
-      url: issue.html_url,
-      summary: `${requester} requests ${request.role} on ${request.resource} (${request.severity})`,
-    });
-  }
   await session.publish();
   if (session.state.status === "approved") await dispatchGrant(session);
   // Escalate at half the approval timeout, time out at the end (reconcile reschedules the second step).
   else
     deps.scheduler?.schedule(port, issue.number, deps.now() + (policy.approvals.timeout_seconds * 1000) / 2);
-}
-
-/** A valid body refused for who asks (limits, requester rules): recorded as invalid under `field`, and said. */
-async function refuseIntake(
-  session: RequestSession,
-  requester: string,
-  field: "limits" | "requester" | "incident",
-  refusal: { code: string; message: string },
-  maxLength: number,
-  stillCurrent: RecordOptions["stillCurrent"],
-): Promise<void> {
-  const recorded = await session.record(
-    `invalid:${field === "limits" ? "limit" : field}:${session.chain.length}`,
-    { type: "invalid", actor: requester, errors: [{ field, message: refusal.message }] },
-    intakeRefused(refusal.code, refusal.message, maxLength),
-    { stillCurrent },
-  );
-  if (recorded.ok) await session.publish();
 }
 
 /**
@@ -239,12 +131,12 @@ async function refuseIntake(
  * that is still the issue's is recorded; an older one stops, and the newer delivery decides. A first
  * record needs no check: whatever comes later is appended after it.
  */
-function deliveredBodyIsCurrent(
+export function deliveredBodyIsCurrent(
   port: GitHubPort,
   delivered: IssueSummary,
 ): NonNullable<RecordOptions["stillCurrent"]> {
   return async (session) => {
-    if (session.state.status === "new") return null;
+    if (session.wholeState.status === "new") return null;
     const now = await port.getIssue(delivered.number);
     if (now.state === "open" && now.body === delivered.body) return null;
     return {
@@ -252,18 +144,6 @@ function deliveredBodyIsCurrent(
       message: `#${delivered.number} changed on GitHub after this delivery's body; the newer delivery is recorded instead.`,
     };
   };
-}
-
-/** The requester passes the policy's `requesters` (minimum permission, teams), read from GitHub now. */
-async function requesterAllowed(session: RequestSession, policy: Policy, requester: string, drill: boolean) {
-  const teams = policy.requesters.teams ?? [];
-  return checkRequester(
-    policy,
-    requester,
-    await session.port.permission(requester),
-    await teamsOfMember(session, requester, teams),
-    drill,
-  );
 }
 
 /**
@@ -276,7 +156,7 @@ async function refuseEditByOther(
   requester: string,
   hash: string | null,
 ): Promise<void> {
-  const recorded = session.state.hash;
+  const recorded = recordedCombinedHash(session.state);
   const text = editNotByRequester({ editor, requester, recordedHash: recorded ?? null });
   const done = await session.record(
     `edit_refused:${editor.toLowerCase()}:${hash ?? "invalid"}:${session.chain.length}`,
@@ -284,37 +164,4 @@ async function refuseEditByOther(
     text,
   );
   if (done.ok) await session.publish();
-}
-
-function errorsKey(errors: FieldError[]): string {
-  return Buffer.from(JSON.stringify(errors)).toString("base64url").slice(0, 40);
-}
-
-function lastInvalidKey(session: RequestSession): string | null {
-  const last = [...session.events].reverse().find((e) => e.type === "invalid");
-  return last && last.type === "invalid" ? errorsKey(last.errors) : null;
-}
-
-/**
- * How much the requester uses a resource now: requests for it opened in the last day (this one
- * included) and live grants. Found through the app's index and the requester's own issues, counted
- * from each request's ledger records: not from titles, labels or issue state, which triage can change.
- */
-async function usageOf(deps: BreakglassDeps, current: RequestSession, requester: string, resource: string) {
-  const dayAgo = deps.now() - DAY_MS;
-  let activeGrants = 0;
-  let requestsToday = 1;
-  for await (const s of otherRequestsOf(deps, current.port, requester, {
-    except: current.number,
-    since: dayAgo,
-    config: current.config,
-  })) {
-    if (s.state.request?.resource !== resource) continue;
-    if (LIVE.has(s.state.status)) activeGrants++;
-    // When it was requested is the app's record, not the issue's (an issue can be reused or transferred).
-    // A retroactive record is not a request for access: it neither counts nor is counted against the limit.
-    if (s.state.requested_at && Date.parse(s.state.requested_at) >= dayAgo && !s.state.request?.retroactive)
-      requestsToday++;
-  }
-  return { activeGrants, requestsToday };
 }

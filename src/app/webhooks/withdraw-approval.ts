@@ -12,7 +12,10 @@ export function withdrawApproval(
   byCatchUp: boolean,
 ) {
   return session.record(
-    `withdrawn:${approval.commentId}`,
+    // One comment may have approved several resources of one request: withdrawn from each part.
+    session.part === null
+      ? `withdrawn:${approval.commentId}`
+      : `withdrawn:${approval.commentId}:${session.part}`,
     {
       type: "approval_withdrawn",
       actor: approval.actor,

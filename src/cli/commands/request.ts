@@ -95,8 +95,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     );
     return 1;
   }
-  const r = result.value;
-  const request = {
+  const summary = (r: (typeof result.value)[number]) => ({
     resource: r.resource,
     role: r.role,
     duration_seconds: r.duration_seconds,
@@ -104,8 +103,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     justification: r.justification,
     incident: r.incident,
     drill: r.drill,
-  };
-  io.stdout(`${JSON.stringify({ ok: true, request })}\n`);
+  });
+  const request = summary(result.value[0]!);
+  // A request naming several resources: every one, the form's own first (request is that one).
+  const requests = result.value.length > 1 ? { requests: result.value.map(summary) } : {};
+  io.stdout(`${JSON.stringify({ ok: true, request, ...requests })}\n`);
   return 0;
 }
 

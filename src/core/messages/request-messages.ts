@@ -91,3 +91,23 @@ export const policiesBroken = (lines: readonly string[]): string =>
     "",
     ...lines.map((l) => `- ${escapeInline(l, 300)}`),
   ].join("\n");
+
+/** A request naming several resources: the requester's edit dropped one of them, which is withdrawn. */
+export const partRemovedByEdit = (resource: string): string =>
+  `✏️ \`${escapeInline(resource, 80)}\` is no longer in the request (an edit by the requester removed it): withdrawn.`;
+
+/** An edit of a request naming several resources after one of them was decided: nothing changes. */
+export const severalResourcesFrozen = (
+  decided: ReadonlyArray<{ resource: string; status: string }>,
+): string =>
+  [
+    `👎 **Refused (\`not_editable\`)**: this edit changes nothing, because ${decided
+      .map((d) => `\`${escapeInline(d.resource, 80)}\` is ${escapeInline(d.status, 20)}`)
+      .join(", ")}.`,
+    "",
+    "A request naming several resources can be edited only while every one of them is still being decided. Open a new request for anything else.",
+  ].join("\n");
+
+/** A request recorded for one resource cannot become one for several (its records name no parts). */
+export const oneResourceRequest = (resource: string): string =>
+  `👎 **Refused (\`not_several\`)**: this request was recorded for \`${escapeInline(resource, 80)}\` alone, so More resources cannot be added to it. Empty More resources here, and open a new request for the other resources.`;

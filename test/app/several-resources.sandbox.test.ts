@@ -1,0 +1,206 @@
+/**
+ * Several resources in one request, through the real app in the sandbox: each resource is approved
+ * by its own policy's owners, granted to its own run and revoked on its own, in one issue's trail and
+ * one post-event review; edits, other people's edits and bad lines are handled like a one-resource
+ * request's.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { requestFormBody } from "../../src/sandbox/request-body.ts";
+import type { CredentialProvider } from "../../src/providers/provider.ts";
+import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+
+const owner = "acme";
+const repo = "ops";
+let sb: Sandbox;
+const { openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
+
+/** github-admin's provider, standing in for GitHub's installation tokens (tested in test/providers): what it minted and revoked. */
+const minted: string[] = [];
+const revoked: string[] = [];
+const github: CredentialProvider = {
+  name: "github",
+  async mint(request) {
+    const id = `ghs_fake_${request.issue}_${minted.length}`;
+    minted.push(id);
+    return {
+      credentialId: id,
+      expiresAt: request.expiresAt,
+      secrets: { GITHUB_ADMIN_TOKEN: `${id}-secret` },
+      outputs: {},
+    };
+  },
+  async revoke(ref) {
+    revoked.push(ref.credentialId);
+  },
+  async verifyRevoked(ref) {
+    return { revoked: revoked.includes(ref.credentialId), evidence: "token deleted" };
+  },
+};
+
+before(async () => {
+  sb = await startSandbox({
+    // github-admin needs two approvals from @acme/platform: give it a second member.
+    teams: { ...SANDBOX_TEAMS, "acme/platform": ["erin", "ivan"] },
+    providers: { github },
+  });
+});
+after(() => sb.close());
+
+const TWO = {
+  resource: "model-rollback",
+  role: "rollback",
+  duration: "20m",
+  severity: "high",
+  more: ["github-admin admin 15m"],
+};
+
+async function statusComment(n: number): Promise<string> {
+  return (await appTexts(n)).find((t) => t.startsWith("<!-- breakglass:status")) ?? "";
+}
+const runsOf = (n: number) => sb.runs.filter((r) => r.issue === n);
+
+async function edit(who: string, n: number, body: string): Promise<void> {
+  await sb.as(who).rest.issues.update({ owner, repo, issue_number: n, body });
+  await sb.settle();
+}
+
+describe("one request, two resources, each decided by its own owners", () => {
+  let n: number;
+  before(async () => {
+    n = await openRequest("dave", TWO);
+  });
+
+  it("records one part per resource and shows both in the status comment", async () => {
+    const s = await stateOf(n);
+    assert.equal(s.status, "requested");
+    assert.deepEqual(Object.keys(s.parts ?? {}), ["model-rollback", "github-admin"]);
+    assert.equal(s.parts!["github-admin"]!.request?.duration_seconds, 15 * 60);
+    assert.equal(s.parts!["github-admin"]!.required_approvals, 2);
+    const status = await statusComment(n);
+    assert.match(status, /several resources/);
+    assert.match(status, /#### `model-rollback`/);
+    assert.match(status, /#### `github-admin`/);
+    assert.ok((await labelsOf(n)).includes("breakglass:requested"));
+  });
+
+  it("an owner of one resource approves that one only; it is granted to its own run and ends with it", async () => {
+    const id = await say("grace", n, "/approve");
+    assert.deepEqual(await reactions(id), ["eyes", "rocket"]);
+    const runs = runsOf(n);
+    assert.equal(runs.length, 1, "one run, for the approved resource");
+    const action = await runs[0]!.result;
+    assert.equal(action.exitCode, 0, `${action.stdout}\n${action.stderr}`);
+    assert.ok(action.env.BREAKGLASS_TOKEN, "model-rollback's credential went to its run");
+    assert.equal(action.env.GITHUB_ADMIN_TOKEN, undefined, "and nothing of github-admin's");
+    await sb.settle();
+    const s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.approvals.length, 1);
+    assert.equal(
+      s.parts!["model-rollback"]!.grant?.ended?.reason,
+      "job_ended",
+      "its job ended, so did its grant",
+    );
+    assert.equal(s.parts!["github-admin"]!.status, "requested", "grace owns no part of github-admin");
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 0);
+    assert.equal(s.status, "requested", "the request goes on while one resource waits");
+    assert.equal((await issueOf(n)).state, "open");
+    assert.equal(s.review_issue, null, "the review waits for every resource");
+  });
+
+  it("the second resource needs its own two owners, then gets its own run and credential", async () => {
+    await say("erin", n, "/approve");
+    assert.equal((await stateOf(n)).parts!["github-admin"]!.status, "requested", "1 of 2");
+    assert.equal(runsOf(n).length, 1);
+    await say("ivan", n, "/approve");
+    const runs = runsOf(n);
+    assert.equal(runs.length, 2);
+    const action = await runs[1]!.result;
+    assert.equal(action.exitCode, 0, `${action.stdout}\n${action.stderr}`);
+    assert.ok(action.env.GITHUB_ADMIN_TOKEN?.startsWith("ghs_fake_"));
+    await sb.settle();
+    const s = await stateOf(n);
+    const a = s.parts!["model-rollback"]!.grant!;
+    const b = s.parts!["github-admin"]!.grant!;
+    assert.equal(a.provider, "jwt");
+    assert.equal(b.provider, "github");
+    assert.deepEqual(minted, [b.credential_id]);
+    assert.deepEqual(revoked, minted, "revoked at its provider when its job ended");
+    assert.notEqual(a.run_id, b.run_id, "each resource went to its own run");
+  });
+
+  it("once every resource has ended, the issue closes with one review naming both", async () => {
+    const s = await stateOf(n);
+    assert.equal(s.status, "revoked");
+    assert.ok(s.closed);
+    assert.ok(s.review_issue);
+    const review = (await sb.as("dave").rest.issues.get({ owner, repo, issue_number: s.review_issue })).data;
+    assert.match(review.body ?? "", /`rollback` on `model-rollback`, `admin` on `github-admin`/);
+    assert.equal((await issueOf(n)).state, "closed");
+    const reviews = (
+      await sb.as("dave").rest.issues.listForRepo({ owner, repo, state: "all", per_page: 100 })
+    ).data.filter((i) => i.title.startsWith(`[breakglass audit] Review #${n} `));
+    assert.equal(reviews.length, 1, "one review for the request");
+  });
+});
+
+describe("edits of a request naming several resources", () => {
+  it("someone else's edit adding a resource is refused and records no part", async () => {
+    const n = await openRequest("dave", { ...TWO, more: ["github-admin admin 15m"] });
+    await edit(
+      "mallory",
+      n,
+      requestFormBody({ ...TWO, more: ["github-admin admin 15m", "aws-production read 30m"] }),
+    );
+    const s = await stateOf(n);
+    assert.deepEqual(Object.keys(s.parts!), ["model-rollback", "github-admin"]);
+    assert.ok((await appTexts(n)).some((t) => t.includes("edit_not_by_requester")));
+  });
+
+  it("the requester's edit that drops a resource withdraws it and keeps the other's approval", async () => {
+    const n = await openRequest("dave", {
+      ...TWO,
+      resource: "github-admin",
+      role: "admin",
+      duration: "15m",
+      more: ["model-rollback rollback 20m"],
+    });
+    await say("erin", n, "/approve");
+    await edit(
+      "dave",
+      n,
+      requestFormBody({ ...TWO, resource: "github-admin", role: "admin", duration: "15m", more: [] }),
+    );
+    const s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "cancelled");
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 1, "its content did not change");
+    assert.ok((await appTexts(n)).some((t) => t.includes("`model-rollback` is no longer in the request")));
+    await say("dave", n, "/cancel");
+    const ended = await stateOf(n);
+    assert.equal(ended.status, "cancelled");
+    assert.equal((await issueOf(n)).state, "closed");
+  });
+
+  it("a bad line of More resources is named by its line, and nothing is recorded as a request", async () => {
+    const n = await openRequest("dave", { ...TWO, more: ["github-admin superuser", "aws-production"] });
+    const s = await stateOf(n);
+    assert.equal(s.status, "invalid");
+    const fix = ((await appTexts(n)).find((t) => t.includes("cannot be considered yet")) ?? "")
+      .replace(/&#96;/g, "`")
+      .replace(/\\/g, "");
+    assert.match(fix, /Line 1 of More resources \(`github-admin`\)/);
+    assert.match(fix, /Line 2 of More resources reads "aws-production"/);
+    assert.ok(fix.indexOf("Line 1") < fix.indexOf("Line 2"), "in line order");
+  });
+
+  it("a request recorded for one resource cannot grow more: a new request is asked for", async () => {
+    const n = await openRequest("carol", { resource: "model-rollback", role: "rollback", duration: "20m" });
+    await edit("carol", n, requestFormBody({ ...TWO }));
+    const s = await stateOf(n);
+    assert.equal(s.status, "requested", "recorded as a request (carol is within her limits)");
+    assert.equal(s.parts, null);
+    assert.equal(s.request?.resource, "model-rollback");
+    assert.ok((await appTexts(n)).some((t) => t.includes("not_several")));
+  });
+});
