@@ -2301,7 +2301,7 @@ var require_timers = __commonJS({
     var fastTimers = [];
     var NOT_IN_LIST = -2;
     var TO_BE_CLEARED = -1;
-    var PENDING = 0;
+    var PENDING2 = 0;
     var ACTIVE = 1;
     function onTick() {
       fastNow += TICK_MS;
@@ -2309,7 +2309,7 @@ var require_timers = __commonJS({
       let len = fastTimers.length;
       while (idx < len) {
         const timer = fastTimers[idx];
-        if (timer._state === PENDING) {
+        if (timer._state === PENDING2) {
           timer._idleStart = fastNow - TICK_MS;
           timer._state = ACTIVE;
         } else if (timer._state === ACTIVE && fastNow >= timer._idleStart + timer._idleTimeout) {
@@ -2414,7 +2414,7 @@ var require_timers = __commonJS({
         if (!fastNowTimeout || fastTimers.length === 1) {
           refreshTimeout();
         }
-        this._state = PENDING;
+        this._state = PENDING2;
       }
       /**
        * The `clear` method cancels the timer, preventing it from executing.
@@ -36182,6 +36182,7 @@ var STATUSES = [
   "timed_out",
   "recorded"
 ];
+var PENDING = /* @__PURE__ */ new Set(["new", "invalid", "requested", "approved"]);
 var GRANT_ENDED = /* @__PURE__ */ new Set(["expired", "revoked"]);
 var ENDED_WITHOUT_GRANT = /* @__PURE__ */ new Set(["denied", "cancelled", "timed_out"]);
 var RECORDED_AFTER_THE_FACT = /* @__PURE__ */ new Set(["recorded"]);
@@ -36190,6 +36191,8 @@ var ENDED = /* @__PURE__ */ new Set([
   ...ENDED_WITHOUT_GRANT,
   ...RECORDED_AFTER_THE_FACT
 ]);
+var EDITABLE = PENDING;
+var EDITABLE_PARTS = /* @__PURE__ */ new Set([...EDITABLE, "cancelled"]);
 
 // src/core/labels.ts
 var REQUEST_LABEL = "breakglass";
