@@ -65,11 +65,13 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
   const issues = listed.filter((i) => until === null || Date.parse(i.created_at) < until);
   let done = 0;
   options.onProgress?.(0, issues.length);
-  const read = await mapLimited(issues, options.concurrency ?? 4, async (issue) => {
-    const result = await readOne(port, issue, { appLogin, jwks: options.jwks, now });
-    options.onProgress?.(++done, issues.length);
-    return result;
-  });
+  const read = (
+    await mapLimited(issues, options.concurrency ?? 4, async (issue) => {
+      const result = await readOne(port, issue, { appLogin, jwks: options.jwks, now });
+      options.onProgress?.(++done, issues.length);
+      return result;
+    })
+  ).flatMap(({ rows, records }) => rows.map((row) => ({ row, records })));
   const kept = read.filter(({ row }) => {
     const at = Date.parse(row.requested_at ?? "");
     if (since !== null && !(at >= since)) return false;
@@ -99,7 +101,10 @@ export async function collectAudit(port: GitHubPort, options: CollectOptions = {
     },
     verified: options.jwks !== undefined,
     rows: flagRepeatBreakGlass(kept.map((k) => k.row)),
-    records: kept.flatMap((k) => k.records.map((jws) => ({ repo: repository, issue: k.row.issue, jws }))),
+    // An issue naming several resources has a row per resource and one chain: its records once.
+    records: kept
+      .filter((k, i) => kept.findIndex((o) => o.row.issue === k.row.issue) === i)
+      .flatMap((k) => k.records.map((jws) => ({ repo: repository, issue: k.row.issue, jws }))),
     ...(accessReviews ? { access_reviews: accessReviews } : {}),
   };
 }
@@ -108,7 +113,7 @@ async function readOne(
   port: GitHubPort,
   issue: IssueSummary,
   options: { appLogin: string; jwks: JSONWebKeySet | undefined; now: number },
-): Promise<{ row: AuditRow; records: string[] }> {
+): Promise<{ rows: AuditRow[]; records: string[] }> {
   let reading: Awaited<ReturnType<typeof readRequest>>;
   try {
     reading = await readRequest(port, issue.number, options);
@@ -117,22 +122,36 @@ async function readOne(
       cause: error,
     });
   }
-  const checklistIssue = reading.state.review_issue;
+  const whole = reading.state;
+  const checklistIssue = whole.review_issue;
   const checklist =
-    typeof checklistIssue === "number"
-      ? await readChecklist(port, checklistIssue, reading.state.review)
-      : null;
-  const row = buildAuditRow({
-    repository: `${port.owner}/${port.repo}`,
-    issue: { number: issue.number, html_url: issue.html_url },
-    state: { ...reading.state, requested_at: reading.state.requested_at ?? issue.created_at },
-    events: reading.events,
-    chain: reading.chain,
-    checklist,
-    uses: reading.state.grant ? await port.ledger.uses(issue.number) : [],
-    now: options.now,
+    typeof checklistIssue === "number" ? await readChecklist(port, checklistIssue, whole.review) : null;
+  const uses = whole.grant || whole.parts ? await port.ledger.uses(issue.number) : [];
+  // A request naming several resources: one row per resource, each from its own part, sharing the
+  // issue's review; a request for one resource is its own part.
+  const parts =
+    whole.parts === null
+      ? [{ state: whole, events: reading.events }]
+      : Object.entries(whole.parts).map(([part, state]) => ({
+          state: { ...state, review_issue: whole.review_issue, review: whole.review },
+          events: reading.events.filter((e) => e.part === part),
+        }));
+  const rows = parts.map(({ state, events }) => {
+    const row = buildAuditRow({
+      repository: `${port.owner}/${port.repo}`,
+      issue: { number: issue.number, html_url: issue.html_url },
+      state: { ...state, requested_at: state.requested_at ?? issue.created_at },
+      events,
+      chain: reading.chain,
+      checklist,
+      uses: state.grant
+        ? uses.filter((u) => whole.parts === null || u.credential_id === state.grant!.credential_id)
+        : [],
+      now: options.now,
+    });
+    return { ...row, flags: requestFlags(row, events) };
   });
-  return { row: { ...row, flags: requestFlags(row, reading.events) }, records: reading.records };
+  return { rows, records: reading.records };
 }
 
 /** Runs `fn` over the items, at most `limit` at a time, keeping their order. */

@@ -10,6 +10,7 @@ import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import type { CredentialProvider } from "../../src/providers/provider.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { auditExport } from "../support/audit-export.ts";
 
 const owner = "acme";
 const repo = "ops";
@@ -142,6 +143,28 @@ describe("one request, two resources, each decided by its own owners", () => {
       await sb.as("dave").rest.issues.listForRepo({ owner, repo, state: "all", per_page: 100 })
     ).data.filter((i) => i.title.startsWith(`[breakglass audit] Review #${n} `));
     assert.equal(reviews.length, 1, "one review for the request");
+  });
+
+  it("`breakglass audit export` gives one verified row per resource, each with its own approvals and grant", async () => {
+    const out = JSON.parse(await auditExport(sb, `${owner}/${repo}`, "--format", "json")) as Array<
+      Record<string, unknown>
+    >;
+    const rows = out.filter((r) => r.issue === n);
+    assert.deepEqual(
+      rows.map((r) => [r.resource, r.role, r.status, r.provider, r.chain_status]),
+      [
+        ["model-rollback", "rollback", "revoked", "jwt", "verified"],
+        ["github-admin", "admin", "revoked", "github", "verified"],
+      ],
+    );
+    assert.deepEqual(
+      rows.map((r) => (r.approvals as Array<{ login: string }>).map((a) => a.login)),
+      [["grace"], ["erin", "ivan"]],
+    );
+    assert.ok(
+      rows.every((r) => typeof r.checklist_issue === "number"),
+      "both rows name the one review",
+    );
   });
 });
 

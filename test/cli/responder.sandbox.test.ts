@@ -99,7 +99,7 @@ describe("responder CLI round trip", () => {
     assert.equal(issue.title, `[breakglass] ${RESOURCE} override`);
     assert.match(
       issue.body ?? "",
-      /^### Resource\n\nmodel-guardrail-override\n\n### Role\n\noverride\n\n### Duration\n\n30m\n\n### Severity\n\ncritical\n\n### Justification\n\nGuardrail blocks .*\n\n### Incident\n\n_No response_\n\n### Drill\n\n- \[ \] This is a drill\n\n### Retroactive record\n\n- \[ \] This records access already taken outside Breakglass\n\n### Started \(retroactive only\)\n\n_No response_\n\n### Ended \(retroactive only\)\n\n_No response_\n$/,
+      /^### Resource\n\nmodel-guardrail-override\n\n### Role\n\noverride\n\n### Duration\n\n30m\n\n### More resources\n\n_No response_\n\n### Severity\n\ncritical\n\n### Justification\n\nGuardrail blocks .*\n\n### Incident\n\n_No response_\n\n### Drill\n\n- \[ \] This is a drill\n\n### Retroactive record\n\n- \[ \] This records access already taken outside Breakglass\n\n### Started \(retroactive only\)\n\n_No response_\n\n### Ended \(retroactive only\)\n\n_No response_\n$/,
     );
     assert.equal((await h.stateOf(n)).status, "requested", "the app read it as a valid request");
 
