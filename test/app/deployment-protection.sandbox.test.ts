@@ -20,11 +20,21 @@ import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 let sb: Sandbox;
 const { openRequest, say } = sandboxHelpers(() => sb);
 const ENV = "breakglass-model-rollback";
+const CANARY_ENV = "breakglass-model-canary";
 
 before(async () => {
   // The model-rollback policy, with a GitHub environment for its grant job.
   const policy = `${readFileSync("policies/model-rollback.yml", "utf8")}\nenvironment: ${ENV}\n`;
-  sb = await startSandbox({ runWorkflows: false, files: { "policies/model-rollback.yml": policy } });
+  // A second resource of the same owners, in its own environment, for requests naming both.
+  const canary =
+    `${readFileSync("policies/model-rollback.yml", "utf8")}\nenvironment: ${CANARY_ENV}\n`.replace(
+      /^description: .*$/m,
+      "description: Canary traffic shift of a production model",
+    );
+  sb = await startSandbox({
+    runWorkflows: false,
+    files: { "policies/model-rollback.yml": policy, "policies/model-canary.yml": canary },
+  });
 });
 after(async () => sb.close());
 
@@ -33,9 +43,12 @@ function runsOf(workflow: string, issue?: number): WorkflowRun[] {
     (r) => r.path.endsWith(workflow) && (issue === undefined || r.inputs.issue === String(issue)),
   );
 }
-async function gate(run: WorkflowRun): Promise<{ state: string | null; comment: string | null; by: string }> {
+async function gate(
+  run: WorkflowRun,
+  environment = ENV,
+): Promise<{ state: string | null; comment: string | null; by: string }> {
   const before = run.protectionReviews.length;
-  sb.emulator.requestDeploymentProtection(run.id, ENV);
+  sb.emulator.requestDeploymentProtection(run.id, environment);
   await sb.settle();
   assert.equal(run.protectionReviews.length, before + 1, "the app answered the protection rule exactly once");
   return run.protectionReviews.at(-1)!;
@@ -166,5 +179,38 @@ describe("deployment protection rule", () => {
     await sb.settle();
     assert.deepEqual(run.protectionReviews, []);
     assert.equal(run.status, "waiting");
+  });
+
+  it("judges each resource's run of a request naming several by that resource's records and environment", async () => {
+    const n = await openRequest("rita", {
+      resource: "model-rollback",
+      role: "rollback",
+      duration: "30m",
+      more: ["model-canary rollback 20m"],
+    });
+    await say("grace", n, "/approve");
+    const rollback = runsOf("breakglass-grant.yml", n).find((r) => r.inputs.resource === "model-rollback");
+    const canary = runsOf("breakglass-grant.yml", n).find((r) => r.inputs.resource === "model-canary");
+    assert.ok(rollback && canary, "one run dispatched per resource");
+    const first = await gate(rollback);
+    assert.equal(first.state, "approved", first.comment ?? "");
+    assert.match(first.comment ?? "", new RegExp(`#${n} \\(model-rollback\\) is approved`));
+    const second = await gate(canary, CANARY_ENV);
+    assert.equal(second.state, "approved", second.comment ?? "");
+    assert.match(second.comment ?? "", new RegExp(`#${n} \\(model-canary\\) is approved`));
+  });
+
+  it("rejects one resource's run asking for the other resource's environment", async () => {
+    const n = await openRequest("tina", {
+      resource: "model-rollback",
+      role: "rollback",
+      duration: "30m",
+      more: ["model-canary rollback 20m"],
+    });
+    await say("grace", n, "/approve");
+    const canary = runsOf("breakglass-grant.yml", n).find((r) => r.inputs.resource === "model-canary")!;
+    const review = await gate(canary, ENV);
+    assert.equal(review.state, "rejected");
+    assert.match(review.comment ?? "", /"breakglass-model-canary" environment.*wrong_environment/);
   });
 });

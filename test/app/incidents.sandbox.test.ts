@@ -24,10 +24,21 @@ const guardrail = `${readFileSync("policies/model-guardrail-override.yml", "utf8
     "max_active_grants_per_user: 10",
   )}\nincident:\n  require_open_issue: true\n  revoke_on_close: true\n`;
 
+/** The same override for a staging gateway, without incident settings: closing an incident leaves its grants alone. */
+const staging = readFileSync("policies/model-guardrail-override.yml", "utf8")
+  .replace(/^description: .*$/m, "description: Override of a staging model guardrail")
+  .replace(/^[ \t]*step_up:.*\n/m, "")
+  .replace("max_active_grants_per_user: 1", "max_active_grants_per_user: 10");
+
 let sb: Sandbox;
 const { openRequest, say, appTexts, stateOf, issueOf } = sandboxHelpers(() => sb);
 before(async () => {
-  sb = await startSandbox({ files: { "policies/model-guardrail-override.yml": guardrail } });
+  sb = await startSandbox({
+    files: {
+      "policies/model-guardrail-override.yml": guardrail,
+      "policies/model-guardrail-staging.yml": staging,
+    },
+  });
   withoutStepUp(sb); // this suite is about incidents, not step-up
 });
 after(() => sb.close());
@@ -135,6 +146,36 @@ it("revoke_on_close: closing the incident revokes the live grants tied to it (ev
     [row.incident_issue_state, row.ended_reason, row.ended_by],
     ["open", "incident_closed", "sam"],
   );
+});
+
+it("revoke_on_close on a request naming several resources: only the resources whose policy says so are revoked; the request goes on with the others", async () => {
+  const incident = await openIncident("Guardrail outage, two gateways");
+  const n = await openRequest("uma", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "1h",
+    severity: "critical",
+    incident: `#${incident}`,
+    more: ["model-guardrail-staging override 30m"],
+  });
+  await say("grace", n, "/approve");
+  let s = await stateOf(n);
+  assert.equal(s.parts?.["model-guardrail-override"]?.status, "active");
+  assert.equal(s.parts?.["model-guardrail-staging"]?.status, "active");
+  await setState("sam", incident, "closed");
+  s = await stateOf(n);
+  const closedPart = s.parts!["model-guardrail-override"]!;
+  assert.equal(closedPart.status, "revoked");
+  assert.deepEqual(
+    [closedPart.grant?.ended?.reason, closedPart.grant?.ended?.by],
+    ["incident_closed", "sam"],
+  );
+  assert.equal(s.parts!["model-guardrail-staging"]!.status, "active", "its policy does not revoke on close");
+  assert.equal(s.status, "active");
+  assert.equal((await issueOf(n)).state, "open", "the request stays open while a resource is live");
+  await say("grace", n, "/revoke");
+  assert.equal((await stateOf(n)).status, "revoked");
+  assert.equal((await issueOf(n)).state, "closed");
 });
 
 it("without those policy settings, other links and unreadable issues are recorded as given", async () => {

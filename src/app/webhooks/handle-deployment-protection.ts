@@ -4,6 +4,7 @@ import type { GitHubPort, RepositoryIdentity, WorkflowRunSummary } from "../../g
 import { loadRepoConfig } from "../infra/repo-config.ts";
 import { RequestSession } from "../infra/request-session.ts";
 import { requestNamedIn, trustedRunRefusal } from "../grant/trusted-run.ts";
+import { partForRun } from "../grant/part-for-run.ts";
 
 /** The fields of GitHub's `deployment_protection_rule.requested` payload this handler reads. */
 export interface DeploymentProtectionPayload {
@@ -94,7 +95,11 @@ export async function handleDeploymentProtection(
       "rejected",
       "The run does not name a break-glass request (#issue) in its title; keep the grant workflow's run-name.",
     );
-  const session = await RequestSession.open(deps, port, named);
+  const opened = await RequestSession.open(deps, port, named);
+  // A request naming several resources: the run is judged for the resource it is for (as at the exchange).
+  const target = partForRun(opened, runId);
+  if (!target.ok) return review("rejected", `${target.message} (${target.code})`);
+  const session = target.part;
   const { state } = session;
   if (state.request?.drill)
     return review("rejected", `Request #${session.number} is a drill: only the drill workflow collects it.`);
@@ -116,5 +121,6 @@ export async function handleDeploymentProtection(
     const decided = await trustedRunRefusal(session, repository, run, Number(runId));
     if ("code" in decided) return review("rejected", `${decided.message} (${decided.code})`);
   }
-  return review("approved", `Request #${session.number} is approved and this is its grant run.`);
+  const what = session.part === null ? "" : ` (${session.part})`;
+  return review("approved", `Request #${session.number}${what} is approved and this is its grant run.`);
 }

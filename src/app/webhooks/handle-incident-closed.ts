@@ -13,7 +13,7 @@ import { revokeGrant } from "../grant/revoke-grant.ts";
 /**
  * `issues.closed` of any issue: if requests name it as their incident (found through the ledger's
  * incident links, never labels), each live grant whose policy says `incident.revoke_on_close` is
- * revoked. Each request is checked against its own records first: a link alone decides nothing.
+ * revoked (each resource of a request naming several on its own policy). Each request is checked against its own records first: a link alone decides nothing.
  * Reopening the incident brings nothing back.
  */
 export async function handleIncidentClosed(
@@ -35,16 +35,19 @@ export async function handleIncidentClosed(
     if (!requestPort) continue;
     await lock(`${requestPort.owner}/${requestPort.repo}#${link.issue}`, async () => {
       const session = await RequestSession.open(deps, requestPort, link.issue);
-      const named = incidentIssueRef(session.state.request?.incident ?? null, requestPort);
-      if (!named || !sameIssue(named, incident)) return;
-      if (!session.policy()?.incident.revoke_on_close) return;
-      const result = await revokeGrant(
-        session,
-        "incident_closed",
-        closedBy,
-        `The incident ${formatIssueRef(incident)} was closed (${issue.html_url}); the policy revokes the grants tied to it.`,
-      );
-      if (result === "revoked") revoked++;
+      // A request naming several resources: each resource is checked against its own policy and revoked on its own.
+      for (const view of session.parts()) {
+        const named = incidentIssueRef(view.state.request?.incident ?? null, requestPort);
+        if (!named || !sameIssue(named, incident)) continue;
+        if (!view.policy()?.incident.revoke_on_close) continue;
+        const result = await revokeGrant(
+          view,
+          "incident_closed",
+          closedBy,
+          `The incident ${formatIssueRef(incident)} was closed (${issue.html_url}); the policy revokes the grants tied to it.`,
+        );
+        if (result === "revoked") revoked++;
+      }
     });
   }
   return revoked;
