@@ -3,6 +3,8 @@
  * a restarted app, or a second replica, reads the grant's records. Real app, real HTTP route.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { decodeJwt } from "jose";
 import { after, before, it } from "node:test";
 import { introspectFromRecords } from "../../src/app/grant/introspect-from-records.ts";
 import { introspect, memoryRevocationStore } from "../../src/providers/jwt.ts";
@@ -11,8 +13,18 @@ import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 let sb: Sandbox;
 const { approve, openRequest, say, stateOf } = sandboxHelpers(() => sb);
+/** A guardrail override without step-up, for a second and third resource of one request. */
+const copy = (what: string) =>
+  readFileSync("policies/model-guardrail-override.yml", "utf8")
+    .replace(/^description: .*$/m, `description: Override of the ${what} model guardrail`)
+    .replace(/^[ \t]*step_up:.*\n/m, "");
 before(async () => {
-  sb = await startSandbox();
+  sb = await startSandbox({
+    files: {
+      "policies/model-guardrail-staging.yml": copy("staging"),
+      "policies/model-guardrail-canary.yml": copy("canary"),
+    },
+  });
 });
 after(() => sb.close());
 
@@ -76,4 +88,45 @@ it("revoking one grant leaves another live token active on a fresh replica, and 
   // b's token is still live; a's token is revoked even though b's grant (a different credential) is active.
   assert.equal((await freshReplica().withRecords(b.token)).active, true);
   assert.equal((await freshReplica().withRecords(a.token)).active, false);
+});
+
+it("on a request naming several resources, each token is judged by its own resource's grant", async () => {
+  const n = await openRequest("uma", {
+    resource: "model-guardrail-staging",
+    role: "override",
+    duration: "10m",
+    severity: "critical",
+    more: ["model-guardrail-canary override 30m"],
+  });
+  await say("grace", n, "/approve");
+  const granted = await stateOf(n);
+  const tokens: Record<string, string> = {};
+  for (const run of sb.runs.filter((r) => r.issue === n)) {
+    const action = await run.result;
+    assert.equal(action.exitCode, 0, action.stderr);
+    const token = action.env.BREAKGLASS_TOKEN ?? "";
+    const part = Object.entries(granted.parts ?? {}).find(
+      ([, p]) => p.grant?.credential_id === decodeJwt(token).jti,
+    );
+    assert.ok(part, "each run's token is the credential of one resource's grant");
+    tokens[part[0]] = token;
+  }
+  const staging = tokens["model-guardrail-staging"]!;
+  const canary = tokens["model-guardrail-canary"]!;
+  assert.ok(staging && canary && staging !== canary, "one token per resource");
+  assert.equal((await freshReplica().withRecords(staging)).active, true);
+  assert.equal((await freshReplica().withRecords(canary)).active, true);
+  // The staging grant expires on time (and is revoked), though the canary's, granted later for longer, goes on.
+  await sb.advance(11 * 60_000);
+  const s = await stateOf(n);
+  assert.equal(s.parts!["model-guardrail-staging"]!.status, "expired");
+  assert.equal(s.parts!["model-guardrail-canary"]!.status, "active");
+  assert.equal((await freshReplica().withRecords(staging)).active, false);
+  assert.equal((await freshReplica().withRecords(canary)).active, true);
+  // Each introspection is a use of that resource's credential, recorded with it.
+  const uses = await sb.app.portFor("acme", "ops").then((p) => p!.ledger.uses(n));
+  const jti = (t: string) => decodeJwt(t).jti;
+  assert.equal(uses.filter((u) => u.credential_id === jti(canary) && u.kind === "introspection").length, 2);
+  assert.equal(uses.filter((u) => u.credential_id === jti(staging) && u.kind === "introspection").length, 2);
+  await say("grace", n, "/revoke done");
 });

@@ -36,7 +36,9 @@ export function introspectFromRecords(
       return { active: false, reason: "token names no request" };
     const port = await portFor(owner, repo);
     if (!port) return { active: false, reason: "the app is not installed on the token's repository" };
-    const session = await RequestSession.open(deps, port, claims.bg_issue);
+    const opened = await RequestSession.open(deps, port, claims.bg_issue);
+    // A request naming several resources: the token is the credential of one of them, judged by that one's records.
+    const session = opened.parts().find((p) => p.state.grant?.credential_id === claims.jti) ?? opened;
     const { state } = session;
     const live =
       answer.active &&

@@ -1,7 +1,7 @@
 import type { GitHubPort } from "../../github/github-port.ts";
 
 /**
- * In-process timers for expiry and revocation retries. Only an optimisation for timeliness: every
+ * In-process timers for expiry and revocation retries, one per issue at the earliest time due. Only an optimisation for timeliness: every
  * timer is rebuilt from the records by reconcile at start-up, and the scheduled sweep catches
  * whatever a stopped process missed.
  */
@@ -31,6 +31,10 @@ export function createExpiryScheduler(options: {
   function set(port: GitHubPort, issue: number, at: number) {
     const k = key(port, issue);
     const old = entries.get(k);
+    // One timer per issue, at the earliest time anything on it is due: a request naming several
+    // resources has a grant (or a timeout) per resource, and a later one must not push back an
+    // earlier one. Waking early costs one reconcile of the issue, which schedules what is due next.
+    if (old && old.at <= at) return;
     if (old?.timer) clearTimeout(old.timer);
     const entry: { port: GitHubPort; issue: number; at: number; timer?: ReturnType<typeof setTimeout> } = {
       port,

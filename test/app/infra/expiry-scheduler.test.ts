@@ -29,7 +29,7 @@ test("with a fake clock, due() hands out exactly the timers whose time has come,
   );
 });
 
-test("rescheduling an issue replaces its timer (an extension moves only that grant)", () => {
+test("an issue's timer is at the earliest time due: a later schedule (another resource's grant, an extension) never pushes back an earlier one", () => {
   let now = 0;
   const s = createExpiryScheduler({
     now: () => now,
@@ -38,9 +38,18 @@ test("rescheduling an issue replaces its timer (an extension moves only that gra
     fire: async () => undefined,
   });
   s.schedule(port, 1, 1_000);
-  s.schedule(port, 2, 1_000);
-  s.schedule(port, 1, 4_000);
+  s.schedule(port, 2, 3_000);
+  s.schedule(port, 1, 4_000); // a second resource of #1, granted for longer
+  s.schedule(port, 2, 2_000); // an earlier time wins
   now = 1_000;
+  assert.deepEqual(
+    s.due(now).map((d) => d.issue),
+    [1],
+    "#1's first grant is not pushed back to 4 000",
+  );
+  // The reconcile the timer ran schedules what is due next on #1.
+  s.schedule(port, 1, 4_000);
+  now = 2_000;
   assert.deepEqual(
     s.due(now).map((d) => d.issue),
     [2],
@@ -50,6 +59,7 @@ test("rescheduling an issue replaces its timer (an extension moves only that gra
     s.due(now).map((d) => d.issue),
     [1],
   );
+  assert.deepEqual(s.due(10_000), []);
 });
 
 test("retries back off exponentially and are capped at 15 minutes", () => {
