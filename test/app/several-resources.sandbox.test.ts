@@ -11,6 +11,7 @@ import type { CredentialProvider } from "../../src/providers/provider.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 import { auditExport } from "../support/audit-export.ts";
+import { collectDashboard } from "../../src/app/http/dashboard/collect-dashboard.ts";
 
 const owner = "acme";
 const repo = "ops";
@@ -108,6 +109,21 @@ describe("one request, two resources, each decided by its own owners", () => {
     assert.equal(s.status, "requested", "the request goes on while one resource waits");
     assert.equal((await issueOf(n)).state, "open");
     assert.equal(s.review_issue, null, "the review waits for every resource");
+  });
+
+  it("the dashboard shows a row per resource: the ended one with its approval, the waiting one with its own approvers", async () => {
+    const board = await collectDashboard(sb.app.deps, [(await sb.app.portFor(owner, repo))!]);
+    const pending = board.pending.filter((r) => r.issue === n);
+    const recent = board.recent.filter((r) => r.issue === n);
+    assert.deepEqual(
+      pending.map((r) => [r.resource, r.status, r.approvers.sort(), r.approvals]),
+      [["github-admin", "requested", ["@acme/platform"], []]],
+    );
+    assert.deepEqual(
+      recent.map((r) => [r.resource, r.status, r.approvals]),
+      [["model-rollback", "revoked", ["grace"]]],
+    );
+    assert.ok(recent[0]!.uses >= 0 && recent[0]!.ended_at, "the ended resource has its own end");
   });
 
   it("the second resource needs its own two owners, then gets its own run and credential", async () => {

@@ -50,6 +50,32 @@ async function useCounts(session: RequestSession): Promise<{ uses: number; last_
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
+/** One resource's row: the request's, or one part's of a request naming several. */
+async function dashboardRow(port: GitHubPort, view: RequestSession): Promise<DashboardRow> {
+  const { issue, state } = view;
+  const policy = view.policy();
+  return {
+    repository: `${port.owner}/${port.repo}`,
+    issue: issue.number,
+    url: issue.html_url,
+    status: state.status,
+    requester: state.requester,
+    resource: state.request?.resource ?? null,
+    role: state.request?.role ?? null,
+    severity: state.request?.severity ?? null,
+    drill: state.request?.drill ?? false,
+    retroactive: state.request?.retroactive !== undefined,
+    break_glass: state.break_glass !== null,
+    requested_at: state.requested_at,
+    expires_at: state.grant?.expires_at ?? null,
+    ended_at: state.ended_at,
+    approvers: policy ? view.owners(policy) : [],
+    approvals: state.approvals.map((a) => a.actor),
+    revocation_error: state.grant?.last_revocation_error ?? null,
+    ...(await useCounts(view)),
+  };
+}
+
 /** What a security lead needs at a glance, read from the records of each repository's request issues. */
 export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]): Promise<DashboardData> {
   const now = deps.now();
@@ -83,36 +109,21 @@ export async function collectDashboard(deps: BreakglassDeps, ports: GitHubPort[]
     for (const [n, summary] of [...found].sort(([a], [b]) => a - b)) {
       if ((await port.ledger.read(n)).entries.length === 0) continue;
       const session = await RequestSession.open(deps, port, n, summary);
-      const issue = session.issue;
-      const { state } = session;
-      const policy = session.policy();
-      const row: DashboardRow = {
-        repository: `${port.owner}/${port.repo}`,
-        issue: issue.number,
-        url: issue.html_url,
-        status: state.status,
-        requester: state.requester,
-        resource: state.request?.resource ?? null,
-        role: state.request?.role ?? null,
-        severity: state.request?.severity ?? null,
-        drill: state.request?.drill ?? false,
-        retroactive: state.request?.retroactive !== undefined,
-        break_glass: state.break_glass !== null,
-        requested_at: state.requested_at,
-        expires_at: state.grant?.expires_at ?? null,
-        ended_at: state.ended_at,
-        approvers: policy ? session.owners(policy) : [],
-        approvals: state.approvals.map((a) => a.actor),
-        revocation_error: state.grant?.last_revocation_error ?? null,
-        ...(await useCounts(session)),
-      };
-      if (row.drill && (!data.last_drill || (row.requested_at ?? "") > (data.last_drill.requested_at ?? "")))
-        data.last_drill = row;
-      if (state.status === "revoke_failed") data.failed.push(row);
-      else if (LIVE.has(state.status)) data.active.push(row);
-      else if (state.status === "requested" || state.status === "approved" || state.status === "invalid")
-        data.pending.push(row);
-      else data.recent.push(row);
+      // One row per resource: a request naming several has a status, grant and approvals for each.
+      for (const view of session.parts()) {
+        const row = await dashboardRow(port, view);
+        if (
+          row.drill &&
+          (!data.last_drill || (row.requested_at ?? "") > (data.last_drill.requested_at ?? ""))
+        )
+          data.last_drill = row;
+        const { status } = view.state;
+        if (status === "revoke_failed") data.failed.push(row);
+        else if (LIVE.has(status)) data.active.push(row);
+        else if (status === "requested" || status === "approved" || status === "invalid")
+          data.pending.push(row);
+        else data.recent.push(row);
+      }
     }
   }
   data.access_reviews!.sort(
