@@ -79,6 +79,8 @@ const COLUMNS: Array<[string, (r: MetricsRow) => Cell]> = [
   ["revoke_failed", (r) => list(r.revoke_failed)],
   ["drills", (r) => r.drills.total],
   ["drills_failed", (r) => r.drills.failed],
+  // Figures recorded before requests could name several resources have no count of their own: one each.
+  ["resources", (r) => r.resources ?? r.requests],
 ];
 
 /** `--metrics`: the recorded figures alone, in the format asked for. */

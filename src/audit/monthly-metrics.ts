@@ -14,7 +14,10 @@ const DAY_MS = 86_400_000;
 export interface MonthlyMetrics {
   /** `YYYY-MM`, in UTC. */
   month: string;
+  /** Request issues (a request naming several resources is one). */
   requests: number;
+  /** Resources requested: one per request, or each resource of a request naming several. */
+  resources?: number;
   /** Drills are counted apart: they are rehearsals, not emergencies. */
   drills: { total: number; passed: number; failed: number };
   granted: number;
@@ -23,7 +26,7 @@ export interface MonthlyMetrics {
   break_glass_share: number | null;
   median_time_to_approve_seconds: number | null;
   median_time_to_revoke_seconds: number | null;
-  /** Real grants whose request named no incident. */
+  /** Real grants whose request named no incident (issue numbers, each once). */
   granted_without_incident: number[];
   /** Reviews still open more than REVIEW_DUE_DAYS after the grant ended, or missing. */
   overdue_reviews: number[];
@@ -69,9 +72,12 @@ export function monthlyMetrics(rows: readonly AuditRow[], month: string, nowMs: 
     if (r.checklist_status === "missing") return true;
     return r.checklist_status === "open" && nowMs - Date.parse(r.ended_at) > REVIEW_DUE_DAYS * DAY_MS;
   });
+  // The audit export has a row per resource; a request naming several is one request, and one issue in each list.
+  const once = (list: readonly AuditRow[]) => [...new Set(list.map((r) => r.issue))];
   return {
     month,
-    requests: real.length,
+    requests: once(real).length,
+    resources: real.length,
     drills: {
       total: drills.length,
       passed: drills.filter((r) => r.drill_result === "passed").length,
@@ -82,9 +88,9 @@ export function monthlyMetrics(rows: readonly AuditRow[], month: string, nowMs: 
     break_glass_share: granted.length ? breakGlass / granted.length : null,
     median_time_to_approve_seconds: totals.median_time_to_approve_seconds,
     median_time_to_revoke_seconds: totals.median_time_to_revoke_seconds,
-    granted_without_incident: granted.filter((r) => !r.incident).map((r) => r.issue),
-    overdue_reviews: overdue.map((r) => r.issue),
-    revoke_failed: real.filter((r) => r.status === "revoke_failed").map((r) => r.issue),
+    granted_without_incident: once(granted.filter((r) => !r.incident)),
+    overdue_reviews: once(overdue),
+    revoke_failed: once(real.filter((r) => r.status === "revoke_failed")),
     denied: totals.by_status.denied ?? 0,
     timed_out: totals.by_status.timed_out ?? 0,
   };
@@ -106,8 +112,13 @@ export function renderMetricsIssue(
 ): { title: string; body: string } {
   const share = metrics.break_glass_share === null ? "—" : `${Math.round(metrics.break_glass_share * 100)} %`;
   const rows: Array<[string, string]> = [
-    ["Requests (drills apart)", String(metrics.requests)],
-    ["Granted", String(metrics.granted)],
+    [
+      "Requests (drills apart)",
+      metrics.resources !== undefined && metrics.resources !== metrics.requests
+        ? `${metrics.requests} (${metrics.resources} resources)`
+        : String(metrics.requests),
+    ],
+    ["Granted (one per resource)", String(metrics.granted)],
     ["Break-glass (self-approved) share of grants", `${metrics.break_glass} (${share})`],
     ["Median time to approve", duration(metrics.median_time_to_approve_seconds)],
     ["Median time to revoke (from the end of the grant)", duration(metrics.median_time_to_revoke_seconds)],

@@ -147,7 +147,7 @@ it("A254: figures forged while the app is down are not what the export gives, an
     owner,
     repo,
     issue_number: issue!.number,
-    body: posted.replace(/\| Granted \| \d+ \|/, "| Granted | 0 |"),
+    body: posted.replace(/\| Granted \(one per resource\) \| \d+ \|/, "| Granted (one per resource) | 0 |"),
   });
   await sb.startApp();
   assert.equal((await h.issueOf(issue!.number)).body, posted);

@@ -101,6 +101,27 @@ test("the Markdown export has the same figures month by month", async () => {
   assert.match(md, /\| 2026-11 \| 2 \| 2 \| 50 % \| .* \| 1 \| 0 \| 0 \| 0 \|/);
 });
 
+test("a request naming several resources is one request and names its issue once; each resource's grant counts", () => {
+  const m = monthlyMetrics(
+    [
+      row({ issue: 1, resource: "a", incident: null, checklist_status: "missing" }),
+      row({ issue: 1, resource: "b", incident: null, checklist_status: "missing", break_glass: true }),
+      row({ issue: 2 }),
+    ],
+    "2026-11",
+    Date.parse("2026-12-02T00:00:00Z"),
+  );
+  assert.equal(m.requests, 2);
+  assert.equal(m.resources, 3);
+  assert.equal(m.granted, 3);
+  assert.equal(m.break_glass, 1);
+  assert.deepEqual(m.granted_without_incident, [1]);
+  assert.deepEqual(m.overdue_reviews, [1]);
+  const { body } = renderMetricsIssue(m, "acme/ops");
+  assert.match(body, /\| Requests \(drills apart\) \| 2 \(3 resources\) \|/);
+  assert.match(body, /\| Grants without an incident link \| 1: #1 \|/);
+});
+
 test("an issue that only carries the request label (no record of the app) is not counted", () => {
   const m = monthlyMetrics(
     [row({ issue: 1 }), row({ issue: 9, chain_entries: 0, status: "new", granted_at: null })],
