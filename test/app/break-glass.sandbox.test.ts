@@ -4,6 +4,7 @@
  * flagged from the requester's earlier records.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, it } from "node:test";
 import {
   SANDBOX_OWNER as owner,
@@ -16,7 +17,12 @@ import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 let sb: Sandbox;
 const { openRequest, say, appTexts, stateOf, reactions } = sandboxHelpers(() => sb);
 before(async () => {
-  sb = await startSandbox();
+  // A second resource that allows break-glass, for a request naming two.
+  const canary = readFileSync("policies/model-rollback.yml", "utf8").replace(
+    /^description: .*$/m,
+    "description: Canary traffic shift of a production model",
+  );
+  sb = await startSandbox({ files: { "policies/model-canary.yml": canary } });
 });
 after(() => sb.close());
 
@@ -66,6 +72,24 @@ it("a second break-glass by the same person within 30 days is flagged on the iss
     (m) => m.notification.event === "break_glass" && m.notification.issue === n,
   )[0];
   assert.match(alert?.notification.summary ?? "", /REPEATED USE: 1 earlier in 30 days/);
+});
+
+it("one /break-glass on a request naming two resources breaks the glass on both, and counts as one earlier use", async () => {
+  const n = await openRequest("rita", {
+    resource: "model-rollback",
+    role: "rollback",
+    duration: "30m",
+    severity: "critical",
+    more: ["model-canary rollback 30m"],
+  });
+  await say("rita", n, "/break-glass the model and its canary both serve harmful answers");
+  const s = await stateOf(n);
+  assert.equal(s.parts!["model-rollback"]!.break_glass?.actor, "rita");
+  assert.equal(s.parts!["model-canary"]!.break_glass?.actor, "rita");
+  assert.ok(s.parts!["model-rollback"]!.grant && s.parts!["model-canary"]!.grant, "both granted");
+  const next = await rollback("rita");
+  await say("rita", next, "/break-glass it regressed again");
+  assert.equal((await stateOf(next)).break_glass?.prior_uses_30d, 1, "one command, one use");
 });
 
 it("break-glass is refused where the policy does not allow it, and for anyone but the requester", async () => {

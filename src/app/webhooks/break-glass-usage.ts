@@ -5,7 +5,7 @@ import { otherRequestsOf } from "../infra/requester-requests.ts";
 const WINDOW_MS = 30 * 24 * 3600 * 1000;
 
 /**
- * How many times this person broke the glass (self-approved) on their other requests in this
+ * How many times this person broke the glass (self-approved, one /break-glass command each) on their other requests in this
  * repository in the last 30 days, counted from each issue's verified records — not from titles,
  * labels, issue state or anything a user can edit. Repeated use is flagged, not refused: the policy decides
  * whether break-glass is allowed; the review decides whether it was abused.
@@ -22,12 +22,17 @@ export async function priorBreakGlassUses(
     since,
     config: current.config,
   })) {
-    uses += session.events.filter(
-      (e) =>
-        e.type === "break_glass" &&
-        e.actor.toLowerCase() === login.toLowerCase() &&
-        Date.parse(e.at) >= since,
-    ).length;
+    // One /break-glass is one use, also on a request naming several resources (recorded once per
+    // resource as `comment:<id>:<resource>`): the signed records' ids say which command each came from.
+    const commands = session.chain
+      .filter(
+        (e) =>
+          e.entry.event.type === "break_glass" &&
+          e.entry.event.actor.toLowerCase() === login.toLowerCase() &&
+          Date.parse(e.entry.at) >= since,
+      )
+      .map((e) => e.entry.id.split(":").slice(0, 2).join(":"));
+    uses += new Set(commands).size;
   }
   return uses;
 }
