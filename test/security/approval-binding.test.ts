@@ -30,16 +30,11 @@ import {
   owner,
   refusalFor,
   repo,
+  guardrail,
 } from "./attack-kit.ts";
 
 let sb: Sandbox;
 let guardrailPolicy: string;
-const guardrail = {
-  resource: "model-guardrail-override",
-  role: "override",
-  duration: "30m",
-  severity: "critical",
-} as const;
 const database = { resource: "prod-database", role: "read", duration: "1h", severity: "high" } as const;
 const GUARDRAIL_FILE = "policies/model-guardrail-override.yml";
 

@@ -19,15 +19,10 @@ import {
   refusalFor,
   repo,
   say,
+  guardrail,
 } from "./attack-kit.ts";
 
 let sb: Sandbox;
-const guardrail = {
-  resource: "model-guardrail-override",
-  role: "override",
-  duration: "30m",
-  severity: "critical",
-} as const;
 const database = { resource: "prod-database", role: "read", duration: "1h", severity: "high" } as const;
 
 before(async () => {

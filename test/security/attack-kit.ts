@@ -11,6 +11,13 @@ import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 
 export const owner = "acme";
 export const repo = "ops";
+/** The request most attacks start from: a guardrail override (one approval by @acme/ai-governance, SSH step-up). */
+export const guardrail = {
+  resource: "model-guardrail-override",
+  role: "override",
+  duration: "30m",
+  severity: "critical",
+} as const;
 
 export async function openRequest(
   sb: Sandbox,

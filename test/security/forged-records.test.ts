@@ -7,19 +7,21 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
-import { approve, appTexts, assertNothingGranted, historyOf, openRequest, say } from "./attack-kit.ts";
+import {
+  approve,
+  appTexts,
+  assertNothingGranted,
+  guardrail,
+  historyOf,
+  openRequest,
+  say,
+} from "./attack-kit.ts";
 
 let sb: Sandbox;
 let credential = "";
 let granted: number;
 let realApproval = "";
 let realGranted = "";
-const guardrail = {
-  resource: "model-guardrail-override",
-  role: "override",
-  duration: "30m",
-  severity: "critical",
-} as const;
 
 before(async () => {
   sb = await startSandbox({

@@ -16,15 +16,10 @@ import {
   owner,
   repo,
   say,
+  guardrail,
 } from "./attack-kit.ts";
 
 let sb: Sandbox;
-const guardrail = {
-  resource: "model-guardrail-override",
-  role: "override",
-  duration: "30m",
-  severity: "critical",
-} as const;
 
 before(async () => {
   sb = await startSandbox({ runWorkflows: false });

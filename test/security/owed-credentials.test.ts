@@ -17,15 +17,10 @@ import {
   openRequest,
   owner,
   repo,
+  guardrail,
 } from "./attack-kit.ts";
 
 let sb: Sandbox;
-const guardrail = {
-  resource: "model-guardrail-override",
-  role: "override",
-  duration: "30m",
-  severity: "critical",
-} as const;
 let refuseRevocations = 0;
 let afterMint: (() => void) | null = null;
 
