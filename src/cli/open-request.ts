@@ -12,6 +12,8 @@ export interface RequestAnswers {
   justification: string;
   incident?: string | undefined;
   drill: boolean;
+  /** More resources of the same request, a `<resource> <role> [duration]` each (the form's More resources). */
+  more?: string[] | undefined;
   /** A retroactive record (`breakglass retro`): when the access taken outside Breakglass started and ended. */
   retroactive?: { started: string; ended: string } | undefined;
 }
@@ -45,12 +47,17 @@ export function formBody(
     ...answers,
     drill: undefined,
     retroactive: undefined,
+    more: answers.more?.length ? answers.more.join("\n") : undefined,
     started: answers.retroactive?.started,
     ended: answers.retroactive?.ended,
   } as Record<string, string | undefined>;
   if (answers.retroactive && !elements.some((e) => e.id === "retroactive"))
     throw new UserError(
       `the repository's request form (${ISSUE_FORM}) has no \`retroactive\` field, so it cannot record access taken outside Breakglass: add the Retroactive record, Started and Ended fields of \`breakglass init\`'s form.`,
+    );
+  if (answers.more?.length && !elements.some((e) => e.id === "more"))
+    throw new UserError(
+      `the repository's request form (${ISSUE_FORM}) has no \`more\` field, so one request cannot name several resources: add the More resources field of \`breakglass init\`'s form, or open one request per resource.`,
     );
   const sections: string[] = [];
   for (const element of elements) {

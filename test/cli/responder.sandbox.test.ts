@@ -23,6 +23,11 @@ const policy = readFileSync(`policies/${RESOURCE}.yml`, "utf8").replace(
   "    provider: jwt\n    delivery: age\n",
 );
 
+const withoutStepUp = (text: string, what: string) =>
+  text
+    .replace(/^description: .*$/m, `description: Override of the ${what} model guardrail`)
+    .replace(/^[ \t]*step_up:.*\n/m, "");
+
 let sb: Sandbox;
 let dir = "";
 let identityFile = "";
@@ -68,6 +73,16 @@ describe("responder CLI round trip", () => {
     sb = await startSandbox({
       files: {
         [`policies/${RESOURCE}.yml`]: policy,
+        // Two more resources, without step-up, for a request naming several.
+        "policies/model-guardrail-staging.yml": withoutStepUp(policy, "staging"),
+        "policies/model-guardrail-canary.yml": withoutStepUp(policy, "canary"),
+        ".github/ISSUE_TEMPLATE/breakglass-request.yml": readFileSync(
+          ".github/ISSUE_TEMPLATE/breakglass-request.yml",
+          "utf8",
+        ).replace(
+          "        - model-rollback\n",
+          "        - model-rollback\n        - model-guardrail-staging\n",
+        ),
         ".github/breakglass-recipients.yml": `erin: ${await identityToRecipient(identity)}\n`,
       },
     });
@@ -148,6 +163,65 @@ describe("responder CLI round trip", () => {
     const after = await cli("erin", ["credentials", ref, "--identity", identityFile]);
     assert.equal(after.code, 1);
     assert.match(after.err, /is already revoked; no credentials to fetch/);
+  });
+
+  it("a request naming several resources: --more opens it, credentials needs --resource, done ends every live one", async () => {
+    const opened = await cli("erin", [
+      "request",
+      "--repo",
+      "acme/ops",
+      "--resource",
+      "model-guardrail-staging",
+      "--role",
+      "override",
+      "--duration",
+      "20m",
+      "--more",
+      "model-guardrail-canary override 10m",
+      "--severity",
+      "critical",
+      "--reason",
+      "Both gateways' guardrails block every checkout since the 14:02 deploy.",
+    ]);
+    assert.equal(opened.code, 0, opened.err);
+    const ref = opened.out.trim();
+    const n = Number(ref.split("#")[1]);
+    await sb.settle();
+    assert.match(
+      (await h.issueOf(n)).body ?? "",
+      /### More resources\n\nmodel-guardrail-canary override 10m\n/,
+    );
+    const s = await h.stateOf(n);
+    assert.deepEqual(Object.keys(s.parts ?? {}), ["model-guardrail-staging", "model-guardrail-canary"]);
+    await h.say("grace", n, "/approve");
+    assert.equal((await h.stateOf(n)).status, "active");
+
+    const which = await cli("erin", ["credentials", ref, "--identity", identityFile]);
+    assert.equal(which.code, 1);
+    assert.match(
+      which.err,
+      /names several resources \(model-guardrail-staging, model-guardrail-canary\): say which with --resource/,
+    );
+    const unknown = await cli("erin", ["credentials", ref, "--identity", identityFile, "--resource", "nope"]);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.err,
+      /names no resource nope: it names model-guardrail-staging, model-guardrail-canary/,
+    );
+    const tokens: string[] = [];
+    for (const resource of ["model-guardrail-staging", "model-guardrail-canary"]) {
+      const got = await cli("erin", ["credentials", ref, "--identity", identityFile, "--resource", resource]);
+      assert.equal(got.code, 0, got.err);
+      tokens.push(/^export BREAKGLASS_TOKEN='([^']+)'$/m.exec(got.out)?.[1] ?? "");
+    }
+    assert.notEqual(tokens[0], tokens[1], "each resource's own credential");
+    for (const token of tokens) assert.equal((await sb.app.deps.introspect!(token)).active, true);
+
+    const done = await cli("erin", ["done", ref]);
+    assert.equal(done.code, 0, done.err);
+    assert.match(done.err, /\(model-guardrail-staging\): revoked and verified/);
+    assert.match(done.err, /\(model-guardrail-canary\): revoked and verified/);
+    for (const token of tokens) assert.equal((await sb.app.deps.introspect!(token)).active, false);
   });
 
   it("an unknown issue, a requester with no recipient key, and a missing identity each get one line and exit 1", async () => {

@@ -16,8 +16,9 @@ import {
 import { oneRequest, RESPONDER_OPTIONS, responderGitHub, withGitHub } from "../github-client.ts";
 import { UsageError, UserError, type CliIO } from "../io.ts";
 import { readRequestRecords } from "../request-records.ts";
+import { requestPart } from "../request-part.ts";
 
-const HELP = `Usage: breakglass credentials OWNER/REPO#N [--identity FILE] [--env-file PATH] [--timeout 30m]
+const HELP = `Usage: breakglass credentials OWNER/REPO#N [--resource R] [--identity FILE] [--env-file PATH] [--timeout 30m]
 
 Waits for the request's grant (showing its progress on stderr), downloads the run's
 breakglass-credentials artifact through the GitHub API, decrypts it with your age identity and
@@ -25,6 +26,7 @@ prints shell exports on stdout:  eval "$(breakglass credentials acme/ops#12)"
 For roles with \`delivery: age\`: the app encrypted the credentials to your key in ${RECIPIENTS_PATH}.
 
 Options:
+  --resource R      on a request naming several resources: the one whose credentials to fetch
   --identity FILE   your age identity (default: $BREAKGLASS_AGE_IDENTITY or ~/.config/age/breakglass.key)
   --env-file PATH   write NAME='value' lines to PATH (mode 0600) instead of printing exports
   --timeout D       give up after D (default: 30m)
@@ -55,6 +57,7 @@ export async function run(
     allowPositionals: true,
     options: {
       identity: { type: "string" },
+      resource: { type: "string" },
       "env-file": { type: "string" },
       timeout: { type: "string" },
       poll: { type: "string" },
@@ -119,7 +122,8 @@ export async function run(
     said = line;
   };
   for (;;) {
-    const { state } = await withGitHub(ref, () => readRequestRecords(octokit, owner, repo, issue, appLogin));
+    const records = await withGitHub(ref, () => readRequestRecords(octokit, owner, repo, issue, appLogin));
+    const state = requestPart(records.state, values.resource, ref);
     if (state.requester && state.requester.toLowerCase() !== me.toLowerCase())
       throw new UserError(
         `${ref} was requested by @${state.requester}, not you (@${me}): only the requester's key opens its credentials.`,

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_APP_LOGIN } from "../../audit/app-records.ts";
-import { LIVE } from "../../core/lifecycle.ts";
+import { LIVE, partsOf } from "../../core/lifecycle.ts";
 import { oneRequest, RESPONDER_OPTIONS, responderGitHub, withGitHub } from "../github-client.ts";
 import { UserError, type CliIO } from "../io.ts";
 import { readRequestRecords } from "../request-records.ts";
@@ -8,7 +8,8 @@ import { readRequestRecords } from "../request-records.ts";
 const HELP = `Usage: breakglass done OWNER/REPO#N [--reason TEXT] [--no-wait]
 
 Ends your grant now: comments /revoke on the request, then waits until the app has revoked the
-credential and verified it unusable (stderr shows the evidence).
+credential and verified it unusable (stderr shows the evidence). On a request naming several
+resources, /revoke ends every live one, and this waits for each.
 
 Options:
   --reason TEXT     said with the /revoke (default: "done")
@@ -49,6 +50,10 @@ export async function run(
     throw new UserError(
       `${ref} has no live grant (it is ${before.status.replace("_", " ")}); nothing to revoke.`,
     );
+  // The resources live now (one for a plain request): /revoke ends each of them.
+  const live = partsOf(before)
+    .filter((p) => LIVE.has(p.state.status))
+    .map((p) => p.part);
   const reason = (values.reason ?? "done").replace(/\s*\n\s*/g, " ").trim();
   const posted = await withGitHub(ref, () =>
     octokit.rest.issues.createComment({ owner, repo, issue_number: issue, body: `/revoke ${reason}` }),
@@ -60,14 +65,18 @@ export async function run(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { state } = await readRequestRecords(octokit, owner, repo, issue, appLogin);
-    if (state.grant?.ended) {
-      io.stderr(`${ref}: revoked and verified: ${state.grant.ended.evidence}\n`);
+    const parts = partsOf(state).filter((p) => live.includes(p.part));
+    const what = (part: string | null) => (part === null ? ref : `${ref} (${part})`);
+    const failed = parts.find((p) => p.state.status === "revoke_failed");
+    if (failed)
+      throw new UserError(
+        `${what(failed.part)}: revocation FAILED (${failed.state.grant?.last_revocation_error ?? "see the issue"}); the app retries, and the approvers were alerted.`,
+      );
+    if (parts.length && parts.every((p) => p.state.grant?.ended)) {
+      for (const p of parts)
+        io.stderr(`${what(p.part)}: revoked and verified: ${p.state.grant!.ended!.evidence}\n`);
       return 0;
     }
-    if (state.status === "revoke_failed")
-      throw new UserError(
-        `${ref}: revocation FAILED (${state.grant?.last_revocation_error ?? "see the issue"}); the app retries, and the approvers were alerted.`,
-      );
     if (Date.now() >= deadline)
       throw new UserError(
         `${ref}: /revoke was posted but the app has not recorded the revocation yet; look at the issue.`,

@@ -8,7 +8,7 @@ import { ISSUE_FORM as ISSUE_FORM_PATH, readRepoFiles } from "../repo-files.ts";
 import { parseRepo, responderGitHub } from "../github-client.ts";
 import { openRequestIssue } from "../open-request.ts";
 
-const HELP = `Usage: breakglass request --repo OWNER/REPO --resource R --role X --reason "…" [--duration 30m] [--severity high] [--incident URL] [--drill]
+const HELP = `Usage: breakglass request --repo OWNER/REPO --resource R --role X --reason "…" [--duration 30m] [--more "R2 ROLE [30m]"]… [--severity high] [--incident URL] [--drill]
        breakglass request parse [--root DIR] < body.md
 
 The first form opens a break-glass request issue on OWNER/REPO with exactly the body the
@@ -19,6 +19,8 @@ owner/repo#N. Then \`breakglass credentials owner/repo#N\` waits for the grant.
   --role X            the role to grant
   --reason TEXT       the justification (at least 20 characters)
   --duration D        how long, e.g. 30m (default: the policy's)
+  --more "R ROLE [D]" another resource of the same request (repeat for each, up to 4 more);
+                      each is approved by its own policy's owners and granted on its own
   --severity S        low, medium, high or critical (default: high)
   --incident URL      link to the incident
   --drill             this is a drill
@@ -58,6 +60,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       resource: open.resource!.trim(),
       role: open.role!.trim(),
       duration: open.duration,
+      more: open.more,
       severity: open.severity?.trim() || "high",
       justification: open.reason!.trim(),
       incident: open.incident,
@@ -117,6 +120,7 @@ interface OpenOptions {
   role?: string | undefined;
   reason?: string | undefined;
   duration?: string | undefined;
+  more?: string[] | undefined;
   severity?: string | undefined;
   incident?: string | undefined;
   drill: boolean;
@@ -141,6 +145,7 @@ function parseCommandLine(args: string[]): {
         role: { type: "string" },
         reason: { type: "string" },
         duration: { type: "string" },
+        more: { type: "string", multiple: true },
         severity: { type: "string" },
         incident: { type: "string" },
         drill: { type: "boolean" },
@@ -153,6 +158,7 @@ function parseCommandLine(args: string[]): {
       role: values.role,
       reason: values.reason,
       duration: values.duration,
+      more: values.more,
       severity: values.severity,
       incident: values.incident,
       drill: values.drill ?? false,
@@ -173,6 +179,7 @@ function parseCommandLine(args: string[]): {
         "--role",
         "--reason",
         "--duration",
+        "--more",
         "--severity",
         "--incident",
         "--drill",
