@@ -243,3 +243,32 @@ describe("edits of a request naming several resources", () => {
     assert.ok((await appTexts(n)).some((t) => t.includes("not_several")));
   });
 });
+
+describe("tampering with a request naming several resources", () => {
+  it("a writer deleting the app's record comment is put back and every resource's notify targets hear of it, once each", async () => {
+    const n = await openRequest("tina", TWO);
+    await say("grace", n, "/approve");
+    const comments = await sb.as("mallory").paginate(sb.as("mallory").rest.issues.listComments, {
+      owner,
+      repo,
+      issue_number: n,
+      per_page: 100,
+    });
+    const record = comments.find(
+      (c) => c.user?.login === sb.appLogin && (c.body ?? "").includes("breakglass:record"),
+    )!;
+    await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: record.id });
+    await sb.settle();
+    const alerts = sb.notifier.sent.filter(
+      (s) => s.notification.event === "records_tampered" && s.notification.issue === n,
+    );
+    assert.equal(alerts.length, 1);
+    assert.match(alerts[0]!.notification.summary, /mallory deleted/);
+    assert.deepEqual(
+      alerts[0]!.targets.map((t) => t.url_env),
+      ["SLACK_WEBHOOK_URL"],
+      "both policies notify Slack: told once",
+    );
+    assert.ok((await appTexts(n)).some((t) => t.startsWith("🛡️ **Records tampered with.**")));
+  });
+});

@@ -475,8 +475,14 @@ export class RequestSession {
         }),
       )
       .catch(() => undefined);
-    const policy = this.policy();
-    await this.deps.notifier.notify(policy?.notify ?? [], {
+    // Records of the issue: every resource's policy targets hear of it (each once).
+    const targets = new Map(
+      this.whole()
+        .parts()
+        .flatMap((view) => view.policy()?.notify ?? [])
+        .map((t) => [JSON.stringify(t), t] as const),
+    );
+    await this.deps.notifier.notify([...targets.values()], {
       event: "records_tampered",
       repository: `${this.port.owner}/${this.port.repo}`,
       issue: this.number,
