@@ -311,6 +311,25 @@ it("a review not confirmed within 14 days is overdue on the dashboard and in eve
 
 it("A251: past its due date, the sweep tells the owners of the unconfirmed resources once, on the issue and the policies' notify targets, and records it; no second sweep or replica tells again", async () => {
   const sent = sb.notifier.sent.length;
+  // The first sweep records the overdue resources, then GitHub refuses its comment (as a process dying
+  // between the two would leave it): the next sweep must still tell the owners, once.
+  const refuse = sb.emulator.faults.add({
+    method: "POST",
+    route: new RegExp(`/issues/${review}/comments$`),
+    status: 403,
+    times: 1,
+  });
+  await sb.app.reconcileAll();
+  assert.equal(refuse.hits, 1, "the first notice was refused");
+  assert.equal((await records()).state.overdue_notified.size, 5, "after the record was written");
+  await sb.app.reconcileAll();
+  assert.equal(
+    (await h.appTexts(review)).filter((t) => t.startsWith("🚨 Overdue")).length,
+    0,
+    "a record this fresh is still its writer's to tell",
+  );
+  // Once the record has settled, any sweep (any replica) posts the notice that never arrived.
+  await sb.advance(11 * 60_000);
   const replica = await sb.startReplica();
   await Promise.all([sb.app.reconcileAll(), replica.reconcileAll()]);
   await sb.app.reconcileAll();
