@@ -288,3 +288,52 @@ it("an older app issue a writer retitles as this month's is put back and not tak
   const own = march.find((i) => i.number !== feb!.number)!;
   assert.match(own.body ?? "", /\| Requests \(drills apart\) \| 1 \|/);
 });
+
+it("a sweep that dies after the reservation but before recording the figures does not lose them: the next process records them for the month's issue", async () => {
+  const n = await h.openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Classifier blocks every answer, April.",
+  });
+  await h.say("grace", n, "/deny handled without access");
+  await sb.settle();
+  sb.clock.advance(31 * DAY); // 2027-05-03
+  await sb.app.runDue();
+  await sb.settle();
+  // The figures' record is the month's first ledger commit: refusing commits is the crash after the reservation.
+  const refuse = sb.emulator.faults.add({
+    method: "POST",
+    route: "/repos/{owner}/{repo}/git/commits",
+    status: 500,
+  });
+  await sb.app.reconcileAll();
+  refuse.remove();
+  await sb.settle();
+  assert.ok(refuse.hits > 0, "the sweep tried to record the figures");
+  const april = async () => (await metricsIssues()).filter((i) => i.title === "[breakglass metrics] 2027-04");
+  assert.equal((await april()).length, 1, "opened and reserved");
+  const exported = async () =>
+    await auditExport(sb, `${owner}/${repo}`, "--metrics", "--format", "csv", "--since", "2027-04-01");
+  assert.doesNotMatch(await exported(), /,2027-04,/, "no figures recorded yet");
+  // Meanwhile a writer forges the unrecorded figures.
+  const [issue] = await april();
+  await sb.as("mallory").rest.issues.update({
+    owner,
+    repo,
+    issue_number: issue!.number,
+    body: (issue!.body ?? "").replace(
+      /\| Requests \(drills apart\) \| \d+ \|/,
+      "| Requests (drills apart) | 0 |",
+    ),
+  });
+  await sb.stopApp();
+  await sb.startApp();
+  await sb.app.reconcileAll();
+  await sb.settle();
+  const after = await april();
+  assert.equal(after.length, 1, "the month's issue, not a second one");
+  assert.match(await exported(), new RegExp(`,2027-04,${issue!.number},`), "the figures are recorded for it");
+  assert.match(after[0]!.body ?? "", /\| Requests \(drills apart\) \| 1 \|/, "and put back on it");
+});

@@ -9,6 +9,8 @@ import { METRICS_LABEL } from "../../core/labels.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { recordMetricsPosted } from "../infra/metrics-records.ts";
+import { readMetricsRecords } from "../../github/metrics-records.ts";
+import { putBackMetricsIssue } from "../webhooks/handle-metrics-edit.ts";
 import { catchUpMetricsIssues } from "../webhooks/catch-up-metrics-issues.ts";
 
 /** Months this process already saw handled, per repository: after the first sweep of a month, no API call. */
@@ -25,7 +27,9 @@ const caughtUp = new WeakMap<BreakglassDeps, Set<string>>();
  * issue and no reservation: the next sweep finds that issue (the app's own, by label and exact title)
  * and takes the reservation for it instead of opening another. The other order would lose the month:
  * a reservation with no issue behind it, that no later sweep may fill. Two replicas that both open
- * one: the reservation's loser closes its own as a duplicate.
+ * one: the reservation's loser closes its own as a duplicate. A process that dies after the reservation
+ * but before recording the figures leaves a reserved month without them: the next process's sweep
+ * records them for the month's issue (recordReservedMonth).
  * A month with no request and no drill opens nothing. The winner records the figures, and the issue's
  * exact title and body, in the month's ledger chain (metrics-records.ts): an edit of the issue is put back
  * from it (handle-metrics-edit.ts, and catch-up-metrics-issues.ts on a process's first sweep). Returns the
@@ -48,7 +52,10 @@ export async function openMonthlyMetricsIssue(
   if (!seen) handled.set(deps, (seen = new Set()));
   const memo = `${port.owner}/${port.repo}#${key}`.toLowerCase();
   if (seen.has(memo)) return null;
-  if (await port.ledger.reserved(key)) {
+  const reserved = await port.ledger.reserved(key);
+  // Reserved and recorded: the month is done. Reserved without its figures recorded: the winner died
+  // (or GitHub refused the record) in between, or the month was empty; it is looked at once per process.
+  if (reserved && (await readMetricsRecords(deps, port, month)).posted !== null) {
     seen.add(memo);
     return null;
   }
@@ -64,11 +71,15 @@ export async function openMonthlyMetricsIssue(
   const metrics = monthlyMetrics(collection.rows, month, deps.now());
   // A month without a request or a drill (before the first use, say) has no figures: nothing to open.
   if (metrics.requests === 0 && metrics.drills.total === 0) {
-    await port.ledger.reserve(key, 0);
+    if (!reserved) await port.ledger.reserve(key, 0);
     seen.add(memo);
     return null;
   }
   const { title, body } = renderMetricsIssue(metrics, `${port.owner}/${port.repo}`);
+  if (reserved) {
+    seen.add(memo);
+    return recordReservedMonth(deps, port, month, metrics, title, body);
+  }
   const left = await openedEarlier(deps, port, title, body);
   const issue = left ?? (await port.createIssue({ title, body, labels: [METRICS_LABEL] }));
   const won = await port.ledger.reserve(key, 0);
@@ -89,6 +100,38 @@ export async function openMonthlyMetricsIssue(
   }
   if (!left) await retireDuplicate(port, issue.number, month);
   return null;
+}
+
+/**
+ * A month reserved whose figures were never recorded: its issue was opened before the reservation, so
+ * it is the app's own issue with the month's title (a writer may have edited its body meanwhile: the
+ * figures recorded now are put back on it). None (deleted): the month's issue is opened again.
+ */
+async function recordReservedMonth(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  month: string,
+  metrics: ReturnType<typeof monthlyMetrics>,
+  title: string,
+  body: string,
+): Promise<number | null> {
+  const mine = await port.listIssues({ labels: METRICS_LABEL, state: "all", creator: deps.identity.login });
+  const found = mine
+    .filter((i) => i.user.login === deps.identity.login && i.title === title)
+    .sort((a, b) => a.number - b.number)[0];
+  const issue = found ?? (await port.createIssue({ title, body, labels: [METRICS_LABEL] }));
+  const recorded = await recordMetricsPosted(deps, port, {
+    type: "metrics_posted",
+    actor: deps.identity.login,
+    month,
+    issue: issue.number,
+    metrics,
+    title,
+    body,
+  });
+  if (!recorded.ok) throw new Error(`metrics ${month}: ${recorded.problem}`);
+  if (found && recorded.records.posted) await putBackMetricsIssue(port, recorded.records, null);
+  return found ? null : issue.number;
 }
 
 /**
