@@ -1,0 +1,232 @@
+/**
+ * Several resources in one request, attacked by insiders (write or triage access; an owner of one
+ * part only) through the real app in the sandbox: approving a part one does not own, closing and
+ * reopening the issue with one part live, hand-started and re-run grant runs, lost and late
+ * deliveries, and the requester's edits once a part was decided (A270-A289).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { readFileSync } from "node:fs";
+import { requestFormBody } from "../../src/sandbox/request-body.ts";
+import type { CredentialProvider } from "../../src/providers/provider.ts";
+import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import type { WorkflowRun } from "../../src/sandbox/github/state.ts";
+
+const owner = "acme";
+const repo = "ops";
+let sb: Sandbox;
+const { openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
+
+const minted: string[] = [];
+const revoked: string[] = [];
+/** github-admin's provider, standing in for GitHub's installation tokens (tested in test/providers). */
+const github: CredentialProvider = {
+  name: "github",
+  async mint(request) {
+    const id = `ghs_fake_${request.issue}_${minted.length}`;
+    minted.push(id);
+    return {
+      credentialId: id,
+      expiresAt: request.expiresAt,
+      secrets: { GITHUB_ADMIN_TOKEN: `${id}-secret` },
+      outputs: {},
+    };
+  },
+  async revoke(ref) {
+    revoked.push(ref.credentialId);
+  },
+  async verifyRevoked(ref) {
+    return { revoked: revoked.includes(ref.credentialId), evidence: "token deleted" };
+  },
+};
+
+before(async () => {
+  sb = await startSandbox({
+    // Runs are started here by hand (sb.runJob), so a test decides which run exchanges when.
+    runWorkflows: false,
+    // github-admin needs two approvals from @acme/platform: give it a second member.
+    teams: { ...SANDBOX_TEAMS, "acme/platform": ["erin", "ivan"] },
+    providers: { github },
+    // model-rollback's grant outlives its job here, so a part stays live while the other waits.
+    // Limits raised: every test here is one more request by dave.
+    files: {
+      "policies/model-rollback.yml": `${roomier("policies/model-rollback.yml")}\nkeep_alive_after_job: true\n`,
+      "policies/github-admin.yml": roomier("policies/github-admin.yml"),
+    },
+  });
+});
+after(() => sb.close());
+
+function roomier(path: string): string {
+  return readFileSync(path, "utf8")
+    .replace(/max_active_grants_per_user: \d+/, "max_active_grants_per_user: 20")
+    .replace(/max_requests_per_user_per_day: \d+/, "max_requests_per_user_per_day: 50");
+}
+
+/** model-rollback (owners: grace, heidi; one approval) and github-admin (owners: erin, ivan; two). */
+const TWO = {
+  resource: "model-rollback",
+  role: "rollback",
+  duration: "20m",
+  severity: "high",
+  more: ["github-admin admin 15m"],
+};
+
+const runsOf = (n: number): WorkflowRun[] =>
+  [...sb.emulator.state.repository.runs.values()].filter((r) => r.inputs.issue === String(n));
+const appRuns = (n: number, resource?: string) =>
+  runsOf(n).filter(
+    (r) => r.actor.login === sb.appLogin && (resource === undefined || r.inputs.resource === resource),
+  );
+
+async function edit(who: string, n: number, body: string): Promise<void> {
+  await sb.as(who).rest.issues.update({ owner, repo, issue_number: n, body });
+  await sb.settle();
+}
+
+async function dispatchByHand(who: string, n: number, resource: string, ref = "main"): Promise<WorkflowRun> {
+  const known = new Set(runsOf(n).map((r) => r.id));
+  await sb.as(who).rest.actions.createWorkflowDispatch({
+    owner,
+    repo,
+    workflow_id: "breakglass-grant.yml",
+    ref,
+    inputs: { issue: String(n), resource },
+  });
+  const run = runsOf(n).find((r) => !known.has(r.id));
+  assert.ok(run, `${who}'s run was started`);
+  return run;
+}
+
+/** Opens TWO as dave and has grace approve model-rollback; its run collects it and stays live. */
+async function withLivePart(): Promise<number> {
+  const n = await openRequest("dave", TWO);
+  await say("grace", n, "/approve");
+  const [run] = appRuns(n, "model-rollback");
+  assert.ok(run, "the app dispatched model-rollback's run");
+  const job = await sb.runJob(run.id);
+  assert.equal(job.exitCode, 0, `${job.stdout}\n${job.stderr}`);
+  await sb.settle();
+  const s = await stateOf(n);
+  assert.equal(s.parts!["model-rollback"]!.status, "active");
+  assert.equal(s.parts!["github-admin"]!.status, "requested");
+  return n;
+}
+
+describe("an owner of one resource acts on the other", () => {
+  it("A270: an owner of model-rollback only approves nothing of github-admin: not directly, not by a redelivery, not by editing in a second command", async () => {
+    const n = await openRequest("dave", TWO);
+    const id = await say("grace", n, "/approve");
+    let s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "approved");
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 0);
+    // The same delivery again (GitHub's redelivery): nothing recorded twice, nothing for the other part.
+    const delivery = sb.emulator.deliveries.find(
+      (d) =>
+        d.event === "issue_comment" &&
+        d.action === "created" &&
+        (d.payload.comment as { id: number }).id === id,
+    )!;
+    const chain = (await stateOf(n)).eventCount;
+    await sb.emulator.redeliver(delivery.guid);
+    await sb.settle();
+    s = await stateOf(n);
+    assert.equal(s.eventCount, chain, "a redelivered /approve records nothing");
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 0);
+    // heidi (model-rollback's other owner) edits her own comment into two commands: an edit never approves.
+    const other = await say("heidi", n, "Looks fine to me");
+    await sb.as("heidi").rest.issues.updateComment({
+      owner,
+      repo,
+      comment_id: other,
+      body: "/approve\n/approve",
+    });
+    await sb.settle();
+    s = await stateOf(n);
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 0);
+    assert.equal(s.parts!["model-rollback"]!.approvals.length, 1, "grace's only");
+    assert.ok((await appTexts(n)).some((t) => t.includes("commands in edited comments are ignored")));
+    // grace tries the other part directly: refused, and told why.
+    const again = await say("grace", n, "/approve");
+    assert.deepEqual(await reactions(again), ["-1", "eyes"]);
+    assert.equal((await stateOf(n)).parts!["github-admin"]!.approvals.length, 0);
+  });
+
+  it("A271: an owner's approval comment edited after its part was granted withdraws nothing there, and another part's approval from an edited comment is withdrawn", async () => {
+    const n = await withLivePart();
+    const grace = (await sb.as("dave").rest.issues.listComments({ owner, repo, issue_number: n })).data.find(
+      (c) => c.user?.login === "grace",
+    )!;
+    const erin = await say("erin", n, "/approve");
+    assert.equal((await stateOf(n)).parts!["github-admin"]!.approvals.length, 1);
+    await sb.as("mallory").rest.issues.updateComment({ owner, repo, comment_id: grace.id, body: "changed" });
+    await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: erin });
+    await sb.settle();
+    const s = await stateOf(n);
+    assert.equal(
+      s.parts!["model-rollback"]!.status,
+      "active",
+      "granted: the records, not the comment, count",
+    );
+    assert.equal(s.parts!["model-rollback"]!.approvals.length, 1);
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 0, "erin's deleted approval no longer counts");
+    assert.equal(s.parts!["github-admin"]!.status, "requested");
+  });
+});
+
+describe("closing, reopening and labels while one resource is live", () => {
+  it("A272: closing the issue by hand revokes the live resource and withdraws the waiting one", async () => {
+    const n = await withLivePart();
+    await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: n, state: "closed" });
+    await sb.settle();
+    const s = await stateOf(n);
+    assert.equal(
+      s.parts!["model-rollback"]!.status,
+      "revoked",
+      "a closed issue never hides a live credential",
+    );
+    assert.equal(s.parts!["model-rollback"]!.grant?.ended?.reason, "revoked");
+    assert.equal(s.parts!["github-admin"]!.status, "cancelled");
+    assert.equal(s.status, "revoked");
+    assert.ok(s.review_issue, "the revoked resource gets its review");
+    assert.equal((await issueOf(n)).state, "closed");
+  });
+
+  it("A273: closing a request whose resources all wait withdraws each; reopening it revives none", async () => {
+    const n = await openRequest("dave", TWO);
+    await say("grace", n, "/approve");
+    await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: n, state: "closed" });
+    await sb.settle();
+    let s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "cancelled");
+    assert.equal(s.parts!["github-admin"]!.status, "cancelled");
+    assert.equal(s.status, "cancelled");
+    await sb.as("mallory").rest.issues.update({ owner, repo, issue_number: n, state: "open" });
+    await sb.settle();
+    s = await stateOf(n);
+    assert.equal(s.status, "cancelled", "reopening brings no resource back");
+    // The approved resource's run, dispatched before the close, collects nothing.
+    const [run] = appRuns(n, "model-rollback");
+    const job = await sb.runJob(run!.id);
+    assert.notEqual(job.exitCode, 0);
+    assert.equal((await stateOf(n)).parts!["model-rollback"]!.grant, null);
+  });
+
+  it("A274: labels taken off or added by hand change no resource and are put back", async () => {
+    const n = await withLivePart();
+    await sb
+      .as("mallory")
+      .rest.issues.removeLabel({ owner, repo, issue_number: n, name: "breakglass:active" });
+    await sb
+      .as("mallory")
+      .rest.issues.addLabels({ owner, repo, issue_number: n, labels: ["breakglass:revoked"] });
+    await sb.settle();
+    const s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "active");
+    assert.equal(s.parts!["github-admin"]!.status, "requested");
+    const labels = await labelsOf(n);
+    assert.ok(labels.includes("breakglass:active"), labels.join());
+    assert.ok(!labels.includes("breakglass:revoked"), labels.join());
+  });
+});
