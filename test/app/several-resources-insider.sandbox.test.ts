@@ -230,3 +230,94 @@ describe("closing, reopening and labels while one resource is live", () => {
     assert.ok(!labels.includes("breakglass:revoked"), labels.join());
   });
 });
+
+/** The next delivery of this event and action is lost (GitHub never sends a failed delivery again). */
+function loseNext(event: string, action: string) {
+  sb.emulator.faults.dropWebhooks((w) => {
+    if (w.event !== event || w.action !== action) return false;
+    sb.emulator.faults.clear();
+    return true;
+  });
+}
+async function sweepLater() {
+  sb.clock.advance(61_000);
+  await sb.app.reconcileAll();
+  await sb.settle();
+}
+
+describe("edits and lost deliveries while one resource is live and the other waits", () => {
+  it("A275: an approval of the waiting resource whose comment was deleted while its delivery was lost is withdrawn by the sweep", async () => {
+    const n = await withLivePart();
+    const erin = await say("erin", n, "/approve");
+    assert.equal((await stateOf(n)).parts!["github-admin"]!.approvals.length, 1);
+    loseNext("issue_comment", "deleted");
+    await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: erin });
+    await sb.settle();
+    assert.equal((await stateOf(n)).parts!["github-admin"]!.approvals.length, 1, "nothing noticed it yet");
+    await sweepLater();
+    const s = await stateOf(n);
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 0, "withdrawn, as for one resource");
+    assert.equal(s.parts!["model-rollback"]!.status, "active");
+    // ivan's approval now is the first of two again: github-admin is not granted on erin's deleted one.
+    await say("ivan", n, "/approve");
+    assert.equal((await stateOf(n)).parts!["github-admin"]!.status, "requested");
+    assert.equal(appRuns(n, "github-admin").length, 0);
+  });
+
+  it("A276: the requester's edit swapping the waiting resource's line once the other is granted is refused and recorded; the sweep takes it for no lost edit", async () => {
+    const n = await withLivePart();
+    await say("erin", n, "/approve");
+    await edit("dave", n, requestFormBody({ ...TWO, more: ["aws-production read 30m"] }));
+    let s = await stateOf(n);
+    assert.deepEqual(Object.keys(s.parts!), ["model-rollback", "github-admin"], "no part added or removed");
+    assert.equal(s.parts!["github-admin"]!.status, "requested");
+    assert.equal(
+      s.parts!["github-admin"]!.approvals.length,
+      1,
+      "its recorded content stands, and so does erin's approval",
+    );
+    const refused = (await appTexts(n)).filter((t) => t.includes("not_editable"));
+    assert.equal(refused.length, 1, `the requester is told (before, the edit was silently ignored): ${refused.join("\n----\n")}`);
+    assert.match(refused[0]!, /`model-rollback` is active/);
+    const events = s.eventCount;
+    await sweepLater();
+    s = await stateOf(n);
+    assert.equal(s.eventCount, events, "the sweep records nothing: the edit was received and answered");
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 1);
+    assert.ok(!(await appTexts(n)).some((t) => t.includes("never received that edit")));
+    // A retitle (an `edited` delivery with the same body) says nothing.
+    await sb
+      .as("dave")
+      .rest.issues.update({ owner, repo, issue_number: n, title: "[breakglass] rollback and admin" });
+    await sb.settle();
+    assert.equal((await appTexts(n)).filter((t) => t.includes("not_editable")).length, 1);
+  });
+
+  it("A277: a writer's edit of the waiting resource's line once the other is granted is refused as someone else's", async () => {
+    const n = await withLivePart();
+    await edit("mallory", n, requestFormBody({ ...TWO, more: ["github-admin admin 1h"] }));
+    const s = await stateOf(n);
+    assert.equal(s.parts!["github-admin"]!.request?.duration_seconds, 15 * 60);
+    assert.ok((await appTexts(n)).some((t) => t.includes("edit_not_by_requester") && t.includes("@mallory")));
+    // The sweep does not take the writer's edit for a lost one of the requester.
+    const events = (await stateOf(n)).eventCount;
+    await sweepLater();
+    assert.equal((await stateOf(n)).eventCount, events);
+  });
+
+  it("A278: the requester's edit of the approved (not yet collected) resource voids its approval; its dispatched run collects nothing; the other resource keeps its approval", async () => {
+    const n = await openRequest("dave", TWO);
+    await say("grace", n, "/approve");
+    await say("erin", n, "/approve");
+    await edit("dave", n, requestFormBody({ ...TWO, duration: "45m" }));
+    const s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "requested");
+    assert.equal(s.parts!["model-rollback"]!.approvals.length, 0);
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 1);
+    const [run] = appRuns(n, "model-rollback");
+    const job = await sb.runJob(run!.id);
+    assert.notEqual(job.exitCode, 0);
+    assert.match(job.stdout + job.stderr, /not_approved/);
+    assert.equal((await stateOf(n)).parts!["model-rollback"]!.grant, null);
+  });
+});
