@@ -277,7 +277,11 @@ describe("edits and lost deliveries while one resource is live and the other wai
       "its recorded content stands, and so does erin's approval",
     );
     const refused = (await appTexts(n)).filter((t) => t.includes("not_editable"));
-    assert.equal(refused.length, 1, `the requester is told (before, the edit was silently ignored): ${refused.join("\n----\n")}`);
+    assert.equal(
+      refused.length,
+      1,
+      `the requester is told (before, the edit was silently ignored): ${refused.join("\n----\n")}`,
+    );
     assert.match(refused[0]!, /`model-rollback` is active/);
     const events = s.eventCount;
     await sweepLater();
@@ -319,5 +323,95 @@ describe("edits and lost deliveries while one resource is live and the other wai
     assert.notEqual(job.exitCode, 0);
     assert.match(job.stdout + job.stderr, /not_approved/);
     assert.equal((await stateOf(n)).parts!["model-rollback"]!.grant, null);
+  });
+});
+
+describe("grant runs of a request naming several resources", () => {
+  it("A279: a writer's or the other resource's owner's run started by hand, naming either resource, collects nothing while one waits", async () => {
+    const n = await openRequest("dave", TWO);
+    await say("grace", n, "/approve");
+    for (const [who, resource] of [
+      ["mallory", "github-admin"],
+      ["mallory", "model-rollback"],
+      ["erin", "model-rollback"],
+      ["dave", "model-rollback"],
+    ] as const) {
+      const run = await dispatchByHand(who, n, resource);
+      const job = await sb.runJob(run.id);
+      assert.notEqual(job.exitCode, 0, `${who}'s run for ${resource}`);
+    }
+    let s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.grant, null);
+    assert.equal(s.parts!["github-admin"]!.grant, null);
+    const refusals = (await appTexts(n)).filter(
+      (t) => t.includes("unknown_run") || t.includes("not_approved"),
+    );
+    assert.ok(
+      refusals.some((t) => /erin is not an approver/.test(t)),
+      refusals.join("\n---\n"),
+    );
+    assert.ok(
+      refusals.some((t) => /dave is the requester/.test(t)),
+      refusals.join("\n---\n"),
+    );
+    assert.ok(
+      refusals.some((t) => /github-admin(`|&#96;) of #\S*\d+ is requested, not approved/.test(t)),
+      refusals.join("\n---\n").slice(0, 3000),
+    );
+    // The app's own run still collects model-rollback, and only that.
+    const job = await sb.runJob(appRuns(n, "model-rollback")[0]!.id);
+    assert.equal(job.exitCode, 0, `${job.stdout}\n${job.stderr}`);
+    assert.equal(job.env.GITHUB_ADMIN_TOKEN, undefined);
+    await sb.settle();
+    s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "active");
+    assert.equal(s.parts!["github-admin"]!.status, "requested");
+  });
+
+  it("A280: a run started by an owner of the waiting resource collects it only when it names that resource: a run titled for the other resource (its concurrency group) collects nothing", async () => {
+    const n = await openRequest("dave", TWO);
+    await say("grace", n, "/approve");
+    const wrong = await dispatchByHand("heidi", n, "github-admin");
+    const refused = await sb.runJob(wrong.id);
+    assert.notEqual(refused.exitCode, 0, "heidi owns model-rollback, but this run is github-admin's");
+    assert.equal((await stateOf(n)).parts!["model-rollback"]!.grant, null);
+    const right = await dispatchByHand("heidi", n, "model-rollback");
+    const job = await sb.runJob(right.id);
+    assert.equal(job.exitCode, 0, `${job.stdout}\n${job.stderr}`);
+    await sb.settle();
+    const s = await stateOf(n);
+    assert.equal(
+      s.parts!["model-rollback"]!.grant?.run_id,
+      `${right.id}/1`,
+      "an approver's run by hand, as for one resource",
+    );
+    // The app's own run, later, is told the resource was collected.
+    const late = await sb.runJob(appRuns(n, "model-rollback")[0]!.id);
+    assert.notEqual(late.exitCode, 0);
+    assert.match(late.stdout + late.stderr, /already_granted/);
+  });
+
+  it("A281: a run that collected one resource, re-run by a writer once the other is approved, collects nothing of the other", async () => {
+    const n = await withLivePart();
+    const first = appRuns(n, "model-rollback")[0]!;
+    await say("erin", n, "/approve");
+    await say("ivan", n, "/approve");
+    assert.equal((await stateOf(n)).parts!["github-admin"]!.status, "approved");
+    await sb.as("mallory").request("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", {
+      owner,
+      repo,
+      run_id: first.id,
+    });
+    const job = await sb.runJob(first.id);
+    assert.notEqual(job.exitCode, 0);
+    assert.equal(job.env.GITHUB_ADMIN_TOKEN, undefined);
+    let s = await stateOf(n);
+    assert.equal(s.parts!["github-admin"]!.grant, null, "github-admin waits for its own run");
+    const collected = await sb.runJob(appRuns(n, "github-admin")[0]!.id);
+    assert.equal(collected.exitCode, 0, `${collected.stdout}\n${collected.stderr}`);
+    await sb.settle();
+    s = await stateOf(n);
+    const own = appRuns(n, "github-admin")[0]!;
+    assert.equal(s.parts!["github-admin"]!.grant?.run_id, `${own.id}/1`, "collected by its own run");
   });
 });
