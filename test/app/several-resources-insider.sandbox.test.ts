@@ -415,3 +415,74 @@ describe("grant runs of a request naming several resources", () => {
     assert.equal(s.parts!["github-admin"]!.grant?.run_id, `${own.id}/1`, "collected by its own run");
   });
 });
+
+describe("the request's text and its app comments", () => {
+  it("A282: a body naming the same resource on two lines is refused by its line, and nothing is approvable", async () => {
+    const n = await openRequest("dave", {
+      ...TWO,
+      more: ["github-admin admin 15m", "github-admin read 10m"],
+    });
+    const s = await stateOf(n);
+    assert.equal(s.status, "invalid");
+    const fix = ((await appTexts(n)).find((t) => t.includes("cannot be considered yet")) ?? "")
+      .replace(/&#96;/g, "`")
+      .replace(/\\/g, "");
+    assert.match(fix, /Line 2 of More resources names `github-admin` again \(line 1 names it\)/);
+    const id = await say("erin", n, "/approve");
+    assert.deepEqual(await reactions(id), ["-1", "eyes"]);
+  });
+
+  it("A283: a writer edits the app's status comment and a record comment of a request naming two resources: both are put back, and both resources' notification targets are told", async () => {
+    const n = await withLivePart();
+    const comments = (
+      await sb.as("dave").rest.issues.listComments({ owner, repo, issue_number: n, per_page: 100 })
+    ).data;
+    const status = comments.find((c) => c.body?.startsWith("<!-- breakglass:status"))!;
+    const record = comments.find((c) => c.user?.login === sb.appLogin && c.body?.startsWith("🔓"))!;
+    const before = sb.notifier.sent.length;
+    await sb.as("mallory").rest.issues.updateComment({
+      owner,
+      repo,
+      comment_id: status.id,
+      body: "<!-- breakglass:status -->\nEverything revoked, nothing to see.",
+    });
+    await sb
+      .as("mallory")
+      .rest.issues.updateComment({ owner, repo, comment_id: record.id, body: "nothing granted" });
+    await sb.settle();
+    const after = (
+      await sb.as("dave").rest.issues.listComments({ owner, repo, issue_number: n, per_page: 100 })
+    ).data;
+    assert.match(
+      after.find((c) => c.id === status.id)!.body ?? "",
+      /#### `github-admin`/,
+      "status rendered again",
+    );
+    assert.ok(
+      after.some((c) => c.user?.login === sb.appLogin && c.body === record.body),
+      "the record is posted again as the ledger holds it",
+    );
+    const told = sb.notifier.sent.slice(before).filter((x) => x.notification.event === "records_tampered");
+    assert.ok(told.length >= 1);
+    assert.ok(
+      told.every((x) => x.targets.length > 0),
+      "the policies' targets are told (before, a request naming several resources had no one policy, so nobody was)",
+    );
+    const s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "active");
+  });
+
+  it("A284: a waiting resource whose policy file is deleted on the default branch is withdrawn by the sweep, so the granted one's review is not held up", async () => {
+    const n = await withLivePart();
+    sb.emulator.setFile("policies/github-admin.yml", null);
+    await sb.as("grace").rest.issues.createComment({ owner, repo, issue_number: n, body: "/revoke" });
+    await sb.settle();
+    await sweepLater();
+    const s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "revoked");
+    assert.equal(s.parts!["github-admin"]!.status, "cancelled");
+    assert.ok(s.review_issue, "one review for what was granted");
+    assert.equal((await issueOf(n)).state, "closed");
+    sb.emulator.setFile("policies/github-admin.yml", roomier("policies/github-admin.yml"));
+  });
+});

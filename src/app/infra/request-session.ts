@@ -475,8 +475,12 @@ export class RequestSession {
         }),
       )
       .catch(() => undefined);
-    const policy = this.policy();
-    await this.deps.notifier.notify(policy?.notify ?? [], {
+    // A request naming several resources has no one policy: each resource's targets are told.
+    const targets = this.whole()
+      .parts()
+      .flatMap((view) => view.policy()?.notify ?? []);
+    const unique = [...new Map(targets.map((t) => [JSON.stringify(t), t] as const)).values()];
+    await this.deps.notifier.notify(unique, {
       event: "records_tampered",
       repository: `${this.port.owner}/${this.port.repo}`,
       issue: this.number,
