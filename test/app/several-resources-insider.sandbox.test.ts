@@ -12,6 +12,8 @@ import type { CredentialProvider } from "../../src/providers/provider.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 import type { WorkflowRun } from "../../src/sandbox/github/state.ts";
+import { startLoadBalancer } from "../support/load-balancer.ts";
+import { RequestSession } from "../../src/app/infra/request-session.ts";
 
 const owner = "acme";
 const repo = "ops";
@@ -405,14 +407,14 @@ describe("grant runs of a request naming several resources", () => {
     const job = await sb.runJob(first.id);
     assert.notEqual(job.exitCode, 0);
     assert.equal(job.env.GITHUB_ADMIN_TOKEN, undefined);
-    let s = await stateOf(n);
+    const s = await stateOf(n);
     assert.equal(s.parts!["github-admin"]!.grant, null, "github-admin waits for its own run");
     const collected = await sb.runJob(appRuns(n, "github-admin")[0]!.id);
     assert.equal(collected.exitCode, 0, `${collected.stdout}\n${collected.stderr}`);
     await sb.settle();
-    s = await stateOf(n);
+    const later = await stateOf(n);
     const own = appRuns(n, "github-admin")[0]!;
-    assert.equal(s.parts!["github-admin"]!.grant?.run_id, `${own.id}/1`, "collected by its own run");
+    assert.equal(later.parts!["github-admin"]!.grant?.run_id, `${own.id}/1`, "collected by its own run");
   });
 });
 
@@ -484,5 +486,78 @@ describe("the request's text and its app comments", () => {
     assert.ok(s.review_issue, "one review for what was granted");
     assert.equal((await issueOf(n)).state, "closed");
     sb.emulator.setFile("policies/github-admin.yml", roomier("policies/github-admin.yml"));
+  });
+});
+
+describe("late and duplicate deliveries", () => {
+  it("A286: an edit delivered late (after a newer edit and an approval) and the opening redelivered change nothing", async () => {
+    const n = await openRequest("dave", TWO);
+    await say("grace", n, "/approve");
+    sb.emulator.faults.holdWebhooks((w) => w.event === "issues" && w.action === "edited");
+    await edit("dave", n, requestFormBody({ ...TWO, more: ["github-admin admin 1h"] }));
+    sb.emulator.faults.clear();
+    await edit("dave", n, requestFormBody({ ...TWO, more: ["github-admin admin 30m"] }));
+    await say("erin", n, "/approve");
+    let s = await stateOf(n);
+    assert.equal(s.parts!["github-admin"]!.request?.duration_seconds, 30 * 60);
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 1);
+    assert.equal(s.parts!["model-rollback"]!.status, "approved", "its line did not change");
+    const events = s.eventCount;
+    assert.equal((await sb.emulator.releaseHeldWebhooks()).length, 1, "the 1h edit arrives late");
+    const opened = sb.emulator.deliveries.find(
+      (d) =>
+        d.event === "issues" && d.action === "opened" && (d.payload.issue as { number: number }).number === n,
+    )!;
+    await sb.emulator.redeliver(opened.guid);
+    await sb.settle();
+    s = await stateOf(n);
+    assert.equal(s.eventCount, events, "nothing recorded: the late bodies are not the issue's any more");
+    assert.equal(s.parts!["github-admin"]!.request?.duration_seconds, 30 * 60);
+    assert.equal(s.parts!["github-admin"]!.approvals.length, 1);
+  });
+});
+
+describe("two replicas of the app behind one load balancer", () => {
+  let lb: Awaited<ReturnType<typeof startLoadBalancer>>;
+  let turn = 0;
+  before(async () => {
+    const b = await sb.startReplica();
+    // Every webhook to both replicas (a duplicated delivery); the Action's calls alternate.
+    lb = await startLoadBalancer(sb, (webhook) =>
+      webhook ? [sb.app.url, b.url] : [[sb.app.url, b.url][turn++ % 2]!],
+    );
+  });
+  after(async () => {
+    await lb.close();
+    sb.emulator.setWebhookUrl(`${sb.app.url}/api/github/webhooks`);
+    sb.routeActionsTo(sb.app.url);
+  });
+
+  it("A285: the same /approve handled by both replicas records each resource's approval once and dispatches one run per resource; the same run's job twice at once gets one credential", async () => {
+    const n = await openRequest("dave", TWO);
+    await say("grace", n, "/approve");
+    await say("erin", n, "/approve");
+    await say("ivan", n, "/approve");
+    const s = await stateOf(n);
+    assert.deepEqual(
+      [s.parts!["model-rollback"]!.approvals.length, s.parts!["github-admin"]!.approvals.length],
+      [1, 2],
+    );
+    assert.equal(appRuns(n, "model-rollback").length, 1, "one run for model-rollback");
+    assert.equal(appRuns(n, "github-admin").length, 1, "one run for github-admin");
+    const run = appRuns(n, "github-admin")[0]!;
+    const jobs = await Promise.all([sb.runJob(run.id), sb.runJob(run.id)]);
+    await sb.settle();
+    assert.equal(jobs.filter((j) => j.exitCode === 0).length, 1, "exactly one job got a credential");
+    const after = await stateOf(n);
+    assert.ok(after.parts!["github-admin"]!.grant);
+    assert.equal(
+      after.parts!["model-rollback"]!.grant,
+      null,
+      "github-admin's run took nothing of model-rollback",
+    );
+    const history = await RequestSession.open(sb.app.deps, (await sb.app.portFor(owner, repo))!, n);
+    assert.deepEqual(history.problems, [], "the chain verifies");
+    assert.equal(history.events.filter((e) => e.type === "granted").length, 1);
   });
 });
