@@ -2,7 +2,7 @@
  * Several resources in one request, attacked by insiders (write or triage access; an owner of one
  * part only) through the real app in the sandbox: approving a part one does not own, closing and
  * reopening the issue with one part live, hand-started and re-run grant runs, lost and late
- * deliveries, and the requester's edits once a part was decided (A270-A289).
+ * deliveries, and the requester's edits once a part was decided (A270-A289, docs/attack-catalogue.md).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -486,6 +486,73 @@ describe("the request's text and its app comments", () => {
     assert.ok(s.review_issue, "one review for what was granted");
     assert.equal((await issueOf(n)).state, "closed");
     sb.emulator.setFile("policies/github-admin.yml", roomier("policies/github-admin.yml"));
+  });
+});
+
+describe("commands and approvals across resources", () => {
+  it("A287: an owner of one resource cannot deny or revoke the other; a writer can do neither", async () => {
+    const n = await withLivePart();
+    const revoke = await say("erin", n, "/revoke");
+    assert.deepEqual(await reactions(revoke), ["-1", "eyes"]);
+    const deny = await say("heidi", n, "/deny not needed");
+    assert.deepEqual(
+      await reactions(deny),
+      ["-1", "eyes"],
+      "model-rollback is granted; github-admin is not heidi's",
+    );
+    const writer = await say("mallory", n, "/deny no");
+    assert.deepEqual(await reactions(writer), ["-1", "eyes"]);
+    let s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.status, "active");
+    assert.equal(s.parts!["github-admin"]!.status, "requested");
+    // Each owner decides their own resource only.
+    await say("erin", n, "/deny not now");
+    s = await stateOf(n);
+    assert.equal(s.parts!["github-admin"]!.status, "denied");
+    assert.equal(s.parts!["model-rollback"]!.status, "active");
+    assert.equal((await issueOf(n)).state, "open", "the live resource goes on");
+  });
+
+  it("A288: one comment of an owner of both resources approves both; deleted once one is granted, it withdraws only the waiting one's approval", async () => {
+    sb.emulator.setTeamMembers("acme/platform", ["erin", "ivan", "grace"]);
+    try {
+      const n = await openRequest("dave", TWO);
+      const both = await say("grace", n, "/approve");
+      let s = await stateOf(n);
+      assert.equal(s.parts!["model-rollback"]!.approvals.length, 1);
+      assert.equal(s.parts!["github-admin"]!.approvals.length, 1, "1 of 2");
+      const job = await sb.runJob(appRuns(n, "model-rollback")[0]!.id);
+      assert.equal(job.exitCode, 0, `${job.stdout}\n${job.stderr}`);
+      await sb.settle();
+      await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: both });
+      await sb.settle();
+      s = await stateOf(n);
+      assert.equal(s.parts!["model-rollback"]!.status, "active", "granted: as for one resource, it stands");
+      assert.equal(s.parts!["model-rollback"]!.approvals.length, 1);
+      assert.equal(s.parts!["github-admin"]!.approvals.length, 0, "withdrawn where it still counted");
+      await say("ivan", n, "/approve");
+      assert.equal((await stateOf(n)).parts!["github-admin"]!.status, "requested", "1 of 2 again");
+    } finally {
+      sb.emulator.setTeamMembers("acme/platform", ["erin", "ivan"]);
+    }
+  });
+
+  it("A289: a writer dispatches the grant workflow on their own branch naming the waiting resource: refused, nothing minted", async () => {
+    const n = await openRequest("dave", TWO);
+    await say("grace", n, "/approve");
+    sb.emulator.pushBranch("mallory", `parts-${n}`, {});
+    for (const resource of ["model-rollback", "github-admin"]) {
+      const run = await dispatchByHand("mallory", n, resource, `parts-${n}`);
+      const job = await sb.runJob(run.id);
+      assert.notEqual(job.exitCode, 0, resource);
+    }
+    const s = await stateOf(n);
+    assert.equal(s.parts!["model-rollback"]!.grant, null);
+    assert.equal(s.parts!["github-admin"]!.grant, null);
+    assert.ok(
+      (await appTexts(n)).some((t) => t.includes("refused") && t.includes("wrong_ref")),
+      "the refusal is recorded on the request",
+    );
   });
 });
 
