@@ -337,7 +337,12 @@ export function applyEvent(state: RequestState, timed: TimedEvent): Result<Reque
       if (state.status !== "approved" || state.grant) return invalid(state, event);
       return ok({ ...next, status: "timed_out", ended_at: at });
     case "edit_refused":
-      if (!EDITABLE.has(state.status)) return invalid(state, event);
+      // A request naming several resources takes (and refuses) edits while any of them is being decided.
+      if (
+        !EDITABLE.has(state.status) &&
+        !Object.values(state.parts ?? {}).some((p) => EDITABLE.has(p.status))
+      )
+        return invalid(state, event);
       return ok(next);
     case "denied":
       if (!WITHDRAWABLE.has(state.status)) return invalid(state, event);

@@ -19,7 +19,9 @@ export function describeEvent(e: TimedEvent): string {
     case "approval_expired":
       return `approval expired: no run collected the credentials within ${formatDuration(e.collect_within_seconds)}`;
     case "edit_refused":
-      return `edit of the request refused: only ${mention(e.requester)} may change it`;
+      return e.actor === e.requester
+        ? "edit of the request refused: a resource of it was already decided"
+        : `edit of the request refused: only ${mention(e.requester)} may change it`;
     case "auto_approved":
       return `auto-approved by rule \`${escapeInline(e.rule, 40)}\``;
     case "break_glass":

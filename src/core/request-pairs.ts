@@ -151,6 +151,22 @@ export function recordedCombinedHash(state: RequestState): string | null {
   return combine(open.map((p) => [p.request!.resource, p.hash!] as const));
 }
 
+/**
+ * Whether a body's requests change what the request's records still decide: for one resource, its
+ * request; for several, the request of each resource still being decided (one that ended or was
+ * granted is fixed by its records, whatever the body says now), or a resource the records do not name.
+ */
+export function changesRecordedRequest(state: RequestState, requests: readonly AccessRequest[]): boolean {
+  if (state.parts === null) return combinedHash(requests) !== recordedCombinedHash(state);
+  const byResource = new Map(requests.map((r) => [r.resource, r] as const));
+  for (const [resource, part] of Object.entries(state.parts)) {
+    if (!PENDING.has(part.status)) continue;
+    const asked = byResource.get(resource);
+    if (!asked || part.status === "invalid" || part.hash !== requestHash(asked)) return true;
+  }
+  return requests.some((r) => !state.parts![r.resource]);
+}
+
 function combine(pairs: ReadonlyArray<readonly [string, string]>): string {
   const sorted = [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash("sha256")

@@ -2,7 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseRequestBody, type RequestFields } from "../../src/core/request-form.ts";
-import { MAX_PARTS, validateRequests } from "../../src/core/request-pairs.ts";
+import { changesRecordedRequest, MAX_PARTS, validateRequests } from "../../src/core/request-pairs.ts";
+import { requestHash } from "../../src/core/request-hash.ts";
 import { foldEvents, partsOf, partsStatus, type RequestState } from "../../src/core/lifecycle.ts";
 import type { LifecycleEvent, TimedEvent } from "../../src/core/lifecycle-events.ts";
 import type { AccessRequest } from "../../src/core/types.ts";
@@ -325,5 +326,70 @@ describe("several resources in one request: one state per part", () => {
     assert.equal(partsStatus({ a: { status: "approved" }, b: { status: "denied" } }), "approved");
     assert.equal(partsStatus({ a: { status: "cancelled" }, b: { status: "expired" } }), "expired");
     assert.equal(partsStatus({ a: { status: "cancelled" }, b: { status: "denied" } }), "denied");
+  });
+});
+
+describe("several resources in one request: edits once a part is decided", () => {
+  const withHashes = (events: Ev[], requests: AccessRequest[]) =>
+    events.map((e) =>
+      e.type === "requested"
+        ? {
+            ...e,
+            request: requests.find((r) => r.resource === e.part)!,
+            hash: requestHash(requests.find((r) => r.resource === e.part)!),
+          }
+        : e.type === "approved"
+          ? { ...e, hash: requestHash(requests.find((r) => r.resource === e.part)!) }
+          : e,
+    );
+  const asked = [req("prod-database"), req("aws-production")];
+  const live = state(
+    withHashes(
+      [
+        requested("prod-database"),
+        requested("aws-production"),
+        approved("prod-database", "dba"),
+        granted("prod-database"),
+      ],
+      asked,
+    ),
+  );
+
+  test("a body that asks what the records still decide changes nothing, whatever a granted part's line says", () => {
+    assert.equal(changesRecordedRequest(live, asked), false);
+    assert.equal(changesRecordedRequest(live, [req("prod-database", "admin"), req("aws-production")]), false);
+    assert.equal(
+      changesRecordedRequest(live, [req("aws-production"), req("prod-database")]),
+      false,
+      "line order",
+    );
+  });
+
+  test("a waiting part's line changed, dropped or swapped for another resource is a change", () => {
+    assert.equal(changesRecordedRequest(live, [req("prod-database"), req("aws-production", "admin")]), true);
+    assert.equal(changesRecordedRequest(live, [req("prod-database")]), true);
+    assert.equal(changesRecordedRequest(live, [req("prod-database"), req("github-admin")]), true);
+  });
+
+  test("an edit can be refused (and recorded) while any part is being decided, not once all have ended", () => {
+    const refused: Ev = { type: "edit_refused", actor: "ana", requester: "ana", hash: "x" };
+    const events = withHashes(
+      [
+        requested("prod-database"),
+        requested("aws-production"),
+        approved("prod-database", "dba"),
+        granted("prod-database"),
+      ],
+      asked,
+    );
+    assert.ok(fold([...events, refused]).ok, "one part live, the other waiting");
+    const ended = fold([
+      ...events,
+      { type: "cancelled", actor: "ana", part: "aws-production" },
+      revoked("prod-database"),
+      refused,
+    ]);
+    assert.ok(!ended.ok);
+    assert.equal(ended.refusal.code, "invalid_transition");
   });
 });

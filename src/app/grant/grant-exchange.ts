@@ -138,7 +138,10 @@ export async function exchangeToken(
     );
   const opened = await RequestSession.open(deps, port, issueNumber, issue);
   // A request naming several resources: the run collects the one part it was dispatched for.
-  const target = partForRun(opened, String(claims.run_id));
+  const target = await partForRun(opened, String(claims.run_id), async () => {
+    const run = await port.getWorkflowRun(Number(claims.run_id));
+    return run?.display_title ?? null;
+  });
   const session = target.ok ? target.part : opened.parts()[0]!;
   try {
     if (!identity.ok) throw new ExchangeRefusal(identity.error.code, identity.error.message);
@@ -221,7 +224,7 @@ async function exchangeForRequest(
   if (state.status !== "approved" || !state.request || session.issue.state !== "open") {
     throw new ExchangeRefusal(
       state.status === "expired" || state.status === "timed_out" ? "request_expired" : "not_approved",
-      `#${issueNumber} is ${state.status}, not approved.`,
+      `${session.part === null ? "" : `\`${escapeInline(session.part, 60)}\` of `}#${issueNumber} is ${state.status}, not approved.`,
       409,
     );
   }

@@ -2,7 +2,7 @@ import { openMonthlyMetricsIssue } from "./open-metrics-issue.ts";
 import { openAccessReview } from "./open-access-review.ts";
 import { collectDeadline } from "../../core/approval-expiry.ts";
 import { revokeOwedCredentials } from "./orphan-credentials.ts";
-import { ENDED_WITHOUT_GRANT, LIVE, needsReview, PENDING } from "../../core/lifecycle.ts";
+import { AWAITING_DECISION, ENDED_WITHOUT_GRANT, LIVE, needsReview, PENDING } from "../../core/lifecycle.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant, MAX_REDISPATCHES, REDISPATCH_AFTER_MS } from "./dispatch-grant.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
@@ -18,6 +18,7 @@ import { resealHandle } from "./reseal-handle.ts";
 import type { ReconcileReport } from "../../core/app-wire.ts";
 import { dispatchRetried } from "../../core/messages/grant-messages.ts";
 import { escalated, timedOut } from "../../core/messages/approval-messages.ts";
+import { partPolicyRemoved } from "../../core/messages/request-messages.ts";
 
 /** How old a ledger entry must be before a missing comment counts as deleted rather than not yet posted. */
 /**
@@ -162,7 +163,10 @@ export async function reconcileSession(
   if (session.wholeState.parts === null) return reconcileRequest(deps, session, report);
   // A request naming several resources: each part's grant, approval and timeout on its own clock;
   // the issue is finished (reviewed once, closed) when every part has ended.
-  for (const part of session.parts()) await reconcileRequest(deps, part, report);
+  for (const part of session.parts()) {
+    await withdrawIfPolicyRemoved(session, part);
+    await reconcileRequest(deps, part, report);
+  }
   const whole = session.whole();
   if (needsReview(whole.state) && (!whole.state.closed || whole.state.review_issue === null)) {
     await finishGrant(whole);
@@ -171,6 +175,30 @@ export async function reconcileSession(
     await finishRequest(whole);
     report.finished.push(session.number);
   }
+}
+
+/**
+ * A resource of a request naming several whose policy file was removed from the default branch (a
+ * reviewed change) can never be granted (the exchange refuses `policy_missing`) and, with no policy,
+ * has no timeout either: it is withdrawn, so it does not hold up the others' ending and review. A
+ * policy that is only broken (it fails to load and says why) is not removed: its resource waits.
+ */
+async function withdrawIfPolicyRemoved(session: RequestSession, part: RequestSession): Promise<void> {
+  const resource = part.part;
+  if (resource === null || !AWAITING_DECISION.has(part.state.status)) return;
+  const { policies, policyErrors } = session.config;
+  if (policies.has(resource) || policies.size === 0) return;
+  const fileOf = (path: string) => path.replace(/^.*\//, "").replace(/\.ya?ml$/, "");
+  if (policyErrors.some((e) => fileOf(e.file) === resource)) return;
+  await part.record(
+    `policy_removed:${resource}`,
+    {
+      type: "cancelled",
+      actor: session.deps.identity.login,
+      reason: "its policy was removed from the default branch",
+    },
+    partPolicyRemoved(resource),
+  );
 }
 
 /** One request (or one part of a request naming several resources) brought in line with the clock. */

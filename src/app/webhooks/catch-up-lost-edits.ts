@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { checkRequestBody } from "../../core/check-request.ts";
 import { PENDING } from "../../core/lifecycle.ts";
-import { combinedHash, recordedCombinedHash } from "../../core/request-pairs.ts";
+import { changesRecordedRequest, combinedHash, recordedCombinedHash } from "../../core/request-pairs.ts";
+import type { RequestState } from "../../core/lifecycle.ts";
 import { loadIssueForm } from "../infra/repo-config.ts";
 import type { RequestSession } from "../infra/request-session.ts";
 import { approvalsVoidedByUnseenEdit } from "../../core/messages/approval-messages.ts";
@@ -43,17 +44,20 @@ export async function catchUpLostEdits(
 ): Promise<LostEdits> {
   const found: LostEdits = { body: false, withdrawn: [] };
   const { state, issue, deps } = session;
+  // A request naming several resources is being decided while any of its resources is, even with
+  // another one's grant live (the request as a whole then shows that grant's status).
+  const deciding = (s: RequestState) => s.status === "requested" || s.status === "approved";
   if (
     session.gone ||
     issue.state !== "open" ||
-    (state.status !== "requested" && state.status !== "approved") ||
+    !session.parts().some((p) => deciding(p.state)) ||
     (!state.request && !state.parts)
   )
     return found;
 
   // Each part of a request naming several resources has its own approvals.
   for (const view of session.parts())
-    for (const approval of view.state.approvals) {
+    for (const approval of deciding(view.state) ? view.state.approvals : []) {
       if (approval.comment_id === undefined) continue;
       const comment = session.comments.find((c) => c.id === approval.comment_id);
       const change = !comment
@@ -74,7 +78,7 @@ export async function catchUpLostEdits(
   const settledMs = options.settledMs ?? LOST_EDIT_SETTLED_MS;
   const quiet = issue.updated_at === undefined || Date.parse(issue.updated_at) <= deps.now() - settledMs;
   const current = session.state;
-  if (quiet && (current.status === "requested" || current.status === "approved")) {
+  if (quiet && session.parts().some((p) => deciding(p.state))) {
     const form = await loadIssueForm(session.port);
     const parsed = form
       ? checkRequestBody(
@@ -88,7 +92,8 @@ export async function catchUpLostEdits(
       : null;
     const hash = parsed?.ok ? combinedHash(parsed.value) : null;
     const recordedHash = recordedCombinedHash(current);
-    if (parsed && hash !== recordedHash && !alreadyRefused(session, hash)) {
+    const changed = parsed?.ok ? changesRecordedRequest(current, parsed.value) : recordedHash !== null;
+    if (parsed && changed && !alreadyRefused(session, hash)) {
       const id = `unseen_edit:${createHash("sha256").update(issue.body).digest("hex").slice(0, 16)}`;
       let voidedAny = false;
       for (const view of session.parts()) {
@@ -127,7 +132,7 @@ export async function catchUpLostEdits(
 }
 
 /** The body's request is one an edit refusal since the last request record already answered. */
-function alreadyRefused(session: RequestSession, hash: string | null): boolean {
+export function alreadyRefused(session: RequestSession, hash: string | null): boolean {
   for (const event of [...session.events].reverse()) {
     if (event.type === "requested") return false;
     if (event.type === "edit_refused" && event.hash === hash) return true;

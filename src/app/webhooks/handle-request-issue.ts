@@ -1,7 +1,7 @@
 import { checkRequestBody } from "../../core/check-request.ts";
-import { ENDED, LIVE } from "../../core/lifecycle.ts";
+import { AWAITING_DECISION, ENDED, LIVE } from "../../core/lifecycle.ts";
 import { requestHash } from "../../core/request-hash.ts";
-import { combinedHash, recordedCombinedHash } from "../../core/request-pairs.ts";
+import { changesRecordedRequest, combinedHash, recordedCombinedHash } from "../../core/request-pairs.ts";
 import type { BreakglassDeps } from "../infra/deps.ts";
 import { dispatchGrant } from "../grant/dispatch-grant.ts";
 import { editNotByRequester, invalidRequest, policiesBroken } from "../../core/messages/request-messages.ts";
@@ -47,9 +47,10 @@ export async function handleRequestIssue(
   const stillCurrent = deliveredBodyIsCurrent(port, delivered);
   const { state } = session;
   const requester = issue.user.login;
-  if (LIVE.has(state.status) || ((state.request || state.parts) && ENDED.has(state.status))) {
-    return; // A granted or finished request is frozen: its records, not its body, say what was granted.
-  }
+  // A granted or finished request is frozen: its records, not its body, say what was granted. One
+  // naming several resources still answers edits while any of them is being decided (refused there).
+  const frozen = LIVE.has(state.status) || ((state.request || state.parts) && ENDED.has(state.status));
+  if (frozen && !Object.values(state.parts ?? {}).some((p) => AWAITING_DECISION.has(p.status))) return;
   if (session.config.policyErrors.length && session.config.policies.size === 0) {
     await port.createComment(
       issue.number,
@@ -82,7 +83,7 @@ export async function handleRequestIssue(
     editor.toLowerCase() !== requester.toLowerCase() && (action === "edited" || state.status !== "new");
   if (byOther) {
     const unchanged = validated.ok
-      ? recordedCombinedHash(state) === combinedHash(validated.value)
+      ? !changesRecordedRequest(state, validated.value)
       : state.status === "invalid" && lastInvalidKey(session) === errorsKey(validated.error);
     if (!unchanged)
       await refuseEditByOther(

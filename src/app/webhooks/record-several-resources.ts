@@ -1,5 +1,6 @@
 import { EDITABLE_PARTS, PENDING } from "../../core/lifecycle.ts";
 import { requestHash } from "../../core/request-hash.ts";
+import { changesRecordedRequest, combinedHash } from "../../core/request-pairs.ts";
 import type { FieldError, Result } from "../../core/result.ts";
 import type { AccessRequest } from "../../core/types.ts";
 import {
@@ -10,6 +11,7 @@ import {
 } from "../../core/messages/request-messages.ts";
 import { dispatchGrant } from "../grant/dispatch-grant.ts";
 import type { RecordOptions, RequestSession } from "../infra/request-session.ts";
+import { alreadyRefused } from "./catch-up-lost-edits.ts";
 import { errorsKey, lastInvalidKey, recordRequest } from "./record-request.ts";
 
 /**
@@ -35,10 +37,17 @@ export async function recordSeveralResources(
   // A part withdrawn by an earlier edit is over, but blocks nothing: the others are still open to edits.
   const decided = existing.filter((p) => !EDITABLE_PARTS.has(p.state.status));
   if (decided.length) {
-    await port.createComment(
-      session.number,
+    // A re-save (a title edit) changes nothing. A change is refused, and recorded (as another's edit
+    // is): the body now differs from the records, and the sweep must not take it for a lost edit.
+    if (validated.ok && !changesRecordedRequest(whole, validated.value)) return;
+    const hash = validated.ok ? combinedHash(validated.value) : null;
+    if (alreadyRefused(session, hash)) return; // this very body was answered (then retitled, say)
+    const refused = await session.record(
+      `edit_refused:${who.editor.toLowerCase()}:${hash ?? "invalid"}:${session.chain.length}`,
+      { type: "edit_refused", actor: who.editor, requester: who.requester, hash },
       severalResourcesFrozen(decided.map((p) => ({ resource: p.part!, status: p.state.status }))),
     );
+    if (refused.ok) await session.publish();
     return;
   }
   const { requester, stillCurrent } = who;

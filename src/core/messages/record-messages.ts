@@ -8,8 +8,10 @@ import { escapeInline, mention } from "../markdown.ts";
 export const closedWhileLive = (closer: string): string =>
   `🔒 ${mention(closer)} closed the issue while the grant was live: revoking it now.`;
 
-export const cancelledByClosing = (closer: string): string =>
-  `🚫 ${mention(closer)} closed the issue: the request is cancelled.`;
+export const cancelledByClosing = (closer: string, resource: string | null = null): string =>
+  resource === null
+    ? `🚫 ${mention(closer)} closed the issue: the request is cancelled.`
+    : `🚫 ${mention(closer)} closed the issue: \`${escapeInline(resource, 60)}\` is cancelled.`;
 
 /** Opened while the app was down and changed since: who wrote the body cannot be told. */
 export const resubmitAfterOutage = (author: string): string =>

@@ -96,6 +96,10 @@ export const policiesBroken = (lines: readonly string[]): string =>
 export const partRemovedByEdit = (resource: string): string =>
   `✏️ \`${escapeInline(resource, 80)}\` is no longer in the request (an edit by the requester removed it): withdrawn.`;
 
+/** A resource of a request naming several whose policy file is gone from the default branch: nothing can grant it. */
+export const partPolicyRemoved = (resource: string): string =>
+  `🗑️ \`${escapeInline(resource, 80)}\` has no policy on the default branch any more (its file was removed), so nothing can be granted for it: withdrawn. The other resources of the request go on; open a new request if it is still needed.`;
+
 /** An edit of a request naming several resources after one of them was decided: nothing changes. */
 export const severalResourcesFrozen = (
   decided: ReadonlyArray<{ resource: string; status: string }>,
