@@ -97,7 +97,7 @@ export async function handleDeploymentProtection(
     );
   const opened = await RequestSession.open(deps, port, named);
   // A request naming several resources: the run is judged for the resource it is for (as at the exchange).
-  const target = partForRun(opened, runId);
+  const target = await partForRun(opened, runId, async () => run.display_title);
   if (!target.ok) return review("rejected", `${target.message} (${target.code})`);
   const session = target.part;
   const { state } = session;
