@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { readFileSync } from "node:fs";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
-import type { CredentialProvider } from "../../src/providers/provider.ts";
+import { fakeGitHubProvider } from "../support/fake-github-provider.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 import type { WorkflowRun } from "../../src/sandbox/github/state.ts";
@@ -20,28 +20,8 @@ const repo = "ops";
 let sb: Sandbox;
 const { openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
 
-const minted: string[] = [];
-const revoked: string[] = [];
-/** github-admin's provider, standing in for GitHub's installation tokens (tested in test/providers). */
-const github: CredentialProvider = {
-  name: "github",
-  async mint(request) {
-    const id = `ghs_fake_${request.issue}_${minted.length}`;
-    minted.push(id);
-    return {
-      credentialId: id,
-      expiresAt: request.expiresAt,
-      secrets: { GITHUB_ADMIN_TOKEN: `${id}-secret` },
-      outputs: {},
-    };
-  },
-  async revoke(ref) {
-    revoked.push(ref.credentialId);
-  },
-  async verifyRevoked(ref) {
-    return { revoked: revoked.includes(ref.credentialId), evidence: "token deleted" };
-  },
-};
+/** github-admin's provider, standing in for GitHub's installation tokens. */
+const github = fakeGitHubProvider();
 
 before(async () => {
   sb = await startSandbox({

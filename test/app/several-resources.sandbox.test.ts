@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
-import type { CredentialProvider } from "../../src/providers/provider.ts";
+import { fakeGitHubProvider } from "../support/fake-github-provider.ts";
 import { SANDBOX_TEAMS, startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
 import { auditExport } from "../support/audit-export.ts";
@@ -18,28 +18,9 @@ const repo = "ops";
 let sb: Sandbox;
 const { openRequest, say, appTexts, issueOf, labelsOf, stateOf, reactions } = sandboxHelpers(() => sb);
 
-/** github-admin's provider, standing in for GitHub's installation tokens (tested in test/providers): what it minted and revoked. */
-const minted: string[] = [];
-const revoked: string[] = [];
-const github: CredentialProvider = {
-  name: "github",
-  async mint(request) {
-    const id = `ghs_fake_${request.issue}_${minted.length}`;
-    minted.push(id);
-    return {
-      credentialId: id,
-      expiresAt: request.expiresAt,
-      secrets: { GITHUB_ADMIN_TOKEN: `${id}-secret` },
-      outputs: {},
-    };
-  },
-  async revoke(ref) {
-    revoked.push(ref.credentialId);
-  },
-  async verifyRevoked(ref) {
-    return { revoked: revoked.includes(ref.credentialId), evidence: "token deleted" };
-  },
-};
+/** github-admin's provider: what it minted and revoked. */
+const github = fakeGitHubProvider();
+const { minted, revoked } = github;
 
 before(async () => {
   sb = await startSandbox({

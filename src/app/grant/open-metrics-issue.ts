@@ -4,6 +4,7 @@ import {
   monthlyMetrics,
   previousMonth,
   renderMetricsIssue,
+  type MonthlyMetrics,
 } from "../../audit/monthly-metrics.ts";
 import { METRICS_LABEL } from "../../core/labels.ts";
 import type { GitHubPort } from "../../github/github-port.ts";
@@ -85,21 +86,26 @@ export async function openMonthlyMetricsIssue(
   const won = await port.ledger.reserve(key, 0);
   seen.add(memo);
   if (won) {
-    // The figures as posted, signed: what an auditor reads, and what an edit of the issue is put back to.
-    const recorded = await recordMetricsPosted(deps, port, {
-      type: "metrics_posted",
-      actor: deps.identity.login,
-      month,
-      issue: issue.number,
-      metrics,
-      title,
-      body,
-    });
-    if (!recorded.ok) throw new Error(`metrics ${month}: ${recorded.problem}`);
+    await recordPosted(deps, port, { month, issue: issue.number, metrics, title, body });
     return issue.number;
   }
   if (!left) await retireDuplicate(port, issue.number, month);
   return null;
+}
+
+/** The figures as posted, signed: what an auditor reads, and what an edit of the issue is put back to. */
+async function recordPosted(
+  deps: BreakglassDeps,
+  port: GitHubPort,
+  posted: { month: string; issue: number; metrics: MonthlyMetrics; title: string; body: string },
+) {
+  const recorded = await recordMetricsPosted(deps, port, {
+    type: "metrics_posted",
+    actor: deps.identity.login,
+    ...posted,
+  });
+  if (!recorded.ok) throw new Error(`metrics ${posted.month}: ${recorded.problem}`);
+  return recorded.records;
 }
 
 /**
@@ -111,7 +117,7 @@ async function recordReservedMonth(
   deps: BreakglassDeps,
   port: GitHubPort,
   month: string,
-  metrics: ReturnType<typeof monthlyMetrics>,
+  metrics: MonthlyMetrics,
   title: string,
   body: string,
 ): Promise<number | null> {
@@ -120,17 +126,8 @@ async function recordReservedMonth(
     .filter((i) => i.user.login === deps.identity.login && i.title === title)
     .sort((a, b) => a.number - b.number)[0];
   const issue = found ?? (await port.createIssue({ title, body, labels: [METRICS_LABEL] }));
-  const recorded = await recordMetricsPosted(deps, port, {
-    type: "metrics_posted",
-    actor: deps.identity.login,
-    month,
-    issue: issue.number,
-    metrics,
-    title,
-    body,
-  });
-  if (!recorded.ok) throw new Error(`metrics ${month}: ${recorded.problem}`);
-  if (found && recorded.records.posted) await putBackMetricsIssue(port, recorded.records, null);
+  const records = await recordPosted(deps, port, { month, issue: issue.number, metrics, title, body });
+  if (found && records.posted) await putBackMetricsIssue(port, records, null);
   return found ? null : issue.number;
 }
 
