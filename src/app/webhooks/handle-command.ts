@@ -362,6 +362,8 @@ async function stepUpProof(
     repository: `${session.port.owner}/${session.port.repo}`,
     issue: session.number,
     hash,
+    // A part of a request naming several resources: the signature must name it at its own hash.
+    ...(session.part !== null ? { part: session.part } : {}),
     signingKeys,
     login,
     approvePage: `the app's page /breakglass/approve/${session.port.owner}/${session.port.repo}/${session.number}`,

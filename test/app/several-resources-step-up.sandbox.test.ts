@@ -1,0 +1,210 @@
+/**
+ * Step-up on a request naming several resources (attack catalogue A260–A264), through the real app
+ * in the sandbox: one `breakglass approve` signature (real ssh-keygen, the approver's GitHub signing
+ * key) binds each resource it covers by name and that resource's own hash; `--resource` signs one;
+ * a signature for one resource never counts for another; an edit of one resource voids only what
+ * that resource needed; `breakglass audit verify` re-checks every recorded proof.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { checkStepUpProofs } from "../../src/audit/step-up-proofs.ts";
+import { command } from "../../src/cli/commands/approve.ts";
+import { run as audit } from "../../src/cli/commands/audit.ts";
+import type { CliIO } from "../../src/cli/io.ts";
+import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
+import { requestFormBody } from "../../src/sandbox/request-body.ts";
+import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
+import { historyOf, refusalFor } from "../security/attack-kit.ts";
+import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { extendableProvider } from "../support/extendable-provider.ts";
+
+const owner = "acme";
+const repo = "ops";
+let sb: Sandbox;
+const { openRequest, say, stateOf } = sandboxHelpers(() => sb);
+
+// Two policies owned by @acme/ai-governance (grace, heidi), each needing both of them with an SSH
+// signature (the guardrail policy's step-up), on a provider that can extend a credential in place.
+export const stepUpPolicy = readFileSync("policies/model-guardrail-override.yml", "utf8")
+  .replace("provider: jwt", "provider: postgres")
+  .replace(/settings:\n(?: {6}.*\n)+/, "settings:\n      grant_role: bg_model_ops\n")
+  .replace("required: 1", "required: 2")
+  .replace("max_requests_per_user_per_day: 2", "max_requests_per_user_per_day: 20")
+  .replace("max_active_grants_per_user: 1", "max_active_grants_per_user: 5");
+export const TWO = {
+  resource: "model-alpha",
+  role: "override",
+  duration: "30m",
+  severity: "high",
+  more: ["model-beta override 20m"],
+};
+
+before(async () => {
+  sb = await startSandbox({
+    files: { "policies/model-alpha.yml": stepUpPolicy, "policies/model-beta.yml": stepUpPolicy },
+    providers: { postgres: extendableProvider().provider },
+  });
+});
+after(() => sb.close());
+
+function io(login: string): { io: CliIO; out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    io: {
+      stdout: (t) => void (out += t),
+      stderr: (t) => void (err += t),
+      readStdin: async () => "",
+      cwd: process.cwd(),
+      env: {
+        GITHUB_TOKEN: sb.emulator.userToken(login),
+        GITHUB_API_URL: sb.emulator.apiUrl,
+        HOME: "/nonexistent",
+      },
+    },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** `breakglass approve --dry-run` as `login` (with `--resource` when given): the signed comment it would post. */
+async function signed(login: string, n: number, resource?: string): Promise<string> {
+  const cli = io(login);
+  const code = await command("approve")(
+    [
+      `${owner}/${repo}#${n}`,
+      "--key",
+      await sb.signingKeyOf(login),
+      "--jwks",
+      `${sb.app.url}/breakglass/jwks.json`,
+      "--dry-run",
+      ...(resource ? ["--resource", resource] : []),
+    ],
+    cli.io,
+  );
+  assert.equal(code, 0, cli.err());
+  return cli.out();
+}
+
+/** The refusal's message as the issue shows it, with GitHub's escaping undone. */
+const refusal = async (n: number, who: string, code: string) =>
+  (await refusalFor(sb, n, who, code)).replace(/&#96;/g, "`").replace(/\\/g, "");
+
+const approvalsOf = async (n: number, part: string) =>
+  (await stateOf(n)).parts![part]!.approvals.map((a) => a.actor);
+
+describe("SSH step-up on a request naming two resources", () => {
+  it("A260 one signature binds both resources by name and hash: both are approved, each record keeps the proof, audit verify re-checks both", async () => {
+    const n = await openRequest("dave", TWO);
+    const s = await stateOf(n);
+    const body = await signed("grace", n);
+    const hashes = ["model-alpha", "model-beta"].map((p) => `${p}=${s.parts![p]!.hash}`).join(" ");
+    assert.ok(body.includes(`Signed: breakglass-approve ${owner}/${repo}#${n} ${hashes}`), body);
+    await say("grace", n, body);
+    assert.deepEqual(await approvalsOf(n, "model-alpha"), ["grace"]);
+    assert.deepEqual(await approvalsOf(n, "model-beta"), ["grace"]);
+    await sb.approveSigned("heidi", n);
+    const h = await historyOf(sb, n);
+    assert.equal(h.state.parts!["model-alpha"]!.status, "active");
+    assert.equal(h.state.parts!["model-beta"]!.status, "active");
+    const approvals = h.events.filter((e) => e.type === "approved") as Array<
+      Extract<LifecycleEvent, { type: "approved" }> & { part?: string }
+    >;
+    assert.equal(approvals.length, 4);
+    for (const a of approvals) {
+      assert.equal(a.step_up?.method, "ssh-signature");
+      const parts = a.step_up?.method === "ssh-signature" ? a.step_up.parts : undefined;
+      assert.ok(
+        parts?.some((p) => p.resource === a.part && p.hash === a.hash),
+        "the proof covers its own part at its hash",
+      );
+    }
+    const entries = h.chain.map((e) => e.entry);
+    assert.deepEqual(await checkStepUpProofs(entries, { repo: sb.repository, issue: n }), {
+      checked: 4,
+      breaks: [],
+    });
+    // A proof that covers model-alpha only (as `--resource model-alpha` makes) does not verify on model-beta's record.
+    const moved = entries.map((e) => {
+      const event = e.event as LifecycleEvent & { part?: string };
+      if (
+        event.type !== "approved" ||
+        event.part !== "model-beta" ||
+        event.step_up?.method !== "ssh-signature"
+      )
+        return e;
+      const alphaOnly = event.step_up.parts!.filter((p) => p.resource === "model-alpha");
+      return { ...e, event: { ...event, step_up: { ...event.step_up, parts: alphaOnly } } };
+    });
+    const checked = await checkStepUpProofs(moved, { repo: sb.repository, issue: n });
+    assert.equal(checked.breaks.length, 2, JSON.stringify(checked));
+    assert.match(checked.breaks[0]!.reason, /does not cover `model-beta`/);
+    const cli = io("sam");
+    const code = await audit(
+      ["verify", "--repo", sb.repository, "--jwks", `${sb.app.url}/breakglass/jwks.json`],
+      cli.io,
+    );
+    assert.equal(code, 0, cli.out() + cli.err());
+  });
+
+  it("A261 `--resource` signs one resource only: the other is not approved by the same comment", async () => {
+    const n = await openRequest("dave", TWO);
+    const body = await signed("grace", n, "model-beta");
+    assert.match(
+      body,
+      new RegExp(`^Signed: breakglass-approve ${owner}/${repo}#${n} model-beta=[0-9a-f]{64}$`, "m"),
+    );
+    await say("grace", n, body);
+    assert.deepEqual(await approvalsOf(n, "model-beta"), ["grace"]);
+    assert.deepEqual(await approvalsOf(n, "model-alpha"), [], "model-alpha was not signed for");
+  });
+
+  it("A262 a signature for one resource is never accepted for another (reposted, or with its signed line rewritten)", async () => {
+    const n = await openRequest("dave", TWO);
+    const s = await stateOf(n);
+    const forAlpha = await signed("grace", n, "model-alpha");
+    await say("grace", n, forAlpha);
+    assert.deepEqual(await approvalsOf(n, "model-alpha"), ["grace"]);
+    // Posted again: model-alpha has it already, model-beta was never signed for.
+    await say("grace", n, forAlpha);
+    assert.match(
+      await refusal(n, "grace", "step_up_wrong_request"),
+      /for `model-alpha` only, not for `model-beta` in this request/,
+    );
+    // The signed line rewritten to claim model-beta: the signature is over model-alpha's line, so it fails.
+    const forged = forAlpha.replace(/model-alpha=[0-9a-f]{64}/, `model-beta=${s.parts!["model-beta"]!.hash}`);
+    await say("grace", n, forged);
+    assert.match(await refusal(n, "grace", "step_up_bad_signature"), /`model-beta`/);
+    assert.deepEqual(await approvalsOf(n, "model-beta"), []);
+  });
+
+  it("A263 an edit of one resource voids only that resource's approval and signature; the other's stands", async () => {
+    const n = await openRequest("dave", TWO);
+    await say("grace", n, await signed("grace", n));
+    const before = await stateOf(n);
+    const stale = await signed("heidi", n); // signed now, posted after the edit
+    await sb.as("dave").rest.issues.update({
+      owner,
+      repo,
+      issue_number: n,
+      body: requestFormBody({ ...TWO, more: ["model-beta override 25m"] }),
+    });
+    await sb.settle();
+    const edited = await stateOf(n);
+    assert.equal(edited.parts!["model-alpha"]!.hash, before.parts!["model-alpha"]!.hash);
+    assert.notEqual(edited.parts!["model-beta"]!.hash, before.parts!["model-beta"]!.hash);
+    assert.deepEqual(await approvalsOf(n, "model-alpha"), ["grace"], "model-alpha did not change");
+    assert.deepEqual(await approvalsOf(n, "model-beta"), [], "model-beta's approval was voided");
+    // Heidi's signature made before the edit still binds model-alpha as it is, not model-beta.
+    await say("heidi", n, stale);
+    const after = await stateOf(n);
+    assert.deepEqual(
+      after.parts!["model-alpha"]!.approvals.map((a) => a.actor),
+      ["grace", "heidi"],
+    );
+    assert.deepEqual(after.parts!["model-beta"]!.approvals, []);
+    const refused = await historyOf(sb, n);
+    assert.ok(refused.state.parts!["model-alpha"]!.status !== "requested", "model-alpha went ahead");
+  });
+});
