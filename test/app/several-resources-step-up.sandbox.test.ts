@@ -6,86 +6,32 @@
  * that resource needed; `breakglass audit verify` re-checks every recorded proof.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { checkStepUpProofs } from "../../src/audit/step-up-proofs.ts";
-import { command } from "../../src/cli/commands/approve.ts";
 import { run as audit } from "../../src/cli/commands/audit.ts";
-import type { CliIO } from "../../src/cli/io.ts";
 import type { LifecycleEvent } from "../../src/core/lifecycle-events.ts";
 import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { historyOf, refusalFor } from "../security/attack-kit.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
-import { extendableProvider } from "../support/extendable-provider.ts";
+import { cliAs, perResourceProvider, signedComment, STEP_UP_FILES, TWO } from "../support/several-step-up.ts";
 
 const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
 const { openRequest, say, stateOf } = sandboxHelpers(() => sb);
 
-// Two policies owned by @acme/ai-governance (grace, heidi), each needing both of them with an SSH
-// signature (the guardrail policy's step-up), on a provider that can extend a credential in place.
-export const stepUpPolicy = readFileSync("policies/model-guardrail-override.yml", "utf8")
-  .replace("provider: jwt", "provider: postgres")
-  .replace(/settings:\n(?: {6}.*\n)+/, "settings:\n      grant_role: bg_model_ops\n")
-  .replace("required: 1", "required: 2")
-  .replace("max_requests_per_user_per_day: 2", "max_requests_per_user_per_day: 20")
-  .replace("max_active_grants_per_user: 1", "max_active_grants_per_user: 5");
-export const TWO = {
-  resource: "model-alpha",
-  role: "override",
-  duration: "30m",
-  severity: "high",
-  more: ["model-beta override 20m"],
-};
-
 before(async () => {
   sb = await startSandbox({
-    files: { "policies/model-alpha.yml": stepUpPolicy, "policies/model-beta.yml": stepUpPolicy },
-    providers: { postgres: extendableProvider().provider },
+    files: STEP_UP_FILES,
+    providers: { postgres: perResourceProvider().provider },
   });
 });
 after(() => sb.close());
 
-function io(login: string): { io: CliIO; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    io: {
-      stdout: (t) => void (out += t),
-      stderr: (t) => void (err += t),
-      readStdin: async () => "",
-      cwd: process.cwd(),
-      env: {
-        GITHUB_TOKEN: sb.emulator.userToken(login),
-        GITHUB_API_URL: sb.emulator.apiUrl,
-        HOME: "/nonexistent",
-      },
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
-
-/** `breakglass approve --dry-run` as `login` (with `--resource` when given): the signed comment it would post. */
-async function signed(login: string, n: number, resource?: string): Promise<string> {
-  const cli = io(login);
-  const code = await command("approve")(
-    [
-      `${owner}/${repo}#${n}`,
-      "--key",
-      await sb.signingKeyOf(login),
-      "--jwks",
-      `${sb.app.url}/breakglass/jwks.json`,
-      "--dry-run",
-      ...(resource ? ["--resource", resource] : []),
-    ],
-    cli.io,
-  );
-  assert.equal(code, 0, cli.err());
-  return cli.out();
-}
+const io = (login: string) => cliAs(sb, login);
+const signed = async (login: string, n: number, resource?: string) =>
+  (await signedComment(sb, login, n, resource)).body;
 
 /** The refusal's message as the issue shows it, with GitHub's escaping undone. */
 const refusal = async (n: number, who: string, code: string) =>

@@ -44,6 +44,7 @@ import {
   unknownCommandIntro,
 } from "../../core/messages/command-messages.ts";
 import { approveExtension, extendCredential, recordExtension } from "./approve-extension.ts";
+import { extendTarget } from "../../core/extend-part.ts";
 
 /**
  * `issue_comment.created` on a request issue: the only way a command can take effect. A command
@@ -115,8 +116,9 @@ const PART_COMMANDS: ReadonlySet<ParsedCommand["kind"]> = new Set([
 
 /**
  * A command on a request naming several resources applies to every resource it can: `/approve` and
- * `/deny` to those the commenter may decide (the owners of each policy decide its own part),
- * `/cancel` and `/revoke` to every part still open or live. Each part's record carries its own id
+ * `/deny` to those the commenter may decide (the owners of each policy decide its own part; a part
+ * whose grant has an extension waiting takes the `/approve` as the extension's approval),
+ * `/cancel` and `/revoke` to every part still open or live, `/extend` to the one live part it names. Each part's record carries its own id
  * (`comment:<id>:<resource>`), so a redelivery records nothing twice. Refused everywhere: the first
  * refusal that is about the commenter rather than a part already decided is what they are told.
  */
@@ -125,12 +127,12 @@ async function runOnParts(
   command: ParsedCommand,
   comment: IssueComment,
 ): Promise<"done" | "replied" | Refusal> {
-  if (command.kind === "extend")
-    return {
-      code: "not_supported",
-      message:
-        "`/extend` is not supported yet on a request naming several resources: let the grants end, and open a new request for the time you still need.",
-    };
+  // `/extend` moves one grant: the resource it names, or the only one live (core/extend-part.ts).
+  if (command.kind === "extend") {
+    const target = extendTarget(session.wholeState.parts ?? {}, command.reason);
+    if (!target.ok) return target.error;
+    return run(session.forPart(target.value.part), { ...command, reason: target.value.reason }, comment);
+  }
   if (!PART_COMMANDS.has(command.kind)) return run(session, command, comment);
   const refusals: Refusal[] = [];
   let applied = false;
@@ -304,8 +306,11 @@ async function run(
     }
     case "extend": {
       if (!policy) return { code: "not_active", message: "Only an active grant can be extended." };
+      // A part's extension binds its resource too, so no two parts' extensions share a hash.
       const hash = createHash("sha256")
-        .update(`${comment.id}:${command.seconds}:${command.reason}`)
+        .update(
+          `${comment.id}:${session.part === null ? "" : `${session.part}:`}${command.seconds}:${command.reason}`,
+        )
         .digest("hex");
       const decided = decideExtensionRequest(
         session.state,
@@ -326,7 +331,7 @@ async function run(
       const recorded = await session.record(
         id,
         decided.value,
-        extensionAsked(who, command.seconds, policy.extend.requires_approval, command.reason),
+        extensionAsked(who, command.seconds, policy.extend.requires_approval, command.reason, session.part),
       );
       if (!recorded.ok) return recorded.refusal;
       if (!policy.extend.requires_approval) {

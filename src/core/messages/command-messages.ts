@@ -47,8 +47,11 @@ export function approvalRecorded(input: {
   return `${head} \`${input.hash.slice(0, 16)}\` — ${input.count} of ${input.required}.${input.note ? `\n\n${quoteBlock(input.note, 500)}` : ""}`;
 }
 
-export const extensionApproved = (who: string, proof: StepUpProof | null): string =>
-  `✅ ${mention(who)}${provenWith(proof)} approved the extension.`;
+/** `part`: the resource of a request naming several whose grant the extension is for. */
+const ofPart = (part: string | null | undefined): string => (part ? ` of \`${part}\`` : "");
+
+export const extensionApproved = (who: string, proof: StepUpProof | null, part?: string | null): string =>
+  `✅ ${mention(who)}${provenWith(proof)} approved the extension${ofPart(part)}.`;
 
 export const denied = (who: string, reason: string): string =>
   `⛔ ${mention(who)} denied the request.\n\n${quoteBlock(reason, 1000)}`;
@@ -73,8 +76,9 @@ export const extensionAsked = (
   seconds: number,
   needsApproval: boolean,
   reason: string,
+  part?: string | null,
 ): string =>
-  `⏱️ ${mention(who)} asks to extend the grant by ${formatDuration(seconds)}.${needsApproval ? " An approver must `/approve` the extension; the running grant is not disturbed meanwhile." : ""}\n\n${quoteBlock(reason, 1000)}`;
+  `⏱️ ${mention(who)} asks to extend the grant${ofPart(part)} by ${formatDuration(seconds)}.${needsApproval ? ` ${part ? `An owner of \`${part}\`` : "An approver"} must \`/approve\` the extension; the running grant is not disturbed meanwhile.` : ""}\n\n${quoteBlock(reason, 1000)}`;
 
-export const extended = (expiresAt: string, seconds: number): string =>
-  `⏱️ The grant now expires at ${expiresAt} (${formatDuration(seconds)} more).`;
+export const extended = (expiresAt: string, seconds: number, part?: string | null): string =>
+  `⏱️ The grant${ofPart(part)} now expires at ${expiresAt} (${formatDuration(seconds)} more).`;
