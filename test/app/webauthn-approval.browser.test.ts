@@ -1146,5 +1146,50 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const broken = await checkStepUpProofs(swapped, { repo: sb.repository, issue: n });
     assert.equal(broken.breaks.length, 1);
     assert.match(broken.breaks[0]!.reason, /WebAuthn assertion does not verify/);
+
+    // Both grants live; an extension of one resource is approved on its own section, over its own hash.
+    for (let i = 0; i < 2; i++) assert.equal((await sb.runGrantWorkflow(n)).exitCode, 0);
+    await sb.settle();
+    const live = (await historyOf(sb, n)).state;
+    assert.deepEqual(
+      parts.map((p) => live.parts![p]!.status),
+      ["active", "active"],
+    );
+    await say(sb, "dave", n, `/extend 10m ${EXTENDABLE} the rollback is still running`);
+    const waiting = (await historyOf(sb, n)).state.parts![EXTENDABLE]!;
+    assert.ok(waiting.extension, "the extension waits on its resource");
+    await grace.page.goto(local(`/breakglass/approve/${owner}/${repo}/${n}`));
+    const section = grace.page.locator(`section.part[data-part="${EXTENDABLE}"]`);
+    assert.equal(await section.locator("code.extension-hash").innerText(), waiting.extension.hash);
+    assert.equal(
+      await grace.page.locator(`section.part[data-part="${first}"] button.approve-part`).count(),
+      0,
+      "nothing to approve on the other resource",
+    );
+    await section.locator("button.approve-part").click();
+    await grace.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
+    assert.equal(await grace.page.locator("#result").innerText(), `Approved ${EXTENDABLE}: it is active`);
+    await sb.settle();
+    const moved = await historyOf(sb, n);
+    assert.equal(
+      Date.parse(moved.state.parts![EXTENDABLE]!.grant!.expires_at),
+      Date.parse(waiting.grant!.expires_at) + 10 * 60_000,
+    );
+    assert.equal(
+      moved.state.parts![first]!.grant!.expires_at,
+      live.parts![first]!.grant!.expires_at,
+      "the other grant did not move",
+    );
+    const extensionRecord = moved.events.find((e) => e.type === "extension_approved") as
+      (Extract<LifecycleEvent, { type: "extension_approved" }> & { part?: string }) | undefined;
+    assert.equal(extensionRecord?.part, EXTENDABLE);
+    assert.equal(extensionRecord?.step_up?.method, "webauthn");
+    assert.deepEqual(
+      await checkStepUpProofs(
+        moved.chain.map((e) => e.entry),
+        { repo: sb.repository, issue: n },
+      ),
+      { checked: 3, breaks: [] },
+    );
   });
 });

@@ -961,31 +961,42 @@ export function webauthnRoutes(
     session: RequestSession,
     login: string,
   ): Promise<{ mayApprove: boolean; why: string | null }> {
-    const refused = await refusalFor(session, login);
-    return refused ? { mayApprove: false, why: refused.message } : { mayApprove: true, why: null };
+    const decided = await decideOnPage(session, login);
+    return decided.ok ? { mayApprove: true, why: null } : { mayApprove: false, why: decided.error.message };
   }
 
-  /** Why a passkey approval of this request (or part) by `login` would be refused now, before anything is signed; null: it would not. */
-  async function refusalFor(
+  /**
+   * A passkey approval of this request (or part) by `login`, decided by the rules of a comment
+   * approval before anything is signed or recorded: what it approves and its event, or the refusal.
+   * The one check the page (may this login approve it?), the challenge and the approval share.
+   */
+  async function decideOnPage(
     session: RequestSession,
     login: string,
-  ): Promise<{ code: string; message: string } | null> {
+  ): Promise<
+    | { ok: true; target: Target; decided: LifecycleEvent }
+    | { ok: false; error: Refusal | { code: string; message: string } }
+  > {
     const policy = session.policy();
     if (!policy || !session.state.hash)
-      return { code: "invalid_request", message: "The request is not valid." };
+      return { ok: false, error: { code: "invalid_request", message: "The request is not valid." } };
     const methods = policy.approvals.step_up?.methods ?? [];
     if (methods.length > 0 && !methods.includes("webauthn"))
       return {
-        code: "step_up_required",
-        message: `This policy's step-up is ${methods.join(", ")}, not a passkey: approve with \`breakglass approve\`${session.part === null ? "" : ` --resource ${session.part}`}.`,
+        ok: false,
+        error: {
+          code: "step_up_required",
+          message: `This policy's step-up is ${methods.join(", ")}, not a passkey: approve with \`breakglass approve\`${session.part === null ? "" : ` --resource ${session.part}`}.`,
+        },
       };
     const { actor } = await standing(session, login);
+    const target = targetOf(session);
     // A live grant with an extension waiting: the page approves the extension, as `/approve` would.
     const decided =
-      targetOf(session).kind === "extend"
+      target.kind === "extend"
         ? decideExtensionApproval(session.state, actor)
         : decideApproval(session.state, actor);
-    return decided.ok ? null : decided.error;
+    return decided.ok ? { ok: true, target, decided: decided.value } : decided;
   }
 
   /** The checks a comment approval gets, before anything is signed or recorded; the session (the part's view), or the refusal. */
@@ -1012,16 +1023,9 @@ export function webauthnRoutes(
             : { code: "bad_request", message: `This request names no resource "${part}".` },
       };
     }
-    const refused = await refusalFor(session, login);
-    if (refused) return { refusal: refused };
-    const target = targetOf(session);
-    const actor = await session.actor({ login, type: "User" });
-    const decided =
-      target.kind === "extend"
-        ? decideExtensionApproval(session.state, actor)
-        : decideApproval(session.state, actor);
+    const decided = await decideOnPage(session, login);
     if (!decided.ok) return { refusal: decided.error };
-    return { session, target, decided: decided.value };
+    return { session, target: decided.target, decided: decided.decided };
   }
 
   async function approvalOptions(
