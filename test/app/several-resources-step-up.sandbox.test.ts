@@ -14,6 +14,7 @@ import { requestFormBody } from "../../src/sandbox/request-body.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/start-sandbox.ts";
 import { historyOf, refusalFor } from "../security/attack-kit.ts";
 import { sandboxHelpers } from "../support/sandbox-helpers.ts";
+import { command } from "../../src/cli/commands/approve.ts";
 import { cliAs, perResourceProvider, signedComment, STEP_UP_FILES, TWO } from "../support/several-step-up.ts";
 
 const owner = "acme";
@@ -106,6 +107,16 @@ describe("SSH step-up on a request naming two resources", () => {
     assert.deepEqual(await approvalsOf(n, "model-alpha"), [], "model-alpha was not signed for");
   });
 
+  it("`breakglass approve --resource` naming no resource of the request says which it names; nothing is posted", async () => {
+    const n = await openRequest("dave", TWO);
+    await assert.rejects(
+      signed("grace", n, "model-gamma"),
+      /names no resource "model-gamma": it names model-alpha, model-beta/,
+    );
+    await say("grace", n, await signed("grace", n, "model-alpha"));
+    await assert.rejects(signed("grace", n, "nope"), /it names model-alpha, model-beta/);
+  });
+
   it("A262 a signature for one resource is never accepted for another (reposted, or with its signed line rewritten)", async () => {
     const n = await openRequest("dave", TWO);
     const s = await stateOf(n);
@@ -152,5 +163,52 @@ describe("SSH step-up on a request naming two resources", () => {
     assert.deepEqual(after.parts!["model-beta"]!.approvals, []);
     const refused = await historyOf(sb, n);
     assert.ok(refused.state.parts!["model-alpha"]!.status !== "requested", "model-alpha went ahead");
+  });
+
+  it("`breakglass break-glass` signs each resource waiting by name and hash: the one whose policy allows break-glass is self-approved with that proof, the other is not", async () => {
+    const n = await openRequest("dave", {
+      ...TWO,
+      resource: "model-gamma",
+      more: ["model-alpha override 20m"],
+    });
+    const cli = io("dave");
+    const code = await command("break-glass")(
+      [
+        `${owner}/${repo}#${n}`,
+        "--key",
+        await sb.signingKeyOf("dave"),
+        "--jwks",
+        `${sb.app.url}/breakglass/jwks.json`,
+        "--reason",
+        "the model serves harmful answers and nobody answers the page",
+      ],
+      cli.io,
+    );
+    assert.equal(code, 0, cli.err());
+    await sb.settle();
+    const h = await historyOf(sb, n);
+    assert.notEqual(h.state.parts!["model-gamma"]!.status, "requested", "model-gamma's glass is broken");
+    assert.equal(
+      h.state.parts!["model-alpha"]!.status,
+      "requested",
+      "model-alpha's policy allows no break-glass",
+    );
+    const record = h.events.find((e) => e.type === "break_glass") as
+      (Extract<LifecycleEvent, { type: "break_glass" }> & { part?: string }) | undefined;
+    assert.equal(record?.part, "model-gamma");
+    assert.ok(
+      record?.step_up?.method === "ssh-signature" &&
+        record.step_up.parts?.some((p) => p.resource === "model-gamma" && p.hash === record.hash),
+    );
+    assert.deepEqual(
+      await checkStepUpProofs(
+        h.chain.map((e) => e.entry),
+        { repo: sb.repository, issue: n },
+      ),
+      {
+        checked: 1,
+        breaks: [],
+      },
+    );
   });
 });

@@ -20,6 +20,11 @@ export const stepUpPolicy = readFileSync("policies/model-guardrail-override.yml"
 export const STEP_UP_FILES = {
   "policies/model-alpha.yml": stepUpPolicy,
   "policies/model-beta.yml": stepUpPolicy,
+  // The same, but the requester may break the glass (with the same step-up, which it inherits).
+  "policies/model-gamma.yml": stepUpPolicy.replace(
+    /break_glass:\n {2}allowed: false/,
+    "break_glass:\n  allowed: true",
+  ),
 };
 
 export const TWO = {
