@@ -358,7 +358,7 @@ async function stepUpProof(
   if (!stepUpRequired(stepUp)) return null;
   const login = comment.user.login;
   const signingKeys = comment.body.includes("-----BEGIN SSH SIGNATURE-----")
-    ? await session.port.sshSigningKeys(login)
+    ? await signingKeysOf(session, comment)
     : [];
   const checked = checkStepUp({
     stepUp,
@@ -374,6 +374,19 @@ async function stepUpProof(
     approvePage: `the app's page /breakglass/approve/${session.port.owner}/${session.port.repo}/${session.number}`,
   });
   return checked.ok ? checked.value : checked.error;
+}
+
+/** The commenter's signing keys, read once per comment: a command on several resources checks one signature per part. */
+const signingKeysRead = new WeakMap<IssueComment, Promise<string[]>>();
+function signingKeysOf(session: RequestSession, comment: IssueComment): Promise<string[]> {
+  let read = signingKeysRead.get(comment);
+  if (!read) {
+    read = session.port.sshSigningKeys(comment.user.login).then((keys) => [...keys]);
+    // A failed read is not remembered: the next part (or a redelivery) asks again.
+    read.catch(() => signingKeysRead.delete(comment));
+    signingKeysRead.set(comment, read);
+  }
+  return read;
 }
 
 /** Whether the policy lets comments posted through this app (on the author's behalf) be commands. */
