@@ -322,6 +322,9 @@ function severalResources(
     target,
     lines: (verified) => [
       `${signing === "extend" ? "Approving the extension of" : kind === "approve" ? "Approving" : "Breaking the glass on"} ${chosen.length === 1 ? "one resource" : `${chosen.length} resources`} of ${repository}#${issue}${verified} (it names ${names}):`,
+      ...(resource === undefined
+        ? [`  (the app takes each one whose policy you own and refuses the others; --resource signs one)`]
+        : []),
       `  requester  @${state.requester}`,
       `  severity   ${first.severity}`,
       `  reason     ${first.justification.replace(/\s+/g, " ").slice(0, 200)}`,
