@@ -20,7 +20,7 @@ import { cliAs, perResourceProvider, signedComment, STEP_UP_FILES, TWO } from ".
 const owner = "acme";
 const repo = "ops";
 let sb: Sandbox;
-const { openRequest, say, stateOf } = sandboxHelpers(() => sb);
+const { openRequest, say, stateOf, appTexts } = sandboxHelpers(() => sb);
 
 before(async () => {
   sb = await startSandbox({
@@ -105,6 +105,12 @@ describe("SSH step-up on a request naming two resources", () => {
     await say("grace", n, body);
     assert.deepEqual(await approvalsOf(n, "model-beta"), ["grace"]);
     assert.deepEqual(await approvalsOf(n, "model-alpha"), [], "model-alpha was not signed for");
+    // grace may decide model-alpha too: she is told this comment did not approve it, and why.
+    const note = (await appTexts(n))
+      .find((t) => t.startsWith("⚠️ @grace — applied, but not to"))
+      ?.replace(/&#96;/g, "`");
+    assert.ok(note, "a note names the resource left out");
+    assert.match(note, /`model-alpha` \(`step_up_wrong_request`\): The signature is for `model-beta` only/);
   });
 
   it("`breakglass approve --resource` naming no resource of the request says which it names; nothing is posted", async () => {

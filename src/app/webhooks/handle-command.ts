@@ -40,6 +40,7 @@ import {
   commandRefused,
   denied,
   extensionAsked,
+  partsNotApplied,
   statusPointer,
   unknownCommandIntro,
 } from "../../core/messages/command-messages.ts";
@@ -134,14 +135,23 @@ async function runOnParts(
     return run(session.forPart(target.value.part), { ...command, reason: target.value.reason }, comment);
   }
   if (!PART_COMMANDS.has(command.kind)) return run(session, command, comment);
-  const refusals: Refusal[] = [];
+  const refusals: Array<Refusal & { part: string }> = [];
   let applied = false;
   for (const view of session.parts()) {
     const result = await run(view, command, comment);
     if (result === "done" || result === "replied") applied = true;
-    else refusals.push(result);
+    else refusals.push({ ...result, part: view.part! });
   }
-  if (applied) return "done";
+  if (applied) {
+    // Applied to some resources: a step-up that did not cover the others the commenter may decide is
+    // said, so nobody takes one 🚀 for every resource approved.
+    const fixable = refusals.filter((r) => r.code.startsWith("step_up_"));
+    if (fixable.length)
+      await deferWrites(() =>
+        session.port.createComment(session.number, partsNotApplied(comment.user.login, fixable)),
+      );
+    return "done";
+  }
   const already = new Set(["invalid_transition", "not_pending", "not_active", "duplicate_approval"]);
   return (
     refusals.find((r) => !already.has(r.code)) ??

@@ -12,6 +12,16 @@ import type { StepUpProof } from "../step-up.ts";
 export const commandRefused = (who: string, refusal: { code: string; message: string }): string =>
   `👎 ${mention(who)} — refused (\`${refusal.code}\`): ${escapeInline(refusal.message, 600)}`;
 
+/**
+ * A command on a request naming several resources that applied to some of them, and was refused on
+ * others the commenter may decide, for a reason they can fix (a step-up that does not cover them).
+ */
+export const partsNotApplied = (
+  who: string,
+  refused: ReadonlyArray<{ part: string; code: string; message: string }>,
+): string =>
+  `⚠️ ${mention(who)} — applied, but not to ${refused.map((r) => `\`${escapeInline(r.part, 80)}\``).join(", ")}:\n\n${refused.map((r) => `- \`${escapeInline(r.part, 80)}\` (\`${r.code}\`): ${escapeInline(r.message, 400)}`).join("\n")}`;
+
 /** The line before the command list when a comment's command is not one of ours. */
 export const unknownCommandIntro = (command: string): string =>
   `🤔 \`${escapeInline(command, 40)}\` is not a Breakglass command.\n\n`;
