@@ -33,11 +33,14 @@ export async function checkStepUpProofs(
     checked++;
     // An extension's proof signs the extension's own hash (its extension_requested record), not the request's.
     const proof = event.step_up;
+    // A part of a request naming several resources: its proof binds the part by name and hash.
+    const part = (event as { part?: string }).part;
+    const bound = part === undefined ? event.hash : [{ resource: part, hash: event.hash }];
     const problem =
       proof.method === "webauthn"
-        ? ((await recheckWebAuthnProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash)) ??
+        ? ((await recheckWebAuthnProof(proof, KIND[event.type], expect.repo, expect.issue, bound)) ??
           recheckActivation(proof, expect.repo.split("/")[0]!, event.actor, entry.at))
-        : recheckStepUpProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash);
+        : recheckStepUpProof(proof, KIND[event.type], expect.repo, expect.issue, event.hash, part);
     if (problem)
       breaks.push({
         index: entry.seq,

@@ -1,5 +1,5 @@
 import { verifyAuthenticationResponse, type AuthenticationResponseJSON } from "@simplewebauthn/server";
-import { challengeNonce, type StepUpKind, type WebAuthnProof } from "../core/step-up.ts";
+import { challengeNonce, type SignedTarget, type StepUpKind, type WebAuthnProof } from "../core/step-up.ts";
 
 /**
  * Re-verifies a recorded WebAuthn step-up offline: the authenticator's signature over its data and
@@ -11,7 +11,7 @@ export async function recheckWebAuthnProof(
   kind: StepUpKind,
   repository: string,
   issue: number,
-  hash: string,
+  hash: SignedTarget,
 ): Promise<string | null> {
   const assertion = proof.assertion as unknown as AuthenticationResponseJSON;
   if (assertion.id !== proof.credential_id)

@@ -45,8 +45,8 @@ const COMMANDS: ReadonlyArray<{ name: CommandName; usage: string; does: string }
   },
   {
     name: "extend",
-    usage: "/extend <duration> <reason>",
-    does: "ask for more time on an active grant, e.g. `/extend 30m migration still running`.",
+    usage: "/extend <duration> [resource] <reason>",
+    does: "ask for more time on an active grant, e.g. `/extend 30m migration still running`; on a request naming several resources with more than one live, name the resource (`/extend 30m prod-database migration still running`): its owners approve it and only its grant moves.",
   },
   {
     name: "break-glass",

@@ -82,7 +82,7 @@ function renderSeveral(view: StatusView, parts: Record<string, RequestState>): s
       "",
       table(["", ""], partRows(partView, part, partView.policy)),
       "",
-      `_${nextStep(part).replace(/^_|_$/g, "")}_`,
+      `_${nextStep(part, resource).replace(/^_|_$/g, "")}_`,
       "",
     );
   }
@@ -182,7 +182,8 @@ function describeApproval(a: RequestState["approvals"][number]): string {
   }
 }
 
-function nextStep(state: RequestState): string {
+/** `resource`: the part of a request naming several resources this line is for. */
+function nextStep(state: RequestState, resource?: string): string {
   switch (state.status) {
     case "invalid":
       return "_Edit the issue body to fix the problems listed below; the request is checked again on every edit._";
@@ -195,7 +196,9 @@ function nextStep(state: RequestState): string {
     case "approved":
       return "_Approved. The grant workflow is running; credentials are delivered only to the run listed above (the default branch's workflow, started by Breakglass), never to a comment. If it never starts, an approver other than the requester can run the grant workflow by hand on the default branch with this issue's number: that run is accepted because an approver started it._";
     case "active":
-      return "_`/revoke` ends the grant now; `/extend <duration> <reason>` asks for more time._";
+      return resource
+        ? `_\`/revoke\` ends the grants now; \`/extend <duration> ${escapeInline(resource, 80)} <reason>\` asks for more time on this one (its owners approve it)._`
+        : "_`/revoke` ends the grant now; `/extend <duration> <reason>` asks for more time._";
     case "revoke_failed":
       return "**Revocation failed and is being retried. The credential may still work: act now.**";
     default:

@@ -39,6 +39,15 @@ export interface StepUpRefusal {
   message: string;
 }
 
+/**
+ * One resource of a request naming several, as a step-up binds it: the resource's name and that
+ * part's own hash (or, for `extend`, the hash of the extension waiting on that part's grant).
+ */
+export interface SignedPart {
+  resource: string;
+  hash: string;
+}
+
 /** What a signed record keeps of a step-up, enough for `breakglass audit verify` to check it offline. */
 export type StepUpProof = SshSignatureProof | WebAuthnProof;
 
@@ -51,6 +60,11 @@ export interface SshSignatureProof {
   /** Security keys: the authenticator's flags and signature counter. */
   flags?: number;
   counter?: number;
+  /**
+   * On a request naming several resources: every part the one signature covers, in the order signed
+   * (the message is rebuilt from it). The record's own part and hash must be among them.
+   */
+  parts?: SignedPart[];
 }
 
 const ACTION: Record<StepUpKind, string> = {
@@ -112,12 +126,15 @@ export const proofKey = (proof: StepUpProof): string =>
 export const proofIsHardware = (proof: StepUpProof): boolean =>
   proof.method === "ssh-signature" ? proof.key_type.startsWith("sk-") : proof.hardware;
 
-/** The WebAuthn challenge (base64url) for approving this request: the step-up message, then a one-time nonce line. */
+/**
+ * The WebAuthn challenge (base64url) for approving this request: the step-up message, then a one-time
+ * nonce line. A part of a request naming several resources is bound as `[{ resource, hash }]`.
+ */
 export function webauthnChallenge(
   kind: StepUpKind,
   repository: string,
   issue: number,
-  hash: string,
+  hash: SignedTarget,
   nonce: string,
 ): string {
   return Buffer.from(`${stepUpMessage(kind, repository, issue, hash)}${nonce}\n`, "utf8").toString(
@@ -131,7 +148,7 @@ export function challengeNonce(
   kind: StepUpKind,
   repository: string,
   issue: number,
-  hash: string,
+  hash: SignedTarget,
 ): string | null {
   const text = Buffer.from(challenge, "base64url").toString("utf8");
   const message = stepUpMessage(kind, repository, issue, hash);
@@ -140,18 +157,74 @@ export function challengeNonce(
   return nonce ? nonce[1]! : null;
 }
 
-/** The exact bytes signed (UTF-8, LF line ends). */
-export function stepUpMessage(kind: StepUpKind, repository: string, issue: number, hash: string): string {
-  return `breakglass-${kind}\n${repository}#${issue}\n${hash}\n`;
+/**
+ * What a step-up binds: the request's hash (one resource), or on a request naming several resources
+ * the parts it covers, each by resource name and that part's own hash — never just the issue.
+ */
+export type SignedTarget = string | readonly SignedPart[];
+
+/**
+ * The exact bytes signed (UTF-8, LF line ends). One resource: its hash on the third line. Several:
+ * one line `<resource> <hash>` per part covered, so one signature (one touch of a security key) can
+ * approve every part the approver owns, and each part's approval checks its own line.
+ */
+export function stepUpMessage(
+  kind: StepUpKind,
+  repository: string,
+  issue: number,
+  target: SignedTarget,
+): string {
+  const bound =
+    typeof target === "string" ? `${target}\n` : target.map((p) => `${p.resource} ${p.hash}\n`).join("");
+  return `breakglass-${kind}\n${repository}#${issue}\n${bound}`;
 }
 
 /** The plain line `breakglass approve` writes above the signature, naming what was signed. */
-export function signedLine(kind: StepUpKind, repository: string, issue: number, hash: string): string {
-  return `Signed: breakglass-${kind} ${repository}#${issue} ${hash}`;
+export function signedLine(
+  kind: StepUpKind,
+  repository: string,
+  issue: number,
+  target: SignedTarget,
+): string {
+  const bound = typeof target === "string" ? target : target.map((p) => `${p.resource}=${p.hash}`).join(" ");
+  return `Signed: breakglass-${kind} ${repository}#${issue} ${bound}`;
 }
 
+const RESOURCE = "[A-Za-z0-9._-]{1,100}";
 const SIGNED_LINE =
   /^Signed: breakglass-(approve|break-glass|extend) ([A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100})#(\d{1,9}) ([0-9a-f]{64})$/m;
+/** The signed line of a step-up over parts of a request naming several resources (at most MAX_PARTS, a few more tolerated). */
+const SIGNED_PARTS_LINE = new RegExp(
+  `^Signed: breakglass-(approve|break-glass|extend) ([A-Za-z0-9-]{1,39}\\/[A-Za-z0-9._-]{1,100})#(\\d{1,9})((?: ${RESOURCE}=[0-9a-f]{64}){1,10})$`,
+  "m",
+);
+
+/** What a comment's signed line says was signed, or null when it has none. */
+export function statedTarget(
+  body: string,
+): { kind: StepUpKind; repository: string; issue: number; target: SignedTarget } | null {
+  const one = SIGNED_LINE.exec(body);
+  if (one) return { kind: one[1] as StepUpKind, repository: one[2]!, issue: Number(one[3]), target: one[4]! };
+  const several = SIGNED_PARTS_LINE.exec(body);
+  if (!several) return null;
+  const parts = several[4]!
+    .trim()
+    .split(" ")
+    .map((pair) => {
+      const at = pair.lastIndexOf("=");
+      return { resource: pair.slice(0, at), hash: pair.slice(at + 1) };
+    });
+  return {
+    kind: several[1] as StepUpKind,
+    repository: several[2]!,
+    issue: Number(several[3]),
+    target: parts,
+  };
+}
+
+/** Whether what was signed binds this part (by name) at exactly this hash. */
+export const bindsPart = (target: SignedTarget, part: string, hash: string): boolean =>
+  typeof target !== "string" && target.some((p) => p.resource === part && p.hash === hash);
 
 export interface StepUpInput {
   stepUp: StepUp | undefined;
@@ -160,8 +233,13 @@ export interface StepUpInput {
   body: string;
   repository: string;
   issue: number;
-  /** The request's hash, or for `extend` the pending extension's. */
+  /** The request's hash, or for `extend` the pending extension's (the part's, for a part). */
   hash: string;
+  /**
+   * On a request naming several resources: the part approved. The signature must then cover this
+   * part by name at `hash`, among the parts its signed line lists; the proof records that list.
+   */
+  part?: string;
   /** The person's GitHub SSH signing keys (`GET /users/{login}/ssh_signing_keys`), as key lines. */
   signingKeys: readonly string[];
   login: string;
@@ -177,7 +255,7 @@ export const stepUpRequired = (stepUp: StepUp | undefined): boolean => (stepUp?.
  */
 export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null, StepUpRefusal> {
   if (!stepUpRequired(input.stepUp)) return ok(null);
-  const how = `run \`breakglass ${input.kind === "break-glass" ? "break-glass" : "approve"} ${input.repository}#${input.issue}\` with a key you added to GitHub as a *signing* key (Settings → SSH and GPG keys → New SSH key → Key type: Signing Key)`;
+  const how = `run \`breakglass ${input.kind === "break-glass" ? "break-glass" : "approve"} ${input.repository}#${input.issue}${input.part === undefined ? "" : ` --resource ${input.part}`}\` with a key you added to GitHub as a *signing* key (Settings → SSH and GPG keys → New SSH key → Key type: Signing Key)`;
   const hardware = input.stepUp!.require_hardware_key;
   const methods = input.stepUp!.methods;
   if (!methods.includes("ssh-signature")) {
@@ -193,24 +271,32 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
       message: `This policy requires step-up proof: a plain comment is not enough. To ${ACTION[input.kind]}, ${how}${hardware ? " — a hardware security key (`ssh-keygen -t ed25519-sk`)" : ""}${methods.includes("webauthn") && input.kind !== "break-glass" && input.approvePage ? `; or approve with a passkey on ${input.approvePage}` : ""}.`,
     });
   }
-  const message = stepUpMessage(input.kind, input.repository, input.issue, input.hash);
+  const stated = statedTarget(input.body);
+  // One resource: its hash. A part: the parts the signed line lists, when they bind this one at its
+  // hash now, else this part alone (so a signature over anything else is told apart below).
+  const target: SignedTarget =
+    input.part === undefined
+      ? input.hash
+      : stated &&
+          stated.kind === input.kind &&
+          stated.repository === input.repository &&
+          stated.issue === input.issue &&
+          bindsPart(stated.target, input.part, input.hash)
+        ? stated.target
+        : [{ resource: input.part, hash: input.hash }];
+  const message = stepUpMessage(input.kind, input.repository, input.issue, target);
   const verified = verifySshSignature(input.body, message, STEP_UP_NAMESPACE);
+  const part = input.part === undefined ? "" : `\`${input.part}\``;
   if (!verified.ok) {
     // The signature may be genuine but over something else: the line above it says what was signed.
-    const stated = SIGNED_LINE.exec(input.body);
     if (stated) {
-      const [, kind, repository, issue, hash] = stated;
-      const other = stepUpMessage(kind as StepUpKind, repository!, Number(issue), hash!);
+      const other = stepUpMessage(stated.kind, stated.repository, stated.issue, stated.target);
       if (other !== message && verifySshSignature(input.body, other, STEP_UP_NAMESPACE).ok) {
-        const what =
-          repository !== input.repository || Number(issue) !== input.issue
-            ? `${repository}#${issue}`
-            : kind !== input.kind
-              ? SIGNED_FOR[kind as StepUpKind]
-              : input.kind === "extend"
-                ? "another extension of this grant"
-                : "an earlier version of this request";
-        const current = input.kind === "extend" ? "the extension waiting now" : "this request as it is now";
+        const what = wrongTarget(input, stated);
+        const current =
+          input.kind === "extend"
+            ? `the extension waiting${part ? ` on ${part}` : ""} now`
+            : `${part ? `${part} in ` : ""}this request as it is now`;
         return err({
           code: "step_up_wrong_request",
           message: `The signature is for ${what}, not for ${current} (hash \`${input.hash.slice(0, 16)}\`). Sign again: ${how}.`,
@@ -219,12 +305,34 @@ export function checkStepUp(input: StepUpInput): Result<SshSignatureProof | null
     }
     return err({
       code: "step_up_bad_signature",
-      message: `The SSH signature does not verify for this request as it is now (${verified.error.replace("_", " ")}): it must be made with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` over this repository, issue and request hash. ${how[0]!.toUpperCase()}${how.slice(1)}.`,
+      message: `The SSH signature does not verify for${part ? ` ${part} in` : ""} this request as it is now (${verified.error.replace("_", " ")}): it must be made with \`ssh-keygen -Y sign -n ${STEP_UP_NAMESPACE}\` over this repository, issue and ${part ? "each resource's name and hash" : "request hash"}. ${how[0]!.toUpperCase()}${how.slice(1)}.`,
     });
   }
   const checked = signedByGitHubSigningKey(verified.value, input.signingKeys, input.login, hardware);
   if (!checked.ok) return checked;
-  return ok(sshProof(verified.value, extractArmor(input.body)));
+  const proof = sshProof(verified.value, extractArmor(input.body));
+  return ok(typeof target === "string" ? proof : { ...proof, parts: target.map((p) => ({ ...p })) });
+}
+
+/** What a genuine signature over something else was for, in words. */
+function wrongTarget(
+  input: StepUpInput,
+  stated: { kind: StepUpKind; repository: string; issue: number; target: SignedTarget },
+): string {
+  if (stated.repository !== input.repository || stated.issue !== input.issue)
+    return `${stated.repository}#${stated.issue}`;
+  if (stated.kind !== input.kind) return SIGNED_FOR[stated.kind];
+  const earlier =
+    input.kind === "extend" ? "another extension of this grant" : "an earlier version of this request";
+  if (input.part === undefined)
+    return typeof stated.target === "string" ? earlier : "resources of a request naming several";
+  if (typeof stated.target === "string") return "a hash alone, naming no resource";
+  const signed = stated.target.find((p) => p.resource === input.part);
+  if (signed)
+    return input.kind === "extend"
+      ? `another extension of \`${input.part}\`'s grant`
+      : `an earlier version of \`${input.part}\``;
+  return `${stated.target.map((p) => `\`${p.resource}\``).join(", ")} only`;
 }
 
 /** What is recorded of an SSH signature that verified: the key, the armored signature, a security key's flags and counter. */
@@ -292,6 +400,7 @@ export function withoutSignature(text: string): string {
   return text
     .replace(/-----BEGIN SSH SIGNATURE-----[\s\S]*?-----END SSH SIGNATURE-----/g, "")
     .replace(SIGNED_LINE, "")
+    .replace(SIGNED_PARTS_LINE, "")
     .replace(/\n{3,}/g, "\n\n")
     .trimEnd();
 }
@@ -306,10 +415,18 @@ export function recheckStepUpProof(
   repository: string,
   issue: number,
   hash: string,
+  part?: string,
 ): string | null {
+  // A part's proof covers the parts it lists, and must list this one at the hash approved.
+  if (part !== undefined && !proof.parts)
+    return `it is for the part \`${part}\` of a request naming several resources but binds no resource`;
+  if (proof.parts && (part === undefined || !bindsPart(proof.parts, part, hash)))
+    return part === undefined
+      ? "it binds parts of a request naming several resources, but the record is the request's own"
+      : `its signature does not cover \`${part}\` at hash ${hash.slice(0, 16)}`;
   const verified = verifySshSignature(
     proof.signature,
-    stepUpMessage(kind, repository, issue, hash),
+    stepUpMessage(kind, repository, issue, proof.parts ?? hash),
     STEP_UP_NAMESPACE,
   );
   if (!verified.ok) return `its SSH signature does not verify (${verified.error})`;

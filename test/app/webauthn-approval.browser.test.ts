@@ -1062,4 +1062,134 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
     const audited = await checkStepUpProofs(shortened, { repo: sb.repository, issue: n });
     assert.match(audited.breaks[0]?.reason ?? "", /is not the 7200 s recorded with its registration/);
   });
+
+  it("A268 A269 a request naming two resources is approved per resource on the page, each assertion bound to its resource and hash; one given for one resource is refused for the other", async () => {
+    const n = await openRequest(sb, "dave", { ...form, more: [`${EXTENDABLE} override 20m`] });
+    const s = (await historyOf(sb, n)).state;
+    const parts = ["model-guardrail-override", EXTENDABLE];
+    // grace removed her passkey earlier: a new one, activated at once with her SSH signing key.
+    const grace = await person("grace");
+    await registerActive(grace, "grace");
+    assert.deepEqual(Object.keys(s.parts ?? {}), parts);
+
+    // The page shows each resource with its own hash, approvals and button; the requester gets none.
+    await grace.page.goto(local(`/breakglass/approve/${owner}/${repo}/${n}`));
+    for (const part of parts) {
+      const section = grace.page.locator(`section.part[data-part="${part}"]`);
+      assert.equal(await section.locator("code.hash").innerText(), s.parts![part]!.hash);
+      assert.equal(await section.locator("td.approvals").innerText(), "0 of 1");
+      assert.equal(await section.locator("button.approve-part").count(), 1, `grace may approve ${part}`);
+    }
+    const dave = await person("dave");
+    await dave.page.goto(local(`/breakglass/approve/${owner}/${repo}/${n}`));
+    assert.equal(await dave.page.locator("button.approve-part").count(), 0);
+    assert.equal(await dave.page.locator("p.why").count(), 2, "the requester is told why, for each");
+    await dave.context.close();
+
+    // A269: the assertion the page got for the first resource, posted as if for the second, is refused.
+    const [first, second] = parts as [string, string];
+    await grace.page.route(`**/breakglass/approve/${owner}/${repo}/${n}`, async (route) => {
+      const body = JSON.parse(route.request().postData() ?? "{}") as Record<string, unknown>;
+      await route.continue({ postData: JSON.stringify({ ...body, part: second }) });
+    });
+    await grace.page.click(`button.approve-part[data-part="${first}"]`);
+    await grace.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
+    assert.match(
+      await grace.page.locator("#result").innerText(),
+      /^Refused: step_up_wrong_request: .*given for `model-guardrail-override`/,
+    );
+    await grace.page.unroute(`**/breakglass/approve/${owner}/${repo}/${n}`);
+    await sb.settle();
+    let h = await historyOf(sb, n);
+    assert.equal(h.state.parts![second]!.approvals.length, 0);
+    assert.equal(h.state.parts![first]!.approvals.length, 0);
+    assert.equal(
+      h.state.parts![second]!.refused_page_approvals,
+      1,
+      "the refusal is recorded on that resource",
+    );
+    assert.ok(
+      (await appTexts(sb, n)).some((t) => t.includes(`an approval of \`${second}\` with a passkey`)),
+      "and said on the issue, naming it",
+    );
+
+    // A268: each button approves its own resource; the record binds it by name and hash; audit verify re-checks both.
+    for (const part of parts) {
+      await grace.page.goto(local(`/breakglass/approve/${owner}/${repo}/${n}`));
+      await grace.page.click(`button.approve-part[data-part="${part}"]`);
+      await grace.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
+      assert.equal(await grace.page.locator("#result").innerText(), `Approved ${part}: it is approved`);
+      await sb.settle();
+      h = await historyOf(sb, n);
+      assert.equal(h.state.parts![part]!.status, "approved");
+    }
+    const records = h.events.filter((e) => e.type === "approved") as Array<
+      Extract<LifecycleEvent, { type: "approved" }> & { part?: string }
+    >;
+    assert.deepEqual(
+      records.map((r) => [r.part, r.step_up?.method]),
+      parts.map((p) => [p, "webauthn"]),
+    );
+    const entries = h.chain.map((e) => e.entry);
+    assert.deepEqual(await checkStepUpProofs(entries, { repo: sb.repository, issue: n }), {
+      checked: 2,
+      breaks: [],
+    });
+    // One resource's assertion recorded on the other's approval fails offline.
+    const firstProof = records[0]!.step_up!;
+    const swapped = entries.map((e) => {
+      const event = e.event as LifecycleEvent & { part?: string };
+      return event.type === "approved" && event.part === second
+        ? { ...e, event: { ...event, step_up: firstProof } }
+        : e;
+    });
+    const broken = await checkStepUpProofs(swapped, { repo: sb.repository, issue: n });
+    assert.equal(broken.breaks.length, 1);
+    assert.match(broken.breaks[0]!.reason, /WebAuthn assertion does not verify/);
+
+    // Both grants live; an extension of one resource is approved on its own section, over its own hash.
+    for (let i = 0; i < 2; i++) assert.equal((await sb.runGrantWorkflow(n)).exitCode, 0);
+    await sb.settle();
+    const live = (await historyOf(sb, n)).state;
+    assert.deepEqual(
+      parts.map((p) => live.parts![p]!.status),
+      ["active", "active"],
+    );
+    await say(sb, "dave", n, `/extend 10m ${EXTENDABLE} the rollback is still running`);
+    const waiting = (await historyOf(sb, n)).state.parts![EXTENDABLE]!;
+    assert.ok(waiting.extension, "the extension waits on its resource");
+    await grace.page.goto(local(`/breakglass/approve/${owner}/${repo}/${n}`));
+    const section = grace.page.locator(`section.part[data-part="${EXTENDABLE}"]`);
+    assert.equal(await section.locator("code.extension-hash").innerText(), waiting.extension.hash);
+    assert.equal(
+      await grace.page.locator(`section.part[data-part="${first}"] button.approve-part`).count(),
+      0,
+      "nothing to approve on the other resource",
+    );
+    await section.locator("button.approve-part").click();
+    await grace.page.locator("#result").filter({ hasText: /\S/ }).waitFor();
+    assert.equal(await grace.page.locator("#result").innerText(), `Approved ${EXTENDABLE}: it is active`);
+    await sb.settle();
+    const moved = await historyOf(sb, n);
+    assert.equal(
+      Date.parse(moved.state.parts![EXTENDABLE]!.grant!.expires_at),
+      Date.parse(waiting.grant!.expires_at) + 10 * 60_000,
+    );
+    assert.equal(
+      moved.state.parts![first]!.grant!.expires_at,
+      live.parts![first]!.grant!.expires_at,
+      "the other grant did not move",
+    );
+    const extensionRecord = moved.events.find((e) => e.type === "extension_approved") as
+      (Extract<LifecycleEvent, { type: "extension_approved" }> & { part?: string }) | undefined;
+    assert.equal(extensionRecord?.part, EXTENDABLE);
+    assert.equal(extensionRecord?.step_up?.method, "webauthn");
+    assert.deepEqual(
+      await checkStepUpProofs(
+        moved.chain.map((e) => e.entry),
+        { repo: sb.repository, issue: n },
+      ),
+      { checked: 3, breaks: [] },
+    );
+  });
 });

@@ -284,7 +284,7 @@ describe("helpText", () => {
       "/deny <reason>",
       "/cancel [reason]",
       "/revoke [reason]",
-      "/extend <duration> <reason>",
+      "/extend <duration> [resource] <reason>",
       "/break-glass <reason>",
       "/status",
       "/help",

@@ -26,7 +26,7 @@ export async function approveExtension(
           ...(proof ? { step_up: proof } : {}),
         }
       : decided;
-  const recorded = await session.record(input.id, event, extensionApproved(input.who, proof));
+  const recorded = await session.record(input.id, event, extensionApproved(input.who, proof, session.part));
   if (!recorded.ok) return recorded.refusal;
   return recordExtension(session, input.who, moved);
 }
@@ -61,7 +61,7 @@ export async function recordExtension(
   const recorded = await session.record(
     `extended:${grant.grant_id}:${session.state.extensions.length}`,
     { type: "extended", actor: approvedBy, grant_id: grant.grant_id, expires_at: expires },
-    extended(expires, extension.seconds),
+    extended(expires, extension.seconds, session.part),
   );
   if (!recorded.ok) return recorded.refusal;
   session.deps.scheduler?.schedule(session.port, session.number, Date.parse(expires));

@@ -40,10 +40,12 @@ import {
   commandRefused,
   denied,
   extensionAsked,
+  partsNotApplied,
   statusPointer,
   unknownCommandIntro,
 } from "../../core/messages/command-messages.ts";
 import { approveExtension, extendCredential, recordExtension } from "./approve-extension.ts";
+import { extendTarget } from "../../core/extend-part.ts";
 
 /**
  * `issue_comment.created` on a request issue: the only way a command can take effect. A command
@@ -115,8 +117,9 @@ const PART_COMMANDS: ReadonlySet<ParsedCommand["kind"]> = new Set([
 
 /**
  * A command on a request naming several resources applies to every resource it can: `/approve` and
- * `/deny` to those the commenter may decide (the owners of each policy decide its own part),
- * `/cancel` and `/revoke` to every part still open or live. Each part's record carries its own id
+ * `/deny` to those the commenter may decide (the owners of each policy decide its own part; a part
+ * whose grant has an extension waiting takes the `/approve` as the extension's approval),
+ * `/cancel` and `/revoke` to every part still open or live, `/extend` to the one live part it names. Each part's record carries its own id
  * (`comment:<id>:<resource>`), so a redelivery records nothing twice. Refused everywhere: the first
  * refusal that is about the commenter rather than a part already decided is what they are told.
  */
@@ -125,21 +128,30 @@ async function runOnParts(
   command: ParsedCommand,
   comment: IssueComment,
 ): Promise<"done" | "replied" | Refusal> {
-  if (command.kind === "extend")
-    return {
-      code: "not_supported",
-      message:
-        "`/extend` is not supported yet on a request naming several resources: let the grants end, and open a new request for the time you still need.",
-    };
+  // `/extend` moves one grant: the resource it names, or the only one live (core/extend-part.ts).
+  if (command.kind === "extend") {
+    const target = extendTarget(session.wholeState.parts ?? {}, command.reason);
+    if (!target.ok) return target.error;
+    return run(session.forPart(target.value.part), { ...command, reason: target.value.reason }, comment);
+  }
   if (!PART_COMMANDS.has(command.kind)) return run(session, command, comment);
-  const refusals: Refusal[] = [];
+  const refusals: Array<Refusal & { part: string }> = [];
   let applied = false;
   for (const view of session.parts()) {
     const result = await run(view, command, comment);
     if (result === "done" || result === "replied") applied = true;
-    else refusals.push(result);
+    else refusals.push({ ...result, part: view.part! });
   }
-  if (applied) return "done";
+  if (applied) {
+    // Applied to some resources: a step-up that did not cover the others the commenter may decide is
+    // said, so nobody takes one 🚀 for every resource approved.
+    const fixable = refusals.filter((r) => r.code.startsWith("step_up_"));
+    if (fixable.length)
+      await deferWrites(() =>
+        session.port.createComment(session.number, partsNotApplied(comment.user.login, fixable)),
+      );
+    return "done";
+  }
   const already = new Set(["invalid_transition", "not_pending", "not_active", "duplicate_approval"]);
   return (
     refusals.find((r) => !already.has(r.code)) ??
@@ -304,8 +316,11 @@ async function run(
     }
     case "extend": {
       if (!policy) return { code: "not_active", message: "Only an active grant can be extended." };
+      // A part's extension binds its resource too, so no two parts' extensions share a hash.
       const hash = createHash("sha256")
-        .update(`${comment.id}:${command.seconds}:${command.reason}`)
+        .update(
+          `${comment.id}:${session.part === null ? "" : `${session.part}:`}${command.seconds}:${command.reason}`,
+        )
         .digest("hex");
       const decided = decideExtensionRequest(
         session.state,
@@ -326,7 +341,7 @@ async function run(
       const recorded = await session.record(
         id,
         decided.value,
-        extensionAsked(who, command.seconds, policy.extend.requires_approval, command.reason),
+        extensionAsked(who, command.seconds, policy.extend.requires_approval, command.reason, session.part),
       );
       if (!recorded.ok) return recorded.refusal;
       if (!policy.extend.requires_approval) {
@@ -353,7 +368,7 @@ async function stepUpProof(
   if (!stepUpRequired(stepUp)) return null;
   const login = comment.user.login;
   const signingKeys = comment.body.includes("-----BEGIN SSH SIGNATURE-----")
-    ? await session.port.sshSigningKeys(login)
+    ? await signingKeysOf(session, comment)
     : [];
   const checked = checkStepUp({
     stepUp,
@@ -362,11 +377,26 @@ async function stepUpProof(
     repository: `${session.port.owner}/${session.port.repo}`,
     issue: session.number,
     hash,
+    // A part of a request naming several resources: the signature must name it at its own hash.
+    ...(session.part !== null ? { part: session.part } : {}),
     signingKeys,
     login,
     approvePage: `the app's page /breakglass/approve/${session.port.owner}/${session.port.repo}/${session.number}`,
   });
   return checked.ok ? checked.value : checked.error;
+}
+
+/** The commenter's signing keys, read once per comment: a command on several resources checks one signature per part. */
+const signingKeysRead = new WeakMap<IssueComment, Promise<string[]>>();
+function signingKeysOf(session: RequestSession, comment: IssueComment): Promise<string[]> {
+  let read = signingKeysRead.get(comment);
+  if (!read) {
+    read = session.port.sshSigningKeys(comment.user.login).then((keys) => [...keys]);
+    // A failed read is not remembered: the next part (or a redelivery) asks again.
+    read.catch(() => signingKeysRead.delete(comment));
+    signingKeysRead.set(comment, read);
+  }
+  return read;
 }
 
 /** Whether the policy lets comments posted through this app (on the author's behalf) be commands. */

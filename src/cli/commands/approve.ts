@@ -5,7 +5,15 @@ import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { formatDuration } from "../../core/duration.ts";
-import { signedLine, stepUpMessage, STEP_UP_NAMESPACE, type StepUpKind } from "../../core/step-up.ts";
+import {
+  signedLine,
+  stepUpMessage,
+  STEP_UP_NAMESPACE,
+  type SignedPart,
+  type SignedTarget,
+  type StepUpKind,
+} from "../../core/step-up.ts";
+import type { RequestState } from "../../core/lifecycle.ts";
 import { readRequest } from "../../audit/read-request.ts";
 import { UsageError, UserError, type CliIO } from "../io.ts";
 import { flagsIn, usageErrorFrom } from "../usage-error.ts";
@@ -29,10 +37,15 @@ When the request's grant is live and an extension is waiting, it approves the ex
 signing breakglass-extend\\n<owner>/<repo>#<N>\\n<extension hash>\\n.`
     : ""
 }
+On a request naming several resources, one signature covers each resource it approves, by name and
+that resource's own hash (one line \`<resource> <hash>\` each instead of the request hash), so a
+signature for one resource never counts for another.
 
 Options:
   --key PATH        Signing key (default: the first of ~/.ssh/id_ed25519_sk, id_ecdsa_sk, id_ed25519, id_ecdsa, id_rsa)
   ${kind === "approve" ? "--note TEXT       A note for the approval" : "--reason TEXT     Why this cannot wait for an approver (required)"}
+  --resource NAME   On a request naming several resources: sign for this resource only (default: every
+                    resource still waiting for ${kind === "approve" ? "an approval or an extension's approval" : "a decision"}; the app takes each one whose policy you own)
   --jwks URL|FILE   Verify the app's records with its keys before signing (recommended: <app>/breakglass/jwks.json)
   --app-login NAME  The app's bot login (default: breakglass[bot])
   --api-url URL     GitHub API (default: $GITHUB_API_URL or https://api.github.com)
@@ -64,6 +77,7 @@ export function command(kind: CommandKind) {
           note: { type: "string" },
           reason: { type: "string" },
           jwks: { type: "string" },
+          resource: { type: "string" },
           "dry-run": { type: "boolean" },
           ...RESPONDER_OPTIONS,
         },
@@ -104,61 +118,32 @@ export function command(kind: CommandKind) {
       readRequest(port, issue, { appLogin: parseAppLogin(values["app-login"]), jwks }),
     );
     const { state } = reading;
-    if (!state.request || !state.hash)
-      throw new UserError(
-        `${repository}#${issue} has no valid request in the app's records (it is ${state.status}); nothing to sign.`,
-      );
-    // A live grant with an extension waiting: the approval is of the extension, signed over its own hash.
-    const extension = kind === "approve" && state.status === "active" ? state.extension : null;
-    if (state.status !== "requested" && !extension) {
-      throw new UserError(
-        `${repository}#${issue} is ${state.status.replace(/_/g, " ")}, not waiting for approval${state.status === "active" ? " (no extension is waiting)" : ""}; nothing to sign.`,
-      );
-    }
     if (reading.chain.status === "broken")
       throw new UserError(
         `the app's records on ${repository}#${issue} do not verify (${reading.chain.problem}); do not sign them.`,
       );
-    const r = state.request;
-    const signing: StepUpKind = extension ? "extend" : kind;
-    const hash = extension ? extension.hash : state.hash;
     const verified =
       reading.chain.status === "verified"
         ? " (records verified)"
         : " (records not verified: pass --jwks to check them)";
+    const chosen =
+      state.parts === null
+        ? oneResource(kind, state, repository, issue, values.resource)
+        : severalResources(kind, state, repository, issue, values.resource);
+    const { signing, target, lines } = chosen;
     io.stderr(
-      [
-        extension
-          ? `Approving the extension of the live grant on ${repository}#${issue}${verified}:`
-          : `${kind === "approve" ? "Approving" : "Breaking the glass on"} ${repository}#${issue}${verified}:`,
-        `  requester  @${state.requester}`,
-        `  resource   ${r.resource}`,
-        `  role       ${r.role}`,
-        `  duration   ${formatDuration(r.duration_seconds)}`,
-        `  severity   ${r.severity}`,
-        `  reason     ${r.justification.replace(/\s+/g, " ").slice(0, 200)}`,
-        ...(extension
-          ? [
-              `  grant ends ${state.grant?.expires_at ?? "?"}`,
-              `  extend by  ${formatDuration(extension.seconds)} (asked by @${extension.actor})`,
-              `  why        ${extension.reason.replace(/\s+/g, " ").slice(0, 200)}`,
-              `  extension  ${extension.hash}`,
-            ]
-          : [`  hash       ${state.hash}`]),
-        `Signing with ${key} (touch your security key if it blinks)…`,
-        "",
-      ].join("\n"),
+      [...lines(verified), `Signing with ${key} (touch your security key if it blinks)…`, ""].join("\n"),
     );
     const signature = await sign(
       deps.sshKeygen ?? "ssh-keygen",
       key,
-      stepUpMessage(signing, repository, issue, hash),
+      stepUpMessage(signing, repository, issue, target),
     );
     const text = kind === "approve" ? values.note?.trim() : values.reason!.trim();
     const body = [
       `/${kind}${text ? ` ${text.replace(/\s*\n\s*/g, " ")}` : ""}`,
       "",
-      signedLine(signing, repository, issue, hash),
+      signedLine(signing, repository, issue, target),
       "",
       signature.trim(),
       "",
@@ -222,4 +207,139 @@ export async function sign(sshKeygen: string, key: string, message: string): Pro
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What is signed, and the summary shown before signing. */
+interface Chosen {
+  signing: StepUpKind;
+  target: SignedTarget;
+  lines: (verified: string) => string[];
+}
+
+function describe(r: NonNullable<RequestState["request"]>, indent = "  "): string[] {
+  return [
+    `${indent}resource   ${r.resource}`,
+    `${indent}role       ${r.role}`,
+    `${indent}duration   ${formatDuration(r.duration_seconds)}`,
+  ];
+}
+
+/** A request for one resource: its hash, or the hash of the extension waiting on its live grant. */
+function oneResource(
+  kind: CommandKind,
+  state: RequestState,
+  repository: string,
+  issue: number,
+  resource: string | undefined,
+): Chosen {
+  if (!state.request || !state.hash)
+    throw new UserError(
+      `${repository}#${issue} has no valid request in the app's records (it is ${state.status}); nothing to sign.`,
+    );
+  if (resource !== undefined && resource !== state.request.resource)
+    throw new UsageError(
+      `${repository}#${issue} requests ${state.request.resource} only, not "${resource}": leave --resource out.`,
+    );
+  // A live grant with an extension waiting: the approval is of the extension, signed over its own hash.
+  const extension = kind === "approve" && state.status === "active" ? state.extension : null;
+  if (state.status !== "requested" && !extension) {
+    throw new UserError(
+      `${repository}#${issue} is ${state.status.replace(/_/g, " ")}, not waiting for approval${state.status === "active" ? " (no extension is waiting)" : ""}; nothing to sign.`,
+    );
+  }
+  const r = state.request;
+  const hash = extension ? extension.hash : state.hash;
+  return {
+    signing: extension ? "extend" : kind,
+    target: hash,
+    lines: (verified) => [
+      extension
+        ? `Approving the extension of the live grant on ${repository}#${issue}${verified}:`
+        : `${kind === "approve" ? "Approving" : "Breaking the glass on"} ${repository}#${issue}${verified}:`,
+      `  requester  @${state.requester}`,
+      ...describe(r),
+      `  severity   ${r.severity}`,
+      `  reason     ${r.justification.replace(/\s+/g, " ").slice(0, 200)}`,
+      ...(extension
+        ? [
+            `  grant ends ${state.grant?.expires_at ?? "?"}`,
+            `  extend by  ${formatDuration(extension.seconds)} (asked by @${extension.actor})`,
+            `  why        ${extension.reason.replace(/\s+/g, " ").slice(0, 200)}`,
+            `  extension  ${extension.hash}`,
+          ]
+        : [`  hash       ${state.hash}`]),
+    ],
+  };
+}
+
+/**
+ * A request naming several resources: the resources waiting for this kind of decision (or the one
+ * `--resource` names), each bound by name and its own hash. Approvals of a request and of extensions
+ * are signed apart (one kind per signature): without --resource, requests waiting come first.
+ */
+function severalResources(
+  kind: CommandKind,
+  state: RequestState,
+  repository: string,
+  issue: number,
+  resource: string | undefined,
+): Chosen {
+  const parts = Object.entries(state.parts ?? {});
+  const names = parts.map(([name]) => name).join(", ");
+  const waiting = (s: RequestState): StepUpKind | null =>
+    s.status === "requested" && s.hash
+      ? kind
+      : kind === "approve" && s.status === "active" && s.extension
+        ? "extend"
+        : null;
+  let chosen: Array<[string, RequestState]>;
+  if (resource !== undefined) {
+    const part = parts.find(([name]) => name === resource);
+    if (!part)
+      throw new UsageError(`${repository}#${issue} names no resource "${resource}": it names ${names}.`);
+    if (!waiting(part[1]))
+      throw new UserError(
+        `${resource} on ${repository}#${issue} is ${part[1].status.replace(/_/g, " ")}, not waiting for ${kind === "approve" ? "approval" : "a decision"}${part[1].status === "active" ? " (no extension is waiting)" : ""}; nothing to sign.`,
+      );
+    chosen = [part];
+  } else {
+    const open = parts.filter(([, s]) => waiting(s) !== null);
+    const first = open.some(([, s]) => waiting(s) === kind) ? kind : "extend";
+    chosen = open.filter(([, s]) => waiting(s) === first);
+    if (!chosen.length)
+      throw new UserError(
+        `no resource of ${repository}#${issue} is waiting for ${kind === "approve" ? "approval" : "a decision"} (${parts.map(([n, s]) => `${n}: ${s.status.replace(/_/g, " ")}`).join(", ")}); nothing to sign.`,
+      );
+  }
+  const signing = waiting(chosen[0]![1])!;
+  const target: SignedPart[] = chosen.map(([name, s]) => ({
+    resource: name,
+    hash: signing === "extend" ? s.extension!.hash : s.hash!,
+  }));
+  const first = chosen[0]![1].request!;
+  return {
+    signing,
+    target,
+    lines: (verified) => [
+      `${signing === "extend" ? "Approving the extension of" : kind === "approve" ? "Approving" : "Breaking the glass on"} ${chosen.length === 1 ? "one resource" : `${chosen.length} resources`} of ${repository}#${issue}${verified} (it names ${names}):`,
+      ...(resource === undefined
+        ? [`  (the app takes each one whose policy you own and refuses the others; --resource signs one)`]
+        : []),
+      `  requester  @${state.requester}`,
+      `  severity   ${first.severity}`,
+      `  reason     ${first.justification.replace(/\s+/g, " ").slice(0, 200)}`,
+      ...chosen.flatMap(([name, s]) => [
+        `  ${name}`,
+        ...describe(s.request!, "    ").slice(1),
+        ...(signing === "extend"
+          ? [
+              `    grant ends ${s.grant?.expires_at ?? "?"}`,
+              `    extend by  ${formatDuration(s.extension!.seconds)} (asked by @${s.extension!.actor})`,
+              `    why        ${s.extension!.reason.replace(/\s+/g, " ").slice(0, 200)}`,
+              `    extension  ${s.extension!.hash}`,
+            ]
+          : [`    hash       ${s.hash}`]),
+      ]),
+    ],
+  };
 }

@@ -12,6 +12,16 @@ import type { StepUpProof } from "../step-up.ts";
 export const commandRefused = (who: string, refusal: { code: string; message: string }): string =>
   `👎 ${mention(who)} — refused (\`${refusal.code}\`): ${escapeInline(refusal.message, 600)}`;
 
+/**
+ * A command on a request naming several resources that applied to some of them, and was refused on
+ * others the commenter may decide, for a reason they can fix (a step-up that does not cover them).
+ */
+export const partsNotApplied = (
+  who: string,
+  refused: ReadonlyArray<{ part: string; code: string; message: string }>,
+): string =>
+  `⚠️ ${mention(who)} — applied, but not to ${refused.map((r) => `\`${escapeInline(r.part, 80)}\``).join(", ")}:\n\n${refused.map((r) => `- \`${escapeInline(r.part, 80)}\` (\`${r.code}\`): ${escapeInline(r.message, 400)}`).join("\n")}`;
+
 /** The line before the command list when a comment's command is not one of ours. */
 export const unknownCommandIntro = (command: string): string =>
   `🤔 \`${escapeInline(command, 40)}\` is not a Breakglass command.\n\n`;
@@ -47,8 +57,11 @@ export function approvalRecorded(input: {
   return `${head} \`${input.hash.slice(0, 16)}\` — ${input.count} of ${input.required}.${input.note ? `\n\n${quoteBlock(input.note, 500)}` : ""}`;
 }
 
-export const extensionApproved = (who: string, proof: StepUpProof | null): string =>
-  `✅ ${mention(who)}${provenWith(proof)} approved the extension.`;
+/** `part`: the resource of a request naming several whose grant the extension is for. */
+const ofPart = (part: string | null | undefined): string => (part ? ` of \`${part}\`` : "");
+
+export const extensionApproved = (who: string, proof: StepUpProof | null, part?: string | null): string =>
+  `✅ ${mention(who)}${provenWith(proof)} approved the extension${ofPart(part)}.`;
 
 export const denied = (who: string, reason: string): string =>
   `⛔ ${mention(who)} denied the request.\n\n${quoteBlock(reason, 1000)}`;
@@ -73,8 +86,9 @@ export const extensionAsked = (
   seconds: number,
   needsApproval: boolean,
   reason: string,
+  part?: string | null,
 ): string =>
-  `⏱️ ${mention(who)} asks to extend the grant by ${formatDuration(seconds)}.${needsApproval ? " An approver must `/approve` the extension; the running grant is not disturbed meanwhile." : ""}\n\n${quoteBlock(reason, 1000)}`;
+  `⏱️ ${mention(who)} asks to extend the grant${ofPart(part)} by ${formatDuration(seconds)}.${needsApproval ? ` ${part ? `An owner of \`${part}\`` : "An approver"} must \`/approve\` the extension; the running grant is not disturbed meanwhile.` : ""}\n\n${quoteBlock(reason, 1000)}`;
 
-export const extended = (expiresAt: string, seconds: number): string =>
-  `⏱️ The grant now expires at ${expiresAt} (${formatDuration(seconds)} more).`;
+export const extended = (expiresAt: string, seconds: number, part?: string | null): string =>
+  `⏱️ The grant${ofPart(part)} now expires at ${expiresAt} (${formatDuration(seconds)} more).`;

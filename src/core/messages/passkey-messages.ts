@@ -26,5 +26,7 @@ export const pageApprovalRefused = (
   lastRecorded: number | null,
   /** Whether the person could approve this request; others' refusals are bounded apart. */
   approver = true,
+  /** The resource of a request naming several that the approval was for. */
+  part: string | null = null,
 ): string =>
-  `👎 ${mention(login)} — refused (\`${refusal.code}\`): ${escapeInline(refusal.message, 500)} _(an approval with a passkey on the app's approval page)_${lastRecorded !== null ? `\n\nThis is the ${lastRecorded}th refusal of a passkey approval ${approver ? "by an approver" : "by someone who cannot approve this request"} recorded here; further ones ${approver ? "by approvers" : "by such readers"} are only shown on the page.` : ""}`;
+  `👎 ${mention(login)} — refused (\`${refusal.code}\`): ${escapeInline(refusal.message, 500)} _(an approval${part ? ` of \`${part}\`` : ""} with a passkey on the app's approval page)_${lastRecorded !== null ? `\n\nThis is the ${lastRecorded}th refusal of a passkey approval ${approver ? "by an approver" : "by someone who cannot approve this request"} recorded here; further ones ${approver ? "by approvers" : "by such readers"} are only shown on the page.` : ""}`;

@@ -71,13 +71,25 @@ ${input.problem ? `<p id="problem">⚠️ ${h(input.problem)}</p>` : ""}
   );
 }
 
+/** One resource of a request naming several, as the approval page shows it. */
+export interface ApprovePagePart {
+  part: string;
+  state: RequestState;
+  /** Whether this login may approve it (or its pending extension) with a passkey now, and why not. */
+  mayApprove: boolean;
+  why: string | null;
+}
+
 export function renderApprovePage(input: {
   login: string;
   repository: string;
   issue: number;
   url: string;
   state: RequestState;
+  /** A request naming several resources: each part, approved on its own. */
+  parts?: ApprovePagePart[];
 }): string {
+  if (input.parts) return renderPartsPage({ ...input, parts: input.parts });
   const { state } = input;
   const r = state.request;
   const extension = state.status === "active" ? state.extension : null;
@@ -108,6 +120,68 @@ ${
 ${details}
 <p>Status: <strong id="status">${h(state.status.replace(/_/g, " "))}</strong></p>
 ${waiting ? `<p><button id="approve" data-path="/breakglass/approve/${h(input.repository)}/${input.issue}">${extension ? "Approve the extension with a security key" : "Approve with a security key"}</button></p>` : ""}
+<p id="result" role="status"></p>`,
+    "approve.js",
+  );
+}
+
+/**
+ * The approval page of a request naming several resources: what they share (requester, severity,
+ * justification, incident), then each resource with its own role, duration, hash, approvals and
+ * button, whose challenge binds that resource and its hash only.
+ */
+function renderPartsPage(input: {
+  login: string;
+  repository: string;
+  issue: number;
+  url: string;
+  state: RequestState;
+  parts: ApprovePagePart[];
+}): string {
+  const first = input.parts.find((p) => p.state.request)?.state.request;
+  const path = `/breakglass/approve/${h(input.repository)}/${input.issue}`;
+  const sections = input.parts
+    .map(({ part, state, mayApprove, why }) => {
+      const r = state.request;
+      const extension = state.status === "active" ? state.extension : null;
+      const waiting = (state.status === "requested" || extension) && r && state.hash;
+      return `<section class="part" data-part="${h(part)}">
+<h2><code>${h(part)}</code></h2>
+<table>
+<tr><th>Role</th><td>${h(r?.role ?? "—")}</td></tr>
+<tr><th>Duration</th><td>${r ? h(formatDuration(r.duration_seconds)) : "—"}</td></tr>
+<tr><th>Status</th><td class="status">${h(state.status.replace(/_/g, " "))}</td></tr>
+<tr><th>Hash</th><td><code class="hash">${h(state.hash ?? "—")}</code></td></tr>
+<tr><th>Approvals</th><td class="approvals">${state.approvals.length} of ${state.required_approvals}</td></tr>
+${
+  extension
+    ? `<tr><th>Extension waiting</th><td>${h(formatDuration(extension.seconds))} more, asked by @${h(extension.actor)}: ${h(extension.reason)}</td></tr>
+<tr><th>Grant ends</th><td>${h(state.grant?.expires_at ?? "—")}</td></tr>
+<tr><th>Extension hash</th><td><code class="extension-hash">${h(extension.hash)}</code></td></tr>`
+    : ""
+}</table>
+${
+  waiting
+    ? mayApprove
+      ? `<p><button class="approve-part" data-part="${h(part)}" data-path="${path}">${extension ? `Approve the extension of ${h(part)} with a security key` : `Approve ${h(part)} with a security key`}</button></p>`
+      : `<p class="why">You cannot approve this one: ${h(why ?? "")}</p>`
+    : ""
+}
+</section>`;
+    })
+    .join("\n");
+  return page(
+    `Approve ${input.repository}#${input.issue}`,
+    `<h1>Approve <a href="${h(input.url)}">${h(input.repository)}#${input.issue}</a></h1>
+<p>Signed in as @${h(input.login)}. This request names ${input.parts.length} resources, exactly as the app recorded them; each is approved on its own, by its own policy's owners, and your security key signs that resource's name and hash only.</p>
+<table id="request">
+<tr><th>Requester</th><td>@${h(input.state.requester)}</td></tr>
+<tr><th>Severity</th><td>${h(first?.severity ?? "—")}</td></tr>
+<tr><th>Justification</th><td>${h(first?.justification ?? "—")}</td></tr>
+<tr><th>Incident</th><td>${h(first?.incident ?? "—")}</td></tr>
+</table>
+<p>Status: <strong id="status">${h(input.state.status.replace(/_/g, " "))}</strong></p>
+${sections}
 <p id="result" role="status"></p>`,
     "approve.js",
   );
@@ -195,4 +269,16 @@ if (button) button.addEventListener("click", async () => {
     show("Approved: the request is " + done.status);
   } catch (error) { show("Refused: " + error.message); }
 });
+// A request naming several resources: each button approves its own resource, bound to its name and hash.
+for (const each of document.querySelectorAll("button.approve-part")) {
+  each.addEventListener("click", async () => {
+    const part = each.dataset.part;
+    try {
+      const optionsJSON = await post(each.dataset.path + "/options", { part });
+      const response = await SimpleWebAuthnBrowser.startAuthentication({ optionsJSON });
+      const done = await post(each.dataset.path, { response, part });
+      show("Approved " + part + ": it is " + done.status);
+    } catch (error) { show("Refused: " + error.message); }
+  });
+}
 `;

@@ -13,7 +13,7 @@ import {
 } from "@simplewebauthn/server";
 import { decodeAttestationObject } from "@simplewebauthn/server/helpers";
 import { checkAttestationTrust, type AttestationRoots } from "../../../core/attestation-trust.ts";
-import { decideApproval, decideExtensionApproval } from "../../../core/approval-rules.ts";
+import { decideApproval, decideExtensionApproval, type Actor } from "../../../core/approval-rules.ts";
 import type { LifecycleEvent } from "../../../core/lifecycle-events.ts";
 import { hasWriteAccess } from "../../../core/approvers.ts";
 import type { Refusal } from "../../../core/refusal.ts";
@@ -34,6 +34,7 @@ import {
 import {
   challengeNonce,
   webauthnChallenge,
+  type SignedTarget,
   type StepUpKind,
   type WebAuthnProof,
 } from "../../../core/step-up.ts";
@@ -145,11 +146,17 @@ const targetOf = (session: RequestSession): Target =>
   session.state.status === "active" && session.state.extension
     ? { kind: "extend", hash: session.state.extension.hash }
     : { kind: "approve", hash: session.state.hash ?? "" };
+/** What the challenge binds: the hash, or for a part of a request naming several resources the part by name and its hash. */
+const boundOf = (session: RequestSession, target: Target): SignedTarget =>
+  session.part === null ? target.hash : [{ resource: session.part, hash: target.hash }];
+/** The part a post names (`part`), or null. */
+const partIn = (body: Record<string, unknown>): string | null =>
+  typeof body.part === "string" && body.part !== "" ? body.part.slice(0, 100) : null;
 
 /** A refusal on the approval page, with its HTTP status. */
 type PageRefusal = { status: number; code: string; message: string };
 /** Refusals that concern no request attempt (a malformed post): answered on the page only. */
-const UNRECORDED = new Set(["bad_request", "not_found", "invalid_request"]);
+const UNRECORDED = new Set(["bad_request", "not_found", "invalid_request", "part_required"]);
 
 /** The attestation statement's certificate chain (`x5c`, leaf first) as base64 DER; none for `none` or self-attestation. */
 function attestationChain(attestationObject: Uint8Array<ArrayBuffer>): string[] {
@@ -837,9 +844,27 @@ export function webauthnRoutes(
     const repository = `${port.owner}/${port.repo}`;
     if (req.method === "GET" && !options) {
       const session = await RequestSession.open(deps, port, n);
-      res
-        .writeHead(200, HTML_HEADERS)
-        .end(renderApprovePage({ login, repository, issue: n, url: session.url, state: session.state }));
+      // A request naming several resources: each part as its own approval, with whether this login may give it.
+      const parts =
+        session.wholeState.parts === null
+          ? undefined
+          : await Promise.all(
+              session.parts().map(async (view) => ({
+                part: view.part!,
+                state: view.state,
+                ...(await pageStanding(view, login)),
+              })),
+            );
+      res.writeHead(200, HTML_HEADERS).end(
+        renderApprovePage({
+          login,
+          repository,
+          issue: n,
+          url: session.url,
+          state: session.wholeState,
+          ...(parts ? { parts } : {}),
+        }),
+      );
       return true;
     }
     if (req.method !== "POST") return false;
@@ -852,12 +877,13 @@ export function webauthnRoutes(
     // requester and the other approvers see it (bounded: one per person, code and request version,
     // and at most MAX_RECORDED_PAGE_REFUSALS per request).
     const run = async () => {
+      const part = partIn(body);
       const refused = options
-        ? await approvalOptions(res, port, login, repository, n)
+        ? await approvalOptions(res, port, login, repository, n, part)
         : await approveWithAssertion(req, res, port, login, repository, n, body);
       if (refused) {
-        // Recorded before the page hears of it, so whoever reads the issue next sees it.
-        if (!UNRECORDED.has(refused.code)) await recordPageRefusal(port, login, n, refused);
+        // Recorded before the page hears of it, so whoever reads the issue next sees it (on its part).
+        if (!UNRECORDED.has(refused.code)) await recordPageRefusal(port, login, n, refused, part);
         refusal(res, refused.status, refused);
       }
     };
@@ -871,24 +897,23 @@ export function webauthnRoutes(
     login: string,
     n: number,
     r: PageRefusal,
+    part: string | null,
   ): Promise<void> {
     try {
-      const session = await RequestSession.open(deps, port, n);
-      if (!session.state.request) return;
+      const opened = await RequestSession.open(deps, port, n);
+      // A part's refusals are that part's record, bounded on that part.
+      const session = viewOf(opened, part);
+      if (!session || !session.state.request) return;
       // Approvers' refusals and everyone else's are bounded apart: readers who could never approve
       // (anyone, in a public repository) must not fill the bound and hide an approver's refusal.
-      const actor = await session.actor({ login, type: "User" });
-      const eligible =
-        actor.eligibility !== null &&
-        hasWriteAccess(actor.permission) &&
-        login.toLowerCase() !== (session.state.requester ?? "").toLowerCase();
+      const { approver: eligible } = await standing(session, login);
       const count = eligible
         ? session.state.refused_page_approvals
         : session.state.refused_page_approvals_others;
       if (count >= MAX_RECORDED_PAGE_REFUSALS) return;
       const last = count + 1 === MAX_RECORDED_PAGE_REFUSALS;
       await session.record(
-        `page_refused:${login.toLowerCase()}:${r.code}:${session.state.hash ?? "none"}`,
+        `page_refused:${login.toLowerCase()}:${r.code}:${session.part === null ? "" : `${session.part}:`}${session.state.hash ?? "none"}`,
         {
           type: "approval_page_refused",
           actor: login,
@@ -896,7 +921,7 @@ export function webauthnRoutes(
           message: r.message.slice(0, 500),
           eligible,
         },
-        pageApprovalRefused(login, r, last ? MAX_RECORDED_PAGE_REFUSALS : null, eligible),
+        pageApprovalRefused(login, r, last ? MAX_RECORDED_PAGE_REFUSALS : null, eligible, session.part),
       );
       await session.publish();
     } catch {
@@ -904,36 +929,103 @@ export function webauthnRoutes(
     }
   }
 
-  /** The checks a comment approval gets, before anything is signed or recorded; the session, or the refusal. */
-  async function eligible(
-    port: GitHubPort,
+  /**
+   * The view a post acts on: the request (one resource: `part` absent or naming it), or the part it
+   * names of a request naming several; null when it names no part of this request.
+   */
+  function viewOf(session: RequestSession, part: string | null): RequestSession | null {
+    const parts = session.wholeState.parts;
+    if (parts === null) return part === null || part === session.state.request?.resource ? session : null;
+    return part !== null && part in parts ? session.forPart(part) : null;
+  }
+
+  /**
+   * Where `login` stands on one request (or part): the actor a comment approval would be decided for,
+   * and whether they are an approver at all (an owner with write access, not the requester). The one
+   * access check the page, its refusal bound and its approval share.
+   */
+  async function standing(
+    session: RequestSession,
     login: string,
-    n: number,
+  ): Promise<{ actor: Actor; approver: boolean }> {
+    const actor = await session.actor({ login, type: "User" });
+    const approver =
+      actor.eligibility !== null &&
+      hasWriteAccess(actor.permission) &&
+      login.toLowerCase() !== (session.state.requester ?? "").toLowerCase();
+    return { actor, approver };
+  }
+
+  /** What the page shows of one part: whether this login may approve it now with a passkey, or why not. */
+  async function pageStanding(
+    session: RequestSession,
+    login: string,
+  ): Promise<{ mayApprove: boolean; why: string | null }> {
+    const decided = await decideOnPage(session, login);
+    return decided.ok ? { mayApprove: true, why: null } : { mayApprove: false, why: decided.error.message };
+  }
+
+  /**
+   * A passkey approval of this request (or part) by `login`, decided by the rules of a comment
+   * approval before anything is signed or recorded: what it approves and its event, or the refusal.
+   * The one check the page (may this login approve it?), the challenge and the approval share.
+   */
+  async function decideOnPage(
+    session: RequestSession,
+    login: string,
   ): Promise<
-    | { session: RequestSession; target: Target; decided: LifecycleEvent }
-    | { refusal: Refusal | { code: string; message: string } }
+    | { ok: true; target: Target; decided: LifecycleEvent }
+    | { ok: false; error: Refusal | { code: string; message: string } }
   > {
-    const session = await RequestSession.open(deps, port, n);
     const policy = session.policy();
     if (!policy || !session.state.hash)
-      return { refusal: { code: "invalid_request", message: "The request is not valid." } };
-    const target = targetOf(session);
+      return { ok: false, error: { code: "invalid_request", message: "The request is not valid." } };
     const methods = policy.approvals.step_up?.methods ?? [];
     if (methods.length > 0 && !methods.includes("webauthn"))
       return {
-        refusal: {
+        ok: false,
+        error: {
           code: "step_up_required",
-          message: `This policy's step-up is ${methods.join(", ")}, not a passkey: approve with \`breakglass approve\`.`,
+          message: `This policy's step-up is ${methods.join(", ")}, not a passkey: approve with \`breakglass approve\`${session.part === null ? "" : ` --resource ${session.part}`}.`,
         },
       };
-    const actor = await session.actor({ login, type: "User" });
+    const { actor } = await standing(session, login);
+    const target = targetOf(session);
     // A live grant with an extension waiting: the page approves the extension, as `/approve` would.
     const decided =
       target.kind === "extend"
         ? decideExtensionApproval(session.state, actor)
         : decideApproval(session.state, actor);
+    return decided.ok ? { ok: true, target, decided: decided.value } : decided;
+  }
+
+  /** The checks a comment approval gets, before anything is signed or recorded; the session (the part's view), or the refusal. */
+  async function eligible(
+    port: GitHubPort,
+    login: string,
+    n: number,
+    part: string | null,
+  ): Promise<
+    | { session: RequestSession; target: Target; decided: LifecycleEvent }
+    | { refusal: Refusal | { code: string; message: string } }
+  > {
+    const opened = await RequestSession.open(deps, port, n);
+    const session = viewOf(opened, part);
+    if (!session) {
+      const parts = Object.keys(opened.wholeState.parts ?? {});
+      return {
+        refusal:
+          parts.length && part === null
+            ? {
+                code: "part_required",
+                message: `This request names several resources (${parts.join(", ")}): approve each one on its own, naming it.`,
+              }
+            : { code: "bad_request", message: `This request names no resource "${part}".` },
+      };
+    }
+    const decided = await decideOnPage(session, login);
     if (!decided.ok) return { refusal: decided.error };
-    return { session, target, decided: decided.value };
+    return { session, target: decided.target, decided: decided.decided };
   }
 
   async function approvalOptions(
@@ -942,12 +1034,15 @@ export function webauthnRoutes(
     login: string,
     repository: string,
     n: number,
+    part: string | null,
   ): Promise<PageRefusal | null> {
-    const checked = await eligible(port, login, n);
-    if ("refusal" in checked) return { status: 403, ...checked.refusal };
+    const checked = await eligible(port, login, n, part);
+    if ("refusal" in checked)
+      return { status: checked.refusal.code === "part_required" ? 400 : 403, ...checked.refusal };
     const { kind, hash } = checked.target;
     const nonce = randomBytes(18).toString("base64url");
-    const challenge = webauthnChallenge(kind, repository, n, hash, nonce);
+    // A part's challenge binds the part by name and its hash, so its assertion approves that part only.
+    const challenge = webauthnChallenge(kind, repository, n, boundOf(checked.session, checked.target), nonce);
     const options = await generateAuthenticationOptions({
       rpID: webauthn.rpID,
       challenge: Buffer.from(challenge, "base64url"),
@@ -960,10 +1055,16 @@ export function webauthnRoutes(
       n,
       kind,
       hash,
+      part: checked.session.part,
       challenge: options.challenge,
       exp: Math.floor(now() / 1000) + CHALLENGE_SECONDS,
     });
-    json(res, 200, { ...options, hash }, setCookie(signIn, CHALLENGE_COOKIE, cookie, CHALLENGE_SECONDS));
+    json(
+      res,
+      200,
+      { ...options, hash, ...(checked.session.part !== null ? { part: checked.session.part } : {}) },
+      setCookie(signIn, CHALLENGE_COOKIE, cookie, CHALLENGE_SECONDS),
+    );
     return null;
   }
 
@@ -1001,6 +1102,7 @@ export function webauthnRoutes(
     }
     // The challenge must be one this app gave this person for this request (kept in a sealed cookie).
     const given = unseal(signIn.sessionKey, "webauthn-approve", cookieOf(req, CHALLENGE_COOKIE), now());
+    const part = partIn(body);
     if (
       !given ||
       given.login !== login ||
@@ -1014,30 +1116,45 @@ export function webauthnRoutes(
           "The assertion answers no challenge this page gave you for this request (or it is older than 5 minutes): reload the page and approve again.",
       });
     }
+    const givenPart = typeof given.part === "string" ? given.part : null;
     // A replayed assertion is refused as such, whatever the request's state now.
     const givenKind: StepUpKind = given.kind === "extend" ? "extend" : "approve";
-    const givenNonce = challengeNonce(clientChallenge, givenKind, repository, n, String(given.hash));
+    const givenHash = String(given.hash);
+    const givenNonce = challengeNonce(
+      clientChallenge,
+      givenKind,
+      repository,
+      n,
+      givenPart === null ? givenHash : [{ resource: givenPart, hash: givenHash }],
+    );
     if (givenNonce && (await port.ledger.reserved(`webauthn-${givenNonce}`)))
       return refuse(409, {
         code: "step_up_replayed",
         message: "This assertion was used already: approve again from the page.",
       });
     // Approvals that no longer hold go first, as for a comment; then the rules of a comment approval.
-    const opened = await RequestSession.open(deps, port, n);
-    if (opened.policy() && targetOf(opened).kind === "approve") {
+    const opened = viewOf(await RequestSession.open(deps, port, n), part);
+    // An assertion given for one resource of the request is never taken for another.
+    if (opened && opened.part !== givenPart)
+      return refuse(403, {
+        code: "step_up_wrong_request",
+        message: `The assertion was given for ${givenPart === null ? "the request as a whole" : `\`${givenPart}\``}, not for ${opened.part === null ? "the request as a whole" : `\`${opened.part}\``}: approve each resource with its own button.`,
+      });
+    if (opened?.policy() && targetOf(opened).kind === "approve") {
       const rechecked = await recheckApprovalsNow(opened, opened.policy()!, "approval");
       if (!rechecked.ok) return refuse(403, { code: rechecked.code, message: rechecked.message });
     }
-    const checked = await eligible(port, login, n);
+    const checked = await eligible(port, login, n, part);
     if ("refusal" in checked) return refuse(403, checked.refusal);
     const { session, target } = checked;
     const policy = session.policy()!;
     const { kind, hash } = target;
-    const nonce = challengeNonce(clientChallenge, kind, repository, n, hash);
+    const nonce = challengeNonce(clientChallenge, kind, repository, n, boundOf(session, target));
+    const of = session.part === null ? "" : ` \`${session.part}\` of`;
     if (!nonce)
       return refuse(403, {
         code: "step_up_wrong_request",
-        message: `The assertion is not for ${kind === "extend" ? `the extension waiting on ${repository}#${n}` : `${repository}#${n} as it is now`} (hash \`${hash.slice(0, 16)}\`): the request changed after you started. Reload the page and approve again.`,
+        message: `The assertion is not for ${kind === "extend" ? `the extension waiting on${of} ${repository}#${n}` : `${of ? `${of.slice(1)} ` : ""}${repository}#${n} as it is now`} (hash \`${hash.slice(0, 16)}\`): the request changed after you started. Reload the page and approve again.`,
       });
     const records = await readPasskeys(deps, port, login);
     const passkey = records.passkeys.find((k) => k.credential_id === response.id);
@@ -1150,7 +1267,7 @@ export function webauthnRoutes(
         code: used.code ?? "ledger_unavailable",
         message: used.problem,
       });
-    const again = await eligible(port, login, n);
+    const again = await eligible(port, login, n, part);
     if ("refusal" in again) return refuse(403, again.refusal);
     if (again.target.kind !== kind || again.target.hash !== hash)
       return refuse(403, {
@@ -1186,7 +1303,11 @@ export function webauthnRoutes(
           });
     if (recorded !== "done") return refuse(403, recorded);
     await current.publish();
-    json(res, 200, { ok: true, status: current.state.status });
+    json(res, 200, {
+      ok: true,
+      status: current.state.status,
+      ...(current.part !== null ? { part: current.part } : {}),
+    });
     return null;
   }
 }
