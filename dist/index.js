@@ -36167,6 +36167,13 @@ var ALWAYS = {
 // src/core/sshsig.ts
 var MAGIC = Buffer.from("SSHSIG");
 
+// src/core/step-up.ts
+var RESOURCE = "[A-Za-z0-9._-]{1,100}";
+var SIGNED_PARTS_LINE = new RegExp(
+  `^Signed: breakglass-(approve|break-glass|extend) ([A-Za-z0-9-]{1,39}\\/[A-Za-z0-9._-]{1,100})#(\\d{1,9})((?: ${RESOURCE}=[0-9a-f]{64}){1,10})$`,
+  "m"
+);
+
 // src/core/lifecycle.ts
 var STATUSES = [
   "new",

@@ -21,6 +21,11 @@ export interface DemoCast {
   outsider: string;
   /** `default_duration`, capped at 30 minutes: the story waits for it to pass. */
   durationSeconds: number;
+  /**
+   * A second JWT resource the same approvers may approve, for a request naming several resources;
+   * null when the repository has none.
+   */
+  second: { resource: string; role: string; durationSeconds: number } | null;
 }
 
 const DEMO_MAX_SECONDS = 30 * 60;
@@ -84,7 +89,9 @@ export function castDemo(files: Record<string, string>): DemoCast {
     policy.max_duration_seconds,
     DEMO_MAX_SECONDS,
   );
+  const second = secondResource(candidates, policy, files, approvers.slice(0, required), teams);
   return {
+    second,
     owner,
     resource: policy.resource,
     role,
@@ -96,6 +103,37 @@ export function castDemo(files: Record<string, string>): DemoCast {
     outsider,
     durationSeconds,
   };
+}
+
+/**
+ * Another policy with a JWT role whose approvals the cast's approvers can give (each is one of its
+ * owners, directly or through a team they were made members of), shorter than the first resource's
+ * grant so the story waits for nothing more.
+ */
+function secondResource(
+  candidates: Policy[],
+  first: Policy,
+  files: Record<string, string>,
+  approvers: string[],
+  teams: Record<string, string[]>,
+): DemoCast["second"] {
+  for (const p of candidates) {
+    if (p.resource === first.resource || p.drill?.enabled) continue;
+    const role = Object.entries(p.roles).find(([, r]) => r.provider === "jwt")?.[0];
+    if (!role) continue;
+    const owners = ownersOf(p, files).map((o) => o.slice(1).toLowerCase());
+    const can = approvers.filter((a) =>
+      owners.some(
+        (o) =>
+          o === a ||
+          (teams[o] ?? Object.entries(teams).find(([k]) => k.toLowerCase() === o)?.[1] ?? []).includes(a),
+      ),
+    );
+    if (can.length < p.approvals.required) continue;
+    const durationSeconds = Math.min(p.default_duration_seconds, p.max_duration_seconds, DEMO_MAX_SECONDS);
+    return { resource: p.resource, role, durationSeconds };
+  }
+  return null;
 }
 
 /** The approvers a policy names: its `approvals.from` list, or the CODEOWNERS of its file. */

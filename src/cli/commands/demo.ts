@@ -305,7 +305,68 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       reviewOk = new RegExp(`\`${resource}\` — ✅ confirmed`).test(body.body ?? "");
     }
 
+    // Several resources in one request: each approved by its own owners, granted and ended on its own.
+    let severalOk = true;
+    const { second } = cast;
+    if (second && /id:\s*more\b/.test(form)) {
+      step("7. Several resources in one request");
+      const engineer = sb.as(outsider);
+      const { data: both } = await engineer.rest.issues.create({
+        owner,
+        repo,
+        title: `[breakglass] ${resource} ${role}`,
+        labels: [REQUEST_LABEL],
+        body: requestFormBody({
+          resource,
+          role,
+          duration,
+          severity: "critical",
+          justification:
+            "The bad deploy reached the model too: the guardrail blocks everything and the model needs its rollback.",
+          incident: "https://status.example.com/incidents/42",
+          more: [`${second.resource} ${second.role} ${formatDuration(second.durationSeconds)}`],
+        }),
+      });
+      say(
+        outsider,
+        `opened #${both.number}: ${role} on ${resource} and, under More resources, ${second.role} on ${second.resource}`,
+      );
+      await sb.settle();
+      await show(both.number);
+      const port = await sb.app.portFor(owner, repo);
+      const partsOf = async () =>
+        port ? ((await RequestSession.open(sb.app.deps, port, both.number)).state.parts ?? {}) : {};
+      await approveAll(both.number, "both are needed for the rollback", async () =>
+        Object.values(await partsOf()).every((p) => p.status !== "requested"),
+      );
+      const runs = sb.runs.filter((r) => r.issue === both.number);
+      for (const r of runs) {
+        const result = await r.result;
+        say(
+          "grant workflow",
+          `a run of its own per resource: exit ${result.exitCode}, exported ${Object.keys(result.env).join(", ") || "nothing"}`,
+        );
+      }
+      await sb.advance((Math.max(cast.durationSeconds, second.durationSeconds) + 60) * 1000);
+      await show(both.number);
+      const ended = await partsOf();
+      const whole = port ? (await RequestSession.open(sb.app.deps, port, both.number)).state : null;
+      severalOk =
+        runs.length === 2 &&
+        Object.keys(ended).length === 2 &&
+        Object.values(ended).every((p) => p.grant?.ended) &&
+        whole?.closed === true &&
+        whole.review_issue !== null;
+      say(
+        "github",
+        `#${both.number}: ${Object.entries(ended)
+          .map(([name, p]) => `${name} ${p.status}`)
+          .join(", ")}; closed with one post-event review (#${whole?.review_issue ?? "—"}) for both`,
+      );
+    }
+
     const ok =
+      severalOk &&
       retroOk &&
       reviewOk &&
       before.active &&
