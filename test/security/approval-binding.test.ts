@@ -388,6 +388,29 @@ test("A112 a policy can opt in to commands posted through a named app", async ()
   }
 });
 
+test("A300 on a request naming several resources, a command posted through an app acts only on the resources whose policy names that app", async () => {
+  sb.emulator.setFile(
+    GUARDRAIL_FILE,
+    `${guardrailPolicy.replace("step_up: ssh-signature", "step_up: none")}\ncommands_via_apps: [chatops]\n`,
+  );
+  try {
+    const n = await openRequest(sb, "uma", { ...guardrail, more: ["model-rollback rollback 20m"] });
+    sb.clock.advance(2_000);
+    const chatops = new Octokit({
+      auth: sb.emulator.userToServerToken("grace", "chatops"),
+      baseUrl: sb.emulator.apiUrl,
+    });
+    await chatops.rest.issues.createComment({ owner, repo, issue_number: n, body: "/approve" });
+    await sb.settle();
+    const { state } = await historyOf(sb, n);
+    assert.equal(state.parts!["model-guardrail-override"]!.approvals.length, 1, "its policy names chatops");
+    assert.equal(state.parts!["model-rollback"]!.approvals.length, 0, "model-rollback's does not");
+    assert.equal(state.parts!["model-rollback"]!.status, "requested");
+  } finally {
+    resetGuardrail();
+  }
+});
+
 test("A113 a read-only outside collaborator's severity: low request is refused, never auto-approved", async () => {
   const { data: permission } = await sb
     .as("dave")

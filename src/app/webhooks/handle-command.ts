@@ -138,7 +138,10 @@ async function runOnParts(
   const refusals: Array<Refusal & { part: string }> = [];
   let applied = false;
   for (const view of session.parts()) {
-    const result = await run(view, command, comment);
+    const result =
+      comment.app_id !== null && !viaAllowedApp(view, comment)
+        ? viaAppRefusal(comment.user.login, comment)
+        : await run(view, command, comment);
     if (result === "done" || result === "replied") applied = true;
     else refusals.push({ ...result, part: view.part! });
   }
@@ -402,7 +405,10 @@ function signingKeysOf(session: RequestSession, comment: IssueComment): Promise<
 /** Whether the policy lets comments posted through this app (on the author's behalf) be commands. */
 function viaAllowedApp(session: RequestSession, comment: IssueComment): boolean {
   const slug = comment.app_slug;
-  return !!slug && (session.policy()?.commands_via_apps ?? []).includes(slug);
+  // A request naming several resources: the app's comment may go on if any resource's policy names
+  // the app; it then acts only on those resources (runOnParts asks each part).
+  const views = session.part === null ? session.parts() : [session];
+  return !!slug && views.some((view) => (view.policy()?.commands_via_apps ?? []).includes(slug));
 }
 
 function viaAppRefusal(who: string, comment: IssueComment): Refusal {
