@@ -1123,6 +1123,11 @@ describe("passkey approvals in a real browser", { skip: haveChromium ? false : M
       h = await historyOf(sb, n);
       assert.equal(h.state.parts![part]!.status, "approved");
     }
+    // Grace's passkey records name each resource it approved.
+    const used = (await readPasskeys(sb.app.deps, (await sb.app.portFor(owner, repo))!, "grace")).chain
+      .map((e) => e.entry.event as { type: string; request?: string; part?: string })
+      .filter((e) => e.type === "passkey_used" && e.request === `${owner}/${repo}#${n}`);
+    assert.deepEqual(used.map((e) => e.part).sort(), [first, second].sort());
     const records = h.events.filter((e) => e.type === "approved") as Array<
       Extract<LifecycleEvent, { type: "approved" }> & { part?: string }
     >;

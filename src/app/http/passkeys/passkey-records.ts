@@ -79,6 +79,8 @@ export type PasskeyEvent =
       credential_id: string;
       counter: number;
       request: string;
+      /** The resource approved, on a request naming several. */
+      part?: string;
     };
 
 /** The chain's fixed name in its signed entries: the owner's passkey records (issue 1 of `<owner>/.passkeys`). */

@@ -1249,8 +1249,9 @@ export function webauthnRoutes(
         credential_id: cid,
         counter: newCounter,
         request: `${repository}#${n}`,
+        ...(session.part !== null ? { part: session.part } : {}),
       },
-      `🔏 @${login}'s passkey \`${cid.slice(0, 16)}\` approved ${repository}#${n} (signature counter ${newCounter}).`,
+      `🔏 @${login}'s passkey \`${cid.slice(0, 16)}\` approved ${repository}#${n}${session.part !== null ? ` (\`${session.part}\`)` : ""} (signature counter ${newCounter}).`,
       (current) => {
         const now = current.passkeys.find((k) => k.credential_id === cid);
         if (!now)
