@@ -6,7 +6,6 @@ export type ReasonCode =
   | "invalid_transition"
   /* A request naming several resources (lifecycle.ts parts). */
   | "part_required"
-  | "not_supported"
   | "not_several"
   | "unknown_part"
   | "not_editable"
