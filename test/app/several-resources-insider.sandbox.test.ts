@@ -357,6 +357,12 @@ describe("grant runs of a request naming several resources", () => {
     const refused = await sb.runJob(wrong.id);
     assert.notEqual(refused.exitCode, 0, "heidi owns model-rollback, but this run is github-admin's");
     assert.equal((await stateOf(n)).parts!["model-rollback"]!.grant, null);
+    // A run titled for a resource the request does not name is for nothing here (not the waiting one).
+    const stray = await dispatchByHand("heidi", n, "aws-production");
+    const strayJob = await sb.runJob(stray.id);
+    assert.notEqual(strayJob.exitCode, 0);
+    assert.match(strayJob.stdout + strayJob.stderr, /unknown_part/);
+    assert.equal((await stateOf(n)).parts!["model-rollback"]!.grant, null);
     const right = await dispatchByHand("heidi", n, "model-rollback");
     const job = await sb.runJob(right.id);
     assert.equal(job.exitCode, 0, `${job.stdout}\n${job.stderr}`);

@@ -38,6 +38,7 @@ import {
 export type ExchangeRefusalCode =
   /* A request naming several resources: this run is recorded for none, and more than one waits. */
   | "ambiguous_part"
+  | "unknown_part"
   | OidcRefusal["code"]
   | WorkloadRefusalCode
   | "unknown_run"

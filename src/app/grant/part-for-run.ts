@@ -7,8 +7,8 @@ import type { RequestSession } from "../infra/request-session.ts";
  * the records do not name yet (the app's dispatch answer was lost; an approver's run by hand) is for
  * the resource its title names: the default branch's `run-name` carries the `resource` input it was
  * dispatched with (a run on any other branch is refused whatever it says), so a run started for one
- * resource never collects another's, and its concurrency group is that resource's. A title naming
- * none can only be for a part that waits for its grant, and only when exactly one does: otherwise
+ * resource never collects another's, and its concurrency group is that resource's; one started for a
+ * resource the request does not name is refused (`unknown_part`). A title naming none can only be for a part that waits for its grant, and only when exactly one does: otherwise
  * nothing says which, and the run is refused rather than guessed at. A request for one resource is
  * its own part.
  */
@@ -16,7 +16,9 @@ export async function partForRun(
   session: RequestSession,
   runId: string,
   runTitle: () => Promise<string | null>,
-): Promise<{ ok: true; part: RequestSession } | { ok: false; code: "ambiguous_part"; message: string }> {
+): Promise<
+  { ok: true; part: RequestSession } | { ok: false; code: "ambiguous_part" | "unknown_part"; message: string }
+> {
   const parts = session.parts();
   if (session.wholeState.parts === null) return { ok: true, part: session };
   const named = parts.find(
@@ -27,6 +29,13 @@ export async function partForRun(
   const resource = title === null ? null : resourceNamedIn(title, session.number);
   const titled = resource === null ? undefined : parts.find((p) => p.part === resource);
   if (titled) return { ok: true, part: titled };
+  // Started for a resource this request does not (or no longer) name: it is for nothing here.
+  if (resource !== null)
+    return {
+      ok: false,
+      code: "unknown_part",
+      message: `Run ${runId} was started for \`${resource}\`, which #${session.number} does not name (it names ${parts.map((p) => `\`${p.part}\``).join(", ")}).`,
+    };
   const waiting = parts.filter((p) => p.state.status === "approved" && !p.state.grant);
   if (waiting.length === 1) return { ok: true, part: waiting[0]! };
   // Nothing waits: any part's refusal (not approved) says so; several: which one is unknowable.
