@@ -368,6 +368,49 @@ it("A251: past its due date, the sweep tells the owners of the unconfirmed resou
   assert.match(await exportAs("--access-reviews", "--format", "csv"), /,overdue_notified_at\r\n/);
 });
 
+it("A291: a writer's comment carrying the overdue notice's marker does not stand for the app's notice; a writer who deletes the app's notice gets it quoted back at once and the notice told again, once, when its record has settled", async () => {
+  const notices = async () => (await h.appTexts(review)).filter((t) => t.startsWith("🚨 Overdue"));
+  const before = await notices();
+  assert.equal(before.length, 1);
+  const marker = /<!-- breakglass:access-review-overdue:[^>]* -->/.exec(before[0]!)?.[0];
+  assert.ok(marker, "the app's notice carries its marker");
+  const sent = sb.notifier.sent.length;
+  const comments = async () =>
+    await sb.as("mallory").paginate(sb.as("mallory").rest.issues.listComments, {
+      owner,
+      repo,
+      issue_number: review,
+      per_page: 100,
+    });
+  const notice = (await comments()).find((c) => c.user?.login === sb.appLogin && c.body?.includes(marker));
+  assert.ok(notice);
+  // A writer's copy of the marker, then the app's notice deleted: the marker in the writer's comment must not count.
+  await sb.as("mallory").rest.issues.createComment({
+    owner,
+    repo,
+    issue_number: review,
+    body: `🚨 Overdue: nothing to see.\n\n${marker}`,
+  });
+  await sb.as("mallory").rest.issues.deleteComment({ owner, repo, comment_id: notice.id });
+  await sb.settle();
+  const reposted = (await h.appTexts(review)).at(-1)!;
+  assert.match(reposted, new RegExp(`@mallory deleted a comment of the app here \\(${notice.id}\\)`));
+  // The put-back quotes the notice's text, not its marker: once the record has settled, a sweep tells
+  // the owners again, once (two processes sweeping at once included), and never because of the writer's copy.
+  await sb.advance(11 * 60_000);
+  const replica = await sb.startReplica();
+  await Promise.all([sb.app.reconcileAll(), replica.reconcileAll()]);
+  await sb.app.reconcileAll();
+  await sb.settle();
+  const again = await notices();
+  assert.equal(again.length, 1, again.join("\n---\n"));
+  assert.ok(again[0]!.includes(marker));
+  assert.ok(
+    sb.notifier.sent.slice(sent).filter((m) => m.notification.event === "access_review_overdue").length <= 1,
+    "a notify target is told again at most once",
+  );
+});
+
 it("owners confirm their resources with /confirm; the body shows it from the records and the last confirmation closes the review", async () => {
   const id = await h.say("grace", review, "/confirm model-rollback model-guardrail-override");
   assert.deepEqual(await h.reactions(id), ["eyes", "rocket"]);

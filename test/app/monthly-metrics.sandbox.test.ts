@@ -337,3 +337,63 @@ it("a sweep that dies after the reservation but before recording the figures doe
   assert.match(await exported(), new RegExp(`,2027-04,${issue!.number},`), "the figures are recorded for it");
   assert.match(after[0]!.body ?? "", /\| Requests \(drills apart\) \| 1 \|/, "and put back on it");
 });
+
+it("A290: while a reserved month's figures are unrecorded, another app issue a writer labels and retitles as the month's is not taken for it (its body is not overwritten with figures)", async () => {
+  const n = await h.openRequest("dave", {
+    resource: "model-guardrail-override",
+    role: "override",
+    duration: "30m",
+    severity: "critical",
+    justification: "Classifier blocks every answer, May.",
+  });
+  await h.say("grace", n, "/deny handled without access");
+  await sb.settle();
+  sb.clock.advance(31 * DAY); // 2027-06-03
+  await sb.app.runDue();
+  await sb.settle();
+  const refuse = sb.emulator.faults.add({
+    method: "POST",
+    route: "/repos/{owner}/{repo}/git/commits",
+    status: 500,
+  });
+  await sb.app.reconcileAll();
+  refuse.remove();
+  await sb.settle();
+  const may = async () => (await metricsIssues()).filter((i) => i.title === "[breakglass metrics] 2027-05");
+  const [own] = await may();
+  assert.ok(own, "May's issue was opened and reserved");
+  // Another of the app's issues, older than May's: the writer gives it the label and May's title while the app is down.
+  const all = await sb
+    .as("dave")
+    .paginate(sb.as("dave").rest.issues.listForRepo, { owner, repo, state: "all", per_page: 100 });
+  const other = all
+    .filter((i) => i.user?.login === sb.appLogin && !i.title.startsWith("[breakglass metrics]"))
+    .sort((a, b) => a.number - b.number)[0];
+  assert.ok(other && other.number < own.number, "an older app issue to retitle");
+  await sb.stopApp();
+  await sb.as("dave").rest.issues.update({
+    owner,
+    repo,
+    issue_number: other.number,
+    title: "[breakglass metrics] 2027-05",
+    labels: ["breakglass:metrics"],
+  });
+  await sb.startApp();
+  await sb.app.reconcileAll();
+  await sb.settle();
+  const exported = await auditExport(
+    sb,
+    `${owner}/${repo}`,
+    "--metrics",
+    "--format",
+    "csv",
+    "--since",
+    "2027-05-01",
+  );
+  assert.match(
+    exported,
+    new RegExp(`,2027-05,${own.number},`),
+    "the figures are recorded for May's own issue",
+  );
+  assert.equal((await h.issueOf(other.number)).body, other.body, "the other issue's body is untouched");
+});

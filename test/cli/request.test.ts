@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -246,4 +246,49 @@ describe("breakglass request parse", () => {
     assert.equal(JSON.parse(bad.stdout).ok, false);
     assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/, "no stack trace");
   });
+});
+
+test("A294: `breakglass request --more` with garbage, a line break or heading (another form field), or more than 5 resources is refused before any issue is opened", async () => {
+  const base = ["--repo", "acme/ops", "--resource", "prod-database", "--role", "read", "--reason", "x"];
+  const cases: Array<[string[], RegExp]> = [
+    [["--more", "github-admin"], /--more "github-admin" is not "RESOURCE ROLE \[DURATION\]" on one line/],
+    [["--more", "a b c d"], /--more "a b c d" is not "RESOURCE ROLE \[DURATION\]"/],
+    [
+      ["--more", "github-admin admin\n\n### Severity\n\nlow"],
+      /--more "github-admin admin\\n### Severity\\nlow" is not/,
+    ],
+    [["--more", "### Severity"], /--more "### Severity" is not/],
+    [
+      ["a", "b", "c", "d", "e"].flatMap((r) => ["--more", `${r} read`]),
+      /a request names at most 5 resources: --resource and up to 4 --more \(this names 6\)/,
+    ],
+  ];
+  for (const [more, message] of cases) {
+    const io = fakeIO(tmpdir());
+    // No GitHub client is asked for (no token in the environment): the refusal comes first.
+    await assert.rejects(
+      run([...base, ...more], io),
+      (error: unknown) => error instanceof UserError && message.test(error.message),
+      more.join(" "),
+    );
+  }
+});
+
+test("A294: a repository whose request form has no More resources field: --more is a clear error, not a body silently without it", async () => {
+  const { formBody } = await import("../../src/cli/open-request.ts");
+  const form = readFileSync(join(REPO, FORM_PATH), "utf8");
+  const withoutMore = form.replace(/\n {2}- type: textarea\n {4}id: more\n(?:(?: {2}){2}.*\n|\n)*/, "\n");
+  assert.notEqual(withoutMore, form, "the form's More resources field was taken out");
+  const answers = {
+    resource: "prod-database",
+    role: "read",
+    severity: "high",
+    justification: JUSTIFICATION,
+    drill: false,
+  };
+  assert.doesNotMatch(formBody(withoutMore, answers).body, /More resources/);
+  assert.throws(
+    () => formBody(withoutMore, { ...answers, more: ["github-admin admin 15m"] }),
+    (error: unknown) => error instanceof UserError && /has no `more` field/.test(error.message),
+  );
 });

@@ -110,8 +110,9 @@ async function recordPosted(
 
 /**
  * A month reserved whose figures were never recorded: its issue was opened before the reservation, so
- * it is the app's own issue with the month's title (a writer may have edited its body meanwhile: the
- * figures recorded now are put back on it). None (deleted): the month's issue is opened again.
+ * it is the app's own issue with the month's title, opened after the month ended, whose body is the
+ * figures' (a writer may have forged figures meanwhile: the ones recorded now are put back on it; A290).
+ * None (deleted, or no longer recognisable): the month's issue is opened again.
  */
 async function recordReservedMonth(
   deps: BreakglassDeps,
@@ -122,9 +123,21 @@ async function recordReservedMonth(
   body: string,
 ): Promise<number | null> {
   const mine = await port.listIssues({ labels: METRICS_LABEL, state: "all", creator: deps.identity.login });
+  // Label and title are anyone's with write access: a writer could give them to another of the app's
+  // issues (an older month's, a review) meanwhile. The month's own was opened after the month ended,
+  // with the month's figures: at most its figures (digits) differ from what the app writes now (a
+  // forgery put back below). Another issue's body, overwritten with figures, would be lost.
+  const shape = (text: string) => text.replace(/\d+/g, "#");
+  const { until } = monthBounds(month);
   const found = mine
-    .filter((i) => i.user.login === deps.identity.login && i.title === title)
-    .sort((a, b) => a.number - b.number)[0];
+    .filter(
+      (i) =>
+        i.user.login === deps.identity.login &&
+        i.title === title &&
+        Date.parse(i.created_at) >= Date.parse(until) &&
+        shape(i.body) === shape(body),
+    )
+    .sort((a, b) => Number(b.body === body) - Number(a.body === body) || a.number - b.number)[0];
   const issue = found ?? (await port.createIssue({ title, body, labels: [METRICS_LABEL] }));
   const records = await recordPosted(deps, port, { month, issue: issue.number, metrics, title, body });
   if (found && records.posted) await putBackMetricsIssue(port, records, null);

@@ -1,3 +1,4 @@
+import { MAX_PARTS } from "../../core/request-pairs.ts";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatPolicyError, loadPolicies } from "../../core/policy.ts";
@@ -55,6 +56,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const { owner, repo } = parseRepo(open.repo);
     for (const flag of ["resource", "role", "reason"] as const)
       if (!open[flag]?.trim()) throw new UsageError(`--${flag} is required to open a request (see --help).`);
+    checkMore(open.more ?? []);
     const github = await responderGitHub(io, open.apiUrl);
     const created = await openRequestIssue(github.octokit, owner, repo, {
       resource: open.resource!.trim(),
@@ -186,5 +188,24 @@ function parseCommandLine(args: string[]): {
         "--api-url",
       ]) ?? error
     );
+  }
+}
+
+/**
+ * Each `--more` is one line of the form's More resources, `<resource> <role> [duration]`, and a request
+ * names at most MAX_PARTS resources: anything else is refused here, before an issue is opened that the
+ * app would only mark invalid (a newline or a `###` heading would even write other fields of the form).
+ */
+function checkMore(more: string[]): void {
+  if (more.length + 1 > MAX_PARTS)
+    throw new UsageError(
+      `a request names at most ${MAX_PARTS} resources: --resource and up to ${MAX_PARTS - 1} --more (this names ${more.length + 1}).`,
+    );
+  for (const line of more) {
+    const words = line.trim().split(/[ \t]+/);
+    if (/[\r\n]/.test(line) || line.trim().startsWith("#") || words.length < 2 || words.length > 3)
+      throw new UsageError(
+        `--more "${line.replace(/[\r\n]+/g, "\\n")}" is not "RESOURCE ROLE [DURATION]" on one line (e.g. --more "github-admin admin 15m").`,
+      );
   }
 }
